@@ -1,0 +1,362 @@
+/*
+ * The sigma optimisation of method.md section 1: for each image, a G x G map of noise scales sigma
+ * that perturbs the input as much as possible (entropy up) while keeping the feature phi at layer L
+ * close to the clean one. Images are batched, each with its own sigma map, lambda and noise stream:
+ * an image's result does not depend on which other images share its batch.
+ * The bookkeeping (clamp, SGD, candidates, adaptation) is plain JS on small arrays; only the loss
+ * and its gradient run on the TF.js backend. Must not read files or know about models on disk.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../util/random';
+import { entropyMap, meanEntropy, GAUSSIAN_ENTROPY_OFFSET } from './entropy';
+import { upsamplingMatrix } from './grid';
+import { type QuantifyOptions, DEFAULT_QUANTIFY, checkQuantifyOptions } from './options';
+
+/** The feature f_L at the tap, for a batch of normalised inputs [N, H, W, C]. */
+export type FeatureFn = (x: tf.Tensor4D) => tf.Tensor;
+
+export interface QuantifyImage {
+  /** The normalised input [H, W, C], as the network sees it. */
+  input: tf.Tensor3D;
+  /** Seed of this image's noise stream. */
+  seed: number;
+  /** A name for messages (file name or sample id). */
+  name: string;
+}
+
+export interface SigmaResult {
+  name: string;
+  /** False when sigma_f2 = 0: the feature does not react to noise, nothing can be measured. */
+  effective: boolean;
+  /** The normaliser sigma_f2. */
+  sigmaF2: number;
+  /** The selected sigma map (G x G, row-major); null when not effective. */
+  sigma: Float32Array | null;
+  /** Its entropy map H_i (nats); null when not effective. */
+  entropy: Float32Array | null;
+  /** Mean of the entropy map (NaN when not effective). */
+  meanEntropy: number;
+  /** Optimisation steps taken. */
+  steps: number;
+  /** The step whose candidate was selected (calibrated), or the last step (converged). */
+  selectedStep: number;
+  /** lambda at the end (after any adaptation). */
+  lambda: number;
+  /** Mean entropy of each recorded candidate, by step. */
+  trajectory: number[];
+}
+
+/** Progress of one batch: steps done so far and images still optimising. */
+export type QuantifyProgress = (step: number, totalSteps: number, activeImages: number) => void;
+
+interface ImageState {
+  image: QuantifyImage;
+  rng: Rng;
+  clean: tf.Tensor2D | null;
+  sigmaF2: number;
+  sigma: Float32Array;
+  lambda: number;
+  done: boolean;
+  steps: number;
+  trajectory: number[];
+  best: { diff: number; step: number; sigma: Float32Array } | null;
+  reachedTarget: boolean;
+  adam?: { m: Float32Array; v: Float32Array; t: number; lr: number; windowSum: number; windowCount: number; previousWindow: number };
+}
+
+/** Inputs of one step of the loss for a batch of b images (all arrays image-major). */
+export interface StepInputs {
+  /** Normalised inputs [b, H, W, C]. */
+  inputs: tf.Tensor4D;
+  /** Clean features phi(x) [b, E]. */
+  clean: tf.Tensor2D;
+  /** Sigma maps, b * G * G. */
+  sigma: Float32Array;
+  lambdas: number[];
+  sigmaF2: number[];
+  /** Standard normal noise, b * K * H * W * C. */
+  noise: Float32Array;
+}
+
+/**
+ * The loss of method.md section 1 and its gradient with respect to sigma, per image:
+ * L_b = mean_{k,e}(phi(x_b + up(sigma_b) * eps) - phi(x_b))^2 / sigma_f2_b - lambda_b * mean_i H_i.
+ * Holds the upsampling matrices; call dispose() when done.
+ */
+export class SigmaLoss {
+  private readonly rowsT: tf.Tensor2D;
+  private readonly colsT: tf.Tensor2D;
+
+  constructor(
+    private readonly feature: FeatureFn,
+    readonly height: number,
+    readonly width: number,
+    readonly channels: number,
+    readonly grid: number,
+    readonly samples: number,
+    readonly relu: boolean
+  ) {
+    this.rowsT = tf.tensor2d(transposeMatrix(upsamplingMatrix(height, grid), height, grid), [grid, height]);
+    this.colsT = tf.tensor2d(transposeMatrix(upsamplingMatrix(width, grid), width, grid), [grid, width]);
+  }
+
+  /** phi of a batch, flattened to [N, E]. */
+  features(x: tf.Tensor4D): tf.Tensor2D {
+    const f = this.feature(x);
+    const out = this.relu ? tf.relu(f) : f;
+    return out.reshape([x.shape[0], -1]) as tf.Tensor2D;
+  }
+
+  /** Nearest upsampling [B, G, G] -> [B, H, W] as two matmuls with 0/1 matrices (differentiable on every backend). */
+  upsample(s: tf.Tensor3D): tf.Tensor3D {
+    const { grid: g, height: h, width: w } = this;
+    const b = s.shape[0];
+    const byCols = tf.matMul(s.reshape([b * g, g]), this.colsT).reshape([b, g, w]).transpose([0, 2, 1]);
+    return tf.matMul(byCols.reshape([b * w, g]), this.rowsT).reshape([b, w, h]).transpose([0, 2, 1]) as tf.Tensor3D;
+  }
+
+  /** sigma_f2 per image: mean squared feature change under noise of scale sigmaInit everywhere. */
+  normaliser(inputs: tf.Tensor4D, clean: tf.Tensor2D, sigmaInit: number, noise: Float32Array): Float32Array {
+    const { height: h, width: w, channels: c, samples: k } = this;
+    return tf.tidy(() => {
+      const b = inputs.shape[0];
+      const e = clean.shape[1];
+      const eps = tf.tensor(noise, [b, k, h, w, c]);
+      const xp = eps.mul(sigmaInit).add(inputs.reshape([b, 1, h, w, c])).reshape([b * k, h, w, c]) as tf.Tensor4D;
+      const diff = this.features(xp).reshape([b, k, e]).sub(clean.reshape([b, 1, e]));
+      return diff.square().mean([1, 2]).dataSync() as Float32Array;
+    });
+  }
+
+  /** Per-image losses and gradients with respect to sigma. */
+  lossAndGradient(step: StepInputs): { grads: Float32Array; losses: Float32Array } {
+    const { height: h, width: w, channels: c, samples: k, grid: g } = this;
+    return tf.tidy(() => {
+      const b = step.inputs.shape[0];
+      const e = step.clean.shape[1];
+      const xs = step.inputs.reshape([b, 1, h, w, c]);
+      const lambdas = tf.tensor1d(step.lambdas);
+      const s2 = tf.tensor1d(step.sigmaF2);
+      const eps = tf.tensor(step.noise, [b, k, h, w, c]);
+      const sigma = tf.tensor3d(step.sigma, [b, g, g]);
+      const kept: { perImage?: tf.Tensor1D } = {};
+      const lossOf = (s: tf.Tensor): tf.Scalar => {
+        const up = this.upsample(s as tf.Tensor3D).reshape([b, 1, h, w, 1]);
+        const xp = eps.mul(up).add(xs).reshape([b * k, h, w, c]) as tf.Tensor4D;
+        const diff = this.features(xp).reshape([b, k, e]).sub(step.clean.reshape([b, 1, e]));
+        const featureTerm = diff.square().mean([1, 2]).div(s2);
+        const entropyTerm = s.log().mean([1, 2]).add(GAUSSIAN_ENTROPY_OFFSET).mul(lambdas);
+        kept.perImage = tf.keep(featureTerm.sub(entropyTerm) as tf.Tensor1D);
+        return kept.perImage.sum();
+      };
+      const grad = tf.grad(lossOf)(sigma);
+      const out = { grads: grad.dataSync() as Float32Array, losses: kept.perImage!.dataSync() as Float32Array };
+      kept.perImage!.dispose();
+      return out;
+    });
+  }
+
+  dispose(): void {
+    this.rowsT.dispose();
+    this.colsT.dispose();
+  }
+}
+
+/** Quantifies a batch of images with one feature function. Results come in the order of `images`. */
+export async function quantifyBatch(feature: FeatureFn, images: readonly QuantifyImage[], options: Partial<QuantifyOptions> = {}, onProgress?: QuantifyProgress): Promise<SigmaResult[]> {
+  const o: QuantifyOptions = { ...DEFAULT_QUANTIFY, ...options };
+  const problems = checkQuantifyOptions(o);
+  if (problems.length) throw new Error(`invalid quantification options: ${problems.join('; ')}`);
+  if (images.length === 0) return [];
+  const [h, w, c] = images[0].input.shape;
+  for (const im of images) {
+    const [h2, w2, c2] = im.input.shape;
+    if (h2 !== h || w2 !== w || c2 !== c) throw new Error(`${im.name}: input is ${h2}x${w2}x${c2}, but the batch is ${h}x${w}x${c}`);
+  }
+  if (h < o.grid || w < o.grid) throw new Error(`a ${h}x${w} input cannot hold a ${o.grid}x${o.grid} grid`);
+  const cells = o.grid * o.grid;
+  const noiseSize = o.samples * h * w * c;
+  const loss = new SigmaLoss(feature, h, w, c, o.grid, o.samples, o.relu);
+  const drawNoise = (states: readonly ImageState[]): Float32Array => {
+    const buf = new Float32Array(states.length * noiseSize);
+    states.forEach((st, i) => st.rng.fillNormal(buf.subarray(i * noiseSize, (i + 1) * noiseSize)));
+    return buf;
+  };
+  const states: ImageState[] = images.map((image) => ({
+    image,
+    rng: new Rng(image.seed),
+    clean: null,
+    sigmaF2: 0,
+    sigma: new Float32Array(cells).fill(o.sigmaInit),
+    lambda: o.lambda,
+    done: false,
+    steps: 0,
+    trajectory: [],
+    best: null,
+    reachedTarget: false
+  }));
+  const stackInputs = (subset: readonly ImageState[]): tf.Tensor4D => tf.stack(subset.map((st) => st.image.input)) as tf.Tensor4D;
+
+  try {
+    // Clean features and the normaliser sigma_f2 at sigma = sigmaInit everywhere.
+    const inputs = stackInputs(states);
+    const clean = tf.tidy(() => loss.features(inputs));
+    const s2 = loss.normaliser(inputs, clean, o.sigmaInit, drawNoise(states));
+    inputs.dispose();
+    tf.split(clean, states.length, 0).forEach((row, i) => (states[i].clean = row as tf.Tensor2D));
+    clean.dispose();
+    states.forEach((st, i) => {
+      if (!Number.isFinite(s2[i])) throw new Error(`${st.image.name}: sigma_f2 is ${s2[i]} (the feature is not finite)`);
+      st.sigmaF2 = s2[i];
+      if (!(s2[i] > 0)) st.done = true;
+    });
+
+    const totalSteps = o.mode === 'calibrated' ? o.steps : o.convergedMaxSteps;
+    const adaptAt = o.steps - o.adaptBeforeEnd;
+    for (let t = 0; t < totalSteps; t++) {
+      let active = states.filter((st) => !st.done);
+      if (active.length === 0) break;
+      if (o.mode === 'calibrated') {
+        for (const st of active) recordCandidate(st, t, o);
+        if (t === adaptAt) {
+          for (const st of active) {
+            if (st.reachedTarget) st.done = true;
+            else st.lambda *= o.lambdaGrowth;
+          }
+          active = active.filter((st) => !st.done);
+          if (active.length === 0) break;
+        }
+      }
+      const batchInputs = stackInputs(active);
+      const batchClean = tf.concat(active.map((st) => st.clean!)) as tf.Tensor2D;
+      let out: { grads: Float32Array; losses: Float32Array };
+      try {
+        out = loss.lossAndGradient({
+          inputs: batchInputs,
+          clean: batchClean,
+          sigma: concatArrays(active.map((st) => st.sigma)),
+          lambdas: active.map((st) => st.lambda),
+          sigmaF2: active.map((st) => st.sigmaF2),
+          noise: drawNoise(active)
+        });
+      } finally {
+        batchInputs.dispose();
+        batchClean.dispose();
+      }
+      active.forEach((st, i) => {
+        const value = out.losses[i];
+        if (!Number.isFinite(value)) throw new Error(`${st.image.name}: the loss became ${value} at step ${t} (lambda ${st.lambda}, sigma_f2 ${st.sigmaF2})`);
+        const grad = out.grads.subarray(i * cells, (i + 1) * cells);
+        if (o.mode === 'calibrated') sgdStep(st, grad, o);
+        else adamStep(st, grad, value, o);
+        st.steps = t + 1;
+      });
+      onProgress?.(t + 1, totalSteps, active.length);
+      await Promise.resolve();
+    }
+
+    return states.map((st) => finish(st, o));
+  } finally {
+    for (const st of states) st.clean?.dispose();
+    loss.dispose();
+  }
+}
+
+/** Clamps sigma and records it as a candidate (after the clamp, before this step's update). */
+function recordCandidate(st: ImageState, step: number, o: QuantifyOptions): void {
+  clampInPlace(st.sigma, o.sigmaMin, o.sigmaMax);
+  const h = meanEntropy(st.sigma);
+  st.trajectory.push(h);
+  if (h > o.targetEntropy) st.reachedTarget = true;
+  const diff = Math.abs(h - o.targetEntropy);
+  if (!st.best || diff < st.best.diff) st.best = { diff, step, sigma: st.sigma.slice() };
+}
+
+/** sigma <- sigma - lr * grad (the clamp comes before the next step's candidate). */
+function sgdStep(st: ImageState, grad: Float32Array, o: QuantifyOptions): void {
+  for (let i = 0; i < st.sigma.length; i++) st.sigma[i] -= o.lr * grad[i];
+}
+
+/**
+ * Adam on u = log sigma (gradient d/du = sigma * d/dsigma), clamped to the sigma range. The learning
+ * rate halves whenever a window of steps did not lower the mean loss; it stops below convergedMinLr.
+ */
+function adamStep(st: ImageState, grad: Float32Array, loss: number, o: QuantifyOptions): void {
+  const n = st.sigma.length;
+  st.adam ??= { m: new Float32Array(n), v: new Float32Array(n), t: 0, lr: o.convergedLr, windowSum: 0, windowCount: 0, previousWindow: Infinity };
+  const a = st.adam;
+  a.t++;
+  const b1 = 0.9, b2 = 0.999;
+  const lo = Math.log(o.sigmaMin), hi = Math.log(o.sigmaMax);
+  for (let i = 0; i < n; i++) {
+    const gu = grad[i] * st.sigma[i];
+    a.m[i] = b1 * a.m[i] + (1 - b1) * gu;
+    a.v[i] = b2 * a.v[i] + (1 - b2) * gu * gu;
+    const mHat = a.m[i] / (1 - Math.pow(b1, a.t));
+    const vHat = a.v[i] / (1 - Math.pow(b2, a.t));
+    const u = Math.log(st.sigma[i]) - (a.lr * mHat) / (Math.sqrt(vHat) + 1e-8);
+    st.sigma[i] = Math.exp(Math.min(hi, Math.max(lo, u)));
+  }
+  a.windowSum += loss;
+  a.windowCount++;
+  if (a.windowCount === o.convergedWindow) {
+    const windowMean = a.windowSum / a.windowCount;
+    if (windowMean >= a.previousWindow - 1e-6 * Math.abs(a.previousWindow)) {
+      a.lr /= 2;
+      if (a.lr < o.convergedMinLr) st.done = true;
+    }
+    a.previousWindow = Math.min(a.previousWindow, windowMean);
+    a.windowSum = 0;
+    a.windowCount = 0;
+  }
+}
+
+function finish(st: ImageState, o: QuantifyOptions): SigmaResult {
+  const base = { name: st.image.name, sigmaF2: st.sigmaF2, steps: st.steps, lambda: st.lambda, trajectory: st.trajectory };
+  if (!(st.sigmaF2 > 0)) return { ...base, effective: false, sigma: null, entropy: null, meanEntropy: NaN, selectedStep: -1 };
+  let sigma: Float32Array;
+  let selectedStep: number;
+  if (o.mode === 'calibrated') {
+    sigma = st.best!.sigma;
+    selectedStep = st.best!.step;
+  } else {
+    sigma = st.sigma.slice();
+    selectedStep = st.steps;
+  }
+  return { ...base, effective: true, sigma, entropy: entropyMap(sigma), meanEntropy: meanEntropy(sigma), selectedStep };
+}
+
+function clampInPlace(values: Float32Array, lo: number, hi: number): void {
+  for (let i = 0; i < values.length; i++) values[i] = Math.min(hi, Math.max(lo, values[i]));
+}
+
+function transposeMatrix(m: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c];
+  return out;
+}
+
+function concatArrays(arrays: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
+  let off = 0;
+  for (const a of arrays) {
+    out.set(a, off);
+    off += a.length;
+  }
+  return out;
+}
+
+/**
+ * Quantifies any number of images, `batchSize` at a time. Each image's result is independent of
+ * the batching (its own noise stream), so the batch size only trades memory for speed.
+ */
+export async function quantifyImages(feature: FeatureFn, images: readonly QuantifyImage[], options: Partial<QuantifyOptions> = {}, batchSize = 8, onProgress?: (doneImages: number, total: number, step: number, totalSteps: number) => void): Promise<SigmaResult[]> {
+  const results: SigmaResult[] = [];
+  for (let i = 0; i < images.length; i += batchSize) {
+    const batch = images.slice(i, i + batchSize);
+    const out = await quantifyBatch(feature, batch, options, (step, total) => onProgress?.(i, images.length, step, total));
+    results.push(...out);
+    onProgress?.(results.length, images.length, 0, 0);
+  }
+  return results;
+}
