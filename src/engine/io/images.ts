@@ -20,7 +20,7 @@ export interface GreyImage {
 
 function describe(file: string, err: unknown): Error {
   const msg = err instanceof Error ? err.message : String(err);
-  if (/no such file|ENOENT/i.test(msg)) return new Error(`${file}: file not found`);
+  if (/no such file|ENOENT|input file is missing/i.test(msg)) return new Error(`${file}: file not found`);
   return new Error(`${file}: cannot read the image (${msg.split('\n')[0]})`);
 }
 
