@@ -37,6 +37,12 @@ export interface QuantifyOptions {
   convergedMaxSteps: number;
   /** Converged mode: steps per window when testing whether the loss still falls. */
   convergedWindow: number;
+  /**
+   * Calibrated mode: stop an image as soon as a recorded mean entropy exceeds the target. The
+   * selection picks the candidate closest to H*, which is then the step before or at the crossing
+   * while the entropy rises; the authors' code runs on (to step steps - 21 at least). Off by default.
+   */
+  stopPastTarget: boolean;
 }
 
 export const DEFAULT_QUANTIFY: Readonly<QuantifyOptions> = Object.freeze({
@@ -56,7 +62,8 @@ export const DEFAULT_QUANTIFY: Readonly<QuantifyOptions> = Object.freeze({
   convergedLr: 0.05,
   convergedMinLr: 0.002,
   convergedMaxSteps: 4000,
-  convergedWindow: 40
+  convergedWindow: 40,
+  stopPastTarget: false
 });
 
 /** Checks option values; returns a list of problems (empty when valid), each naming the field. */

@@ -217,7 +217,12 @@ export async function quantifyBatch(feature: FeatureFn, images: readonly Quantif
       let active = states.filter((st) => !st.done);
       if (active.length === 0) break;
       if (o.mode === 'calibrated') {
-        for (const st of active) recordCandidate(st, t, o);
+        for (const st of active) {
+          recordCandidate(st, t, o);
+          if (o.stopPastTarget && st.reachedTarget) st.done = true;
+        }
+        active = active.filter((st) => !st.done);
+        if (active.length === 0) break;
         if (t === adaptAt) {
           for (const st of active) {
             if (st.reachedTarget) st.done = true;

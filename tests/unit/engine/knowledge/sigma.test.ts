@@ -138,3 +138,24 @@ describe('sigma optimisation', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('stopPastTarget', () => {
+  beforeAll(async () => {
+    await useBackend('wasm');
+  });
+
+  it('stops an image at the first candidate past the target, selecting among the steps it recorded', async () => {
+    const { weights } = cellScaledWeights(new Array(G * G).fill(1), 12);
+    const f = linearFeature(weights);
+    const opts = { grid: G, samples: 8, lr: 2e-5, relu: false };
+    const [full] = await quantifyBatch(f, [image(60)], opts);
+    const [early] = await quantifyBatch(f, [image(60)], { ...opts, stopPastTarget: true });
+    const crossing = full.trajectory.findIndex((h) => h > -2.8);
+    expect(crossing).toBeGreaterThan(3);
+    expect(early.trajectory).toEqual(full.trajectory.slice(0, crossing + 1));
+    expect(early.steps).toBe(crossing);
+    const diffs = early.trajectory.map((h) => Math.abs(h + 2.8));
+    expect(early.selectedStep).toBe(diffs.indexOf(Math.min(...diffs)));
+    expect(full.steps).toBe(59);
+  });
+});

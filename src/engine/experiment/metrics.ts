@@ -1,0 +1,140 @@
+/*
+ * metrics.json: everything measured, recomputed from the stored entropy maps and the masks only
+ * (so anyone can check it from the .npy files): per network the six numbers, per-checkpoint curves,
+ * per-image counts, filter counts, accuracy; the verdicts per seed; mean and std over seeds.
+ */
+import type { RunConfig } from '../../common/config';
+import { readJson, exists } from '../store/atomic';
+import { mean, populationVariance } from '../knowledge/metrics';
+import type { EpochLog } from '../training/loop';
+import type { ExperimentPaths } from './paths';
+import { netId } from './paths';
+import { readMaps, type AnalysisSet, type NetworkCheckpoints } from './quantify';
+import { analyseNetwork, selectImages, type NetworkMetrics, type NetworkMaps } from './analysis';
+import { verdicts as computeVerdicts, type Verdicts } from './verdicts';
+
+export const SIX = ['N_fg', 'N_bg', 'ratio', 'D_mean', 'D_std', 'rho'] as const;
+
+export interface NetworkSummary {
+  N_fg: number;
+  N_bg: number;
+  ratio: number;
+  D_mean: number | null;
+  D_std: number | null;
+  D_var: number | null;
+  rho: number | null;
+  images: number;
+  /** Validation accuracy at the end of training. */
+  accuracy: number | null;
+  /** Fraction of analysed cells that are concepts at the final checkpoint. */
+  conceptFraction: number;
+}
+
+export interface MetricsDocument {
+  experiment: string;
+  createdAt: string;
+  settings: { threshold: number; maskRule: string; backgroundFilter: boolean; grid: number; images: number; seeds: number };
+  images: string[];
+  networks: Record<string, NetworkMetrics & { accuracy: number | null }>;
+  /** The contract of `kd-lens run --json`: seed 0's numbers (the mean over seeds is in `seeds`). */
+  summary: { teacher: NetworkSummary; student: NetworkSummary; baseline: NetworkSummary };
+  verdicts: Verdicts;
+  verdictsPerSeed: Verdicts[];
+  /** Mean and population std over seeds of every number of S and B (present when seeds > 1). */
+  seeds: { student: Record<string, { mean: number | null; std: number | null }>; baseline: Record<string, { mean: number | null; std: number | null }> } | null;
+}
+
+/** The analysed checkpoints of every network, from the path-length logs written by training. */
+export async function networkCheckpoints(config: RunConfig, paths: ExperimentPaths): Promise<NetworkCheckpoints[]> {
+  const out: NetworkCheckpoints[] = [{ net: 'T', checkpoints: [{ key: 'final', epoch: config.teacher.finetune.epochs, modelDir: paths.final('T'), pathLength: null }] }];
+  for (let r = 0; r < config.seeds; r++) {
+    for (const role of ['S', 'B'] as const) {
+      const net = netId(role, r);
+      const log = (await readJson(paths.pathLength(net))) as { checkpoints: { epoch: number; pathLength: number }[] };
+      out.push({ net, checkpoints: log.checkpoints.map((c) => ({ key: `epoch-${c.epoch}`, epoch: c.epoch, modelDir: paths.checkpoint(net, c.epoch), pathLength: c.pathLength })) });
+    }
+  }
+  return out;
+}
+
+async function finalAccuracy(paths: ExperimentPaths, net: string): Promise<number | null> {
+  if (!(await exists(paths.trainLog(net)))) return null;
+  const logs = (await readJson(paths.trainLog(net))) as EpochLog[];
+  const labelled = logs.filter((l) => l.accuracy !== null);
+  const last = labelled[labelled.length - 1];
+  return last ? last.valAccuracy ?? last.accuracy : null;
+}
+
+function summarise(m: NetworkMetrics, accuracy: number | null, withDynamics: boolean): NetworkSummary {
+  const last = m.perCheckpoint[m.perCheckpoint.length - 1];
+  return {
+    N_fg: m.N_fg,
+    N_bg: m.N_bg,
+    ratio: m.ratio,
+    D_mean: withDynamics ? m.D_mean : null,
+    D_std: withDynamics ? m.D_std : null,
+    D_var: withDynamics ? m.D_var : null,
+    rho: withDynamics ? m.rho : null,
+    images: m.images,
+    accuracy,
+    conceptFraction: last?.conceptFraction ?? 0
+  };
+}
+
+/** Computes metrics.json from the stored maps. */
+export async function computeMetrics(config: RunConfig, paths: ExperimentPaths, set: Pick<AnalysisSet, 'ids' | 'foreground'>): Promise<MetricsDocument> {
+  const options = { threshold: config.quantification.threshold, backgroundFilter: config.quantification.backgroundFilter };
+  const networks: MetricsDocument['networks'] = {};
+  for (const n of await networkCheckpoints(config, paths)) {
+    const maps: NetworkMaps = { net: n.net, checkpoints: [] };
+    for (const cp of n.checkpoints) {
+      const { entropy } = await readMaps(paths, n.net, cp.key);
+      maps.checkpoints.push({ epoch: cp.epoch, pathLength: cp.pathLength, entropy });
+    }
+    const { keep, removed } = selectImages(maps, set.foreground, options);
+    networks[n.net] = { ...analyseNetwork(maps, set.foreground, keep, removed, options), accuracy: await finalAccuracy(paths, n.net) };
+  }
+  const verdictsPerSeed: Verdicts[] = [];
+  for (let r = 0; r < config.seeds; r++) verdictsPerSeed.push(computeVerdicts(networks[netId('S', r)], networks[netId('B', r)], 0.05, config.seed + r));
+  let seeds: MetricsDocument['seeds'] = null;
+  if (config.seeds > 1) {
+    const agg = (role: 'S' | 'B'): Record<string, { mean: number | null; std: number | null }> => {
+      const out: Record<string, { mean: number | null; std: number | null }> = {};
+      for (const key of [...SIX, 'D_var', 'accuracy'] as const) {
+        const values = Array.from({ length: config.seeds }, (_, r) => networks[netId(role, r)][key]).filter((v): v is number => v !== null && Number.isFinite(v));
+        out[key] = { mean: values.length ? mean(values) : null, std: values.length ? Math.sqrt(populationVariance(values)) : null };
+      }
+      return out;
+    };
+    seeds = { student: agg('S'), baseline: agg('B') };
+  }
+  return {
+    experiment: paths.id,
+    createdAt: new Date().toISOString(),
+    settings: { threshold: options.threshold, maskRule: config.quantification.maskRule, backgroundFilter: options.backgroundFilter, grid: config.quantification.grid, images: set.ids.length, seeds: config.seeds },
+    images: set.ids,
+    networks,
+    summary: {
+      teacher: summarise(networks.T, networks.T.accuracy, false),
+      student: summarise(networks.S, networks.S.accuracy, true),
+      baseline: summarise(networks.B, networks.B.accuracy, true)
+    },
+    verdicts: config.seeds === 1 ? verdictsPerSeed[0] : combineVerdicts(verdictsPerSeed),
+    verdictsPerSeed,
+    seeds
+  };
+}
+
+/** Over several seeds: the most frequent result (ties: inconclusive), with the count per result. */
+function combineVerdicts(perSeed: Verdicts[]): Verdicts {
+  const out = {} as Verdicts;
+  for (const h of ['H1', 'H2', 'H3'] as const) {
+    const counts = new Map<string, number>();
+    for (const v of perSeed) counts.set(v[h].result, (counts.get(v[h].result) ?? 0) + 1);
+    const sorted = [...counts.entries()].sort((a, b) => b[1] - a[1]);
+    const result = sorted.length > 1 && sorted[0][1] === sorted[1][1] ? 'inconclusive' : (sorted[0][0] as Verdicts['H1']['result']);
+    const tally = sorted.map(([r, c]) => `${r} in ${c} of ${perSeed.length} seeds`).join(', ');
+    out[h] = { result, details: `${tally}. Seed 0: ${perSeed[0][h].details}`, components: perSeed[0][h].components };
+  }
+  return out;
+}

@@ -1,0 +1,220 @@
+/*
+ * Training the three networks of the protocol on one shared loop:
+ * - T: pretrained on a source set (or loaded weights), then fine-tuned on the target set;
+ * - S: from random init, stage 1 regresses T's pre-activation feature at tap L (layers up to L),
+ *      stage 2 trains the layers above L on labels with everything up to L frozen;
+ * - B: from exactly S's initial weights, trained on labels.
+ * S and B save TF.js checkpoints at the analysed epochs and log the path length of L's weights.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { RunConfig, StageConfig } from '../../common/config';
+import { scaleCheckpoints } from '../../common/config';
+import type { ExperimentEvent } from '../../common/events';
+import { buildNetwork, layersUpTo, tapKernel } from '../models/architectures';
+import { tapFeature } from '../knowledge/feature';
+import { trainStage, type EpochLog, type Objective } from '../training/loop';
+import type { ImageSet } from '../training/data';
+import { loadLayersModelFromDir, dirSaver } from '../store/model-files';
+import { readJson, writeJsonAtomic, exists } from '../store/atomic';
+import { hashSeed } from '../util/random';
+import type { ExperimentPaths } from './paths';
+import type { StateStore } from './state';
+
+export interface TrainingData {
+  train: ImageSet;
+  val: ImageSet | null;
+  classes: string[];
+}
+
+export interface NetworkContext {
+  config: RunConfig;
+  paths: ExperimentPaths;
+  state: StateStore;
+  target: TrainingData;
+  source: TrainingData | null;
+  emit: (e: ExperimentEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface PathLengthLog {
+  net: string;
+  initialNorm: number | null;
+  /** Normalised path length at every epoch boundary of the tracked stage. */
+  perEpoch: (number | null)[];
+  /** The analysed checkpoints and their path length. */
+  checkpoints: { epoch: number; pathLength: number }[];
+}
+
+/** Seed of the initial weights shared by S and B of seed index r. */
+export const initSeed = (config: RunConfig, r: number): number => hashSeed(config.seed + r, 0x5b);
+
+async function saveModel(model: tf.LayersModel, dir: string, config: RunConfig, extra: Record<string, unknown>): Promise<void> {
+  model.setUserDefinedMetadata({ kdLens: { mean: config.normalization.mean, std: config.normalization.std, tap: config.tap, ...extra } });
+  await model.save(dirSaver(dir));
+}
+
+async function appendLogs(ctx: NetworkContext, net: string, logs: EpochLog[]): Promise<void> {
+  const file = ctx.paths.trainLog(net);
+  const previous = (await exists(file)) ? ((await readJson(file)) as EpochLog[]) : [];
+  const stages = new Set(logs.map((l) => l.stage));
+  await writeJsonAtomic(file, [...previous.filter((l) => !stages.has(l.stage)), ...logs]);
+}
+
+/** Runs a stage unless state.json says it is done; marks it running/done and times it. */
+async function stage(ctx: NetworkContext, name: string, run: () => Promise<void>): Promise<void> {
+  if (ctx.state.isDone(name)) {
+    ctx.emit({ type: 'stage', stage: name, status: 'done', message: 'already done (resumed run)' });
+    return;
+  }
+  const t0 = Date.now();
+  await ctx.state.mark(name, 'running');
+  ctx.emit({ type: 'stage', stage: name, status: 'running' });
+  await run();
+  const seconds = (Date.now() - t0) / 1000;
+  await ctx.state.mark(name, 'done', { seconds });
+  ctx.emit({ type: 'stage', stage: name, status: 'done', seconds });
+}
+
+function labelsObjective(classes: number): Objective {
+  return { kind: 'labels', numClasses: classes };
+}
+
+function variablesOf(model: tf.LayersModel, keep: (layerName: string) => boolean): tf.LayerVariable[] {
+  return model.layers.filter((l) => keep(l.name)).flatMap((l) => l.trainableWeights);
+}
+
+function run(ctx: NetworkContext, net: string, stageName: string, model: tf.LayersModel, cfg: StageConfig, objective: Objective, trainable: tf.LayerVariable[], data: TrainingData, seed: number, extra: { tapKernel?: tf.LayerVariable; checkpoints?: number[]; save?: (epoch: number, pathLength: number | null) => Promise<void> } = {}) {
+  const start = Date.now();
+  return trainStage({
+    name: stageName,
+    model,
+    trainable,
+    objective,
+    config: cfg,
+    momentum: ctx.config.training.momentum,
+    weightDecay: ctx.config.training.weightDecay,
+    augment: { flip: ctx.config.training.flip, cropPad: ctx.config.training.cropPad },
+    train: data.train,
+    val: data.val,
+    seed,
+    tapKernel: extra.tapKernel ?? null,
+    checkpoints: extra.checkpoints ?? [],
+    dir: ctx.paths.stage(net, stageName.replace(/\s+/g, '-')),
+    saveCheckpoint: extra.save,
+    signal: ctx.signal,
+    onProgress: (fraction, text) => {
+      const elapsed = (Date.now() - start) / 1000;
+      ctx.emit({ type: 'progress', stage: stageName, fraction, text, etaSeconds: fraction > 0.02 ? (elapsed * (1 - fraction)) / fraction : null });
+    },
+    onEpoch: (log) => ctx.emit({ type: 'epoch', net, stage: stageName, epoch: log.epoch, epochs: cfg.epochs, lr: log.lr, loss: log.loss, accuracy: log.accuracy, valLoss: log.valLoss, valAccuracy: log.valAccuracy, pathLength: log.pathLength })
+  });
+}
+
+/** Copies weights layer by layer by name; `skip` layers keep their own. */
+function copyWeights(from: tf.LayersModel, to: tf.LayersModel, skip: Set<string>): void {
+  for (const layer of to.layers) {
+    if (skip.has(layer.name) || layer.weights.length === 0) continue;
+    let src: tf.layers.Layer;
+    try {
+      src = from.getLayer(layer.name);
+    } catch {
+      throw new Error(`the pretrained teacher has no layer '${layer.name}'; it must have the experiment's architecture`);
+    }
+    const w = src.getWeights();
+    const shapes = layer.getWeights().map((x) => x.shape.join('x'));
+    if (w.map((x) => x.shape.join('x')).join() !== shapes.join()) throw new Error(`pretrained layer '${layer.name}' has weights ${w.map((x) => x.shape.join('x')).join(', ')}; expected ${shapes.join(', ')}`);
+    layer.setWeights(w);
+  }
+}
+
+/** Trains (or reloads) the teacher; returns its final model. */
+export async function teacher(ctx: NetworkContext): Promise<tf.LayersModel> {
+  const { config, paths } = ctx;
+  const T = 'T';
+  const arch = config.architecture;
+  const seed = hashSeed(config.seed, 0x7e);
+  if (config.teacher.source && !config.teacher.pretrained && config.teacher.pretrain.epochs > 0) {
+    const source = ctx.source!;
+    await stage(ctx, 'teacher pretrain', async () => {
+      const model = buildNetwork(arch, source.classes.length, seed, 'teacher_pretrain');
+      const result = await run(ctx, T, 'teacher pretrain', model, config.teacher.pretrain, labelsObjective(source.classes.length), model.trainableWeights, source, seed);
+      await appendLogs(ctx, T, result.logs);
+      await saveModel(model, paths.stage(T, 'pretrained-model'), config, { net: T, stage: 'pretrain' });
+      model.dispose();
+    });
+  }
+  await stage(ctx, 'teacher finetune', async () => {
+    const classes = ctx.target.classes.length;
+    const model = buildNetwork(arch, classes, seed, 'teacher');
+    const pretrainedDir = config.teacher.pretrained ?? (config.teacher.source && config.teacher.pretrain.epochs > 0 ? paths.stage(T, 'pretrained-model') : null);
+    if (pretrainedDir) {
+      const pre = await loadLayersModelFromDir(pretrainedDir);
+      const preClasses = pre.getLayer('fc3').getWeights()[1]?.shape[0];
+      const sameHead = preClasses === classes && (!ctx.source || ctx.source.classes.join('\n') === ctx.target.classes.join('\n'));
+      copyWeights(pre, model, sameHead ? new Set() : new Set(['fc3']));
+      pre.dispose();
+    }
+    const result = await run(ctx, T, 'teacher finetune', model, config.teacher.finetune, labelsObjective(classes), model.trainableWeights, ctx.target, hashSeed(seed, 1));
+    await appendLogs(ctx, T, result.logs);
+    await saveModel(model, paths.final(T), config, { net: T, stage: 'final', epoch: config.teacher.finetune.epochs });
+    model.dispose();
+  });
+  return loadLayersModelFromDir(paths.final(T));
+}
+
+async function writePathLength(ctx: NetworkContext, net: string, initialNorm: number | null, perEpoch: (number | null)[], checkpoints: number[]): Promise<void> {
+  const log: PathLengthLog = { net, initialNorm, perEpoch, checkpoints: checkpoints.map((e) => ({ epoch: e, pathLength: perEpoch[e] ?? 0 })) };
+  await writeJsonAtomic(ctx.paths.pathLength(net), log);
+}
+
+/** Student of seed index r: stage 1 (feature regression at the tap), stage 2 (layers above on labels). */
+export async function student(ctx: NetworkContext, r: number, net: string, teacherModel: tf.LayersModel): Promise<void> {
+  const { config, paths } = ctx;
+  const classes = ctx.target.classes.length;
+  const epochs1 = config.student.stage1.epochs;
+  const checkpoints = scaleCheckpoints(config.checkpoints, epochs1);
+  const seed = hashSeed(config.seed + r, 0x51);
+  await stage(ctx, `student stage 1${r ? ` (seed ${r})` : ''}`, async () => {
+    const model = buildNetwork(config.architecture, classes, initSeed(config, r), 'student');
+    const below = layersUpTo(model, config.tap);
+    const objective: Objective = { kind: 'feature', student: tapFeature(model, config.tap), teacher: tapFeature(teacherModel, config.tap) };
+    const result = await run(ctx, net, 'student stage 1', model, config.student.stage1, objective, variablesOf(model, (n) => below.has(n)), ctx.target, seed, {
+      tapKernel: tapKernel(model, config.tap),
+      checkpoints,
+      save: (epoch, pathLength) => saveModel(model, paths.checkpoint(net, epoch), config, { net, stage: 'stage1', epoch, pathLength })
+    });
+    await appendLogs(ctx, net, result.logs);
+    await writePathLength(ctx, net, result.initialNorm, result.pathLength, checkpoints);
+    model.dispose();
+  });
+  await stage(ctx, `student stage 2${r ? ` (seed ${r})` : ''}`, async () => {
+    const model = await loadLayersModelFromDir(paths.checkpoint(net, epochs1));
+    const below = layersUpTo(model, config.tap);
+    const above = variablesOf(model, (n) => !below.has(n));
+    if (above.length > 0 && config.student.stage2.epochs > 0) {
+      const result = await run(ctx, net, 'student stage 2', model, config.student.stage2, labelsObjective(classes), above, ctx.target, hashSeed(seed, 2));
+      await appendLogs(ctx, net, result.logs);
+    }
+    await saveModel(model, paths.final(net), config, { net, stage: 'final' });
+    model.dispose();
+  });
+}
+
+/** Baseline of seed index r: labels from scratch, from the student's initial weights. */
+export async function baseline(ctx: NetworkContext, r: number, net: string): Promise<void> {
+  const { config, paths } = ctx;
+  const classes = ctx.target.classes.length;
+  const checkpoints = scaleCheckpoints(config.checkpoints, config.baseline.epochs);
+  await stage(ctx, `baseline${r ? ` (seed ${r})` : ''}`, async () => {
+    const model = buildNetwork(config.architecture, classes, initSeed(config, r), 'baseline');
+    const result = await run(ctx, net, 'baseline', model, config.baseline, labelsObjective(classes), model.trainableWeights, ctx.target, hashSeed(config.seed + r, 0xb0), {
+      tapKernel: tapKernel(model, config.tap),
+      checkpoints,
+      save: (epoch, pathLength) => saveModel(model, paths.checkpoint(net, epoch), config, { net, stage: 'train', epoch, pathLength })
+    });
+    await appendLogs(ctx, net, result.logs);
+    await writePathLength(ctx, net, result.initialNorm, result.pathLength, checkpoints);
+    await saveModel(model, paths.final(net), config, { net, stage: 'final' });
+    model.dispose();
+  });
+}

@@ -1,0 +1,177 @@
+/*
+ * The quantification stage: the same seeded image set for T (final checkpoint), S and B (every
+ * analysed checkpoint), cut into tasks of `batch` images, run by an executor (in-process or a pool
+ * of worker processes), and stored as knowledge/<net>/<checkpoint>.npy [images, G, G] with a JSON
+ * sidecar. Finished checkpoints are skipped on resume. Emits concept counts per checkpoint as soon
+ * as one is complete (the live curves).
+ */
+import { promises as fs } from 'node:fs';
+import type { RunConfig } from '../../common/config';
+import type { ExperimentEvent } from '../../common/events';
+import { DEFAULT_QUANTIFY, type QuantifyOptions } from '../knowledge/options';
+import type { SigmaResult } from '../knowledge/sigma';
+import { maskToGrid } from '../knowledge/grid';
+import { writeFileAtomic, writeJsonAtomic, readJson, exists } from '../store/atomic';
+import { encodeNpy, decodeNpy } from '../store/tensors';
+import { Rng, hashSeed } from '../util/random';
+import type { ImageSet } from '../training/data';
+import type { ExperimentPaths } from './paths';
+import type { ExecutorFactory, AnalysisImage, QuantifyTask } from './executor';
+import { analyseNetwork, selectImages, type NetworkMaps } from './analysis';
+
+export interface AnalysisSet {
+  /** Indices into the target training split. */
+  indices: number[];
+  ids: string[];
+  images: AnalysisImage[];
+  /** Foreground cells (G*G) per image. */
+  foreground: Uint8Array[];
+}
+
+/** One network's analysed checkpoints: T has 'final' only; S and B have epoch-<e>. */
+export interface NetworkCheckpoints {
+  net: string;
+  checkpoints: { key: string; epoch: number; modelDir: string; pathLength: number | null }[];
+}
+
+export interface MapsSidecar {
+  net: string;
+  checkpoint: string;
+  epoch: number;
+  pathLength: number | null;
+  images: string[];
+  effective: boolean[];
+  sigmaF2: number[];
+  meanEntropy: (number | null)[];
+  steps: number[];
+  selectedStep: number[];
+  lambda: number[];
+}
+
+export function quantifyOptions(config: RunConfig): QuantifyOptions {
+  const q = config.quantification;
+  return { ...DEFAULT_QUANTIFY, grid: q.grid, samples: q.samples, steps: q.steps, lr: q.lr, lambda: q.lambda, targetEntropy: q.targetEntropy, mode: 'calibrated', relu: true, stopPastTarget: q.stopPastTarget };
+}
+
+/** Draws the analysed images from the training split (seeded) and records them in images.json. */
+export async function analysisSet(config: RunConfig, paths: ExperimentPaths, train: ImageSet): Promise<AnalysisSet> {
+  let indices: number[];
+  if (await exists(paths.images)) {
+    const saved = (await readJson(paths.images)) as { ids: string[] };
+    const byId = new Map(train.ids.map((id, i) => [id, i]));
+    indices = saved.ids.map((id) => {
+      const i = byId.get(id);
+      if (i === undefined) throw new Error(`${paths.images}: image '${id}' is no longer in the dataset`);
+      return i;
+    });
+  } else {
+    const n = Math.min(config.quantification.images, train.n);
+    indices = new Rng(hashSeed(config.seed, 0x1a)).shuffle(Array.from({ length: train.n }, (_, i) => i)).slice(0, n);
+    await writeJsonAtomic(paths.images, { seed: config.seed, ids: indices.map((i) => train.ids[i]), count: indices.length });
+  }
+  const s = train.size;
+  const px = s * s;
+  const images = indices.map((i, k) => ({ name: train.ids[i], seed: hashSeed(config.seed, 0x9e, k), data: train.x.slice(i * px * 3, (i + 1) * px * 3) }));
+  const foreground = indices.map((i) => maskToGrid(train.masks!.subarray(i * px, (i + 1) * px), s, s, config.quantification.grid, config.quantification.maskRule));
+  return { indices, ids: indices.map((i) => train.ids[i]), images, foreground };
+}
+
+/** Reads the stored maps of one checkpoint as per-image entropy arrays (null where not effective). */
+export async function readMaps(paths: ExperimentPaths, net: string, checkpoint: string): Promise<{ sidecar: MapsSidecar; entropy: (Float32Array | null)[] }> {
+  const files = paths.maps(net, checkpoint);
+  const sidecar = (await readJson(files.json)) as MapsSidecar;
+  const { values, shape } = decodeNpy(new Uint8Array(await fs.readFile(files.npy)), files.npy);
+  const cells = shape[1] * shape[2];
+  const entropy = sidecar.effective.map((ok, i) => (ok ? values.slice(i * cells, (i + 1) * cells) : null));
+  return { sidecar, entropy };
+}
+
+async function writeMaps(paths: ExperimentPaths, net: string, cp: NetworkCheckpoints['checkpoints'][number], set: AnalysisSet, grid: number, results: SigmaResult[]): Promise<void> {
+  const files = paths.maps(net, cp.key);
+  const cells = grid * grid;
+  const values = new Float32Array(results.length * cells).fill(NaN);
+  results.forEach((r, i) => r.entropy && values.set(r.entropy, i * cells));
+  await writeFileAtomic(files.npy, encodeNpy(values, [results.length, grid, grid]));
+  const sidecar: MapsSidecar = {
+    net,
+    checkpoint: cp.key,
+    epoch: cp.epoch,
+    pathLength: cp.pathLength,
+    images: set.ids,
+    effective: results.map((r) => r.effective),
+    sigmaF2: results.map((r) => r.sigmaF2),
+    meanEntropy: results.map((r) => (r.effective ? r.meanEntropy : null)),
+    steps: results.map((r) => r.steps),
+    selectedStep: results.map((r) => r.selectedStep),
+    lambda: results.map((r) => r.lambda)
+  };
+  await writeJsonAtomic(files.json, sidecar);
+}
+
+/** Quantifies every checkpoint not yet stored. */
+export async function quantifyStage(config: RunConfig, paths: ExperimentPaths, set: AnalysisSet, networks: NetworkCheckpoints[], factory: ExecutorFactory, emit: (e: ExperimentEvent) => void, signal?: AbortSignal): Promise<void> {
+  const q = config.quantification;
+  const options = quantifyOptions(config);
+  const pending: { net: string; cp: NetworkCheckpoints['checkpoints'][number] }[] = [];
+  for (const n of networks) for (const cp of n.checkpoints) if (!(await exists(paths.maps(n.net, cp.key).json))) pending.push({ net: n.net, cp });
+  if (pending.length === 0) return;
+  const tasks: QuantifyTask[] = [];
+  const chunks = new Map<string, { results: (SigmaResult | null)[]; left: number; net: string; cp: NetworkCheckpoints['checkpoints'][number] }>();
+  for (const { net, cp } of pending) {
+    const key = `${net}/${cp.key}`;
+    const count = Math.ceil(set.images.length / q.batch);
+    chunks.set(key, { results: new Array(set.images.length).fill(null), left: count, net, cp });
+    for (let c = 0; c < count; c++) {
+      const images = Array.from({ length: Math.min(q.batch, set.images.length - c * q.batch) }, (_, i) => c * q.batch + i);
+      tasks.push({ id: `${key}#${c}`, modelDir: cp.modelDir, tap: config.tap, images });
+    }
+  }
+  const executor = await factory({ images: set.images, size: config.architecture.inputSize, options, backend: config.backend });
+  emit({ type: 'log', level: 'info', message: `quantifying ${pending.length} checkpoints x ${set.images.length} images with ${executor.description}` });
+  const totalImages = tasks.reduce((n, t) => n + t.images.length, 0);
+  let doneImages = 0;
+  const running = new Map<string, number>();
+  const start = Date.now();
+  const report = (): void => {
+    let partial = 0;
+    for (const [id, frac] of running) partial += frac * tasks.find((t) => t.id === id)!.images.length;
+    const fraction = (doneImages + partial) / totalImages;
+    const elapsed = (Date.now() - start) / 1000;
+    emit({ type: 'progress', stage: 'quantify', fraction, text: `${doneImages}/${totalImages} image maps`, etaSeconds: fraction > 0.01 ? (elapsed * (1 - fraction)) / fraction : null });
+  };
+  try {
+    await executor.run(
+      tasks,
+      async ({ id, results }) => {
+        const task = tasks.find((t) => t.id === id)!;
+        const key = id.slice(0, id.lastIndexOf('#'));
+        const entry = chunks.get(key)!;
+        task.images.forEach((imageIndex, i) => (entry.results[imageIndex] = results[i]));
+        running.delete(id);
+        doneImages += task.images.length;
+        report();
+        if (--entry.left === 0) {
+          const all = entry.results as SigmaResult[];
+          await writeMaps(paths, entry.net, entry.cp, set, q.grid, all);
+          emitConcepts(config, set, entry.net, entry.cp, all, emit);
+        }
+      },
+      (taskId, step, totalSteps) => {
+        running.set(taskId, step / totalSteps);
+        report();
+      },
+      signal
+    );
+  } finally {
+    await executor.close();
+  }
+}
+
+function emitConcepts(config: RunConfig, set: AnalysisSet, net: string, cp: NetworkCheckpoints['checkpoints'][number], results: SigmaResult[], emit: (e: ExperimentEvent) => void): void {
+  const maps: NetworkMaps = { net, checkpoints: [{ epoch: cp.epoch, pathLength: cp.pathLength, entropy: results.map((r) => r.entropy) }] };
+  const opts = { threshold: config.quantification.threshold, backgroundFilter: false };
+  const { keep, removed } = selectImages(maps, set.foreground, opts);
+  const m = analyseNetwork(maps, set.foreground, keep, removed, opts);
+  const c = m.perCheckpoint[0];
+  emit({ type: 'concepts', net, epoch: cp.epoch, pathLength: cp.pathLength, foreground: c.foreground, background: c.background, ratio: c.ratio, conceptFraction: c.conceptFraction, images: m.images });
+}

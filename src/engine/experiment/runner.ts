@@ -1,0 +1,136 @@
+/*
+ * One experiment from configuration to verdicts: create (frozen config.json, state.json), then run
+ * or resume: load data, teacher, student and baseline per seed, quantification of every analysed
+ * checkpoint, metrics.json, report.html. Every stage records itself in state.json; a cancelled or
+ * crashed run picks up where it stopped. Progress and results go out as ExperimentEvents.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { promises as fs } from 'node:fs';
+import { RunConfigSchema, type RunConfig } from '../../common/config';
+import type { ExperimentEvent } from '../../common/events';
+import { parseWith } from '../../common/schema';
+import { readJson, writeJsonAtomic, appendLine, exists } from '../store/atomic';
+import { currentBackend } from '../tf/backend';
+import { readManifest, samplesOf, loadImageSet, type ImageSet } from '../training/data';
+import { CancelledError } from '../training/loop';
+import { ExperimentPaths, netId } from './paths';
+import { StateStore } from './state';
+import { teacher, student, baseline, type NetworkContext, type TrainingData } from './networks';
+import { analysisSet, quantifyStage } from './quantify';
+import { computeMetrics, networkCheckpoints, type MetricsDocument } from './metrics';
+import { inProcessExecutor, CancelledQuantification, type ExecutorFactory } from './executor';
+
+export interface RunOptions {
+  executor?: ExecutorFactory;
+  onEvent?: (e: ExperimentEvent) => void;
+  signal?: AbortSignal;
+  /** Writes report.html after the metrics (kept outside so the runner does not depend on the report). */
+  writeReport?: (workspace: string, id: string) => Promise<void>;
+}
+
+const slug = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'run';
+
+/** An id that carries the key settings: name, family, tap, epochs, seed, time. */
+export function experimentId(config: RunConfig, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const a = config.architecture;
+  return `${slug(config.name)}-${a.family}${a.inputSize}-${config.tap}-e${config.baseline.epochs}-s${config.seed}-${stamp}`;
+}
+
+/** Validates a configuration and writes a new experiment folder; returns its id. */
+export async function createExperiment(workspace: string, raw: unknown, origin = 'configuration'): Promise<string> {
+  const config = parseWith(RunConfigSchema, raw, origin);
+  let id = experimentId(config);
+  for (let k = 2; await exists(new ExperimentPaths(workspace, id).root); k++) id = `${experimentId(config)}-${k}`;
+  const paths = new ExperimentPaths(workspace, id);
+  await fs.mkdir(paths.root, { recursive: true });
+  await writeJsonAtomic(paths.config, config);
+  await StateStore.create(paths.state, id);
+  return id;
+}
+
+export async function readConfig(paths: ExperimentPaths): Promise<RunConfig> {
+  return parseWith(RunConfigSchema, await readJson(paths.config), paths.config);
+}
+
+async function loadData(workspace: string, datasetId: string, config: RunConfig, withMasks: boolean, emit: (e: ExperimentEvent) => void): Promise<TrainingData> {
+  const { manifest, dir } = await readManifest(workspace, datasetId);
+  const train = samplesOf(manifest, 'train');
+  const val = samplesOf(manifest, 'val');
+  if (train.length === 0) throw new Error(`dataset '${datasetId}' has no training samples`);
+  const size = config.architecture.inputSize;
+  const progress = (done: number, total: number): void => emit({ type: 'progress', stage: 'load data', fraction: done / total, text: `${datasetId}: ${done}/${total} images`, etaSeconds: null });
+  const trainSet: ImageSet = await loadImageSet(dir, train, size, config.normalization, withMasks, progress);
+  const valSet = val.length ? await loadImageSet(dir, val, size, config.normalization, false, progress) : null;
+  return { train: trainSet, val: valSet, classes: manifest.classes };
+}
+
+/** Runs (or resumes) an experiment to the end. */
+export async function runExperiment(workspace: string, id: string, options: RunOptions = {}): Promise<MetricsDocument> {
+  const paths = new ExperimentPaths(workspace, id);
+  if (!(await exists(paths.config))) throw new Error(`experiment '${id}' not found in ${workspace}`);
+  const config = await readConfig(paths);
+  const state = await StateStore.load(paths.state);
+  let log = Promise.resolve();
+  const emit = (e: ExperimentEvent): void => {
+    options.onEvent?.(e);
+    if (e.type === 'stage' || e.type === 'epoch' || e.type === 'concepts') {
+      const line = JSON.stringify({ time: new Date().toISOString(), ...e });
+      log = log.then(() => appendLine(paths.events, line)).catch(() => undefined);
+    }
+  };
+  await state.setStatus('running');
+  await state.setBackend(currentBackend()?.name ?? tf.getBackend());
+  try {
+    emit({ type: 'stage', stage: 'load data', status: 'running' });
+    const target = await loadData(workspace, config.dataset, config, true, emit);
+    if (target.classes.length < 2) throw new Error(`dataset '${config.dataset}' has ${target.classes.length} class; classification needs at least 2`);
+    const needSource = Boolean(config.teacher.source && !config.teacher.pretrained && config.teacher.pretrain.epochs > 0 && !state.isDone('teacher pretrain'));
+    const source = needSource ? await loadData(workspace, config.teacher.source!, config, false, emit) : null;
+    emit({ type: 'stage', stage: 'load data', status: 'done' });
+
+    const ctx: NetworkContext = { config, paths, state, target, source, emit, signal: options.signal };
+    const teacherModel = await teacher(ctx);
+    try {
+      for (let r = 0; r < config.seeds; r++) {
+        await student(ctx, r, netId('S', r), teacherModel);
+        await baseline(ctx, r, netId('B', r));
+      }
+    } finally {
+      teacherModel.dispose();
+    }
+
+    const set = await analysisSet(config, paths, target.train);
+    if (!state.isDone('quantify')) {
+      const t0 = Date.now();
+      await state.mark('quantify', 'running');
+      emit({ type: 'stage', stage: 'quantify', status: 'running' });
+      await quantifyStage(config, paths, set, await networkCheckpoints(config, paths), options.executor ?? inProcessExecutor, emit, options.signal);
+      const seconds = (Date.now() - t0) / 1000;
+      await state.mark('quantify', 'done', { seconds });
+      emit({ type: 'stage', stage: 'quantify', status: 'done', seconds });
+    }
+
+    emit({ type: 'stage', stage: 'analysis', status: 'running' });
+    const metrics = await computeMetrics(config, paths, set);
+    await writeJsonAtomic(paths.metrics, metrics);
+    await state.mark('analysis', 'done');
+    emit({ type: 'stage', stage: 'analysis', status: 'done' });
+    if (options.writeReport) {
+      emit({ type: 'stage', stage: 'report', status: 'running' });
+      await options.writeReport(workspace, id);
+      await state.mark('report', 'done');
+      emit({ type: 'stage', stage: 'report', status: 'done' });
+    }
+    await state.setStatus('finished');
+    await log;
+    return metrics;
+  } catch (err) {
+    const cancelled = err instanceof CancelledError || err instanceof CancelledQuantification || options.signal?.aborted;
+    const message = err instanceof Error ? err.message : String(err);
+    for (const [name, s] of Object.entries(state.value.stages)) if (s.status === 'running') await state.mark(name, cancelled ? 'cancelled' : 'failed', { message });
+    await state.setStatus(cancelled ? 'cancelled' : 'failed', message);
+    await log;
+    throw err;
+  }
+}

@@ -1,0 +1,66 @@
+/*
+ * state.json: which stages of an experiment are done. A restarted run skips what is done and
+ * resumes the stage in progress from its own checkpoint. Written atomically after every change.
+ */
+import { z } from 'zod';
+import { parseWith } from '../../common/schema';
+import { readJson, writeJsonAtomic } from '../store/atomic';
+
+export const STAGE_STATUSES = ['pending', 'running', 'done', 'skipped', 'failed', 'cancelled'] as const;
+
+const StateSchema = z.object({
+  version: z.literal(1),
+  id: z.string(),
+  status: z.enum(['created', 'running', 'finished', 'failed', 'cancelled']),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  backend: z.string().nullable(),
+  stages: z.record(z.string(), z.object({ status: z.enum(STAGE_STATUSES), seconds: z.number().optional(), message: z.string().optional() })),
+  error: z.string().nullable()
+});
+export type ExperimentState = z.infer<typeof StateSchema>;
+export type StageState = ExperimentState['stages'][string];
+
+export class StateStore {
+  private constructor(
+    private readonly file: string,
+    readonly value: ExperimentState
+  ) {}
+
+  static async create(file: string, id: string): Promise<StateStore> {
+    const now = new Date().toISOString();
+    const store = new StateStore(file, { version: 1, id, status: 'created', createdAt: now, updatedAt: now, backend: null, stages: {}, error: null });
+    await store.save();
+    return store;
+  }
+
+  static async load(file: string): Promise<StateStore> {
+    return new StateStore(file, parseWith(StateSchema, await readJson(file), file));
+  }
+
+  isDone(stage: string): boolean {
+    const s = this.value.stages[stage]?.status;
+    return s === 'done' || s === 'skipped';
+  }
+
+  async mark(stage: string, status: StageState['status'], extra: { seconds?: number; message?: string } = {}): Promise<void> {
+    this.value.stages[stage] = { status, ...extra };
+    await this.save();
+  }
+
+  async setStatus(status: ExperimentState['status'], error: string | null = null): Promise<void> {
+    this.value.status = status;
+    this.value.error = error;
+    await this.save();
+  }
+
+  async setBackend(name: string): Promise<void> {
+    this.value.backend = name;
+    await this.save();
+  }
+
+  async save(): Promise<void> {
+    this.value.updatedAt = new Date().toISOString();
+    await writeJsonAtomic(this.file, this.value);
+  }
+}

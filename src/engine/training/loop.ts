@@ -1,0 +1,233 @@
+/*
+ * The one training loop shared by teacher, student and baseline: seeded epochs of mini-batch SGD on
+ * a chosen objective (labels or a teacher's feature) over a chosen set of trainable layers, with
+ * the path length of the tap's weights accumulated after every step, models saved at analysed
+ * epochs, and a resume checkpoint (weights, momentum, path length, logs) after every epoch, so a
+ * cancelled or killed run continues where it stopped and ends exactly as an uninterrupted one.
+ * Knows nothing about experiments or the UI; files only under the stage folder it is given.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { join } from 'node:path';
+import { promises as fs } from 'node:fs';
+import type { StageConfig } from '../../common/config';
+import { MomentumSgd } from './sgd';
+import { learningRate, PathLength, frobenius } from './schedule';
+import { gatherBatch, epochOrder, type ImageSet, type Augment } from './data';
+import { Rng, hashSeed } from '../util/random';
+import { saveArrays, loadArrays } from '../store/tensors';
+import { readJson, writeJsonAtomic, exists } from '../store/atomic';
+
+/** What the stage minimises for one batch. */
+export type Objective =
+  | { kind: 'labels'; numClasses: number }
+  /** Mean squared error between the model's tap feature and a frozen teacher's (feature distillation). */
+  | { kind: 'feature'; student: (x: tf.Tensor4D) => tf.Tensor; teacher: (x: tf.Tensor4D) => tf.Tensor };
+
+export interface EpochLog {
+  stage: string;
+  /** Epochs completed (1-based). */
+  epoch: number;
+  lr: number;
+  loss: number;
+  accuracy: number | null;
+  valLoss: number | null;
+  valAccuracy: number | null;
+  /** Normalised path length of the tap's weights after this epoch (null when not tracked). */
+  pathLength: number | null;
+  seconds: number;
+}
+
+export class CancelledError extends Error {
+  constructor(message = 'cancelled') {
+    super(message);
+    this.name = 'CancelledError';
+  }
+}
+
+export interface StageSpec {
+  /** Human name, e.g. 'student stage 1'. */
+  name: string;
+  model: tf.LayersModel;
+  /** Variables this stage updates (others stay frozen). */
+  trainable: tf.LayerVariable[];
+  objective: Objective;
+  config: StageConfig;
+  momentum: number;
+  weightDecay: number;
+  augment: Augment | null;
+  train: ImageSet;
+  val: ImageSet | null;
+  seed: number;
+  /** The tap's kernel, whose path length is tracked (null: not tracked). */
+  tapKernel: tf.LayerVariable | null;
+  /** ||W_0||_F of the tap's kernel at initialisation (defaults to its norm when this stage starts). */
+  initialNorm?: number;
+  /** Epochs (0 = before training) at which saveCheckpoint is called. */
+  checkpoints: readonly number[];
+  /** Folder of this stage's resume data. */
+  dir: string;
+  saveCheckpoint?: (epoch: number, pathLength: number | null) => Promise<void>;
+  onEpoch?: (log: EpochLog) => void;
+  onProgress?: (fraction: number, text: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface StageResult {
+  logs: EpochLog[];
+  /** Normalised path length at each epoch boundary 0..epochs (null when not tracked). */
+  pathLength: (number | null)[];
+  initialNorm: number | null;
+  resumedFrom: number;
+}
+
+interface ResumeState {
+  epoch: number;
+  pathRaw: number;
+  initialNorm: number | null;
+  logs: EpochLog[];
+  pathLength: (number | null)[];
+}
+
+function lossOf(objective: Objective, model: tf.LayersModel, x: tf.Tensor4D, labels: tf.Tensor1D | null, target: tf.Tensor | null): { loss: tf.Scalar; logits: tf.Tensor | null } {
+  if (objective.kind === 'labels') {
+    const logits = model.apply(x, { training: true }) as tf.Tensor;
+    const oneHot = tf.oneHot(labels!, objective.numClasses);
+    return { loss: tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar, logits };
+  }
+  const f = objective.student(x);
+  return { loss: tf.losses.meanSquaredError(target!, f) as tf.Scalar, logits: null };
+}
+
+/** Loss and accuracy over a whole set without augmentation or updates. */
+export function evaluate(model: tf.LayersModel, objective: Objective, set: ImageSet, batchSize = 128): { loss: number; accuracy: number | null } {
+  let lossSum = 0;
+  let correct = 0;
+  const s = set.size;
+  for (let start = 0; start < set.n; start += batchSize) {
+    const idx = Array.from({ length: Math.min(batchSize, set.n - start) }, (_, i) => start + i);
+    const batch = gatherBatch(set, idx, null, null);
+    tf.tidy(() => {
+      const x = tf.tensor4d(batch.x, [idx.length, s, s, 3]);
+      if (objective.kind === 'labels') {
+        const logits = model.apply(x, { training: false }) as tf.Tensor;
+        const labels = tf.tensor1d(batch.labels, 'int32');
+        lossSum += (tf.losses.softmaxCrossEntropy(tf.oneHot(labels, objective.numClasses), logits) as tf.Scalar).dataSync()[0] * idx.length;
+        const pred = logits.argMax(-1).dataSync();
+        for (let i = 0; i < idx.length; i++) if (pred[i] === batch.labels[i]) correct++;
+      } else {
+        lossSum += (tf.losses.meanSquaredError(objective.teacher(x), objective.student(x)) as tf.Scalar).dataSync()[0] * idx.length;
+      }
+    });
+  }
+  return { loss: lossSum / set.n, accuracy: objective.kind === 'labels' ? correct / set.n : null };
+}
+
+async function saveResume(dir: string, model: tf.LayersModel, opt: MomentumSgd, state: ResumeState): Promise<void> {
+  const folder = join(dir, `resume-${state.epoch}`);
+  const weights = model.getWeights();
+  await saveArrays(folder, 'weights', await Promise.all(weights.map(async (w, i) => ({ name: `w${i}`, shape: w.shape, values: (await w.data()) as Float32Array }))));
+  await saveArrays(folder, 'momentum', await opt.state());
+  await writeJsonAtomic(join(dir, 'resume.json'), state);
+  // Older resume folders are no longer needed once resume.json points past them.
+  for (const entry of await fs.readdir(dir)) {
+    if (entry.startsWith('resume-') && entry !== `resume-${state.epoch}`) await fs.rm(join(dir, entry), { recursive: true, force: true });
+  }
+}
+
+async function loadResume(dir: string, model: tf.LayersModel, opt: MomentumSgd): Promise<ResumeState | null> {
+  const file = join(dir, 'resume.json');
+  if (!(await exists(file))) return null;
+  const state = (await readJson(file)) as ResumeState;
+  const folder = join(dir, `resume-${state.epoch}`);
+  const weights = await loadArrays(folder, 'weights');
+  const current = model.getWeights();
+  if (weights.length !== current.length) throw new Error(`${folder}: ${weights.length} weight arrays, but the model has ${current.length}; the configuration changed since this run started`);
+  model.setWeights(weights.map((w, i) => {
+    if (w.shape.join() !== current[i].shape.join()) throw new Error(`${folder}: weight ${i} has shape [${w.shape}], the model expects [${current[i].shape}]`);
+    return tf.tensor(w.values, w.shape);
+  }));
+  opt.restore(await loadArrays(folder, 'momentum'));
+  return state;
+}
+
+/** Runs (or resumes) one training stage. */
+export async function trainStage(spec: StageSpec): Promise<StageResult> {
+  const { config, model, objective } = spec;
+  const opt = new MomentumSgd(spec.momentum, spec.weightDecay);
+  const variables = spec.trainable.map((v) => v.read() as tf.Variable);
+  const tapVar = spec.tapKernel ? (spec.tapKernel.read() as tf.Variable) : null;
+  try {
+    await fs.mkdir(spec.dir, { recursive: true });
+    const resumed = await loadResume(spec.dir, model, opt);
+    const initialNorm = resumed ? resumed.initialNorm : tapVar ? spec.initialNorm ?? frobenius(await tapVar.data()) : null;
+    const path = initialNorm !== null ? new PathLength(initialNorm, resumed?.pathRaw ?? 0) : null;
+    const logs: EpochLog[] = resumed?.logs ?? [];
+    const pathLength: (number | null)[] = resumed?.pathLength ?? [path ? path.normalised : null];
+    const startEpoch = resumed?.epoch ?? 0;
+    if (!resumed && spec.checkpoints.includes(0)) await spec.saveCheckpoint?.(0, path ? path.normalised : null);
+
+    const s = spec.train.size;
+    const stepsPerEpoch = Math.ceil(spec.train.n / config.batchSize);
+    for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
+      const t0 = Date.now();
+      const lr = learningRate(epoch, config.epochs, config.lr, config.lrEnd);
+      const order = epochOrder(spec.train.n, spec.seed, epoch);
+      let lossSum = 0;
+      let seen = 0;
+      let correct = 0;
+      for (let step = 0; step < stepsPerEpoch; step++) {
+        if (spec.signal?.aborted) throw new CancelledError(`${spec.name} cancelled at epoch ${epoch + 1}; it resumes from epoch ${epoch}`);
+        const idx = order.slice(step * config.batchSize, (step + 1) * config.batchSize);
+        const batch = gatherBatch(spec.train, idx, spec.augment, new Rng(hashSeed(spec.seed, epoch, step, 0xa7)));
+        const before = tapVar ? tf.clone(tapVar) : null;
+        tf.tidy(() => {
+          const x = tf.tensor4d(batch.x, [idx.length, s, s, 3]);
+          const labels = objective.kind === 'labels' ? tf.tensor1d(batch.labels, 'int32') : null;
+          const target = objective.kind === 'feature' ? objective.teacher(x) : null;
+          let logits: tf.Tensor | null = null;
+          const { value, grads } = tf.variableGrads(() => {
+            const out = lossOf(objective, model, x, labels, target);
+            logits = out.logits ? tf.keep(out.logits) : null;
+            return out.loss;
+          }, variables);
+          const v = value.dataSync()[0];
+          if (!Number.isFinite(v)) throw new Error(`${spec.name}: the loss became ${v} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)}); lower the learning rate`);
+          lossSum += v * idx.length;
+          if (logits) {
+            const pred = (logits as tf.Tensor).argMax(-1).dataSync();
+            for (let i = 0; i < idx.length; i++) if (pred[i] === batch.labels[i]) correct++;
+            (logits as tf.Tensor).dispose();
+          }
+          opt.apply(variables, grads, lr);
+        });
+        if (before && tapVar && path) {
+          path.add(tf.tidy(() => tf.norm(tapVar.sub(before)).dataSync()[0]));
+          before.dispose();
+        }
+        seen += idx.length;
+        spec.onProgress?.((epoch - startEpoch + (step + 1) / stepsPerEpoch) / Math.max(1, config.epochs - startEpoch), `${spec.name}: epoch ${epoch + 1}/${config.epochs}`);
+        if (step % 8 === 7) await new Promise((r) => setImmediate(r));
+      }
+      const val = spec.val && spec.val.n > 0 ? evaluate(model, objective, spec.val) : null;
+      const log: EpochLog = {
+        stage: spec.name,
+        epoch: epoch + 1,
+        lr,
+        loss: lossSum / seen,
+        accuracy: objective.kind === 'labels' ? correct / seen : null,
+        valLoss: val?.loss ?? null,
+        valAccuracy: val?.accuracy ?? null,
+        pathLength: path ? path.normalised : null,
+        seconds: (Date.now() - t0) / 1000
+      };
+      logs.push(log);
+      pathLength.push(path ? path.normalised : null);
+      if (spec.checkpoints.includes(epoch + 1)) await spec.saveCheckpoint?.(epoch + 1, path ? path.normalised : null);
+      await saveResume(spec.dir, model, opt, { epoch: epoch + 1, pathRaw: path?.raw ?? 0, initialNorm, logs, pathLength });
+      spec.onEpoch?.(log);
+    }
+    return { logs, pathLength, initialNorm, resumedFrom: startEpoch };
+  } finally {
+    opt.dispose();
+  }
+}

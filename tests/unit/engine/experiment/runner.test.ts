@@ -1,0 +1,123 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { useBackend } from '../../../helpers/tf';
+import { tempDir } from '../../../helpers/fixtures';
+import { writeTinyDataset } from '../../../helpers/tiny-dataset';
+import { tinyConfig } from '../../../helpers/tiny-config';
+import { tf } from '../../../../src/engine/tf/backend';
+import { createExperiment, runExperiment } from '../../../../src/engine/experiment/runner';
+import { ExperimentPaths } from '../../../../src/engine/experiment/paths';
+import type { MetricsDocument } from '../../../../src/engine/experiment/metrics';
+import type { ExperimentEvent } from '../../../../src/common/events';
+import { loadLayersModelFromDir } from '../../../../src/engine/store/model-files';
+import { decodeNpy } from '../../../../src/engine/store/tensors';
+import { maskToGrid } from '../../../../src/engine/knowledge/grid';
+import { backgroundMeanEntropy, conceptCells, countConcepts } from '../../../../src/engine/knowledge/concepts';
+import { readMask } from '../../../../src/engine/io/images';
+
+describe('experiment runner on a tiny dataset', () => {
+  const tmp = tempDir();
+  const ws = tmp.path;
+  let id = '';
+  let metrics: MetricsDocument;
+  const events: ExperimentEvent[] = [];
+
+  beforeAll(async () => {
+    await useBackend('wasm');
+    await writeTinyDataset(ws, 'tiny', { seed: 1 });
+    await writeTinyDataset(ws, 'tiny-source', { seed: 2, perClass: 12, valPerClass: 0 });
+    id = await createExperiment(ws, tinyConfig());
+    metrics = await runExperiment(ws, id, { onEvent: (e) => events.push(e) });
+  }, 300_000);
+  afterAll(() => tmp.cleanup());
+
+  it('writes the files of design.md', () => {
+    const p = new ExperimentPaths(ws, id);
+    for (const f of [p.config, p.state, p.images, p.metrics, p.events, join(p.final('T'), 'model.json'), join(p.final('S'), 'model.json'), join(p.final('B'), 'model.json')]) expect(existsSync(f), f).toBe(true);
+    for (const e of [0, 1, 2, 3]) {
+      expect(existsSync(join(p.checkpoint('S', e), 'model.json'))).toBe(true);
+      expect(existsSync(join(p.checkpoint('B', e), 'model.json'))).toBe(true);
+      expect(existsSync(p.maps('S', `epoch-${e}`).npy)).toBe(true);
+      expect(existsSync(p.maps('B', `epoch-${e}`).npy)).toBe(true);
+    }
+    expect(existsSync(p.maps('T', 'final').npy)).toBe(true);
+    expect(JSON.parse(readFileSync(p.state, 'utf8')).status).toBe('finished');
+  });
+
+  it('reports the six numbers in their ranges', () => {
+    const cells = 16;
+    for (const role of ['teacher', 'student', 'baseline'] as const) {
+      const s = metrics.summary[role];
+      expect(s.images).toBeGreaterThan(0);
+      expect(s.N_fg).toBeGreaterThanOrEqual(0);
+      expect(s.N_fg + s.N_bg).toBeLessThanOrEqual(cells);
+      expect(s.ratio).toBeGreaterThanOrEqual(0);
+      expect(s.ratio).toBeLessThanOrEqual(1);
+      expect(s.accuracy).toBeGreaterThanOrEqual(0);
+    }
+    for (const role of ['student', 'baseline'] as const) {
+      const s = metrics.summary[role];
+      expect(s.D_mean).toBeGreaterThanOrEqual(0);
+      expect(s.D_std).toBeGreaterThanOrEqual(0);
+      expect(s.D_var).toBeCloseTo(s.D_std! ** 2, 10);
+      expect(s.rho).toBeGreaterThanOrEqual(0);
+      expect(s.rho).toBeLessThanOrEqual(1);
+    }
+    expect(metrics.summary.teacher.D_mean).toBeNull();
+    for (const h of ['H1', 'H2', 'H3'] as const) expect(['supported', 'not supported', 'inconclusive']).toContain(metrics.verdicts[h].result);
+  });
+
+  it('emits stages, epochs and per-checkpoint concept counts', () => {
+    expect(events.some((e) => e.type === 'epoch' && e.net === 'S' && e.stage === 'student stage 1')).toBe(true);
+    const concepts = events.filter((e) => e.type === 'concepts');
+    expect(concepts.filter((e) => e.type === 'concepts' && e.net === 'S')).toHaveLength(4);
+    expect(events.some((e) => e.type === 'stage' && e.stage === 'quantify' && e.status === 'done')).toBe(true);
+  });
+
+  it('starts the student and the baseline from the same weights', async () => {
+    const p = new ExperimentPaths(ws, id);
+    const s = await loadLayersModelFromDir(p.checkpoint('S', 0));
+    const b = await loadLayersModelFromDir(p.checkpoint('B', 0));
+    const sw = s.getWeights(), bw = b.getWeights();
+    expect(sw.length).toBe(bw.length);
+    for (let i = 0; i < sw.length; i++) expect(Array.from(sw[i].dataSync())).toEqual(Array.from(bw[i].dataSync()));
+    const trained = await loadLayersModelFromDir(p.checkpoint('S', 3));
+    expect(Array.from(trained.getLayer('fc1').getWeights()[0].dataSync())).not.toEqual(Array.from(s.getLayer('fc1').getWeights()[0].dataSync()));
+    [s, b, trained].forEach((m) => m.dispose());
+  });
+
+  it('stage 1 lowers the feature MSE to the teacher', async () => {
+    const logs = JSON.parse(readFileSync(new ExperimentPaths(ws, id).trainLog('S'), 'utf8')) as { stage: string; loss: number; valLoss: number }[];
+    const stage1 = logs.filter((l) => l.stage === 'student stage 1');
+    expect(stage1).toHaveLength(3);
+    expect(stage1[2].valLoss).toBeLessThan(stage1[0].valLoss);
+  });
+
+  it('metrics.json matches a recomputation from the stored .npy maps and the masks', async () => {
+    const p = new ExperimentPaths(ws, id);
+    const saved = JSON.parse(readFileSync(p.metrics, 'utf8')) as MetricsDocument;
+    const ids = JSON.parse(readFileSync(p.images, 'utf8')).ids as string[];
+    const fg = await Promise.all(ids.map(async (sid) => maskToGrid((await readMask(join(ws, 'datasets', 'tiny', 'masks', `${sid}.png`), { width: 16, height: 16 })).data, 16, 16, 4)));
+    const { values, shape } = decodeNpy(new Uint8Array(readFileSync(p.maps('B', 'epoch-3').npy)));
+    expect(shape).toEqual([ids.length, 4, 4]);
+    // Images without a foreground cell on the grid are left out of the numbers (and reported).
+    const keep = ids.map((_, i) => i).filter((i) => fg[i].some((v) => v > 0));
+    expect(saved.networks.B.removed.noForeground).toBe(ids.length - keep.length);
+    const maps = keep.map((i) => values.slice(i * 16, (i + 1) * 16));
+    const hBar = backgroundMeanEntropy(maps.map((entropy, k) => ({ entropy, foreground: fg[keep[k]] }))).value;
+    const counts = maps.map((e, k) => countConcepts(conceptCells(e, hBar, 0.2), fg[keep[k]]));
+    const meanFg = counts.reduce((s, c) => s + c.foreground, 0) / counts.length;
+    const meanBg = counts.reduce((s, c) => s + c.background, 0) / counts.length;
+    expect(saved.networks.B.perCheckpoint[3].backgroundMean).toBeCloseTo(hBar, 5);
+    expect(saved.summary.baseline.N_fg).toBeCloseTo(meanFg, 10);
+    expect(saved.summary.baseline.N_bg).toBeCloseTo(meanBg, 10);
+  });
+
+  it('keeps the tensor count flat across a run', async () => {
+    const before = tf.memory().numTensors;
+    const again = await createExperiment(ws, tinyConfig({ name: 'again', teacher: { ...tinyConfig().teacher, pretrain: { ...tinyConfig().teacher.pretrain, epochs: 1 } } }));
+    await runExperiment(ws, again);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 300_000);
+});
