@@ -1,53 +1,56 @@
 /*
  * SGD with momentum and weight decay, as PyTorch's torch.optim.SGD (the authors' optimiser):
  * g = grad + wd * w;  v = mu * v + g;  w = w - lr * v.
- * Its state (the momentum buffers) is plain data so that a run can be saved and resumed exactly.
+ * One buffer per variable, by position in the variable list (TF.js renames variables that are
+ * created twice in a process, so names cannot identify them across a resume). Its state is plain
+ * data so that a run can be saved and resumed exactly.
  */
 import * as tf from '@tensorflow/tfjs';
 
 export class MomentumSgd {
-  private readonly buffers = new Map<string, tf.Variable>();
+  private buffers: (tf.Variable | null)[] = [];
 
   constructor(
     readonly momentum: number,
     readonly weightDecay: number
   ) {}
 
-  /** Applies one update to each variable from its gradient. */
+  /** Applies one update to each variable from its gradient (grads keyed by variable name). */
   apply(variables: readonly tf.Variable[], grads: Record<string, tf.Tensor>, lr: number): void {
     tf.tidy(() => {
-      for (const v of variables) {
-        const value: tf.Tensor = v;
+      variables.forEach((v, i) => {
         const grad = grads[v.name];
-        if (!grad) continue;
-        const g = this.weightDecay > 0 ? grad.add(value.mul(this.weightDecay)) : grad;
-        let buf = this.buffers.get(v.name);
+        if (!grad) return;
+        const g = this.weightDecay > 0 ? grad.add(v.mul(this.weightDecay)) : grad;
+        let buf = this.buffers[i];
         if (!buf) {
-          buf = tf.variable(tf.zerosLike(value), false);
-          this.buffers.set(v.name, buf);
+          buf = tf.variable(tf.zerosLike(v), false);
+          this.buffers[i] = buf;
         }
         const next = this.momentum > 0 ? buf.mul(this.momentum).add(g) : g;
         buf.assign(next);
-        v.assign(value.sub(next.mul(lr)));
-      }
+        v.assign(v.sub(next.mul(lr)));
+      });
     });
   }
 
-  /** The momentum buffers as named flat arrays (for a resume checkpoint). */
+  /** The momentum buffers as flat arrays named by position (for a resume checkpoint); unused ones are empty. */
   async state(): Promise<{ name: string; shape: number[]; values: Float32Array }[]> {
     const out: { name: string; shape: number[]; values: Float32Array }[] = [];
-    for (const [name, buf] of this.buffers) out.push({ name, shape: buf.shape, values: (await buf.data()) as Float32Array });
+    for (const [i, buf] of this.buffers.entries()) {
+      out.push(buf ? { name: `m${i}`, shape: buf.shape, values: (await buf.data()) as Float32Array } : { name: `m${i}`, shape: [0], values: new Float32Array(0) });
+    }
     return out;
   }
 
   /** Restores buffers saved by state(). */
   restore(state: readonly { name: string; shape: number[]; values: Float32Array }[]): void {
     this.dispose();
-    for (const s of state) this.buffers.set(s.name, tf.variable(tf.tensor(s.values, s.shape), false));
+    this.buffers = state.map((s) => (s.values.length ? tf.variable(tf.tensor(s.values, s.shape), false) : null));
   }
 
   dispose(): void {
-    for (const b of this.buffers.values()) b.dispose();
-    this.buffers.clear();
+    for (const b of this.buffers) b?.dispose();
+    this.buffers = [];
   }
 }

@@ -114,6 +114,25 @@ describe('experiment runner on a tiny dataset', () => {
     expect(saved.summary.baseline.N_bg).toBeCloseTo(meanBg, 10);
   });
 
+  it('a run cancelled mid-stage resumes from its checkpoint and ends with the same metrics', async () => {
+    for (const stopAt of ['student stage 1', 'baseline']) {
+      const again = await createExperiment(ws, tinyConfig());
+      const controller = new AbortController();
+      let epochs = 0;
+      await expect(runExperiment(ws, again, {
+        signal: controller.signal,
+        onEvent: (e) => {
+          if (e.type === 'epoch' && e.stage === stopAt && ++epochs === 2) controller.abort();
+        }
+      })).rejects.toThrow(/cancelled/);
+      const state = JSON.parse(readFileSync(new ExperimentPaths(ws, again).state, 'utf8'));
+      expect(state.status).toBe('cancelled');
+      const resumed = await runExperiment(ws, again);
+      const strip = (m: MetricsDocument) => ({ ...m, experiment: '', createdAt: '' });
+      expect(strip(resumed)).toEqual(strip(metrics));
+    }
+  }, 300_000);
+
   it('keeps the tensor count flat across a run', async () => {
     const before = tf.memory().numTensors;
     const again = await createExperiment(ws, tinyConfig({ name: 'again', teacher: { ...tinyConfig().teacher, pretrain: { ...tinyConfig().teacher.pretrain, epochs: 1 } } }));
