@@ -21,13 +21,30 @@ export interface RawGrey {
   data: Uint8Array;
 }
 
-/** One line that says why a file could not be decoded. */
+/** One line that says why a file could not be decoded, from the decoder's message. */
 export function decodeProblem(err: unknown): string {
   const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0];
   if (/no such file|ENOENT|missing/i.test(msg)) return 'file not found';
   if (/premature end|truncat|read error|unexpected end|corrupt/i.test(msg)) return `truncated or corrupt image (${msg})`;
   if (/unsupported image format/i.test(msg)) return 'not a JPEG, PNG or WebP image';
   return `cannot decode the image (${msg})`;
+}
+
+/**
+ * Like decodeProblem, but when the decoder's message says nothing (libvips can lose it when
+ * several images fail at once: "Unknown error") the file's header is read to tell a corrupt image
+ * from a file that is not an image at all.
+ */
+export async function describeDecodeFailure(file: string, err: unknown): Promise<string> {
+  const problem = decodeProblem(err);
+  if (!problem.startsWith('cannot decode')) return problem;
+  try {
+    const meta = await sharp(file).metadata();
+    return `truncated or corrupt image (the header reads as a ${meta.width}x${meta.height} ${meta.format} but the pixels cannot be decoded)`;
+  } catch (probe) {
+    const second = decodeProblem(probe);
+    return second.startsWith('cannot decode') ? problem : second;
+  }
 }
 
 /** Decodes an image file to RGB bytes (orientation applied, alpha flattened on black). */
