@@ -1,0 +1,70 @@
+/*
+ * How `kd-lens run` and `kd-lens demo` show an experiment in a terminal: a progress bar per stage
+ * with ETA, one line per finished stage, then the table of T, S and B against the six numbers and
+ * the three verdicts. --json prints one object instead (the contract below).
+ */
+import type { ExperimentEvent } from '../common/events';
+import type { MetricsDocument, NetworkSummary } from '../engine/experiment/metrics';
+import { progressBar, formatDuration, type ProgressBar } from './progress';
+
+export function terminalListener(quiet: boolean): (e: ExperimentEvent) => void {
+  const bars = new Map<string, ProgressBar>();
+  const lastEpoch = new Map<string, ExperimentEvent & { type: 'epoch' }>();
+  const err = (s: string): void => {
+    if (!quiet) process.stderr.write(s + '\n');
+  };
+  return (e) => {
+    if (e.type === 'progress') {
+      let bar = bars.get(e.stage);
+      if (!bar) bars.set(e.stage, (bar = progressBar(e.stage, { quiet })));
+      bar.update(e.fraction, e.text);
+    } else if (e.type === 'epoch') {
+      lastEpoch.set(e.stage, e);
+    } else if (e.type === 'stage' && e.status === 'done') {
+      const bar = bars.get(e.stage);
+      const ep = lastEpoch.get(e.stage);
+      const summary = ep ? `loss ${ep.loss.toFixed(4)}${ep.valAccuracy !== null ? `, val. accuracy ${(100 * ep.valAccuracy).toFixed(1)} %` : ep.valLoss !== null ? `, val. loss ${ep.valLoss.toFixed(4)}` : ''}` : e.message ?? '';
+      if (bar) bar.done(summary);
+      else err(`${e.stage}: done${e.seconds !== undefined ? ` in ${formatDuration(e.seconds)}` : ''}${summary ? ` — ${summary}` : ''}`);
+    } else if (e.type === 'log') {
+      err(e.message);
+    }
+  };
+}
+
+const f = (v: number | null, d = 3): string => (v === null || !Number.isFinite(v) ? '–' : v.toFixed(d));
+
+/** The table of T, S and B against the six numbers, then the verdicts. */
+export function formatResults(metrics: MetricsDocument): string {
+  const rows: [string, NetworkSummary][] = [['teacher', metrics.summary.teacher], ['student', metrics.summary.student], ['baseline', metrics.summary.baseline]];
+  const head = ['network', 'N_fg', 'N_bg', 'ratio', 'D_mean', 'D_std', 'rho', 'images', 'val.acc', 'concepts'];
+  const lines = [head.map((h, i) => (i ? h.padStart(8) : h.padEnd(9))).join(' ')];
+  for (const [name, s] of rows) {
+    lines.push([name.padEnd(9), f(s.N_fg, 2), f(s.N_bg, 2), f(s.ratio), f(s.D_mean), f(s.D_std), f(s.rho), String(s.images), s.accuracy === null ? '–' : `${(100 * s.accuracy).toFixed(1)}%`, `${(100 * s.conceptFraction).toFixed(1)}%`].map((c, i) => (i ? c.padStart(8) : c)).join(' '));
+  }
+  lines.push('', 'concepts = fraction of analysed cells that are visual concepts at the final checkpoint.');
+  const s = metrics.networks.S, b = metrics.networks.B;
+  lines.push(`images with no foreground concept at any checkpoint: S ${s.neverLearned}, B ${b.neverLearned}; without them D_mean S ${f(s.withoutNeverLearned.D_mean)} / B ${f(b.withoutNeverLearned.D_mean)}, rho S ${f(s.withoutNeverLearned.rho)} / B ${f(b.withoutNeverLearned.rho)}`);
+  if (metrics.seeds) {
+    lines.push('', `over ${metrics.settings.seeds} seeds (mean ± std):`);
+    for (const role of ['student', 'baseline'] as const) {
+      const agg = metrics.seeds[role];
+      lines.push(`  ${role.padEnd(9)} ${['N_fg', 'N_bg', 'ratio', 'D_mean', 'D_std', 'rho'].map((k) => `${k} ${f(agg[k].mean)} ± ${f(agg[k].std)}`).join(', ')}`);
+    }
+  }
+  lines.push('');
+  for (const h of ['H1', 'H2', 'H3'] as const) lines.push(`${h} ${metrics.verdicts[h].result}: ${metrics.verdicts[h].details}`);
+  return lines.join('\n') + '\n';
+}
+
+/** The `--json` contract of kd-lens run and kd-lens demo. */
+export function resultsJson(metrics: MetricsDocument, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const pick = (s: NetworkSummary) => ({ N_fg: s.N_fg, N_bg: s.N_bg, ratio: s.ratio, D_mean: s.D_mean, D_std: s.D_std, D_var: s.D_var, rho: s.rho, images: s.images, accuracy: s.accuracy, conceptFraction: s.conceptFraction });
+  return {
+    experiment: metrics.experiment,
+    metrics: { teacher: pick(metrics.summary.teacher), student: pick(metrics.summary.student), baseline: pick(metrics.summary.baseline) },
+    verdicts: Object.fromEntries((['H1', 'H2', 'H3'] as const).map((h) => [h, { result: metrics.verdicts[h].result, details: metrics.verdicts[h].details }])),
+    ...(metrics.seeds ? { seeds: metrics.seeds } : {}),
+    ...extra
+  };
+}

@@ -1,0 +1,60 @@
+/* Shared by `kd-lens run` and `kd-lens demo`: run or resume one experiment with terminal output. */
+import { initBackend } from '../engine/tf/backend';
+import { runExperiment, readConfig } from '../engine/experiment/runner';
+import { ExperimentPaths } from '../engine/experiment/paths';
+import { inProcessExecutor } from '../engine/experiment/executor';
+import { writeReport } from '../engine/report/html';
+import { poolExecutor } from '../host/quantify-pool';
+import { workerEntry } from '../host/spawn';
+import { terminalListener, formatResults, resultsJson } from './experiment-view';
+import { formatDuration } from './progress';
+
+export async function runWithTerminal(workspace: string, id: string, json: boolean, backendFlag?: string): Promise<number> {
+  const paths = new ExperimentPaths(workspace, id);
+  const config = await readConfig(paths);
+  const backend = await initBackend(backendFlag ?? config.backend ?? undefined);
+  const say = (s: string): void => {
+    if (!json) process.stderr.write(s + '\n');
+  };
+  say(`experiment ${id}\n  folder ${paths.root}\n  backend: ${backend.reason}`);
+  let executor = inProcessExecutor;
+  if (config.workers > 1) {
+    try {
+      workerEntry();
+      executor = poolExecutor(config.workers);
+    } catch (err) {
+      say(`warning: ${(err as Error).message}; quantifying in this process instead`);
+    }
+  }
+  const controller = new AbortController();
+  const onSignal = (): void => {
+    say(`\ncancelling… (resume later with: kd-lens run --resume ${id}${workspace ? ` --workspace ${workspace}` : ''})`);
+    controller.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const t0 = Date.now();
+  try {
+    const metrics = await runExperiment(workspace, id, {
+      executor,
+      onEvent: terminalListener(json),
+      signal: controller.signal,
+      writeReport: async (ws, expId) => {
+        await writeReport(ws, expId);
+      }
+    });
+    const seconds = (Date.now() - t0) / 1000;
+    if (json) process.stdout.write(JSON.stringify(resultsJson(metrics, { report: paths.report, seconds })) + '\n');
+    else process.stdout.write(`\n${formatResults(metrics)}\nfinished in ${formatDuration(seconds)}; report: ${paths.report}\n`);
+    return 0;
+  } catch (err) {
+    if (controller.signal.aborted) {
+      process.stderr.write(`cancelled; resume with: kd-lens run --resume ${id} --workspace ${workspace}\n`);
+      return 130;
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,56 @@
+/*
+ * Entry of an engine worker process (bundled to out/worker/index.cjs). Runs quantification tasks
+ * on its own backend instance and answers with results; works under Node's child_process.fork
+ * (process.send) and Electron's utilityProcess (process.parentPort). Never touches the UI.
+ */
+import { initBackend } from '../engine/tf/backend';
+import { runTask, type ExecutorSetup } from '../engine/experiment/executor';
+import type { FromWorker, ToWorker } from './protocol';
+
+interface ParentPort {
+  on(event: 'message', fn: (e: { data: ToWorker }) => void): void;
+  postMessage(m: FromWorker): void;
+}
+const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
+const send = (m: FromWorker): void => {
+  if (parentPort) parentPort.postMessage(m);
+  else process.send?.(m);
+};
+
+let setup: ExecutorSetup | null = null;
+let queue = Promise.resolve();
+
+async function handle(message: ToWorker): Promise<void> {
+  if (message.type === 'exit') process.exit(0);
+  if (message.type === 'init') {
+    const choice = await initBackend(message.backend ?? undefined);
+    setup = message.setup;
+    send({ type: 'ready', backend: choice.name, reason: choice.reason, pid: process.pid });
+    return;
+  }
+  const task = message.task;
+  if (!setup) {
+    send({ type: 'error', id: task.id, message: 'worker received a task before init' });
+    return;
+  }
+  let last = 0;
+  try {
+    const result = await runTask(setup, task, (step, total) => {
+      const now = Date.now();
+      if (now - last > 200) {
+        last = now;
+        send({ type: 'step', id: task.id, step, total });
+      }
+    });
+    send({ type: 'result', result });
+  } catch (err) {
+    send({ type: 'error', id: task.id, message: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+const onMessage = (m: ToWorker): void => {
+  queue = queue.then(() => handle(m));
+};
+if (parentPort) parentPort.on('message', (e) => onMessage(e.data));
+else process.on('message', (m) => onMessage(m as ToWorker));
+process.on('disconnect', () => process.exit(0));
