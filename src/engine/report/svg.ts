@@ -28,8 +28,10 @@ export function lineChart(series: readonly Series[], opts: { title: string; xLab
   const m = { l: 52, r: 12, t: 28, b: 40 };
   const pts = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
   if (pts.length === 0) return `<svg width="${w}" height="${h}" role="img"><text x="10" y="20">${escapeHtml(opts.title)}: no data</text></svg>`;
-  let [x0, x1] = [Math.min(...pts.map((p) => p.x)), Math.max(...pts.map((p) => p.x))];
-  let [y0, y1] = [Math.min(0, ...pts.map((p) => p.y)), Math.max(...pts.map((p) => p.y))];
+  const x0 = Math.min(...pts.map((p) => p.x));
+  const y0 = Math.min(0, ...pts.map((p) => p.y));
+  let x1 = Math.max(...pts.map((p) => p.x));
+  let y1 = Math.max(...pts.map((p) => p.y));
   if (x1 === x0) x1 = x0 + 1;
   if (y1 === y0) y1 = y0 + 1;
   const X = (x: number): number => m.l + ((x - x0) / (x1 - x0)) * (w - m.l - m.r);
