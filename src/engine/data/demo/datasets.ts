@@ -128,7 +128,12 @@ const running = new Map<string, Promise<{ source: DatasetManifest; target: Datas
  * generating whichever is missing or was made with other options; returns both manifests.
  */
 export function ensureDemoDatasets(workspace: string, opts: DemoOptions = {}, onProgress?: Progress): Promise<{ source: DatasetManifest; target: DatasetManifest }> {
-  const o = resolveDemoOptions(opts);
+  let o: Required<DemoOptions>;
+  try {
+    o = resolveDemoOptions(opts);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   const key = JSON.stringify([workspace, o]);
   const existing = running.get(key);
   if (existing) return existing;
