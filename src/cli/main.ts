@@ -6,8 +6,13 @@ import { parseArgs, formatFlags, UsageError } from './args';
 import type { Command } from './command';
 import { quantifyCommand } from './commands/quantify';
 import { benchCommand } from './commands/bench';
+import { runCommand } from './commands/run';
+import { demoCommand } from './commands/demo';
+import { reportCommand } from './commands/report';
+import { importCommand } from './commands/import';
+import { datasetsCommand } from './commands/datasets';
 
-export const COMMANDS: Command[] = [quantifyCommand, benchCommand];
+export const COMMANDS: Command[] = [demoCommand, runCommand, reportCommand, importCommand, datasetsCommand, quantifyCommand, benchCommand];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
