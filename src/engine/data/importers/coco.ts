@@ -114,7 +114,7 @@ export async function listCoco(opts: ResolvedImportOptions): Promise<SourceListi
     }
     const [x, y, w, h] = a.bbox;
     const box: [number, number, number, number] = [x, y, x + w, y + h];
-    const obj: SourceObject = { className, box, rawBox: [...box], boxNames: ['x', 'y', 'x + width', 'y + height'], index: id };
+    const obj: SourceObject = { className, box, rawBox: [...box], boxNames: ['x', 'y', 'x + width', 'y + height'], index: Number.isInteger(id) && id >= 0 ? id : i };
     const list = byImage.get(a.image_id) ?? [];
     list.push({ ann: a, obj });
     byImage.set(a.image_id, list);

@@ -70,13 +70,6 @@ export function idFragment(text: string): string {
   return s.length > 0 ? s.slice(0, 120) : 'x';
 }
 
-/** Forward-slash path of `file` relative to `root` (both absolute or both relative). */
-export function relativeName(root: string, file: string): string {
-  const r = root.replace(/\\/g, '/').replace(/\/+$/, '');
-  const f = file.replace(/\\/g, '/');
-  return f.startsWith(r + '/') ? f.slice(r.length + 1) : f;
-}
-
 /** Image extensions the importers pick up (JPEG, PNG, WebP). */
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp'];
 
