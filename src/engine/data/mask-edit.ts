@@ -5,7 +5,7 @@
  * at a time. Never touches the sample's image.
  */
 import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import type { DatasetManifest, Sample } from '../../common/dataset';
 import { writeFileAtomic } from '../store/atomic';
 import { datasetPath, loadDataset, saveManifest } from './store';
@@ -29,6 +29,7 @@ export interface MaskHistoryInfo {
 }
 
 const queues = new Map<string, Promise<unknown>>();
+const datasetKey = (workspace: string, datasetId: string): string => `${resolve(workspace)}\0${datasetId}`;
 
 /** Runs `work` after every earlier operation on the same dataset has finished. */
 function serialised<T>(key: string, work: () => Promise<T>): Promise<T> {
@@ -105,7 +106,7 @@ async function commit(ctx: Context, history: MaskHistory): Promise<EditableMask>
 
 /** The sample's current mask (0/1). */
 export async function readMask(workspace: string, datasetId: string, sampleId: string): Promise<EditableMask> {
-  return serialised(join(workspace, datasetId), async () => {
+  return serialised(datasetKey(workspace, datasetId), async () => {
     const ctx = await context(workspace, datasetId, sampleId);
     const h = await readHistory(ctx.dir, sampleId);
     return h && h.width === ctx.manifest.size && h.height === ctx.manifest.size ? toMask(h) : readStoredMask(ctx);
@@ -114,7 +115,7 @@ export async function readMask(workspace: string, datasetId: string, sampleId: s
 
 /** Replaces the sample's mask (any value > 0 is foreground): a new undoable step. */
 export async function writeMask(workspace: string, datasetId: string, sampleId: string, data: Uint8Array): Promise<void> {
-  await serialised(join(workspace, datasetId), async () => {
+  await serialised(datasetKey(workspace, datasetId), async () => {
     const ctx = await context(workspace, datasetId, sampleId);
     const n = ctx.manifest.size * ctx.manifest.size;
     if (data.length !== n) throw new Error(`the mask has ${data.length} values but sample '${sampleId}' is ${ctx.manifest.size}x${ctx.manifest.size} (${n})`);
@@ -127,7 +128,7 @@ export async function writeMask(workspace: string, datasetId: string, sampleId: 
 
 /** Steps back one edit (nothing happens when there is none); returns the mask now current. */
 export async function undoMask(workspace: string, datasetId: string, sampleId: string): Promise<EditableMask> {
-  return serialised(join(workspace, datasetId), async () => {
+  return serialised(datasetKey(workspace, datasetId), async () => {
     const ctx = await context(workspace, datasetId, sampleId);
     const history = await loadHistory(ctx);
     if (history.position === 0) return toMask(history);
@@ -137,7 +138,7 @@ export async function undoMask(workspace: string, datasetId: string, sampleId: s
 
 /** Re-applies one undone edit (nothing happens when there is none); returns the mask now current. */
 export async function redoMask(workspace: string, datasetId: string, sampleId: string): Promise<EditableMask> {
-  return serialised(join(workspace, datasetId), async () => {
+  return serialised(datasetKey(workspace, datasetId), async () => {
     const ctx = await context(workspace, datasetId, sampleId);
     const history = await loadHistory(ctx);
     if (history.position >= history.states.length - 1) return toMask(history);
@@ -147,7 +148,7 @@ export async function redoMask(workspace: string, datasetId: string, sampleId: s
 
 /** Puts the imported mask back, as a new step (so a reset can itself be undone). */
 export async function resetMask(workspace: string, datasetId: string, sampleId: string): Promise<EditableMask> {
-  return serialised(join(workspace, datasetId), async () => {
+  return serialised(datasetKey(workspace, datasetId), async () => {
     const ctx = await context(workspace, datasetId, sampleId);
     const history = await loadHistory(ctx);
     const original = await originalString(ctx);
@@ -158,7 +159,7 @@ export async function resetMask(workspace: string, datasetId: string, sampleId: 
 
 /** How many steps can be undone and redone, and whether the mask differs from the imported one. */
 export async function maskHistory(workspace: string, datasetId: string, sampleId: string): Promise<MaskHistoryInfo> {
-  return serialised(join(workspace, datasetId), async () => {
+  return serialised(datasetKey(workspace, datasetId), async () => {
     const ctx = await context(workspace, datasetId, sampleId);
     const h = await readHistory(ctx.dir, sampleId);
     if (!h) return { canUndo: 0, canRedo: 0, edited: ctx.sample.edited };
