@@ -9,10 +9,11 @@ import { benchCommand } from './commands/bench';
 import { runCommand } from './commands/run';
 import { demoCommand } from './commands/demo';
 import { reportCommand } from './commands/report';
+import { serveCommand } from './commands/serve';
 import { importCommand } from './commands/import';
 import { datasetsCommand } from './commands/datasets';
 
-export const COMMANDS: Command[] = [demoCommand, runCommand, reportCommand, importCommand, datasetsCommand, quantifyCommand, benchCommand];
+export const COMMANDS: Command[] = [demoCommand, runCommand, reportCommand, serveCommand, importCommand, datasetsCommand, quantifyCommand, benchCommand];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;

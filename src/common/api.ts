@@ -1,8 +1,12 @@
 /*
  * The KdApi contract: every call the UI can make, and the events it can receive. Main (IPC),
  * preload (contextBridge) and server (HTTP + WebSocket) each implement all of it; the renderer uses
- * nothing else. Runtime-neutral: no Node, Electron or Vue imports here.
+ * nothing else. Every argument is validated by the schemas in api-schemas.ts at the boundary.
+ * Runtime-neutral: no Node, Electron or Vue imports here.
  */
+import type { RunConfig } from './config';
+import type { DatasetManifest } from './dataset';
+import type { ExperimentEvent } from './events';
 
 /** The compute backend in use and why it was chosen. */
 export interface BackendInfo {
@@ -10,11 +14,236 @@ export interface BackendInfo {
   reason: string;
 }
 
+export interface AppInfo {
+  version: string;
+  workspace: string;
+  /** 'electron' in the desktop app, 'browser' against `kd-lens serve`. */
+  shell: 'electron' | 'browser';
+  platform: string;
+  cpus: number;
+}
+
+export interface DatasetSummary {
+  id: string;
+  name: string;
+  format: string;
+  size: number;
+  samples: number;
+  classes: { name: string; count: number }[];
+  skipped: number;
+  edited: number;
+  createdAt: string;
+}
+
+export interface ImportRequest {
+  format: 'folder' | 'voc' | 'cub' | 'coco';
+  /** A folder the user picked (chooseFolder) or inside one. */
+  src: string;
+  /** COCO: the annotations JSON (inside a picked folder). */
+  ann?: string;
+  name: string;
+  size?: number;
+  cropScale?: number;
+  classes?: string[];
+  maxPerClass?: number;
+  minSize?: number;
+  centreRegion?: boolean;
+}
+
+/** A sample's crop and mask as PNG data URLs. */
+export interface SampleImages {
+  image: string;
+  mask: string;
+  width: number;
+  height: number;
+}
+
+/** A mask as 0/1 values, row-major, base64 of one byte per pixel. */
+export interface MaskData {
+  width: number;
+  height: number;
+  data: string;
+  canUndo: number;
+  canRedo: number;
+  edited: boolean;
+}
+
+export type JobKind = 'experiment' | 'import' | 'demo-data';
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface JobInfo {
+  id: string;
+  kind: JobKind;
+  title: string;
+  status: JobStatus;
+  /** Current stage and its progress. */
+  stage: string | null;
+  fraction: number;
+  text: string;
+  etaSeconds: number | null;
+  startedAt: string;
+  finishedAt: string | null;
+  /** A readable error when failed. */
+  error: string | null;
+  experimentId: string | null;
+  datasetId: string | null;
+  /** Stage name -> status, for the job panel. */
+  stages: Record<string, string>;
+  /** Last log lines. */
+  log: string[];
+}
+
+export interface ExperimentSummary {
+  id: string;
+  name: string;
+  dataset: string;
+  status: string;
+  createdAt: string;
+  updatedAt: string;
+  tap: string;
+  family: string;
+  inputSize: number;
+  seeds: number;
+  hasMetrics: boolean;
+  error: string | null;
+}
+
+export interface EpochPoint {
+  net: string;
+  stage: string;
+  epoch: number;
+  loss: number;
+  accuracy: number | null;
+  valLoss: number | null;
+  valAccuracy: number | null;
+  pathLength: number | null;
+}
+
+export interface ExperimentDetail {
+  summary: ExperimentSummary;
+  config: RunConfig;
+  stages: Record<string, { status: string; seconds?: number; message?: string }>;
+  /** The six numbers, curves and verdicts once analysed (metrics.json), else null. */
+  metrics: unknown | null;
+  training: EpochPoint[];
+  /** Concept counts per checkpoint received so far (live curves before metrics exist). */
+  concepts: Extract<ExperimentEvent, { type: 'concepts' }>[];
+  /** The analysed images (sample ids), once chosen. */
+  images: string[];
+}
+
+/** One network's entropy maps at one checkpoint, for the inspector. */
+export interface CheckpointMaps {
+  net: string;
+  checkpoint: string;
+  epoch: number;
+  pathLength: number | null;
+  grid: number;
+  /** H_bar of this network and checkpoint (null before analysis, or when undefined). */
+  backgroundMean: number | null;
+  threshold: number;
+  /** Per analysed image: G*G entropies, or null where not effective. */
+  entropy: (number[] | null)[];
+}
+
+export interface InspectorImage {
+  index: number;
+  sampleId: string;
+  image: string;
+  mask: string;
+  /** Foreground cells (G*G, 0/1). */
+  foreground: number[];
+  grid: number;
+}
+
+export interface EstimateRequest {
+  config: RunConfig;
+}
+
+export interface Estimate {
+  seconds: number;
+  /** Per stage, for the form. */
+  stages: Record<string, number>;
+  basis: string;
+}
+
+/** Events pushed to the UI. */
+export type KdEvent =
+  | { type: 'job'; job: JobInfo }
+  | { type: 'experiment'; experimentId: string; event: ExperimentEvent }
+  | { type: 'datasets-changed' }
+  | { type: 'experiments-changed' };
+
+export type KdEventType = KdEvent['type'];
+
 /** Every KdApi method name; the preload and the server refuse anything not listed here. */
-export const KD_API_METHODS = ['getBackend'] as const;
+export const KD_API_METHODS = [
+  'getAppInfo',
+  'getBackend',
+  'chooseFolder',
+  'listDatasets',
+  'getDataset',
+  'importDataset',
+  'ensureDemoData',
+  'getSampleImages',
+  'readMask',
+  'writeMask',
+  'undoMask',
+  'redoMask',
+  'resetMask',
+  'defaultConfig',
+  'estimate',
+  'startExperiment',
+  'resumeExperiment',
+  'listExperiments',
+  'getExperiment',
+  'getMaps',
+  'getInspectorImage',
+  'getReport',
+  'listJobs',
+  'cancelJob'
+] as const;
 export type KdApiMethod = (typeof KD_API_METHODS)[number];
 
 export interface KdApi {
+  getAppInfo(): Promise<AppInfo>;
   /** Which TF.js backend the engine uses, and why. */
   getBackend(): Promise<BackendInfo>;
+  /**
+   * Lets the user pick a folder (a dialog in Electron). In a browser `path` is the folder the user
+   * typed; it becomes readable by imports. Returns the absolute path, or null when cancelled.
+   */
+  chooseFolder(request: { purpose: 'import'; path?: string }): Promise<string | null>;
+
+  listDatasets(): Promise<DatasetSummary[]>;
+  getDataset(request: { id: string }): Promise<DatasetManifest>;
+  /** Starts an import job; its progress comes as 'job' events. */
+  importDataset(request: ImportRequest): Promise<{ jobId: string }>;
+  /** Generates the bundled demo datasets if they are missing (a job). */
+  ensureDemoData(): Promise<{ jobId: string | null }>;
+  getSampleImages(request: { datasetId: string; sampleId: string }): Promise<SampleImages>;
+  readMask(request: { datasetId: string; sampleId: string }): Promise<MaskData>;
+  writeMask(request: { datasetId: string; sampleId: string; width: number; height: number; data: string }): Promise<MaskData>;
+  undoMask(request: { datasetId: string; sampleId: string }): Promise<MaskData>;
+  redoMask(request: { datasetId: string; sampleId: string }): Promise<MaskData>;
+  resetMask(request: { datasetId: string; sampleId: string }): Promise<MaskData>;
+
+  /** The demo's configuration, or the defaults for a dataset. */
+  defaultConfig(request: { kind: 'demo' | 'demo-quick' | 'dataset'; datasetId?: string }): Promise<RunConfig>;
+  /** An honest time estimate on this machine. */
+  estimate(request: EstimateRequest): Promise<Estimate>;
+  startExperiment(request: { config: RunConfig }): Promise<{ experimentId: string; jobId: string }>;
+  resumeExperiment(request: { experimentId: string }): Promise<{ jobId: string }>;
+  listExperiments(): Promise<ExperimentSummary[]>;
+  getExperiment(request: { experimentId: string }): Promise<ExperimentDetail>;
+  getMaps(request: { experimentId: string; net: string; checkpoint: string }): Promise<CheckpointMaps>;
+  getInspectorImage(request: { experimentId: string; index: number }): Promise<InspectorImage>;
+  /** The self-contained HTML report (written first if missing). */
+  getReport(request: { experimentId: string }): Promise<{ path: string; html: string }>;
+
+  listJobs(): Promise<JobInfo[]>;
+  cancelJob(request: { jobId: string }): Promise<{ cancelled: boolean }>;
+
+  /** Subscribes to pushed events; returns an unsubscribe function. */
+  on(type: KdEventType, listener: (event: KdEvent) => void): () => void;
 }

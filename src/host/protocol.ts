@@ -1,6 +1,9 @@
-/* Messages between the host and an engine worker process (structured-clone serialisable). */
+/* Messages between the host and its worker processes (structured-clone serialisable). */
 import type { ExecutorSetup, QuantifyTask, TaskResult } from '../engine/experiment/executor';
+import type { ExperimentEvent } from '../common/events';
+import type { Architecture } from '../common/config';
 
+/** Quantification worker (out/worker/index.cjs). */
 export type ToWorker =
   | { type: 'init'; backend: string | null; setup: ExecutorSetup }
   | { type: 'task'; task: QuantifyTask }
@@ -12,12 +15,33 @@ export type FromWorker =
   | { type: 'result'; result: TaskResult }
   | { type: 'error'; id: string | null; message: string };
 
-/** A worker process as the pool sees it: Node child_process or Electron utilityProcess. */
-export interface WorkerHandle {
-  send(message: ToWorker): void;
-  onMessage(fn: (message: FromWorker) => void): void;
+/** What a job process (out/worker/job.cjs) runs. */
+export type JobSpec =
+  | { kind: 'experiment'; workspace: string; experimentId: string }
+  | { kind: 'import'; workspace: string; options: { format: 'folder' | 'voc' | 'cub' | 'coco'; src: string; ann?: string; name: string; size?: number; cropScale?: number; classes?: string[]; maxPerClass?: number; minSize?: number; centreRegion?: boolean } }
+  | { kind: 'demo-data'; workspace: string }
+  | { kind: 'calibrate'; architecture: Architecture; numClasses: number; batch: number; samples: number; grid: number; backend: string | null }
+  | { kind: 'probe' };
+
+export type ToJob = { type: 'start'; spec: JobSpec } | { type: 'cancel' };
+
+export type FromJob =
+  | { type: 'backend'; name: string; reason: string }
+  | { type: 'experiment-event'; event: ExperimentEvent }
+  | { type: 'progress'; stage: string; fraction: number; text: string; etaSeconds: number | null }
+  | { type: 'log'; line: string }
+  | { type: 'done'; result: unknown }
+  | { type: 'failed'; message: string; cancelled: boolean };
+
+/** A child process as the host sees it: Node child_process or Electron utilityProcess. */
+export interface ProcessHandle<In, Out> {
+  send(message: In): void;
+  onMessage(fn: (message: Out) => void): void;
   onExit(fn: (code: number | null) => void): void;
   kill(): void;
 }
 
+export type WorkerHandle = ProcessHandle<ToWorker, FromWorker>;
 export type SpawnWorker = () => WorkerHandle;
+export type JobHandle = ProcessHandle<ToJob, FromJob>;
+export type SpawnJob = () => JobHandle;

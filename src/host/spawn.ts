@@ -1,25 +1,40 @@
-/* Engine worker processes under Node: child_process.fork of the bundled worker entry. */
+/* Worker processes under Node: child_process.fork of the bundled entries in out/worker/. */
 import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { SpawnWorker, FromWorker } from './protocol';
+import type { ProcessHandle, SpawnWorker, SpawnJob } from './protocol';
 
-/** out/worker/index.cjs, found from the bundle's folder or the repository root. */
-export function workerEntry(): string {
+/** out/worker/<file>, found from the bundle's folder or the repository root. */
+export function builtEntry(file: 'index.cjs' | 'job.cjs'): string {
   const here = typeof __dirname === 'string' ? __dirname : process.cwd();
-  const candidates = [process.env.KD_LENS_WORKER, join(here, '..', 'worker', 'index.cjs'), join(here, '..', '..', 'out', 'worker', 'index.cjs'), resolve('out', 'worker', 'index.cjs')];
+  const candidates = [file === 'index.cjs' ? process.env.KD_LENS_WORKER : undefined, join(here, file), join(here, '..', 'worker', file), join(here, '..', '..', 'out', 'worker', file), resolve('out', 'worker', file)];
   for (const c of candidates) if (c && existsSync(c)) return c;
-  throw new Error('the engine worker is not built (out/worker/index.cjs); run `npm run build`');
+  throw new Error(`the engine worker is not built (out/worker/${file}); run \`npm run build\``);
+}
+
+/** The quantification worker entry. */
+export const workerEntry = (): string => builtEntry('index.cjs');
+
+/** Forks a Node process running `entry` (plain Node, also when the parent runs inside Electron). */
+export function forkProcess<In, Out>(entry: string): ProcessHandle<In, Out> {
+  const env = { ...process.env, ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) };
+  const child = fork(entry, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [], env });
+  return {
+    send: (m) => {
+      if (child.connected) child.send(m as object);
+    },
+    onMessage: (fn) => child.on('message', (m) => fn(m as Out)),
+    onExit: (fn) => child.on('exit', (code) => fn(code)),
+    kill: () => {
+      if (child.exitCode === null) child.kill();
+    }
+  };
 }
 
 export function nodeSpawner(entry = workerEntry()): SpawnWorker {
-  return () => {
-    const child = fork(entry, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
-    return {
-      send: (m) => child.send(m),
-      onMessage: (fn) => child.on('message', (m) => fn(m as FromWorker)),
-      onExit: (fn) => child.on('exit', (code) => fn(code)),
-      kill: () => child.kill()
-    };
-  };
+  return () => forkProcess(entry);
+}
+
+export function nodeJobSpawner(entry = builtEntry('job.cjs')): SpawnJob {
+  return () => forkProcess(entry);
 }

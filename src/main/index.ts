@@ -1,42 +1,100 @@
 /*
- * Electron main process: one hardened window and an ipcMain handler per KdApi method. No heavy
- * compute here: engine work goes to worker processes (src/host).
+ * Electron main process: one hardened window, an ipcMain handler per KdApi method (each input
+ * validated by its schema, each sender checked), events forwarded to the window, and the host whose
+ * jobs run in utilityProcess children. No heavy compute here. Jobs keep running when the window is
+ * closed; a tray icon brings it back.
  */
-import { app, BrowserWindow, ipcMain, shell } from 'electron';
+import { app, BrowserWindow, ipcMain, dialog, shell, utilityProcess, Tray, Menu, nativeImage } from 'electron';
 import { join } from 'node:path';
-import type { BackendInfo } from '../common/api';
+import { mkdirSync } from 'node:fs';
+import { resolveWorkspace } from '../engine/store/workspace';
+import { createHost, type Host } from '../host';
+import type { JobHandle, FromJob } from '../host/protocol';
+import { webPreferences, isAppUrl, EVENT_CHANNEL } from './window-options';
+import { registerIpc } from './ipc';
 
-export const WEB_PREFERENCES = {
-  contextIsolation: true,
-  sandbox: true,
-  nodeIntegration: false,
-  webSecurity: true,
-  preload: join(__dirname, '../preload/index.js')
-} as const;
+const devServer = process.env.ELECTRON_RENDERER_URL;
+let win: BrowserWindow | null = null;
+let tray: Tray | null = null;
+let host: Host;
+
+function spawnJob(): JobHandle {
+  const child = utilityProcess.fork(join(__dirname, '..', 'worker', 'job.cjs'), [], { serviceName: 'kd-lens-engine', stdio: 'inherit' });
+  return {
+    send: (m) => child.postMessage(m),
+    onMessage: (fn) => child.on('message', (m: FromJob) => fn(m)),
+    onExit: (fn) => child.on('exit', (code) => fn(code)),
+    kill: () => {
+      child.kill();
+    }
+  };
+}
 
 function createWindow(): BrowserWindow {
-  const win = new BrowserWindow({ width: 1400, height: 900, show: false, title: 'KD Lens', webPreferences: { ...WEB_PREFERENCES } });
-  win.once('ready-to-show', () => win.show());
-  win.webContents.on('will-navigate', (event, url) => {
-    if (url !== win.webContents.getURL()) event.preventDefault();
+  const w = new BrowserWindow({ width: 1440, height: 920, show: false, title: 'KD Lens', backgroundColor: '#1e1e1e', webPreferences: webPreferences(__dirname) });
+  w.once('ready-to-show', () => w.show());
+  w.webContents.on('will-navigate', (event, url) => {
+    if (!isAppUrl(url, devServer)) event.preventDefault();
   });
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+  w.webContents.on('will-attach-webview', (event) => event.preventDefault());
+  w.webContents.setWindowOpenHandler(({ url }) => {
+    if (/^https:\/\//.test(url)) void shell.openExternal(url);
     return { action: 'deny' };
   });
-  if (process.env.ELECTRON_RENDERER_URL) void win.loadURL(process.env.ELECTRON_RENDERER_URL);
-  else void win.loadFile(join(__dirname, '../renderer/index.html'));
-  return win;
+  if (devServer) void w.loadURL(devServer);
+  else void w.loadFile(join(__dirname, '..', 'renderer', 'index.html'));
+  w.on('closed', () => {
+    if (win === w) win = null;
+  });
+  return w;
+}
+
+function showWindow(): void {
+  if (!win) win = createWindow();
+  else win.show();
+}
+
+function keepAliveWithTray(): void {
+  if (tray) return;
+  const icon = nativeImage.createFromPath(join(__dirname, '..', '..', 'resources', 'icon.png'));
+  tray = new Tray(icon.isEmpty() ? nativeImage.createEmpty() : icon.resize({ width: 16, height: 16 }));
+  tray.setToolTip('KD Lens: jobs running');
+  tray.setContextMenu(Menu.buildFromTemplate([{ label: 'Open KD Lens', click: showWindow }, { label: 'Quit (cancels running jobs)', click: () => app.quit() }]));
+  tray.on('click', showWindow);
 }
 
 app.whenReady().then(() => {
-  ipcMain.handle('kd:getBackend', async (): Promise<BackendInfo> => ({ name: 'pending', reason: 'the engine host starts with the first job' }));
-  createWindow();
-  app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  const workspace = resolveWorkspace(process.env.KD_LENS_WORKSPACE);
+  mkdirSync(workspace, { recursive: true });
+  host = createHost({
+    workspace,
+    shell: 'electron',
+    version: app.getVersion(),
+    spawnJob,
+    pickFolder: async () => {
+      const options = { properties: ['openDirectory' as const] };
+      const r = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+      return r.canceled ? null : r.filePaths[0] ?? null;
+    }
   });
+  registerIpc(ipcMain, host.service, devServer);
+  host.subscribe((e) => {
+    for (const w of BrowserWindow.getAllWindows()) w.webContents.send(EVENT_CHANNEL, e);
+  });
+  void host.service.ensureDemoData();
+  showWindow();
+  app.on('activate', showWindow);
 });
 
 app.on('window-all-closed', () => {
-  if (process.platform !== 'darwin') app.quit();
+  if (host && host.jobs.running() > 0) keepAliveWithTray();
+  else if (process.platform !== 'darwin') app.quit();
+});
+
+let quitting = false;
+app.on('before-quit', (event) => {
+  if (quitting || !host) return;
+  event.preventDefault();
+  quitting = true;
+  void host.shutdown().finally(() => app.quit());
 });

@@ -1,12 +1,21 @@
 /*
- * The preload exposes exactly the KdApi methods to the renderer through contextBridge, one function
- * per method over ipcRenderer.invoke. Nothing generic (no raw ipcRenderer, no channel parameter).
+ * The preload exposes exactly the KdApi methods to the renderer through contextBridge: one function
+ * per method over ipcRenderer.invoke, and on(type, fn) returning an unsubscribe. Nothing generic: no
+ * raw ipcRenderer, no channel parameter.
  */
-import { contextBridge, ipcRenderer } from 'electron';
-import type { KdApi } from '../common/api';
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { KD_API_METHODS, type KdApi, type KdEvent, type KdEventType } from '../common/api';
 
-const api: KdApi = {
-  getBackend: () => ipcRenderer.invoke('kd:getBackend')
+const EVENT_CHANNEL = 'kd:event';
+
+const api: Record<string, unknown> = {};
+for (const method of KD_API_METHODS) api[method] = (request?: unknown) => ipcRenderer.invoke(`kd:${method}`, request ?? {});
+api.on = (type: KdEventType, listener: (event: KdEvent) => void): (() => void) => {
+  const handler = (_e: IpcRendererEvent, event: KdEvent): void => {
+    if (event.type === type) listener(event);
+  };
+  ipcRenderer.on(EVENT_CHANNEL, handler);
+  return () => ipcRenderer.removeListener(EVENT_CHANNEL, handler);
 };
 
-contextBridge.exposeInMainWorld('kd', api);
+contextBridge.exposeInMainWorld('kd', api as unknown as KdApi);

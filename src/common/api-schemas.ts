@@ -1,0 +1,53 @@
+/*
+ * Schemas of every KdApi request, checked where a request enters main (IPC) or the server (HTTP)
+ * before anything else is done with it. A method without arguments takes an empty object.
+ */
+import { z, type ZodType } from 'zod';
+import { RunConfigSchema } from './config';
+import { SafeId } from './dataset';
+import type { KdApiMethod } from './api';
+
+const none = z.object({}).strict();
+const sample = z.object({ datasetId: SafeId, sampleId: SafeId }).strict();
+const experiment = z.object({ experimentId: SafeId }).strict();
+const path = z.string().min(1).max(4096);
+
+export const API_REQUEST_SCHEMAS: Record<KdApiMethod, ZodType> = {
+  getAppInfo: none,
+  getBackend: none,
+  chooseFolder: z.object({ purpose: z.literal('import'), path: path.optional() }).strict(),
+  listDatasets: none,
+  getDataset: z.object({ id: SafeId }).strict(),
+  importDataset: z
+    .object({
+      format: z.enum(['folder', 'voc', 'cub', 'coco']),
+      src: path,
+      ann: path.optional(),
+      name: z.string().min(1).max(100),
+      size: z.number().int().min(8).max(1024).optional(),
+      cropScale: z.number().min(1).max(4).optional(),
+      classes: z.array(z.string().min(1).max(200)).max(10000).optional(),
+      maxPerClass: z.number().int().min(1).optional(),
+      minSize: z.number().min(0).optional(),
+      centreRegion: z.boolean().optional()
+    })
+    .strict(),
+  ensureDemoData: none,
+  getSampleImages: sample,
+  readMask: sample,
+  writeMask: sample.extend({ width: z.number().int().min(1).max(4096), height: z.number().int().min(1).max(4096), data: z.string().max(30_000_000) }).strict(),
+  undoMask: sample,
+  redoMask: sample,
+  resetMask: sample,
+  defaultConfig: z.object({ kind: z.enum(['demo', 'demo-quick', 'dataset']), datasetId: SafeId.optional() }).strict(),
+  estimate: z.object({ config: RunConfigSchema }).strict(),
+  startExperiment: z.object({ config: RunConfigSchema }).strict(),
+  resumeExperiment: experiment,
+  listExperiments: none,
+  getExperiment: experiment,
+  getMaps: experiment.extend({ net: z.string().regex(/^[TSB](-\d+)?$/), checkpoint: z.string().regex(/^(final|epoch-\d+)$/) }).strict(),
+  getInspectorImage: experiment.extend({ index: z.number().int().min(0) }).strict(),
+  getReport: experiment,
+  listJobs: none,
+  cancelJob: z.object({ jobId: z.string().regex(/^job-[a-z0-9-]+$/) }).strict()
+};

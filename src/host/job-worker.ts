@@ -1,0 +1,98 @@
+/*
+ * Entry of a job process (bundled to out/worker/job.cjs): runs one long engine job — an experiment,
+ * an import, the demo data, a timing calibration — and reports progress, events and the result to
+ * the host. Heavy work lives here, never in Electron's main process or the server's event loop; an
+ * out-of-memory crash ends this process only. Works under child_process.fork and utilityProcess.
+ */
+import { initBackend } from '../engine/tf/backend';
+import { runExperiment, readConfig } from '../engine/experiment/runner';
+import { ExperimentPaths } from '../engine/experiment/paths';
+import { inProcessExecutor } from '../engine/experiment/executor';
+import { writeReport } from '../engine/report/html';
+import { importDataset, ensureDemoDatasets } from '../engine/data';
+import { calibrate } from '../engine/estimate';
+import { poolExecutor } from './quantify-pool';
+import { nodeSpawner, workerEntry } from './spawn';
+import type { FromJob, ToJob, JobSpec } from './protocol';
+
+interface ParentPort {
+  on(event: 'message', fn: (e: { data: ToJob }) => void): void;
+  postMessage(m: FromJob): void;
+}
+const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
+const send = (m: FromJob): void => {
+  if (parentPort) parentPort.postMessage(m);
+  else process.send?.(m);
+};
+
+const controller = new AbortController();
+let started = false;
+
+async function run(spec: JobSpec): Promise<unknown> {
+  if (spec.kind === 'experiment') {
+    const paths = new ExperimentPaths(spec.workspace, spec.experimentId);
+    const config = await readConfig(paths);
+    const backend = await initBackend(config.backend ?? undefined);
+    send({ type: 'backend', name: backend.name, reason: backend.reason });
+    let executor = inProcessExecutor;
+    if (config.workers > 1) {
+      try {
+        executor = poolExecutor(config.workers, nodeSpawner(workerEntry()));
+      } catch (err) {
+        send({ type: 'log', line: `warning: ${(err as Error).message}; quantifying in the job process` });
+      }
+    }
+    const metrics = await runExperiment(spec.workspace, spec.experimentId, {
+      executor,
+      signal: controller.signal,
+      onEvent: (event) => send({ type: 'experiment-event', event }),
+      writeReport: async (ws, id) => {
+        await writeReport(ws, id);
+      }
+    });
+    return { experimentId: spec.experimentId, verdicts: Object.fromEntries(Object.entries(metrics.verdicts).map(([h, v]) => [h, v.result])) };
+  }
+  if (spec.kind === 'import') {
+    const summary = await importDataset({ workspace: spec.workspace, ...spec.options }, (done, total, text) => send({ type: 'progress', stage: 'import', fraction: total ? done / total : 0, text, etaSeconds: null }));
+    for (const s of summary.skipped) send({ type: 'log', line: `${s.file}: ${s.reason}` });
+    return summary;
+  }
+  if (spec.kind === 'demo-data') {
+    const { source, target } = await ensureDemoDatasets(spec.workspace, {}, (done, total, text) => send({ type: 'progress', stage: 'demo data', fraction: total ? done / total : 0, text, etaSeconds: null }));
+    return { source: source.id, target: target.id, samples: source.samples.length + target.samples.length };
+  }
+  if (spec.kind === 'probe') {
+    const backend = await initBackend();
+    send({ type: 'backend', name: backend.name, reason: backend.reason });
+    return backend;
+  }
+  const backend = await initBackend(spec.backend ?? undefined);
+  send({ type: 'backend', name: backend.name, reason: backend.reason });
+  return calibrate(spec.architecture, spec.numClasses, spec.batch, spec.samples, spec.grid);
+}
+
+function onMessage(m: ToJob): void {
+  if (m.type === 'cancel') {
+    controller.abort();
+    return;
+  }
+  if (started) return;
+  started = true;
+  run(m.spec).then(
+    (result) => {
+      send({ type: 'done', result });
+      setTimeout(() => process.exit(0), 50);
+    },
+    (err: unknown) => {
+      send({ type: 'failed', message: err instanceof Error ? err.message : String(err), cancelled: controller.signal.aborted });
+      setTimeout(() => process.exit(1), 50);
+    }
+  );
+}
+
+if (parentPort) parentPort.on('message', (e) => onMessage(e.data));
+else process.on('message', (m) => onMessage(m as ToJob));
+process.on('disconnect', () => {
+  controller.abort();
+  setTimeout(() => process.exit(0), 2000).unref();
+});
