@@ -1,0 +1,39 @@
+/*
+ * The one way the renderer reaches the app: getApi() returns the preload's window.kd inside
+ * Electron, else the HTTP + WebSocket client for a browser. Stores call it; tests install a fake
+ * with setApi(). Nothing here knows what a call does.
+ */
+import type { KdApi } from '../../../common/api';
+import { createBrowserApi } from './browser-client';
+
+let current: KdApi | null = null;
+
+function browserApi(): KdApi {
+  return createBrowserApi({
+    fetch: (url, init) => window.fetch(url, init),
+    openSocket: (url) => new WebSocket(url),
+    location: window.location,
+    history: window.history,
+    storage: window.sessionStorage,
+    timers: { setTimeout: (fn, ms) => window.setTimeout(fn, ms), clearTimeout: (h) => window.clearTimeout(h as number) }
+  });
+}
+
+export function getApi(): KdApi {
+  if (!current) {
+    const kd = (window as Window & { kd?: KdApi }).kd;
+    current = kd ?? browserApi();
+  }
+  return current;
+}
+
+/** Replaces the client (tests), or forgets it (null). */
+export function setApi(api: KdApi | null): void {
+  current = api;
+}
+
+/** A readable message from anything thrown. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message.replace(/^Error invoking remote method '[^']+': (Error: )?/, '');
+  return typeof err === 'string' ? err : 'Something went wrong (no message).';
+}

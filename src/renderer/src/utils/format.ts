@@ -1,0 +1,40 @@
+/*
+ * How numbers, durations and fractions read on screen (tables, job panel, estimates). Pure
+ * string formatting; never rounds a value that is later computed with.
+ */
+
+/** A number with `digits` decimals; '—' when it is missing or not finite. */
+export function formatNumber(value: number | null | undefined, digits = 3): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  const text = value.toFixed(digits);
+  return /^-0\.?0*$/.test(text) ? text.slice(1) : text;
+}
+
+/** "mean ± std" for several seeds; '—' when the mean is missing. */
+export function formatMeanStd(mean: number | null | undefined, std: number | null | undefined, digits = 3): string {
+  if (mean === null || mean === undefined || !Number.isFinite(mean)) return '—';
+  return `${formatNumber(mean, digits)} ± ${formatNumber(std ?? null, digits)}`;
+}
+
+/** A duration for people: "45 s", "4 min 05 s", "1 h 02 min"; '—' when unknown. */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '—';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  const m = Math.round(s / 60);
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
+}
+
+/** 0..1 as a whole percentage, clamped: "42 %". */
+export function formatPercent(fraction: number): string {
+  const f = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0;
+  return `${Math.floor(f * 100)} %`;
+}
+
+/** A local date and time from an ISO string (the string itself when it does not parse). */
+export function formatTime(iso: string | null): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+}
