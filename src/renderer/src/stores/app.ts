@@ -1,0 +1,94 @@
+/*
+ * The app around the views: version and workspace, the compute backend in use and why, the
+ * theme (following the system unless the user picks one), and which overlays are open (job
+ * panel, shortcut list). Loads once at start; holds no data of any one view.
+ */
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { AppInfo, BackendInfo } from '../../../common/api';
+import { errorMessage, getApi } from '../api';
+
+export type ThemeChoice = 'system' | 'light' | 'dark';
+const THEME_KEY = 'kd-lens-theme';
+const JOBS_KEY = 'kd-lens-jobs-open';
+
+function stored(key: string): string | null {
+  try {
+    return window.localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function store(key: string, value: string): void {
+  try {
+    window.localStorage.setItem(key, value);
+  } catch {
+    // storage disabled: the choice holds for this session
+  }
+}
+
+export const useAppStore = defineStore('app', () => {
+  const info = ref<AppInfo | null>(null);
+  const backend = ref<BackendInfo | null>(null);
+  const error = ref<string | null>(null);
+  const savedTheme = stored(THEME_KEY);
+  const themeChoice = ref<ThemeChoice>(savedTheme === 'light' || savedTheme === 'dark' ? savedTheme : 'system');
+  const systemDark = ref(false);
+  const helpOpen = ref(false);
+  const jobsOpen = ref(stored(JOBS_KEY) !== 'false');
+
+  const theme = computed<'light' | 'dark'>(() => (themeChoice.value === 'system' ? (systemDark.value ? 'dark' : 'light') : themeChoice.value));
+  const backendText = computed(() => {
+    if (backend.value) return `${backend.value.name} — ${backend.value.reason}`;
+    if (error.value) return `unknown — ${error.value}`;
+    return 'asking the engine…';
+  });
+
+  async function load(): Promise<void> {
+    const api = getApi();
+    error.value = null;
+    try {
+      const [i, b] = await Promise.all([api.getAppInfo(), api.getBackend()]);
+      info.value = i;
+      backend.value = b;
+    } catch (err) {
+      error.value = errorMessage(err);
+    }
+  }
+
+  /** Follows prefers-color-scheme (where matchMedia exists) and applies the theme to <html>. */
+  function followSystemTheme(): void {
+    const mql = typeof window.matchMedia === 'function' ? window.matchMedia('(prefers-color-scheme: dark)') : null;
+    if (mql) {
+      systemDark.value = mql.matches;
+      mql.addEventListener?.('change', (e) => {
+        systemDark.value = e.matches;
+        applyTheme();
+      });
+    }
+    applyTheme();
+  }
+
+  function applyTheme(): void {
+    document.documentElement.dataset.theme = theme.value;
+  }
+
+  function setTheme(choice: ThemeChoice): void {
+    themeChoice.value = choice;
+    store(THEME_KEY, choice);
+    applyTheme();
+  }
+
+  /** system → light → dark → system. */
+  function cycleTheme(): void {
+    setTheme(themeChoice.value === 'system' ? 'light' : themeChoice.value === 'light' ? 'dark' : 'system');
+  }
+
+  function setJobsOpen(open: boolean): void {
+    jobsOpen.value = open;
+    store(JOBS_KEY, String(open));
+  }
+
+  return { info, backend, error, themeChoice, theme, backendText, helpOpen, jobsOpen, load, followSystemTheme, setTheme, cycleTheme, setJobsOpen };
+});

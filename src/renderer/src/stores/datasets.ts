@@ -1,0 +1,120 @@
+/*
+ * Datasets: the list, each opened manifest, the crops and masks of samples (cached, oldest
+ * dropped first), folder choice, import and demo-data jobs. Reloads on 'datasets-changed'. The
+ * progress of an import is the jobs store's business; this store only starts it.
+ */
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { DatasetSummary, ImportRequest, SampleImages } from '../../../common/api';
+import type { DatasetManifest } from '../../../common/dataset';
+import { errorMessage, getApi } from '../api';
+
+export const IMAGE_CACHE_SIZE = 600;
+
+export const useDatasetsStore = defineStore('datasets', () => {
+  const list = ref<DatasetSummary[]>([]);
+  const loaded = ref(false);
+  const manifests = ref<Record<string, DatasetManifest>>({});
+  const manifestErrors = ref<Record<string, string>>({});
+  const selectedId = ref<string | null>(null);
+  const error = ref<string | null>(null);
+  const images = new Map<string, Promise<SampleImages>>();
+  let unsubscribe: (() => void) | null = null;
+
+  async function load(): Promise<void> {
+    try {
+      list.value = await getApi().listDatasets();
+      loaded.value = true;
+      error.value = null;
+    } catch (err) {
+      error.value = errorMessage(err);
+    }
+  }
+
+  /** A dataset's manifest (fetched once; `force` fetches again). */
+  async function manifest(id: string, force = false): Promise<DatasetManifest | null> {
+    if (!force && manifests.value[id]) return manifests.value[id];
+    try {
+      manifests.value[id] = await getApi().getDataset({ id });
+      delete manifestErrors.value[id];
+      return manifests.value[id];
+    } catch (err) {
+      manifestErrors.value[id] = errorMessage(err);
+      return null;
+    }
+  }
+
+  async function start(): Promise<void> {
+    if (!unsubscribe) {
+      unsubscribe = getApi().on('datasets-changed', () => {
+        void load();
+        images.clear();
+        for (const id of Object.keys(manifests.value)) void manifest(id, true);
+      });
+    }
+    await load();
+  }
+
+  function stop(): void {
+    unsubscribe?.();
+    unsubscribe = null;
+  }
+
+  async function select(id: string | null): Promise<void> {
+    selectedId.value = id;
+    if (id) await manifest(id);
+  }
+
+  /** A sample's crop and mask (cached; a failed fetch is forgotten so it can be retried). */
+  function sampleImages(datasetId: string, sampleId: string): Promise<SampleImages> {
+    const key = `${datasetId}/${sampleId}`;
+    const hit = images.get(key);
+    if (hit) {
+      images.delete(key);
+      images.set(key, hit);
+      return hit;
+    }
+    const p = getApi().getSampleImages({ datasetId, sampleId });
+    images.set(key, p);
+    p.catch(() => images.delete(key));
+    while (images.size > IMAGE_CACHE_SIZE) images.delete(images.keys().next().value as string);
+    return p;
+  }
+
+  /** Forgets one sample's cached images (after its mask was edited). */
+  function forgetImages(datasetId: string, sampleId: string): void {
+    images.delete(`${datasetId}/${sampleId}`);
+  }
+
+  /** Marks a sample edited or not in the cached manifest (the Annotate view saved a mask). */
+  function markEdited(datasetId: string, sampleId: string, edited: boolean): void {
+    const s = manifests.value[datasetId]?.samples.find((x) => x.id === sampleId);
+    if (s) s.edited = edited;
+    forgetImages(datasetId, sampleId);
+  }
+
+  /** The folder chooser: a dialog in Electron; in a browser the typed path, made readable. */
+  async function chooseFolder(path?: string): Promise<string | null> {
+    return getApi().chooseFolder(path ? { purpose: 'import', path } : { purpose: 'import' });
+  }
+
+  async function startImport(request: ImportRequest): Promise<string> {
+    const { jobId } = await getApi().importDataset(request);
+    return jobId;
+  }
+
+  /** Generates the demo datasets when missing; the job's id, or null when they exist already. */
+  async function ensureDemo(): Promise<string | null> {
+    try {
+      const { jobId } = await getApi().ensureDemoData();
+      error.value = null;
+      if (!jobId) await load();
+      return jobId;
+    } catch (err) {
+      error.value = errorMessage(err);
+      return null;
+    }
+  }
+
+  return { list, loaded, manifests, manifestErrors, selectedId, error, load, manifest, start, stop, select, sampleImages, forgetImages, markEdited, chooseFolder, startImport, ensureDemo };
+});

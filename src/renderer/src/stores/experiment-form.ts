@@ -1,0 +1,137 @@
+/*
+ * The run-configuration form of the Experiment view: a draft RunConfig (prefilled from the
+ * demo's or a dataset's defaults, or copied from an earlier run), the text typed in each numeric
+ * field, the RunConfigSchema messages per field, the suggested name, and the time estimate of the
+ * draft (debounced; asked only for a valid draft, and stale answers are dropped). It launches
+ * nothing itself: experiments.launch takes the parsed configuration.
+ */
+import { defineStore } from 'pinia';
+import { computed, ref, watch } from 'vue';
+import type { Estimate } from '../../../common/api';
+import { RunConfigSchema, type RunConfig } from '../../../common/config';
+import { errorMessage, getApi } from '../api';
+import { ALL_FIELDS } from '../experiment/fields';
+import { errorsByField, getPath, parseListText, parseNumberText, setPath, suggestName, valueText } from '../experiment/form-logic';
+
+const TEXT_KINDS = new Set(['int', 'number', 'list']);
+const FORM_FIELDS = [...ALL_FIELDS, { path: 'name', label: 'name', kind: 'select' as const }, { path: 'dataset', label: 'dataset', kind: 'select' as const }];
+export const ESTIMATE_DELAY_MS = 500;
+
+export const useExperimentFormStore = defineStore('experimentForm', () => {
+  const draft = ref<RunConfig | null>(null);
+  const texts = ref<Record<string, string>>({});
+  const nameTouched = ref(false);
+  /** Where the draft came from, in words ("the demo", "a copy of run X"). */
+  const origin = ref('');
+  const loadError = ref<string | null>(null);
+  const estimate = ref<Estimate | null>(null);
+  const estimateError = ref<string | null>(null);
+  const estimating = ref(false);
+  let estimateSeq = 0;
+  let estimateTimer: ReturnType<typeof setTimeout> | null = null;
+  let estimatedKey = '';
+
+  const parsed = computed(() => (draft.value ? RunConfigSchema.safeParse(draft.value) : null));
+  const errors = computed<Record<string, string>>(() => (parsed.value && !parsed.value.success ? errorsByField(parsed.value.error.issues, FORM_FIELDS) : {}));
+  const valid = computed(() => parsed.value?.success === true);
+  /** The configuration to launch, or null while the draft is invalid. */
+  const config = computed<RunConfig | null>(() => (parsed.value?.success ? parsed.value.data : null));
+  const suggestion = computed(() => (draft.value ? suggestName(draft.value) : ''));
+
+  function adopt(source: RunConfig, from: string): void {
+    const copy = JSON.parse(JSON.stringify(source)) as RunConfig;
+    const t: Record<string, string> = {};
+    for (const f of ALL_FIELDS) if (TEXT_KINDS.has(f.kind)) t[f.path] = valueText(getPath(copy, f.path));
+    texts.value = t;
+    nameTouched.value = false;
+    copy.name = suggestName(copy);
+    draft.value = copy;
+    origin.value = from;
+    loadError.value = null;
+  }
+
+  async function loadDefaults(kind: 'demo' | 'demo-quick' | 'dataset', datasetId?: string): Promise<void> {
+    try {
+      const c = await getApi().defaultConfig(kind === 'dataset' ? { kind, datasetId } : { kind });
+      adopt(c, kind === 'dataset' ? `the defaults for dataset ${datasetId}` : kind === 'demo' ? 'the demo' : 'the quick demo');
+    } catch (err) {
+      loadError.value = errorMessage(err);
+    }
+  }
+
+  /** The dataset picker: the demo's own settings for 'demo', else the defaults for that dataset. */
+  async function chooseDataset(datasetId: string): Promise<void> {
+    await (datasetId === 'demo' ? loadDefaults('demo') : loadDefaults('dataset', datasetId));
+  }
+
+  /** Loads an earlier run's configuration to change one setting and launch again. */
+  function duplicate(source: RunConfig, runName: string): void {
+    adopt(source, `a copy of run ${runName}`);
+  }
+
+  function setText(path: string, text: string): void {
+    if (!draft.value) return;
+    texts.value[path] = text;
+    const field = ALL_FIELDS.find((f) => f.path === path);
+    setPath(draft.value, path, field?.kind === 'list' ? parseListText(text) : parseNumberText(text));
+  }
+
+  /** Selects and checkboxes; '' from a select means null. */
+  function setValue(path: string, value: string | boolean): void {
+    if (!draft.value) return;
+    setPath(draft.value, path, value === '' ? null : value);
+  }
+
+  function setName(name: string): void {
+    if (!draft.value) return;
+    nameTouched.value = true;
+    draft.value.name = name;
+  }
+
+  function useSuggestedName(): void {
+    if (!draft.value) return;
+    nameTouched.value = false;
+    draft.value.name = suggestion.value;
+  }
+
+  watch(suggestion, (s) => {
+    if (draft.value && !nameTouched.value) draft.value.name = s;
+  });
+
+  async function refreshEstimate(): Promise<void> {
+    const c = config.value;
+    if (!c) return;
+    const { name: _name, ...rest } = c;
+    const key = JSON.stringify(rest);
+    if (key === estimatedKey && estimate.value) return;
+    const seq = ++estimateSeq;
+    estimating.value = true;
+    try {
+      const e = await getApi().estimate({ config: c });
+      if (seq !== estimateSeq) return;
+      estimate.value = e;
+      estimatedKey = key;
+      estimateError.value = null;
+    } catch (err) {
+      if (seq === estimateSeq) estimateError.value = errorMessage(err);
+    } finally {
+      if (seq === estimateSeq) estimating.value = false;
+    }
+  }
+
+  watch(
+    draft,
+    () => {
+      if (estimateTimer) clearTimeout(estimateTimer);
+      if (!valid.value) {
+        estimateSeq++;
+        estimating.value = false;
+        return;
+      }
+      estimateTimer = setTimeout(() => void refreshEstimate(), ESTIMATE_DELAY_MS);
+    },
+    { deep: true }
+  );
+
+  return { draft, texts, nameTouched, origin, loadError, estimate, estimateError, estimating, errors, valid, config, suggestion, adopt, loadDefaults, chooseDataset, duplicate, setText, setValue, setName, useSuggestedName, refreshEstimate };
+});

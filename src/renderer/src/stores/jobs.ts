@@ -1,0 +1,94 @@
+/*
+ * Mirror of the host's jobs: listJobs() once, then every 'job' event (the host throttles
+ * progress to about ten a second). A finished job never goes back to running (a late progress
+ * event after 'done' is dropped); resuming an experiment is a new job. Also cancel and resume.
+ * It does not interpret what a job produced: views and other stores watch it.
+ */
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { JobInfo, JobStatus } from '../../../common/api';
+import { errorMessage, getApi } from '../api';
+
+export const FINISHED: readonly JobStatus[] = ['done', 'failed', 'cancelled'];
+export const isFinished = (status: JobStatus): boolean => FINISHED.includes(status);
+
+export const useJobsStore = defineStore('jobs', () => {
+  const byId = ref<Record<string, JobInfo>>({});
+  const error = ref<string | null>(null);
+  let unsubscribe: (() => void)[] = [];
+
+  /** Newest first. */
+  const all = computed(() => Object.values(byId.value).sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.id.localeCompare(a.id)));
+  const active = computed(() => all.value.filter((j) => !isFinished(j.status)));
+
+  function upsert(job: JobInfo): void {
+    const old = byId.value[job.id];
+    if (old && isFinished(old.status) && !isFinished(job.status)) return;
+    byId.value[job.id] = job;
+  }
+
+  async function load(): Promise<void> {
+    try {
+      const jobs = await getApi().listJobs();
+      for (const j of jobs) upsert(j);
+      error.value = null;
+    } catch (err) {
+      error.value = errorMessage(err);
+    }
+  }
+
+  /** Subscribes to job events (once) and loads the list. */
+  async function start(): Promise<void> {
+    if (unsubscribe.length === 0) {
+      const api = getApi();
+      unsubscribe = [
+        api.on('job', (e) => {
+          if (e.type === 'job') upsert(e.job);
+        }),
+        // after a reconnect the server sends these; jobs may have moved meanwhile
+        api.on('experiments-changed', () => void load()),
+        api.on('datasets-changed', () => void load())
+      ];
+    }
+    await load();
+  }
+
+  function stop(): void {
+    for (const u of unsubscribe) u();
+    unsubscribe = [];
+  }
+
+  /** The newest job of an experiment. */
+  function latestForExperiment(experimentId: string): JobInfo | null {
+    return all.value.find((j) => j.experimentId === experimentId) ?? null;
+  }
+
+  /** Whether a finished experiment job can be resumed (cancelled or failed, and nothing newer runs). */
+  function canResume(job: JobInfo): boolean {
+    if (job.kind !== 'experiment' || !job.experimentId || !(job.status === 'cancelled' || job.status === 'failed')) return false;
+    return latestForExperiment(job.experimentId)?.id === job.id;
+  }
+
+  async function cancel(jobId: string): Promise<void> {
+    try {
+      await getApi().cancelJob({ jobId });
+      error.value = null;
+    } catch (err) {
+      error.value = errorMessage(err);
+    }
+  }
+
+  /** Resumes an experiment; the new job's id, or null (the error is in `error`). */
+  async function resume(experimentId: string): Promise<string | null> {
+    try {
+      const { jobId } = await getApi().resumeExperiment({ experimentId });
+      error.value = null;
+      return jobId;
+    } catch (err) {
+      error.value = errorMessage(err);
+      return null;
+    }
+  }
+
+  return { byId, all, active, error, upsert, load, start, stop, latestForExperiment, canResume, cancel, resume };
+});
