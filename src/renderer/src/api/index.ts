@@ -5,13 +5,22 @@
  */
 import type { KdApi } from '../../../common/api';
 import { createBrowserApi } from './browser-client';
+import type { SocketLike } from './events';
 
 let current: KdApi | null = null;
 
 function browserApi(): KdApi {
   return createBrowserApi({
     fetch: (url, init) => window.fetch(url, init),
-    openSocket: (url) => new WebSocket(url),
+    openSocket: (url) => {
+      const ws = new WebSocket(url);
+      const socket: SocketLike = { onopen: null, onmessage: null, onclose: null, onerror: null, close: () => ws.close() };
+      ws.onopen = (e) => socket.onopen?.(e);
+      ws.onmessage = (e) => socket.onmessage?.({ data: e.data });
+      ws.onclose = (e) => socket.onclose?.(e);
+      ws.onerror = (e) => socket.onerror?.(e);
+      return socket;
+    },
     location: window.location,
     history: window.history,
     storage: window.sessionStorage,

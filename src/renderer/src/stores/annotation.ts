@@ -42,11 +42,20 @@ export const useAnnotationStore = defineStore('annotation', () => {
   const loading = ref(false);
   const brush = ref<BrushSettings>(loadBrush(storage()));
   let history: StrokeHistory | null = null;
+  /** The local history's counts (the server's may lag while a call is in flight). */
+  const localUndo = ref(0);
+  const localRedo = ref(0);
+  const syncLocal = (): void => {
+    localUndo.value = history?.canUndo ?? 0;
+    localRedo.value = history?.canRedo ?? 0;
+  };
   let queue: Promise<unknown> = Promise.resolve();
   let loadSeq = 0;
 
   const sampleId = computed(() => sampleIds.value[index.value] ?? null);
   const foreground = computed(() => (mask.value ? countForeground(mask.value) : 0));
+  const undoable = computed(() => mask.value !== null && (canUndo.value > 0 || localUndo.value > 0));
+  const redoable = computed(() => mask.value !== null && (canRedo.value > 0 || localRedo.value > 0));
   const saveState = computed<'saved' | 'saving' | 'error'>(() => (saveError.value ? 'error' : pending.value > 0 ? 'saving' : 'saved'));
   const statusText = computed(() => {
     if (!mask.value) return loading.value ? 'loading…' : 'no mask open';
@@ -111,6 +120,7 @@ export const useAnnotationStore = defineStore('annotation', () => {
       if (seq !== loadSeq) return;
       const data = decodeMask(m.data, m.width * m.height);
       history = new StrokeHistory(data);
+      syncLocal();
       width.value = m.width;
       height.value = m.height;
       image.value = imgs.image;
@@ -155,6 +165,7 @@ export const useAnnotationStore = defineStore('annotation', () => {
           history?.adopt(data);
           mask.value = data;
         }
+        syncLocal();
       } catch (err) {
         saveError.value = errorMessage(err);
       } finally {
@@ -169,6 +180,7 @@ export const useAnnotationStore = defineStore('annotation', () => {
   function commit(next: Uint8Array): Promise<void> {
     if (!history || !mask.value || !history.commit(next)) return Promise.resolve();
     mask.value = history.current;
+    syncLocal();
     const request = { datasetId: datasetId.value!, sampleId: sampleId.value!, width: width.value, height: height.value, data: encodeMask(next) };
     return enqueue(() => getApi().writeMask(request));
   }
@@ -177,6 +189,7 @@ export const useAnnotationStore = defineStore('annotation', () => {
     if (!history || !mask.value || (canUndo.value === 0 && history.canUndo === 0)) return Promise.resolve();
     const local = history.undo();
     if (local) mask.value = local;
+    syncLocal();
     const request = { datasetId: datasetId.value!, sampleId: sampleId.value! };
     return enqueue(() => getApi().undoMask(request));
   }
@@ -185,6 +198,7 @@ export const useAnnotationStore = defineStore('annotation', () => {
     if (!history || !mask.value || (canRedo.value === 0 && history.canRedo === 0)) return Promise.resolve();
     const local = history.redo();
     if (local) mask.value = local;
+    syncLocal();
     const request = { datasetId: datasetId.value!, sampleId: sampleId.value! };
     return enqueue(() => getApi().redoMask(request));
   }
@@ -208,5 +222,5 @@ export const useAnnotationStore = defineStore('annotation', () => {
     );
   }
 
-  return { datasetId, sampleIds, index, sampleId, image, width, height, mask, canUndo, canRedo, edited, pending, saveError, loadError, loading, brush, foreground, saveState, statusText, setTool, toggleEraser, setSize, stepBrush, setOpacity, open, loadSample, go, commit, undo, redo, reset, settled };
+  return { datasetId, sampleIds, index, sampleId, image, width, height, mask, canUndo, canRedo, undoable, redoable, edited, pending, saveError, loadError, loading, brush, foreground, saveState, statusText, setTool, toggleEraser, setSize, stepBrush, setOpacity, open, loadSample, go, commit, undo, redo, reset, settled };
 });

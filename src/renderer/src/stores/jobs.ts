@@ -5,7 +5,7 @@
  * It does not interpret what a job produced: views and other stores watch it.
  */
 import { defineStore } from 'pinia';
-import { computed, ref } from 'vue';
+import { computed, ref, watch } from 'vue';
 import type { JobInfo, JobStatus } from '../../../common/api';
 import { errorMessage, getApi } from '../api';
 
@@ -90,5 +90,20 @@ export const useJobsStore = defineStore('jobs', () => {
     }
   }
 
-  return { byId, all, active, error, upsert, load, start, stop, latestForExperiment, canResume, cancel, resume };
+  /** Resolves with the job once it has finished (done, failed or cancelled). */
+  function whenFinished(jobId: string): Promise<JobInfo> {
+    return new Promise((resolve) => {
+      const stop = watch(
+        () => byId.value[jobId]?.status,
+        (status) => {
+          if (!status || !isFinished(status)) return;
+          queueMicrotask(() => stop());
+          resolve(byId.value[jobId]);
+        },
+        { immediate: true }
+      );
+    });
+  }
+
+  return { byId, all, active, error, upsert, whenFinished, load, start, stop, latestForExperiment, canResume, cancel, resume };
 });

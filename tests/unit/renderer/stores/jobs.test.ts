@@ -75,3 +75,18 @@ describe('jobs store', () => {
     expect(jobs.byId['job-z'].status).toBe('done');
   });
 });
+
+describe('jobs store: waiting', () => {
+  it('resolves whenFinished once the job is done, not before', async () => {
+    const jobs = useJobsStore();
+    await jobs.start();
+    api.emit({ type: 'job', job: job({ id: 'job-d', kind: 'demo-data', status: 'running' }) });
+    let finished: string | null = null;
+    void jobs.whenFinished('job-d').then((j) => (finished = j.status));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(finished).toBeNull();
+    api.emit({ type: 'job', job: job({ id: 'job-d', kind: 'demo-data', status: 'failed', error: 'no space' }) });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(finished).toBe('failed');
+  });
+});

@@ -1,0 +1,106 @@
+/*
+ * Chart.js configurations for KD Lens charts (line charts of Series, bar charts of a few
+ * numbers), themed from CSS variables, with an opaque background so that saved PNGs read well in
+ * any viewer. Registers only the Chart.js parts used. Knows nothing of where the data came from.
+ */
+import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartConfiguration, type Plugin } from 'chart.js';
+import type { NetPalette, Series } from './series';
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, BarController, BarElement, Legend, Tooltip);
+
+export interface ChartColors {
+  text: string;
+  grid: string;
+  background: string;
+}
+
+function cssVar(name: string, fallback: string): string {
+  const v = typeof getComputedStyle === 'function' ? getComputedStyle(document.documentElement).getPropertyValue(name).trim() : '';
+  return v || fallback;
+}
+
+/** The current theme's chart colours (call again after a theme change). */
+export function themeColors(): { colors: ChartColors; nets: NetPalette } {
+  return {
+    colors: { text: cssVar('--ink', '#1c1f24'), grid: cssVar('--line', '#d5d9e0'), background: cssVar('--surface', '#ffffff') },
+    nets: { T: cssVar('--net-t', '#009e73'), S: cssVar('--net-s', '#0072b2'), B: cssVar('--net-b', '#d55e00') }
+  };
+}
+
+/** Fills the canvas with the background colour before drawing (PNG export). */
+export const backgroundPlugin: Plugin = {
+  id: 'kdBackground',
+  beforeDraw(chart, _args, options) {
+    const ctx = chart.ctx;
+    ctx.save();
+    ctx.globalCompositeOperation = 'destination-over';
+    ctx.fillStyle = (options as { color?: string }).color ?? '#ffffff';
+    ctx.fillRect(0, 0, chart.width, chart.height);
+    ctx.restore();
+  }
+};
+
+function axis(title: string, colors: ChartColors): Record<string, unknown> {
+  return { type: 'linear', title: { display: true, text: title, color: colors.text }, ticks: { color: colors.text }, grid: { color: colors.grid } };
+}
+
+export function lineConfig(series: readonly Series[], xTitle: string, yTitle: string, colors: ChartColors): ChartConfiguration<'line'> {
+  return {
+    type: 'line',
+    data: {
+      datasets: series.map((s) => ({
+        label: s.label,
+        data: s.points.map((p) => ({ x: p.x, y: p.y })),
+        borderColor: s.color,
+        backgroundColor: s.color,
+        borderDash: s.dashed ? [6, 4] : [],
+        borderWidth: 2,
+        showLine: !s.marker,
+        pointRadius: s.marker ? 7 : 2.5,
+        pointStyle: s.pointStyle ?? 'circle',
+        spanGaps: true,
+        tension: 0
+      }))
+    },
+    options: {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      parsing: false,
+      normalized: true,
+      scales: { x: axis(xTitle, colors), y: axis(yTitle, colors) },
+      plugins: {
+        legend: { labels: { color: colors.text, usePointStyle: true } },
+        tooltip: { mode: 'nearest', intersect: false },
+        ...({ kdBackground: { color: colors.background } } as Record<string, unknown>)
+      }
+    },
+    plugins: [backgroundPlugin]
+  };
+}
+
+export interface BarSet {
+  label: string;
+  color: string;
+  values: (number | null)[];
+}
+
+export function barConfig(labels: readonly string[], sets: readonly BarSet[], yTitle: string, colors: ChartColors): ChartConfiguration<'bar'> {
+  return {
+    type: 'bar',
+    data: { labels: [...labels], datasets: sets.map((s) => ({ label: s.label, data: [...s.values], backgroundColor: s.color, borderColor: s.color })) },
+    options: {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      scales: {
+        x: { ticks: { color: colors.text }, grid: { color: colors.grid } },
+        y: { title: { display: true, text: yTitle, color: colors.text }, ticks: { color: colors.text }, grid: { color: colors.grid }, beginAtZero: true }
+      },
+      plugins: { legend: { labels: { color: colors.text } }, ...({ kdBackground: { color: colors.background } } as Record<string, unknown>) }
+    },
+    plugins: [backgroundPlugin]
+  };
+}
+
+export { Chart };
