@@ -40,7 +40,8 @@ export const useAppStore = defineStore('app', () => {
 
   const theme = computed<'light' | 'dark'>(() => (themeChoice.value === 'system' ? (systemDark.value ? 'dark' : 'light') : themeChoice.value));
   const backendText = computed(() => {
-    if (backend.value) return `${backend.value.name} — ${backend.value.reason}`;
+    const b = backend.value;
+    if (b) return b.reason.startsWith(b.name) ? b.reason : `${b.name} — ${b.reason}`;
     if (error.value) return `unknown — ${error.value}`;
     return 'asking the engine…';
   });

@@ -1,0 +1,78 @@
+// @vitest-environment happy-dom
+/*
+ * The configuration form shows RunConfigSchema's message next to the field that is wrong and
+ * keeps Launch disabled until it is fixed; Launch emits the parsed configuration.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { mount } from '@vue/test-utils';
+import { createPinia, setActivePinia } from 'pinia';
+import { setApi } from '../../../../src/renderer/src/api';
+import ConfigForm from '../../../../src/renderer/src/components/ConfigForm.vue';
+import { useExperimentFormStore } from '../../../../src/renderer/src/stores/experiment-form';
+import { ALL_FIELDS, fieldTestId } from '../../../../src/renderer/src/experiment/fields';
+import type { RunConfig } from '../../../../src/common/config';
+import { FakeApi, flush } from '../fake-api';
+
+const byId = (id: string): string => `[data-testid="${id}"]`;
+
+async function setup() {
+  setApi(new FakeApi());
+  const pinia = createPinia();
+  setActivePinia(pinia);
+  await useExperimentFormStore().loadDefaults('demo');
+  const wrapper = mount(ConfigForm, { props: { launching: false }, global: { plugins: [pinia] } });
+  await flush();
+  return wrapper;
+}
+
+beforeEach(() => window.localStorage.clear());
+
+describe('ConfigForm', () => {
+  it('renders every configuration field with its test id and the demo values', async () => {
+    const w = await setup();
+    for (const f of ALL_FIELDS) expect(w.find(byId(fieldTestId(f.path))).exists(), f.path).toBe(true);
+    expect((w.find(byId('config-baseline-epochs')).element as HTMLInputElement).value).toBe('30');
+    expect((w.find(byId('config-quantification-images')).element as HTMLInputElement).value).toBe('24');
+    expect((w.find(byId('config-name')).element as HTMLInputElement).value).toBe('demo-vgg32-fc1-e30-g8-n24');
+  });
+
+  it('shows the zod message next to a wrong field and disables Launch until it is fixed', async () => {
+    const w = await setup();
+    expect(w.find(byId('launch')).attributes('disabled')).toBeUndefined();
+    await w.find(byId('config-baseline-epochs')).setValue('-1');
+    const error = w.find(byId('error-baseline-epochs'));
+    expect(error.exists()).toBe(true);
+    expect(error.text()).toBe('Too small: expected number to be >=0');
+    expect(w.find(byId('config-baseline-epochs')).attributes('aria-invalid')).toBe('true');
+    expect(w.find(byId('launch')).attributes('disabled')).toBeDefined();
+    expect(w.find(byId('estimate-text')).text()).toMatch(/Correct the fields/);
+    await w.find(byId('config-baseline-epochs')).setValue('12');
+    expect(w.find(byId('error-baseline-epochs')).exists()).toBe(false);
+    expect(w.find(byId('launch')).attributes('disabled')).toBeUndefined();
+  });
+
+  it('explains text that is not a number', async () => {
+    const w = await setup();
+    await w.find(byId('config-quantification-grid')).setValue('eight');
+    expect(w.find(byId('error-quantification-grid')).text()).toMatch(/expected number, received NaN/);
+  });
+
+  it('emits the parsed configuration on Launch, with the changed setting', async () => {
+    const w = await setup();
+    await w.find(byId('config-quantification-images')).setValue('6');
+    await w.find(byId('config-tap')).setValue('conv');
+    await w.find(byId('config-form')).trigger('submit');
+    const launched = w.emitted('launch')![0][0] as RunConfig;
+    expect(launched.quantification.images).toBe(6);
+    expect(launched.tap).toBe('conv');
+    expect(launched.name).toBe('demo-vgg32-conv-e30-g8-n6');
+  });
+
+  it('does not emit while the draft is invalid', async () => {
+    const w = await setup();
+    await w.find(byId('config-architecture-fcUnits-0')).setValue('0');
+    expect(w.find(byId('error-architecture-fcUnits-0')).exists()).toBe(true);
+    await w.find(byId('config-form')).trigger('submit');
+    expect(w.emitted('launch')).toBeUndefined();
+  });
+});

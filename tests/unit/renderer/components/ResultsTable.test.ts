@@ -1,0 +1,52 @@
+// @vitest-environment happy-dom
+import { describe, expect, it } from 'vitest';
+import { mount } from '@vue/test-utils';
+import ResultsTable from '../../../../src/renderer/src/components/ResultsTable.vue';
+import VerdictList from '../../../../src/renderer/src/components/VerdictList.vue';
+import { metricsFixture } from '../metrics-fixture';
+
+const cell = (w: ReturnType<typeof mount>, id: string): string => w.find(`[data-testid="${id}"]`).text();
+
+describe('ResultsTable', () => {
+  it('formats the six numbers, D_var, accuracy and the concept fraction with three decimals', () => {
+    const w = mount(ResultsTable, { props: { metrics: metricsFixture() } });
+    expect(cell(w, 'cell-student-N_fg')).toBe('12.500');
+    expect(cell(w, 'cell-baseline-N_fg')).toBe('9.000');
+    expect(cell(w, 'cell-teacher-ratio')).toBe('0.714');
+    expect(cell(w, 'cell-student-D_var')).toBe('2.250');
+    expect(cell(w, 'cell-baseline-rho')).toBe('0.420');
+    expect(cell(w, 'cell-teacher-accuracy')).toBe('0.950');
+    expect(cell(w, 'cell-student-conceptFraction')).toBe('0.250');
+    expect(w.find('[data-testid="cell-student-N_fg"]').attributes('data-value')).toBe('12.5');
+  });
+
+  it('shows — where a number is not defined (the teacher has no learning distance)', () => {
+    const w = mount(ResultsTable, { props: { metrics: metricsFixture() } });
+    expect(cell(w, 'cell-teacher-D_mean')).toBe('—');
+    expect(cell(w, 'cell-teacher-rho')).toBe('—');
+  });
+
+  it('labels D_var as a variance', () => {
+    const w = mount(ResultsTable, { props: { metrics: metricsFixture() } });
+    expect(w.find('[data-testid="results-table"] thead').text()).toContain('D_var (variance)');
+  });
+
+  it('shows mean ± std over seeds for student and baseline where metrics.seeds has them', () => {
+    const w = mount(ResultsTable, { props: { metrics: metricsFixture(true) } });
+    expect(cell(w, 'cell-student-N_fg')).toBe('12.500 ± 0.300');
+    expect(cell(w, 'cell-baseline-N_fg')).toBe('9.250 ± 0.750');
+    expect(cell(w, 'cell-student-D_var')).toBe('2.000 ± 0.500');
+    expect(cell(w, 'cell-teacher-N_fg')).toBe('10.000');
+    expect(cell(w, 'cell-student-N_bg')).toBe('3.000');
+  });
+});
+
+describe('VerdictList', () => {
+  it('states each hypothesis and its verdict in plain words with the statistics', () => {
+    const w = mount(VerdictList, { props: { metrics: metricsFixture() } });
+    const h1 = w.find('[data-testid="verdict-H1"]');
+    expect(h1.attributes('data-result')).toBe('supported');
+    expect(h1.text()).toContain('H1 supported: student has more foreground concepts on 21 of 24 images, Wilcoxon p = 0.003');
+    expect(w.find('[data-testid="verdict-H3"]').text()).toContain('H3 not supported: rho lower on 15 of 24 images');
+  });
+});
