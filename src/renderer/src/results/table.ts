@@ -71,7 +71,10 @@ export const HYPOTHESIS_TEXT: Record<'H1' | 'H2' | 'H3', string> = {
   H3: 'Distillation makes the optimisation more stable (higher rho).'
 };
 
-/** "H1 supported: <details>" */
+/**
+ * "H1 supported: <details>"; the engine's details often start with the result already
+ * ("supported: …", "inconclusive on …"), and then it is not repeated.
+ */
 export function verdictSentence(h: 'H1' | 'H2' | 'H3', v: Verdict): string {
-  return `${h} ${v.result}: ${v.details}`;
+  return v.details.startsWith(v.result) ? `${h} ${v.details}` : `${h} ${v.result}: ${v.details}`;
 }

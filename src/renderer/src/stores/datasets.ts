@@ -116,5 +116,15 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
-  return { list, loaded, manifests, manifestErrors, selectedId, error, load, manifest, start, stop, select, sampleImages, forgetImages, markEdited, chooseFolder, startImport, ensureDemo };
+  /**
+   * The id of a dataset named by id or by name (an import job may carry the name typed, whose
+   * slug is the id): the id when listed, else the newest dataset of that name, else the input.
+   */
+  function idFor(idOrName: string): string {
+    if (list.value.some((d) => d.id === idOrName)) return idOrName;
+    const byName = list.value.filter((d) => d.name === idOrName).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    return byName[0]?.id ?? idOrName;
+  }
+
+  return { idFor, list, loaded, manifests, manifestErrors, selectedId, error, load, manifest, start, stop, select, sampleImages, forgetImages, markEdited, chooseFolder, startImport, ensureDemo };
 });

@@ -34,3 +34,11 @@ describe('parseMetrics', () => {
     expect(parseMetrics(broken).error).toMatch(/^metrics\.json could not be read: field summary\.student\.N_fg: /);
   });
 });
+
+describe('verdictSentence', () => {
+  it('does not repeat a result the details already start with', () => {
+    const v = { result: 'supported', details: 'supported: distillation optimises in a more stable direction', components: [] };
+    expect(verdictSentence('H3', v)).toBe('H3 supported: distillation optimises in a more stable direction');
+    expect(verdictSentence('H1', { ...v, result: 'inconclusive', details: 'inconclusive on "more foreground"' })).toBe('H1 inconclusive on "more foreground"');
+  });
+});

@@ -54,3 +54,14 @@ describe('datasets store', () => {
     expect(d.manifestErrors.nope).toBe("dataset 'nope' not found");
   });
 });
+
+describe('datasets store: ids', () => {
+  it('finds a dataset by id, or by name (newest first) when a job carries the name', async () => {
+    api.datasets.push({ ...manifest('tiny-pets', 2), name: 'tiny pets', createdAt: '2025-02-01' }, { ...manifest('tiny-pets-old', 2), name: 'tiny pets', createdAt: '2024-01-01' });
+    const d = useDatasetsStore();
+    await d.load();
+    expect(d.idFor('demo')).toBe('demo');
+    expect(d.idFor('tiny pets')).toBe('tiny-pets');
+    expect(d.idFor('unknown')).toBe('unknown');
+  });
+});
