@@ -106,7 +106,9 @@ export function fillBox(mask: Mask, a: Point, b: Point, value: 0 | 1): number {
 /**
  * Whether (px, py) is inside the polygon by the even-odd rule: a ray to +x crosses the outline an
  * odd number of times. Edges are half-open in y (an edge counts when py lies in [ymin, ymax)), so
- * a point on a shared vertex is counted once. A region wound twice is outside.
+ * a point on a shared vertex is counted once; a point exactly on an edge is inside when the edge
+ * bounds the polygon on its left and outside when on its right (the ray starts on it), so two
+ * polygons sharing an edge fill each pixel on it once. A region wound twice is outside.
  */
 export function insidePolygon(px: number, py: number, vertices: readonly Point[]): boolean {
   let inside = false;

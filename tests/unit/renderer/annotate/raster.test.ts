@@ -196,3 +196,17 @@ describe('maskOutline', () => {
     expect(Array.from(outline)).toEqual([1, 1, 1, 1, 0, 1, 1, 1, 1]);
   });
 });
+
+describe('polygon fill: centres on an edge', () => {
+  it('counts a centre on a left edge inside and on a right edge outside', () => {
+    // (2,2) (6,2) (6,6): the diagonal x = y bounds it on the left; rows 2..5 give 4+3+2+1
+    const m = blank();
+    expect(fillPolygon(m, [{ x: 2, y: 2 }, { x: 6, y: 2 }, { x: 6, y: 6 }], 1)).toBe(10);
+    expect(at(m, 2, 2)).toBe(1);
+    // the mirror image (2,2) (6,2) (2,6): the diagonal x + y = 8 bounds it on the right, so its
+    // centres are out: row 2 -> i = 2..4, row 3 -> 2..3, row 4 -> 2, row 5 -> none: 3+2+1 = 6
+    const n = blank();
+    expect(fillPolygon(n, [{ x: 2, y: 2 }, { x: 6, y: 2 }, { x: 2, y: 6 }], 1)).toBe(6);
+    expect(at(n, 5, 2)).toBe(0);
+  });
+});

@@ -1,0 +1,71 @@
+// @vitest-environment happy-dom
+/*
+ * The frame: nav links to the five views, the backend and why in the status bar, the jobs panel
+ * live from 'job' events, `?` for the shortcut list (not while typing), number keys for views.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mount, type VueWrapper } from '@vue/test-utils';
+import { createPinia } from 'pinia';
+import { setApi } from '../../../../src/renderer/src/api';
+import App from '../../../../src/renderer/src/App.vue';
+import { route, startRouter } from '../../../../src/renderer/src/router';
+import { FakeApi, flush, job } from '../fake-api';
+
+let api: FakeApi;
+let w: VueWrapper;
+beforeEach(async () => {
+  window.localStorage.clear();
+  window.location.hash = '';
+  api = new FakeApi();
+  setApi(api);
+  startRouter();
+  w = mount(App, { global: { plugins: [createPinia()] }, attachTo: document.body });
+  await flush(10);
+});
+afterEach(() => w.unmount());
+
+const key = (k: string, target: EventTarget = window): void => {
+  target.dispatchEvent(new KeyboardEvent('keydown', { key: k, bubbles: true }));
+};
+
+describe('App frame', () => {
+  it('links the five views', () => {
+    for (const v of ['datasets', 'annotate', 'experiment', 'results', 'inspector']) expect(w.find(`[data-testid="nav-${v}"]`).attributes('href')).toBe(`#/${v}`);
+    expect(w.find('[data-testid="nav-experiment"]').attributes('aria-current')).toBe('page');
+  });
+
+  it('shows the backend and why', () => {
+    expect(w.find('[data-testid="backend-status"]').text()).toBe('Backend: wasm — tfjs-node-gpu not installed');
+  });
+
+  it('keeps the jobs panel current from job events', async () => {
+    api.emit({ type: 'job', job: job({ id: 'job-7', status: 'running', fraction: 0.5 }) });
+    await flush();
+    const row = w.find('[data-testid="job-panel"] [data-testid="job-row"]');
+    expect(row.attributes('data-status')).toBe('running');
+    api.emit({ type: 'job', job: job({ id: 'job-7', status: 'done', fraction: 1 }) });
+    await flush();
+    expect(w.find('[data-testid="job-row"]').attributes('data-status')).toBe('done');
+  });
+
+  it('opens the shortcut list with ? but not while typing in a field', async () => {
+    const input = w.find('[data-testid="config-name"]');
+    expect(input.exists()).toBe(true);
+    key('?', input.element);
+    await flush();
+    expect(w.find('[data-testid="shortcut-help"]').exists()).toBe(false);
+    key('?');
+    await flush();
+    expect(w.find('[data-testid="shortcut-help"]').text()).toContain('Keyboard shortcuts');
+  });
+
+  it('switches views with the number keys', async () => {
+    key('1');
+    await flush();
+    expect(route.view).toBe('datasets');
+    expect(w.find('[data-testid="import-open"]').exists()).toBe(true);
+    key('4');
+    await flush();
+    expect(route.view).toBe('results');
+  });
+});
