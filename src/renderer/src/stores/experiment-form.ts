@@ -2,7 +2,7 @@
  * The run-configuration form of the Experiment view: a draft RunConfig (prefilled from the
  * demo's or a dataset's defaults, or copied from an earlier run), the text typed in each numeric
  * field, the RunConfigSchema messages per field, the suggested name, and the time estimate of the
- * draft (debounced; asked only for a valid draft, and stale answers are dropped). It launches
+ * draft (debounced, one call at a time; asked only for a valid draft, stale answers dropped). It launches
  * nothing itself: experiments.launch takes the parsed configuration.
  */
 import { defineStore } from 'pinia';
@@ -98,7 +98,15 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     if (draft.value && !nameTouched.value) draft.value.name = s;
   });
 
+  let inFlight = false;
+  let again = false;
+
+  /** Asks for the draft's estimate; one call at a time (each may start a calibration), the latest draft last. */
   async function refreshEstimate(): Promise<void> {
+    if (inFlight) {
+      again = true;
+      return;
+    }
     const c = config.value;
     if (!c) return;
     const { name: _name, ...rest } = c;
@@ -106,6 +114,7 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     if (key === estimatedKey && estimate.value) return;
     const seq = ++estimateSeq;
     estimating.value = true;
+    inFlight = true;
     try {
       const e = await getApi().estimate({ config: c });
       if (seq !== estimateSeq) return;
@@ -115,8 +124,20 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     } catch (err) {
       if (seq === estimateSeq) estimateError.value = errorMessage(err);
     } finally {
+      inFlight = false;
       if (seq === estimateSeq) estimating.value = false;
+      if (again) {
+        again = false;
+        void refreshEstimate();
+      }
     }
+  }
+
+  /** Drops a pending estimate request (nothing in flight is interrupted). */
+  function cancelEstimate(): void {
+    if (estimateTimer) clearTimeout(estimateTimer);
+    estimateTimer = null;
+    again = false;
   }
 
   watch(
@@ -133,5 +154,5 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     { deep: true }
   );
 
-  return { draft, texts, nameTouched, origin, loadError, estimate, estimateError, estimating, errors, valid, config, suggestion, adopt, loadDefaults, chooseDataset, duplicate, setText, setValue, setName, useSuggestedName, refreshEstimate };
+  return { draft, texts, nameTouched, origin, loadError, estimate, estimateError, estimating, errors, valid, config, suggestion, adopt, loadDefaults, chooseDataset, duplicate, setText, setValue, setName, useSuggestedName, refreshEstimate, cancelEstimate };
 });

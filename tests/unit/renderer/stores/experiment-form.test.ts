@@ -12,7 +12,10 @@ beforeEach(() => {
   setApi(api);
   setActivePinia(createPinia());
 });
-afterEach(() => vi.useRealTimers());
+afterEach(() => {
+  useExperimentFormStore().cancelEstimate();
+  vi.useRealTimers();
+});
 
 describe('experiment form store', () => {
   it('prefills from the demo configuration with texts for every numeric field', async () => {
@@ -94,5 +97,32 @@ describe('experiment form store', () => {
     await vi.advanceTimersByTimeAsync(ESTIMATE_DELAY_MS + 10);
     expect(api.callsOf('estimate')).toHaveLength(2);
     expect((api.callsOf('estimate')[1] as { config: { seeds: number } }).config.seeds).toBe(3);
+  });
+});
+
+describe('experiment form store: one estimate at a time', () => {
+  it('waits for the call in flight, then asks once more for the latest draft', async () => {
+    const form = useExperimentFormStore();
+    await form.loadDefaults('demo');
+    let release: () => void = () => undefined;
+    const original = api.estimate.bind(api);
+    api.estimate = async (r) => {
+      await new Promise<void>((res) => (release = res));
+      return original(r);
+    };
+    const first = form.refreshEstimate();
+    form.setText('seeds', '2');
+    void form.refreshEstimate();
+    form.setText('seeds', '4');
+    void form.refreshEstimate();
+    expect(api.callsOf('estimate')).toHaveLength(0);
+    release();
+    await first;
+    await flush();
+    release();
+    await flush();
+    const calls = api.callsOf('estimate') as { config: { seeds: number } }[];
+    expect(calls.map((c) => c.config.seeds)).toEqual([1, 4]);
+    expect(form.estimating).toBe(false);
   });
 });
