@@ -49,7 +49,8 @@ export const QuantificationSchema = z.object({
   threshold: z.number().min(0),
   /** How many images of the training set are analysed (drawn with the images seed). */
   images: z.number().int().min(1).max(100000),
-  maskRule: z.enum(['top-left', 'majority']),
+  /** How a mask labels a cell: 'top-left' pixel (authors' code), 'majority' of pixels, or 'any' pixel (thin objects). */
+  maskRule: z.enum(['top-left', 'majority', 'any']),
   /** Images optimised together inside one worker. */
   batch: z.number().int().min(1).max(256),
   /** Stop an image's optimisation once its mean entropy has passed the target (saves the steps that cannot be selected; not in the authors' code). */

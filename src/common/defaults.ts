@@ -25,11 +25,11 @@ export function demoConfig(quick = false): RunConfig {
     teacher: {
       source: 'demo-source',
       pretrained: null,
-      pretrain: stage(quick ? 2 : 4, 0.05, 0.01, 64),
-      finetune: stage(quick ? 6 : 12, 0.02, 0.002)
+      pretrain: stage(quick ? 3 : 8, 0.05, 0.005),
+      finetune: stage(quick ? 6 : 12, 0.01, 0.001)
     },
-    student: { stage1: stage(quick ? 12 : 30, 0.06, 0.006), stage2: stage(quick ? 6 : 12, 0.02, 0.002) },
-    baseline: stage(quick ? 12 : 30, 0.02, 0.002),
+    student: { stage1: stage(quick ? 12 : 30, 0.03, 0.003), stage2: stage(quick ? 6 : 12, 0.01, 0.001) },
+    baseline: stage(quick ? 12 : 30, 0.03, 0.003),
     training: { momentum: 0.9, weightDecay: 1e-4, flip: false, cropPad: 2 },
     checkpoints: quick ? [0, 12, 25, 38, 62, 88, 112, 150] : [0, 5, 10, 20, 30, 50, 70, 90, 110, 150],
     quantification: {
@@ -41,7 +41,8 @@ export function demoConfig(quick = false): RunConfig {
       targetEntropy: -2.8,
       threshold: 0.2,
       images: quick ? 12 : 24,
-      maskRule: 'top-left',
+      // Digit strokes (2-3 px) are thinner than a cell (4 px): see README, "Demo defaults".
+      maskRule: 'any',
       batch: quick ? 6 : 8,
       stopPastTarget: true,
       backgroundFilter: false

@@ -13,7 +13,7 @@ import { RunConfigSchema } from '../common/config';
 import { parseWith } from '../common/schema';
 import { demoConfig, defaultConfig } from '../common/defaults';
 import type { ExperimentEvent } from '../common/events';
-import { listDatasets, loadDataset, readMask, writeMask, undoMask, redoMask, resetMask, maskHistory, datasetPath, DEMO_SOURCE_ID, DEMO_TARGET_ID } from '../engine/data';
+import { listDatasets, loadDataset, readMask, writeMask, undoMask, redoMask, resetMask, maskHistory, datasetPath, datasetIdFromName, DEMO_SOURCE_ID, DEMO_TARGET_ID } from '../engine/data';
 import { isInside, insideWorkspace, experimentsDir } from '../engine/store/workspace';
 import { readJson, exists } from '../engine/store/atomic';
 import { ExperimentPaths } from '../engine/experiment/paths';
@@ -126,7 +126,7 @@ export function createService(o: ServiceOptions): KdService {
     async importDataset(req) {
       const src = allowedPath(req.src, 'source folder');
       const ann = req.ann ? allowedPath(req.ann, 'annotation file') : undefined;
-      const { info, done } = o.jobs.start('import', `import ${req.name}`, { kind: 'import', workspace: ws, options: { ...req, src, ann } }, { datasetId: req.name });
+      const { info, done } = o.jobs.start('import', `import ${req.name}`, { kind: 'import', workspace: ws, options: { ...req, src, ann } }, { datasetId: datasetIdFromName(req.name) });
       done.then(() => o.emit({ type: 'datasets-changed' }), () => undefined);
       return { jobId: info.id };
     },

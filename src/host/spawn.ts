@@ -7,7 +7,8 @@ import type { ProcessHandle, SpawnWorker, SpawnJob } from './protocol';
 /** out/worker/<file>, found from the bundle's folder or the repository root. */
 export function builtEntry(file: 'index.cjs' | 'job.cjs'): string {
   const here = typeof __dirname === 'string' ? __dirname : process.cwd();
-  const candidates = [file === 'index.cjs' ? process.env.KD_LENS_WORKER : undefined, join(here, file), join(here, '..', 'worker', file), join(here, '..', '..', 'out', 'worker', file), resolve('out', 'worker', file)];
+  // From out/cli, out/main or out/worker: ../worker/<file>; from the sources (tests): out/worker at the root.
+  const candidates = [file === 'index.cjs' ? process.env.KD_LENS_WORKER : undefined, join(here, '..', 'worker', file), join(here, '..', '..', 'out', 'worker', file), resolve('out', 'worker', file)];
   for (const c of candidates) if (c && existsSync(c)) return c;
   throw new Error(`the engine worker is not built (out/worker/${file}); run \`npm run build\``);
 }

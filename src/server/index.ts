@@ -167,7 +167,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       unsubscribe();
       for (const ws of sockets) ws.terminate();
       wss.close();
-      await new Promise<void>((r) => server.close(() => r()));
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      // Browsers keep idle keep-alive connections open; without this close() would wait for them.
+      server.closeAllConnections();
+      await closed;
     }
   };
 }

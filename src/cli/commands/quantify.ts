@@ -38,7 +38,7 @@ const flags: Record<string, FlagSpec> = {
   mean: { type: 'string', value: 'r,g,b', help: 'input normalisation mean (default: from the model, else ImageNet)' },
   std: { type: 'string', value: 'r,g,b', help: 'input normalisation std (default: from the model, else ImageNet)' },
   threshold: { type: 'number', value: 'b', default: 0.2, help: 'concept threshold: H_bar - H_i > b' },
-  'mask-rule': { type: 'string', value: 'top-left|majority', default: 'top-left', help: 'how a mask labels a cell' },
+  'mask-rule': { type: 'string', value: 'top-left|majority|any', default: 'top-left', help: 'how a mask labels a cell' },
   seed: { type: 'integer', default: 0, help: 'noise seed' },
   batch: { type: 'integer', default: 8, help: 'images optimised together' },
   backend: { type: 'string', value: 'wasm|tensorflow|cpu', help: 'compute backend (default: best available; env KD_LENS_BACKEND)' },

@@ -53,6 +53,8 @@ export const serveCommand: Command = {
     });
     await host.shutdown();
     await server.close();
+    // Nothing else should keep the process: leave now rather than wait on a stray handle.
+    setImmediate(() => process.exit(0));
     return 0;
   }
 };

@@ -50,7 +50,11 @@ function wilcoxonComponent(metric: Component['metric'], expected: Component['exp
   const outcome: Outcome = pFor < alpha ? 'for' : pAgainst < alpha ? 'against' : 'not significant';
   const better = expected === 'higher' ? w.above : w.below;
   const word = expected === 'higher' ? 'more' : 'fewer';
-  const text = `student has ${word} ${noun} on ${better} of ${s.length} images (ties ${w.ties}), Wilcoxon p = ${fmtP(pFor)}`;
+  const opposite = expected === 'higher' ? 'fewer' : 'more';
+  const text =
+    outcome === 'against'
+      ? `student has ${opposite} ${noun} on ${expected === 'higher' ? w.below : w.above} of ${s.length} images (ties ${w.ties}): the opposite of the hypothesis, Wilcoxon p = ${fmtP(pAgainst)}`
+      : `student has ${word} ${noun} on ${better} of ${s.length} images (ties ${w.ties}), Wilcoxon p = ${fmtP(pFor)}`;
   return { metric, expected, outcome, student: s.length ? mean(s) : null, baseline: b.length ? mean(b) : null, p: pFor, interval: null, text };
 }
 

@@ -23,15 +23,20 @@ export function upsamplingMatrix(size: number, grid: number): Float32Array {
   return u;
 }
 
-/** How a pixel mask becomes cell labels: the top-left pixel of each cell (the authors' code) or the majority. */
-export type MaskRule = 'top-left' | 'majority';
-export const MASK_RULES: readonly MaskRule[] = ['top-left', 'majority'];
+/**
+ * How a pixel mask becomes cell labels: the top-left pixel of each cell (the authors' code), the
+ * majority of the cell's pixels, or any of them. 'any' is ours, for thin objects (digit strokes of
+ * 2-3 px in 4 px cells), where top-left sampling calls most cells that hold the object background.
+ */
+export type MaskRule = 'top-left' | 'majority' | 'any';
+export const MASK_RULES: readonly MaskRule[] = ['top-left', 'majority', 'any'];
 
 /**
  * Foreground flags of the G x G cells (row-major, 1 = foreground) from a mask of height x width
  * pixels (row-major, any value > 0 is foreground).
  * - 'top-left': cell (a, b) takes the pixel (ceil(a H / G), ceil(b W / G)).
  * - 'majority': foreground iff more than half of the cell's pixels are foreground.
+ * - 'any': foreground iff at least one of the cell's pixels is foreground.
  */
 export function maskToGrid(mask: ArrayLike<number>, height: number, width: number, grid: number, rule: MaskRule = 'top-left'): Uint8Array {
   if (mask.length !== height * width) throw new Error(`mask has ${mask.length} values, expected ${height} x ${width}`);
@@ -57,7 +62,7 @@ export function maskToGrid(mask: ArrayLike<number>, height: number, width: numbe
       if (mask[r * width + c] > 0) fg[k]++;
     }
   }
-  for (let k = 0; k < cells.length; k++) cells[k] = fg[k] * 2 > total[k] ? 1 : 0;
+  for (let k = 0; k < cells.length; k++) cells[k] = rule === 'any' ? (fg[k] > 0 ? 1 : 0) : fg[k] * 2 > total[k] ? 1 : 0;
   return cells;
 }
 

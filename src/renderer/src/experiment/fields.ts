@@ -71,7 +71,7 @@ export const FIELD_GROUPS: FieldGroup[] = [
       { path: 'quantification.threshold', label: 'threshold b', kind: 'number', hint: 'concept iff H̄ − H_i > b' },
       { path: 'quantification.images', label: 'images analysed', kind: 'int' },
       { path: 'quantification.batch', label: 'images per batch', kind: 'int' },
-      { path: 'quantification.maskRule', label: 'mask rule', kind: 'select', options: choices(['top-left', 'majority']) },
+      { path: 'quantification.maskRule', label: 'mask rule', kind: 'select', options: choices(['top-left', 'majority', 'any']) },
       { path: 'quantification.stopPastTarget', label: 'stop once past the target', kind: 'check' },
       { path: 'quantification.backgroundFilter', label: 'authors’ background filter', kind: 'check' }
     ]

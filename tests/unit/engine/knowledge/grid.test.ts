@@ -28,6 +28,8 @@ describe('grid', () => {
     ];
     expect(Array.from(maskToGrid(mask, 4, 4, 2, 'top-left'))).toEqual([0, 1, 0, 0]);
     expect(Array.from(maskToGrid(mask, 4, 4, 2, 'majority'))).toEqual([1, 0, 0, 0]);
+    // any pixel: cells 0, 1 and 3 hold a foreground pixel, cell 2 none.
+    expect(Array.from(maskToGrid(mask, 4, 4, 2, 'any'))).toEqual([1, 1, 0, 1]);
   });
 
   it('majority needs more than half of the cell', () => {
