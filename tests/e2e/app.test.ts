@@ -1,0 +1,217 @@
+/*
+ * End to end: the built UI in Debian's chromium (playwright-core) against `kd-lens serve` on a fresh
+ * workspace, with the real engine on tiny data. Import a dataset, paint and undo a stroke, launch a
+ * small experiment, watch it, read the results, move the inspector's epoch slider, export the report.
+ * Screenshots of each view go to tests/e2e/screenshots/ (ignored by git).
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { tempDir, writeRgbPng, writeGreyPng } from '../helpers/fixtures';
+
+const ROOT = resolve(__dirname, '..', '..');
+const SHOTS = join(ROOT, 'tests', 'e2e', 'screenshots');
+const CHROMIUM = process.env.KD_LENS_CHROMIUM ?? '/usr/bin/chromium';
+const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/** A class-folder dataset with masks: class k has a bright square (0), bar (1) or cross (2). */
+async function writeFolderDataset(root: string): Promise<void> {
+  const shapes = ['square', 'bar', 'cross'];
+  for (const [k, name] of shapes.entries()) {
+    mkdirSync(join(root, 'images', name), { recursive: true });
+    mkdirSync(join(root, 'masks', name), { recursive: true });
+    for (let i = 0; i < 8; i++) {
+      const r0 = 2 + ((i * 3) % 6), c0 = 2 + ((i * 5) % 6);
+      const inside = (r: number, c: number): boolean => {
+        const y = r - r0, x = c - c0;
+        if (y < 0 || x < 0 || y >= 8 || x >= 8) return false;
+        return k === 0 ? true : k === 1 ? y >= 3 && y <= 4 : y === 3 || y === 4 || x === 3 || x === 4;
+      };
+      await writeRgbPng(join(root, 'images', name, `${name}${i}.png`), 16, 16, (r, c) => (inside(r, c) ? [230, 220, 40 + 20 * k] : [40 + ((r * 7 + c * 13 + i) % 60), 80, 120]));
+      await writeGreyPng(join(root, 'masks', name, `${name}${i}.png`), 16, 16, (r, c) => (inside(r, c) ? 255 : 0));
+    }
+  }
+}
+
+async function fill(page: Page, testId: string, value: string): Promise<void> {
+  const field = page.getByTestId(testId);
+  await field.fill(value);
+  await field.blur();
+}
+
+describe('KD Lens in a browser against kd-lens serve', () => {
+  const tmp = tempDir('kd-lens-e2e-');
+  const workspace = join(tmp.path, 'workspace');
+  const source = join(tmp.path, 'shapes');
+  let server: ChildProcess;
+  let browser: Browser;
+  let page: Page;
+  let url = '';
+
+  beforeAll(async () => {
+    for (const f of ['out/cli/index.cjs', 'out/worker/job.cjs', 'out/renderer/index.html']) if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run \`npm run build\` first (npm test does)`);
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (or set KD_LENS_CHROMIUM)`);
+    mkdirSync(SHOTS, { recursive: true });
+    await writeFolderDataset(source);
+    server = spawn(process.execPath, [join(ROOT, 'bin', 'kd-lens.cjs'), 'serve', '--workspace', workspace, '--no-demo', '--json'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KD_LENS_BACKEND: 'wasm' } });
+    url = await new Promise<string>((resolveUrl, reject) => {
+      let out = '';
+      server.stdout!.on('data', (d) => {
+        out += String(d);
+        const line = out.split('\n')[0];
+        if (out.includes('\n')) resolveUrl((JSON.parse(line) as { url: string }).url);
+      });
+      server.stderr!.on('data', (d) => process.stderr.write(`[serve] ${d}`));
+      server.on('exit', (code) => reject(new Error(`kd-lens serve exited with ${code}`)));
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+    page.on('pageerror', (err) => process.stderr.write(`[page error] ${err.message}\n`));
+    await page.goto(url);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (server && server.exitCode === null) {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('exit', r));
+    }
+    tmp.cleanup();
+  });
+
+  it('shows the compute backend and why, and hides the token from the address bar', async () => {
+    await expect.poll(async () => page.getByTestId('backend-status').innerText(), { timeout: 60_000 }).toMatch(/wasm/);
+    expect(page.url()).not.toContain('token=');
+  });
+
+  it('imports a class-folder dataset with masks and shows its crops', async () => {
+    await page.getByTestId('nav-datasets').click();
+    await page.getByTestId('import-open').click();
+    await page.getByTestId('import-format').selectOption('folder');
+    await fill(page, 'import-src', source);
+    await page.getByTestId('import-use-folder').click();
+    await fill(page, 'import-name', 'shapes');
+    await fill(page, 'import-size', '16');
+    await page.getByTestId('import-start').click();
+    const summary = page.getByTestId('import-summary');
+    await expect.poll(async () => (await summary.count()) > 0 && (await summary.innerText()), { timeout: 120_000 }).toMatch(/24/);
+    await expect.poll(async () => page.locator('[data-testid="dataset-row"][data-dataset-id="shapes"]').count(), { timeout: 30_000 }).toBe(1);
+    await page.locator('[data-testid="dataset-row"][data-dataset-id="shapes"]').getByRole('button').first().click();
+    await expect.poll(async () => page.getByTestId('sample-thumb').count(), { timeout: 30_000 }).toBe(24);
+    await page.screenshot({ path: join(SHOTS, '1-datasets.png'), fullPage: true });
+  });
+
+  it('paints a stroke on a mask and undoes it', async () => {
+    await page.getByTestId('nav-annotate').click();
+    await page.getByTestId('annotate-dataset').selectOption('shapes');
+    const status = page.getByTestId('annotate-status');
+    const fg = async (): Promise<number> => Number(/fg (\d+) px/.exec(await status.innerText())?.[1] ?? NaN);
+    await expect.poll(fg, { timeout: 30_000 }).toBeGreaterThan(0);
+    const before = await fg();
+    await page.getByTestId('tool-brush').click();
+    const box = (await page.getByTestId('mask-canvas').boundingBox())!;
+    // A horizontal stroke near the bottom edge, where the shapes never reach.
+    await page.mouse.move(box.x + box.width * 0.08, box.y + box.height * 0.95);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.95, { steps: 8 });
+    await page.mouse.move(box.x + box.width * 0.92, box.y + box.height * 0.95, { steps: 8 });
+    await page.mouse.up();
+    await expect.poll(fg, { timeout: 30_000 }).toBeGreaterThan(before);
+    await expect.poll(async () => status.innerText(), { timeout: 30_000 }).toMatch(/saved/i);
+    await page.screenshot({ path: join(SHOTS, '2-annotate.png'), fullPage: true });
+    await page.getByTestId('mask-undo').click();
+    await expect.poll(fg, { timeout: 30_000 }).toBe(before);
+  });
+
+  it('launches a small experiment, shows its progress and finishes it', async () => {
+    await page.getByTestId('nav-experiment').click();
+    await page.getByTestId('config-dataset').selectOption('shapes');
+    const settings: [string, string][] = [
+      ['config-architecture-inputSize', '16'],
+      ['config-architecture-channels', '4, 8'],
+      ['config-architecture-fcUnits-0', '16'],
+      ['config-architecture-fcUnits-1', '8'],
+      ['config-teacher-finetune-epochs', '3'],
+      ['config-teacher-finetune-batchSize', '8'],
+      ['config-student-stage1-epochs', '3'],
+      ['config-student-stage1-batchSize', '8'],
+      ['config-student-stage2-epochs', '1'],
+      ['config-baseline-epochs', '3'],
+      ['config-baseline-batchSize', '8'],
+      ['config-checkpoints', '0, 50, 100, 150'],
+      ['config-quantification-grid', '4'],
+      ['config-quantification-samples', '4'],
+      ['config-quantification-steps', '12'],
+      ['config-quantification-images', '4'],
+      ['config-quantification-batch', '2'],
+      ['config-workers', '2']
+    ];
+    for (const [id, value] of settings) await fill(page, id, value);
+    await fill(page, 'config-quantification-grid', 'x');
+    await expect.poll(async () => page.getByTestId('error-quantification-grid').innerText()).toMatch(/number/i);
+    await expect(page.getByTestId('launch').isDisabled()).resolves.toBe(true);
+    await fill(page, 'config-quantification-grid', '4');
+    await expect.poll(async () => page.getByTestId('launch').isDisabled()).toBe(false);
+    await page.getByTestId('launch').click();
+    const row = page.getByTestId('job-row').first();
+    await expect.poll(async () => row.getAttribute('data-status'), { timeout: 30_000 }).toBe('running');
+    await page.screenshot({ path: join(SHOTS, '3-experiment-running.png'), fullPage: true });
+    await expect.poll(async () => row.getAttribute('data-status'), { timeout: 300_000, interval: 1000 }).toBe('done');
+    await expect.poll(async () => Number(await page.getByTestId('chart-concepts').getAttribute('data-points')), { timeout: 30_000 }).toBeGreaterThan(0);
+    await page.screenshot({ path: join(SHOTS, '4-experiment-done.png'), fullPage: true });
+  });
+
+  it('shows the six numbers, the verdicts and the charts, and exports the report', async () => {
+    await page.getByTestId('nav-results').click();
+    const select = page.getByTestId('experiment-select');
+    const run = select.locator('option:not([disabled])').first();
+    await expect.poll(async () => run.count(), { timeout: 30_000 }).toBe(1);
+    await select.selectOption((await run.getAttribute('value'))!);
+    const table = page.getByTestId('results-table');
+    await expect.poll(async () => table.count(), { timeout: 30_000 }).toBe(1);
+    for (const role of ['teacher', 'student', 'baseline']) {
+      for (const metric of ['N_fg', 'N_bg', 'ratio']) {
+        const v = Number(await page.getByTestId(`cell-${role}-${metric}`).getAttribute('data-value'));
+        expect(Number.isFinite(v), `${role} ${metric}`).toBe(true);
+        expect(v).toBeGreaterThanOrEqual(0);
+      }
+    }
+    const ratio = Number(await page.getByTestId('cell-student-ratio').getAttribute('data-value'));
+    expect(ratio).toBeLessThanOrEqual(1);
+    expect(Number(await page.getByTestId('cell-baseline-D_mean').getAttribute('data-value'))).toBeGreaterThanOrEqual(0);
+    for (const h of ['H1', 'H2', 'H3']) expect(await page.getByTestId(`verdict-${h}`).innerText()).toMatch(/supported|inconclusive/);
+    expect(Number(await page.getByTestId('chart-fg').getAttribute('data-points'))).toBeGreaterThan(0);
+    await page.screenshot({ path: join(SHOTS, '5-results.png'), fullPage: true });
+    const download = page.waitForEvent('download', { timeout: 60_000 });
+    await page.getByTestId('export-report').click();
+    const file = await (await download).path();
+    const html = readFileSync(file!, 'utf8');
+    expect(html).toContain('KD Lens report');
+    expect(html).toContain('Verdicts');
+  });
+
+  it('moves all three inspector maps with one epoch slider', async () => {
+    await page.getByTestId('nav-inspector').click();
+    const column = (net: string) => page.locator(`[data-testid="inspector-column"][data-net="${net}"]`);
+    const state = async (net: string) => {
+      const map = column(net).getByTestId('heatmap');
+      return `${await map.getAttribute('data-checkpoint')}:${await map.getAttribute('data-map-sum')}`;
+    };
+    await expect.poll(async () => (await column('S').getByTestId('heatmap').getAttribute('data-checkpoint')) ?? '', { timeout: 30_000 }).toMatch(/epoch-\d+/);
+    expect(await column('T').getByTestId('heatmap').getAttribute('data-checkpoint')).toBe('final');
+    const slider = page.getByTestId('epoch-slider');
+    const max = Number(await slider.getAttribute('max'));
+    await slider.fill('0');
+    await expect.poll(async () => column('S').getByTestId('heatmap').getAttribute('data-checkpoint')).toBe('epoch-0');
+    const s0 = await state('S'), b0 = await state('B');
+    await slider.fill(String(max));
+    await expect.poll(async () => state('S'), { timeout: 30_000 }).not.toBe(s0);
+    await expect.poll(async () => state('B'), { timeout: 30_000 }).not.toBe(b0);
+    expect(await column('S').getByTestId('heatmap').getAttribute('data-checkpoint')).toBe(`epoch-3`);
+    expect(await column('B').getByTestId('heatmap').getAttribute('data-checkpoint')).toBe(`epoch-3`);
+    expect(await page.getByTestId('heat-legend').innerText()).toMatch(/nats/);
+    await page.screenshot({ path: join(SHOTS, '6-inspector.png'), fullPage: true });
+  });
+});
