@@ -8,6 +8,46 @@ import { UsageError } from '../args';
 import { initBackend, parseBackendName } from '../../engine/tf/backend';
 import { registerWasmKernels } from '../../engine/tf/wasm-kernels';
 import { defaultCases, runCase, type BenchCase, type BenchResult } from '../../engine/bench';
+import { referenceCnn } from '../../engine/models/reference';
+import { dirSaver } from '../../engine/store/model-files';
+import { DEFAULT_QUANTIFY } from '../../engine/knowledge/options';
+import type { QuantifyTask } from '../../engine/experiment/executor';
+import { Rng } from '../../engine/util/random';
+import { poolExecutor } from '../../host/quantify-pool';
+import { nodeSpawner, workerEntry } from '../../host/spawn';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Quantification throughput of the worker pool with 1 and with `workers` processes on one fixed
+ * workload (reference CNN at 32 px, K = 32, 20 steps, 24 images in tasks of 4, two checkpoints).
+ */
+async function poolThroughput(workers: number, backend: string): Promise<{ workers: number; seconds: number; imageStepsPerSec: number }[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'kd-lens-bench-'));
+  try {
+    const model = referenceCnn(32);
+    await model.save(dirSaver(join(dir, 'model')));
+    model.dispose();
+    const rng = new Rng(5);
+    const images = Array.from({ length: 24 }, (_, i) => ({ name: `img${i}`, seed: i, data: rng.fillNormal(new Float32Array(32 * 32 * 3)) }));
+    const options = { ...DEFAULT_QUANTIFY, grid: 16, samples: 32, steps: 20, adaptBeforeEnd: 0 };
+    const tasks: QuantifyTask[] = [];
+    for (const checkpoint of ['a', 'b']) for (let c = 0; c < 6; c++) tasks.push({ id: `${checkpoint}#${c}`, modelDir: join(dir, 'model'), tap: 'fc3', images: [0, 1, 2, 3].map((k) => c * 4 + k) });
+    const out: { workers: number; seconds: number; imageStepsPerSec: number }[] = [];
+    for (const n of [1, workers]) {
+      const executor = await poolExecutor(n, nodeSpawner(workerEntry()))({ images, size: 32, options, backend });
+      const t0 = performance.now();
+      await executor.run(tasks, async () => undefined);
+      const seconds = (performance.now() - t0) / 1000;
+      await executor.close();
+      out.push({ workers: n, seconds, imageStepsPerSec: (tasks.length * 4 * options.steps) / seconds });
+    }
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 function label(c: BenchCase): string {
   return c.task === 'quantify' ? `quantify ${c.px}px K=${c.samples} images=${c.images}` : `train ${c.px}px batch=${c.batch}`;
@@ -23,7 +63,8 @@ export const benchCommand: Command = {
     runs: { type: 'integer', default: 5, help: 'timed runs per case (median reported)' },
     warmup: { type: 'integer', default: 2, help: 'untimed runs first' },
     quick: { type: 'boolean', help: 'only 32 px cases' },
-    'no-stock': { type: 'boolean', help: 'skip the stock wasm kernels comparison' }
+    'no-stock': { type: 'boolean', help: 'skip the stock wasm kernels comparison' },
+    workers: { type: 'integer', default: 2, help: 'worker processes for the pool throughput comparison (0 skips it)' }
   },
   async run({ flags: f }) {
     const runs = f.runs as number;
@@ -64,7 +105,14 @@ export const benchCommand: Command = {
         }
       }
     }
-    if (f.json) process.stdout.write(JSON.stringify({ backend: primary, tfjs: tf.version.tfjs, results, speedup }) + '\n');
+    let pool: Awaited<ReturnType<typeof poolThroughput>> | null = null;
+    if ((f.workers as number) > 1) {
+      say(`quantification pool: 1 vs ${f.workers} worker processes (reference CNN 32 px, K = 32, 20 steps, 24 images x 2 checkpoints)`);
+      pool = await poolThroughput(f.workers as number, primary);
+      for (const p of pool) say(`  ${String(p.workers).padStart(2)} worker(s): ${p.seconds.toFixed(1)} s, ${p.imageStepsPerSec.toFixed(1)} image-steps/s`);
+      say(`  speed-up: ${(pool[1].imageStepsPerSec / pool[0].imageStepsPerSec).toFixed(2)}x`);
+    }
+    if (f.json) process.stdout.write(JSON.stringify({ backend: primary, tfjs: tf.version.tfjs, results, speedup, pool }) + '\n');
     return 0;
   }
 };
