@@ -133,6 +133,23 @@ describe('experiment runner on a tiny dataset', () => {
     }
   }, 300_000);
 
+  it('repeats student and baseline over seeds with one teacher, and reports mean and std', async () => {
+    const multi = await createExperiment(ws, tinyConfig({ name: 'seeds', seeds: 2 }));
+    const m = await runExperiment(ws, multi);
+    expect(Object.keys(m.networks).sort()).toEqual(['B', 'B-1', 'S', 'S-1', 'T']);
+    expect(m.verdictsPerSeed).toHaveLength(2);
+    const values = [m.networks.S.N_fg, m.networks['S-1'].N_fg];
+    const meanFg = (values[0] + values[1]) / 2;
+    expect(m.seeds!.student.N_fg.mean).toBeCloseTo(meanFg, 12);
+    expect(m.seeds!.student.N_fg.std).toBeCloseTo(Math.abs(values[0] - values[1]) / 2, 12);
+    // Seed 1's networks start from other weights than seed 0's.
+    const p = new ExperimentPaths(ws, multi);
+    const w0 = (await loadLayersModelFromDir(p.checkpoint('S', 0))).getLayer('fc1').getWeights()[0].dataSync();
+    const w1 = (await loadLayersModelFromDir(p.checkpoint('S-1', 0))).getLayer('fc1').getWeights()[0].dataSync();
+    expect(Array.from(w0)).not.toEqual(Array.from(w1));
+    expect(m.verdicts.H1.details).toMatch(/of 2 seeds/);
+  }, 300_000);
+
   it('keeps the tensor count flat across a run', async () => {
     const before = tf.memory().numTensors;
     const again = await createExperiment(ws, tinyConfig({ name: 'again', teacher: { ...tinyConfig().teacher, pretrain: { ...tinyConfig().teacher.pretrain, epochs: 1 } } }));
