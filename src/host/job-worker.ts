@@ -14,16 +14,10 @@ import { calibrate } from '../engine/estimate';
 import { poolExecutor } from './quantify-pool';
 import { nodeSpawner, workerEntry } from './spawn';
 import type { FromJob, ToJob, JobSpec } from './protocol';
+import { parentChannel } from './parent';
 
-interface ParentPort {
-  on(event: 'message', fn: (e: { data: ToJob }) => void): void;
-  postMessage(m: FromJob): void;
-}
-const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
-const send = (m: FromJob): void => {
-  if (parentPort) parentPort.postMessage(m);
-  else process.send?.(m);
-};
+const parent = parentChannel<ToJob, FromJob>();
+const send = parent.send;
 
 const controller = new AbortController();
 let started = false;
@@ -90,8 +84,7 @@ function onMessage(m: ToJob): void {
   );
 }
 
-if (parentPort) parentPort.on('message', (e) => onMessage(e.data));
-else process.on('message', (m) => onMessage(m as ToJob));
+parent.listen(onMessage);
 process.on('disconnect', () => {
   controller.abort();
   setTimeout(() => process.exit(0), 2000).unref();

@@ -2,6 +2,7 @@
 import type { ExecutorSetup, QuantifyTask, TaskResult } from '../engine/experiment/executor';
 import type { ExperimentEvent } from '../common/events';
 import type { Architecture } from '../common/config';
+import type { ImportRequest } from '../common/api';
 
 /** Quantification worker (out/worker/index.cjs). */
 export type ToWorker =
@@ -18,7 +19,7 @@ export type FromWorker =
 /** What a job process (out/worker/job.cjs) runs. */
 export type JobSpec =
   | { kind: 'experiment'; workspace: string; experimentId: string }
-  | { kind: 'import'; workspace: string; options: { format: 'folder' | 'voc' | 'cub' | 'coco'; src: string; ann?: string; name: string; size?: number; cropScale?: number; classes?: string[]; maxPerClass?: number; minSize?: number; centreRegion?: boolean } }
+  | { kind: 'import'; workspace: string; options: ImportRequest }
   | { kind: 'demo-data'; workspace: string }
   | { kind: 'calibrate'; architecture: Architecture; numClasses: number; batch: number; samples: number; grid: number; backend: string | null }
   | { kind: 'probe' };

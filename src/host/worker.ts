@@ -6,16 +6,10 @@
 import { initBackend } from '../engine/tf/backend';
 import { runTask, type ExecutorSetup } from '../engine/experiment/executor';
 import type { FromWorker, ToWorker } from './protocol';
+import { parentChannel } from './parent';
 
-interface ParentPort {
-  on(event: 'message', fn: (e: { data: ToWorker }) => void): void;
-  postMessage(m: FromWorker): void;
-}
-const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
-const send = (m: FromWorker): void => {
-  if (parentPort) parentPort.postMessage(m);
-  else process.send?.(m);
-};
+const parent = parentChannel<ToWorker, FromWorker>();
+const send = parent.send;
 
 let setup: ExecutorSetup | null = null;
 let queue = Promise.resolve();
@@ -51,6 +45,5 @@ async function handle(message: ToWorker): Promise<void> {
 const onMessage = (m: ToWorker): void => {
   queue = queue.then(() => handle(m));
 };
-if (parentPort) parentPort.on('message', (e) => onMessage(e.data));
-else process.on('message', (m) => onMessage(m as ToWorker));
+parent.listen(onMessage);
 process.on('disconnect', () => process.exit(0));
