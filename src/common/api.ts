@@ -37,16 +37,23 @@ export interface DatasetSummary {
 
 export interface ImportRequest {
   format: 'folder' | 'voc' | 'cub' | 'coco';
-  /** A folder the user picked (chooseFolder) or inside one. */
+  /** The folder to import (for COCO: the images folder); from the UI, a folder the user picked or inside one. */
   src: string;
-  /** COCO: the annotations JSON (inside a picked folder). */
+  /** COCO: the instances JSON file; folder: the root of the parallel mask tree. */
   ann?: string;
+  /** Display name; the dataset id is its slug. */
   name: string;
+  /** Working size: every crop and mask is stored size x size (default 64). */
   size?: number;
+  /** Each object's box is enlarged this much about its centre before cropping (default 1.2). */
   cropScale?: number;
+  /** Import only these classes (names as in the source). */
   classes?: string[];
+  /** At most this many samples per class (a seeded choice of source images). */
   maxPerClass?: number;
+  /** Objects whose box is narrower or shorter than this (source pixels) are skipped (default 1). */
   minSize?: number;
+  /** Folder format without masks: foreground is the central 2/3 of the image instead of all of it. */
   centreRegion?: boolean;
 }
 

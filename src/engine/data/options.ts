@@ -3,34 +3,17 @@
  * request into one clear message before any file is read. Knows nothing about formats or files.
  */
 import { SafeId } from '../../common/dataset';
+import type { ImportRequest } from '../../common/api';
 
 export const IMPORT_FORMATS = ['folder', 'voc', 'cub', 'coco'] as const;
-export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+export type ImportFormat = ImportRequest['format'];
 
 /** Dataset ids the bundled demo data owns; imports may not use them. */
 export const RESERVED_IDS = ['demo', 'demo-source'] as const;
 
-export interface ImportOptions {
+/** An import as the CLI and the engine run it: the UI's request plus the workspace and the finer options. */
+export interface ImportOptions extends ImportRequest {
   workspace: string;
-  format: ImportFormat;
-  /** The folder to import (for COCO: the images folder). */
-  src: string;
-  /** COCO: the instances JSON file; folder: the root of the parallel mask tree. */
-  ann?: string;
-  /** Display name; the dataset id is its slug. */
-  name: string;
-  /** Working size: every crop and mask is stored size x size (default 64). */
-  size?: number;
-  /** Each object's box is enlarged this much about its centre before cropping (default 1.2). */
-  cropScale?: number;
-  /** Import only these classes (names as in the source). */
-  classes?: string[];
-  /** At most this many samples per class (a seeded choice of source images). */
-  maxPerClass?: number;
-  /** Objects whose box is narrower or shorter than this (source pixels) are skipped (default 1). */
-  minSize?: number;
-  /** Folder format without masks: foreground is the central 2/3 of the image instead of all of it. */
-  centreRegion?: boolean;
   /** CUB soft masks: a pixel is foreground when its value is above this (0-254, default 0). */
   maskThreshold?: number;
   /** Share of each class put in 'val' when the source has no split (default 0.2). */
