@@ -5,18 +5,24 @@
 
 export type StageStatus = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'cancelled';
 
-export interface EpochLogEvent {
-  type: 'epoch';
-  net: string;
+/** One finished epoch of a training stage, as logged and as sent to the UI. */
+export interface EpochRecord {
   stage: string;
+  /** Epochs completed (1-based). */
   epoch: number;
-  epochs: number;
   lr: number;
   loss: number;
   accuracy: number | null;
   valLoss: number | null;
   valAccuracy: number | null;
+  /** Normalised path length of the tap's weights after this epoch (null when not tracked). */
   pathLength: number | null;
+}
+
+export interface EpochLogEvent extends EpochRecord {
+  type: 'epoch';
+  net: string;
+  epochs: number;
 }
 
 export interface CheckpointConceptsEvent {

@@ -6,6 +6,7 @@
 import sharp from 'sharp';
 import type { Box } from './geometry';
 import { encodePng } from './png';
+import { decodeSrgb, maxOfChannels } from '../io/images';
 
 /** A decoded image: row-major H x W x 3 bytes. */
 export interface RawRgb {
@@ -49,14 +50,9 @@ export async function describeDecodeFailure(file: string, err: unknown): Promise
 
 /** Decodes an image file to RGB bytes (orientation applied, alpha flattened on black). */
 export async function decodeRgb(file: string): Promise<RawRgb> {
-  const { data, info } = await sharp(file, { failOn: 'truncated' })
-    .rotate()
-    .flatten({ background: '#000000' })
-    .toColourspace('srgb')
-    .raw({ depth: 'uchar' })
-    .toBuffer({ resolveWithObject: true });
-  if (info.channels !== 3) throw new Error(`expected 3 channels after conversion, got ${info.channels}`);
-  return { width: info.width, height: info.height, data };
+  const { data, width, height, channels } = await decodeSrgb(file);
+  if (channels !== 3) throw new Error(`expected 3 channels after conversion, got ${channels}`);
+  return { width, height, data };
 }
 
 /**
@@ -64,20 +60,8 @@ export async function decodeRgb(file: string): Promise<RawRgb> {
  * flattened on black, so transparent pixels are 0), orientation applied.
  */
 export async function decodeGrey(file: string): Promise<RawGrey> {
-  const { data, info } = await sharp(file, { failOn: 'truncated' })
-    .rotate()
-    .flatten({ background: '#000000' })
-    .toColourspace('srgb')
-    .raw({ depth: 'uchar' })
-    .toBuffer({ resolveWithObject: true });
-  const out = new Uint8Array(info.width * info.height);
-  const c = info.channels;
-  for (let i = 0; i < out.length; i++) {
-    let m = data[c * i];
-    for (let k = 1; k < Math.min(c, 3); k++) m = Math.max(m, data[c * i + k]);
-    out[i] = m;
-  }
-  return { width: info.width, height: info.height, data: out };
+  const { data, width, height, channels } = await decodeSrgb(file);
+  return { width, height, data: maxOfChannels(data, width * height, channels) };
 }
 
 /**

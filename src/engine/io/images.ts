@@ -24,6 +24,28 @@ function describe(file: string, err: unknown): Error {
   return new Error(`${file}: cannot read the image (${msg.split('\n')[0]})`);
 }
 
+/**
+ * The one decoding pipeline: EXIF orientation applied, alpha flattened on black, sRGB, raw bytes
+ * (3 channels), optionally stretched to a size. Errors are sharp's own; callers word them.
+ */
+export async function decodeSrgb(file: string, size?: { width: number; height: number; kernel: 'lanczos3' | 'nearest' }): Promise<{ data: Buffer; width: number; height: number; channels: number }> {
+  let pipe = sharp(file, { failOn: 'truncated' }).rotate().flatten({ background: '#000000' }).toColourspace('srgb');
+  if (size) pipe = pipe.resize(size.width, size.height, { fit: 'fill', kernel: size.kernel });
+  const { data, info } = await pipe.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: info.channels };
+}
+
+/** Per pixel, the largest of the first three channels (any non-black pixel of a mask counts). */
+export function maxOfChannels(data: Uint8Array, pixels: number, channels: number): Uint8Array {
+  const out = new Uint8Array(pixels);
+  for (let i = 0; i < pixels; i++) {
+    let m = data[channels * i];
+    for (let k = 1; k < Math.min(channels, 3); k++) m = Math.max(m, data[channels * i + k]);
+    out[i] = m;
+  }
+  return out;
+}
+
 /** Size of an image after EXIF orientation. */
 export async function imageSize(file: string): Promise<{ width: number; height: number }> {
   try {
@@ -39,13 +61,11 @@ export async function imageSize(file: string): Promise<{ width: number; height: 
 /** Reads an image as RGB in [0, 1], optionally resized (stretched) to width x height. */
 export async function readRgb(file: string, size?: { width: number; height: number }): Promise<RgbImage> {
   try {
-    let pipe = sharp(file, { failOn: 'truncated' }).rotate().flatten({ background: '#000000' }).toColourspace('srgb');
-    if (size) pipe = pipe.resize(size.width, size.height, { fit: 'fill', kernel: 'lanczos3' });
-    const { data, info } = await pipe.raw().toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`expected 3 channels after conversion, got ${info.channels}`);
-    const out = new Float32Array(data.length);
-    for (let i = 0; i < data.length; i++) out[i] = data[i] / 255;
-    return { width: info.width, height: info.height, data: out };
+    const img = await decodeSrgb(file, size && { ...size, kernel: 'lanczos3' });
+    if (img.channels !== 3) throw new Error(`expected 3 channels after conversion, got ${img.channels}`);
+    const out = new Float32Array(img.data.length);
+    for (let i = 0; i < img.data.length; i++) out[i] = img.data[i] / 255;
+    return { width: img.width, height: img.height, data: out };
   } catch (err) {
     throw describe(file, err);
   }
@@ -57,12 +77,8 @@ export async function readRgb(file: string, size?: { width: number; height: numb
  */
 export async function readMask(file: string, size?: { width: number; height: number }): Promise<GreyImage> {
   try {
-    let pipe = sharp(file, { failOn: 'truncated' }).rotate().flatten({ background: '#000000' }).toColourspace('srgb');
-    if (size) pipe = pipe.resize(size.width, size.height, { fit: 'fill', kernel: 'nearest' });
-    const { data, info } = await pipe.raw().toBuffer({ resolveWithObject: true });
-    const out = new Uint8Array(info.width * info.height);
-    for (let i = 0; i < out.length; i++) out[i] = Math.max(data[3 * i], data[3 * i + 1], data[3 * i + 2]);
-    return { width: info.width, height: info.height, data: out };
+    const img = await decodeSrgb(file, size && { ...size, kernel: 'nearest' });
+    return { width: img.width, height: img.height, data: maxOfChannels(img.data, img.width * img.height, img.channels) };
   } catch (err) {
     throw describe(file, err);
   }

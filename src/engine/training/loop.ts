@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { StageConfig } from '../../common/config';
+import type { EpochRecord } from '../../common/events';
 import { MomentumSgd } from './sgd';
 import { learningRate, PathLength, frobenius } from './schedule';
 import { gatherBatch, epochOrder, type ImageSet, type Augment } from './data';
@@ -23,17 +24,7 @@ export type Objective =
   /** Mean squared error between the model's tap feature and a frozen teacher's (feature distillation). */
   | { kind: 'feature'; student: (x: tf.Tensor4D) => tf.Tensor; teacher: (x: tf.Tensor4D) => tf.Tensor };
 
-export interface EpochLog {
-  stage: string;
-  /** Epochs completed (1-based). */
-  epoch: number;
-  lr: number;
-  loss: number;
-  accuracy: number | null;
-  valLoss: number | null;
-  valAccuracy: number | null;
-  /** Normalised path length of the tap's weights after this epoch (null when not tracked). */
-  pathLength: number | null;
+export interface EpochLog extends EpochRecord {
   seconds: number;
 }
 

@@ -35,36 +35,31 @@ export type ImageMetrics = z.infer<typeof ImageMetricsSchema>;
 export const SpreadSummarySchema = z.object({ D_mean: num, D_std: num, D_var: num, rho: num, images: z.number() });
 export type SpreadSummary = z.infer<typeof SpreadSummarySchema>;
 
-export const NetworkMetricsSchema = z.object({
-  net: z.string(),
+/** The six numbers (and D_var), images used and accuracy: shared by a network's full metrics and its summary. */
+const NumbersSchema = z.object({
+  N_fg: num,
+  N_bg: num,
+  ratio: num,
+  D_mean: num,
+  D_std: num,
+  D_var: num,
+  rho: num,
   images: z.number(),
+  accuracy: num
+});
+
+export const NetworkMetricsSchema = NumbersSchema.extend({
+  net: z.string(),
   removed: z.object({ notEffective: z.number(), noForeground: z.number(), backgroundFilter: z.number() }),
   noBackground: z.number(),
   perCheckpoint: z.array(CheckpointSummarySchema),
   perImage: z.array(ImageMetricsSchema),
-  N_fg: num,
-  N_bg: num,
-  ratio: num,
-  D_mean: num,
-  D_std: num,
-  D_var: num,
-  rho: num,
   neverLearned: z.number(),
-  withoutNeverLearned: SpreadSummarySchema,
-  accuracy: num
+  withoutNeverLearned: SpreadSummarySchema
 });
 export type NetworkMetrics = z.infer<typeof NetworkMetricsSchema>;
 
-export const NetworkSummarySchema = z.object({
-  N_fg: num,
-  N_bg: num,
-  ratio: num,
-  D_mean: num,
-  D_std: num,
-  D_var: num,
-  rho: num,
-  images: z.number(),
-  accuracy: num,
+export const NetworkSummarySchema = NumbersSchema.extend({
   conceptFraction: num
 });
 export type NetworkSummary = z.infer<typeof NetworkSummarySchema>;
