@@ -115,6 +115,11 @@ export function initBackendForDevice(device: 'cpu' | 'gpu' | 'auto'): Promise<Ba
   return device === 'gpu' ? initBackend('webgpu') : initBackend(undefined, { gpu: device === 'auto' });
 }
 
+/** Forgets the last choice, so that the next initBackend chooses again (tests of the choice itself). */
+export function forgetBackendChoice(): void {
+  current = null;
+}
+
 /** The backend chosen by the last initBackend call, or null before any. */
 export function currentBackend(): BackendChoice | null {
   return current;
