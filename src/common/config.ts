@@ -99,7 +99,7 @@ export const RunConfigSchema = z.object({
   /** Worker processes for quantification. */
   workers: z.number().int().min(1).max(64),
   /** Compute backend (null: best available). */
-  backend: z.enum(['tensorflow', 'wasm', 'cpu']).nullable()
+  backend: z.enum(['webgpu', 'tensorflow', 'wasm', 'cpu']).nullable()
 });
 export type RunConfig = z.infer<typeof RunConfigSchema>;
 

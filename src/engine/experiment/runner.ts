@@ -11,6 +11,7 @@ import type { ExperimentEvent } from '../../common/events';
 import { parseWith } from '../../common/schema';
 import { readJson, writeJsonAtomic, appendLine, exists } from '../store/atomic';
 import { currentBackend } from '../tf/backend';
+import { lostDeviceError } from '../tf/webgpu';
 import { readManifest, samplesOf, loadImageSet, type ImageSet } from '../training/data';
 import { CancelledError } from '../training/loop';
 import { ExperimentPaths, netId } from './paths';
@@ -125,7 +126,8 @@ export async function runExperiment(workspace: string, id: string, options: RunO
     await state.setStatus('finished');
     await log;
     return metrics;
-  } catch (err) {
+  } catch (caught) {
+    const err = lostDeviceError(caught, `kd-lens run --resume ${id}`) ?? caught;
     const cancelled = err instanceof CancelledError || err instanceof CancelledQuantification || options.signal?.aborted;
     const message = err instanceof Error ? err.message : String(err);
     for (const [name, s] of Object.entries(state.value.stages)) if (s.status === 'running') await state.mark(name, cancelled ? 'cancelled' : 'failed', { message });

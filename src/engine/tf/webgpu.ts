@@ -165,6 +165,16 @@ export function webgpuLostReason(): string | null {
 }
 
 /**
+ * The error a job ends with when its WebGPU device was lost (null when it was not): what happened, and that the
+ * run resumes from its last checkpoint on any backend. `resume` is the command or action that resumes it.
+ */
+export function lostDeviceError(cause: unknown, resume: string): Error | null {
+  if (lostMessage === null) return null;
+  const detail = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+  return new Error(`${lostMessage}; the job stopped (${detail}). Finished epochs and stages are kept: ${resume} resumes from the last checkpoint on any backend (e.g. --backend wasm).`);
+}
+
+/**
  * Destroys the active device, as a driver reset would (Dawn then reports it lost). For tests of the lost-device
  * path and for shutting a backend down; the next startWebGpu creates a new device.
  */

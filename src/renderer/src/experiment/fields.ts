@@ -88,7 +88,7 @@ export const FIELD_GROUPS: FieldGroup[] = [
         kind: 'select',
         options: [
           { value: '', label: 'best available' },
-          ...choices(['tensorflow', 'wasm', 'cpu'])
+          ...choices(['webgpu', 'tensorflow', 'wasm', 'cpu'])
         ]
       }
     ]

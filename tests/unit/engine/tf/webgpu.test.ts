@@ -25,7 +25,7 @@ const SIZE = 8;
 function imageSet(n: number, seed: number): ImageSet {
   const rng = new Rng(seed);
   const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
-  return { n, size: SIZE, x: rng.fillNormal(new Float32Array(n * SIZE * SIZE * 3)), labels, ids: labels.map((_, i) => `i${i}`) as unknown as string[], masks: null };
+  return { n, size: SIZE, x: rng.fillNormal(new Float32Array(n * SIZE * SIZE * 3)), labels, ids: Array.from({ length: n }, (_, i) => `i${i}`), masks: null };
 }
 
 /** Two steps of the training loop (batch 4, momentum, weight decay, path length) from the same weights. */
