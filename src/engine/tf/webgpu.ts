@@ -72,10 +72,16 @@ function dawnRoutes(): { flags: string[]; featureLevel: 'core' | 'compatibility'
     const gl = flags.some((f) => /^backend=opengl/.test(f));
     return [{ flags, featureLevel: gl ? 'compatibility' : 'core', route: gl ? 'dawn-opengles' : 'dawn' }];
   }
-  return [
-    { flags: [], featureLevel: 'core', route: 'dawn' },
-    { flags: ['backend=opengles'], featureLevel: 'compatibility', route: 'dawn-opengles' }
-  ];
+  const gl = { flags: ['backend=opengles'], featureLevel: 'compatibility' as const, route: 'dawn-opengles' };
+  // Without a Vulkan loader Dawn's native search on Linux only prints a warning on every start: skip it.
+  return process.platform === 'linux' && !hasVulkanLoader() ? [gl] : [{ flags: [], featureLevel: 'core', route: 'dawn' }, gl];
+}
+
+/** Whether libvulkan.so.1 is in a usual library folder or on LD_LIBRARY_PATH (Linux). */
+function hasVulkanLoader(): boolean {
+  const { existsSync } = process.getBuiltinModule('node:fs');
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':'), `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`, '/usr/lib64', '/usr/lib', '/lib64', '/usr/local/lib'];
+  return dirs.some((d) => d !== '' && existsSync(`${d}/libvulkan.so.1`));
 }
 
 /** Finds an adapter: the page's navigator.gpu, else Dawn's routes in order. Throws with every route's failure. */
@@ -99,7 +105,8 @@ async function findAdapter(): Promise<{ adapter: GpuAdapterLike; route: string }
   // Mesa's EGL without a display: surfaceless needs no X or Wayland server.
   process.env.EGL_PLATFORM ??= 'surfaceless';
   const failures: string[] = [];
-  for (const r of dawnRoutes()) {
+  const routes = dawnRoutes();
+  for (const r of routes) {
     try {
       const gpu = dawn.create(r.flags);
       const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance', featureLevel: r.featureLevel });
@@ -114,6 +121,7 @@ async function findAdapter(): Promise<{ adapter: GpuAdapterLike; route: string }
       failures.push(`Dawn [${r.flags.join(',') || 'native'}]: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
     }
   }
+  if (!routes.some((r) => r.route === 'dawn')) failures.unshift('Dawn [native]: no Vulkan loader (libvulkan.so.1; a GPU needs libvulkan1 and its Vulkan driver)');
   throw new Error(`no WebGPU adapter (${failures.join('; ')})`);
 }
 
