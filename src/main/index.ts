@@ -12,6 +12,7 @@ import { createHost, type Host } from '../host';
 import type { JobHandle, FromJob } from '../host/protocol';
 import { webPreferences, isAppUrl, EVENT_CHANNEL } from './window-options';
 import { registerIpc } from './ipc';
+import { enableWebGpuSwitches } from './compute-window';
 
 const devServer = process.env.ELECTRON_RENDERER_URL;
 let win: BrowserWindow | null = null;
@@ -63,6 +64,7 @@ function keepAliveWithTray(): void {
   tray.on('click', showWindow);
 }
 
+enableWebGpuSwitches();
 app.whenReady().then(() => {
   const workspace = resolveWorkspace(process.env.KD_LENS_WORKSPACE);
   mkdirSync(workspace, { recursive: true });
