@@ -4,7 +4,7 @@
  * and Dawn's null backend (an adapter that computes nothing, so the conv-gradient self-check must reject it).
  */
 import { describe, it, expect, afterEach } from 'vitest';
-import { forgetBackendChoice, initBackend, tf } from '../../../../src/engine/tf/backend';
+import { forgetBackendChoice, initBackend, initBackendForDevice, tf } from '../../../../src/engine/tf/backend';
 import { convGradientsReference, relativeError, selfCheckConv } from '../../../../src/engine/tf/webgpu-check';
 import { probeWebGpu } from '../../../helpers/webgpu';
 
@@ -60,6 +60,17 @@ describe.skipIf(!gpu.ok)('falling back from webgpu', () => {
     expect(choice.name).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
     expect(choice.reason).toMatch(/^wasm — webgpu: null-backend \(Dawn, software\) failed the self-check: conv gradient/);
+  });
+
+  it('--device gpu forces webgpu; --device cpu never takes it, even where allowed', async () => {
+    const onGpu = await initBackendForDevice('gpu');
+    expect(onGpu.name).toBe('webgpu');
+    expect(onGpu.adapter?.device).not.toBe('');
+    forgetBackendChoice();
+    process.env.KD_LENS_WEBGPU_SOFTWARE = '1';
+    const onCpu = await initBackendForDevice('cpu');
+    expect(onCpu.name).toBe('wasm');
+    expect(onCpu.reason).not.toMatch(/webgpu/);
   });
 
   it('auto passes over a software adapter unless allowed', async () => {
