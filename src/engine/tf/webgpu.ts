@@ -64,8 +64,12 @@ function describe(adapter: GpuAdapterLike, route: string): AdapterInfo {
   return { ...info, software: i.isFallbackAdapter === true || SOFTWARE.test(`${info.vendor} ${info.device} ${info.description}`) };
 }
 
-/** Dawn's flag lists to try in order: KD_LENS_WEBGPU_DAWN (comma-separated, e.g. 'backend=vulkan') replaces them. */
-function dawnRoutes(): { flags: string[]; featureLevel: 'core' | 'compatibility'; route: string }[] {
+/**
+ * Dawn's flag lists to try in order: KD_LENS_WEBGPU_DAWN (comma-separated, e.g. 'backend=vulkan') replaces them.
+ * The OpenGL ES route is tried only where software adapters are welcome: on machines without a GPU it finds
+ * llvmpipe, and merely asking makes Dawn print warnings on every start.
+ */
+function dawnRoutes(withGl: boolean): { flags: string[]; featureLevel: 'core' | 'compatibility'; route: string }[] {
   const custom = process.env.KD_LENS_WEBGPU_DAWN;
   if (custom !== undefined && custom.trim() !== '') {
     const flags = custom.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -74,7 +78,8 @@ function dawnRoutes(): { flags: string[]; featureLevel: 'core' | 'compatibility'
   }
   const gl = { flags: ['backend=opengles'], featureLevel: 'compatibility' as const, route: 'dawn-opengles' };
   // Without a Vulkan loader Dawn's native search on Linux only prints a warning on every start: skip it.
-  return process.platform === 'linux' && !hasVulkanLoader() ? [gl] : [{ flags: [], featureLevel: 'core', route: 'dawn' }, gl];
+  const native = process.platform === 'linux' && !hasVulkanLoader() ? [] : [{ flags: [], featureLevel: 'core' as const, route: 'dawn' }];
+  return withGl ? [...native, gl] : native;
 }
 
 /** Whether libvulkan.so.1 is in a usual library folder or on LD_LIBRARY_PATH (Linux). */
@@ -85,7 +90,7 @@ function hasVulkanLoader(): boolean {
 }
 
 /** Finds an adapter: the page's navigator.gpu, else Dawn's routes in order. Throws with every route's failure. */
-async function findAdapter(): Promise<{ adapter: GpuAdapterLike; route: string }> {
+async function findAdapter(allowSoftware: boolean): Promise<{ adapter: GpuAdapterLike; route: string }> {
   const nav = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator;
   if (nav?.gpu && nav.gpu !== dawnGpu) {
     const adapter = (await nav.gpu.requestAdapter({ powerPreference: 'high-performance' })) ?? (await nav.gpu.requestAdapter({ featureLevel: 'compatibility' }));
@@ -105,7 +110,7 @@ async function findAdapter(): Promise<{ adapter: GpuAdapterLike; route: string }
   // Mesa's EGL without a display: surfaceless needs no X or Wayland server.
   process.env.EGL_PLATFORM ??= 'surfaceless';
   const failures: string[] = [];
-  const routes = dawnRoutes();
+  const routes = dawnRoutes(allowSoftware);
   for (const r of routes) {
     try {
       const gpu = dawn.create(r.flags);
@@ -122,6 +127,7 @@ async function findAdapter(): Promise<{ adapter: GpuAdapterLike; route: string }
     }
   }
   if (!routes.some((r) => r.route === 'dawn')) failures.unshift('Dawn [native]: no Vulkan loader (libvulkan.so.1; a GPU needs libvulkan1 and its Vulkan driver)');
+  if (!allowSoftware) failures.push('OpenGL ES route not tried (it finds software adapters; --backend webgpu tries it)');
   throw new Error(`no WebGPU adapter (${failures.join('; ')})`);
 }
 
@@ -140,7 +146,7 @@ function deviceDescriptor(adapter: GpuAdapterLike): object {
  */
 export async function startWebGpu(options: { allowSoftware: boolean }): Promise<WebGpuReady> {
   if (ready && tf.getBackend() === 'webgpu' && lostMessage === null) return ready;
-  const { adapter, route } = await findAdapter();
+  const { adapter, route } = await findAdapter(options.allowSoftware);
   const info = describe(adapter, route);
   const label = adapterLabel(info);
   if (info.software && !options.allowSoftware) throw new Error(`only a software adapter, ${label}, which is slower than wasm (force it with --backend webgpu)`);

@@ -73,9 +73,13 @@ describe.skipIf(!gpu.ok)('falling back from webgpu', () => {
     expect(onCpu.reason).not.toMatch(/webgpu/);
   });
 
-  it('auto passes over a software adapter unless allowed', async () => {
+  it('auto passes over software adapters unless allowed', async () => {
     const choice = await initBackend();
     expect(choice.name).toBe('wasm');
-    expect(choice.reason).toMatch(/webgpu: only a software adapter, .+, which is slower than wasm/);
+    expect(choice.reason).toMatch(/webgpu: (only a software adapter, .+, which is slower than wasm|no WebGPU adapter \(.*OpenGL ES route not tried)/);
+    forgetBackendChoice();
+    // Dawn's null adapter through a native-style route: found, but refused as software.
+    process.env.KD_LENS_WEBGPU_DAWN = 'backend=null';
+    expect((await initBackend()).reason).toMatch(/webgpu: only a software adapter, null-backend \(Dawn, software\), which is slower than wasm/);
   });
 });

@@ -75,6 +75,8 @@ describe.skipIf(!gpu.ok)('webgpu backend', () => {
 
   it('names its adapter in the reason', () => {
     expect(gpu.reason).toMatch(/^webgpu on .+ \((Dawn|Dawn OpenGL ES|browser WebGPU)/);
+    // A CPU rasteriser is marked as one (auto passes over those).
+    if (/llvmpipe|swiftshader|lavapipe/i.test(gpu.reason)) expect(gpu.reason).toMatch(/, software\) — requested by --backend$/);
   });
 
   it('a training step matches wasm within float tolerance', async () => {
