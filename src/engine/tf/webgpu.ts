@@ -46,6 +46,8 @@ export interface WebGpuReady {
 const SOFTWARE = /llvmpipe|softpipe|swiftshader|lavapipe|microsoft basic render|\bwarp\b|null-backend/i;
 
 let ready: WebGpuReady | null = null;
+/** KD_LENS_WEBGPU_DAWN when `ready` was started (another value searches again). */
+let readyKey = '';
 let device: GpuDeviceLike | null = null;
 let lostMessage: string | null = null;
 /** The Dawn GPU object this module put on navigator (tfjs-backend-webgpu insists on navigator.gpu). */
@@ -145,7 +147,13 @@ function deviceDescriptor(adapter: GpuAdapterLike): object {
  * Throws an Error whose message is the reason it cannot be used; the previous backend stays registered.
  */
 export async function startWebGpu(options: { allowSoftware: boolean }): Promise<WebGpuReady> {
-  if (ready && tf.getBackend() === 'webgpu' && lostMessage === null) return ready;
+  const key = typeof process === 'undefined' ? '' : process.env.KD_LENS_WEBGPU_DAWN ?? '';
+  if (ready && readyKey === key && lostMessage === null && device !== null && tf.findBackend('webgpu')) {
+    if (ready.adapter.software && !options.allowSoftware) throw new Error(`only a software adapter, ${ready.label}, which is slower than wasm (force it with --backend webgpu)`);
+    // Started before and still alive: make it active again instead of creating a second device.
+    if (tf.getBackend() !== 'webgpu' && !(await tf.setBackend('webgpu'))) throw new Error(`the webgpu backend failed to reactivate on ${ready.label}`);
+    return ready;
+  }
   const { adapter, route } = await findAdapter(options.allowSoftware);
   const info = describe(adapter, route);
   const label = adapterLabel(info);
@@ -170,6 +178,7 @@ export async function startWebGpu(options: { allowSoftware: boolean }): Promise<
     throw new Error(`${label} failed the self-check: ${check.detail}`);
   }
   ready = { adapter: info, label };
+  readyKey = key;
   return ready;
 }
 
@@ -183,7 +192,7 @@ export function webgpuLostReason(): string | null {
  * run resumes from its last checkpoint on any backend. `resume` is the command or action that resumes it.
  */
 export function lostDeviceError(cause: unknown, resume: string): Error | null {
-  if (lostMessage === null) return null;
+  if (lostMessage === null || tf.getBackend() !== 'webgpu') return null;
   const detail = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
   return new Error(`${lostMessage}; the job stopped (${detail}). Finished epochs and stages are kept: ${resume} resumes from the last checkpoint on any backend (e.g. --backend wasm).`);
 }
