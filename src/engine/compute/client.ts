@@ -3,7 +3,7 @@
  * (so the host keeps its own workers and shows the reason); a device lost on the page rejects with
  * ComputeDeviceLost, which the host reports like a lost device at home (the run resumes on any backend).
  */
-import type { FromCompute, PortLike, SigmaRequest, ToCompute, TrainStepRequest, TrainStepResult } from './protocol';
+import type { FromCompute, PortLike, QuantifyTaskRequest, SigmaRequest, ToCompute, TrainStepRequest, TrainStepResult } from './protocol';
 import type { SigmaResult } from '../knowledge/sigma';
 import type { AdapterInfo } from '../tf/webgpu';
 
@@ -12,7 +12,7 @@ export class ComputeDeviceLost extends Error {}
 /** A request before the client numbers it. */
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
-type Pending = { resolve: (m: FromCompute) => void; reject: (e: Error) => void };
+type Pending = { resolve: (m: FromCompute) => void; reject: (e: Error) => void; onStep?: (step: number, total: number) => void };
 
 export class ComputeClient {
   private nextId = 1;
@@ -23,6 +23,10 @@ export class ComputeClient {
       const m = e.data as FromCompute;
       const p = typeof m === 'object' && m !== null ? this.pending.get(m.id) : undefined;
       if (!p) return;
+      if (m.type === 'step') {
+        p.onStep?.(m.step, m.total);
+        return;
+      }
       this.pending.delete(m.id);
       if (m.type === 'failed') p.reject(m.deviceLost ? new ComputeDeviceLost(m.message) : new Error(m.message));
       else p.resolve(m);
@@ -30,10 +34,10 @@ export class ComputeClient {
     port.start?.();
   }
 
-  private ask(message: WithoutId<ToCompute>): Promise<FromCompute> {
+  private ask(message: WithoutId<ToCompute>, onStep?: (step: number, total: number) => void): Promise<FromCompute> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, onStep });
       this.port.postMessage({ ...message, id });
     });
   }
@@ -54,6 +58,13 @@ export class ComputeClient {
   async sigma(request: SigmaRequest): Promise<SigmaResult[]> {
     const m = await this.ask({ type: 'sigma', request });
     if (m.type !== 'sigma') throw new Error(`compute page answered '${m.type}' to sigma`);
+    return m.results;
+  }
+
+  /** One experiment quantification task (the host read the checkpoint); onStep reports optimisation steps. */
+  async quantifyTask(request: QuantifyTaskRequest, onStep?: (step: number, total: number) => void): Promise<SigmaResult[]> {
+    const m = await this.ask({ type: 'quantify-task', request }, onStep);
+    if (m.type !== 'sigma') throw new Error(`compute page answered '${m.type}' to quantify-task`);
     return m.results;
   }
 

@@ -7,6 +7,8 @@ import type { Architecture } from '../../common/config';
 import type { QuantifyOptions } from '../knowledge/options';
 import type { SigmaResult } from '../knowledge/sigma';
 import type { AdapterInfo } from '../tf/webgpu';
+import type { AnalysisImage } from '../experiment/executor';
+import type * as tf from '@tensorflow/tfjs';
 
 /** A network by value: its architecture and every weight array in getWeights() order. */
 export interface NetworkData {
@@ -43,15 +45,26 @@ export interface SigmaRequest {
   options: Partial<QuantifyOptions>;
 }
 
+/** One quantification task of an experiment: the checkpoint as TF.js model artifacts (read by the host) and its images. */
+export interface QuantifyTaskRequest {
+  artifacts: tf.io.ModelArtifacts;
+  tap: string;
+  images: AnalysisImage[];
+  size: number;
+  options: QuantifyOptions;
+}
+
 export type ToCompute =
   | { type: 'init'; id: number; allowSoftware: boolean }
   | { type: 'train-step'; id: number; request: TrainStepRequest }
-  | { type: 'sigma'; id: number; request: SigmaRequest };
+  | { type: 'sigma'; id: number; request: SigmaRequest }
+  | { type: 'quantify-task'; id: number; request: QuantifyTaskRequest };
 
 export type FromCompute =
   | { type: 'ready'; id: number; backend: string; reason: string; adapter: AdapterInfo | null }
   | { type: 'train-step'; id: number; result: TrainStepResult }
   | { type: 'sigma'; id: number; results: SigmaResult[] }
+  | { type: 'step'; id: number; step: number; total: number }
   | { type: 'failed'; id: number; message: string; deviceLost: boolean };
 
 /** The part of a MessagePort both ends use: DOM's MessagePort and an adapter around Electron's MessagePortMain. */

@@ -7,8 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import { buildNetwork } from '../models/architectures';
 import { MomentumSgd } from '../training/sgd';
 import { quantifyBatch } from '../knowledge/sigma';
+import { tapFeature } from '../knowledge/feature';
 import { startWebGpu, webgpuLostReason } from '../tf/webgpu';
-import type { FromCompute, NetworkData, PortLike, SigmaRequest, ToCompute, TrainStepRequest, TrainStepResult } from './protocol';
+import type { FromCompute, NetworkData, PortLike, QuantifyTaskRequest, SigmaRequest, ToCompute, TrainStepRequest, TrainStepResult } from './protocol';
 
 function network(data: NetworkData): tf.LayersModel {
   const model = buildNetwork(data.architecture, data.numClasses, 0, 'compute');
@@ -65,7 +66,19 @@ export async function sigmaSteps(r: SigmaRequest) {
 function isRequest(m: unknown): m is ToCompute {
   if (typeof m !== 'object' || m === null) return false;
   const { type, id } = m as { type?: unknown; id?: unknown };
-  return typeof id === 'number' && (type === 'init' || type === 'train-step' || type === 'sigma');
+  return typeof id === 'number' && (type === 'init' || type === 'train-step' || type === 'sigma' || type === 'quantify-task');
+}
+
+/** An experiment's quantification task, as runTask does it at home, on a model sent as artifacts. */
+export async function quantifyTask(r: QuantifyTaskRequest, onStep?: (step: number, total: number) => void) {
+  const model = await tf.loadLayersModel(tf.io.fromMemory(r.artifacts));
+  const inputs = r.images.map((im) => ({ input: tf.tensor3d(im.data, [r.size, r.size, 3]), seed: im.seed, name: im.name }));
+  try {
+    return await quantifyBatch(tapFeature(model, r.tap), inputs, r.options, onStep);
+  } finally {
+    inputs.forEach((im) => im.input.dispose());
+    model.dispose();
+  }
 }
 
 /** Serves requests arriving on `port` until the page closes. */
@@ -82,7 +95,8 @@ export function serveCompute(port: PortLike): void {
           reply({ type: 'failed', id: m.id, message: `webgpu: ${err instanceof Error ? err.message : String(err)}`, deviceLost: false });
         }
       } else if (m.type === 'train-step') reply({ type: 'train-step', id: m.id, result: await trainStep(m.request) });
-      else reply({ type: 'sigma', id: m.id, results: await sigmaSteps(m.request) });
+      else if (m.type === 'sigma') reply({ type: 'sigma', id: m.id, results: await sigmaSteps(m.request) });
+      else reply({ type: 'sigma', id: m.id, results: await quantifyTask(m.request, (step, total) => reply({ type: 'step', id: m.id, step, total })) });
     } catch (err) {
       const lost = webgpuLostReason();
       reply({ type: 'failed', id: m.id, message: lost ?? (err instanceof Error ? err.message : String(err)), deviceLost: lost !== null });

@@ -16,6 +16,13 @@ import { buildNetwork } from '../../../../src/engine/models/architectures';
 import { sigmaSteps, trainStep } from '../../../../src/engine/compute/serve';
 import type { NetworkData, SigmaRequest, TrainStepRequest } from '../../../../src/engine/compute/protocol';
 import { Rng } from '../../../../src/engine/util/random';
+import { ComputeClient } from '../../../../src/engine/compute/client';
+import { computeExecutor } from '../../../../src/engine/compute/executor';
+import { inProcessExecutor, type ExecutorSetup, type TaskResult } from '../../../../src/engine/experiment/executor';
+import type { PortLike } from '../../../../src/engine/compute/protocol';
+import { DEFAULT_QUANTIFY } from '../../../../src/engine/knowledge/options';
+import { decodePlain, encodePlain } from '../../../helpers/plain-codec';
+import { tempDir, saveTinyCnn } from '../../../helpers/fixtures';
 import type { Architecture } from '../../../../src/common/config';
 // @ts-expect-error: a plain .mjs build script without types
 import { computePageOptions } from '../../../../scripts/build-compute.mjs';
@@ -28,7 +35,11 @@ if (!hasChromium) console.warn(`SKIPPED compute page tests: no chromium at ${CHR
 
 /** What the test reaches in the page (the node-side tsconfig has no DOM types). */
 interface PageGlobals {
-  MessageChannel: new () => { port1: unknown; port2: unknown };
+  MessageChannel: new () => { port1: { postMessage(m: unknown): void; onmessage: ((e: { data: unknown }) => void) | null }; port2: unknown };
+  hostPort: { postMessage(m: unknown): void };
+  kdToHost(m: unknown): void;
+  encodePlain(v: unknown): unknown;
+  decodePlain(v: unknown): unknown;
   postMessage(message: string, origin: string, transfer: unknown[]): void;
   ComputeClient: new (port: unknown) => PageGlobals['client'];
   client: {
@@ -65,7 +76,16 @@ describe.skipIf(!hasChromium)('the compute page on chromium WebGPU (SwiftShader)
     const bundle = await build({
       ...computePageOptions,
       entryPoints: undefined,
-      stdin: { contents: "import './src/compute/main';\nimport { ComputeClient } from './src/engine/compute/client';\n(window as any).ComputeClient = ComputeClient;", resolveDir: resolve('.'), loader: 'ts' },
+      stdin: {
+        contents: [
+          "import './src/compute/main';",
+          "import { ComputeClient } from './src/engine/compute/client';",
+          "import { encodePlain, decodePlain } from './tests/helpers/plain-codec';",
+          'Object.assign(window, { ComputeClient, encodePlain, decodePlain });'
+        ].join('\n'),
+        resolveDir: resolve('.'),
+        loader: 'ts'
+      },
       write: false
     });
     const js = bundle.outputFiles![0].text;
@@ -138,4 +158,64 @@ describe.skipIf(!hasChromium)('the compute page on chromium WebGPU (SwiftShader)
       expect(maxRelativeError(got[i].trajectory, expected[i].trajectory)).toBeLessThan(1e-4);
     }
   }, 120_000);
+
+  it('runs an experiment\'s quantification tasks fed from the host over the port: the results of wasm at home', async () => {
+    const tmp = tempDir();
+    try {
+      await initBackend('wasm');
+      (await saveTinyCnn(tmp.path, 16, 5)).dispose();
+      const rng = new Rng(8);
+      const setup: ExecutorSetup = {
+        images: [0, 1, 2].map((i) => ({ name: `im${i}`, seed: 60 + i, data: rng.fillNormal(new Float32Array(16 * 16 * 3)) })),
+        size: 16,
+        options: { ...DEFAULT_QUANTIFY, grid: 4, samples: 6, steps: 6, lr: 1e-3, relu: false },
+        backend: null
+      };
+      const tasks = [{ id: 'a', modelDir: tmp.path, tap: 'fc1', images: [0, 2] }, { id: 'b', modelDir: tmp.path, tap: 'conv', images: [1] }];
+      const collect = async (factory: typeof inProcessExecutor): Promise<TaskResult[]> => {
+        const out: TaskResult[] = [];
+        const ex = await factory(setup);
+        await ex.run(tasks, async (r) => void out.push(r));
+        await ex.close();
+        return out;
+      };
+      const atHome = await collect(inProcessExecutor);
+      // The host's end of the page's MessagePort, bridged from Node into the page.
+      const listeners: ((e: { data: unknown }) => void)[] = [];
+      await page.exposeFunction('kdToHost', (m: unknown) => listeners.forEach((l) => l({ data: decodePlain(m) })));
+      await page.evaluate(() => {
+        const g = globalThis as unknown as PageGlobals;
+        const channel = new g.MessageChannel();
+        g.postMessage('kd-compute-port', '*', [channel.port2]);
+        g.hostPort = channel.port1;
+        channel.port1.onmessage = (e) => g.kdToHost(g.encodePlain(e.data));
+      });
+      const port: PortLike = {
+        postMessage: (m) => void page.evaluate((x) => { const g = globalThis as unknown as PageGlobals; g.hostPort.postMessage(g.decodePlain(x)); }, encodePlain(m)),
+        addEventListener: (_type, listener) => void listeners.push(listener)
+      };
+      const client = new ComputeClient(port);
+      const ready = await client.init(true);
+      const steps: number[] = [];
+      const factory = computeExecutor(client, ready.reason);
+      const ex = await factory(setup);
+      expect(ex.description).toMatch(/^compute page \(webgpu on /);
+      const onPage: TaskResult[] = [];
+      await ex.run(tasks, async (r) => void onPage.push(r), (_id, step) => void steps.push(step));
+      expect(onPage.map((r) => r.id)).toEqual(['a', 'b']);
+      expect(steps.length).toBeGreaterThan(0);
+      for (let t = 0; t < tasks.length; t++) {
+        expect(onPage[t].results.length).toBe(tasks[t].images.length);
+        onPage[t].results.forEach((r, i) => {
+          const home = atHome[t].results[i];
+          expect(r.name).toBe(home.name);
+          expect(home.effective).toBe(true);
+          expect(Math.abs(r.sigmaF2 - home.sigmaF2) / home.sigmaF2).toBeLessThan(1e-4);
+          expect(maxRelativeError(r.entropy!, home.entropy!)).toBeLessThan(1e-3);
+        });
+      }
+    } finally {
+      tmp.cleanup();
+    }
+  }, 180_000);
 });
