@@ -30,11 +30,14 @@ function portOf(port: MessagePortMain): PortLike {
 }
 
 export interface ComputeWindow {
-  client: ComputeClient;
+  /** A new port pair: one end goes to the page (served there), the other is returned for a job process. */
+  connect(): MessagePortMain;
+  /** A client on a fresh port, for main itself (e.g. to ask which adapter the page has). */
+  client(): ComputeClient;
   close(): void;
 }
 
-/** Opens the compute window (from the built out/ folder beside out/main) and connects its port. */
+/** Opens the compute window (from the built out/ folder beside out/main); each connect() adds a served port. */
 export async function openComputeWindow(mainDir: string): Promise<ComputeWindow> {
   const win = new BrowserWindow({
     show: false,
@@ -49,14 +52,22 @@ export async function openComputeWindow(mainDir: string): Promise<ComputeWindow>
   win.webContents.on('will-navigate', (event) => event.preventDefault());
   win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
   await win.loadFile(join(mainDir, '..', 'compute', 'index.html'));
-  const { port1, port2 } = new MessageChannelMain();
-  win.webContents.postMessage('kd:compute-port', null, [port2]);
-  const client = new ComputeClient(portOf(port1));
-  const gone = (why: string) => () => client.close(`the compute window ${why}`);
+  const clients: ComputeClient[] = [];
+  const gone = (why: string) => () => clients.forEach((c) => c.close(`the compute window ${why}`));
   win.webContents.on('render-process-gone', gone('crashed'));
   win.on('closed', gone('closed'));
+  const connect = (): MessagePortMain => {
+    const { port1, port2 } = new MessageChannelMain();
+    win.webContents.postMessage('kd:compute-port', null, [port2]);
+    return port1;
+  };
   return {
-    client,
+    connect,
+    client: () => {
+      const c = new ComputeClient(portOf(connect()));
+      clients.push(c);
+      return c;
+    },
     close: () => {
       if (!win.isDestroyed()) win.destroy();
     }

@@ -42,9 +42,13 @@ export class ComputeClient {
     });
   }
 
-  /** Starts WebGPU on the page; rejects with the reason it cannot be used. */
-  async init(allowSoftware = false): Promise<{ backend: string; reason: string; adapter: AdapterInfo | null }> {
-    const m = await this.ask({ type: 'init', allowSoftware });
+  /** Starts WebGPU on the page; rejects with the reason it cannot be used, or when the page does not answer in time. */
+  async init(allowSoftware = false, timeoutMs = 60_000): Promise<{ backend: string; reason: string; adapter: AdapterInfo | null }> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the compute page did not answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    });
+    const m = await Promise.race([this.ask({ type: 'init', allowSoftware }), late]).finally(() => clearTimeout(timer));
     if (m.type !== 'ready') throw new Error(`compute page answered '${m.type}' to init`);
     return { backend: m.backend, reason: m.reason, adapter: m.adapter };
   }
