@@ -71,17 +71,21 @@ function describe(adapter: GpuAdapterLike, route: string): AdapterInfo {
  * The OpenGL ES route is tried only where software adapters are welcome: on machines without a GPU it finds
  * llvmpipe, and merely asking makes Dawn print warnings on every start.
  */
-function dawnRoutes(withGl: boolean): { flags: string[]; featureLevel: 'core' | 'compatibility'; route: string }[] {
+function dawnRoutes(withGl: boolean): { routes: { flags: string[]; featureLevel: 'core' | 'compatibility'; route: string }[]; skipped: string[] } {
   const custom = process.env.KD_LENS_WEBGPU_DAWN;
   if (custom !== undefined && custom.trim() !== '') {
     const flags = custom.split(',').map((s) => s.trim()).filter((s) => s !== '');
     const gl = flags.some((f) => /^backend=opengl/.test(f));
-    return [{ flags, featureLevel: gl ? 'compatibility' : 'core', route: gl ? 'dawn-opengles' : 'dawn' }];
+    return { routes: [{ flags, featureLevel: gl ? 'compatibility' : 'core', route: gl ? 'dawn-opengles' : 'dawn' }], skipped: [] };
   }
-  const gl = { flags: ['backend=opengles'], featureLevel: 'compatibility' as const, route: 'dawn-opengles' };
+  const skipped: string[] = [];
+  const routes = [];
   // Without a Vulkan loader Dawn's native search on Linux only prints a warning on every start: skip it.
-  const native = process.platform === 'linux' && !hasVulkanLoader() ? [] : [{ flags: [], featureLevel: 'core' as const, route: 'dawn' }];
-  return withGl ? [...native, gl] : native;
+  if (process.platform === 'linux' && !hasVulkanLoader()) skipped.push('Dawn [native]: no Vulkan loader (libvulkan.so.1; a GPU needs libvulkan1 and its Vulkan driver)');
+  else routes.push({ flags: [], featureLevel: 'core' as const, route: 'dawn' });
+  if (withGl) routes.push({ flags: ['backend=opengles'], featureLevel: 'compatibility' as const, route: 'dawn-opengles' });
+  else skipped.push('OpenGL ES route not tried (it finds software adapters; --backend webgpu tries it)');
+  return { routes, skipped };
 }
 
 /** Whether libvulkan.so.1 is in a usual library folder or on LD_LIBRARY_PATH (Linux). */
@@ -111,8 +115,8 @@ async function findAdapter(allowSoftware: boolean): Promise<{ adapter: GpuAdapte
   for (const [key, value] of Object.entries(dawn.globals)) if (!(key in globalThis)) (globalThis as Record<string, unknown>)[key] = value;
   // Mesa's EGL without a display: surfaceless needs no X or Wayland server.
   process.env.EGL_PLATFORM ??= 'surfaceless';
+  const { routes, skipped } = dawnRoutes(allowSoftware);
   const failures: string[] = [];
-  const routes = dawnRoutes(allowSoftware);
   for (const r of routes) {
     try {
       const gpu = dawn.create(r.flags);
@@ -128,9 +132,7 @@ async function findAdapter(allowSoftware: boolean): Promise<{ adapter: GpuAdapte
       failures.push(`Dawn [${r.flags.join(',') || 'native'}]: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
     }
   }
-  if (!routes.some((r) => r.route === 'dawn')) failures.unshift('Dawn [native]: no Vulkan loader (libvulkan.so.1; a GPU needs libvulkan1 and its Vulkan driver)');
-  if (!allowSoftware) failures.push('OpenGL ES route not tried (it finds software adapters; --backend webgpu tries it)');
-  throw new Error(`no WebGPU adapter (${failures.join('; ')})`);
+  throw new Error(`no WebGPU adapter (${[...failures, ...skipped].join('; ')})`);
 }
 
 /** The device limits tfjs-backend-webgpu asks for (the adapter's own, so large buffers fit). */
