@@ -146,7 +146,7 @@ function deviceDescriptor(adapter: GpuAdapterLike): object {
 /**
  * Registers and activates the `webgpu` backend on the best adapter, then runs the self-check.
  * `allowSoftware: false` (the automatic choice) refuses CPU rasterisers, which are slower than wasm.
- * Throws an Error whose message is the reason it cannot be used; the previous backend stays registered.
+ * Throws an Error whose message is the reason it cannot be used; the caller then activates another backend.
  */
 export async function startWebGpu(options: { allowSoftware: boolean }): Promise<WebGpuReady> {
   const key = typeof process === 'undefined' ? '' : process.env.KD_LENS_WEBGPU_DAWN ?? '';
