@@ -165,7 +165,7 @@ export function createService(o: ServiceOptions): KdService {
     async defaultConfig({ kind, datasetId }) {
       if (kind === 'dataset') {
         if (!datasetId) throw new Error('defaultConfig: datasetId is required for kind "dataset"');
-        return defaultConfig(datasetId);
+        return defaultConfig(datasetId, (await loadDataset(ws, datasetId)).size);
       }
       return demoConfig(kind === 'demo-quick');
     },
@@ -185,6 +185,7 @@ export function createService(o: ServiceOptions): KdService {
     },
     async startExperiment({ config }) {
       await loadDataset(ws, config.dataset);
+      if (config.teacher.pretrained) config = { ...config, teacher: { ...config.teacher, pretrained: allowedPath(config.teacher.pretrained, 'pretrained teacher folder') } };
       const experimentId = await createExperiment(ws, parseWith(RunConfigSchema, config, 'configuration'));
       return { experimentId, jobId: experimentJob(experimentId, `experiment ${config.name}`) };
     },

@@ -125,7 +125,7 @@ export class FakeApi implements KdApi {
   async undoMask(r: { datasetId: string; sampleId: string }) { this.record('undoMask', r); const st = this.maskState(r.datasetId, r.sampleId); if (st.position > 0) st.position--; return this.maskData(r.datasetId, r.sampleId); }
   async redoMask(r: { datasetId: string; sampleId: string }) { this.record('redoMask', r); const st = this.maskState(r.datasetId, r.sampleId); if (st.position < st.states.length - 1) st.position++; return this.maskData(r.datasetId, r.sampleId); }
   async resetMask(r: { datasetId: string; sampleId: string }) { this.record('resetMask', r); const st = this.maskState(r.datasetId, r.sampleId); this.push(st, st.original.slice()); return this.maskData(r.datasetId, r.sampleId); }
-  async defaultConfig(r: { kind: 'demo' | 'demo-quick' | 'dataset'; datasetId?: string }): Promise<RunConfig> { this.record('defaultConfig', r); return r.kind === 'dataset' ? defaultConfig(r.datasetId!) : demoConfig(r.kind === 'demo-quick'); }
+  async defaultConfig(r: { kind: 'demo' | 'demo-quick' | 'dataset'; datasetId?: string }): Promise<RunConfig> { this.record('defaultConfig', r); return r.kind === 'dataset' ? defaultConfig(r.datasetId!, this.datasets.find((d) => d.id === r.datasetId)?.size) : demoConfig(r.kind === 'demo-quick'); }
   async estimate(r: { config: RunConfig }): Promise<Estimate> { this.record('estimate', r); return { seconds: this.estimateSeconds, stages: { baseline: this.estimateSeconds }, basis: 'wasm: measured here' }; }
   async startExperiment(r: { config: RunConfig }) { this.record('startExperiment', r); return { experimentId: 'exp-new', jobId: 'job-new' }; }
   async resumeExperiment(r: { experimentId: string }) { this.record('resumeExperiment', r); return { jobId: 'job-resumed' }; }
