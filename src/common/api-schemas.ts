@@ -49,5 +49,10 @@ export const API_REQUEST_SCHEMAS: Record<KdApiMethod, ZodType> = {
   getInspectorImage: experiment.extend({ index: z.number().int().min(0) }).strict(),
   getReport: experiment,
   listJobs: none,
-  cancelJob: z.object({ jobId: z.string().regex(/^job-[a-z0-9-]+$/) }).strict()
+  cancelJob: z.object({ jobId: z.string().regex(/^job-[a-z0-9-]+$/) }).strict(),
+  renameDataset: z.object({ id: SafeId, name: z.string().trim().min(1).max(100) }).strict(),
+  deleteDataset: z.object({ id: SafeId }).strict(),
+  deleteExperiment: experiment,
+  listRuns: none,
+  setRunNotes: experiment.extend({ tags: z.array(z.string().max(40)).max(20), note: z.string().max(5000) }).strict()
 };

@@ -24,6 +24,8 @@ import { readMask as readMaskPixels } from '../engine/io/images';
 import { estimateRun, type Calibration } from '../engine/estimate';
 import { writeReport } from '../engine/report/html';
 import type { JobManager } from './jobs';
+import { createAdmin } from './workspace-admin';
+import { listRuns } from './runs-table';
 
 export type KdService = Omit<KdApi, 'on'>;
 
@@ -88,7 +90,7 @@ export function createService(o: ServiceOptions): KdService {
     return info.id;
   };
 
-  return {
+  const service: KdService = {
     async getAppInfo(): Promise<AppInfo> {
       return { version: o.version, workspace: ws, shell: o.shell, platform: platform(), cpus: cpuList().length };
     },
@@ -274,6 +276,9 @@ export function createService(o: ServiceOptions): KdService {
     },
     async cancelJob({ jobId }) {
       return { cancelled: o.jobs.cancel(jobId) };
-    }
+    },
+    ...createAdmin({ workspace: ws, jobs: o.jobs, emit: o.emit }),
+    listRuns: () => listRuns(ws, () => service.listExperiments())
   };
+  return service;
 }

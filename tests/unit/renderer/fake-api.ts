@@ -3,7 +3,7 @@
  * server-side history with the engine's semantics), experiments, jobs, and events pushed with
  * emit(). Records every call. Not a model of the engine's science: the e2e tests use the real one.
  */
-import type { CheckpointMaps, DatasetSummary, Estimate, ExperimentDetail, ExperimentSummary, JobInfo, KdApi, KdEvent, KdEventType, MaskData } from '../../../src/common/api';
+import type { CheckpointMaps, DatasetSummary, Estimate, ExperimentDetail, ExperimentSummary, JobInfo, KdApi, KdEvent, KdEventType, MaskData, RunRow } from '../../../src/common/api';
 import type { RunConfig } from '../../../src/common/config';
 import type { DatasetManifest } from '../../../src/common/dataset';
 import { defaultConfig, demoConfig } from '../../../src/common/defaults';
@@ -136,6 +136,34 @@ export class FakeApi implements KdApi {
   async getReport(r: { experimentId: string }) { this.record('getReport', r); return { path: `/ws/experiments/${r.experimentId}/report.html`, html: '<html></html>' }; }
   async listJobs() { this.record('listJobs', {}); return structuredClone(this.jobs); }
   async cancelJob(r: { jobId: string }) { this.record('cancelJob', r); return { cancelled: true }; }
+  async renameDataset(r: { id: string; name: string }) {
+    this.record('renameDataset', r);
+    const d = this.datasets.find((x) => x.id === r.id);
+    if (!d) throw new Error(`dataset '${r.id}' not found`);
+    d.name = r.name;
+    this.emit({ type: 'datasets-changed' });
+    return { id: r.id, name: r.name };
+  }
+  async deleteDataset(r: { id: string }) {
+    this.record('deleteDataset', r);
+    this.datasets = this.datasets.filter((x) => x.id !== r.id);
+    this.emit({ type: 'datasets-changed' });
+    return { trashedTo: `/ws/trash/datasets/${r.id}-1` };
+  }
+  async deleteExperiment(r: { experimentId: string }) {
+    this.record('deleteExperiment', r);
+    this.experiments = this.experiments.filter((x) => x.summary.id !== r.experimentId);
+    this.emit({ type: 'experiments-changed' });
+    return { trashedTo: `/ws/trash/experiments/${r.experimentId}-1` };
+  }
+  notes = new Map<string, { tags: string[]; note: string }>();
+  runs: RunRow[] = [];
+  async listRuns() { this.record('listRuns', {}); return structuredClone(this.runs).map((r) => ({ ...r, ...(this.notes.get(r.summary.id) ?? {}) })); }
+  async setRunNotes(r: { experimentId: string; tags: string[]; note: string }) {
+    this.record('setRunNotes', r);
+    this.notes.set(r.experimentId, { tags: r.tags, note: r.note });
+    return { tags: r.tags, note: r.note };
+  }
 }
 
 /** Lets pending promise callbacks run. */

@@ -88,8 +88,12 @@ export const useDatasetsStore = defineStore('datasets', () => {
 
   /** Marks a sample edited or not in the cached manifest (the Annotate view saved a mask). */
   function markEdited(datasetId: string, sampleId: string, edited: boolean): void {
-    const s = manifests.value[datasetId]?.samples.find((x) => x.id === sampleId);
+    const m = manifests.value[datasetId];
+    const s = m?.samples.find((x) => x.id === sampleId);
     if (s) s.edited = edited;
+    // The list's edited count follows at once (a reset lowers it) rather than at the next reload.
+    const summary = list.value.find((d) => d.id === datasetId);
+    if (summary && m) summary.edited = m.samples.filter((x) => x.edited).length;
     forgetImages(datasetId, sampleId);
   }
 
