@@ -38,6 +38,7 @@ beforeEach(() => {
 describe('DatasetsView', () => {
   it('resets class filter and search when another dataset is shown', async () => {
     const w = await setup();
+    await useDatasetsStore().manifest('birds'); // cached, as after an import: the grid stays mounted
     await w.find('[data-dataset-id="demo"] button.link').trigger('click');
     await flush();
     await w.find(byId('class-filter')).setValue('1');
