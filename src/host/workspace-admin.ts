@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { KdEvent } from '../common/api';
 import { parseWith } from '../common/schema';
+import { conflict, notFound } from '../common/errors';
 import { loadDataset, datasetPath } from '../engine/data';
 import { saveManifest } from '../engine/data/store';
 import { ExperimentPaths } from '../engine/experiment/paths';
@@ -72,22 +73,22 @@ export function createAdmin(o: AdminOptions) {
     async deleteDataset({ id }: { id: string }): Promise<{ trashedTo: string }> {
       await loadDataset(ws, id);
       const users = await usersOf(id);
-      if (users.length) throw new Error(`dataset '${id}' is in use by ${users.join(', ')}: wait for it to finish or cancel it first`);
+      if (users.length) throw conflict(`dataset '${id}' is in use by ${users.join(', ')}: wait for it to finish or cancel it first`);
       const trashedTo = await toTrash(ws, 'datasets', id, datasetPath(ws, id));
       o.emit({ type: 'datasets-changed' });
       return { trashedTo };
     },
     async deleteExperiment({ experimentId }: { experimentId: string }): Promise<{ trashedTo: string }> {
       const paths = new ExperimentPaths(ws, experimentId);
-      if (!(await exists(paths.config))) throw new Error(`experiment '${experimentId}' not found`);
-      if (o.jobs.activeFor(experimentId)) throw new Error(`experiment '${experimentId}' is running: cancel it first`);
+      if (!(await exists(paths.config))) throw notFound(`experiment '${experimentId}' not found`);
+      if (o.jobs.activeFor(experimentId)) throw conflict(`experiment '${experimentId}' is running: cancel it first`);
       const trashedTo = await toTrash(ws, 'experiments', experimentId, paths.root);
       o.emit({ type: 'experiments-changed' });
       return { trashedTo };
     },
     async setRunNotes({ experimentId, tags, note }: { experimentId: string; tags: string[]; note: string }): Promise<RunNotes> {
       const paths = new ExperimentPaths(ws, experimentId);
-      if (!(await exists(paths.config))) throw new Error(`experiment '${experimentId}' not found`);
+      if (!(await exists(paths.config))) throw notFound(`experiment '${experimentId}' not found`);
       const notes: RunNotes = { tags: [...new Set(tags.map((t) => t.trim()).filter(Boolean))], note };
       await writeJsonAtomic(notesFile(ws, experimentId), parseWith(RunNotesSchema, notes, 'tags and note'));
       o.emit({ type: 'experiments-changed' });

@@ -157,6 +157,12 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     }
     const c = config.value;
     if (!c) return;
+    if (datasets.loaded && !datasets.list.some((d) => d.id === c.dataset)) {
+      // Not asked (it would only fail): asked again when the dataset appears (datasets-changed).
+      estimateError.value = `dataset '${c.dataset}' is not in the workspace yet${c.dataset === 'demo' ? ' (the demo data is generated on first launch; see the jobs panel)' : ''}`;
+      estimate.value = null;
+      return;
+    }
     const { name: _name, ...rest } = c;
     const key = JSON.stringify(rest);
     if (key === estimatedKey && estimate.value) return;
@@ -187,6 +193,14 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     estimateTimer = null;
     again = false;
   }
+
+  // A dataset that appears (the demo data finished, an import) makes a failed estimate worth asking again.
+  watch(
+    () => datasets.list.map((d) => d.id).join(','),
+    () => {
+      if (valid.value && (estimateError.value || !estimate.value)) void refreshEstimate();
+    }
+  );
 
   watch(
     draft,

@@ -4,6 +4,7 @@ import { createPinia, setActivePinia } from 'pinia';
 import { setApi } from '../../../../src/renderer/src/api';
 import { ESTIMATE_DELAY_MS, useExperimentFormStore } from '../../../../src/renderer/src/stores/experiment-form';
 import { demoConfig } from '../../../../src/common/defaults';
+import { useDatasetsStore } from '../../../../src/renderer/src/stores/datasets';
 import { FakeApi, flush, manifest } from '../fake-api';
 
 let api: FakeApi;
@@ -98,6 +99,25 @@ describe('experiment form store', () => {
     await vi.advanceTimersByTimeAsync(ESTIMATE_DELAY_MS + 10);
     expect(api.callsOf('estimate')).toHaveLength(2);
     expect((api.callsOf('estimate')[1] as { config: { seeds: number } }).config.seeds).toBe(3);
+  });
+});
+
+describe('experiment form store: first launch', () => {
+  it('does not ask for an estimate of a dataset that is not there yet, and asks once it appears', async () => {
+    api.datasets = [];
+    const datasets = useDatasetsStore();
+    await datasets.start();
+    const form = useExperimentFormStore();
+    await form.loadDefaults('demo');
+    await form.refreshEstimate();
+    expect(api.callsOf('estimate')).toHaveLength(0);
+    expect(form.estimateError).toMatch(/dataset 'demo' is not in the workspace yet/);
+    api.datasets = [manifest('demo', 40), manifest('demo-source', 40)];
+    api.emit({ type: 'datasets-changed' });
+    await flush(5);
+    expect(api.callsOf('estimate')).toHaveLength(1);
+    expect(form.estimateError).toBeNull();
+    expect(form.estimate!.seconds).toBe(120);
   });
 });
 
