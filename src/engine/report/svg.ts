@@ -2,6 +2,7 @@
  * Small SVG pieces for the self-contained report: line charts with axes and a legend, and an
  * image with its entropy heat map or concept cells on top. Pure string building, escaped.
  */
+import { CONCEPT_COLOURS } from '../../common/palette';
 
 export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -77,7 +78,7 @@ export function cellOverlay(imageUri: string, grid: number, size: number, kind: 
     for (let b = 0; b < grid; b++) {
       const k = a * grid + b;
       if (kind === 'entropy') parts.push(`<rect x="${b * cell}" y="${a * cell}" width="${cell}" height="${cell}" fill="${heatColour(values[k], range[0], range[1])}" fill-opacity="0.6"/>`);
-      else if (values[k]) parts.push(`<rect x="${b * cell + 1}" y="${a * cell + 1}" width="${cell - 2}" height="${cell - 2}" fill="none" stroke="${foreground[k] ? '#ff2d55' : '#00b7ff'}" stroke-width="2"/>`);
+      else if (values[k]) parts.push(`<rect x="${b * cell + 1}" y="${a * cell + 1}" width="${cell - 2}" height="${cell - 2}" fill="none" stroke="${foreground[k] ? CONCEPT_COLOURS.foreground : CONCEPT_COLOURS.background}" stroke-width="2"/>`);
     }
   }
   parts.push('</svg>');

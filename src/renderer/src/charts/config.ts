@@ -3,7 +3,7 @@
  * numbers), themed from CSS variables, with an opaque background so that saved PNGs read well in
  * any viewer. Registers only the Chart.js parts used. Knows nothing of where the data came from.
  */
-import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartConfiguration, type Plugin } from 'chart.js';
+import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartConfiguration, type LegendItem, type Plugin, type PointStyle } from 'chart.js';
 import type { NetPalette, Series } from './series';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, BarController, BarElement, Legend, Tooltip);
@@ -54,6 +54,7 @@ export function lineConfig(series: readonly Series[], xTitle: string, yTitle: st
         borderColor: s.color,
         backgroundColor: s.color,
         borderDash: s.dashed ? [6, 4] : [],
+        yAxisID: s.rightAxis ? 'y2' : 'y',
         borderWidth: 2,
         showLine: !s.marker,
         pointRadius: s.marker ? 7 : 2.5,
@@ -68,15 +69,37 @@ export function lineConfig(series: readonly Series[], xTitle: string, yTitle: st
       animation: false,
       parsing: false,
       normalized: true,
-      scales: { x: axis(xTitle, colors), y: axis(yTitle, colors) },
+      scales: {
+        x: axis(xTitle, colors),
+        y: axis(yTitle, colors),
+        ...(series.some((s) => s.rightAxis) ? { y2: { ...axis('feature loss (student stage 1)', colors), position: 'right', grid: { drawOnChartArea: false } } } : {})
+      },
       plugins: {
-        legend: { labels: { color: colors.text, usePointStyle: true } },
+        legend: { labels: { color: colors.text, usePointStyle: true, pointStyleWidth: 26, generateLabels: (chart: Chart) => legendItems(chart, series, colors) } },
         tooltip: { mode: 'nearest', intersect: false },
         ...({ kdBackground: { color: colors.background } } as Record<string, unknown>)
       }
     },
     plugins: [backgroundPlugin]
   };
+}
+
+/**
+ * Legend entries that can be told apart: a line sample in the series' colour, dashed for dashed
+ * series, a point symbol for marker-only series (the teacher's single checkpoint).
+ */
+function legendItems(chart: Chart, series: readonly Series[], colors: ChartColors): LegendItem[] {
+  return series.map((s, i) => ({
+    text: s.label,
+    datasetIndex: i,
+    hidden: !chart.isDatasetVisible(i),
+    fontColor: colors.text,
+    strokeStyle: s.color,
+    fillStyle: s.marker ? s.color : colors.background,
+    lineWidth: s.marker ? 1 : 3,
+    lineDash: s.dashed ? [4, 3] : [],
+    pointStyle: (s.marker ? s.pointStyle ?? 'circle' : 'line') as PointStyle
+  }));
 }
 
 export interface BarSet {
