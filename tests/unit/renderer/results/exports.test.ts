@@ -56,10 +56,10 @@ describe('bootstrap error bars', () => {
     const v = Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? 1 : 0));
     const [lo, hi] = bootstrapInterval(v, mean, { resamples: 4000, seed: 7 })!;
     const half = 1.96 * Math.sqrt((0.5 * 0.5) / 200); // 0.0693
-    expect(lo).toBeGreaterThan(0.5 - half * 1.15);
-    expect(lo).toBeLessThan(0.5 - half * 0.85);
-    expect(hi).toBeGreaterThan(0.5 + half * 0.85);
-    expect(hi).toBeLessThan(0.5 + half * 1.15);
+    expect(lo).toBeGreaterThan(0.5 - half * 1.08);
+    expect(lo).toBeLessThan(0.5 - half * 0.92);
+    expect(hi).toBeGreaterThan(0.5 + half * 0.92);
+    expect(hi).toBeLessThan(0.5 + half * 1.08);
     expect(bootstrapInterval(v, mean, { resamples: 4000, seed: 7 })).toEqual([lo, hi]);
   });
 
