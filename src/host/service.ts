@@ -27,6 +27,8 @@ import { writeReport } from '../engine/report/html';
 import type { JobManager } from './jobs';
 import { createAdmin } from './workspace-admin';
 import { listRuns } from './runs-table';
+import { finishedRuns } from './estimate-runs';
+import { applyFactors, correctionFactors, factorsText } from '../engine/estimate-history';
 
 export type KdService = Omit<KdApi, 'on'>;
 
@@ -182,9 +184,11 @@ export function createService(o: ServiceOptions): KdService {
         calibrations.set(key, cal);
       }
       const counts = { targetTrain: target.samples.filter((s) => s.split === 'train').length, sourceTrain: source ? source.samples.filter((s) => s.split === 'train').length : 0 };
-      const stages = estimateRun(config, counts, cal, cpuList().length);
+      const history = await finishedRuns(ws);
+      const factors = correctionFactors(history, cal, cpuList().length);
+      const stages = applyFactors(estimateRun(config, counts, cal, cpuList().length), factors);
       const seconds = Object.values(stages).reduce((a, b) => a + b, 0);
-      return { seconds, stages, basis: `${cal.backend}: ${cal.trainStepMs.toFixed(0)} ms per training step of ${cal.batch}, ${cal.quantStepMsPerImage.toFixed(0)} ms per image per sigma step at K = ${cal.samples}, measured on this machine` };
+      return { seconds, stages, basis: `${cal.backend}: ${cal.trainStepMs.toFixed(0)} ms per training step of ${cal.batch}, ${cal.quantStepMsPerImage.toFixed(0)} ms per image per sigma step at K = ${cal.samples}, measured on this machine; ${factorsText(factors, history.length)}` };
     },
     async startExperiment({ config }) {
       await loadDataset(ws, config.dataset);

@@ -56,9 +56,26 @@ export const useAppStore = defineStore('app', () => {
       const [i, b] = await Promise.all([api.getAppInfo(), api.getBackend()]);
       info.value = i;
       backend.value = b;
+      if (b.name === 'starting') followProbe();
     } catch (err) {
       error.value = errorMessage(err);
     }
+  }
+
+  let probeTimer: ReturnType<typeof setTimeout> | null = null;
+  /** While the engine still probes its backends, asks again every two seconds (the status bar must not stay at "starting"). */
+  function followProbe(): void {
+    if (probeTimer) return;
+    probeTimer = setTimeout(async () => {
+      probeTimer = null;
+      try {
+        backend.value = await getApi().getBackend();
+      } catch (err) {
+        error.value = errorMessage(err);
+        return;
+      }
+      if (backend.value.name === 'starting') followProbe();
+    }, 2000);
   }
 
   /** Follows prefers-color-scheme (where matchMedia exists) and applies the theme to <html>. */
