@@ -237,7 +237,12 @@ export const KD_API_METHODS = [
   'deleteDataset',
   'deleteExperiment',
   'setRunNotes',
-  'listRuns'
+  'listRuns',
+  // importing from the browser's computer (src/host/uploads.ts)
+  'uploadStart',
+  'uploadPart',
+  'uploadFinish',
+  'uploadCancel'
 ] as const;
 export type KdApiMethod = (typeof KD_API_METHODS)[number];
 
@@ -289,6 +294,12 @@ export interface KdApi {
 
   /** Every run with its numbers, tags and note, for the runs table (src/host/runs-table.ts). */
   listRuns(): Promise<RunRow[]>;
+
+  /** Uploads from the browser's computer: announce the size, send base64 parts per file, then import (a single zip is unpacked first). */
+  uploadStart(request: { totalBytes: number }): Promise<{ uploadId: string; limitBytes: number; partBytes: number }>;
+  uploadPart(request: { uploadId: string; path: string; offset: number; data: string }): Promise<{ received: number }>;
+  uploadFinish(request: { uploadId: string; request: Omit<ImportRequest, 'src'> }): Promise<{ jobId: string; folder: string }>;
+  uploadCancel(request: { uploadId: string }): Promise<{ cancelled: boolean }>;
 
   /** Subscribes to pushed events; returns an unsubscribe function. */
   on(type: KdEventType, listener: (event: KdEvent) => void): () => void;

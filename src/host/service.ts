@@ -27,6 +27,7 @@ import { writeReport } from '../engine/report/html';
 import type { JobManager } from './jobs';
 import { createAdmin } from './workspace-admin';
 import { listRuns } from './runs-table';
+import { createUploads } from './uploads';
 import { finishedRuns } from './estimate-runs';
 import { applyFactors, correctionFactors, factorsText } from '../engine/estimate-history';
 
@@ -283,7 +284,8 @@ export function createService(o: ServiceOptions): KdService {
       return { cancelled: o.jobs.cancel(jobId) };
     },
     ...createAdmin({ workspace: ws, jobs: o.jobs, emit: o.emit }),
-    listRuns: () => listRuns(ws, () => service.listExperiments())
+    listRuns: () => listRuns(ws, () => service.listExperiments()),
+    ...createUploads({ workspace: ws, importDataset: (r) => service.importDataset(r) })
   };
   return service;
 }

@@ -158,6 +158,20 @@ export class FakeApi implements KdApi {
   }
   notes = new Map<string, { tags: string[]; note: string }>();
   runs: RunRow[] = [];
+  uploaded = new Map<string, Uint8Array>();
+  async uploadStart(r: { totalBytes: number }) { this.record('uploadStart', r); return { uploadId: 'up-1', limitBytes: 1024 ** 3, partBytes: 4 }; }
+  async uploadPart(r: { uploadId: string; path: string; offset: number; data: string }) {
+    this.record('uploadPart', r);
+    const old = this.uploaded.get(r.path) ?? new Uint8Array(0);
+    const bytes = Uint8Array.from(atob(r.data), (c) => c.charCodeAt(0));
+    const next = new Uint8Array(Math.max(old.length, r.offset + bytes.length));
+    next.set(old);
+    next.set(bytes, r.offset);
+    this.uploaded.set(r.path, next);
+    return { received: [...this.uploaded.values()].reduce((n, b) => n + b.length, 0) };
+  }
+  async uploadFinish(r: { uploadId: string; request: unknown }) { this.record('uploadFinish', r); return { jobId: 'job-up', folder: '/ws/uploads/up-1/folder' }; }
+  async uploadCancel(r: { uploadId: string }) { this.record('uploadCancel', r); return { cancelled: true }; }
   async listRuns() { this.record('listRuns', {}); return structuredClone(this.runs).map((r) => ({ ...r, ...(this.notes.get(r.summary.id) ?? {}) })); }
   async setRunNotes(r: { experimentId: string; tags: string[]; note: string }) {
     this.record('setRunNotes', r);

@@ -102,6 +102,10 @@ export function createBrowserApi(env: BrowserEnvironment): KdApi & { close(): vo
     deleteExperiment: (request) => call('deleteExperiment', request),
     setRunNotes: (request) => call('setRunNotes', request),
     listRuns: () => call('listRuns'),
+    uploadStart: (request) => call('uploadStart', request),
+    uploadPart: (request) => call('uploadPart', request),
+    uploadFinish: (request) => call('uploadFinish', request),
+    uploadCancel: (request) => call('uploadCancel', request),
     on: (type, listener) => events.on(type, listener),
     close: () => events.close()
   };
