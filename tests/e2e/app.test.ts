@@ -3,15 +3,17 @@
  * workspace, with the real engine on tiny data. Import a dataset, paint and undo a stroke, launch a
  * small experiment, watch it, read the results, move the inspector's epoch slider, export the report.
  * Also: the grid's filters reset for a newly imported dataset, the form's help and a refused value,
- * two runs compared in the runs table, the per-image CSV (parsed), the Inspector's cell click.
+ * two runs compared in the runs table, the per-image CSV (parsed), the Inspector's cell click, and
+ * an import uploaded as a zip from the browser's computer.
  * Screenshots of each view go to tests/e2e/screenshots/ (ignored by git).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { tempDir, writeRgbPng, writeGreyPng } from '../helpers/fixtures';
+import { writeZip } from '../helpers/zip-writer';
 
 const ROOT = resolve(__dirname, '..', '..');
 const SHOTS = join(ROOT, 'tests', 'e2e', 'screenshots');
@@ -126,6 +128,27 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     await expect.poll(async () => page.getByTestId('sample-count').innerText(), { timeout: 30_000 }).toBe('24 of 24 samples');
     expect(await page.getByTestId('sample-search').inputValue()).toBe('');
     expect(await page.getByTestId('thumb-class').first().innerText()).toMatch(/square|bar|cross/);
+  });
+
+  it('imports a zip uploaded from this computer (the browser against a remote server)', async () => {
+    const files: { name: string; data: Buffer }[] = [];
+    const walk = (dir: string, rel: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(join(dir, e.name), `${rel}${e.name}/`);
+        else files.push({ name: `shapes/${rel}${e.name}`, data: readFileSync(join(dir, e.name)) });
+      }
+    };
+    walk(source, '');
+    await page.getByLabel('Close the import wizard').click();
+    await page.getByTestId('import-open').click();
+    await page.getByTestId('import-format').selectOption('folder');
+    await fill(page, 'import-name', 'shapes upload');
+    await fill(page, 'import-size', '16');
+    expect(await page.getByTestId('upload-drop').innerText()).toMatch(/up to 1024 MiB/);
+    await page.getByTestId('upload-zip').setInputFiles({ name: 'shapes.zip', mimeType: 'application/zip', buffer: writeZip(files) });
+    const summary = page.getByTestId('import-summary');
+    await expect.poll(async () => (await summary.count()) > 0 && (await summary.innerText()), { timeout: 120_000 }).toMatch(/24/);
+    await expect.poll(async () => page.locator('[data-testid="dataset-row"][data-dataset-id="shapes-upload"]').count(), { timeout: 30_000 }).toBe(1);
   });
 
   it('paints a stroke on a mask and undoes it', async () => {
