@@ -31,7 +31,10 @@ function table(metrics: MetricsDocument): string {
   const body = rows
     .map(([label, key]) => {
       const s = metrics.summary[key];
-      return `<tr><td>${label}</td><td>${num(s.N_fg, 2)}</td><td>${num(s.N_bg, 2)}</td><td>${num(s.ratio)}</td><td>${num(s.D_mean)}</td><td>${num(s.D_std)}</td><td>${num(s.D_var)}</td><td>${num(s.rho)}</td><td>${s.images}</td><td>${num(s.accuracy)}</td><td>${(100 * s.conceptFraction).toFixed(1)} %</td></tr>`;
+      // As in the app: numbers over checkpoints are undefined for a network analysed once (the teacher).
+      const once = (metrics.networks[key[0].toUpperCase()]?.perCheckpoint.length ?? 0) <= 1;
+      const over = (v: number | null): string => (once ? 'n/a (one checkpoint)' : num(v));
+      return `<tr><td>${label}</td><td>${num(s.N_fg, 2)}</td><td>${num(s.N_bg, 2)}</td><td>${num(s.ratio)}</td><td>${over(s.D_mean)}</td><td>${over(s.D_std)}</td><td>${over(s.D_var)}</td><td>${over(s.rho)}</td><td>${s.images}</td><td>${num(s.accuracy)}</td><td>${(100 * s.conceptFraction).toFixed(1)} %</td></tr>`;
     })
     .join('');
   return `<table>${head}${body}</table>`;
