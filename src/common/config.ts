@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { SafeId } from './dataset';
+import { checkRunConfig } from './config-checks';
 
 export const FAMILIES = ['vgg', 'alexnet', 'resnet'] as const;
 export const TAPS = ['conv', 'fc1', 'fc2', 'fc3'] as const;
@@ -100,7 +101,7 @@ export const RunConfigSchema = z.object({
   workers: z.number().int().min(1).max(64),
   /** Compute backend (null: best available). */
   backend: z.enum(['webgpu', 'tensorflow', 'wasm', 'cpu']).nullable()
-});
+}).superRefine((c, ctx) => checkRunConfig(c, ctx)); // cross-field checks: config-checks.ts
 export type RunConfig = z.infer<typeof RunConfigSchema>;
 
 /** The paper's analysed epochs (method.md section 3), on a 150-epoch scale. */

@@ -11,6 +11,7 @@ import type { KdApi, AppInfo, BackendInfo, DatasetSummary, MaskData, ExperimentS
 import type { RunConfig } from '../common/config';
 import { RunConfigSchema } from '../common/config';
 import { parseWith } from '../common/schema';
+import { CallerError, conflict, notFound, refused } from '../common/errors';
 import { demoConfig, defaultConfig } from '../common/defaults';
 import type { ExperimentEvent } from '../common/events';
 import { listDatasets, loadDataset, readMask, writeMask, undoMask, redoMask, resetMask, maskHistory, datasetPath, datasetIdFromName, DEMO_SOURCE_ID, DEMO_TARGET_ID } from '../engine/data';
@@ -24,6 +25,11 @@ import { readMask as readMaskPixels } from '../engine/io/images';
 import { estimateRun, type Calibration } from '../engine/estimate';
 import { writeReport } from '../engine/report/html';
 import type { JobManager } from './jobs';
+import { createAdmin } from './workspace-admin';
+import { listRuns } from './runs-table';
+import { createUploads } from './uploads';
+import { finishedRuns } from './estimate-runs';
+import { applyFactors, correctionFactors, factorsText } from '../engine/estimate-history';
 
 export type KdService = Omit<KdApi, 'on'>;
 
@@ -52,7 +58,7 @@ export function createService(o: ServiceOptions): KdService {
   const allowedPath = (p: string, what: string): string => {
     const full = resolve(p);
     if (isInside(ws, full) || [...picked].some((root) => isInside(root, full))) return full;
-    throw new Error(`${what} '${p}' is outside the workspace and the folders you picked; choose the folder first`);
+    throw refused(`${what} '${p}' is outside the workspace and the folders you picked; choose the folder first`);
   };
 
   const mask = async (datasetId: string, sampleId: string, m: { width: number; height: number; data: Uint8Array }): Promise<MaskData> => {
@@ -82,13 +88,13 @@ export function createService(o: ServiceOptions): KdService {
   };
 
   const experimentJob = (experimentId: string, title: string): string => {
-    if (o.jobs.activeFor(experimentId)) throw new Error(`experiment ${experimentId} is already running`);
+    if (o.jobs.activeFor(experimentId)) throw conflict(`experiment ${experimentId} is already running`);
     const { info } = o.jobs.start('experiment', title, { kind: 'experiment', workspace: ws, experimentId }, { experimentId });
     o.emit({ type: 'experiments-changed' });
     return info.id;
   };
 
-  return {
+  const service: KdService = {
     async getAppInfo(): Promise<AppInfo> {
       return { version: o.version, workspace: ws, shell: o.shell, platform: platform(), cpus: cpuList().length };
     },
@@ -100,8 +106,8 @@ export function createService(o: ServiceOptions): KdService {
       if (!chosen) return null;
       const full = resolve(chosen);
       const st = await fs.stat(full).catch(() => null);
-      if (!st) throw new Error(`folder '${chosen}' does not exist`);
-      if (!st.isDirectory()) throw new Error(`'${chosen}' is not a folder`);
+      if (!st) throw notFound(`folder '${chosen}' does not exist`);
+      if (!st.isDirectory()) throw new CallerError(400, `'${chosen}' is not a folder`);
       picked.add(full);
       return full;
     },
@@ -140,7 +146,7 @@ export function createService(o: ServiceOptions): KdService {
     async getSampleImages({ datasetId, sampleId }) {
       const m = await loadDataset(ws, datasetId);
       const s = m.samples.find((x) => x.id === sampleId);
-      if (!s) throw new Error(`dataset '${datasetId}' has no sample '${sampleId}'`);
+      if (!s) throw notFound(`dataset '${datasetId}' has no sample '${sampleId}'`);
       return { image: await pngUri(datasetPath(ws, datasetId, s.image)), mask: await pngUri(datasetPath(ws, datasetId, s.mask)), width: m.size, height: m.size };
     },
     async readMask({ datasetId, sampleId }) {
@@ -165,7 +171,7 @@ export function createService(o: ServiceOptions): KdService {
     async defaultConfig({ kind, datasetId }) {
       if (kind === 'dataset') {
         if (!datasetId) throw new Error('defaultConfig: datasetId is required for kind "dataset"');
-        return defaultConfig(datasetId);
+        return defaultConfig(datasetId, (await loadDataset(ws, datasetId)).size);
       }
       return demoConfig(kind === 'demo-quick');
     },
@@ -179,18 +185,21 @@ export function createService(o: ServiceOptions): KdService {
         calibrations.set(key, cal);
       }
       const counts = { targetTrain: target.samples.filter((s) => s.split === 'train').length, sourceTrain: source ? source.samples.filter((s) => s.split === 'train').length : 0 };
-      const stages = estimateRun(config, counts, cal, cpuList().length);
+      const history = await finishedRuns(ws);
+      const factors = correctionFactors(history, cal, cpuList().length);
+      const stages = applyFactors(estimateRun(config, counts, cal, cpuList().length), factors);
       const seconds = Object.values(stages).reduce((a, b) => a + b, 0);
-      return { seconds, stages, basis: `${cal.backend}: ${cal.trainStepMs.toFixed(0)} ms per training step of ${cal.batch}, ${cal.quantStepMsPerImage.toFixed(0)} ms per image per sigma step at K = ${cal.samples}, measured on this machine` };
+      return { seconds, stages, basis: `${cal.backend}: ${cal.trainStepMs.toFixed(0)} ms per training step of ${cal.batch}, ${cal.quantStepMsPerImage.toFixed(0)} ms per image per sigma step at K = ${cal.samples}, measured on this machine; ${factorsText(factors, history.length)}` };
     },
     async startExperiment({ config }) {
       await loadDataset(ws, config.dataset);
+      if (config.teacher.pretrained) config = { ...config, teacher: { ...config.teacher, pretrained: allowedPath(config.teacher.pretrained, 'pretrained teacher folder') } };
       const experimentId = await createExperiment(ws, parseWith(RunConfigSchema, config, 'configuration'));
       return { experimentId, jobId: experimentJob(experimentId, `experiment ${config.name}`) };
     },
     async resumeExperiment({ experimentId }) {
       const paths = new ExperimentPaths(ws, experimentId);
-      if (!(await exists(paths.config))) throw new Error(`experiment '${experimentId}' not found`);
+      if (!(await exists(paths.config))) throw notFound(`experiment '${experimentId}' not found`);
       return { jobId: experimentJob(experimentId, `resume ${experimentId}`) };
     },
     async listExperiments() {
@@ -208,7 +217,7 @@ export function createService(o: ServiceOptions): KdService {
     },
     async getExperiment({ experimentId }): Promise<ExperimentDetail> {
       const paths = new ExperimentPaths(ws, experimentId);
-      if (!(await exists(paths.config))) throw new Error(`experiment '${experimentId}' not found`);
+      if (!(await exists(paths.config))) throw notFound(`experiment '${experimentId}' not found`);
       const config = await readConfig(paths);
       const state = (await readJson(paths.state)) as { stages: ExperimentDetail['stages'] };
       const training: EpochPoint[] = [];
@@ -233,7 +242,7 @@ export function createService(o: ServiceOptions): KdService {
       const paths = new ExperimentPaths(ws, experimentId);
       const config = await readConfig(paths);
       const { sidecar, entropy } = await readMaps(paths, net, checkpoint).catch(() => {
-        throw new Error(`no entropy maps yet for ${net} at ${checkpoint} in ${experimentId}`);
+        throw notFound(`no entropy maps yet for ${net} at ${checkpoint} in ${experimentId}`);
       });
       let backgroundMean: number | null = null;
       if (await exists(paths.metrics)) {
@@ -246,7 +255,7 @@ export function createService(o: ServiceOptions): KdService {
       const paths = new ExperimentPaths(ws, experimentId);
       const config = await readConfig(paths);
       const ids = ((await readJson(paths.images)) as { ids: string[] }).ids;
-      if (index >= ids.length) throw new Error(`experiment ${experimentId} analysed ${ids.length} images; there is no image ${index}`);
+      if (index >= ids.length) throw notFound(`experiment ${experimentId} analysed ${ids.length} images; there is no image ${index}`);
       const manifest = await loadDataset(ws, config.dataset);
       const sample = manifest.samples.find((s) => s.id === ids[index]);
       if (!sample) throw new Error(`sample '${ids[index]}' is no longer in dataset '${config.dataset}'`);
@@ -273,6 +282,10 @@ export function createService(o: ServiceOptions): KdService {
     },
     async cancelJob({ jobId }) {
       return { cancelled: o.jobs.cancel(jobId) };
-    }
+    },
+    ...createAdmin({ workspace: ws, jobs: o.jobs, emit: o.emit }),
+    listRuns: () => listRuns(ws, () => service.listExperiments()),
+    ...createUploads({ workspace: ws, importDataset: (r) => service.importDataset(r) })
   };
+  return service;
 }

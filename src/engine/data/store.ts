@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DatasetManifestSchema, SafeId, type DatasetManifest } from '../../common/dataset';
 import { parseWith } from '../../common/schema';
+import { notFound } from '../../common/errors';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../store/atomic';
 import { datasetsDir, insideWorkspace, isInside } from '../store/workspace';
 import { carryOverEdits } from './mask-history';
@@ -36,7 +37,7 @@ export async function loadDataset(workspace: string, id: string): Promise<Datase
   try {
     await fs.access(datasetPath(workspace, id));
   } catch {
-    throw new Error(`no dataset '${id}' in the workspace ${workspace}`);
+    throw notFound(`no dataset '${id}' in the workspace ${workspace}`);
   }
   const manifest = parseWith(DatasetManifestSchema, await readJson(file), file);
   if (manifest.id !== id) throw new Error(`${file}: field id: says '${manifest.id}' but the folder is '${id}'`);

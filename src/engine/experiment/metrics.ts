@@ -10,7 +10,7 @@ import type { EpochLog } from '../training/loop';
 import type { ExperimentPaths } from './paths';
 import { netId } from './paths';
 import { readMaps, type AnalysisSet, type NetworkCheckpoints } from './quantify';
-import { analyseNetwork, selectImages, type NetworkMetrics, type NetworkMaps } from './analysis';
+import { analyseNetwork, selectImages, type NetworkMetrics, type NetworkMaps, type RemovedImage } from './analysis';
 import { verdicts as computeVerdicts, type Verdicts } from './verdicts';
 
 export const SIX = ['N_fg', 'N_bg', 'ratio', 'D_mean', 'D_std', 'rho'] as const;
@@ -35,7 +35,7 @@ export interface MetricsDocument {
   createdAt: string;
   settings: { threshold: number; maskRule: string; backgroundFilter: boolean; grid: number; images: number; seeds: number };
   images: string[];
-  networks: Record<string, NetworkMetrics & { accuracy: number | null }>;
+  networks: Record<string, NetworkMetrics & { accuracy: number | null; removedImages: RemovedImage[] }>;
   /** The contract of `kd-lens run --json`: seed 0's numbers (the mean over seeds is in `seeds`). */
   summary: { teacher: NetworkSummary; student: NetworkSummary; baseline: NetworkSummary };
   verdicts: Verdicts;
@@ -91,8 +91,8 @@ export async function computeMetrics(config: RunConfig, paths: ExperimentPaths, 
       const { entropy } = await readMaps(paths, n.net, cp.key);
       maps.checkpoints.push({ epoch: cp.epoch, pathLength: cp.pathLength, entropy });
     }
-    const { keep, removed } = selectImages(maps, set.foreground, options);
-    networks[n.net] = { ...analyseNetwork(maps, set.foreground, keep, removed, options), accuracy: await finalAccuracy(paths, n.net) };
+    const { keep, removed, removedImages } = selectImages(maps, set.foreground, options);
+    networks[n.net] = { ...analyseNetwork(maps, set.foreground, keep, removed, options), removedImages, accuracy: await finalAccuracy(paths, n.net) };
   }
   const verdictsPerSeed: Verdicts[] = [];
   for (let r = 0; r < config.seeds; r++) verdictsPerSeed.push(computeVerdicts(networks[netId('S', r)], networks[netId('B', r)], 0.05, config.seed + r));

@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs';
 import { RunConfigSchema, type RunConfig } from '../../common/config';
 import type { ExperimentEvent } from '../../common/events';
 import { parseWith } from '../../common/schema';
+import { assertFitsDataset } from './dataset-checks';
 import { readJson, writeJsonAtomic, appendLine, exists } from '../store/atomic';
 import { currentBackend } from '../tf/backend';
 import { lostDeviceError } from '../tf/webgpu';
@@ -41,6 +42,7 @@ export function experimentId(config: RunConfig, now = new Date()): string {
 /** Validates a configuration and writes a new experiment folder; returns its id. */
 export async function createExperiment(workspace: string, raw: unknown, origin = 'configuration'): Promise<string> {
   const config = parseWith(RunConfigSchema, raw, origin);
+  await assertFitsDataset(workspace, config, origin);
   let id = experimentId(config);
   for (let k = 2; await exists(new ExperimentPaths(workspace, id).root); k++) id = `${experimentId(config)}-${k}`;
   const paths = new ExperimentPaths(workspace, id);
