@@ -4,7 +4,9 @@
  * close to the clean one. Images are batched, each with its own sigma map, lambda and noise stream:
  * an image's result does not depend on which other images share its batch.
  * The bookkeeping (clamp, SGD, candidates, adaptation) is plain JS on small arrays; only the loss
- * and its gradient run on the TF.js backend. Must not read files or know about models on disk.
+ * and its gradient run on an engine (a SigmaEngine: TF.js here, ONNX Runtime in src/engine/onnx).
+ * The noise is always drawn here, so every engine sees the same eps. Must not read files or know
+ * about models on disk.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/random';
@@ -46,13 +48,86 @@ export interface SigmaResult {
   trajectory: number[];
 }
 
+/** Sizes of one optimisation: image H x W x C, grid G, K samples, phi = ReLU(f) or f. */
+export interface StepDims {
+  height: number;
+  width: number;
+  channels: number;
+  grid: number;
+  samples: number;
+  relu: boolean;
+}
+
+/** One step's inputs for b images as plain arrays (image-major, NHWC images and noise). */
+export interface StepArrays {
+  count: number;
+  /** Normalised inputs, b * H * W * C. */
+  inputs: Float32Array;
+  /** Clean features phi(x), b * E. */
+  clean: Float32Array;
+  sigma: Float32Array;
+  lambdas: number[];
+  sigmaF2: number[];
+  /** Standard normal noise, b * K * H * W * C. */
+  noise: Float32Array;
+}
+
+/** The engine half of the optimisation for one model and tap at fixed sizes. */
+export interface SigmaStepper {
+  /** phi of n inputs (n * H * W * C), flattened to n * E. */
+  features(inputs: Float32Array, n: number): Promise<Float32Array>;
+  /** sigma_f2 per image: mean squared change of phi under noise of scale sigmaInit everywhere. */
+  normaliser(inputs: Float32Array, clean: Float32Array, n: number, sigmaInit: number, noise: Float32Array): Promise<Float32Array>;
+  lossAndGradient(step: StepArrays): Promise<{ grads: Float32Array; losses: Float32Array }>;
+  dispose(): void;
+}
+
+/** Something that can open a stepper for given sizes (a model and tap bound in). */
+export interface SigmaEngine {
+  /** e.g. 'tfjs (wasm)' or 'onnx (cpu)'. */
+  readonly description: string;
+  open(dims: StepDims): Promise<SigmaStepper>;
+}
+
+/** The TF.js engine for a feature function: SigmaLoss on the current backend. */
+export function tfSigmaEngine(feature: FeatureFn): SigmaEngine {
+  return {
+    description: `tfjs (${tf.getBackend()})`,
+    async open(d) {
+      const loss = new SigmaLoss(feature, d.height, d.width, d.channels, d.grid, d.samples, d.relu);
+      const images = (data: Float32Array, n: number): tf.Tensor4D => tf.tensor4d(data, [n, d.height, d.width, d.channels]);
+      return {
+        async features(inputs, n) {
+          return tf.tidy(() => loss.features(images(inputs, n)).dataSync() as Float32Array);
+        },
+        async normaliser(inputs, clean, n, sigmaInit, noise) {
+          return tf.tidy(() => loss.normaliser(images(inputs, n), tf.tensor2d(clean, [n, clean.length / n]), sigmaInit, noise));
+        },
+        async lossAndGradient(step) {
+          const x = images(step.inputs, step.count);
+          const clean = tf.tensor2d(step.clean, [step.count, step.clean.length / step.count]);
+          try {
+            return loss.lossAndGradient({ inputs: x, clean, sigma: step.sigma, lambdas: step.lambdas, sigmaF2: step.sigmaF2, noise: step.noise });
+          } finally {
+            x.dispose();
+            clean.dispose();
+          }
+        },
+        dispose: () => loss.dispose()
+      };
+    }
+  };
+}
+
 /** Progress of one batch: steps done so far and images still optimising. */
 export type QuantifyProgress = (step: number, totalSteps: number, activeImages: number) => void;
 
 interface ImageState {
   image: QuantifyImage;
+  /** The normalised input, H * W * C. */
+  data: Float32Array;
   rng: Rng;
-  clean: tf.Tensor2D | null;
+  clean: Float32Array | null;
   sigmaF2: number;
   sigma: Float32Array;
   lambda: number;
@@ -162,8 +237,8 @@ export class SigmaLoss {
   }
 }
 
-/** Quantifies a batch of images with one feature function. Results come in the order of `images`. */
-export async function quantifyBatch(feature: FeatureFn, images: readonly QuantifyImage[], options: Partial<QuantifyOptions> = {}, onProgress?: QuantifyProgress): Promise<SigmaResult[]> {
+/** Quantifies a batch of images with one feature function or engine. Results come in the order of `images`. */
+export async function quantifyBatch(feature: FeatureFn | SigmaEngine, images: readonly QuantifyImage[], options: Partial<QuantifyOptions> = {}, onProgress?: QuantifyProgress): Promise<SigmaResult[]> {
   const o: QuantifyOptions = { ...DEFAULT_QUANTIFY, ...options };
   const problems = checkQuantifyOptions(o);
   if (problems.length) throw new Error(`invalid quantification options: ${problems.join('; ')}`);
@@ -176,7 +251,8 @@ export async function quantifyBatch(feature: FeatureFn, images: readonly Quantif
   if (h < o.grid || w < o.grid) throw new Error(`a ${h}x${w} input cannot hold a ${o.grid}x${o.grid} grid`);
   const cells = o.grid * o.grid;
   const noiseSize = o.samples * h * w * c;
-  const loss = new SigmaLoss(feature, h, w, c, o.grid, o.samples, o.relu);
+  const engine = typeof feature === 'function' ? tfSigmaEngine(feature) : feature;
+  const stepper = await engine.open({ height: h, width: w, channels: c, grid: o.grid, samples: o.samples, relu: o.relu });
   const drawNoise = (states: readonly ImageState[]): Float32Array => {
     const buf = new Float32Array(states.length * noiseSize);
     states.forEach((st, i) => st.rng.fillNormal(buf.subarray(i * noiseSize, (i + 1) * noiseSize)));
@@ -184,6 +260,7 @@ export async function quantifyBatch(feature: FeatureFn, images: readonly Quantif
   };
   const states: ImageState[] = images.map((image) => ({
     image,
+    data: image.input.dataSync() as Float32Array,
     rng: new Rng(image.seed),
     clean: null,
     sigmaF2: 0,
@@ -195,17 +272,15 @@ export async function quantifyBatch(feature: FeatureFn, images: readonly Quantif
     best: null,
     reachedTarget: false
   }));
-  const stackInputs = (subset: readonly ImageState[]): tf.Tensor4D => tf.stack(subset.map((st) => st.image.input)) as tf.Tensor4D;
 
   try {
     // Clean features and the normaliser sigma_f2 at sigma = sigmaInit everywhere.
-    const inputs = stackInputs(states);
-    const clean = tf.tidy(() => loss.features(inputs));
-    const s2 = loss.normaliser(inputs, clean, o.sigmaInit, drawNoise(states));
-    inputs.dispose();
-    tf.split(clean, states.length, 0).forEach((row, i) => (states[i].clean = row as tf.Tensor2D));
-    clean.dispose();
+    const inputs = concatArrays(states.map((st) => st.data));
+    const clean = await stepper.features(inputs, states.length);
+    const e = clean.length / states.length;
+    const s2 = await stepper.normaliser(inputs, clean, states.length, o.sigmaInit, drawNoise(states));
     states.forEach((st, i) => {
+      st.clean = clean.slice(i * e, (i + 1) * e);
       if (!Number.isFinite(s2[i])) throw new Error(`${st.image.name}: sigma_f2 is ${s2[i]} (the feature is not finite)`);
       st.sigmaF2 = s2[i];
       if (!(s2[i] > 0)) st.done = true;
@@ -232,22 +307,15 @@ export async function quantifyBatch(feature: FeatureFn, images: readonly Quantif
           if (active.length === 0) break;
         }
       }
-      const batchInputs = stackInputs(active);
-      const batchClean = tf.concat(active.map((st) => st.clean!)) as tf.Tensor2D;
-      let out: { grads: Float32Array; losses: Float32Array };
-      try {
-        out = loss.lossAndGradient({
-          inputs: batchInputs,
-          clean: batchClean,
-          sigma: concatArrays(active.map((st) => st.sigma)),
-          lambdas: active.map((st) => st.lambda),
-          sigmaF2: active.map((st) => st.sigmaF2),
-          noise: drawNoise(active)
-        });
-      } finally {
-        batchInputs.dispose();
-        batchClean.dispose();
-      }
+      const out = await stepper.lossAndGradient({
+        count: active.length,
+        inputs: concatArrays(active.map((st) => st.data)),
+        clean: concatArrays(active.map((st) => st.clean!)),
+        sigma: concatArrays(active.map((st) => st.sigma)),
+        lambdas: active.map((st) => st.lambda),
+        sigmaF2: active.map((st) => st.sigmaF2),
+        noise: drawNoise(active)
+      });
       active.forEach((st, i) => {
         const value = out.losses[i];
         if (!Number.isFinite(value)) throw new Error(`${st.image.name}: the loss became ${value} at step ${t} (lambda ${st.lambda}, sigma_f2 ${st.sigmaF2})`);
@@ -262,8 +330,7 @@ export async function quantifyBatch(feature: FeatureFn, images: readonly Quantif
 
     return states.map((st) => finish(st, o));
   } finally {
-    for (const st of states) st.clean?.dispose();
-    loss.dispose();
+    stepper.dispose();
   }
 }
 
@@ -355,7 +422,7 @@ function concatArrays(arrays: readonly Float32Array[]): Float32Array {
  * Quantifies any number of images, `batchSize` at a time. Each image's result is independent of
  * the batching (its own noise stream), so the batch size only trades memory for speed.
  */
-export async function quantifyImages(feature: FeatureFn, images: readonly QuantifyImage[], options: Partial<QuantifyOptions> = {}, batchSize = 8, onProgress?: (doneImages: number, total: number, step: number, totalSteps: number) => void): Promise<SigmaResult[]> {
+export async function quantifyImages(feature: FeatureFn | SigmaEngine, images: readonly QuantifyImage[], options: Partial<QuantifyOptions> = {}, batchSize = 8, onProgress?: (doneImages: number, total: number, step: number, totalSteps: number) => void): Promise<SigmaResult[]> {
   const results: SigmaResult[] = [];
   for (let i = 0; i < images.length; i += batchSize) {
     const batch = images.slice(i, i + batchSize);
