@@ -257,8 +257,7 @@ export function modelFromTfjs(model: tf.LayersModel, source: string): ModelIr {
   if (shape.length !== 4 || shape.slice(1).some((d) => d === null)) throw new CompileError(`${source}: the model's input shape is [${shape.map((d) => d ?? 'null').join(', ')}]; expected [null, H, W, C]`);
   const [h, w, c] = shape.slice(1) as number[];
   const reader = new Reader();
-  const inputLayer = model.layers.find((l) => l.getClassName() === 'InputLayer');
-  const inputName = inputLayer?.name ?? 'input';
+  const inputName = model.inputs[0].sourceLayer.name;
   reader.b.reserve([inputName, ...model.layers.map((l) => l.name)]);
   reader.values.set(inputName, { name: inputName, tfShape: [h, w, c] });
   const tapNames: string[] = [];
@@ -267,7 +266,7 @@ export function modelFromTfjs(model: tf.LayersModel, source: string): ModelIr {
       if (layer.getClassName() === 'InputLayer') continue;
       if (layer.inboundNodes.length !== 1) throw new CompileError(`layer '${layer.name}': a layer used ${layer.inboundNodes.length} times (shared) is not supported`);
       const ins = layer.inboundNodes[0].inboundLayers.map((l) => {
-        const v = reader.values.get(l.getClassName() === 'InputLayer' ? l.name : l.name);
+        const v = reader.values.get(l.name);
         if (!v) throw new CompileError(`layer '${layer.name}': its input '${l.name}' was not translated`);
         return v;
       });
