@@ -17,6 +17,15 @@ import { backgroundMeanEntropy, conceptCells, countConcepts } from '../../engine
 import { readRgb, readMask, imageSize } from '../../engine/io/images';
 import { hashSeed } from '../../engine/util/random';
 import { progressBar } from '../progress';
+import { parseDevice, threadsPerWorker } from '../../engine/onnx/runtime';
+import { selectForTfjs } from '../../engine/onnx/select';
+import { QUANTIFY_ENGINES, type QuantifyEngine } from '../../common/config';
+
+/** --engine: auto, onnx or tfjs. */
+export function parseEngine(value: string): QuantifyEngine {
+  if (!(QUANTIFY_ENGINES as readonly string[]).includes(value)) throw new UsageError(`--engine: expected ${QUANTIFY_ENGINES.join(', ')}, got '${value}'`);
+  return value as QuantifyEngine;
+}
 
 /** ImageNet channel statistics: the paper's normalisation, used when the model does not say. */
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
@@ -42,6 +51,8 @@ const flags: Record<string, FlagSpec> = {
   seed: { type: 'integer', default: 0, help: 'noise seed' },
   batch: { type: 'integer', default: 8, help: 'images optimised together' },
   backend: { type: 'string', value: 'wasm|tensorflow|cpu', help: 'compute backend (default: best available; env KD_LENS_BACKEND)' },
+  engine: { type: 'string', value: 'auto|onnx|tfjs', default: 'auto', help: 'quantification engine (auto: ONNX Runtime, else TF.js)' },
+  device: { type: 'string', value: 'cpu|gpu|auto', default: 'cpu', help: 'ONNX Runtime device (gpu falls back to cpu with the reason)' },
   out: { type: 'string', value: 'FILE.json', help: 'where to write the results' },
   json: { type: 'boolean', help: 'also print the results to stdout' }
 };
@@ -85,6 +96,7 @@ export const quantifyCommand: Command = {
       relu: !f['no-relu']
     };
 
+    const engineRequest = { engine: parseEngine(f.engine as string), device: parseDevice(f.device as string, '--device'), threads: threadsPerWorker(1) };
     const backend = await initBackend(f.backend as string | undefined);
     if (!f.json) process.stderr.write(`backend: ${backend.reason}\n`);
     const model = await loadLayersModelFromDir(modelDir);
@@ -92,7 +104,9 @@ export const quantifyCommand: Command = {
       const [h, w, c] = modelInputShape(model);
       if (c !== 3) throw new Error(`${modelDir}/model.json: the model takes ${c} channels; kd-lens quantify feeds RGB images (3 channels)`);
       if (h < options.grid || w < options.grid) throw new UsageError(`--grid ${options.grid} does not fit the model's ${h}x${w} input`);
-      const feature = tapFeature(model, layer);
+      tapFeature(model, layer); // an unknown layer fails here, listing the layers
+      const choice = await selectForTfjs(engineRequest, model, modelDir, layer, { height: h, width: w, channels: c, grid: options.grid, samples: options.samples, relu: options.relu });
+      if (!f.json) process.stderr.write(`engine: ${choice.note}\n`);
       const meta = (model as unknown as { getUserDefinedMetadata?: () => unknown }).getUserDefinedMetadata?.() as { kdLens?: KdLensMetadata } | undefined;
       const mean = f.mean ? parseTriple(f.mean as string, 'mean') : meta?.kdLens?.mean ?? IMAGENET_MEAN;
       const std = f.std ? parseTriple(f.std as string, 'std') : meta?.kdLens?.std ?? IMAGENET_STD;
@@ -118,7 +132,7 @@ export const quantifyCommand: Command = {
       }
 
       const bar = progressBar('quantify', { quiet: Boolean(f.json) });
-      const results = await quantifyImages(feature, inputs, options, batch, (done, total, step, totalSteps) => {
+      const results = await quantifyImages(choice.engine, inputs, options, batch, (done, total, step, totalSteps) => {
         const frac = (done + (totalSteps > 0 ? (step / totalSteps) * Math.min(batch, total - done) : 0)) / total;
         bar.update(frac, `${done}/${total} images`);
       });
@@ -138,6 +152,8 @@ export const quantifyCommand: Command = {
       const doc = {
         backend: backend.name,
         backendReason: backend.reason,
+        engine: choice.kind,
+        engineReason: choice.note,
         model: modelDir,
         layer,
         settings: { ...options, threshold: f.threshold as number, maskRule, seed: f.seed as number, mean, std },

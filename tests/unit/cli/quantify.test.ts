@@ -132,4 +132,26 @@ describe('kd-lens quantify', () => {
       await expectFailure(['quantify', '--model', model, '--layer', 'fc1', '--images', a, '--grid', '32', '--out', out], out, /--grid 32 does not fit the model's 16x16 input/);
     });
   });
+  it('runs on ONNX Runtime by default and gives the maps of --engine tfjs within 1e-3 nats', async () => {
+    const runEngine = async (engine: string[]): Promise<QuantifyOutput & { engine: string; engineReason: string }> => {
+      const out = join(dir, `engine-${engine.join('') || 'default'}.json`);
+      const run = await runCli([...base(out), '--images', a, b, '--seed', '4', ...engine]);
+      expect(run.code, run.stderr).toBe(0);
+      return JSON.parse(readFileSync(out, 'utf8'));
+    };
+    const auto = await runEngine([]);
+    const tfjs = await runEngine(['--engine', 'tfjs']);
+    expect(auto.engine).toBe('onnx');
+    expect(auto.engineReason).toMatch(/^onnx cpu/);
+    expect(tfjs.engine).toBe('tfjs');
+    auto.images.forEach((im, i) => {
+      expect(im.steps).toBe(tfjs.images[i].steps);
+      const worst = Math.max(...im.entropy!.flat().map((h, k) => Math.abs(h - tfjs.images[i].entropy!.flat()[k])));
+      expect(worst).toBeLessThan(1e-3);
+    });
+    const bad = await runCli([...base(join(dir, 'bad-engine.json')), '--images', a, '--engine', 'torch']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--engine: expected auto, onnx, tfjs, got 'torch'/);
+    expect(existsSync(join(dir, 'bad-engine.json'))).toBe(false);
+  });
 });
