@@ -60,7 +60,7 @@ function writeValueInfo(w: ProtoWriter, v: IrValueInfo): void {
 }
 
 /** The serialized ModelProto of a graph. */
-export function encodeModel(g: IrGraph, producer = 'kd-lens'): Uint8Array {
+export function encodeModel(g: IrGraph, producer = 'kd-lens', opset = OPSET): Uint8Array {
   const w = new ProtoWriter();
   w.int(1, IR_VERSION);
   w.string(2, producer);
@@ -73,7 +73,7 @@ export function encodeModel(g: IrGraph, producer = 'kd-lens'): Uint8Array {
   });
   w.message(8, (op) => {
     op.string(1, '');
-    op.int(2, OPSET);
+    op.int(2, opset);
   });
   return w.finish();
 }

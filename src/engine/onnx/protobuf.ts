@@ -88,3 +88,103 @@ export class ProtoWriter {
     return this.buf.slice(0, this.len);
   }
 }
+
+/** One decoded field: a varint (bigint), or the bytes of a length-delimited, fixed32 or fixed64 field. */
+export type ProtoValue = bigint | Uint8Array;
+
+/** Thrown on bytes that are not a well-formed protobuf message. */
+export class ProtoError extends Error {}
+
+/** Decodes one message into its fields by number (repeated fields keep their order). */
+export function decodeMessage(bytes: Uint8Array): Map<number, ProtoValue[]> {
+  const fields = new Map<number, ProtoValue[]>();
+  let pos = 0;
+  const varint = (): bigint => {
+    let result = 0n;
+    let shift = 0n;
+    for (;;) {
+      if (pos >= bytes.length) throw new ProtoError('a varint runs past the end of the data (truncated?)');
+      const b = bytes[pos++];
+      result |= BigInt(b & 0x7f) << shift;
+      if (!(b & 0x80)) return result;
+      shift += 7n;
+      if (shift > 70n) throw new ProtoError('a varint is longer than 10 bytes');
+    }
+  };
+  const take = (n: number): Uint8Array => {
+    if (n < 0 || pos + n > bytes.length) throw new ProtoError(`a field of ${n} bytes runs past the end of the data (truncated?)`);
+    const out = bytes.subarray(pos, pos + n);
+    pos += n;
+    return out;
+  };
+  while (pos < bytes.length) {
+    const key = varint();
+    const field = Number(key >> 3n);
+    const wire = Number(key & 7n);
+    if (field === 0) throw new ProtoError('field number 0');
+    let value: ProtoValue;
+    if (wire === 0) value = varint();
+    else if (wire === 1) value = take(8);
+    else if (wire === 2) value = take(Number(varint()));
+    else if (wire === 5) value = take(4);
+    else throw new ProtoError(`unsupported wire type ${wire} (field ${field})`);
+    const list = fields.get(field);
+    if (list) list.push(value);
+    else fields.set(field, [value]);
+  }
+  return fields;
+}
+
+/** Accessors over decoded fields. */
+export const proto = {
+  int(f: Map<number, ProtoValue[]>, n: number, fallback = 0): number {
+    const v = f.get(n)?.at(-1);
+    return typeof v === 'bigint' ? Number(BigInt.asIntN(64, v)) : fallback;
+  },
+  string(f: Map<number, ProtoValue[]>, n: number, fallback = ''): string {
+    const v = f.get(n)?.at(-1);
+    return v instanceof Uint8Array ? new TextDecoder().decode(v) : fallback;
+  },
+  strings(f: Map<number, ProtoValue[]>, n: number): string[] {
+    return (f.get(n) ?? []).map((v) => (v instanceof Uint8Array ? new TextDecoder().decode(v) : ''));
+  },
+  messages(f: Map<number, ProtoValue[]>, n: number): Map<number, ProtoValue[]>[] {
+    return (f.get(n) ?? []).filter((v): v is Uint8Array => v instanceof Uint8Array).map(decodeMessage);
+  },
+  float(f: Map<number, ProtoValue[]>, n: number): number | undefined {
+    const v = f.get(n)?.at(-1);
+    return v instanceof Uint8Array && v.length === 4 ? new DataView(v.buffer, v.byteOffset, 4).getFloat32(0, true) : undefined;
+  },
+  /** A repeated int64 field, packed or not. */
+  ints(f: Map<number, ProtoValue[]>, n: number): number[] {
+    const out: number[] = [];
+    for (const v of f.get(n) ?? []) {
+      if (typeof v === 'bigint') out.push(Number(BigInt.asIntN(64, v)));
+      else {
+        let pos = 0;
+        while (pos < v.length) {
+          let r = 0n, s = 0n;
+          for (;;) {
+            if (pos >= v.length) throw new ProtoError('a packed varint runs past its field');
+            const b = v[pos++];
+            r |= BigInt(b & 0x7f) << s;
+            if (!(b & 0x80)) break;
+            s += 7n;
+          }
+          out.push(Number(BigInt.asIntN(64, r)));
+        }
+      }
+    }
+    return out;
+  },
+  /** A repeated float field, packed or not. */
+  floats(f: Map<number, ProtoValue[]>, n: number): number[] {
+    const out: number[] = [];
+    for (const v of f.get(n) ?? []) {
+      if (!(v instanceof Uint8Array)) continue;
+      const view = new DataView(v.buffer, v.byteOffset, v.byteLength);
+      for (let i = 0; i + 4 <= v.length; i += 4) out.push(view.getFloat32(i, true));
+    }
+    return out;
+  }
+};

@@ -111,6 +111,7 @@ export async function chooseRuntime(device: DeviceRequest, threads: number): Pro
   }
   const problem = await selfCheck(rt.ort, 'cpu');
   if (problem) return { error: `onnxruntime-node's CPU provider failed its self-check: ${problem}` };
-  const why = device === 'cpu' ? `${threads} thread${threads === 1 ? '' : 's'}` : `${threads} threads; GPU unavailable: ${tried.join('; ')}`;
+  const plural = `${threads} thread${threads === 1 ? '' : 's'}`;
+  const why = device === 'cpu' ? plural : `${plural}; GPU unavailable: ${tried.join('; ')}`;
   return { ort: rt.ort, provider: 'cpu', threads, reason: `onnx cpu — ${why}` };
 }

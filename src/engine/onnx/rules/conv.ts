@@ -18,15 +18,34 @@ function geometry(n: IrNode, c: RuleContext): Geometry {
   const w = c.constant(n.inputs[1]);
   if (!w) fail(n, 'the weights must be a constant');
   if (w.dims.length !== 4) fail(n, `only 2-D convolutions are supported (weights of rank ${w.dims.length})`);
-  const autoPad = n.attrs.auto_pad;
-  if (autoPad !== undefined && autoPad !== 'NOTSET') fail(n, `auto_pad ${String(autoPad)} should have been made explicit`);
   const s = intsAttr(n, 'strides', [1, 1]);
   const d = intsAttr(n, 'dilations', [1, 1]);
-  const p = intsAttr(n, 'pads', [0, 0, 0, 0]);
-  return { kernel: [w.dims[2], w.dims[3]], strides: [s[0], s[1]], dilations: [d[0], d[1]], pads: [p[0], p[1], p[2], p[3]], group: intAttr(n, 'group', 1) };
+  const kernel: [number, number] = [w.dims[2], w.dims[3]];
+  const p = n.op === 'Conv' ? explicitPads(n, c.shape(n.inputs[0]).slice(1), kernel, s, d) : intsAttr(n, 'pads', [0, 0, 0, 0]);
+  if (n.op !== 'Conv' && (n.attrs.auto_pad ?? 'NOTSET') !== 'NOTSET') fail(n, 'auto_pad is not supported on ConvTranspose; export with explicit pads');
+  return { kernel, strides: [s[0], s[1]], dilations: [d[0], d[1]], pads: [p[0], p[1], p[2], p[3]], group: intAttr(n, 'group', 1) };
 }
 
 const effective = (k: number, d: number): number => (k - 1) * d + 1;
+
+/**
+ * The [top, left, bottom, right] pads of a conv or pool window: the pads attribute, or those that
+ * auto_pad implies (SAME_UPPER puts the odd pixel at the end, SAME_LOWER at the start).
+ */
+export function explicitPads(n: IrNode, size: number[], kernel: number[], strides: number[], dilations: number[]): number[] {
+  const mode = n.attrs.auto_pad ?? 'NOTSET';
+  if (mode === 'NOTSET') return intsAttr(n, 'pads', [0, 0, 0, 0]);
+  if (mode === 'VALID') return [0, 0, 0, 0];
+  if (mode !== 'SAME_UPPER' && mode !== 'SAME_LOWER') fail(n, `auto_pad ${String(mode)} is not supported`);
+  const begin: number[] = [], end: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    const total = Math.max((Math.ceil(size[i] / strides[i]) - 1) * strides[i] + effective(kernel[i], dilations[i]) - size[i], 0);
+    const small = Math.floor(total / 2);
+    begin.push(mode === 'SAME_UPPER' ? small : total - small);
+    end.push(mode === 'SAME_UPPER' ? total - small : small);
+  }
+  return [...begin, ...end];
+}
 
 /** Output side of a conv or pool window: floor((size + padBegin + padEnd - effective kernel) / stride) + 1. */
 export function windowOutput(size: number, kernel: number, stride: number, dilation: number, padBegin: number, padEnd: number): number {

@@ -7,7 +7,7 @@
  */
 import { f32, i64, type IrNode } from '../ir';
 import { type OpRule, type RuleContext, fail, intAttr, intsAttr } from './rule';
-import { windowOutput, windowRemainder } from './conv';
+import { explicitPads, windowOutput, windowRemainder } from './conv';
 
 interface Window {
   kernel: number[];
@@ -16,19 +16,18 @@ interface Window {
   dilations: number[];
 }
 
-function window(n: IrNode): Window {
+function window(n: IrNode, c: RuleContext): Window {
   const kernel = intsAttr(n, 'kernel_shape', []);
   if (kernel.length !== 2) fail(n, 'only 2-D pooling is supported');
   if (intAttr(n, 'ceil_mode', 0) !== 0) fail(n, 'ceil_mode = 1 is not supported');
-  const autoPad = n.attrs.auto_pad;
-  if (autoPad !== undefined && autoPad !== 'NOTSET') fail(n, `auto_pad ${String(autoPad)} should have been made explicit`);
   if (intAttr(n, 'storage_order', 0) !== 0) fail(n, 'storage_order = 1 is not supported');
-  return { kernel, strides: intsAttr(n, 'strides', [1, 1]), pads: intsAttr(n, 'pads', [0, 0, 0, 0]), dilations: intsAttr(n, 'dilations', [1, 1]) };
+  const strides = intsAttr(n, 'strides', [1, 1]), dilations = intsAttr(n, 'dilations', [1, 1]);
+  return { kernel, strides, pads: explicitPads(n, c.shape(n.inputs[0]).slice(1), kernel, strides, dilations), dilations };
 }
 
 function pooledShape(n: IrNode, c: RuleContext): number[] {
   const [ch, h, w] = c.shape(n.inputs[0]);
-  const g = window(n);
+  const g = window(n, c);
   const oh = windowOutput(h, g.kernel[0], g.strides[0], g.dilations[0], g.pads[0], g.pads[2]);
   const ow = windowOutput(w, g.kernel[1], g.strides[1], g.dilations[1], g.pads[1], g.pads[3]);
   if (oh < 1 || ow < 1) fail(n, `a ${h}x${w} input is smaller than the pooling window`);
@@ -77,7 +76,7 @@ const averagePool: OpRule = {
   backward(n, dy, c) {
     const [ch, h, w] = c.shape(n.inputs[0]);
     const [, oh, ow] = pooledShape(n, c);
-    const g = window(n);
+    const g = window(n, c);
     const b = c.b;
     const counts = intAttr(n, 'count_include_pad', 0) ? new Float32Array(oh * ow).fill(g.kernel[0] * g.kernel[1]) : windowCounts([h, w], g, [oh, ow]);
     const scaled = b.op('Mul', [dy, b.constant(`${n.name}_inverse_counts`, f32([1, oh, ow], Array.from(counts, (k) => 1 / k)))], {}, `${n.name}_scaled`);
