@@ -7,9 +7,7 @@ import { basename } from 'node:path';
 import type { Command } from '../command';
 import { parseTriple, UsageError, type FlagSpec } from '../args';
 import { initBackend } from '../../engine/tf/backend';
-import { loadLayersModelFromDir } from '../../engine/store/model-files';
 import { writeJsonAtomic } from '../../engine/store/atomic';
-import { tapFeature, modelInputShape } from '../../engine/knowledge/feature';
 import { quantifyImages, type QuantifyImage } from '../../engine/knowledge/sigma';
 import { DEFAULT_QUANTIFY, type QuantifyOptions } from '../../engine/knowledge/options';
 import { maskToGrid, MASK_RULES, type MaskRule } from '../../engine/knowledge/grid';
@@ -18,7 +16,8 @@ import { readRgb, readMask, imageSize } from '../../engine/io/images';
 import { hashSeed } from '../../engine/util/random';
 import { progressBar } from '../progress';
 import { parseDevice, threadsPerWorker } from '../../engine/onnx/runtime';
-import { selectForTfjs } from '../../engine/onnx/select';
+import { selectEngine } from '../../engine/onnx/select';
+import { openQuantifyModel } from '../quantify-model';
 import { QUANTIFY_ENGINES, type QuantifyEngine } from '../../common/config';
 
 /** --engine: auto, onnx or tfjs. */
@@ -32,8 +31,8 @@ export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
 export const IMAGENET_STD = [0.229, 0.224, 0.225];
 
 const flags: Record<string, FlagSpec> = {
-  model: { type: 'string', value: 'DIR', help: 'TF.js layers-format model folder (model.json + weights)' },
-  layer: { type: 'string', value: 'NAME', help: 'the tap layer L whose feature is explained' },
+  model: { type: 'string', value: 'DIR|FILE.onnx', help: 'TF.js layers-format model folder (model.json + weights), or an ONNX file (NCHW input)' },
+  layer: { type: 'string', value: 'NAME', help: 'the tap L whose feature is explained: a layer name, or for ONNX any node or output name' },
   images: { type: 'list', value: 'FILE', help: 'PNG/JPEG images' },
   masks: { type: 'list', value: 'FILE', help: 'foreground masks, one per image (value > 0 = foreground)' },
   grid: { type: 'integer', value: 'G', default: DEFAULT_QUANTIFY.grid, help: 'cells per side' },
@@ -57,15 +56,10 @@ const flags: Record<string, FlagSpec> = {
   json: { type: 'boolean', help: 'also print the results to stdout' }
 };
 
-interface KdLensMetadata {
-  mean?: number[];
-  std?: number[];
-}
-
 export const quantifyCommand: Command = {
   name: 'quantify',
   summary: 'entropy maps and concept counts of images under a model at one layer',
-  usage: 'kd-lens quantify --model DIR --layer NAME --images A.png [B.png ...] [--masks MA.png ...] --out FILE.json',
+  usage: 'kd-lens quantify --model DIR|FILE.onnx --layer NAME --images A.png [B.png ...] [--masks MA.png ...] --out FILE.json',
   flags,
   async run({ flags: f }) {
     const modelDir = f.model as string | undefined;
@@ -99,17 +93,18 @@ export const quantifyCommand: Command = {
     const engineRequest = { engine: parseEngine(f.engine as string), device: parseDevice(f.device as string, '--device'), threads: threadsPerWorker(1) };
     const backend = await initBackend(f.backend as string | undefined);
     if (!f.json) process.stderr.write(`backend: ${backend.reason}\n`);
-    const model = await loadLayersModelFromDir(modelDir);
+    const model = await openQuantifyModel(modelDir, layer);
     try {
-      const [h, w, c] = modelInputShape(model);
-      if (c !== 3) throw new Error(`${modelDir}/model.json: the model takes ${c} channels; kd-lens quantify feeds RGB images (3 channels)`);
+      const [h, w, c] = model.size;
+      const where = model.kind === 'onnx' ? modelDir : `${modelDir}/model.json`;
+      if (c !== 3) throw new Error(`${where}: the model takes ${c} channels; kd-lens quantify feeds RGB images (3 channels)`);
       if (h < options.grid || w < options.grid) throw new UsageError(`--grid ${options.grid} does not fit the model's ${h}x${w} input`);
-      tapFeature(model, layer); // an unknown layer fails here, listing the layers
-      const choice = await selectForTfjs(engineRequest, model, modelDir, layer, { height: h, width: w, channels: c, grid: options.grid, samples: options.samples, relu: options.relu });
+      if (model.kind === 'onnx' && engineRequest.engine === 'tfjs') throw new UsageError(`--engine tfjs cannot run an ONNX file (${modelDir}); use --engine onnx or auto`);
+      const dims = { height: h, width: w, channels: c, grid: options.grid, samples: options.samples, relu: options.relu };
+      const choice = await selectEngine(engineRequest, { ir: model.ir, tfModel: model.tfModel, tap: layer, dims });
       if (!f.json) process.stderr.write(`engine: ${choice.note}\n`);
-      const meta = (model as unknown as { getUserDefinedMetadata?: () => unknown }).getUserDefinedMetadata?.() as { kdLens?: KdLensMetadata } | undefined;
-      const mean = f.mean ? parseTriple(f.mean as string, 'mean') : meta?.kdLens?.mean ?? IMAGENET_MEAN;
-      const std = f.std ? parseTriple(f.std as string, 'std') : meta?.kdLens?.std ?? IMAGENET_STD;
+      const mean = f.mean ? parseTriple(f.mean as string, 'mean') : model.mean ?? IMAGENET_MEAN;
+      const std = f.std ? parseTriple(f.std as string, 'std') : model.std ?? IMAGENET_STD;
       if (std.some((s) => !(s > 0))) throw new UsageError(`--std: every value must be positive, got ${std.join(',')}`);
 
       // Read everything first: a bad file fails before any compute and before any output exists.

@@ -154,4 +154,30 @@ describe('kd-lens quantify', () => {
     expect(bad.stderr).toMatch(/--engine: expected auto, onnx, tfjs, got 'torch'/);
     expect(existsSync(join(dir, 'bad-engine.json'))).toBe(false);
   });
+  it('quantifies an ONNX file at a graph output, and refuses bad ONNX input with no output written', async () => {
+    const onnxFile = join(__dirname, '../../fixtures/onnx/tiny-torch.onnx');
+    const args = (model: string, layer: string, out: string): string[] => ['quantify', '--model', model, '--layer', layer, '--grid', '4', '--samples', '8', '--steps', '10', '--images', a, b, '--out', out];
+    const out = join(dir, 'onnx.json');
+    const run = await runCli(args(onnxFile, 'logits', out));
+    expect(run.code, run.stderr).toBe(0);
+    const doc = JSON.parse(readFileSync(out, 'utf8')) as QuantifyOutput & { engine: string };
+    expect(doc.engine).toBe('onnx');
+    expect(doc.images.every((im) => im.effective && im.entropy!.flat().every(Number.isFinite))).toBe(true);
+    const cut = join(dir, 'cut.onnx');
+    writeFileSync(cut, readFileSync(onnxFile).subarray(0, 5000));
+    for (const [model, layer, message] of [
+      [cut, 'logits', /cut.onnx: not (a readable ONNX file|an ONNX model)/],
+      [onnxFile, 'nope', /tiny-torch.onnx: no node or value named 'nope'; the names are: .*logits/],
+      [join(dir, 'missing.onnx'), 'logits', /missing.onnx: cannot read the ONNX file \(ENOENT\)/]
+    ] as const) {
+      const bad = join(dir, 'bad-onnx.json');
+      const r = await runCli(args(model, layer, bad));
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(message);
+      expect(existsSync(bad)).toBe(false);
+    }
+    const tf = await runCli([...args(onnxFile, 'logits', join(dir, 'bad-onnx.json')), '--engine', 'tfjs']);
+    expect(tf.code).not.toBe(0);
+    expect(tf.stderr).toMatch(/--engine tfjs cannot run an ONNX file/);
+  });
 });
