@@ -3,11 +3,11 @@
  * layers model at one tap. The output JSON is a contract other tools script against.
  */
 import * as tf from '@tensorflow/tfjs';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Command } from '../command';
 import { parseTriple, UsageError, type FlagSpec } from '../args';
 import { initBackend } from '../../engine/tf/backend';
-import { writeJsonAtomic } from '../../engine/store/atomic';
+import { writeJsonAtomic, writeFileAtomic } from '../../engine/store/atomic';
 import { quantifyImages, type QuantifyImage } from '../../engine/knowledge/sigma';
 import { DEFAULT_QUANTIFY, type QuantifyOptions } from '../../engine/knowledge/options';
 import { maskToGrid, MASK_RULES, type MaskRule } from '../../engine/knowledge/grid';
@@ -53,6 +53,7 @@ const flags: Record<string, FlagSpec> = {
   engine: { type: 'string', value: 'auto|onnx|tfjs', default: 'auto', help: 'quantification engine (auto: ONNX Runtime, else TF.js)' },
   device: { type: 'string', value: 'cpu|gpu|auto', default: 'cpu', help: 'ONNX Runtime device (gpu falls back to cpu with the reason)' },
   out: { type: 'string', value: 'FILE.json', help: 'where to write the results' },
+  'save-graph': { type: 'string', value: 'DIR', help: 'ONNX engine: also write the compiled graphs (features.onnx, step.onnx; open them in Netron)' },
   json: { type: 'boolean', help: 'also print the results to stdout' }
 };
 
@@ -101,7 +102,10 @@ export const quantifyCommand: Command = {
       if (h < options.grid || w < options.grid) throw new UsageError(`--grid ${options.grid} does not fit the model's ${h}x${w} input`);
       if (model.kind === 'onnx' && engineRequest.engine === 'tfjs') throw new UsageError(`--engine tfjs cannot run an ONNX file (${modelDir}); use --engine onnx or auto`);
       const dims = { height: h, width: w, channels: c, grid: options.grid, samples: options.samples, relu: options.relu };
-      const choice = await selectEngine(engineRequest, { ir: model.ir, tfModel: model.tfModel, tap: layer, dims });
+      const graphs = new Map<string, Uint8Array>();
+      const onGraph = f['save-graph'] ? (name: string, bytes: Uint8Array): void => void graphs.set(name, bytes) : undefined;
+      const choice = await selectEngine(engineRequest, { ir: model.ir, tfModel: model.tfModel, tap: layer, dims, onGraph });
+      if (f['save-graph'] && choice.kind !== 'onnx') throw new UsageError(`--save-graph needs the ONNX engine, but ${choice.note}`);
       if (!f.json) process.stderr.write(`engine: ${choice.note}\n`);
       const mean = f.mean ? parseTriple(f.mean as string, 'mean') : model.mean ?? IMAGENET_MEAN;
       const std = f.std ? parseTriple(f.std as string, 'std') : model.std ?? IMAGENET_STD;
@@ -172,6 +176,7 @@ export const quantifyCommand: Command = {
         })
       };
       await writeJsonAtomic(out, doc);
+      for (const [name, bytes] of graphs) await writeFileAtomic(join(f['save-graph'] as string, `${name}.onnx`), bytes);
       if (f.json) process.stdout.write(JSON.stringify(doc) + '\n');
       else {
         const notEffective = results.filter((r) => !r.effective).length;

@@ -39,7 +39,10 @@ export function runtimeFor(device: DeviceRequest, threads: number): Promise<Runt
 }
 
 /** Picks the engine for a model (its IR read lazily) at a tap. */
-export async function selectEngine(req: EngineRequest, target: { ir: () => ModelIr; tfModel: tf.LayersModel | null; tap: string; dims: StepDims }): Promise<EngineChoice> {
+export async function selectEngine(
+  req: EngineRequest,
+  target: { ir: () => ModelIr; tfModel: tf.LayersModel | null; tap: string; dims: StepDims; onGraph?: (name: 'features' | 'step', bytes: Uint8Array) => void }
+): Promise<EngineChoice> {
   const tfEngine = (why: string): EngineChoice => {
     if (!target.tfModel) throw new Error(`the ONNX engine cannot run this model and there is no TF.js form of it: ${why}`);
     return { engine: tfSigmaEngine(tapFeature(target.tfModel, target.tap)), kind: 'tfjs', note: `tfjs (${currentBackend()?.name ?? 'unknown backend'}) — ${why}` };
@@ -53,7 +56,7 @@ export async function selectEngine(req: EngineRequest, target: { ir: () => Model
       const ir = target.ir();
       compileFeatures(ir, target.tap, target.dims);
       compileStep(ir, target.tap, target.dims);
-      return { engine: onnxSigmaEngine({ model: ir, tap: target.tap, runtime: rt }), kind: 'onnx', note: rt.reason };
+      return { engine: onnxSigmaEngine({ model: ir, tap: target.tap, runtime: rt, onGraph: target.onGraph }), kind: 'onnx', note: rt.reason };
     } catch (err) {
       problem = `the model does not compile to ONNX: ${err instanceof Error ? err.message : String(err)}`;
     }

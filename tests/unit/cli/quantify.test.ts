@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { useBackend } from '../../helpers/tf';
 import { runCli } from '../../helpers/cli';
 import { tempDir, writeRgbPng, writeGreyPng, saveTinyCnn } from '../../helpers/fixtures';
+import { decodeMessage, proto } from '../../../src/engine/onnx/protobuf';
 
 interface QuantifyOutput {
   backend: string;
@@ -158,8 +159,13 @@ describe('kd-lens quantify', () => {
     const onnxFile = join(__dirname, '../../fixtures/onnx/tiny-torch.onnx');
     const args = (model: string, layer: string, out: string): string[] => ['quantify', '--model', model, '--layer', layer, '--grid', '4', '--samples', '8', '--steps', '10', '--images', a, b, '--out', out];
     const out = join(dir, 'onnx.json');
-    const run = await runCli(args(onnxFile, 'logits', out));
+    const graphs = join(dir, 'graphs');
+    const run = await runCli([...args(onnxFile, 'logits', out), '--save-graph', graphs]);
     expect(run.code, run.stderr).toBe(0);
+    const stepGraph = proto.messages(decodeMessage(new Uint8Array(readFileSync(join(graphs, 'step.onnx')))), 7)[0];
+    expect(proto.messages(stepGraph, 11).map((v) => proto.string(v, 1))).toEqual(['kd_x', 'kd_eps', 'kd_sigma', 'kd_clean', 'kd_inv_sigma_f2', 'kd_lambda']);
+    expect(proto.messages(stepGraph, 1).some((n) => proto.string(n, 4) === 'ConvTranspose' && proto.string(n, 3).includes('_grad'))).toBe(true);
+    expect(existsSync(join(graphs, 'features.onnx'))).toBe(true);
     const doc = JSON.parse(readFileSync(out, 'utf8')) as QuantifyOutput & { engine: string };
     expect(doc.engine).toBe('onnx');
     expect(doc.images.every((im) => im.effective && im.entropy!.flat().every(Number.isFinite))).toBe(true);
