@@ -9,6 +9,8 @@ import { loadLayersModelFromDir } from '../engine/store/model-files';
 import { tapFeature, modelInputShape } from '../engine/knowledge/feature';
 import { modelFromTfjs } from '../engine/onnx/from-tfjs';
 import { readOnnxModel } from '../engine/onnx/onnx-file';
+import { foldConstants } from '../engine/onnx/fold';
+import { loadOrt } from '../engine/onnx/runtime';
 import type { ModelIr } from '../engine/onnx/ir';
 
 export interface QuantifyModel {
@@ -32,7 +34,9 @@ export async function openQuantifyModel(path: string, layer: string): Promise<Qu
     } catch (err) {
       throw new Error(`${path}: cannot read the ONNX file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
-    const ir = readOnnxModel(bytes, path);
+    const rt = await loadOrt();
+    if ('error' in rt) throw new Error(`${path}: an ONNX file needs ONNX Runtime, which did not load: ${rt.error}`);
+    const ir = await foldConstants(readOnnxModel(bytes, path), rt.ort);
     if (!ir.tapValues.has(layer)) throw new Error(`${path}: no node or value named '${layer}'; the names are: ${ir.tapNames.join(', ')}`);
     const [c, h, w] = ir.input.shape;
     return { kind: 'onnx', size: [h, w, c], tfModel: null, ir: () => ir, dispose() {} };

@@ -5,8 +5,8 @@
  * Shapes here are per sample: the batch axis is left out (it is dynamic in every graph we build).
  */
 
-/** Attribute values: a number is an INT, a number[] INTS, a string STRING; floats are wrapped. */
-export type Attr = number | number[] | string | { f: number } | { fs: number[] };
+/** Attribute values: a number is an INT, a number[] INTS, a string STRING; floats and tensors are wrapped. */
+export type Attr = number | number[] | string | { f: number } | { fs: number[] } | { t: IrTensor };
 
 export interface IrNode {
   op: string;
@@ -27,9 +27,10 @@ export interface IrTensor {
 
 export interface IrValueInfo {
   name: string;
-  type: ElemType;
+  /** Absent (with shape) on an output whose type ONNX Runtime should infer. */
+  type?: ElemType;
   /** Full shape (batch axis included); a string is a symbolic dimension. */
-  shape: (number | string)[];
+  shape?: (number | string)[];
 }
 
 /** A model as read from a file: one image input (NCHW, per-sample shape [C, H, W]) and its nodes. */

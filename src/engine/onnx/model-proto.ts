@@ -10,7 +10,7 @@ export const OPSET = 17;
 const IR_VERSION = 8;
 
 const ELEM: Record<ElemType, number> = { float: 1, bool: 9, int64: 7 };
-const ATTR_FLOAT = 1, ATTR_INT = 2, ATTR_STRING = 3, ATTR_FLOATS = 6, ATTR_INTS = 7;
+const ATTR_FLOAT = 1, ATTR_INT = 2, ATTR_STRING = 3, ATTR_TENSOR = 4, ATTR_FLOATS = 6, ATTR_INTS = 7;
 
 function writeTensor(w: ProtoWriter, name: string, t: IrTensor): void {
   for (const d of t.dims) w.int(1, d);
@@ -30,6 +30,9 @@ function writeAttr(w: ProtoWriter, name: string, a: Attr): void {
   } else if (Array.isArray(a)) {
     w.packedInts(8, a);
     w.int(20, ATTR_INTS);
+  } else if ('t' in a) {
+    w.message(5, (m) => writeTensor(m, '', a.t));
+    w.int(20, ATTR_TENSOR);
   } else if ('f' in a) {
     w.float(2, a.f);
     w.int(20, ATTR_FLOAT);
@@ -49,11 +52,13 @@ function writeNode(w: ProtoWriter, n: IrNode): void {
 
 function writeValueInfo(w: ProtoWriter, v: IrValueInfo): void {
   w.string(1, v.name);
+  if (!v.type) return;
+  const elem = ELEM[v.type];
   w.message(2, (type) =>
     type.message(1, (tensor) => {
-      tensor.int(1, ELEM[v.type]);
+      tensor.int(1, elem);
       tensor.message(2, (shape) => {
-        for (const d of v.shape) shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.string(2, d)));
+        for (const d of v.shape ?? []) shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.string(2, d)));
       });
     })
   );

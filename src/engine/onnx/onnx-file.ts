@@ -48,7 +48,7 @@ function tensorOf(t: Fields, source: string): IrTensor {
   throw new CompileError(`${source}: tensor '${name}' has data type ${type}; only float, double, int32 and int64 constants are supported`);
 }
 
-function attrOf(a: Fields, node: string, source: string): [string, Attr | IrTensor] {
+function attrOf(a: Fields, node: string, source: string): [string, Attr] {
   const name = proto.string(a, 1);
   switch (proto.int(a, 20)) {
     case 1:
@@ -58,7 +58,7 @@ function attrOf(a: Fields, node: string, source: string): [string, Attr | IrTens
     case 3:
       return [name, proto.string(a, 4)];
     case 4:
-      return [name, tensorOf(proto.messages(a, 5)[0], source)];
+      return [name, { t: tensorOf(proto.messages(a, 5)[0], source) }];
     case 6:
       return [name, { fs: proto.floats(a, 7) }];
     case 7:
@@ -69,10 +69,10 @@ function attrOf(a: Fields, node: string, source: string): [string, Attr | IrTens
 }
 
 /** The tensor a Constant node holds (value, value_float(s), value_int(s)). */
-function constantValue(attrs: Record<string, Attr | IrTensor>, node: string, source: string): IrTensor {
+function constantValue(attrs: Record<string, Attr>, node: string, source: string): IrTensor {
   const v = attrs.value ?? attrs.value_float ?? attrs.value_floats ?? attrs.value_int ?? attrs.value_ints;
   if (v === undefined) throw new CompileError(`${source}: Constant node '${node}' holds no supported value`);
-  if (typeof v === 'object' && 'dims' in v) return v;
+  if (typeof v === 'object' && 't' in v) return v.t;
   if (typeof v === 'number') return { type: 'int64', dims: [], data: BigInt64Array.from([BigInt(v)]) };
   if (Array.isArray(v)) return { type: 'int64', dims: [v.length], data: BigInt64Array.from(v.map((x) => BigInt(x))) };
   if (typeof v === 'object' && 'f' in v) return { type: 'float', dims: [], data: Float32Array.from([v.f]) };
@@ -116,8 +116,7 @@ export function readOnnxModel(bytes: Uint8Array, source: string): ModelIr {
       initializers.set(outputs[0], constantValue(attrs, name, source));
       return;
     }
-    for (const [k, v] of Object.entries(attrs)) if (typeof v === 'object' && 'dims' in v) throw new CompileError(`${source}: node '${name}': tensor attribute '${k}' is not supported`);
-    nodes.push({ op, name, inputs: proto.strings(n, 1), outputs, attrs: attrs as Record<string, Attr> });
+    nodes.push({ op, name, inputs: proto.strings(n, 1), outputs, attrs });
   });
   const inputs = proto.messages(g, 11).filter((v) => !initializers.has(proto.string(v, 1)));
   if (inputs.length !== 1) throw new CompileError(`${source}: the model has ${inputs.length} inputs (${inputs.map((v) => proto.string(v, 1)).join(', ')}); one image input is needed`);

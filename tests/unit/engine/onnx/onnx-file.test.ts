@@ -10,6 +10,7 @@ import type * as Ort from 'onnxruntime-node';
 import { useBackend, maxRelativeError } from '../../../helpers/tf';
 import { tf } from '../../../../src/engine/tf/backend';
 import { readOnnxModel } from '../../../../src/engine/onnx/onnx-file';
+import { foldConstants } from '../../../../src/engine/onnx/fold';
 import { compileInputGradient, compileStep } from '../../../../src/engine/onnx/compile';
 import { encodeModel } from '../../../../src/engine/onnx/model-proto';
 import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
@@ -49,18 +50,20 @@ describe('ONNX files', () => {
     ort = rt.ort;
   });
 
-  it('the torch.onnx.export fixture: f(x) and the input gradient equal torch autograd', async () => {
-    const ir = readOnnxModel(new Uint8Array(readFileSync(join(FIXTURE, 'tiny-torch.onnx'))), 'tiny-torch.onnx');
-    const expected = JSON.parse(readFileSync(join(FIXTURE, 'tiny-torch.expected.json'), 'utf8')) as { input: number[]; inputShape: number[]; tap: string; dy: number[]; f: number[]; dx: number[] };
-    expect(ir.input.shape).toEqual(expected.inputShape.slice(1));
-    const { graph } = compileInputGradient(ir, expected.tap);
-    const session = await ort.InferenceSession.create(encodeModel(graph));
-    const out = await session.run({ [ir.input.name]: new ort.Tensor('float32', Float32Array.from(expected.input), expected.inputShape), kd_dy: new ort.Tensor('float32', Float32Array.from(expected.dy), [2, 10]) });
-    const [fName, dxName] = session.outputNames;
-    expect(maxRelativeError(out[fName].data as Float32Array, expected.f)).toBeLessThan(1e-5);
-    expect(maxRelativeError(out[dxName].data as Float32Array, expected.dx)).toBeLessThan(1e-5);
-    await session.release();
-  });
+  for (const name of ['tiny-torch', 'ops-torch']) {
+    it(`${name}.onnx from torch.onnx.export: f(x) and the input gradient equal torch autograd`, async () => {
+      const ir = await foldConstants(readOnnxModel(new Uint8Array(readFileSync(join(FIXTURE, `${name}.onnx`))), `${name}.onnx`), ort);
+      const expected = JSON.parse(readFileSync(join(FIXTURE, `${name}.expected.json`), 'utf8')) as { input: number[]; inputShape: number[]; outputShape: number[]; tap: string; dy: number[]; f: number[]; dx: number[] };
+      expect(ir.input.shape).toEqual(expected.inputShape.slice(1));
+      const { graph } = compileInputGradient(ir, expected.tap);
+      const session = await ort.InferenceSession.create(encodeModel(graph));
+      const out = await session.run({ [ir.input.name]: new ort.Tensor('float32', Float32Array.from(expected.input), expected.inputShape), kd_dy: new ort.Tensor('float32', Float32Array.from(expected.dy), expected.outputShape) });
+      const [fName, dxName] = session.outputNames;
+      expect(maxRelativeError(out[fName].data as Float32Array, expected.f)).toBeLessThan(1e-5);
+      expect(maxRelativeError(out[dxName].data as Float32Array, expected.dx)).toBeLessThan(1e-5);
+      await session.release();
+    });
+  }
 
   it('quantifies the fixture at a node output (NCHW model, NHWC images and noise)', async () => {
     const ir = readOnnxModel(new Uint8Array(readFileSync(join(FIXTURE, 'tiny-torch.onnx'))), 'tiny-torch.onnx');
