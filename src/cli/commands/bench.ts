@@ -115,6 +115,7 @@ export const benchCommand: Command = {
       }
     }
     if (engines.includes('onnx')) {
+      await initBackend(requested[0]); // TF.js builds the reference CNN that is compiled
       for (const threads of [...new Set([1, threadsPerWorker(1)])]) {
         const rt = await runtimeFor(device, threads);
         if ('error' in rt) {

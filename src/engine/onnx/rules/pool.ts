@@ -43,6 +43,11 @@ const maxPool: OpRule = {
   backward(n, dy, c) {
     const x = n.inputs[0];
     const b = c.b;
+    const g = window(n, c);
+    const [, h, w] = c.shape(x);
+    const tiles = g.kernel.every((k, i) => k === g.strides[i] && g.dilations[i] === 1) && g.pads.every((p) => p === 0) && h % g.kernel[0] === 0 && w % g.kernel[1] === 0;
+    // Windows that tile the input: each input cell is in one window, so MaxUnpool (a plain scatter) is exact.
+    if (tiles) return [b.op('MaxUnpool', [dy, n.outputs[1], b.op('Shape', [x])], { kernel_shape: g.kernel, strides: g.strides }, `${n.name}_grad`)];
     const flat = b.constant('flat', i64([-1]));
     const zeros = b.op('ConstantOfShape', [b.op('Shape', [x])], {}, `${n.name}_zeros`);
     const scattered = b.op(
