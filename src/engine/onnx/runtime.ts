@@ -32,7 +32,7 @@ export async function loadOrt(): Promise<{ ort: OrtModule } | { error: string }>
     const name = 'onnxruntime-node'; // a variable, so that bundlers leave the import to run time
     const mod = (await import(/* @vite-ignore */ name)) as OrtModule & { default?: OrtModule };
     const ort = mod.InferenceSession ? mod : mod.default!;
-    ort.env.logLevel = 'error'; // not the warnings about initializers a sub-graph leaves unused
+    ort.env.logLevel = 'fatal'; // failures reach us as exceptions; not the log lines of a provider probe or of unused initializers
     loaded = { ort };
   } catch (err) {
     const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
