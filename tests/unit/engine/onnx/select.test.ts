@@ -48,5 +48,6 @@ describe('engine choice', () => {
     expect(threadsPerWorker(2, 2)).toBe(1);
     expect(threadsPerWorker(3, 2)).toBe(1);
     expect(threadsPerWorker(2, 16)).toBe(8);
+    expect(threadsPerWorker(3, 16)).toBe(5); // never more threads than cores
   });
 });
