@@ -179,7 +179,7 @@ export function compileStep(model: ModelIr, tap: string, d: StepDims): IrGraph {
   // d loss / d phi = 2 diff / (K E sigma_f2), then through the ReLU of phi and back through the model.
   const dDiff = b.op('Mul', [diff, b.op('Mul', [b.reshapeBatch(invS2, [1, 1], 'inv_sigma_f2_3d'), b.scalar(2 / (k * e), 'two_over_k_e')])], {}, 'diff_grad');
   let dTap = b.reshapeBatch(dDiff, fShape, 'phi_grad');
-  if (d.relu) dTap = b.op('Where', [b.op('Greater', [p.tapValue, b.scalar(0, 'zero')], {}, 'tap_positive'), dTap, b.scalar(0, 'zero')], {}, 'tap_grad');
+  if (d.relu) dTap = b.op('Where', [b.op('Greater', [phi, b.scalar(0, 'zero')], {}, 'tap_positive'), dTap, b.scalar(0, 'zero')], {}, 'tap_grad');
   const dInput = emitBackward(model, p, emitted, ctx, dTap);
   const dPerturbed = b.reshapeBatch(b.op('Transpose', [dInput], { perm: [0, 2, 3, 1] }, 'input_grad_nhwc'), [k, h, w, c], 'input_grad_5d');
   const dUp = b.op('ReduceSum', [b.op('Mul', [dPerturbed, 'kd_eps'], {}, 'noise_grad'), b.constant('axes_1_4', i64([1, 4]))], { keepdims: 0 }, 'up_sigma_grad');

@@ -15,7 +15,8 @@ function where(c: RuleContext, n: IrNode, cond: string, dy: string, otherwise?: 
 
 const positive = (c: RuleContext, n: IrNode): string => c.b.op('Greater', [n.inputs[0], c.b.scalar(0, 'zero')], {}, `${n.name}_positive`);
 
-const relu: OpRule = { shape: same, backward: (n, dy, c) => [where(c, n, positive(c, n), dy)] };
+/** ReLU: x > 0 iff y > 0; testing y lets ONNX Runtime fuse the producing Conv with its ReLU. */
+const relu: OpRule = { shape: same, backward: (n, dy, c) => [where(c, n, c.b.op('Greater', [n.outputs[0], c.b.scalar(0, 'zero')], {}, `${n.name}_positive`), dy)] };
 
 const leakyRelu: OpRule = {
   shape: same,
