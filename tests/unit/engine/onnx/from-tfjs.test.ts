@@ -66,7 +66,10 @@ async function adjoint(model: tf.LayersModel, tap: string): Promise<void> {
   const at = await run(x), at0 = await run(new Float32Array(n));
   const f = at[fName].data as Float32Array, f0 = at0[fName].data as Float32Array, dx = at[dxName].data as Float32Array;
   let lhs = 0, rhs = 0, scale = 0;
-  for (let i = 0; i < n; i++) (lhs += dx[i] * x[i]), (scale += Math.abs(dx[i] * x[i]));
+  for (let i = 0; i < n; i++) {
+    lhs += dx[i] * x[i];
+    scale += Math.abs(dx[i] * x[i]);
+  }
   for (let i = 0; i < m; i++) rhs += dy[i] * (f[i] - f0[i]);
   expect(Math.abs(lhs - rhs) / scale, `adjoint at ${tap}: ${lhs} vs ${rhs}`).toBeLessThan(1e-5);
   await session.release();
