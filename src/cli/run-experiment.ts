@@ -8,6 +8,16 @@ import { poolExecutor } from '../host/quantify-pool';
 import { workerEntry } from '../host/spawn';
 import { terminalListener, formatResults, resultsJson } from './experiment-view';
 import { formatDuration } from './progress';
+import { parseEngine } from './commands/quantify';
+import { parseDevice } from '../engine/onnx/runtime';
+
+/** Run-configuration fields from --engine and --device (validated). */
+export function engineOverrides(flags: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (flags.engine !== undefined) out.engine = parseEngine(flags.engine as string);
+  if (flags.device !== undefined) out.device = parseDevice(flags.device as string, '--device');
+  return out;
+}
 
 export async function runWithTerminal(workspace: string, id: string, json: boolean, backendFlag?: string): Promise<number> {
   const paths = new ExperimentPaths(workspace, id);
@@ -16,7 +26,7 @@ export async function runWithTerminal(workspace: string, id: string, json: boole
   const say = (s: string): void => {
     if (!json) process.stderr.write(s + '\n');
   };
-  say(`experiment ${id}\n  folder ${paths.root}\n  backend: ${backend.reason}`);
+  say(`experiment ${id}\n  folder ${paths.root}\n  backend: ${backend.reason}\n  quantification engine: ${config.engine}${config.engine === 'tfjs' ? '' : ` (device ${config.device})`}; each stage logs what ran`);
   let executor = inProcessExecutor;
   if (config.workers > 1) {
     try {

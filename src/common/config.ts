@@ -61,6 +61,10 @@ export const QuantificationSchema = z.object({
 });
 export type QuantificationConfig = z.infer<typeof QuantificationSchema>;
 
+/** Engines of the sigma optimisation (src/engine/onnx, or TF.js). */
+export const QUANTIFY_ENGINES = ['auto', 'onnx', 'tfjs'] as const;
+export type QuantifyEngine = (typeof QUANTIFY_ENGINES)[number];
+
 export const RunConfigSchema = z.object({
   version: z.literal(1),
   /** A human name; the experiment id adds the key settings and a time stamp. */
@@ -100,7 +104,11 @@ export const RunConfigSchema = z.object({
   /** Worker processes for quantification. */
   workers: z.number().int().min(1).max(64),
   /** Compute backend (null: best available). */
-  backend: z.enum(['webgpu', 'tensorflow', 'wasm', 'cpu']).nullable()
+  backend: z.enum(['webgpu', 'tensorflow', 'wasm', 'cpu']).nullable(),
+  /** Quantification engine: 'auto' = ONNX Runtime, falling back to TF.js (reason logged); 'onnx' or 'tfjs' = only that one. */
+  engine: z.enum(QUANTIFY_ENGINES).default('auto'),
+  /** ONNX Runtime device: 'cpu'; 'gpu' or 'auto' try CUDA/DirectML/CoreML/WebGPU where installed, falling back to CPU. */
+  device: z.enum(['cpu', 'gpu', 'auto']).default('cpu')
 }).superRefine((c, ctx) => checkRunConfig(c, ctx)); // cross-field checks: config-checks.ts
 export type RunConfig = z.infer<typeof RunConfigSchema>;
 

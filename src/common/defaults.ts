@@ -50,7 +50,9 @@ export function demoConfig(quick = false): RunConfig {
     seed: 0,
     seeds: 1,
     workers: 2,
-    backend: null
+    backend: null,
+    engine: 'auto',
+    device: 'cpu'
   };
 }
 

@@ -20,7 +20,12 @@ export interface BenchCase {
 }
 
 export interface BenchResult extends BenchCase {
+  /** 'tfjs' or 'onnx'. */
+  engine: string;
+  /** TF.js backend, or ONNX Runtime provider and threads. */
   backend: string;
+  /** ONNX Runtime intra-op threads (onnx only). */
+  threads?: number;
   msPerStep: number;
   imageStepsPerSec: number;
   runs: number;
@@ -76,7 +81,7 @@ export async function runCase(c: BenchCase, runs: number, warmup: number): Promi
       inputs.dispose();
       clean.dispose();
       loss.dispose();
-      return { ...c, backend: tf.getBackend(), msPerStep: ms, imageStepsPerSec: (images * 1000) / ms, runs };
+      return { ...c, engine: 'tfjs', backend: tf.getBackend(), msPerStep: ms, imageStepsPerSec: (images * 1000) / ms, runs };
     }
     const batch = c.batch ?? 32;
     const x = tf.tensor4d(rng.fillNormal(new Float32Array(batch * c.px * c.px * 3)), [batch, c.px, c.px, 3]);
@@ -95,7 +100,7 @@ export async function runCase(c: BenchCase, runs: number, warmup: number): Promi
     x.dispose();
     y.dispose();
     opt.dispose();
-    return { ...c, backend: tf.getBackend(), msPerStep: ms, imageStepsPerSec: (batch * 1000) / ms, runs };
+    return { ...c, engine: 'tfjs', backend: tf.getBackend(), msPerStep: ms, imageStepsPerSec: (batch * 1000) / ms, runs };
   } finally {
     model.dispose();
   }

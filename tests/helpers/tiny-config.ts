@@ -20,6 +20,8 @@ export function tinyConfig(overrides: Partial<RunConfig> = {}): RunConfig {
     seeds: 1,
     workers: 1,
     backend: null,
+    engine: 'auto',
+    device: 'cpu',
     ...overrides
   };
 }

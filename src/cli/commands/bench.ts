@@ -16,6 +16,9 @@ import type { QuantifyTask } from '../../engine/experiment/executor';
 import { Rng } from '../../engine/util/random';
 import { poolExecutor } from '../../host/quantify-pool';
 import { nodeSpawner, workerEntry } from '../../host/spawn';
+import { runOnnxCase } from '../../engine/onnx/bench';
+import { parseDevice, threadsPerWorker } from '../../engine/onnx/runtime';
+import { runtimeFor, type EngineRequest } from '../../engine/onnx/select';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +27,7 @@ import { join } from 'node:path';
  * Quantification throughput of the worker pool with 1 and with `workers` processes on one fixed
  * workload (reference CNN at 32 px, K = 32, 20 steps, 24 images in tasks of 4, two checkpoints).
  */
-async function poolThroughput(workers: number, backend: string): Promise<{ workers: number; seconds: number; imageStepsPerSec: number }[]> {
+async function poolThroughput(workers: number, backend: string, engine: EngineRequest | undefined): Promise<{ engine: string; workers: number; threads: number | null; seconds: number; imageStepsPerSec: number }[]> {
   const dir = mkdtempSync(join(tmpdir(), 'kd-lens-bench-'));
   try {
     const model = referenceCnn(32);
@@ -35,14 +38,15 @@ async function poolThroughput(workers: number, backend: string): Promise<{ worke
     const options = { ...DEFAULT_QUANTIFY, grid: 16, samples: 32, steps: 20, adaptBeforeEnd: 0 };
     const tasks: QuantifyTask[] = [];
     for (const checkpoint of ['a', 'b']) for (let c = 0; c < 6; c++) tasks.push({ id: `${checkpoint}#${c}`, modelDir: join(dir, 'model'), tap: 'fc3', images: [0, 1, 2, 3].map((k) => c * 4 + k) });
-    const out: { workers: number; seconds: number; imageStepsPerSec: number }[] = [];
+    const out: { engine: string; workers: number; threads: number | null; seconds: number; imageStepsPerSec: number }[] = [];
     for (const n of [1, workers]) {
-      const executor = await poolExecutor(n, nodeSpawner(workerEntry()))({ images, size: 32, options, backend });
+      const perWorker = engine ? { ...engine, threads: threadsPerWorker(n) } : undefined;
+      const executor = await poolExecutor(n, nodeSpawner(workerEntry()))({ images, size: 32, options, backend, engine: perWorker });
       const t0 = performance.now();
       await executor.run(tasks, async () => undefined);
       const seconds = (performance.now() - t0) / 1000;
       await executor.close();
-      out.push({ workers: n, seconds, imageStepsPerSec: (tasks.length * 4 * options.steps) / seconds });
+      out.push({ engine: engine?.engine ?? 'tfjs', workers: n, threads: perWorker?.threads ?? null, seconds, imageStepsPerSec: (tasks.length * 4 * options.steps) / seconds });
     }
     return out;
   } finally {
@@ -66,7 +70,9 @@ export const benchCommand: Command = {
     warmup: { type: 'integer', default: 2, help: 'untimed runs first' },
     quick: { type: 'boolean', help: 'only 32 px cases' },
     'no-stock': { type: 'boolean', help: 'skip the stock wasm kernels comparison' },
-    workers: { type: 'integer', default: 2, help: 'worker processes for the pool throughput comparison (0 skips it)' }
+    workers: { type: 'integer', default: 2, help: 'worker processes for the pool throughput comparison (0 skips it)' },
+    engine: { type: 'string', value: 'all|onnx|tfjs', default: 'all', help: 'quantification engines to time' },
+    device: { type: 'string', value: 'cpu|gpu|auto', default: 'cpu', help: 'ONNX Runtime device' }
   },
   async run({ flags: f }) {
     const runs = f.runs as number;
@@ -75,6 +81,9 @@ export const benchCommand: Command = {
     const say = (s: string): void => {
       if (!f.json) process.stderr.write(s + '\n');
     };
+    const engines = f.engine === 'all' ? ['tfjs', 'onnx'] : [f.engine as string];
+    if (engines.some((e) => e !== 'tfjs' && e !== 'onnx')) throw new UsageError(`--engine: expected all, onnx or tfjs, got '${f.engine}'`);
+    const device = parseDevice(f.device as string, '--device');
     const list = (f.backends ?? f.backend) as string | undefined;
     const requested = list ? list.split(',').map((b) => parseBackendName(b, '--backends')!) : [undefined];
     let cases = defaultCases();
@@ -83,7 +92,7 @@ export const benchCommand: Command = {
     const speedup: { task: string; px: number; samples?: number; images?: number; batch?: number; stockMsPerStep: number; msPerStep: number; ratio: number }[] = [];
     let primary = '';
     const chosen: { name: string; reason: string; adapter: AdapterInfo | null }[] = [];
-    for (const want of requested) {
+    for (const want of engines.includes('tfjs') ? requested : []) {
       const choice = await initBackend(want);
       primary ||= choice.name;
       chosen.push({ name: choice.name, reason: choice.reason, adapter: choice.adapter ?? null });
@@ -110,14 +119,34 @@ export const benchCommand: Command = {
         }
       }
     }
-    let pool: Awaited<ReturnType<typeof poolThroughput>> | null = null;
-    if ((f.workers as number) > 1) {
-      say(`quantification pool: 1 vs ${f.workers} worker processes (reference CNN 32 px, K = 32, 20 steps, 24 images x 2 checkpoints)`);
-      pool = await poolThroughput(f.workers as number, primary);
-      for (const p of pool) say(`  ${String(p.workers).padStart(2)} worker(s): ${p.seconds.toFixed(1)} s, ${p.imageStepsPerSec.toFixed(1)} image-steps/s`);
-      say(`  speed-up: ${(pool[1].imageStepsPerSec / pool[0].imageStepsPerSec).toFixed(2)}x`);
+    if (engines.includes('onnx')) {
+      await initBackend(requested[0]); // TF.js builds the reference CNN that is compiled
+      for (const threads of [...new Set([1, threadsPerWorker(1)])]) {
+        const rt = await runtimeFor(device, threads);
+        if ('error' in rt) {
+          say(`onnx: ${rt.error}`);
+          break;
+        }
+        say(`engine: ${rt.reason}`);
+        for (const c of cases.filter((k) => k.task === 'quantify')) {
+          const r = await runOnnxCase(c, rt, runs, warmup);
+          results.push(r);
+          say(`  ${label(c).padEnd(36)} ${r.msPerStep.toFixed(1).padStart(8)} ms/step  ${r.imageStepsPerSec.toFixed(1).padStart(8)} image-steps/s`);
+        }
+      }
     }
-    if (f.json) process.stdout.write(JSON.stringify({ backend: primary, backends: chosen, tfjs: tf.version.tfjs, results, speedup, pool }) + '\n');
+    const pool: Awaited<ReturnType<typeof poolThroughput>> = [];
+    if ((f.workers as number) > 1) {
+      await initBackend(requested[0]);
+      for (const engine of engines) {
+        say(`quantification pool, ${engine}: 1 vs ${f.workers} worker processes (reference CNN 32 px, K = 32, 20 steps, 24 images x 2 checkpoints)`);
+        const rows = await poolThroughput(f.workers as number, primary || 'wasm', engine === 'onnx' ? { engine: 'onnx', device, threads: 1 } : undefined);
+        for (const p of rows) say(`  ${String(p.workers).padStart(2)} worker(s)${p.threads ? ` x ${p.threads} thread(s)` : ''}: ${p.seconds.toFixed(1)} s, ${p.imageStepsPerSec.toFixed(1)} image-steps/s`);
+        say(`  speed-up: ${(rows[1].imageStepsPerSec / rows[0].imageStepsPerSec).toFixed(2)}x`);
+        pool.push(...rows);
+      }
+    }
+    if (f.json) process.stdout.write(JSON.stringify({ backend: primary, backends: chosen, tfjs: tf.version.tfjs, results, speedup, pool: pool.length ? pool : null }) + '\n');
     return 0;
   }
 };

@@ -8,7 +8,7 @@ import { ensureDemoDatasets } from '../../engine/data';
 import { createExperiment } from '../../engine/experiment/runner';
 import { demoConfig, mergeConfig } from '../../common/defaults';
 import { progressBar } from '../progress';
-import { runWithTerminal } from '../run-experiment';
+import { runWithTerminal, engineOverrides } from '../run-experiment';
 
 export const demoCommand: Command = {
   name: 'demo',
@@ -19,6 +19,8 @@ export const demoCommand: Command = {
     workspace: { type: 'string', value: 'DIR', help: 'workspace folder (default: per-user; env KD_LENS_WORKSPACE)' },
     seeds: { type: 'integer', value: 'N', help: 'repeat student and baseline over N seeds' },
     workers: { type: 'integer', value: 'N', help: 'quantification worker processes (default 2)' },
+    engine: { type: 'string', value: 'auto|onnx|tfjs', help: 'quantification engine of a new experiment (default: the configuration\'s, auto)' },
+    device: { type: 'string', value: 'cpu|gpu|auto', help: 'ONNX Runtime device of a new experiment' },
     backend: { type: 'string', value: 'auto|webgpu|wasm|tensorflow|cpu', help: 'compute backend' },
     json: { type: 'boolean', help: 'print one JSON object with the results' }
   },
@@ -31,6 +33,7 @@ export const demoCommand: Command = {
     const overrides: Record<string, unknown> = {};
     if (flags.seeds !== undefined) overrides.seeds = flags.seeds;
     if (flags.workers !== undefined) overrides.workers = flags.workers;
+    Object.assign(overrides, engineOverrides(flags));
     const id = await createExperiment(workspace, mergeConfig(demoConfig(Boolean(flags.quick)), overrides), 'demo configuration');
     return runWithTerminal(workspace, id, json, flags.backend as string | undefined);
   }

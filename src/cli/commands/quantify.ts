@@ -3,13 +3,11 @@
  * layers model at one tap. The output JSON is a contract other tools script against.
  */
 import * as tf from '@tensorflow/tfjs';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Command } from '../command';
 import { parseTriple, UsageError, type FlagSpec } from '../args';
 import { initBackend } from '../../engine/tf/backend';
-import { loadLayersModelFromDir } from '../../engine/store/model-files';
-import { writeJsonAtomic } from '../../engine/store/atomic';
-import { tapFeature, modelInputShape } from '../../engine/knowledge/feature';
+import { writeJsonAtomic, writeFileAtomic } from '../../engine/store/atomic';
 import { quantifyImages, type QuantifyImage } from '../../engine/knowledge/sigma';
 import { DEFAULT_QUANTIFY, type QuantifyOptions } from '../../engine/knowledge/options';
 import { maskToGrid, MASK_RULES, type MaskRule } from '../../engine/knowledge/grid';
@@ -17,14 +15,24 @@ import { backgroundMeanEntropy, conceptCells, countConcepts } from '../../engine
 import { readRgb, readMask, imageSize } from '../../engine/io/images';
 import { hashSeed } from '../../engine/util/random';
 import { progressBar } from '../progress';
+import { parseDevice, threadsPerWorker } from '../../engine/onnx/runtime';
+import { selectEngine } from '../../engine/onnx/select';
+import { openQuantifyModel } from '../quantify-model';
+import { QUANTIFY_ENGINES, type QuantifyEngine } from '../../common/config';
+
+/** --engine: auto, onnx or tfjs. */
+export function parseEngine(value: string): QuantifyEngine {
+  if (!(QUANTIFY_ENGINES as readonly string[]).includes(value)) throw new UsageError(`--engine: expected ${QUANTIFY_ENGINES.join(', ')}, got '${value}'`);
+  return value as QuantifyEngine;
+}
 
 /** ImageNet channel statistics: the paper's normalisation, used when the model does not say. */
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
 export const IMAGENET_STD = [0.229, 0.224, 0.225];
 
 const flags: Record<string, FlagSpec> = {
-  model: { type: 'string', value: 'DIR', help: 'TF.js layers-format model folder (model.json + weights)' },
-  layer: { type: 'string', value: 'NAME', help: 'the tap layer L whose feature is explained' },
+  model: { type: 'string', value: 'DIR|FILE.onnx', help: 'TF.js layers-format model folder (model.json + weights), or an ONNX file (NCHW input)' },
+  layer: { type: 'string', value: 'NAME', help: 'the tap L whose feature is explained: a layer name, or for ONNX any node or output name' },
   images: { type: 'list', value: 'FILE', help: 'PNG/JPEG images' },
   masks: { type: 'list', value: 'FILE', help: 'foreground masks, one per image (value > 0 = foreground)' },
   grid: { type: 'integer', value: 'G', default: DEFAULT_QUANTIFY.grid, help: 'cells per side' },
@@ -42,19 +50,17 @@ const flags: Record<string, FlagSpec> = {
   seed: { type: 'integer', default: 0, help: 'noise seed' },
   batch: { type: 'integer', default: 8, help: 'images optimised together' },
   backend: { type: 'string', value: 'auto|webgpu|wasm|tensorflow|cpu', help: 'compute backend (default: best available; env KD_LENS_BACKEND)' },
+  engine: { type: 'string', value: 'auto|onnx|tfjs', default: 'auto', help: 'quantification engine (auto: ONNX Runtime, else TF.js)' },
+  device: { type: 'string', value: 'cpu|gpu|auto', default: 'cpu', help: 'ONNX Runtime device (gpu falls back to cpu with the reason)' },
   out: { type: 'string', value: 'FILE.json', help: 'where to write the results' },
+  'save-graph': { type: 'string', value: 'DIR', help: 'ONNX engine: also write the compiled graphs (features.onnx, step.onnx; open them in Netron)' },
   json: { type: 'boolean', help: 'also print the results to stdout' }
 };
-
-interface KdLensMetadata {
-  mean?: number[];
-  std?: number[];
-}
 
 export const quantifyCommand: Command = {
   name: 'quantify',
   summary: 'entropy maps and concept counts of images under a model at one layer',
-  usage: 'kd-lens quantify --model DIR --layer NAME --images A.png [B.png ...] [--masks MA.png ...] --out FILE.json',
+  usage: 'kd-lens quantify --model DIR|FILE.onnx --layer NAME --images A.png [B.png ...] [--masks MA.png ...] --out FILE.json',
   flags,
   async run({ flags: f }) {
     const modelDir = f.model as string | undefined;
@@ -85,17 +91,24 @@ export const quantifyCommand: Command = {
       relu: !f['no-relu']
     };
 
+    const engineRequest = { engine: parseEngine(f.engine as string), device: parseDevice(f.device as string, '--device'), threads: threadsPerWorker(1) };
     const backend = await initBackend(f.backend as string | undefined);
     if (!f.json) process.stderr.write(`backend: ${backend.reason}\n`);
-    const model = await loadLayersModelFromDir(modelDir);
+    const model = await openQuantifyModel(modelDir, layer);
     try {
-      const [h, w, c] = modelInputShape(model);
-      if (c !== 3) throw new Error(`${modelDir}/model.json: the model takes ${c} channels; kd-lens quantify feeds RGB images (3 channels)`);
+      const [h, w, c] = model.size;
+      const where = model.kind === 'onnx' ? modelDir : `${modelDir}/model.json`;
+      if (c !== 3) throw new Error(`${where}: the model takes ${c} channels; kd-lens quantify feeds RGB images (3 channels)`);
       if (h < options.grid || w < options.grid) throw new UsageError(`--grid ${options.grid} does not fit the model's ${h}x${w} input`);
-      const feature = tapFeature(model, layer);
-      const meta = (model as unknown as { getUserDefinedMetadata?: () => unknown }).getUserDefinedMetadata?.() as { kdLens?: KdLensMetadata } | undefined;
-      const mean = f.mean ? parseTriple(f.mean as string, 'mean') : meta?.kdLens?.mean ?? IMAGENET_MEAN;
-      const std = f.std ? parseTriple(f.std as string, 'std') : meta?.kdLens?.std ?? IMAGENET_STD;
+      if (model.kind === 'onnx' && engineRequest.engine === 'tfjs') throw new UsageError(`--engine tfjs cannot run an ONNX file (${modelDir}); use --engine onnx or auto`);
+      const dims = { height: h, width: w, channels: c, grid: options.grid, samples: options.samples, relu: options.relu };
+      const graphs = new Map<string, Uint8Array>();
+      const onGraph = f['save-graph'] ? (name: string, bytes: Uint8Array): void => void graphs.set(name, bytes) : undefined;
+      const choice = await selectEngine(engineRequest, { ir: model.ir, tfModel: model.tfModel, tap: layer, dims, onGraph });
+      if (f['save-graph'] && choice.kind !== 'onnx') throw new UsageError(`--save-graph needs the ONNX engine, but ${choice.note}`);
+      if (!f.json) process.stderr.write(`engine: ${choice.note}\n`);
+      const mean = f.mean ? parseTriple(f.mean as string, 'mean') : model.mean ?? IMAGENET_MEAN;
+      const std = f.std ? parseTriple(f.std as string, 'std') : model.std ?? IMAGENET_STD;
       if (std.some((s) => !(s > 0))) throw new UsageError(`--std: every value must be positive, got ${std.join(',')}`);
 
       // Read everything first: a bad file fails before any compute and before any output exists.
@@ -118,7 +131,7 @@ export const quantifyCommand: Command = {
       }
 
       const bar = progressBar('quantify', { quiet: Boolean(f.json) });
-      const results = await quantifyImages(feature, inputs, options, batch, (done, total, step, totalSteps) => {
+      const results = await quantifyImages(choice.engine, inputs, options, batch, (done, total, step, totalSteps) => {
         const frac = (done + (totalSteps > 0 ? (step / totalSteps) * Math.min(batch, total - done) : 0)) / total;
         bar.update(frac, `${done}/${total} images`);
       });
@@ -138,6 +151,8 @@ export const quantifyCommand: Command = {
       const doc = {
         backend: backend.name,
         backendReason: backend.reason,
+        engine: choice.kind,
+        engineReason: choice.note,
         model: modelDir,
         layer,
         settings: { ...options, threshold: f.threshold as number, maskRule, seed: f.seed as number, mean, std },
@@ -161,6 +176,7 @@ export const quantifyCommand: Command = {
         })
       };
       await writeJsonAtomic(out, doc);
+      for (const [name, bytes] of graphs) await writeFileAtomic(join(f['save-graph'] as string, `${name}.onnx`), bytes);
       if (f.json) process.stdout.write(JSON.stringify(doc) + '\n');
       else {
         const notEffective = results.filter((r) => !r.effective).length;

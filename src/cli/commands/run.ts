@@ -5,7 +5,7 @@ import { readJson } from '../../engine/store/atomic';
 import { resolveWorkspace } from '../../engine/store/workspace';
 import { createExperiment } from '../../engine/experiment/runner';
 import { defaultConfig, mergeConfig } from '../../common/defaults';
-import { runWithTerminal } from '../run-experiment';
+import { runWithTerminal, engineOverrides } from '../run-experiment';
 
 export const runCommand: Command = {
   name: 'run',
@@ -14,6 +14,8 @@ export const runCommand: Command = {
   flags: {
     workspace: { type: 'string', value: 'DIR', help: 'workspace folder (default: per-user; env KD_LENS_WORKSPACE)' },
     resume: { type: 'string', value: 'EXP_ID', help: 'continue a cancelled or crashed experiment' },
+    engine: { type: 'string', value: 'auto|onnx|tfjs', help: 'quantification engine of a new experiment (default: the configuration\'s, auto)' },
+    device: { type: 'string', value: 'cpu|gpu|auto', help: 'ONNX Runtime device of a new experiment' },
     backend: { type: 'string', value: 'auto|webgpu|wasm|tensorflow|cpu', help: "override the configuration's backend" },
     json: { type: 'boolean', help: 'print one JSON object with the results' }
   },
@@ -25,7 +27,9 @@ export const runCommand: Command = {
       if (!file) throw new UsageError('give a configuration file, or --resume EXP_ID');
       const partial = (await readJson(file)) as Record<string, unknown>;
       if (typeof partial !== 'object' || partial === null || typeof partial.dataset !== 'string') throw new Error(`${file}: field dataset: required (the id of a dataset in the workspace)`);
-      id = await createExperiment(workspace, mergeConfig(defaultConfig(partial.dataset), partial), file);
+      id = await createExperiment(workspace, mergeConfig(mergeConfig(defaultConfig(partial.dataset), partial), engineOverrides(flags)), file);
+    } else if (flags.engine !== undefined || flags.device !== undefined) {
+      throw new UsageError('--engine and --device apply to a new experiment; a resumed one keeps its configuration');
     } else if (positionals.length) {
       throw new UsageError('--resume takes the experiment id; leave out the configuration file');
     }

@@ -9,6 +9,8 @@ import { loadLayersModelFromDir } from '../store/model-files';
 import { tapFeature } from '../knowledge/feature';
 import { quantifyBatch, type SigmaResult } from '../knowledge/sigma';
 import type { QuantifyOptions } from '../knowledge/options';
+import { selectForTfjs, type EngineRequest } from '../onnx/select';
+import { threadsPerWorker } from '../onnx/runtime';
 
 export interface AnalysisImage {
   name: string;
@@ -23,6 +25,8 @@ export interface ExecutorSetup {
   options: QuantifyOptions;
   /** Backend request for workers (null: best available). */
   backend: string | null;
+  /** Which quantification engine, device and ONNX Runtime threads (absent: TF.js). */
+  engine?: EngineRequest;
 }
 
 export interface QuantifyTask {
@@ -36,6 +40,8 @@ export interface QuantifyTask {
 export interface TaskResult {
   id: string;
   results: SigmaResult[];
+  /** What ran the task and why (e.g. 'onnx cpu — 1 thread'). */
+  engine?: string;
 }
 
 export interface QuantifyExecutor {
@@ -56,8 +62,11 @@ export async function runTask(setup: ExecutorSetup, task: QuantifyTask, onStep?:
     return { input: tf.tensor3d(im.data, [setup.size, setup.size, 3]), seed: im.seed, name: im.name };
   });
   try {
-    const results = await quantifyBatch(tapFeature(model, task.tap), inputs, setup.options, onStep);
-    return { id: task.id, results };
+    const o = setup.options;
+    const dims = { height: setup.size, width: setup.size, channels: 3, grid: o.grid, samples: o.samples, relu: o.relu };
+    const choice = setup.engine ? await selectForTfjs(setup.engine, model, task.modelDir, task.tap, dims) : null;
+    const results = await quantifyBatch(choice?.engine ?? tapFeature(model, task.tap), inputs, setup.options, onStep);
+    return { id: task.id, results, engine: choice?.note ?? `tfjs (${tf.getBackend()})` };
   } finally {
     for (const im of inputs) im.input.dispose();
     model.dispose();
@@ -67,13 +76,17 @@ export async function runTask(setup: ExecutorSetup, task: QuantifyTask, onStep?:
 export class CancelledQuantification extends Error {}
 
 /** Runs tasks one after another in this process. */
-export const inProcessExecutor: ExecutorFactory = async (setup) => ({
-  description: `in-process (${tf.getBackend()})`,
-  async run(tasks, onResult, onStep, signal) {
-    for (const task of tasks) {
-      if (signal?.aborted) throw new CancelledQuantification('quantification cancelled');
-      await onResult(await runTask(setup, task, (s, t) => onStep?.(task.id, s, t)));
-    }
-  },
-  async close() {}
-});
+export const inProcessExecutor: ExecutorFactory = async (setup) => {
+  // One process: ONNX Runtime may use every core.
+  const inProcess = setup.engine ? { ...setup, engine: { ...setup.engine, threads: threadsPerWorker(1) } } : setup;
+  return {
+    description: `in-process (${tf.getBackend()})`,
+    async run(tasks, onResult, onStep, signal) {
+      for (const task of tasks) {
+        if (signal?.aborted) throw new CancelledQuantification('quantification cancelled');
+        await onResult(await runTask(inProcess, task, (s, t) => onStep?.(task.id, s, t)));
+      }
+    },
+    async close() {}
+  };
+};

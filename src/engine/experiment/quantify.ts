@@ -18,6 +18,7 @@ import type { ImageSet } from '../training/data';
 import type { ExperimentPaths } from './paths';
 import type { ExecutorFactory, AnalysisImage, QuantifyTask } from './executor';
 import { analyseNetwork, selectImages, type NetworkMaps } from './analysis';
+import { threadsPerWorker } from '../onnx/runtime';
 
 export interface AnalysisSet {
   /** Indices into the target training split. */
@@ -46,6 +47,8 @@ export interface MapsSidecar {
   steps: number[];
   selectedStep: number[];
   lambda: number[];
+  /** The engine that computed these maps, and why it was chosen. */
+  engine?: string[];
 }
 
 export function quantifyOptions(config: RunConfig): QuantifyOptions {
@@ -86,7 +89,7 @@ export async function readMaps(paths: ExperimentPaths, net: string, checkpoint: 
   return { sidecar, entropy };
 }
 
-async function writeMaps(paths: ExperimentPaths, net: string, cp: NetworkCheckpoints['checkpoints'][number], set: AnalysisSet, grid: number, results: SigmaResult[]): Promise<void> {
+async function writeMaps(paths: ExperimentPaths, net: string, cp: NetworkCheckpoints['checkpoints'][number], set: AnalysisSet, grid: number, results: SigmaResult[], engine: string[]): Promise<void> {
   const files = paths.maps(net, cp.key);
   const cells = grid * grid;
   const values = new Float32Array(results.length * cells).fill(NaN);
@@ -103,7 +106,8 @@ async function writeMaps(paths: ExperimentPaths, net: string, cp: NetworkCheckpo
     meanEntropy: results.map((r) => (r.effective ? r.meanEntropy : null)),
     steps: results.map((r) => r.steps),
     selectedStep: results.map((r) => r.selectedStep),
-    lambda: results.map((r) => r.lambda)
+    lambda: results.map((r) => r.lambda),
+    engine
   };
   await writeJsonAtomic(files.json, sidecar);
 }
@@ -116,17 +120,19 @@ export async function quantifyStage(config: RunConfig, paths: ExperimentPaths, s
   for (const n of networks) for (const cp of n.checkpoints) if (!(await exists(paths.maps(n.net, cp.key).json))) pending.push({ net: n.net, cp });
   if (pending.length === 0) return;
   const tasks: QuantifyTask[] = [];
-  const chunks = new Map<string, { results: (SigmaResult | null)[]; left: number; net: string; cp: NetworkCheckpoints['checkpoints'][number] }>();
+  const chunks = new Map<string, { results: (SigmaResult | null)[]; engines: Set<string>; left: number; net: string; cp: NetworkCheckpoints['checkpoints'][number] }>();
+  const enginesSeen = new Set<string>();
   for (const { net, cp } of pending) {
     const key = `${net}/${cp.key}`;
     const count = Math.ceil(set.images.length / q.batch);
-    chunks.set(key, { results: new Array(set.images.length).fill(null), left: count, net, cp });
+    chunks.set(key, { results: new Array(set.images.length).fill(null), engines: new Set(), left: count, net, cp });
     for (let c = 0; c < count; c++) {
       const images = Array.from({ length: Math.min(q.batch, set.images.length - c * q.batch) }, (_, i) => c * q.batch + i);
       tasks.push({ id: `${key}#${c}`, modelDir: cp.modelDir, tap: config.tap, images });
     }
   }
-  const executor = await factory({ images: set.images, size: config.architecture.inputSize, options, backend: config.backend });
+  const engine = { engine: config.engine, device: config.device, threads: threadsPerWorker(config.workers) };
+  const executor = await factory({ images: set.images, size: config.architecture.inputSize, options, backend: config.backend, engine });
   emit({ type: 'log', level: 'info', message: `quantifying ${pending.length} checkpoints x ${set.images.length} images with ${executor.description}` });
   const totalImages = tasks.reduce((n, t) => n + t.images.length, 0);
   let doneImages = 0;
@@ -142,17 +148,22 @@ export async function quantifyStage(config: RunConfig, paths: ExperimentPaths, s
   try {
     await executor.run(
       tasks,
-      async ({ id, results }) => {
+      async ({ id, results, engine: ran }) => {
         const task = tasks.find((t) => t.id === id)!;
         const key = id.slice(0, id.lastIndexOf('#'));
         const entry = chunks.get(key)!;
+        if (ran) {
+          entry.engines.add(ran);
+          if (!enginesSeen.has(ran)) emit({ type: 'log', level: 'info', message: `quantification engine: ${ran}` });
+          enginesSeen.add(ran);
+        }
         task.images.forEach((imageIndex, i) => (entry.results[imageIndex] = results[i]));
         running.delete(id);
         doneImages += task.images.length;
         report();
         if (--entry.left === 0) {
           const all = entry.results as SigmaResult[];
-          await writeMaps(paths, entry.net, entry.cp, set, q.grid, all);
+          await writeMaps(paths, entry.net, entry.cp, set, q.grid, all, [...entry.engines]);
           emitConcepts(config, set, entry.net, entry.cp, all, emit);
         }
       },

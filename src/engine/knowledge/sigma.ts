@@ -4,13 +4,17 @@
  * close to the clean one. Images are batched, each with its own sigma map, lambda and noise stream:
  * an image's result does not depend on which other images share its batch.
  * The bookkeeping (clamp, SGD, candidates, adaptation) is plain JS on small arrays; only the loss
- * and its gradient run on the TF.js backend. Must not read files or know about models on disk.
+ * and its gradient run on an engine (a SigmaEngine: TF.js in sigma-loss.ts, ONNX Runtime in src/engine/onnx).
+ * The noise is always drawn here, so every engine sees the same eps. Must not read files or know
+ * about models on disk.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/random';
-import { entropyMap, meanEntropy, GAUSSIAN_ENTROPY_OFFSET } from './entropy';
-import { upsamplingMatrix } from './grid';
+import { entropyMap, meanEntropy } from './entropy';
+import { tfSigmaEngine } from './sigma-loss';
 import { type QuantifyOptions, DEFAULT_QUANTIFY, checkQuantifyOptions } from './options';
+
+export { SigmaLoss, tfSigmaEngine, type StepInputs } from './sigma-loss';
 
 /** The feature f_L at the tap, for a batch of normalised inputs [N, H, W, C]. */
 export type FeatureFn = (x: tf.Tensor4D) => tf.Tensor;
@@ -46,13 +50,56 @@ export interface SigmaResult {
   trajectory: number[];
 }
 
+/** Sizes of one optimisation: image H x W x C, grid G, K samples, phi = ReLU(f) or f. */
+export interface StepDims {
+  height: number;
+  width: number;
+  channels: number;
+  grid: number;
+  samples: number;
+  relu: boolean;
+}
+
+/** One step's inputs for b images as plain arrays (image-major, NHWC images and noise). */
+export interface StepArrays {
+  count: number;
+  /** Normalised inputs, b * H * W * C. */
+  inputs: Float32Array;
+  /** Clean features phi(x), b * E. */
+  clean: Float32Array;
+  sigma: Float32Array;
+  lambdas: number[];
+  sigmaF2: number[];
+  /** Standard normal noise, b * K * H * W * C. */
+  noise: Float32Array;
+}
+
+/** The engine half of the optimisation for one model and tap at fixed sizes. */
+export interface SigmaStepper {
+  /** phi of n inputs (n * H * W * C), flattened to n * E. */
+  features(inputs: Float32Array, n: number): Promise<Float32Array>;
+  /** sigma_f2 per image: mean squared change of phi under noise of scale sigmaInit everywhere. */
+  normaliser(inputs: Float32Array, clean: Float32Array, n: number, sigmaInit: number, noise: Float32Array): Promise<Float32Array>;
+  lossAndGradient(step: StepArrays): Promise<{ grads: Float32Array; losses: Float32Array }>;
+  dispose(): void;
+}
+
+/** Something that can open a stepper for given sizes (a model and tap bound in). */
+export interface SigmaEngine {
+  /** e.g. 'tfjs (wasm)' or 'onnx (cpu)'. */
+  readonly description: string;
+  open(dims: StepDims): Promise<SigmaStepper>;
+}
+
 /** Progress of one batch: steps done so far and images still optimising. */
 export type QuantifyProgress = (step: number, totalSteps: number, activeImages: number) => void;
 
 interface ImageState {
   image: QuantifyImage;
+  /** The normalised input, H * W * C. */
+  data: Float32Array;
   rng: Rng;
-  clean: tf.Tensor2D | null;
+  clean: Float32Array | null;
   sigmaF2: number;
   sigma: Float32Array;
   lambda: number;
@@ -64,115 +111,8 @@ interface ImageState {
   adam?: { m: Float32Array; v: Float32Array; t: number; lr: number; windowSum: number; windowCount: number; previousWindow: number };
 }
 
-/** Inputs of one step of the loss for a batch of b images (all arrays image-major). */
-export interface StepInputs {
-  /** Normalised inputs [b, H, W, C]. */
-  inputs: tf.Tensor4D;
-  /** Clean features phi(x) [b, E]. */
-  clean: tf.Tensor2D;
-  /** Sigma maps, b * G * G. */
-  sigma: Float32Array;
-  lambdas: number[];
-  sigmaF2: number[];
-  /** Standard normal noise, b * K * H * W * C. */
-  noise: Float32Array;
-}
-
-/** A tensor's values, then the tensor disposed. */
-async function readAndDispose(t: tf.Tensor): Promise<Float32Array> {
-  try {
-    return (await t.data()) as Float32Array;
-  } finally {
-    t.dispose();
-  }
-}
-
-/**
- * The loss of method.md section 1 and its gradient with respect to sigma, per image:
- * L_b = mean_{k,e}(phi(x_b + up(sigma_b) * eps) - phi(x_b))^2 / sigma_f2_b - lambda_b * mean_i H_i.
- * Holds the upsampling matrices; call dispose() when done.
- */
-export class SigmaLoss {
-  private readonly rowsT: tf.Tensor2D;
-  private readonly colsT: tf.Tensor2D;
-
-  constructor(
-    private readonly feature: FeatureFn,
-    readonly height: number,
-    readonly width: number,
-    readonly channels: number,
-    readonly grid: number,
-    readonly samples: number,
-    readonly relu: boolean
-  ) {
-    this.rowsT = tf.tensor2d(transposeMatrix(upsamplingMatrix(height, grid), height, grid), [grid, height]);
-    this.colsT = tf.tensor2d(transposeMatrix(upsamplingMatrix(width, grid), width, grid), [grid, width]);
-  }
-
-  /** phi of a batch, flattened to [N, E]. */
-  features(x: tf.Tensor4D): tf.Tensor2D {
-    const f = this.feature(x);
-    const out = this.relu ? tf.relu(f) : f;
-    return out.reshape([x.shape[0], -1]) as tf.Tensor2D;
-  }
-
-  /** Nearest upsampling [B, G, G] -> [B, H, W] as two matmuls with 0/1 matrices (differentiable on every backend). */
-  upsample(s: tf.Tensor3D): tf.Tensor3D {
-    const { grid: g, height: h, width: w } = this;
-    const b = s.shape[0];
-    const byCols = tf.matMul(s.reshape([b * g, g]), this.colsT).reshape([b, g, w]).transpose([0, 2, 1]);
-    return tf.matMul(byCols.reshape([b * w, g]), this.rowsT).reshape([b, w, h]).transpose([0, 2, 1]) as tf.Tensor3D;
-  }
-
-  /** sigma_f2 per image: mean squared feature change under noise of scale sigmaInit everywhere. */
-  async normaliser(inputs: tf.Tensor4D, clean: tf.Tensor2D, sigmaInit: number, noise: Float32Array): Promise<Float32Array> {
-    const { height: h, width: w, channels: c, samples: k } = this;
-    const perImage = tf.tidy(() => {
-      const b = inputs.shape[0];
-      const e = clean.shape[1];
-      const eps = tf.tensor(noise, [b, k, h, w, c]);
-      const xp = eps.mul(sigmaInit).add(inputs.reshape([b, 1, h, w, c])).reshape([b * k, h, w, c]) as tf.Tensor4D;
-      const diff = this.features(xp).reshape([b, k, e]).sub(clean.reshape([b, 1, e]));
-      return diff.square().mean([1, 2]);
-    });
-    // Read back asynchronously: GPU backends have no synchronous readback in Node.
-    return readAndDispose(perImage);
-  }
-
-  /** Per-image losses and gradients with respect to sigma. */
-  async lossAndGradient(step: StepInputs): Promise<{ grads: Float32Array; losses: Float32Array }> {
-    const { height: h, width: w, channels: c, samples: k, grid: g } = this;
-    const [grads, losses] = tf.tidy(() => {
-      const b = step.inputs.shape[0];
-      const e = step.clean.shape[1];
-      const xs = step.inputs.reshape([b, 1, h, w, c]);
-      const lambdas = tf.tensor1d(step.lambdas);
-      const s2 = tf.tensor1d(step.sigmaF2);
-      const eps = tf.tensor(step.noise, [b, k, h, w, c]);
-      const sigma = tf.tensor3d(step.sigma, [b, g, g]);
-      const kept: { perImage?: tf.Tensor1D } = {};
-      const lossOf = (s: tf.Tensor): tf.Scalar => {
-        const up = this.upsample(s as tf.Tensor3D).reshape([b, 1, h, w, 1]);
-        const xp = eps.mul(up).add(xs).reshape([b * k, h, w, c]) as tf.Tensor4D;
-        const diff = this.features(xp).reshape([b, k, e]).sub(step.clean.reshape([b, 1, e]));
-        const featureTerm = diff.square().mean([1, 2]).div(s2);
-        const entropyTerm = s.log().mean([1, 2]).add(GAUSSIAN_ENTROPY_OFFSET).mul(lambdas);
-        kept.perImage = tf.keep(featureTerm.sub(entropyTerm) as tf.Tensor1D);
-        return kept.perImage.sum();
-      };
-      return [tf.grad(lossOf)(sigma), kept.perImage!];
-    });
-    return { grads: await readAndDispose(grads), losses: await readAndDispose(losses) };
-  }
-
-  dispose(): void {
-    this.rowsT.dispose();
-    this.colsT.dispose();
-  }
-}
-
-/** Quantifies a batch of images with one feature function. Results come in the order of `images`. */
-export async function quantifyBatch(feature: FeatureFn, images: readonly QuantifyImage[], options: Partial<QuantifyOptions> = {}, onProgress?: QuantifyProgress): Promise<SigmaResult[]> {
+/** Quantifies a batch of images with one feature function or engine. Results come in the order of `images`. */
+export async function quantifyBatch(feature: FeatureFn | SigmaEngine, images: readonly QuantifyImage[], options: Partial<QuantifyOptions> = {}, onProgress?: QuantifyProgress): Promise<SigmaResult[]> {
   const o: QuantifyOptions = { ...DEFAULT_QUANTIFY, ...options };
   const problems = checkQuantifyOptions(o);
   if (problems.length) throw new Error(`invalid quantification options: ${problems.join('; ')}`);
@@ -185,14 +125,18 @@ export async function quantifyBatch(feature: FeatureFn, images: readonly Quantif
   if (h < o.grid || w < o.grid) throw new Error(`a ${h}x${w} input cannot hold a ${o.grid}x${o.grid} grid`);
   const cells = o.grid * o.grid;
   const noiseSize = o.samples * h * w * c;
-  const loss = new SigmaLoss(feature, h, w, c, o.grid, o.samples, o.relu);
+  const engine = typeof feature === 'function' ? tfSigmaEngine(feature) : feature;
+  const stepper = await engine.open({ height: h, width: w, channels: c, grid: o.grid, samples: o.samples, relu: o.relu });
   const drawNoise = (states: readonly ImageState[]): Float32Array => {
     const buf = new Float32Array(states.length * noiseSize);
     states.forEach((st, i) => st.rng.fillNormal(buf.subarray(i * noiseSize, (i + 1) * noiseSize)));
     return buf;
   };
-  const states: ImageState[] = images.map((image) => ({
+  // Read back asynchronously: GPU backends have no synchronous readback in Node.
+  const pixels = await Promise.all(images.map((image) => image.input.data()));
+  const states: ImageState[] = images.map((image, i) => ({
     image,
+    data: pixels[i] as Float32Array,
     rng: new Rng(image.seed),
     clean: null,
     sigmaF2: 0,
@@ -204,17 +148,15 @@ export async function quantifyBatch(feature: FeatureFn, images: readonly Quantif
     best: null,
     reachedTarget: false
   }));
-  const stackInputs = (subset: readonly ImageState[]): tf.Tensor4D => tf.stack(subset.map((st) => st.image.input)) as tf.Tensor4D;
 
   try {
     // Clean features and the normaliser sigma_f2 at sigma = sigmaInit everywhere.
-    const inputs = stackInputs(states);
-    const clean = tf.tidy(() => loss.features(inputs));
-    const s2 = await loss.normaliser(inputs, clean, o.sigmaInit, drawNoise(states));
-    inputs.dispose();
-    tf.split(clean, states.length, 0).forEach((row, i) => (states[i].clean = row as tf.Tensor2D));
-    clean.dispose();
+    const inputs = concatArrays(states.map((st) => st.data));
+    const clean = await stepper.features(inputs, states.length);
+    const e = clean.length / states.length;
+    const s2 = await stepper.normaliser(inputs, clean, states.length, o.sigmaInit, drawNoise(states));
     states.forEach((st, i) => {
+      st.clean = clean.slice(i * e, (i + 1) * e);
       if (!Number.isFinite(s2[i])) throw new Error(`${st.image.name}: sigma_f2 is ${s2[i]} (the feature is not finite)`);
       st.sigmaF2 = s2[i];
       if (!(s2[i] > 0)) st.done = true;
@@ -241,22 +183,15 @@ export async function quantifyBatch(feature: FeatureFn, images: readonly Quantif
           if (active.length === 0) break;
         }
       }
-      const batchInputs = stackInputs(active);
-      const batchClean = tf.concat(active.map((st) => st.clean!)) as tf.Tensor2D;
-      let out: { grads: Float32Array; losses: Float32Array };
-      try {
-        out = await loss.lossAndGradient({
-          inputs: batchInputs,
-          clean: batchClean,
-          sigma: concatArrays(active.map((st) => st.sigma)),
-          lambdas: active.map((st) => st.lambda),
-          sigmaF2: active.map((st) => st.sigmaF2),
-          noise: drawNoise(active)
-        });
-      } finally {
-        batchInputs.dispose();
-        batchClean.dispose();
-      }
+      const out = await stepper.lossAndGradient({
+        count: active.length,
+        inputs: concatArrays(active.map((st) => st.data)),
+        clean: concatArrays(active.map((st) => st.clean!)),
+        sigma: concatArrays(active.map((st) => st.sigma)),
+        lambdas: active.map((st) => st.lambda),
+        sigmaF2: active.map((st) => st.sigmaF2),
+        noise: drawNoise(active)
+      });
       active.forEach((st, i) => {
         const value = out.losses[i];
         if (!Number.isFinite(value)) throw new Error(`${st.image.name}: the loss became ${value} at step ${t} (lambda ${st.lambda}, sigma_f2 ${st.sigmaF2})`);
@@ -271,8 +206,7 @@ export async function quantifyBatch(feature: FeatureFn, images: readonly Quantif
 
     return states.map((st) => finish(st, o));
   } finally {
-    for (const st of states) st.clean?.dispose();
-    loss.dispose();
+    stepper.dispose();
   }
 }
 
@@ -344,12 +278,6 @@ function clampInPlace(values: Float32Array, lo: number, hi: number): void {
   for (let i = 0; i < values.length; i++) values[i] = Math.min(hi, Math.max(lo, values[i]));
 }
 
-function transposeMatrix(m: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c];
-  return out;
-}
-
 function concatArrays(arrays: readonly Float32Array[]): Float32Array {
   const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
   let off = 0;
@@ -364,7 +292,7 @@ function concatArrays(arrays: readonly Float32Array[]): Float32Array {
  * Quantifies any number of images, `batchSize` at a time. Each image's result is independent of
  * the batching (its own noise stream), so the batch size only trades memory for speed.
  */
-export async function quantifyImages(feature: FeatureFn, images: readonly QuantifyImage[], options: Partial<QuantifyOptions> = {}, batchSize = 8, onProgress?: (doneImages: number, total: number, step: number, totalSteps: number) => void): Promise<SigmaResult[]> {
+export async function quantifyImages(feature: FeatureFn | SigmaEngine, images: readonly QuantifyImage[], options: Partial<QuantifyOptions> = {}, batchSize = 8, onProgress?: (doneImages: number, total: number, step: number, totalSteps: number) => void): Promise<SigmaResult[]> {
   const results: SigmaResult[] = [];
   for (let i = 0; i < images.length; i += batchSize) {
     const batch = images.slice(i, i + batchSize);

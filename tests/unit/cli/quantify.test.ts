@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { useBackend } from '../../helpers/tf';
 import { runCli } from '../../helpers/cli';
 import { tempDir, writeRgbPng, writeGreyPng, saveTinyCnn } from '../../helpers/fixtures';
+import { decodeMessage, proto } from '../../../src/engine/onnx/protobuf';
 
 interface QuantifyOutput {
   backend: string;
@@ -131,5 +132,58 @@ describe('kd-lens quantify', () => {
       await expectFailure(['quantify', '--model', model, '--layer', 'fc1', '--images', a, '--mode', 'fast', '--out', out], out, /--mode: expected calibrated or converged/);
       await expectFailure(['quantify', '--model', model, '--layer', 'fc1', '--images', a, '--grid', '32', '--out', out], out, /--grid 32 does not fit the model's 16x16 input/);
     });
+  });
+  it('runs on ONNX Runtime by default and gives the maps of --engine tfjs within 1e-3 nats', async () => {
+    const runEngine = async (engine: string[]): Promise<QuantifyOutput & { engine: string; engineReason: string }> => {
+      const out = join(dir, `engine-${engine.join('') || 'default'}.json`);
+      const run = await runCli([...base(out), '--images', a, b, '--seed', '4', ...engine]);
+      expect(run.code, run.stderr).toBe(0);
+      return JSON.parse(readFileSync(out, 'utf8'));
+    };
+    const auto = await runEngine([]);
+    const tfjs = await runEngine(['--engine', 'tfjs']);
+    expect(auto.engine).toBe('onnx');
+    expect(auto.engineReason).toMatch(/^onnx cpu/);
+    expect(tfjs.engine).toBe('tfjs');
+    auto.images.forEach((im, i) => {
+      expect(im.steps).toBe(tfjs.images[i].steps);
+      const worst = Math.max(...im.entropy!.flat().map((h, k) => Math.abs(h - tfjs.images[i].entropy!.flat()[k])));
+      expect(worst).toBeLessThan(1e-3);
+    });
+    const bad = await runCli([...base(join(dir, 'bad-engine.json')), '--images', a, '--engine', 'torch']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--engine: expected auto, onnx, tfjs, got 'torch'/);
+    expect(existsSync(join(dir, 'bad-engine.json'))).toBe(false);
+  });
+  it('quantifies an ONNX file at a graph output, and refuses bad ONNX input with no output written', async () => {
+    const onnxFile = join(__dirname, '../../fixtures/onnx/tiny-torch.onnx');
+    const args = (model: string, layer: string, out: string): string[] => ['quantify', '--model', model, '--layer', layer, '--grid', '4', '--samples', '8', '--steps', '10', '--images', a, b, '--out', out];
+    const out = join(dir, 'onnx.json');
+    const graphs = join(dir, 'graphs');
+    const run = await runCli([...args(onnxFile, 'logits', out), '--save-graph', graphs]);
+    expect(run.code, run.stderr).toBe(0);
+    const stepGraph = proto.messages(decodeMessage(new Uint8Array(readFileSync(join(graphs, 'step.onnx')))), 7)[0];
+    expect(proto.messages(stepGraph, 11).map((v) => proto.string(v, 1))).toEqual(['kd_x', 'kd_eps', 'kd_sigma', 'kd_clean', 'kd_inv_sigma_f2', 'kd_lambda']);
+    expect(proto.messages(stepGraph, 1).some((n) => proto.string(n, 4) === 'ConvTranspose' && proto.string(n, 3).includes('_grad'))).toBe(true);
+    expect(existsSync(join(graphs, 'features.onnx'))).toBe(true);
+    const doc = JSON.parse(readFileSync(out, 'utf8')) as QuantifyOutput & { engine: string };
+    expect(doc.engine).toBe('onnx');
+    expect(doc.images.every((im) => im.effective && im.entropy!.flat().every(Number.isFinite))).toBe(true);
+    const cut = join(dir, 'cut.onnx');
+    writeFileSync(cut, readFileSync(onnxFile).subarray(0, 5000));
+    for (const [model, layer, message] of [
+      [cut, 'logits', /cut.onnx: not (a readable ONNX file|an ONNX model)/],
+      [onnxFile, 'nope', /tiny-torch.onnx: no node or value named 'nope'; the names are: .*logits/],
+      [join(dir, 'missing.onnx'), 'logits', /missing.onnx: cannot read the ONNX file \(ENOENT\)/]
+    ] as const) {
+      const bad = join(dir, 'bad-onnx.json');
+      const r = await runCli(args(model, layer, bad));
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(message);
+      expect(existsSync(bad)).toBe(false);
+    }
+    const tf = await runCli([...args(onnxFile, 'logits', join(dir, 'bad-onnx.json')), '--engine', 'tfjs']);
+    expect(tf.code).not.toBe(0);
+    expect(tf.stderr).toMatch(/--engine tfjs cannot run an ONNX file/);
   });
 });

@@ -1,0 +1,40 @@
+/*
+ * The quantification bench cases on the ONNX engine: one sigma step (loss + gradient w.r.t.
+ * sigma, noise drawn by us as in a real run) of the reference CNN, at a given thread count.
+ * Nothing here is a test.
+ */
+import { referenceCnn } from '../models/reference';
+import { Rng } from '../util/random';
+import { timeMedian, type BenchCase, type BenchResult } from '../bench';
+import { modelFromTfjs } from './from-tfjs';
+import { onnxSigmaEngine } from './engine';
+import type { RuntimeChoice } from './runtime';
+
+/** Times one quantify case on ONNX Runtime with `runtime`'s provider and threads. */
+export async function runOnnxCase(c: BenchCase, runtime: RuntimeChoice, runs: number, warmup: number): Promise<BenchResult> {
+  if (c.task !== 'quantify') throw new Error('the ONNX engine runs quantification only');
+  const model = referenceCnn(c.px);
+  const rng = new Rng(c.px);
+  const images = c.images ?? 1;
+  const samples = c.samples ?? 96;
+  try {
+    const engine = onnxSigmaEngine({ model: modelFromTfjs(model, 'reference'), tap: 'fc3', runtime });
+    const stepper = await engine.open({ height: c.px, width: c.px, channels: 3, grid: 16, samples, relu: true });
+    const inputs = rng.fillNormal(new Float32Array(images * c.px * c.px * 3));
+    const clean = await stepper.features(inputs, images);
+    const sigma = new Float32Array(images * 256).fill(0.01);
+    const noise = new Float32Array(images * samples * c.px * c.px * 3);
+    const ms = await timeMedian(
+      async () => {
+        rng.fillNormal(noise);
+        await stepper.lossAndGradient({ count: images, inputs, clean, sigma, lambdas: new Array(images).fill(7), sigmaF2: new Array(images).fill(1), noise });
+      },
+      runs,
+      warmup
+    );
+    stepper.dispose();
+    return { ...c, engine: 'onnx', backend: `${runtime.provider} x${runtime.threads}`, threads: runtime.threads, msPerStep: ms, imageStepsPerSec: (images * 1000) / ms, runs };
+  } finally {
+    model.dispose();
+  }
+}

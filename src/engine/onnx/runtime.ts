@@ -1,0 +1,117 @@
+/*
+ * Loads ONNX Runtime (onnxruntime-node) at run time and opens sessions on a chosen execution
+ * provider. The runtime is chosen, never assumed: each provider is tried with a tiny self-check
+ * graph, and a failure falls back to CPU with the reason. Must not import onnxruntime-node
+ * statically (a machine whose native library cannot load still runs the TF.js engine).
+ */
+import type * as Ort from 'onnxruntime-node';
+import { availableParallelism } from 'node:os';
+import { encodeModel } from './model-proto';
+import { f32, type IrGraph } from './ir';
+
+export type OrtModule = typeof Ort;
+export type DeviceRequest = 'cpu' | 'gpu' | 'auto';
+export const DEVICES: readonly DeviceRequest[] = ['cpu', 'gpu', 'auto'];
+
+export interface RuntimeChoice {
+  ort: OrtModule;
+  /** The execution provider sessions use: 'cpu', 'cuda', 'dml', 'coreml' or 'webgpu'. */
+  provider: string;
+  /** Intra-op threads per session. */
+  threads: number;
+  /** One line: what runs and why. */
+  reason: string;
+}
+
+let loaded: { ort: OrtModule } | { error: string } | null = null;
+
+/** onnxruntime-node, or the reason it cannot load. */
+export async function loadOrt(): Promise<{ ort: OrtModule } | { error: string }> {
+  if (loaded) return loaded;
+  try {
+    const name = 'onnxruntime-node'; // a variable, so that bundlers leave the import to run time
+    const mod = (await import(/* @vite-ignore */ name)) as OrtModule & { default?: OrtModule };
+    const ort = mod.InferenceSession ? mod : mod.default!;
+    ort.env.logLevel = 'fatal'; // failures reach us as exceptions; not the log lines of a provider probe or of unused initializers
+    loaded = { ort };
+  } catch (err) {
+    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    loaded = { error: /Cannot find (module|package)/.test(msg) ? 'onnxruntime-node is not installed' : `onnxruntime-node failed to load (${msg})` };
+  }
+  return loaded;
+}
+
+/** Parses --device or the run configuration's device; throws naming the origin. */
+export function parseDevice(value: string | undefined, origin: string): DeviceRequest {
+  if (value === undefined || value === '') return 'cpu';
+  const v = value.trim().toLowerCase() as DeviceRequest;
+  if (!DEVICES.includes(v)) throw new Error(`${origin}: unknown device '${value}' (expected one of ${DEVICES.join(', ')})`);
+  return v;
+}
+
+/** GPU providers worth trying on this platform, in order. */
+function gpuProviders(ort: OrtModule): string[] {
+  const listed = new Set(ort.listSupportedBackends?.().map((b) => b.name) ?? []);
+  const byPlatform: Record<string, string[]> = { linux: ['cuda', 'webgpu'], win32: ['dml', 'webgpu'], darwin: ['coreml', 'webgpu'] };
+  return (byPlatform[process.platform] ?? ['webgpu']).filter((p) => listed.has(p));
+}
+
+/** Intra-op threads for one of `workers` processes sharing this machine's cores (at least 1). */
+export function threadsPerWorker(workers: number, cores = availableParallelism()): number {
+  return Math.max(1, Math.floor(cores / Math.max(1, workers)));
+}
+
+export function sessionOptions(choice: Pick<RuntimeChoice, 'provider' | 'threads'>): Ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [choice.provider],
+    intraOpNumThreads: choice.threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all'
+  };
+}
+
+/** Runs x + 1 on a provider; returns null when it gives 2, else the problem. */
+async function selfCheck(ort: OrtModule, provider: string): Promise<string | null> {
+  const graph: IrGraph = {
+    name: 'self_check',
+    nodes: [{ op: 'Add', name: 'add', inputs: ['x', 'one'], outputs: ['y'], attrs: {} }],
+    initializers: new Map([['one', f32([1], [1])]]),
+    inputs: [{ name: 'x', type: 'float', shape: [1] }],
+    outputs: [{ name: 'y', type: 'float', shape: [1] }]
+  };
+  try {
+    const session = await ort.InferenceSession.create(encodeModel(graph), sessionOptions({ provider, threads: 1 }));
+    const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from([1]), [1]) });
+    await session.release();
+    const y = (out.y.data as Float32Array)[0];
+    return y === 2 ? null : `the self-check computed 1 + 1 = ${y}`;
+  } catch (err) {
+    return err instanceof Error ? err.message.split('\n')[0] : String(err);
+  }
+}
+
+/**
+ * Chooses the execution provider for `device`: cpu always works where the runtime loads; gpu and
+ * auto try the GPU providers the installed runtime lists, each falling back to CPU with the reason.
+ * Returns an error string when the runtime itself cannot load.
+ */
+export async function chooseRuntime(device: DeviceRequest, threads: number): Promise<RuntimeChoice | { error: string }> {
+  const rt = await loadOrt();
+  if ('error' in rt) return rt;
+  const tried: string[] = [];
+  if (device !== 'cpu') {
+    const candidates = gpuProviders(rt.ort);
+    if (candidates.length === 0) tried.push(`no GPU provider in this onnxruntime-node build (${process.platform})`);
+    for (const provider of candidates) {
+      const problem = await selfCheck(rt.ort, provider);
+      if (!problem) return { ort: rt.ort, provider, threads, reason: `onnx ${provider} — requested by --device ${device}` };
+      tried.push(`${provider}: ${problem}`);
+    }
+  }
+  const problem = await selfCheck(rt.ort, 'cpu');
+  if (problem) return { error: `onnxruntime-node's CPU provider failed its self-check: ${problem}` };
+  const plural = `${threads} thread${threads === 1 ? '' : 's'}`;
+  const why = device === 'cpu' ? plural : `${plural}; GPU unavailable: ${tried.join('; ')}`;
+  return { ort: rt.ort, provider: 'cpu', threads, reason: `onnx cpu — ${why}` };
+}
