@@ -5,7 +5,7 @@
  */
 import type { RunConfig } from '../../common/config';
 import { readJson, exists } from '../store/atomic';
-import { mean, populationVariance } from '../knowledge/metrics';
+import { mean, populationVariance } from '../util/moments';
 import type { EpochLog } from '../training/loop';
 import type { ExperimentPaths } from './paths';
 import { netId } from './paths';

@@ -7,7 +7,7 @@
  * when most go against it (or some against and none for), inconclusive otherwise.
  */
 import { wilcoxonSignedRank, pairedBootstrap } from './stats';
-import { mean, populationVariance } from '../knowledge/metrics';
+import { mean, populationVariance } from '../util/moments';
 import type { NetworkMetrics, ImageMetrics } from './analysis';
 
 export type Outcome = 'for' | 'against' | 'not significant';

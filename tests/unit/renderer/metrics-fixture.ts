@@ -2,7 +2,7 @@
  * A small metrics.json for renderer tests: T with one checkpoint, S and B with three, two images,
  * numbers chosen so that formatted values are easy to check by eye.
  */
-import type { MetricsDocument, NetworkMetrics } from '../../../src/renderer/src/types/metrics';
+import type { MetricsDocument, NetworkMetrics } from '../../../src/common/metrics';
 
 function network(net: string, over: Partial<NetworkMetrics>, epochs: number[]): NetworkMetrics {
   return {

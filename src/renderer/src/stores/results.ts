@@ -8,7 +8,7 @@ import { defineStore } from 'pinia';
 import { computed, ref, toRaw } from 'vue';
 import type { CheckpointMaps, InspectorImage } from '../../../common/api';
 import { errorMessage, getApi } from '../api';
-import { parseMetrics } from '../types/metrics';
+import { parseMetrics } from '../../../common/metrics';
 import { useExperimentsStore } from './experiments';
 
 export const useResultsStore = defineStore('results', () => {

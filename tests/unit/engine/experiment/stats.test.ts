@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { averageRanks, wilcoxonSignedRank, normalCdf, pairedBootstrap } from '../../../../src/engine/experiment/stats';
-import { mean } from '../../../../src/engine/knowledge/metrics';
+import { mean } from '../../../../src/engine/util/moments';
 
 describe('statistics', () => {
   it('averages tied ranks', () => {

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
 import { resultRows, resultsCsv, verdictSentence } from '../../../../src/renderer/src/results/table';
-import { parseMetrics } from '../../../../src/renderer/src/types/metrics';
+import { parseMetrics } from '../../../../src/common/metrics';
 import { metricsFixture } from '../metrics-fixture';
 
 describe('results table', () => {

@@ -1,9 +1,8 @@
 /*
- * The shape of metrics.json as the renderer reads it (getExperiment().metrics), copied from the
- * engine's MetricsDocument (src/engine/experiment/metrics.ts, analysis.ts, verdicts.ts) because
- * the renderer may not import the engine. Parsed with zod at the boundary, leniently: a number the
- * engine could not compute arrives as null (JSON has no NaN), and unknown fields are dropped.
- * No computation here beyond parsing.
+ * metrics.json, the one schema of the experiment's measurements: the engine writes it, the host
+ * reads it through the experiment record, KdApi carries the parsed type and the renderer shows it.
+ * Lenient where it must be: a number the engine could not compute is null (JSON has no NaN), and
+ * unknown fields are dropped so a newer file still reads. No computation here beyond parsing.
  */
 import { z } from 'zod';
 
