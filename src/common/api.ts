@@ -7,6 +7,7 @@
 import type { RunConfig } from './config';
 import type { DatasetManifest } from './dataset';
 import type { ExperimentEvent } from './events';
+import type { MetricsDocument } from './metrics';
 
 /** The compute backend in use and why it was chosen. */
 export interface BackendInfo {
@@ -131,7 +132,9 @@ export interface ExperimentDetail {
   config: RunConfig;
   stages: Record<string, { status: string; seconds?: number; message?: string }>;
   /** The six numbers, curves and verdicts once analysed (metrics.json), else null. */
-  metrics: unknown | null;
+  metrics: MetricsDocument | null;
+  /** Why metrics.json could not be read (a file from an older version, a damaged file); null otherwise. */
+  metricsError: string | null;
   training: EpochPoint[];
   /** Concept counts per checkpoint received so far (live curves before metrics exist). */
   concepts: Extract<ExperimentEvent, { type: 'concepts' }>[];

@@ -63,10 +63,17 @@ export const NetworkSummarySchema = NumbersSchema.extend({
 });
 export type NetworkSummary = z.infer<typeof NetworkSummarySchema>;
 
+export const SIX = ['N_fg', 'N_bg', 'ratio', 'D_mean', 'D_std', 'rho'] as const;
+export type SixMetric = (typeof SIX)[number];
+export const OUTCOMES = ['for', 'against', 'not significant'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+export const VERDICT_RESULTS = ['supported', 'not supported', 'inconclusive'] as const;
+export type VerdictResult = (typeof VERDICT_RESULTS)[number];
+
 export const VerdictComponentSchema = z.object({
-  metric: z.string(),
+  metric: z.enum(SIX),
   expected: z.enum(['higher', 'lower']),
-  outcome: z.string(),
+  outcome: z.enum(OUTCOMES),
   student: num,
   baseline: num,
   p: num,
@@ -75,11 +82,14 @@ export const VerdictComponentSchema = z.object({
 });
 export type VerdictComponent = z.infer<typeof VerdictComponentSchema>;
 
-export const VerdictSchema = z.object({ result: z.string(), details: z.string(), components: z.array(VerdictComponentSchema) });
+export const VerdictSchema = z.object({ result: z.enum(VERDICT_RESULTS), details: z.string(), components: z.array(VerdictComponentSchema) });
 export type Verdict = z.infer<typeof VerdictSchema>;
 
 export const HYPOTHESES = ['H1', 'H2', 'H3'] as const;
 export type Hypothesis = (typeof HYPOTHESES)[number];
+
+export const VerdictsSchema = z.object({ H1: VerdictSchema, H2: VerdictSchema, H3: VerdictSchema });
+export type Verdicts = z.infer<typeof VerdictsSchema>;
 
 const MeanStdSchema = z.object({ mean: num, std: num });
 export type MeanStd = z.infer<typeof MeanStdSchema>;
@@ -91,7 +101,9 @@ export const MetricsDocumentSchema = z.object({
   images: z.array(z.string()),
   networks: z.record(z.string(), NetworkMetricsSchema),
   summary: z.object({ teacher: NetworkSummarySchema, student: NetworkSummarySchema, baseline: NetworkSummarySchema }),
-  verdicts: z.object({ H1: VerdictSchema, H2: VerdictSchema, H3: VerdictSchema }),
+  verdicts: VerdictsSchema,
+  /** One set of verdicts per seed (a file from before seeds were repeated has none). */
+  verdictsPerSeed: z.array(VerdictsSchema).default([]),
   seeds: z.object({ student: z.record(z.string(), MeanStdSchema), baseline: z.record(z.string(), MeanStdSchema) }).nullable()
 });
 export type MetricsDocument = z.infer<typeof MetricsDocumentSchema>;

@@ -7,20 +7,18 @@
 import { promises as fs } from 'node:fs';
 import { cpus as cpuList, platform } from 'node:os';
 import { resolve, join } from 'node:path';
-import type { KdApi, AppInfo, BackendInfo, DatasetSummary, MaskData, ExperimentSummary, ExperimentDetail, CheckpointMaps, InspectorImage, Estimate, EpochPoint, KdEvent } from '../common/api';
+import type { KdApi, AppInfo, BackendInfo, DatasetSummary, MaskData, ExperimentSummary, ExperimentDetail, CheckpointMaps, InspectorImage, Estimate, KdEvent } from '../common/api';
 import type { RunConfig } from '../common/config';
 import { RunConfigSchema } from '../common/config';
 import { parseWith } from '../common/schema';
 import { demoConfig, defaultConfig } from '../common/defaults';
-import type { ExperimentEvent } from '../common/events';
 import { listDatasets, loadDataset, readMask, writeMask, undoMask, redoMask, resetMask, maskHistory, datasetPath, datasetIdFromName, DEMO_SOURCE_ID, DEMO_TARGET_ID } from '../engine/data';
-import { isInside, insideWorkspace, experimentsDir } from '../engine/store/workspace';
-import { readJson, exists } from '../engine/store/atomic';
+import { isInside, experimentsDir } from '../engine/store/workspace';
+import { exists } from '../engine/store/atomic';
 import { ExperimentPaths } from '../engine/experiment/paths';
-import { createExperiment, readConfig } from '../engine/experiment/runner';
-import { readMaps } from '../engine/experiment/quantify';
-import { maskToGrid } from '../engine/knowledge/grid';
-import { readMask as readMaskPixels } from '../engine/io/images';
+import { createExperiment } from '../engine/experiment/runner';
+import { RequestError } from '../common/errors';
+import { experimentPaths, experimentSummary, experimentDetail, checkpointMaps, inspectorImage, pngUri } from './experiment-views';
 import { estimateRun, type Calibration } from '../engine/estimate';
 import { writeReport } from '../engine/report/html';
 import type { JobManager } from './jobs';
@@ -42,7 +40,6 @@ export interface ServiceOptions {
 }
 
 const toBase64 = (data: Uint8Array): string => Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
-const pngUri = async (file: string): Promise<string> => `data:image/png;base64,${(await fs.readFile(file)).toString('base64')}`;
 
 export function createService(o: ServiceOptions): KdService {
   const ws = o.workspace;
@@ -52,7 +49,7 @@ export function createService(o: ServiceOptions): KdService {
   const allowedPath = (p: string, what: string): string => {
     const full = resolve(p);
     if (isInside(ws, full) || [...picked].some((root) => isInside(root, full))) return full;
-    throw new Error(`${what} '${p}' is outside the workspace and the folders you picked; choose the folder first`);
+    throw new RequestError(`${what} '${p}' is outside the workspace and the folders you picked; choose the folder first`, 403);
   };
 
   const mask = async (datasetId: string, sampleId: string, m: { width: number; height: number; data: Uint8Array }): Promise<MaskData> => {
@@ -60,29 +57,11 @@ export function createService(o: ServiceOptions): KdService {
     return { width: m.width, height: m.height, data: toBase64(m.data), canUndo: h.canUndo, canRedo: h.canRedo, edited: h.edited };
   };
 
-  const summaryOf = async (id: string): Promise<ExperimentSummary> => {
-    const paths = new ExperimentPaths(ws, id);
-    const config = (await readJson(paths.config)) as RunConfig;
-    const state = (await readJson(paths.state)) as { status: string; createdAt: string; updatedAt: string; error: string | null };
-    const running = o.jobs.activeFor(id);
-    return {
-      id,
-      name: config.name,
-      dataset: config.dataset,
-      status: running ? 'running' : state.status === 'running' ? 'interrupted' : state.status,
-      createdAt: state.createdAt,
-      updatedAt: state.updatedAt,
-      tap: config.tap,
-      family: config.architecture.family,
-      inputSize: config.architecture.inputSize,
-      seeds: config.seeds,
-      hasMetrics: await exists(paths.metrics),
-      error: state.error
-    };
-  };
+  const summaryOf = async (id: string): Promise<ExperimentSummary> =>
+    experimentSummary(new ExperimentPaths(ws, id), Boolean(o.jobs.activeFor(id)));
 
   const experimentJob = (experimentId: string, title: string): string => {
-    if (o.jobs.activeFor(experimentId)) throw new Error(`experiment ${experimentId} is already running`);
+    if (o.jobs.activeFor(experimentId)) throw new RequestError(`experiment ${experimentId} is already running`, 409);
     const { info } = o.jobs.start('experiment', title, { kind: 'experiment', workspace: ws, experimentId }, { experimentId });
     o.emit({ type: 'experiments-changed' });
     return info.id;
@@ -100,8 +79,8 @@ export function createService(o: ServiceOptions): KdService {
       if (!chosen) return null;
       const full = resolve(chosen);
       const st = await fs.stat(full).catch(() => null);
-      if (!st) throw new Error(`folder '${chosen}' does not exist`);
-      if (!st.isDirectory()) throw new Error(`'${chosen}' is not a folder`);
+      if (!st) throw new RequestError(`folder '${chosen}' does not exist`, 404);
+      if (!st.isDirectory()) throw new RequestError(`'${chosen}' is not a folder`);
       picked.add(full);
       return full;
     },
@@ -140,7 +119,7 @@ export function createService(o: ServiceOptions): KdService {
     async getSampleImages({ datasetId, sampleId }) {
       const m = await loadDataset(ws, datasetId);
       const s = m.samples.find((x) => x.id === sampleId);
-      if (!s) throw new Error(`dataset '${datasetId}' has no sample '${sampleId}'`);
+      if (!s) throw new RequestError(`dataset '${datasetId}' has no sample '${sampleId}'`, 404);
       return { image: await pngUri(datasetPath(ws, datasetId, s.image)), mask: await pngUri(datasetPath(ws, datasetId, s.mask)), width: m.size, height: m.size };
     },
     async readMask({ datasetId, sampleId }) {
@@ -148,7 +127,7 @@ export function createService(o: ServiceOptions): KdService {
     },
     async writeMask({ datasetId, sampleId, width, height, data }) {
       const bytes = new Uint8Array(Buffer.from(data, 'base64'));
-      if (bytes.length !== width * height) throw new Error(`mask data has ${bytes.length} values, expected ${width} x ${height}`);
+      if (bytes.length !== width * height) throw new RequestError(`mask data has ${bytes.length} values, expected ${width} x ${height}`);
       await writeMask(ws, datasetId, sampleId, bytes);
       return mask(datasetId, sampleId, await readMask(ws, datasetId, sampleId));
     },
@@ -164,7 +143,7 @@ export function createService(o: ServiceOptions): KdService {
 
     async defaultConfig({ kind, datasetId }) {
       if (kind === 'dataset') {
-        if (!datasetId) throw new Error('defaultConfig: datasetId is required for kind "dataset"');
+        if (!datasetId) throw new RequestError('defaultConfig: datasetId is required for kind "dataset"');
         return defaultConfig(datasetId);
       }
       return demoConfig(kind === 'demo-quick');
@@ -189,8 +168,7 @@ export function createService(o: ServiceOptions): KdService {
       return { experimentId, jobId: experimentJob(experimentId, `experiment ${config.name}`) };
     },
     async resumeExperiment({ experimentId }) {
-      const paths = new ExperimentPaths(ws, experimentId);
-      if (!(await exists(paths.config))) throw new Error(`experiment '${experimentId}' not found`);
+      await experimentPaths(ws, experimentId);
       return { jobId: experimentJob(experimentId, `resume ${experimentId}`) };
     },
     async listExperiments() {
@@ -207,63 +185,16 @@ export function createService(o: ServiceOptions): KdService {
       return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     },
     async getExperiment({ experimentId }): Promise<ExperimentDetail> {
-      const paths = new ExperimentPaths(ws, experimentId);
-      if (!(await exists(paths.config))) throw new Error(`experiment '${experimentId}' not found`);
-      const config = await readConfig(paths);
-      const state = (await readJson(paths.state)) as { stages: ExperimentDetail['stages'] };
-      const training: EpochPoint[] = [];
-      const concepts: ExperimentDetail['concepts'] = [];
-      if (await exists(paths.events)) {
-        const lines = (await fs.readFile(paths.events, 'utf8')).split('\n').filter(Boolean);
-        for (const line of lines) {
-          let e: ExperimentEvent;
-          try {
-            e = JSON.parse(line) as ExperimentEvent;
-          } catch {
-            continue; // a line cut by a crash
-          }
-          if (e.type === 'epoch') training.push({ net: e.net, stage: e.stage, epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, valLoss: e.valLoss, valAccuracy: e.valAccuracy, pathLength: e.pathLength });
-          else if (e.type === 'concepts') concepts.push(e);
-        }
-      }
-      const images = (await exists(paths.images)) ? ((await readJson(paths.images)) as { ids: string[] }).ids : [];
-      return { summary: await summaryOf(experimentId), config, stages: state.stages, metrics: (await exists(paths.metrics)) ? await readJson(paths.metrics) : null, training, concepts, images };
+      return experimentDetail(await experimentPaths(ws, experimentId), Boolean(o.jobs.activeFor(experimentId)));
     },
     async getMaps({ experimentId, net, checkpoint }): Promise<CheckpointMaps> {
-      const paths = new ExperimentPaths(ws, experimentId);
-      const config = await readConfig(paths);
-      const { sidecar, entropy } = await readMaps(paths, net, checkpoint).catch(() => {
-        throw new Error(`no entropy maps yet for ${net} at ${checkpoint} in ${experimentId}`);
-      });
-      let backgroundMean: number | null = null;
-      if (await exists(paths.metrics)) {
-        const metrics = (await readJson(paths.metrics)) as { networks: Record<string, { perCheckpoint: { epoch: number; backgroundMean: number | null }[] }> };
-        backgroundMean = metrics.networks[net]?.perCheckpoint.find((c) => c.epoch === sidecar.epoch)?.backgroundMean ?? null;
-      }
-      return { net, checkpoint, epoch: sidecar.epoch, pathLength: sidecar.pathLength, grid: config.quantification.grid, backgroundMean, threshold: config.quantification.threshold, entropy: entropy.map((e) => (e ? Array.from(e) : null)) };
+      return checkpointMaps(await experimentPaths(ws, experimentId), net, checkpoint);
     },
     async getInspectorImage({ experimentId, index }): Promise<InspectorImage> {
-      const paths = new ExperimentPaths(ws, experimentId);
-      const config = await readConfig(paths);
-      const ids = ((await readJson(paths.images)) as { ids: string[] }).ids;
-      if (index >= ids.length) throw new Error(`experiment ${experimentId} analysed ${ids.length} images; there is no image ${index}`);
-      const manifest = await loadDataset(ws, config.dataset);
-      const sample = manifest.samples.find((s) => s.id === ids[index]);
-      if (!sample) throw new Error(`sample '${ids[index]}' is no longer in dataset '${config.dataset}'`);
-      const size = config.architecture.inputSize;
-      const m = await readMaskPixels(insideWorkspace(datasetPath(ws, config.dataset), sample.mask), { width: size, height: size });
-      const g = config.quantification.grid;
-      return {
-        index,
-        sampleId: sample.id,
-        image: await pngUri(datasetPath(ws, config.dataset, sample.image)),
-        mask: await pngUri(datasetPath(ws, config.dataset, sample.mask)),
-        foreground: Array.from(maskToGrid(m.data, size, size, g, config.quantification.maskRule)),
-        grid: g
-      };
+      return inspectorImage(ws, await experimentPaths(ws, experimentId), index);
     },
     async getReport({ experimentId }) {
-      const paths = new ExperimentPaths(ws, experimentId);
+      const paths = await experimentPaths(ws, experimentId);
       if (!(await exists(paths.report))) await writeReport(ws, experimentId);
       return { path: paths.report, html: await fs.readFile(paths.report, 'utf8') };
     },

@@ -12,6 +12,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { KD_API_METHODS, type KdApiMethod, type KdEvent } from '../common/api';
 import { API_REQUEST_SCHEMAS } from '../common/api-schemas';
 import { parseWith, SchemaError } from '../common/schema';
+import { RequestError } from '../common/errors';
 import { isInside } from '../engine/store/workspace';
 import type { Host } from '../host';
 
@@ -102,7 +103,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       const result = await service[method](body);
       send(res, 200, { result: result ?? null });
     } catch (err) {
-      const status = err instanceof SchemaError ? 400 : 500;
+      const status = err instanceof RequestError ? err.status : err instanceof SchemaError ? 400 : 500;
       send(res, status, { error: err instanceof Error ? err.message : String(err) });
     }
   }

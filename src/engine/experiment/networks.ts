@@ -15,7 +15,8 @@ import { tapFeature } from '../knowledge/feature';
 import { trainStage, type EpochLog, type Objective } from '../training/loop';
 import type { ImageSet } from '../training/data';
 import { loadLayersModelFromDir, dirSaver } from '../store/model-files';
-import { readJson, writeJsonAtomic, exists } from '../store/atomic';
+import type { PathLengthLog } from '../../common/record';
+import { readTrainLog, writeTrainLog, writePathLength as writePathLengthLog } from './record';
 import { hashSeed } from '../util/random';
 import type { ExperimentPaths } from './paths';
 import type { StateStore } from './state';
@@ -36,14 +37,7 @@ export interface NetworkContext {
   signal?: AbortSignal;
 }
 
-export interface PathLengthLog {
-  net: string;
-  initialNorm: number | null;
-  /** Normalised path length at every epoch boundary of the tracked stage. */
-  perEpoch: (number | null)[];
-  /** The analysed checkpoints and their path length. */
-  checkpoints: { epoch: number; pathLength: number }[];
-}
+export type { PathLengthLog };
 
 /** Seed of the initial weights shared by S and B of seed index r. */
 export const initSeed = (config: RunConfig, r: number): number => hashSeed(config.seed + r, 0x5b);
@@ -54,10 +48,9 @@ async function saveModel(model: tf.LayersModel, dir: string, config: RunConfig, 
 }
 
 async function appendLogs(ctx: NetworkContext, net: string, logs: EpochLog[]): Promise<void> {
-  const file = ctx.paths.trainLog(net);
-  const previous = (await exists(file)) ? ((await readJson(file)) as EpochLog[]) : [];
+  const previous = await readTrainLog(ctx.paths, net);
   const stages = new Set(logs.map((l) => l.stage));
-  await writeJsonAtomic(file, [...previous.filter((l) => !stages.has(l.stage)), ...logs]);
+  await writeTrainLog(ctx.paths, net, [...previous.filter((l) => !stages.has(l.stage)), ...logs]);
 }
 
 /** Runs a stage unless state.json says it is done; marks it running/done and times it. */
@@ -164,7 +157,7 @@ export async function teacher(ctx: NetworkContext): Promise<tf.LayersModel> {
 
 async function writePathLength(ctx: NetworkContext, net: string, initialNorm: number | null, perEpoch: (number | null)[], checkpoints: number[]): Promise<void> {
   const log: PathLengthLog = { net, initialNorm, perEpoch, checkpoints: checkpoints.map((e) => ({ epoch: e, pathLength: perEpoch[e] ?? 0 })) };
-  await writeJsonAtomic(ctx.paths.pathLength(net), log);
+  await writePathLengthLog(ctx.paths, log);
 }
 
 /** Student of seed index r: stage 1 (feature regression at the tap), stage 2 (layers above on labels). */

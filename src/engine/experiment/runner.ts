@@ -9,12 +9,13 @@ import { promises as fs } from 'node:fs';
 import { RunConfigSchema, type RunConfig } from '../../common/config';
 import type { ExperimentEvent } from '../../common/events';
 import { parseWith } from '../../common/schema';
-import { readJson, writeJsonAtomic, appendLine, exists } from '../store/atomic';
+import { exists } from '../store/atomic';
 import { currentBackend } from '../tf/backend';
 import { readManifest, samplesOf, loadImageSet, type ImageSet } from '../training/data';
 import { CancelledError } from '../training/loop';
 import { ExperimentPaths, netId } from './paths';
 import { StateStore } from './state';
+import { readConfig, writeConfig, writeMetrics, appendEvent } from './record';
 import { teacher, student, baseline, type NetworkContext, type TrainingData } from './networks';
 import { analysisSet, quantifyStage } from './quantify';
 import { computeMetrics, networkCheckpoints, type MetricsDocument } from './metrics';
@@ -44,14 +45,12 @@ export async function createExperiment(workspace: string, raw: unknown, origin =
   for (let k = 2; await exists(new ExperimentPaths(workspace, id).root); k++) id = `${experimentId(config)}-${k}`;
   const paths = new ExperimentPaths(workspace, id);
   await fs.mkdir(paths.root, { recursive: true });
-  await writeJsonAtomic(paths.config, config);
+  await writeConfig(paths, config);
   await StateStore.create(paths.state, id);
   return id;
 }
 
-export async function readConfig(paths: ExperimentPaths): Promise<RunConfig> {
-  return parseWith(RunConfigSchema, await readJson(paths.config), paths.config);
-}
+export { readConfig };
 
 async function loadData(workspace: string, datasetId: string, config: RunConfig, withMasks: boolean, emit: (e: ExperimentEvent) => void): Promise<TrainingData> {
   const { manifest, dir } = await readManifest(workspace, datasetId);
@@ -75,8 +74,7 @@ export async function runExperiment(workspace: string, id: string, options: RunO
   const emit = (e: ExperimentEvent): void => {
     options.onEvent?.(e);
     if (e.type === 'stage' || e.type === 'epoch' || e.type === 'concepts') {
-      const line = JSON.stringify({ time: new Date().toISOString(), ...e });
-      log = log.then(() => appendLine(paths.events, line)).catch(() => undefined);
+      log = log.then(() => appendEvent(paths, e)).catch(() => undefined);
     }
   };
   await state.setStatus('running');
@@ -113,7 +111,7 @@ export async function runExperiment(workspace: string, id: string, options: RunO
 
     emit({ type: 'stage', stage: 'analysis', status: 'running' });
     const metrics = await computeMetrics(config, paths, set);
-    await writeJsonAtomic(paths.metrics, metrics);
+    await writeMetrics(paths, metrics);
     await state.mark('analysis', 'done');
     emit({ type: 'stage', stage: 'analysis', status: 'done' });
     if (options.writeReport) {

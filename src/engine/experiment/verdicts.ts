@@ -9,31 +9,10 @@
 import { wilcoxonSignedRank, pairedBootstrap } from './stats';
 import { mean, populationVariance } from '../util/moments';
 import type { NetworkMetrics, ImageMetrics } from './analysis';
+import type { Outcome, VerdictResult, VerdictComponent, Verdict, Verdicts } from '../../common/metrics';
 
-export type Outcome = 'for' | 'against' | 'not significant';
-export type VerdictResult = 'supported' | 'not supported' | 'inconclusive';
-
-export interface Component {
-  metric: 'N_fg' | 'N_bg' | 'ratio' | 'D_mean' | 'D_std' | 'rho';
-  /** What the hypothesis expects of S relative to B. */
-  expected: 'higher' | 'lower';
-  outcome: Outcome;
-  student: number | null;
-  baseline: number | null;
-  /** p-value in the expected direction (Wilcoxon), or the bootstrap fraction on the wrong side. */
-  p: number | null;
-  /** 95 % bootstrap interval of S - B (D_mean, D_std). */
-  interval: [number, number] | null;
-  text: string;
-}
-
-export interface Verdict {
-  result: VerdictResult;
-  details: string;
-  components: Component[];
-}
-
-export type Verdicts = Record<'H1' | 'H2' | 'H3', Verdict>;
+export type { Outcome, VerdictResult, Verdict, Verdicts };
+export type Component = VerdictComponent;
 
 const fmtP = (p: number): string => (p < 0.001 ? p.toExponential(1) : p.toFixed(3));
 const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3));

@@ -86,13 +86,15 @@ describe('kd-lens serve security', () => {
 
   it('refuses paths outside the workspace and the picked folders', async () => {
     const refused = await post(server, '/api/importDataset', { format: 'folder', src: outside, name: 'x' }, server.token);
-    expect(refused.status).toBe(500);
+    expect(refused.status).toBe(403);
     expect(refused.json.error).toMatch(/outside the workspace and the folders you picked/);
     const traversal = await post(server, '/api/importDataset', { format: 'folder', src: join(ws, '..', 'outside'), name: 'x' }, server.token);
+    expect(traversal.status).toBe(403);
     expect(traversal.json.error).toMatch(/outside the workspace/);
     const picked = await post(server, '/api/chooseFolder', { purpose: 'import', path: outside }, server.token);
     expect(picked.json.result).toBe(outside);
     const missing = await post(server, '/api/chooseFolder', { purpose: 'import', path: join(tmp.path, 'nope') }, server.token);
+    expect(missing.status).toBe(404);
     expect(missing.json.error).toMatch(/does not exist/);
   });
 

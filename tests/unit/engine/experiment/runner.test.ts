@@ -51,7 +51,7 @@ describe('experiment runner on a tiny dataset', () => {
       const s = metrics.summary[role];
       expect(s.images).toBeGreaterThan(0);
       expect(s.N_fg).toBeGreaterThanOrEqual(0);
-      expect(s.N_fg + s.N_bg).toBeLessThanOrEqual(cells);
+      expect(s.N_fg! + s.N_bg!).toBeLessThanOrEqual(cells);
       expect(s.ratio).toBeGreaterThanOrEqual(0);
       expect(s.ratio).toBeLessThanOrEqual(1);
       expect(s.accuracy).toBeGreaterThanOrEqual(0);
@@ -138,7 +138,7 @@ describe('experiment runner on a tiny dataset', () => {
     const m = await runExperiment(ws, multi);
     expect(Object.keys(m.networks).sort()).toEqual(['B', 'B-1', 'S', 'S-1', 'T']);
     expect(m.verdictsPerSeed).toHaveLength(2);
-    const values = [m.networks.S.N_fg, m.networks['S-1'].N_fg];
+    const values = [m.networks.S.N_fg!, m.networks['S-1'].N_fg!];
     const meanFg = (values[0] + values[1]) / 2;
     expect(m.seeds!.student.N_fg.mean).toBeCloseTo(meanFg, 12);
     expect(m.seeds!.student.N_fg.std).toBeCloseTo(Math.abs(values[0] - values[1]) / 2, 12);
