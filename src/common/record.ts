@@ -74,3 +74,9 @@ export type MapsSidecar = z.infer<typeof MapsSidecarSchema>;
 /** One line of events.jsonl: an experiment event with the time it was logged. */
 export const EventLineSchema = z.intersection(ExperimentEventSchema, z.object({ time: z.string() }));
 export type EventLine = z.infer<typeof EventLineSchema>;
+
+/** The index beside a .bin of named float32 arrays (training resume: weights, momentum). */
+export const ArrayIndexSchema = z.object({
+  arrays: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().min(0)) })),
+  values: z.number().int().min(0)
+});
