@@ -15,6 +15,7 @@ export type { Outcome, VerdictResult, Verdict, Verdicts };
 export type Component = VerdictComponent;
 
 const fmtP = (p: number): string => (p < 0.001 ? p.toExponential(1) : p.toFixed(3));
+const fmtLevel = (alpha: number): string => `${+(100 * (1 - alpha)).toFixed(2)}%`;
 const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3));
 
 function paired(student: NetworkMetrics, baseline: NetworkMetrics): { s: ImageMetrics; b: ImageMetrics }[] {
@@ -39,10 +40,10 @@ function wilcoxonComponent(metric: Component['metric'], expected: Component['exp
 
 function bootstrapComponent(metric: 'D_mean' | 'D_std', s: number[], b: number[], alpha: number, seed: number): Component {
   const stat = metric === 'D_mean' ? mean : (v: number[]) => Math.sqrt(populationVariance(v));
-  const r = pairedBootstrap(s, b, stat, 2000, seed);
+  const r = pairedBootstrap(s, b, stat, { resamples: 2000, seed, alpha });
   const outcome: Outcome = s.length < 2 ? 'not significant' : r.high < 0 ? 'for' : r.low > 0 ? 'against' : 'not significant';
   const text = s.length
-    ? `${metric} student ${fmt(stat(s))} vs baseline ${fmt(stat(b))}: S - B = ${fmt(r.observed)}, 95% bootstrap interval [${fmt(r.low)}, ${fmt(r.high)}]`
+    ? `${metric} student ${fmt(stat(s))} vs baseline ${fmt(stat(b))}: S - B = ${fmt(r.observed)}, ${fmtLevel(alpha)} bootstrap interval [${fmt(r.low)}, ${fmt(r.high)}]`
     : `${metric}: no images with a path length`;
   return { metric, expected: 'lower', outcome, student: s.length ? stat(s) : null, baseline: b.length ? stat(b) : null, p: s.length ? r.fractionAtLeastZero : null, interval: s.length ? [r.low, r.high] : null, text };
 }
