@@ -153,6 +153,16 @@ describe('H2: D_mean and D_std (paired bootstrap)', () => {
     expect(v.H2.result).toBe('inconclusive');
   });
 
+  it('S earlier by the same amount on every image: D_mean for, D_std not significant (one of two): inconclusive', () => {
+    const s = net('S', dB.map((d) => ({ d: d - 1 })));
+    const b = net('B', dB.map((d) => ({ d })));
+    const v = verdicts(s, b);
+    expect(outcomes(v, 'H2')).toEqual(['D_mean:for', 'D_std:not significant']);
+    const [low, high] = v.H2.components[1].interval!;
+    expect(Math.abs(low) + Math.abs(high)).toBeLessThan(1e-12); // std(S*) = std(B*) on every resample
+    expect(v.H2.result).toBe('inconclusive');
+  });
+
   it('fewer than two images with a path length: not significant, inconclusive', () => {
     const s = net('S', [{ d: 1 }, { d: null }]);
     const b = net('B', [{ d: 5 }, { d: 5 }]);
