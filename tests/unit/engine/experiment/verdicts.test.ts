@@ -29,7 +29,7 @@ function net(name: string, images: Img[]): NetworkMetrics {
     neverLearned: false
   }));
   const spread = { D_mean: null, D_std: null, D_var: null, rho: 0, images: images.length };
-  return { net: name, images: images.length, removed: { notEffective: 0, noForeground: 0, backgroundFilter: 0 }, noBackground: 0, perCheckpoint: [], perImage, N_fg: 0, N_bg: 0, ratio: 0, ...spread, neverLearned: 0, withoutNeverLearned: spread };
+  return { net: name, removed: { notEffective: 0, noForeground: 0, backgroundFilter: 0 }, noBackground: 0, perCheckpoint: [], perImage, N_fg: 0, N_bg: 0, ratio: 0, ...spread, images: images.length, neverLearned: 0, withoutNeverLearned: spread };
 }
 
 const range = (n: number, f: (i: number) => Img): Img[] => Array.from({ length: n }, (_, i) => f(i));
