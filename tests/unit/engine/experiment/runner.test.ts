@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useBackend } from '../../../helpers/tf';
 import { tempDir } from '../../../helpers/fixtures';
@@ -15,6 +15,8 @@ import { decodeNpy } from '../../../../src/engine/store/tensors';
 import { maskToGrid } from '../../../../src/engine/knowledge/grid';
 import { backgroundMeanEntropy, conceptCells, countConcepts } from '../../../../src/engine/knowledge/concepts';
 import { readMask } from '../../../../src/engine/io/images';
+import { buildNetwork, layersUpTo } from '../../../../src/engine/models/architectures';
+import { hashSeed } from '../../../../src/engine/util/random';
 
 describe('experiment runner on a tiny dataset', () => {
   const tmp = tempDir();
@@ -148,6 +150,65 @@ describe('experiment runner on a tiny dataset', () => {
     const w1 = (await loadLayersModelFromDir(p.checkpoint('S-1', 0))).getLayer('fc1').getWeights()[0].dataSync();
     expect(Array.from(w0)).not.toEqual(Array.from(w1));
     expect(m.verdicts.H1.details).toMatch(/of 2 seeds/);
+  }, 300_000);
+
+  it('stage 2 freezes every layer up to the tap and trains only the layers above it', async () => {
+    const p = new ExperimentPaths(ws, id);
+    const endOfStage1 = await loadLayersModelFromDir(p.checkpoint('S', 3));
+    const final = await loadLayersModelFromDir(p.final('S'));
+    const below = layersUpTo(final, 'fc1');
+    expect(below.has('fc1')).toBe(true);
+    expect(below.has('fc2')).toBe(false);
+    let frozen = 0;
+    for (const layer of final.layers) {
+      if (layer.getWeights().length === 0) continue;
+      const before = endOfStage1.getLayer(layer.name).getWeights().map((w) => Array.from(w.dataSync()));
+      const after = layer.getWeights().map((w) => Array.from(w.dataSync()));
+      if (below.has(layer.name)) {
+        expect(after, layer.name).toEqual(before);
+        frozen++;
+      } else expect(after[0], layer.name).not.toEqual(before[0]);
+    }
+    expect(frozen).toBeGreaterThanOrEqual(3); // the convolutions and fc1
+    [endOfStage1, final].forEach((m) => m.dispose());
+  });
+
+  it('the teacher keeps its pretrained layers and gets a new head when the classes differ', async () => {
+    await writeTinyDataset(ws, 'tiny-two', { seed: 4, classes: 2, perClass: 6, valPerClass: 0 });
+    // Three classes as the target has, under other names: the same head size, but not the same head.
+    await writeTinyDataset(ws, 'tiny-renamed', { seed: 5, perClass: 6, valPerClass: 0 });
+    const renamed = join(ws, 'datasets', 'tiny-renamed', 'dataset.json');
+    writeFileSync(renamed, JSON.stringify({ ...JSON.parse(readFileSync(renamed, 'utf8')), classes: ['apple', 'pear', 'plum'] }));
+    const quick = (name: string, source: string) =>
+      tinyConfig({
+        name,
+        teacher: { ...tinyConfig().teacher, source, pretrain: { ...tinyConfig().teacher.pretrain, epochs: 1 }, finetune: { ...tinyConfig().teacher.finetune, epochs: 0 } },
+        student: { stage1: { ...tinyConfig().student.stage1, epochs: 1 }, stage2: { ...tinyConfig().student.stage2, epochs: 0 } },
+        baseline: { ...tinyConfig().baseline, epochs: 1 },
+        quantification: { ...tinyConfig().quantification, images: 2, steps: 2 }
+      });
+    const layersOf = async (dir: string): Promise<Map<string, number[][]>> => {
+      const m = await loadLayersModelFromDir(dir);
+      const out = new Map(m.layers.filter((l) => l.getWeights().length).map((l) => [l.name, l.getWeights().map((w) => Array.from(w.dataSync()))]));
+      m.dispose();
+      return out;
+    };
+    for (const [source, swapped] of [['tiny-two', true], ['tiny-renamed', true], ['tiny-source', false]] as const) {
+      const run = await createExperiment(ws, quick(`head-${source}`, source));
+      await runExperiment(ws, run);
+      const p = new ExperimentPaths(ws, run);
+      // With no fine-tuning epochs, the final teacher is exactly what fine-tuning started from.
+      const pre = await layersOf(p.stage('T', 'pretrained-model'));
+      const fin = await layersOf(p.final('T'));
+      for (const [name, w] of fin) if (name !== 'fc3') expect(w, name).toEqual(pre.get(name));
+      if (swapped) {
+        const fresh = buildNetwork(tinyConfig().architecture, 3, hashSeed(tinyConfig().seed, 0x7e), 'teacher');
+        expect(fin.get('fc3')).toEqual(fresh.getLayer('fc3').getWeights().map((w) => Array.from(w.dataSync())));
+        expect(fin.get('fc3')![1]).toHaveLength(3);
+        expect(pre.get('fc3')![1]).toHaveLength(source === 'tiny-two' ? 2 : 3);
+        fresh.dispose();
+      } else expect(fin.get('fc3')).toEqual(pre.get('fc3'));
+    }
   }, 300_000);
 
   it('keeps the tensor count flat across a run', async () => {
