@@ -97,7 +97,16 @@ export type MeanStd = z.infer<typeof MeanStdSchema>;
 export const MetricsDocumentSchema = z.object({
   experiment: z.string(),
   createdAt: z.string(),
-  settings: z.object({ threshold: z.number(), maskRule: z.string(), backgroundFilter: z.boolean(), grid: z.number(), images: z.number(), seeds: z.number() }),
+  settings: z.object({
+    threshold: z.number(),
+    maskRule: z.string(),
+    backgroundFilter: z.boolean(),
+    grid: z.number(),
+    images: z.number(),
+    seeds: z.number(),
+    /** The verdicts' significance level (files from before it was configurable used 0.05). */
+    alpha: z.number().default(0.05)
+  }),
   images: z.array(z.string()),
   networks: z.record(z.string(), NetworkMetricsSchema),
   summary: z.object({ teacher: NetworkSummarySchema, student: NetworkSummarySchema, baseline: NetworkSummarySchema }),

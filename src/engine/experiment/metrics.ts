@@ -66,7 +66,7 @@ export async function computeMetrics(config: RunConfig, paths: ExperimentPaths, 
     networks[n.net] = { ...analyseNetwork(maps, set.foreground, keep, removed, options), accuracy: await finalAccuracy(paths, n.net) };
   }
   const verdictsPerSeed: Verdicts[] = [];
-  for (let r = 0; r < config.seeds; r++) verdictsPerSeed.push(computeVerdicts(networks[netId('S', r)], networks[netId('B', r)], 0.05, config.seed + r));
+  for (let r = 0; r < config.seeds; r++) verdictsPerSeed.push(computeVerdicts(networks[netId('S', r)], networks[netId('B', r)], { ...config.verdicts, seed: config.seed + r }));
   let seeds: MetricsDocument['seeds'] = null;
   if (config.seeds > 1) {
     const agg = (role: 'S' | 'B'): Record<string, { mean: number | null; std: number | null }> => {
@@ -82,7 +82,7 @@ export async function computeMetrics(config: RunConfig, paths: ExperimentPaths, 
   return {
     experiment: paths.id,
     createdAt: new Date().toISOString(),
-    settings: { threshold: options.threshold, maskRule: config.quantification.maskRule, backgroundFilter: options.backgroundFilter, grid: config.quantification.grid, images: set.ids.length, seeds: config.seeds },
+    settings: { threshold: options.threshold, maskRule: config.quantification.maskRule, backgroundFilter: options.backgroundFilter, grid: config.quantification.grid, images: set.ids.length, seeds: config.seeds, alpha: config.verdicts.alpha },
     images: set.ids,
     networks,
     summary: {

@@ -40,7 +40,27 @@ export type { MapsSidecar };
 
 export function quantifyOptions(config: RunConfig): QuantifyOptions {
   const q = config.quantification;
-  return { ...DEFAULT_QUANTIFY, grid: q.grid, samples: q.samples, steps: q.steps, lr: q.lr, lambda: q.lambda, targetEntropy: q.targetEntropy, mode: 'calibrated', relu: true, stopPastTarget: q.stopPastTarget };
+  return {
+    ...DEFAULT_QUANTIFY,
+    grid: q.grid,
+    samples: q.samples,
+    steps: q.steps,
+    lr: q.lr,
+    lambda: q.lambda,
+    targetEntropy: q.targetEntropy,
+    stopPastTarget: q.stopPastTarget,
+    mode: q.mode,
+    relu: q.relu,
+    sigmaInit: q.sigmaInit,
+    sigmaMin: q.sigmaMin,
+    sigmaMax: q.sigmaMax,
+    lambdaGrowth: q.lambdaGrowth,
+    adaptBeforeEnd: q.adaptBeforeEnd,
+    convergedLr: q.convergedLr,
+    convergedMinLr: q.convergedMinLr,
+    convergedMaxSteps: q.convergedMaxSteps,
+    convergedWindow: q.convergedWindow
+  };
 }
 
 /** Draws the analysed images from the training split (seeded) and records them in images.json. */

@@ -38,9 +38,10 @@ function wilcoxonComponent(metric: Component['metric'], expected: Component['exp
   return { metric, expected, outcome, student: s.length ? mean(s) : null, baseline: b.length ? mean(b) : null, p: pFor, interval: null, text };
 }
 
-function bootstrapComponent(metric: 'D_mean' | 'D_std', s: number[], b: number[], alpha: number, seed: number): Component {
+function bootstrapComponent(metric: 'D_mean' | 'D_std', s: number[], b: number[], test: { alpha: number; seed: number; resamples: number }): Component {
+  const { alpha, seed, resamples } = test;
   const stat = metric === 'D_mean' ? mean : (v: number[]) => Math.sqrt(populationVariance(v));
-  const r = pairedBootstrap(s, b, stat, { resamples: 2000, seed, alpha });
+  const r = pairedBootstrap(s, b, stat, { resamples, seed, alpha });
   const outcome: Outcome = s.length < 2 ? 'not significant' : r.high < 0 ? 'for' : r.low > 0 ? 'against' : 'not significant';
   const text = s.length
     ? `${metric} student ${fmt(stat(s))} vs baseline ${fmt(stat(b))}: S - B = ${fmt(r.observed)}, ${fmtLevel(alpha)} bootstrap interval [${fmt(r.low)}, ${fmt(r.high)}]`
@@ -57,8 +58,17 @@ function decide(components: Component[], claim: string): Verdict {
   return { result, details: `${head} — ${components.map((c) => c.text).join('; ')}`, components };
 }
 
+export interface VerdictOptions {
+  /** Significance level of the Wilcoxon tests; the bootstrap interval covers 1 - alpha (default 0.05). */
+  alpha?: number;
+  /** Seed and resamples of the paired bootstrap (defaults 1 and 2000). */
+  seed?: number;
+  resamples?: number;
+}
+
 /** The three verdicts for S against B at significance level alpha. */
-export function verdicts(student: NetworkMetrics, baseline: NetworkMetrics, alpha = 0.05, seed = 1): Verdicts {
+export function verdicts(student: NetworkMetrics, baseline: NetworkMetrics, options: VerdictOptions = {}): Verdicts {
+  const { alpha = 0.05, seed = 1, resamples = 2000 } = options;
   const pairs = paired(student, baseline);
   const last = (m: ImageMetrics, key: 'foreground' | 'background' | 'ratio'): number => m[key][m[key].length - 1];
   const col = (side: 's' | 'b', key: 'foreground' | 'background' | 'ratio'): number[] => pairs.map((p) => last(p[side], key));
@@ -73,7 +83,7 @@ export function verdicts(student: NetworkMetrics, baseline: NetworkMetrics, alph
   const withDistance = pairs.filter((p) => p.s.distance !== null && p.b.distance !== null);
   const ds = withDistance.map((p) => p.s.distance!);
   const db = withDistance.map((p) => p.b.distance!);
-  const h2 = decide([bootstrapComponent('D_mean', ds, db, alpha, seed), bootstrapComponent('D_std', ds, db, alpha, seed + 1)], 'distillation learns concepts faster and more simultaneously');
+  const h2 = decide([bootstrapComponent('D_mean', ds, db, { alpha, seed, resamples }), bootstrapComponent('D_std', ds, db, { alpha, seed: seed + 1, resamples })], 'distillation learns concepts faster and more simultaneously');
   const h3 = decide(
     [wilcoxonComponent('rho', 'higher', pairs.map((p) => p.s.rho), pairs.map((p) => p.b.rho), 'stable foreground concepts (higher rho)', alpha)],
     'distillation optimises in a more stable direction'

@@ -35,7 +35,7 @@ export function metricsFixture(seeds = false): MetricsDocument {
   return {
     experiment: 'exp-1',
     createdAt: '2025-01-01T00:00:00Z',
-    settings: { threshold: 0.2, maskRule: 'top-left', backgroundFilter: false, grid: 2, images: 2, seeds: seeds ? 3 : 1 },
+    settings: { threshold: 0.2, maskRule: 'top-left', backgroundFilter: false, grid: 2, images: 2, seeds: seeds ? 3 : 1, alpha: 0.05 },
     images: ['s0', 's1'],
     networks: {
       T: network('T', {}, [12]),

@@ -19,6 +19,8 @@ export interface FieldDef {
 export interface FieldGroup {
   title: string;
   fields: FieldDef[];
+  /** Shown folded under "Advanced" (the method's finer settings, the authors' values by default). */
+  advanced?: boolean;
 }
 
 const choices = (values: readonly string[]): { value: string; label: string }[] => values.map((v) => ({ value: v, label: v }));
@@ -74,6 +76,31 @@ export const FIELD_GROUPS: FieldGroup[] = [
       { path: 'quantification.maskRule', label: 'mask rule', kind: 'select', options: choices(['top-left', 'majority', 'any']) },
       { path: 'quantification.stopPastTarget', label: 'stop once past the target', kind: 'check' },
       { path: 'quantification.backgroundFilter', label: 'authors’ background filter', kind: 'check' }
+    ]
+  },
+  {
+    title: 'Sigma optimisation (method.md section 1)',
+    advanced: true,
+    fields: [
+      { path: 'quantification.mode', label: 'mode', kind: 'select', options: choices(['calibrated', 'converged']), hint: 'calibrated: the authors’ SGD, pinned to H*' },
+      { path: 'quantification.relu', label: 'phi = ReLU(f_L)', kind: 'check' },
+      { path: 'quantification.sigmaInit', label: 'initial sigma', kind: 'number', hint: 'also the sigma of the normaliser sigma_f2' },
+      { path: 'quantification.sigmaMin', label: 'sigma clamp, lower', kind: 'number' },
+      { path: 'quantification.sigmaMax', label: 'sigma clamp, upper', kind: 'number' },
+      { path: 'quantification.lambdaGrowth', label: 'lambda growth factor', kind: 'number', hint: 'when H* was not reached at the check' },
+      { path: 'quantification.adaptBeforeEnd', label: 'lambda check, steps before the end', kind: 'int', hint: '21: at step 59 of 80' },
+      { path: 'quantification.convergedLr', label: 'converged: Adam learning rate', kind: 'number' },
+      { path: 'quantification.convergedMinLr', label: 'converged: lowest learning rate', kind: 'number' },
+      { path: 'quantification.convergedMaxSteps', label: 'converged: most steps', kind: 'int' },
+      { path: 'quantification.convergedWindow', label: 'converged: stop-test window', kind: 'int' }
+    ]
+  },
+  {
+    title: 'Verdicts',
+    advanced: true,
+    fields: [
+      { path: 'verdicts.alpha', label: 'significance level alpha', kind: 'number', hint: 'Wilcoxon tests; bootstrap interval 1 − alpha' },
+      { path: 'verdicts.resamples', label: 'bootstrap resamples', kind: 'int' }
     ]
   },
   {

@@ -44,7 +44,7 @@ describe('H1: N_fg, N_bg, ratio (paired Wilcoxon, exact)', () => {
 
   it('all three for at p = 1/32 < 0.05: supported, with the exact p of each component', () => {
     const { s, b } = better(5);
-    const v = verdicts(s, b, 0.05);
+    const v = verdicts(s, b, { alpha: 0.05 });
     expect(outcomes(v, 'H1')).toEqual(['N_fg:for', 'N_bg:for', 'ratio:for']);
     expect(v.H1.result).toBe('supported');
     for (const c of v.H1.components) expect(c.p).toBe(1 / 32);
@@ -55,23 +55,23 @@ describe('H1: N_fg, N_bg, ratio (paired Wilcoxon, exact)', () => {
 
   it('the same data just above alpha (alpha = 0.03 < 1/32): not significant, inconclusive', () => {
     const { s, b } = better(5);
-    const v = verdicts(s, b, 0.03);
+    const v = verdicts(s, b, { alpha: 0.03 });
     expect(outcomes(v, 'H1')).toEqual(['N_fg:not significant', 'N_bg:not significant', 'ratio:not significant']);
     expect(v.H1.result).toBe('inconclusive');
-    expect(verdicts(s, b, 0.0313).H1.result).toBe('supported');
-    expect(verdicts(s, b, 0.0312).H1.result).toBe('inconclusive');
+    expect(verdicts(s, b, { alpha: 0.0313 }).H1.result).toBe('supported');
+    expect(verdicts(s, b, { alpha: 0.0312 }).H1.result).toBe('inconclusive');
   });
 
   it('four images (p = 1/16): not significant at 0.05, for at 0.1', () => {
     const { s, b } = better(4);
-    expect(verdicts(s, b, 0.05).H1.components.map((c) => c.outcome)).toEqual(['not significant', 'not significant', 'not significant']);
-    expect(verdicts(s, b, 0.05).H1.components[0].p).toBe(1 / 16);
-    expect(verdicts(s, b, 0.1).H1.result).toBe('supported');
+    expect(verdicts(s, b, { alpha: 0.05 }).H1.components.map((c) => c.outcome)).toEqual(['not significant', 'not significant', 'not significant']);
+    expect(verdicts(s, b, { alpha: 0.05 }).H1.components[0].p).toBe(1 / 16);
+    expect(verdicts(s, b, { alpha: 0.1 }).H1.result).toBe('supported');
   });
 
   it('the mirror image: every component against, not supported; p stays the one in the expected direction', () => {
     const { s, b } = better(5);
-    const v = verdicts(b, s, 0.05);
+    const v = verdicts(b, s, { alpha: 0.05 });
     expect(outcomes(v, 'H1')).toEqual(['N_fg:against', 'N_bg:against', 'ratio:against']);
     expect(v.H1.result).toBe('not supported');
     expect(v.H1.components[0].p).toBe(1); // P(W+ >= 0) = 1
@@ -81,10 +81,10 @@ describe('H1: N_fg, N_bg, ratio (paired Wilcoxon, exact)', () => {
   it('N_bg alone: fewer background concepts for S is FOR the hypothesis, more is against', () => {
     const s = net('S', range(5, (i) => ({ bg: i })));
     const b = net('B', range(5, (i) => ({ bg: 2 * i + 1 })));
-    const v = verdicts(s, b, 0.05);
+    const v = verdicts(s, b, { alpha: 0.05 });
     expect(outcomes(v, 'H1')).toEqual(['N_fg:not significant', 'N_bg:for', 'ratio:not significant']);
     expect(v.H1.result).toBe('inconclusive'); // one for out of three
-    const w = verdicts(b, s, 0.05);
+    const w = verdicts(b, s, { alpha: 0.05 });
     expect(outcomes(w, 'H1')).toEqual(['N_fg:not significant', 'N_bg:against', 'ratio:not significant']);
     expect(w.H1.result).toBe('not supported'); // some against, none for
   });
@@ -121,7 +121,7 @@ describe('H2: D_mean and D_std (paired bootstrap)', () => {
   it('S at half of B on every image: both lower, supported; the statistics are exact', () => {
     const s = net('S', dB.map((d) => ({ d: d / 2 })));
     const b = net('B', dB.map((d) => ({ d })));
-    const v = verdicts(s, b, 0.05);
+    const v = verdicts(s, b, { alpha: 0.05 });
     expect(outcomes(v, 'H2')).toEqual(['D_mean:for', 'D_std:for']);
     expect(v.H2.result).toBe('supported');
     const [dMean, dStd] = v.H2.components;
@@ -133,7 +133,7 @@ describe('H2: D_mean and D_std (paired bootstrap)', () => {
     expect(dMean.p).toBe(0);
     expect(dMean.interval![1]).toBeLessThan(0);
     expect(dMean.text).toMatch(/95% bootstrap interval/);
-    expect(verdicts(s, b, 0.01).H2.components[0].text).toMatch(/99% bootstrap interval/);
+    expect(verdicts(s, b, { alpha: 0.01 }).H2.components[0].text).toMatch(/99% bootstrap interval/);
   });
 
   it('the mirror image: both against, not supported', () => {
@@ -174,8 +174,8 @@ describe('H2: D_mean and D_std (paired bootstrap)', () => {
   it('a wider interval at a smaller alpha', () => {
     const s = net('S', [1, 6, 2, 9, 3, 4, 8].map((d) => ({ d })));
     const b = net('B', [3, 5, 6, 9, 7, 5, 9].map((d) => ({ d })));
-    const wide = verdicts(s, b, 0.01).H2.components[0].interval!;
-    const narrow = verdicts(s, b, 0.2).H2.components[0].interval!;
+    const wide = verdicts(s, b, { alpha: 0.01 }).H2.components[0].interval!;
+    const narrow = verdicts(s, b, { alpha: 0.2 }).H2.components[0].interval!;
     expect(wide[0]).toBeLessThan(narrow[0]);
     expect(wide[1]).toBeGreaterThan(narrow[1]);
   });
@@ -185,11 +185,11 @@ describe('H3: rho (paired Wilcoxon)', () => {
   it('higher rho on five images: supported at 0.05, inconclusive at 0.03; lower: not supported', () => {
     const s = net('S', range(5, (i) => ({ rho: 0.5 + i / 10 })));
     const b = net('B', range(5, () => ({ rho: 0.4 })));
-    expect(verdicts(s, b, 0.05).H3.result).toBe('supported');
-    expect(verdicts(s, b, 0.05).H3.components[0].p).toBe(1 / 32);
-    expect(verdicts(s, b, 0.03).H3.result).toBe('inconclusive');
-    expect(verdicts(b, s, 0.05).H3.result).toBe('not supported');
-    expect(verdicts(b, s, 0.05).H3.details).toMatch(/^not supported: the data go against "distillation optimises in a more stable direction"/);
+    expect(verdicts(s, b, { alpha: 0.05 }).H3.result).toBe('supported');
+    expect(verdicts(s, b, { alpha: 0.05 }).H3.components[0].p).toBe(1 / 32);
+    expect(verdicts(s, b, { alpha: 0.03 }).H3.result).toBe('inconclusive');
+    expect(verdicts(b, s, { alpha: 0.05 }).H3.result).toBe('not supported');
+    expect(verdicts(b, s, { alpha: 0.05 }).H3.details).toMatch(/^not supported: the data go against "distillation optimises in a more stable direction"/);
   });
 
   it('equal rho on every image: p = 1, inconclusive', () => {
