@@ -213,8 +213,11 @@ describe('experiment runner on a tiny dataset', () => {
 
   it('keeps the tensor count flat across a run', async () => {
     const before = tf.memory().numTensors;
-    const again = await createExperiment(ws, tinyConfig({ name: 'again', teacher: { ...tinyConfig().teacher, pretrain: { ...tinyConfig().teacher.pretrain, epochs: 1 } } }));
-    await runExperiment(ws, again);
+    const again = await createExperiment(ws, tinyConfig({ name: 'again', teacher: { ...tinyConfig().teacher, pretrain: { ...tinyConfig().teacher.pretrain, epochs: 1 } }, verdicts: { alpha: 0.2, resamples: 500 } }));
+    const m = await runExperiment(ws, again);
     expect(tf.memory().numTensors).toBe(before);
+    // The configuration's alpha reaches the verdicts: an 80 % bootstrap interval.
+    expect(m.settings.alpha).toBe(0.2);
+    expect(m.verdicts.H2.components[0].text).toMatch(/80% bootstrap interval/);
   }, 300_000);
 });
