@@ -25,7 +25,11 @@ export const EpochRecordSchema = z.object({
 });
 export type EpochRecord = z.infer<typeof EpochRecordSchema>;
 
-export const EpochLogEventSchema = EpochRecordSchema.extend({ type: z.literal('epoch'), net: z.string(), epochs: z.number().int() });
+export const EpochLogEventSchema = EpochRecordSchema.extend({
+  type: z.literal('epoch'),
+  net: z.string(),
+  epochs: z.number().int()
+});
 export type EpochLogEvent = z.infer<typeof EpochLogEventSchema>;
 
 export const CheckpointConceptsEventSchema = z.object({

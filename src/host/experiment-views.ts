@@ -91,7 +91,11 @@ export async function checkpointMaps(paths: ExperimentPaths, net: string, checkp
   };
 }
 
-export async function inspectorImage(workspace: string, paths: ExperimentPaths, index: number): Promise<InspectorImage> {
+export async function inspectorImage(
+  workspace: string,
+  paths: ExperimentPaths,
+  index: number
+): Promise<InspectorImage> {
   const config = await readConfig(paths);
   const ids = (await readImages(paths))?.ids ?? [];
   if (index >= ids.length) {

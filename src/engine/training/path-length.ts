@@ -12,7 +12,8 @@ export class PathLength {
     readonly initialNorm: number,
     startTotal = 0
   ) {
-    if (!(initialNorm > 0)) throw new Error(`path length: the initial weights have norm ${initialNorm}; it must be positive`);
+    if (!(initialNorm > 0))
+      throw new Error(`path length: the initial weights have norm ${initialNorm}; it must be positive`);
     this.total = startTotal;
   }
 

@@ -24,7 +24,19 @@ function olderConfig(): Record<string, unknown> {
 
 describe('method parameters in the run configuration', () => {
   it('has the authors’ values as defaults', () => {
-    expect(SIGMA_DEFAULTS).toEqual({ mode: 'calibrated', relu: true, sigmaInit: 0.01, sigmaMin: 1e-3, sigmaMax: 1, lambdaGrowth: 1.5, adaptBeforeEnd: 21, convergedLr: 0.05, convergedMinLr: 0.002, convergedMaxSteps: 4000, convergedWindow: 40 });
+    expect(SIGMA_DEFAULTS).toEqual({
+      mode: 'calibrated',
+      relu: true,
+      sigmaInit: 0.01,
+      sigmaMin: 1e-3,
+      sigmaMax: 1,
+      lambdaGrowth: 1.5,
+      adaptBeforeEnd: 21,
+      convergedLr: 0.05,
+      convergedMinLr: 0.002,
+      convergedMaxSteps: 4000,
+      convergedWindow: 40
+    });
     expect(VERDICT_DEFAULTS).toEqual({ alpha: 0.05, resamples: 2000 });
   });
 
@@ -45,12 +57,20 @@ describe('method parameters in the run configuration', () => {
   });
 
   it('names the field of a wrong value', () => {
-    const bad = (q: Record<string, unknown>, top: Record<string, unknown> = {}) => () =>
-      parseWith(RunConfigSchema, { ...tinyConfig(), ...top, quantification: { ...tinyConfig().quantification, ...q } }, 'run.json');
+    const bad =
+      (q: Record<string, unknown>, top: Record<string, unknown> = {}) =>
+      () =>
+        parseWith(
+          RunConfigSchema,
+          { ...tinyConfig(), ...top, quantification: { ...tinyConfig().quantification, ...q } },
+          'run.json'
+        );
     expect(bad({ sigmaMin: 2 })).toThrow(/^run\.json: field quantification\.sigmaMin: must be below sigmaMax \(1\)/);
     expect(bad({ sigmaInit: 5 })).toThrow(/field quantification\.sigmaInit: must lie in the clamp range \[0\.001, 1\]/);
     expect(bad({ adaptBeforeEnd: -1 })).toThrow(/field quantification\.adaptBeforeEnd: /);
-    expect(bad({ convergedMinLr: 1 })).toThrow(/field quantification\.convergedMinLr: must not exceed convergedLr \(0\.05\)/);
+    expect(bad({ convergedMinLr: 1 })).toThrow(
+      /field quantification\.convergedMinLr: must not exceed convergedLr \(0\.05\)/
+    );
     expect(bad({ lambdaGrowth: 0 })).toThrow(/field quantification\.lambdaGrowth: /);
     expect(bad({ mode: 'fast' })).toThrow(/field quantification\.mode: /);
     expect(bad({}, { verdicts: { alpha: 0, resamples: 2000 } })).toThrow(/field verdicts\.alpha: /);
@@ -73,7 +93,16 @@ describe('method parameters in the run configuration', () => {
       convergedWindow: 7
     };
     const o = quantifyOptions({ ...tinyConfig(), quantification: q });
-    for (const k of [...Object.keys(SIGMA_DEFAULTS), 'grid', 'samples', 'steps', 'lr', 'lambda', 'targetEntropy', 'stopPastTarget'] as const) {
+    for (const k of [
+      ...Object.keys(SIGMA_DEFAULTS),
+      'grid',
+      'samples',
+      'steps',
+      'lr',
+      'lambda',
+      'targetEntropy',
+      'stopPastTarget'
+    ] as const) {
       expect(o[k as keyof typeof o], k).toBe(q[k as keyof typeof q]);
     }
   });

@@ -11,7 +11,13 @@ import type { JobHandle } from '../../../src/host/protocol';
 import { RequestError } from '../../../src/common/errors';
 import { ExperimentPaths } from '../../../src/engine/experiment/paths';
 import { StateStore } from '../../../src/engine/experiment/state';
-import { writeConfig, writeImages, writeMapsSidecar, writeMetrics, appendEvent } from '../../../src/engine/experiment/record';
+import {
+  writeConfig,
+  writeImages,
+  writeMapsSidecar,
+  writeMetrics,
+  appendEvent
+} from '../../../src/engine/experiment/record';
 import { writeFileAtomic } from '../../../src/engine/store/atomic';
 import { encodeNpy } from '../../../src/engine/store/tensors';
 import { readMask } from '../../../src/engine/io/images';
@@ -22,7 +28,12 @@ import { metricsFixture } from '../renderer/metrics-fixture';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 
-const silentJob = (): JobHandle => ({ send: () => undefined, onMessage: () => undefined, onExit: () => undefined, kill: () => undefined });
+const silentJob = (): JobHandle => ({
+  send: () => undefined,
+  onMessage: () => undefined,
+  onExit: () => undefined,
+  kill: () => undefined
+});
 
 async function rejects(p: Promise<unknown>, status: number, message: RegExp): Promise<void> {
   const err = await p.then(
@@ -46,19 +57,56 @@ describe('KdApi service on a hand-written workspace', () => {
 
   beforeAll(async () => {
     const manifest = await writeTinyDataset(ws, 'tiny', { seed: 1 });
-    ids = manifest.samples.filter((s) => s.split === 'train').slice(0, 2).map((s) => s.id);
+    ids = manifest.samples
+      .filter((s) => s.split === 'train')
+      .slice(0, 2)
+      .map((s) => s.id);
     await fs.mkdir(paths.root, { recursive: true });
     await writeConfig(paths, config);
     const state = await StateStore.create(paths.state, id);
     await state.mark('baseline', 'done', { seconds: 2 });
     await writeImages(paths, { seed: 3, ids, count: 2 });
-    await appendEvent(paths, { type: 'epoch', net: 'S', stage: 'student stage 1', epoch: 1, epochs: 3, lr: 0.1, loss: 0.5, accuracy: null, valLoss: 0.4, valAccuracy: null, pathLength: 0.25 });
+    await appendEvent(paths, {
+      type: 'epoch',
+      net: 'S',
+      stage: 'student stage 1',
+      epoch: 1,
+      epochs: 3,
+      lr: 0.1,
+      loss: 0.5,
+      accuracy: null,
+      valLoss: 0.4,
+      valAccuracy: null,
+      pathLength: 0.25
+    });
     appendFileSync(paths.events, '{"type":"epoch","net":"S"\n'); // a line cut by a crash
-    await appendEvent(paths, { type: 'concepts', net: 'S', epoch: 0, pathLength: 0, foreground: 1.5, background: 0.5, ratio: 0.75, conceptFraction: 0.125, images: 2 });
+    await appendEvent(paths, {
+      type: 'concepts',
+      net: 'S',
+      epoch: 0,
+      pathLength: 0,
+      foreground: 1.5,
+      background: 0.5,
+      ratio: 0.75,
+      conceptFraction: 0.125,
+      images: 2
+    });
     const values = new Float32Array(32).fill(NaN);
     values.set(entropy0, 0);
     await writeFileAtomic(paths.maps('S', 'epoch-0').npy, encodeNpy(values, [2, 4, 4]));
-    await writeMapsSidecar(paths, { net: 'S', checkpoint: 'epoch-0', epoch: 0, pathLength: 0, images: ids, effective: [true, false], sigmaF2: [0.5, 0], meanEntropy: [-0.125, null], steps: [10, 0], selectedStep: [9, 0], lambda: [7, 7] });
+    await writeMapsSidecar(paths, {
+      net: 'S',
+      checkpoint: 'epoch-0',
+      epoch: 0,
+      pathLength: 0,
+      images: ids,
+      effective: [true, false],
+      sigmaF2: [0.5, 0],
+      meanEntropy: [-0.125, null],
+      steps: [10, 0],
+      selectedStep: [9, 0],
+      lambda: [7, 7]
+    });
     const metrics = metricsFixture();
     for (const c of metrics.networks.S.perCheckpoint) c.backgroundMean = c.epoch + 0.5; // H_bar differs per checkpoint
     await writeMetrics(paths, metrics);
@@ -72,7 +120,18 @@ describe('KdApi service on a hand-written workspace', () => {
   it('lists the experiment from its config and state', async () => {
     const list = await host.service.listExperiments();
     expect(list).toHaveLength(1);
-    expect(list[0]).toMatchObject({ id, name: 'tiny', dataset: 'tiny', status: 'created', tap: 'fc1', family: 'vgg', inputSize: 16, seeds: 1, hasMetrics: true, error: null });
+    expect(list[0]).toMatchObject({
+      id,
+      name: 'tiny',
+      dataset: 'tiny',
+      status: 'created',
+      tap: 'fc1',
+      family: 'vgg',
+      inputSize: 16,
+      seeds: 1,
+      hasMetrics: true,
+      error: null
+    });
   });
 
   it('getExperiment: typed metrics, training and concepts from events.jsonl (a cut line skipped), images', async () => {
@@ -82,17 +141,52 @@ describe('KdApi service on a hand-written workspace', () => {
     expect(d.metricsError).toBeNull();
     expect(d.metrics!.summary.student.N_fg).toBe(12.5);
     expect(d.metrics!.verdicts.H3.result).toBe('not supported');
-    expect(d.training).toEqual([{ net: 'S', stage: 'student stage 1', epoch: 1, loss: 0.5, accuracy: null, valLoss: 0.4, valAccuracy: null, pathLength: 0.25 }]);
-    expect(d.concepts).toEqual([{ type: 'concepts', net: 'S', epoch: 0, pathLength: 0, foreground: 1.5, background: 0.5, ratio: 0.75, conceptFraction: 0.125, images: 2 }]);
+    expect(d.training).toEqual([
+      {
+        net: 'S',
+        stage: 'student stage 1',
+        epoch: 1,
+        loss: 0.5,
+        accuracy: null,
+        valLoss: 0.4,
+        valAccuracy: null,
+        pathLength: 0.25
+      }
+    ]);
+    expect(d.concepts).toEqual([
+      {
+        type: 'concepts',
+        net: 'S',
+        epoch: 0,
+        pathLength: 0,
+        foreground: 1.5,
+        background: 0.5,
+        ratio: 0.75,
+        conceptFraction: 0.125,
+        images: 2
+      }
+    ]);
     expect(d.images).toEqual(ids);
   });
 
   it('getMaps: the stored entropies, null where not effective, H_bar from metrics.json', async () => {
     const m = await host.service.getMaps({ experimentId: id, net: 'S', checkpoint: 'epoch-0' });
-    expect(m).toMatchObject({ net: 'S', checkpoint: 'epoch-0', epoch: 0, pathLength: 0, grid: 4, threshold: 0.2, backgroundMean: 0.5 });
+    expect(m).toMatchObject({
+      net: 'S',
+      checkpoint: 'epoch-0',
+      epoch: 0,
+      pathLength: 0,
+      grid: 4,
+      threshold: 0.2,
+      backgroundMean: 0.5
+    });
     expect(m.entropy[0]).toEqual(entropy0);
     expect(m.entropy[1]).toBeNull();
-    await rejects(host.service.getMaps({ experimentId: id, net: 'B', checkpoint: 'epoch-0' }), 404, /no entropy maps yet for B at epoch-0/);
+    await rejects(
+      host.service.getMaps({ experimentId: id, net: 'B', checkpoint: 'epoch-0' }),
+      404,
+      /no entropy maps yet for B at epoch-0/
+    );
   });
 
   it('getInspectorImage: the sample, its mask and the top-left rule on the 4 x 4 grid', async () => {
@@ -103,10 +197,16 @@ describe('KdApi service on a hand-written workspace', () => {
     const sample = (await host.service.getDataset({ id: 'tiny' })).samples.find((s) => s.id === ids[1])!;
     const mask = await readMask(join(ws, 'datasets', 'tiny', sample.mask), { width: 16, height: 16 });
     // Cell (r, c) takes the pixel at (4r, 4c): the top-left pixel of its 4 x 4 block.
-    const expected = Array.from({ length: 16 }, (_, i) => (mask.data[Math.floor(i / 4) * 4 * 16 + (i % 4) * 4] > 0 ? 1 : 0));
+    const expected = Array.from({ length: 16 }, (_, i) =>
+      mask.data[Math.floor(i / 4) * 4 * 16 + (i % 4) * 4] > 0 ? 1 : 0
+    );
     expect(img.foreground).toEqual(expected);
     expect(expected.some((v) => v === 1)).toBe(true);
-    await rejects(host.service.getInspectorImage({ experimentId: id, index: 2 }), 404, /analysed 2 images; there is no image 2/);
+    await rejects(
+      host.service.getInspectorImage({ experimentId: id, index: 2 }),
+      404,
+      /analysed 2 images; there is no image 2/
+    );
   });
 
   it('unknown experiments, samples and missing fields are caller mistakes (4xx)', async () => {
@@ -115,7 +215,11 @@ describe('KdApi service on a hand-written workspace', () => {
     await rejects(host.service.getInspectorImage({ experimentId: 'nope', index: 0 }), 404, /not found/);
     await rejects(host.service.getSampleImages({ datasetId: 'tiny', sampleId: 'nope' }), 404, /no sample 'nope'/);
     await rejects(host.service.defaultConfig({ kind: 'dataset' }), 400, /datasetId is required/);
-    await rejects(host.service.importDataset({ format: 'folder', src: '/etc', name: 'x' }), 403, /outside the workspace/);
+    await rejects(
+      host.service.importDataset({ format: 'folder', src: '/etc', name: 'x' }),
+      403,
+      /outside the workspace/
+    );
   });
 
   it('a metrics.json of another version arrives as metricsError naming the file and field; the rest still reads', async () => {
@@ -139,7 +243,9 @@ describe('KdApi service on a hand-written workspace', () => {
     const good = await fs.readFile(paths.state, 'utf8');
     writeFileSync(paths.state, JSON.stringify({ ...JSON.parse(good), status: 'paused' }));
     try {
-      await expect(host.service.getExperiment({ experimentId: id })).rejects.toThrow(/state\.json: field status: .*older version/);
+      await expect(host.service.getExperiment({ experimentId: id })).rejects.toThrow(
+        /state\.json: field status: .*older version/
+      );
     } finally {
       writeFileSync(paths.state, good);
     }

@@ -21,16 +21,35 @@ import { describe, it, expect } from 'vitest';
 import { analyseNetwork, selectImages, type NetworkMaps } from '../../../../src/engine/experiment/analysis';
 
 const f32 = (v: number[]): Float32Array => new Float32Array(v);
-const masks = [[1, 1, 0, 0], [1, 0, 0, 0], [1, 1, 1, 1]].map((m) => new Uint8Array(m));
+const masks = [
+  [1, 1, 0, 0],
+  [1, 0, 0, 0],
+  [1, 1, 1, 1]
+].map((m) => new Uint8Array(m));
 const maps3: number[][][] = [
-  [[1, 1, 1, 1], [1, 1, 1, 1], [1, 1, 1, 1]],
-  [[-1, 0, 0, 0], [0, -1, 0.5, 0.5], [-1, 0, 0, 0]],
-  [[-1, -1, -0.25, 1], [0, 0.25, 0, -0.25], [-1, -1, 0, 0.5]]
+  [
+    [1, 1, 1, 1],
+    [1, 1, 1, 1],
+    [1, 1, 1, 1]
+  ],
+  [
+    [-1, 0, 0, 0],
+    [0, -1, 0.5, 0.5],
+    [-1, 0, 0, 0]
+  ],
+  [
+    [-1, -1, -0.25, 1],
+    [0, 0.25, 0, -0.25],
+    [-1, -1, 0, 0.5]
+  ]
 ];
 const epochs = [0, 5, 10];
 const pathLengths = [0, 0.5, 1.2];
 
-function network(extra: { mask: number[]; entropy: (number[] | null)[] }[] = []): { maps: NetworkMaps; foreground: Uint8Array[] } {
+function network(extra: { mask: number[]; entropy: (number[] | null)[] }[] = []): {
+  maps: NetworkMaps;
+  foreground: Uint8Array[];
+} {
   const foreground = [...masks, ...extra.map((e) => new Uint8Array(e.mask))];
   const maps: NetworkMaps = {
     net: 'S',
@@ -55,12 +74,32 @@ function expectHandWorked(m: ReturnType<typeof analyseNetwork>): void {
   expect(bg[1]).toBeCloseTo(0, 6);
   expect(bg[2]).toBe(0.1875);
   const near = (got: number[], want: number[]): void => got.forEach((g, i) => expect(g).toBeCloseTo(want[i], 6));
-  near(m.perCheckpoint.map((c) => c.foreground), [0, 2 / 3, 4 / 3]);
-  near(m.perCheckpoint.map((c) => c.background), [0, 1 / 3, 2 / 3]);
-  near(m.perCheckpoint.map((c) => c.ratio), [0, 2 / 3, 5 / 9]);
-  near(m.perCheckpoint.map((c) => c.conceptFraction), [0, 3 / 12, 6 / 12]);
-  expect(m.perImage.map((i) => i.foreground)).toEqual([[0, 1, 2], [0, 0, 0], [0, 1, 2]]);
-  expect(m.perImage.map((i) => i.background)).toEqual([[0, 0, 1], [0, 1, 1], [0, 0, 0]]);
+  near(
+    m.perCheckpoint.map((c) => c.foreground),
+    [0, 2 / 3, 4 / 3]
+  );
+  near(
+    m.perCheckpoint.map((c) => c.background),
+    [0, 1 / 3, 2 / 3]
+  );
+  near(
+    m.perCheckpoint.map((c) => c.ratio),
+    [0, 2 / 3, 5 / 9]
+  );
+  near(
+    m.perCheckpoint.map((c) => c.conceptFraction),
+    [0, 3 / 12, 6 / 12]
+  );
+  expect(m.perImage.map((i) => i.foreground)).toEqual([
+    [0, 1, 2],
+    [0, 0, 0],
+    [0, 1, 2]
+  ]);
+  expect(m.perImage.map((i) => i.background)).toEqual([
+    [0, 0, 1],
+    [0, 1, 1],
+    [0, 0, 0]
+  ]);
   near(m.perImage[0].ratio, [0, 1, 2 / 3]);
   expect(m.perImage.map((i) => i.peakCheckpoint)).toEqual([2, 0, 2]);
   expect(m.perImage.map((i) => i.distance)).toEqual([1.2, 0, 1.2]);
@@ -93,8 +132,22 @@ describe('analysis of one network, worked by hand', () => {
   it('each filter removes its image, counts it, and leaves the numbers of the others unchanged', () => {
     const { maps, foreground } = network([
       { mask: [1, 0, 0, 0], entropy: [[9, 9, 9, 9], null, [9, 9, 9, 9]] },
-      { mask: [0, 0, 0, 0], entropy: [[7, 7, 7, 7], [7, 7, 7, 7], [7, 7, 7, 7]] },
-      { mask: [1, 0, 0, 0], entropy: [[5, -5, -5, -5], [5, -5, -5, -5], [5, -5, -5, -5]] }
+      {
+        mask: [0, 0, 0, 0],
+        entropy: [
+          [7, 7, 7, 7],
+          [7, 7, 7, 7],
+          [7, 7, 7, 7]
+        ]
+      },
+      {
+        mask: [1, 0, 0, 0],
+        entropy: [
+          [5, -5, -5, -5],
+          [5, -5, -5, -5],
+          [5, -5, -5, -5]
+        ]
+      }
     ]);
     const { keep, removed } = selectImages(maps, foreground, options);
     expect(keep).toEqual([0, 1, 2]);
@@ -106,7 +159,16 @@ describe('analysis of one network, worked by hand', () => {
   });
 
   it('without the background filter, F is kept and enters H_bar', () => {
-    const { maps, foreground } = network([{ mask: [1, 0, 0, 0], entropy: [[5, -5, -5, -5], [5, -5, -5, -5], [5, -5, -5, -5]] }]);
+    const { maps, foreground } = network([
+      {
+        mask: [1, 0, 0, 0],
+        entropy: [
+          [5, -5, -5, -5],
+          [5, -5, -5, -5],
+          [5, -5, -5, -5]
+        ]
+      }
+    ]);
     const off = { ...options, backgroundFilter: false };
     const { keep, removed } = selectImages(maps, foreground, off);
     expect(keep).toEqual([0, 1, 2, 3]);
@@ -118,7 +180,13 @@ describe('analysis of one network, worked by hand', () => {
   it('a teacher (no path length) has no distance and no D_mean', () => {
     const { maps, foreground } = network();
     const teacher: NetworkMaps = { net: 'T', checkpoints: [{ ...maps.checkpoints[2], pathLength: null }] };
-    const m = analyseNetwork(teacher, foreground, [0, 1, 2], { notEffective: 0, noForeground: 0, backgroundFilter: 0 }, options);
+    const m = analyseNetwork(
+      teacher,
+      foreground,
+      [0, 1, 2],
+      { notEffective: 0, noForeground: 0, backgroundFilter: 0 },
+      options
+    );
     expect(m.perImage.map((i) => i.distance)).toEqual([null, null, null]);
     expect(m.D_mean).toBeNull();
     expect(m.N_fg).toBeCloseTo(4 / 3, 6);
