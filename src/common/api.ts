@@ -5,7 +5,7 @@
  * Runtime-neutral: no Node, Electron or Vue imports here.
  */
 import type { RunConfig } from './config';
-import type { DatasetManifest } from './dataset';
+import type { DatasetManifest, DatasetSummary } from './dataset';
 import type { ExperimentEvent } from './events';
 import type { MetricsDocument } from './metrics';
 
@@ -24,17 +24,7 @@ export interface AppInfo {
   cpus: number;
 }
 
-export interface DatasetSummary {
-  id: string;
-  name: string;
-  format: string;
-  size: number;
-  samples: number;
-  classes: { name: string; count: number }[];
-  skipped: number;
-  edited: number;
-  createdAt: string;
-}
+export type { DatasetSummary };
 
 export interface ImportRequest {
   format: 'folder' | 'voc' | 'cub' | 'coco';

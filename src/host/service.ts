@@ -12,7 +12,7 @@ import type { RunConfig } from '../common/config';
 import { RunConfigSchema } from '../common/config';
 import { parseWith } from '../common/schema';
 import { demoConfig, defaultConfig } from '../common/defaults';
-import { listDatasets, loadDataset, readMask, writeMask, undoMask, redoMask, resetMask, maskHistory, datasetPath, datasetIdFromName, DEMO_SOURCE_ID, DEMO_TARGET_ID } from '../engine/data';
+import { listDatasetSummaries, loadDataset, readMask, writeMask, undoMask, redoMask, resetMask, maskHistory, datasetPath, datasetIdFromName, DEMO_SOURCE_ID, DEMO_TARGET_ID } from '../engine/data';
 import { isInside, experimentsDir } from '../engine/store/workspace';
 import { exists } from '../engine/store/atomic';
 import { ExperimentPaths } from '../engine/experiment/paths';
@@ -86,18 +86,7 @@ export function createService(o: ServiceOptions): KdService {
     },
 
     async listDatasets(): Promise<DatasetSummary[]> {
-      const manifests = await listDatasets(ws);
-      return manifests.map((m) => ({
-        id: m.id,
-        name: m.name,
-        format: m.format,
-        size: m.size,
-        samples: m.samples.length,
-        classes: m.classes.map((name, i) => ({ name, count: m.samples.filter((s) => s.label === i).length })),
-        skipped: m.skipped.length,
-        edited: m.samples.filter((s) => s.edited).length,
-        createdAt: m.createdAt
-      }));
+      return listDatasetSummaries(ws);
     },
     async getDataset({ id }) {
       return loadDataset(ws, id);
