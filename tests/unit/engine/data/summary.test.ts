@@ -42,6 +42,7 @@ describe('dataset summaries', () => {
     utimesSync(join(dir('tiny'), 'dataset.json'), future, future);
     expect(await datasetSummary(ws, 'tiny')).toMatchObject({ name: 'renamed by hand', samples: 29 });
     await saveManifest(ws, { ...m, samples: m.samples.map((s, i) => ({ ...s, edited: i < 2 })) });
+    expect(JSON.parse(readFileSync(join(dir('tiny'), 'summary.json'), 'utf8'))).toMatchObject({ edited: 2 });
     expect(await datasetSummary(ws, 'tiny')).toMatchObject({ name: 'tiny', samples: 30, edited: 2 });
   });
 
