@@ -12,6 +12,7 @@ import { datasetPath, loadDataset, saveManifest } from './store';
 import { encodeMaskPng, readMaskPng } from './decode';
 import { decodeMaskString, encodeMaskString } from './masks/rle';
 import { originalMaskFile, pushState, readHistory, writeHistory, type MaskHistory } from './mask-history';
+import { RequestError } from '../../common/errors';
 
 /** A mask as the UI edits it: row-major, 1 = foreground, 0 = background. */
 export interface EditableMask {
@@ -53,7 +54,7 @@ interface Context {
 async function context(workspace: string, datasetId: string, sampleId: string): Promise<Context> {
   const manifest = await loadDataset(workspace, datasetId);
   const sample = manifest.samples.find((s) => s.id === sampleId);
-  if (!sample) throw new Error(`dataset '${datasetId}' has no sample '${sampleId}'`);
+  if (!sample) throw new RequestError(`dataset '${datasetId}' has no sample '${sampleId}'`, 404);
   return { workspace, manifest, sample, dir: datasetPath(workspace, datasetId) };
 }
 
@@ -118,7 +119,7 @@ export async function writeMask(workspace: string, datasetId: string, sampleId: 
   await serialised(datasetKey(workspace, datasetId), async () => {
     const ctx = await context(workspace, datasetId, sampleId);
     const n = ctx.manifest.size * ctx.manifest.size;
-    if (data.length !== n) throw new Error(`the mask has ${data.length} values but sample '${sampleId}' is ${ctx.manifest.size}x${ctx.manifest.size} (${n})`);
+    if (data.length !== n) throw new RequestError(`the mask has ${data.length} values but sample '${sampleId}' is ${ctx.manifest.size}x${ctx.manifest.size} (${n})`);
     const history = await loadHistory(ctx);
     const state = encodeMaskString(data);
     if (state === history.states[history.position]) return;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DatasetManifestSchema, SafeId, summariseDataset, type DatasetManifest } from '../../common/dataset';
 import { parseWith } from '../../common/schema';
+import { RequestError } from '../../common/errors';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../store/atomic';
 import { datasetsDir, insideWorkspace, isInside } from '../store/workspace';
 import { carryOverEdits } from './mask-history';
@@ -19,7 +20,7 @@ export const MASKS_DIR = 'masks';
 
 function checkId(id: string): string {
   const r = SafeId.safeParse(id);
-  if (!r.success) throw new Error(`'${id}' is not a dataset id (${r.error.issues[0].message})`);
+  if (!r.success) throw new RequestError(`'${id}' is not a dataset id (${r.error.issues[0].message})`);
   return id;
 }
 
@@ -27,7 +28,7 @@ function checkId(id: string): string {
 export function datasetPath(workspace: string, id: string, relative = ''): string {
   const dir = insideWorkspace(workspace, 'datasets', checkId(id));
   const full = relative ? insideWorkspace(workspace, 'datasets', id, relative) : dir;
-  if (!isInside(dir, full)) throw new Error(`path '${relative}' escapes dataset '${id}'`);
+  if (!isInside(dir, full)) throw new RequestError(`path '${relative}' escapes dataset '${id}'`, 403);
   return full;
 }
 
@@ -37,7 +38,7 @@ export async function loadDataset(workspace: string, id: string): Promise<Datase
   try {
     await fs.access(datasetPath(workspace, id));
   } catch {
-    throw new Error(`no dataset '${id}' in the workspace ${workspace}`);
+    throw new RequestError(`no dataset '${id}' in the workspace ${workspace}`, 404);
   }
   const manifest = parseWith(DatasetManifestSchema, await readJson(file), file);
   if (manifest.id !== id) throw new Error(`${file}: field id: says '${manifest.id}' but the folder is '${id}'`);
