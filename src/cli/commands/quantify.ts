@@ -16,11 +16,10 @@ import { maskToGrid, MASK_RULES, type MaskRule } from '../../engine/knowledge/gr
 import { backgroundMeanEntropy, conceptCells, countConcepts } from '../../engine/knowledge/concepts';
 import { readRgb, readMask, imageSize } from '../../engine/io/images';
 import { hashSeed } from '../../engine/util/random';
+import { normaliseInto } from '../../engine/training/data';
+import { IMAGENET_NORMALIZATION } from '../../common/defaults';
 import { progressBar } from '../progress';
 
-/** ImageNet channel statistics: the paper's normalisation, used when the model does not say. */
-export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
-export const IMAGENET_STD = [0.229, 0.224, 0.225];
 
 const flags: Record<string, FlagSpec> = {
   model: { type: 'string', value: 'DIR', help: 'TF.js layers-format model folder (model.json + weights)' },
@@ -94,8 +93,8 @@ export const quantifyCommand: Command = {
       if (h < options.grid || w < options.grid) throw new UsageError(`--grid ${options.grid} does not fit the model's ${h}x${w} input`);
       const feature = tapFeature(model, layer);
       const meta = (model as unknown as { getUserDefinedMetadata?: () => unknown }).getUserDefinedMetadata?.() as { kdLens?: KdLensMetadata } | undefined;
-      const mean = f.mean ? parseTriple(f.mean as string, 'mean') : meta?.kdLens?.mean ?? IMAGENET_MEAN;
-      const std = f.std ? parseTriple(f.std as string, 'std') : meta?.kdLens?.std ?? IMAGENET_STD;
+      const mean = f.mean ? parseTriple(f.mean as string, 'mean') : meta?.kdLens?.mean ?? IMAGENET_NORMALIZATION.mean;
+      const std = f.std ? parseTriple(f.std as string, 'std') : meta?.kdLens?.std ?? IMAGENET_NORMALIZATION.std;
       if (std.some((s) => !(s > 0))) throw new UsageError(`--std: every value must be positive, got ${std.join(',')}`);
 
       // Read everything first: a bad file fails before any compute and before any output exists.
@@ -104,8 +103,8 @@ export const quantifyCommand: Command = {
       const inputs: QuantifyImage[] = [];
       for (const [i, file] of images.entries()) {
         const rgb = await readRgb(file, size);
-        const norm = new Float32Array(rgb.data.length);
-        for (let p = 0; p < norm.length; p++) norm[p] = (rgb.data[p] - mean[p % 3]) / std[p % 3];
+        // The paper's normalisation (ImageNet's) when neither the flags nor the model give one.
+        const norm = normaliseInto(rgb.data, { mean, std }, new Float32Array(rgb.data.length));
         inputs.push({ input: tf.tensor3d(norm, [h, w, 3]), seed: hashSeed(f.seed as number, i), name: file });
         if (masks) {
           const [imgSize, maskSize] = [await imageSize(file), await imageSize(masks[i])];

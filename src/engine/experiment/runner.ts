@@ -11,7 +11,8 @@ import type { ExperimentEvent } from '../../common/events';
 import { parseWith } from '../../common/schema';
 import { exists } from '../store/atomic';
 import { currentBackend } from '../tf/backend';
-import { readManifest, samplesOf, loadImageSet, type ImageSet } from '../training/data';
+import { samplesOf, loadImageSet, type ImageSet } from '../training/data';
+import { loadDataset, datasetPath } from '../data/store';
 import { CancelledError } from '../training/loop';
 import { ExperimentPaths, netId } from './paths';
 import { StateStore } from './state';
@@ -53,7 +54,8 @@ export async function createExperiment(workspace: string, raw: unknown, origin =
 export { readConfig };
 
 async function loadData(workspace: string, datasetId: string, config: RunConfig, withMasks: boolean, emit: (e: ExperimentEvent) => void): Promise<TrainingData> {
-  const { manifest, dir } = await readManifest(workspace, datasetId);
+  const manifest = await loadDataset(workspace, datasetId);
+  const dir = datasetPath(workspace, datasetId);
   const train = samplesOf(manifest, 'train');
   const val = samplesOf(manifest, 'val');
   if (train.length === 0) throw new Error(`dataset '${datasetId}' has no training samples`);

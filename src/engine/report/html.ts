@@ -11,7 +11,7 @@ import { insideWorkspace } from '../store/workspace';
 import { conceptCells } from '../knowledge/concepts';
 import { maskToGrid } from '../knowledge/grid';
 import { readMask } from '../io/images';
-import { readManifest } from '../training/data';
+import { loadDataset, datasetPath } from '../data/store';
 import { ExperimentPaths } from '../experiment/paths';
 import { readConfig, readMetrics, readState, readTrainLog } from '../experiment/record';
 import { readMaps } from '../experiment/quantify';
@@ -83,7 +83,8 @@ async function trainingCharts(paths: ExperimentPaths, nets: string[]): Promise<s
 }
 
 async function imageMaps(workspace: string, config: RunConfig, paths: ExperimentPaths, metrics: MetricsDocument, count = 4): Promise<string> {
-  const { manifest, dir } = await readManifest(workspace, config.dataset);
+  const manifest = await loadDataset(workspace, config.dataset);
+  const dir = datasetPath(workspace, config.dataset);
   const g = config.quantification.grid;
   const size = config.architecture.inputSize;
   // Images where S and B differ most in final N_fg first.
