@@ -6,6 +6,10 @@ import { resolveWorkspace } from '../../engine/store/workspace';
 import { createExperiment } from '../../engine/experiment/runner';
 import { defaultConfig, mergeConfig } from '../../common/defaults';
 import { runWithTerminal } from '../run-experiment';
+import { z } from 'zod';
+
+/** A configuration file gives at least the dataset; the rest is merged over the defaults and then parsed whole. */
+const PartialConfig = z.looseObject({ dataset: z.string() });
 
 export const runCommand: Command = {
   name: 'run',
@@ -23,8 +27,9 @@ export const runCommand: Command = {
     if (!id) {
       const file = positionals[0];
       if (!file) throw new UsageError('give a configuration file, or --resume EXP_ID');
-      const partial = (await readJson(file)) as Record<string, unknown>;
-      if (typeof partial !== 'object' || partial === null || typeof partial.dataset !== 'string') throw new Error(`${file}: field dataset: required (the id of a dataset in the workspace)`);
+      const parsed = PartialConfig.safeParse(await readJson(file));
+      if (!parsed.success) throw new Error(`${file}: field dataset: required (the id of a dataset in the workspace)`);
+      const partial = parsed.data;
       id = await createExperiment(workspace, mergeConfig(defaultConfig(partial.dataset), partial), file);
     } else if (positionals.length) {
       throw new UsageError('--resume takes the experiment id; leave out the configuration file');
