@@ -122,6 +122,7 @@ describe('kd-lens run (built CLI)', () => {
     expect(missing.stderr).toMatch(/nope\.json: file not found/);
     const noData = join(ws, 'nodata.json');
     writeFileSync(noData, JSON.stringify({ dataset: 'absent' }));
-    expect(runCli(['run', noData], ws).stderr).toMatch(/dataset 'absent' not found/);
+    expect(runCli(['run', noData], ws).stderr).toMatch(/no dataset 'absent' in the workspace/);
+    expect(readdirSync(join(ws, 'experiments')).filter((d) => d.startsWith('absent-'))).toEqual([]); // nothing half-written
   });
 });

@@ -42,6 +42,7 @@ export function experimentId(config: RunConfig, now = new Date()): string {
 /** Validates a configuration and writes a new experiment folder; returns its id. */
 export async function createExperiment(workspace: string, raw: unknown, origin = 'configuration'): Promise<string> {
   const config = parseWith(RunConfigSchema, raw, origin);
+  await loadDataset(workspace, config.dataset); // an unknown dataset fails before any folder is written
   let id = experimentId(config);
   for (let k = 2; await exists(new ExperimentPaths(workspace, id).root); k++) id = `${experimentId(config)}-${k}`;
   const paths = new ExperimentPaths(workspace, id);

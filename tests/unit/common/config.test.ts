@@ -13,6 +13,7 @@ import { createExperiment } from '../../../src/engine/experiment/runner';
 import { ExperimentPaths } from '../../../src/engine/experiment/paths';
 import { tinyConfig } from '../../helpers/tiny-config';
 import { tempDir } from '../../helpers/fixtures';
+import { writeTinyDataset } from '../../helpers/tiny-dataset';
 
 /** A configuration as version 0.1 wrote it: no finer sigma settings, no verdicts block. */
 function olderConfig(): Record<string, unknown> {
@@ -46,6 +47,7 @@ describe('method parameters in the run configuration', () => {
     expect(parsed.quantification.adaptBeforeEnd).toBe(21);
     expect(parsed.verdicts).toEqual({ alpha: 0.05, resamples: 2000 });
     const tmp = tempDir();
+    await writeTinyDataset(tmp.path, 'tiny', { seed: 1 });
     try {
       const id = await createExperiment(tmp.path, olderConfig(), 'old.json');
       const frozen = JSON.parse(readFileSync(new ExperimentPaths(tmp.path, id).config, 'utf8'));
