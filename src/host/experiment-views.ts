@@ -46,6 +46,21 @@ export async function experimentSummary(paths: ExperimentPaths, running: boolean
   };
 }
 
+/**
+ * The summary a list shows: null for a folder still being created (no state.json yet); an
+ * experiment whose files fail their schemas (another version, damage) is listed as 'unreadable'
+ * with the reason, so the list says so instead of hiding it.
+ */
+export async function listedSummary(paths: ExperimentPaths, running: boolean): Promise<ExperimentSummary | null> {
+  if (!(await exists(paths.config)) || !(await exists(paths.state))) return null;
+  try {
+    return await experimentSummary(paths, running);
+  } catch (err) {
+    const base = { id: paths.id, name: paths.id, dataset: '', createdAt: '', updatedAt: '', tap: '', family: '' };
+    return { ...base, status: 'unreadable', inputSize: 0, seeds: 0, hasMetrics: false, error: (err as Error).message };
+  }
+}
+
 export async function experimentDetail(paths: ExperimentPaths, running: boolean): Promise<ExperimentDetail> {
   const training: EpochPoint[] = [];
   const concepts: ExperimentDetail['concepts'] = [];

@@ -18,7 +18,7 @@ import { exists } from '../engine/store/atomic';
 import { ExperimentPaths } from '../engine/experiment/paths';
 import { createExperiment } from '../engine/experiment/runner';
 import { RequestError } from '../common/errors';
-import { experimentPaths, experimentSummary, experimentDetail, checkpointMaps, inspectorImage, pngUri } from './experiment-views';
+import { experimentPaths, experimentDetail, checkpointMaps, inspectorImage, listedSummary, pngUri } from './experiment-views';
 import { estimateRun, type Calibration } from '../engine/estimate';
 import { writeReport } from '../engine/report/html';
 import type { JobManager } from './jobs';
@@ -56,9 +56,6 @@ export function createService(o: ServiceOptions): KdService {
     const h = await maskHistory(ws, datasetId, sampleId);
     return { width: m.width, height: m.height, data: toBase64(m.data), canUndo: h.canUndo, canRedo: h.canRedo, edited: h.edited };
   };
-
-  const summaryOf = async (id: string): Promise<ExperimentSummary> =>
-    experimentSummary(new ExperimentPaths(ws, id), Boolean(o.jobs.activeFor(id)));
 
   const experimentJob = (experimentId: string, title: string): string => {
     if (o.jobs.activeFor(experimentId)) throw new RequestError(`experiment ${experimentId} is already running`, 409);
@@ -165,11 +162,8 @@ export function createService(o: ServiceOptions): KdService {
       const ids = (await fs.readdir(dir).catch(() => [] as string[])).filter((d) => !d.startsWith('.'));
       const out: ExperimentSummary[] = [];
       for (const id of ids) {
-        try {
-          out.push(await summaryOf(id));
-        } catch {
-          // An experiment folder without a readable config/state (being created or damaged) is not listed.
-        }
+        const listed = await listedSummary(new ExperimentPaths(ws, id), Boolean(o.jobs.activeFor(id)));
+        if (listed) out.push(listed);
       }
       return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     },

@@ -246,6 +246,9 @@ describe('KdApi service on a hand-written workspace', () => {
       await expect(host.service.getExperiment({ experimentId: id })).rejects.toThrow(
         /state\.json: field status: .*older version/
       );
+      const [listed] = await host.service.listExperiments();
+      expect(listed).toMatchObject({ id, status: 'unreadable', hasMetrics: false });
+      expect(listed.error).toMatch(/state\.json: field status: /);
     } finally {
       writeFileSync(paths.state, good);
     }
