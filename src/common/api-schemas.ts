@@ -11,6 +11,22 @@ const none = z.object({}).strict();
 const sample = z.object({ datasetId: SafeId, sampleId: SafeId }).strict();
 const experiment = z.object({ experimentId: SafeId }).strict();
 const path = z.string().min(1).max(4096);
+const upload = z.string().regex(/^up-[a-z0-9-]+$/);
+
+export const ImportRequestSchema = z
+  .object({
+    format: z.enum(['folder', 'voc', 'cub', 'coco']),
+    src: path,
+    ann: path.optional(),
+    name: z.string().min(1).max(100),
+    size: z.number().int().min(8).max(1024).optional(),
+    cropScale: z.number().min(1).max(4).optional(),
+    classes: z.array(z.string().min(1).max(200)).max(10000).optional(),
+    maxPerClass: z.number().int().min(1).optional(),
+    minSize: z.number().min(0).optional(),
+    centreRegion: z.boolean().optional()
+  })
+  .strict();
 
 export const API_REQUEST_SCHEMAS: Record<KdApiMethod, ZodType> = {
   getAppInfo: none,
@@ -18,20 +34,7 @@ export const API_REQUEST_SCHEMAS: Record<KdApiMethod, ZodType> = {
   chooseFolder: z.object({ purpose: z.literal('import'), path: path.optional() }).strict(),
   listDatasets: none,
   getDataset: z.object({ id: SafeId }).strict(),
-  importDataset: z
-    .object({
-      format: z.enum(['folder', 'voc', 'cub', 'coco']),
-      src: path,
-      ann: path.optional(),
-      name: z.string().min(1).max(100),
-      size: z.number().int().min(8).max(1024).optional(),
-      cropScale: z.number().min(1).max(4).optional(),
-      classes: z.array(z.string().min(1).max(200)).max(10000).optional(),
-      maxPerClass: z.number().int().min(1).optional(),
-      minSize: z.number().min(0).optional(),
-      centreRegion: z.boolean().optional()
-    })
-    .strict(),
+  importDataset: ImportRequestSchema,
   ensureDemoData: none,
   getSampleImages: sample,
   readMask: sample,
@@ -49,5 +52,14 @@ export const API_REQUEST_SCHEMAS: Record<KdApiMethod, ZodType> = {
   getInspectorImage: experiment.extend({ index: z.number().int().min(0) }).strict(),
   getReport: experiment,
   listJobs: none,
-  cancelJob: z.object({ jobId: z.string().regex(/^job-[a-z0-9-]+$/) }).strict()
+  cancelJob: z.object({ jobId: z.string().regex(/^job-[a-z0-9-]+$/) }).strict(),
+  renameDataset: z.object({ id: SafeId, name: z.string().trim().min(1).max(100) }).strict(),
+  deleteDataset: z.object({ id: SafeId }).strict(),
+  deleteExperiment: experiment,
+  listRuns: none,
+  uploadStart: z.object({ totalBytes: z.number().int().min(1) }).strict(),
+  uploadPart: z.object({ uploadId: upload, path: z.string().min(1).max(1000), offset: z.number().int().min(0), data: z.string().max(12_000_000) }).strict(),
+  uploadFinish: z.object({ uploadId: upload, request: ImportRequestSchema.omit({ src: true }) }).strict(),
+  uploadCancel: z.object({ uploadId: upload }).strict(),
+  setRunNotes: experiment.extend({ tags: z.array(z.string().max(40)).max(20), note: z.string().max(5000) }).strict()
 };

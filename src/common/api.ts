@@ -167,6 +167,29 @@ export interface Estimate {
   basis: string;
 }
 
+/** One network's numbers in the runs table (null where not computed). */
+export interface RunNumbers {
+  N_fg: number | null;
+  N_bg: number | null;
+  ratio: number | null;
+  D_mean: number | null;
+  D_std: number | null;
+  rho: number | null;
+  accuracy: number | null;
+}
+
+/** One run in the runs table. */
+export interface RunRow {
+  summary: ExperimentSummary;
+  seed: number;
+  /** Runs with the same group differ only in name and seed (their numbers can be averaged). */
+  group: string;
+  tags: string[];
+  note: string;
+  /** Per network (T, S, B; with seeds S-1, B-1, ...), once metrics.json exists. */
+  networks: Record<string, RunNumbers>;
+}
+
 /** Events pushed to the UI. */
 export type KdEvent =
   | { type: 'job'; job: JobInfo }
@@ -201,7 +224,18 @@ export const KD_API_METHODS = [
   'getInspectorImage',
   'getReport',
   'listJobs',
-  'cancelJob'
+  'cancelJob',
+  // workspace housekeeping (src/host/workspace-admin.ts)
+  'renameDataset',
+  'deleteDataset',
+  'deleteExperiment',
+  'setRunNotes',
+  'listRuns',
+  // importing from the browser's computer (src/host/uploads.ts)
+  'uploadStart',
+  'uploadPart',
+  'uploadFinish',
+  'uploadCancel'
 ] as const;
 export type KdApiMethod = (typeof KD_API_METHODS)[number];
 
@@ -243,6 +277,22 @@ export interface KdApi {
 
   listJobs(): Promise<JobInfo[]>;
   cancelJob(request: { jobId: string }): Promise<{ cancelled: boolean }>;
+
+  /** Workspace housekeeping: a dataset's display name; deletes move folders into the workspace's trash/. */
+  renameDataset(request: { id: string; name: string }): Promise<{ id: string; name: string }>;
+  deleteDataset(request: { id: string }): Promise<{ trashedTo: string }>;
+  deleteExperiment(request: { experimentId: string }): Promise<{ trashedTo: string }>;
+  /** A run's tags and free-text note (experiments/<id>/notes.json). */
+  setRunNotes(request: { experimentId: string; tags: string[]; note: string }): Promise<{ tags: string[]; note: string }>;
+
+  /** Every run with its numbers, tags and note, for the runs table (src/host/runs-table.ts). */
+  listRuns(): Promise<RunRow[]>;
+
+  /** Uploads from the browser's computer: announce the size, send base64 parts per file, then import (a single zip is unpacked first). */
+  uploadStart(request: { totalBytes: number }): Promise<{ uploadId: string; limitBytes: number; partBytes: number }>;
+  uploadPart(request: { uploadId: string; path: string; offset: number; data: string }): Promise<{ received: number }>;
+  uploadFinish(request: { uploadId: string; request: Omit<ImportRequest, 'src'> }): Promise<{ jobId: string; folder: string }>;
+  uploadCancel(request: { uploadId: string }): Promise<{ cancelled: boolean }>;
 
   /** Subscribes to pushed events; returns an unsubscribe function. */
   on(type: KdEventType, listener: (event: KdEvent) => void): () => void;

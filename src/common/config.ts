@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { SafeId } from './dataset';
+import { checkRunConfig } from './config-checks';
 
 export const FAMILIES = ['vgg', 'alexnet', 'resnet'] as const;
 export const TAPS = ['conv', 'fc1', 'fc2', 'fc3'] as const;
@@ -144,12 +145,12 @@ export const RunConfigSchema = z.object({
   /** Worker processes for quantification. */
   workers: z.number().int().min(1).max(64),
   /** Compute backend (null: best available). */
-  backend: z.enum(['tensorflow', 'wasm', 'cpu']).nullable(),
+  backend: z.enum(['webgpu', 'tensorflow', 'wasm', 'cpu']).nullable(),
   /** The verdicts' tests (VERDICT_DEFAULTS): alpha for the Wilcoxon tests and the 1 - alpha bootstrap interval. */
   verdicts: z
     .object({ alpha: z.number().gt(0).lt(0.5), resamples: z.number().int().min(100).max(1_000_000) })
     .default(VERDICT_DEFAULTS)
-});
+}).superRefine((c, ctx) => checkRunConfig(c, ctx)); // cross-field checks: config-checks.ts
 export type RunConfig = z.infer<typeof RunConfigSchema>;
 
 /** The paper's analysed epochs (method.md section 3), on a 150-epoch scale. */

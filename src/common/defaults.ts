@@ -56,10 +56,15 @@ export function demoConfig(quick = false): RunConfig {
   };
 }
 
-/** Defaults for a user's own dataset: the demo's settings with the paper's checkpoint schedule. */
-export function defaultConfig(dataset: string): RunConfig {
+/**
+ * Defaults for a user's own dataset: the demo's settings with the paper's checkpoint schedule, the
+ * input size of the dataset's crops (`size`, when known; at most 512) and no teacher pretraining
+ * until a source dataset or a pretrained teacher is chosen.
+ */
+export function defaultConfig(dataset: string, size?: number): RunConfig {
   const d = demoConfig(false);
-  return { ...d, name: dataset, dataset, teacher: { ...d.teacher, source: null, pretrain: { ...d.teacher.pretrain, epochs: 0 } }, checkpoints: [0, 2, 5, 10, 15, 20, 25, 30, 40, 50, 70, 90, 110, 130, 150] };
+  const architecture = size === undefined ? d.architecture : { ...d.architecture, inputSize: Math.max(8, Math.min(512, size)) };
+  return { ...d, name: dataset, dataset, architecture, teacher: { ...d.teacher, source: null, pretrain: { ...d.teacher.pretrain, epochs: 0 } }, checkpoints: [0, 2, 5, 10, 15, 20, 25, 30, 40, 50, 70, 90, 110, 130, 150] };
 }
 
 type Plain = Record<string, unknown>;

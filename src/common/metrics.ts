@@ -54,7 +54,9 @@ export const NetworkMetricsSchema = NumbersSchema.extend({
   perCheckpoint: z.array(CheckpointSummarySchema),
   perImage: z.array(ImageMetricsSchema),
   neverLearned: z.number(),
-  withoutNeverLearned: SpreadSummarySchema
+  withoutNeverLearned: SpreadSummarySchema,
+  /** Analysed images left out of this network's numbers, and why (absent in runs analysed before it existed). */
+  removedImages: z.array(z.object({ index: z.number().int(), reason: z.enum(['notEffective', 'noForeground', 'backgroundFilter']) })).optional()
 });
 export type NetworkMetrics = z.infer<typeof NetworkMetricsSchema>;
 

@@ -66,9 +66,9 @@ export async function runCase(c: BenchCase, runs: number, warmup: number): Promi
       const sigma = new Float32Array(images * 256).fill(0.01);
       const noise = new Float32Array(images * samples * c.px * c.px * 3);
       const ms = await timeMedian(
-        () => {
+        async () => {
           rng.fillNormal(noise);
-          loss.lossAndGradient({ inputs, clean, sigma, lambdas: new Array(images).fill(7), sigmaF2: new Array(images).fill(1), noise });
+          await loss.lossAndGradient({ inputs, clean, sigma, lambdas: new Array(images).fill(7), sigmaF2: new Array(images).fill(1), noise });
         },
         runs,
         warmup
@@ -83,11 +83,11 @@ export async function runCase(c: BenchCase, runs: number, warmup: number): Promi
     const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 10), 'int32'), 10);
     const opt = tf.train.momentum(0.01, 0.9);
     const ms = await timeMedian(
-      () => {
+      async () => {
         tf.tidy(() => {
           opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar);
         });
-        tf.tidy(() => (model.getWeights()[0] as tf.Tensor).dataSync());
+        await (model.getWeights()[0] as tf.Tensor).data();
       },
       runs,
       warmup

@@ -30,10 +30,11 @@ export async function calibrate(arch: Architecture, numClasses: number, batch: n
     const x = tf.tensor4d(rng.fillNormal(new Float32Array(batch * px * px * 3)), [batch, px, px, 3]);
     const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % numClasses), 'int32'), numClasses);
     const opt = tf.train.momentum(0.01, 0.9);
-    const trainStepMs = await timeMedian(() => {
+    const trainStepMs = await timeMedian(async () => {
       tf.tidy(() => {
         opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar);
       });
+      await (model.getWeights()[0] as tf.Tensor).data(); // waits for the step on GPU backends
     }, 3, 1);
     tf.dispose([x, y]);
     opt.dispose();
@@ -44,9 +45,9 @@ export async function calibrate(arch: Architecture, numClasses: number, batch: n
     const clean = tf.tidy(() => loss.features(inputs));
     const g = Math.min(grid, px);
     const noise = new Float32Array(images * samples * px * px * 3);
-    const ms = await timeMedian(() => {
+    const ms = await timeMedian(async () => {
       rng.fillNormal(noise);
-      loss.lossAndGradient({ inputs, clean, sigma: new Float32Array(images * g * g).fill(0.01), lambdas: new Array(images).fill(7), sigmaF2: new Array(images).fill(1), noise });
+      await loss.lossAndGradient({ inputs, clean, sigma: new Float32Array(images * g * g).fill(0.01), lambdas: new Array(images).fill(7), sigmaF2: new Array(images).fill(1), noise });
     }, 3, 1);
     tf.dispose([inputs, clean]);
     loss.dispose();

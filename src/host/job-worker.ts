@@ -15,12 +15,14 @@ import { poolExecutor } from './quantify-pool';
 import { nodeSpawner, workerEntry } from './spawn';
 import type { FromJob, ToJob, JobSpec } from './protocol';
 import { parentChannel } from './parent';
+import { computeWindowExecutor, listenForComputePort } from './compute-port';
 
 const parent = parentChannel<ToJob, FromJob>();
 const send = parent.send;
 
 const controller = new AbortController();
 let started = false;
+listenForComputePort();
 
 async function run(spec: JobSpec): Promise<unknown> {
   if (spec.kind === 'experiment') {
@@ -29,7 +31,10 @@ async function run(spec: JobSpec): Promise<unknown> {
     const backend = await initBackend(config.backend ?? undefined);
     send({ type: 'backend', name: backend.name, reason: backend.reason });
     let executor = inProcessExecutor;
-    if (config.workers > 1) {
+    const onPage = await computeWindowExecutor(config.backend);
+    if (onPage.line) send({ type: 'log', line: onPage.line });
+    if (onPage.executor) executor = onPage.executor;
+    else if (config.workers > 1) {
       try {
         executor = poolExecutor(config.workers, nodeSpawner(workerEntry()));
       } catch (err) {
@@ -70,6 +75,7 @@ function onMessage(m: ToJob): void {
     controller.abort();
     return;
   }
+  if (m.type === 'compute-port') return; // taken by listenForComputePort
   if (started) return;
   started = true;
   run(m.spec).then(

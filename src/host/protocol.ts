@@ -24,7 +24,7 @@ export type JobSpec =
   | { kind: 'calibrate'; architecture: Architecture; numClasses: number; batch: number; samples: number; grid: number; backend: string | null }
   | { kind: 'probe' };
 
-export type ToJob = { type: 'start'; spec: JobSpec } | { type: 'cancel' };
+export type ToJob = { type: 'start'; spec: JobSpec } | { type: 'cancel' } | { type: 'compute-port' };
 
 export type FromJob =
   | { type: 'backend'; name: string; reason: string }

@@ -11,17 +11,22 @@ import type { KdApi, AppInfo, BackendInfo, DatasetSummary, MaskData, ExperimentS
 import type { RunConfig } from '../common/config';
 import { RunConfigSchema } from '../common/config';
 import { parseWith } from '../common/schema';
+import { CallerError, RequestError, conflict, notFound, refused } from '../common/errors';
 import { demoConfig, defaultConfig } from '../common/defaults';
 import { listDatasetSummaries, loadDataset, readMask, writeMask, undoMask, redoMask, resetMask, maskHistory, datasetPath, datasetIdFromName, DEMO_SOURCE_ID, DEMO_TARGET_ID } from '../engine/data';
 import { isInside, experimentsDir } from '../engine/store/workspace';
 import { exists } from '../engine/store/atomic';
 import { ExperimentPaths } from '../engine/experiment/paths';
 import { createExperiment } from '../engine/experiment/runner';
-import { RequestError } from '../common/errors';
 import { experimentPaths, experimentDetail, checkpointMaps, inspectorImage, listedSummary, pngUri } from './experiment-views';
 import { estimateRun, type Calibration } from '../engine/estimate';
 import { writeReport } from '../engine/report/html';
 import type { JobManager } from './jobs';
+import { createAdmin } from './workspace-admin';
+import { listRuns } from './runs-table';
+import { createUploads } from './uploads';
+import { finishedRuns } from './estimate-runs';
+import { applyFactors, correctionFactors, factorsText } from '../engine/estimate-history';
 
 export type KdService = Omit<KdApi, 'on'>;
 
@@ -49,7 +54,7 @@ export function createService(o: ServiceOptions): KdService {
   const allowedPath = (p: string, what: string): string => {
     const full = resolve(p);
     if (isInside(ws, full) || [...picked].some((root) => isInside(root, full))) return full;
-    throw new RequestError(`${what} '${p}' is outside the workspace and the folders you picked; choose the folder first`, 403);
+    throw refused(`${what} '${p}' is outside the workspace and the folders you picked; choose the folder first`);
   };
 
   const mask = async (datasetId: string, sampleId: string, m: { width: number; height: number; data: Uint8Array }): Promise<MaskData> => {
@@ -58,13 +63,13 @@ export function createService(o: ServiceOptions): KdService {
   };
 
   const experimentJob = (experimentId: string, title: string): string => {
-    if (o.jobs.activeFor(experimentId)) throw new RequestError(`experiment ${experimentId} is already running`, 409);
+    if (o.jobs.activeFor(experimentId)) throw conflict(`experiment ${experimentId} is already running`);
     const { info } = o.jobs.start('experiment', title, { kind: 'experiment', workspace: ws, experimentId }, { experimentId });
     o.emit({ type: 'experiments-changed' });
     return info.id;
   };
 
-  return {
+  const service: KdService = {
     async getAppInfo(): Promise<AppInfo> {
       return { version: o.version, workspace: ws, shell: o.shell, platform: platform(), cpus: cpuList().length };
     },
@@ -76,8 +81,8 @@ export function createService(o: ServiceOptions): KdService {
       if (!chosen) return null;
       const full = resolve(chosen);
       const st = await fs.stat(full).catch(() => null);
-      if (!st) throw new RequestError(`folder '${chosen}' does not exist`, 404);
-      if (!st.isDirectory()) throw new RequestError(`'${chosen}' is not a folder`);
+      if (!st) throw notFound(`folder '${chosen}' does not exist`);
+      if (!st.isDirectory()) throw new CallerError(400, `'${chosen}' is not a folder`);
       picked.add(full);
       return full;
     },
@@ -105,7 +110,7 @@ export function createService(o: ServiceOptions): KdService {
     async getSampleImages({ datasetId, sampleId }) {
       const m = await loadDataset(ws, datasetId);
       const s = m.samples.find((x) => x.id === sampleId);
-      if (!s) throw new RequestError(`dataset '${datasetId}' has no sample '${sampleId}'`, 404);
+      if (!s) throw notFound(`dataset '${datasetId}' has no sample '${sampleId}'`);
       return { image: await pngUri(datasetPath(ws, datasetId, s.image)), mask: await pngUri(datasetPath(ws, datasetId, s.mask)), width: m.size, height: m.size };
     },
     async readMask({ datasetId, sampleId }) {
@@ -130,7 +135,7 @@ export function createService(o: ServiceOptions): KdService {
     async defaultConfig({ kind, datasetId }) {
       if (kind === 'dataset') {
         if (!datasetId) throw new RequestError('defaultConfig: datasetId is required for kind "dataset"');
-        return defaultConfig(datasetId);
+        return defaultConfig(datasetId, (await loadDataset(ws, datasetId)).size);
       }
       return demoConfig(kind === 'demo-quick');
     },
@@ -144,12 +149,15 @@ export function createService(o: ServiceOptions): KdService {
         calibrations.set(key, cal);
       }
       const counts = { targetTrain: target.samples.filter((s) => s.split === 'train').length, sourceTrain: source ? source.samples.filter((s) => s.split === 'train').length : 0 };
-      const stages = estimateRun(config, counts, cal, cpuList().length);
+      const history = await finishedRuns(ws);
+      const factors = correctionFactors(history, cal, cpuList().length);
+      const stages = applyFactors(estimateRun(config, counts, cal, cpuList().length), factors);
       const seconds = Object.values(stages).reduce((a, b) => a + b, 0);
-      return { seconds, stages, basis: `${cal.backend}: ${cal.trainStepMs.toFixed(0)} ms per training step of ${cal.batch}, ${cal.quantStepMsPerImage.toFixed(0)} ms per image per sigma step at K = ${cal.samples}, measured on this machine` };
+      return { seconds, stages, basis: `${cal.backend}: ${cal.trainStepMs.toFixed(0)} ms per training step of ${cal.batch}, ${cal.quantStepMsPerImage.toFixed(0)} ms per image per sigma step at K = ${cal.samples}, measured on this machine; ${factorsText(factors, history.length)}` };
     },
     async startExperiment({ config }) {
       await loadDataset(ws, config.dataset);
+      if (config.teacher.pretrained) config = { ...config, teacher: { ...config.teacher, pretrained: allowedPath(config.teacher.pretrained, 'pretrained teacher folder') } };
       const experimentId = await createExperiment(ws, parseWith(RunConfigSchema, config, 'configuration'));
       return { experimentId, jobId: experimentJob(experimentId, `experiment ${config.name}`) };
     },
@@ -187,6 +195,10 @@ export function createService(o: ServiceOptions): KdService {
     },
     async cancelJob({ jobId }) {
       return { cancelled: o.jobs.cancel(jobId) };
-    }
+    },
+    ...createAdmin({ workspace: ws, jobs: o.jobs, emit: o.emit }),
+    listRuns: () => listRuns(ws, () => service.listExperiments()),
+    ...createUploads({ workspace: ws, importDataset: (r) => service.importDataset(r) })
   };
+  return service;
 }

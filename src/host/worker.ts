@@ -4,6 +4,7 @@
  * (process.send) and Electron's utilityProcess (process.parentPort). Never touches the UI.
  */
 import { initBackend } from '../engine/tf/backend';
+import { lostDeviceError } from '../engine/tf/webgpu';
 import { runTask, type ExecutorSetup } from '../engine/experiment/executor';
 import type { FromWorker, ToWorker } from './protocol';
 import { parentChannel } from './parent';
@@ -38,7 +39,8 @@ async function handle(message: ToWorker): Promise<void> {
     });
     send({ type: 'result', result });
   } catch (err) {
-    send({ type: 'error', id: task.id, message: err instanceof Error ? err.message : String(err) });
+    const lost = lostDeviceError(err, 'resuming the experiment');
+    send({ type: 'error', id: task.id, message: lost ? lost.message : err instanceof Error ? err.message : String(err) });
   }
 }
 

@@ -12,16 +12,31 @@ import { createHost, type Host } from '../host';
 import type { JobHandle, FromJob } from '../host/protocol';
 import { webPreferences, isAppUrl, EVENT_CHANNEL } from './window-options';
 import { registerIpc } from './ipc';
+import { enableWebGpuSwitches, openComputeWindow, type ComputeWindow } from './compute-window';
 
 const devServer = process.env.ELECTRON_RENDERER_URL;
 let win: BrowserWindow | null = null;
 let tray: Tray | null = null;
 let host: Host;
+/** The hidden compute window (Chromium's WebGPU for jobs' quantification); KD_LENS_COMPUTE_WINDOW=0 turns it off. */
+let compute: Promise<ComputeWindow | null> | null = null;
+
+function startComputeWindow(): void {
+  if (compute || process.env.KD_LENS_COMPUTE_WINDOW === '0') return;
+  compute = openComputeWindow(__dirname).catch((err: unknown) => {
+    console.warn(`compute window not opened: ${err instanceof Error ? err.message : String(err)}`);
+    return null;
+  });
+}
 
 function spawnJob(): JobHandle {
   const child = utilityProcess.fork(join(__dirname, '..', 'worker', 'job.cjs'), [], { serviceName: 'kd-lens-engine', stdio: 'inherit' });
+  // The compute window's port goes first; every later message waits for it, so order is kept.
+  const attached = (compute ?? Promise.resolve(null)).then((cw) => {
+    if (cw) child.postMessage({ type: 'compute-port' }, [cw.connect()]);
+  });
   return {
-    send: (m) => child.postMessage(m),
+    send: (m) => void attached.then(() => child.postMessage(m)),
     onMessage: (fn) => child.on('message', (m: FromJob) => fn(m)),
     onExit: (fn) => child.on('exit', (code) => fn(code)),
     kill: () => {
@@ -45,11 +60,20 @@ function createWindow(): BrowserWindow {
   else void w.loadFile(join(__dirname, '..', 'renderer', 'index.html'));
   w.on('closed', () => {
     if (win === w) win = null;
+    // The hidden compute window alone would keep 'window-all-closed' from firing.
+    void compute?.then((cw) => {
+      if (host && host.jobs.running() > 0) keepAliveWithTray();
+      else {
+        cw?.close();
+        compute = null;
+      }
+    });
   });
   return w;
 }
 
 function showWindow(): void {
+  startComputeWindow();
   if (!win) win = createWindow();
   else win.show();
 }
@@ -63,6 +87,7 @@ function keepAliveWithTray(): void {
   tray.on('click', showWindow);
 }
 
+enableWebGpuSwitches();
 app.whenReady().then(() => {
   const workspace = resolveWorkspace(process.env.KD_LENS_WORKSPACE);
   mkdirSync(workspace, { recursive: true });

@@ -4,6 +4,7 @@
  * Bound to 127.0.0.1 unless told otherwise; every request under /api/ must carry the per-start
  * token (Authorization: Bearer, or ?token= for the WebSocket) or gets 401 before anything else.
  */
+import { CallerError } from '../common/errors';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -12,7 +13,6 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { KD_API_METHODS, type KdApiMethod, type KdEvent } from '../common/api';
 import { API_REQUEST_SCHEMAS } from '../common/api-schemas';
 import { parseWith, SchemaError } from '../common/schema';
-import { RequestError } from '../common/errors';
 import { isInside } from '../engine/store/workspace';
 import type { Host } from '../host';
 
@@ -103,7 +103,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       const result = await service[method](body);
       send(res, 200, { result: result ?? null });
     } catch (err) {
-      const status = err instanceof RequestError ? err.status : err instanceof SchemaError ? 400 : 500;
+      const status = err instanceof SchemaError ? 400 : err instanceof CallerError ? err.status : 500;
       send(res, status, { error: err instanceof Error ? err.message : String(err) });
     }
   }

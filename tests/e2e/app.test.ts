@@ -2,14 +2,18 @@
  * End to end: the built UI in Debian's chromium (playwright-core) against `kd-lens serve` on a fresh
  * workspace, with the real engine on tiny data. Import a dataset, paint and undo a stroke, launch a
  * small experiment, watch it, read the results, move the inspector's epoch slider, export the report.
+ * Also: the grid's filters reset for a newly imported dataset, the form's help and a refused value,
+ * two runs compared in the runs table, the per-image CSV (parsed), the Inspector's cell click, and
+ * an import uploaded as a zip from the browser's computer.
  * Screenshots of each view go to tests/e2e/screenshots/ (ignored by git).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { tempDir, writeRgbPng, writeGreyPng } from '../helpers/fixtures';
+import { writeZip } from '../helpers/zip-writer';
 
 const ROOT = resolve(__dirname, '..', '..');
 const SHOTS = join(ROOT, 'tests', 'e2e', 'screenshots');
@@ -49,6 +53,7 @@ describe('KD Lens in a browser against kd-lens serve', () => {
   let browser: Browser;
   let page: Page;
   let url = '';
+  const serverErrors: string[] = [];
 
   beforeAll(async () => {
     for (const f of ['out/cli/index.cjs', 'out/worker/job.cjs', 'out/renderer/index.html']) if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run \`npm run build\` first (npm test does)`);
@@ -67,7 +72,10 @@ describe('KD Lens in a browser against kd-lens serve', () => {
       server.on('exit', (code) => reject(new Error(`kd-lens serve exited with ${code}`)));
     });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+    page.on('response', (r) => {
+      if (r.status() >= 500) serverErrors.push(`${r.status()} ${r.url()}`);
+    });
     page.on('pageerror', (err) => process.stderr.write(`[page error] ${err.message}\n`));
     await page.goto(url);
   }, 120_000);
@@ -101,6 +109,46 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     await page.locator('[data-testid="dataset-row"][data-dataset-id="shapes"]').getByRole('button').first().click();
     await expect.poll(async () => page.getByTestId('sample-thumb').count(), { timeout: 30_000 }).toBe(24);
     await page.screenshot({ path: join(SHOTS, '1-datasets.png'), fullPage: true });
+  });
+
+  it('resets the class filter and search for a newly imported dataset', async () => {
+    await page.getByTestId('class-filter').selectOption({ label: 'cross' });
+    await fill(page, 'sample-search', 'cross1');
+    await expect.poll(async () => page.getByTestId('sample-count').innerText()).toBe('1 of 24 samples');
+    await page.getByLabel('Close the import wizard').click();
+    await page.getByTestId('import-open').click();
+    await page.getByTestId('import-format').selectOption('folder');
+    await fill(page, 'import-src', source);
+    await page.getByTestId('import-use-folder').click();
+    await fill(page, 'import-name', 'shapes again');
+    await fill(page, 'import-size', '16');
+    await page.getByTestId('import-start').click();
+    await expect.poll(async () => page.locator('[data-testid="dataset-row"][data-dataset-id="shapes-again"]').count(), { timeout: 120_000 }).toBe(1);
+    await page.locator('[data-testid="dataset-row"][data-dataset-id="shapes-again"]').getByRole('button').first().click();
+    await expect.poll(async () => page.getByTestId('sample-count').innerText(), { timeout: 30_000 }).toBe('24 of 24 samples');
+    expect(await page.getByTestId('sample-search').inputValue()).toBe('');
+    expect(await page.getByTestId('thumb-class').first().innerText()).toMatch(/square|bar|cross/);
+  });
+
+  it('imports a zip uploaded from this computer (the browser against a remote server)', async () => {
+    const files: { name: string; data: Buffer }[] = [];
+    const walk = (dir: string, rel: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(join(dir, e.name), `${rel}${e.name}/`);
+        else files.push({ name: `shapes/${rel}${e.name}`, data: readFileSync(join(dir, e.name)) });
+      }
+    };
+    walk(source, '');
+    await page.getByLabel('Close the import wizard').click();
+    await page.getByTestId('import-open').click();
+    await page.getByTestId('import-format').selectOption('folder');
+    await fill(page, 'import-name', 'shapes upload');
+    await fill(page, 'import-size', '16');
+    expect(await page.getByTestId('upload-drop').innerText()).toMatch(/up to 1024 MiB/);
+    await page.getByTestId('upload-zip').setInputFiles({ name: 'shapes.zip', mimeType: 'application/zip', buffer: writeZip(files) });
+    const summary = page.getByTestId('import-summary');
+    await expect.poll(async () => (await summary.count()) > 0 && (await summary.innerText()), { timeout: 120_000 }).toMatch(/24/);
+    await expect.poll(async () => page.locator('[data-testid="dataset-row"][data-dataset-id="shapes-upload"]').count(), { timeout: 30_000 }).toBe(1);
   });
 
   it('paints a stroke on a mask and undoes it', async () => {
@@ -150,9 +198,17 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     ];
     for (const [id, value] of settings) await fill(page, id, value);
     await fill(page, 'config-quantification-grid', 'x');
-    await expect.poll(async () => page.getByTestId('error-quantification-grid').innerText()).toMatch(/number/i);
+    await expect.poll(async () => page.getByTestId('error-quantification-grid').innerText()).toBe('grid G (cells per side) must be a whole number from 1 to 64 (got “x”)');
     await expect(page.getByTestId('launch').isDisabled()).resolves.toBe(true);
     await fill(page, 'config-quantification-grid', '4');
+    expect(await page.getByTestId('help-quantification-steps').innerText()).toMatch(/sigma.*Default 80 steps\./);
+    expect(await page.getByTestId('teacher-warning').innerText()).toMatch(/just like the baseline/);
+    await fill(page, 'config-checkpoints', '0, 50, 500');
+    await expect.poll(async () => page.getByTestId('error-checkpoints').innerText()).toMatch(/checkpoint 500 is past the end of the 150-epoch scale/);
+    await fill(page, 'config-checkpoints', '0, 50, 100, 150');
+    await fill(page, 'config-quantification-images', '100000');
+    await expect.poll(async () => page.getByTestId('error-quantification-images').innerText()).toMatch(/more than the \d+ training images of dataset 'shapes'/);
+    await fill(page, 'config-quantification-images', '4');
     await expect.poll(async () => page.getByTestId('launch').isDisabled()).toBe(false);
     await page.getByTestId('launch').click();
     const row = page.getByTestId('job-row').first();
@@ -206,12 +262,19 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     }
     expect(Number(await page.getByTestId('chart-fg').getAttribute('data-points'))).toBeGreaterThan(0);
     await page.screenshot({ path: join(SHOTS, '5-results.png'), fullPage: true });
-    const download = page.waitForEvent('download', { timeout: 60_000 });
+    const popup = page.waitForEvent('popup', { timeout: 60_000 });
     await page.getByTestId('export-report').click();
-    const file = await (await download).path();
-    const html = readFileSync(file!, 'utf8');
-    expect(html).toContain('KD Lens report');
-    expect(html).toContain('Verdicts');
+    const tab = await popup;
+    await expect.poll(async () => tab.content(), { timeout: 60_000 }).toContain('KD Lens report');
+    expect(await tab.content()).toContain('Verdicts');
+    await tab.close();
+    const csv = page.waitForEvent('download', { timeout: 60_000 });
+    await page.getByTestId('export-per-image-csv').click();
+    const rows = readFileSync((await (await csv).path())!, 'utf8').trim().split(/\r?\n/).map((r) => r.split(','));
+    expect(rows[0].slice(0, 12)).toEqual(['experiment', 'network', 'image', 'sample', 'filtered', 'reason', 'checkpoint', 'epoch', 'path_length', 'N_fg', 'N_bg', 'ratio']);
+    const kept = rows.slice(1).filter((r) => r[1] === 'S' && r[4] === 'false');
+    expect(kept.length).toBeGreaterThan(0);
+    for (const r of kept) expect(Number(r[9])).toBeGreaterThanOrEqual(0);
   });
 
   it('moves all three inspector maps with one epoch slider', async () => {
@@ -234,6 +297,33 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     expect(await column('S').getByTestId('heatmap').getAttribute('data-checkpoint')).toBe(`epoch-3`);
     expect(await column('B').getByTestId('heatmap').getAttribute('data-checkpoint')).toBe(`epoch-3`);
     expect(await page.getByTestId('heat-legend').innerText()).toMatch(/nats/);
-    await page.screenshot({ path: join(SHOTS, '6-inspector.png'), fullPage: true });
+    await column('S').getByTestId('pick-heat').click({ position: { x: 5, y: 5 } });
+    await expect.poll(async () => page.getByTestId('cell-info').getAttribute('data-cell')).toBe('0');
+    expect(await page.getByTestId('cell-row').count()).toBe(3);
+    expect(await page.getByTestId('cell-side').innerText()).toMatch(/foreground|background/);
+    await expect.poll(async () => page.getByTestId('cell-course').count(), { timeout: 30_000 }).toBe(1);
+    await page.screenshot({ path: join(SHOTS, '6-inspector.png') });
+  });
+
+  it('compares two runs in the runs table: numbers, curves and only what differs', async () => {
+    await page.getByTestId('nav-experiment').click();
+    await fill(page, 'config-quantification-steps', '8');
+    await fill(page, 'config-seed', '1');
+    await page.getByTestId('launch').click();
+    await page.getByTestId('nav-results').click();
+    const rows = page.getByTestId('run-row');
+    await expect.poll(async () => rows.count(), { timeout: 30_000 }).toBe(2);
+    await expect.poll(async () => page.locator('[data-testid="run-row"] [data-col="S.N_fg"]').allInnerTexts(), { timeout: 300_000, interval: 2000 }).not.toContain('—');
+    for (const r of await rows.all()) await r.getByTestId('run-select').check();
+    await expect.poll(async () => page.locator('[data-testid="config-diff"] tbody tr').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    const paths = await page.locator('[data-testid="config-diff"] tbody tr').evaluateAll((trs) => trs.map((t) => t.getAttribute('data-path')));
+    expect(paths).toEqual(expect.arrayContaining(['quantification.steps', 'seed']));
+    expect(await page.locator('[data-testid="compare-numbers"] tbody tr').count()).toBe(4);
+    await page.getByTestId('compare-fg').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, '7-compare.png'), fullPage: true });
+  });
+
+  it('answered no request with a server error', () => {
+    expect(serverErrors).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Command } from '../command';
 import { UsageError } from '../args';
 import { initBackend, parseBackendName } from '../../engine/tf/backend';
+import type { AdapterInfo } from '../../engine/tf/webgpu';
 import { registerWasmKernels } from '../../engine/tf/wasm-kernels';
 import { defaultCases, runCase, type BenchCase, type BenchResult } from '../../engine/bench';
 import { referenceCnn } from '../../engine/models/reference';
@@ -56,10 +57,11 @@ function label(c: BenchCase): string {
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'time quantification and training steps on this machine',
-  usage: 'kd-lens bench [--json] [--backends wasm,cpu] [--runs 5] [--warmup 2] [--quick]',
+  usage: 'kd-lens bench [--json] [--backends webgpu,wasm,cpu | --backend webgpu] [--runs 5] [--warmup 2] [--quick]',
   flags: {
     json: { type: 'boolean', help: 'print one JSON object' },
     backends: { type: 'string', value: 'a,b', help: 'backends to time (default: the best available; cpu only when named)' },
+    backend: { type: 'string', value: 'name', help: 'one backend to time (same as --backends with one name)' },
     runs: { type: 'integer', default: 5, help: 'timed runs per case (median reported)' },
     warmup: { type: 'integer', default: 2, help: 'untimed runs first' },
     quick: { type: 'boolean', help: 'only 32 px cases' },
@@ -73,15 +75,18 @@ export const benchCommand: Command = {
     const say = (s: string): void => {
       if (!f.json) process.stderr.write(s + '\n');
     };
-    const requested = f.backends ? (f.backends as string).split(',').map((b) => parseBackendName(b, '--backends')!) : [undefined];
+    const list = (f.backends ?? f.backend) as string | undefined;
+    const requested = list ? list.split(',').map((b) => parseBackendName(b, '--backends')!) : [undefined];
     let cases = defaultCases();
     if (f.quick) cases = cases.filter((c) => c.px === 32);
     const results: BenchResult[] = [];
     const speedup: { task: string; px: number; samples?: number; images?: number; batch?: number; stockMsPerStep: number; msPerStep: number; ratio: number }[] = [];
     let primary = '';
+    const chosen: { name: string; reason: string; adapter: AdapterInfo | null }[] = [];
     for (const want of requested) {
       const choice = await initBackend(want);
       primary ||= choice.name;
+      chosen.push({ name: choice.name, reason: choice.reason, adapter: choice.adapter ?? null });
       say(`backend: ${choice.reason}`);
       for (const c of cases) {
         const r = await runCase(c, runs, warmup);
@@ -112,7 +117,7 @@ export const benchCommand: Command = {
       for (const p of pool) say(`  ${String(p.workers).padStart(2)} worker(s): ${p.seconds.toFixed(1)} s, ${p.imageStepsPerSec.toFixed(1)} image-steps/s`);
       say(`  speed-up: ${(pool[1].imageStepsPerSec / pool[0].imageStepsPerSec).toFixed(2)}x`);
     }
-    if (f.json) process.stdout.write(JSON.stringify({ backend: primary, tfjs: tf.version.tfjs, results, speedup, pool }) + '\n');
+    if (f.json) process.stdout.write(JSON.stringify({ backend: primary, backends: chosen, tfjs: tf.version.tfjs, results, speedup, pool }) + '\n');
     return 0;
   }
 };

@@ -19,7 +19,7 @@ export const demoCommand: Command = {
     workspace: { type: 'string', value: 'DIR', help: 'workspace folder (default: per-user; env KD_LENS_WORKSPACE)' },
     seeds: { type: 'integer', value: 'N', help: 'repeat student and baseline over N seeds' },
     workers: { type: 'integer', value: 'N', help: 'quantification worker processes (default 2)' },
-    backend: { type: 'string', value: 'wasm|tensorflow|cpu', help: 'compute backend' },
+    backend: { type: 'string', value: 'auto|webgpu|wasm|tensorflow|cpu', help: 'compute backend' },
     json: { type: 'boolean', help: 'print one JSON object with the results' }
   },
   async run({ flags }) {

@@ -40,7 +40,7 @@ const flags: Record<string, FlagSpec> = {
   'mask-rule': { type: 'string', value: 'top-left|majority|any', default: 'top-left', help: 'how a mask labels a cell' },
   seed: { type: 'integer', default: 0, help: 'noise seed' },
   batch: { type: 'integer', default: 8, help: 'images optimised together' },
-  backend: { type: 'string', value: 'wasm|tensorflow|cpu', help: 'compute backend (default: best available; env KD_LENS_BACKEND)' },
+  backend: { type: 'string', value: 'auto|webgpu|wasm|tensorflow|cpu', help: 'compute backend (default: best available; env KD_LENS_BACKEND)' },
   out: { type: 'string', value: 'FILE.json', help: 'where to write the results' },
   json: { type: 'boolean', help: 'also print the results to stdout' }
 };

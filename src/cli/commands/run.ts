@@ -18,7 +18,7 @@ export const runCommand: Command = {
   flags: {
     workspace: { type: 'string', value: 'DIR', help: 'workspace folder (default: per-user; env KD_LENS_WORKSPACE)' },
     resume: { type: 'string', value: 'EXP_ID', help: 'continue a cancelled or crashed experiment' },
-    backend: { type: 'string', value: 'wasm|tensorflow|cpu', help: "override the configuration's backend" },
+    backend: { type: 'string', value: 'auto|webgpu|wasm|tensorflow|cpu', help: "override the configuration's backend" },
     json: { type: 'boolean', help: 'print one JSON object with the results' }
   },
   async run({ flags, positionals }) {

@@ -4,6 +4,7 @@
  * mask PNG and is the truth when the two disagree after a crash. Operations on one dataset run one
  * at a time. Never touches the sample's image.
  */
+import { notFound } from '../../common/errors';
 import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DatasetManifest, Sample } from '../../common/dataset';
@@ -54,7 +55,7 @@ interface Context {
 async function context(workspace: string, datasetId: string, sampleId: string): Promise<Context> {
   const manifest = await loadDataset(workspace, datasetId);
   const sample = manifest.samples.find((s) => s.id === sampleId);
-  if (!sample) throw new RequestError(`dataset '${datasetId}' has no sample '${sampleId}'`, 404);
+  if (!sample) throw notFound(`dataset '${datasetId}' has no sample '${sampleId}'`);
   return { workspace, manifest, sample, dir: datasetPath(workspace, datasetId) };
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DatasetManifestSchema, SafeId, summariseDataset, type DatasetManifest } from '../../common/dataset';
 import { parseWith } from '../../common/schema';
-import { RequestError } from '../../common/errors';
+import { RequestError, notFound } from '../../common/errors';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../store/atomic';
 import { datasetsDir, insideWorkspace, isInside } from '../store/workspace';
 import { carryOverEdits } from './mask-history';
@@ -38,7 +38,7 @@ export async function loadDataset(workspace: string, id: string): Promise<Datase
   try {
     await fs.access(datasetPath(workspace, id));
   } catch {
-    throw new RequestError(`no dataset '${id}' in the workspace ${workspace}`, 404);
+    throw notFound(`no dataset '${id}' in the workspace ${workspace}`);
   }
   const manifest = parseWith(DatasetManifestSchema, await readJson(file), file);
   if (manifest.id !== id) throw new Error(`${file}: field id: says '${manifest.id}' but the folder is '${id}'`);

@@ -97,17 +97,28 @@ export function backgroundBelowForeground(entropy: Float32Array, foreground: Arr
 }
 
 /** Which images a network's numbers use, and why the others were removed. */
-export function selectImages(maps: NetworkMaps, foreground: readonly Uint8Array[], options: AnalysisOptions): { keep: number[]; removed: NetworkMetrics['removed'] } {
+export function selectImages(maps: NetworkMaps, foreground: readonly Uint8Array[], options: AnalysisOptions): { keep: number[]; removed: NetworkMetrics['removed']; removedImages: RemovedImage[] } {
   const removed = { notEffective: 0, noForeground: 0, backgroundFilter: 0 };
   const keep: number[] = [];
+  const removedImages: RemovedImage[] = [];
   const last = maps.checkpoints[maps.checkpoints.length - 1];
+  const drop = (index: number, reason: keyof NetworkMetrics['removed']): void => {
+    removed[reason]++;
+    removedImages.push({ index, reason });
+  };
   for (let i = 0; i < foreground.length; i++) {
-    if (maps.checkpoints.some((c) => c.entropy[i] === null)) removed.notEffective++;
-    else if (!hasForeground(foreground[i])) removed.noForeground++;
-    else if (options.backgroundFilter && backgroundBelowForeground(last.entropy[i]!, foreground[i])) removed.backgroundFilter++;
+    if (maps.checkpoints.some((c) => c.entropy[i] === null)) drop(i, 'notEffective');
+    else if (!hasForeground(foreground[i])) drop(i, 'noForeground');
+    else if (options.backgroundFilter && backgroundBelowForeground(last.entropy[i]!, foreground[i])) drop(i, 'backgroundFilter');
     else keep.push(i);
   }
-  return { keep, removed };
+  return { keep, removed, removedImages };
+}
+
+/** An analysed image left out of a network's numbers, and why (the per-image export lists them). */
+export interface RemovedImage {
+  index: number;
+  reason: keyof NetworkMetrics['removed'];
 }
 
 /** All numbers of one network over the images in `keep` (indices into the image set). */

@@ -9,7 +9,7 @@ import { mean, populationVariance } from '../util/moments';
 import type { ExperimentPaths } from './paths';
 import { netId } from './paths';
 import { readMaps, type AnalysisSet, type NetworkCheckpoints } from './quantify';
-import { analyseNetwork, selectImages, type NetworkMetrics, type NetworkMaps } from './analysis';
+import { analyseNetwork, selectImages, type NetworkMetrics, type NetworkMaps, type RemovedImage } from './analysis';
 import { verdicts as computeVerdicts, type Verdicts } from './verdicts';
 import { readPathLength, readTrainLog } from './record';
 
@@ -55,15 +55,15 @@ function summarise(m: NetworkMetrics, accuracy: number | null, withDynamics: boo
 /** Computes metrics.json from the stored maps. */
 export async function computeMetrics(config: RunConfig, paths: ExperimentPaths, set: Pick<AnalysisSet, 'ids' | 'foreground'>): Promise<MetricsDocument> {
   const options = { threshold: config.quantification.threshold, backgroundFilter: config.quantification.backgroundFilter };
-  const networks: Record<string, NetworkMetrics & { accuracy: number | null }> = {};
+  const networks: Record<string, NetworkMetrics & { accuracy: number | null; removedImages: RemovedImage[] }> = {};
   for (const n of await networkCheckpoints(config, paths)) {
     const maps: NetworkMaps = { net: n.net, checkpoints: [] };
     for (const cp of n.checkpoints) {
       const { entropy } = await readMaps(paths, n.net, cp.key);
       maps.checkpoints.push({ epoch: cp.epoch, pathLength: cp.pathLength, entropy });
     }
-    const { keep, removed } = selectImages(maps, set.foreground, options);
-    networks[n.net] = { ...analyseNetwork(maps, set.foreground, keep, removed, options), accuracy: await finalAccuracy(paths, n.net) };
+    const { keep, removed, removedImages } = selectImages(maps, set.foreground, options);
+    networks[n.net] = { ...analyseNetwork(maps, set.foreground, keep, removed, options), removedImages, accuracy: await finalAccuracy(paths, n.net) };
   }
   const verdictsPerSeed: Verdicts[] = [];
   for (let r = 0; r < config.seeds; r++) verdictsPerSeed.push(computeVerdicts(networks[netId('S', r)], networks[netId('B', r)], { ...config.verdicts, seed: config.seed + r }));

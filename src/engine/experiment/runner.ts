@@ -9,8 +9,10 @@ import { promises as fs } from 'node:fs';
 import { RunConfigSchema, type RunConfig } from '../../common/config';
 import type { ExperimentEvent } from '../../common/events';
 import { parseWith } from '../../common/schema';
+import { assertFitsDataset } from './dataset-checks';
 import { exists } from '../store/atomic';
 import { currentBackend } from '../tf/backend';
+import { lostDeviceError } from '../tf/webgpu';
 import { samplesOf, loadImageSet, type ImageSet } from '../training/data';
 import { loadDataset, datasetPath } from '../data/store';
 import { CancelledError } from '../training/loop';
@@ -42,7 +44,7 @@ export function experimentId(config: RunConfig, now = new Date()): string {
 /** Validates a configuration and writes a new experiment folder; returns its id. */
 export async function createExperiment(workspace: string, raw: unknown, origin = 'configuration'): Promise<string> {
   const config = parseWith(RunConfigSchema, raw, origin);
-  await loadDataset(workspace, config.dataset); // an unknown dataset fails before any folder is written
+  await assertFitsDataset(workspace, config, origin);
   let id = experimentId(config);
   for (let k = 2; await exists(new ExperimentPaths(workspace, id).root); k++) id = `${experimentId(config)}-${k}`;
   const paths = new ExperimentPaths(workspace, id);
@@ -126,7 +128,8 @@ export async function runExperiment(workspace: string, id: string, options: RunO
     await state.setStatus('finished');
     await log;
     return metrics;
-  } catch (err) {
+  } catch (caught) {
+    const err = lostDeviceError(caught, `kd-lens run --resume ${id}`) ?? caught;
     const cancelled = err instanceof CancelledError || err instanceof CancelledQuantification || options.signal?.aborted;
     const message = err instanceof Error ? err.message : String(err);
     for (const [name, s] of Object.entries(state.value.stages)) if (s.status === 'running') await state.mark(name, cancelled ? 'cancelled' : 'failed', { message });

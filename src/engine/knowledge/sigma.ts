@@ -78,6 +78,15 @@ export interface StepInputs {
   noise: Float32Array;
 }
 
+/** A tensor's values, then the tensor disposed. */
+async function readAndDispose(t: tf.Tensor): Promise<Float32Array> {
+  try {
+    return (await t.data()) as Float32Array;
+  } finally {
+    t.dispose();
+  }
+}
+
 /**
  * The loss of method.md section 1 and its gradient with respect to sigma, per image:
  * L_b = mean_{k,e}(phi(x_b + up(sigma_b) * eps) - phi(x_b))^2 / sigma_f2_b - lambda_b * mean_i H_i.
@@ -116,22 +125,24 @@ export class SigmaLoss {
   }
 
   /** sigma_f2 per image: mean squared feature change under noise of scale sigmaInit everywhere. */
-  normaliser(inputs: tf.Tensor4D, clean: tf.Tensor2D, sigmaInit: number, noise: Float32Array): Float32Array {
+  async normaliser(inputs: tf.Tensor4D, clean: tf.Tensor2D, sigmaInit: number, noise: Float32Array): Promise<Float32Array> {
     const { height: h, width: w, channels: c, samples: k } = this;
-    return tf.tidy(() => {
+    const perImage = tf.tidy(() => {
       const b = inputs.shape[0];
       const e = clean.shape[1];
       const eps = tf.tensor(noise, [b, k, h, w, c]);
       const xp = eps.mul(sigmaInit).add(inputs.reshape([b, 1, h, w, c])).reshape([b * k, h, w, c]) as tf.Tensor4D;
       const diff = this.features(xp).reshape([b, k, e]).sub(clean.reshape([b, 1, e]));
-      return diff.square().mean([1, 2]).dataSync() as Float32Array;
+      return diff.square().mean([1, 2]);
     });
+    // Read back asynchronously: GPU backends have no synchronous readback in Node.
+    return readAndDispose(perImage);
   }
 
   /** Per-image losses and gradients with respect to sigma. */
-  lossAndGradient(step: StepInputs): { grads: Float32Array; losses: Float32Array } {
+  async lossAndGradient(step: StepInputs): Promise<{ grads: Float32Array; losses: Float32Array }> {
     const { height: h, width: w, channels: c, samples: k, grid: g } = this;
-    return tf.tidy(() => {
+    const [grads, losses] = tf.tidy(() => {
       const b = step.inputs.shape[0];
       const e = step.clean.shape[1];
       const xs = step.inputs.reshape([b, 1, h, w, c]);
@@ -149,11 +160,9 @@ export class SigmaLoss {
         kept.perImage = tf.keep(featureTerm.sub(entropyTerm) as tf.Tensor1D);
         return kept.perImage.sum();
       };
-      const grad = tf.grad(lossOf)(sigma);
-      const out = { grads: grad.dataSync() as Float32Array, losses: kept.perImage!.dataSync() as Float32Array };
-      kept.perImage!.dispose();
-      return out;
+      return [tf.grad(lossOf)(sigma), kept.perImage!];
     });
+    return { grads: await readAndDispose(grads), losses: await readAndDispose(losses) };
   }
 
   dispose(): void {
@@ -201,7 +210,7 @@ export async function quantifyBatch(feature: FeatureFn, images: readonly Quantif
     // Clean features and the normaliser sigma_f2 at sigma = sigmaInit everywhere.
     const inputs = stackInputs(states);
     const clean = tf.tidy(() => loss.features(inputs));
-    const s2 = loss.normaliser(inputs, clean, o.sigmaInit, drawNoise(states));
+    const s2 = await loss.normaliser(inputs, clean, o.sigmaInit, drawNoise(states));
     inputs.dispose();
     tf.split(clean, states.length, 0).forEach((row, i) => (states[i].clean = row as tf.Tensor2D));
     clean.dispose();
@@ -236,7 +245,7 @@ export async function quantifyBatch(feature: FeatureFn, images: readonly Quantif
       const batchClean = tf.concat(active.map((st) => st.clean!)) as tf.Tensor2D;
       let out: { grads: Float32Array; losses: Float32Array };
       try {
-        out = loss.lossAndGradient({
+        out = await loss.lossAndGradient({
           inputs: batchInputs,
           clean: batchClean,
           sigma: concatArrays(active.map((st) => st.sigma)),

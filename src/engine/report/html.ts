@@ -3,6 +3,7 @@
  * the configuration, training curves, concept curves against path length, the table of six numbers,
  * the verdicts, and entropy / concept maps of sample images at several checkpoints.
  */
+import { CONCEPT_COLOURS, NET_COLOURS, isFeatureStage, lighter } from '../../common/palette';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { RunConfig } from '../../common/config';
@@ -18,7 +19,8 @@ import { readMaps } from '../experiment/quantify';
 import type { MetricsDocument } from '../../common/metrics';
 import { lineChart, cellOverlay, escapeHtml, heatColour, type Series } from './svg';
 
-const COLOURS: Record<string, string> = { T: '#6c5ce7', S: '#e17055', B: '#0984e3' };
+// The app's colours (src/common/palette.ts), so that app and report tell the same story.
+const COLOURS: Record<string, string> = { ...NET_COLOURS };
 const colourOf = (net: string): string => COLOURS[net[0]] ?? '#636e72';
 const num = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : Math.abs(v) >= 1000 ? v.toFixed(0) : v.toFixed(digits));
 
@@ -28,7 +30,10 @@ function table(metrics: MetricsDocument): string {
   const body = rows
     .map(([label, key]) => {
       const s = metrics.summary[key];
-      return `<tr><td>${label}</td><td>${num(s.N_fg, 2)}</td><td>${num(s.N_bg, 2)}</td><td>${num(s.ratio)}</td><td>${num(s.D_mean)}</td><td>${num(s.D_std)}</td><td>${num(s.D_var)}</td><td>${num(s.rho)}</td><td>${s.images}</td><td>${num(s.accuracy)}</td><td>${s.conceptFraction === null ? '–' : `${(100 * s.conceptFraction).toFixed(1)} %`}</td></tr>`;
+      // As in the app: numbers over checkpoints are undefined for a network analysed once (the teacher).
+      const once = (metrics.networks[key[0].toUpperCase()]?.perCheckpoint.length ?? 0) <= 1;
+      const over = (v: number | null): string => (once ? 'n/a (one checkpoint)' : num(v));
+      return `<tr><td>${label}</td><td>${num(s.N_fg, 2)}</td><td>${num(s.N_bg, 2)}</td><td>${num(s.ratio)}</td><td>${over(s.D_mean)}</td><td>${over(s.D_std)}</td><td>${over(s.D_var)}</td><td>${over(s.rho)}</td><td>${s.images}</td><td>${num(s.accuracy)}</td><td>${s.conceptFraction === null ? '–' : `${(100 * s.conceptFraction).toFixed(1)} %`}</td></tr>`;
     })
     .join('');
   return `<table>${head}${body}</table>`;
@@ -65,19 +70,24 @@ function conceptCharts(metrics: MetricsDocument): string {
 
 async function trainingCharts(paths: ExperimentPaths, nets: string[]): Promise<string> {
   const loss: Series[] = [];
+  const feature: Series[] = [];
   const acc: Series[] = [];
   for (const net of nets) {
     const logs = await readTrainLog(paths, net);
     if (logs.length === 0) continue;
-    for (const stage of [...new Set(logs.map((l) => l.stage))]) {
+    for (const [index, stage] of [...new Set(logs.map((l) => l.stage))].entries()) {
       const l = logs.filter((x) => x.stage === stage);
-      const dashed = stage.includes('pretrain') || stage.includes('stage 1');
-      loss.push({ label: `${net} ${stage.replace('student ', '').replace('teacher ', '')}`, colour: colourOf(net), dashed, points: l.map((x) => ({ x: x.epoch, y: x.valLoss ?? x.loss })) });
-      if (l[0].accuracy !== null) acc.push({ label: `${net} ${stage.replace('student ', '').replace('teacher ', '')}`, colour: colourOf(net), dashed, points: l.map((x) => ({ x: x.epoch, y: x.valAccuracy ?? x.accuracy! })) });
+      // As in the app: a network's later stage dashed and lighter; the student's feature loss on its own chart.
+      const later = index > 0;
+      const colour = later ? lighter(colourOf(net)) : colourOf(net);
+      const label = `${net} ${stage.replace('student ', '').replace('teacher ', '')}`;
+      (isFeatureStage(net, stage) ? feature : loss).push({ label, colour, dashed: later, points: l.map((x) => ({ x: x.epoch, y: x.valLoss ?? x.loss })) });
+      if (l[0].accuracy !== null) acc.push({ label, colour, dashed: later, points: l.map((x) => ({ x: x.epoch, y: x.valAccuracy ?? x.accuracy! })) });
     }
   }
   return (
     lineChart(loss, { title: 'Loss per epoch (validation where available)', xLabel: 'epoch', yLabel: 'loss', width: 520 }) +
+    (feature.length ? lineChart(feature, { title: 'Student stage 1: feature loss at L', xLabel: 'epoch', yLabel: 'feature loss', width: 520 }) : '') +
     lineChart(acc, { title: 'Accuracy per epoch (validation where available)', xLabel: 'epoch', yLabel: 'accuracy', width: 520 })
   );
 }
@@ -122,7 +132,7 @@ async function imageMaps(workspace: string, config: RunConfig, paths: Experiment
     rows.push(`<tr><th>${escapeHtml(sample.id)}</th>${cells.join('')}</tr>`);
   }
   const legend = [0, 0.25, 0.5, 0.75, 1].map((t) => `<span class="swatch" style="background:${heatColour(range[0] + t * (range[1] - range[0]), range[0], range[1])}"></span>${num(range[0] + t * (range[1] - range[0]), 2)}`).join(' ');
-  return `<p>Top of each cell: entropy map (nats): ${legend}. Bottom: concept cells, <span style="color:#ff2d55">foreground</span> and <span style="color:#00b7ff">background</span>. Images where S and B differ most come first.</p><table class="maps"><tr><th>image</th>${columns.map((c) => `<th>${c.label}</th>`).join('')}</tr>${rows.join('')}</table>`;
+  return `<p>Top of each cell: entropy map (nats): ${legend}. Bottom: concept cells, <span style="color:${CONCEPT_COLOURS.foreground}">foreground</span> and <span style="color:${CONCEPT_COLOURS.background}">background</span>. Images where S and B differ most come first.</p><table class="maps"><tr><th>image</th>${columns.map((c) => `<th>${c.label}</th>`).join('')}</tr>${rows.join('')}</table>`;
 }
 
 /** Writes the report (default: experiments/<id>/report.html); returns its path. */
@@ -142,7 +152,7 @@ export async function writeReport(workspace: string, id: string, out?: string): 
 <h2>The six numbers</h2>${table(metrics)}
 <p>N_fg, N_bg and ratio at the final checkpoint (means over images). D_mean and D_std: mean and population standard deviation over images of the path length at which the image's foreground concepts peaked; D_var = D_std². rho: stability (final foreground concepts over all ever seen).</p>
 <h2>Verdicts (student against baseline)</h2><ul>${verdicts}</ul>
-<h3>Images without any foreground concept (method.md, first trap)</h3>${withoutNeverLearned(metrics)}
+<h3>Images without any foreground concept</h3>${withoutNeverLearned(metrics)}
 <h2>Concept curves</h2>${conceptCharts(metrics)}
 <h2>Training</h2>${await trainingCharts(paths, nets)}
 <h2>Entropy and concept maps</h2>${await imageMaps(workspace, config, paths, metrics)}

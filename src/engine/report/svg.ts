@@ -2,6 +2,7 @@
  * Small SVG pieces for the self-contained report: line charts with axes and a legend, and an
  * image with its entropy heat map or concept cells on top. Pure string building, escaped.
  */
+import { CONCEPT_COLOURS } from '../../common/palette';
 
 export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -49,7 +50,8 @@ export function lineChart(series: readonly Series[], opts: { title: string; xLab
       parts.push(`<polyline fill="none" stroke="${s.colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 3"' : ''} points="${p.map((q) => `${X(q.x).toFixed(1)},${Y(q.y).toFixed(1)}`).join(' ')}"/>`);
       for (const q of p) parts.push(`<circle cx="${X(q.x).toFixed(1)}" cy="${Y(q.y).toFixed(1)}" r="2.5" fill="${s.colour}"/>`);
     }
-    parts.push(`<rect x="${m.l + 8 + i * 110}" y="${m.t}" width="10" height="3" fill="${s.colour}"/><text x="${m.l + 22 + i * 110}" y="${m.t + 5}">${escapeHtml(s.label)}</text>`);
+    // A line sample as drawn (dashed for dashed series), so N_fg and N_bg are told apart as in the app.
+    parts.push(`<line x1="${m.l + 6 + i * 110}" y1="${m.t + 2}" x2="${m.l + 20 + i * 110}" y2="${m.t + 2}" stroke="${s.colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 2"' : ''}/><text x="${m.l + 24 + i * 110}" y="${m.t + 5}">${escapeHtml(s.label)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('');
@@ -77,7 +79,7 @@ export function cellOverlay(imageUri: string, grid: number, size: number, kind: 
     for (let b = 0; b < grid; b++) {
       const k = a * grid + b;
       if (kind === 'entropy') parts.push(`<rect x="${b * cell}" y="${a * cell}" width="${cell}" height="${cell}" fill="${heatColour(values[k], range[0], range[1])}" fill-opacity="0.6"/>`);
-      else if (values[k]) parts.push(`<rect x="${b * cell + 1}" y="${a * cell + 1}" width="${cell - 2}" height="${cell - 2}" fill="none" stroke="${foreground[k] ? '#ff2d55' : '#00b7ff'}" stroke-width="2"/>`);
+      else if (values[k]) parts.push(`<rect x="${b * cell + 1}" y="${a * cell + 1}" width="${cell - 2}" height="${cell - 2}" fill="none" stroke="${foreground[k] ? CONCEPT_COLOURS.foreground : CONCEPT_COLOURS.background}" stroke-width="2"/>`);
     }
   }
   parts.push('</svg>');

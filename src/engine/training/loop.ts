@@ -83,25 +83,29 @@ function lossOf(objective: Objective, model: tf.LayersModel, x: tf.Tensor4D, lab
 }
 
 /** Loss and accuracy over a whole set without augmentation or updates. */
-export function evaluate(model: tf.LayersModel, objective: Objective, set: ImageSet, batchSize = 128): { loss: number; accuracy: number | null } {
+export async function evaluate(model: tf.LayersModel, objective: Objective, set: ImageSet, batchSize = 128): Promise<{ loss: number; accuracy: number | null }> {
   let lossSum = 0;
   let correct = 0;
   const s = set.size;
   for (let start = 0; start < set.n; start += batchSize) {
     const idx = Array.from({ length: Math.min(batchSize, set.n - start) }, (_, i) => start + i);
     const batch = gatherBatch(set, idx, null, null);
-    tf.tidy(() => {
+    // Values are read asynchronously: GPU backends have no synchronous readback in Node.
+    const [lossT, predT] = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, [idx.length, s, s, 3]);
       if (objective.kind === 'labels') {
         const logits = model.apply(x, { training: false }) as tf.Tensor;
         const labels = tf.tensor1d(batch.labels, 'int32');
-        lossSum += (tf.losses.softmaxCrossEntropy(tf.oneHot(labels, objective.numClasses), logits) as tf.Scalar).dataSync()[0] * idx.length;
-        const pred = logits.argMax(-1).dataSync();
-        for (let i = 0; i < idx.length; i++) if (pred[i] === batch.labels[i]) correct++;
-      } else {
-        lossSum += (tf.losses.meanSquaredError(objective.teacher(x), objective.student(x)) as tf.Scalar).dataSync()[0] * idx.length;
+        return [tf.losses.softmaxCrossEntropy(tf.oneHot(labels, objective.numClasses), logits), logits.argMax(-1)];
       }
+      return [tf.losses.meanSquaredError(objective.teacher(x), objective.student(x))];
     });
+    lossSum += (await lossT.data())[0] * idx.length;
+    if (predT) {
+      const pred = await predT.data();
+      for (let i = 0; i < idx.length; i++) if (pred[i] === batch.labels[i]) correct++;
+    }
+    tf.dispose([lossT, predT]);
   }
   return { loss: lossSum / set.n, accuracy: objective.kind === 'labels' ? correct / set.n : null };
 }
@@ -164,35 +168,56 @@ export async function trainStage(spec: StageSpec): Promise<StageResult> {
         const idx = order.slice(step * config.batchSize, (step + 1) * config.batchSize);
         const batch = gatherBatch(spec.train, idx, spec.augment, new Rng(hashSeed(spec.seed, epoch, step, 0xa7)));
         const before = tapVar ? tf.clone(tapVar) : null;
-        tf.tidy(() => {
+        const held: { pred: tf.Tensor | null } = { pred: null };
+        const { value, grads } = tf.tidy(() => {
           const x = tf.tensor4d(batch.x, [idx.length, s, s, 3]);
           const labels = objective.kind === 'labels' ? tf.tensor1d(batch.labels, 'int32') : null;
           const target = objective.kind === 'feature' ? objective.teacher(x) : null;
-          let logits: tf.Tensor | null = null;
-          const { value, grads } = tf.variableGrads(() => {
-            const out = lossOf(objective, model, x, labels, target);
-            logits = out.logits ? tf.keep(out.logits) : null;
-            return out.loss;
+          const logits: { t: tf.Tensor | null } = { t: null };
+          const out = tf.variableGrads(() => {
+            const o = lossOf(objective, model, x, labels, target);
+            logits.t = o.logits ? tf.keep(o.logits) : null;
+            return o.loss;
           }, variables);
-          const v = value.dataSync()[0];
-          if (!Number.isFinite(v)) throw new Error(`${spec.name}: the loss became ${v} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)}); lower the learning rate`);
-          lossSum += v * idx.length;
-          if (logits) {
-            const pred = (logits as tf.Tensor).argMax(-1).dataSync();
-            for (let i = 0; i < idx.length; i++) if (pred[i] === batch.labels[i]) correct++;
-            (logits as tf.Tensor).dispose();
+          if (logits.t) {
+            held.pred = tf.keep(logits.t.argMax(-1));
+            logits.t.dispose();
           }
-          opt.apply(variables, grads, lr);
+          return out;
         });
+        const pred = held.pred;
+        // Read back asynchronously (GPU backends have no synchronous readback in Node), before the update.
+        let v: number;
+        let predicted: ArrayLike<number> | null;
+        try {
+          v = (await value.data())[0];
+          predicted = pred ? await pred.data() : null;
+        } catch (err) {
+          value.dispose();
+          pred?.dispose();
+          tf.dispose(grads);
+          throw err;
+        }
+        value.dispose();
+        pred?.dispose();
+        if (!Number.isFinite(v)) {
+          tf.dispose(grads);
+          throw new Error(`${spec.name}: the loss became ${v} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)}); lower the learning rate`);
+        }
+        lossSum += v * idx.length;
+        if (predicted) for (let i = 0; i < idx.length; i++) if (predicted[i] === batch.labels[i]) correct++;
+        tf.tidy(() => opt.apply(variables, grads, lr));
+        tf.dispose(grads);
         if (before && tapVar && path) {
-          path.add(tf.tidy(() => tf.norm(tapVar.sub(before)).dataSync()[0]));
-          before.dispose();
+          const moved = tf.tidy(() => tf.norm(tapVar.sub(before)));
+          path.add((await moved.data())[0]);
+          tf.dispose([moved, before]);
         }
         seen += idx.length;
         spec.onProgress?.((epoch - startEpoch + (step + 1) / stepsPerEpoch) / Math.max(1, config.epochs - startEpoch), `${spec.name}: epoch ${epoch + 1}/${config.epochs}`);
         if (step % 8 === 7) await new Promise((r) => setImmediate(r));
       }
-      const val = spec.val && spec.val.n > 0 ? evaluate(model, objective, spec.val) : null;
+      const val = spec.val && spec.val.n > 0 ? await evaluate(model, objective, spec.val) : null;
       const log: EpochLog = {
         stage: spec.name,
         epoch: epoch + 1,

@@ -8,7 +8,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { writeFileSync, appendFileSync } from 'node:fs';
 import { createHost, type Host } from '../../../src/host';
 import type { JobHandle } from '../../../src/host/protocol';
-import { RequestError } from '../../../src/common/errors';
+import { CallerError } from '../../../src/common/errors';
 import { ExperimentPaths } from '../../../src/engine/experiment/paths';
 import { StateStore } from '../../../src/engine/experiment/state';
 import {
@@ -40,8 +40,8 @@ async function rejects(p: Promise<unknown>, status: number, message: RegExp): Pr
     () => null,
     (e: unknown) => e
   );
-  expect(err).toBeInstanceOf(RequestError);
-  expect((err as RequestError).status).toBe(status);
+  expect(err).toBeInstanceOf(CallerError);
+  expect((err as CallerError).status).toBe(status);
   expect((err as Error).message).toMatch(message);
 }
 

@@ -3,7 +3,7 @@
  * server-side history with the engine's semantics), experiments, jobs, and events pushed with
  * emit(). Records every call. Not a model of the engine's science: the e2e tests use the real one.
  */
-import type { CheckpointMaps, DatasetSummary, Estimate, ExperimentDetail, ExperimentSummary, JobInfo, KdApi, KdEvent, KdEventType, MaskData } from '../../../src/common/api';
+import type { CheckpointMaps, DatasetSummary, Estimate, ExperimentDetail, ExperimentSummary, JobInfo, KdApi, KdEvent, KdEventType, MaskData, RunRow } from '../../../src/common/api';
 import type { RunConfig } from '../../../src/common/config';
 import type { DatasetManifest } from '../../../src/common/dataset';
 import { defaultConfig, demoConfig } from '../../../src/common/defaults';
@@ -126,7 +126,7 @@ export class FakeApi implements KdApi {
   async undoMask(r: { datasetId: string; sampleId: string }) { this.record('undoMask', r); const st = this.maskState(r.datasetId, r.sampleId); if (st.position > 0) st.position--; return this.maskData(r.datasetId, r.sampleId); }
   async redoMask(r: { datasetId: string; sampleId: string }) { this.record('redoMask', r); const st = this.maskState(r.datasetId, r.sampleId); if (st.position < st.states.length - 1) st.position++; return this.maskData(r.datasetId, r.sampleId); }
   async resetMask(r: { datasetId: string; sampleId: string }) { this.record('resetMask', r); const st = this.maskState(r.datasetId, r.sampleId); this.push(st, st.original.slice()); return this.maskData(r.datasetId, r.sampleId); }
-  async defaultConfig(r: { kind: 'demo' | 'demo-quick' | 'dataset'; datasetId?: string }): Promise<RunConfig> { this.record('defaultConfig', r); return r.kind === 'dataset' ? defaultConfig(r.datasetId!) : demoConfig(r.kind === 'demo-quick'); }
+  async defaultConfig(r: { kind: 'demo' | 'demo-quick' | 'dataset'; datasetId?: string }): Promise<RunConfig> { this.record('defaultConfig', r); return r.kind === 'dataset' ? defaultConfig(r.datasetId!, this.datasets.find((d) => d.id === r.datasetId)?.size) : demoConfig(r.kind === 'demo-quick'); }
   async estimate(r: { config: RunConfig }): Promise<Estimate> { this.record('estimate', r); return { seconds: this.estimateSeconds, stages: { baseline: this.estimateSeconds }, basis: 'wasm: measured here' }; }
   async startExperiment(r: { config: RunConfig }) { this.record('startExperiment', r); return { experimentId: 'exp-new', jobId: 'job-new' }; }
   async resumeExperiment(r: { experimentId: string }) { this.record('resumeExperiment', r); return { jobId: 'job-resumed' }; }
@@ -137,6 +137,48 @@ export class FakeApi implements KdApi {
   async getReport(r: { experimentId: string }) { this.record('getReport', r); return { path: `/ws/experiments/${r.experimentId}/report.html`, html: '<html></html>' }; }
   async listJobs() { this.record('listJobs', {}); return structuredClone(this.jobs); }
   async cancelJob(r: { jobId: string }) { this.record('cancelJob', r); return { cancelled: true }; }
+  async renameDataset(r: { id: string; name: string }) {
+    this.record('renameDataset', r);
+    const d = this.datasets.find((x) => x.id === r.id);
+    if (!d) throw new Error(`dataset '${r.id}' not found`);
+    d.name = r.name;
+    this.emit({ type: 'datasets-changed' });
+    return { id: r.id, name: r.name };
+  }
+  async deleteDataset(r: { id: string }) {
+    this.record('deleteDataset', r);
+    this.datasets = this.datasets.filter((x) => x.id !== r.id);
+    this.emit({ type: 'datasets-changed' });
+    return { trashedTo: `/ws/trash/datasets/${r.id}-1` };
+  }
+  async deleteExperiment(r: { experimentId: string }) {
+    this.record('deleteExperiment', r);
+    this.experiments = this.experiments.filter((x) => x.summary.id !== r.experimentId);
+    this.emit({ type: 'experiments-changed' });
+    return { trashedTo: `/ws/trash/experiments/${r.experimentId}-1` };
+  }
+  notes = new Map<string, { tags: string[]; note: string }>();
+  runs: RunRow[] = [];
+  uploaded = new Map<string, Uint8Array>();
+  async uploadStart(r: { totalBytes: number }) { this.record('uploadStart', r); return { uploadId: 'up-1', limitBytes: 1024 ** 3, partBytes: 4 }; }
+  async uploadPart(r: { uploadId: string; path: string; offset: number; data: string }) {
+    this.record('uploadPart', r);
+    const old = this.uploaded.get(r.path) ?? new Uint8Array(0);
+    const bytes = Uint8Array.from(atob(r.data), (c) => c.charCodeAt(0));
+    const next = new Uint8Array(Math.max(old.length, r.offset + bytes.length));
+    next.set(old);
+    next.set(bytes, r.offset);
+    this.uploaded.set(r.path, next);
+    return { received: [...this.uploaded.values()].reduce((n, b) => n + b.length, 0) };
+  }
+  async uploadFinish(r: { uploadId: string; request: unknown }) { this.record('uploadFinish', r); return { jobId: 'job-up', folder: '/ws/uploads/up-1/folder' }; }
+  async uploadCancel(r: { uploadId: string }) { this.record('uploadCancel', r); return { cancelled: true }; }
+  async listRuns() { this.record('listRuns', {}); return structuredClone(this.runs).map((r) => ({ ...r, ...(this.notes.get(r.summary.id) ?? {}) })); }
+  async setRunNotes(r: { experimentId: string; tags: string[]; note: string }) {
+    this.record('setRunNotes', r);
+    this.notes.set(r.experimentId, { tags: r.tags, note: r.note });
+    return { tags: r.tags, note: r.note };
+  }
 }
 
 /** Lets pending promise callbacks run. */

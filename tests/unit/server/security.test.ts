@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { request } from 'node:http';
 import WebSocket from 'ws';
 import { KD_API_METHODS } from '../../../src/common/api';
+import { demoConfig } from '../../../src/common/defaults';
 import { createHost, type Host } from '../../../src/host';
 import { startServer, type RunningServer } from '../../../src/server';
 import { tempDir } from '../../helpers/fixtures';
@@ -102,6 +103,7 @@ describe('kd-lens serve security', () => {
     const noData = await post(server, '/api/getDataset', { id: 'nope' }, server.token);
     expect(noData.status).toBe(404);
     expect(missing.json.error).toMatch(/does not exist/);
+    expect(missing.status).toBe(404);
   });
 
   it('refuses an events WebSocket without the token', async () => {
@@ -134,5 +136,19 @@ describe('kd-lens serve security', () => {
     expect(escape.body).not.toContain('secret');
     const escape2 = await get(server, '/%2e%2e/%2e%2e/secret.txt');
     expect(escape2.body).not.toContain('secret');
+  });
+
+  it('answers caller mistakes with 4xx, never 500: missing dataset or run 404, path outside 403, bad run name 400', async () => {
+    const t = server.token;
+    const missing = await post(server, '/api/estimate', { config: demoConfig() }, t);
+    expect([missing.status, missing.json.error]).toEqual([404, expect.stringMatching(/no dataset 'demo'/)]);
+    expect((await post(server, '/api/getDataset', { id: 'nope' }, t)).status).toBe(404);
+    expect((await post(server, '/api/getExperiment', { experimentId: 'nope' }, t)).status).toBe(404);
+    expect((await post(server, '/api/deleteExperiment', { experimentId: 'nope' }, t)).status).toBe(404);
+    expect((await post(server, '/api/defaultConfig', { kind: 'dataset', datasetId: 'nope' }, t)).status).toBe(404);
+    const outsidePath = await post(server, '/api/importDataset', { format: 'folder', src: tmp.path, name: 'x' }, t);
+    expect(outsidePath.status).toBe(403);
+    const badName = await post(server, '/api/startExperiment', { config: { ...demoConfig(), name: 'my run/../x' } }, t);
+    expect([badName.status, badName.json.error]).toEqual([400, expect.stringMatching(/field config\.name: run name/)]);
   });
 });

@@ -97,6 +97,15 @@ export function createBrowserApi(env: BrowserEnvironment): KdApi & { close(): vo
     getReport: (request) => call('getReport', request),
     listJobs: () => call('listJobs'),
     cancelJob: (request) => call('cancelJob', request),
+    renameDataset: (request) => call('renameDataset', request),
+    deleteDataset: (request) => call('deleteDataset', request),
+    deleteExperiment: (request) => call('deleteExperiment', request),
+    setRunNotes: (request) => call('setRunNotes', request),
+    listRuns: () => call('listRuns'),
+    uploadStart: (request) => call('uploadStart', request),
+    uploadPart: (request) => call('uploadPart', request),
+    uploadFinish: (request) => call('uploadFinish', request),
+    uploadCancel: (request) => call('uploadCancel', request),
     on: (type, listener) => events.on(type, listener),
     close: () => events.close()
   };

@@ -4,6 +4,7 @@
  * events or from metrics.json. Pure data shaping; colours come in, Chart.js is not touched here.
  */
 import type { EpochPoint } from '../../../common/api';
+import { isFeatureStage, lighter } from '../../../common/palette';
 
 export interface XY {
   x: number;
@@ -18,6 +19,8 @@ export interface Series {
   /** Points only, no line (the teacher's single checkpoint). */
   marker?: boolean;
   pointStyle?: 'circle' | 'triangle' | 'rectRot' | 'star';
+  /** Drawn against a second y axis on the right (the student's feature loss beside cross-entropy). */
+  rightAxis?: boolean;
 }
 
 export interface NetPalette {
@@ -75,9 +78,16 @@ export function conceptSeries(points: readonly ConceptPoint[], keys: readonly Co
   return out;
 }
 
-export type TrainingMetric = 'loss' | 'accuracy' | 'valAccuracy';
+export type TrainingMetric = 'loss' | 'valLoss' | 'accuracy' | 'valAccuracy';
 
-/** One line per network and stage, x = epoch within the stage. */
+/** The y value of a metric; 'valLoss' is the validation loss where a stage has one, else its training loss (as the report plots). */
+const valueOf = (p: EpochPoint, metric: TrainingMetric): number | null => (metric === 'valLoss' ? p.valLoss ?? p.loss : p[metric]);
+
+/**
+ * One line per network and stage, x = epoch within the stage; a network's later stages are dashed
+ * and lighter; for losses the student's stage 1 (feature regression, another scale) goes on the
+ * right axis.
+ */
 export function trainingSeries(points: readonly EpochPoint[], metric: TrainingMetric, palette: NetPalette): Series[] {
   const groups = new Map<string, EpochPoint[]>();
   for (const p of points) {
@@ -88,10 +98,11 @@ export function trainingSeries(points: readonly EpochPoint[], metric: TrainingMe
   const out: Series[] = [];
   for (const [label, pts] of groups) {
     const role = roleOf(pts[0].net) ?? 'T';
-    const values = pts.map((p) => ({ x: p.epoch, y: p[metric] })).sort((a, b) => a.x - b.x);
+    const values = pts.map((p) => ({ x: p.epoch, y: valueOf(p, metric) })).sort((a, b) => a.x - b.x);
     if (values.every((v) => v.y === null)) continue;
     const firstStage = [...groups.keys()].find((k) => k.startsWith(`${pts[0].net} `)) === label;
-    out.push({ label, color: palette[role], points: values, dashed: !firstStage });
+    const feature = (metric === 'loss' || metric === 'valLoss') && isFeatureStage(pts[0].net, pts[0].stage);
+    out.push({ label: feature ? `${label} (feature loss, right axis)` : label, color: firstStage ? palette[role] : lighter(palette[role]), points: values, dashed: !firstStage, ...(feature ? { rightAxis: true } : {}) });
   }
   return out;
 }

@@ -48,6 +48,7 @@ export function valueText(value: unknown): string {
 }
 
 export interface Issue {
+  code?: string;
   path: readonly PropertyKey[];
   message: string;
 }
@@ -57,13 +58,13 @@ export interface Issue {
  * or a prefix of it (`architecture.channels.1` belongs to `architecture.channels`). Issues that
  * belong to no field come back under their own dotted path.
  */
-export function errorsByField(issues: readonly Issue[], fields: readonly FieldDef[]): Record<string, string> {
+export function errorsByField(issues: readonly Issue[], fields: readonly FieldDef[], words?: (issue: Issue, field: FieldDef | null) => string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const issue of issues) {
     const dotted = issue.path.map(String).join('.') || '(configuration)';
     const field = fields.find((f) => dotted === f.path || dotted.startsWith(`${f.path}.`));
     const key = field ? field.path : dotted;
-    if (!(key in out)) out[key] = issue.message;
+    if (!(key in out)) out[key] = words ? words(issue, field ?? null) : issue.message;
   }
   return out;
 }

@@ -43,10 +43,16 @@ function cell(summary: NetworkSummary, key: ColumnKey, seeds: Record<string, { m
   return { value, std: null, text: formatNumber(value) };
 }
 
+/** Numbers over checkpoints: undefined for a network analysed at one checkpoint only (the teacher's final model). */
+const OVER_CHECKPOINTS: readonly ColumnKey[] = ['D_mean', 'D_std', 'D_var', 'rho'];
+
 export function resultRows(m: MetricsDocument): ResultRow[] {
   return ROLES.map(({ role, net, label }) => {
     const seeds = role === 'teacher' ? null : m.seeds?.[role] ?? null;
-    const cells = Object.fromEntries(COLUMNS.map((c) => [c.key, cell(m.summary[role], c.key, seeds)])) as Record<ColumnKey, Cell>;
+    const single = (m.networks[net]?.perCheckpoint.length ?? 0) <= 1;
+    const cells = Object.fromEntries(
+      COLUMNS.map((c) => [c.key, single && OVER_CHECKPOINTS.includes(c.key) ? { value: null, std: null, text: 'n/a (one checkpoint)' } : cell(m.summary[role], c.key, seeds)])
+    ) as Record<ColumnKey, Cell>;
     return { role, net, label, cells };
   });
 }

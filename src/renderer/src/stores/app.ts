@@ -11,6 +11,7 @@ import { errorMessage, getApi } from '../api';
 export type ThemeChoice = 'system' | 'light' | 'dark';
 const THEME_KEY = 'kd-lens-theme';
 const JOBS_KEY = 'kd-lens-jobs-open';
+const JOBS_AUTO_KEY = 'kd-lens-jobs-auto-open';
 
 function stored(key: string): string | null {
   try {
@@ -36,7 +37,9 @@ export const useAppStore = defineStore('app', () => {
   const themeChoice = ref<ThemeChoice>(savedTheme === 'light' || savedTheme === 'dark' ? savedTheme : 'system');
   const systemDark = ref(false);
   const helpOpen = ref(false);
-  const jobsOpen = ref(stored(JOBS_KEY) !== 'false');
+  // Closed until a job starts (or the user opens it); it opens on a new job unless the user turned that off.
+  const jobsOpen = ref(stored(JOBS_KEY) === 'true');
+  const jobsAutoOpen = ref(stored(JOBS_AUTO_KEY) !== 'false');
 
   const theme = computed<'light' | 'dark'>(() => (themeChoice.value === 'system' ? (systemDark.value ? 'dark' : 'light') : themeChoice.value));
   const backendText = computed(() => {
@@ -53,9 +56,26 @@ export const useAppStore = defineStore('app', () => {
       const [i, b] = await Promise.all([api.getAppInfo(), api.getBackend()]);
       info.value = i;
       backend.value = b;
+      if (b.name === 'starting') followProbe();
     } catch (err) {
       error.value = errorMessage(err);
     }
+  }
+
+  let probeTimer: ReturnType<typeof setTimeout> | null = null;
+  /** While the engine still probes its backends, asks again every two seconds (the status bar must not stay at "starting"). */
+  function followProbe(): void {
+    if (probeTimer) return;
+    probeTimer = setTimeout(async () => {
+      probeTimer = null;
+      try {
+        backend.value = await getApi().getBackend();
+      } catch (err) {
+        error.value = errorMessage(err);
+        return;
+      }
+      if (backend.value.name === 'starting') followProbe();
+    }, 2000);
   }
 
   /** Follows prefers-color-scheme (where matchMedia exists) and applies the theme to <html>. */
@@ -91,5 +111,10 @@ export const useAppStore = defineStore('app', () => {
     store(JOBS_KEY, String(open));
   }
 
-  return { info, backend, error, themeChoice, theme, backendText, helpOpen, jobsOpen, load, followSystemTheme, setTheme, cycleTheme, setJobsOpen };
+  function setJobsAutoOpen(auto: boolean): void {
+    jobsAutoOpen.value = auto;
+    store(JOBS_AUTO_KEY, String(auto));
+  }
+
+  return { info, backend, error, themeChoice, theme, backendText, helpOpen, jobsOpen, jobsAutoOpen, load, followSystemTheme, setTheme, cycleTheme, setJobsOpen, setJobsAutoOpen };
 });

@@ -88,8 +88,12 @@ export const useDatasetsStore = defineStore('datasets', () => {
 
   /** Marks a sample edited or not in the cached manifest (the Annotate view saved a mask). */
   function markEdited(datasetId: string, sampleId: string, edited: boolean): void {
-    const s = manifests.value[datasetId]?.samples.find((x) => x.id === sampleId);
+    const m = manifests.value[datasetId];
+    const s = m?.samples.find((x) => x.id === sampleId);
     if (s) s.edited = edited;
+    // The list's edited count follows at once (a reset lowers it) rather than at the next reload.
+    const summary = list.value.find((d) => d.id === datasetId);
+    if (summary && m) summary.edited = m.samples.filter((x) => x.edited).length;
     forgetImages(datasetId, sampleId);
   }
 
@@ -126,5 +130,28 @@ export const useDatasetsStore = defineStore('datasets', () => {
     return byName[0]?.id ?? idOrName;
   }
 
-  return { idFor, list, loaded, manifests, manifestErrors, selectedId, error, load, manifest, start, stop, select, sampleImages, forgetImages, markEdited, chooseFolder, startImport, ensureDemo };
+  /** Renames a dataset (its id stays); the list reloads on 'datasets-changed'. Null on success, else the error. */
+  async function rename(id: string, name: string): Promise<string | null> {
+    try {
+      await getApi().renameDataset({ id, name });
+      const d = list.value.find((x) => x.id === id);
+      if (d) d.name = name.trim();
+      const m = manifests.value[id];
+      if (m) m.name = name.trim();
+      return null;
+    } catch (err) {
+      return errorMessage(err);
+    }
+  }
+
+  /** Moves a dataset into the workspace's trash; the path it went to, or throws with the reason. */
+  async function remove(id: string): Promise<string> {
+    const { trashedTo } = await getApi().deleteDataset({ id });
+    list.value = list.value.filter((d) => d.id !== id);
+    delete manifests.value[id];
+    if (selectedId.value === id) selectedId.value = null;
+    return trashedTo;
+  }
+
+  return { rename, remove, idFor, list, loaded, manifests, manifestErrors, selectedId, error, load, manifest, start, stop, select, sampleImages, forgetImages, markEdited, chooseFolder, startImport, ensureDemo };
 });

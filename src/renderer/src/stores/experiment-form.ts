@@ -3,19 +3,29 @@
  * demo's or a dataset's defaults, or copied from an earlier run), the text typed in each numeric
  * field, the RunConfigSchema messages per field, the suggested name, and the time estimate of the
  * draft (debounced, one call at a time; asked only for a valid draft, stale answers dropped). It launches
- * nothing itself: experiments.launch takes the parsed configuration.
+ * nothing itself: experiments.launch takes the parsed configuration. Messages are in words naming
+ * the field and its range (field-rules.ts); the checks against the dataset (images analysed) use its
+ * manifest. The teacher's set-up (source dataset, pretrained folder or none) is switched here.
  */
 import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
 import type { Estimate } from '../../../common/api';
 import { RunConfigSchema, type RunConfig } from '../../../common/config';
+import { datasetProblems } from '../../../common/config-checks';
+import { defaultConfig, demoConfig } from '../../../common/defaults';
+import { issueInWords } from '../../../common/field-rules';
 import { errorMessage, getApi } from '../api';
-import { ALL_FIELDS } from '../experiment/fields';
+import { ALL_FIELDS, type FieldDef } from '../experiment/fields';
+import { useDatasetsStore } from './datasets';
 import { errorsByField, getPath, parseListText, parseNumberText, setPath, suggestName, valueText } from '../experiment/form-logic';
 
 const TEXT_KINDS = new Set(['int', 'number', 'list']);
-const FORM_FIELDS = [...ALL_FIELDS, { path: 'name', label: 'name', kind: 'select' as const }, { path: 'dataset', label: 'dataset', kind: 'select' as const }];
+const extra = (path: string, label: string): FieldDef => ({ path, label, kind: 'select', help: '' });
+/** The fields outside FIELD_GROUPS that messages can belong to (the form shows them on their own). */
+export const OTHER_FIELDS = [extra('name', 'run name'), extra('dataset', 'dataset'), extra('teacher.source', 'source dataset'), extra('teacher.pretrained', 'pretrained teacher folder')];
+const FORM_FIELDS = [...ALL_FIELDS, ...OTHER_FIELDS];
 export const ESTIMATE_DELAY_MS = 500;
+export type TeacherMode = 'source' | 'pretrained' | 'none';
 
 export const useExperimentFormStore = defineStore('experimentForm', () => {
   const draft = ref<RunConfig | null>(null);
@@ -31,9 +41,27 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
   let estimateTimer: ReturnType<typeof setTimeout> | null = null;
   let estimatedKey = '';
 
+  const datasets = useDatasetsStore();
   const parsed = computed(() => (draft.value ? RunConfigSchema.safeParse(draft.value) : null));
-  const errors = computed<Record<string, string>>(() => (parsed.value && !parsed.value.success ? errorsByField(parsed.value.error.issues, FORM_FIELDS) : {}));
-  const valid = computed(() => parsed.value?.success === true);
+  const words = (issue: { code?: string; path: readonly PropertyKey[]; message: string }, field: { path: string; label: string } | null): string =>
+    issueInWords(RunConfigSchema, issue, field?.label ?? issue.path.map(String).join('.'), field ? texts.value[field.path] : undefined);
+  /** The checks against the target dataset, once its manifest is here. */
+  const datasetErrors = computed<Record<string, string>>(() => {
+    const c = parsed.value?.success ? parsed.value.data : null;
+    const m = c ? datasets.manifests[c.dataset] : undefined;
+    if (!c || !m) return {};
+    const problems = datasetProblems(c, { id: m.id, trainImages: m.samples.filter((x) => x.split === 'train').length, size: m.size });
+    return errorsByField(problems, FORM_FIELDS);
+  });
+  const errors = computed<Record<string, string>>(() => (parsed.value && !parsed.value.success ? errorsByField(parsed.value.error.issues, FORM_FIELDS, words) : datasetErrors.value));
+  const valid = computed(() => parsed.value?.success === true && Object.keys(datasetErrors.value).length === 0);
+  /** The defaults of the draft's dataset (what each field's help calls its default). */
+  const defaults = computed<RunConfig | null>(() => {
+    const id = draft.value?.dataset;
+    if (!id) return null;
+    return id === 'demo' ? demoConfig(false) : defaultConfig(id, datasets.list.find((d) => d.id === id)?.size);
+  });
+  const teacherMode = computed<TeacherMode>(() => (draft.value?.teacher.pretrained != null ? 'pretrained' : draft.value?.teacher.source != null ? 'source' : 'none'));
   /** The configuration to launch, or null while the draft is invalid. */
   const config = computed<RunConfig | null>(() => (parsed.value?.success ? parsed.value.data : null));
   const suggestion = computed(() => (draft.value ? suggestName(draft.value) : ''));
@@ -48,6 +76,26 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     draft.value = copy;
     origin.value = from;
     loadError.value = null;
+    void datasets.manifest(copy.dataset);
+  }
+
+  /** The teacher's set-up: pretrained on a source dataset, loaded from a pretrained folder, or none. */
+  function setTeacherMode(mode: TeacherMode): void {
+    const t = draft.value?.teacher;
+    if (!t || mode === teacherMode.value) return;
+    t.pretrained = mode === 'pretrained' ? '' : null;
+    t.source = mode === 'source' ? datasets.list.find((d) => d.id !== draft.value?.dataset)?.id ?? '' : null;
+    const epochs = mode === 'source' ? t.pretrain.epochs || demoConfig(false).teacher.pretrain.epochs : 0;
+    t.pretrain.epochs = epochs;
+    texts.value['teacher.pretrain.epochs'] = String(epochs);
+  }
+
+  function setTeacherSource(id: string): void {
+    if (draft.value) draft.value.teacher.source = id;
+  }
+
+  function setPretrained(path: string): void {
+    if (draft.value) draft.value.teacher.pretrained = path;
   }
 
   async function loadDefaults(kind: 'demo' | 'demo-quick' | 'dataset', datasetId?: string): Promise<void> {
@@ -109,6 +157,12 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     }
     const c = config.value;
     if (!c) return;
+    if (datasets.loaded && !datasets.list.some((d) => d.id === c.dataset)) {
+      // Not asked (it would only fail): asked again when the dataset appears (datasets-changed).
+      estimateError.value = `dataset '${c.dataset}' is not in the workspace yet${c.dataset === 'demo' ? ' (the demo data is generated on first launch; see the jobs panel)' : ''}`;
+      estimate.value = null;
+      return;
+    }
     const { name: _name, ...rest } = c;
     const key = JSON.stringify(rest);
     if (key === estimatedKey && estimate.value) return;
@@ -140,6 +194,14 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     again = false;
   }
 
+  // A dataset that appears (the demo data finished, an import) makes a failed estimate worth asking again.
+  watch(
+    () => datasets.list.map((d) => d.id).join(','),
+    () => {
+      if (valid.value && (estimateError.value || !estimate.value)) void refreshEstimate();
+    }
+  );
+
   watch(
     draft,
     () => {
@@ -154,5 +216,5 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     { deep: true }
   );
 
-  return { draft, texts, nameTouched, origin, loadError, estimate, estimateError, estimating, errors, valid, config, suggestion, adopt, loadDefaults, chooseDataset, duplicate, setText, setValue, setName, useSuggestedName, refreshEstimate, cancelEstimate };
+  return { draft, texts, nameTouched, origin, loadError, estimate, estimateError, estimating, errors, valid, config, suggestion, defaults, teacherMode, setTeacherMode, setTeacherSource, setPretrained, adopt, loadDefaults, chooseDataset, duplicate, setText, setValue, setName, useSuggestedName, refreshEstimate, cancelEstimate };
 });

@@ -2,7 +2,8 @@
  * Mirror of the host's jobs: listJobs() once, then every 'job' event (the host throttles
  * progress to about ten a second). A finished job never goes back to running (a late progress
  * event after 'done' is dropped); resuming an experiment is a new job. Also cancel and resume.
- * It does not interpret what a job produced: views and other stores watch it.
+ * It does not interpret what a job produced: views and other stores watch it. Finished jobs can be
+ * cleared from the panel (remembered in this browser; the host keeps its own list).
  */
 import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
@@ -12,14 +13,43 @@ import { errorMessage, getApi } from '../api';
 export const FINISHED: readonly JobStatus[] = ['done', 'failed', 'cancelled'];
 export const isFinished = (status: JobStatus): boolean => FINISHED.includes(status);
 
+const CLEARED_KEY = 'kd-lens-jobs-cleared';
+
+function readCleared(): string[] {
+  try {
+    const v: unknown = JSON.parse(window.localStorage.getItem(CLEARED_KEY) ?? '[]');
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 export const useJobsStore = defineStore('jobs', () => {
   const byId = ref<Record<string, JobInfo>>({});
+  const cleared = ref<Set<string>>(new Set(readCleared()));
   const error = ref<string | null>(null);
   let unsubscribe: (() => void)[] = [];
 
   /** Newest first. */
   const all = computed(() => Object.values(byId.value).sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.id.localeCompare(a.id)));
   const active = computed(() => all.value.filter((j) => !isFinished(j.status)));
+  /** What the panel lists: every job except finished ones the user cleared. */
+  const visible = computed(() => all.value.filter((j) => !cleared.value.has(j.id)));
+  const finishedShown = computed(() => visible.value.filter((j) => isFinished(j.status)).length);
+
+  /** Hides every finished job from the panel (running ones stay). */
+  function clearFinished(): void {
+    const next = new Set(cleared.value);
+    for (const j of all.value) if (isFinished(j.status)) next.add(j.id);
+    // Only ids the host still knows are worth remembering.
+    for (const id of [...next]) if (!byId.value[id]) next.delete(id);
+    cleared.value = next;
+    try {
+      window.localStorage.setItem(CLEARED_KEY, JSON.stringify([...next]));
+    } catch {
+      // storage disabled: cleared for this session
+    }
+  }
 
   function upsert(job: JobInfo): void {
     const old = byId.value[job.id];
@@ -105,5 +135,5 @@ export const useJobsStore = defineStore('jobs', () => {
     });
   }
 
-  return { byId, all, active, error, upsert, whenFinished, load, start, stop, latestForExperiment, canResume, cancel, resume };
+  return { byId, all, active, visible, finishedShown, clearFinished, error, upsert, whenFinished, load, start, stop, latestForExperiment, canResume, cancel, resume };
 });

@@ -12,6 +12,7 @@ import type { MetricsDocument } from '../../../../src/engine/experiment/metrics'
 import type { ExperimentEvent } from '../../../../src/common/events';
 import { loadLayersModelFromDir } from '../../../../src/engine/store/model-files';
 import { decodeNpy } from '../../../../src/engine/store/tensors';
+import { writeReport } from '../../../../src/engine/report/html';
 import { maskToGrid } from '../../../../src/engine/knowledge/grid';
 import { backgroundMeanEntropy, conceptCells, countConcepts } from '../../../../src/engine/knowledge/concepts';
 import { readMask } from '../../../../src/engine/io/images';
@@ -45,6 +46,27 @@ describe('experiment runner on a tiny dataset', () => {
     }
     expect(existsSync(p.maps('T', 'final').npy)).toBe(true);
     expect(JSON.parse(readFileSync(p.state, 'utf8')).status).toBe('finished');
+  });
+
+  it('lists every analysed image left out of a network with its reason, consistently with the counts', () => {
+    for (const n of Object.values(metrics.networks)) {
+      const byReason = { notEffective: 0, noForeground: 0, backgroundFilter: 0 };
+      for (const r of n.removedImages!) byReason[r.reason]++;
+      expect(byReason).toEqual(n.removed);
+      expect(n.removedImages!.length + n.images).toBe(metrics.images.length);
+      const kept = new Set(n.perImage.map((p) => p.index));
+      for (const r of n.removedImages!) expect(kept.has(r.index)).toBe(false);
+    }
+  });
+
+  it("writes a report in the app's colours and words: n/a for the teacher's D and rho, dashed legend lines, no internal document", async () => {
+    const html = readFileSync(await writeReport(ws, id).then(() => new ExperimentPaths(ws, id).report), 'utf8');
+    expect(html).toContain('n/a (one checkpoint)');
+    expect(html).toContain('#0072b2');
+    expect(html).toContain('#d55e00');
+    expect(html).toMatch(/<line [^>]*stroke-dasharray="4 2"/);
+    expect(html).not.toMatch(/method\.md|design\.md/);
+    expect(html).toContain('Student stage 1: feature loss at L');
   });
 
   it('reports the six numbers in their ranges', () => {

@@ -48,6 +48,31 @@ describe('App frame', () => {
     expect(w.find('[data-testid="job-row"]').attributes('data-status')).toBe('done');
   });
 
+  it('keeps the jobs panel closed until a job starts, and closed when the user says so', async () => {
+    expect(w.find('[data-testid="job-panel"]').exists()).toBe(false);
+    api.emit({ type: 'job', job: job({ id: 'job-1', status: 'running' }) });
+    await flush();
+    expect(w.find('[data-testid="job-panel"]').exists()).toBe(true);
+    await w.find('[data-testid="jobs-auto-open"]').setValue(false);
+    await w.find('[aria-label="Hide the jobs panel"]').trigger('click');
+    api.emit({ type: 'job', job: job({ id: 'job-2', status: 'running', startedAt: '2025-01-02T00:00:00.000Z' }) });
+    await flush();
+    expect(w.find('[data-testid="job-panel"]').exists()).toBe(false);
+    expect(window.localStorage.getItem('kd-lens-jobs-auto-open')).toBe('false');
+  });
+
+  it('clears finished jobs from the panel and keeps running ones', async () => {
+    api.emit({ type: 'job', job: job({ id: 'job-1', status: 'failed', error: 'boom' }) });
+    api.emit({ type: 'job', job: job({ id: 'job-2', status: 'done', startedAt: '2025-01-02T00:00:00.000Z' }) });
+    api.emit({ type: 'job', job: job({ id: 'job-3', status: 'running', startedAt: '2025-01-03T00:00:00.000Z' }) });
+    await flush();
+    expect(w.findAll('[data-testid="job-row"]')).toHaveLength(3);
+    expect(w.find('[data-testid="jobs-clear"]').text()).toBe('Clear finished (2)');
+    await w.find('[data-testid="jobs-clear"]').trigger('click');
+    expect(w.findAll('[data-testid="job-row"]').map((r) => r.attributes('data-status'))).toEqual(['running']);
+    expect(w.find('[data-testid="jobs-clear"]').attributes('disabled')).toBeDefined();
+  });
+
   it('opens the shortcut list with ? but not while typing in a field', async () => {
     const input = w.find('[data-testid="config-name"]');
     expect(input.exists()).toBe(true);

@@ -11,12 +11,14 @@ import ConfigForm from '../../../../src/renderer/src/components/ConfigForm.vue';
 import { useExperimentFormStore } from '../../../../src/renderer/src/stores/experiment-form';
 import { ALL_FIELDS, fieldTestId } from '../../../../src/renderer/src/experiment/fields';
 import type { RunConfig } from '../../../../src/common/config';
-import { FakeApi, flush } from '../fake-api';
+import { FakeApi, flush, manifest } from '../fake-api';
 
 const byId = (id: string): string => `[data-testid="${id}"]`;
 
 async function setup() {
-  setApi(new FakeApi());
+  const api = new FakeApi();
+  api.datasets = [manifest('demo', 40), manifest('demo-source', 40)];
+  setApi(api);
   const pinia = createPinia();
   setActivePinia(pinia);
   await useExperimentFormStore().loadDefaults('demo');
@@ -42,7 +44,7 @@ describe('ConfigForm', () => {
     await w.find(byId('config-baseline-epochs')).setValue('-1');
     const error = w.find(byId('error-baseline-epochs'));
     expect(error.exists()).toBe(true);
-    expect(error.text()).toBe('Too small: expected number to be >=0');
+    expect(error.text()).toBe('baseline epochs must be a whole number, at least 0 (got “-1”)');
     expect(w.find(byId('config-baseline-epochs')).attributes('aria-invalid')).toBe('true');
     expect(w.find(byId('launch')).attributes('disabled')).toBeDefined();
     expect(w.find(byId('estimate-text')).text()).toMatch(/Correct the fields/);
@@ -54,7 +56,7 @@ describe('ConfigForm', () => {
   it('explains text that is not a number', async () => {
     const w = await setup();
     await w.find(byId('config-quantification-grid')).setValue('eight');
-    expect(w.find(byId('error-quantification-grid')).text()).toMatch(/expected number, received NaN/);
+    expect(w.find(byId('error-quantification-grid')).text()).toBe('grid G (cells per side) must be a whole number from 1 to 64 (got “eight”)');
   });
 
   it('emits the parsed configuration on Launch, with the changed setting', async () => {

@@ -20,10 +20,10 @@ describe('ResultsTable', () => {
     expect(w.find('[data-testid="cell-student-N_fg"]').attributes('data-value')).toBe('12.5');
   });
 
-  it('shows — where a number is not defined (the teacher has no learning distance)', () => {
+  it('says n/a for numbers over checkpoints of a network analysed once (the teacher: no D, no rho)', () => {
     const w = mount(ResultsTable, { props: { metrics: metricsFixture() } });
-    expect(cell(w, 'cell-teacher-D_mean')).toBe('—');
-    expect(cell(w, 'cell-teacher-rho')).toBe('—');
+    expect(cell(w, 'cell-teacher-D_mean')).toBe('n/a (one checkpoint)');
+    expect(cell(w, 'cell-teacher-rho')).toBe('n/a (one checkpoint)');
   });
 
   it('labels D_var as a variance', () => {

@@ -4,11 +4,13 @@ import { createPinia, setActivePinia } from 'pinia';
 import { setApi } from '../../../../src/renderer/src/api';
 import { ESTIMATE_DELAY_MS, useExperimentFormStore } from '../../../../src/renderer/src/stores/experiment-form';
 import { demoConfig } from '../../../../src/common/defaults';
-import { FakeApi, flush } from '../fake-api';
+import { useDatasetsStore } from '../../../../src/renderer/src/stores/datasets';
+import { FakeApi, flush, manifest } from '../fake-api';
 
 let api: FakeApi;
 beforeEach(() => {
   api = new FakeApi();
+  api.datasets = [manifest('demo', 40), manifest('demo-source', 40), manifest('birds', 20, 64)];
   setApi(api);
   setActivePinia(createPinia());
 });
@@ -34,9 +36,9 @@ describe('experiment form store', () => {
     await form.loadDefaults('demo');
     form.setText('baseline.epochs', '-1');
     expect(form.valid).toBe(false);
-    expect(form.errors['baseline.epochs']).toMatch(/>=\s*0/);
+    expect(form.errors['baseline.epochs']).toBe('baseline epochs must be a whole number, at least 0 (got “-1”)');
     form.setText('baseline.epochs', 'ten');
-    expect(form.errors['baseline.epochs']).toMatch(/number/i);
+    expect(form.errors['baseline.epochs']).toBe('baseline epochs must be a whole number, at least 0 (got “ten”)');
     form.setText('baseline.epochs', '12');
     expect(form.errors).toEqual({});
     expect(form.config!.baseline.epochs).toBe(12);
@@ -97,6 +99,25 @@ describe('experiment form store', () => {
     await vi.advanceTimersByTimeAsync(ESTIMATE_DELAY_MS + 10);
     expect(api.callsOf('estimate')).toHaveLength(2);
     expect((api.callsOf('estimate')[1] as { config: { seeds: number } }).config.seeds).toBe(3);
+  });
+});
+
+describe('experiment form store: first launch', () => {
+  it('does not ask for an estimate of a dataset that is not there yet, and asks once it appears', async () => {
+    api.datasets = [];
+    const datasets = useDatasetsStore();
+    await datasets.start();
+    const form = useExperimentFormStore();
+    await form.loadDefaults('demo');
+    await form.refreshEstimate();
+    expect(api.callsOf('estimate')).toHaveLength(0);
+    expect(form.estimateError).toMatch(/dataset 'demo' is not in the workspace yet/);
+    api.datasets = [manifest('demo', 40), manifest('demo-source', 40)];
+    api.emit({ type: 'datasets-changed' });
+    await flush(5);
+    expect(api.callsOf('estimate')).toHaveLength(1);
+    expect(form.estimateError).toBeNull();
+    expect(form.estimate!.seconds).toBe(120);
   });
 });
 

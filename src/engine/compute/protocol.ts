@@ -1,0 +1,75 @@
+/*
+ * The messages between the job host and a compute page (Electron's hidden compute window, or any browser page),
+ * over one MessagePort. The page only computes: it holds no files; the host sends every array it needs and
+ * receives every number back. Plain data only (structured clone), so the same messages cross any port.
+ */
+import type { Architecture } from '../../common/config';
+import type { QuantifyOptions } from '../knowledge/options';
+import type { SigmaResult } from '../knowledge/sigma';
+import type { AdapterInfo } from '../tf/webgpu';
+import type { AnalysisImage } from '../experiment/executor';
+import type * as tf from '@tensorflow/tfjs';
+
+/** A network by value: its architecture and every weight array in getWeights() order. */
+export interface NetworkData {
+  architecture: Architecture;
+  numClasses: number;
+  weights: Float32Array[];
+}
+
+export interface TrainStepRequest {
+  network: NetworkData;
+  /** Batch [b, size, size, 3], normalised, and its labels. */
+  x: Float32Array;
+  labels: Int32Array;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  /** Momentum buffers in trainable-weight order (empty arrays: none yet). */
+  buffers: Float32Array[];
+}
+
+export interface TrainStepResult {
+  loss: number;
+  weights: Float32Array[];
+  buffers: Float32Array[];
+}
+
+export interface SigmaRequest {
+  network: NetworkData;
+  /** The tap layer whose (ReLU'd) output is phi. */
+  tap: string;
+  /** Images [n, size, size, 3], normalised, with one noise seed each. */
+  images: Float32Array;
+  seeds: number[];
+  options: Partial<QuantifyOptions>;
+}
+
+/** One quantification task of an experiment: the checkpoint as TF.js model artifacts (read by the host) and its images. */
+export interface QuantifyTaskRequest {
+  artifacts: tf.io.ModelArtifacts;
+  tap: string;
+  images: AnalysisImage[];
+  size: number;
+  options: QuantifyOptions;
+}
+
+export type ToCompute =
+  | { type: 'init'; id: number; allowSoftware: boolean }
+  | { type: 'train-step'; id: number; request: TrainStepRequest }
+  | { type: 'sigma'; id: number; request: SigmaRequest }
+  | { type: 'quantify-task'; id: number; request: QuantifyTaskRequest };
+
+export type FromCompute =
+  | { type: 'ready'; id: number; backend: string; reason: string; adapter: AdapterInfo | null }
+  | { type: 'train-step'; id: number; result: TrainStepResult }
+  | { type: 'sigma'; id: number; results: SigmaResult[] }
+  | { type: 'step'; id: number; step: number; total: number }
+  | { type: 'failed'; id: number; message: string; deviceLost: boolean };
+
+/** The part of a MessagePort both ends use: DOM's MessagePort and an adapter around Electron's MessagePortMain. */
+export interface PortLike {
+  postMessage(message: unknown): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  start?(): void;
+}

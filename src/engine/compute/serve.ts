@@ -1,0 +1,111 @@
+/*
+ * The compute page's side of the port: starts a backend (WebGPU, whose failure is reported with its reason so the
+ * host can keep its own workers), then answers training steps and sigma optimisations with the engine's own code
+ * (MomentumSgd, quantifyBatch). Knows nothing of files or Electron; one request at a time, in arrival order.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { buildNetwork } from '../models/architectures';
+import { MomentumSgd } from '../training/sgd';
+import { quantifyBatch } from '../knowledge/sigma';
+import { tapFeature } from '../knowledge/feature';
+import { startWebGpu, webgpuLostReason } from '../tf/webgpu';
+import type { FromCompute, NetworkData, PortLike, QuantifyTaskRequest, SigmaRequest, ToCompute, TrainStepRequest, TrainStepResult } from './protocol';
+
+function network(data: NetworkData): tf.LayersModel {
+  const model = buildNetwork(data.architecture, data.numClasses, 0, 'compute');
+  const shapes = model.getWeights().map((w) => w.shape);
+  if (shapes.length !== data.weights.length) throw new Error(`network: ${data.weights.length} weight arrays, the architecture has ${shapes.length}`);
+  model.setWeights(data.weights.map((w, i) => tf.tensor(w, shapes[i])));
+  return model;
+}
+
+async function weightsOf(tensors: readonly tf.Tensor[]): Promise<Float32Array[]> {
+  return Promise.all(tensors.map(async (t) => (await t.data()) as Float32Array));
+}
+
+/** One SGD step with momentum and weight decay on the labels' cross-entropy; returns the new weights and buffers. */
+export async function trainStep(r: TrainStepRequest): Promise<TrainStepResult> {
+  const model = network(r.network);
+  const opt = new MomentumSgd(r.momentum, r.weightDecay);
+  try {
+    const variables = model.trainableWeights.map((v) => v.read() as tf.Variable);
+    if (r.buffers.length) opt.restore(r.buffers.map((b, i) => ({ name: `m${i}`, shape: b.length ? variables[i].shape : [0], values: b })));
+    const size = r.network.architecture.inputSize;
+    const n = r.labels.length;
+    const { value, grads } = tf.tidy(() => {
+      const x = tf.tensor4d(r.x, [n, size, size, 3]);
+      const y = tf.oneHot(tf.tensor1d(r.labels, 'int32'), r.network.numClasses);
+      return tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, variables);
+    });
+    const loss = (await value.data())[0];
+    value.dispose();
+    opt.apply(variables, grads, r.lr);
+    tf.dispose(grads);
+    return { loss, weights: await weightsOf(model.getWeights()), buffers: (await opt.state()).map((s) => s.values) };
+  } finally {
+    opt.dispose();
+    model.dispose();
+  }
+}
+
+/** quantifyBatch on phi = the tap's output, for images sent by value. */
+export async function sigmaSteps(r: SigmaRequest) {
+  const model = network(r.network);
+  const size = r.network.architecture.inputSize;
+  const tap = tf.model({ inputs: model.inputs, outputs: model.getLayer(r.tap).output as tf.SymbolicTensor });
+  const per = size * size * 3;
+  const images = r.seeds.map((seed, i) => ({ input: tf.tensor3d(r.images.subarray(i * per, (i + 1) * per), [size, size, 3]), seed, name: `image ${i}` }));
+  try {
+    return await quantifyBatch((x) => tap.apply(x) as tf.Tensor, images, r.options);
+  } finally {
+    images.forEach((im) => im.input.dispose());
+    model.dispose();
+  }
+}
+
+function isRequest(m: unknown): m is ToCompute {
+  if (typeof m !== 'object' || m === null) return false;
+  const { type, id } = m as { type?: unknown; id?: unknown };
+  return typeof id === 'number' && (type === 'init' || type === 'train-step' || type === 'sigma' || type === 'quantify-task');
+}
+
+/** An experiment's quantification task, as runTask does it at home, on a model sent as artifacts. */
+export async function quantifyTask(r: QuantifyTaskRequest, onStep?: (step: number, total: number) => void) {
+  const model = await tf.loadLayersModel(tf.io.fromMemory(r.artifacts));
+  const inputs = r.images.map((im) => ({ input: tf.tensor3d(im.data, [r.size, r.size, 3]), seed: im.seed, name: im.name }));
+  try {
+    return await quantifyBatch(tapFeature(model, r.tap), inputs, r.options, onStep);
+  } finally {
+    inputs.forEach((im) => im.input.dispose());
+    model.dispose();
+  }
+}
+
+/** Serves requests arriving on `port` until the page closes. */
+export function serveCompute(port: PortLike): void {
+  let queue = Promise.resolve();
+  const reply = (m: FromCompute): void => port.postMessage(m);
+  const handle = async (m: ToCompute): Promise<void> => {
+    try {
+      if (m.type === 'init') {
+        try {
+          const gpu = await startWebGpu({ allowSoftware: m.allowSoftware });
+          reply({ type: 'ready', id: m.id, backend: 'webgpu', reason: `webgpu on ${gpu.label}`, adapter: gpu.adapter });
+        } catch (err) {
+          reply({ type: 'failed', id: m.id, message: `webgpu: ${err instanceof Error ? err.message : String(err)}`, deviceLost: false });
+        }
+      } else if (m.type === 'train-step') reply({ type: 'train-step', id: m.id, result: await trainStep(m.request) });
+      else if (m.type === 'sigma') reply({ type: 'sigma', id: m.id, results: await sigmaSteps(m.request) });
+      else reply({ type: 'sigma', id: m.id, results: await quantifyTask(m.request, (step, total) => reply({ type: 'step', id: m.id, step, total })) });
+    } catch (err) {
+      const lost = webgpuLostReason();
+      reply({ type: 'failed', id: m.id, message: lost ?? (err instanceof Error ? err.message : String(err)), deviceLost: lost !== null });
+    }
+  };
+  port.addEventListener('message', (e) => {
+    const m = e.data;
+    if (!isRequest(m)) return; // not ours: the port is private, so nothing else should arrive
+    queue = queue.then(() => handle(m));
+  });
+  port.start?.();
+}

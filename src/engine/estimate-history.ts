@@ -1,0 +1,51 @@
+/*
+ * Estimates refined by what this machine actually did: each finished run's recorded stage times
+ * (state.json) against what estimateRun would have said for it with today's calibration give a
+ * correction factor for training and one for quantification (the median ratio over runs, so one
+ * odd run does not swing it); a new estimate's stages are scaled by them. Without finished runs
+ * the calibration alone stands.
+ */
+import type { RunConfig } from '../common/config';
+import type { Calibration, RunCounts } from './estimate';
+import { estimateRun } from './estimate';
+
+export type StageGroup = 'training' | 'quantify';
+export const groupOf = (stage: string): StageGroup => (stage.startsWith('quantif') ? 'quantify' : 'training');
+
+export interface FinishedRun {
+  config: RunConfig;
+  counts: RunCounts;
+  /** Recorded seconds per stage (state.json), as the runner names them. */
+  seconds: Record<string, number>;
+}
+
+const median = (v: number[]): number => {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** actual / estimated per stage group, over the runs that recorded that group (null without any). */
+export function correctionFactors(runs: readonly FinishedRun[], cal: Calibration, cpus: number): Record<StageGroup, number | null> {
+  const ratios: Record<StageGroup, number[]> = { training: [], quantify: [] };
+  for (const r of runs) {
+    const est = estimateRun(r.config, r.counts, cal, cpus);
+    for (const group of ['training', 'quantify'] as const) {
+      const actual = Object.entries(r.seconds).filter(([s]) => groupOf(s) === group).reduce((a, [, v]) => a + v, 0);
+      const expected = Object.entries(est).filter(([s]) => groupOf(s) === group).reduce((a, [, v]) => a + v, 0);
+      if (actual > 0 && expected > 0) ratios[group].push(actual / expected);
+    }
+  }
+  return { training: ratios.training.length ? median(ratios.training) : null, quantify: ratios.quantify.length ? median(ratios.quantify) : null };
+}
+
+/** The stages scaled by the factors (a group without a factor is left as calibrated). */
+export function applyFactors(stages: Record<string, number>, factors: Record<StageGroup, number | null>): Record<string, number> {
+  return Object.fromEntries(Object.entries(stages).map(([s, v]) => [s, v * (factors[groupOf(s)] ?? 1)]));
+}
+
+export function factorsText(factors: Record<StageGroup, number | null>, runs: number): string {
+  if (factors.training === null && factors.quantify === null) return 'no finished run on this machine yet to refine it';
+  const f = (v: number | null): string => (v === null ? 'not measured' : `×${v.toFixed(2)}`);
+  return `refined by ${runs} finished run${runs === 1 ? '' : 's'} on this machine (training ${f(factors.training)}, quantification ${f(factors.quantify)})`;
+}

@@ -1,0 +1,45 @@
+/*
+ * A job process's way to the compute window (Electron only): main sends one end of a MessageChannelMain with a
+ * 'compute-port' message before the job starts. Quantification then runs on the window's WebGPU through
+ * computeExecutor, when the window's adapter passes its self-check; otherwise the job keeps its own workers and
+ * logs why. Under plain Node (CLI, server) no port ever arrives and nothing changes.
+ */
+import { ComputeClient } from '../engine/compute/client';
+import { computeExecutor } from '../engine/compute/executor';
+import type { ExecutorFactory } from '../engine/experiment/executor';
+import type { PortLike } from '../engine/compute/protocol';
+
+interface MainPort {
+  on(event: 'message', fn: (e: { data: unknown }) => void): void;
+  postMessage(m: unknown): void;
+  start(): void;
+}
+interface ParentPortWithPorts {
+  on(event: 'message', fn: (e: { data: unknown; ports?: MainPort[] }) => void): void;
+}
+
+let received: PortLike | null = null;
+
+/** Starts listening for the port; call once at start-up, before the job's own listener runs. */
+export function listenForComputePort(): void {
+  const parent = (process as unknown as { parentPort?: ParentPortWithPorts }).parentPort;
+  parent?.on('message', (e) => {
+    const port = e.ports?.[0];
+    if ((e.data as { type?: unknown } | null)?.type !== 'compute-port' || !port) return;
+    received = { postMessage: (m) => port.postMessage(m), addEventListener: (_t, fn) => port.on('message', (m) => fn({ data: m.data })), start: () => port.start() };
+  });
+}
+
+/** The compute window's executor, or null with the reason it is not used. */
+export async function computeWindowExecutor(backend: string | null): Promise<{ executor: ExecutorFactory | null; line: string }> {
+  if (!received) return { executor: null, line: '' };
+  if (backend !== null && backend !== 'webgpu') return { executor: null, line: `compute window not used: the run asks for ${backend}` };
+  const client = new ComputeClient(received);
+  try {
+    const ready = await client.init(backend === 'webgpu');
+    return { executor: computeExecutor(client, ready.reason), line: `quantification in the compute window: ${ready.reason}` };
+  } catch (err) {
+    client.close('not used');
+    return { executor: null, line: `compute window not used: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}

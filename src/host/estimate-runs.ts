@@ -1,0 +1,37 @@
+/*
+ * The finished runs of the workspace as estimate-history wants them: configuration, training-set
+ * sizes of its datasets, and the recorded seconds of each stage. Runs whose files or datasets are
+ * gone are skipped; at most the newest `limit` runs are read.
+ */
+import { promises as fs } from 'node:fs';
+import { z } from 'zod';
+import { parseWith } from '../common/schema';
+import { loadDataset } from '../engine/data';
+import type { FinishedRun } from '../engine/estimate-history';
+import { ExperimentPaths } from '../engine/experiment/paths';
+import { readConfig } from '../engine/experiment/runner';
+import { readJson } from '../engine/store/atomic';
+import { experimentsDir } from '../engine/store/workspace';
+
+const StateTimes = z.object({ status: z.string(), updatedAt: z.string().optional(), stages: z.record(z.string(), z.object({ status: z.string(), seconds: z.number().optional() })) });
+
+export async function finishedRuns(workspace: string, limit = 20): Promise<FinishedRun[]> {
+  const ids = (await fs.readdir(experimentsDir(workspace)).catch(() => [] as string[])).filter((d) => !d.startsWith('.')).sort().reverse();
+  const out: FinishedRun[] = [];
+  for (const id of ids) {
+    if (out.length >= limit) break;
+    try {
+      const paths = new ExperimentPaths(workspace, id);
+      const state = parseWith(StateTimes, await readJson(paths.state), paths.state);
+      if (state.status !== 'done' && state.status !== 'finished') continue;
+      const config = await readConfig(paths);
+      const trainOf = async (d: string | null): Promise<number> => (d ? (await loadDataset(workspace, d)).samples.filter((s) => s.split === 'train').length : 0);
+      const counts = { targetTrain: await trainOf(config.dataset), sourceTrain: config.teacher.pretrained ? 0 : await trainOf(config.teacher.source) };
+      const seconds = Object.fromEntries(Object.entries(state.stages).flatMap(([s, v]) => (v.status === 'done' && v.seconds !== undefined ? [[s, v.seconds]] : [])));
+      out.push({ config, counts, seconds });
+    } catch {
+      // unreadable run or missing dataset: not used for the estimate
+    }
+  }
+  return out;
+}

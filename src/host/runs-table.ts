@@ -1,0 +1,50 @@
+/*
+ * The data of the runs table (the W&B habit): every experiment's summary with its seed, a group key
+ * (runs that differ only in name and seed share it, so their numbers can be shown as mean ± std),
+ * its tags and note, and the six numbers and accuracy of each network from metrics.json. Reads
+ * only what the table needs; a run whose files are unreadable is left out like in listExperiments.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { ExperimentSummary, RunNumbers, RunRow } from '../common/api';
+import type { RunConfig } from '../common/config';
+import { parseWith } from '../common/schema';
+import { ExperimentPaths } from '../engine/experiment/paths';
+import { readConfig } from '../engine/experiment/runner';
+import { exists, readJson } from '../engine/store/atomic';
+import { readRunNotes } from './workspace-admin';
+
+const num = z.number().nullable().catch(null);
+const NumbersSchema = z.object({ N_fg: num, N_bg: num, ratio: num, D_mean: num, D_std: num, rho: num, accuracy: num });
+const MetricsNumbersSchema = z.object({ networks: z.record(z.string(), NumbersSchema) });
+
+/** Runs with equal configurations apart from name and seed get the same group key. */
+export function groupKey(config: RunConfig): string {
+  const { name: _name, seed: _seed, ...rest } = config;
+  return createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 12);
+}
+
+export async function runRow(workspace: string, summary: ExperimentSummary): Promise<RunRow> {
+  const paths = new ExperimentPaths(workspace, summary.id);
+  const config = await readConfig(paths);
+  const networks: Record<string, RunNumbers> = {};
+  if (await exists(paths.metrics)) {
+    const m = parseWith(MetricsNumbersSchema, await readJson(paths.metrics), paths.metrics);
+    for (const [net, n] of Object.entries(m.networks)) networks[net] = n;
+  }
+  const notes = await readRunNotes(workspace, summary.id);
+  return { summary, seed: config.seed, group: groupKey(config), tags: notes.tags, note: notes.note, networks };
+}
+
+/** Every listed run as a table row; `list` is listExperiments (which knows which runs are running). */
+export async function listRuns(workspace: string, list: () => Promise<ExperimentSummary[]>): Promise<RunRow[]> {
+  const out: RunRow[] = [];
+  for (const s of await list()) {
+    try {
+      out.push(await runRow(workspace, s));
+    } catch {
+      // a run whose config or metrics cannot be read is not listed (listExperiments shows its state)
+    }
+  }
+  return out;
+}

@@ -1,0 +1,87 @@
+/*
+ * Uploading a dataset from this computer to a remote `kd-lens serve`: the files of a dropped or
+ * picked folder (or one zip) are sent in base64 parts of the size the server asks for, with
+ * progress and cancel, then imported like a folder on the server. Also: the files of a drop,
+ * folders walked through the browser's entry API.
+ */
+import type { ImportRequest, KdApi } from '../../../common/api';
+
+export interface UploadFile {
+  /** Relative path with '/', e.g. "birds/images/a.png". */
+  path: string;
+  blob: Blob;
+}
+
+export class UploadCancelled extends Error {
+  constructor() {
+    super('upload cancelled');
+    this.name = 'UploadCancelled';
+  }
+}
+
+function base64(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+/** Sends every file, then starts the import; resolves with the import job's id. */
+export async function uploadAndImport(api: KdApi, files: readonly UploadFile[], request: Omit<ImportRequest, 'src'>, opts: { onProgress?: (sent: number, total: number) => void; signal?: AbortSignal } = {}): Promise<string> {
+  const total = files.reduce((n, f) => n + f.blob.size, 0);
+  if (files.length === 0 || total === 0) throw new Error('nothing to upload: drop a folder or a .zip file');
+  const { uploadId, partBytes } = await api.uploadStart({ totalBytes: total });
+  let sent = 0;
+  try {
+    for (const f of files) {
+      for (let offset = 0; offset < f.blob.size || (offset === 0 && f.blob.size === 0); offset += partBytes) {
+        if (opts.signal?.aborted) throw new UploadCancelled();
+        const bytes = new Uint8Array(await f.blob.slice(offset, offset + partBytes).arrayBuffer());
+        await api.uploadPart({ uploadId, path: f.path, offset, data: base64(bytes) });
+        sent += bytes.length;
+        opts.onProgress?.(sent, total);
+        if (f.blob.size === 0) break;
+      }
+    }
+    if (opts.signal?.aborted) throw new UploadCancelled();
+    return (await api.uploadFinish({ uploadId, request })).jobId;
+  } catch (err) {
+    await api.uploadCancel({ uploadId }).catch(() => undefined);
+    throw err;
+  }
+}
+
+interface EntryLike {
+  isFile: boolean;
+  isDirectory: boolean;
+  name: string;
+  file?: (ok: (f: File) => void, fail: (e: unknown) => void) => void;
+  createReader?: () => { readEntries: (ok: (e: EntryLike[]) => void, fail: (e: unknown) => void) => void };
+}
+
+async function walk(entry: EntryLike, prefix: string, out: UploadFile[]): Promise<void> {
+  const path = prefix ? `${prefix}/${entry.name}` : entry.name;
+  if (entry.isFile && entry.file) {
+    out.push({ path, blob: await new Promise<File>((ok, fail) => entry.file!(ok, fail)) });
+  } else if (entry.isDirectory && entry.createReader) {
+    const reader = entry.createReader();
+    for (;;) {
+      const batch = await new Promise<EntryLike[]>((ok, fail) => reader.readEntries(ok, fail));
+      if (batch.length === 0) break;
+      for (const e of batch) await walk(e, path, out);
+    }
+  }
+}
+
+/** The files of a drop: folders walked recursively (paths keep the folder's name), plain files as they are. */
+export async function filesFromDrop(data: DataTransfer): Promise<UploadFile[]> {
+  const out: UploadFile[] = [];
+  const entries = [...data.items].map((i) => (i as DataTransferItem & { webkitGetAsEntry?: () => EntryLike | null }).webkitGetAsEntry?.() ?? null);
+  if (entries.some((e) => e)) for (const e of entries) if (e) await walk(e, '', out);
+  else for (const f of [...data.files]) out.push({ path: f.name, blob: f });
+  return out;
+}
+
+/** The files of an <input type="file" webkitdirectory> (or a picked zip). */
+export function filesFromInput(list: FileList): UploadFile[] {
+  return [...list].map((f) => ({ path: (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name, blob: f }));
+}

@@ -1,0 +1,41 @@
+/*
+ * Estimates refined by finished runs: the correction factor is the median of actual / estimated
+ * per stage group (hand-worked from estimateRun's own numbers), applied per stage.
+ */
+import { describe, expect, it } from 'vitest';
+import { applyFactors, correctionFactors, factorsText, groupOf, type FinishedRun } from '../../../src/engine/estimate-history';
+import { estimateRun, type Calibration } from '../../../src/engine/estimate';
+import { demoConfig } from '../../../src/common/defaults';
+
+const cal: Calibration = { backend: 'wasm', trainStepMs: 32, batch: 32, quantStepMsPerImage: 5, samples: 32 };
+const counts = { targetTrain: 500, sourceTrain: 500 };
+
+function run(trainingScale: number, quantScale: number): FinishedRun {
+  const est = estimateRun(demoConfig(), counts, cal, 2);
+  const seconds: Record<string, number> = {};
+  // As the runner records them: the training stages under their own names, quantification as 'quantify'.
+  const training = Object.entries(est).filter(([s]) => groupOf(s) === 'training').reduce((a, [, v]) => a + v, 0);
+  seconds['teacher pretrain'] = training * trainingScale * 0.25;
+  seconds['student stage 1'] = training * trainingScale * 0.75;
+  seconds.quantify = est.quantify * quantScale;
+  return { config: demoConfig(), counts, seconds };
+}
+
+describe('estimate refined by finished runs', () => {
+  it('the factor is the median of actual / estimated over runs, per group', () => {
+    const f = correctionFactors([run(1.2, 0.8), run(1.5, 0.9), run(3, 1)], cal, 2);
+    expect(f.training).toBeCloseTo(1.5, 10);
+    expect(f.quantify).toBeCloseTo(0.9, 10);
+    const even = correctionFactors([run(1, 1), run(2, 3)], cal, 2);
+    expect(even.training).toBeCloseTo(1.5, 10);
+    expect(even.quantify).toBeCloseTo(2, 10);
+  });
+
+  it('scales training stages and quantification by their own factors; none without history', () => {
+    const stages = { 'teacher finetune': 10, baseline: 20, quantify: 100 };
+    expect(applyFactors(stages, { training: 1.5, quantify: 0.5 })).toEqual({ 'teacher finetune': 15, baseline: 30, quantify: 50 });
+    expect(applyFactors(stages, { training: null, quantify: null })).toEqual(stages);
+    expect(correctionFactors([], cal, 2)).toEqual({ training: null, quantify: null });
+    expect(factorsText({ training: 1.25, quantify: null }, 1)).toBe('refined by 1 finished run on this machine (training ×1.25, quantification not measured)');
+  });
+});
