@@ -40,7 +40,7 @@ export function formatResults(metrics: MetricsDocument): string {
   const head = ['network', 'N_fg', 'N_bg', 'ratio', 'D_mean', 'D_std', 'rho', 'images', 'val.acc', 'concepts'];
   const lines = [head.map((h, i) => (i ? h.padStart(8) : h.padEnd(9))).join(' ')];
   for (const [name, s] of rows) {
-    lines.push([name.padEnd(9), f(s.N_fg, 2), f(s.N_bg, 2), f(s.ratio), f(s.D_mean), f(s.D_std), f(s.rho), String(s.images), s.accuracy === null ? '–' : `${(100 * s.accuracy).toFixed(1)}%`, `${(100 * s.conceptFraction).toFixed(1)}%`].map((c, i) => (i ? c.padStart(8) : c)).join(' '));
+    lines.push([name.padEnd(9), f(s.N_fg, 2), f(s.N_bg, 2), f(s.ratio), f(s.D_mean), f(s.D_std), f(s.rho), String(s.images), s.accuracy === null ? '–' : `${(100 * s.accuracy).toFixed(1)}%`, s.conceptFraction === null ? '–' : `${(100 * s.conceptFraction).toFixed(1)}%`].map((c, i) => (i ? c.padStart(8) : c)).join(' '));
   }
   lines.push('', 'concepts = fraction of analysed cells that are visual concepts at the final checkpoint.');
   const s = metrics.networks.S, b = metrics.networks.B;

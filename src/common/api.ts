@@ -5,8 +5,9 @@
  * Runtime-neutral: no Node, Electron or Vue imports here.
  */
 import type { RunConfig } from './config';
-import type { DatasetManifest } from './dataset';
+import type { DatasetManifest, DatasetSummary } from './dataset';
 import type { ExperimentEvent } from './events';
+import type { MetricsDocument } from './metrics';
 
 /** The compute backend in use and why it was chosen. */
 export interface BackendInfo {
@@ -23,17 +24,7 @@ export interface AppInfo {
   cpus: number;
 }
 
-export interface DatasetSummary {
-  id: string;
-  name: string;
-  format: string;
-  size: number;
-  samples: number;
-  classes: { name: string; count: number }[];
-  skipped: number;
-  edited: number;
-  createdAt: string;
-}
+export type { DatasetSummary };
 
 export interface ImportRequest {
   format: 'folder' | 'voc' | 'cub' | 'coco';
@@ -131,7 +122,9 @@ export interface ExperimentDetail {
   config: RunConfig;
   stages: Record<string, { status: string; seconds?: number; message?: string }>;
   /** The six numbers, curves and verdicts once analysed (metrics.json), else null. */
-  metrics: unknown | null;
+  metrics: MetricsDocument | null;
+  /** Why metrics.json could not be read (a file from an older version, a damaged file); null otherwise. */
+  metricsError: string | null;
   training: EpochPoint[];
   /** Concept counts per checkpoint received so far (live curves before metrics exist). */
   concepts: Extract<ExperimentEvent, { type: 'concepts' }>[];

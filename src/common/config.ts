@@ -39,6 +39,28 @@ export const StageSchema = z.object({
 });
 export type StageConfig = z.infer<typeof StageSchema>;
 
+/**
+ * The finer settings of the sigma optimisation (method.md section 1) with the authors' values. A
+ * configuration that leaves them out (one written before they were configurable) gets these, and
+ * the frozen config.json records them.
+ */
+export const SIGMA_DEFAULTS = {
+  mode: 'calibrated',
+  relu: true,
+  sigmaInit: 0.01,
+  sigmaMin: 1e-3,
+  sigmaMax: 1,
+  lambdaGrowth: 1.5,
+  adaptBeforeEnd: 21,
+  convergedLr: 0.05,
+  convergedMinLr: 0.002,
+  convergedMaxSteps: 4000,
+  convergedWindow: 40
+} as const;
+
+/** The verdicts' test settings: significance level alpha and bootstrap resamples. */
+export const VERDICT_DEFAULTS = { alpha: 0.05, resamples: 2000 } as const;
+
 export const QuantificationSchema = z.object({
   grid: z.number().int().min(1).max(64),
   samples: z.number().int().min(1).max(4096),
@@ -57,7 +79,30 @@ export const QuantificationSchema = z.object({
   /** Stop an image's optimisation once its mean entropy has passed the target (saves the steps that cannot be selected; not in the authors' code). */
   stopPastTarget: z.boolean(),
   /** The authors' filter: drop an image whose mean background entropy is below its foreground's at the last checkpoint. */
-  backgroundFilter: z.boolean()
+  backgroundFilter: z.boolean(),
+  // The finer settings (SIGMA_DEFAULTS), shown under the form's "advanced" fold.
+  /** 'calibrated': the authors' SGD and selection at H*; 'converged': Adam on log sigma to the optimum. */
+  mode: z.enum(['calibrated', 'converged']).default(SIGMA_DEFAULTS.mode),
+  /** phi = ReLU(f_L) (the method); false explains f_L itself. */
+  relu: z.boolean().default(SIGMA_DEFAULTS.relu),
+  /** Initial sigma, also the sigma of the sigma_f2 normaliser. */
+  sigmaInit: positive.default(SIGMA_DEFAULTS.sigmaInit),
+  /** Clamp range of sigma before every step. */
+  sigmaMin: positive.default(SIGMA_DEFAULTS.sigmaMin),
+  sigmaMax: positive.default(SIGMA_DEFAULTS.sigmaMax),
+  /** lambda is multiplied by this when H* was not reached at the check. */
+  lambdaGrowth: positive.default(SIGMA_DEFAULTS.lambdaGrowth),
+  /** The lambda check happens at step index steps - adaptBeforeEnd (59 of 80); at or above steps, never. */
+  adaptBeforeEnd: count.default(SIGMA_DEFAULTS.adaptBeforeEnd),
+  /** Converged mode: Adam learning rate on log sigma, its floor, the step cap and the window of the stop test. */
+  convergedLr: positive.default(SIGMA_DEFAULTS.convergedLr),
+  convergedMinLr: positive.default(SIGMA_DEFAULTS.convergedMinLr),
+  convergedMaxSteps: z.number().int().min(1).max(10_000_000).default(SIGMA_DEFAULTS.convergedMaxSteps),
+  convergedWindow: z.number().int().min(2).max(100_000).default(SIGMA_DEFAULTS.convergedWindow)
+}).superRefine((q, ctx) => {
+  if (q.sigmaMin >= q.sigmaMax) ctx.addIssue({ code: 'custom', path: ['sigmaMin'], message: `must be below sigmaMax (${q.sigmaMax})` });
+  else if (q.sigmaInit < q.sigmaMin || q.sigmaInit > q.sigmaMax) ctx.addIssue({ code: 'custom', path: ['sigmaInit'], message: `must lie in the clamp range [${q.sigmaMin}, ${q.sigmaMax}]` });
+  if (q.convergedMinLr > q.convergedLr) ctx.addIssue({ code: 'custom', path: ['convergedMinLr'], message: `must not exceed convergedLr (${q.convergedLr})` });
 });
 export type QuantificationConfig = z.infer<typeof QuantificationSchema>;
 
@@ -108,7 +153,11 @@ export const RunConfigSchema = z.object({
   /** Quantification engine: 'auto' = ONNX Runtime, falling back to TF.js (reason logged); 'onnx' or 'tfjs' = only that one. */
   engine: z.enum(QUANTIFY_ENGINES).default('auto'),
   /** ONNX Runtime device: 'cpu'; 'gpu' or 'auto' try CUDA/DirectML/CoreML/WebGPU where installed, falling back to CPU. */
-  device: z.enum(['cpu', 'gpu', 'auto']).default('cpu')
+  device: z.enum(['cpu', 'gpu', 'auto']).default('cpu'),
+  /** The verdicts' tests (VERDICT_DEFAULTS): alpha for the Wilcoxon tests and the 1 - alpha bootstrap interval. */
+  verdicts: z
+    .object({ alpha: z.number().gt(0).lt(0.5), resamples: z.number().int().min(100).max(1_000_000) })
+    .default(VERDICT_DEFAULTS)
 }).superRefine((c, ctx) => checkRunConfig(c, ctx)); // cross-field checks: config-checks.ts
 export type RunConfig = z.infer<typeof RunConfigSchema>;
 

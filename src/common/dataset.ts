@@ -68,6 +68,37 @@ export const DatasetManifestSchema = z.object({
 });
 export type DatasetManifest = z.infer<typeof DatasetManifestSchema>;
 
+/** datasets/<id>/summary.json: what a dataset list shows, kept beside the manifest so a list need not parse every sample. */
+export const DatasetSummarySchema = z.object({
+  id: SafeId,
+  name: z.string(),
+  format: z.enum(DATASET_FORMATS),
+  size: z.number().int(),
+  samples: z.number().int().min(0),
+  classes: z.array(z.object({ name: z.string(), count: z.number().int().min(0) })),
+  skipped: z.number().int().min(0),
+  edited: z.number().int().min(0),
+  createdAt: z.string()
+});
+export type DatasetSummary = z.infer<typeof DatasetSummarySchema>;
+
+/** The summary of a manifest: sample count per class, skipped and hand-edited counts. */
+export function summariseDataset(m: DatasetManifest): DatasetSummary {
+  const counts = m.classes.map(() => 0);
+  for (const s of m.samples) counts[s.label]++;
+  return {
+    id: m.id,
+    name: m.name,
+    format: m.format,
+    size: m.size,
+    samples: m.samples.length,
+    classes: m.classes.map((name, i) => ({ name, count: counts[i] })),
+    skipped: m.skipped.length,
+    edited: m.samples.filter((s) => s.edited).length,
+    createdAt: m.createdAt
+  };
+}
+
 /** Summary of an import, as printed by `kd-lens import --json`. */
 export interface ImportSummary {
   dataset: string;

@@ -3,7 +3,7 @@
  * own dataset. Shared by the CLI and the UI form. A user's configuration file may give only the
  * fields it changes: mergeConfig fills in the rest from these defaults.
  */
-import type { RunConfig, StageConfig } from './config';
+import { SIGMA_DEFAULTS, VERDICT_DEFAULTS, type RunConfig, type StageConfig } from './config';
 
 const stage = (epochs: number, lr: number, lrEnd: number, batchSize = 32): StageConfig => ({ epochs, lr, lrEnd, batchSize });
 
@@ -45,14 +45,16 @@ export function demoConfig(quick = false): RunConfig {
       maskRule: 'any',
       batch: quick ? 6 : 8,
       stopPastTarget: true,
-      backgroundFilter: false
+      backgroundFilter: false,
+      ...SIGMA_DEFAULTS
     },
     seed: 0,
     seeds: 1,
     workers: 2,
     backend: null,
     engine: 'auto',
-    device: 'cpu'
+    device: 'cpu',
+    verdicts: { ...VERDICT_DEFAULTS }
   };
 }
 

@@ -16,3 +16,11 @@ export class CallerError extends Error {
 export const notFound = (message: string): CallerError => new CallerError(404, message);
 export const conflict = (message: string): CallerError => new CallerError(409, message);
 export const refused = (message: string): CallerError => new CallerError(403, message);
+
+/** A CallerError with the message first and 400 by default (the experiment record, the data store and the service use it). */
+export class RequestError extends CallerError {
+  constructor(message: string, status: 400 | 403 | 404 | 409 = 400) {
+    super(status, message);
+    this.name = 'RequestError';
+  }
+}

@@ -1,48 +1,66 @@
 /*
  * Events an experiment emits while it runs: stage changes, progress with ETA, epoch logs and
- * per-checkpoint concept counts (the live curves). Shared by the engine, host, CLI and UI.
+ * per-checkpoint concept counts (the live curves). Shared by the engine, host, CLI and UI; the
+ * schemas also read them back from events.jsonl (src/common/record.ts).
  */
+import { z } from 'zod';
 
-export type StageStatus = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'cancelled';
+export const STAGE_STATUSES = ['pending', 'running', 'done', 'skipped', 'failed', 'cancelled'] as const;
+export type StageStatus = (typeof STAGE_STATUSES)[number];
+
+const num = z.number().nullable();
 
 /** One finished epoch of a training stage, as logged and as sent to the UI. */
-export interface EpochRecord {
-  stage: string;
+export const EpochRecordSchema = z.object({
+  stage: z.string(),
   /** Epochs completed (1-based). */
-  epoch: number;
-  lr: number;
-  loss: number;
-  accuracy: number | null;
-  valLoss: number | null;
-  valAccuracy: number | null;
+  epoch: z.number().int(),
+  lr: z.number(),
+  loss: z.number(),
+  accuracy: num,
+  valLoss: num,
+  valAccuracy: num,
   /** Normalised path length of the tap's weights after this epoch (null when not tracked). */
-  pathLength: number | null;
-}
+  pathLength: num
+});
+export type EpochRecord = z.infer<typeof EpochRecordSchema>;
 
-export interface EpochLogEvent extends EpochRecord {
-  type: 'epoch';
-  net: string;
-  epochs: number;
-}
+export const EpochLogEventSchema = EpochRecordSchema.extend({
+  type: z.literal('epoch'),
+  net: z.string(),
+  epochs: z.number().int()
+});
+export type EpochLogEvent = z.infer<typeof EpochLogEventSchema>;
 
-export interface CheckpointConceptsEvent {
-  type: 'concepts';
+export const CheckpointConceptsEventSchema = z.object({
+  type: z.literal('concepts'),
   /** T, S, B (S-1, B-1 ... for further seeds). */
-  net: string;
-  epoch: number;
-  pathLength: number | null;
+  net: z.string(),
+  epoch: z.number(),
+  pathLength: num,
   /** Means over the analysed images. */
-  foreground: number;
-  background: number;
-  ratio: number;
+  foreground: z.number(),
+  background: z.number(),
+  ratio: z.number(),
   /** Fraction of all analysed cells that are concepts. */
-  conceptFraction: number;
-  images: number;
-}
+  conceptFraction: z.number(),
+  images: z.number()
+});
+export type CheckpointConceptsEvent = z.infer<typeof CheckpointConceptsEventSchema>;
 
-export type ExperimentEvent =
-  | { type: 'stage'; stage: string; status: StageStatus; seconds?: number; message?: string }
-  | { type: 'progress'; stage: string; fraction: number; text: string; etaSeconds: number | null }
-  | EpochLogEvent
-  | CheckpointConceptsEvent
-  | { type: 'log'; level: 'info' | 'warn'; message: string };
+export const StageEventSchema = z.object({
+  type: z.literal('stage'),
+  stage: z.string(),
+  status: z.enum(STAGE_STATUSES),
+  seconds: z.number().optional(),
+  message: z.string().optional()
+});
+
+export const ExperimentEventSchema = z.discriminatedUnion('type', [
+  StageEventSchema,
+  z.object({ type: z.literal('progress'), stage: z.string(), fraction: z.number(), text: z.string(), etaSeconds: num }),
+  EpochLogEventSchema,
+  CheckpointConceptsEventSchema,
+  z.object({ type: z.literal('log'), level: z.enum(['info', 'warn']), message: z.string() })
+]);
+export type ExperimentEvent = z.infer<typeof ExperimentEventSchema>;

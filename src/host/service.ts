@@ -7,21 +7,18 @@
 import { promises as fs } from 'node:fs';
 import { cpus as cpuList, platform } from 'node:os';
 import { resolve, join } from 'node:path';
-import type { KdApi, AppInfo, BackendInfo, DatasetSummary, MaskData, ExperimentSummary, ExperimentDetail, CheckpointMaps, InspectorImage, Estimate, EpochPoint, KdEvent } from '../common/api';
+import type { KdApi, AppInfo, BackendInfo, DatasetSummary, MaskData, ExperimentSummary, ExperimentDetail, CheckpointMaps, InspectorImage, Estimate, KdEvent } from '../common/api';
 import type { RunConfig } from '../common/config';
 import { RunConfigSchema } from '../common/config';
 import { parseWith } from '../common/schema';
-import { CallerError, conflict, notFound, refused } from '../common/errors';
+import { CallerError, RequestError, conflict, notFound, refused } from '../common/errors';
 import { demoConfig, defaultConfig } from '../common/defaults';
-import type { ExperimentEvent } from '../common/events';
-import { listDatasets, loadDataset, readMask, writeMask, undoMask, redoMask, resetMask, maskHistory, datasetPath, datasetIdFromName, DEMO_SOURCE_ID, DEMO_TARGET_ID } from '../engine/data';
-import { isInside, insideWorkspace, experimentsDir } from '../engine/store/workspace';
-import { readJson, exists } from '../engine/store/atomic';
+import { listDatasetSummaries, loadDataset, readMask, writeMask, undoMask, redoMask, resetMask, maskHistory, datasetPath, datasetIdFromName, DEMO_SOURCE_ID, DEMO_TARGET_ID } from '../engine/data';
+import { isInside, experimentsDir } from '../engine/store/workspace';
+import { exists } from '../engine/store/atomic';
 import { ExperimentPaths } from '../engine/experiment/paths';
-import { createExperiment, readConfig } from '../engine/experiment/runner';
-import { readMaps } from '../engine/experiment/quantify';
-import { maskToGrid } from '../engine/knowledge/grid';
-import { readMask as readMaskPixels } from '../engine/io/images';
+import { createExperiment } from '../engine/experiment/runner';
+import { experimentPaths, experimentDetail, checkpointMaps, inspectorImage, listedSummary, pngUri } from './experiment-views';
 import { estimateRun, type Calibration } from '../engine/estimate';
 import { writeReport } from '../engine/report/html';
 import type { JobManager } from './jobs';
@@ -48,7 +45,6 @@ export interface ServiceOptions {
 }
 
 const toBase64 = (data: Uint8Array): string => Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
-const pngUri = async (file: string): Promise<string> => `data:image/png;base64,${(await fs.readFile(file)).toString('base64')}`;
 
 export function createService(o: ServiceOptions): KdService {
   const ws = o.workspace;
@@ -64,27 +60,6 @@ export function createService(o: ServiceOptions): KdService {
   const mask = async (datasetId: string, sampleId: string, m: { width: number; height: number; data: Uint8Array }): Promise<MaskData> => {
     const h = await maskHistory(ws, datasetId, sampleId);
     return { width: m.width, height: m.height, data: toBase64(m.data), canUndo: h.canUndo, canRedo: h.canRedo, edited: h.edited };
-  };
-
-  const summaryOf = async (id: string): Promise<ExperimentSummary> => {
-    const paths = new ExperimentPaths(ws, id);
-    const config = (await readJson(paths.config)) as RunConfig;
-    const state = (await readJson(paths.state)) as { status: string; createdAt: string; updatedAt: string; error: string | null };
-    const running = o.jobs.activeFor(id);
-    return {
-      id,
-      name: config.name,
-      dataset: config.dataset,
-      status: running ? 'running' : state.status === 'running' ? 'interrupted' : state.status,
-      createdAt: state.createdAt,
-      updatedAt: state.updatedAt,
-      tap: config.tap,
-      family: config.architecture.family,
-      inputSize: config.architecture.inputSize,
-      seeds: config.seeds,
-      hasMetrics: await exists(paths.metrics),
-      error: state.error
-    };
   };
 
   const experimentJob = (experimentId: string, title: string): string => {
@@ -113,18 +88,7 @@ export function createService(o: ServiceOptions): KdService {
     },
 
     async listDatasets(): Promise<DatasetSummary[]> {
-      const manifests = await listDatasets(ws);
-      return manifests.map((m) => ({
-        id: m.id,
-        name: m.name,
-        format: m.format,
-        size: m.size,
-        samples: m.samples.length,
-        classes: m.classes.map((name, i) => ({ name, count: m.samples.filter((s) => s.label === i).length })),
-        skipped: m.skipped.length,
-        edited: m.samples.filter((s) => s.edited).length,
-        createdAt: m.createdAt
-      }));
+      return listDatasetSummaries(ws);
     },
     async getDataset({ id }) {
       return loadDataset(ws, id);
@@ -154,7 +118,7 @@ export function createService(o: ServiceOptions): KdService {
     },
     async writeMask({ datasetId, sampleId, width, height, data }) {
       const bytes = new Uint8Array(Buffer.from(data, 'base64'));
-      if (bytes.length !== width * height) throw new Error(`mask data has ${bytes.length} values, expected ${width} x ${height}`);
+      if (bytes.length !== width * height) throw new RequestError(`mask data has ${bytes.length} values, expected ${width} x ${height}`);
       await writeMask(ws, datasetId, sampleId, bytes);
       return mask(datasetId, sampleId, await readMask(ws, datasetId, sampleId));
     },
@@ -170,7 +134,7 @@ export function createService(o: ServiceOptions): KdService {
 
     async defaultConfig({ kind, datasetId }) {
       if (kind === 'dataset') {
-        if (!datasetId) throw new Error('defaultConfig: datasetId is required for kind "dataset"');
+        if (!datasetId) throw new RequestError('defaultConfig: datasetId is required for kind "dataset"');
         return defaultConfig(datasetId, (await loadDataset(ws, datasetId)).size);
       }
       return demoConfig(kind === 'demo-quick');
@@ -198,8 +162,7 @@ export function createService(o: ServiceOptions): KdService {
       return { experimentId, jobId: experimentJob(experimentId, `experiment ${config.name}`) };
     },
     async resumeExperiment({ experimentId }) {
-      const paths = new ExperimentPaths(ws, experimentId);
-      if (!(await exists(paths.config))) throw notFound(`experiment '${experimentId}' not found`);
+      await experimentPaths(ws, experimentId);
       return { jobId: experimentJob(experimentId, `resume ${experimentId}`) };
     },
     async listExperiments() {
@@ -207,72 +170,22 @@ export function createService(o: ServiceOptions): KdService {
       const ids = (await fs.readdir(dir).catch(() => [] as string[])).filter((d) => !d.startsWith('.'));
       const out: ExperimentSummary[] = [];
       for (const id of ids) {
-        try {
-          out.push(await summaryOf(id));
-        } catch {
-          // An experiment folder without a readable config/state (being created or damaged) is not listed.
-        }
+        const listed = await listedSummary(new ExperimentPaths(ws, id), Boolean(o.jobs.activeFor(id)));
+        if (listed) out.push(listed);
       }
       return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     },
     async getExperiment({ experimentId }): Promise<ExperimentDetail> {
-      const paths = new ExperimentPaths(ws, experimentId);
-      if (!(await exists(paths.config))) throw notFound(`experiment '${experimentId}' not found`);
-      const config = await readConfig(paths);
-      const state = (await readJson(paths.state)) as { stages: ExperimentDetail['stages'] };
-      const training: EpochPoint[] = [];
-      const concepts: ExperimentDetail['concepts'] = [];
-      if (await exists(paths.events)) {
-        const lines = (await fs.readFile(paths.events, 'utf8')).split('\n').filter(Boolean);
-        for (const line of lines) {
-          let e: ExperimentEvent;
-          try {
-            e = JSON.parse(line) as ExperimentEvent;
-          } catch {
-            continue; // a line cut by a crash
-          }
-          if (e.type === 'epoch') training.push({ net: e.net, stage: e.stage, epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, valLoss: e.valLoss, valAccuracy: e.valAccuracy, pathLength: e.pathLength });
-          else if (e.type === 'concepts') concepts.push(e);
-        }
-      }
-      const images = (await exists(paths.images)) ? ((await readJson(paths.images)) as { ids: string[] }).ids : [];
-      return { summary: await summaryOf(experimentId), config, stages: state.stages, metrics: (await exists(paths.metrics)) ? await readJson(paths.metrics) : null, training, concepts, images };
+      return experimentDetail(await experimentPaths(ws, experimentId), Boolean(o.jobs.activeFor(experimentId)));
     },
     async getMaps({ experimentId, net, checkpoint }): Promise<CheckpointMaps> {
-      const paths = new ExperimentPaths(ws, experimentId);
-      const config = await readConfig(paths);
-      const { sidecar, entropy } = await readMaps(paths, net, checkpoint).catch(() => {
-        throw notFound(`no entropy maps yet for ${net} at ${checkpoint} in ${experimentId}`);
-      });
-      let backgroundMean: number | null = null;
-      if (await exists(paths.metrics)) {
-        const metrics = (await readJson(paths.metrics)) as { networks: Record<string, { perCheckpoint: { epoch: number; backgroundMean: number | null }[] }> };
-        backgroundMean = metrics.networks[net]?.perCheckpoint.find((c) => c.epoch === sidecar.epoch)?.backgroundMean ?? null;
-      }
-      return { net, checkpoint, epoch: sidecar.epoch, pathLength: sidecar.pathLength, grid: config.quantification.grid, backgroundMean, threshold: config.quantification.threshold, entropy: entropy.map((e) => (e ? Array.from(e) : null)) };
+      return checkpointMaps(await experimentPaths(ws, experimentId), net, checkpoint);
     },
     async getInspectorImage({ experimentId, index }): Promise<InspectorImage> {
-      const paths = new ExperimentPaths(ws, experimentId);
-      const config = await readConfig(paths);
-      const ids = ((await readJson(paths.images)) as { ids: string[] }).ids;
-      if (index >= ids.length) throw notFound(`experiment ${experimentId} analysed ${ids.length} images; there is no image ${index}`);
-      const manifest = await loadDataset(ws, config.dataset);
-      const sample = manifest.samples.find((s) => s.id === ids[index]);
-      if (!sample) throw new Error(`sample '${ids[index]}' is no longer in dataset '${config.dataset}'`);
-      const size = config.architecture.inputSize;
-      const m = await readMaskPixels(insideWorkspace(datasetPath(ws, config.dataset), sample.mask), { width: size, height: size });
-      const g = config.quantification.grid;
-      return {
-        index,
-        sampleId: sample.id,
-        image: await pngUri(datasetPath(ws, config.dataset, sample.image)),
-        mask: await pngUri(datasetPath(ws, config.dataset, sample.mask)),
-        foreground: Array.from(maskToGrid(m.data, size, size, g, config.quantification.maskRule)),
-        grid: g
-      };
+      return inspectorImage(ws, await experimentPaths(ws, experimentId), index);
     },
     async getReport({ experimentId }) {
-      const paths = new ExperimentPaths(ws, experimentId);
+      const paths = await experimentPaths(ws, experimentId);
       if (!(await exists(paths.report))) await writeReport(ws, experimentId);
       return { path: paths.report, html: await fs.readFile(paths.report, 'utf8') };
     },

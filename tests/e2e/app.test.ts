@@ -224,20 +224,42 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     const select = page.getByTestId('experiment-select');
     const run = select.locator('option:not([disabled])').first();
     await expect.poll(async () => run.count(), { timeout: 30_000 }).toBe(1);
-    await select.selectOption((await run.getAttribute('value'))!);
+    const runId = (await run.getAttribute('value'))!;
+    await select.selectOption(runId);
     const table = page.getByTestId('results-table');
     await expect.poll(async () => table.count(), { timeout: 30_000 }).toBe(1);
-    for (const role of ['teacher', 'student', 'baseline']) {
-      for (const metric of ['N_fg', 'N_bg', 'ratio']) {
-        const v = Number(await page.getByTestId(`cell-${role}-${metric}`).getAttribute('data-value'));
-        expect(Number.isFinite(v), `${role} ${metric}`).toBe(true);
-        expect(v).toBeGreaterThanOrEqual(0);
-      }
+    // The page must show metrics.json's own numbers: a cell without a value (data-value="", which
+    // Number() reads as 0) or a null in the file fails here.
+    const metrics = JSON.parse(readFileSync(join(workspace, 'experiments', runId, 'metrics.json'), 'utf8')) as {
+      summary: Record<string, Record<string, number | null>>;
+      verdicts: Record<string, { result: string }>;
+    };
+    const shown = async (testId: string): Promise<number> => {
+      const raw = await page.getByTestId(testId).getAttribute('data-value');
+      expect(raw, testId).not.toBeNull();
+      expect(raw!.trim(), testId).not.toBe('');
+      return Number(raw);
+    };
+    const cells: [string, string][] = [
+      ...['teacher', 'student', 'baseline'].flatMap((role) => ['N_fg', 'N_bg', 'ratio'].map((m): [string, string] => [role, m])),
+      ...['student', 'baseline'].flatMap((role) => ['D_mean', 'D_std', 'rho'].map((m): [string, string] => [role, m]))
+    ];
+    for (const [role, metric] of cells) {
+      const inFile = metrics.summary[role][metric];
+      expect(inFile, `metrics.json summary.${role}.${metric}`).not.toBeNull();
+      const v = await shown(`cell-${role}-${metric}`);
+      expect(Number.isFinite(v), `${role} ${metric}`).toBe(true);
+      expect(v, `${role} ${metric}`).toBeCloseTo(inFile!, 6);
+      expect(v).toBeGreaterThanOrEqual(0);
     }
-    const ratio = Number(await page.getByTestId('cell-student-ratio').getAttribute('data-value'));
-    expect(ratio).toBeLessThanOrEqual(1);
-    expect(Number(await page.getByTestId('cell-baseline-D_mean').getAttribute('data-value'))).toBeGreaterThanOrEqual(0);
-    for (const h of ['H1', 'H2', 'H3']) expect(await page.getByTestId(`verdict-${h}`).innerText()).toMatch(/supported|inconclusive/);
+    expect(await shown('cell-student-ratio')).toBeLessThanOrEqual(1);
+    for (const h of ['H1', 'H2', 'H3']) {
+      const item = page.getByTestId(`verdict-${h}`);
+      const result = metrics.verdicts[h].result;
+      expect(['supported', 'not supported', 'inconclusive']).toContain(result);
+      expect(await item.getAttribute('data-result')).toBe(result);
+      expect(await item.innerText()).toContain(result);
+    }
     expect(Number(await page.getByTestId('chart-fg').getAttribute('data-points'))).toBeGreaterThan(0);
     await page.screenshot({ path: join(SHOTS, '5-results.png'), fullPage: true });
     const popup = page.waitForEvent('popup', { timeout: 60_000 });

@@ -91,6 +91,27 @@ describe('kd-lens run (built CLI)', () => {
     expect(Object.fromEntries(Object.entries(doc.verdicts).map(([h, v]) => [h, v.result]))).toEqual(Object.fromEntries(Object.entries(reference.verdicts).map(([h, v]) => [h, v.result])));
   });
 
+  it('quantification in a pool of two worker processes equals the in-process run (workers: 1), map for map', () => {
+    const single = join(ws, 'tiny-single.json');
+    const parsed = JSON.parse(readFileSync(config, 'utf8')) as Record<string, unknown>;
+    writeFileSync(single, JSON.stringify({ ...parsed, workers: 1 }));
+    const r = runCli(['run', single, '--json'], ws);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as RunJson;
+    expect(doc.metrics).toEqual(reference.metrics);
+    const maps = (id: string): Map<string, Buffer> => {
+      const root = join(ws, 'experiments', id, 'knowledge');
+      const out = new Map<string, Buffer>();
+      for (const net of readdirSync(root)) for (const f of readdirSync(join(root, net))) if (f.endsWith('.npy')) out.set(`${net}/${f}`, readFileSync(join(root, net, f)));
+      return out;
+    };
+    const pooled = maps(reference.experiment);
+    const inProcess = maps(doc.experiment);
+    expect([...inProcess.keys()].sort()).toEqual([...pooled.keys()].sort());
+    expect(pooled.size).toBeGreaterThan(5);
+    for (const [k, bytes] of pooled) expect(inProcess.get(k)!.equals(bytes), k).toBe(true);
+  });
+
   it('refuses a configuration with a bad field, naming it', () => {
     const bad = join(ws, 'bad.json');
     writeFileSync(bad, JSON.stringify({ dataset: 'tiny', quantification: { grid: 0 } }));
@@ -102,5 +123,6 @@ describe('kd-lens run (built CLI)', () => {
     const noData = join(ws, 'nodata.json');
     writeFileSync(noData, JSON.stringify({ dataset: 'absent' }));
     expect(runCli(['run', noData], ws).stderr).toMatch(/no dataset 'absent' in the workspace/);
+    expect(readdirSync(join(ws, 'experiments')).filter((d) => d.startsWith('absent-'))).toEqual([]); // nothing half-written
   });
 });

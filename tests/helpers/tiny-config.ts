@@ -1,5 +1,5 @@
 /* A run configuration small enough to train and analyse in seconds on the tiny dataset. */
-import type { RunConfig } from '../../src/common/config';
+import { SIGMA_DEFAULTS, VERDICT_DEFAULTS, type RunConfig } from '../../src/common/config';
 
 export function tinyConfig(overrides: Partial<RunConfig> = {}): RunConfig {
   const stage = (epochs: number, lr = 0.05) => ({ epochs, lr, lrEnd: lr / 5, batchSize: 8 });
@@ -15,13 +15,14 @@ export function tinyConfig(overrides: Partial<RunConfig> = {}): RunConfig {
     baseline: stage(3),
     training: { momentum: 0.9, weightDecay: 1e-4, flip: false, cropPad: 0 },
     checkpoints: [0, 50, 100, 150],
-    quantification: { grid: 4, samples: 4, steps: 10, lr: 1e-4, lambda: 7, targetEntropy: -2.8, threshold: 0.2, images: 4, maskRule: 'top-left', batch: 2, stopPastTarget: false, backgroundFilter: false },
+    quantification: { grid: 4, samples: 4, steps: 10, lr: 1e-4, lambda: 7, targetEntropy: -2.8, threshold: 0.2, images: 4, maskRule: 'top-left', batch: 2, stopPastTarget: false, backgroundFilter: false, ...SIGMA_DEFAULTS },
     seed: 3,
     seeds: 1,
     workers: 1,
     backend: null,
     engine: 'auto',
     device: 'cpu',
+    verdicts: { ...VERDICT_DEFAULTS },
     ...overrides
   };
 }

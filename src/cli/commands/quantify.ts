@@ -14,6 +14,8 @@ import { maskToGrid, MASK_RULES, type MaskRule } from '../../engine/knowledge/gr
 import { backgroundMeanEntropy, conceptCells, countConcepts } from '../../engine/knowledge/concepts';
 import { readRgb, readMask, imageSize } from '../../engine/io/images';
 import { hashSeed } from '../../engine/util/random';
+import { normaliseInto } from '../../engine/training/data';
+import { IMAGENET_NORMALIZATION } from '../../common/defaults';
 import { progressBar } from '../progress';
 import { parseDevice, threadsPerWorker } from '../../engine/onnx/runtime';
 import { selectEngine } from '../../engine/onnx/select';
@@ -26,9 +28,6 @@ export function parseEngine(value: string): QuantifyEngine {
   return value as QuantifyEngine;
 }
 
-/** ImageNet channel statistics: the paper's normalisation, used when the model does not say. */
-export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
-export const IMAGENET_STD = [0.229, 0.224, 0.225];
 
 const flags: Record<string, FlagSpec> = {
   model: { type: 'string', value: 'DIR|FILE.onnx', help: 'TF.js layers-format model folder (model.json + weights), or an ONNX file (NCHW input)' },
@@ -107,8 +106,8 @@ export const quantifyCommand: Command = {
       const choice = await selectEngine(engineRequest, { ir: model.ir, tfModel: model.tfModel, tap: layer, dims, onGraph });
       if (f['save-graph'] && choice.kind !== 'onnx') throw new UsageError(`--save-graph needs the ONNX engine, but ${choice.note}`);
       if (!f.json) process.stderr.write(`engine: ${choice.note}\n`);
-      const mean = f.mean ? parseTriple(f.mean as string, 'mean') : model.mean ?? IMAGENET_MEAN;
-      const std = f.std ? parseTriple(f.std as string, 'std') : model.std ?? IMAGENET_STD;
+      const mean = f.mean ? parseTriple(f.mean as string, 'mean') : model.mean ?? IMAGENET_NORMALIZATION.mean;
+      const std = f.std ? parseTriple(f.std as string, 'std') : model.std ?? IMAGENET_NORMALIZATION.std;
       if (std.some((s) => !(s > 0))) throw new UsageError(`--std: every value must be positive, got ${std.join(',')}`);
 
       // Read everything first: a bad file fails before any compute and before any output exists.
@@ -117,8 +116,8 @@ export const quantifyCommand: Command = {
       const inputs: QuantifyImage[] = [];
       for (const [i, file] of images.entries()) {
         const rgb = await readRgb(file, size);
-        const norm = new Float32Array(rgb.data.length);
-        for (let p = 0; p < norm.length; p++) norm[p] = (rgb.data[p] - mean[p % 3]) / std[p % 3];
+        // The paper's normalisation (ImageNet's) when neither the flags nor the model give one.
+        const norm = normaliseInto(rgb.data, { mean, std }, new Float32Array(rgb.data.length));
         inputs.push({ input: tf.tensor3d(norm, [h, w, 3]), seed: hashSeed(f.seed as number, i), name: file });
         if (masks) {
           const [imgSize, maskSize] = [await imageSize(file), await imageSize(masks[i])];

@@ -6,6 +6,10 @@ import { resolveWorkspace } from '../../engine/store/workspace';
 import { createExperiment } from '../../engine/experiment/runner';
 import { defaultConfig, mergeConfig } from '../../common/defaults';
 import { runWithTerminal, engineOverrides } from '../run-experiment';
+import { z } from 'zod';
+
+/** A configuration file gives at least the dataset; the rest is merged over the defaults and then parsed whole. */
+const PartialConfig = z.looseObject({ dataset: z.string() });
 
 export const runCommand: Command = {
   name: 'run',
@@ -25,8 +29,9 @@ export const runCommand: Command = {
     if (!id) {
       const file = positionals[0];
       if (!file) throw new UsageError('give a configuration file, or --resume EXP_ID');
-      const partial = (await readJson(file)) as Record<string, unknown>;
-      if (typeof partial !== 'object' || partial === null || typeof partial.dataset !== 'string') throw new Error(`${file}: field dataset: required (the id of a dataset in the workspace)`);
+      const parsed = PartialConfig.safeParse(await readJson(file));
+      if (!parsed.success) throw new Error(`${file}: field dataset: required (the id of a dataset in the workspace)`);
+      const partial = parsed.data;
       id = await createExperiment(workspace, mergeConfig(mergeConfig(defaultConfig(partial.dataset), partial), engineOverrides(flags)), file);
     } else if (flags.engine !== undefined || flags.device !== undefined) {
       throw new UsageError('--engine and --device apply to a new experiment; a resumed one keeps its configuration');

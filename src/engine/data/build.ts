@@ -123,7 +123,10 @@ export async function buildSamples(listing: SourceListing, opts: ResolvedImportO
   for (const [order, image] of listing.images.entries()) {
     const objects: SourceObject[] = [];
     for (const o of image.objects) {
-      if (!selected.has(o.className)) continue;
+      if (!selected.has(o.className)) {
+        skipped.push({ file: image.annotation, reason: `${objectLabel(image, o)}: class '${o.className}' is not among the classes asked for — ${oneSkipped(o)}` });
+        continue;
+      }
       const problem = o.box ? boxProblem(o.box, null, null, o.rawBox, o.boxNames) : null;
       const size = o.box && !problem ? boxSize(o.box) : null;
       if (problem) skipped.push({ file: o.boxFile ?? image.annotation, reason: `${objectLabel(image, o)}: ${problem} — ${oneSkipped(o)}` });
@@ -136,18 +139,28 @@ export async function buildSamples(listing: SourceListing, opts: ResolvedImportO
   if (opts.maxPerClass !== null) new Rng(hashSeed(opts.seed, 0x6d6178)).shuffle(work);
 
   const max = opts.maxPerClass ?? Infinity;
+  const overCap = (image: SourceImage, o: SourceObject): Skipped => ({
+    file: image.annotation,
+    reason: `${objectLabel(image, o)}: class '${o.className}' already has ${max} samples (the most per class asked for) — ${oneSkipped(o)}`
+  });
   const count = new Map<string, number>();
   const accepted: { sample: Omit<Sample, 'label' | 'split'> & { className: string; sourceSplit: Sample['split'] | null }; order: number; sub: number }[] = [];
   const usedIds = new Set<string>();
   let done = 0;
   for (let start = 0; start < work.length; start += CONCURRENCY) {
-    if (opts.maxPerClass !== null && [...selected].every((c) => (count.get(c) ?? 0) >= max)) break;
+    if (opts.maxPerClass !== null && [...selected].every((c) => (count.get(c) ?? 0) >= max)) {
+      for (const w of work.slice(start)) for (const o of w.objects) skipped.push(overCap(w.image, o));
+      break;
+    }
     const chunk = work.slice(start, start + CONCURRENCY);
     const reserved = new Map<string, number>();
     const planned = chunk.map((w) => {
       const objects = w.objects.filter((o) => {
         const n = (count.get(o.className) ?? 0) + (reserved.get(o.className) ?? 0);
-        if (n >= max) return false;
+        if (n >= max) {
+          skipped.push(overCap(w.image, o));
+          return false;
+        }
         reserved.set(o.className, (reserved.get(o.className) ?? 0) + 1);
         return true;
       });

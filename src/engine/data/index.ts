@@ -4,7 +4,8 @@
  */
 export { importDataset, ImportError } from './import';
 export { IMPORT_FORMATS, IMPORT_DEFAULTS, RESERVED_IDS, datasetIdFromName, type ImportFormat, type ImportOptions } from './options';
-export { listDatasets, loadDataset, datasetPath, MANIFEST_FILE } from './store';
+export { listDatasets, loadDataset, datasetPath, MANIFEST_FILE, SUMMARY_FILE } from './store';
+export { listDatasetSummaries, datasetSummary } from './summary';
 export { ensureDemoDatasets, DEMO_DEFAULTS, DEMO_SOURCE_ID, DEMO_TARGET_ID, type DemoOptions } from './demo/datasets';
 export { readMask, writeMask, undoMask, redoMask, resetMask, maskHistory, type EditableMask, type MaskHistoryInfo } from './mask-edit';
 export { readMaskPng } from './decode';

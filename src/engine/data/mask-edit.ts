@@ -13,6 +13,7 @@ import { datasetPath, loadDataset, saveManifest } from './store';
 import { encodeMaskPng, readMaskPng } from './decode';
 import { decodeMaskString, encodeMaskString } from './masks/rle';
 import { originalMaskFile, pushState, readHistory, writeHistory, type MaskHistory } from './mask-history';
+import { RequestError } from '../../common/errors';
 
 /** A mask as the UI edits it: row-major, 1 = foreground, 0 = background. */
 export interface EditableMask {
@@ -119,7 +120,7 @@ export async function writeMask(workspace: string, datasetId: string, sampleId: 
   await serialised(datasetKey(workspace, datasetId), async () => {
     const ctx = await context(workspace, datasetId, sampleId);
     const n = ctx.manifest.size * ctx.manifest.size;
-    if (data.length !== n) throw new Error(`the mask has ${data.length} values but sample '${sampleId}' is ${ctx.manifest.size}x${ctx.manifest.size} (${n})`);
+    if (data.length !== n) throw new RequestError(`the mask has ${data.length} values but sample '${sampleId}' is ${ctx.manifest.size}x${ctx.manifest.size} (${n})`);
     const history = await loadHistory(ctx);
     const state = encodeMaskString(data);
     if (state === history.states[history.position]) return;

@@ -6,20 +6,21 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { DatasetManifestSchema, SafeId, type DatasetManifest } from '../../common/dataset';
+import { DatasetManifestSchema, SafeId, summariseDataset, type DatasetManifest } from '../../common/dataset';
 import { parseWith } from '../../common/schema';
-import { notFound } from '../../common/errors';
+import { RequestError, notFound } from '../../common/errors';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../store/atomic';
 import { datasetsDir, insideWorkspace, isInside } from '../store/workspace';
 import { carryOverEdits } from './mask-history';
 
 export const MANIFEST_FILE = 'dataset.json';
+export const SUMMARY_FILE = 'summary.json';
 export const IMAGES_DIR = 'images';
 export const MASKS_DIR = 'masks';
 
 function checkId(id: string): string {
   const r = SafeId.safeParse(id);
-  if (!r.success) throw new Error(`'${id}' is not a dataset id (${r.error.issues[0].message})`);
+  if (!r.success) throw new RequestError(`'${id}' is not a dataset id (${r.error.issues[0].message})`);
   return id;
 }
 
@@ -27,7 +28,7 @@ function checkId(id: string): string {
 export function datasetPath(workspace: string, id: string, relative = ''): string {
   const dir = insideWorkspace(workspace, 'datasets', checkId(id));
   const full = relative ? insideWorkspace(workspace, 'datasets', id, relative) : dir;
-  if (!isInside(dir, full)) throw new Error(`path '${relative}' escapes dataset '${id}'`);
+  if (!isInside(dir, full)) throw new RequestError(`path '${relative}' escapes dataset '${id}'`, 403);
   return full;
 }
 
@@ -47,7 +48,9 @@ export async function loadDataset(workspace: string, id: string): Promise<Datase
 /** Rewrites a dataset's manifest in place (atomically). */
 export async function saveManifest(workspace: string, manifest: DatasetManifest): Promise<void> {
   const file = datasetPath(workspace, manifest.id, MANIFEST_FILE);
-  await writeJsonAtomic(file, parseWith(DatasetManifestSchema, manifest, file));
+  const value = parseWith(DatasetManifestSchema, manifest, file);
+  await writeJsonAtomic(file, value);
+  await writeJsonAtomic(datasetPath(workspace, manifest.id, SUMMARY_FILE), summariseDataset(value));
 }
 
 /**
@@ -154,6 +157,7 @@ export class DatasetWriter {
       if (same) value = { ...value, createdAt: old.createdAt };
     }
     await writeFileAtomic(join(this.dir, MANIFEST_FILE), JSON.stringify(value, null, 2) + '\n');
+    await writeJsonAtomic(join(this.dir, SUMMARY_FILE), summariseDataset(value));
     const aside = insideWorkspace(this.workspace, 'datasets', `.${this.id}.old-${process.pid}-${randomBytes(4).toString('hex')}`);
     const hadOld = await fs.access(target).then(() => true, () => false);
     if (hadOld) await fs.rename(target, aside);

@@ -4,7 +4,9 @@
  * D_std, D_var, rho, with every image filter counted. Pure: maps and masks in, numbers out.
  */
 import { backgroundMeanEntropy, conceptCells, countConcepts, foregroundConceptCells, hasForeground } from '../knowledge/concepts';
-import { learningDistance, mean, stabilityRatio, neverHasForegroundConcept, populationVariance } from '../knowledge/metrics';
+import { learningDistance, neverHasForegroundConcept } from '../knowledge/simultaneity';
+import { stabilityRatio } from '../knowledge/stability';
+import { mean, populationVariance } from '../util/moments';
 
 export interface CheckpointMaps {
   epoch: number;

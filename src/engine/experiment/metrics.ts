@@ -4,45 +4,17 @@
  * per-image counts, filter counts, accuracy; the verdicts per seed; mean and std over seeds.
  */
 import type { RunConfig } from '../../common/config';
-import { readJson, exists } from '../store/atomic';
-import { mean, populationVariance } from '../knowledge/metrics';
-import type { EpochLog } from '../training/loop';
+import { SIX, type MetricsDocument, type NetworkSummary } from '../../common/metrics';
+import { mean, populationVariance } from '../util/moments';
 import type { ExperimentPaths } from './paths';
 import { netId } from './paths';
 import { readMaps, type AnalysisSet, type NetworkCheckpoints } from './quantify';
 import { analyseNetwork, selectImages, type NetworkMetrics, type NetworkMaps, type RemovedImage } from './analysis';
 import { verdicts as computeVerdicts, type Verdicts } from './verdicts';
+import { readPathLength, readTrainLog } from './record';
 
-export const SIX = ['N_fg', 'N_bg', 'ratio', 'D_mean', 'D_std', 'rho'] as const;
-
-export interface NetworkSummary {
-  N_fg: number;
-  N_bg: number;
-  ratio: number;
-  D_mean: number | null;
-  D_std: number | null;
-  D_var: number | null;
-  rho: number | null;
-  images: number;
-  /** Validation accuracy at the end of training. */
-  accuracy: number | null;
-  /** Fraction of analysed cells that are concepts at the final checkpoint. */
-  conceptFraction: number;
-}
-
-export interface MetricsDocument {
-  experiment: string;
-  createdAt: string;
-  settings: { threshold: number; maskRule: string; backgroundFilter: boolean; grid: number; images: number; seeds: number };
-  images: string[];
-  networks: Record<string, NetworkMetrics & { accuracy: number | null; removedImages: RemovedImage[] }>;
-  /** The contract of `kd-lens run --json`: seed 0's numbers (the mean over seeds is in `seeds`). */
-  summary: { teacher: NetworkSummary; student: NetworkSummary; baseline: NetworkSummary };
-  verdicts: Verdicts;
-  verdictsPerSeed: Verdicts[];
-  /** Mean and population std over seeds of every number of S and B (present when seeds > 1). */
-  seeds: { student: Record<string, { mean: number | null; std: number | null }>; baseline: Record<string, { mean: number | null; std: number | null }> } | null;
-}
+export { SIX };
+export type { MetricsDocument, NetworkSummary };
 
 /** The analysed checkpoints of every network, from the path-length logs written by training. */
 export async function networkCheckpoints(config: RunConfig, paths: ExperimentPaths): Promise<NetworkCheckpoints[]> {
@@ -50,7 +22,7 @@ export async function networkCheckpoints(config: RunConfig, paths: ExperimentPat
   for (let r = 0; r < config.seeds; r++) {
     for (const role of ['S', 'B'] as const) {
       const net = netId(role, r);
-      const log = (await readJson(paths.pathLength(net))) as { checkpoints: { epoch: number; pathLength: number }[] };
+      const log = await readPathLength(paths, net);
       out.push({ net, checkpoints: log.checkpoints.map((c) => ({ key: `epoch-${c.epoch}`, epoch: c.epoch, modelDir: paths.checkpoint(net, c.epoch), pathLength: c.pathLength })) });
     }
   }
@@ -58,8 +30,7 @@ export async function networkCheckpoints(config: RunConfig, paths: ExperimentPat
 }
 
 async function finalAccuracy(paths: ExperimentPaths, net: string): Promise<number | null> {
-  if (!(await exists(paths.trainLog(net)))) return null;
-  const logs = (await readJson(paths.trainLog(net))) as EpochLog[];
+  const logs = await readTrainLog(paths, net);
   const labelled = logs.filter((l) => l.accuracy !== null);
   const last = labelled[labelled.length - 1];
   return last ? last.valAccuracy ?? last.accuracy : null;
@@ -84,7 +55,7 @@ function summarise(m: NetworkMetrics, accuracy: number | null, withDynamics: boo
 /** Computes metrics.json from the stored maps. */
 export async function computeMetrics(config: RunConfig, paths: ExperimentPaths, set: Pick<AnalysisSet, 'ids' | 'foreground'>): Promise<MetricsDocument> {
   const options = { threshold: config.quantification.threshold, backgroundFilter: config.quantification.backgroundFilter };
-  const networks: MetricsDocument['networks'] = {};
+  const networks: Record<string, NetworkMetrics & { accuracy: number | null; removedImages: RemovedImage[] }> = {};
   for (const n of await networkCheckpoints(config, paths)) {
     const maps: NetworkMaps = { net: n.net, checkpoints: [] };
     for (const cp of n.checkpoints) {
@@ -95,7 +66,7 @@ export async function computeMetrics(config: RunConfig, paths: ExperimentPaths, 
     networks[n.net] = { ...analyseNetwork(maps, set.foreground, keep, removed, options), removedImages, accuracy: await finalAccuracy(paths, n.net) };
   }
   const verdictsPerSeed: Verdicts[] = [];
-  for (let r = 0; r < config.seeds; r++) verdictsPerSeed.push(computeVerdicts(networks[netId('S', r)], networks[netId('B', r)], 0.05, config.seed + r));
+  for (let r = 0; r < config.seeds; r++) verdictsPerSeed.push(computeVerdicts(networks[netId('S', r)], networks[netId('B', r)], { ...config.verdicts, seed: config.seed + r }));
   let seeds: MetricsDocument['seeds'] = null;
   if (config.seeds > 1) {
     const agg = (role: 'S' | 'B'): Record<string, { mean: number | null; std: number | null }> => {
@@ -111,7 +82,7 @@ export async function computeMetrics(config: RunConfig, paths: ExperimentPaths, 
   return {
     experiment: paths.id,
     createdAt: new Date().toISOString(),
-    settings: { threshold: options.threshold, maskRule: config.quantification.maskRule, backgroundFilter: options.backgroundFilter, grid: config.quantification.grid, images: set.ids.length, seeds: config.seeds },
+    settings: { threshold: options.threshold, maskRule: config.quantification.maskRule, backgroundFilter: options.backgroundFilter, grid: config.quantification.grid, images: set.ids.length, seeds: config.seeds, alpha: config.verdicts.alpha },
     images: set.ids,
     networks,
     summary: {

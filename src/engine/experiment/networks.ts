@@ -15,7 +15,8 @@ import { tapFeature } from '../knowledge/feature';
 import { trainStage, type EpochLog, type Objective } from '../training/loop';
 import type { ImageSet } from '../training/data';
 import { loadLayersModelFromDir, dirSaver } from '../store/model-files';
-import { readJson, writeJsonAtomic, exists } from '../store/atomic';
+import type { PathLengthLog } from '../../common/record';
+import { readTrainLog, writeTrainLog, writePathLength as writePathLengthLog } from './record';
 import { hashSeed } from '../util/random';
 import type { ExperimentPaths } from './paths';
 import type { StateStore } from './state';
@@ -36,14 +37,7 @@ export interface NetworkContext {
   signal?: AbortSignal;
 }
 
-export interface PathLengthLog {
-  net: string;
-  initialNorm: number | null;
-  /** Normalised path length at every epoch boundary of the tracked stage. */
-  perEpoch: (number | null)[];
-  /** The analysed checkpoints and their path length. */
-  checkpoints: { epoch: number; pathLength: number }[];
-}
+export type { PathLengthLog };
 
 /** Seed of the initial weights shared by S and B of seed index r. */
 export const initSeed = (config: RunConfig, r: number): number => hashSeed(config.seed + r, 0x5b);
@@ -54,10 +48,9 @@ async function saveModel(model: tf.LayersModel, dir: string, config: RunConfig, 
 }
 
 async function appendLogs(ctx: NetworkContext, net: string, logs: EpochLog[]): Promise<void> {
-  const file = ctx.paths.trainLog(net);
-  const previous = (await exists(file)) ? ((await readJson(file)) as EpochLog[]) : [];
+  const previous = await readTrainLog(ctx.paths, net);
   const stages = new Set(logs.map((l) => l.stage));
-  await writeJsonAtomic(file, [...previous.filter((l) => !stages.has(l.stage)), ...logs]);
+  await writeTrainLog(ctx.paths, net, [...previous.filter((l) => !stages.has(l.stage)), ...logs]);
 }
 
 /** Runs a stage unless state.json says it is done; marks it running/done and times it. */
@@ -83,7 +76,25 @@ function variablesOf(model: tf.LayersModel, keep: (layerName: string) => boolean
   return model.layers.filter((l) => keep(l.name)).flatMap((l) => l.trainableWeights);
 }
 
-function run(ctx: NetworkContext, net: string, stageName: string, model: tf.LayersModel, cfg: StageConfig, objective: Objective, trainable: tf.LayerVariable[], data: TrainingData, seed: number, extra: { tapKernel?: tf.LayerVariable; checkpoints?: number[]; save?: (epoch: number, pathLength: number | null) => Promise<void> } = {}) {
+/** One training stage of one network, as `run` takes it. */
+interface StageRun {
+  net: string;
+  stage: string;
+  model: tf.LayersModel;
+  config: StageConfig;
+  objective: Objective;
+  /** The variables this stage trains (the others stay frozen). */
+  trainable: tf.LayerVariable[];
+  data: TrainingData;
+  seed: number;
+  /** The tap's kernel, whose path length is tracked, the analysed epochs, and how to save one. */
+  tapKernel?: tf.LayerVariable;
+  checkpoints?: number[];
+  save?: (epoch: number, pathLength: number | null) => Promise<void>;
+}
+
+function run(ctx: NetworkContext, r: StageRun) {
+  const { net, stage: stageName, model, config: cfg, objective, trainable, data, seed } = r;
   const start = Date.now();
   return trainStage({
     name: stageName,
@@ -97,10 +108,10 @@ function run(ctx: NetworkContext, net: string, stageName: string, model: tf.Laye
     train: data.train,
     val: data.val,
     seed,
-    tapKernel: extra.tapKernel ?? null,
-    checkpoints: extra.checkpoints ?? [],
+    tapKernel: r.tapKernel ?? null,
+    checkpoints: r.checkpoints ?? [],
     dir: ctx.paths.stage(net, stageName.replace(/\s+/g, '-')),
-    saveCheckpoint: extra.save,
+    saveCheckpoint: r.save,
     signal: ctx.signal,
     onProgress: (fraction, text) => {
       const elapsed = (Date.now() - start) / 1000;
@@ -137,7 +148,7 @@ export async function teacher(ctx: NetworkContext): Promise<tf.LayersModel> {
     const source = ctx.source!;
     await stage(ctx, 'teacher pretrain', async () => {
       const model = buildNetwork(arch, source.classes.length, seed, 'teacher_pretrain');
-      const result = await run(ctx, T, 'teacher pretrain', model, config.teacher.pretrain, labelsObjective(source.classes.length), model.trainableWeights, source, seed);
+      const result = await run(ctx, { net: T, stage: 'teacher pretrain', model, config: config.teacher.pretrain, objective: labelsObjective(source.classes.length), trainable: model.trainableWeights, data: source, seed });
       await appendLogs(ctx, T, result.logs);
       await saveModel(model, paths.stage(T, 'pretrained-model'), config, { net: T, stage: 'pretrain' });
       model.dispose();
@@ -154,7 +165,7 @@ export async function teacher(ctx: NetworkContext): Promise<tf.LayersModel> {
       copyWeights(pre, model, sameHead ? new Set() : new Set(['fc3']));
       pre.dispose();
     }
-    const result = await run(ctx, T, 'teacher finetune', model, config.teacher.finetune, labelsObjective(classes), model.trainableWeights, ctx.target, hashSeed(seed, 1));
+    const result = await run(ctx, { net: T, stage: 'teacher finetune', model, config: config.teacher.finetune, objective: labelsObjective(classes), trainable: model.trainableWeights, data: ctx.target, seed: hashSeed(seed, 1) });
     await appendLogs(ctx, T, result.logs);
     await saveModel(model, paths.final(T), config, { net: T, stage: 'final', epoch: config.teacher.finetune.epochs });
     model.dispose();
@@ -164,7 +175,7 @@ export async function teacher(ctx: NetworkContext): Promise<tf.LayersModel> {
 
 async function writePathLength(ctx: NetworkContext, net: string, initialNorm: number | null, perEpoch: (number | null)[], checkpoints: number[]): Promise<void> {
   const log: PathLengthLog = { net, initialNorm, perEpoch, checkpoints: checkpoints.map((e) => ({ epoch: e, pathLength: perEpoch[e] ?? 0 })) };
-  await writeJsonAtomic(ctx.paths.pathLength(net), log);
+  await writePathLengthLog(ctx.paths, log);
 }
 
 /** Student of seed index r: stage 1 (feature regression at the tap), stage 2 (layers above on labels). */
@@ -178,7 +189,15 @@ export async function student(ctx: NetworkContext, r: number, net: string, teach
     const model = buildNetwork(config.architecture, classes, initSeed(config, r), 'student');
     const below = layersUpTo(model, config.tap);
     const objective: Objective = { kind: 'feature', student: tapFeature(model, config.tap), teacher: tapFeature(teacherModel, config.tap) };
-    const result = await run(ctx, net, 'student stage 1', model, config.student.stage1, objective, variablesOf(model, (n) => below.has(n)), ctx.target, seed, {
+    const result = await run(ctx, {
+      net,
+      stage: 'student stage 1',
+      model,
+      config: config.student.stage1,
+      objective,
+      trainable: variablesOf(model, (n) => below.has(n)),
+      data: ctx.target,
+      seed,
       tapKernel: tapKernel(model, config.tap),
       checkpoints,
       save: (epoch, pathLength) => saveModel(model, paths.checkpoint(net, epoch), config, { net, stage: 'stage1', epoch, pathLength })
@@ -192,7 +211,7 @@ export async function student(ctx: NetworkContext, r: number, net: string, teach
     const below = layersUpTo(model, config.tap);
     const above = variablesOf(model, (n) => !below.has(n));
     if (above.length > 0 && config.student.stage2.epochs > 0) {
-      const result = await run(ctx, net, 'student stage 2', model, config.student.stage2, labelsObjective(classes), above, ctx.target, hashSeed(seed, 2));
+      const result = await run(ctx, { net, stage: 'student stage 2', model, config: config.student.stage2, objective: labelsObjective(classes), trainable: above, data: ctx.target, seed: hashSeed(seed, 2) });
       await appendLogs(ctx, net, result.logs);
     }
     await saveModel(model, paths.final(net), config, { net, stage: 'final' });
@@ -207,7 +226,15 @@ export async function baseline(ctx: NetworkContext, r: number, net: string): Pro
   const checkpoints = scaleCheckpoints(config.checkpoints, config.baseline.epochs);
   await stage(ctx, `baseline${r ? ` (seed ${r})` : ''}`, async () => {
     const model = buildNetwork(config.architecture, classes, initSeed(config, r), 'baseline');
-    const result = await run(ctx, net, 'baseline', model, config.baseline, labelsObjective(classes), model.trainableWeights, ctx.target, hashSeed(config.seed + r, 0xb0), {
+    const result = await run(ctx, {
+      net,
+      stage: 'baseline',
+      model,
+      config: config.baseline,
+      objective: labelsObjective(classes),
+      trainable: model.trainableWeights,
+      data: ctx.target,
+      seed: hashSeed(config.seed + r, 0xb0),
       tapKernel: tapKernel(model, config.tap),
       checkpoints,
       save: (epoch, pathLength) => saveModel(model, paths.checkpoint(net, epoch), config, { net, stage: 'train', epoch, pathLength })

@@ -11,7 +11,8 @@ import type { ExperimentEvent } from '../../common/events';
 import { DEFAULT_QUANTIFY, type QuantifyOptions } from '../knowledge/options';
 import type { SigmaResult } from '../knowledge/sigma';
 import { maskToGrid } from '../knowledge/grid';
-import { writeFileAtomic, writeJsonAtomic, readJson, exists } from '../store/atomic';
+import type { MapsSidecar } from '../../common/record';
+import { writeFileAtomic, exists } from '../store/atomic';
 import { encodeNpy, decodeNpy } from '../store/tensors';
 import { Rng, hashSeed } from '../util/random';
 import type { ImageSet } from '../training/data';
@@ -19,6 +20,7 @@ import type { ExperimentPaths } from './paths';
 import type { ExecutorFactory, AnalysisImage, QuantifyTask } from './executor';
 import { analyseNetwork, selectImages, type NetworkMaps } from './analysis';
 import { threadsPerWorker } from '../onnx/runtime';
+import { readImages, writeImages, readMapsSidecar, writeMapsSidecar } from './record';
 
 export interface AnalysisSet {
   /** Indices into the target training split. */
@@ -35,32 +37,38 @@ export interface NetworkCheckpoints {
   checkpoints: { key: string; epoch: number; modelDir: string; pathLength: number | null }[];
 }
 
-export interface MapsSidecar {
-  net: string;
-  checkpoint: string;
-  epoch: number;
-  pathLength: number | null;
-  images: string[];
-  effective: boolean[];
-  sigmaF2: number[];
-  meanEntropy: (number | null)[];
-  steps: number[];
-  selectedStep: number[];
-  lambda: number[];
-  /** The engine that computed these maps, and why it was chosen. */
-  engine?: string[];
-}
+export type { MapsSidecar };
 
 export function quantifyOptions(config: RunConfig): QuantifyOptions {
   const q = config.quantification;
-  return { ...DEFAULT_QUANTIFY, grid: q.grid, samples: q.samples, steps: q.steps, lr: q.lr, lambda: q.lambda, targetEntropy: q.targetEntropy, mode: 'calibrated', relu: true, stopPastTarget: q.stopPastTarget };
+  return {
+    ...DEFAULT_QUANTIFY,
+    grid: q.grid,
+    samples: q.samples,
+    steps: q.steps,
+    lr: q.lr,
+    lambda: q.lambda,
+    targetEntropy: q.targetEntropy,
+    stopPastTarget: q.stopPastTarget,
+    mode: q.mode,
+    relu: q.relu,
+    sigmaInit: q.sigmaInit,
+    sigmaMin: q.sigmaMin,
+    sigmaMax: q.sigmaMax,
+    lambdaGrowth: q.lambdaGrowth,
+    adaptBeforeEnd: q.adaptBeforeEnd,
+    convergedLr: q.convergedLr,
+    convergedMinLr: q.convergedMinLr,
+    convergedMaxSteps: q.convergedMaxSteps,
+    convergedWindow: q.convergedWindow
+  };
 }
 
 /** Draws the analysed images from the training split (seeded) and records them in images.json. */
 export async function analysisSet(config: RunConfig, paths: ExperimentPaths, train: ImageSet): Promise<AnalysisSet> {
   let indices: number[];
-  if (await exists(paths.images)) {
-    const saved = (await readJson(paths.images)) as { ids: string[] };
+  const saved = await readImages(paths);
+  if (saved) {
     const byId = new Map(train.ids.map((id, i) => [id, i]));
     indices = saved.ids.map((id) => {
       const i = byId.get(id);
@@ -70,7 +78,7 @@ export async function analysisSet(config: RunConfig, paths: ExperimentPaths, tra
   } else {
     const n = Math.min(config.quantification.images, train.n);
     indices = new Rng(hashSeed(config.seed, 0x1a)).shuffle(Array.from({ length: train.n }, (_, i) => i)).slice(0, n);
-    await writeJsonAtomic(paths.images, { seed: config.seed, ids: indices.map((i) => train.ids[i]), count: indices.length });
+    await writeImages(paths, { seed: config.seed, ids: indices.map((i) => train.ids[i]), count: indices.length });
   }
   const s = train.size;
   const px = s * s;
@@ -82,7 +90,7 @@ export async function analysisSet(config: RunConfig, paths: ExperimentPaths, tra
 /** Reads the stored maps of one checkpoint as per-image entropy arrays (null where not effective). */
 export async function readMaps(paths: ExperimentPaths, net: string, checkpoint: string): Promise<{ sidecar: MapsSidecar; entropy: (Float32Array | null)[] }> {
   const files = paths.maps(net, checkpoint);
-  const sidecar = (await readJson(files.json)) as MapsSidecar;
+  const sidecar = await readMapsSidecar(paths, net, checkpoint);
   const { values, shape } = decodeNpy(new Uint8Array(await fs.readFile(files.npy)), files.npy);
   const cells = shape[1] * shape[2];
   const entropy = sidecar.effective.map((ok, i) => (ok ? values.slice(i * cells, (i + 1) * cells) : null));
@@ -109,7 +117,7 @@ async function writeMaps(paths: ExperimentPaths, net: string, cp: NetworkCheckpo
     lambda: results.map((r) => r.lambda),
     engine
   };
-  await writeJsonAtomic(files.json, sidecar);
+  await writeMapsSidecar(paths, sidecar);
 }
 
 /** Quantifies every checkpoint not yet stored. */

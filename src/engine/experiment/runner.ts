@@ -10,13 +10,15 @@ import { RunConfigSchema, type RunConfig } from '../../common/config';
 import type { ExperimentEvent } from '../../common/events';
 import { parseWith } from '../../common/schema';
 import { assertFitsDataset } from './dataset-checks';
-import { readJson, writeJsonAtomic, appendLine, exists } from '../store/atomic';
+import { exists } from '../store/atomic';
 import { currentBackend } from '../tf/backend';
 import { lostDeviceError } from '../tf/webgpu';
-import { readManifest, samplesOf, loadImageSet, type ImageSet } from '../training/data';
+import { samplesOf, loadImageSet, type ImageSet } from '../training/data';
+import { loadDataset, datasetPath } from '../data/store';
 import { CancelledError } from '../training/loop';
 import { ExperimentPaths, netId } from './paths';
 import { StateStore } from './state';
+import { readConfig, writeConfig, writeMetrics, appendEvent } from './record';
 import { teacher, student, baseline, type NetworkContext, type TrainingData } from './networks';
 import { analysisSet, quantifyStage } from './quantify';
 import { computeMetrics, networkCheckpoints, type MetricsDocument } from './metrics';
@@ -47,17 +49,16 @@ export async function createExperiment(workspace: string, raw: unknown, origin =
   for (let k = 2; await exists(new ExperimentPaths(workspace, id).root); k++) id = `${experimentId(config)}-${k}`;
   const paths = new ExperimentPaths(workspace, id);
   await fs.mkdir(paths.root, { recursive: true });
-  await writeJsonAtomic(paths.config, config);
+  await writeConfig(paths, config);
   await StateStore.create(paths.state, id);
   return id;
 }
 
-export async function readConfig(paths: ExperimentPaths): Promise<RunConfig> {
-  return parseWith(RunConfigSchema, await readJson(paths.config), paths.config);
-}
+export { readConfig };
 
 async function loadData(workspace: string, datasetId: string, config: RunConfig, withMasks: boolean, emit: (e: ExperimentEvent) => void): Promise<TrainingData> {
-  const { manifest, dir } = await readManifest(workspace, datasetId);
+  const manifest = await loadDataset(workspace, datasetId);
+  const dir = datasetPath(workspace, datasetId);
   const train = samplesOf(manifest, 'train');
   const val = samplesOf(manifest, 'val');
   if (train.length === 0) throw new Error(`dataset '${datasetId}' has no training samples`);
@@ -78,8 +79,7 @@ export async function runExperiment(workspace: string, id: string, options: RunO
   const emit = (e: ExperimentEvent): void => {
     options.onEvent?.(e);
     if (e.type === 'stage' || e.type === 'epoch' || e.type === 'concepts') {
-      const line = JSON.stringify({ time: new Date().toISOString(), ...e });
-      log = log.then(() => appendLine(paths.events, line)).catch(() => undefined);
+      log = log.then(() => appendEvent(paths, e)).catch(() => undefined);
     }
   };
   await state.setStatus('running');
@@ -116,7 +116,7 @@ export async function runExperiment(workspace: string, id: string, options: RunO
 
     emit({ type: 'stage', stage: 'analysis', status: 'running' });
     const metrics = await computeMetrics(config, paths, set);
-    await writeJsonAtomic(paths.metrics, metrics);
+    await writeMetrics(paths, metrics);
     await state.mark('analysis', 'done');
     emit({ type: 'stage', stage: 'analysis', status: 'done' });
     if (options.writeReport) {

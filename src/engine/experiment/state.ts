@@ -2,24 +2,10 @@
  * state.json: which stages of an experiment are done. A restarted run skips what is done and
  * resumes the stage in progress from its own checkpoint. Written atomically after every change.
  */
-import { z } from 'zod';
-import { parseWith } from '../../common/schema';
-import { readJson, writeJsonAtomic } from '../store/atomic';
+import { StateSchema, type ExperimentState, type StageState } from '../../common/record';
+import { writeJsonAtomic } from '../store/atomic';
+import { readRecord } from './record';
 
-export const STAGE_STATUSES = ['pending', 'running', 'done', 'skipped', 'failed', 'cancelled'] as const;
-
-const StateSchema = z.object({
-  version: z.literal(1),
-  id: z.string(),
-  status: z.enum(['created', 'running', 'finished', 'failed', 'cancelled']),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  backend: z.string().nullable(),
-  stages: z.record(z.string(), z.object({ status: z.enum(STAGE_STATUSES), seconds: z.number().optional(), message: z.string().optional() })),
-  error: z.string().nullable()
-});
-export type ExperimentState = z.infer<typeof StateSchema>;
-export type StageState = ExperimentState['stages'][string];
 
 export class StateStore {
   private constructor(
@@ -35,7 +21,7 @@ export class StateStore {
   }
 
   static async load(file: string): Promise<StateStore> {
-    return new StateStore(file, parseWith(StateSchema, await readJson(file), file));
+    return new StateStore(file, await readRecord(file, StateSchema));
   }
 
   isDone(stage: string): boolean {

@@ -7,35 +7,15 @@
  * when most go against it (or some against and none for), inconclusive otherwise.
  */
 import { wilcoxonSignedRank, pairedBootstrap } from './stats';
-import { mean, populationVariance } from '../knowledge/metrics';
+import { mean, populationVariance } from '../util/moments';
 import type { NetworkMetrics, ImageMetrics } from './analysis';
+import type { Outcome, VerdictResult, VerdictComponent, Verdict, Verdicts } from '../../common/metrics';
 
-export type Outcome = 'for' | 'against' | 'not significant';
-export type VerdictResult = 'supported' | 'not supported' | 'inconclusive';
-
-export interface Component {
-  metric: 'N_fg' | 'N_bg' | 'ratio' | 'D_mean' | 'D_std' | 'rho';
-  /** What the hypothesis expects of S relative to B. */
-  expected: 'higher' | 'lower';
-  outcome: Outcome;
-  student: number | null;
-  baseline: number | null;
-  /** p-value in the expected direction (Wilcoxon), or the bootstrap fraction on the wrong side. */
-  p: number | null;
-  /** 95 % bootstrap interval of S - B (D_mean, D_std). */
-  interval: [number, number] | null;
-  text: string;
-}
-
-export interface Verdict {
-  result: VerdictResult;
-  details: string;
-  components: Component[];
-}
-
-export type Verdicts = Record<'H1' | 'H2' | 'H3', Verdict>;
+export type { Outcome, VerdictResult, Verdict, Verdicts };
+export type Component = VerdictComponent;
 
 const fmtP = (p: number): string => (p < 0.001 ? p.toExponential(1) : p.toFixed(3));
+const fmtLevel = (alpha: number): string => `${+(100 * (1 - alpha)).toFixed(2)}%`;
 const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3));
 
 function paired(student: NetworkMetrics, baseline: NetworkMetrics): { s: ImageMetrics; b: ImageMetrics }[] {
@@ -58,12 +38,13 @@ function wilcoxonComponent(metric: Component['metric'], expected: Component['exp
   return { metric, expected, outcome, student: s.length ? mean(s) : null, baseline: b.length ? mean(b) : null, p: pFor, interval: null, text };
 }
 
-function bootstrapComponent(metric: 'D_mean' | 'D_std', s: number[], b: number[], alpha: number, seed: number): Component {
+function bootstrapComponent(metric: 'D_mean' | 'D_std', s: number[], b: number[], test: { alpha: number; seed: number; resamples: number }): Component {
+  const { alpha, seed, resamples } = test;
   const stat = metric === 'D_mean' ? mean : (v: number[]) => Math.sqrt(populationVariance(v));
-  const r = pairedBootstrap(s, b, stat, 2000, seed);
+  const r = pairedBootstrap(s, b, stat, { resamples, seed, alpha });
   const outcome: Outcome = s.length < 2 ? 'not significant' : r.high < 0 ? 'for' : r.low > 0 ? 'against' : 'not significant';
   const text = s.length
-    ? `${metric} student ${fmt(stat(s))} vs baseline ${fmt(stat(b))}: S - B = ${fmt(r.observed)}, 95% bootstrap interval [${fmt(r.low)}, ${fmt(r.high)}]`
+    ? `${metric} student ${fmt(stat(s))} vs baseline ${fmt(stat(b))}: S - B = ${fmt(r.observed)}, ${fmtLevel(alpha)} bootstrap interval [${fmt(r.low)}, ${fmt(r.high)}]`
     : `${metric}: no images with a path length`;
   return { metric, expected: 'lower', outcome, student: s.length ? stat(s) : null, baseline: b.length ? stat(b) : null, p: s.length ? r.fractionAtLeastZero : null, interval: s.length ? [r.low, r.high] : null, text };
 }
@@ -77,8 +58,17 @@ function decide(components: Component[], claim: string): Verdict {
   return { result, details: `${head} — ${components.map((c) => c.text).join('; ')}`, components };
 }
 
+export interface VerdictOptions {
+  /** Significance level of the Wilcoxon tests; the bootstrap interval covers 1 - alpha (default 0.05). */
+  alpha?: number;
+  /** Seed and resamples of the paired bootstrap (defaults 1 and 2000). */
+  seed?: number;
+  resamples?: number;
+}
+
 /** The three verdicts for S against B at significance level alpha. */
-export function verdicts(student: NetworkMetrics, baseline: NetworkMetrics, alpha = 0.05, seed = 1): Verdicts {
+export function verdicts(student: NetworkMetrics, baseline: NetworkMetrics, options: VerdictOptions = {}): Verdicts {
+  const { alpha = 0.05, seed = 1, resamples = 2000 } = options;
   const pairs = paired(student, baseline);
   const last = (m: ImageMetrics, key: 'foreground' | 'background' | 'ratio'): number => m[key][m[key].length - 1];
   const col = (side: 's' | 'b', key: 'foreground' | 'background' | 'ratio'): number[] => pairs.map((p) => last(p[side], key));
@@ -93,7 +83,7 @@ export function verdicts(student: NetworkMetrics, baseline: NetworkMetrics, alph
   const withDistance = pairs.filter((p) => p.s.distance !== null && p.b.distance !== null);
   const ds = withDistance.map((p) => p.s.distance!);
   const db = withDistance.map((p) => p.b.distance!);
-  const h2 = decide([bootstrapComponent('D_mean', ds, db, alpha, seed), bootstrapComponent('D_std', ds, db, alpha, seed + 1)], 'distillation learns concepts faster and more simultaneously');
+  const h2 = decide([bootstrapComponent('D_mean', ds, db, { alpha, seed, resamples }), bootstrapComponent('D_std', ds, db, { alpha, seed: seed + 1, resamples })], 'distillation learns concepts faster and more simultaneously');
   const h3 = decide(
     [wilcoxonComponent('rho', 'higher', pairs.map((p) => p.s.rho), pairs.map((p) => p.b.rho), 'stable foreground concepts (higher rho)', alpha)],
     'distillation optimises in a more stable direction'

@@ -83,10 +83,3 @@ export async function readMask(file: string, size?: { width: number; height: num
     throw describe(file, err);
   }
 }
-
-/** Writes an RGB [0, 1] image or a 0/255 mask as PNG bytes. */
-export async function encodePng(width: number, height: number, channels: 1 | 3, values: ArrayLike<number>, scale = channels === 3 ? 255 : 1): Promise<Buffer> {
-  const raw = Buffer.alloc(width * height * channels);
-  for (let i = 0; i < raw.length; i++) raw[i] = Math.max(0, Math.min(255, Math.round(values[i] * scale)));
-  return sharp(raw, { raw: { width, height, channels } }).png().toBuffer();
-}

@@ -3,6 +3,8 @@
  * configuration or CLI flag can change; none is hard-wired elsewhere.
  */
 
+import { SIGMA_DEFAULTS } from '../../common/config';
+
 export type QuantifyMode = 'calibrated' | 'converged';
 
 export interface QuantifyOptions {
@@ -45,6 +47,7 @@ export interface QuantifyOptions {
   stopPastTarget: boolean;
 }
 
+/** The paper's values; the finer ones are the run configuration's defaults (SIGMA_DEFAULTS). */
 export const DEFAULT_QUANTIFY: Readonly<QuantifyOptions> = Object.freeze({
   grid: 16,
   samples: 96,
@@ -52,17 +55,7 @@ export const DEFAULT_QUANTIFY: Readonly<QuantifyOptions> = Object.freeze({
   lr: 1e-4,
   lambda: 7,
   targetEntropy: -2.8,
-  mode: 'calibrated',
-  relu: true,
-  sigmaInit: 0.01,
-  sigmaMin: 1e-3,
-  sigmaMax: 1,
-  lambdaGrowth: 1.5,
-  adaptBeforeEnd: 21,
-  convergedLr: 0.05,
-  convergedMinLr: 0.002,
-  convergedMaxSteps: 4000,
-  convergedWindow: 40,
+  ...SIGMA_DEFAULTS,
   stopPastTarget: false
 });
 

@@ -7,17 +7,16 @@ import { CONCEPT_COLOURS, NET_COLOURS, isFeatureStage, lighter } from '../../com
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { RunConfig } from '../../common/config';
-import { readJson, writeFileAtomic, exists } from '../store/atomic';
+import { writeFileAtomic, exists } from '../store/atomic';
 import { insideWorkspace } from '../store/workspace';
 import { conceptCells } from '../knowledge/concepts';
 import { maskToGrid } from '../knowledge/grid';
 import { readMask } from '../io/images';
-import { readManifest } from '../training/data';
-import type { EpochLog } from '../training/loop';
+import { loadDataset, datasetPath } from '../data/store';
 import { ExperimentPaths } from '../experiment/paths';
-import { readConfig } from '../experiment/runner';
+import { readConfig, readMetrics, readState, readTrainLog } from '../experiment/record';
 import { readMaps } from '../experiment/quantify';
-import type { MetricsDocument } from '../experiment/metrics';
+import type { MetricsDocument } from '../../common/metrics';
 import { lineChart, cellOverlay, escapeHtml, heatColour, type Series } from './svg';
 
 // The app's colours (src/common/palette.ts), so that app and report tell the same story.
@@ -34,7 +33,7 @@ function table(metrics: MetricsDocument): string {
       // As in the app: numbers over checkpoints are undefined for a network analysed once (the teacher).
       const once = (metrics.networks[key[0].toUpperCase()]?.perCheckpoint.length ?? 0) <= 1;
       const over = (v: number | null): string => (once ? 'n/a (one checkpoint)' : num(v));
-      return `<tr><td>${label}</td><td>${num(s.N_fg, 2)}</td><td>${num(s.N_bg, 2)}</td><td>${num(s.ratio)}</td><td>${over(s.D_mean)}</td><td>${over(s.D_std)}</td><td>${over(s.D_var)}</td><td>${over(s.rho)}</td><td>${s.images}</td><td>${num(s.accuracy)}</td><td>${(100 * s.conceptFraction).toFixed(1)} %</td></tr>`;
+      return `<tr><td>${label}</td><td>${num(s.N_fg, 2)}</td><td>${num(s.N_bg, 2)}</td><td>${num(s.ratio)}</td><td>${over(s.D_mean)}</td><td>${over(s.D_std)}</td><td>${over(s.D_var)}</td><td>${over(s.rho)}</td><td>${s.images}</td><td>${num(s.accuracy)}</td><td>${s.conceptFraction === null ? '–' : `${(100 * s.conceptFraction).toFixed(1)} %`}</td></tr>`;
     })
     .join('');
   return `<table>${head}${body}</table>`;
@@ -61,7 +60,7 @@ function filters(metrics: MetricsDocument): string {
 function conceptCharts(metrics: MetricsDocument): string {
   const nets = Object.keys(metrics.networks).filter((n) => n !== 'T');
   const series = (key: 'foreground' | 'background' | 'ratio' | 'conceptFraction'): Series[] =>
-    nets.map((net) => ({ label: net, colour: colourOf(net), dashed: net.includes('-'), points: metrics.networks[net].perCheckpoint.map((c) => ({ x: c.pathLength ?? 0, y: c[key] })) }));
+    nets.map((net) => ({ label: net, colour: colourOf(net), dashed: net.includes('-'), points: metrics.networks[net].perCheckpoint.flatMap((c) => { const y = c[key]; return y === null ? [] : [{ x: c.pathLength ?? 0, y }]; }) }));
   return [
     lineChart(series('foreground'), { title: 'Foreground concepts N_fg', xLabel: 'path length of the tap weights (normalised)', yLabel: 'mean N_fg' }),
     lineChart(series('background'), { title: 'Background concepts N_bg', xLabel: 'path length of the tap weights (normalised)', yLabel: 'mean N_bg' }),
@@ -74,8 +73,8 @@ async function trainingCharts(paths: ExperimentPaths, nets: string[]): Promise<s
   const feature: Series[] = [];
   const acc: Series[] = [];
   for (const net of nets) {
-    if (!(await exists(paths.trainLog(net)))) continue;
-    const logs = (await readJson(paths.trainLog(net))) as EpochLog[];
+    const logs = await readTrainLog(paths, net);
+    if (logs.length === 0) continue;
     for (const [index, stage] of [...new Set(logs.map((l) => l.stage))].entries()) {
       const l = logs.filter((x) => x.stage === stage);
       // As in the app: a network's later stage dashed and lighter; the student's feature loss on its own chart.
@@ -94,7 +93,8 @@ async function trainingCharts(paths: ExperimentPaths, nets: string[]): Promise<s
 }
 
 async function imageMaps(workspace: string, config: RunConfig, paths: ExperimentPaths, metrics: MetricsDocument, count = 4): Promise<string> {
-  const { manifest, dir } = await readManifest(workspace, config.dataset);
+  const manifest = await loadDataset(workspace, config.dataset);
+  const dir = datasetPath(workspace, config.dataset);
   const g = config.quantification.grid;
   const size = config.architecture.inputSize;
   // Images where S and B differ most in final N_fg first.
@@ -140,8 +140,8 @@ export async function writeReport(workspace: string, id: string, out?: string): 
   const paths = new ExperimentPaths(workspace, id);
   const config = await readConfig(paths);
   if (!(await exists(paths.metrics))) throw new Error(`experiment '${id}' has no metrics.json yet; finish it first (kd-lens run --resume ${id})`);
-  const metrics = (await readJson(paths.metrics)) as MetricsDocument;
-  const state = (await readJson(paths.state)) as { backend: string | null; stages: Record<string, { seconds?: number }> };
+  const metrics = await readMetrics(paths);
+  const state = await readState(paths);
   const nets = Object.keys(metrics.networks);
   const verdicts = (['H1', 'H2', 'H3'] as const).map((h) => `<li><b>${h}: ${metrics.verdicts[h].result}</b> — ${escapeHtml(metrics.verdicts[h].details)}</li>`).join('');
   const timings = Object.entries(state.stages).filter(([, s]) => s.seconds !== undefined).map(([n, s]) => `${escapeHtml(n)} ${s.seconds!.toFixed(0)} s`).join(', ');

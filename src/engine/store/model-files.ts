@@ -6,6 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { readJson, writeFileAtomic, writeJsonAtomic } from './atomic';
+import { z } from 'zod';
+
+const JsonObject = z.record(z.string(), z.unknown());
 
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, float16: 2 };
 
@@ -17,8 +20,9 @@ interface WeightsGroup {
 /** Reads a layers-format model folder into model artifacts, checking every weight file and its size. */
 export async function loadModelArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {
   const jsonPath = join(dir, 'model.json');
-  const json = (await readJson(jsonPath)) as Record<string, unknown>;
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${jsonPath}: expected a JSON object`);
+  const parsed = JsonObject.safeParse(await readJson(jsonPath));
+  if (!parsed.success) throw new Error(`${jsonPath}: expected a JSON object`);
+  const json = parsed.data;
   if (typeof json.modelTopology !== 'object' || json.modelTopology === null) throw new Error(`${jsonPath}: field 'modelTopology' is missing; is this a TF.js layers-format model?`);
   const manifest = json.weightsManifest as WeightsGroup[] | undefined;
   if (!Array.isArray(manifest)) throw new Error(`${jsonPath}: field 'weightsManifest' is missing or not a list`);

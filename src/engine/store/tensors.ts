@@ -6,6 +6,8 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { readJson, writeFileAtomic, writeJsonAtomic } from './atomic';
+import { parseWith } from '../../common/schema';
+import { ArrayIndexSchema } from '../../common/record';
 
 export interface NamedArray {
   name: string;
@@ -32,7 +34,7 @@ export async function saveArrays(dir: string, base: string, arrays: readonly Nam
 /** Reads arrays written by saveArrays; errors name the file. */
 export async function loadArrays(dir: string, base: string): Promise<NamedArray[]> {
   const indexFile = join(dir, `${base}.json`);
-  const index = (await readJson(indexFile)) as { arrays: { name: string; shape: number[] }[]; values: number };
+  const index = parseWith(ArrayIndexSchema, await readJson(indexFile), indexFile);
   const binFile = join(dir, `${base}.bin`);
   const bytes = await fs.readFile(binFile).catch(() => {
     throw new Error(`${binFile}: file not found`);

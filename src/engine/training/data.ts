@@ -3,11 +3,8 @@
  * input size and normalised, labels, and (for analysis) foreground masks. Batches with seeded
  * augmentation (flips, padded random crops). Knows nothing about models.
  */
-import { join } from 'node:path';
-import { DatasetManifestSchema, type DatasetManifest, type Sample, type Split } from '../../common/dataset';
-import { parseWith } from '../../common/schema';
-import { readJson } from '../store/atomic';
-import { datasetDir, insideWorkspace } from '../store/workspace';
+import type { DatasetManifest, Sample, Split } from '../../common/dataset';
+import { insideWorkspace } from '../store/workspace';
 import { readRgb, readMask } from '../io/images';
 import { Rng, hashSeed } from '../util/random';
 
@@ -28,14 +25,13 @@ export interface Normalization {
   std: readonly number[];
 }
 
-/** Reads and validates datasets/<id>/dataset.json. */
-export async function readManifest(workspace: string, id: string): Promise<{ manifest: DatasetManifest; dir: string }> {
-  const dir = datasetDir(workspace, id);
-  const file = join(dir, 'dataset.json');
-  const raw = await readJson(file).catch((err: Error) => {
-    throw new Error(/file not found/.test(err.message) ? `dataset '${id}' not found in ${workspace} (${file} is missing)` : err.message);
-  });
-  return { manifest: parseWith(DatasetManifestSchema, raw, file), dir };
+/**
+ * The network's input from RGB values in [0, 1]: x = (rgb - mean_c) / std_c per channel c (the
+ * run configuration's normalisation, ImageNet's by default). Writes into `out` from `offset`.
+ */
+export function normaliseInto(rgb: ArrayLike<number>, norm: Normalization, out: Float32Array, offset = 0): Float32Array {
+  for (let p = 0; p < rgb.length; p++) out[offset + p] = (rgb[p] - norm.mean[p % 3]) / norm.std[p % 3];
+  return out;
 }
 
 /** The samples of one split (train, val or test). */
@@ -55,7 +51,7 @@ export async function loadImageSet(dir: string, samples: readonly Sample[], size
     const s = samples[i];
     const rgb = await readRgb(insideWorkspace(dir, s.image), target);
     const off = i * px * 3;
-    for (let p = 0; p < px * 3; p++) x[off + p] = (rgb.data[p] - norm.mean[p % 3]) / norm.std[p % 3];
+    normaliseInto(rgb.data, norm, x, off);
     labels[i] = s.label;
     if (masks) {
       const m = await readMask(insideWorkspace(dir, s.mask), target);

@@ -10,9 +10,11 @@ import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { StageConfig } from '../../common/config';
-import type { EpochRecord } from '../../common/events';
+import { ResumeStateSchema, type EpochLog, type ResumeState } from '../../common/record';
+import { parseWith } from '../../common/schema';
 import { MomentumSgd } from './sgd';
-import { learningRate, PathLength, frobenius } from './schedule';
+import { learningRate } from './schedule';
+import { PathLength, frobenius } from './path-length';
 import { gatherBatch, epochOrder, type ImageSet, type Augment } from './data';
 import { Rng, hashSeed } from '../util/random';
 import { saveArrays, loadArrays } from '../store/tensors';
@@ -24,9 +26,7 @@ export type Objective =
   /** Mean squared error between the model's tap feature and a frozen teacher's (feature distillation). */
   | { kind: 'feature'; student: (x: tf.Tensor4D) => tf.Tensor; teacher: (x: tf.Tensor4D) => tf.Tensor };
 
-export interface EpochLog extends EpochRecord {
-  seconds: number;
-}
+export type { EpochLog };
 
 export class CancelledError extends Error {
   constructor(message = 'cancelled') {
@@ -71,13 +71,6 @@ export interface StageResult {
   resumedFrom: number;
 }
 
-interface ResumeState {
-  epoch: number;
-  pathRaw: number;
-  initialNorm: number | null;
-  logs: EpochLog[];
-  pathLength: (number | null)[];
-}
 
 function lossOf(objective: Objective, model: tf.LayersModel, x: tf.Tensor4D, labels: tf.Tensor1D | null, target: tf.Tensor | null): { loss: tf.Scalar; logits: tf.Tensor | null } {
   if (objective.kind === 'labels') {
@@ -132,7 +125,7 @@ async function saveResume(dir: string, model: tf.LayersModel, opt: MomentumSgd, 
 async function loadResume(dir: string, model: tf.LayersModel, opt: MomentumSgd): Promise<ResumeState | null> {
   const file = join(dir, 'resume.json');
   if (!(await exists(file))) return null;
-  const state = (await readJson(file)) as ResumeState;
+  const state = parseWith(ResumeStateSchema, await readJson(file), file);
   const folder = join(dir, `resume-${state.epoch}`);
   const weights = await loadArrays(folder, 'weights');
   const current = model.getWeights();

@@ -1,4 +1,4 @@
-/* Learning-rate schedule and path length: small pure pieces of the training loop. */
+/* The learning-rate schedule of every training stage: a small pure piece of the training loop. */
 
 /**
  * Log-space decay: lr(e) = lr0 * (lrEnd / lr0)^(e / (epochs - 1)) for epoch e = 0 .. epochs-1
@@ -7,43 +7,4 @@
 export function learningRate(epoch: number, epochs: number, lr0: number, lrEnd: number): number {
   if (epochs <= 1) return lr0;
   return lr0 * Math.pow(lrEnd / lr0, epoch / (epochs - 1));
-}
-
-/**
- * Weight-space path length of method.md section 3: the sum over optimiser steps of
- * ||W_t - W_{t-1}||_F, divided by ||W_0||_F (the weights at initialisation).
- */
-export class PathLength {
-  private total = 0;
-
-  constructor(
-    /** ||W_0||_F. */
-    readonly initialNorm: number,
-    startTotal = 0
-  ) {
-    if (!(initialNorm > 0)) throw new Error(`path length: the initial weights have norm ${initialNorm}; it must be positive`);
-    this.total = startTotal;
-  }
-
-  /** Adds one step's ||W_t - W_{t-1}||_F. */
-  add(stepNorm: number): void {
-    this.total += stepNorm;
-  }
-
-  /** The unnormalised sum of step norms. */
-  get raw(): number {
-    return this.total;
-  }
-
-  /** Dist = sum of step norms / ||W_0||_F. */
-  get normalised(): number {
-    return this.total / this.initialNorm;
-  }
-}
-
-/** Frobenius norm of a flat array. */
-export function frobenius(values: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < values.length; i++) s += values[i] * values[i];
-  return Math.sqrt(s);
 }

@@ -27,6 +27,7 @@ export function detail(id = 'exp-1'): ExperimentDetail {
     config: demoConfig(),
     stages: {},
     metrics: null,
+    metricsError: null,
     training: [{ net: 'T', stage: 'finetune', epoch: 1, loss: 2, accuracy: 0.3, valLoss: null, valAccuracy: null, pathLength: null }],
     concepts: [],
     images: []

@@ -2,7 +2,7 @@
  * A small metrics.json for renderer tests: T with one checkpoint, S and B with three, two images,
  * numbers chosen so that formatted values are easy to check by eye.
  */
-import type { MetricsDocument, NetworkMetrics } from '../../../src/renderer/src/types/metrics';
+import type { MetricsDocument, NetworkMetrics, Verdict, VerdictResult } from '../../../src/common/metrics';
 
 function network(net: string, over: Partial<NetworkMetrics>, epochs: number[]): NetworkMetrics {
   return {
@@ -29,13 +29,13 @@ function network(net: string, over: Partial<NetworkMetrics>, epochs: number[]): 
   };
 }
 
-const verdict = (result: string, details: string) => ({ result, details, components: [{ metric: 'N_fg', expected: 'higher' as const, outcome: 'for', student: 12.5, baseline: 9, p: 0.003, interval: null, text: 'student has more foreground concepts on 21 of 24 images (ties 0), Wilcoxon p = 0.003' }] });
+const verdict = (result: VerdictResult, details: string): Verdict => ({ result, details, components: [{ metric: 'N_fg', expected: 'higher', outcome: 'for', student: 12.5, baseline: 9, p: 0.003, interval: null, text: 'student has more foreground concepts on 21 of 24 images (ties 0), Wilcoxon p = 0.003' }] });
 
 export function metricsFixture(seeds = false): MetricsDocument {
   return {
     experiment: 'exp-1',
     createdAt: '2025-01-01T00:00:00Z',
-    settings: { threshold: 0.2, maskRule: 'top-left', backgroundFilter: false, grid: 2, images: 2, seeds: seeds ? 3 : 1 },
+    settings: { threshold: 0.2, maskRule: 'top-left', backgroundFilter: false, grid: 2, images: 2, seeds: seeds ? 3 : 1, alpha: 0.05 },
     images: ['s0', 's1'],
     networks: {
       T: network('T', {}, [12]),
@@ -52,6 +52,7 @@ export function metricsFixture(seeds = false): MetricsDocument {
       H2: verdict('inconclusive', 'D_mean lower, D_std not significant'),
       H3: verdict('not supported', 'rho lower on 15 of 24 images')
     },
+    verdictsPerSeed: [],
     seeds: seeds
       ? { student: { N_fg: { mean: 12.5, std: 0.3 }, D_var: { mean: 2, std: 0.5 } }, baseline: { N_fg: { mean: 9.25, std: 0.75 } } }
       : null

@@ -90,10 +90,18 @@ describe('kd-lens serve security', () => {
     expect(refused.status).toBe(403);
     expect(refused.json.error).toMatch(/outside the workspace and the folders you picked/);
     const traversal = await post(server, '/api/importDataset', { format: 'folder', src: join(ws, '..', 'outside'), name: 'x' }, server.token);
+    expect(traversal.status).toBe(403);
     expect(traversal.json.error).toMatch(/outside the workspace/);
     const picked = await post(server, '/api/chooseFolder', { purpose: 'import', path: outside }, server.token);
     expect(picked.json.result).toBe(outside);
     const missing = await post(server, '/api/chooseFolder', { purpose: 'import', path: join(tmp.path, 'nope') }, server.token);
+    expect(missing.status).toBe(404);
+    // Other caller mistakes are 4xx too: an unknown experiment or dataset, an index past the end.
+    const noRun = await post(server, '/api/getInspectorImage', { experimentId: 'nope', index: 0 }, server.token);
+    expect(noRun.status).toBe(404);
+    expect(noRun.json.error).toMatch(/experiment 'nope' not found/);
+    const noData = await post(server, '/api/getDataset', { id: 'nope' }, server.token);
+    expect(noData.status).toBe(404);
     expect(missing.json.error).toMatch(/does not exist/);
     expect(missing.status).toBe(404);
   });

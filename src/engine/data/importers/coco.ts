@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { Skipped } from '../../../common/dataset';
 import { formatPath } from '../../../common/schema';
 import type { ResolvedImportOptions } from '../options';
-import { rasterisePolygons } from '../masks/polygon';
+import { rasterisePolygons } from '../../../common/polygon';
 import { decodeCocoRle } from '../masks/rle';
 import { countForeground } from '../masks/resize';
 import { requireFolder } from './folder';

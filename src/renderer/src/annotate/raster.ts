@@ -5,6 +5,7 @@
  * centre is (i + 0.5, j + 0.5). A pixel is touched when its centre is inside the shape. Knows
  * nothing of canvases, events or the API.
  */
+import { rasterisePolygons } from '../../../common/polygon';
 
 export interface Point {
   x: number;
@@ -123,24 +124,15 @@ export function insidePolygon(px: number, py: number, vertices: readonly Point[]
   return inside;
 }
 
-/** Fills every pixel whose centre is inside the polygon (even-odd rule). Returns pixels changed. */
+/** Fills every pixel whose centre is inside the polygon (even-odd rule, the shared rasterisePolygons). Returns pixels changed. */
 export function fillPolygon(mask: Mask, vertices: readonly Point[], value: 0 | 1): number {
   if (vertices.length < 3) return 0;
-  const xs = vertices.map((v) => v.x);
-  const ys = vertices.map((v) => v.y);
-  const x0 = Math.max(0, Math.floor(Math.min(...xs)));
-  const x1 = Math.min(mask.width - 1, Math.ceil(Math.max(...xs)));
-  const y0 = Math.max(0, Math.floor(Math.min(...ys)));
-  const y1 = Math.min(mask.height - 1, Math.ceil(Math.max(...ys)));
+  const inside = rasterisePolygons([vertices.flatMap((v) => [v.x, v.y])], mask.width, mask.height);
   let changed = 0;
-  for (let j = y0; j <= y1; j++) {
-    for (let i = x0; i <= x1; i++) {
-      if (!insidePolygon(i + 0.5, j + 0.5, vertices)) continue;
-      const k = j * mask.width + i;
-      if (mask.data[k] !== value) {
-        mask.data[k] = value;
-        changed++;
-      }
+  for (let k = 0; k < inside.length; k++) {
+    if (inside[k] && mask.data[k] !== value) {
+      mask.data[k] = value;
+      changed++;
     }
   }
   return changed;

@@ -24,6 +24,8 @@ export interface FieldDef {
 export interface FieldGroup {
   title: string;
   fields: FieldDef[];
+  /** Shown folded under "Advanced" (the method's finer settings, the authors' values by default). */
+  advanced?: boolean;
 }
 
 const choices = (values: readonly string[]): { value: string; label: string }[] => values.map((v) => ({ value: v, label: v }));
@@ -79,6 +81,31 @@ export const FIELD_GROUPS: FieldGroup[] = [
       { path: 'quantification.maskRule', label: 'mask rule', kind: 'select', options: choices(['top-left', 'majority', 'any']), help: 'When a cell is foreground: its top-left pixel (authors), most pixels, or any pixel (thin objects).' },
       { path: 'quantification.stopPastTarget', label: 'stop once past the target', kind: 'check', help: 'End an image’s sigma optimisation once past the target entropy (saves steps; not in the authors’ code).' },
       { path: 'quantification.backgroundFilter', label: 'authors’ background filter', kind: 'check', help: 'Drop images whose background entropy is below their foreground’s at the last checkpoint.' }
+    ]
+  },
+  {
+    title: 'Sigma optimisation (method.md section 1)',
+    advanced: true,
+    fields: [
+      { path: 'quantification.mode', label: 'mode', kind: 'select', options: choices(['calibrated', 'converged']), hint: 'calibrated: the authors’ SGD, pinned to H*', help: 'How sigma is optimised: the authors’ SGD pinned to H* (calibrated), or Adam on log sigma to the optimum (converged).' },
+      { path: 'quantification.relu', label: 'phi = ReLU(f_L)', kind: 'check', help: 'Explain phi = ReLU(f_L), the method’s feature; off explains f_L itself.' },
+      { path: 'quantification.sigmaInit', label: 'initial sigma', kind: 'number', hint: 'also the sigma of the normaliser sigma_f2', help: 'The starting sigma of every cell, also the sigma of the normaliser sigma_f2 (0.01).' },
+      { path: 'quantification.sigmaMin', label: 'sigma clamp, lower', kind: 'number', help: 'Sigma is clamped to at least this before every step (1e-3).' },
+      { path: 'quantification.sigmaMax', label: 'sigma clamp, upper', kind: 'number', help: 'Sigma is clamped to at most this before every step (1).' },
+      { path: 'quantification.lambdaGrowth', label: 'lambda growth factor', kind: 'number', hint: 'when H* was not reached at the check', help: 'lambda is multiplied by this when the target entropy was not reached at the check (1.5).' },
+      { path: 'quantification.adaptBeforeEnd', label: 'lambda check, steps before the end', kind: 'int', hint: '21: at step 59 of 80', help: 'The lambda check happens this many steps before the end (21: step 59 of 80).' },
+      { path: 'quantification.convergedLr', label: 'converged: Adam learning rate', kind: 'number', help: 'Converged mode: Adam’s learning rate on log sigma.' },
+      { path: 'quantification.convergedMinLr', label: 'converged: lowest learning rate', kind: 'number', help: 'Converged mode: the learning rate is not lowered below this.' },
+      { path: 'quantification.convergedMaxSteps', label: 'converged: most steps', kind: 'int', help: 'Converged mode: the most optimisation steps per image.' },
+      { path: 'quantification.convergedWindow', label: 'converged: stop-test window', kind: 'int', help: 'Converged mode: steps per window when testing whether the loss still falls.' }
+    ]
+  },
+  {
+    title: 'Verdicts',
+    advanced: true,
+    fields: [
+      { path: 'verdicts.alpha', label: 'significance level alpha', kind: 'number', hint: 'Wilcoxon tests; bootstrap interval 1 − alpha', help: 'Significance level of the Wilcoxon tests; the bootstrap intervals cover 1 − alpha (0.05).' },
+      { path: 'verdicts.resamples', label: 'bootstrap resamples', kind: 'int', help: 'Paired bootstrap resamples for D_mean and D_std (2000).' }
     ]
   },
   {

@@ -5,7 +5,7 @@
  * concept curve, and the sum that tags a displayed map. No API, no Vue.
  */
 import type { CheckpointConceptsEvent } from '../../../common/events';
-import type { MetricsDocument } from '../types/metrics';
+import type { MetricsDocument } from '../../../common/metrics';
 
 export interface CheckpointRef {
   key: string;

@@ -5,7 +5,7 @@
  * were left out of the numbers and why. As long-format CSV (one row per network, image and
  * checkpoint; left-out images get one row) and as JSON. Pure; only the parsed metrics document.
  */
-import type { MetricsDocument } from '../types/metrics';
+import type { MetricsDocument } from '../../../common/metrics';
 import { toCsv, type CsvCell } from '../utils/csv';
 
 export const REMOVAL_TEXT: Record<string, string> = {

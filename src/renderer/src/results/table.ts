@@ -4,8 +4,8 @@
  * them; the same rows as CSV (full precision); the hypotheses in plain words. Pure; reads only
  * the parsed metrics document.
  */
-import type { MetricsDocument, NetworkSummary, Role, Verdict } from '../types/metrics';
-import { ROLES } from '../types/metrics';
+import type { MetricsDocument, NetworkSummary, Role, Verdict } from '../../../common/metrics';
+import { ROLES } from '../../../common/metrics';
 import { toCsv, type CsvCell } from '../utils/csv';
 import { formatMeanStd, formatNumber } from '../utils/format';
 

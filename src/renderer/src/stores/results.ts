@@ -1,14 +1,13 @@
 /*
  * The run shown in Results and Inspector: which one is selected, its detail (through the
- * experiments store, so it stays live), its metrics.json parsed, and the HTML report. The
+ * experiments store, so it stays live), its metrics (parsed by the host), and the HTML report. The
  * Inspector's own state (image, order, slider, and the caches of getMaps/getInspectorImage) is
  * here too. Computes no statistics: every number shown comes from metrics.json or getMaps.
  */
 import { defineStore } from 'pinia';
-import { computed, ref, toRaw } from 'vue';
+import { computed, ref } from 'vue';
 import type { CheckpointMaps, InspectorImage } from '../../../common/api';
 import { errorMessage, getApi } from '../api';
-import { parseMetrics } from '../types/metrics';
 import { useExperimentsStore } from './experiments';
 
 export const useResultsStore = defineStore('results', () => {
@@ -21,9 +20,9 @@ export const useResultsStore = defineStore('results', () => {
 
   const detail = computed(() => (selectedId.value ? experiments.details[selectedId.value] ?? null : null));
   const error = computed(() => (selectedId.value ? experiments.detailErrors[selectedId.value] ?? null : null));
-  const parsed = computed(() => (detail.value?.metrics ? parseMetrics(toRaw(detail.value.metrics)) : null));
-  const metrics = computed(() => parsed.value?.metrics ?? null);
-  const metricsError = computed(() => parsed.value?.error ?? null);
+  // Parsed by the host through the experiment record; an unreadable file arrives as metricsError.
+  const metrics = computed(() => detail.value?.metrics ?? null);
+  const metricsError = computed(() => detail.value?.metricsError ?? null);
 
   async function select(id: string | null): Promise<void> {
     if (id !== selectedId.value) {

@@ -39,7 +39,15 @@ describe('importDataset', () => {
   it('limits samples per class with a seeded choice, and picks classes', async () => {
     const a = await importDataset({ workspace: ws, format: 'folder', src, name: 'few', size: 8, maxPerClass: 2, classes: ['ant', 'cow', 'yak'], seed: 3 });
     expect(a.classes).toEqual({ ant: 2, cow: 2 });
-    expect(a.skipped).toEqual([{ file: 'classes', reason: "class 'yak' does not occur in the source (its classes: ant, bee, cow)" }]);
+    // Every object that is not imported is listed with its file and reason.
+    expect(a.skipped[0]).toEqual({ file: 'classes', reason: "class 'yak' does not occur in the source (its classes: ant, bee, cow)" });
+    expect(a.skipped.filter((s) => s.reason.includes('not among the classes asked for'))).toEqual(
+      [0, 1, 2, 3, 4].map((i) => ({ file: `bee/${i}.png`, reason: `bee/${i}.png (bee): class 'bee' is not among the classes asked for — image skipped` }))
+    );
+    const capped = a.skipped.filter((s) => s.reason.includes('already has 2 samples'));
+    expect(capped.map((s) => s.file.split('/')[0]).sort()).toEqual(['ant', 'ant', 'ant', 'cow', 'cow', 'cow']);
+    expect(capped[0].reason).toMatch(/^(ant|cow)\/\d\.png \((ant|cow)\): class '(ant|cow)' already has 2 samples \(the most per class asked for\) — image skipped$/);
+    expect(a.skipped).toHaveLength(1 + 5 + 6);
     const ids = (await loadDataset(ws, 'few')).samples.map((s) => s.id);
     await importDataset({ workspace: ws, format: 'folder', src, name: 'few', size: 8, maxPerClass: 2, classes: ['ant', 'cow'], seed: 3 });
     expect((await loadDataset(ws, 'few')).samples.map((s) => s.id)).toEqual(ids);

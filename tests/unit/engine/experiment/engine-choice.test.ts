@@ -63,7 +63,11 @@ describe('quantification engines on a tiny experiment', () => {
   it('gives the same metrics up to that tolerance', () => {
     for (const role of ['teacher', 'student', 'baseline'] as const) {
       const a = runs.onnx.metrics.summary[role], b = runs.tfjs.metrics.summary[role];
-      for (const key of ['N_fg', 'N_bg', 'ratio'] as const) expect(Math.abs(a[key] - b[key]), `${role} ${key}`).toBeLessThan(0.05);
+      for (const key of ['N_fg', 'N_bg', 'ratio'] as const) {
+        const [x, y] = [a[key], b[key]];
+        if (x === null || y === null) throw new Error(`${role} ${key} is null`);
+        expect(Math.abs(x - y), `${role} ${key}`).toBeLessThan(0.05);
+      }
     }
   });
 });

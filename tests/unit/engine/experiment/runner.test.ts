@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useBackend } from '../../../helpers/tf';
 import { tempDir } from '../../../helpers/fixtures';
@@ -16,6 +16,8 @@ import { writeReport } from '../../../../src/engine/report/html';
 import { maskToGrid } from '../../../../src/engine/knowledge/grid';
 import { backgroundMeanEntropy, conceptCells, countConcepts } from '../../../../src/engine/knowledge/concepts';
 import { readMask } from '../../../../src/engine/io/images';
+import { buildNetwork, layersUpTo } from '../../../../src/engine/models/architectures';
+import { hashSeed } from '../../../../src/engine/util/random';
 
 describe('experiment runner on a tiny dataset', () => {
   const tmp = tempDir();
@@ -49,11 +51,11 @@ describe('experiment runner on a tiny dataset', () => {
   it('lists every analysed image left out of a network with its reason, consistently with the counts', () => {
     for (const n of Object.values(metrics.networks)) {
       const byReason = { notEffective: 0, noForeground: 0, backgroundFilter: 0 };
-      for (const r of n.removedImages) byReason[r.reason]++;
+      for (const r of n.removedImages!) byReason[r.reason]++;
       expect(byReason).toEqual(n.removed);
-      expect(n.removedImages.length + n.images).toBe(metrics.images.length);
+      expect(n.removedImages!.length + n.images).toBe(metrics.images.length);
       const kept = new Set(n.perImage.map((p) => p.index));
-      for (const r of n.removedImages) expect(kept.has(r.index)).toBe(false);
+      for (const r of n.removedImages!) expect(kept.has(r.index)).toBe(false);
     }
   });
 
@@ -73,7 +75,7 @@ describe('experiment runner on a tiny dataset', () => {
       const s = metrics.summary[role];
       expect(s.images).toBeGreaterThan(0);
       expect(s.N_fg).toBeGreaterThanOrEqual(0);
-      expect(s.N_fg + s.N_bg).toBeLessThanOrEqual(cells);
+      expect(s.N_fg! + s.N_bg!).toBeLessThanOrEqual(cells);
       expect(s.ratio).toBeGreaterThanOrEqual(0);
       expect(s.ratio).toBeLessThanOrEqual(1);
       expect(s.accuracy).toBeGreaterThanOrEqual(0);
@@ -160,7 +162,7 @@ describe('experiment runner on a tiny dataset', () => {
     const m = await runExperiment(ws, multi);
     expect(Object.keys(m.networks).sort()).toEqual(['B', 'B-1', 'S', 'S-1', 'T']);
     expect(m.verdictsPerSeed).toHaveLength(2);
-    const values = [m.networks.S.N_fg, m.networks['S-1'].N_fg];
+    const values = [m.networks.S.N_fg!, m.networks['S-1'].N_fg!];
     const meanFg = (values[0] + values[1]) / 2;
     expect(m.seeds!.student.N_fg.mean).toBeCloseTo(meanFg, 12);
     expect(m.seeds!.student.N_fg.std).toBeCloseTo(Math.abs(values[0] - values[1]) / 2, 12);
@@ -172,10 +174,77 @@ describe('experiment runner on a tiny dataset', () => {
     expect(m.verdicts.H1.details).toMatch(/of 2 seeds/);
   }, 300_000);
 
+  it('stage 2 freezes every layer up to the tap and trains only the layers above it', async () => {
+    const p = new ExperimentPaths(ws, id);
+    const endOfStage1 = await loadLayersModelFromDir(p.checkpoint('S', 3));
+    const final = await loadLayersModelFromDir(p.final('S'));
+    const below = layersUpTo(final, 'fc1');
+    expect(below.has('fc1')).toBe(true);
+    expect(below.has('fc2')).toBe(false);
+    let frozen = 0;
+    for (const layer of final.layers) {
+      if (layer.getWeights().length === 0) continue;
+      const before = endOfStage1.getLayer(layer.name).getWeights().map((w) => Array.from(w.dataSync()));
+      const after = layer.getWeights().map((w) => Array.from(w.dataSync()));
+      if (below.has(layer.name)) {
+        expect(after, layer.name).toEqual(before);
+        frozen++;
+      } else expect(after[0], layer.name).not.toEqual(before[0]);
+    }
+    expect(frozen).toBeGreaterThanOrEqual(3); // the convolutions and fc1
+    [endOfStage1, final].forEach((m) => m.dispose());
+  });
+
+  it('the teacher keeps its pretrained layers and gets a new head when the classes differ', async () => {
+    await writeTinyDataset(ws, 'tiny-two', { seed: 4, classes: 2, perClass: 6, valPerClass: 0 });
+    // Three classes as the target has, under other names: the same head size, but not the same head.
+    await writeTinyDataset(ws, 'tiny-renamed', { seed: 5, perClass: 6, valPerClass: 0 });
+    const renamed = join(ws, 'datasets', 'tiny-renamed', 'dataset.json');
+    writeFileSync(renamed, JSON.stringify({ ...JSON.parse(readFileSync(renamed, 'utf8')), classes: ['apple', 'pear', 'plum'] }));
+    const quick = (name: string, source: string) =>
+      tinyConfig({
+        name,
+        teacher: { ...tinyConfig().teacher, source, pretrain: { ...tinyConfig().teacher.pretrain, epochs: 1 }, finetune: { ...tinyConfig().teacher.finetune, epochs: 1, lr: 1e-12, lrEnd: 1e-12 } },
+        student: { stage1: { ...tinyConfig().student.stage1, epochs: 1 }, stage2: { ...tinyConfig().student.stage2, epochs: 0 } },
+        baseline: { ...tinyConfig().baseline, epochs: 1 },
+        quantification: { ...tinyConfig().quantification, images: 2, steps: 2 }
+      });
+    const maxDiff = (a: number[][], b: number[][]): number => {
+      expect(a.map((x) => x.length)).toEqual(b.map((x) => x.length));
+      return Math.max(...a.flatMap((x, i) => x.map((v, j) => Math.abs(v - b[i][j]))));
+    };
+    const layersOf = async (dir: string): Promise<Map<string, number[][]>> => {
+      const m = await loadLayersModelFromDir(dir);
+      const out = new Map(m.layers.filter((l) => l.getWeights().length).map((l) => [l.name, l.getWeights().map((w) => Array.from(w.dataSync()))]));
+      m.dispose();
+      return out;
+    };
+    for (const [source, swapped] of [['tiny-two', true], ['tiny-renamed', true], ['tiny-source', false]] as const) {
+      const run = await createExperiment(ws, quick(`head-${source}`, source));
+      await runExperiment(ws, run);
+      const p = new ExperimentPaths(ws, run);
+      // One fine-tuning epoch at lr 1e-12 moves no weight by more than 1e-6: the final teacher is what fine-tuning started from.
+      const pre = await layersOf(p.stage('T', 'pretrained-model'));
+      const fin = await layersOf(p.final('T'));
+      for (const [name, w] of fin) if (name !== 'fc3') expect(maxDiff(w, pre.get(name)!), name).toBeLessThan(1e-6);
+      if (swapped) {
+        const fresh = buildNetwork(tinyConfig().architecture, 3, hashSeed(tinyConfig().seed, 0x7e), 'teacher');
+        const freshHead = fresh.getLayer('fc3').getWeights().map((w) => Array.from(w.dataSync()));
+        expect(maxDiff(fin.get('fc3')!, freshHead)).toBeLessThan(1e-6);
+        expect(fin.get('fc3')![1]).toHaveLength(3);
+        expect(pre.get('fc3')![1]).toHaveLength(source === 'tiny-two' ? 2 : 3);
+        fresh.dispose();
+      } else expect(maxDiff(fin.get('fc3')!, pre.get('fc3')!)).toBeLessThan(1e-6);
+    }
+  }, 300_000);
+
   it('keeps the tensor count flat across a run', async () => {
     const before = tf.memory().numTensors;
-    const again = await createExperiment(ws, tinyConfig({ name: 'again', teacher: { ...tinyConfig().teacher, pretrain: { ...tinyConfig().teacher.pretrain, epochs: 1 } } }));
-    await runExperiment(ws, again);
+    const again = await createExperiment(ws, tinyConfig({ name: 'again', teacher: { ...tinyConfig().teacher, pretrain: { ...tinyConfig().teacher.pretrain, epochs: 1 } }, verdicts: { alpha: 0.2, resamples: 500 } }));
+    const m = await runExperiment(ws, again);
     expect(tf.memory().numTensors).toBe(before);
+    // The configuration's alpha reaches the verdicts: an 80 % bootstrap interval.
+    expect(m.settings.alpha).toBe(0.2);
+    expect(m.verdicts.H2.components[0].text).toMatch(/80% bootstrap interval/);
   }, 300_000);
 });

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { averageRanks, wilcoxonSignedRank, normalCdf, pairedBootstrap } from '../../../../src/engine/experiment/stats';
-import { mean } from '../../../../src/engine/knowledge/metrics';
+import { averageRanks, wilcoxonSignedRank, normalCdf, normalUpperTail, pairedBootstrap } from '../../../../src/engine/experiment/stats';
+import { mean } from '../../../../src/engine/util/moments';
 
 describe('statistics', () => {
   it('averages tied ranks', () => {
@@ -43,14 +43,41 @@ describe('statistics', () => {
   });
 
   it('normal approximation for large samples agrees with the exact test near the boundary', () => {
-    const a = Array.from({ length: 60 }, (_, i) => i + (i % 3 === 0 ? -0.5 : 0.7));
+    // Binary-exact differences (0.75, not 0.7: i + 0.7 - i is not always 0.7 in floating point, and
+    // unequal differences are not ties).
+    const a = Array.from({ length: 60 }, (_, i) => i + (i % 3 === 0 ? -0.5 : 0.75));
     const b = Array.from({ length: 60 }, (_, i) => i);
     const approx = wilcoxonSignedRank(a, b);
     expect(approx.exact).toBe(false);
-    expect(approx.pGreater).toBeLessThan(0.01);
+    // By hand: 20 differences of -0.5 (ranks 1..20, mean 10.5) and 40 of +0.75 (ranks 21..60, mean
+    // 40.5): W+ = 40 * 40.5 = 1620; E = 60 * 61 / 4 = 915; Var = 60 * 61 * 121 / 24 - ((20^3 - 20) +
+    // (40^3 - 40)) / 48 = 18452.5 - 1498.75 = 16953.75; z = (1620 - 915 - 0.5) / sqrt(Var) = 5.410633;
+    // p = 1 - Phi(z) = 3.140111e-8 (erfc(z / sqrt 2) / 2, Python's math.erfc).
+    expect(approx.wPlus).toBe(1620);
+    expect(approx.pGreater / 3.140110780806361e-8).toBeCloseTo(1, 5);
+    expect(approx.pLess).toBeCloseTo(1 - 3.008192391189484e-8, 12);
     const exact = wilcoxonSignedRank(a.slice(0, 50), b.slice(0, 50));
     expect(exact.exact).toBe(true);
-    expect(exact.pGreater).toBeLessThan(0.01);
+    expect(exact.pGreater).toBeLessThan(1e-6);
+  });
+
+  it('exact p by counting sign patterns: 10 distinct differences, the two smallest negative', () => {
+    // W+ = 55 - (1 + 2) = 52; P(W+ >= 52) = P(W- <= 3) = #{subsets of 1..10 with sum <= 3} / 2^10 =
+    // #{{}, {1}, {2}, {3}, {1,2}} / 1024 = 5 / 1024. P(W+ <= 52) = 1 - P(W+ >= 53) = 1 - 3 / 1024.
+    const a = [-1, -2, 3, 4, 5, 6, 7, 8, 9, 10];
+    const r = wilcoxonSignedRank(a, new Array(10).fill(0));
+    expect(r.wPlus).toBe(52);
+    expect(r.pGreater).toBeCloseTo(5 / 1024, 15);
+    expect(r.pLess).toBeCloseTo(1 - 3 / 1024, 15);
+    expect(r.pTwoSided).toBeCloseTo(10 / 1024, 15);
+  });
+
+  it('normal tail keeps its relative accuracy far out', () => {
+    // 1 - Phi(z) from Python's math.erfc: z = 3 -> 1.3498980316301e-3, z = 6 -> 9.8658764503769e-10.
+    expect(normalUpperTail(3) / 1.3498980316300946e-3).toBeCloseTo(1, 6);
+    expect(normalUpperTail(6) / 9.865876450376946e-10).toBeCloseTo(1, 6);
+    expect(normalCdf(-6) / 9.865876450376946e-10).toBeCloseTo(1, 6);
+    expect(normalCdf(0)).toBeCloseTo(0.5, 7);
   });
 
   it('no differences: p = 1', () => {
@@ -60,14 +87,14 @@ describe('statistics', () => {
   it('paired bootstrap covers the observed difference and is seeded', () => {
     const a = [1, 2, 3, 4, 5, 6, 7, 8];
     const b = a.map((x) => x + 2);
-    const r = pairedBootstrap(a, b, mean, 500, 3);
+    const r = pairedBootstrap(a, b, mean, { resamples: 500, seed: 3 });
     expect(r.observed).toBe(-2);
     expect(r.low).toBe(-2);
     expect(r.high).toBe(-2);
     expect(r.fractionAtMostZero).toBe(1);
-    const noisy = pairedBootstrap([1, 5, 2, 8, 3], [2, 2, 2, 2, 2], mean, 500, 3);
+    const noisy = pairedBootstrap([1, 5, 2, 8, 3], [2, 2, 2, 2, 2], mean, { resamples: 500, seed: 3 });
     expect(noisy.low).toBeLessThanOrEqual(noisy.observed);
     expect(noisy.high).toBeGreaterThanOrEqual(noisy.observed);
-    expect(pairedBootstrap([1, 5, 2, 8, 3], [2, 2, 2, 2, 2], mean, 500, 3)).toEqual(noisy);
+    expect(pairedBootstrap([1, 5, 2, 8, 3], [2, 2, 2, 2, 2], mean, { resamples: 500, seed: 3 })).toEqual(noisy);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { gatherBatch, epochOrder, type ImageSet } from '../../../../src/engine/training/data';
+import { gatherBatch, epochOrder, normaliseInto, type ImageSet } from '../../../../src/engine/training/data';
 import { Rng } from '../../../../src/engine/util/random';
 
 function set(): ImageSet {
@@ -37,5 +37,12 @@ describe('batches', () => {
     expect(epochOrder(10, 3, 4)).toEqual(epochOrder(10, 3, 4));
     expect(epochOrder(10, 3, 4)).not.toEqual(epochOrder(10, 3, 5));
     expect([...epochOrder(10, 3, 4)].sort((a, b) => a - b)).toEqual([...Array(10).keys()]);
+  });
+});
+
+describe('normaliseInto', () => {
+  it('computes (rgb - mean_c) / std_c per channel, at the offset', () => {
+    const out = normaliseInto([0.5, 0.5, 0.5, 1, 0, 0.25], { mean: [0.5, 0.25, 0], std: [0.5, 0.25, 2] }, new Float32Array(8), 1);
+    expect(Array.from(out)).toEqual([0, 0, 1, 0.25, 1, -1, 0.125, 0]);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { learningRate, PathLength, frobenius } from '../../../../src/engine/training/schedule';
+import { learningRate } from '../../../../src/engine/training/schedule';
+import { PathLength, frobenius } from '../../../../src/engine/training/path-length';
 
 describe('learning-rate schedule', () => {
   it('decays in log space from lr0 to lrEnd', () => {

@@ -70,6 +70,27 @@ describe('ConfigForm', () => {
     expect(launched.name).toBe('demo-vgg32-conv-e30-g8-n6');
   });
 
+  it('keeps the method’s finer settings under a closed Advanced fold that opens on an error there', async () => {
+    const w = await setup();
+    const fold = w.find(byId('config-advanced'));
+    expect(fold.element.tagName).toBe('DETAILS');
+    expect((fold.element as HTMLDetailsElement).open).toBe(false);
+    expect(fold.find(byId('config-quantification-sigmaInit')).exists()).toBe(true);
+    expect(fold.find(byId('config-verdicts-alpha')).exists()).toBe(true);
+    expect((w.find(byId('config-quantification-sigmaInit')).element as HTMLInputElement).value).toBe('0.01');
+    expect((w.find(byId('config-verdicts-alpha')).element as HTMLInputElement).value).toBe('0.05');
+    await w.find(byId('config-quantification-sigmaMin')).setValue('2');
+    expect(w.find(byId('error-quantification-sigmaMin')).text()).toBe('must be below sigmaMax (1)');
+    expect((w.find(byId('config-advanced')).element as HTMLDetailsElement).open).toBe(true);
+    expect(w.find(byId('launch')).attributes('disabled')).toBeDefined();
+    await w.find(byId('config-quantification-sigmaMin')).setValue('0.001');
+    await w.find(byId('config-verdicts-alpha')).setValue('0.01');
+    await w.find(byId('config-form')).trigger('submit');
+    const launched = w.emitted('launch')![0][0] as RunConfig;
+    expect(launched.verdicts.alpha).toBe(0.01);
+    expect(launched.quantification.lambdaGrowth).toBe(1.5);
+  });
+
   it('does not emit while the draft is invalid', async () => {
     const w = await setup();
     await w.find(byId('config-architecture-fcUnits-0')).setValue('0');

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
 import { resultRows, resultsCsv, verdictSentence } from '../../../../src/renderer/src/results/table';
-import { parseMetrics } from '../../../../src/renderer/src/types/metrics';
+import { parseMetrics, type Verdict } from '../../../../src/common/metrics';
 import { metricsFixture } from '../metrics-fixture';
 
 describe('results table', () => {
@@ -37,7 +37,7 @@ describe('parseMetrics', () => {
 
 describe('verdictSentence', () => {
   it('does not repeat a result the details already start with', () => {
-    const v = { result: 'supported', details: 'supported: distillation optimises in a more stable direction', components: [] };
+    const v: Verdict = { result: 'supported', details: 'supported: distillation optimises in a more stable direction', components: [] };
     expect(verdictSentence('H3', v)).toBe('H3 supported: distillation optimises in a more stable direction');
     expect(verdictSentence('H1', { ...v, result: 'inconclusive', details: 'inconclusive on "more foreground"' })).toBe('H1 inconclusive on "more foreground"');
   });

@@ -105,6 +105,14 @@ describe('Pascal VOC importer', () => {
     expect((await loadDataset(ws, 'voc')).samples.map((s) => s.id)).toContain('badbox-1');
   });
 
+  it('lists each object of a class not asked for, with its annotation file', async () => {
+    const summary = await importDataset({ workspace: ws, format: 'voc', src: full, name: 'voc-dogs', classes: ['dog'] });
+    expect(summary.classes).toEqual({ dog: 2 });
+    const reasons = summary.skipped.map((s) => `${s.file}: ${s.reason}`);
+    expect(reasons).toContain("Annotations/plain.xml: object 0 (cat): class 'cat' is not among the classes asked for — object skipped");
+    expect(reasons).toContain("Annotations/badbox.xml: object 1 (cat): class 'cat' is not among the classes asked for — object skipped");
+  });
+
   it('refuses a folder that is not a VOC root', async () => {
     await expect(importDataset({ workspace: ws, format: 'voc', src: join(tmp.path, 'full', 'JPEGImages'), name: 'x' })).rejects.toThrow(/has no Annotations folder/);
     writeFileSync(join(tmp.path, 'file.txt'), '');

@@ -1,9 +1,8 @@
 /*
- * The shape of metrics.json as the renderer reads it (getExperiment().metrics), copied from the
- * engine's MetricsDocument (src/engine/experiment/metrics.ts, analysis.ts, verdicts.ts) because
- * the renderer may not import the engine. Parsed with zod at the boundary, leniently: a number the
- * engine could not compute arrives as null (JSON has no NaN), and unknown fields are dropped.
- * No computation here beyond parsing.
+ * metrics.json, the one schema of the experiment's measurements: the engine writes it, the host
+ * reads it through the experiment record, KdApi carries the parsed type and the renderer shows it.
+ * Lenient where it must be: a number the engine could not compute is null (JSON has no NaN), and
+ * unknown fields are dropped so a newer file still reads. No computation here beyond parsing.
  */
 import { z } from 'zod';
 
@@ -66,10 +65,17 @@ export const NetworkSummarySchema = NumbersSchema.extend({
 });
 export type NetworkSummary = z.infer<typeof NetworkSummarySchema>;
 
+export const SIX = ['N_fg', 'N_bg', 'ratio', 'D_mean', 'D_std', 'rho'] as const;
+export type SixMetric = (typeof SIX)[number];
+export const OUTCOMES = ['for', 'against', 'not significant'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+export const VERDICT_RESULTS = ['supported', 'not supported', 'inconclusive'] as const;
+export type VerdictResult = (typeof VERDICT_RESULTS)[number];
+
 export const VerdictComponentSchema = z.object({
-  metric: z.string(),
+  metric: z.enum(SIX),
   expected: z.enum(['higher', 'lower']),
-  outcome: z.string(),
+  outcome: z.enum(OUTCOMES),
   student: num,
   baseline: num,
   p: num,
@@ -78,11 +84,14 @@ export const VerdictComponentSchema = z.object({
 });
 export type VerdictComponent = z.infer<typeof VerdictComponentSchema>;
 
-export const VerdictSchema = z.object({ result: z.string(), details: z.string(), components: z.array(VerdictComponentSchema) });
+export const VerdictSchema = z.object({ result: z.enum(VERDICT_RESULTS), details: z.string(), components: z.array(VerdictComponentSchema) });
 export type Verdict = z.infer<typeof VerdictSchema>;
 
 export const HYPOTHESES = ['H1', 'H2', 'H3'] as const;
 export type Hypothesis = (typeof HYPOTHESES)[number];
+
+export const VerdictsSchema = z.object({ H1: VerdictSchema, H2: VerdictSchema, H3: VerdictSchema });
+export type Verdicts = z.infer<typeof VerdictsSchema>;
 
 const MeanStdSchema = z.object({ mean: num, std: num });
 export type MeanStd = z.infer<typeof MeanStdSchema>;
@@ -90,11 +99,22 @@ export type MeanStd = z.infer<typeof MeanStdSchema>;
 export const MetricsDocumentSchema = z.object({
   experiment: z.string(),
   createdAt: z.string(),
-  settings: z.object({ threshold: z.number(), maskRule: z.string(), backgroundFilter: z.boolean(), grid: z.number(), images: z.number(), seeds: z.number() }),
+  settings: z.object({
+    threshold: z.number(),
+    maskRule: z.string(),
+    backgroundFilter: z.boolean(),
+    grid: z.number(),
+    images: z.number(),
+    seeds: z.number(),
+    /** The verdicts' significance level (files from before it was configurable used 0.05). */
+    alpha: z.number().default(0.05)
+  }),
   images: z.array(z.string()),
   networks: z.record(z.string(), NetworkMetricsSchema),
   summary: z.object({ teacher: NetworkSummarySchema, student: NetworkSummarySchema, baseline: NetworkSummarySchema }),
-  verdicts: z.object({ H1: VerdictSchema, H2: VerdictSchema, H3: VerdictSchema }),
+  verdicts: VerdictsSchema,
+  /** One set of verdicts per seed (a file from before seeds were repeated has none). */
+  verdictsPerSeed: z.array(VerdictsSchema).default([]),
   seeds: z.object({ student: z.record(z.string(), MeanStdSchema), baseline: z.record(z.string(), MeanStdSchema) }).nullable()
 });
 export type MetricsDocument = z.infer<typeof MetricsDocumentSchema>;

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { rasterisePolygons } from '../../../../../src/engine/data/masks/polygon';
+import { rasterisePolygons } from '../../../src/common/polygon';
 
 const rows = (m: Uint8Array, w: number) => Array.from({ length: m.length / w }, (_, r) => Array.from(m.subarray(r * w, (r + 1) * w)).join(''));
 

@@ -1,5 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { firstMaxIndex, learningDistance, stabilityRatio, populationVariance, mean, neverHasForegroundConcept } from '../../../../src/engine/knowledge/metrics';
+import { firstMaxIndex, learningDistance, neverHasForegroundConcept } from '../../../../src/engine/knowledge/simultaneity';
+import { stabilityRatio } from '../../../../src/engine/knowledge/stability';
+import { populationVariance, mean } from '../../../../src/engine/util/moments';
 
 describe('learning simultaneity and stability', () => {
   it('m_hat is the first maximum', () => {

@@ -1,6 +1,7 @@
 /*
- * Filling polygons (COCO's polygon segmentations) into a 0/1 pixel mask. Pure arithmetic on
- * typed arrays.
+ * Filling polygons into a 0/1 pixel mask, the one even-odd fill of the project: COCO's polygon
+ * segmentations in the importer and the polygon tool of the mask editor. Pure arithmetic on typed
+ * arrays; runtime-neutral.
  */
 
 /**

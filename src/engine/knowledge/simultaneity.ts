@@ -1,24 +1,8 @@
 /*
- * Learning simultaneity and stability (method.md sections 3 and 4) from per-image, per-checkpoint
- * concept counts. Pure functions; the statistics of verdicts live elsewhere.
+ * Learning simultaneity (method.md section 3): m_hat, D_mean, D_std, D_var from per-image,
+ * per-checkpoint foreground concept counts and the path length. Pure functions.
  */
-
-/** Arithmetic mean; NaN for an empty list. */
-export function mean(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
-  let s = 0;
-  for (const v of values) s += v;
-  return s / values.length;
-}
-
-/** Population variance (divides by n, as the authors' code); NaN for an empty list. */
-export function populationVariance(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
-  const m = mean(values);
-  let s = 0;
-  for (const v of values) s += (v - m) * (v - m);
-  return s / values.length;
-}
+import { mean, populationVariance } from '../util/moments';
 
 /** m_hat: index of the FIRST maximum (ties go to the earliest checkpoint). */
 export function firstMaxIndex(values: readonly number[]): number {
@@ -53,18 +37,6 @@ export function learningDistance(foregroundCounts: readonly (readonly number[])[
   const perImage = peakCheckpoint.map((k) => pathLength[k]);
   const variance = populationVariance(perImage);
   return { peakCheckpoint, perImage, mean: mean(perImage), std: Math.sqrt(variance), variance };
-}
-
-/**
- * rho(x) = |S_final(x)| / |union over checkpoints of S_j(x)|, 0 if the union is empty.
- * `cellsPerCheckpoint[j]` = the foreground concept cells at checkpoint j (the last one is final).
- */
-export function stabilityRatio(cellsPerCheckpoint: readonly (readonly number[])[]): number {
-  if (cellsPerCheckpoint.length === 0) return 0;
-  const union = new Set<number>();
-  for (const cells of cellsPerCheckpoint) for (const c of cells) union.add(c);
-  if (union.size === 0) return 0;
-  return new Set(cellsPerCheckpoint[cellsPerCheckpoint.length - 1]).size / union.size;
 }
 
 /** Whether an image never has a foreground concept at any checkpoint (method.md section 7, first trap). */

@@ -1,0 +1,84 @@
+/*
+ * The experiment record: one zod schema per file of an experiment folder (design.md, "Data on
+ * disk") and the types inferred from them. The engine's experiment record
+ * (src/engine/experiment/record.ts) is the only reader and writer; everyone else gets typed values
+ * from it. config.json is RunConfigSchema (config.ts), metrics.json MetricsDocumentSchema
+ * (metrics.ts); the events are in events.ts. Runtime-neutral.
+ */
+import { z } from 'zod';
+import { STAGE_STATUSES, EpochRecordSchema, ExperimentEventSchema } from './events';
+
+/** state.json: which stages are done; a restarted run resumes from here. */
+export const StateSchema = z.object({
+  version: z.literal(1),
+  id: z.string(),
+  status: z.enum(['created', 'running', 'finished', 'failed', 'cancelled']),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  backend: z.string().nullable(),
+  stages: z.record(
+    z.string(),
+    z.object({ status: z.enum(STAGE_STATUSES), seconds: z.number().optional(), message: z.string().optional() })
+  ),
+  error: z.string().nullable()
+});
+export type ExperimentState = z.infer<typeof StateSchema>;
+export type StageState = ExperimentState['stages'][string];
+
+/** images.json: the analysed images (sample ids of the training split), drawn once with the seed. */
+export const ImagesFileSchema = z.object({ seed: z.number().int(), ids: z.array(z.string()), count: z.number().int() });
+export type ImagesFile = z.infer<typeof ImagesFileSchema>;
+
+/** models/<net>/path-length.json: Dist per epoch of the tracked stage and at each analysed checkpoint. */
+export const PathLengthLogSchema = z.object({
+  net: z.string(),
+  initialNorm: z.number().nullable(),
+  /** Normalised path length at every epoch boundary of the tracked stage. */
+  perEpoch: z.array(z.number().nullable()),
+  /** The analysed checkpoints and their path length. */
+  checkpoints: z.array(z.object({ epoch: z.number().int(), pathLength: z.number() }))
+});
+export type PathLengthLog = z.infer<typeof PathLengthLogSchema>;
+
+/** One line of models/<net>/train-log.json. */
+export const EpochLogSchema = EpochRecordSchema.extend({ seconds: z.number() });
+export type EpochLog = z.infer<typeof EpochLogSchema>;
+export const TrainLogSchema = z.array(EpochLogSchema);
+
+/** models/<net>/<stage>/resume.json: where an interrupted training stage picks up. */
+export const ResumeStateSchema = z.object({
+  epoch: z.number().int(),
+  pathRaw: z.number(),
+  initialNorm: z.number().nullable(),
+  logs: TrainLogSchema,
+  pathLength: z.array(z.number().nullable())
+});
+export type ResumeState = z.infer<typeof ResumeStateSchema>;
+
+/** knowledge/<net>/<checkpoint>.json, the sidecar of the entropy maps (.npy). */
+export const MapsSidecarSchema = z.object({
+  net: z.string(),
+  checkpoint: z.string(),
+  epoch: z.number().int(),
+  pathLength: z.number().nullable(),
+  images: z.array(z.string()),
+  effective: z.array(z.boolean()),
+  sigmaF2: z.array(z.number().nullable()),
+  meanEntropy: z.array(z.number().nullable()),
+  steps: z.array(z.number()),
+  selectedStep: z.array(z.number()),
+  lambda: z.array(z.number()),
+  /** The engine that computed each image's map, and why it was chosen (older files lack it). */
+  engine: z.array(z.string()).optional()
+});
+export type MapsSidecar = z.infer<typeof MapsSidecarSchema>;
+
+/** One line of events.jsonl: an experiment event with the time it was logged. */
+export const EventLineSchema = z.intersection(ExperimentEventSchema, z.object({ time: z.string() }));
+export type EventLine = z.infer<typeof EventLineSchema>;
+
+/** The index beside a .bin of named float32 arrays (training resume: weights, momentum). */
+export const ArrayIndexSchema = z.object({
+  arrays: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().min(0)) })),
+  values: z.number().int().min(0)
+});

@@ -1,0 +1,118 @@
+/*
+ * The experiment record: the one reader and writer of every file of an experiment folder. Each
+ * read goes through the file's schema in src/common (a file that fails names the file and field,
+ * and says it may come from an older version); each write is atomic (temp file, fsync, rename) or
+ * an appended line. Nobody else parses these files.
+ */
+import { promises as fs } from 'node:fs';
+import type { ZodType } from 'zod';
+import { RunConfigSchema, type RunConfig } from '../../common/config';
+import { MetricsDocumentSchema, type MetricsDocument } from '../../common/metrics';
+import type { ExperimentEvent } from '../../common/events';
+import {
+  StateSchema,
+  ImagesFileSchema,
+  PathLengthLogSchema,
+  TrainLogSchema,
+  MapsSidecarSchema,
+  EventLineSchema,
+  type ExperimentState,
+  type ImagesFile,
+  type PathLengthLog,
+  type EpochLog,
+  type MapsSidecar,
+  type EventLine
+} from '../../common/record';
+import { parseWith, SchemaError } from '../../common/schema';
+import { readJson, writeJsonAtomic, appendLine, exists } from '../store/atomic';
+import type { ExperimentPaths } from './paths';
+
+const OLDER = 'the file does not match this version of KD Lens (it may come from an older version)';
+
+/** Reads `file` through `schema`; a mismatch throws a SchemaError naming the file, the fields and the likely cause. */
+export async function readRecord<T>(file: string, schema: ZodType<T>): Promise<T> {
+  const raw = await readJson(file);
+  try {
+    return parseWith(schema, raw, file);
+  } catch (err) {
+    if (err instanceof SchemaError) throw new SchemaError(`${err.message} (${OLDER})`, err.origin, err.problems);
+    throw err;
+  }
+}
+
+export const readConfig = (paths: ExperimentPaths): Promise<RunConfig> => readRecord(paths.config, RunConfigSchema);
+export const writeConfig = (paths: ExperimentPaths, config: RunConfig): Promise<void> =>
+  writeJsonAtomic(paths.config, config);
+
+export const readState = (paths: ExperimentPaths): Promise<ExperimentState> => readRecord(paths.state, StateSchema);
+
+/** images.json, or null before the images were drawn. */
+export async function readImages(paths: ExperimentPaths): Promise<ImagesFile | null> {
+  return (await exists(paths.images)) ? readRecord(paths.images, ImagesFileSchema) : null;
+}
+export const writeImages = (paths: ExperimentPaths, images: ImagesFile): Promise<void> =>
+  writeJsonAtomic(paths.images, images);
+
+export const readPathLength = (paths: ExperimentPaths, net: string): Promise<PathLengthLog> =>
+  readRecord(paths.pathLength(net), PathLengthLogSchema);
+export const writePathLength = (paths: ExperimentPaths, log: PathLengthLog): Promise<void> =>
+  writeJsonAtomic(paths.pathLength(log.net), log);
+
+/** The training log of a network (every stage's epochs); empty before its first stage ends. */
+export async function readTrainLog(paths: ExperimentPaths, net: string): Promise<EpochLog[]> {
+  const file = paths.trainLog(net);
+  return (await exists(file)) ? readRecord(file, TrainLogSchema) : [];
+}
+export const writeTrainLog = (paths: ExperimentPaths, net: string, logs: EpochLog[]): Promise<void> =>
+  writeJsonAtomic(paths.trainLog(net), logs);
+
+export const readMapsSidecar = (paths: ExperimentPaths, net: string, checkpoint: string): Promise<MapsSidecar> =>
+  readRecord(paths.maps(net, checkpoint).json, MapsSidecarSchema);
+export const writeMapsSidecar = (paths: ExperimentPaths, sidecar: MapsSidecar): Promise<void> =>
+  writeJsonAtomic(paths.maps(sidecar.net, sidecar.checkpoint).json, sidecar);
+
+export async function readMetrics(paths: ExperimentPaths): Promise<MetricsDocument> {
+  return readRecord(paths.metrics, MetricsDocumentSchema);
+}
+export const writeMetrics = (paths: ExperimentPaths, metrics: MetricsDocument): Promise<void> =>
+  writeJsonAtomic(paths.metrics, metrics);
+
+/** metrics.json for a view: the document, or null with the reason (absent: both null). Never throws for a bad file. */
+export async function readMetricsForView(
+  paths: ExperimentPaths
+): Promise<{ metrics: MetricsDocument | null; error: string | null }> {
+  if (!(await exists(paths.metrics))) return { metrics: null, error: null };
+  try {
+    return { metrics: await readMetrics(paths), error: null };
+  } catch (err) {
+    return { metrics: null, error: (err as Error).message };
+  }
+}
+
+/** Appends one event line to events.jsonl, stamped with the time. */
+export const appendEvent = (paths: ExperimentPaths, event: ExperimentEvent): Promise<void> =>
+  appendLine(paths.events, JSON.stringify({ time: new Date().toISOString(), ...event }));
+
+/**
+ * events.jsonl: every line that parses as an event. A line cut by a crash (not JSON) or from
+ * another version (fails the schema) is counted in `skipped`, not returned.
+ */
+export async function readEvents(paths: ExperimentPaths): Promise<{ events: EventLine[]; skipped: number }> {
+  if (!(await exists(paths.events))) return { events: [], skipped: 0 };
+  const events: EventLine[] = [];
+  let skipped = 0;
+  for (const line of (await fs.readFile(paths.events, 'utf8')).split('\n')) {
+    if (!line.trim()) continue;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      skipped++;
+      continue;
+    }
+    const r = EventLineSchema.safeParse(raw);
+    if (r.success) events.push(r.data);
+    else skipped++;
+  }
+  return { events, skipped };
+}
