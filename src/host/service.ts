@@ -19,6 +19,7 @@ import { readJson, exists } from '../engine/store/atomic';
 import { ExperimentPaths } from '../engine/experiment/paths';
 import { createExperiment, readConfig } from '../engine/experiment/runner';
 import { readMaps } from '../engine/experiment/quantify';
+import { loadMetricsWithChecks } from '../engine/experiment/checks-on-load';
 import { maskToGrid } from '../engine/knowledge/grid';
 import { readMask as readMaskPixels } from '../engine/io/images';
 import { estimateRun, type Calibration } from '../engine/estimate';
@@ -227,7 +228,7 @@ export function createService(o: ServiceOptions): KdService {
         }
       }
       const images = (await exists(paths.images)) ? ((await readJson(paths.images)) as { ids: string[] }).ids : [];
-      return { summary: await summaryOf(experimentId), config, stages: state.stages, metrics: (await exists(paths.metrics)) ? await readJson(paths.metrics) : null, training, concepts, images };
+      return { summary: await summaryOf(experimentId), config, stages: state.stages, metrics: (await exists(paths.metrics)) ? await loadMetricsWithChecks(ws, paths, config) : null, training, concepts, images };
     },
     async getMaps({ experimentId, net, checkpoint }): Promise<CheckpointMaps> {
       const paths = new ExperimentPaths(ws, experimentId);

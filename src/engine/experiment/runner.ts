@@ -74,7 +74,7 @@ export async function runExperiment(workspace: string, id: string, options: RunO
   let log = Promise.resolve();
   const emit = (e: ExperimentEvent): void => {
     options.onEvent?.(e);
-    if (e.type === 'stage' || e.type === 'epoch' || e.type === 'concepts') {
+    if (e.type === 'stage' || e.type === 'epoch' || e.type === 'concepts' || (e.type === 'log' && e.level === 'warn')) {
       const line = JSON.stringify({ time: new Date().toISOString(), ...e });
       log = log.then(() => appendLine(paths.events, line)).catch(() => undefined);
     }
@@ -112,7 +112,7 @@ export async function runExperiment(workspace: string, id: string, options: RunO
     }
 
     emit({ type: 'stage', stage: 'analysis', status: 'running' });
-    const metrics = await computeMetrics(config, paths, set);
+    const metrics = await computeMetrics(config, paths, set, target.classes.length);
     await writeJsonAtomic(paths.metrics, metrics);
     await state.mark('analysis', 'done');
     emit({ type: 'stage', stage: 'analysis', status: 'done' });

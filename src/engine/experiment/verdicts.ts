@@ -31,6 +31,11 @@ export interface Verdict {
   result: VerdictResult;
   details: string;
   components: Component[];
+  /** False when a protocol check failed (protocol.ts); the details then start with "not meaningful: ". */
+  meaningful: boolean;
+  /** Over several seeds: how many seeds gave `result`, out of how many. */
+  seedsAgreeing?: number;
+  seeds?: number;
 }
 
 export type Verdicts = Record<'H1' | 'H2' | 'H3', Verdict>;
@@ -74,7 +79,7 @@ function decide(components: Component[], claim: string): Verdict {
   const a = components.filter((c) => c.outcome === 'against').length;
   const result: VerdictResult = a === 0 && f * 2 > n ? 'supported' : a * 2 > n || (a > 0 && f === 0) ? 'not supported' : 'inconclusive';
   const head = result === 'supported' ? `supported: ${claim}` : result === 'not supported' ? `not supported: the data go against "${claim}"` : `inconclusive on "${claim}"`;
-  return { result, details: `${head} — ${components.map((c) => c.text).join('; ')}`, components };
+  return { result, details: `${head} — ${components.map((c) => c.text).join('; ')}`, components, meaningful: true };
 }
 
 /** The three verdicts for S against B at significance level alpha. */

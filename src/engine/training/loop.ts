@@ -4,6 +4,8 @@
  * the path length of the tap's weights accumulated after every step, models saved at analysed
  * epochs, and a resume checkpoint (weights, momentum, path length, logs) after every epoch, so a
  * cancelled or killed run continues where it stopped and ends exactly as an uninterrupted one.
+ * A NaN or infinite loss rolls the epoch back to its start and halves the learning rate for the
+ * rest of the stage (at most MAX_ROLLBACKS times per stage), recorded in the epoch's log.
  * Knows nothing about experiments or the UI; files only under the stage folder it is given.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -21,11 +23,27 @@ import { readJson, writeJsonAtomic, exists } from '../store/atomic';
 /** What the stage minimises for one batch. */
 export type Objective =
   | { kind: 'labels'; numClasses: number }
-  /** Mean squared error between the model's tap feature and a frozen teacher's (feature distillation). */
-  | { kind: 'feature'; student: (x: tf.Tensor4D) => tf.Tensor; teacher: (x: tf.Tensor4D) => tf.Tensor };
+  /** Mean squared error between the model's tap feature and a frozen teacher's, times `scale` (1 / teacher variance, or 1). */
+  | { kind: 'feature'; student: (x: tf.Tensor4D) => tf.Tensor; teacher: (x: tf.Tensor4D) => tf.Tensor; scale: number };
+
+/** One rollback after a NaN or infinite loss. */
+export interface Rollback {
+  /** The epoch (1-based) that was restarted, and the step (1-based) where the loss broke. */
+  epoch: number;
+  step: number;
+  loss: number;
+  /** Learning rate at that step, and the factor on the schedule from then on. */
+  lr: number;
+  lrScale: number;
+}
+
+/** A stage rolls back at most this many times before it fails. */
+export const MAX_ROLLBACKS = 3;
 
 export interface EpochLog extends EpochRecord {
   seconds: number;
+  /** Rollbacks this epoch went through before it completed (absent when none). */
+  rollbacks?: Rollback[];
 }
 
 export class CancelledError extends Error {
@@ -60,6 +78,7 @@ export interface StageSpec {
   saveCheckpoint?: (epoch: number, pathLength: number | null) => Promise<void>;
   onEpoch?: (log: EpochLog) => void;
   onProgress?: (fraction: number, text: string) => void;
+  onRollback?: (r: Rollback) => void;
   signal?: AbortSignal;
 }
 
@@ -69,6 +88,7 @@ export interface StageResult {
   pathLength: (number | null)[];
   initialNorm: number | null;
   resumedFrom: number;
+  rollbacks: Rollback[];
 }
 
 interface ResumeState {
@@ -77,7 +97,11 @@ interface ResumeState {
   initialNorm: number | null;
   logs: EpochLog[];
   pathLength: (number | null)[];
+  /** Factor on the learning-rate schedule after rollbacks (absent in older resume files: 1). */
+  lrScale?: number;
 }
+
+class Divergence extends Error {}
 
 function lossOf(objective: Objective, model: tf.LayersModel, x: tf.Tensor4D, labels: tf.Tensor1D | null, target: tf.Tensor | null): { loss: tf.Scalar; logits: tf.Tensor | null } {
   if (objective.kind === 'labels') {
@@ -86,7 +110,7 @@ function lossOf(objective: Objective, model: tf.LayersModel, x: tf.Tensor4D, lab
     return { loss: tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar, logits };
   }
   const f = objective.student(x);
-  return { loss: tf.losses.meanSquaredError(target!, f) as tf.Scalar, logits: null };
+  return { loss: (tf.losses.meanSquaredError(target!, f) as tf.Scalar).mul(objective.scale), logits: null };
 }
 
 /** Loss and accuracy over a whole set without augmentation or updates. */
@@ -106,7 +130,7 @@ export function evaluate(model: tf.LayersModel, objective: Objective, set: Image
         const pred = logits.argMax(-1).dataSync();
         for (let i = 0; i < idx.length; i++) if (pred[i] === batch.labels[i]) correct++;
       } else {
-        lossSum += (tf.losses.meanSquaredError(objective.teacher(x), objective.student(x)) as tf.Scalar).dataSync()[0] * idx.length;
+        lossSum += (tf.losses.meanSquaredError(objective.teacher(x), objective.student(x)) as tf.Scalar).dataSync()[0] * objective.scale * idx.length;
       }
     });
   }
@@ -151,7 +175,7 @@ export async function trainStage(spec: StageSpec): Promise<StageResult> {
     await fs.mkdir(spec.dir, { recursive: true });
     const resumed = await loadResume(spec.dir, model, opt);
     const initialNorm = resumed ? resumed.initialNorm : tapVar ? spec.initialNorm ?? frobenius(await tapVar.data()) : null;
-    const path = initialNorm !== null ? new PathLength(initialNorm, resumed?.pathRaw ?? 0) : null;
+    let path = initialNorm !== null ? new PathLength(initialNorm, resumed?.pathRaw ?? 0) : null;
     const logs: EpochLog[] = resumed?.logs ?? [];
     const pathLength: (number | null)[] = resumed?.pathLength ?? [path ? path.normalised : null];
     const startEpoch = resumed?.epoch ?? 0;
@@ -159,47 +183,74 @@ export async function trainStage(spec: StageSpec): Promise<StageResult> {
 
     const s = spec.train.size;
     const stepsPerEpoch = Math.ceil(spec.train.n / config.batchSize);
-    for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
+    let lrScale = resumed?.lrScale ?? 1;
+    const rollbacks: Rollback[] = logs.flatMap((l) => l.rollbacks ?? []);
+    for (let epoch = startEpoch; epoch < config.epochs; ) {
       const t0 = Date.now();
-      const lr = learningRate(epoch, config.epochs, config.lr, config.lrEnd);
+      const lr = learningRate(epoch, config.epochs, config.lr, config.lrEnd) * lrScale;
       const order = epochOrder(spec.train.n, spec.seed, epoch);
+      // The epoch's start, to roll back to if the loss breaks.
+      const weightsAtStart = model.getWeights().map((w) => w.clone());
+      const momentumAtStart = await opt.state();
+      const pathAtStart = path?.raw ?? 0;
       let lossSum = 0;
       let seen = 0;
       let correct = 0;
-      for (let step = 0; step < stepsPerEpoch; step++) {
-        if (spec.signal?.aborted) throw new CancelledError(`${spec.name} cancelled at epoch ${epoch + 1}; it resumes from epoch ${epoch}`);
-        const idx = order.slice(step * config.batchSize, (step + 1) * config.batchSize);
-        const batch = gatherBatch(spec.train, idx, spec.augment, new Rng(hashSeed(spec.seed, epoch, step, 0xa7)));
-        const before = tapVar ? tf.clone(tapVar) : null;
-        tf.tidy(() => {
-          const x = tf.tensor4d(batch.x, [idx.length, s, s, 3]);
-          const labels = objective.kind === 'labels' ? tf.tensor1d(batch.labels, 'int32') : null;
-          const target = objective.kind === 'feature' ? objective.teacher(x) : null;
-          let logits: tf.Tensor | null = null;
-          const { value, grads } = tf.variableGrads(() => {
-            const out = lossOf(objective, model, x, labels, target);
-            logits = out.logits ? tf.keep(out.logits) : null;
-            return out.loss;
-          }, variables);
-          const v = value.dataSync()[0];
-          if (!Number.isFinite(v)) throw new Error(`${spec.name}: the loss became ${v} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)}); lower the learning rate`);
-          lossSum += v * idx.length;
-          if (logits) {
-            const pred = (logits as tf.Tensor).argMax(-1).dataSync();
-            for (let i = 0; i < idx.length; i++) if (pred[i] === batch.labels[i]) correct++;
-            (logits as tf.Tensor).dispose();
+      try {
+        for (let step = 0; step < stepsPerEpoch; step++) {
+          if (spec.signal?.aborted) throw new CancelledError(`${spec.name} cancelled at epoch ${epoch + 1}; it resumes from epoch ${epoch}`);
+          const idx = order.slice(step * config.batchSize, (step + 1) * config.batchSize);
+          const batch = gatherBatch(spec.train, idx, spec.augment, new Rng(hashSeed(spec.seed, epoch, step, 0xa7)));
+          const before = tapVar ? tf.clone(tapVar) : null;
+          try {
+            tf.tidy(() => {
+              const x = tf.tensor4d(batch.x, [idx.length, s, s, 3]);
+              const labels = objective.kind === 'labels' ? tf.tensor1d(batch.labels, 'int32') : null;
+              const target = objective.kind === 'feature' ? objective.teacher(x) : null;
+              let logits: tf.Tensor | null = null;
+              const { value, grads } = tf.variableGrads(() => {
+                const out = lossOf(objective, model, x, labels, target);
+                logits = out.logits ? tf.keep(out.logits) : null;
+                return out.loss;
+              }, variables);
+              const v = value.dataSync()[0];
+              if (!Number.isFinite(v)) {
+                (logits as tf.Tensor | null)?.dispose();
+                throw Object.assign(new Divergence(`${spec.name}: the loss became ${v} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)}); lower the learning rate`), { step: step + 1, loss: v });
+              }
+              lossSum += v * idx.length;
+              if (logits) {
+                const pred = (logits as tf.Tensor).argMax(-1).dataSync();
+                for (let i = 0; i < idx.length; i++) if (pred[i] === batch.labels[i]) correct++;
+                (logits as tf.Tensor).dispose();
+              }
+              opt.apply(variables, grads, lr);
+            });
+            if (before && tapVar && path) path.add(tf.tidy(() => tf.norm(tapVar.sub(before)).dataSync()[0]));
+          } finally {
+            before?.dispose();
           }
-          opt.apply(variables, grads, lr);
-        });
-        if (before && tapVar && path) {
-          path.add(tf.tidy(() => tf.norm(tapVar.sub(before)).dataSync()[0]));
-          before.dispose();
+          seen += idx.length;
+          spec.onProgress?.((epoch - startEpoch + (step + 1) / stepsPerEpoch) / Math.max(1, config.epochs - startEpoch), `${spec.name}: epoch ${epoch + 1}/${config.epochs}`);
+          if (step % 8 === 7) await new Promise((r) => setImmediate(r));
         }
-        seen += idx.length;
-        spec.onProgress?.((epoch - startEpoch + (step + 1) / stepsPerEpoch) / Math.max(1, config.epochs - startEpoch), `${spec.name}: epoch ${epoch + 1}/${config.epochs}`);
-        if (step % 8 === 7) await new Promise((r) => setImmediate(r));
+      } catch (err) {
+        if (!(err instanceof Divergence)) throw err;
+        if (rollbacks.length >= MAX_ROLLBACKS) throw new Error(`${err.message} (after ${MAX_ROLLBACKS} rollbacks with the learning rate halved each time)`);
+        model.setWeights(weightsAtStart);
+        opt.restore(momentumAtStart);
+        if (initialNorm !== null) path = new PathLength(initialNorm, pathAtStart);
+        lrScale /= 2;
+        const info = err as Divergence & { step: number; loss: number };
+        const r: Rollback = { epoch: epoch + 1, step: info.step, loss: info.loss, lr, lrScale };
+        rollbacks.push(r);
+        spec.onRollback?.(r);
+        continue;
+      } finally {
+        for (const w of weightsAtStart) w.dispose();
       }
       const val = spec.val && spec.val.n > 0 ? evaluate(model, objective, spec.val) : null;
+      const epochRollbacks = rollbacks.filter((r) => r.epoch === epoch + 1);
       const log: EpochLog = {
         stage: spec.name,
         epoch: epoch + 1,
@@ -209,15 +260,17 @@ export async function trainStage(spec: StageSpec): Promise<StageResult> {
         valLoss: val?.loss ?? null,
         valAccuracy: val?.accuracy ?? null,
         pathLength: path ? path.normalised : null,
-        seconds: (Date.now() - t0) / 1000
+        seconds: (Date.now() - t0) / 1000,
+        ...(epochRollbacks.length ? { rollbacks: epochRollbacks } : {})
       };
       logs.push(log);
       pathLength.push(path ? path.normalised : null);
       if (spec.checkpoints.includes(epoch + 1)) await spec.saveCheckpoint?.(epoch + 1, path ? path.normalised : null);
-      await saveResume(spec.dir, model, opt, { epoch: epoch + 1, pathRaw: path?.raw ?? 0, initialNorm, logs, pathLength });
+      await saveResume(spec.dir, model, opt, { epoch: epoch + 1, pathRaw: path?.raw ?? 0, initialNorm, logs, pathLength, lrScale });
       spec.onEpoch?.(log);
+      epoch++;
     }
-    return { logs, pathLength, initialNorm, resumedFrom: startEpoch };
+    return { logs, pathLength, initialNorm, resumedFrom: startEpoch, rollbacks };
   } finally {
     opt.dispose();
   }
