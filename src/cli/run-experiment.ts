@@ -8,6 +8,7 @@ import { poolExecutor } from '../host/quantify-pool';
 import { workerEntry } from '../host/spawn';
 import { terminalListener, formatResults, resultsJson } from './experiment-view';
 import { formatDuration } from './progress';
+import { launchWarnings } from '../common/launch-warnings';
 
 export async function runWithTerminal(workspace: string, id: string, json: boolean, backendFlag?: string): Promise<number> {
   const paths = new ExperimentPaths(workspace, id);
@@ -17,6 +18,7 @@ export async function runWithTerminal(workspace: string, id: string, json: boole
     if (!json) process.stderr.write(s + '\n');
   };
   say(`experiment ${id}\n  folder ${paths.root}\n  backend: ${backend.reason}`);
+  for (const w of launchWarnings(config)) say(`  warning (${w.check}): ${w.message}`);
   let executor = inProcessExecutor;
   if (config.workers > 1) {
     try {

@@ -76,8 +76,28 @@ export const VerdictComponentSchema = z.object({
 });
 export type VerdictComponent = z.infer<typeof VerdictComponentSchema>;
 
-export const VerdictSchema = z.object({ result: z.string(), details: z.string(), components: z.array(VerdictComponentSchema) });
+export const VerdictSchema = z.object({
+  result: z.string(),
+  details: z.string(),
+  components: z.array(VerdictComponentSchema),
+  /** False when a protocol check failed (absent in documents older than the checks). */
+  meaningful: z.boolean().optional(),
+  seedsAgreeing: z.number().optional(),
+  seeds: z.number().optional()
+});
 export type Verdict = z.infer<typeof VerdictSchema>;
+
+/** One protocol check (src/engine/experiment/checks.ts). */
+export const CheckSchema = z.object({
+  id: z.string(),
+  net: z.string().optional(),
+  status: z.enum(['ok', 'warn', 'fail']),
+  value: num,
+  limit: z.union([z.number(), z.tuple([z.number(), z.number()])]),
+  message: z.string(),
+  advice: z.string()
+});
+export type Check = z.infer<typeof CheckSchema>;
 
 export const HYPOTHESES = ['H1', 'H2', 'H3'] as const;
 export type Hypothesis = (typeof HYPOTHESES)[number];
@@ -93,7 +113,8 @@ export const MetricsDocumentSchema = z.object({
   networks: z.record(z.string(), NetworkMetricsSchema),
   summary: z.object({ teacher: NetworkSummarySchema, student: NetworkSummarySchema, baseline: NetworkSummarySchema }),
   verdicts: z.object({ H1: VerdictSchema, H2: VerdictSchema, H3: VerdictSchema }),
-  seeds: z.object({ student: z.record(z.string(), MeanStdSchema), baseline: z.record(z.string(), MeanStdSchema) }).nullable()
+  seeds: z.object({ student: z.record(z.string(), MeanStdSchema), baseline: z.record(z.string(), MeanStdSchema) }).nullable(),
+  checks: z.array(CheckSchema).optional()
 });
 export type MetricsDocument = z.infer<typeof MetricsDocumentSchema>;
 
