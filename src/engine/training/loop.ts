@@ -101,7 +101,16 @@ interface ResumeState {
   lrScale?: number;
 }
 
-class Divergence extends Error {}
+/** A NaN or infinite loss at one step (1-based) of an epoch. */
+class Divergence extends Error {
+  constructor(
+    message: string,
+    readonly step: number,
+    readonly loss: number
+  ) {
+    super(message);
+  }
+}
 
 function lossOf(objective: Objective, model: tf.LayersModel, x: tf.Tensor4D, labels: tf.Tensor1D | null, target: tf.Tensor | null): { loss: tf.Scalar; logits: tf.Tensor | null } {
   if (objective.kind === 'labels') {
@@ -216,7 +225,7 @@ export async function trainStage(spec: StageSpec): Promise<StageResult> {
               const v = value.dataSync()[0];
               if (!Number.isFinite(v)) {
                 (logits as tf.Tensor | null)?.dispose();
-                throw Object.assign(new Divergence(`${spec.name}: the loss became ${v} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)}); lower the learning rate`), { step: step + 1, loss: v });
+                throw new Divergence(`${spec.name}: the loss became ${v} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)}); lower the learning rate`, step + 1, v);
               }
               lossSum += v * idx.length;
               if (logits) {
@@ -241,8 +250,7 @@ export async function trainStage(spec: StageSpec): Promise<StageResult> {
         opt.restore(momentumAtStart);
         if (initialNorm !== null) path = new PathLength(initialNorm, pathAtStart);
         lrScale /= 2;
-        const info = err as Divergence & { step: number; loss: number };
-        const r: Rollback = { epoch: epoch + 1, step: info.step, loss: info.loss, lr, lrScale };
+        const r: Rollback = { epoch: epoch + 1, step: err.step, loss: err.loss, lr, lrScale };
         rollbacks.push(r);
         spec.onRollback?.(r);
         continue;
