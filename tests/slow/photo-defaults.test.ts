@@ -24,7 +24,7 @@ describe.skipIf(!enabled)('own-dataset defaults on a natural-photo dataset', () 
   it('the teacher beats the baseline and no check fails', async () => {
     await useBackend('wasm');
     const ws = process.env.KD_LENS_KEEP ?? tmp.path;
-    await writePhotoDataset(ws, 'photo', { perClass: 60, valPerClass: 30, half: 'lower', seed: 1 });
+    await writePhotoDataset(ws, 'photo', { perClass: Number(process.env.KD_LENS_PER_CLASS ?? 24), valPerClass: 30, half: 'lower', seed: 1 });
     await writePhotoDataset(ws, 'photo-source', { perClass: 300, valPerClass: 0, half: 'upper', seed: 2 });
     const config = mergeConfig(defaultConfig('photo'), { teacher: { source: 'photo-source', pretrain: { epochs: 8 } }, seeds: Number(process.env.KD_LENS_SEEDS ?? 1) });
     const id = await createExperiment(ws, config);
