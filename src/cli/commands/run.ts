@@ -6,6 +6,9 @@ import { resolveWorkspace } from '../../engine/store/workspace';
 import { createExperiment } from '../../engine/experiment/runner';
 import { defaultConfig, mergeConfig } from '../../common/defaults';
 import { runWithTerminal } from '../run-experiment';
+import { cliDefaultSeeds } from '../default-seeds';
+import { RunConfigSchema } from '../../common/config';
+import { parseWith } from '../../common/schema';
 
 export const runCommand: Command = {
   name: 'run',
@@ -25,7 +28,9 @@ export const runCommand: Command = {
       if (!file) throw new UsageError('give a configuration file, or --resume EXP_ID');
       const partial = (await readJson(file)) as Record<string, unknown>;
       if (typeof partial !== 'object' || partial === null || typeof partial.dataset !== 'string') throw new Error(`${file}: field dataset: required (the id of a dataset in the workspace)`);
-      id = await createExperiment(workspace, mergeConfig(defaultConfig(partial.dataset), partial), file);
+      const merged = parseWith(RunConfigSchema, mergeConfig(defaultConfig(partial.dataset), partial), file);
+      const config = 'seeds' in partial ? merged : await cliDefaultSeeds(workspace, merged, (s) => (flags.json ? undefined : process.stderr.write(s + '\n')));
+      id = await createExperiment(workspace, config, file);
     } else if (positionals.length) {
       throw new UsageError('--resume takes the experiment id; leave out the configuration file');
     }
