@@ -1,9 +1,14 @@
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { useBackend } from '../../../helpers/tf';
-import { tempDir } from '../../../helpers/fixtures';
-import { tf } from '../../../../src/engine/tf/backend';
-import { trainStage, MAX_ROLLBACKS, type Rollback, type StageSpec } from '../../../../src/engine/training/loop';
-import type { ImageSet } from '../../../../src/engine/training/data';
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { useBackend } from "../../../helpers/tf";
+import { tempDir } from "../../../helpers/fixtures";
+import { tf } from "../../../../src/engine/tf/backend";
+import {
+  trainStage,
+  MAX_ROLLBACKS,
+  type Rollback,
+  type StageSpec,
+} from "../../../../src/engine/training/loop";
+import type { ImageSet } from "../../../../src/engine/training/data";
 
 /*
  * A forced divergence: a linear map w . x of 1x1x3 images that are all ones, regressed onto 1.5 by
@@ -12,21 +17,46 @@ import type { ImageSet } from '../../../../src/engine/training/data';
  * overflows float32 within 60 steps); lr 0.3 gives -0.8 (it converges).
  */
 const N = 60;
-const set: ImageSet = { n: N, size: 1, x: new Float32Array(N * 3).fill(1), labels: new Int32Array(N), ids: Array.from({ length: N }, (_, i) => `i${i}`), masks: null };
+const set: ImageSet = {
+  n: N,
+  size: 1,
+  x: new Float32Array(N * 3).fill(1),
+  labels: new Int32Array(N),
+  ids: Array.from({ length: N }, (_, i) => `i${i}`),
+  masks: null,
+};
 
 function linearModel(): tf.LayersModel {
   const input = tf.input({ shape: [1, 1, 3] });
   const flat = tf.layers.flatten().apply(input) as tf.SymbolicTensor;
-  const out = tf.layers.dense({ units: 1, useBias: false, kernelInitializer: tf.initializers.constant({ value: 0.1 }), name: 'fc1' }).apply(flat) as tf.SymbolicTensor;
+  const out = tf.layers
+    .dense({
+      units: 1,
+      useBias: false,
+      kernelInitializer: tf.initializers.constant({ value: 0.1 }),
+      name: "fc1",
+    })
+    .apply(flat) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out });
 }
 
-function spec(model: tf.LayersModel, lr: number, dir: string, epochs: number, rollbacks: Rollback[]): StageSpec {
+function spec(
+  model: tf.LayersModel,
+  lr: number,
+  dir: string,
+  epochs: number,
+  rollbacks: Rollback[],
+): StageSpec {
   return {
-    name: 'student stage 1',
+    name: "student stage 1",
     model,
     trainable: model.trainableWeights,
-    objective: { kind: 'feature', student: (x) => model.apply(x) as tf.Tensor, teacher: (x) => tf.fill([x.shape[0], 1], 1.5), scale: 1 },
+    objective: {
+      kind: "feature",
+      student: (x) => model.apply(x) as tf.Tensor,
+      teacher: (x) => tf.fill([x.shape[0], 1], 1.5),
+      scale: 1,
+    },
     config: { epochs, lr, lrEnd: lr, batchSize: 1 },
     momentum: 0,
     weightDecay: 0,
@@ -37,22 +67,24 @@ function spec(model: tf.LayersModel, lr: number, dir: string, epochs: number, ro
     tapKernel: null,
     checkpoints: [],
     dir,
-    onRollback: (r) => rollbacks.push(r)
+    onRollback: (r) => rollbacks.push(r),
   };
 }
 
-describe('training rolls back after a NaN or infinite loss', () => {
+describe("training rolls back after a NaN or infinite loss", () => {
   const tmp = tempDir();
   beforeAll(async () => {
-    await useBackend('wasm');
+    await useBackend("wasm");
   });
   afterAll(() => tmp.cleanup());
 
-  it('restarts the epoch at half the learning rate and records it; the result equals a run at that rate', async () => {
+  it("restarts the epoch at half the learning rate and records it; the result equals a run at that rate", async () => {
     const seen: Rollback[] = [];
     const model = linearModel();
     const tensorsBefore = tf.memory().numTensors;
-    const result = await trainStage(spec(model, 0.6, `${tmp.path}/diverge`, 2, seen));
+    const result = await trainStage(
+      spec(model, 0.6, `${tmp.path}/diverge`, 2, seen),
+    );
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(result.rollbacks).toHaveLength(1);
     const r = result.rollbacks[0];
@@ -69,12 +101,16 @@ describe('training rolls back after a NaN or infinite loss', () => {
     expect(result.logs[1].rollbacks).toBeUndefined();
 
     const plain = linearModel();
-    const reference = await trainStage(spec(plain, 0.3, `${tmp.path}/plain`, 2, []));
+    const reference = await trainStage(
+      spec(plain, 0.3, `${tmp.path}/plain`, 2, []),
+    );
     expect(reference.rollbacks).toHaveLength(0);
     const w = model.getWeights()[0].dataSync();
     const wRef = plain.getWeights()[0].dataSync();
     expect(Array.from(w)).toEqual(Array.from(wRef));
-    expect(result.logs.map((l) => l.loss)).toEqual(reference.logs.map((l) => l.loss));
+    expect(result.logs.map((l) => l.loss)).toEqual(
+      reference.logs.map((l) => l.loss),
+    );
     // Converged: 3 w = 1.5.
     expect(w[0] + w[1] + w[2]).toBeCloseTo(1.5, 4);
     model.dispose();
@@ -85,7 +121,11 @@ describe('training rolls back after a NaN or infinite loss', () => {
     const seen: Rollback[] = [];
     const model = linearModel();
     // 10, 5, 2.5 and 1.25 all multiply the error by more than 6 per step.
-    await expect(trainStage(spec(model, 10, `${tmp.path}/fail`, 1, seen))).rejects.toThrow(/student stage 1: the loss became (Infinity|NaN) at epoch 1, step \d+ \(learning rate 1\.25\); lower the learning rate \(after 3 rollbacks/);
+    await expect(
+      trainStage(spec(model, 10, `${tmp.path}/fail`, 1, seen)),
+    ).rejects.toThrow(
+      /student stage 1: the loss became (Infinity|NaN) at epoch 1, step \d+ \(learning rate 1\.25\); lower the learning rate \(after 3 rollbacks/,
+    );
     expect(seen.map((r) => r.lrScale)).toEqual([0.5, 0.25, 0.125]);
     model.dispose();
   }, 60_000);
