@@ -3,22 +3,21 @@
  * machine's estimate for 3 seeds is at most 15 minutes (common/defaults.ts withDefaultSeeds); a
  * configuration file that names `seeds` keeps its own.
  */
-import { cpus } from "node:os";
-import type { RunConfig } from "../common/config";
-import { withDefaultSeeds } from "../common/defaults";
-import { readManifest } from "../engine/training/data";
-import { calibrate, estimateRun } from "../engine/estimate";
-import { initBackend } from "../engine/tf/backend";
+import { cpus } from 'node:os';
+import type { RunConfig } from '../common/config';
+import { withDefaultSeeds } from '../common/defaults';
+import { readManifest } from '../engine/training/data';
+import { calibrate, estimateRun } from '../engine/estimate';
+import { initBackend } from '../engine/tf/backend';
 
 export async function cliDefaultSeeds(
   workspace: string,
   config: RunConfig,
-  say: (s: string) => void,
+  say: (s: string) => void
 ): Promise<RunConfig> {
   const target = (await readManifest(workspace, config.dataset)).manifest;
   const source = config.teacher.source
-    ? (await readManifest(workspace, config.teacher.source).catch(() => null))
-        ?.manifest
+    ? (await readManifest(workspace, config.teacher.source).catch(() => null))?.manifest
     : null;
   await initBackend(config.backend ?? undefined);
   const cal = await calibrate(
@@ -26,22 +25,17 @@ export async function cliDefaultSeeds(
     target.classes.length,
     32,
     config.quantification.samples,
-    config.quantification.grid,
+    config.quantification.grid
   );
   const counts = {
-    targetTrain: target.samples.filter((s) => s.split === "train").length,
-    sourceTrain: source
-      ? source.samples.filter((s) => s.split === "train").length
-      : 0,
+    targetTrain: target.samples.filter((s) => s.split === 'train').length,
+    sourceTrain: source ? source.samples.filter((s) => s.split === 'train').length : 0
   };
   const seconds = async (c: RunConfig): Promise<number> =>
-    Object.values(estimateRun(c, counts, cal, cpus().length)).reduce(
-      (a, b) => a + b,
-      0,
-    );
+    Object.values(estimateRun(c, counts, cal, cpus().length)).reduce((a, b) => a + b, 0);
   const chosen = await withDefaultSeeds(config, seconds);
   say(
-    `seeds: ${chosen.seeds} (estimate for 3 seeds: ${((await seconds({ ...config, seeds: 3 })) / 60).toFixed(0)} min on this machine; 3 when it is at most 15 min; set "seeds" to choose)`,
+    `seeds: ${chosen.seeds} (estimate for 3 seeds: ${((await seconds({ ...config, seeds: 3 })) / 60).toFixed(0)} min on this machine; 3 when it is at most 15 min; set "seeds" to choose)`
   );
   return chosen;
 }

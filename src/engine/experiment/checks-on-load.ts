@@ -3,13 +3,13 @@
  * loaded, from its own numbers and the files beside it (not written back: metrics.json stays as the
  * run left it). A document that does not have the fields the checks need is returned unchanged.
  */
-import { z } from "zod";
-import { readJson } from "../store/atomic";
-import { readManifest } from "../training/data";
-import type { RunConfig } from "../../common/config";
-import type { Verdicts } from "./verdicts";
-import type { ExperimentPaths } from "./paths";
-import { protocolChecks, foldChecks, fileInputs } from "./protocol";
+import { z } from 'zod';
+import { readJson } from '../store/atomic';
+import { readManifest } from '../training/data';
+import type { RunConfig } from '../../common/config';
+import type { Verdicts } from './verdicts';
+import type { ExperimentPaths } from './paths';
+import { protocolChecks, foldChecks, fileInputs } from './protocol';
 
 const num = z.number().nullable();
 /** The fields of metrics.json that the checks read (older documents have them all). */
@@ -24,31 +24,29 @@ const CheckableSchema = z.object({
         removed: z.object({
           notEffective: z.number(),
           noForeground: z.number(),
-          backgroundFilter: z.number(),
+          backgroundFilter: z.number()
         }),
         neverLearned: z.number(),
-        perCheckpoint: z.array(
-          z.object({ conceptFraction: z.number() }).passthrough(),
-        ),
-        perImage: z.array(z.object({ index: z.number() }).passthrough()),
+        perCheckpoint: z.array(z.object({ conceptFraction: z.number() }).passthrough()),
+        perImage: z.array(z.object({ index: z.number() }).passthrough())
       })
-      .passthrough(),
-  ),
+      .passthrough()
+  )
 });
 
 /** metrics.json as stored, with `checks` added (and folded into the verdicts) where it had none. */
 export async function loadMetricsWithChecks(
   workspace: string,
   paths: ExperimentPaths,
-  config: RunConfig,
+  config: RunConfig
 ): Promise<unknown> {
   const raw = await readJson(paths.metrics);
-  if (typeof raw !== "object" || raw === null || "checks" in raw) return raw;
+  if (typeof raw !== 'object' || raw === null || 'checks' in raw) return raw;
   const doc = CheckableSchema.safeParse(raw);
   if (!doc.success) return raw;
   const classes = await readManifest(workspace, config.dataset).then(
     (m) => m.manifest.classes.length,
-    () => null,
+    () => null
   );
   const networks = doc.data.networks;
   const checks = protocolChecks({
@@ -58,14 +56,12 @@ export async function loadMetricsWithChecks(
     networks,
     classes,
     foregroundShares: null,
-    ...(await fileInputs(config, paths, Object.keys(networks))),
+    ...(await fileInputs(config, paths, Object.keys(networks)))
   });
   const out: Record<string, unknown> = { ...raw, checks };
   const verdicts = (raw as { verdicts?: Verdicts }).verdicts;
-  if (verdicts?.H1 && verdicts.H2 && verdicts.H3)
-    out.verdicts = foldChecks(verdicts, checks);
+  if (verdicts?.H1 && verdicts.H2 && verdicts.H3) out.verdicts = foldChecks(verdicts, checks);
   const perSeed = (raw as { verdictsPerSeed?: Verdicts[] }).verdictsPerSeed;
-  if (Array.isArray(perSeed))
-    out.verdictsPerSeed = perSeed.map((v) => foldChecks(v, checks));
+  if (Array.isArray(perSeed)) out.verdictsPerSeed = perSeed.map((v) => foldChecks(v, checks));
   return out;
 }

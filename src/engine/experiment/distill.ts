@@ -4,32 +4,31 @@
  * record of how well stage 1 went (1 - R^2 on validation images), stored as models/<net>/distill.json
  * for the student-mimics-teacher check. One owner of that file: this module reads and writes it.
  */
-import * as tf from "@tensorflow/tfjs";
-import { join } from "node:path";
-import { z } from "zod";
-import { parseWith } from "../../common/schema";
-import { readJson, writeJsonAtomic, exists } from "../store/atomic";
-import { gatherBatch, type ImageSet } from "../training/data";
-import type { ExperimentPaths } from "./paths";
+import * as tf from '@tensorflow/tfjs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { parseWith } from '../../common/schema';
+import { readJson, writeJsonAtomic, exists } from '../store/atomic';
+import { gatherBatch, type ImageSet } from '../training/data';
+import type { ExperimentPaths } from './paths';
 
 export const DistillRecordSchema = z.object({
   net: z.string(),
   /** 'teacher-variance': stage 1 minimised MSE / teacherVariance; 'mse': the paper's plain MSE. */
-  lossNormalization: z.enum(["teacher-variance", "mse"]),
+  lossNormalization: z.enum(['teacher-variance', 'mse']),
   /** Variance of the teacher feature over the training set (mean over elements of the per-element variance). */
   teacherVariance: z.number(),
   /** Where the final error was measured. */
-  evaluatedOn: z.enum(["validation", "training"]),
+  evaluatedOn: z.enum(['validation', 'training']),
   /** Plain MSE between student and teacher feature after stage 1, and the teacher variance, on that set. */
   mse: z.number(),
   variance: z.number(),
   /** mse / variance = 1 - R^2 (null when the variance is 0). */
-  unexplained: z.number().nullable(),
+  unexplained: z.number().nullable()
 });
 export type DistillRecord = z.infer<typeof DistillRecordSchema>;
 
-export const distillFile = (paths: ExperimentPaths, net: string): string =>
-  join(paths.net(net), "distill.json");
+export const distillFile = (paths: ExperimentPaths, net: string): string => join(paths.net(net), 'distill.json');
 
 /**
  * Per-element variance over images, averaged over elements: (1/E) sum_e (mean_n f_ne^2 - (mean_n f_ne)^2),
@@ -45,9 +44,7 @@ export class FeatureMoments {
     this.sum ??= new Float64Array(e);
     this.sumSq ??= new Float64Array(e);
     if (this.sum.length !== e)
-      throw new Error(
-        `feature moments: rows of ${e} elements after rows of ${this.sum.length}`,
-      );
+      throw new Error(`feature moments: rows of ${e} elements after rows of ${this.sum.length}`);
     for (let r = 0; r < count; r++) {
       for (let k = 0; k < e; k++) {
         const v = rows[r * e + k];
@@ -75,17 +72,14 @@ export function featureStatistics(
   set: ImageSet,
   teacher: (x: tf.Tensor4D) => tf.Tensor,
   student: ((x: tf.Tensor4D) => tf.Tensor) | null,
-  batchSize = 64,
+  batchSize = 64
 ): { variance: number; mse: number | null } {
   const moments = new FeatureMoments();
   let squared = 0;
   let elements = 0;
   const s = set.size;
   for (let start = 0; start < set.n; start += batchSize) {
-    const idx = Array.from(
-      { length: Math.min(batchSize, set.n - start) },
-      (_, i) => start + i,
-    );
+    const idx = Array.from({ length: Math.min(batchSize, set.n - start) }, (_, i) => start + i);
     const batch = gatherBatch(set, idx, null, null);
     tf.tidy(() => {
       const x = tf.tensor4d(batch.x, [idx.length, s, s, 3]);
@@ -103,22 +97,16 @@ export function featureStatistics(
   }
   return {
     variance: moments.variance,
-    mse: student && elements ? squared / elements : null,
+    mse: student && elements ? squared / elements : null
   };
 }
 
-export async function writeDistillRecord(
-  paths: ExperimentPaths,
-  record: DistillRecord,
-): Promise<void> {
+export async function writeDistillRecord(paths: ExperimentPaths, record: DistillRecord): Promise<void> {
   await writeJsonAtomic(distillFile(paths, record.net), record);
 }
 
 /** The record of a student's stage 1, or null for runs made before it was written. */
-export async function readDistillRecord(
-  paths: ExperimentPaths,
-  net: string,
-): Promise<DistillRecord | null> {
+export async function readDistillRecord(paths: ExperimentPaths, net: string): Promise<DistillRecord | null> {
   const file = distillFile(paths, net);
   if (!(await exists(file))) return null;
   return parseWith(DistillRecordSchema, await readJson(file), file);

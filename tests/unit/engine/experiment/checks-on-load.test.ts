@@ -1,12 +1,12 @@
-import { describe, it, expect, afterAll } from "vitest";
-import { mkdirSync, writeFileSync, readFileSync } from "node:fs";
-import { tempDir } from "../../../helpers/fixtures";
-import { tinyConfig } from "../../../helpers/tiny-config";
-import { ExperimentPaths } from "../../../../src/engine/experiment/paths";
-import { loadMetricsWithChecks } from "../../../../src/engine/experiment/checks-on-load";
+import { describe, it, expect, afterAll } from 'vitest';
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { tempDir } from '../../../helpers/fixtures';
+import { tinyConfig } from '../../../helpers/tiny-config';
+import { ExperimentPaths } from '../../../../src/engine/experiment/paths';
+import { loadMetricsWithChecks } from '../../../../src/engine/experiment/checks-on-load';
 
 const net = (accuracy: number) => ({
-  net: "x",
+  net: 'x',
   images: 24,
   accuracy,
   removed: { notEffective: 0, noForeground: 0, backgroundFilter: 0 },
@@ -14,66 +14,57 @@ const net = (accuracy: number) => ({
   neverLearned: 2,
   perCheckpoint: [{ epoch: 0, conceptFraction: 0.2 }],
   perImage: Array.from({ length: 24 }, (_, index) => ({ index })),
-  N_fg: 1,
+  N_fg: 1
 });
 const verdict = {
-  result: "supported",
-  details: "supported: claim — stats",
-  components: [],
+  result: 'supported',
+  details: 'supported: claim — stats',
+  components: []
 };
 
-describe("checks for a run made before metrics.json had them", () => {
+describe('checks for a run made before metrics.json had them', () => {
   const tmp = tempDir();
   afterAll(() => tmp.cleanup());
 
-  it("computes them from the stored numbers on load and folds them into the verdicts, without rewriting the file", async () => {
-    const paths = new ExperimentPaths(tmp.path, "old-run");
+  it('computes them from the stored numbers on load and folds them into the verdicts, without rewriting the file', async () => {
+    const paths = new ExperimentPaths(tmp.path, 'old-run');
     mkdirSync(paths.root, { recursive: true });
     const old = {
       settings: { images: 24, seeds: 1 },
       networks: { T: net(0.525), S: net(0.45), B: net(0.783) },
       verdicts: { H1: verdict, H2: verdict, H3: verdict },
-      verdictsPerSeed: [{ H1: verdict, H2: verdict, H3: verdict }],
+      verdictsPerSeed: [{ H1: verdict, H2: verdict, H3: verdict }]
     };
     writeFileSync(paths.metrics, JSON.stringify(old));
-    const loaded = (await loadMetricsWithChecks(
-      tmp.path,
-      paths,
-      tinyConfig(),
-    )) as {
+    const loaded = (await loadMetricsWithChecks(tmp.path, paths, tinyConfig())) as {
       checks: { id: string; status: string }[];
       verdicts: Record<string, { meaningful: boolean; details: string }>;
     };
-    expect(
-      loaded.checks.find((c) => c.id === "teacher-beats-baseline")?.status,
-    ).toBe("fail");
+    expect(loaded.checks.find((c) => c.id === 'teacher-beats-baseline')?.status).toBe('fail');
     // No dataset in this workspace and no distill.json: those checks are left out.
     expect(
       loaded.checks.some(
-        (c) =>
-          c.id === "student-learns" ||
-          c.id === "student-mimics-teacher" ||
-          c.id === "foreground-coverage",
-      ),
+        (c) => c.id === 'student-learns' || c.id === 'student-mimics-teacher' || c.id === 'foreground-coverage'
+      )
     ).toBe(false);
     expect(loaded.verdicts.H2.meaningful).toBe(false);
     expect(loaded.verdicts.H2.details).toBe(
-      "not meaningful: the teacher is weaker than the baseline — supported: claim — stats",
+      'not meaningful: the teacher is weaker than the baseline — supported: claim — stats'
     );
-    expect(JSON.parse(readFileSync(paths.metrics, "utf8"))).toEqual(old);
+    expect(JSON.parse(readFileSync(paths.metrics, 'utf8'))).toEqual(old);
   });
 
-  it("leaves a document that already has checks, or cannot be checked, as it is", async () => {
-    const paths = new ExperimentPaths(tmp.path, "new-run");
+  it('leaves a document that already has checks, or cannot be checked, as it is', async () => {
+    const paths = new ExperimentPaths(tmp.path, 'new-run');
     mkdirSync(paths.root, { recursive: true });
     writeFileSync(paths.metrics, JSON.stringify({ checks: [], verdicts: {} }));
     expect(await loadMetricsWithChecks(tmp.path, paths, tinyConfig())).toEqual({
       checks: [],
-      verdicts: {},
+      verdicts: {}
     });
-    writeFileSync(paths.metrics, JSON.stringify({ networks: "broken" }));
+    writeFileSync(paths.metrics, JSON.stringify({ networks: 'broken' }));
     expect(await loadMetricsWithChecks(tmp.path, paths, tinyConfig())).toEqual({
-      networks: "broken",
+      networks: 'broken'
     });
   });
 });

@@ -1,14 +1,9 @@
-import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { useBackend } from "../../../helpers/tf";
-import { tempDir } from "../../../helpers/fixtures";
-import { tf } from "../../../../src/engine/tf/backend";
-import {
-  trainStage,
-  MAX_ROLLBACKS,
-  type Rollback,
-  type StageSpec,
-} from "../../../../src/engine/training/loop";
-import type { ImageSet } from "../../../../src/engine/training/data";
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { useBackend } from '../../../helpers/tf';
+import { tempDir } from '../../../helpers/fixtures';
+import { tf } from '../../../../src/engine/tf/backend';
+import { trainStage, MAX_ROLLBACKS, type Rollback, type StageSpec } from '../../../../src/engine/training/loop';
+import type { ImageSet } from '../../../../src/engine/training/data';
 
 /*
  * A forced divergence: a linear map w . x of 1x1x3 images that are all ones, regressed onto 1.5 by
@@ -23,7 +18,7 @@ const set: ImageSet = {
   x: new Float32Array(N * 3).fill(1),
   labels: new Int32Array(N),
   ids: Array.from({ length: N }, (_, i) => `i${i}`),
-  masks: null,
+  masks: null
 };
 
 function linearModel(): tf.LayersModel {
@@ -34,7 +29,7 @@ function linearModel(): tf.LayersModel {
       units: 1,
       useBias: false,
       kernelInitializer: tf.initializers.constant({ value: 0.1 }),
-      name: "fc1",
+      name: 'fc1'
     })
     .apply(flat) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out });
@@ -46,19 +41,20 @@ function spec(
   dir: string,
   epochs: number,
   rollbacks: Rollback[],
+  momentum = 0
 ): StageSpec {
   return {
-    name: "student stage 1",
+    name: 'student stage 1',
     model,
     trainable: model.trainableWeights,
     objective: {
-      kind: "feature",
+      kind: 'feature',
       student: (x) => model.apply(x) as tf.Tensor,
       teacher: (x) => tf.fill([x.shape[0], 1], 1.5),
-      scale: 1,
+      scale: 1
     },
     config: { epochs, lr, lrEnd: lr, batchSize: 1 },
-    momentum: 0,
+    momentum,
     weightDecay: 0,
     augment: null,
     train: set,
@@ -67,24 +63,22 @@ function spec(
     tapKernel: null,
     checkpoints: [],
     dir,
-    onRollback: (r) => rollbacks.push(r),
+    onRollback: (r) => rollbacks.push(r)
   };
 }
 
-describe("training rolls back after a NaN or infinite loss", () => {
+describe('training rolls back after a NaN or infinite loss', () => {
   const tmp = tempDir();
   beforeAll(async () => {
-    await useBackend("wasm");
+    await useBackend('wasm');
   });
   afterAll(() => tmp.cleanup());
 
-  it("restarts the epoch at half the learning rate and records it; the result equals a run at that rate", async () => {
+  it('restarts the epoch at half the learning rate and records it; the result equals a run at that rate', async () => {
     const seen: Rollback[] = [];
     const model = linearModel();
     const tensorsBefore = tf.memory().numTensors;
-    const result = await trainStage(
-      spec(model, 0.6, `${tmp.path}/diverge`, 2, seen),
-    );
+    const result = await trainStage(spec(model, 0.6, `${tmp.path}/diverge`, 2, seen));
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(result.rollbacks).toHaveLength(1);
     const r = result.rollbacks[0];
@@ -101,30 +95,54 @@ describe("training rolls back after a NaN or infinite loss", () => {
     expect(result.logs[1].rollbacks).toBeUndefined();
 
     const plain = linearModel();
-    const reference = await trainStage(
-      spec(plain, 0.3, `${tmp.path}/plain`, 2, []),
-    );
+    const reference = await trainStage(spec(plain, 0.3, `${tmp.path}/plain`, 2, []));
     expect(reference.rollbacks).toHaveLength(0);
     const w = model.getWeights()[0].dataSync();
     const wRef = plain.getWeights()[0].dataSync();
     expect(Array.from(w)).toEqual(Array.from(wRef));
-    expect(result.logs.map((l) => l.loss)).toEqual(
-      reference.logs.map((l) => l.loss),
-    );
+    expect(result.logs.map((l) => l.loss)).toEqual(reference.logs.map((l) => l.loss));
     // Converged: 3 w = 1.5.
     expect(w[0] + w[1] + w[2]).toBeCloseTo(1.5, 4);
     model.dispose();
     plain.dispose();
   }, 60_000);
 
+  it('restores the momentum too: with momentum 0.5, 1.6 and 0.8 diverge in epoch 1, 0.4 equals a plain run at 0.4', async () => {
+    // Heavy ball on curvature 6: the error follows z^2 - (1.5 - 6 lr) z + 0.5 = 0, stable while 6 lr < 3.
+    const seen: Rollback[] = [];
+    const model = linearModel();
+    const result = await trainStage(spec(model, 1.6, `${tmp.path}/momentum`, 1, seen, 0.5));
+    expect(result.rollbacks.map((r) => [r.epoch, r.lrScale])).toEqual([
+      [1, 0.5],
+      [1, 0.25]
+    ]);
+    const plain = linearModel();
+    await trainStage(spec(plain, 0.4, `${tmp.path}/momentum-plain`, 1, [], 0.5));
+    expect(Array.from(model.getWeights()[0].dataSync())).toEqual(Array.from(plain.getWeights()[0].dataSync()));
+    model.dispose();
+    plain.dispose();
+  });
+
+  it('a feature objective of scale s at rate lr / s takes the same steps as scale 1 at lr, and logs s times the loss', async () => {
+    const a = linearModel();
+    const b = linearModel();
+    const ra = await trainStage(spec(a, 0.02, `${tmp.path}/scale-1`, 2, []));
+    const sb = spec(b, 0.04, `${tmp.path}/scale-half`, 2, []);
+    const rb = await trainStage({ ...sb, objective: { ...sb.objective, scale: 0.5 } as StageSpec['objective'] });
+    const wa = Array.from(a.getWeights()[0].dataSync());
+    const wb = Array.from(b.getWeights()[0].dataSync());
+    wa.forEach((w, i) => expect(wb[i]).toBeCloseTo(w, 6));
+    ra.logs.forEach((l, i) => expect(rb.logs[i].loss / l.loss).toBeCloseTo(0.5, 5));
+    a.dispose();
+    b.dispose();
+  });
+
   it(`fails with today's message after ${MAX_ROLLBACKS} rollbacks`, async () => {
     const seen: Rollback[] = [];
     const model = linearModel();
     // 10, 5, 2.5 and 1.25 all multiply the error by more than 6 per step.
-    await expect(
-      trainStage(spec(model, 10, `${tmp.path}/fail`, 1, seen)),
-    ).rejects.toThrow(
-      /student stage 1: the loss became (Infinity|NaN) at epoch 1, step \d+ \(learning rate 1\.25\); lower the learning rate \(after 3 rollbacks/,
+    await expect(trainStage(spec(model, 10, `${tmp.path}/fail`, 1, seen))).rejects.toThrow(
+      /student stage 1: the loss became (Infinity|NaN) at epoch 1, step \d+ \(learning rate 1\.25\); lower the learning rate \(after 3 rollbacks/
     );
     expect(seen.map((r) => r.lrScale)).toEqual([0.5, 0.25, 0.125]);
     model.dispose();
