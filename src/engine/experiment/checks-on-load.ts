@@ -6,10 +6,13 @@
 import { z } from 'zod';
 import { readJson } from '../store/atomic';
 import { readManifest } from '../training/data';
+import { readMask } from '../io/images';
+import { insideWorkspace } from '../store/workspace';
+import { maskToGrid } from '../knowledge/grid';
 import type { RunConfig } from '../../common/config';
 import type { Verdicts } from './verdicts';
 import type { ExperimentPaths } from './paths';
-import { protocolChecks, foldChecks, fileInputs } from './protocol';
+import { protocolChecks, foldChecks, fileInputs, foregroundShares } from './protocol';
 
 const num = z.number().nullable();
 /** The fields of metrics.json that the checks read (older documents have them all). */
@@ -34,6 +37,30 @@ const CheckableSchema = z.object({
   )
 });
 
+/** The foreground share of cells of each analysed image, from images.json and the dataset's masks (null if any is missing). */
+async function storedForegroundShares(
+  workspace: string,
+  paths: ExperimentPaths,
+  config: RunConfig
+): Promise<number[] | null> {
+  try {
+    const { ids } = z.object({ ids: z.array(z.string()) }).parse(await readJson(paths.images));
+    const { manifest, dir } = await readManifest(workspace, config.dataset);
+    const byId = new Map(manifest.samples.map((s) => [s.id, s]));
+    const size = config.architecture.inputSize;
+    const grids: Uint8Array[] = [];
+    for (const id of ids) {
+      const sample = byId.get(id);
+      if (!sample) return null;
+      const mask = await readMask(insideWorkspace(dir, sample.mask), { width: size, height: size });
+      grids.push(maskToGrid(mask.data, size, size, config.quantification.grid, config.quantification.maskRule));
+    }
+    return foregroundShares(grids);
+  } catch {
+    return null; // the dataset changed or is gone: the check is left out
+  }
+}
+
 /** metrics.json as stored, with `checks` added (and folded into the verdicts) where it had none. */
 export async function loadMetricsWithChecks(
   workspace: string,
@@ -55,7 +82,7 @@ export async function loadMetricsWithChecks(
     drawn: doc.data.settings.images,
     networks,
     classes,
-    foregroundShares: null,
+    foregroundShares: await storedForegroundShares(workspace, paths, config),
     ...(await fileInputs(config, paths, Object.keys(networks)))
   });
   const out: Record<string, unknown> = { ...raw, checks };
