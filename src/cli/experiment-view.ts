@@ -60,7 +60,7 @@ export function formatResults(metrics: MetricsDocument): string {
   lines.push('');
   for (const h of ['H1', 'H2', 'H3'] as const) {
     const v = metrics.verdicts[h];
-    lines.push(v.meaningful === false ? `${h}: ${v.details}` : `${h} ${v.result}: ${v.details}`);
+    lines.push(v.meaningful === false || v.details.startsWith(v.result) ? `${h} ${v.details}` : `${h} ${v.result}: ${v.details}`);
   }
   return lines.join('\n') + '\n';
 }
