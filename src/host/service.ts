@@ -11,7 +11,7 @@ import type { KdApi, AppInfo, BackendInfo, DatasetSummary, MaskData, ExperimentS
 import type { RunConfig } from '../common/config';
 import { RunConfigSchema } from '../common/config';
 import { parseWith } from '../common/schema';
-import { demoConfig, defaultConfig, withDefaultSeeds } from '../common/defaults';
+import { demoConfig, defaultConfig } from '../common/defaults';
 import type { ExperimentEvent } from '../common/events';
 import { listDatasets, loadDataset, readMask, writeMask, undoMask, redoMask, resetMask, maskHistory, datasetPath, datasetIdFromName, DEMO_SOURCE_ID, DEMO_TARGET_ID } from '../engine/data';
 import { isInside, insideWorkspace, experimentsDir } from '../engine/store/workspace';
@@ -89,7 +89,7 @@ export function createService(o: ServiceOptions): KdService {
     return info.id;
   };
 
-  const service: KdService = {
+  return {
     async getAppInfo(): Promise<AppInfo> {
       return { version: o.version, workspace: ws, shell: o.shell, platform: platform(), cpus: cpuList().length };
     },
@@ -166,7 +166,7 @@ export function createService(o: ServiceOptions): KdService {
     async defaultConfig({ kind, datasetId }) {
       if (kind === 'dataset') {
         if (!datasetId) throw new Error('defaultConfig: datasetId is required for kind "dataset"');
-        return withDefaultSeeds(defaultConfig(datasetId), async (c) => (await service.estimate({ config: c })).seconds).catch(() => defaultConfig(datasetId));
+        return defaultConfig(datasetId);
       }
       return demoConfig(kind === 'demo-quick');
     },
@@ -276,5 +276,4 @@ export function createService(o: ServiceOptions): KdService {
       return { cancelled: o.jobs.cancel(jobId) };
     }
   };
-  return service;
 }
