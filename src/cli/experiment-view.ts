@@ -6,6 +6,7 @@
 import type { ExperimentEvent } from '../common/events';
 import type { MetricsDocument, NetworkSummary } from '../engine/experiment/metrics';
 import { progressBar, formatDuration, type ProgressBar } from './progress';
+import { checkLine } from '../engine/experiment/checks';
 
 export function terminalListener(quiet: boolean): (e: ExperimentEvent) => void {
   const bars = new Map<string, ProgressBar>();
@@ -52,8 +53,15 @@ export function formatResults(metrics: MetricsDocument): string {
       lines.push(`  ${role.padEnd(9)} ${['N_fg', 'N_bg', 'ratio', 'D_mean', 'D_std', 'rho'].map((k) => `${k} ${f(agg[k].mean)} ± ${f(agg[k].std)}`).join(', ')}`);
     }
   }
+  if (metrics.checks?.length) {
+    lines.push('', 'protocol checks:');
+    for (const c of [...metrics.checks].sort((a, b) => (a.status === b.status ? 0 : a.status === 'fail' ? -1 : b.status === 'fail' ? 1 : a.status === 'warn' ? -1 : 1))) lines.push(`  ${checkLine(c)}`);
+  }
   lines.push('');
-  for (const h of ['H1', 'H2', 'H3'] as const) lines.push(`${h} ${metrics.verdicts[h].result}: ${metrics.verdicts[h].details}`);
+  for (const h of ['H1', 'H2', 'H3'] as const) {
+    const v = metrics.verdicts[h];
+    lines.push(v.meaningful === false || v.details.startsWith(v.result) ? `${h} ${v.details}` : `${h} ${v.result}: ${v.details}`);
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -63,7 +71,13 @@ export function resultsJson(metrics: MetricsDocument, extra: Record<string, unkn
   return {
     experiment: metrics.experiment,
     metrics: { teacher: pick(metrics.summary.teacher), student: pick(metrics.summary.student), baseline: pick(metrics.summary.baseline) },
-    verdicts: Object.fromEntries((['H1', 'H2', 'H3'] as const).map((h) => [h, { result: metrics.verdicts[h].result, details: metrics.verdicts[h].details }])),
+    verdicts: Object.fromEntries(
+      (['H1', 'H2', 'H3'] as const).map((h) => {
+        const v = metrics.verdicts[h];
+        return [h, { result: v.result, meaningful: v.meaningful ?? true, details: v.details, ...(v.seedsAgreeing !== undefined ? { seedsAgreeing: v.seedsAgreeing, seeds: v.seeds } : {}) }];
+      })
+    ),
+    checks: metrics.checks ?? [],
     ...(metrics.seeds ? { seeds: metrics.seeds } : {}),
     ...extra
   };

@@ -18,6 +18,7 @@ export function engineOverrides(flags: Record<string, unknown>): Record<string, 
   if (flags.device !== undefined) out.device = parseDevice(flags.device as string, '--device');
   return out;
 }
+import { launchWarnings } from '../common/launch-warnings';
 
 export async function runWithTerminal(workspace: string, id: string, json: boolean, backendFlag?: string): Promise<number> {
   const paths = new ExperimentPaths(workspace, id);
@@ -27,6 +28,7 @@ export async function runWithTerminal(workspace: string, id: string, json: boole
     if (!json) process.stderr.write(s + '\n');
   };
   say(`experiment ${id}\n  folder ${paths.root}\n  backend: ${backend.reason}\n  quantification engine: ${config.engine}${config.engine === 'tfjs' ? '' : ` (device ${config.device})`}; each stage logs what ran`);
+  for (const w of launchWarnings(config)) say(`  warning (${w.check}): ${w.message}`);
   let executor = inProcessExecutor;
   if (config.workers > 1) {
     try {

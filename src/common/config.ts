@@ -129,7 +129,12 @@ export const RunConfigSchema = z.object({
     pretrain: StageSchema,
     finetune: StageSchema
   }),
-  student: z.object({ stage1: StageSchema, stage2: StageSchema }),
+  student: z.object({
+    stage1: StageSchema,
+    stage2: StageSchema,
+    /** Stage 1's loss: MSE / variance of the teacher feature over the training set, or the paper's plain 'mse' (absent: 'mse', as runs made before the option). */
+    lossNormalization: z.enum(['teacher-variance', 'mse']).optional()
+  }),
   baseline: StageSchema,
   training: z.object({
     momentum: z.number().min(0).max(0.999),

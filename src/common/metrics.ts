@@ -84,8 +84,29 @@ export const VerdictComponentSchema = z.object({
 });
 export type VerdictComponent = z.infer<typeof VerdictComponentSchema>;
 
-export const VerdictSchema = z.object({ result: z.enum(VERDICT_RESULTS), details: z.string(), components: z.array(VerdictComponentSchema) });
+export const VerdictSchema = z.object({
+  result: z.enum(VERDICT_RESULTS),
+  details: z.string(),
+  components: z.array(VerdictComponentSchema),
+  /** False when a protocol check failed (absent in documents older than the checks). */
+  meaningful: z.boolean().optional(),
+  /** Over several seeds: how many seeds gave `result`, out of how many. */
+  seedsAgreeing: z.number().optional(),
+  seeds: z.number().optional()
+});
 export type Verdict = z.infer<typeof VerdictSchema>;
+
+/** One protocol check (src/engine/experiment/checks.ts). */
+export const CheckSchema = z.object({
+  id: z.string(),
+  net: z.string().optional(),
+  status: z.enum(['ok', 'warn', 'fail']),
+  value: num,
+  limit: z.union([z.number(), z.tuple([z.number(), z.number()])]),
+  message: z.string(),
+  advice: z.string()
+});
+export type Check = z.infer<typeof CheckSchema>;
 
 export const HYPOTHESES = ['H1', 'H2', 'H3'] as const;
 export type Hypothesis = (typeof HYPOTHESES)[number];
@@ -115,7 +136,9 @@ export const MetricsDocumentSchema = z.object({
   verdicts: VerdictsSchema,
   /** One set of verdicts per seed (a file from before seeds were repeated has none). */
   verdictsPerSeed: z.array(VerdictsSchema).default([]),
-  seeds: z.object({ student: z.record(z.string(), MeanStdSchema), baseline: z.record(z.string(), MeanStdSchema) }).nullable()
+  seeds: z.object({ student: z.record(z.string(), MeanStdSchema), baseline: z.record(z.string(), MeanStdSchema) }).nullable(),
+  /** Protocol checks (engine/experiment/checks.ts); documents older than the checks have none. */
+  checks: z.array(CheckSchema).optional()
 });
 export type MetricsDocument = z.infer<typeof MetricsDocumentSchema>;
 

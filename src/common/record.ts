@@ -40,8 +40,24 @@ export const PathLengthLogSchema = z.object({
 });
 export type PathLengthLog = z.infer<typeof PathLengthLogSchema>;
 
+/** One rollback after a NaN or infinite loss (the loss is null in JSON when it was NaN or infinite). */
+export const RollbackSchema = z.object({
+  /** The epoch (1-based) that was restarted, and the step (1-based) where the loss broke. */
+  epoch: z.number().int(),
+  step: z.number().int(),
+  loss: z.number().nullable(),
+  /** Learning rate at that step, and the factor on the schedule from then on. */
+  lr: z.number(),
+  lrScale: z.number()
+});
+export type Rollback = z.infer<typeof RollbackSchema>;
+
 /** One line of models/<net>/train-log.json. */
-export const EpochLogSchema = EpochRecordSchema.extend({ seconds: z.number() });
+export const EpochLogSchema = EpochRecordSchema.extend({
+  seconds: z.number(),
+  /** Rollbacks this epoch went through before it completed (absent when none). */
+  rollbacks: z.array(RollbackSchema).optional()
+});
 export type EpochLog = z.infer<typeof EpochLogSchema>;
 export const TrainLogSchema = z.array(EpochLogSchema);
 
@@ -51,7 +67,9 @@ export const ResumeStateSchema = z.object({
   pathRaw: z.number(),
   initialNorm: z.number().nullable(),
   logs: TrainLogSchema,
-  pathLength: z.array(z.number().nullable())
+  pathLength: z.array(z.number().nullable()),
+  /** Factor on the learning-rate schedule after rollbacks (absent in older resume files: 1). */
+  lrScale: z.number().optional()
 });
 export type ResumeState = z.infer<typeof ResumeStateSchema>;
 
@@ -82,3 +100,20 @@ export const ArrayIndexSchema = z.object({
   arrays: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().min(0)) })),
   values: z.number().int().min(0)
 });
+
+/** models/<S>/distill.json: stage 1's scale and how well the student reproduced the teacher's feature. */
+export const DistillRecordSchema = z.object({
+  net: z.string(),
+  /** 'teacher-variance': stage 1 minimised MSE / teacherVariance; 'mse': the paper's plain MSE. */
+  lossNormalization: z.enum(['teacher-variance', 'mse']),
+  /** Variance of the teacher feature over the training set (mean over elements of the per-element variance). */
+  teacherVariance: z.number(),
+  /** Where the final error was measured. */
+  evaluatedOn: z.enum(['validation', 'training']),
+  /** Plain MSE between student and teacher feature after stage 1, and the teacher variance, on that set. */
+  mse: z.number(),
+  variance: z.number(),
+  /** mse / variance = 1 - R^2 (null when the variance is 0). */
+  unexplained: z.number().nullable()
+});
+export type DistillRecord = z.infer<typeof DistillRecordSchema>;

@@ -9,6 +9,7 @@ import type { ExperimentSummary, ExperimentDetail, CheckpointMaps, InspectorImag
 import { RequestError } from '../common/errors';
 import { loadDataset, datasetPath } from '../engine/data';
 import { insideWorkspace } from '../engine/store/workspace';
+import { withChecks } from '../engine/experiment/checks-on-load';
 import { exists } from '../engine/store/atomic';
 import { ExperimentPaths } from '../engine/experiment/paths';
 import { readConfig, readState, readImages, readEvents, readMetricsForView } from '../engine/experiment/record';
@@ -61,7 +62,7 @@ export async function listedSummary(paths: ExperimentPaths, running: boolean): P
   }
 }
 
-export async function experimentDetail(paths: ExperimentPaths, running: boolean): Promise<ExperimentDetail> {
+export async function experimentDetail(workspace: string, paths: ExperimentPaths, running: boolean): Promise<ExperimentDetail> {
   const training: EpochPoint[] = [];
   const concepts: ExperimentDetail['concepts'] = [];
   for (const e of (await readEvents(paths)).events) {
@@ -74,11 +75,12 @@ export async function experimentDetail(paths: ExperimentPaths, running: boolean)
     }
   }
   const { metrics, error } = await readMetricsForView(paths);
+  const config = await readConfig(paths);
   return {
     summary: await experimentSummary(paths, running),
-    config: await readConfig(paths),
+    config,
     stages: (await readState(paths)).stages,
-    metrics,
+    metrics: metrics && (await withChecks(workspace, paths, config, metrics)),
     metricsError: error,
     training,
     concepts,

@@ -176,7 +176,7 @@ export function createService(o: ServiceOptions): KdService {
       return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     },
     async getExperiment({ experimentId }): Promise<ExperimentDetail> {
-      return experimentDetail(await experimentPaths(ws, experimentId), Boolean(o.jobs.activeFor(experimentId)));
+      return experimentDetail(ws, await experimentPaths(ws, experimentId), Boolean(o.jobs.activeFor(experimentId)));
     },
     async getMaps({ experimentId, net, checkpoint }): Promise<CheckpointMaps> {
       return checkpointMaps(await experimentPaths(ws, experimentId), net, checkpoint);

@@ -10,6 +10,9 @@ import { z } from 'zod';
 
 /** A configuration file gives at least the dataset; the rest is merged over the defaults and then parsed whole. */
 const PartialConfig = z.looseObject({ dataset: z.string() });
+import { cliDefaultSeeds } from '../default-seeds';
+import { RunConfigSchema } from '../../common/config';
+import { parseWith } from '../../common/schema';
 
 export const runCommand: Command = {
   name: 'run',
@@ -32,7 +35,9 @@ export const runCommand: Command = {
       const parsed = PartialConfig.safeParse(await readJson(file));
       if (!parsed.success) throw new Error(`${file}: field dataset: required (the id of a dataset in the workspace)`);
       const partial = parsed.data;
-      id = await createExperiment(workspace, mergeConfig(mergeConfig(defaultConfig(partial.dataset), partial), engineOverrides(flags)), file);
+      const merged = parseWith(RunConfigSchema, mergeConfig(mergeConfig(defaultConfig(partial.dataset), partial), engineOverrides(flags)), file);
+      const config = 'seeds' in partial ? merged : await cliDefaultSeeds(workspace, merged, (s) => (flags.json ? undefined : process.stderr.write(s + '\n')));
+      id = await createExperiment(workspace, config, file);
     } else if (flags.engine !== undefined || flags.device !== undefined) {
       throw new UsageError('--engine and --device apply to a new experiment; a resumed one keeps its configuration');
     } else if (positionals.length) {

@@ -15,6 +15,7 @@ import { readPathLength, readTrainLog } from './record';
 
 export { SIX };
 export type { MetricsDocument, NetworkSummary };
+import { protocolChecks, foldChecks, foregroundShares, fileInputs } from './protocol';
 
 /** The analysed checkpoints of every network, from the path-length logs written by training. */
 export async function networkCheckpoints(config: RunConfig, paths: ExperimentPaths): Promise<NetworkCheckpoints[]> {
@@ -53,7 +54,7 @@ function summarise(m: NetworkMetrics, accuracy: number | null, withDynamics: boo
 }
 
 /** Computes metrics.json from the stored maps. */
-export async function computeMetrics(config: RunConfig, paths: ExperimentPaths, set: Pick<AnalysisSet, 'ids' | 'foreground'>): Promise<MetricsDocument> {
+export async function computeMetrics(config: RunConfig, paths: ExperimentPaths, set: Pick<AnalysisSet, 'ids' | 'foreground'>, classes: number | null = null): Promise<MetricsDocument> {
   const options = { threshold: config.quantification.threshold, backgroundFilter: config.quantification.backgroundFilter };
   const networks: Record<string, NetworkMetrics & { accuracy: number | null; removedImages: RemovedImage[] }> = {};
   for (const n of await networkCheckpoints(config, paths)) {
@@ -65,8 +66,17 @@ export async function computeMetrics(config: RunConfig, paths: ExperimentPaths, 
     const { keep, removed, removedImages } = selectImages(maps, set.foreground, options);
     networks[n.net] = { ...analyseNetwork(maps, set.foreground, keep, removed, options), removedImages, accuracy: await finalAccuracy(paths, n.net) };
   }
+  const checks = protocolChecks({
+    seeds: config.seeds,
+    maskRule: config.quantification.maskRule,
+    drawn: set.ids.length,
+    networks,
+    classes,
+    foregroundShares: foregroundShares(set.foreground),
+    ...(await fileInputs(config, paths, Object.keys(networks)))
+  });
   const verdictsPerSeed: Verdicts[] = [];
-  for (let r = 0; r < config.seeds; r++) verdictsPerSeed.push(computeVerdicts(networks[netId('S', r)], networks[netId('B', r)], { ...config.verdicts, seed: config.seed + r }));
+  for (let r = 0; r < config.seeds; r++) verdictsPerSeed.push(foldChecks(computeVerdicts(networks[netId('S', r)], networks[netId('B', r)], { ...config.verdicts, seed: config.seed + r }), checks));
   let seeds: MetricsDocument['seeds'] = null;
   if (config.seeds > 1) {
     const agg = (role: 'S' | 'B'): Record<string, { mean: number | null; std: number | null }> => {
@@ -90,14 +100,15 @@ export async function computeMetrics(config: RunConfig, paths: ExperimentPaths, 
       student: summarise(networks.S, networks.S.accuracy, true),
       baseline: summarise(networks.B, networks.B.accuracy, true)
     },
-    verdicts: config.seeds === 1 ? verdictsPerSeed[0] : combineVerdicts(verdictsPerSeed),
+    verdicts: config.seeds === 1 ? verdictsPerSeed[0] : foldChecks(combineVerdicts(verdictsPerSeed), checks),
     verdictsPerSeed,
+    checks,
     seeds
   };
 }
 
-/** Over several seeds: the most frequent result (ties: inconclusive), with the count per result. */
-function combineVerdicts(perSeed: Verdicts[]): Verdicts {
+/** Over several seeds: the most frequent result (ties: inconclusive), with the count per result and how many seeds agree. */
+export function combineVerdicts(perSeed: Verdicts[]): Verdicts {
   const out = {} as Verdicts;
   for (const h of ['H1', 'H2', 'H3'] as const) {
     const counts = new Map<string, number>();
@@ -105,7 +116,9 @@ function combineVerdicts(perSeed: Verdicts[]): Verdicts {
     const sorted = [...counts.entries()].sort((a, b) => b[1] - a[1]);
     const result = sorted.length > 1 && sorted[0][1] === sorted[1][1] ? 'inconclusive' : (sorted[0][0] as Verdicts['H1']['result']);
     const tally = sorted.map(([r, c]) => `${r} in ${c} of ${perSeed.length} seeds`).join(', ');
-    out[h] = { result, details: `${tally}. Seed 0: ${perSeed[0][h].details}`, components: perSeed[0][h].components };
+    const agreeing = perSeed.filter((v) => v[h].result === result).length;
+    const seed0 = perSeed[0][h].details.replace(/^not meaningful: [^—]*— /, '');
+    out[h] = { result, details: `${result}: ${agreeing} of ${perSeed.length} seeds agree (${tally}). Seed 0: ${seed0}`, components: perSeed[0][h].components, meaningful: true, seedsAgreeing: agreeing, seeds: perSeed.length };
   }
   return out;
 }

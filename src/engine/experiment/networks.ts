@@ -16,9 +16,10 @@ import { trainStage, type EpochLog, type Objective } from '../training/loop';
 import type { ImageSet } from '../training/data';
 import { loadLayersModelFromDir, dirSaver } from '../store/model-files';
 import type { PathLengthLog } from '../../common/record';
-import { readTrainLog, writeTrainLog, writePathLength as writePathLengthLog } from './record';
+import { readTrainLog, writeTrainLog, writePathLength as writePathLengthLog, writeDistillRecord } from './record';
 import { hashSeed } from '../util/random';
 import type { ExperimentPaths } from './paths';
+import { featureStatistics } from './distill';
 import type { StateStore } from './state';
 
 export interface TrainingData {
@@ -117,6 +118,7 @@ function run(ctx: NetworkContext, r: StageRun) {
       const elapsed = (Date.now() - start) / 1000;
       ctx.emit({ type: 'progress', stage: stageName, fraction, text, etaSeconds: fraction > 0.02 ? (elapsed * (1 - fraction)) / fraction : null });
     },
+    onRollback: (r) => ctx.emit({ type: 'log', level: 'warn', message: `${net} ${stageName}: the loss became ${r.loss} at epoch ${r.epoch}, step ${r.step} (learning rate ${r.lr.toPrecision(3)}); rolled back to the epoch's start, learning rate halved for the rest of the stage` }),
     onEpoch: (log) => ctx.emit({ type: 'epoch', net, stage: stageName, epoch: log.epoch, epochs: cfg.epochs, lr: log.lr, loss: log.loss, accuracy: log.accuracy, valLoss: log.valLoss, valAccuracy: log.valAccuracy, pathLength: log.pathLength })
   });
 }
@@ -188,7 +190,12 @@ export async function student(ctx: NetworkContext, r: number, net: string, teach
   await stage(ctx, `student stage 1${r ? ` (seed ${r})` : ''}`, async () => {
     const model = buildNetwork(config.architecture, classes, initSeed(config, r), 'student');
     const below = layersUpTo(model, config.tap);
-    const objective: Objective = { kind: 'feature', student: tapFeature(model, config.tap), teacher: tapFeature(teacherModel, config.tap) };
+    const teacherFeature = tapFeature(teacherModel, config.tap);
+    const studentFeature = tapFeature(model, config.tap);
+    const normalization = config.student.lossNormalization ?? 'mse';
+    const teacherVariance = (await featureStatistics(ctx.target.train, teacherFeature, null)).variance;
+    if (normalization === 'teacher-variance' && !(teacherVariance > 0)) throw new Error(`student stage 1: the teacher's '${config.tap}' feature does not vary over the training set (variance ${teacherVariance}); the loss cannot be normalised by it`);
+    const objective: Objective = { kind: 'feature', student: studentFeature, teacher: teacherFeature, scale: normalization === 'teacher-variance' ? 1 / teacherVariance : 1 };
     const result = await run(ctx, {
       net,
       stage: 'student stage 1',
@@ -204,6 +211,17 @@ export async function student(ctx: NetworkContext, r: number, net: string, teach
     });
     await appendLogs(ctx, net, result.logs);
     await writePathLength(ctx, net, result.initialNorm, result.pathLength, checkpoints);
+    const evalSet = ctx.target.val && ctx.target.val.n > 0 ? ctx.target.val : ctx.target.train;
+    const final = await featureStatistics(evalSet, teacherFeature, studentFeature);
+    await writeDistillRecord(paths, {
+      net,
+      lossNormalization: normalization,
+      teacherVariance,
+      evaluatedOn: evalSet === ctx.target.val ? 'validation' : 'training',
+      mse: final.mse!,
+      variance: final.variance,
+      unexplained: final.variance > 0 ? final.mse! / final.variance : null
+    });
     model.dispose();
   });
   await stage(ctx, `student stage 2${r ? ` (seed ${r})` : ''}`, async () => {

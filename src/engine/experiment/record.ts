@@ -21,8 +21,11 @@ import {
   type PathLengthLog,
   type EpochLog,
   type MapsSidecar,
-  type EventLine
+  type EventLine,
+  DistillRecordSchema,
+  type DistillRecord
 } from '../../common/record';
+import { join } from 'node:path';
 import { parseWith, SchemaError } from '../../common/schema';
 import { readJson, writeJsonAtomic, appendLine, exists } from '../store/atomic';
 import type { ExperimentPaths } from './paths';
@@ -115,4 +118,14 @@ export async function readEvents(paths: ExperimentPaths): Promise<{ events: Even
     else skipped++;
   }
   return { events, skipped };
+}
+
+const distillFile = (paths: ExperimentPaths, net: string): string => join(paths.net(net), 'distill.json');
+export const writeDistillRecord = (paths: ExperimentPaths, record: DistillRecord): Promise<void> =>
+  writeJsonAtomic(distillFile(paths, record.net), record);
+
+/** The record of a student's stage 1, or null for runs made before it was written. */
+export async function readDistillRecord(paths: ExperimentPaths, net: string): Promise<DistillRecord | null> {
+  const file = distillFile(paths, net);
+  return (await exists(file)) ? readRecord(file, DistillRecordSchema) : null;
 }

@@ -78,7 +78,7 @@ export async function runExperiment(workspace: string, id: string, options: RunO
   let log = Promise.resolve();
   const emit = (e: ExperimentEvent): void => {
     options.onEvent?.(e);
-    if (e.type === 'stage' || e.type === 'epoch' || e.type === 'concepts') {
+    if (e.type === 'stage' || e.type === 'epoch' || e.type === 'concepts' || (e.type === 'log' && e.level === 'warn')) {
       log = log.then(() => appendEvent(paths, e)).catch(() => undefined);
     }
   };
@@ -115,7 +115,7 @@ export async function runExperiment(workspace: string, id: string, options: RunO
     }
 
     emit({ type: 'stage', stage: 'analysis', status: 'running' });
-    const metrics = await computeMetrics(config, paths, set);
+    const metrics = await computeMetrics(config, paths, set, target.classes.length);
     await writeMetrics(paths, metrics);
     await state.mark('analysis', 'done');
     emit({ type: 'stage', stage: 'analysis', status: 'done' });

@@ -55,7 +55,7 @@ function decide(components: Component[], claim: string): Verdict {
   const a = components.filter((c) => c.outcome === 'against').length;
   const result: VerdictResult = a === 0 && f * 2 > n ? 'supported' : a * 2 > n || (a > 0 && f === 0) ? 'not supported' : 'inconclusive';
   const head = result === 'supported' ? `supported: ${claim}` : result === 'not supported' ? `not supported: the data go against "${claim}"` : `inconclusive on "${claim}"`;
-  return { result, details: `${head} — ${components.map((c) => c.text).join('; ')}`, components };
+  return { result, details: `${head} — ${components.map((c) => c.text).join('; ')}`, components, meaningful: true };
 }
 
 export interface VerdictOptions {

@@ -18,6 +18,8 @@ import { readConfig, readMetrics, readState, readTrainLog } from '../experiment/
 import { readMaps } from '../experiment/quantify';
 import type { MetricsDocument } from '../../common/metrics';
 import { lineChart, cellOverlay, escapeHtml, heatColour, type Series } from './svg';
+import { checksHtml } from './checks';
+import { loadMetricsWithChecks } from '../experiment/checks-on-load';
 
 // The app's colours (src/common/palette.ts), so that app and report tell the same story.
 const COLOURS: Record<string, string> = { ...NET_COLOURS };
@@ -140,7 +142,7 @@ export async function writeReport(workspace: string, id: string, out?: string): 
   const paths = new ExperimentPaths(workspace, id);
   const config = await readConfig(paths);
   if (!(await exists(paths.metrics))) throw new Error(`experiment '${id}' has no metrics.json yet; finish it first (kd-lens run --resume ${id})`);
-  const metrics = await readMetrics(paths);
+  const metrics = await loadMetricsWithChecks(workspace, paths, config);
   const state = await readState(paths);
   const nets = Object.keys(metrics.networks);
   const verdicts = (['H1', 'H2', 'H3'] as const).map((h) => `<li><b>${h}: ${metrics.verdicts[h].result}</b> — ${escapeHtml(metrics.verdicts[h].details)}</li>`).join('');
@@ -149,6 +151,7 @@ export async function writeReport(workspace: string, id: string, out?: string): 
 <style>body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4f4}.maps td{text-align:center}.maps svg{display:block;margin:2px auto}.swatch{display:inline-block;width:14px;height:10px;margin:0 2px 0 8px}svg{margin:4px}pre{background:#f7f7f7;padding:1em;overflow:auto}@media (prefers-color-scheme: dark){body{background:#1e1e1e;color:#ddd}th{background:#333}pre{background:#2a2a2a}}</style></head><body>
 <h1>KD Lens report</h1>
 <p><b>${escapeHtml(id)}</b> — dataset <b>${escapeHtml(config.dataset)}</b>, ${escapeHtml(config.architecture.family)} at ${config.architecture.inputSize} px, tap <b>${config.tap}</b>, grid ${config.quantification.grid}, K = ${config.quantification.samples}, lambda ${config.quantification.lambda}, b = ${config.quantification.threshold}, ${metrics.settings.images} images, ${config.seeds} seed(s), backend ${escapeHtml(state.backend ?? '?')}.</p>
+<h2>Protocol checks</h2>${checksHtml(metrics.checks)}
 <h2>The six numbers</h2>${table(metrics)}
 <p>N_fg, N_bg and ratio at the final checkpoint (means over images). D_mean and D_std: mean and population standard deviation over images of the path length at which the image's foreground concepts peaked; D_var = D_std². rho: stability (final foreground concepts over all ever seen).</p>
 <h2>Verdicts (student against baseline)</h2><ul>${verdicts}</ul>

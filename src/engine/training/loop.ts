@@ -4,13 +4,15 @@
  * the path length of the tap's weights accumulated after every step, models saved at analysed
  * epochs, and a resume checkpoint (weights, momentum, path length, logs) after every epoch, so a
  * cancelled or killed run continues where it stopped and ends exactly as an uninterrupted one.
+ * A NaN or infinite loss rolls the epoch back to its start and halves the learning rate for the
+ * rest of the stage (at most MAX_ROLLBACKS times per stage), recorded in the epoch's log.
  * Knows nothing about experiments or the UI; files only under the stage folder it is given.
  */
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { StageConfig } from '../../common/config';
-import { ResumeStateSchema, type EpochLog, type ResumeState } from '../../common/record';
+import { ResumeStateSchema, type EpochLog, type ResumeState, type Rollback } from '../../common/record';
 import { parseWith } from '../../common/schema';
 import { MomentumSgd } from './sgd';
 import { learningRate } from './schedule';
@@ -23,10 +25,13 @@ import { readJson, writeJsonAtomic, exists } from '../store/atomic';
 /** What the stage minimises for one batch. */
 export type Objective =
   | { kind: 'labels'; numClasses: number }
-  /** Mean squared error between the model's tap feature and a frozen teacher's (feature distillation). */
-  | { kind: 'feature'; student: (x: tf.Tensor4D) => tf.Tensor; teacher: (x: tf.Tensor4D) => tf.Tensor };
+  /** Mean squared error between the model's tap feature and a frozen teacher's, times `scale` (1 / teacher variance, or 1). */
+  | { kind: 'feature'; student: (x: tf.Tensor4D) => tf.Tensor; teacher: (x: tf.Tensor4D) => tf.Tensor; scale: number };
 
-export type { EpochLog };
+/** A stage rolls back at most this many times before it fails. */
+export const MAX_ROLLBACKS = 3;
+
+export type { EpochLog, Rollback };
 
 export class CancelledError extends Error {
   constructor(message = 'cancelled') {
@@ -60,6 +65,7 @@ export interface StageSpec {
   saveCheckpoint?: (epoch: number, pathLength: number | null) => Promise<void>;
   onEpoch?: (log: EpochLog) => void;
   onProgress?: (fraction: number, text: string) => void;
+  onRollback?: (r: Rollback) => void;
   signal?: AbortSignal;
 }
 
@@ -69,8 +75,19 @@ export interface StageResult {
   pathLength: (number | null)[];
   initialNorm: number | null;
   resumedFrom: number;
+  rollbacks: Rollback[];
 }
 
+/** A NaN or infinite loss at one step (1-based) of an epoch. */
+class Divergence extends Error {
+  constructor(
+    message: string,
+    readonly step: number,
+    readonly loss: number
+  ) {
+    super(message);
+  }
+}
 
 function lossOf(objective: Objective, model: tf.LayersModel, x: tf.Tensor4D, labels: tf.Tensor1D | null, target: tf.Tensor | null): { loss: tf.Scalar; logits: tf.Tensor | null } {
   if (objective.kind === 'labels') {
@@ -79,7 +96,7 @@ function lossOf(objective: Objective, model: tf.LayersModel, x: tf.Tensor4D, lab
     return { loss: tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar, logits };
   }
   const f = objective.student(x);
-  return { loss: tf.losses.meanSquaredError(target!, f) as tf.Scalar, logits: null };
+  return { loss: (tf.losses.meanSquaredError(target!, f) as tf.Scalar).mul(objective.scale), logits: null };
 }
 
 /** Loss and accuracy over a whole set without augmentation or updates. */
@@ -98,7 +115,7 @@ export async function evaluate(model: tf.LayersModel, objective: Objective, set:
         const labels = tf.tensor1d(batch.labels, 'int32');
         return [tf.losses.softmaxCrossEntropy(tf.oneHot(labels, objective.numClasses), logits), logits.argMax(-1)];
       }
-      return [tf.losses.meanSquaredError(objective.teacher(x), objective.student(x))];
+      return [tf.losses.meanSquaredError(objective.teacher(x), objective.student(x)).mul(objective.scale)];
     });
     lossSum += (await lossT.data())[0] * idx.length;
     if (predT) {
@@ -148,7 +165,7 @@ export async function trainStage(spec: StageSpec): Promise<StageResult> {
     await fs.mkdir(spec.dir, { recursive: true });
     const resumed = await loadResume(spec.dir, model, opt);
     const initialNorm = resumed ? resumed.initialNorm : tapVar ? spec.initialNorm ?? frobenius(await tapVar.data()) : null;
-    const path = initialNorm !== null ? new PathLength(initialNorm, resumed?.pathRaw ?? 0) : null;
+    let path = initialNorm !== null ? new PathLength(initialNorm, resumed?.pathRaw ?? 0) : null;
     const logs: EpochLog[] = resumed?.logs ?? [];
     const pathLength: (number | null)[] = resumed?.pathLength ?? [path ? path.normalised : null];
     const startEpoch = resumed?.epoch ?? 0;
@@ -156,68 +173,92 @@ export async function trainStage(spec: StageSpec): Promise<StageResult> {
 
     const s = spec.train.size;
     const stepsPerEpoch = Math.ceil(spec.train.n / config.batchSize);
-    for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
+    let lrScale = resumed?.lrScale ?? 1;
+    const rollbacks: Rollback[] = logs.flatMap((l) => l.rollbacks ?? []);
+    for (let epoch = startEpoch; epoch < config.epochs; ) {
       const t0 = Date.now();
-      const lr = learningRate(epoch, config.epochs, config.lr, config.lrEnd);
+      const lr = learningRate(epoch, config.epochs, config.lr, config.lrEnd) * lrScale;
       const order = epochOrder(spec.train.n, spec.seed, epoch);
+      // The epoch's start, to roll back to if the loss breaks.
+      const weightsAtStart = model.getWeights().map((w) => w.clone());
+      const momentumAtStart = await opt.state();
+      const pathAtStart = path?.raw ?? 0;
       let lossSum = 0;
       let seen = 0;
       let correct = 0;
-      for (let step = 0; step < stepsPerEpoch; step++) {
-        if (spec.signal?.aborted) throw new CancelledError(`${spec.name} cancelled at epoch ${epoch + 1}; it resumes from epoch ${epoch}`);
-        const idx = order.slice(step * config.batchSize, (step + 1) * config.batchSize);
-        const batch = gatherBatch(spec.train, idx, spec.augment, new Rng(hashSeed(spec.seed, epoch, step, 0xa7)));
-        const before = tapVar ? tf.clone(tapVar) : null;
-        const held: { pred: tf.Tensor | null } = { pred: null };
-        const { value, grads } = tf.tidy(() => {
-          const x = tf.tensor4d(batch.x, [idx.length, s, s, 3]);
-          const labels = objective.kind === 'labels' ? tf.tensor1d(batch.labels, 'int32') : null;
-          const target = objective.kind === 'feature' ? objective.teacher(x) : null;
-          const logits: { t: tf.Tensor | null } = { t: null };
-          const out = tf.variableGrads(() => {
-            const o = lossOf(objective, model, x, labels, target);
-            logits.t = o.logits ? tf.keep(o.logits) : null;
-            return o.loss;
-          }, variables);
-          if (logits.t) {
-            held.pred = tf.keep(logits.t.argMax(-1));
-            logits.t.dispose();
+      try {
+        for (let step = 0; step < stepsPerEpoch; step++) {
+          if (spec.signal?.aborted) throw new CancelledError(`${spec.name} cancelled at epoch ${epoch + 1}; it resumes from epoch ${epoch}`);
+          const idx = order.slice(step * config.batchSize, (step + 1) * config.batchSize);
+          const batch = gatherBatch(spec.train, idx, spec.augment, new Rng(hashSeed(spec.seed, epoch, step, 0xa7)));
+          const before = tapVar ? tf.clone(tapVar) : null;
+          try {
+            const held: { pred: tf.Tensor | null } = { pred: null };
+            const { value, grads } = tf.tidy(() => {
+              const x = tf.tensor4d(batch.x, [idx.length, s, s, 3]);
+              const labels = objective.kind === 'labels' ? tf.tensor1d(batch.labels, 'int32') : null;
+              const target = objective.kind === 'feature' ? objective.teacher(x) : null;
+              const logits: { t: tf.Tensor | null } = { t: null };
+              const out = tf.variableGrads(() => {
+                const o = lossOf(objective, model, x, labels, target);
+                logits.t = o.logits ? tf.keep(o.logits) : null;
+                return o.loss;
+              }, variables);
+              if (logits.t) {
+                held.pred = tf.keep(logits.t.argMax(-1));
+                logits.t.dispose();
+              }
+              return out;
+            });
+            // Read back asynchronously (GPU backends have no synchronous readback in Node), before the update.
+            let v: number;
+            let predicted: ArrayLike<number> | null;
+            try {
+              v = (await value.data())[0];
+              predicted = held.pred ? await held.pred.data() : null;
+            } catch (err) {
+              tf.dispose(grads);
+              throw err;
+            } finally {
+              value.dispose();
+              held.pred?.dispose();
+            }
+            if (!Number.isFinite(v)) {
+              tf.dispose(grads);
+              throw new Divergence(`${spec.name}: the loss became ${v} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)}); lower the learning rate`, step + 1, v);
+            }
+            lossSum += v * idx.length;
+            if (predicted) for (let i = 0; i < idx.length; i++) if (predicted[i] === batch.labels[i]) correct++;
+            tf.tidy(() => opt.apply(variables, grads, lr));
+            tf.dispose(grads);
+            if (before && tapVar && path) {
+              const moved = tf.tidy(() => tf.norm(tapVar.sub(before)));
+              path.add((await moved.data())[0]);
+              moved.dispose();
+            }
+          } finally {
+            before?.dispose();
           }
-          return out;
-        });
-        const pred = held.pred;
-        // Read back asynchronously (GPU backends have no synchronous readback in Node), before the update.
-        let v: number;
-        let predicted: ArrayLike<number> | null;
-        try {
-          v = (await value.data())[0];
-          predicted = pred ? await pred.data() : null;
-        } catch (err) {
-          value.dispose();
-          pred?.dispose();
-          tf.dispose(grads);
-          throw err;
+          seen += idx.length;
+          spec.onProgress?.((epoch - startEpoch + (step + 1) / stepsPerEpoch) / Math.max(1, config.epochs - startEpoch), `${spec.name}: epoch ${epoch + 1}/${config.epochs}`);
+          if (step % 8 === 7) await new Promise((r) => setImmediate(r));
         }
-        value.dispose();
-        pred?.dispose();
-        if (!Number.isFinite(v)) {
-          tf.dispose(grads);
-          throw new Error(`${spec.name}: the loss became ${v} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)}); lower the learning rate`);
-        }
-        lossSum += v * idx.length;
-        if (predicted) for (let i = 0; i < idx.length; i++) if (predicted[i] === batch.labels[i]) correct++;
-        tf.tidy(() => opt.apply(variables, grads, lr));
-        tf.dispose(grads);
-        if (before && tapVar && path) {
-          const moved = tf.tidy(() => tf.norm(tapVar.sub(before)));
-          path.add((await moved.data())[0]);
-          tf.dispose([moved, before]);
-        }
-        seen += idx.length;
-        spec.onProgress?.((epoch - startEpoch + (step + 1) / stepsPerEpoch) / Math.max(1, config.epochs - startEpoch), `${spec.name}: epoch ${epoch + 1}/${config.epochs}`);
-        if (step % 8 === 7) await new Promise((r) => setImmediate(r));
+      } catch (err) {
+        if (!(err instanceof Divergence)) throw err;
+        if (rollbacks.length >= MAX_ROLLBACKS) throw new Error(`${err.message} (after ${MAX_ROLLBACKS} rollbacks with the learning rate halved each time)`);
+        model.setWeights(weightsAtStart);
+        opt.restore(momentumAtStart);
+        if (initialNorm !== null) path = new PathLength(initialNorm, pathAtStart);
+        lrScale /= 2;
+        const r: Rollback = { epoch: epoch + 1, step: err.step, loss: err.loss, lr, lrScale };
+        rollbacks.push(r);
+        spec.onRollback?.(r);
+        continue;
+      } finally {
+        for (const w of weightsAtStart) w.dispose();
       }
       const val = spec.val && spec.val.n > 0 ? await evaluate(model, objective, spec.val) : null;
+      const epochRollbacks = rollbacks.filter((r) => r.epoch === epoch + 1);
       const log: EpochLog = {
         stage: spec.name,
         epoch: epoch + 1,
@@ -227,15 +268,17 @@ export async function trainStage(spec: StageSpec): Promise<StageResult> {
         valLoss: val?.loss ?? null,
         valAccuracy: val?.accuracy ?? null,
         pathLength: path ? path.normalised : null,
-        seconds: (Date.now() - t0) / 1000
+        seconds: (Date.now() - t0) / 1000,
+        ...(epochRollbacks.length ? { rollbacks: epochRollbacks } : {})
       };
       logs.push(log);
       pathLength.push(path ? path.normalised : null);
       if (spec.checkpoints.includes(epoch + 1)) await spec.saveCheckpoint?.(epoch + 1, path ? path.normalised : null);
-      await saveResume(spec.dir, model, opt, { epoch: epoch + 1, pathRaw: path?.raw ?? 0, initialNorm, logs, pathLength });
+      await saveResume(spec.dir, model, opt, { epoch: epoch + 1, pathRaw: path?.raw ?? 0, initialNorm, logs, pathLength, lrScale });
       spec.onEpoch?.(log);
+      epoch++;
     }
-    return { logs, pathLength, initialNorm, resumedFrom: startEpoch };
+    return { logs, pathLength, initialNorm, resumedFrom: startEpoch, rollbacks };
   } finally {
     opt.dispose();
   }

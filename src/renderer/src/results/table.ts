@@ -82,5 +82,5 @@ export const HYPOTHESIS_TEXT: Record<'H1' | 'H2' | 'H3', string> = {
  * ("supported: …", "inconclusive on …"), and then it is not repeated.
  */
 export function verdictSentence(h: 'H1' | 'H2' | 'H3', v: Verdict): string {
-  return v.details.startsWith(v.result) ? `${h} ${v.details}` : `${h} ${v.result}: ${v.details}`;
+  return v.details.startsWith(v.result) || v.meaningful === false ? `${h} ${v.details}` : `${h} ${v.result}: ${v.details}`;
 }

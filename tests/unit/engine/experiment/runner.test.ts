@@ -116,6 +116,24 @@ describe('experiment runner on a tiny dataset', () => {
     const stage1 = logs.filter((l) => l.stage === 'student stage 1');
     expect(stage1).toHaveLength(3);
     expect(stage1[2].valLoss).toBeLessThan(stage1[0].valLoss);
+    // The record of stage 1 (plain MSE in the tiny config): its final error against the teacher variance.
+    const record = JSON.parse(readFileSync(join(new ExperimentPaths(ws, id).net('S'), 'distill.json'), 'utf8'));
+    expect(record.lossNormalization).toBe('mse');
+    expect(record.evaluatedOn).toBe('validation');
+    expect(record.teacherVariance).toBeGreaterThan(0);
+    expect(record.mse).toBeCloseTo(stage1[2].valLoss, 4);
+    expect(record.unexplained).toBeCloseTo(record.mse / record.variance, 12);
+  });
+
+  it('stores the protocol checks in metrics.json and folds them into the verdicts', () => {
+    const checks = metrics.checks ?? [];
+    const ids = new Set(checks.map((c) => c.id));
+    for (const c of ['teacher-beats-baseline', 'student-mimics-teacher', 'student-learns', 'concept-density', 'foreground-coverage', 'never-learned', 'sample-size', 'dropped-images', 'training-diverged']) expect(ids.has(c), c).toBe(true);
+    const failing = checks.some((c) => c.status === 'fail');
+    for (const h of ['H1', 'H2', 'H3'] as const) {
+      expect(metrics.verdicts[h].meaningful).toBe(!failing);
+      expect(metrics.verdicts[h].details.startsWith('not meaningful: ')).toBe(failing);
+    }
   });
 
   it('metrics.json matches a recomputation from the stored .npy maps and the masks', async () => {

@@ -1,0 +1,81 @@
+/*
+ * Stage 1's scale: the variance of the teacher's tap feature over a set of images, by which the
+ * distillation MSE is divided (so one learning rate suits teachers of any feature scale), and the
+ * record of how well stage 1 went (1 - R^2 on validation images), stored as models/<net>/distill.json
+ * for the student-mimics-teacher check (its schema is in common/record.ts, its reader in record.ts).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { gatherBatch, type ImageSet } from '../training/data';
+
+/**
+ * Per-element variance over images, averaged over elements: (1/E) sum_e (mean_n f_ne^2 - (mean_n f_ne)^2),
+ * from sums over rows of a [n, E] matrix fed in chunks.
+ */
+export class FeatureMoments {
+  private sum: Float64Array | null = null;
+  private sumSq: Float64Array | null = null;
+  private n = 0;
+
+  add(rows: Float32Array, count: number): void {
+    const e = rows.length / count;
+    this.sum ??= new Float64Array(e);
+    this.sumSq ??= new Float64Array(e);
+    if (this.sum.length !== e)
+      throw new Error(`feature moments: rows of ${e} elements after rows of ${this.sum.length}`);
+    for (let r = 0; r < count; r++) {
+      for (let k = 0; k < e; k++) {
+        const v = rows[r * e + k];
+        this.sum[k] += v;
+        this.sumSq[k] += v * v;
+      }
+    }
+    this.n += count;
+  }
+
+  /** The mean over elements of the population variance over rows. */
+  get variance(): number {
+    if (!this.sum || !this.sumSq || this.n === 0) return 0;
+    let total = 0;
+    for (let k = 0; k < this.sum.length; k++) {
+      const m = this.sum[k] / this.n;
+      total += Math.max(0, this.sumSq[k] / this.n - m * m);
+    }
+    return total / this.sum.length;
+  }
+}
+
+/** The teacher feature's variance over `set` and, given a student, the plain MSE between the two features. */
+export async function featureStatistics(
+  set: ImageSet,
+  teacher: (x: tf.Tensor4D) => tf.Tensor,
+  student: ((x: tf.Tensor4D) => tf.Tensor) | null,
+  batchSize = 64
+): Promise<{ variance: number; mse: number | null }> {
+  const moments = new FeatureMoments();
+  let squared = 0;
+  let elements = 0;
+  const s = set.size;
+  for (let start = 0; start < set.n; start += batchSize) {
+    const idx = Array.from({ length: Math.min(batchSize, set.n - start) }, (_, i) => start + i);
+    const batch = gatherBatch(set, idx, null, null);
+    const [t, sq] = tf.tidy(() => {
+      const x = tf.tensor4d(batch.x, [idx.length, s, s, 3]);
+      const tf2 = teacher(x).reshape([idx.length, -1]);
+      return [tf2, student ? tf2.sub(student(x).reshape([idx.length, -1])).square().sum() : null];
+    });
+    // Read back asynchronously: GPU backends have no synchronous readback in Node.
+    try {
+      moments.add((await t.data()) as Float32Array, idx.length);
+      if (sq) {
+        squared += (await sq.data())[0];
+        elements += t.size;
+      }
+    } finally {
+      tf.dispose([t, sq]);
+    }
+  }
+  return {
+    variance: moments.variance,
+    mse: student && elements ? squared / elements : null
+  };
+}
