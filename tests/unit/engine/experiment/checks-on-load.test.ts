@@ -7,23 +7,31 @@ import { loadMetricsWithChecks } from '../../../../src/engine/experiment/checks-
 import { writeTinyDataset } from '../../../helpers/tiny-dataset';
 import sharp from 'sharp';
 import { join } from 'node:path';
+import type { MetricsDocument } from '../../../../src/common/metrics';
+import { metricsFixture } from '../../renderer/metrics-fixture';
 
-const net = (accuracy: number) => ({
-  net: 'x',
-  images: 24,
-  accuracy,
-  removed: { notEffective: 0, noForeground: 0, backgroundFilter: 0 },
-  noBackground: 0,
-  neverLearned: 2,
-  perCheckpoint: [{ epoch: 0, conceptFraction: 0.2 }],
-  perImage: Array.from({ length: 24 }, (_, index) => ({ index })),
-  N_fg: 1
-});
-const verdict = {
-  result: 'supported',
-  details: 'supported: claim — stats',
-  components: []
-};
+const verdict = { result: 'supported' as const, details: 'supported: claim — stats', components: [] };
+
+/** A metrics.json of a run made before the checks (no `checks`), with the given accuracies and 24 analysed images. */
+function oldDocument(accuracy: Record<'T' | 'S' | 'B', number>): MetricsDocument {
+  const doc = metricsFixture();
+  delete doc.checks;
+  doc.settings.images = 24;
+  const image = doc.networks.S.perImage[0];
+  for (const [net, value] of Object.entries(accuracy)) {
+    const n = doc.networks[net];
+    Object.assign(n, {
+      accuracy: value,
+      images: 24,
+      neverLearned: 2,
+      perCheckpoint: [{ ...n.perCheckpoint[0], conceptFraction: 0.2 }],
+      perImage: Array.from({ length: 24 }, (_, index) => ({ ...image, index }))
+    });
+  }
+  doc.verdicts = { H1: verdict, H2: verdict, H3: verdict };
+  doc.verdictsPerSeed = [{ H1: verdict, H2: verdict, H3: verdict }];
+  return doc;
+}
 
 describe('checks for a run made before metrics.json had them', () => {
   const tmp = tempDir();
@@ -32,12 +40,7 @@ describe('checks for a run made before metrics.json had them', () => {
   it('computes them from the stored numbers on load and folds them into the verdicts, without rewriting the file', async () => {
     const paths = new ExperimentPaths(tmp.path, 'old-run');
     mkdirSync(paths.root, { recursive: true });
-    const old = {
-      settings: { images: 24, seeds: 1 },
-      networks: { T: net(0.525), S: net(0.45), B: net(0.783) },
-      verdicts: { H1: verdict, H2: verdict, H3: verdict },
-      verdictsPerSeed: [{ H1: verdict, H2: verdict, H3: verdict }]
-    };
+    const old = oldDocument({ T: 0.525, S: 0.45, B: 0.783 });
     writeFileSync(paths.metrics, JSON.stringify(old));
     const loaded = (await loadMetricsWithChecks(tmp.path, paths, tinyConfig())) as {
       checks: { id: string; status: string }[];
@@ -74,7 +77,7 @@ describe('checks for a run made before metrics.json had them', () => {
     writeFileSync(paths.images, JSON.stringify({ seed: 3, ids: [a.id, b.id], count: 2 }));
     writeFileSync(
       paths.metrics,
-      JSON.stringify({ settings: { images: 2 }, networks: { T: net(0.9), S: net(0.8), B: net(0.41) } })
+      JSON.stringify({ ...oldDocument({ T: 0.9, S: 0.8, B: 0.41 }), settings: { ...oldDocument({ T: 0, S: 0, B: 0 }).settings, images: 2 } })
     );
     const loaded = (await loadMetricsWithChecks(ws, paths, tinyConfig())) as {
       checks: { id: string; net?: string; status: string; value: number }[];
@@ -87,17 +90,13 @@ describe('checks for a run made before metrics.json had them', () => {
     expect(loaded.checks.find((c) => c.id === 'student-learns' && c.net === 'S')?.status).toBe('ok');
   });
 
-  it('leaves a document that already has checks, or cannot be checked, as it is', async () => {
+  it('leaves a document that already has checks as it is, and names the file and field of a broken one', async () => {
     const paths = new ExperimentPaths(tmp.path, 'new-run');
     mkdirSync(paths.root, { recursive: true });
-    writeFileSync(paths.metrics, JSON.stringify({ checks: [], verdicts: {} }));
-    expect(await loadMetricsWithChecks(tmp.path, paths, tinyConfig())).toEqual({
-      checks: [],
-      verdicts: {}
-    });
-    writeFileSync(paths.metrics, JSON.stringify({ networks: 'broken' }));
-    expect(await loadMetricsWithChecks(tmp.path, paths, tinyConfig())).toEqual({
-      networks: 'broken'
-    });
+    const withChecks = { ...oldDocument({ T: 0.9, S: 0.8, B: 0.41 }), checks: [] };
+    writeFileSync(paths.metrics, JSON.stringify(withChecks));
+    expect(await loadMetricsWithChecks(tmp.path, paths, tinyConfig())).toEqual(withChecks);
+    writeFileSync(paths.metrics, JSON.stringify({ ...withChecks, networks: 'broken' }));
+    await expect(loadMetricsWithChecks(tmp.path, paths, tinyConfig())).rejects.toThrow(/metrics\.json: field networks/);
   });
 });
