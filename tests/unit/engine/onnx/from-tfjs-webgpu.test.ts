@@ -1,0 +1,43 @@
+/*
+ * The ONNX compiler reading a TF.js model that lives on the webgpu backend (here Dawn on llvmpipe): the weights are
+ * read asynchronously before compiling, so the IR is the one built from the same weights on wasm, and selectForTfjs
+ * compiles it for ONNX Runtime. Synchronous readback (dataSync) is what fails there.
+ */
+import { describe, it, expect } from 'vitest';
+import { probeWebGpu } from '../../../helpers/webgpu';
+import { initBackend, tf } from '../../../../src/engine/tf/backend';
+import { buildNetwork } from '../../../../src/engine/models/architectures';
+import { modelFromTfjs, modelFromTfjsAsync } from '../../../../src/engine/onnx/from-tfjs';
+import { selectForTfjs } from '../../../../src/engine/onnx/select';
+import type { Architecture } from '../../../../src/common/config';
+
+const gpu = await probeWebGpu();
+const ARCH: Architecture = { family: 'vgg', inputSize: 8, channels: [4, 6], convsPerStage: 1, fcUnits: [8, 6], dropout: 0 };
+
+describe.skipIf(!gpu.ok)('the ONNX compiler on a webgpu model', () => {
+  it('reads the weights asynchronously: the IR of the same weights on wasm; the ONNX engine is chosen', async () => {
+    await initBackend('wasm');
+    const onWasm = buildNetwork(ARCH, 3, 5);
+    const expected = modelFromTfjs(onWasm, 'tiny');
+    const values = await Promise.all(onWasm.getWeights().map(async (w) => ({ data: (await w.data()) as Float32Array, shape: w.shape })));
+    onWasm.dispose();
+    await initBackend('webgpu');
+    expect(tf.getBackend()).toBe('webgpu');
+    const onGpu = buildNetwork(ARCH, 3, 5);
+    try {
+      onGpu.setWeights(values.map((v) => tf.tensor(v.data, v.shape)));
+      const ir = await modelFromTfjsAsync(onGpu, 'tiny');
+      expect([...ir.initializers.keys()]).toEqual([...expected.initializers.keys()]);
+      for (const [name, t] of expected.initializers) {
+        expect(ir.initializers.get(name)!.dims, name).toEqual(t.dims);
+        expect(Array.from(ir.initializers.get(name)!.data as Float32Array), name).toEqual(Array.from(t.data as Float32Array));
+      }
+      const dims = { height: 8, width: 8, channels: 3, grid: 4, samples: 4, relu: true };
+      const choice = await selectForTfjs({ engine: 'onnx', device: 'cpu', threads: 1 }, onGpu, 'tiny', 'fc1', dims);
+      expect(choice.kind).toBe('onnx');
+    } finally {
+      onGpu.dispose();
+      await initBackend('wasm');
+    }
+  }, 120_000);
+});
