@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import type * as tf from '@tensorflow/tfjs';
 import { loadLayersModelFromDir } from '../engine/store/model-files';
 import { tapFeature, modelInputShape } from '../engine/knowledge/feature';
-import { modelFromTfjs } from '../engine/onnx/from-tfjs';
+import { modelFromTfjsAsync } from '../engine/onnx/from-tfjs';
 import { readOnnxModel } from '../engine/onnx/onnx-file';
 import { foldConstants } from '../engine/onnx/fold';
 import { loadOrt } from '../engine/onnx/runtime';
@@ -21,7 +21,7 @@ export interface QuantifyModel {
   mean?: number[];
   std?: number[];
   tfModel: tf.LayersModel | null;
-  ir: () => ModelIr;
+  ir: () => ModelIr | Promise<ModelIr>;
   dispose(): void;
 }
 
@@ -46,7 +46,7 @@ export async function openQuantifyModel(path: string, layer: string): Promise<Qu
     const size = modelInputShape(model);
     tapFeature(model, layer); // an unknown layer fails here, listing the layers
     const meta = (model as unknown as { getUserDefinedMetadata?: () => unknown }).getUserDefinedMetadata?.() as { kdLens?: { mean?: number[]; std?: number[] } } | undefined;
-    return { kind: 'tfjs', size, mean: meta?.kdLens?.mean, std: meta?.kdLens?.std, tfModel: model, ir: () => modelFromTfjs(model, path), dispose: () => model.dispose() };
+    return { kind: 'tfjs', size, mean: meta?.kdLens?.mean, std: meta?.kdLens?.std, tfModel: model, ir: () => modelFromTfjsAsync(model, path), dispose: () => model.dispose() };
   } catch (err) {
     model.dispose();
     throw err;

@@ -1,5 +1,5 @@
 /* Shared by `kd-lens run` and `kd-lens demo`: run or resume one experiment with terminal output. */
-import { initBackend } from '../engine/tf/backend';
+import { initBackendFor } from '../engine/tf/device';
 import { runExperiment, readConfig } from '../engine/experiment/runner';
 import { ExperimentPaths } from '../engine/experiment/paths';
 import { inProcessExecutor } from '../engine/experiment/executor';
@@ -20,10 +20,16 @@ export function engineOverrides(flags: Record<string, unknown>): Record<string, 
 }
 import { launchWarnings } from '../common/launch-warnings';
 
-export async function runWithTerminal(workspace: string, id: string, json: boolean, backendFlag?: string): Promise<number> {
+/** The TF.js side of the device: --device when given, else the configuration's gpu or auto (its cpu default leaves the default order). */
+export function deviceForBackend(config: { device: 'cpu' | 'gpu' | 'auto' }, deviceFlag: unknown): { device: 'cpu' | 'gpu' | 'auto' | null; origin: string } {
+  if (deviceFlag !== undefined) return { device: parseDevice(deviceFlag as string, '--device'), origin: '--device' };
+  return { device: config.device === 'cpu' ? null : config.device, origin: "the configuration's device" };
+}
+
+export async function runWithTerminal(workspace: string, id: string, json: boolean, backendFlag?: string, deviceFlag?: unknown): Promise<number> {
   const paths = new ExperimentPaths(workspace, id);
   const config = await readConfig(paths);
-  const backend = await initBackend(backendFlag ?? config.backend ?? undefined);
+  const backend = await initBackendFor({ backend: backendFlag ?? config.backend, ...deviceForBackend(config, deviceFlag) });
   const say = (s: string): void => {
     if (!json) process.stderr.write(s + '\n');
   };

@@ -1,11 +1,13 @@
 /*
  * A job process's way to the compute window (Electron only): main sends one end of a MessageChannelMain with a
- * 'compute-port' message before the job starts. Quantification then runs on the window's WebGPU through
- * computeExecutor, when the window's adapter passes its self-check; otherwise the job keeps its own workers and
- * logs why. Under plain Node (CLI, server) no port ever arrives and nothing changes.
+ * 'compute-port' message before the job starts. Training stages (computeTrainer) and quantification
+ * (computeExecutor) then run on the window's WebGPU when its adapter passes its self-check; otherwise the job keeps
+ * its own backend and workers and logs why. Under plain Node (CLI, server) no port ever arrives and nothing changes.
  */
 import { ComputeClient } from '../engine/compute/client';
 import { computeExecutor } from '../engine/compute/executor';
+import { computeTrainer } from '../engine/compute/stage-host';
+import type { StageTrainer } from '../engine/training/loop';
 import type { ExecutorFactory } from '../engine/experiment/executor';
 import type { PortLike } from '../engine/compute/protocol';
 
@@ -30,16 +32,22 @@ export function listenForComputePort(): void {
   });
 }
 
-/** The compute window's executor, or null with the reason it is not used. */
-export async function computeWindowExecutor(backend: string | null): Promise<{ executor: ExecutorFactory | null; line: string }> {
-  if (!received) return { executor: null, line: '' };
-  if (backend !== null && backend !== 'webgpu') return { executor: null, line: `compute window not used: the run asks for ${backend}` };
+export interface ComputeWindowChoice {
+  executor: ExecutorFactory | null;
+  trainer: StageTrainer | null;
+  line: string;
+}
+
+/** The compute window's quantification executor and stage trainer, or nulls with the reason they are not used. */
+export async function computeWindowExecutor(backend: string | null): Promise<ComputeWindowChoice> {
+  if (!received) return { executor: null, trainer: null, line: '' };
+  if (backend !== null && backend !== 'webgpu') return { executor: null, trainer: null, line: `compute window not used: the run asks for ${backend}` };
   const client = new ComputeClient(received);
   try {
     const ready = await client.init(backend === 'webgpu');
-    return { executor: computeExecutor(client, ready.reason), line: `quantification in the compute window: ${ready.reason}` };
+    return { executor: computeExecutor(client, ready.reason), trainer: computeTrainer(client), line: `training and quantification in the compute window: ${ready.reason}` };
   } catch (err) {
     client.close('not used');
-    return { executor: null, line: `compute window not used: ${err instanceof Error ? err.message : String(err)}` };
+    return { executor: null, trainer: null, line: `compute window not used: ${err instanceof Error ? err.message : String(err)}` };
   }
 }

@@ -5,6 +5,7 @@
  * out-of-memory crash ends this process only. Works under child_process.fork and utilityProcess.
  */
 import { initBackend } from '../engine/tf/backend';
+import { initBackendFor } from '../engine/tf/device';
 import { runExperiment, readConfig } from '../engine/experiment/runner';
 import { ExperimentPaths } from '../engine/experiment/paths';
 import { inProcessExecutor } from '../engine/experiment/executor';
@@ -28,11 +29,13 @@ async function run(spec: JobSpec): Promise<unknown> {
   if (spec.kind === 'experiment') {
     const paths = new ExperimentPaths(spec.workspace, spec.experimentId);
     const config = await readConfig(paths);
-    const backend = await initBackend(config.backend ?? undefined);
-    send({ type: 'backend', name: backend.name, reason: backend.reason });
-    let executor = inProcessExecutor;
     const onPage = await computeWindowExecutor(config.backend);
     if (onPage.line) send({ type: 'log', line: onPage.line });
+    // With the compute window in use, this process only reads, writes and sums: webgpu (Dawn) cannot load here.
+    const device = config.device === 'cpu' ? null : config.device;
+    const backend = onPage.trainer ? await initBackend(undefined, { gpu: false }) : await initBackendFor({ backend: config.backend, device, origin: "the run's device" });
+    send({ type: 'backend', name: onPage.trainer ? 'webgpu' : backend.name, reason: onPage.trainer ? `${onPage.line.replace(/^[^:]*: /, '')} (compute window; the job process uses ${backend.name})` : backend.reason });
+    let executor = inProcessExecutor;
     if (onPage.executor) executor = onPage.executor;
     else if (config.workers > 1) {
       try {
@@ -43,6 +46,8 @@ async function run(spec: JobSpec): Promise<unknown> {
     }
     const metrics = await runExperiment(spec.workspace, spec.experimentId, {
       executor,
+      trainer: onPage.trainer ?? undefined,
+      backendName: onPage.trainer ? 'webgpu' : undefined,
       signal: controller.signal,
       onEvent: (event) => send({ type: 'experiment-event', event }),
       writeReport: async (ws, id) => {

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Command } from '../command';
 import { UsageError } from '../args';
 import { initBackend, parseBackendName } from '../../engine/tf/backend';
+import { initBackendFor } from '../../engine/tf/device';
 import type { AdapterInfo } from '../../engine/tf/webgpu';
 import { registerWasmKernels } from '../../engine/tf/wasm-kernels';
 import { defaultCases, runCase, type BenchCase, type BenchResult } from '../../engine/bench';
@@ -72,7 +73,7 @@ export const benchCommand: Command = {
     'no-stock': { type: 'boolean', help: 'skip the stock wasm kernels comparison' },
     workers: { type: 'integer', default: 2, help: 'worker processes for the pool throughput comparison (0 skips it)' },
     engine: { type: 'string', value: 'all|onnx|tfjs', default: 'all', help: 'quantification engines to time' },
-    device: { type: 'string', value: 'cpu|gpu|auto', default: 'cpu', help: 'ONNX Runtime device' }
+    device: { type: 'string', value: 'cpu|gpu|auto', help: 'device (default cpu): ONNX Runtime provider and, when given without --backend(s), the TF.js backend timed' }
   },
   async run({ flags: f }) {
     const runs = f.runs as number;
@@ -93,7 +94,7 @@ export const benchCommand: Command = {
     let primary = '';
     const chosen: { name: string; reason: string; adapter: AdapterInfo | null }[] = [];
     for (const want of engines.includes('tfjs') ? requested : []) {
-      const choice = await initBackend(want);
+      const choice = want === undefined && f.device !== undefined ? await initBackendFor({ device }) : await initBackend(want);
       primary ||= choice.name;
       chosen.push({ name: choice.name, reason: choice.reason, adapter: choice.adapter ?? null });
       say(`backend: ${choice.reason}`);

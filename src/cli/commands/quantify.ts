@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { basename, join } from 'node:path';
 import type { Command } from '../command';
 import { parseTriple, UsageError, type FlagSpec } from '../args';
-import { initBackend } from '../../engine/tf/backend';
+import { initBackendFor } from '../../engine/tf/device';
 import { writeJsonAtomic, writeFileAtomic } from '../../engine/store/atomic';
 import { quantifyImages, type QuantifyImage } from '../../engine/knowledge/sigma';
 import { DEFAULT_QUANTIFY, type QuantifyOptions } from '../../engine/knowledge/options';
@@ -50,7 +50,7 @@ const flags: Record<string, FlagSpec> = {
   batch: { type: 'integer', default: 8, help: 'images optimised together' },
   backend: { type: 'string', value: 'auto|webgpu|wasm|tensorflow|cpu', help: 'compute backend (default: best available; env KD_LENS_BACKEND)' },
   engine: { type: 'string', value: 'auto|onnx|tfjs', default: 'auto', help: 'quantification engine (auto: ONNX Runtime, else TF.js)' },
-  device: { type: 'string', value: 'cpu|gpu|auto', default: 'cpu', help: 'ONNX Runtime device (gpu falls back to cpu with the reason)' },
+  device: { type: 'string', value: 'cpu|gpu|auto', help: 'device (default cpu): ONNX Runtime provider (gpu falls back to cpu with the reason) and, when given, the TF.js backend (gpu: webgpu or fail; auto: GPU, else CPU)' },
   out: { type: 'string', value: 'FILE.json', help: 'where to write the results' },
   'save-graph': { type: 'string', value: 'DIR', help: 'ONNX engine: also write the compiled graphs (features.onnx, step.onnx; open them in Netron)' },
   json: { type: 'boolean', help: 'also print the results to stdout' }
@@ -91,7 +91,9 @@ export const quantifyCommand: Command = {
     };
 
     const engineRequest = { engine: parseEngine(f.engine as string), device: parseDevice(f.device as string, '--device'), threads: threadsPerWorker(1) };
-    const backend = await initBackend(f.backend as string | undefined);
+    // --device moves TF.js too; gpu is strict only where TF.js does the work (--engine tfjs), else GPU-then-CPU.
+    const tfDevice = f.device === undefined ? null : engineRequest.device === 'gpu' && engineRequest.engine !== 'tfjs' ? 'auto' : engineRequest.device;
+    const backend = await initBackendFor({ backend: f.backend as string | undefined, device: tfDevice });
     if (!f.json) process.stderr.write(`backend: ${backend.reason}\n`);
     const model = await openQuantifyModel(modelDir, layer);
     try {

@@ -22,7 +22,7 @@ export const runCommand: Command = {
     workspace: { type: 'string', value: 'DIR', help: 'workspace folder (default: per-user; env KD_LENS_WORKSPACE)' },
     resume: { type: 'string', value: 'EXP_ID', help: 'continue a cancelled or crashed experiment' },
     engine: { type: 'string', value: 'auto|onnx|tfjs', help: 'quantification engine of a new experiment (default: the configuration\'s, auto)' },
-    device: { type: 'string', value: 'cpu|gpu|auto', help: 'ONNX Runtime device of a new experiment' },
+    device: { type: 'string', value: 'cpu|gpu|auto', help: 'device of a new experiment: ONNX Runtime provider and TF.js backend (gpu: webgpu; auto: GPU, else CPU)' },
     backend: { type: 'string', value: 'auto|webgpu|wasm|tensorflow|cpu', help: "override the configuration's backend" },
     json: { type: 'boolean', help: 'print one JSON object with the results' }
   },
@@ -43,6 +43,6 @@ export const runCommand: Command = {
     } else if (positionals.length) {
       throw new UsageError('--resume takes the experiment id; leave out the configuration file');
     }
-    return runWithTerminal(workspace, id, Boolean(flags.json), flags.backend as string | undefined);
+    return runWithTerminal(workspace, id, Boolean(flags.json), flags.backend as string | undefined, flags.device);
   }
 };

@@ -3,7 +3,8 @@
  * (so the host keeps its own workers and shows the reason); a device lost on the page rejects with
  * ComputeDeviceLost, which the host reports like a lost device at home (the run resumes on any backend).
  */
-import type { FromCompute, PortLike, QuantifyTaskRequest, SigmaRequest, ToCompute, TrainStepRequest, TrainStepResult } from './protocol';
+import type { FromCompute, PortLike, QuantifyTaskRequest, SigmaRequest, StageEvent, ToCompute, TrainStageRequest, TrainStageResult, TrainStepRequest, TrainStepResult } from './protocol';
+import { CancelledError } from '../training/stage';
 import type { SigmaResult } from '../knowledge/sigma';
 import type { AdapterInfo } from '../tf/webgpu';
 
@@ -12,7 +13,7 @@ export class ComputeDeviceLost extends Error {}
 /** A request before the client numbers it. */
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
-type Pending = { resolve: (m: FromCompute) => void; reject: (e: Error) => void; onStep?: (step: number, total: number) => void };
+type Pending = { resolve: (m: FromCompute) => void; reject: (e: Error) => void; onStep?: (step: number, total: number) => void; onEvent?: (e: StageEvent) => void };
 
 export class ComputeClient {
   private nextId = 1;
@@ -27,19 +28,27 @@ export class ComputeClient {
         p.onStep?.(m.step, m.total);
         return;
       }
+      if (m.type === 'stage-event') {
+        p.onEvent?.(m.event);
+        return;
+      }
       this.pending.delete(m.id);
-      if (m.type === 'failed') p.reject(m.deviceLost ? new ComputeDeviceLost(m.message) : new Error(m.message));
+      if (m.type === 'failed') p.reject(m.deviceLost ? new ComputeDeviceLost(m.message) : m.cancelled ? new CancelledError(m.message) : new Error(m.message));
       else p.resolve(m);
     });
     port.start?.();
   }
 
-  private ask(message: WithoutId<ToCompute>, onStep?: (step: number, total: number) => void): Promise<FromCompute> {
+  private ask(message: WithoutId<ToCompute>, onStep?: (step: number, total: number) => void, extra: { onEvent?: (e: StageEvent) => void; signal?: AbortSignal } = {}): Promise<FromCompute> {
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onStep });
+    const { onEvent, signal } = extra;
+    const cancel = (): void => this.port.postMessage({ type: 'cancel', id } satisfies ToCompute);
+    signal?.addEventListener('abort', cancel, { once: true });
+    return new Promise<FromCompute>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onStep, onEvent });
       this.port.postMessage({ ...message, id });
-    });
+      if (signal?.aborted) cancel();
+    }).finally(() => signal?.removeEventListener('abort', cancel));
   }
 
   /** Starts WebGPU on the page; rejects with the reason it cannot be used, or when the page does not answer in time. */
@@ -70,6 +79,13 @@ export class ComputeClient {
     const m = await this.ask({ type: 'quantify-task', request }, onStep);
     if (m.type !== 'sigma') throw new Error(`compute page answered '${m.type}' to quantify-task`);
     return m.results;
+  }
+
+  /** A whole training stage on the page; onEvent gets its progress, checkpoints and resume data in order. */
+  async trainStage(request: TrainStageRequest, onEvent: (e: StageEvent) => void, signal?: AbortSignal): Promise<TrainStageResult> {
+    const m = await this.ask({ type: 'train-stage', request }, undefined, { onEvent, signal });
+    if (m.type !== 'train-stage') throw new Error(`compute page answered '${m.type}' to train-stage`);
+    return m.result;
   }
 
   /** Rejects every open request (the page closed or crashed). */

@@ -3,7 +3,10 @@
  * over one MessagePort. The page only computes: it holds no files; the host sends every array it needs and
  * receives every number back. Plain data only (structured clone), so the same messages cross any port.
  */
-import type { Architecture } from '../../common/config';
+import type { Architecture, StageConfig } from '../../common/config';
+import type { EpochLog, Rollback } from '../../common/record';
+import type { ResumeData, StageResult } from '../training/stage';
+import type { Augment, ImageSet } from '../training/batches';
 import type { QuantifyOptions } from '../knowledge/options';
 import type { SigmaResult } from '../knowledge/sigma';
 import type { AdapterInfo } from '../tf/webgpu';
@@ -54,18 +57,60 @@ export interface QuantifyTaskRequest {
   options: QuantifyOptions;
 }
 
+/**
+ * A whole training stage (engine/training/stage.ts) on the page: the model (and the teacher of a feature objective)
+ * as TF.js artifacts, the data by value, and the resume data the host read from the stage folder.
+ */
+export interface TrainStageRequest {
+  name: string;
+  artifacts: tf.io.ModelArtifacts;
+  /** Indices into the model's weights (its getWeights() order) of the variables the stage trains, and of the tap's kernel. */
+  trainable: number[];
+  tapKernel: number | null;
+  objective: { kind: 'labels'; numClasses: number } | { kind: 'feature'; teacher: tf.io.ModelArtifacts; tap: string; scale: number };
+  config: StageConfig;
+  momentum: number;
+  weightDecay: number;
+  augment: Augment | null;
+  train: ImageSet;
+  val: ImageSet | null;
+  seed: number;
+  initialNorm?: number;
+  checkpoints: number[];
+  resume: ResumeData | null;
+}
+
+/** What a running stage tells the host: progress for the UI, and the data the host writes (checkpoints, resume). */
+export type StageEvent =
+  | { kind: 'progress'; fraction: number; text: string }
+  | { kind: 'epoch'; log: EpochLog }
+  | { kind: 'rollback'; rollback: Rollback }
+  | { kind: 'checkpoint'; epoch: number; pathLength: number | null; weights: Float32Array[] }
+  | { kind: 'resume'; data: ResumeData };
+
+export interface TrainStageResult {
+  result: StageResult;
+  /** The model's weights at the end, in getWeights() order. */
+  weights: Float32Array[];
+}
+
 export type ToCompute =
   | { type: 'init'; id: number; allowSoftware: boolean }
   | { type: 'train-step'; id: number; request: TrainStepRequest }
   | { type: 'sigma'; id: number; request: SigmaRequest }
-  | { type: 'quantify-task'; id: number; request: QuantifyTaskRequest };
+  | { type: 'quantify-task'; id: number; request: QuantifyTaskRequest }
+  | { type: 'train-stage'; id: number; request: TrainStageRequest }
+  /** Stops the running request `id` (a stage ends with CancelledError at its next step). */
+  | { type: 'cancel'; id: number };
 
 export type FromCompute =
   | { type: 'ready'; id: number; backend: string; reason: string; adapter: AdapterInfo | null }
   | { type: 'train-step'; id: number; result: TrainStepResult }
   | { type: 'sigma'; id: number; results: SigmaResult[] }
   | { type: 'step'; id: number; step: number; total: number }
-  | { type: 'failed'; id: number; message: string; deviceLost: boolean };
+  | { type: 'stage-event'; id: number; event: StageEvent }
+  | { type: 'train-stage'; id: number; result: TrainStageResult }
+  | { type: 'failed'; id: number; message: string; deviceLost: boolean; cancelled?: boolean };
 
 /** The part of a MessagePort both ends use: DOM's MessagePort and an adapter around Electron's MessagePortMain. */
 export interface PortLike {

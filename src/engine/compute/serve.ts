@@ -9,6 +9,8 @@ import { MomentumSgd } from '../training/sgd';
 import { quantifyBatch } from '../knowledge/sigma';
 import { tapFeature } from '../knowledge/feature';
 import { startWebGpu, webgpuLostReason } from '../tf/webgpu';
+import { CancelledError } from '../training/stage';
+import { runStageOnPage } from './stage-page';
 import type { FromCompute, NetworkData, PortLike, QuantifyTaskRequest, SigmaRequest, ToCompute, TrainStepRequest, TrainStepResult } from './protocol';
 
 function network(data: NetworkData): tf.LayersModel {
@@ -66,7 +68,7 @@ export async function sigmaSteps(r: SigmaRequest) {
 function isRequest(m: unknown): m is ToCompute {
   if (typeof m !== 'object' || m === null) return false;
   const { type, id } = m as { type?: unknown; id?: unknown };
-  return typeof id === 'number' && (type === 'init' || type === 'train-step' || type === 'sigma' || type === 'quantify-task');
+  return typeof id === 'number' && (type === 'init' || type === 'train-step' || type === 'sigma' || type === 'quantify-task' || type === 'train-stage' || type === 'cancel');
 }
 
 /** An experiment's quantification task, as runTask does it at home, on a model sent as artifacts. */
@@ -85,7 +87,10 @@ export async function quantifyTask(r: QuantifyTaskRequest, onStep?: (step: numbe
 export function serveCompute(port: PortLike): void {
   let queue = Promise.resolve();
   const reply = (m: FromCompute): void => port.postMessage(m);
-  const handle = async (m: ToCompute): Promise<void> => {
+  /** Cancels of requests still queued or running (a cancel skips the queue). */
+  const controllers = new Map<number, AbortController>();
+  const handle = async (m: Exclude<ToCompute, { type: 'cancel' }>): Promise<void> => {
+    const signal = controllers.get(m.id)?.signal;
     try {
       if (m.type === 'init') {
         try {
@@ -96,15 +101,23 @@ export function serveCompute(port: PortLike): void {
         }
       } else if (m.type === 'train-step') reply({ type: 'train-step', id: m.id, result: await trainStep(m.request) });
       else if (m.type === 'sigma') reply({ type: 'sigma', id: m.id, results: await sigmaSteps(m.request) });
+      else if (m.type === 'train-stage') reply({ type: 'train-stage', id: m.id, result: await runStageOnPage(m.request, (event) => reply({ type: 'stage-event', id: m.id, event }), signal) });
       else reply({ type: 'sigma', id: m.id, results: await quantifyTask(m.request, (step, total) => reply({ type: 'step', id: m.id, step, total })) });
     } catch (err) {
       const lost = webgpuLostReason();
-      reply({ type: 'failed', id: m.id, message: lost ?? (err instanceof Error ? err.message : String(err)), deviceLost: lost !== null });
+      reply({ type: 'failed', id: m.id, message: lost ?? (err instanceof Error ? err.message : String(err)), deviceLost: lost !== null, cancelled: err instanceof CancelledError });
+    } finally {
+      controllers.delete(m.id);
     }
   };
   port.addEventListener('message', (e) => {
     const m = e.data;
     if (!isRequest(m)) return; // not ours: the port is private, so nothing else should arrive
+    if (m.type === 'cancel') {
+      controllers.get(m.id)?.abort();
+      return;
+    }
+    controllers.set(m.id, new AbortController());
     queue = queue.then(() => handle(m));
   });
   port.start?.();

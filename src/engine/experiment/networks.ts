@@ -12,7 +12,7 @@ import { scaleCheckpoints } from '../../common/config';
 import type { ExperimentEvent } from '../../common/events';
 import { buildNetwork, layersUpTo, tapKernel } from '../models/architectures';
 import { tapFeature } from '../knowledge/feature';
-import { trainStage, type EpochLog, type Objective } from '../training/loop';
+import { trainStage, type EpochLog, type Objective, type StageTrainer } from '../training/loop';
 import type { ImageSet } from '../training/data';
 import { loadLayersModelFromDir, dirSaver } from '../store/model-files';
 import type { PathLengthLog } from '../../common/record';
@@ -36,6 +36,8 @@ export interface NetworkContext {
   source: TrainingData | null;
   emit: (e: ExperimentEvent) => void;
   signal?: AbortSignal;
+  /** Runs the training stages (default trainStage, in this process). */
+  trainer?: StageTrainer;
 }
 
 export type { PathLengthLog };
@@ -97,7 +99,7 @@ interface StageRun {
 function run(ctx: NetworkContext, r: StageRun) {
   const { net, stage: stageName, model, config: cfg, objective, trainable, data, seed } = r;
   const start = Date.now();
-  return trainStage({
+  return (ctx.trainer ?? trainStage)({
     name: stageName,
     model,
     trainable,
@@ -195,7 +197,7 @@ export async function student(ctx: NetworkContext, r: number, net: string, teach
     const normalization = config.student.lossNormalization ?? 'mse';
     const teacherVariance = (await featureStatistics(ctx.target.train, teacherFeature, null)).variance;
     if (normalization === 'teacher-variance' && !(teacherVariance > 0)) throw new Error(`student stage 1: the teacher's '${config.tap}' feature does not vary over the training set (variance ${teacherVariance}); the loss cannot be normalised by it`);
-    const objective: Objective = { kind: 'feature', student: studentFeature, teacher: teacherFeature, scale: normalization === 'teacher-variance' ? 1 / teacherVariance : 1 };
+    const objective: Objective = { kind: 'feature', student: studentFeature, teacher: teacherFeature, scale: normalization === 'teacher-variance' ? 1 / teacherVariance : 1, source: { teacher: teacherModel, tap: config.tap } };
     const result = await run(ctx, {
       net,
       stage: 'student stage 1',

@@ -15,7 +15,7 @@ import { currentBackend } from '../tf/backend';
 import { lostDeviceError } from '../tf/webgpu';
 import { samplesOf, loadImageSet, type ImageSet } from '../training/data';
 import { loadDataset, datasetPath } from '../data/store';
-import { CancelledError } from '../training/loop';
+import { CancelledError, type StageTrainer } from '../training/loop';
 import { ExperimentPaths, netId } from './paths';
 import { StateStore } from './state';
 import { readConfig, writeConfig, writeMetrics, appendEvent } from './record';
@@ -30,6 +30,10 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Writes report.html after the metrics (kept outside so the runner does not depend on the report). */
   writeReport?: (workspace: string, id: string) => Promise<void>;
+  /** Runs the training stages elsewhere (the compute window); default: in this process. */
+  trainer?: StageTrainer;
+  /** The backend name state.json records when the work runs elsewhere (default: this process's backend). */
+  backendName?: string;
 }
 
 const slug = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'run';
@@ -83,7 +87,7 @@ export async function runExperiment(workspace: string, id: string, options: RunO
     }
   };
   await state.setStatus('running');
-  await state.setBackend(currentBackend()?.name ?? tf.getBackend());
+  await state.setBackend(options.backendName ?? currentBackend()?.name ?? tf.getBackend());
   try {
     emit({ type: 'stage', stage: 'load data', status: 'running' });
     const target = await loadData(workspace, config.dataset, config, true, emit);
@@ -92,7 +96,7 @@ export async function runExperiment(workspace: string, id: string, options: RunO
     const source = needSource ? await loadData(workspace, config.teacher.source!, config, false, emit) : null;
     emit({ type: 'stage', stage: 'load data', status: 'done' });
 
-    const ctx: NetworkContext = { config, paths, state, target, source, emit, signal: options.signal };
+    const ctx: NetworkContext = { config, paths, state, target, source, emit, signal: options.signal, trainer: options.trainer };
     const teacherModel = await teacher(ctx);
     try {
       for (let r = 0; r < config.seeds; r++) {

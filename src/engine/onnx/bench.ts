@@ -6,7 +6,7 @@
 import { referenceCnn } from '../models/reference';
 import { Rng } from '../util/random';
 import { timeMedian, type BenchCase, type BenchResult } from '../bench';
-import { modelFromTfjs } from './from-tfjs';
+import { modelFromTfjsAsync } from './from-tfjs';
 import { onnxSigmaEngine } from './engine';
 import type { RuntimeChoice } from './runtime';
 
@@ -18,7 +18,7 @@ export async function runOnnxCase(c: BenchCase, runtime: RuntimeChoice, runs: nu
   const images = c.images ?? 1;
   const samples = c.samples ?? 96;
   try {
-    const engine = onnxSigmaEngine({ model: modelFromTfjs(model, 'reference'), tap: 'fc3', runtime });
+    const engine = onnxSigmaEngine({ model: await modelFromTfjsAsync(model, 'reference'), tap: 'fc3', runtime });
     const stepper = await engine.open({ height: c.px, width: c.px, channels: 3, grid: 16, samples, relu: true });
     const inputs = rng.fillNormal(new Float32Array(images * c.px * c.px * 3));
     const clean = await stepper.features(inputs, images);

@@ -41,10 +41,15 @@ function depthwiseKernel(k: Float32Array, [kh, kw, cin, mult]: number[]): IrTens
   return f32([cin * mult, 1, kh, kw], out);
 }
 
+/** Weight values read ahead, by variable (GPU backends have no synchronous readback in Node). */
+export type WeightValues = ReadonlyMap<tf.LayerVariable, Float32Array>;
+
 class Reader {
   readonly b = new GraphBuilder();
   readonly values = new Map<string, Value>();
   private layer!: tf.layers.Layer;
+
+  constructor(private readonly preread: WeightValues | null) {}
 
   fail(problem: string): never {
     throw new CompileError(`layer '${this.layer.name}' (${this.layer.getClassName()}): ${problem}`);
@@ -53,7 +58,9 @@ class Reader {
   weight(suffix: string): { data: Float32Array; shape: number[] } {
     const w = this.layer.weights.find((v) => v.originalName.endsWith(`/${suffix}`) || v.name.endsWith(`/${suffix}`));
     if (!w) this.fail(`has no ${suffix} weights`);
-    return { data: w.read().dataSync() as Float32Array, shape: w.shape as number[] };
+    const data = this.preread ? this.preread.get(w) : (w.read().dataSync() as Float32Array);
+    if (!data) this.fail(`its ${suffix} weights were not read ahead`);
+    return { data, shape: w.shape as number[] };
   }
 
   maybeWeight(suffix: string): Float32Array | null {
@@ -250,13 +257,28 @@ class Reader {
   }
 }
 
-/** The IR of a TF.js layers model; `source` names it in messages (its folder). */
-export function modelFromTfjs(model: tf.LayersModel, source: string): ModelIr {
+/** Every weight of the model, read asynchronously (works on every backend, webgpu in Node included). */
+export async function readWeightValues(model: tf.LayersModel): Promise<WeightValues> {
+  const vars = model.weights;
+  const data = await Promise.all(vars.map(async (v) => (await v.read().data()) as Float32Array));
+  return new Map(vars.map((v, i) => [v, data[i]]));
+}
+
+/** modelFromTfjs with the weights read asynchronously first: the form to use when the backend may be a GPU one. */
+export async function modelFromTfjsAsync(model: tf.LayersModel, source: string): Promise<ModelIr> {
+  return modelFromTfjs(model, source, await readWeightValues(model));
+}
+
+/**
+ * The IR of a TF.js layers model; `source` names it in messages (its folder). Weights come from `values` when
+ * given, else by synchronous readback (cpu and wasm only).
+ */
+export function modelFromTfjs(model: tf.LayersModel, source: string, values: WeightValues | null = null): ModelIr {
   if (model.inputs.length !== 1) throw new CompileError(`${source}: the model has ${model.inputs.length} inputs; one image input is needed`);
   const shape = model.inputs[0].shape;
   if (shape.length !== 4 || shape.slice(1).some((d) => d === null)) throw new CompileError(`${source}: the model's input shape is [${shape.map((d) => d ?? 'null').join(', ')}]; expected [null, H, W, C]`);
   const [h, w, c] = shape.slice(1) as number[];
-  const reader = new Reader();
+  const reader = new Reader(values);
   const inputName = model.inputs[0].sourceLayer.name;
   reader.b.reserve([inputName, ...model.layers.map((l) => l.name)]);
   reader.values.set(inputName, { name: inputName, tfShape: [h, w, c] });

@@ -8,7 +8,7 @@ import type { QuantifyEngine } from '../../common/config';
 import { tfSigmaEngine, type SigmaEngine, type StepDims } from '../knowledge/sigma';
 import { tapFeature } from '../knowledge/feature';
 import { currentBackend } from '../tf/backend';
-import { modelFromTfjs } from './from-tfjs';
+import { modelFromTfjsAsync } from './from-tfjs';
 import { compileFeatures, compileStep } from './compile';
 import { onnxSigmaEngine } from './engine';
 import { chooseRuntime, type DeviceRequest, type RuntimeChoice } from './runtime';
@@ -41,7 +41,7 @@ export function runtimeFor(device: DeviceRequest, threads: number): Promise<Runt
 /** Picks the engine for a model (its IR read lazily) at a tap. */
 export async function selectEngine(
   req: EngineRequest,
-  target: { ir: () => ModelIr; tfModel: tf.LayersModel | null; tap: string; dims: StepDims; onGraph?: (name: 'features' | 'step', bytes: Uint8Array) => void }
+  target: { ir: () => ModelIr | Promise<ModelIr>; tfModel: tf.LayersModel | null; tap: string; dims: StepDims; onGraph?: (name: 'features' | 'step', bytes: Uint8Array) => void }
 ): Promise<EngineChoice> {
   const tfEngine = (why: string): EngineChoice => {
     if (!target.tfModel) throw new Error(`the ONNX engine cannot run this model and there is no TF.js form of it: ${why}`);
@@ -53,7 +53,7 @@ export async function selectEngine(
   if ('error' in rt) problem = rt.error;
   else {
     try {
-      const ir = target.ir();
+      const ir = await target.ir();
       compileFeatures(ir, target.tap, target.dims);
       compileStep(ir, target.tap, target.dims);
       return { engine: onnxSigmaEngine({ model: ir, tap: target.tap, runtime: rt, onGraph: target.onGraph }), kind: 'onnx', note: rt.reason };
@@ -67,5 +67,5 @@ export async function selectEngine(
 
 /** selectEngine for a TF.js layers model. */
 export function selectForTfjs(req: EngineRequest, model: tf.LayersModel, source: string, tap: string, dims: StepDims): Promise<EngineChoice> {
-  return selectEngine(req, { ir: () => modelFromTfjs(model, source), tfModel: model, tap, dims });
+  return selectEngine(req, { ir: () => modelFromTfjsAsync(model, source), tfModel: model, tap, dims });
 }

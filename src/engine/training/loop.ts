@@ -1,285 +1,51 @@
 /*
- * The one training loop shared by teacher, student and baseline: seeded epochs of mini-batch SGD on
- * a chosen objective (labels or a teacher's feature) over a chosen set of trainable layers, with
- * the path length of the tap's weights accumulated after every step, models saved at analysed
- * epochs, and a resume checkpoint (weights, momentum, path length, logs) after every epoch, so a
- * cancelled or killed run continues where it stopped and ends exactly as an uninterrupted one.
- * A NaN or infinite loss rolls the epoch back to its start and halves the learning rate for the
- * rest of the stage (at most MAX_ROLLBACKS times per stage), recorded in the epoch's log.
- * Knows nothing about experiments or the UI; files only under the stage folder it is given.
+ * The training stage with its resume data in the stage folder, as every Node caller runs it: runStage (stage.ts,
+ * which knows no files) over a ResumeStore of resume.json plus resume-<epoch>/ weight and momentum arrays. The
+ * compute page runs the same runStage with a store that sends the data to the host, which writes this format.
  */
-import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { promises as fs } from 'node:fs';
-import type { StageConfig } from '../../common/config';
-import { ResumeStateSchema, type EpochLog, type ResumeState, type Rollback } from '../../common/record';
+import { ResumeStateSchema } from '../../common/record';
 import { parseWith } from '../../common/schema';
-import { MomentumSgd } from './sgd';
-import { learningRate } from './schedule';
-import { PathLength, frobenius } from './path-length';
-import { gatherBatch, epochOrder, type ImageSet, type Augment } from './data';
-import { Rng, hashSeed } from '../util/random';
 import { saveArrays, loadArrays } from '../store/tensors';
 import { readJson, writeJsonAtomic, exists } from '../store/atomic';
+import { runStage, type ResumeStore, type StageResult, type StageSpec as CoreStageSpec } from './stage';
 
-/** What the stage minimises for one batch. */
-export type Objective =
-  | { kind: 'labels'; numClasses: number }
-  /** Mean squared error between the model's tap feature and a frozen teacher's, times `scale` (1 / teacher variance, or 1). */
-  | { kind: 'feature'; student: (x: tf.Tensor4D) => tf.Tensor; teacher: (x: tf.Tensor4D) => tf.Tensor; scale: number };
+export { CancelledError, MAX_ROLLBACKS, evaluate, runStage } from './stage';
+export type { EpochLog, Objective, ResumeData, ResumeStore, Rollback, StageResult } from './stage';
 
-/** A stage rolls back at most this many times before it fails. */
-export const MAX_ROLLBACKS = 3;
-
-export type { EpochLog, Rollback };
-
-export class CancelledError extends Error {
-  constructor(message = 'cancelled') {
-    super(message);
-    this.name = 'CancelledError';
-  }
-}
-
-export interface StageSpec {
-  /** Human name, e.g. 'student stage 1'. */
-  name: string;
-  model: tf.LayersModel;
-  /** Variables this stage updates (others stay frozen). */
-  trainable: tf.LayerVariable[];
-  objective: Objective;
-  config: StageConfig;
-  momentum: number;
-  weightDecay: number;
-  augment: Augment | null;
-  train: ImageSet;
-  val: ImageSet | null;
-  seed: number;
-  /** The tap's kernel, whose path length is tracked (null: not tracked). */
-  tapKernel: tf.LayerVariable | null;
-  /** ||W_0||_F of the tap's kernel at initialisation (defaults to its norm when this stage starts). */
-  initialNorm?: number;
-  /** Epochs (0 = before training) at which saveCheckpoint is called. */
-  checkpoints: readonly number[];
-  /** Folder of this stage's resume data. */
-  dir: string;
-  saveCheckpoint?: (epoch: number, pathLength: number | null) => Promise<void>;
-  onEpoch?: (log: EpochLog) => void;
-  onProgress?: (fraction: number, text: string) => void;
-  onRollback?: (r: Rollback) => void;
-  signal?: AbortSignal;
-}
-
-export interface StageResult {
-  logs: EpochLog[];
-  /** Normalised path length at each epoch boundary 0..epochs (null when not tracked). */
-  pathLength: (number | null)[];
-  initialNorm: number | null;
-  resumedFrom: number;
-  rollbacks: Rollback[];
-}
-
-/** A NaN or infinite loss at one step (1-based) of an epoch. */
-class Divergence extends Error {
-  constructor(
-    message: string,
-    readonly step: number,
-    readonly loss: number
-  ) {
-    super(message);
-  }
-}
-
-function lossOf(objective: Objective, model: tf.LayersModel, x: tf.Tensor4D, labels: tf.Tensor1D | null, target: tf.Tensor | null): { loss: tf.Scalar; logits: tf.Tensor | null } {
-  if (objective.kind === 'labels') {
-    const logits = model.apply(x, { training: true }) as tf.Tensor;
-    const oneHot = tf.oneHot(labels!, objective.numClasses);
-    return { loss: tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar, logits };
-  }
-  const f = objective.student(x);
-  return { loss: (tf.losses.meanSquaredError(target!, f) as tf.Scalar).mul(objective.scale), logits: null };
-}
-
-/** Loss and accuracy over a whole set without augmentation or updates. */
-export async function evaluate(model: tf.LayersModel, objective: Objective, set: ImageSet, batchSize = 128): Promise<{ loss: number; accuracy: number | null }> {
-  let lossSum = 0;
-  let correct = 0;
-  const s = set.size;
-  for (let start = 0; start < set.n; start += batchSize) {
-    const idx = Array.from({ length: Math.min(batchSize, set.n - start) }, (_, i) => start + i);
-    const batch = gatherBatch(set, idx, null, null);
-    // Values are read asynchronously: GPU backends have no synchronous readback in Node.
-    const [lossT, predT] = tf.tidy(() => {
-      const x = tf.tensor4d(batch.x, [idx.length, s, s, 3]);
-      if (objective.kind === 'labels') {
-        const logits = model.apply(x, { training: false }) as tf.Tensor;
-        const labels = tf.tensor1d(batch.labels, 'int32');
-        return [tf.losses.softmaxCrossEntropy(tf.oneHot(labels, objective.numClasses), logits), logits.argMax(-1)];
+/** The resume data of the stage folder `dir`: resume.json names the epoch whose resume-<epoch>/ arrays hold it. */
+export function folderResume(dir: string): ResumeStore {
+  return {
+    label: dir,
+    async load() {
+      const file = join(dir, 'resume.json');
+      if (!(await exists(file))) return null;
+      const state = parseWith(ResumeStateSchema, await readJson(file), file);
+      const folder = join(dir, `resume-${state.epoch}`);
+      return { state, weights: await loadArrays(folder, 'weights'), momentum: await loadArrays(folder, 'momentum') };
+    },
+    async save({ state, weights, momentum }) {
+      const folder = join(dir, `resume-${state.epoch}`);
+      await saveArrays(folder, 'weights', weights);
+      await saveArrays(folder, 'momentum', momentum);
+      await writeJsonAtomic(join(dir, 'resume.json'), state);
+      // Older resume folders are no longer needed once resume.json points past them.
+      for (const entry of await fs.readdir(dir)) {
+        if (entry.startsWith('resume-') && entry !== `resume-${state.epoch}`) await fs.rm(join(dir, entry), { recursive: true, force: true });
       }
-      return [tf.losses.meanSquaredError(objective.teacher(x), objective.student(x)).mul(objective.scale)];
-    });
-    lossSum += (await lossT.data())[0] * idx.length;
-    if (predT) {
-      const pred = await predT.data();
-      for (let i = 0; i < idx.length; i++) if (pred[i] === batch.labels[i]) correct++;
     }
-    tf.dispose([lossT, predT]);
-  }
-  return { loss: lossSum / set.n, accuracy: objective.kind === 'labels' ? correct / set.n : null };
+  };
 }
 
-async function saveResume(dir: string, model: tf.LayersModel, opt: MomentumSgd, state: ResumeState): Promise<void> {
-  const folder = join(dir, `resume-${state.epoch}`);
-  const weights = model.getWeights();
-  await saveArrays(folder, 'weights', await Promise.all(weights.map(async (w, i) => ({ name: `w${i}`, shape: w.shape, values: (await w.data()) as Float32Array }))));
-  await saveArrays(folder, 'momentum', await opt.state());
-  await writeJsonAtomic(join(dir, 'resume.json'), state);
-  // Older resume folders are no longer needed once resume.json points past them.
-  for (const entry of await fs.readdir(dir)) {
-    if (entry.startsWith('resume-') && entry !== `resume-${state.epoch}`) await fs.rm(join(dir, entry), { recursive: true, force: true });
-  }
-}
+/** A stage spec as Node callers give it: resume data in the folder `dir`. */
+export type StageSpec = Omit<CoreStageSpec, 'resume'> & { dir: string };
 
-async function loadResume(dir: string, model: tf.LayersModel, opt: MomentumSgd): Promise<ResumeState | null> {
-  const file = join(dir, 'resume.json');
-  if (!(await exists(file))) return null;
-  const state = parseWith(ResumeStateSchema, await readJson(file), file);
-  const folder = join(dir, `resume-${state.epoch}`);
-  const weights = await loadArrays(folder, 'weights');
-  const current = model.getWeights();
-  if (weights.length !== current.length) throw new Error(`${folder}: ${weights.length} weight arrays, but the model has ${current.length}; the configuration changed since this run started`);
-  model.setWeights(weights.map((w, i) => {
-    if (w.shape.join() !== current[i].shape.join()) throw new Error(`${folder}: weight ${i} has shape [${w.shape}], the model expects [${current[i].shape}]`);
-    return tf.tensor(w.values, w.shape);
-  }));
-  opt.restore(await loadArrays(folder, 'momentum'));
-  return state;
-}
+/** Who runs a stage: trainStage here, or a compute page (engine/compute/stage-host.ts). */
+export type StageTrainer = (spec: StageSpec) => Promise<StageResult>;
 
-/** Runs (or resumes) one training stage. */
+/** Runs (or resumes) one training stage with its resume data in spec.dir. */
 export async function trainStage(spec: StageSpec): Promise<StageResult> {
-  const { config, model, objective } = spec;
-  const opt = new MomentumSgd(spec.momentum, spec.weightDecay);
-  const variables = spec.trainable.map((v) => v.read() as tf.Variable);
-  const tapVar = spec.tapKernel ? (spec.tapKernel.read() as tf.Variable) : null;
-  try {
-    await fs.mkdir(spec.dir, { recursive: true });
-    const resumed = await loadResume(spec.dir, model, opt);
-    const initialNorm = resumed ? resumed.initialNorm : tapVar ? spec.initialNorm ?? frobenius(await tapVar.data()) : null;
-    let path = initialNorm !== null ? new PathLength(initialNorm, resumed?.pathRaw ?? 0) : null;
-    const logs: EpochLog[] = resumed?.logs ?? [];
-    const pathLength: (number | null)[] = resumed?.pathLength ?? [path ? path.normalised : null];
-    const startEpoch = resumed?.epoch ?? 0;
-    if (!resumed && spec.checkpoints.includes(0)) await spec.saveCheckpoint?.(0, path ? path.normalised : null);
-
-    const s = spec.train.size;
-    const stepsPerEpoch = Math.ceil(spec.train.n / config.batchSize);
-    let lrScale = resumed?.lrScale ?? 1;
-    const rollbacks: Rollback[] = logs.flatMap((l) => l.rollbacks ?? []);
-    for (let epoch = startEpoch; epoch < config.epochs; ) {
-      const t0 = Date.now();
-      const lr = learningRate(epoch, config.epochs, config.lr, config.lrEnd) * lrScale;
-      const order = epochOrder(spec.train.n, spec.seed, epoch);
-      // The epoch's start, to roll back to if the loss breaks.
-      const weightsAtStart = model.getWeights().map((w) => w.clone());
-      const momentumAtStart = await opt.state();
-      const pathAtStart = path?.raw ?? 0;
-      let lossSum = 0;
-      let seen = 0;
-      let correct = 0;
-      try {
-        for (let step = 0; step < stepsPerEpoch; step++) {
-          if (spec.signal?.aborted) throw new CancelledError(`${spec.name} cancelled at epoch ${epoch + 1}; it resumes from epoch ${epoch}`);
-          const idx = order.slice(step * config.batchSize, (step + 1) * config.batchSize);
-          const batch = gatherBatch(spec.train, idx, spec.augment, new Rng(hashSeed(spec.seed, epoch, step, 0xa7)));
-          const before = tapVar ? tf.clone(tapVar) : null;
-          try {
-            const held: { pred: tf.Tensor | null } = { pred: null };
-            const { value, grads } = tf.tidy(() => {
-              const x = tf.tensor4d(batch.x, [idx.length, s, s, 3]);
-              const labels = objective.kind === 'labels' ? tf.tensor1d(batch.labels, 'int32') : null;
-              const target = objective.kind === 'feature' ? objective.teacher(x) : null;
-              const logits: { t: tf.Tensor | null } = { t: null };
-              const out = tf.variableGrads(() => {
-                const o = lossOf(objective, model, x, labels, target);
-                logits.t = o.logits ? tf.keep(o.logits) : null;
-                return o.loss;
-              }, variables);
-              if (logits.t) {
-                held.pred = tf.keep(logits.t.argMax(-1));
-                logits.t.dispose();
-              }
-              return out;
-            });
-            // Read back asynchronously (GPU backends have no synchronous readback in Node), before the update.
-            let v: number;
-            let predicted: ArrayLike<number> | null;
-            try {
-              v = (await value.data())[0];
-              predicted = held.pred ? await held.pred.data() : null;
-            } catch (err) {
-              tf.dispose(grads);
-              throw err;
-            } finally {
-              value.dispose();
-              held.pred?.dispose();
-            }
-            if (!Number.isFinite(v)) {
-              tf.dispose(grads);
-              throw new Divergence(`${spec.name}: the loss became ${v} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)}); lower the learning rate`, step + 1, v);
-            }
-            lossSum += v * idx.length;
-            if (predicted) for (let i = 0; i < idx.length; i++) if (predicted[i] === batch.labels[i]) correct++;
-            tf.tidy(() => opt.apply(variables, grads, lr));
-            tf.dispose(grads);
-            if (before && tapVar && path) {
-              const moved = tf.tidy(() => tf.norm(tapVar.sub(before)));
-              path.add((await moved.data())[0]);
-              moved.dispose();
-            }
-          } finally {
-            before?.dispose();
-          }
-          seen += idx.length;
-          spec.onProgress?.((epoch - startEpoch + (step + 1) / stepsPerEpoch) / Math.max(1, config.epochs - startEpoch), `${spec.name}: epoch ${epoch + 1}/${config.epochs}`);
-          if (step % 8 === 7) await new Promise((r) => setImmediate(r));
-        }
-      } catch (err) {
-        if (!(err instanceof Divergence)) throw err;
-        if (rollbacks.length >= MAX_ROLLBACKS) throw new Error(`${err.message} (after ${MAX_ROLLBACKS} rollbacks with the learning rate halved each time)`);
-        model.setWeights(weightsAtStart);
-        opt.restore(momentumAtStart);
-        if (initialNorm !== null) path = new PathLength(initialNorm, pathAtStart);
-        lrScale /= 2;
-        const r: Rollback = { epoch: epoch + 1, step: err.step, loss: err.loss, lr, lrScale };
-        rollbacks.push(r);
-        spec.onRollback?.(r);
-        continue;
-      } finally {
-        for (const w of weightsAtStart) w.dispose();
-      }
-      const val = spec.val && spec.val.n > 0 ? await evaluate(model, objective, spec.val) : null;
-      const epochRollbacks = rollbacks.filter((r) => r.epoch === epoch + 1);
-      const log: EpochLog = {
-        stage: spec.name,
-        epoch: epoch + 1,
-        lr,
-        loss: lossSum / seen,
-        accuracy: objective.kind === 'labels' ? correct / seen : null,
-        valLoss: val?.loss ?? null,
-        valAccuracy: val?.accuracy ?? null,
-        pathLength: path ? path.normalised : null,
-        seconds: (Date.now() - t0) / 1000,
-        ...(epochRollbacks.length ? { rollbacks: epochRollbacks } : {})
-      };
-      logs.push(log);
-      pathLength.push(path ? path.normalised : null);
-      if (spec.checkpoints.includes(epoch + 1)) await spec.saveCheckpoint?.(epoch + 1, path ? path.normalised : null);
-      await saveResume(spec.dir, model, opt, { epoch: epoch + 1, pathRaw: path?.raw ?? 0, initialNorm, logs, pathLength, lrScale });
-      spec.onEpoch?.(log);
-      epoch++;
-    }
-    return { logs, pathLength, initialNorm, resumedFrom: startEpoch, rollbacks };
-  } finally {
-    opt.dispose();
-  }
+  await fs.mkdir(spec.dir, { recursive: true });
+  return runStage({ ...spec, resume: folderResume(spec.dir) });
 }

@@ -9,6 +9,7 @@ import { useBackend } from '../../helpers/tf';
 import { runCli } from '../../helpers/cli';
 import { probeWebGpu } from '../../helpers/webgpu';
 import { tempDir, writeRgbPng, saveTinyCnn } from '../../helpers/fixtures';
+import { forgetBackendChoice } from '../../../src/engine/tf/backend';
 
 const gpu = await probeWebGpu();
 
@@ -40,5 +41,25 @@ describe.skipIf(!gpu.ok)('kd-lens quantify on webgpu', () => {
     const eg = g.images[0].entropy.flat() as number[];
     expect(eg.length).toBe(16);
     for (let i = 0; i < ew.length; i++) expect(Math.abs(eg[i] - ew[i]), `cell ${i}`).toBeLessThan(1e-3);
+  });
+
+  it('--device gpu moves TF.js onto webgpu and names the switch; with no adapter it fails with the reason', async () => {
+    const args = (out: string) => ['quantify', '--model', model, '--layer', 'fc1', '--grid', '4', '--samples', '8', '--steps', '2', '--images', a, '--engine', 'tfjs', '--device', 'gpu', '--out', out];
+    forgetBackendChoice();
+    const onGpu = await runCli(args(join(dir, 'device-gpu.json')));
+    expect(onGpu.code).toBe(0);
+    expect(onGpu.stderr).toMatch(/^backend: webgpu on .+ — requested by --device gpu$/m);
+    forgetBackendChoice();
+    const saved = process.env.KD_LENS_WEBGPU_DAWN;
+    process.env.KD_LENS_WEBGPU_DAWN = 'backend=vulkan';
+    try {
+      const none = await runCli(args(join(dir, 'device-none.json')));
+      expect(none.code).not.toBe(0);
+      expect(none.stderr).toMatch(/--device gpu: TF.js has no usable GPU here \(webgpu: no WebGPU adapter/);
+    } finally {
+      if (saved === undefined) delete process.env.KD_LENS_WEBGPU_DAWN;
+      else process.env.KD_LENS_WEBGPU_DAWN = saved;
+      forgetBackendChoice();
+    }
   });
 });

@@ -24,7 +24,7 @@ describe('the compute window from a job process', () => {
   beforeAll(() => listenForComputePort());
 
   it('without a port, quantification stays where it was', async () => {
-    expect(await computeWindowExecutor(null)).toEqual({ executor: null, line: '' });
+    expect(await computeWindowExecutor(null)).toEqual({ executor: null, trainer: null, line: '' });
   });
 
   it.skipIf(!gpu.ok)('a port whose adapter is refused leaves the job on its workers and says why; a usable one is used', async () => {
@@ -34,13 +34,15 @@ describe('the compute window from a job process', () => {
     const page = asMainPort(port2);
     serveCompute({ postMessage: (m) => page.postMessage(m), addEventListener: (_t, fn) => page.on('message', fn), start: () => page.start() });
     parentListeners.forEach((l) => l({ data: { type: 'compute-port' }, ports: [asMainPort(port1)] }));
-    expect(await computeWindowExecutor('wasm')).toEqual({ executor: null, line: 'compute window not used: the run asks for wasm' });
+    expect(await computeWindowExecutor('wasm')).toEqual({ executor: null, trainer: null, line: 'compute window not used: the run asks for wasm' });
     const refused = await computeWindowExecutor(null);
     expect(refused.executor).toBeNull();
+    expect(refused.trainer).toBeNull();
     expect(refused.line).toMatch(/^compute window not used: webgpu: (only a software adapter|no WebGPU adapter)/);
     const used = await computeWindowExecutor('webgpu');
-    expect(used.line).toMatch(/^quantification in the compute window: webgpu on /);
+    expect(used.line).toMatch(/^training and quantification in the compute window: webgpu on /);
     expect(used.executor).not.toBeNull();
+    expect(used.trainer).not.toBeNull();
     port1.close();
   });
 });

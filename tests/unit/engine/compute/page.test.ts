@@ -24,6 +24,12 @@ import { DEFAULT_QUANTIFY } from '../../../../src/engine/knowledge/options';
 import { decodePlain, encodePlain } from '../../../helpers/plain-codec';
 import { tempDir, saveTinyCnn } from '../../../helpers/fixtures';
 import type { Architecture } from '../../../../src/common/config';
+import { join } from 'node:path';
+import { tf } from '../../../../src/engine/tf/backend';
+import { tapKernel } from '../../../../src/engine/models/architectures';
+import { trainStage, type StageTrainer } from '../../../../src/engine/training/loop';
+import { computeTrainer } from '../../../../src/engine/compute/stage-host';
+import type { ImageSet } from '../../../../src/engine/training/data';
 // @ts-expect-error: a plain .mjs build script without types
 import { computePageOptions } from '../../../../scripts/build-compute.mjs';
 
@@ -50,6 +56,11 @@ interface PageGlobals {
 }
 
 type Plain<T> = { [K in keyof T]: T[K] extends Float32Array | Int32Array ? number[] : T[K] extends Float32Array[] ? number[][] : T[K] extends NetworkData ? Plain<NetworkData> : T[K] };
+
+function stageSet(n: number, seed: number): ImageSet {
+  const rng = new Rng(seed);
+  return { n, size: 8, x: rng.fillNormal(new Float32Array(n * 8 * 8 * 3)), labels: Int32Array.from({ length: n }, (_, i) => i % 3), ids: Array.from({ length: n }, (_, i) => `i${i}`), masks: null };
+}
 
 async function network(): Promise<NetworkData> {
   await initBackend('wasm');
@@ -114,6 +125,29 @@ describe.skipIf(!hasChromium)('the compute page on chromium WebGPU (SwiftShader)
     await browser?.close();
     server?.close();
   });
+
+  /** The host's end of a page MessagePort, bridged from Node into the page (made once, shared by the tests below). */
+  let host: Promise<{ client: ComputeClient; ready: { reason: string } }> | null = null;
+  function hostSide(): Promise<{ client: ComputeClient; ready: { reason: string } }> {
+    host ??= (async () => {
+      const listeners: ((e: { data: unknown }) => void)[] = [];
+      await page.exposeFunction('kdToHost', (m: unknown) => listeners.forEach((l) => l({ data: decodePlain(m) })));
+      await page.evaluate(() => {
+        const g = globalThis as unknown as PageGlobals;
+        const channel = new g.MessageChannel();
+        g.postMessage('kd-compute-port', '*', [channel.port2]);
+        g.hostPort = channel.port1;
+        channel.port1.onmessage = (e) => g.kdToHost(g.encodePlain(e.data));
+      });
+      const port: PortLike = {
+        postMessage: (m) => void page.evaluate((x) => { const g = globalThis as unknown as PageGlobals; g.hostPort.postMessage(g.decodePlain(x)); }, encodePlain(m)),
+        addEventListener: (_type, listener) => void listeners.push(listener)
+      };
+      const client = new ComputeClient(port);
+      return { client, ready: await client.init(true) };
+    })();
+    return host;
+  }
 
   it('refuses the software adapter unless allowed, with the reason, then starts on it when allowed', async () => {
     const refused = await page.evaluate(async () => {
@@ -180,22 +214,7 @@ describe.skipIf(!hasChromium)('the compute page on chromium WebGPU (SwiftShader)
         return out;
       };
       const atHome = await collect(inProcessExecutor);
-      // The host's end of the page's MessagePort, bridged from Node into the page.
-      const listeners: ((e: { data: unknown }) => void)[] = [];
-      await page.exposeFunction('kdToHost', (m: unknown) => listeners.forEach((l) => l({ data: decodePlain(m) })));
-      await page.evaluate(() => {
-        const g = globalThis as unknown as PageGlobals;
-        const channel = new g.MessageChannel();
-        g.postMessage('kd-compute-port', '*', [channel.port2]);
-        g.hostPort = channel.port1;
-        channel.port1.onmessage = (e) => g.kdToHost(g.encodePlain(e.data));
-      });
-      const port: PortLike = {
-        postMessage: (m) => void page.evaluate((x) => { const g = globalThis as unknown as PageGlobals; g.hostPort.postMessage(g.decodePlain(x)); }, encodePlain(m)),
-        addEventListener: (_type, listener) => void listeners.push(listener)
-      };
-      const client = new ComputeClient(port);
-      const ready = await client.init(true);
+      const { client, ready } = await hostSide();
       const steps: number[] = [];
       const factory = computeExecutor(client, ready.reason);
       const ex = await factory(setup);
@@ -218,4 +237,42 @@ describe.skipIf(!hasChromium)('the compute page on chromium WebGPU (SwiftShader)
       tmp.cleanup();
     }
   }, 180_000);
+
+  it('trains a stage sent by the host: the weights, losses and path length of the same stage on wasm at home; the host writes the checkpoints and resume files', async () => {
+    const tmp = tempDir();
+    try {
+      await initBackend('wasm');
+      const net = await network();
+      const run = async (trainer: StageTrainer, dir: string) => {
+        const model = buildNetwork(ARCH, 3, 0);
+        model.setWeights(model.getWeights().map((w, i) => tf.tensor(net.weights[i], w.shape)));
+        const saved: number[] = [];
+        const result = await trainer({
+          name: 'tiny stage', model, trainable: model.trainableWeights, objective: { kind: 'labels', numClasses: 3 },
+          config: { epochs: 1, lr: 0.05, lrEnd: 0.05, batchSize: 4 }, momentum: 0.9, weightDecay: 1e-3, augment: { flip: true, cropPad: 1 },
+          train: stageSet(8, 11), val: stageSet(4, 12), seed: 7, tapKernel: tapKernel(model, 'fc1'), checkpoints: [0, 1], dir,
+          saveCheckpoint: async (epoch) => void saved.push(epoch)
+        });
+        const weights = await Promise.all(model.getWeights().map(async (w) => (await w.data()) as Float32Array));
+        model.dispose();
+        return { result, weights, saved };
+      };
+      const home = await run(trainStage, join(tmp.path, 'home'));
+      const { client } = await hostSide();
+      const onPage = await run(computeTrainer(client), join(tmp.path, 'page'));
+      expect(onPage.saved).toEqual([0, 1]);
+      expect(Math.abs(onPage.result.logs[0].loss - home.result.logs[0].loss) / home.result.logs[0].loss).toBeLessThan(1e-4);
+      expect(Math.abs(onPage.result.logs[0].valLoss! - home.result.logs[0].valLoss!) / home.result.logs[0].valLoss!).toBeLessThan(1e-4);
+      expect(Math.abs(onPage.result.pathLength[1]! - home.result.pathLength[1]!) / home.result.pathLength[1]!).toBeLessThan(1e-3);
+      for (let i = 0; i < home.weights.length; i++) {
+        expect(maxRelativeError(home.weights[i], net.weights[i]), `weight ${i} moved`).toBeGreaterThan(1e-4);
+        expect(maxRelativeError(onPage.weights[i], home.weights[i]), `weight ${i}`).toBeLessThan(1e-4);
+      }
+      expect(existsSync(join(tmp.path, 'page', 'resume.json'))).toBe(true);
+      expect(existsSync(join(tmp.path, 'page', 'resume-1', 'weights.bin'))).toBe(true);
+    } finally {
+      tmp.cleanup();
+    }
+  }, 180_000);
 });
+
