@@ -3,7 +3,8 @@
  * (state.json) against what estimateRun would have said for it with today's calibration give a
  * correction factor for training and one for quantification (the median ratio over runs, so one
  * odd run does not swing it); a new estimate's stages are scaled by them. Without finished runs
- * the calibration alone stands.
+ * the calibration alone stands. A run's quantification counts only against a calibration of the
+ * same engine (ONNX runs several times faster than TF.js, so their ratios do not mix).
  */
 import type { RunConfig } from '../common/config';
 import type { Calibration, RunCounts } from './estimate';
@@ -17,7 +18,13 @@ export interface FinishedRun {
   counts: RunCounts;
   /** Recorded seconds per stage (state.json), as the runner names them. */
   seconds: Record<string, number>;
+  /** The engine its maps were computed with (their sidecars; files from before the ONNX engine say tfjs). */
+  quantEngine: EngineKind;
 }
+
+export type EngineKind = 'onnx' | 'tfjs';
+/** 'onnx' for an engine note such as 'onnx cpu — 1 thread', else 'tfjs'. */
+export const engineKind = (note: string): EngineKind => (note.startsWith('onnx') ? 'onnx' : 'tfjs');
 
 const median = (v: number[]): number => {
   const s = [...v].sort((a, b) => a - b);
@@ -33,7 +40,8 @@ export function correctionFactors(runs: readonly FinishedRun[], cal: Calibration
     for (const group of ['training', 'quantify'] as const) {
       const actual = Object.entries(r.seconds).filter(([s]) => groupOf(s) === group).reduce((a, [, v]) => a + v, 0);
       const expected = Object.entries(est).filter(([s]) => groupOf(s) === group).reduce((a, [, v]) => a + v, 0);
-      if (actual > 0 && expected > 0) ratios[group].push(actual / expected);
+      const sameEngine = group === 'training' || r.quantEngine === engineKind(cal.quantEngine);
+      if (sameEngine && actual > 0 && expected > 0) ratios[group].push(actual / expected);
     }
   }
   return { training: ratios.training.length ? median(ratios.training) : null, quantify: ratios.quantify.length ? median(ratios.quantify) : null };

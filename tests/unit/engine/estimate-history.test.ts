@@ -3,14 +3,14 @@
  * per stage group (hand-worked from estimateRun's own numbers), applied per stage.
  */
 import { describe, expect, it } from 'vitest';
-import { applyFactors, correctionFactors, factorsText, groupOf, type FinishedRun } from '../../../src/engine/estimate-history';
+import { applyFactors, correctionFactors, engineKind, factorsText, groupOf, type FinishedRun } from '../../../src/engine/estimate-history';
 import { estimateRun, type Calibration } from '../../../src/engine/estimate';
 import { demoConfig } from '../../../src/common/defaults';
 
-const cal: Calibration = { backend: 'wasm', trainStepMs: 32, batch: 32, quantStepMsPerImage: 5, samples: 32 };
+const cal: Calibration = { backend: 'wasm', trainStepMs: 32, stage1StepMs: 40, stage2StepMs: 10, batch: 32, quantStepMsPerImage: 5, samples: 32, quantEngine: 'onnx cpu — 1 thread', quantSetupMs: 50 };
 const counts = { targetTrain: 500, sourceTrain: 500 };
 
-function run(trainingScale: number, quantScale: number): FinishedRun {
+function run(trainingScale: number, quantScale: number, quantEngine: 'onnx' | 'tfjs' = 'onnx'): FinishedRun {
   const est = estimateRun(demoConfig(), counts, cal, 2);
   const seconds: Record<string, number> = {};
   // As the runner records them: the training stages under their own names, quantification as 'quantify'.
@@ -18,7 +18,7 @@ function run(trainingScale: number, quantScale: number): FinishedRun {
   seconds['teacher pretrain'] = training * trainingScale * 0.25;
   seconds['student stage 1'] = training * trainingScale * 0.75;
   seconds.quantify = est.quantify * quantScale;
-  return { config: demoConfig(), counts, seconds };
+  return { config: demoConfig(), counts, seconds, quantEngine };
 }
 
 describe('estimate refined by finished runs', () => {
@@ -29,6 +29,17 @@ describe('estimate refined by finished runs', () => {
     const even = correctionFactors([run(1, 1), run(2, 3)], cal, 2);
     expect(even.training).toBeCloseTo(1.5, 10);
     expect(even.quantify).toBeCloseTo(2, 10);
+  });
+
+  it("counts a run's quantification only against a calibration of the same engine", () => {
+    // A TF.js run six times slower than today's ONNX calibration says nothing about ONNX's speed.
+    const f = correctionFactors([run(1.2, 6, 'tfjs'), run(1.4, 0.8)], cal, 2);
+    expect(f.training).toBeCloseTo(1.3, 10);
+    expect(f.quantify).toBeCloseTo(0.8, 10);
+    const tfjsCal = { ...cal, quantEngine: 'tfjs (wasm) — requested' };
+    expect(correctionFactors([run(1.2, 6, 'tfjs'), run(1.4, 0.8)], tfjsCal, 2).quantify).toBeCloseTo(6, 10);
+    expect(engineKind('onnx cuda — requested by --device gpu')).toBe('onnx');
+    expect(engineKind('tfjs (wasm) — onnx unavailable: …')).toBe('tfjs');
   });
 
   it('scales training stages and quantification by their own factors; none without history', () => {
