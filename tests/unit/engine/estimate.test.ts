@@ -75,7 +75,7 @@ describe('calibration of the engine that will run', () => {
 
   it('times ONNX Runtime for engine onnx and TF.js for engine tfjs, and says which', async () => {
     const c = demoConfig(true);
-    const small = { ...c, architecture: { ...c.architecture, inputSize: 8, channels: [4, 8], fcUnits: [8, 8] }, quantification: { ...c.quantification, samples: 4, grid: 4, batch: 2 } };
+    const small = { ...c, architecture: { ...c.architecture, inputSize: 8, channels: [4, 8], fcUnits: [8, 8] as [number, number] }, quantification: { ...c.quantification, samples: 4, grid: 4, batch: 2 } };
     const onnx = await calibrate(calibrationRequest({ ...small, engine: 'onnx' }, 3));
     expect(onnx.quantEngine).toMatch(/^onnx cpu/);
     const tfjs = await calibrate(calibrationRequest({ ...small, engine: 'tfjs' }, 3));
