@@ -42,11 +42,27 @@ describe('estimate refined by finished runs', () => {
     expect(engineKind('tfjs (wasm) — onnx unavailable: …')).toBe('tfjs');
   });
 
+  it('a stage the runs recorded takes its own factor (seeds summed); the others their group\'s', () => {
+    const c = { ...demoConfig(), seeds: 2 };
+    const est = estimateRun(c, counts, cal, 2);
+    // Stage 1 took twice its estimate over its two seeds, the baseline 0.5 times; no teacher stages recorded.
+    const seconds = { 'student stage 1': est['student stage 1'], 'student stage 1 (seed 1)': est['student stage 1'], baseline: est.baseline * 0.25, 'baseline (seed 1)': est.baseline * 0.25, quantify: est.quantify };
+    const f = correctionFactors([{ config: c, counts, seconds, quantEngine: 'onnx' }], cal, 2);
+    expect(f.stages!['student stage 1']).toBeCloseTo(2, 10);
+    expect(f.stages!.baseline).toBeCloseTo(0.5, 10);
+    // The group compares what was recorded with every training stage estimated (as before).
+    const trainingEstimate = est['teacher pretrain'] + est['teacher finetune'] + est['student stage 1'] + est['student stage 2'] + est.baseline;
+    const group = (2 * est['student stage 1'] + 0.5 * est.baseline) / trainingEstimate;
+    expect(f.training).toBeCloseTo(group, 10);
+    const applied = applyFactors({ 'teacher finetune': 10, 'student stage 1': 10, baseline: 10, quantify: 10 }, f);
+    expect(applied).toEqual({ 'teacher finetune': 10 * f.training!, 'student stage 1': 20, baseline: 5, quantify: 10 });
+  });
+
   it('scales training stages and quantification by their own factors; none without history', () => {
     const stages = { 'teacher finetune': 10, baseline: 20, quantify: 100 };
     expect(applyFactors(stages, { training: 1.5, quantify: 0.5 })).toEqual({ 'teacher finetune': 15, baseline: 30, quantify: 50 });
     expect(applyFactors(stages, { training: null, quantify: null })).toEqual(stages);
-    expect(correctionFactors([], cal, 2)).toEqual({ training: null, quantify: null });
+    expect(correctionFactors([], cal, 2)).toEqual({ training: null, quantify: null, stages: {} });
     expect(factorsText({ training: 1.25, quantify: null }, 1)).toBe('refined by 1 finished run on this machine (training ×1.25, quantification not measured)');
   });
 });
