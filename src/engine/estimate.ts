@@ -1,57 +1,144 @@
 /*
- * An honest time estimate for a run on this machine: time one training step and one quantification
- * step of the configured architecture on the active backend (calibrate), then count the steps the
- * configuration asks for (estimateRun). Steps of the sigma optimisation that stop early are counted
- * from the entropy schedule, not guessed.
+ * An honest time estimate for a run on this machine: time one training step of each kind (all
+ * weights on labels, stage 1's feature regression, stage 2's head) and one quantification step of
+ * the configured architecture (calibrate), then count the steps the configuration asks for
+ * (estimateRun). The quantification step is timed on the engine the run will use: ONNX Runtime
+ * (with the run's threads per worker) when the configuration's engine is auto or onnx and the
+ * runtime loads and compiles the model, TF.js otherwise; the set-up of that engine for one
+ * quantification task (graph compilation, sessions) is timed too. Steps of the sigma optimisation
+ * that stop early are counted from the entropy schedule, not guessed.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Architecture, RunConfig } from '../common/config';
 import { scaleCheckpoints } from '../common/config';
-import { buildNetwork } from './models/architectures';
-import { SigmaLoss } from './knowledge/sigma';
+import { buildNetwork, layersUpTo } from './models/architectures';
+import type { SigmaEngine, StepDims } from './knowledge/sigma';
+import { selectForTfjs, type EngineRequest } from './onnx/select';
+import { threadsPerWorker } from './onnx/runtime';
 import { timeMedian } from './bench';
 import { Rng } from './util/random';
 
 export interface Calibration {
   backend: string;
-  /** ms of one SGD step at the calibration batch size. */
+  /** ms of one SGD step at the calibration batch size (all weights, cross-entropy: teacher and baseline). */
   trainStepMs: number;
+  /** ms of one stage-1 step: the teacher's tap feature, the student's to the tap and back (feature MSE). */
+  stage1StepMs: number;
+  /** ms of one stage-2 step: the whole network forward, only the layers above the tap trained. */
+  stage2StepMs: number;
   batch: number;
-  /** ms of one quantification step per image at K samples (images batched by 4). */
+  /** ms of one quantification step per image at K samples, images batched as the run batches them. */
   quantStepMsPerImage: number;
   samples: number;
+  /** The engine that was timed, in its own words ('onnx cpu — 1 thread', 'tfjs (wasm) — requested'). */
+  quantEngine: string;
+  /** ms to set up the engine for one quantification task (compile, open sessions, clean features). */
+  quantSetupMs: number;
 }
 
-export async function calibrate(arch: Architecture, numClasses: number, batch: number, samples: number, grid: number): Promise<Calibration> {
+/** What calibrate times: the run's network, training batch, quantification sizes and engine. */
+export interface CalibrationRequest {
+  architecture: Architecture;
+  numClasses: number;
+  tap: string;
+  /** Training batch of the timed SGD step. */
+  batch: number;
+  samples: number;
+  grid: number;
+  /** Images per quantification step (the configuration's quantification batch). */
+  images: number;
+  /** The run's engine request ('tfjs': TF.js on the active backend). */
+  engine: EngineRequest;
+}
+
+/** Timed calls per measurement and calls before them (the first steps allocate and compile). */
+const CALIBRATION_RUNS = 5;
+const CALIBRATION_WARMUP = 2;
+
+/** The quantification workers of a run share the cores: one process uses them all, a pool splits them. */
+export const quantThreads = (workers: number): number => threadsPerWorker(workers > 1 ? workers : 1);
+
+/** The calibration a configuration needs (numClasses from its dataset). */
+export function calibrationRequest(config: RunConfig, numClasses: number): CalibrationRequest {
+  const q = config.quantification;
+  const engine = { engine: config.engine, device: config.device, threads: quantThreads(config.workers) };
+  return { architecture: config.architecture, numClasses, tap: config.tap, batch: 32, samples: q.samples, grid: q.grid, images: q.batch, engine };
+}
+
+/** ms of one loss-and-gradient step of `images` images. */
+async function timeSigmaStep(engine: SigmaEngine, dims: StepDims, images: number, rng: Rng): Promise<number> {
+  const px = dims.height * dims.width * dims.channels;
+  const inputs = rng.fillNormal(new Float32Array(images * px));
+  const stepper = await engine.open(dims);
+  try {
+    const clean = await stepper.features(inputs, images);
+    const sigma = new Float32Array(images * dims.grid * dims.grid).fill(0.01);
+    const noise = new Float32Array(images * dims.samples * px);
+    const step = { count: images, inputs, clean, sigma, lambdas: new Array<number>(images).fill(7), sigmaF2: new Array<number>(images).fill(1), noise };
+    const stepMs = await timeMedian(async () => {
+      rng.fillNormal(noise);
+      await stepper.lossAndGradient(step);
+    }, CALIBRATION_RUNS, CALIBRATION_WARMUP);
+    return stepMs;
+  } finally {
+    stepper.dispose();
+  }
+}
+
+/** ms of a task's set-up as a quantification worker does it: choose and compile the engine, open it, clean features. */
+async function timeSetup(req: CalibrationRequest, model: tf.LayersModel, dims: StepDims, images: number): Promise<{ ms: number; engine: SigmaEngine; note: string }> {
+  const inputs = new Rng(2).fillNormal(new Float32Array(images * dims.height * dims.width * dims.channels));
+  let last: { engine: SigmaEngine; note: string } | null = null;
+  const ms = await timeMedian(async () => {
+    last = await selectForTfjs(req.engine, model, 'calibration network', req.tap, dims);
+    const stepper = await last.engine.open(dims);
+    await stepper.features(inputs, images);
+    stepper.dispose();
+  }, 3, 1);
+  return { ms, ...last! };
+}
+
+export async function calibrate(req: CalibrationRequest): Promise<Calibration> {
+  const { architecture: arch, numClasses, batch } = req;
   const model = buildNetwork(arch, numClasses, 1);
   const px = arch.inputSize;
   const rng = new Rng(1);
   try {
     const x = tf.tensor4d(rng.fillNormal(new Float32Array(batch * px * px * 3)), [batch, px, px, 3]);
     const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % numClasses), 'int32'), numClasses);
-    const opt = tf.train.momentum(0.01, 0.9);
-    const trainStepMs = await timeMedian(async () => {
-      tf.tidy(() => {
-        opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar);
-      });
-      await (model.getWeights()[0] as tf.Tensor).data(); // waits for the step on GPU backends
-    }, 3, 1);
+    /** ms of one optimiser step (its own optimiser: momentum slots follow the variable list); `teacher` (a forward pass outside the gradient) feeds the loss. */
+    const timeStep = async (loss: (teacher: tf.Tensor | null) => tf.Scalar, vars?: tf.Variable[], teacher?: () => tf.Tensor): Promise<number> => {
+      const opt = tf.train.momentum(0.01, 0.9);
+      try {
+        return await timeMedian(async () => {
+          tf.tidy(() => {
+            const t = teacher ? teacher() : null;
+            opt.minimize(() => loss(t), false, vars);
+          });
+          await (model.getWeights()[0] as tf.Tensor).data(); // waits for the step on GPU backends
+        }, CALIBRATION_RUNS, CALIBRATION_WARMUP);
+      } finally {
+        opt.dispose();
+      }
+    };
+    const trainStepMs = await timeStep(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar);
+    const below = layersUpTo(model, req.tap);
+    const weights = (keep: (layer: string) => boolean): tf.Variable[] => model.layers.filter((l) => keep(l.name)).flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable));
+    const tapModel = tf.model({ inputs: model.inputs, outputs: model.getLayer(req.tap).output as tf.SymbolicTensor });
+    // The teacher's feature is a forward pass of a network of the same architecture (this one stands in).
+    const stage1StepMs = await timeStep(
+      (t) => tf.losses.meanSquaredError(t!, tapModel.apply(x) as tf.Tensor) as tf.Scalar,
+      weights((n) => below.has(n)),
+      () => tapModel.predict(x) as tf.Tensor
+    );
+    const head = weights((n) => !below.has(n));
+    const stage2StepMs = head.length ? await timeStep(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar, head) : 0;
     tf.dispose([x, y]);
-    opt.dispose();
-    const images = 4;
-    const tap = tf.model({ inputs: model.inputs, outputs: model.getLayer('fc1').output as tf.SymbolicTensor });
-    const loss = new SigmaLoss((z) => tap.apply(z) as tf.Tensor, px, px, 3, Math.min(grid, px), samples, true);
-    const inputs = tf.tensor4d(rng.fillNormal(new Float32Array(images * px * px * 3)), [images, px, px, 3]);
-    const clean = tf.tidy(() => loss.features(inputs));
-    const g = Math.min(grid, px);
-    const noise = new Float32Array(images * samples * px * px * 3);
-    const ms = await timeMedian(async () => {
-      rng.fillNormal(noise);
-      await loss.lossAndGradient({ inputs, clean, sigma: new Float32Array(images * g * g).fill(0.01), lambdas: new Array(images).fill(7), sigmaF2: new Array(images).fill(1), noise });
-    }, 3, 1);
-    tf.dispose([inputs, clean]);
-    loss.dispose();
-    return { backend: tf.getBackend(), trainStepMs, batch, quantStepMsPerImage: ms / images, samples };
+    const images = Math.max(1, req.images);
+    const dims: StepDims = { height: px, width: px, channels: 3, grid: Math.min(req.grid, px), samples: req.samples, relu: true };
+    const setup = await timeSetup(req, model, dims, images);
+    const stepMs = await timeSigmaStep(setup.engine, dims, images, rng);
+    return { backend: tf.getBackend(), trainStepMs, stage1StepMs, stage2StepMs, batch, quantStepMsPerImage: stepMs / images, samples: req.samples, quantEngine: setup.note, quantSetupMs: setup.ms };
   } finally {
     model.dispose();
   }
@@ -75,22 +162,39 @@ export interface RunCounts {
   sourceTrain: number;
 }
 
-/** Seconds per stage for a configuration, from a calibration and the dataset sizes. */
+/** Entropy maps the run computes: analysed images x (teacher + each seed's S and B checkpoints), and the tasks they make. */
+export function quantifyWork(config: RunConfig, targetTrain: number): { maps: number; tasks: number } {
+  const q = config.quantification;
+  const checkpoints = scaleCheckpoints(config.checkpoints, config.student.stage1.epochs).length + scaleCheckpoints(config.checkpoints, config.baseline.epochs).length;
+  const images = Math.min(q.images, targetTrain);
+  const networks = 1 + config.seeds * checkpoints;
+  return { maps: images * networks, tasks: networks * Math.ceil(images / q.batch) };
+}
+
+/**
+ * Seconds per stage for a configuration, from a calibration and the dataset sizes, under the
+ * runner's stage names (a stage of several seeds is the sum over them).
+ */
 export function estimateRun(config: RunConfig, counts: RunCounts, cal: Calibration, cpus: number): Record<string, number> {
-  const perImageMs = cal.trainStepMs / cal.batch;
   // Evaluation passes and checkpoint writes add about a fifth to training.
-  const train = (epochs: number, n: number): number => (1.2 * epochs * n * perImageMs) / 1000;
+  const train = (epochs: number, n: number, stepMs = cal.trainStepMs): number => (1.2 * epochs * n * stepMs) / cal.batch / 1000;
   const stages: Record<string, number> = {};
   if (config.teacher.source && !config.teacher.pretrained) stages['teacher pretrain'] = train(config.teacher.pretrain.epochs, counts.sourceTrain);
   stages['teacher finetune'] = train(config.teacher.finetune.epochs, counts.targetTrain);
-  stages.student = config.seeds * (train(config.student.stage1.epochs, counts.targetTrain) * 1.5 + train(config.student.stage2.epochs, counts.targetTrain) * 0.6);
+  stages['student stage 1'] = config.seeds * train(config.student.stage1.epochs, counts.targetTrain, cal.stage1StepMs);
+  stages['student stage 2'] = config.seeds * train(config.student.stage2.epochs, counts.targetTrain, cal.stage2StepMs);
   stages.baseline = config.seeds * train(config.baseline.epochs, counts.targetTrain);
   const q = config.quantification;
-  const checkpoints = scaleCheckpoints(config.checkpoints, config.student.stage1.epochs).length + scaleCheckpoints(config.checkpoints, config.baseline.epochs).length;
-  const images = Math.min(q.images, counts.targetTrain);
-  const maps = images * (1 + config.seeds * checkpoints);
+  const { maps, tasks } = quantifyWork(config, counts.targetTrain);
   const stepMs = cal.quantStepMsPerImage * (q.samples / cal.samples);
-  const parallel = Math.max(1, Math.min(config.workers, cpus)) * 0.9;
-  stages.quantify = (maps * (expectedSigmaSteps(config) + 2) * stepMs) / 1000 / parallel;
+  const workers = Math.max(1, Math.min(config.workers, cpus));
+  const parallel = workers > 1 ? workers * 0.9 : 1;
+  stages.quantify = (maps * (expectedSigmaSteps(config) + 2) * stepMs + tasks * cal.quantSetupMs) / 1000 / parallel;
   return stages;
+}
+
+/** How an estimate was made, in words: the measured speeds, the engine timed and the refinement. */
+export function estimateBasis(cal: Calibration, refinement: string): string {
+  const ms = (v: number): string => (v >= 10 ? v.toFixed(0) : v.toFixed(1));
+  return `measured on this machine: ${ms(cal.trainStepMs)} ms per training step of ${cal.batch} (student stage 1 ${ms(cal.stage1StepMs)} ms, stage 2 ${ms(cal.stage2StepMs)} ms; ${cal.backend}); quantification on ${cal.quantEngine}: ${ms(cal.quantStepMsPerImage)} ms per image per sigma step at K = ${cal.samples}, ${ms(cal.quantSetupMs)} ms to set up each task; ${refinement}`;
 }

@@ -1,13 +1,17 @@
 /*
  * The finished runs of the workspace as estimate-history wants them: configuration, training-set
  * sizes of its datasets, and the recorded seconds of each stage. Runs whose files or datasets are
- * gone are skipped; at most the newest `limit` runs are read.
+ * gone are skipped; at most the newest `limit` runs are read. The quantification engine is read from
+ * the teacher's maps sidecar (older sidecars without it were computed by TF.js).
  */
 import { promises as fs } from 'node:fs';
 import { z } from 'zod';
 import { parseWith } from '../common/schema';
 import { loadDataset } from '../engine/data';
-import type { FinishedRun } from '../engine/estimate-history';
+import { applyFactors, correctionFactors, engineKind, factorsText, type EngineKind, type FinishedRun } from '../engine/estimate-history';
+import { estimateRun, type Calibration, type RunCounts } from '../engine/estimate';
+import type { RunConfig } from '../common/config';
+import { readMapsSidecar } from '../engine/experiment/record';
 import { ExperimentPaths } from '../engine/experiment/paths';
 import { readConfig } from '../engine/experiment/runner';
 import { readJson } from '../engine/store/atomic';
@@ -28,10 +32,23 @@ export async function finishedRuns(workspace: string, limit = 20): Promise<Finis
       const trainOf = async (d: string | null): Promise<number> => (d ? (await loadDataset(workspace, d)).samples.filter((s) => s.split === 'train').length : 0);
       const counts = { targetTrain: await trainOf(config.dataset), sourceTrain: config.teacher.pretrained ? 0 : await trainOf(config.teacher.source) };
       const seconds = Object.fromEntries(Object.entries(state.stages).flatMap(([s, v]) => (v.status === 'done' && v.seconds !== undefined ? [[s, v.seconds]] : [])));
-      out.push({ config, counts, seconds });
+      out.push({ config, counts, seconds, quantEngine: await quantEngineOf(paths) });
     } catch {
       // unreadable run or missing dataset: not used for the estimate
     }
   }
   return out;
+}
+
+async function quantEngineOf(paths: ExperimentPaths): Promise<EngineKind> {
+  const sidecar = await readMapsSidecar(paths, 'T', 'final').catch(() => null);
+  return sidecar?.engine?.some((e) => engineKind(e) === 'onnx') ? 'onnx' : 'tfjs';
+}
+
+/** estimateRun refined by the workspace's finished runs: seconds per stage, their sum and how it was refined. */
+export async function refinedEstimate(o: { workspace: string; config: RunConfig; counts: RunCounts; cal: Calibration; cpus: number }): Promise<{ stages: Record<string, number>; seconds: number; refinement: string }> {
+  const history = await finishedRuns(o.workspace);
+  const factors = correctionFactors(history, o.cal, o.cpus);
+  const stages = applyFactors(estimateRun(o.config, o.counts, o.cal, o.cpus), factors);
+  return { stages, seconds: Object.values(stages).reduce((a, b) => a + b, 0), refinement: factorsText(factors, history.length) };
 }

@@ -5,7 +5,7 @@
  */
 import type { BackendInfo, KdEvent, KdEventType } from '../common/api';
 import type { RunConfig } from '../common/config';
-import type { Calibration } from '../engine/estimate';
+import { calibrationRequest, type Calibration } from '../engine/estimate';
 import { JobManager } from './jobs';
 import { createService, type KdService } from './service';
 import type { SpawnJob, FromJob } from './protocol';
@@ -73,7 +73,7 @@ export function createHost(o: HostOptions): Host {
     }
   );
   const calibrate = (config: RunConfig, numClasses: number): Promise<Calibration> =>
-    oneShot<Calibration>(o.spawnJob, { type: 'start', spec: { kind: 'calibrate', architecture: config.architecture, numClasses, batch: 32, samples: config.quantification.samples, grid: config.quantification.grid, backend: config.backend } }, learn);
+    oneShot<Calibration>(o.spawnJob, { type: 'start', spec: { kind: 'calibrate', request: calibrationRequest(config, numClasses), backend: config.backend } }, learn);
   const service = createService({ workspace: o.workspace, shell: o.shell, version: o.version, jobs, emit, pickFolder: o.pickFolder, backend: () => backend, calibrate });
   return {
     service,

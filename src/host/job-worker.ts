@@ -72,7 +72,7 @@ async function run(spec: JobSpec): Promise<unknown> {
   }
   const backend = await initBackend(spec.backend ?? undefined);
   send({ type: 'backend', name: backend.name, reason: backend.reason });
-  return calibrate(spec.architecture, spec.numClasses, spec.batch, spec.samples, spec.grid);
+  return calibrate(spec.request);
 }
 
 function onMessage(m: ToJob): void {

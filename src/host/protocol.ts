@@ -1,7 +1,7 @@
 /* Messages between the host and its worker processes (structured-clone serialisable). */
 import type { ExecutorSetup, QuantifyTask, TaskResult } from '../engine/experiment/executor';
 import type { ExperimentEvent } from '../common/events';
-import type { Architecture } from '../common/config';
+import type { CalibrationRequest } from '../engine/estimate';
 import type { ImportRequest } from '../common/api';
 
 /** Quantification worker (out/worker/index.cjs). */
@@ -21,7 +21,7 @@ export type JobSpec =
   | { kind: 'experiment'; workspace: string; experimentId: string }
   | { kind: 'import'; workspace: string; options: ImportRequest }
   | { kind: 'demo-data'; workspace: string }
-  | { kind: 'calibrate'; architecture: Architecture; numClasses: number; batch: number; samples: number; grid: number; backend: string | null }
+  | { kind: 'calibrate'; request: CalibrationRequest; backend: string | null }
   | { kind: 'probe' };
 
 export type ToJob = { type: 'start'; spec: JobSpec } | { type: 'cancel' } | { type: 'compute-port' };

@@ -19,14 +19,13 @@ import { exists } from '../engine/store/atomic';
 import { ExperimentPaths } from '../engine/experiment/paths';
 import { createExperiment } from '../engine/experiment/runner';
 import { experimentPaths, experimentDetail, checkpointMaps, inspectorImage, listedSummary, pngUri } from './experiment-views';
-import { estimateRun, type Calibration } from '../engine/estimate';
+import { calibrationRequest, estimateBasis, type Calibration } from '../engine/estimate';
 import { writeReport } from '../engine/report/html';
 import type { JobManager } from './jobs';
 import { createAdmin } from './workspace-admin';
 import { listRuns } from './runs-table';
 import { createUploads } from './uploads';
-import { finishedRuns } from './estimate-runs';
-import { applyFactors, correctionFactors, factorsText } from '../engine/estimate-history';
+import { refinedEstimate } from './estimate-runs';
 
 export type KdService = Omit<KdApi, 'on'>;
 
@@ -142,18 +141,15 @@ export function createService(o: ServiceOptions): KdService {
     async estimate({ config }): Promise<Estimate> {
       const target = await loadDataset(ws, config.dataset);
       const source = config.teacher.source ? await loadDataset(ws, config.teacher.source).catch(() => null) : null;
-      const key = JSON.stringify([config.architecture, config.quantification.samples, config.quantification.grid, config.backend]);
+      const key = JSON.stringify([calibrationRequest(config, target.classes.length), config.backend]);
       let cal = calibrations.get(key);
       if (!cal) {
         cal = await o.calibrate(config, target.classes.length);
         calibrations.set(key, cal);
       }
       const counts = { targetTrain: target.samples.filter((s) => s.split === 'train').length, sourceTrain: source ? source.samples.filter((s) => s.split === 'train').length : 0 };
-      const history = await finishedRuns(ws);
-      const factors = correctionFactors(history, cal, cpuList().length);
-      const stages = applyFactors(estimateRun(config, counts, cal, cpuList().length), factors);
-      const seconds = Object.values(stages).reduce((a, b) => a + b, 0);
-      return { seconds, stages, basis: `${cal.backend}: ${cal.trainStepMs.toFixed(0)} ms per training step of ${cal.batch}, ${cal.quantStepMsPerImage.toFixed(0)} ms per image per sigma step at K = ${cal.samples}, measured on this machine; ${factorsText(factors, history.length)}` };
+      const { seconds, stages, refinement } = await refinedEstimate({ workspace: ws, config, counts, cal, cpus: cpuList().length });
+      return { seconds, stages, basis: estimateBasis(cal, refinement) };
     },
     async startExperiment({ config }) {
       await loadDataset(ws, config.dataset);

@@ -4,7 +4,8 @@
  * small experiment, watch it, read the results, move the inspector's epoch slider, export the report.
  * Also: the grid's filters reset for a newly imported dataset, the form's help and a refused value,
  * two runs compared in the runs table, the per-image CSV (parsed), the Inspector's cell click, and
- * an import uploaded as a zip from the browser's computer.
+ * an import uploaded as a zip and one as a picked folder from the browser's computer, 3 seeds
+ * proposed for a dataset of ours when the estimate allows.
  * Screenshots of each view go to tests/e2e/screenshots/ (ignored by git).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
@@ -151,6 +152,22 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     await expect.poll(async () => page.locator('[data-testid="dataset-row"][data-dataset-id="shapes-upload"]').count(), { timeout: 30_000 }).toBe(1);
   });
 
+  it('imports a folder picked from this computer, not a zip', async () => {
+    await page.getByLabel('Close the import wizard').click();
+    await page.getByTestId('import-open').click();
+    await page.getByTestId('import-format').selectOption('folder');
+    await fill(page, 'import-name', 'shapes picked');
+    await fill(page, 'import-size', '16');
+    // A real directory through the folder input (webkitdirectory): the browser sends each file with its relative path.
+    await page.getByTestId('upload-folder').setInputFiles(source);
+    await expect.poll(async () => page.locator('[data-testid="dataset-row"][data-dataset-id="shapes-picked"]').count(), { timeout: 120_000 }).toBe(1);
+    const manifest = JSON.parse(readFileSync(join(workspace, 'datasets', 'shapes-picked', 'dataset.json'), 'utf8')) as { classes: string[]; samples: { maskOrigin: string }[] };
+    expect([...manifest.classes].sort()).toEqual(['bar', 'cross', 'square']);
+    expect(manifest.samples).toHaveLength(24);
+    expect(manifest.samples.every((s) => s.maskOrigin === 'folder')).toBe(true);
+    await page.screenshot({ path: join(SHOTS, '1c-folder-upload.png'), fullPage: true });
+  });
+
   it('paints a stroke on a mask and undoes it', async () => {
     await page.getByTestId('nav-annotate').click();
     await page.getByTestId('annotate-dataset').selectOption('shapes');
@@ -200,6 +217,13 @@ describe('KD Lens in a browser against kd-lens serve', () => {
       ['config-workers', '2']
     ];
     for (const [id, value] of settings) await fill(page, id, value);
+    // A dataset of ours gets 3 seeds once the estimate for 3 fits 15 minutes; one keeps this test short.
+    const seedsNote = page.getByTestId('seeds-note');
+    await expect.poll(async () => (await seedsNote.count()) > 0 && (await seedsNote.innerText()), { timeout: 120_000 }).toMatch(/^3 seeds: the estimate fits 15 min/);
+    expect(await page.getByTestId('config-seeds').inputValue()).toBe('3');
+    const stages = page.getByTestId('estimate-stages');
+    await expect.poll(async () => (await stages.count()) > 0 && (await stages.innerText()), { timeout: 30_000 }).toMatch(/student stage 1 .*quantify \d/);
+    await fill(page, 'config-seeds', '1');
     await fill(page, 'config-quantification-grid', 'x');
     await expect.poll(async () => page.getByTestId('error-quantification-grid').innerText()).toBe('grid G (cells per side) must be a whole number from 1 to 64 (got “x”)');
     await expect(page.getByTestId('launch').isDisabled()).resolves.toBe(true);

@@ -6,6 +6,8 @@
  * nothing itself: experiments.launch takes the parsed configuration. Messages are in words naming
  * the field and its range (field-rules.ts); the checks against the dataset (images analysed) use its
  * manifest. The teacher's set-up (source dataset, pretrained folder or none) is switched here.
+ * A dataset's defaults get 3 seeds once the estimate says 3 fit in 15 minutes (default-seeds.ts),
+ * unless the user set the seeds first: the form is shown at once and never waits for it.
  */
 import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
@@ -13,6 +15,7 @@ import type { Estimate } from '../../../common/api';
 import { RunConfigSchema, type RunConfig } from '../../../common/config';
 import { datasetProblems } from '../../../common/config-checks';
 import { defaultConfig, demoConfig } from '../../../common/defaults';
+import { createDefaultSeeds } from '../experiment/default-seeds';
 import { issueInWords } from '../../../common/field-rules';
 import { errorMessage, getApi } from '../api';
 import { ALL_FIELDS, type FieldDef } from '../experiment/fields';
@@ -40,6 +43,7 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
   let estimateSeq = 0;
   let estimateTimer: ReturnType<typeof setTimeout> | null = null;
   let estimatedKey = '';
+  const seeds = createDefaultSeeds();
 
   const datasets = useDatasetsStore();
   const parsed = computed(() => (draft.value ? RunConfigSchema.safeParse(draft.value) : null));
@@ -76,6 +80,7 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     draft.value = copy;
     origin.value = from;
     loadError.value = null;
+    seeds.reset(false);
     void datasets.manifest(copy.dataset);
   }
 
@@ -102,6 +107,7 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     try {
       const c = await getApi().defaultConfig(kind === 'dataset' ? { kind, datasetId } : { kind });
       adopt(c, kind === 'dataset' ? `the defaults for dataset ${datasetId}` : kind === 'demo' ? 'the demo' : 'the quick demo');
+      seeds.reset(kind === 'dataset');
     } catch (err) {
       loadError.value = errorMessage(err);
     }
@@ -119,6 +125,7 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
 
   function setText(path: string, text: string): void {
     if (!draft.value) return;
+    if (path === 'seeds') seeds.touch();
     texts.value[path] = text;
     const field = ALL_FIELDS.find((f) => f.path === path);
     setPath(draft.value, path, field?.kind === 'list' ? parseListText(text) : parseNumberText(text));
@@ -175,6 +182,15 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
       estimate.value = e;
       estimatedKey = key;
       estimateError.value = null;
+      const chosen = await seeds.consider(c, (more) => getApi().estimate({ config: more }), () => seq === estimateSeq);
+      if (chosen && draft.value) {
+        // The answer for the switched draft is already here: kept, so the draft's change asks nothing.
+        const { name: _n, ...next } = chosen.config;
+        estimate.value = chosen.estimate;
+        estimatedKey = JSON.stringify(next);
+        draft.value.seeds = chosen.config.seeds;
+        texts.value.seeds = String(chosen.config.seeds);
+      }
     } catch (err) {
       if (seq === estimateSeq) estimateError.value = errorMessage(err);
     } finally {
@@ -216,5 +232,5 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     { deep: true }
   );
 
-  return { draft, texts, nameTouched, origin, loadError, estimate, estimateError, estimating, errors, valid, config, suggestion, defaults, teacherMode, setTeacherMode, setTeacherSource, setPretrained, adopt, loadDefaults, chooseDataset, duplicate, setText, setValue, setName, useSuggestedName, refreshEstimate, cancelEstimate };
+  return { seedsNote: seeds.note, draft, texts, nameTouched, origin, loadError, estimate, estimateError, estimating, errors, valid, config, suggestion, defaults, teacherMode, setTeacherMode, setTeacherSource, setPretrained, adopt, loadDefaults, chooseDataset, duplicate, setText, setValue, setName, useSuggestedName, refreshEstimate, cancelEstimate };
 });

@@ -99,3 +99,23 @@ describe('ConfigForm', () => {
     expect(w.emitted('launch')).toBeUndefined();
   });
 });
+
+describe('ConfigForm: the estimate and the seeds', () => {
+  it('shows the estimate per stage and why a dataset run got 3 seeds', async () => {
+    const api = new FakeApi();
+    api.datasets = [manifest('birds', 40, 64)];
+    setApi(api);
+    const pinia = createPinia();
+    setActivePinia(pinia);
+    const form = useExperimentFormStore();
+    await form.loadDefaults('dataset', 'birds');
+    const w = mount(ConfigForm, { props: { launching: false }, global: { plugins: [pinia] } });
+    expect(w.find(byId('seeds-note')).exists()).toBe(false);
+    await form.refreshEstimate();
+    await flush();
+    expect(w.find(byId('estimate-text')).text()).toBe('About 2 min 00 s on this machine.');
+    expect(w.find(byId('estimate-stages')).text()).toBe('baseline 2 min 00 s');
+    expect(w.find(byId('seeds-note')).text()).toMatch(/^3 seeds: the estimate fits 15 min/);
+    expect((w.find(byId('config-seeds')).element as HTMLInputElement).value).toBe('3');
+  });
+});

@@ -147,3 +147,69 @@ describe('experiment form store: one estimate at a time', () => {
     expect(form.estimating).toBe(false);
   });
 });
+
+describe('experiment form store: seeds by default for a dataset of ours', () => {
+  // 40 training images: the defaults' 24 analysed images fit.
+  beforeEach(() => {
+    api.datasets = [manifest('demo', 40), manifest('demo-source', 40), manifest('birds', 40, 64)];
+  });
+  const seedsAsked = (): number[] => (api.callsOf('estimate') as { config: { seeds: number } }[]).map((c) => c.config.seeds);
+
+  it('shows the defaults at once with 1 seed, then switches to 3 when the estimate for 3 fits 15 min', async () => {
+    vi.useFakeTimers();
+    const form = useExperimentFormStore();
+    await form.loadDefaults('dataset', 'birds');
+    expect(form.draft!.seeds).toBe(1);
+    expect(form.seedsNote).toBeNull();
+    await vi.advanceTimersByTimeAsync(ESTIMATE_DELAY_MS + 10);
+    expect(seedsAsked()).toEqual([1, 3]);
+    expect(form.draft!.seeds).toBe(3);
+    expect(form.texts.seeds).toBe('3');
+    expect(form.seedsNote).toBe('3 seeds: the estimate fits 15 min (2 min 00 s on this machine); verdicts then say how many seeds agree');
+    // The 3-seed answer is the estimate shown; the switch asks nothing more.
+    await vi.advanceTimersByTimeAsync(ESTIMATE_DELAY_MS + 10);
+    expect(seedsAsked()).toEqual([1, 3]);
+    expect(form.estimate!.seconds).toBe(120);
+  });
+
+  it('keeps 1 seed, saying why, when 3 would take longer than 15 min', async () => {
+    vi.useFakeTimers();
+    api.estimateSeconds = 901;
+    const form = useExperimentFormStore();
+    await form.loadDefaults('dataset', 'birds');
+    await vi.advanceTimersByTimeAsync(ESTIMATE_DELAY_MS + 10);
+    expect(form.draft!.seeds).toBe(1);
+    expect(form.seedsNote).toBe('1 seed: the estimate for 3 seeds (15 min 01 s) is over 15 min');
+  });
+
+  it('leaves seeds the user typed, the demo and a copied run alone', async () => {
+    vi.useFakeTimers();
+    const form = useExperimentFormStore();
+    await form.loadDefaults('dataset', 'birds');
+    form.setText('seeds', '2');
+    await vi.advanceTimersByTimeAsync(ESTIMATE_DELAY_MS + 10);
+    expect(seedsAsked()).toEqual([2]);
+    expect(form.draft!.seeds).toBe(2);
+    expect(form.seedsNote).toBeNull();
+    await form.loadDefaults('demo');
+    await vi.advanceTimersByTimeAsync(ESTIMATE_DELAY_MS + 10);
+    form.duplicate({ ...demoConfig(), name: 'old', baseline: { ...demoConfig().baseline, epochs: 20 } }, 'old');
+    await vi.advanceTimersByTimeAsync(ESTIMATE_DELAY_MS + 10);
+    expect(seedsAsked()).toEqual([2, 1, 1]);
+    expect(form.draft!.seeds).toBe(1);
+  });
+
+  it('keeps what the user typed while the 3-seed estimate was on its way', async () => {
+    const form = useExperimentFormStore();
+    await form.loadDefaults('dataset', 'birds');
+    const original = api.estimate.bind(api);
+    api.estimate = async (r) => {
+      if (r.config.seeds === 3) form.setText('seeds', '5');
+      return original(r);
+    };
+    await form.refreshEstimate();
+    expect(seedsAsked()).toEqual([1, 3]);
+    expect(form.draft!.seeds).toBe(5);
+    expect(form.seedsNote).toBeNull();
+  });
+});
