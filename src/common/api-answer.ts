@@ -5,7 +5,7 @@
  * message) and the renderer turns a failed answer back into an ApiError. Runtime-neutral.
  */
 import { z } from 'zod';
-import type { KdApi, KdApiMethod } from './api';
+import { KD_API_METHODS, type KdApi, type KdApiMethod } from './api';
 import { CallerError } from './errors';
 import { SchemaError } from './schema';
 
@@ -55,3 +55,10 @@ export function valueOf(method: string, answer: unknown): unknown {
 
 /** What the preload exposes as window.kd: each KdApi method answering with an ApiAnswer, and on() as KdApi has it. */
 export type KdBridge = Record<KdApiMethod, (request?: unknown) => Promise<ApiAnswer>> & Pick<KdApi, 'on'>;
+
+/** KdApi over the bridge (the renderer inside Electron): each method gives the answer's value or throws its ApiError. */
+export function bridgeClient(bridge: KdBridge): KdApi {
+  const api: Record<string, unknown> = { on: bridge.on };
+  for (const method of KD_API_METHODS) api[method] = async (request?: unknown) => valueOf(method, await bridge[method](request));
+  return api as unknown as KdApi;
+}

@@ -2,7 +2,7 @@
  * One ipcMain handler per KdApi method: the sender must be our own page, the request must pass its
  * schema, then the host's service answers. Each handler resolves to an ApiAnswer (never rejects), so
  * a caller's mistake keeps its 4xx status and message across IPC as it does over HTTP; the renderer's
- * client turns a failed answer into an ApiError. Kept apart from the window code so tests can drive it
+ * bridgeClient (src/common/api-answer.ts) turns a failed answer into an ApiError. Kept apart from the window code so tests can drive it
  * with a fake ipcMain.
  */
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';

@@ -2,8 +2,8 @@
  * The preload exposes exactly the KdApi methods to the renderer through contextBridge: one function
  * per method over ipcRenderer.invoke, and on(type, fn) returning an unsubscribe. Nothing generic: no
  * raw ipcRenderer, no channel parameter. Each method resolves to main's ApiAnswer as it is (plain data
- * keeps its status across contextBridge, a thrown error would not); the renderer's bridge client
- * unwraps it.
+ * keeps its status across contextBridge, a thrown error would not); the renderer's bridgeClient
+ * (src/common/api-answer.ts) unwraps it.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import { KD_API_METHODS, type KdEvent, type KdEventType } from '../common/api';

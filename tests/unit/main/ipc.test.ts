@@ -5,11 +5,10 @@
  */
 import { describe, it, expect, afterAll, vi } from 'vitest';
 import { KD_API_METHODS, type KdApiMethod } from '../../../src/common/api';
-import type { KdBridge } from '../../../src/common/api-answer';
+import { bridgeClient, type KdBridge } from '../../../src/common/api-answer';
 import { createService, type KdService } from '../../../src/host/service';
 import type { JobManager } from '../../../src/host/jobs';
 import { answerCall, registerIpc } from '../../../src/main/ipc';
-import { createBridgeApi } from '../../../src/renderer/src/api/bridge-client';
 import { tempDir } from '../../helpers/fixtures';
 
 const OURS = { senderFrame: { url: 'file:///app/out/renderer/index.html' } };
@@ -54,7 +53,7 @@ describe("main's IPC handlers", () => {
   it("reach the renderer's client as ApiErrors that tell a mistake from a fault", async () => {
     const broken = { ...real, listJobs: async () => { throw new Error('the job table is unreadable'); } } as KdService;
     const log = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    const api = createBridgeApi(bridge(broken));
+    const api = bridgeClient(bridge(broken));
     await expect(api.getDataset({ id: 'nope' })).rejects.toMatchObject({ name: 'ApiError', status: 404, callerMistake: true, message: `no dataset 'nope' in the workspace ${tmp.path}` });
     await expect(api.listJobs()).rejects.toMatchObject({ name: 'ApiError', status: 500, callerMistake: false, message: 'the job table is unreadable' });
     expect(await api.listDatasets()).toEqual([]);
@@ -62,7 +61,7 @@ describe("main's IPC handlers", () => {
   });
 
   it('an answer of another shape is a fault, not a value', async () => {
-    const api = createBridgeApi({ ...bridge(real), listDatasets: async () => ({ result: [] }) } as unknown as KdBridge);
+    const api = bridgeClient({ ...bridge(real), listDatasets: async () => ({ result: [] }) } as unknown as KdBridge);
     await expect(api.listDatasets()).rejects.toMatchObject({ status: 500, message: 'listDatasets: the main process answered in an unknown form' });
   });
 });

@@ -4,8 +4,7 @@
  * with setApi(). Nothing here knows what a call does.
  */
 import type { KdApi } from '../../../common/api';
-import { ApiError, type KdBridge } from '../../../common/api-answer';
-import { createBridgeApi } from './bridge-client';
+import { ApiError, bridgeClient, type KdBridge } from '../../../common/api-answer';
 import { createBrowserApi } from './browser-client';
 import type { SocketLike } from './events';
 
@@ -33,7 +32,7 @@ function browserApi(): KdApi {
 export function getApi(): KdApi {
   if (!current) {
     const kd = (window as Window & { kd?: KdBridge }).kd;
-    current = kd ? createBridgeApi(kd) : browserApi();
+    current = kd ? bridgeClient(kd) : browserApi();
   }
   return current;
 }
