@@ -15,7 +15,7 @@ import { maskToGrid } from '../knowledge/grid';
 import { readMaskGrey } from '../io/images';
 import { loadDataset, datasetPath } from '../data/store';
 import { ExperimentPaths } from '../experiment/paths';
-import { readConfig, readMetrics, readState, readTrainLog } from '../experiment/record';
+import { readConfig, readState, readTrainLog } from '../experiment/record';
 import { readMaps } from '../experiment/quantify';
 import type { MetricsDocument } from '../../common/metrics';
 import { lineChart, cellOverlay, escapeHtml, heatColour, type Series } from './svg';
