@@ -1,6 +1,8 @@
 /* Shared by `kd-lens run` and `kd-lens demo`: run or resume one experiment with terminal output. */
 import { initBackendFor } from '../engine/tf/device';
 import { runExperiment, readConfig } from '../engine/experiment/runner';
+import { readState } from '../engine/experiment/record';
+import { whatRan, type WhatRan } from '../common/record';
 import { ExperimentPaths } from '../engine/experiment/paths';
 import { inProcessExecutor } from '../engine/experiment/executor';
 import { writeReport } from '../engine/report/html';
@@ -24,6 +26,11 @@ import { launchWarnings } from '../common/launch-warnings';
 export function deviceForBackend(config: { device: 'cpu' | 'gpu' | 'auto' }, deviceFlag: unknown): { device: 'cpu' | 'gpu' | 'auto' | null; origin: string } {
   if (deviceFlag !== undefined) return { device: parseDevice(deviceFlag as string, '--device'), origin: '--device' };
   return { device: config.device === 'cpu' ? null : config.device, origin: "the configuration's device" };
+}
+
+function formatWhatRan(ran: WhatRan): string {
+  const engines = ran.quantification.map((q) => `${q.engine} (${q.tasks} task${q.tasks === 1 ? '' : 's'})`);
+  return `backend ${ran.backend ?? 'unknown'}; quantification ran on ${engines.length ? engines.join(', ') : 'no engine recorded'}`;
 }
 
 export async function runWithTerminal(workspace: string, id: string, json: boolean, backendFlag?: string, deviceFlag?: unknown): Promise<number> {
@@ -62,8 +69,9 @@ export async function runWithTerminal(workspace: string, id: string, json: boole
       }
     });
     const seconds = (Date.now() - t0) / 1000;
-    if (json) process.stdout.write(JSON.stringify(resultsJson(metrics, { report: paths.report, seconds })) + '\n');
-    else process.stdout.write(`\n${formatResults(metrics)}\nfinished in ${formatDuration(seconds)}; report: ${paths.report}\n`);
+    const ran = whatRan(await readState(paths));
+    if (json) process.stdout.write(JSON.stringify(resultsJson(metrics, { report: paths.report, seconds, ran })) + '\n');
+    else process.stdout.write(`\n${formatResults(metrics)}\n${formatWhatRan(ran)}\nfinished in ${formatDuration(seconds)}; report: ${paths.report}\n`);
     return 0;
   } catch (err) {
     if (controller.signal.aborted) {

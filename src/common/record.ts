@@ -8,6 +8,18 @@
 import { z } from 'zod';
 import { STAGE_STATUSES, EpochRecordSchema, ExperimentEventSchema } from './events';
 
+/**
+ * What ran the quantification (the frozen config keeps what was asked, e.g. engine 'auto'): each task's engine as the
+ * executor describes it, engine, provider or backend, threads and why ('onnx cpu — 1 thread', 'tfjs (wasm) — onnx
+ * unavailable: ...'). Tasks are '<net>/<checkpoint>#<chunk>'; a resumed run adds the tasks it ran.
+ */
+export const QuantificationRecordSchema = z.object({
+  /** Each distinct engine that ran, in the order first seen. */
+  engines: z.array(z.string()),
+  tasks: z.record(z.string(), z.string())
+});
+export type QuantificationRecord = z.infer<typeof QuantificationRecordSchema>;
+
 /** state.json: which stages are done; a restarted run resumes from here. */
 export const StateSchema = z.object({
   version: z.literal(1),
@@ -20,10 +32,24 @@ export const StateSchema = z.object({
     z.string(),
     z.object({ status: z.enum(STAGE_STATUSES), seconds: z.number().optional(), message: z.string().optional() })
   ),
-  error: z.string().nullable()
+  error: z.string().nullable(),
+  /** What ran the quantification; absent before it ran and in experiments of older versions. */
+  quantification: QuantificationRecordSchema.optional()
 });
 export type ExperimentState = z.infer<typeof StateSchema>;
 export type StageState = ExperimentState['stages'][string];
+
+/** What ran an experiment, from its state (what the CLI's summary, its --json and the report say). */
+export interface WhatRan {
+  backend: string | null;
+  /** Each engine that quantified, with how many tasks it ran. */
+  quantification: { engine: string; tasks: number }[];
+}
+
+export function whatRan(state: ExperimentState): WhatRan {
+  const tasks = Object.values(state.quantification?.tasks ?? {});
+  return { backend: state.backend, quantification: (state.quantification?.engines ?? []).map((engine) => ({ engine, tasks: tasks.filter((t) => t === engine).length })) };
+}
 
 /** images.json: the analysed images (sample ids of the training split), drawn once with the seed. */
 export const ImagesFileSchema = z.object({ seed: z.number().int(), ids: z.array(z.string()), count: z.number().int() });

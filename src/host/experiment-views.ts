@@ -15,7 +15,7 @@ import { ExperimentPaths } from '../engine/experiment/paths';
 import { readConfig, readState, readImages, readEvents, readMetricsForView } from '../engine/experiment/record';
 import { readMaps } from '../engine/experiment/quantify';
 import { maskToGrid } from '../engine/knowledge/grid';
-import { readMask } from '../engine/io/images';
+import { readMaskGrey } from '../engine/io/images';
 
 export const pngUri = async (file: string): Promise<string> =>
   `data:image/png;base64,${(await fs.readFile(file)).toString('base64')}`;
@@ -123,7 +123,7 @@ export async function inspectorImage(
   if (!sample) throw new RequestError(`sample '${ids[index]}' is no longer in dataset '${config.dataset}'`, 409);
   const size = config.architecture.inputSize;
   const dir = datasetPath(workspace, config.dataset);
-  const m = await readMask(insideWorkspace(dir, sample.mask), { width: size, height: size });
+  const m = await readMaskGrey(insideWorkspace(dir, sample.mask), { width: size, height: size });
   const g = config.quantification.grid;
   return {
     index,

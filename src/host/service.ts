@@ -13,7 +13,7 @@ import { RunConfigSchema } from '../common/config';
 import { parseWith } from '../common/schema';
 import { CallerError, RequestError, conflict, notFound, refused } from '../common/errors';
 import { demoConfig, defaultConfig } from '../common/defaults';
-import { listDatasetSummaries, loadDataset, readMask, writeMask, undoMask, redoMask, resetMask, maskHistory, datasetPath, datasetIdFromName, DEMO_SOURCE_ID, DEMO_TARGET_ID } from '../engine/data';
+import { listDatasetSummaries, loadDataset, readSampleMask, writeMask, undoMask, redoMask, resetMask, maskHistory, datasetPath, datasetIdFromName, DEMO_SOURCE_ID, DEMO_TARGET_ID } from '../engine/data';
 import { isInside, experimentsDir } from '../engine/store/workspace';
 import { exists } from '../engine/store/atomic';
 import { ExperimentPaths } from '../engine/experiment/paths';
@@ -113,13 +113,13 @@ export function createService(o: ServiceOptions): KdService {
       return { image: await pngUri(datasetPath(ws, datasetId, s.image)), mask: await pngUri(datasetPath(ws, datasetId, s.mask)), width: m.size, height: m.size };
     },
     async readMask({ datasetId, sampleId }) {
-      return mask(datasetId, sampleId, await readMask(ws, datasetId, sampleId));
+      return mask(datasetId, sampleId, await readSampleMask(ws, datasetId, sampleId));
     },
     async writeMask({ datasetId, sampleId, width, height, data }) {
       const bytes = new Uint8Array(Buffer.from(data, 'base64'));
       if (bytes.length !== width * height) throw new RequestError(`mask data has ${bytes.length} values, expected ${width} x ${height}`);
       await writeMask(ws, datasetId, sampleId, bytes);
-      return mask(datasetId, sampleId, await readMask(ws, datasetId, sampleId));
+      return mask(datasetId, sampleId, await readSampleMask(ws, datasetId, sampleId));
     },
     async undoMask({ datasetId, sampleId }) {
       return mask(datasetId, sampleId, await undoMask(ws, datasetId, sampleId));

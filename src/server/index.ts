@@ -4,7 +4,7 @@
  * Bound to 127.0.0.1 unless told otherwise; every request under /api/ must carry the per-start
  * token (Authorization: Bearer, or ?token= for the WebSocket) or gets 401 before anything else.
  */
-import { CallerError } from '../common/errors';
+import { statusOf } from '../common/api-answer';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -103,7 +103,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       const result = await service[method](body);
       send(res, 200, { result: result ?? null });
     } catch (err) {
-      const status = err instanceof SchemaError ? 400 : err instanceof CallerError ? err.status : 500;
+      const status = statusOf(err);
       send(res, status, { error: err instanceof Error ? err.message : String(err) });
     }
   }

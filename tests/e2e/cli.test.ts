@@ -18,6 +18,7 @@ interface RunJson {
   experiment: string;
   metrics: Record<'teacher' | 'student' | 'baseline', Record<'N_fg' | 'N_bg' | 'ratio' | 'D_mean' | 'D_std' | 'D_var' | 'rho' | 'images', number | null>>;
   verdicts: Record<'H1' | 'H2' | 'H3', { result: string; details: string }>;
+  ran: { backend: string | null; quantification: { engine: string; tasks: number }[] };
 }
 
 function runCli(args: string[], workspace: string): { code: number | null; stdout: string; stderr: string } {
@@ -55,6 +56,9 @@ describe('kd-lens run (built CLI)', () => {
       expect(reference.verdicts[h].details.length).toBeGreaterThan(20);
     }
     expect(existsSync(join(ws, 'experiments', reference.experiment, 'report.html'))).toBe(true);
+    // What ran (state.json), beside the frozen request (engine 'auto'): 9 checkpoints x 2 chunks of 2 images.
+    expect(reference.ran.quantification.reduce((n, q) => n + q.tasks, 0)).toBe(18);
+    for (const q of reference.ran.quantification) expect(q.engine).toMatch(/^(onnx|tfjs)\b/);
   });
 
   it('resumes a run killed mid-training (SIGKILL) to the same numbers', async () => {

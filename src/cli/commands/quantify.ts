@@ -12,7 +12,7 @@ import { quantifyImages, type QuantifyImage } from '../../engine/knowledge/sigma
 import { DEFAULT_QUANTIFY, type QuantifyOptions } from '../../engine/knowledge/options';
 import { maskToGrid, MASK_RULES, type MaskRule } from '../../engine/knowledge/grid';
 import { backgroundMeanEntropy, conceptCells, countConcepts } from '../../engine/knowledge/concepts';
-import { readRgb, readMask, imageSize } from '../../engine/io/images';
+import { readRgb, readMaskGrey, imageSize } from '../../engine/io/images';
 import { hashSeed } from '../../engine/util/random';
 import { normaliseInto } from '../../engine/training/data';
 import { IMAGENET_NORMALIZATION } from '../../common/defaults';
@@ -126,7 +126,7 @@ export const quantifyCommand: Command = {
           if (imgSize.width !== maskSize.width || imgSize.height !== maskSize.height) {
             throw new Error(`${masks[i]}: the mask is ${maskSize.width}x${maskSize.height} but its image ${file} is ${imgSize.width}x${imgSize.height}`);
           }
-          const m = await readMask(masks[i], size);
+          const m = await readMaskGrey(masks[i], size);
           foreground.push(maskToGrid(m.data, h, w, options.grid, maskRule));
         } else foreground.push(null);
       }
@@ -173,7 +173,7 @@ export const quantifyCommand: Command = {
           if (!masks) return base;
           const fg = foreground[i]!;
           const concepts = r.effective && backgroundMean !== null ? countConcepts(conceptCells(r.entropy!, backgroundMean, f.threshold as number), fg) : null;
-          return { ...base, mask: masks[i], concepts: concepts ? { foreground: concepts.foreground, background: concepts.background, ratio: concepts.ratio } : null };
+          return { ...base, mask: masks[i], concepts: concepts ? { foreground: concepts.foregroundConcepts, background: concepts.backgroundConcepts, ratio: concepts.ratio } : null };
         })
       };
       await writeJsonAtomic(out, doc);

@@ -6,7 +6,7 @@
 import sharp from 'sharp';
 import type { Box } from './geometry';
 import { encodePng } from './png';
-import { decodeSrgb, maxOfChannels, readMask } from '../io/images';
+import { decodeSrgb, maxOfChannels, readMaskGrey } from '../io/images';
 
 /** A decoded image: row-major H x W x 3 bytes. */
 export interface RawRgb {
@@ -110,9 +110,9 @@ export async function encodeMaskPng(width: number, height: number, mask: Uint8Ar
   return encodePng(width, height, 1, raw);
 }
 
-/** Reads a stored mask PNG as 0/1 (any value > 0 is foreground), through the one mask reader (io/images readMask). */
+/** Reads a stored mask PNG as 0/1 (any value > 0 is foreground), through the one mask reader (io/images readMaskGrey). */
 export async function readMaskPng(file: string): Promise<{ width: number; height: number; data: Uint8Array }> {
-  const grey = await readMask(file);
+  const grey = await readMaskGrey(file);
   const data = new Uint8Array(grey.data.length);
   for (let i = 0; i < data.length; i++) data[i] = grey.data[i] > 0 ? 1 : 0;
   return { width: grey.width, height: grey.height, data };

@@ -12,7 +12,8 @@ import { writeFileAtomic } from '../store/atomic';
 import { datasetPath, loadDataset, saveManifest } from './store';
 import { encodeMaskPng, readMaskPng } from './decode';
 import { decodeMaskString, encodeMaskString } from './masks/rle';
-import { originalMaskFile, pushState, readHistory, writeHistory, type MaskHistory } from './mask-history';
+import { originalMaskFile, readHistory, writeHistory, type MaskHistory } from './mask-history';
+import { currentState, pushState, redoStep, undoCounts, undoStep } from '../../common/undo-history';
 import { RequestError } from '../../common/errors';
 
 /** A mask as the UI edits it: row-major, 1 = foreground, 0 = background. */
@@ -83,7 +84,7 @@ async function loadHistory(ctx: Context): Promise<MaskHistory> {
 }
 
 function toMask(history: MaskHistory): EditableMask {
-  return { width: history.width, height: history.height, data: decodeMaskString(history.states[history.position], history.width * history.height) };
+  return { width: history.width, height: history.height, data: decodeMaskString(currentState(history), history.width * history.height) };
 }
 
 /** Saves a history and its current state: history first, then the mask PNG, then the edited flag. */
@@ -96,7 +97,7 @@ async function commit(ctx: Context, history: MaskHistory): Promise<EditableMask>
   await writeHistory(ctx.dir, ctx.sample.id, history);
   const mask = toMask(history);
   await writeFileAtomic(datasetPath(ctx.workspace, ctx.manifest.id, ctx.sample.mask), await encodeMaskPng(mask.width, mask.height, mask.data));
-  const edited = history.states[history.position] !== (await originalString(ctx));
+  const edited = currentState(history) !== (await originalString(ctx));
   if (edited !== ctx.sample.edited) {
     const manifest = await loadDataset(ctx.workspace, ctx.manifest.id);
     const s = manifest.samples.find((x) => x.id === ctx.sample.id);
@@ -106,8 +107,8 @@ async function commit(ctx: Context, history: MaskHistory): Promise<EditableMask>
   return mask;
 }
 
-/** The sample's current mask (0/1). */
-export async function readMask(workspace: string, datasetId: string, sampleId: string): Promise<EditableMask> {
+/** The sample's current mask (0/1), from its edit history when it has one (not a file reader: see io/images readMaskGrey). */
+export async function readSampleMask(workspace: string, datasetId: string, sampleId: string): Promise<EditableMask> {
   return serialised(datasetKey(workspace, datasetId), async () => {
     const ctx = await context(workspace, datasetId, sampleId);
     const h = await readHistory(ctx.dir, sampleId);
@@ -123,7 +124,7 @@ export async function writeMask(workspace: string, datasetId: string, sampleId: 
     if (data.length !== n) throw new RequestError(`the mask has ${data.length} values but sample '${sampleId}' is ${ctx.manifest.size}x${ctx.manifest.size} (${n})`);
     const history = await loadHistory(ctx);
     const state = encodeMaskString(data);
-    if (state === history.states[history.position]) return;
+    if (state === currentState(history)) return;
     await commit(ctx, pushState(history, state));
   });
 }
@@ -133,8 +134,8 @@ export async function undoMask(workspace: string, datasetId: string, sampleId: s
   return serialised(datasetKey(workspace, datasetId), async () => {
     const ctx = await context(workspace, datasetId, sampleId);
     const history = await loadHistory(ctx);
-    if (history.position === 0) return toMask(history);
-    return commit(ctx, { ...history, position: history.position - 1 });
+    const back = undoStep(history);
+    return back ? commit(ctx, back) : toMask(history);
   });
 }
 
@@ -143,8 +144,8 @@ export async function redoMask(workspace: string, datasetId: string, sampleId: s
   return serialised(datasetKey(workspace, datasetId), async () => {
     const ctx = await context(workspace, datasetId, sampleId);
     const history = await loadHistory(ctx);
-    if (history.position >= history.states.length - 1) return toMask(history);
-    return commit(ctx, { ...history, position: history.position + 1 });
+    const again = redoStep(history);
+    return again ? commit(ctx, again) : toMask(history);
   });
 }
 
@@ -154,7 +155,7 @@ export async function resetMask(workspace: string, datasetId: string, sampleId: 
     const ctx = await context(workspace, datasetId, sampleId);
     const history = await loadHistory(ctx);
     const original = await originalString(ctx);
-    if (history.states[history.position] === original) return toMask(history);
+    if (currentState(history) === original) return toMask(history);
     return commit(ctx, pushState(history, original));
   });
 }
@@ -165,6 +166,6 @@ export async function maskHistory(workspace: string, datasetId: string, sampleId
     const ctx = await context(workspace, datasetId, sampleId);
     const h = await readHistory(ctx.dir, sampleId);
     if (!h) return { canUndo: 0, canRedo: 0, edited: ctx.sample.edited };
-    return { canUndo: h.position, canRedo: h.states.length - 1 - h.position, edited: h.states[h.position] !== (await originalString(ctx)) };
+    return { ...undoCounts(h), edited: currentState(h) !== (await originalString(ctx)) };
   });
 }

@@ -2,19 +2,21 @@
  * The files behind mask editing, inside one dataset folder: the imported mask kept aside on the
  * first edit (masks-imported/<sample>.png) and the edit history (edits/<sample>.json: every state
  * as a compact run-length string, and which one is current), so undo survives restarts. Also
- * carries edits over when a dataset is re-imported. Knows nothing of the UI.
+ * carries edits over when a dataset is re-imported. The history steps through src/common/undo-history.ts, as the
+ * Annotate view's does. Knows nothing of the UI.
  */
 import { promises as fs } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { z } from 'zod';
 import type { DatasetManifest } from '../../common/dataset';
 import { parseWith } from '../../common/schema';
+import { MAX_UNDO_STATES } from '../../common/undo-history';
 import { readJson, writeJsonAtomic } from '../store/atomic';
 
 export const ORIGINAL_MASKS_DIR = 'masks-imported';
 export const EDITS_DIR = 'edits';
-/** States kept per sample: the current one and up to 100 to undo. */
-export const MAX_STATES = 101;
+/** States kept per sample: the current one and up to 100 to undo (the shared undo history's limit). */
+export const MAX_STATES = MAX_UNDO_STATES;
 
 export const MaskHistorySchema = z
   .object({
@@ -45,16 +47,6 @@ export async function readHistory(datasetDir: string, sampleId: string): Promise
 
 export async function writeHistory(datasetDir: string, sampleId: string, history: MaskHistory): Promise<void> {
   await writeJsonAtomic(historyFile(datasetDir, sampleId), history);
-}
-
-/**
- * A new state on top of the current one: later (redo) states are dropped, and the oldest states
- * beyond MAX_STATES are forgotten.
- */
-export function pushState(history: MaskHistory, state: string): MaskHistory {
-  const states = [...history.states.slice(0, history.position + 1), state];
-  const drop = Math.max(0, states.length - MAX_STATES);
-  return { ...history, states: states.slice(drop), position: states.length - 1 - drop };
 }
 
 async function copyInto(from: string, to: string): Promise<void> {

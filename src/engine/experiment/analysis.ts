@@ -139,8 +139,8 @@ export function analyseNetwork(maps: NetworkMaps, foreground: readonly Uint8Arra
       epoch: cp.epoch,
       pathLength: cp.pathLength,
       backgroundMean: Number.isFinite(hBar.value) ? hBar.value : null,
-      foreground: mean(counts.map((c) => c.foreground)),
-      background: mean(counts.map((c) => c.background)),
+      foreground: mean(counts.map((c) => c.foregroundConcepts)),
+      background: mean(counts.map((c) => c.backgroundConcepts)),
       ratio: mean(counts.map((c) => c.ratio)),
       conceptFraction: cells ? conceptCount / cells : 0
     });
@@ -148,17 +148,17 @@ export function analyseNetwork(maps: NetworkMaps, foreground: readonly Uint8Arra
   const pathLengths = cps.map((c) => c.pathLength ?? 0);
   const perImage: ImageMetrics[] = keep.map((imageIndex, k) => {
     const counts = cps.map((_, j) => countConcepts(concepts[j][k], foreground[imageIndex]));
-    const fgCounts = counts.map((c) => c.foreground);
-    const d = learningDistance([fgCounts], pathLengths);
+    const foregroundConceptsByCheckpoint = counts.map((c) => c.foregroundConcepts);
+    const d = learningDistance([foregroundConceptsByCheckpoint], pathLengths);
     return {
       index: imageIndex,
-      foreground: fgCounts,
-      background: counts.map((c) => c.background),
+      foreground: foregroundConceptsByCheckpoint,
+      background: counts.map((c) => c.backgroundConcepts),
       ratio: counts.map((c) => c.ratio),
       peakCheckpoint: d.peakCheckpoint[0],
       distance: cps.some((c) => c.pathLength !== null) ? d.perImage[0] : null,
       rho: stabilityRatio(cps.map((_, j) => foregroundConceptCells(concepts[j][k], foreground[imageIndex]))),
-      neverLearned: neverHasForegroundConcept(fgCounts)
+      neverLearned: neverHasForegroundConcept(foregroundConceptsByCheckpoint)
     };
   });
   const spread = (images: ImageMetrics[]): SpreadSummary => {

@@ -6,7 +6,7 @@
 import type { RunConfig } from '../../common/config';
 import type { MetricsDocument } from '../../common/metrics';
 import { loadDataset, datasetPath } from '../data/store';
-import { readMask } from '../io/images';
+import { readMaskGrey } from '../io/images';
 import { insideWorkspace } from '../store/workspace';
 import { maskToGrid } from '../knowledge/grid';
 import type { ExperimentPaths } from './paths';
@@ -30,7 +30,7 @@ async function storedForegroundShares(
     for (const id of ids) {
       const sample = byId.get(id);
       if (!sample) return null;
-      const mask = await readMask(insideWorkspace(dir, sample.mask), { width: size, height: size });
+      const mask = await readMaskGrey(insideWorkspace(dir, sample.mask), { width: size, height: size });
       grids.push(maskToGrid(mask.data, size, size, config.quantification.grid, config.quantification.maskRule));
     }
     return foregroundShares(grids);

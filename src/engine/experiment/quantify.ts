@@ -120,8 +120,20 @@ async function writeMaps(paths: ExperimentPaths, net: string, cp: NetworkCheckpo
   await writeMapsSidecar(paths, sidecar);
 }
 
+export interface QuantifyStageInput {
+  config: RunConfig;
+  paths: ExperimentPaths;
+  set: AnalysisSet;
+  networks: NetworkCheckpoints[];
+  factory: ExecutorFactory;
+  emit: (e: ExperimentEvent) => void;
+  /** Awaited when a task is done, with what ran it (state.json records it), before its maps are written. */
+  onTaskEngine?: (taskId: string, engine: string) => Promise<void>;
+  signal?: AbortSignal;
+}
+
 /** Quantifies every checkpoint not yet stored. */
-export async function quantifyStage(config: RunConfig, paths: ExperimentPaths, set: AnalysisSet, networks: NetworkCheckpoints[], factory: ExecutorFactory, emit: (e: ExperimentEvent) => void, signal?: AbortSignal): Promise<void> {
+export async function quantifyStage({ config, paths, set, networks, factory, emit, onTaskEngine, signal }: QuantifyStageInput): Promise<void> {
   const q = config.quantification;
   const options = quantifyOptions(config);
   const pending: { net: string; cp: NetworkCheckpoints['checkpoints'][number] }[] = [];
@@ -164,6 +176,7 @@ export async function quantifyStage(config: RunConfig, paths: ExperimentPaths, s
           entry.engines.add(ran);
           if (!enginesSeen.has(ran)) emit({ type: 'log', level: 'info', message: `quantification engine: ${ran}` });
           enginesSeen.add(ran);
+          await onTaskEngine?.(id, ran);
         }
         task.images.forEach((imageIndex, i) => (entry.results[imageIndex] = results[i]));
         running.delete(id);

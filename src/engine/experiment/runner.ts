@@ -112,7 +112,16 @@ export async function runExperiment(workspace: string, id: string, options: RunO
       const t0 = Date.now();
       await state.mark('quantify', 'running');
       emit({ type: 'stage', stage: 'quantify', status: 'running' });
-      await quantifyStage(config, paths, set, await networkCheckpoints(config, paths), options.executor ?? inProcessExecutor, emit, options.signal);
+      await quantifyStage({
+        config,
+        paths,
+        set,
+        networks: await networkCheckpoints(config, paths),
+        factory: options.executor ?? inProcessExecutor,
+        emit,
+        onTaskEngine: (taskId, engine) => state.recordEngine(taskId, engine),
+        signal: options.signal
+      });
       const seconds = (Date.now() - t0) / 1000;
       await state.mark('quantify', 'done', { seconds });
       emit({ type: 'stage', stage: 'quantify', status: 'done', seconds });

@@ -1,13 +1,15 @@
 /*
  * state.json: which stages of an experiment are done. A restarted run skips what is done and
- * resumes the stage in progress from its own checkpoint. Written atomically after every change.
+ * resumes the stage in progress from its own checkpoint. Also what ran each quantification task (the
+ * frozen config keeps what was asked). Written atomically after every change.
  */
 import { StateSchema, type ExperimentState, type StageState } from '../../common/record';
 import { writeJsonAtomic } from '../store/atomic';
 import { readRecord } from './record';
 
-
 export class StateStore {
+  private writing: Promise<void> = Promise.resolve();
+
   private constructor(
     private readonly file: string,
     readonly value: ExperimentState
@@ -40,13 +42,26 @@ export class StateStore {
     await this.save();
   }
 
+  /** Records the engine that ran one quantification task (and, the first time, among the engines that ran). */
+  async recordEngine(taskId: string, engine: string): Promise<void> {
+    const q = this.value.quantification ?? { engines: [], tasks: {} };
+    q.tasks[taskId] = engine;
+    if (!q.engines.includes(engine)) q.engines.push(engine);
+    this.value.quantification = q;
+    await this.save();
+  }
+
   async setBackend(name: string): Promise<void> {
     this.value.backend = name;
     await this.save();
   }
 
+  /** Writes the state as it is now; writes run one after another, so a later state never loses to an earlier one. */
   async save(): Promise<void> {
     this.value.updatedAt = new Date().toISOString();
-    await writeJsonAtomic(this.file, this.value);
+    const snapshot = structuredClone(this.value);
+    const write = this.writing.then(() => writeJsonAtomic(this.file, snapshot));
+    this.writing = write.catch(() => undefined);
+    await write;
   }
 }

@@ -75,7 +75,7 @@ export async function readRgb(file: string, size?: { width: number; height: numb
  * Reads a mask as one channel, the maximum over its colour channels (so any non-black pixel is
  * foreground; transparent pixels are black), optionally resized with nearest neighbour.
  */
-export async function readMask(file: string, size?: { width: number; height: number }): Promise<GreyImage> {
+export async function readMaskGrey(file: string, size?: { width: number; height: number }): Promise<GreyImage> {
   try {
     const img = await decodeSrgb(file, size && { ...size, kernel: 'nearest' });
     return { width: img.width, height: img.height, data: maxOfChannels(img.data, img.width * img.height, img.channels) };

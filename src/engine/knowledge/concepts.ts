@@ -54,23 +54,24 @@ export function conceptCells(entropy: ArrayLike<number>, backgroundMean: number,
 
 export interface ConceptCounts {
   /** N_fg: concept cells on the foreground. */
-  foreground: number;
+  foregroundConcepts: number;
   /** N_bg: concept cells on the background. */
-  background: number;
+  backgroundConcepts: number;
   /** N_fg / (N_fg + N_bg), 0 when there are no concepts. */
   ratio: number;
 }
 
 /** N_fg, N_bg and their ratio for one image. */
 export function countConcepts(concepts: ArrayLike<number>, foreground: ArrayLike<number>): ConceptCounts {
-  let fg = 0;
-  let bg = 0;
+  let foregroundConcepts = 0;
+  let backgroundConcepts = 0;
   for (let i = 0; i < concepts.length; i++) {
     if (!concepts[i]) continue;
-    if (foreground[i]) fg++;
-    else bg++;
+    if (foreground[i]) foregroundConcepts++;
+    else backgroundConcepts++;
   }
-  return { foreground: fg, background: bg, ratio: fg + bg === 0 ? 0 : fg / (fg + bg) };
+  const all = foregroundConcepts + backgroundConcepts;
+  return { foregroundConcepts, backgroundConcepts, ratio: all === 0 ? 0 : foregroundConcepts / all };
 }
 
 /** Indices of the foreground concept cells (S_j(x) of method.md section 4). */

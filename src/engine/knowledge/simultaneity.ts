@@ -26,11 +26,11 @@ export interface LearningDistance {
 }
 
 /**
- * D_mean, D_std and D_var. `foregroundCounts[x][k]` = N_fg of image x at analysed checkpoint k;
+ * D_mean, D_std and D_var. `foregroundConceptsByCheckpoint[x][k]` = N_fg of image x at analysed checkpoint k;
  * `pathLength[k]` = Dist(k), the normalised weight-space path length at that checkpoint.
  */
-export function learningDistance(foregroundCounts: readonly (readonly number[])[], pathLength: readonly number[]): LearningDistance {
-  const peakCheckpoint = foregroundCounts.map((counts) => {
+export function learningDistance(foregroundConceptsByCheckpoint: readonly (readonly number[])[], pathLength: readonly number[]): LearningDistance {
+  const peakCheckpoint = foregroundConceptsByCheckpoint.map((counts) => {
     if (counts.length !== pathLength.length) throw new Error(`an image has ${counts.length} checkpoint counts, expected ${pathLength.length}`);
     return firstMaxIndex(counts);
   });
@@ -40,6 +40,6 @@ export function learningDistance(foregroundCounts: readonly (readonly number[])[
 }
 
 /** Whether an image never has a foreground concept at any checkpoint (method.md section 7, first trap). */
-export function neverHasForegroundConcept(counts: readonly number[]): boolean {
-  return counts.every((c) => c === 0);
+export function neverHasForegroundConcept(foregroundConceptsByCheckpoint: readonly number[]): boolean {
+  return foregroundConceptsByCheckpoint.every((c) => c === 0);
 }

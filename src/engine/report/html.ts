@@ -7,14 +7,15 @@ import { CONCEPT_COLOURS, NET_COLOURS, isFeatureStage, lighter } from '../../com
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { RunConfig } from '../../common/config';
+import { whatRan, type ExperimentState } from '../../common/record';
 import { writeFileAtomic, exists } from '../store/atomic';
 import { insideWorkspace } from '../store/workspace';
 import { conceptCells } from '../knowledge/concepts';
 import { maskToGrid } from '../knowledge/grid';
-import { readMask } from '../io/images';
+import { readMaskGrey } from '../io/images';
 import { loadDataset, datasetPath } from '../data/store';
 import { ExperimentPaths } from '../experiment/paths';
-import { readConfig, readMetrics, readState, readTrainLog } from '../experiment/record';
+import { readConfig, readState, readTrainLog } from '../experiment/record';
 import { readMaps } from '../experiment/quantify';
 import type { MetricsDocument } from '../../common/metrics';
 import { lineChart, cellOverlay, escapeHtml, heatColour, type Series } from './svg';
@@ -122,7 +123,7 @@ async function imageMaps(workspace: string, config: RunConfig, paths: Experiment
     if (!sample) continue;
     const png = await fs.readFile(insideWorkspace(dir, sample.image));
     const uri = `data:image/png;base64,${png.toString('base64')}`;
-    const mask = await readMask(insideWorkspace(dir, sample.mask), { width: size, height: size });
+    const mask = await readMaskGrey(insideWorkspace(dir, sample.mask), { width: size, height: size });
     const fg = maskToGrid(mask.data, size, size, g, config.quantification.maskRule);
     const cells = columns.map((c) => {
       const e = maps.get(`${c.net}/${c.key}`)![index];
@@ -135,6 +136,13 @@ async function imageMaps(workspace: string, config: RunConfig, paths: Experiment
   }
   const legend = [0, 0.25, 0.5, 0.75, 1].map((t) => `<span class="swatch" style="background:${heatColour(range[0] + t * (range[1] - range[0]), range[0], range[1])}"></span>${num(range[0] + t * (range[1] - range[0]), 2)}`).join(' ');
   return `<p>Top of each cell: entropy map (nats): ${legend}. Bottom: concept cells, <span style="color:${CONCEPT_COLOURS.foreground}">foreground</span> and <span style="color:${CONCEPT_COLOURS.background}">background</span>. Images where S and B differ most come first.</p><table class="maps"><tr><th>image</th>${columns.map((c) => `<th>${c.label}</th>`).join('')}</tr>${rows.join('')}</table>`;
+}
+
+/** What quantification was asked for (the frozen config) and what ran it (state.json), each engine with its task count. */
+function engineLine(config: RunConfig, state: ExperimentState): string {
+  const asked = `${config.engine}${config.engine === 'tfjs' ? '' : `, device ${config.device}`}`;
+  const ran = whatRan(state).quantification.map((q) => `<li data-engine="${escapeHtml(q.engine)}">${escapeHtml(q.engine)} — ${q.tasks} task(s)</li>`);
+  return `<p>Quantification engine asked for: ${escapeHtml(asked)}; what ran it:</p>${ran.length ? `<ul class="engines">${ran.join('')}</ul>` : '<p>not recorded (an experiment of an older version)</p>'}`;
 }
 
 /** Writes the report (default: experiments/<id>/report.html); returns its path. */
@@ -151,6 +159,7 @@ export async function writeReport(workspace: string, id: string, out?: string): 
 <style>body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4f4}.maps td{text-align:center}.maps svg{display:block;margin:2px auto}.swatch{display:inline-block;width:14px;height:10px;margin:0 2px 0 8px}svg{margin:4px}pre{background:#f7f7f7;padding:1em;overflow:auto}@media (prefers-color-scheme: dark){body{background:#1e1e1e;color:#ddd}th{background:#333}pre{background:#2a2a2a}}</style></head><body>
 <h1>KD Lens report</h1>
 <p><b>${escapeHtml(id)}</b> — dataset <b>${escapeHtml(config.dataset)}</b>, ${escapeHtml(config.architecture.family)} at ${config.architecture.inputSize} px, tap <b>${config.tap}</b>, grid ${config.quantification.grid}, K = ${config.quantification.samples}, lambda ${config.quantification.lambda}, b = ${config.quantification.threshold}, ${metrics.settings.images} images, ${config.seeds} seed(s), backend ${escapeHtml(state.backend ?? '?')}.</p>
+${engineLine(config, state)}
 <h2>Protocol checks</h2>${checksHtml(metrics.checks)}
 <h2>The six numbers</h2>${table(metrics)}
 <p>N_fg, N_bg and ratio at the final checkpoint (means over images). D_mean and D_std: mean and population standard deviation over images of the path length at which the image's foreground concepts peaked; D_var = D_std². rho: stability (final foreground concepts over all ever seen).</p>

@@ -5,7 +5,7 @@
  */
 import type { DatasetManifest, Sample, Split } from '../../common/dataset';
 import { insideWorkspace } from '../store/workspace';
-import { readRgb, readMask } from '../io/images';
+import { readRgb, readMaskGrey } from '../io/images';
 import type { ImageSet } from './batches';
 
 export { gatherBatch, epochOrder, type Augment, type ImageSet } from './batches';
@@ -44,7 +44,7 @@ export async function loadImageSet(dir: string, samples: readonly Sample[], size
     normaliseInto(rgb.data, norm, x, off);
     labels[i] = s.label;
     if (masks) {
-      const m = await readMask(insideWorkspace(dir, s.mask), target);
+      const m = await readMaskGrey(insideWorkspace(dir, s.mask), target);
       for (let p = 0; p < px; p++) masks[i * px + p] = m.data[p] > 0 ? 1 : 0;
     }
     if (onProgress && (i % 50 === 49 || i === n - 1)) onProgress(i + 1, n);

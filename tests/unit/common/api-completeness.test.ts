@@ -40,9 +40,9 @@ describe('the KdApi contract is implemented everywhere', () => {
     const handlers = new Map<string, (event: unknown, req: unknown) => Promise<unknown>>();
     registerIpc({ handle: (c: string, fn: (event: unknown, req: unknown) => Promise<unknown>) => void handlers.set(c, fn) } as never, service(), undefined);
     const foreign = { senderFrame: { url: 'https://evil.example/' } };
-    await expect(handlers.get('kd:listJobs')!(foreign, {})).rejects.toThrow(/refused an IPC call from https:\/\/evil\.example/);
+    expect(await handlers.get('kd:listJobs')!(foreign, {})).toEqual({ ok: false, status: 403, message: 'refused an IPC call from https://evil.example/' });
     const ours = { senderFrame: { url: 'file:///app/out/renderer/index.html' } };
-    await expect(handlers.get('kd:getDataset')!(ours, { id: '../etc' })).rejects.toThrow(/getDataset: field id/);
-    await expect(handlers.get('kd:getMaps')!(ours, { experimentId: 'x', net: 'Z', checkpoint: 'epoch-1' })).rejects.toThrow(/field net/);
+    expect(await handlers.get('kd:getDataset')!(ours, { id: '../etc' })).toMatchObject({ ok: false, status: 400, message: expect.stringMatching(/getDataset: field id/) });
+    expect(await handlers.get('kd:getMaps')!(ours, { experimentId: 'x', net: 'Z', checkpoint: 'epoch-1' })).toMatchObject({ ok: false, status: 400, message: expect.stringMatching(/field net/) });
   });
 });

@@ -20,7 +20,7 @@ import {
 } from '../../../src/engine/experiment/record';
 import { writeFileAtomic } from '../../../src/engine/store/atomic';
 import { encodeNpy } from '../../../src/engine/store/tensors';
-import { readMask } from '../../../src/engine/io/images';
+import { readMaskGrey } from '../../../src/engine/io/images';
 import { tempDir } from '../../helpers/fixtures';
 import { writeTinyDataset } from '../../helpers/tiny-dataset';
 import { tinyConfig } from '../../helpers/tiny-config';
@@ -195,7 +195,7 @@ describe('KdApi service on a hand-written workspace', () => {
     expect(img.grid).toBe(4);
     expect(img.image).toMatch(/^data:image\/png;base64,/);
     const sample = (await host.service.getDataset({ id: 'tiny' })).samples.find((s) => s.id === ids[1])!;
-    const mask = await readMask(join(ws, 'datasets', 'tiny', sample.mask), { width: 16, height: 16 });
+    const mask = await readMaskGrey(join(ws, 'datasets', 'tiny', sample.mask), { width: 16, height: 16 });
     // Cell (r, c) takes the pixel at (4r, 4c): the top-left pixel of its 4 x 4 block.
     const expected = Array.from({ length: 16 }, (_, i) =>
       mask.data[Math.floor(i / 4) * 4 * 16 + (i % 4) * 4] > 0 ? 1 : 0

@@ -2,11 +2,12 @@
  * KdApi over HTTP + WebSocket, for the renderer opened in a browser against `kd-lens serve`.
  * Protocol: POST /api/<method> with `Authorization: Bearer <token>` and the method's single
  * request object as JSON ({} without arguments); 200 answers {"result": value}, anything else
- * {"error": "readable message"}, which rejects with that message. Events come over a WebSocket at
+ * {"error": "readable message"}, which rejects with an ApiError of that status and message. Events come over a WebSocket at
  * /api/events?token=<token>. Every dependency is handed in, so tests run it against fakes; it
  * must not validate requests (the server does) nor hold any state beyond the token.
  */
 import type { KdApi, KdApiMethod } from '../../../common/api';
+import { ApiError } from '../../../common/api-answer';
 import { EventStream, type SocketFactory, type Timers } from './events';
 import { takeToken, type TokenHistory, type TokenLocation, type TokenStorage } from './token';
 
@@ -35,7 +36,7 @@ export interface BrowserEnvironment {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The value of one call, or an Error carrying the server's message. */
+/** The value of one call, or an ApiError carrying the server's status and message. */
 async function readAnswer<T>(method: string, response: ResponseLike): Promise<T> {
   let body: unknown = null;
   try {
@@ -45,7 +46,7 @@ async function readAnswer<T>(method: string, response: ResponseLike): Promise<T>
   }
   if (!response.ok) {
     const message = isObject(body) && typeof body.error === 'string' && body.error ? body.error : `${method} failed: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
-    throw new Error(message);
+    throw new ApiError(response.status, message);
   }
   if (!isObject(body) || !('result' in body)) throw new Error(`${method}: the server's answer has no result`);
   return body.result as T;

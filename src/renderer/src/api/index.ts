@@ -1,9 +1,10 @@
 /*
- * The one way the renderer reaches the app: getApi() returns the preload's window.kd inside
- * Electron, else the HTTP + WebSocket client for a browser. Stores call it; tests install a fake
+ * The one way the renderer reaches the app: getApi() returns a client over the preload's window.kd
+ * inside Electron, else the HTTP + WebSocket client for a browser. Stores call it; tests install a fake
  * with setApi(). Nothing here knows what a call does.
  */
 import type { KdApi } from '../../../common/api';
+import { ApiError, bridgeClient, type KdBridge } from '../../../common/api-answer';
 import { createBrowserApi } from './browser-client';
 import type { SocketLike } from './events';
 
@@ -30,8 +31,8 @@ function browserApi(): KdApi {
 
 export function getApi(): KdApi {
   if (!current) {
-    const kd = (window as Window & { kd?: KdApi }).kd;
-    current = kd ?? browserApi();
+    const kd = (window as Window & { kd?: KdBridge }).kd;
+    current = kd ? bridgeClient(kd) : browserApi();
   }
   return current;
 }
@@ -39,6 +40,11 @@ export function getApi(): KdApi {
 /** Replaces the client (tests), or forgets it (null). */
 export function setApi(api: KdApi | null): void {
   current = api;
+}
+
+/** Whether a failed call was the caller's mistake (a 4xx from main or the server) rather than a fault. */
+export function isCallerMistake(err: unknown): boolean {
+  return err instanceof ApiError && err.callerMistake;
 }
 
 /** A readable message from anything thrown. */

@@ -56,8 +56,8 @@ export function imageOrder(n: number, metrics: MetricsDocument | null, mode: 'in
 
 export interface ImageCurve {
   epochs: number[];
-  foreground: (number | null)[];
-  background: (number | null)[];
+  foregroundConceptsByCheckpoint: (number | null)[];
+  backgroundConceptsByCheckpoint: (number | null)[];
 }
 
 /** One image's N_fg and N_bg per checkpoint of one network, or null when it was left out. */
@@ -65,7 +65,7 @@ export function imageCurve(metrics: MetricsDocument | null, net: Net, imageIndex
   const n = metrics?.networks[net];
   const m = n?.perImage.find((p) => p.index === imageIndex);
   if (!n || !m) return null;
-  return { epochs: n.perCheckpoint.map((c) => c.epoch), foreground: m.foreground, background: m.background };
+  return { epochs: n.perCheckpoint.map((c) => c.epoch), foregroundConceptsByCheckpoint: m.foreground, backgroundConceptsByCheckpoint: m.background };
 }
 
 /** The sum of a displayed entropy map with 4 decimals ('' when there is none). */

@@ -53,14 +53,14 @@ export const useAnnotationStore = defineStore('annotation', () => {
   let loadSeq = 0;
 
   const sampleId = computed(() => sampleIds.value[index.value] ?? null);
-  const foreground = computed(() => (mask.value ? countForeground(mask.value) : 0));
+  const foregroundPixels = computed(() => (mask.value ? countForeground(mask.value) : 0));
   const undoable = computed(() => mask.value !== null && (canUndo.value > 0 || localUndo.value > 0));
   const redoable = computed(() => mask.value !== null && (canRedo.value > 0 || localRedo.value > 0));
   const saveState = computed<'saved' | 'saving' | 'error'>(() => (saveError.value ? 'error' : pending.value > 0 ? 'saving' : 'saved'));
   const statusText = computed(() => {
     if (!mask.value) return loading.value ? 'loading…' : 'no mask open';
     const save = saveState.value === 'error' ? `not saved: ${saveError.value}` : saveState.value === 'saving' ? 'saving…' : 'saved';
-    return `fg ${foreground.value} px of ${width.value * height.value} · ${save}${edited.value ? ' · edited' : ''}`;
+    return `fg ${foregroundPixels.value} px of ${width.value * height.value} · ${save}${edited.value ? ' · edited' : ''}`;
   });
 
   function persistBrush(): void {
@@ -222,5 +222,5 @@ export const useAnnotationStore = defineStore('annotation', () => {
     );
   }
 
-  return { datasetId, sampleIds, index, sampleId, image, width, height, mask, canUndo, canRedo, undoable, redoable, edited, pending, saveError, loadError, loading, brush, foreground, saveState, statusText, setTool, toggleEraser, setSize, stepBrush, setOpacity, open, loadSample, go, commit, undo, redo, reset, settled };
+  return { datasetId, sampleIds, index, sampleId, image, width, height, mask, canUndo, canRedo, undoable, redoable, edited, pending, saveError, loadError, loading, brush, foregroundPixels, saveState, statusText, setTool, toggleEraser, setSize, stepBrush, setOpacity, open, loadSample, go, commit, undo, redo, reset, settled };
 });

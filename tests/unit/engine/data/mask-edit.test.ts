@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { importDataset, loadDataset, datasetPath, readMask, writeMask, undoMask, redoMask, resetMask, maskHistory } from '../../../../src/engine/data';
+import { importDataset, loadDataset, datasetPath, readSampleMask, writeMask, undoMask, redoMask, resetMask, maskHistory } from '../../../../src/engine/data';
 import { readMaskPng } from '../../../../src/engine/data/decode';
 import { encodeMaskString } from '../../../../src/engine/data/masks/rle';
 import { tempDir } from '../../../helpers/fixtures';
@@ -26,7 +26,7 @@ describe('mask editing', () => {
   afterAll(() => tmp.cleanup());
 
   it('reads the imported mask as 0/1', async () => {
-    const m = await readMask(ws, 'edit', 'k-a');
+    const m = await readSampleMask(ws, 'edit', 'k-a');
     expect([m.width, m.height]).toEqual([8, 8]);
     expect(Array.from(m.data)).toEqual(Array.from(original));
     expect(await maskHistory(ws, 'edit', 'k-a')).toEqual({ canUndo: 0, canRedo: 0, edited: false });
@@ -35,7 +35,7 @@ describe('mask editing', () => {
   it('writes with history, undo and redo, and marks the sample edited', async () => {
     await writeMask(ws, 'edit', 'k-a', filled(0, 10));
     await writeMask(ws, 'edit', 'k-a', filled(5, 20).map((v) => v * 7)); // any value > 0 is foreground
-    expect(Array.from((await readMask(ws, 'edit', 'k-a')).data)).toEqual(Array.from(filled(5, 20)));
+    expect(Array.from((await readSampleMask(ws, 'edit', 'k-a')).data)).toEqual(Array.from(filled(5, 20)));
     expect(await maskHistory(ws, 'edit', 'k-a')).toEqual({ canUndo: 2, canRedo: 0, edited: true });
     expect((await loadDataset(ws, 'edit')).samples.find((s) => s.id === 'k-a')!.edited).toBe(true);
     // The stored PNG follows, and the imported mask is kept aside.
@@ -72,20 +72,20 @@ describe('mask editing', () => {
     await writeMask(ws, 'edit', 'k-b', filled(0, 1));
     const history = { version: 1, width: 8, height: 8, states: [encodeMaskString(original), encodeMaskString(filled(0, 1)), encodeMaskString(filled(0, 2))], position: 2 };
     writeFileSync(datasetPath(ws, 'edit', 'edits/k-b.json'), JSON.stringify(history));
-    expect(Array.from((await readMask(ws, 'edit', 'k-b')).data)).toEqual(Array.from(filled(0, 2)));
+    expect(Array.from((await readSampleMask(ws, 'edit', 'k-b')).data)).toEqual(Array.from(filled(0, 2)));
     await resetMask(ws, 'edit', 'k-b');
   });
 
   it('refuses a mask of the wrong size and unknown samples', async () => {
     await expect(writeMask(ws, 'edit', 'k-a', new Uint8Array(10))).rejects.toThrow(/has 10 values but sample 'k-a' is 8x8 \(64\)/);
-    await expect(readMask(ws, 'edit', 'nope')).rejects.toThrow(/has no sample 'nope'/);
-    await expect(readMask(ws, 'nothere', 'k-a')).rejects.toThrow(/no dataset 'nothere'/);
+    await expect(readSampleMask(ws, 'edit', 'nope')).rejects.toThrow(/has no sample 'nope'/);
+    await expect(readSampleMask(ws, 'nothere', 'k-a')).rejects.toThrow(/no dataset 'nothere'/);
   });
 
   it('carries hand edits over when the same source is imported again', async () => {
     await writeMask(ws, 'edit', 'k-a', filled(1, 3));
     await importDataset({ workspace: ws, format: 'folder', src, name: 'edit', size: 8 });
-    expect(Array.from((await readMask(ws, 'edit', 'k-a')).data)).toEqual(Array.from(filled(1, 3)));
+    expect(Array.from((await readSampleMask(ws, 'edit', 'k-a')).data)).toEqual(Array.from(filled(1, 3)));
     expect((await loadDataset(ws, 'edit')).samples.find((s) => s.id === 'k-a')!.edited).toBe(true);
     expect(Array.from((await resetMask(ws, 'edit', 'k-a')).data)).toEqual(Array.from(original));
     expect(Array.from((await undoMask(ws, 'edit', 'k-a')).data)).toEqual(Array.from(filled(1, 3)));

@@ -13,9 +13,12 @@ import type { ExperimentEvent } from '../../../../src/common/events';
 import { loadLayersModelFromDir } from '../../../../src/engine/store/model-files';
 import { decodeNpy } from '../../../../src/engine/store/tensors';
 import { writeReport } from '../../../../src/engine/report/html';
+import { escapeHtml } from '../../../../src/engine/report/svg';
+import { readConfig, readState } from '../../../../src/engine/experiment/record';
+import { whatRan } from '../../../../src/common/record';
 import { maskToGrid } from '../../../../src/engine/knowledge/grid';
 import { backgroundMeanEntropy, conceptCells, countConcepts } from '../../../../src/engine/knowledge/concepts';
-import { readMask } from '../../../../src/engine/io/images';
+import { readMaskGrey } from '../../../../src/engine/io/images';
 import { buildNetwork, layersUpTo } from '../../../../src/engine/models/architectures';
 import { hashSeed } from '../../../../src/engine/util/random';
 
@@ -46,6 +49,29 @@ describe('experiment runner on a tiny dataset', () => {
     }
     expect(existsSync(p.maps('T', 'final').npy)).toBe(true);
     expect(JSON.parse(readFileSync(p.state, 'utf8')).status).toBe('finished');
+  });
+
+  it('records in state.json what ran each quantification task, while the frozen config keeps what was asked', async () => {
+    const p = new ExperimentPaths(ws, id);
+    expect((await readConfig(p)).engine).toBe('auto');
+    const q = (await readState(p)).quantification!;
+    // 9 checkpoints (T final, S and B at epochs 0-3) x 2 chunks of 2 images (images 4, batch 2).
+    const checkpoints = ['T/final', ...['S', 'B'].flatMap((n) => [0, 1, 2, 3].map((e) => `${n}/epoch-${e}`))];
+    expect(Object.keys(q.tasks).sort()).toEqual(checkpoints.flatMap((c) => [`${c}#0`, `${c}#1`]).sort());
+    expect(q.engines.length).toBeGreaterThan(0);
+    for (const e of q.engines) expect(e).toMatch(/^(onnx|tfjs)\b/);
+    expect(new Set(Object.values(q.tasks))).toEqual(new Set(q.engines));
+    // The same engines as each checkpoint's map sidecar.
+    for (const c of checkpoints) {
+      const [net, key] = c.split('/');
+      const sidecar = JSON.parse(readFileSync(p.maps(net, key).json, 'utf8')) as { engine: string[] };
+      expect(new Set(sidecar.engine)).toEqual(new Set([q.tasks[`${c}#0`], q.tasks[`${c}#1`]]));
+    }
+    const ran = whatRan(await readState(p));
+    expect(ran.quantification.reduce((n, r) => n + r.tasks, 0)).toBe(18);
+    const html = readFileSync(await writeReport(ws, id), 'utf8');
+    expect(html).toContain('Quantification engine asked for: auto, device cpu; what ran it:');
+    for (const e of q.engines) expect(html).toContain(`${escapeHtml(e)} — ${ran.quantification.find((r) => r.engine === e)!.tasks} task(s)`);
   });
 
   it('lists every analysed image left out of a network with its reason, consistently with the counts', () => {
@@ -140,7 +166,7 @@ describe('experiment runner on a tiny dataset', () => {
     const p = new ExperimentPaths(ws, id);
     const saved = JSON.parse(readFileSync(p.metrics, 'utf8')) as MetricsDocument;
     const ids = JSON.parse(readFileSync(p.images, 'utf8')).ids as string[];
-    const fg = await Promise.all(ids.map(async (sid) => maskToGrid((await readMask(join(ws, 'datasets', 'tiny', 'masks', `${sid}.png`), { width: 16, height: 16 })).data, 16, 16, 4)));
+    const fg = await Promise.all(ids.map(async (sid) => maskToGrid((await readMaskGrey(join(ws, 'datasets', 'tiny', 'masks', `${sid}.png`), { width: 16, height: 16 })).data, 16, 16, 4)));
     const { values, shape } = decodeNpy(new Uint8Array(readFileSync(p.maps('B', 'epoch-3').npy)));
     expect(shape).toEqual([ids.length, 4, 4]);
     // Images without a foreground cell on the grid are left out of the numbers (and reported).
@@ -149,8 +175,8 @@ describe('experiment runner on a tiny dataset', () => {
     const maps = keep.map((i) => values.slice(i * 16, (i + 1) * 16));
     const hBar = backgroundMeanEntropy(maps.map((entropy, k) => ({ entropy, foreground: fg[keep[k]] }))).value;
     const counts = maps.map((e, k) => countConcepts(conceptCells(e, hBar, 0.2), fg[keep[k]]));
-    const meanFg = counts.reduce((s, c) => s + c.foreground, 0) / counts.length;
-    const meanBg = counts.reduce((s, c) => s + c.background, 0) / counts.length;
+    const meanFg = counts.reduce((s, c) => s + c.foregroundConcepts, 0) / counts.length;
+    const meanBg = counts.reduce((s, c) => s + c.backgroundConcepts, 0) / counts.length;
     expect(saved.networks.B.perCheckpoint[3].backgroundMean).toBeCloseTo(hBar, 5);
     expect(saved.summary.baseline.N_fg).toBeCloseTo(meanFg, 10);
     expect(saved.summary.baseline.N_bg).toBeCloseTo(meanBg, 10);

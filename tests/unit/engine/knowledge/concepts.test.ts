@@ -25,9 +25,9 @@ describe('concepts', () => {
   });
 
   it('counts N_fg, N_bg and the ratio', () => {
-    expect(countConcepts([1, 0, 1, 1], fg)).toEqual({ foreground: 1, background: 2, ratio: 1 / 3 });
-    expect(countConcepts([1, 1, 0, 0], fg)).toEqual({ foreground: 2, background: 0, ratio: 1 });
-    expect(countConcepts([0, 0, 0, 0], fg)).toEqual({ foreground: 0, background: 0, ratio: 0 });
+    expect(countConcepts([1, 0, 1, 1], fg)).toEqual({ foregroundConcepts: 1, backgroundConcepts: 2, ratio: 1 / 3 });
+    expect(countConcepts([1, 1, 0, 0], fg)).toEqual({ foregroundConcepts: 2, backgroundConcepts: 0, ratio: 1 });
+    expect(countConcepts([0, 0, 0, 0], fg)).toEqual({ foregroundConcepts: 0, backgroundConcepts: 0, ratio: 0 });
     expect(foregroundConceptCells([1, 1, 1, 0], fg)).toEqual([0, 1]);
     expect(hasForeground([0, 0, 0, 0])).toBe(false);
     expect(hasForeground(fg)).toBe(true);

@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
 import { StrokeHistory } from '../../../../src/renderer/src/annotate/history';
+import { currentState, pushState, redoStep, startHistory, undoCounts, undoStep, type UndoHistory } from '../../../../src/common/undo-history';
 
 const s = (...v: number[]): Uint8Array => Uint8Array.from(v);
 
@@ -61,5 +62,24 @@ describe('StrokeHistory', () => {
     h.adopt(s(0));
     expect(h.canUndo).toBe(1);
     expect(Array.from(h.current)).toEqual([0]);
+  });
+
+  it('steps like the shared undo history of the engine (same edits, same counts and states; limit 101)', () => {
+    expect(new StrokeHistory(new Uint8Array(1)).limit).toBe(101);
+    const editor = new StrokeHistory(Uint8Array.of(0));
+    let strings: UndoHistory<string> = startHistory('0');
+    for (const op of ['1', '2', 'undo', '3', 'undo', 'undo', 'redo', '4'] as const) {
+      if (op === 'undo') {
+        editor.undo();
+        strings = undoStep(strings) ?? strings;
+      } else if (op === 'redo') {
+        editor.redo();
+        strings = redoStep(strings) ?? strings;
+      } else {
+        editor.commit(Uint8Array.of(Number(op)));
+        strings = pushState(strings, op);
+      }
+      expect([editor.canUndo, editor.canRedo, String(editor.current[0])]).toEqual([undoCounts(strings).canUndo, undoCounts(strings).canRedo, currentState(strings)]);
+    }
   });
 });

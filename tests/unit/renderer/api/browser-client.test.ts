@@ -92,11 +92,13 @@ describe('browser client: calls', () => {
   it("rejects with the server's message on an error status", async () => {
     const { api } = setup('?token=t', () => json(400, { error: "dataset 'x' not found" }));
     await expect(api.getDataset({ id: 'x' })).rejects.toThrow("dataset 'x' not found");
+    await expect(api.getDataset({ id: 'x' })).rejects.toMatchObject({ name: 'ApiError', status: 400, callerMistake: true });
   });
 
   it('names the method and status when the error body is not JSON', async () => {
     const { api } = setup('?token=t', () => ({ ok: false, status: 502, statusText: 'Bad Gateway', json: async () => { throw new Error('not json'); } }));
     await expect(api.listDatasets()).rejects.toThrow('listDatasets failed: HTTP 502 Bad Gateway');
+    await expect(api.listDatasets()).rejects.toMatchObject({ status: 502, callerMistake: false });
   });
 
   it('says when the server cannot be reached', async () => {

@@ -43,7 +43,7 @@ describe('MaskEditor', () => {
     pointer('pointerup', 45, 5);
     await a.settled();
     expect(api.callsOf('writeMask')).toHaveLength(1);
-    expect(a.foreground).toBe(5); // pixels 0..4 of row 0 (pixel 0 was foreground already)
+    expect(a.foregroundPixels).toBe(5); // pixels 0..4 of row 0 (pixel 0 was foreground already)
   });
 
   it('erases while Shift is held', async () => {
@@ -52,7 +52,7 @@ describe('MaskEditor', () => {
     pointer('pointerdown', 5, 5, { shiftKey: true });
     pointer('pointerup', 5, 5, { shiftKey: true });
     await a.settled();
-    expect(a.foreground).toBe(0);
+    expect(a.foregroundPixels).toBe(0);
   });
 
   it('fills a box from the pixel under the press to the pixel under the release', async () => {
@@ -61,7 +61,7 @@ describe('MaskEditor', () => {
     pointer('pointermove', 45, 35);
     pointer('pointerup', 45, 35);
     await a.settled();
-    expect(a.foreground).toBe(1 + 3 * 2); // pixels (2..4, 2..3) plus the original pixel 0
+    expect(a.foregroundPixels).toBe(1 + 3 * 2); // pixels (2..4, 2..3) plus the original pixel 0
   });
 
   it('fills a polygon from the clicked corners when closed', async () => {
@@ -75,6 +75,6 @@ describe('MaskEditor', () => {
     await a.settled();
     // triangle (2,2) (6,2) (6,6), inside where x >= y (a centre on the left edge x = y is inside,
     // as in raster.ts): row 2 -> i = 2..5, row 3 -> 3..5, row 4 -> 4..5, row 5 -> 5: 4+3+2+1 = 10
-    expect(a.foreground).toBe(1 + 10);
+    expect(a.foregroundPixels).toBe(1 + 10);
   });
 });

@@ -53,7 +53,7 @@ describe('picking a cell in the Inspector', () => {
 
   it('CellInfo shows side, H_i, margin and the course over checkpoints', () => {
     const facts = [{ n: 'S', f: cellFacts(maps(5, [[0.5, 0.9, 1.2, 0.7]]), 0, 0) }, { n: 'B', f: null }];
-    const w = mount(CellInfo, { props: { cell: 0, grid: 2, foreground: true, facts, course: { S: [{ epoch: 0, entropy: 1.1 }, { epoch: 5, entropy: 0.5 }], B: [] }, error: null } });
+    const w = mount(CellInfo, { props: { cell: 0, grid: 2, onForeground: true, facts, course: { S: [{ epoch: 0, entropy: 1.1 }, { epoch: 5, entropy: 0.5 }], B: [] }, error: null } });
     expect(w.find('[data-testid="cell-side"]').text()).toBe('foreground');
     const rows = w.findAll('[data-testid="cell-row"]').map((r) => r.findAll('td').map((t) => t.text()));
     expect(rows).toEqual([['0.500', '0.500', 'yes (b = 0.2)'], ['—', '—', '—']]);

@@ -41,7 +41,7 @@ describe('inspector logic', () => {
 
   it("gives an image's own curve, or null when the network left it out", () => {
     const m = metricsFixture();
-    expect(imageCurve(m, 'S', 0)).toEqual({ epochs: [0, 5, 10], foreground: [0, 1, 2], background: [1, 1, 1] });
+    expect(imageCurve(m, 'S', 0)).toEqual({ epochs: [0, 5, 10], foregroundConceptsByCheckpoint: [0, 1, 2], backgroundConceptsByCheckpoint: [1, 1, 1] });
     expect(imageCurve(m, 'B', 0)).toBeNull();
   });
 

@@ -30,7 +30,7 @@ describe('annotation store', () => {
     await a.open('demo', 's2');
     expect(a.sampleId).toBe('s2');
     expect([a.width, a.height]).toEqual([8, 8]);
-    expect(a.foreground).toBe(1);
+    expect(a.foregroundPixels).toBe(1);
     expect(a.statusText).toBe('fg 1 px of 64 · saved');
   });
 
@@ -39,7 +39,7 @@ describe('annotation store', () => {
     await a.open('demo');
     const next = withBox(a, 2.5, 1.5); // 3 x 2 = 6 pixels, pixel 0 among them
     const saving = a.commit(next);
-    expect(a.foreground).toBe(6);
+    expect(a.foregroundPixels).toBe(6);
     await saving;
     const writes = api.callsOf('writeMask') as { data: string; width: number }[];
     expect(writes).toHaveLength(1);
@@ -60,14 +60,14 @@ describe('annotation store', () => {
     await a.commit(withBox(a, 1.5, 0.5)); // 2 px
     await a.commit(withBox(a, 3.5, 0.5)); // 4 px
     const undoing = a.undo();
-    expect(a.foreground).toBe(2); // shown before the API answers
+    expect(a.foregroundPixels).toBe(2); // shown before the API answers
     await undoing;
     expect(api.callsOf('undoMask')).toHaveLength(1);
     await a.undo();
-    expect(a.foreground).toBe(1);
+    expect(a.foregroundPixels).toBe(1);
     expect([a.canUndo, a.canRedo, a.edited]).toEqual([0, 2, false]);
     await a.redo();
-    expect(a.foreground).toBe(2);
+    expect(a.foregroundPixels).toBe(2);
     await a.undo();
     await a.undo();
     expect(api.callsOf('undoMask')).toHaveLength(3);
@@ -101,10 +101,10 @@ describe('annotation store', () => {
     await a.open('demo');
     await a.commit(withBox(a, 4, 4));
     await a.reset();
-    expect(a.foreground).toBe(1);
+    expect(a.foregroundPixels).toBe(1);
     expect(a.canUndo).toBe(2);
     await a.undo();
-    expect(a.foreground).toBe(25);
+    expect(a.foregroundPixels).toBe(25);
   });
 
   it('steps through samples, clamped at both ends, after pending saves', async () => {

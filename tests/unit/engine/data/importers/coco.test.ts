@@ -77,6 +77,14 @@ describe('COCO importer', () => {
     expect(reasons).toHaveLength(7);
   });
 
+  it('lists each annotation of a category not asked for, with the annotation file', async () => {
+    const summary = await importDataset({ workspace: ws, format: 'coco', src: images, ann, name: 'coco-zebra', size: 24, classes: ['zebra'] });
+    expect(summary.classes).toEqual({ zebra: 2 });
+    const left = summary.skipped.filter((s) => s.reason.includes('not among the classes asked for')).map((s) => `${s.file}: ${s.reason}`);
+    // Every apple annotation that the importer itself kept, image by image (a.jpg, c.jpg, gone.jpg, d.jpg); no zebra.
+    expect(left).toEqual([11, 16, 19, 17, 21].map((id) => `instances.json: object ${id} (apple): class 'apple' is not among the classes asked for — object skipped`));
+  });
+
   it('refuses malformed JSON and a missing annotation file', async () => {
     await expect(importDataset({ workspace: ws, format: 'coco', src: images, ann: join(tmp.path, 'broken.json'), name: 'x' })).rejects.toThrow(/broken\.json: not valid JSON/);
     await expect(importDataset({ workspace: ws, format: 'coco', src: images, ann: join(tmp.path, 'none.json'), name: 'x' })).rejects.toThrow(/none\.json does not exist/);

@@ -58,6 +58,16 @@ describe('CUB-200-2011 importer', () => {
     expect(await maskCount(datasetPath(ws, m.id, m.samples[0].mask))).toBe(200);
   });
 
+  it('lists each image of a class not asked for, with its file', async () => {
+    const summary = await importDataset({ workspace: ws, format: 'cub', src: root, name: 'cub-alpha', size: 24, classes: ['001.Alpha'] });
+    const left = summary.skipped.filter((s) => s.reason.includes('not among the classes asked for')).map((s) => `${s.file}: ${s.reason}`);
+    // The Beta images the tables list with a class (b_5's class 9 is refused by the importer itself).
+    expect(left).toEqual(
+      ['b_1.png', 'missing.jpg', 'b_6.jpg'].map((f) => `images.txt: images/002.Beta/${f} (002.Beta): class '002.Beta' is not among the classes asked for — image skipped`)
+    );
+    expect(summary.skipped.filter((s) => s.file === 'classes')).toEqual([]);
+  });
+
   it('refuses a folder without the CUB tables', async () => {
     await expect(importDataset({ workspace: ws, format: 'cub', src: join(root, 'images'), name: 'x' })).rejects.toThrow(/images\.txt does not exist/);
   });
