@@ -4,7 +4,25 @@ import tseslint from 'typescript-eslint';
 import pluginVue from 'eslint-plugin-vue';
 import vueParser from 'vue-eslint-parser';
 
-const nodeBuiltins = ['fs', 'path', 'os', 'child_process', 'crypto', 'http', 'https', 'net', 'url', 'util', 'stream', 'worker_threads', 'zlib', 'events', 'buffer', 'module', 'process'];
+const nodeBuiltins = [
+  'fs',
+  'path',
+  'os',
+  'child_process',
+  'crypto',
+  'http',
+  'https',
+  'net',
+  'url',
+  'util',
+  'stream',
+  'worker_threads',
+  'zlib',
+  'events',
+  'buffer',
+  'module',
+  'process'
+];
 const nodePatterns = [{ group: ['node:*'], message: 'Node built-ins are not available here.' }];
 const builtinPaths = nodeBuiltins.map((name) => ({ name, message: 'Node built-ins are not available here.' }));
 
@@ -14,7 +32,10 @@ export default tseslint.config(
   ...pluginVue.configs['flat/recommended'],
   {
     files: ['**/*.vue'],
-    languageOptions: { parser: vueParser, parserOptions: { parser: tseslint.parser, sourceType: 'module', extraFileExtensions: ['.vue'] } }
+    languageOptions: {
+      parser: vueParser,
+      parserOptions: { parser: tseslint.parser, sourceType: 'module', extraFileExtensions: ['.vue'] }
+    }
   },
   {
     rules: {
@@ -28,43 +49,99 @@ export default tseslint.config(
   },
   {
     files: ['**/*.cjs'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', __dirname: 'readonly', process: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', __dirname: 'readonly', process: 'readonly' }
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' }
   },
   {
     files: ['src/renderer/**/*.{ts,vue}'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [...builtinPaths, { name: 'electron', message: 'The renderer talks to main only through KdApi.' }],
-        patterns: [...nodePatterns, { group: ['**/main/**', '**/engine/**', '**/host/**', '**/server/**', '**/cli/**', '@tensorflow/tfjs-node*'], message: 'The renderer may import only src/common and its own files.' }]
-      }]
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...builtinPaths, { name: 'electron', message: 'The renderer talks to main only through KdApi.' }],
+          patterns: [
+            ...nodePatterns,
+            {
+              group: [
+                '**/main/**',
+                '**/engine/**',
+                '**/host/**',
+                '**/server/**',
+                '**/cli/**',
+                '@tensorflow/tfjs-node*'
+              ],
+              message: 'The renderer may import only src/common and its own files.'
+            }
+          ]
+        }
+      ]
     }
   },
   {
     files: ['src/common/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [...builtinPaths, { name: 'electron', message: 'src/common is runtime-neutral.' }, { name: 'vue', message: 'src/common is runtime-neutral.' }],
-        patterns: [...nodePatterns, { group: ['@tensorflow/*', '**/engine/**', '**/main/**', '**/renderer/**', '**/host/**', '**/server/**', '**/cli/**'], message: 'src/common imports nothing runtime-bound.' }]
-      }]
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...builtinPaths,
+            { name: 'electron', message: 'src/common is runtime-neutral.' },
+            { name: 'vue', message: 'src/common is runtime-neutral.' }
+          ],
+          patterns: [
+            ...nodePatterns,
+            {
+              group: [
+                '@tensorflow/*',
+                '**/engine/**',
+                '**/main/**',
+                '**/renderer/**',
+                '**/host/**',
+                '**/server/**',
+                '**/cli/**'
+              ],
+              message: 'src/common imports nothing runtime-bound.'
+            }
+          ]
+        }
+      ]
     }
   },
   {
     files: ['src/engine/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'electron', message: 'The engine runs without Electron.' }, { name: 'vue', message: 'The engine has no UI.' }],
-        patterns: [{ group: ['**/main/**', '**/renderer/**', '**/host/**', '**/server/**', '**/cli/**', '**/preload/**'], message: 'The engine depends on nothing above it.' }]
-      }]
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'electron', message: 'The engine runs without Electron.' },
+            { name: 'vue', message: 'The engine has no UI.' }
+          ],
+          patterns: [
+            {
+              group: ['**/main/**', '**/renderer/**', '**/host/**', '**/server/**', '**/cli/**', '**/preload/**'],
+              message: 'The engine depends on nothing above it.'
+            }
+          ]
+        }
+      ]
     }
   },
   {
     files: ['src/host/**/*.ts', 'src/server/**/*.ts', 'src/cli/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'electron', message: 'Only src/main and src/preload may import electron.' }],
-        patterns: [{ group: ['**/renderer/**', '**/main/**', '**/preload/**'], message: 'Layers depend downwards only.' }]
-      }]
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'Only src/main and src/preload may import electron.' }],
+          patterns: [
+            { group: ['**/renderer/**', '**/main/**', '**/preload/**'], message: 'Layers depend downwards only.' }
+          ]
+        }
+      ]
     }
   }
 );

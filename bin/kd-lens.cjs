@@ -4,7 +4,9 @@ const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 const entry = join(__dirname, '..', 'out', 'cli', 'index.cjs');
 if (!existsSync(entry)) {
-  process.stderr.write('kd-lens: the CLI is not built yet; run `npm run build` (or `npm run build:cli`) in ' + join(__dirname, '..') + '\n');
+  process.stderr.write(
+    'kd-lens: the CLI is not built yet; run `npm run build` (or `npm run build:cli`) in ' + join(__dirname, '..') + '\n'
+  );
   process.exit(1);
 }
 require(entry);

@@ -14,6 +14,16 @@ const common = {
   logLevel: 'warning',
   define: { 'process.env.KD_LENS_VERSION': JSON.stringify(pkg.version) }
 };
-await build({ ...common, entryPoints: { index: 'src/cli/index.ts' }, outdir: 'out/cli', outExtension: { '.js': '.cjs' } });
-await build({ ...common, entryPoints: { index: 'src/host/worker.ts', job: 'src/host/job-worker.ts' }, outdir: 'out/worker', outExtension: { '.js': '.cjs' } });
+await build({
+  ...common,
+  entryPoints: { index: 'src/cli/index.ts' },
+  outdir: 'out/cli',
+  outExtension: { '.js': '.cjs' }
+});
+await build({
+  ...common,
+  entryPoints: { index: 'src/host/worker.ts', job: 'src/host/job-worker.ts' },
+  outdir: 'out/worker',
+  outExtension: { '.js': '.cjs' }
+});
 console.log('built out/cli/index.cjs, out/worker/index.cjs, out/worker/job.cjs');

@@ -19,6 +19,14 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
   mkdirSync('out/compute', { recursive: true });
   await build({ ...computePageOptions, outfile: 'out/compute/compute.js' });
   copyFileSync('src/compute/index.html', 'out/compute/index.html');
-  await build({ entryPoints: ['src/preload/compute.ts'], bundle: true, platform: 'node', format: 'cjs', external: ['electron'], outfile: 'out/preload/compute.js', logLevel: 'warning' });
+  await build({
+    entryPoints: ['src/preload/compute.ts'],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    external: ['electron'],
+    outfile: 'out/preload/compute.js',
+    logLevel: 'warning'
+  });
   console.log('built out/compute/index.html, out/compute/compute.js, out/preload/compute.js');
 }

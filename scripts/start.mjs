@@ -22,7 +22,9 @@ if (electronPath) {
   const child = spawn(electronPath, ['.', ...process.argv.slice(2)], { stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
-  console.log('The Electron binary is not installed here (ELECTRON_SKIP_BINARY_DOWNLOAD); serving the same UI to your browser instead.');
+  console.log(
+    'The Electron binary is not installed here (ELECTRON_SKIP_BINARY_DOWNLOAD); serving the same UI to your browser instead.'
+  );
   const child = spawn(process.execPath, ['bin/kd-lens.cjs', 'serve', ...process.argv.slice(2)], { stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 }

@@ -14,17 +14,26 @@ let executablePath;
 try {
   executablePath = require('electron');
 } catch (err) {
-  console.error(`The Electron binary is not installed (${err.message}). Install it with a plain \`npm ci\` (without ELECTRON_SKIP_BINARY_DOWNLOAD) on a machine that can download it.`);
+  console.error(
+    `The Electron binary is not installed (${err.message}). Install it with a plain \`npm ci\` (without ELECTRON_SKIP_BINARY_DOWNLOAD) on a machine that can download it.`
+  );
   process.exit(1);
 }
 if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.KD_LENS_XVFB) {
-  const r = spawnSync('xvfb-run', ['-a', process.execPath, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, KD_LENS_XVFB: '1' } });
+  const r = spawnSync('xvfb-run', ['-a', process.execPath, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, KD_LENS_XVFB: '1' }
+  });
   process.exit(r.status ?? 1);
 }
 if (!existsSync('out/main/index.js')) spawnSync('npm', ['run', 'build'], { stdio: 'inherit' });
 
 const workspace = mkdtempSync(join(tmpdir(), 'kd-lens-electron-'));
-const app = await electron.launch({ executablePath, args: ['.', '--no-sandbox'], env: { ...process.env, KD_LENS_WORKSPACE: workspace } });
+const app = await electron.launch({
+  executablePath,
+  args: ['.', '--no-sandbox'],
+  env: { ...process.env, KD_LENS_WORKSPACE: workspace }
+});
 const fail = async (message) => {
   console.error(message);
   await app.close();

@@ -63,11 +63,13 @@ export function parseArgs(argv: readonly string[], spec: Record<string, FlagSpec
       continue;
     }
     const raw = inline ?? argv[++i];
-    if (raw === undefined || (inline === undefined && raw.startsWith('--'))) throw new UsageError(`--${name} needs a value${s.value ? ` (${s.value})` : ''}`);
+    if (raw === undefined || (inline === undefined && raw.startsWith('--')))
+      throw new UsageError(`--${name} needs a value${s.value ? ` (${s.value})` : ''}`);
     if (s.type === 'number' || s.type === 'integer') {
       const v = Number(raw);
       if (raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--${name}: expected a number, got '${raw}'`);
-      if (s.type === 'integer' && !Number.isInteger(v)) throw new UsageError(`--${name}: expected a whole number, got '${raw}'`);
+      if (s.type === 'integer' && !Number.isInteger(v))
+        throw new UsageError(`--${name}: expected a whole number, got '${raw}'`);
       flags[name] = v;
     } else {
       flags[name] = raw;
@@ -79,7 +81,8 @@ export function parseArgs(argv: readonly string[], spec: Record<string, FlagSpec
 /** Parses 'a,b,c' into exactly n numbers. */
 export function parseTriple(value: string, flag: string, n = 3): number[] {
   const parts = value.split(',').map((p) => Number(p.trim()));
-  if (parts.length !== n || parts.some((p) => !Number.isFinite(p))) throw new UsageError(`--${flag}: expected ${n} comma-separated numbers, got '${value}'`);
+  if (parts.length !== n || parts.some((p) => !Number.isFinite(p)))
+    throw new UsageError(`--${flag}: expected ${n} comma-separated numbers, got '${value}'`);
   return parts;
 }
 
@@ -87,7 +90,10 @@ export function parseTriple(value: string, flag: string, n = 3): number[] {
 export function formatFlags(spec: Record<string, FlagSpec>): string {
   const rows = Object.entries(spec).map(([name, s]) => {
     const left = `  --${name}${s.type === 'boolean' ? '' : ` ${s.value ?? s.type.toUpperCase()}${s.type === 'list' ? ' ...' : ''}`}`;
-    const def = s.default !== undefined && s.type !== 'boolean' ? ` (default ${Array.isArray(s.default) ? s.default.join(',') : s.default})` : '';
+    const def =
+      s.default !== undefined && s.type !== 'boolean'
+        ? ` (default ${Array.isArray(s.default) ? s.default.join(',') : s.default})`
+        : '';
     return [left, s.help + def];
   });
   const width = Math.min(36, Math.max(...rows.map((r) => r[0].length)) + 2);

@@ -18,9 +18,7 @@ export async function cliDefaultSeeds(
   say: (s: string) => void
 ): Promise<RunConfig> {
   const target = await loadDataset(workspace, config.dataset);
-  const source = config.teacher.source
-    ? await loadDataset(workspace, config.teacher.source).catch(() => null)
-    : null;
+  const source = config.teacher.source ? await loadDataset(workspace, config.teacher.source).catch(() => null) : null;
   await initBackend(config.backend ?? undefined);
   const cal = await calibrate(calibrationRequest(config, target.classes.length));
   const counts = {

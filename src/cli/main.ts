@@ -13,7 +13,16 @@ import { serveCommand } from './commands/serve';
 import { importCommand } from './commands/import';
 import { datasetsCommand } from './commands/datasets';
 
-export const COMMANDS: Command[] = [demoCommand, runCommand, reportCommand, serveCommand, importCommand, datasetsCommand, quantifyCommand, benchCommand];
+export const COMMANDS: Command[] = [
+  demoCommand,
+  runCommand,
+  reportCommand,
+  serveCommand,
+  importCommand,
+  datasetsCommand,
+  quantifyCommand,
+  benchCommand
+];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
@@ -51,7 +60,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await command.run(parsed);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`kd-lens ${name}: ${err.message}\nusage: ${command.usage}\n(kd-lens ${name} --help lists every option)\n`);
+      process.stderr.write(
+        `kd-lens ${name}: ${err.message}\nusage: ${command.usage}\n(kd-lens ${name} --help lists every option)\n`
+      );
       return 2;
     }
     const message = err instanceof Error ? err.message : String(err);

@@ -19,7 +19,10 @@ export function formatDuration(seconds: number): string {
 }
 
 /** A progress bar for one stage; silent when `quiet`. */
-export function progressBar(stage: string, options: { quiet?: boolean; stream?: NodeJS.WriteStream } = {}): ProgressBar {
+export function progressBar(
+  stage: string,
+  options: { quiet?: boolean; stream?: NodeJS.WriteStream } = {}
+): ProgressBar {
   const stream = options.stream ?? process.stderr;
   const tty = Boolean(stream.isTTY);
   const start = Date.now();
@@ -36,7 +39,10 @@ export function progressBar(stage: string, options: { quiet?: boolean; stream?: 
       const width = 24;
       const filled = Math.round(f * width);
       const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
-      stream.write(`\r\x1b[2K${stage.padEnd(22)} ${bar} ${pct} ${timing} ${text}`.slice(0, (stream.columns ?? 120) + 8) + (final ? '\n' : ''));
+      stream.write(
+        `\r\x1b[2K${stage.padEnd(22)} ${bar} ${pct} ${timing} ${text}`.slice(0, (stream.columns ?? 120) + 8) +
+          (final ? '\n' : '')
+      );
     } else {
       const decile = Math.floor(f * 10);
       if (final || decile > lastPlain) {

@@ -32,12 +32,15 @@ export async function openQuantifyModel(path: string, layer: string): Promise<Qu
     try {
       bytes = new Uint8Array(await fs.readFile(path));
     } catch (err) {
-      throw new Error(`${path}: cannot read the ONNX file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new Error(
+        `${path}: cannot read the ONNX file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`
+      );
     }
     const rt = await loadOrt();
     if ('error' in rt) throw new Error(`${path}: an ONNX file needs ONNX Runtime, which did not load: ${rt.error}`);
     const ir = await foldConstants(readOnnxModel(bytes, path), rt.ort);
-    if (!ir.tapValues.has(layer)) throw new Error(`${path}: no node or value named '${layer}'; the names are: ${ir.tapNames.join(', ')}`);
+    if (!ir.tapValues.has(layer))
+      throw new Error(`${path}: no node or value named '${layer}'; the names are: ${ir.tapNames.join(', ')}`);
     const [c, h, w] = ir.input.shape;
     return { kind: 'onnx', size: [h, w, c], tfModel: null, ir: () => ir, dispose() {} };
   }
@@ -45,8 +48,17 @@ export async function openQuantifyModel(path: string, layer: string): Promise<Qu
   try {
     const size = modelInputShape(model);
     tapFeature(model, layer); // an unknown layer fails here, listing the layers
-    const meta = (model as unknown as { getUserDefinedMetadata?: () => unknown }).getUserDefinedMetadata?.() as { kdLens?: { mean?: number[]; std?: number[] } } | undefined;
-    return { kind: 'tfjs', size, mean: meta?.kdLens?.mean, std: meta?.kdLens?.std, tfModel: model, ir: () => modelFromTfjsAsync(model, path), dispose: () => model.dispose() };
+    const meta = (model as unknown as { getUserDefinedMetadata?: () => unknown }).getUserDefinedMetadata?.() as
+      { kdLens?: { mean?: number[]; std?: number[] } } | undefined;
+    return {
+      kind: 'tfjs',
+      size,
+      mean: meta?.kdLens?.mean,
+      std: meta?.kdLens?.std,
+      tfModel: model,
+      ir: () => modelFromTfjsAsync(model, path),
+      dispose: () => model.dispose()
+    };
   } catch (err) {
     model.dispose();
     throw err;

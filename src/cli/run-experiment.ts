@@ -23,7 +23,10 @@ export function engineOverrides(flags: Record<string, unknown>): Record<string, 
 import { launchWarnings } from '../common/launch-warnings';
 
 /** The TF.js side of the device: --device when given, else the configuration's gpu or auto (its cpu default leaves the default order). */
-export function deviceForBackend(config: { device: 'cpu' | 'gpu' | 'auto' }, deviceFlag: unknown): { device: 'cpu' | 'gpu' | 'auto' | null; origin: string } {
+export function deviceForBackend(
+  config: { device: 'cpu' | 'gpu' | 'auto' },
+  deviceFlag: unknown
+): { device: 'cpu' | 'gpu' | 'auto' | null; origin: string } {
   if (deviceFlag !== undefined) return { device: parseDevice(deviceFlag as string, '--device'), origin: '--device' };
   return { device: config.device === 'cpu' ? null : config.device, origin: "the configuration's device" };
 }
@@ -33,14 +36,25 @@ function formatWhatRan(ran: WhatRan): string {
   return `backend ${ran.backend ?? 'unknown'}; quantification ran on ${engines.length ? engines.join(', ') : 'no engine recorded'}`;
 }
 
-export async function runWithTerminal(workspace: string, id: string, json: boolean, backendFlag?: string, deviceFlag?: unknown): Promise<number> {
+export async function runWithTerminal(
+  workspace: string,
+  id: string,
+  json: boolean,
+  backendFlag?: string,
+  deviceFlag?: unknown
+): Promise<number> {
   const paths = new ExperimentPaths(workspace, id);
   const config = await readConfig(paths);
-  const backend = await initBackendFor({ backend: backendFlag ?? config.backend, ...deviceForBackend(config, deviceFlag) });
+  const backend = await initBackendFor({
+    backend: backendFlag ?? config.backend,
+    ...deviceForBackend(config, deviceFlag)
+  });
   const say = (s: string): void => {
     if (!json) process.stderr.write(s + '\n');
   };
-  say(`experiment ${id}\n  folder ${paths.root}\n  backend: ${backend.reason}\n  quantification engine: ${config.engine}${config.engine === 'tfjs' ? '' : ` (device ${config.device})`}; each stage logs what ran`);
+  say(
+    `experiment ${id}\n  folder ${paths.root}\n  backend: ${backend.reason}\n  quantification engine: ${config.engine}${config.engine === 'tfjs' ? '' : ` (device ${config.device})`}; each stage logs what ran`
+  );
   for (const w of launchWarnings(config)) say(`  warning (${w.check}): ${w.message}`);
   let executor = inProcessExecutor;
   if (config.workers > 1) {
@@ -71,7 +85,10 @@ export async function runWithTerminal(workspace: string, id: string, json: boole
     const seconds = (Date.now() - t0) / 1000;
     const ran = whatRan(await readState(paths));
     if (json) process.stdout.write(JSON.stringify(resultsJson(metrics, { report: paths.report, seconds, ran })) + '\n');
-    else process.stdout.write(`\n${formatResults(metrics)}\n${formatWhatRan(ran)}\nfinished in ${formatDuration(seconds)}; report: ${paths.report}\n`);
+    else
+      process.stdout.write(
+        `\n${formatResults(metrics)}\n${formatWhatRan(ran)}\nfinished in ${formatDuration(seconds)}; report: ${paths.report}\n`
+      );
     return 0;
   } catch (err) {
     if (controller.signal.aborted) {

@@ -59,6 +59,7 @@ export type KdBridge = Record<KdApiMethod, (request?: unknown) => Promise<ApiAns
 /** KdApi over the bridge (the renderer inside Electron): each method gives the answer's value or throws its ApiError. */
 export function bridgeClient(bridge: KdBridge): KdApi {
   const api: Record<string, unknown> = { on: bridge.on };
-  for (const method of KD_API_METHODS) api[method] = async (request?: unknown) => valueOf(method, await bridge[method](request));
+  for (const method of KD_API_METHODS)
+    api[method] = async (request?: unknown) => valueOf(method, await bridge[method](request));
   return api as unknown as KdApi;
 }

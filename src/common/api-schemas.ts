@@ -38,7 +38,13 @@ export const API_REQUEST_SCHEMAS: Record<KdApiMethod, ZodType> = {
   ensureDemoData: none,
   getSampleImages: sample,
   readMask: sample,
-  writeMask: sample.extend({ width: z.number().int().min(1).max(4096), height: z.number().int().min(1).max(4096), data: z.string().max(30_000_000) }).strict(),
+  writeMask: sample
+    .extend({
+      width: z.number().int().min(1).max(4096),
+      height: z.number().int().min(1).max(4096),
+      data: z.string().max(30_000_000)
+    })
+    .strict(),
   undoMask: sample,
   redoMask: sample,
   resetMask: sample,
@@ -48,7 +54,9 @@ export const API_REQUEST_SCHEMAS: Record<KdApiMethod, ZodType> = {
   resumeExperiment: experiment,
   listExperiments: none,
   getExperiment: experiment,
-  getMaps: experiment.extend({ net: z.string().regex(/^[TSB](-\d+)?$/), checkpoint: z.string().regex(/^(final|epoch-\d+)$/) }).strict(),
+  getMaps: experiment
+    .extend({ net: z.string().regex(/^[TSB](-\d+)?$/), checkpoint: z.string().regex(/^(final|epoch-\d+)$/) })
+    .strict(),
   getInspectorImage: experiment.extend({ index: z.number().int().min(0) }).strict(),
   getReport: experiment,
   listJobs: none,
@@ -58,7 +66,14 @@ export const API_REQUEST_SCHEMAS: Record<KdApiMethod, ZodType> = {
   deleteExperiment: experiment,
   listRuns: none,
   uploadStart: z.object({ totalBytes: z.number().int().min(1) }).strict(),
-  uploadPart: z.object({ uploadId: upload, path: z.string().min(1).max(1000), offset: z.number().int().min(0), data: z.string().max(12_000_000) }).strict(),
+  uploadPart: z
+    .object({
+      uploadId: upload,
+      path: z.string().min(1).max(1000),
+      offset: z.number().int().min(0),
+      data: z.string().max(12_000_000)
+    })
+    .strict(),
   uploadFinish: z.object({ uploadId: upload, request: ImportRequestSchema.omit({ src: true }) }).strict(),
   uploadCancel: z.object({ uploadId: upload }).strict(),
   setRunNotes: experiment.extend({ tags: z.array(z.string().max(40)).max(20), note: z.string().max(5000) }).strict()

@@ -257,7 +257,13 @@ export interface KdApi {
   ensureDemoData(): Promise<{ jobId: string | null }>;
   getSampleImages(request: { datasetId: string; sampleId: string }): Promise<SampleImages>;
   readMask(request: { datasetId: string; sampleId: string }): Promise<MaskData>;
-  writeMask(request: { datasetId: string; sampleId: string; width: number; height: number; data: string }): Promise<MaskData>;
+  writeMask(request: {
+    datasetId: string;
+    sampleId: string;
+    width: number;
+    height: number;
+    data: string;
+  }): Promise<MaskData>;
   undoMask(request: { datasetId: string; sampleId: string }): Promise<MaskData>;
   redoMask(request: { datasetId: string; sampleId: string }): Promise<MaskData>;
   resetMask(request: { datasetId: string; sampleId: string }): Promise<MaskData>;
@@ -283,7 +289,11 @@ export interface KdApi {
   deleteDataset(request: { id: string }): Promise<{ trashedTo: string }>;
   deleteExperiment(request: { experimentId: string }): Promise<{ trashedTo: string }>;
   /** A run's tags and free-text note (experiments/<id>/notes.json). */
-  setRunNotes(request: { experimentId: string; tags: string[]; note: string }): Promise<{ tags: string[]; note: string }>;
+  setRunNotes(request: {
+    experimentId: string;
+    tags: string[];
+    note: string;
+  }): Promise<{ tags: string[]; note: string }>;
 
   /** Every run with its numbers, tags and note, for the runs table (src/host/runs-table.ts). */
   listRuns(): Promise<RunRow[]>;
@@ -291,7 +301,10 @@ export interface KdApi {
   /** Uploads from the browser's computer: announce the size, send base64 parts per file, then import (a single zip is unpacked first). */
   uploadStart(request: { totalBytes: number }): Promise<{ uploadId: string; limitBytes: number; partBytes: number }>;
   uploadPart(request: { uploadId: string; path: string; offset: number; data: string }): Promise<{ received: number }>;
-  uploadFinish(request: { uploadId: string; request: Omit<ImportRequest, 'src'> }): Promise<{ jobId: string; folder: string }>;
+  uploadFinish(request: {
+    uploadId: string;
+    request: Omit<ImportRequest, 'src'>;
+  }): Promise<{ jobId: string; folder: string }>;
   uploadCancel(request: { uploadId: string }): Promise<{ cancelled: boolean }>;
 
   /** Subscribes to pushed events; returns an unsubscribe function. */

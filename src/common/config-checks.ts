@@ -21,21 +21,41 @@ export interface ConfigProblem {
 export function crossFieldProblems(c: RunConfig): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   if (!SAFE_NAME.test(c.name) || c.name.includes('..')) {
-    out.push({ path: ['name'], message: `run name '${c.name}' may use letters, digits, spaces and . _ - ( ) + , = only, must start with a letter or digit and may not contain '..'` });
+    out.push({
+      path: ['name'],
+      message: `run name '${c.name}' may use letters, digits, spaces and . _ - ( ) + , = only, must start with a letter or digit and may not contain '..'`
+    });
   }
   c.checkpoints.forEach((e, i) => {
-    if (e > CHECKPOINT_SCALE) out.push({ path: ['checkpoints', i], message: `checkpoint ${e} is past the end of the ${CHECKPOINT_SCALE}-epoch scale: use 0 to ${CHECKPOINT_SCALE}` });
+    if (e > CHECKPOINT_SCALE)
+      out.push({
+        path: ['checkpoints', i],
+        message: `checkpoint ${e} is past the end of the ${CHECKPOINT_SCALE}-epoch scale: use 0 to ${CHECKPOINT_SCALE}`
+      });
   });
   const t = c.teacher;
   if (t.source !== null && t.pretrained !== null) {
-    out.push({ path: ['teacher', 'pretrained'], message: `the teacher is either pretrained on source dataset '${t.source}' or loaded from a pretrained folder, not both` });
+    out.push({
+      path: ['teacher', 'pretrained'],
+      message: `the teacher is either pretrained on source dataset '${t.source}' or loaded from a pretrained folder, not both`
+    });
   }
   if (t.source !== null && t.pretrained === null && t.pretrain.epochs === 0) {
-    out.push({ path: ['teacher', 'pretrain', 'epochs'], message: `pretraining on source dataset '${t.source}' needs at least 1 epoch (or choose no pretraining)` });
+    out.push({
+      path: ['teacher', 'pretrain', 'epochs'],
+      message: `pretraining on source dataset '${t.source}' needs at least 1 epoch (or choose no pretraining)`
+    });
   }
-  if (t.pretrained !== null && t.pretrained.trim() === '') out.push({ path: ['teacher', 'pretrained'], message: 'the pretrained teacher folder is empty: give a TF.js layers model folder' });
+  if (t.pretrained !== null && t.pretrained.trim() === '')
+    out.push({
+      path: ['teacher', 'pretrained'],
+      message: 'the pretrained teacher folder is empty: give a TF.js layers model folder'
+    });
   if (t.source !== null && t.source === c.dataset) {
-    out.push({ path: ['teacher', 'source'], message: `the source dataset must differ from the target dataset '${c.dataset}' (the teacher is pretrained elsewhere, then fine-tuned on the target)` });
+    out.push({
+      path: ['teacher', 'source'],
+      message: `the source dataset must differ from the target dataset '${c.dataset}' (the teacher is pretrained elsewhere, then fine-tuned on the target)`
+    });
   }
   // The analysed epochs are the schedule scaled to each network's epochs: zero epochs leave only the untrained network.
   const scaled: [string[], number, string][] = [
@@ -44,13 +64,17 @@ export function crossFieldProblems(c: RunConfig): ConfigProblem[] {
     [['teacher', 'finetune', 'epochs'], c.teacher.finetune.epochs, "the teacher's fine-tuning"]
   ];
   for (const [path, epochs, what] of scaled) {
-    if (epochs < 1) out.push({ path, message: `${what} needs at least 1 epoch: the checkpoints are scaled to its epochs` });
+    if (epochs < 1)
+      out.push({ path, message: `${what} needs at least 1 epoch: the checkpoints are scaled to its epochs` });
   }
   return out;
 }
 
 /** Adds crossFieldProblems to a zod refinement context (RunConfigSchema's superRefine). */
-export function checkRunConfig(c: RunConfig, ctx: { addIssue: (issue: { code: 'custom'; path: (string | number)[]; message: string }) => void }): void {
+export function checkRunConfig(
+  c: RunConfig,
+  ctx: { addIssue: (issue: { code: 'custom'; path: (string | number)[]; message: string }) => void }
+): void {
   for (const p of crossFieldProblems(c)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
 }
 
@@ -65,7 +89,10 @@ export interface DatasetFacts {
 export function datasetProblems(c: RunConfig, d: DatasetFacts): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   if (c.quantification.images > d.trainImages) {
-    out.push({ path: ['quantification', 'images'], message: `images analysed (${c.quantification.images}) is more than the ${d.trainImages} training images of dataset '${d.id}'` });
+    out.push({
+      path: ['quantification', 'images'],
+      message: `images analysed (${c.quantification.images}) is more than the ${d.trainImages} training images of dataset '${d.id}'`
+    });
   }
   return out;
 }

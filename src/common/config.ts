@@ -61,109 +61,131 @@ export const SIGMA_DEFAULTS = {
 /** The verdicts' test settings: significance level alpha and bootstrap resamples. */
 export const VERDICT_DEFAULTS = { alpha: 0.05, resamples: 2000 } as const;
 
-export const QuantificationSchema = z.object({
-  grid: z.number().int().min(1).max(64),
-  samples: z.number().int().min(1).max(4096),
-  steps: z.number().int().min(1).max(10000),
-  lr: positive,
-  lambda: positive,
-  targetEntropy: z.number(),
-  /** b: cell i is a concept iff H_bar - H_i > b. */
-  threshold: z.number().min(0),
-  /** How many images of the training set are analysed (drawn with the images seed). */
-  images: z.number().int().min(1).max(100000),
-  /** How a mask labels a cell: 'top-left' pixel (authors' code), 'majority' of pixels, or 'any' pixel (thin objects). */
-  maskRule: z.enum(['top-left', 'majority', 'any']),
-  /** Images optimised together inside one worker. */
-  batch: z.number().int().min(1).max(256),
-  /** Stop an image's optimisation once its mean entropy has passed the target (saves the steps that cannot be selected; not in the authors' code). */
-  stopPastTarget: z.boolean(),
-  /** The authors' filter: drop an image whose mean background entropy is below its foreground's at the last checkpoint. */
-  backgroundFilter: z.boolean(),
-  // The finer settings (SIGMA_DEFAULTS), shown under the form's "advanced" fold.
-  /** 'calibrated': the authors' SGD and selection at H*; 'converged': Adam on log sigma to the optimum. */
-  mode: z.enum(['calibrated', 'converged']).default(SIGMA_DEFAULTS.mode),
-  /** phi = ReLU(f_L) (the method); false explains f_L itself. */
-  relu: z.boolean().default(SIGMA_DEFAULTS.relu),
-  /** Initial sigma, also the sigma of the sigma_f2 normaliser. */
-  sigmaInit: positive.default(SIGMA_DEFAULTS.sigmaInit),
-  /** Clamp range of sigma before every step. */
-  sigmaMin: positive.default(SIGMA_DEFAULTS.sigmaMin),
-  sigmaMax: positive.default(SIGMA_DEFAULTS.sigmaMax),
-  /** lambda is multiplied by this when H* was not reached at the check. */
-  lambdaGrowth: positive.default(SIGMA_DEFAULTS.lambdaGrowth),
-  /** The lambda check happens at step index steps - adaptBeforeEnd (59 of 80); at or above steps, never. */
-  adaptBeforeEnd: count.default(SIGMA_DEFAULTS.adaptBeforeEnd),
-  /** Converged mode: Adam learning rate on log sigma, its floor, the step cap and the window of the stop test. */
-  convergedLr: positive.default(SIGMA_DEFAULTS.convergedLr),
-  convergedMinLr: positive.default(SIGMA_DEFAULTS.convergedMinLr),
-  convergedMaxSteps: z.number().int().min(1).max(10_000_000).default(SIGMA_DEFAULTS.convergedMaxSteps),
-  convergedWindow: z.number().int().min(2).max(100_000).default(SIGMA_DEFAULTS.convergedWindow)
-}).superRefine((q, ctx) => {
-  if (q.sigmaMin >= q.sigmaMax) ctx.addIssue({ code: 'custom', path: ['sigmaMin'], message: `must be below sigmaMax (${q.sigmaMax})` });
-  else if (q.sigmaInit < q.sigmaMin || q.sigmaInit > q.sigmaMax) ctx.addIssue({ code: 'custom', path: ['sigmaInit'], message: `must lie in the clamp range [${q.sigmaMin}, ${q.sigmaMax}]` });
-  if (q.convergedMinLr > q.convergedLr) ctx.addIssue({ code: 'custom', path: ['convergedMinLr'], message: `must not exceed convergedLr (${q.convergedLr})` });
-});
+export const QuantificationSchema = z
+  .object({
+    grid: z.number().int().min(1).max(64),
+    samples: z.number().int().min(1).max(4096),
+    steps: z.number().int().min(1).max(10000),
+    lr: positive,
+    lambda: positive,
+    targetEntropy: z.number(),
+    /** b: cell i is a concept iff H_bar - H_i > b. */
+    threshold: z.number().min(0),
+    /** How many images of the training set are analysed (drawn with the images seed). */
+    images: z.number().int().min(1).max(100000),
+    /** How a mask labels a cell: 'top-left' pixel (authors' code), 'majority' of pixels, or 'any' pixel (thin objects). */
+    maskRule: z.enum(['top-left', 'majority', 'any']),
+    /** Images optimised together inside one worker. */
+    batch: z.number().int().min(1).max(256),
+    /** Stop an image's optimisation once its mean entropy has passed the target (saves the steps that cannot be selected; not in the authors' code). */
+    stopPastTarget: z.boolean(),
+    /** The authors' filter: drop an image whose mean background entropy is below its foreground's at the last checkpoint. */
+    backgroundFilter: z.boolean(),
+    // The finer settings (SIGMA_DEFAULTS), shown under the form's "advanced" fold.
+    /** 'calibrated': the authors' SGD and selection at H*; 'converged': Adam on log sigma to the optimum. */
+    mode: z.enum(['calibrated', 'converged']).default(SIGMA_DEFAULTS.mode),
+    /** phi = ReLU(f_L) (the method); false explains f_L itself. */
+    relu: z.boolean().default(SIGMA_DEFAULTS.relu),
+    /** Initial sigma, also the sigma of the sigma_f2 normaliser. */
+    sigmaInit: positive.default(SIGMA_DEFAULTS.sigmaInit),
+    /** Clamp range of sigma before every step. */
+    sigmaMin: positive.default(SIGMA_DEFAULTS.sigmaMin),
+    sigmaMax: positive.default(SIGMA_DEFAULTS.sigmaMax),
+    /** lambda is multiplied by this when H* was not reached at the check. */
+    lambdaGrowth: positive.default(SIGMA_DEFAULTS.lambdaGrowth),
+    /** The lambda check happens at step index steps - adaptBeforeEnd (59 of 80); at or above steps, never. */
+    adaptBeforeEnd: count.default(SIGMA_DEFAULTS.adaptBeforeEnd),
+    /** Converged mode: Adam learning rate on log sigma, its floor, the step cap and the window of the stop test. */
+    convergedLr: positive.default(SIGMA_DEFAULTS.convergedLr),
+    convergedMinLr: positive.default(SIGMA_DEFAULTS.convergedMinLr),
+    convergedMaxSteps: z.number().int().min(1).max(10_000_000).default(SIGMA_DEFAULTS.convergedMaxSteps),
+    convergedWindow: z.number().int().min(2).max(100_000).default(SIGMA_DEFAULTS.convergedWindow)
+  })
+  .superRefine((q, ctx) => {
+    if (q.sigmaMin >= q.sigmaMax)
+      ctx.addIssue({ code: 'custom', path: ['sigmaMin'], message: `must be below sigmaMax (${q.sigmaMax})` });
+    else if (q.sigmaInit < q.sigmaMin || q.sigmaInit > q.sigmaMax)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sigmaInit'],
+        message: `must lie in the clamp range [${q.sigmaMin}, ${q.sigmaMax}]`
+      });
+    if (q.convergedMinLr > q.convergedLr)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['convergedMinLr'],
+        message: `must not exceed convergedLr (${q.convergedLr})`
+      });
+  });
 export type QuantificationConfig = z.infer<typeof QuantificationSchema>;
 
 /** Engines of the sigma optimisation (src/engine/onnx, or TF.js). */
 export const QUANTIFY_ENGINES = ['auto', 'onnx', 'tfjs'] as const;
 export type QuantifyEngine = (typeof QUANTIFY_ENGINES)[number];
 
-export const RunConfigSchema = z.object({
-  version: z.literal(1),
-  /** A human name; the experiment id adds the key settings and a time stamp. */
-  name: z.string().min(1).max(100),
-  /** Target dataset id (workspace datasets/<id>). */
-  dataset: SafeId,
-  architecture: ArchitectureSchema,
-  /** The layer L: distilled and explained. */
-  tap: z.enum(TAPS),
-  /** Per-channel input normalisation applied after scaling pixels to [0, 1]. */
-  normalization: z.object({ mean: z.tuple([z.number(), z.number(), z.number()]), std: z.tuple([positive, positive, positive]) }),
-  teacher: z.object({
-    /** Source dataset for pretraining (null: no pretraining, or `pretrained` weights). */
-    source: SafeId.nullable(),
-    /** A TF.js layers model folder of the same architecture to start from instead of pretraining. */
-    pretrained: z.string().nullable(),
-    pretrain: StageSchema,
-    finetune: StageSchema
-  }),
-  student: z.object({
-    stage1: StageSchema,
-    stage2: StageSchema,
-    /** Stage 1's loss: MSE / variance of the teacher feature over the training set, or the paper's plain 'mse' (absent: 'mse', as runs made before the option). */
-    lossNormalization: z.enum(['teacher-variance', 'mse']).optional()
-  }),
-  baseline: StageSchema,
-  training: z.object({
-    momentum: z.number().min(0).max(0.999),
-    weightDecay: z.number().min(0),
-    /** Random horizontal flips (off for digits and text). */
-    flip: z.boolean(),
-    /** Random crops after padding by this many pixels (0 = off). */
-    cropPad: z.number().int().min(0).max(64)
-  }),
-  /** Analysed epochs on the paper's 150-epoch scale; scaled to each network's epoch count. */
-  checkpoints: z.array(count).min(1),
-  quantification: QuantificationSchema,
-  /** Base seed (initialisation, data order, noise, image choice). */
-  seed: z.number().int().min(0).max(2 ** 31 - 1),
-  /** Student and baseline are repeated with seeds seed, seed+1, ...; the teacher is shared. */
-  seeds: z.number().int().min(1).max(100),
-  /** Worker processes for quantification. */
-  workers: z.number().int().min(1).max(64),
-  /** Compute backend (null: best available). */
-  backend: z.enum(['webgpu', 'tensorflow', 'wasm', 'cpu']).nullable(),
-  /** Quantification engine: 'auto' = ONNX Runtime, falling back to TF.js (reason logged); 'onnx' or 'tfjs' = only that one. */
-  engine: z.enum(QUANTIFY_ENGINES).default('auto'),
-  /** ONNX Runtime device: 'cpu'; 'gpu' or 'auto' try CUDA/DirectML/CoreML/WebGPU where installed, falling back to CPU. */
-  device: z.enum(['cpu', 'gpu', 'auto']).default('cpu'),
-  /** The verdicts' tests (VERDICT_DEFAULTS): alpha for the Wilcoxon tests and the 1 - alpha bootstrap interval. */
-  verdicts: z
-    .object({ alpha: z.number().gt(0).lt(0.5), resamples: z.number().int().min(100).max(1_000_000) })
-    .default(VERDICT_DEFAULTS)
-}).superRefine((c, ctx) => checkRunConfig(c, ctx)); // cross-field checks: config-checks.ts
+export const RunConfigSchema = z
+  .object({
+    version: z.literal(1),
+    /** A human name; the experiment id adds the key settings and a time stamp. */
+    name: z.string().min(1).max(100),
+    /** Target dataset id (workspace datasets/<id>). */
+    dataset: SafeId,
+    architecture: ArchitectureSchema,
+    /** The layer L: distilled and explained. */
+    tap: z.enum(TAPS),
+    /** Per-channel input normalisation applied after scaling pixels to [0, 1]. */
+    normalization: z.object({
+      mean: z.tuple([z.number(), z.number(), z.number()]),
+      std: z.tuple([positive, positive, positive])
+    }),
+    teacher: z.object({
+      /** Source dataset for pretraining (null: no pretraining, or `pretrained` weights). */
+      source: SafeId.nullable(),
+      /** A TF.js layers model folder of the same architecture to start from instead of pretraining. */
+      pretrained: z.string().nullable(),
+      pretrain: StageSchema,
+      finetune: StageSchema
+    }),
+    student: z.object({
+      stage1: StageSchema,
+      stage2: StageSchema,
+      /** Stage 1's loss: MSE / variance of the teacher feature over the training set, or the paper's plain 'mse' (absent: 'mse', as runs made before the option). */
+      lossNormalization: z.enum(['teacher-variance', 'mse']).optional()
+    }),
+    baseline: StageSchema,
+    training: z.object({
+      momentum: z.number().min(0).max(0.999),
+      weightDecay: z.number().min(0),
+      /** Random horizontal flips (off for digits and text). */
+      flip: z.boolean(),
+      /** Random crops after padding by this many pixels (0 = off). */
+      cropPad: z.number().int().min(0).max(64)
+    }),
+    /** Analysed epochs on the paper's 150-epoch scale; scaled to each network's epoch count. */
+    checkpoints: z.array(count).min(1),
+    quantification: QuantificationSchema,
+    /** Base seed (initialisation, data order, noise, image choice). */
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1),
+    /** Student and baseline are repeated with seeds seed, seed+1, ...; the teacher is shared. */
+    seeds: z.number().int().min(1).max(100),
+    /** Worker processes for quantification. */
+    workers: z.number().int().min(1).max(64),
+    /** Compute backend (null: best available). */
+    backend: z.enum(['webgpu', 'tensorflow', 'wasm', 'cpu']).nullable(),
+    /** Quantification engine: 'auto' = ONNX Runtime, falling back to TF.js (reason logged); 'onnx' or 'tfjs' = only that one. */
+    engine: z.enum(QUANTIFY_ENGINES).default('auto'),
+    /** ONNX Runtime device: 'cpu'; 'gpu' or 'auto' try CUDA/DirectML/CoreML/WebGPU where installed, falling back to CPU. */
+    device: z.enum(['cpu', 'gpu', 'auto']).default('cpu'),
+    /** The verdicts' tests (VERDICT_DEFAULTS): alpha for the Wilcoxon tests and the 1 - alpha bootstrap interval. */
+    verdicts: z
+      .object({ alpha: z.number().gt(0).lt(0.5), resamples: z.number().int().min(100).max(1_000_000) })
+      .default(VERDICT_DEFAULTS)
+  })
+  .superRefine((c, ctx) => checkRunConfig(c, ctx)); // cross-field checks: config-checks.ts
 export type RunConfig = z.infer<typeof RunConfigSchema>;
 
 /** The paper's analysed epochs (method.md section 3), on a 150-epoch scale. */

@@ -16,13 +16,20 @@ export const SPLITS = ['train', 'val', 'test'] as const;
 export type Split = (typeof SPLITS)[number];
 
 /** Ids and file names: letters, digits, '.', '_' and '-' only (safe in paths and URLs). */
-export const SafeId = z.string().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'only letters, digits, ".", "_" and "-"');
+export const SafeId = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'only letters, digits, ".", "_" and "-"');
 
 /** A path inside the dataset folder: relative, forward slashes, no '..'. */
 export const RelativePath = z
   .string()
   .min(1)
-  .refine((p) => !p.startsWith('/') && !p.includes('\\') && !p.split('/').includes('..'), 'must be a relative path inside the dataset folder');
+  .refine(
+    (p) => !p.startsWith('/') && !p.includes('\\') && !p.split('/').includes('..'),
+    'must be a relative path inside the dataset folder'
+  );
 
 export const SampleSchema = z.object({
   id: SafeId,

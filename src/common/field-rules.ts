@@ -25,7 +25,9 @@ interface Def {
   items?: ZodType[];
   element?: ZodType;
   entries?: Record<string, string>;
-  checks?: { _zod: { def: { check: string; value?: number; inclusive?: boolean; format?: string; minimum?: number } } }[];
+  checks?: {
+    _zod: { def: { check: string; value?: number; inclusive?: boolean; format?: string; minimum?: number } };
+  }[];
 }
 
 const defOf = (s: ZodType): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
@@ -56,14 +58,24 @@ export function schemaAt(root: ZodType, path: readonly (string | number)[]): Zod
 
 export function ruleOf(schema: ZodType): FieldRule {
   const d = defOf(unwrap(schema));
-  const rule: FieldRule = { kind: 'other', int: false, min: null, max: null, choices: [], minItems: null, element: null };
+  const rule: FieldRule = {
+    kind: 'other',
+    int: false,
+    min: null,
+    max: null,
+    choices: [],
+    minItems: null,
+    element: null
+  };
   if (d.type === 'number') {
     rule.kind = 'number';
     for (const c of d.checks ?? []) {
       const k = c._zod.def;
       if (k.check === 'number_format' && k.format?.includes('int')) rule.int = true;
-      if (k.check === 'greater_than' && k.value !== undefined) rule.min = { value: k.value, inclusive: k.inclusive ?? true };
-      if (k.check === 'less_than' && k.value !== undefined) rule.max = { value: k.value, inclusive: k.inclusive ?? true };
+      if (k.check === 'greater_than' && k.value !== undefined)
+        rule.min = { value: k.value, inclusive: k.inclusive ?? true };
+      if (k.check === 'less_than' && k.value !== undefined)
+        rule.max = { value: k.value, inclusive: k.inclusive ?? true };
     }
   } else if (d.type === 'enum' && d.entries) {
     rule.kind = 'choice';
@@ -79,13 +91,15 @@ export function ruleOf(schema: ZodType): FieldRule {
 /** "a whole number from 1 to 64", "a number above 0", "one of top-left, majority, any". */
 export function allowedText(rule: FieldRule): string {
   if (rule.kind === 'choice') return `one of ${rule.choices.join(', ')}`;
-  if (rule.kind === 'list') return `a list of ${rule.element ? allowedText(rule.element).replace(/^an? /, '') + 's' : 'values'}, separated by commas`;
+  if (rule.kind === 'list')
+    return `a list of ${rule.element ? allowedText(rule.element).replace(/^an? /, '') + 's' : 'values'}, separated by commas`;
   if (rule.kind !== 'number') return 'a valid value';
   const what = rule.int ? 'a whole number' : 'a number';
   const { min, max } = rule;
   const finiteMax = max && Number.isFinite(max.value) ? max : null;
   const finiteMin = min && Number.isFinite(min.value) ? min : null;
-  if (finiteMin && finiteMax && finiteMin.inclusive && finiteMax.inclusive) return `${what} from ${finiteMin.value} to ${finiteMax.value}`;
+  if (finiteMin && finiteMax && finiteMin.inclusive && finiteMax.inclusive)
+    return `${what} from ${finiteMin.value} to ${finiteMax.value}`;
   const parts: string[] = [];
   if (finiteMin) parts.push(finiteMin.inclusive ? `at least ${finiteMin.value}` : `above ${finiteMin.value}`);
   if (finiteMax) parts.push(finiteMax.inclusive ? `at most ${finiteMax.value}` : `below ${finiteMax.value}`);
@@ -108,7 +122,8 @@ export function issueInWords(root: ZodType, issue: IssueLike, label: string, giv
   const s = schemaAt(root, path);
   if (!s) return `${label}: ${issue.message}`;
   const rule = ruleOf(s);
-  if (rule.kind === 'list' && issue.code === 'too_small') return `${label} needs at least ${rule.minItems ?? 1} value${rule.minItems === 1 ? '' : 's'}`;
+  if (rule.kind === 'list' && issue.code === 'too_small')
+    return `${label} needs at least ${rule.minItems ?? 1} value${rule.minItems === 1 ? '' : 's'}`;
   const shown = given === undefined ? '' : given.trim() === '' ? ' (it is empty)' : ` (got “${given.trim()}”)`;
   const parent = path.length > 1 ? schemaAt(root, path.slice(0, -1)) : null;
   const item = parent && defOf(parent).type === 'array' ? ` (item ${Number(path[path.length - 1]) + 1})` : '';

@@ -56,7 +56,9 @@ export const NetworkMetricsSchema = NumbersSchema.extend({
   neverLearned: z.number(),
   withoutNeverLearned: SpreadSummarySchema,
   /** Analysed images left out of this network's numbers, and why (absent in runs analysed before it existed). */
-  removedImages: z.array(z.object({ index: z.number().int(), reason: z.enum(['notEffective', 'noForeground', 'backgroundFilter']) })).optional()
+  removedImages: z
+    .array(z.object({ index: z.number().int(), reason: z.enum(['notEffective', 'noForeground', 'backgroundFilter']) }))
+    .optional()
 });
 export type NetworkMetrics = z.infer<typeof NetworkMetricsSchema>;
 
@@ -136,18 +138,25 @@ export const MetricsDocumentSchema = z.object({
   verdicts: VerdictsSchema,
   /** One set of verdicts per seed (a file from before seeds were repeated has none). */
   verdictsPerSeed: z.array(VerdictsSchema).default([]),
-  seeds: z.object({ student: z.record(z.string(), MeanStdSchema), baseline: z.record(z.string(), MeanStdSchema) }).nullable(),
+  seeds: z
+    .object({ student: z.record(z.string(), MeanStdSchema), baseline: z.record(z.string(), MeanStdSchema) })
+    .nullable(),
   /** Protocol checks (engine/experiment/checks.ts); documents older than the checks have none. */
   checks: z.array(CheckSchema).optional()
 });
 export type MetricsDocument = z.infer<typeof MetricsDocumentSchema>;
 
 /** The metrics document, or a readable reason why `value` is not one. */
-export function parseMetrics(value: unknown): { metrics: MetricsDocument; error: null } | { metrics: null; error: string } {
+export function parseMetrics(
+  value: unknown
+): { metrics: MetricsDocument; error: null } | { metrics: null; error: string } {
   const r = MetricsDocumentSchema.safeParse(value);
   if (r.success) return { metrics: r.data, error: null };
   const first = r.error.issues[0];
-  return { metrics: null, error: `metrics.json could not be read: field ${first.path.join('.') || '(root)'}: ${first.message}` };
+  return {
+    metrics: null,
+    error: `metrics.json could not be read: field ${first.path.join('.') || '(root)'}: ${first.message}`
+  };
 }
 
 /** Roles in the paper's words, and their network ids in metrics.networks (seed 0). */

@@ -11,7 +11,10 @@ export const CONCEPT_COLOURS = { foreground: '#e6007e', background: '#00b7ff' } 
 export function lighter(hex: string, amount = 0.45): string {
   const m = /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex.trim());
   if (!m) return hex;
-  const mix = (c: string): string => Math.round(parseInt(c, 16) + (255 - parseInt(c, 16)) * amount).toString(16).padStart(2, '0');
+  const mix = (c: string): string =>
+    Math.round(parseInt(c, 16) + (255 - parseInt(c, 16)) * amount)
+      .toString(16)
+      .padStart(2, '0');
   return `#${mix(m[1])}${mix(m[2])}${mix(m[3])}`;
 }
 

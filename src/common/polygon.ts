@@ -17,7 +17,8 @@ export function rasterisePolygons(polygons: readonly (readonly number[])[], widt
   for (const poly of polygons) {
     const n = Math.floor(poly.length / 2);
     if (n < 3) continue;
-    let minY = Infinity, maxY = -Infinity;
+    let minY = Infinity,
+      maxY = -Infinity;
     for (let i = 0; i < n; i++) {
       minY = Math.min(minY, poly[2 * i + 1]);
       maxY = Math.max(maxY, poly[2 * i + 1]);
@@ -29,9 +30,11 @@ export function rasterisePolygons(polygons: readonly (readonly number[])[], widt
       xs.length = 0;
       for (let i = 0; i < n; i++) {
         const j = (i + 1) % n;
-        const xa = poly[2 * i], ya = poly[2 * i + 1];
-        const xb = poly[2 * j], yb = poly[2 * j + 1];
-        if ((ya <= yc) === (yb <= yc)) continue;
+        const xa = poly[2 * i],
+          ya = poly[2 * i + 1];
+        const xb = poly[2 * j],
+          yb = poly[2 * j + 1];
+        if (ya <= yc === yb <= yc) continue;
         xs.push(xa + ((yc - ya) / (yb - ya)) * (xb - xa));
       }
       xs.sort((a, b) => a - b);

@@ -48,7 +48,13 @@ export interface WhatRan {
 
 export function whatRan(state: ExperimentState): WhatRan {
   const tasks = Object.values(state.quantification?.tasks ?? {});
-  return { backend: state.backend, quantification: (state.quantification?.engines ?? []).map((engine) => ({ engine, tasks: tasks.filter((t) => t === engine).length })) };
+  return {
+    backend: state.backend,
+    quantification: (state.quantification?.engines ?? []).map((engine) => ({
+      engine,
+      tasks: tasks.filter((t) => t === engine).length
+    }))
+  };
 }
 
 /** images.json: the analysed images (sample ids of the training split), drawn once with the seed. */

@@ -24,7 +24,11 @@ export function startHistory<S>(state: S): UndoHistory<S> {
  * `state` on top of the current one: the states after the position are dropped (no redo after a new edit), and the
  * oldest beyond `limit` are forgotten. The caller decides whether a state equal to the current one is a step.
  */
-export function pushState<H extends UndoHistory<unknown>>(history: H, state: H['states'][number], limit = MAX_UNDO_STATES): H {
+export function pushState<H extends UndoHistory<unknown>>(
+  history: H,
+  state: H['states'][number],
+  limit = MAX_UNDO_STATES
+): H {
   const states = [...history.states.slice(0, history.position + 1), state];
   const drop = Math.max(0, states.length - limit);
   return { ...history, states: states.slice(drop), position: states.length - 1 - drop };

@@ -52,7 +52,8 @@ export async function timeMedian(fn: () => void | Promise<void>, runs: number, w
 /** The default grid of cases: quantify at 32/64 px, K 8/96, 1/8 images; train batch 32 at 32/64 px. */
 export function defaultCases(): BenchCase[] {
   const cases: BenchCase[] = [];
-  for (const px of [32, 64]) for (const samples of [8, 96]) for (const images of [1, 8]) cases.push({ task: 'quantify', px, samples, images });
+  for (const px of [32, 64])
+    for (const samples of [8, 96]) for (const images of [1, 8]) cases.push({ task: 'quantify', px, samples, images });
   for (const px of [32, 64]) cases.push({ task: 'train', px, batch: 32 });
   return cases;
 }
@@ -73,7 +74,14 @@ export async function runCase(c: BenchCase, runs: number, warmup: number): Promi
       const ms = await timeMedian(
         async () => {
           rng.fillNormal(noise);
-          await loss.lossAndGradient({ inputs, clean, sigma, lambdas: new Array(images).fill(7), sigmaF2: new Array(images).fill(1), noise });
+          await loss.lossAndGradient({
+            inputs,
+            clean,
+            sigma,
+            lambdas: new Array(images).fill(7),
+            sigmaF2: new Array(images).fill(1),
+            noise
+          });
         },
         runs,
         warmup
@@ -81,11 +89,24 @@ export async function runCase(c: BenchCase, runs: number, warmup: number): Promi
       inputs.dispose();
       clean.dispose();
       loss.dispose();
-      return { ...c, engine: 'tfjs', backend: tf.getBackend(), msPerStep: ms, imageStepsPerSec: (images * 1000) / ms, runs };
+      return {
+        ...c,
+        engine: 'tfjs',
+        backend: tf.getBackend(),
+        msPerStep: ms,
+        imageStepsPerSec: (images * 1000) / ms,
+        runs
+      };
     }
     const batch = c.batch ?? 32;
     const x = tf.tensor4d(rng.fillNormal(new Float32Array(batch * c.px * c.px * 3)), [batch, c.px, c.px, 3]);
-    const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 10), 'int32'), 10);
+    const y = tf.oneHot(
+      tf.tensor1d(
+        Array.from({ length: batch }, (_, i) => i % 10),
+        'int32'
+      ),
+      10
+    );
     const opt = tf.train.momentum(0.01, 0.9);
     const ms = await timeMedian(
       async () => {
@@ -100,7 +121,14 @@ export async function runCase(c: BenchCase, runs: number, warmup: number): Promi
     x.dispose();
     y.dispose();
     opt.dispose();
-    return { ...c, engine: 'tfjs', backend: tf.getBackend(), msPerStep: ms, imageStepsPerSec: (batch * 1000) / ms, runs };
+    return {
+      ...c,
+      engine: 'tfjs',
+      backend: tf.getBackend(),
+      msPerStep: ms,
+      imageStepsPerSec: (batch * 1000) / ms,
+      runs
+    };
   } finally {
     model.dispose();
   }

@@ -49,21 +49,32 @@ export function correctionFactors(runs: readonly FinishedRun[], cal: Calibration
     for (const [s, v] of Object.entries(r.seconds)) recorded.set(baseStage(s), (recorded.get(baseStage(s)) ?? 0) + v);
     for (const [s, actual] of recorded) {
       const expected = est[s];
-      if ((groupOf(s) === 'training' || sameEngine) && expected > 0 && actual > 0) perStage.set(s, [...(perStage.get(s) ?? []), actual / expected]);
+      if ((groupOf(s) === 'training' || sameEngine) && expected > 0 && actual > 0)
+        perStage.set(s, [...(perStage.get(s) ?? []), actual / expected]);
     }
     for (const group of ['training', 'quantify'] as const) {
-      const actual = Object.entries(r.seconds).filter(([s]) => groupOf(s) === group).reduce((a, [, v]) => a + v, 0);
-      const expected = Object.entries(est).filter(([s]) => groupOf(s) === group).reduce((a, [, v]) => a + v, 0);
+      const actual = Object.entries(r.seconds)
+        .filter(([s]) => groupOf(s) === group)
+        .reduce((a, [, v]) => a + v, 0);
+      const expected = Object.entries(est)
+        .filter(([s]) => groupOf(s) === group)
+        .reduce((a, [, v]) => a + v, 0);
       if ((group === 'training' || sameEngine) && actual > 0 && expected > 0) ratios[group].push(actual / expected);
     }
   }
   const stages = Object.fromEntries([...perStage].map(([s, v]) => [s, median(v)]));
-  return { training: ratios.training.length ? median(ratios.training) : null, quantify: ratios.quantify.length ? median(ratios.quantify) : null, stages };
+  return {
+    training: ratios.training.length ? median(ratios.training) : null,
+    quantify: ratios.quantify.length ? median(ratios.quantify) : null,
+    stages
+  };
 }
 
 /** The stages scaled by their own factor, else their group's (a stage without either is left as calibrated). */
 export function applyFactors(stages: Record<string, number>, factors: Factors): Record<string, number> {
-  return Object.fromEntries(Object.entries(stages).map(([s, v]) => [s, v * (factors.stages?.[s] ?? factors[groupOf(s)] ?? 1)]));
+  return Object.fromEntries(
+    Object.entries(stages).map(([s, v]) => [s, v * (factors.stages?.[s] ?? factors[groupOf(s)] ?? 1)])
+  );
 }
 
 export function factorsText(factors: Factors, runs: number): string {

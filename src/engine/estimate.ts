@@ -62,7 +62,16 @@ export const quantThreads = (workers: number): number => threadsPerWorker(worker
 export function calibrationRequest(config: RunConfig, numClasses: number): CalibrationRequest {
   const q = config.quantification;
   const engine = { engine: config.engine, device: config.device, threads: quantThreads(config.workers) };
-  return { architecture: config.architecture, numClasses, tap: config.tap, batch: 32, samples: q.samples, grid: q.grid, images: q.batch, engine };
+  return {
+    architecture: config.architecture,
+    numClasses,
+    tap: config.tap,
+    batch: 32,
+    samples: q.samples,
+    grid: q.grid,
+    images: q.batch,
+    engine
+  };
 }
 
 /** ms of one loss-and-gradient step of `images` images. */
@@ -74,11 +83,23 @@ async function timeSigmaStep(engine: SigmaEngine, dims: StepDims, images: number
     const clean = await stepper.features(inputs, images);
     const sigma = new Float32Array(images * dims.grid * dims.grid).fill(0.01);
     const noise = new Float32Array(images * dims.samples * px);
-    const step = { count: images, inputs, clean, sigma, lambdas: new Array<number>(images).fill(7), sigmaF2: new Array<number>(images).fill(1), noise };
-    const stepMs = await timeMedian(async () => {
-      rng.fillNormal(noise);
-      await stepper.lossAndGradient(step);
-    }, CALIBRATION_RUNS, CALIBRATION_WARMUP);
+    const step = {
+      count: images,
+      inputs,
+      clean,
+      sigma,
+      lambdas: new Array<number>(images).fill(7),
+      sigmaF2: new Array<number>(images).fill(1),
+      noise
+    };
+    const stepMs = await timeMedian(
+      async () => {
+        rng.fillNormal(noise);
+        await stepper.lossAndGradient(step);
+      },
+      CALIBRATION_RUNS,
+      CALIBRATION_WARMUP
+    );
     return stepMs;
   } finally {
     stepper.dispose();
@@ -86,15 +107,24 @@ async function timeSigmaStep(engine: SigmaEngine, dims: StepDims, images: number
 }
 
 /** ms of a task's set-up as a quantification worker does it: choose and compile the engine, open it, clean features. */
-async function timeSetup(req: CalibrationRequest, model: tf.LayersModel, dims: StepDims, images: number): Promise<{ ms: number; engine: SigmaEngine; note: string }> {
+async function timeSetup(
+  req: CalibrationRequest,
+  model: tf.LayersModel,
+  dims: StepDims,
+  images: number
+): Promise<{ ms: number; engine: SigmaEngine; note: string }> {
   const inputs = new Rng(2).fillNormal(new Float32Array(images * dims.height * dims.width * dims.channels));
   let last: { engine: SigmaEngine; note: string } | null = null;
-  const ms = await timeMedian(async () => {
-    last = await selectForTfjs(req.engine, model, 'calibration network', req.tap, dims);
-    const stepper = await last.engine.open(dims);
-    await stepper.features(inputs, images);
-    stepper.dispose();
-  }, 3, 1);
+  const ms = await timeMedian(
+    async () => {
+      last = await selectForTfjs(req.engine, model, 'calibration network', req.tap, dims);
+      const stepper = await last.engine.open(dims);
+      await stepper.features(inputs, images);
+      stepper.dispose();
+    },
+    3,
+    1
+  );
   return { ms, ...last! };
 }
 
@@ -105,25 +135,42 @@ export async function calibrate(req: CalibrationRequest): Promise<Calibration> {
   const rng = new Rng(1);
   try {
     const x = tf.tensor4d(rng.fillNormal(new Float32Array(batch * px * px * 3)), [batch, px, px, 3]);
-    const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % numClasses), 'int32'), numClasses);
+    const y = tf.oneHot(
+      tf.tensor1d(
+        Array.from({ length: batch }, (_, i) => i % numClasses),
+        'int32'
+      ),
+      numClasses
+    );
     /** ms of one optimiser step (its own optimiser: momentum slots follow the variable list); `teacher` (a forward pass outside the gradient) feeds the loss. */
-    const timeStep = async (loss: (teacher: tf.Tensor | null) => tf.Scalar, vars?: tf.Variable[], teacher?: () => tf.Tensor): Promise<number> => {
+    const timeStep = async (
+      loss: (teacher: tf.Tensor | null) => tf.Scalar,
+      vars?: tf.Variable[],
+      teacher?: () => tf.Tensor
+    ): Promise<number> => {
       const opt = tf.train.momentum(0.01, 0.9);
       try {
-        return await timeMedian(async () => {
-          tf.tidy(() => {
-            const t = teacher ? teacher() : null;
-            opt.minimize(() => loss(t), false, vars);
-          });
-          await (model.getWeights()[0] as tf.Tensor).data(); // waits for the step on GPU backends
-        }, CALIBRATION_RUNS, CALIBRATION_WARMUP);
+        return await timeMedian(
+          async () => {
+            tf.tidy(() => {
+              const t = teacher ? teacher() : null;
+              opt.minimize(() => loss(t), false, vars);
+            });
+            await (model.getWeights()[0] as tf.Tensor).data(); // waits for the step on GPU backends
+          },
+          CALIBRATION_RUNS,
+          CALIBRATION_WARMUP
+        );
       } finally {
         opt.dispose();
       }
     };
-    const trainStepMs = await timeStep(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar);
+    const trainStepMs = await timeStep(
+      () => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar
+    );
     const below = layersUpTo(model, req.tap);
-    const weights = (keep: (layer: string) => boolean): tf.Variable[] => model.layers.filter((l) => keep(l.name)).flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable));
+    const weights = (keep: (layer: string) => boolean): tf.Variable[] =>
+      model.layers.filter((l) => keep(l.name)).flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable));
     const tapModel = tf.model({ inputs: model.inputs, outputs: model.getLayer(req.tap).output as tf.SymbolicTensor });
     // The teacher's feature is a forward pass of a network of the same architecture (this one stands in).
     const stage1StepMs = await timeStep(
@@ -132,13 +179,32 @@ export async function calibrate(req: CalibrationRequest): Promise<Calibration> {
       () => tapModel.predict(x) as tf.Tensor
     );
     const head = weights((n) => !below.has(n));
-    const stage2StepMs = head.length ? await timeStep(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar, head) : 0;
+    const stage2StepMs = head.length
+      ? await timeStep(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar, head)
+      : 0;
     tf.dispose([x, y]);
     const images = Math.max(1, req.images);
-    const dims: StepDims = { height: px, width: px, channels: 3, grid: Math.min(req.grid, px), samples: req.samples, relu: true };
+    const dims: StepDims = {
+      height: px,
+      width: px,
+      channels: 3,
+      grid: Math.min(req.grid, px),
+      samples: req.samples,
+      relu: true
+    };
     const setup = await timeSetup(req, model, dims, images);
     const stepMs = await timeSigmaStep(setup.engine, dims, images, rng);
-    return { backend: tf.getBackend(), trainStepMs, stage1StepMs, stage2StepMs, batch, quantStepMsPerImage: stepMs / images, samples: req.samples, quantEngine: setup.note, quantSetupMs: setup.ms };
+    return {
+      backend: tf.getBackend(),
+      trainStepMs,
+      stage1StepMs,
+      stage2StepMs,
+      batch,
+      quantStepMsPerImage: stepMs / images,
+      samples: req.samples,
+      quantEngine: setup.note,
+      quantSetupMs: setup.ms
+    };
   } finally {
     model.dispose();
   }
@@ -165,7 +231,9 @@ export interface RunCounts {
 /** Entropy maps the run computes: analysed images x (teacher + each seed's S and B checkpoints), and the tasks they make. */
 export function quantifyWork(config: RunConfig, targetTrain: number): { maps: number; tasks: number } {
   const q = config.quantification;
-  const checkpoints = scaleCheckpoints(config.checkpoints, config.student.stage1.epochs).length + scaleCheckpoints(config.checkpoints, config.baseline.epochs).length;
+  const checkpoints =
+    scaleCheckpoints(config.checkpoints, config.student.stage1.epochs).length +
+    scaleCheckpoints(config.checkpoints, config.baseline.epochs).length;
   const images = Math.min(q.images, targetTrain);
   const networks = 1 + config.seeds * checkpoints;
   return { maps: images * networks, tasks: networks * Math.ceil(images / q.batch) };
@@ -175,11 +243,18 @@ export function quantifyWork(config: RunConfig, targetTrain: number): { maps: nu
  * Seconds per stage for a configuration, from a calibration and the dataset sizes, under the
  * runner's stage names (a stage of several seeds is the sum over them).
  */
-export function estimateRun(config: RunConfig, counts: RunCounts, cal: Calibration, cpus: number): Record<string, number> {
+export function estimateRun(
+  config: RunConfig,
+  counts: RunCounts,
+  cal: Calibration,
+  cpus: number
+): Record<string, number> {
   // Evaluation passes and checkpoint writes add about a fifth to training.
-  const train = (epochs: number, n: number, stepMs = cal.trainStepMs): number => (1.2 * epochs * n * stepMs) / cal.batch / 1000;
+  const train = (epochs: number, n: number, stepMs = cal.trainStepMs): number =>
+    (1.2 * epochs * n * stepMs) / cal.batch / 1000;
   const stages: Record<string, number> = {};
-  if (config.teacher.source && !config.teacher.pretrained) stages['teacher pretrain'] = train(config.teacher.pretrain.epochs, counts.sourceTrain);
+  if (config.teacher.source && !config.teacher.pretrained)
+    stages['teacher pretrain'] = train(config.teacher.pretrain.epochs, counts.sourceTrain);
   stages['teacher finetune'] = train(config.teacher.finetune.epochs, counts.targetTrain);
   stages['student stage 1'] = config.seeds * train(config.student.stage1.epochs, counts.targetTrain, cal.stage1StepMs);
   stages['student stage 2'] = config.seeds * train(config.student.stage2.epochs, counts.targetTrain, cal.stage2StepMs);

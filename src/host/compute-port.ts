@@ -28,7 +28,11 @@ export function listenForComputePort(): void {
   parent?.on('message', (e) => {
     const port = e.ports?.[0];
     if ((e.data as { type?: unknown } | null)?.type !== 'compute-port' || !port) return;
-    received = { postMessage: (m) => port.postMessage(m), addEventListener: (_t, fn) => port.on('message', (m) => fn({ data: m.data })), start: () => port.start() };
+    received = {
+      postMessage: (m) => port.postMessage(m),
+      addEventListener: (_t, fn) => port.on('message', (m) => fn({ data: m.data })),
+      start: () => port.start()
+    };
   });
 }
 
@@ -41,13 +45,22 @@ export interface ComputeWindowChoice {
 /** The compute window's quantification executor and stage trainer, or nulls with the reason they are not used. */
 export async function computeWindowExecutor(backend: string | null): Promise<ComputeWindowChoice> {
   if (!received) return { executor: null, trainer: null, line: '' };
-  if (backend !== null && backend !== 'webgpu') return { executor: null, trainer: null, line: `compute window not used: the run asks for ${backend}` };
+  if (backend !== null && backend !== 'webgpu')
+    return { executor: null, trainer: null, line: `compute window not used: the run asks for ${backend}` };
   const client = new ComputeClient(received);
   try {
     const ready = await client.init(backend === 'webgpu');
-    return { executor: computeExecutor(client, ready.reason), trainer: computeTrainer(client), line: `training and quantification in the compute window: ${ready.reason}` };
+    return {
+      executor: computeExecutor(client, ready.reason),
+      trainer: computeTrainer(client),
+      line: `training and quantification in the compute window: ${ready.reason}`
+    };
   } catch (err) {
     client.close('not used');
-    return { executor: null, trainer: null, line: `compute window not used: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      executor: null,
+      trainer: null,
+      line: `compute window not used: ${err instanceof Error ? err.message : String(err)}`
+    };
   }
 }

@@ -8,7 +8,14 @@ import { promises as fs } from 'node:fs';
 import { z } from 'zod';
 import { parseWith } from '../common/schema';
 import { loadDataset } from '../engine/data';
-import { applyFactors, correctionFactors, engineKind, factorsText, type EngineKind, type FinishedRun } from '../engine/estimate-history';
+import {
+  applyFactors,
+  correctionFactors,
+  engineKind,
+  factorsText,
+  type EngineKind,
+  type FinishedRun
+} from '../engine/estimate-history';
 import { estimateRun, type Calibration, type RunCounts } from '../engine/estimate';
 import type { RunConfig } from '../common/config';
 import { readMapsSidecar } from '../engine/experiment/record';
@@ -17,10 +24,17 @@ import { readConfig } from '../engine/experiment/runner';
 import { readJson } from '../engine/store/atomic';
 import { experimentsDir } from '../engine/store/workspace';
 
-const StateTimes = z.object({ status: z.string(), updatedAt: z.string().optional(), stages: z.record(z.string(), z.object({ status: z.string(), seconds: z.number().optional() })) });
+const StateTimes = z.object({
+  status: z.string(),
+  updatedAt: z.string().optional(),
+  stages: z.record(z.string(), z.object({ status: z.string(), seconds: z.number().optional() }))
+});
 
 export async function finishedRuns(workspace: string, limit = 20): Promise<FinishedRun[]> {
-  const ids = (await fs.readdir(experimentsDir(workspace)).catch(() => [] as string[])).filter((d) => !d.startsWith('.')).sort().reverse();
+  const ids = (await fs.readdir(experimentsDir(workspace)).catch(() => [] as string[]))
+    .filter((d) => !d.startsWith('.'))
+    .sort()
+    .reverse();
   const out: FinishedRun[] = [];
   for (const id of ids) {
     if (out.length >= limit) break;
@@ -29,9 +43,17 @@ export async function finishedRuns(workspace: string, limit = 20): Promise<Finis
       const state = parseWith(StateTimes, await readJson(paths.state), paths.state);
       if (state.status !== 'done' && state.status !== 'finished') continue;
       const config = await readConfig(paths);
-      const trainOf = async (d: string | null): Promise<number> => (d ? (await loadDataset(workspace, d)).samples.filter((s) => s.split === 'train').length : 0);
-      const counts = { targetTrain: await trainOf(config.dataset), sourceTrain: config.teacher.pretrained ? 0 : await trainOf(config.teacher.source) };
-      const seconds = Object.fromEntries(Object.entries(state.stages).flatMap(([s, v]) => (v.status === 'done' && v.seconds !== undefined ? [[s, v.seconds]] : [])));
+      const trainOf = async (d: string | null): Promise<number> =>
+        d ? (await loadDataset(workspace, d)).samples.filter((s) => s.split === 'train').length : 0;
+      const counts = {
+        targetTrain: await trainOf(config.dataset),
+        sourceTrain: config.teacher.pretrained ? 0 : await trainOf(config.teacher.source)
+      };
+      const seconds = Object.fromEntries(
+        Object.entries(state.stages).flatMap(([s, v]) =>
+          v.status === 'done' && v.seconds !== undefined ? [[s, v.seconds]] : []
+        )
+      );
       out.push({ config, counts, seconds, quantEngine: await quantEngineOf(paths) });
     } catch {
       // unreadable run or missing dataset: not used for the estimate
@@ -46,9 +68,19 @@ async function quantEngineOf(paths: ExperimentPaths): Promise<EngineKind> {
 }
 
 /** estimateRun refined by the workspace's finished runs: seconds per stage, their sum and how it was refined. */
-export async function refinedEstimate(o: { workspace: string; config: RunConfig; counts: RunCounts; cal: Calibration; cpus: number }): Promise<{ stages: Record<string, number>; seconds: number; refinement: string }> {
+export async function refinedEstimate(o: {
+  workspace: string;
+  config: RunConfig;
+  counts: RunCounts;
+  cal: Calibration;
+  cpus: number;
+}): Promise<{ stages: Record<string, number>; seconds: number; refinement: string }> {
   const history = await finishedRuns(o.workspace);
   const factors = correctionFactors(history, o.cal, o.cpus);
   const stages = applyFactors(estimateRun(o.config, o.counts, o.cal, o.cpus), factors);
-  return { stages, seconds: Object.values(stages).reduce((a, b) => a + b, 0), refinement: factorsText(factors, history.length) };
+  return {
+    stages,
+    seconds: Object.values(stages).reduce((a, b) => a + b, 0),
+    refinement: factorsText(factors, history.length)
+  };
 }

@@ -62,7 +62,11 @@ export async function listedSummary(paths: ExperimentPaths, running: boolean): P
   }
 }
 
-export async function experimentDetail(workspace: string, paths: ExperimentPaths, running: boolean): Promise<ExperimentDetail> {
+export async function experimentDetail(
+  workspace: string,
+  paths: ExperimentPaths,
+  running: boolean
+): Promise<ExperimentDetail> {
   const training: EpochPoint[] = [];
   const concepts: ExperimentDetail['concepts'] = [];
   for (const e of (await readEvents(paths)).events) {

@@ -29,7 +29,11 @@ export interface Host {
 }
 
 /** Runs a short-lived job process outside the job list (backend probe, calibration). */
-function oneShot<T>(spawn: SpawnJob, spec: Parameters<ReturnType<SpawnJob>['send']>[0], onBackend?: (b: BackendInfo) => void): Promise<T> {
+function oneShot<T>(
+  spawn: SpawnJob,
+  spec: Parameters<ReturnType<SpawnJob>['send']>[0],
+  onBackend?: (b: BackendInfo) => void
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const child = spawn();
     let settled = false;
@@ -73,8 +77,24 @@ export function createHost(o: HostOptions): Host {
     }
   );
   const calibrate = (config: RunConfig, numClasses: number): Promise<Calibration> =>
-    oneShot<Calibration>(o.spawnJob, { type: 'start', spec: { kind: 'calibrate', request: calibrationRequest(config, numClasses), backend: config.backend } }, learn);
-  const service = createService({ workspace: o.workspace, shell: o.shell, version: o.version, jobs, emit, pickFolder: o.pickFolder, backend: () => backend, calibrate });
+    oneShot<Calibration>(
+      o.spawnJob,
+      {
+        type: 'start',
+        spec: { kind: 'calibrate', request: calibrationRequest(config, numClasses), backend: config.backend }
+      },
+      learn
+    );
+  const service = createService({
+    workspace: o.workspace,
+    shell: o.shell,
+    version: o.version,
+    jobs,
+    emit,
+    pickFolder: o.pickFolder,
+    backend: () => backend,
+    calibrate
+  });
   return {
     service,
     jobs,

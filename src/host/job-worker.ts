@@ -33,8 +33,16 @@ async function run(spec: JobSpec): Promise<unknown> {
     if (onPage.line) send({ type: 'log', line: onPage.line });
     // With the compute window in use, this process only reads, writes and sums: webgpu (Dawn) cannot load here.
     const device = config.device === 'cpu' ? null : config.device;
-    const backend = onPage.trainer ? await initBackend(undefined, { gpu: false }) : await initBackendFor({ backend: config.backend, device, origin: "the run's device" });
-    send({ type: 'backend', name: onPage.trainer ? 'webgpu' : backend.name, reason: onPage.trainer ? `${onPage.line.replace(/^[^:]*: /, '')} (compute window; the job process uses ${backend.name})` : backend.reason });
+    const backend = onPage.trainer
+      ? await initBackend(undefined, { gpu: false })
+      : await initBackendFor({ backend: config.backend, device, origin: "the run's device" });
+    send({
+      type: 'backend',
+      name: onPage.trainer ? 'webgpu' : backend.name,
+      reason: onPage.trainer
+        ? `${onPage.line.replace(/^[^:]*: /, '')} (compute window; the job process uses ${backend.name})`
+        : backend.reason
+    });
     let executor = inProcessExecutor;
     if (onPage.executor) executor = onPage.executor;
     else if (config.workers > 1) {
@@ -54,15 +62,22 @@ async function run(spec: JobSpec): Promise<unknown> {
         await writeReport(ws, id);
       }
     });
-    return { experimentId: spec.experimentId, verdicts: Object.fromEntries(Object.entries(metrics.verdicts).map(([h, v]) => [h, v.result])) };
+    return {
+      experimentId: spec.experimentId,
+      verdicts: Object.fromEntries(Object.entries(metrics.verdicts).map(([h, v]) => [h, v.result]))
+    };
   }
   if (spec.kind === 'import') {
-    const summary = await importDataset({ workspace: spec.workspace, ...spec.options }, (done, total, text) => send({ type: 'progress', stage: 'import', fraction: total ? done / total : 0, text, etaSeconds: null }));
+    const summary = await importDataset({ workspace: spec.workspace, ...spec.options }, (done, total, text) =>
+      send({ type: 'progress', stage: 'import', fraction: total ? done / total : 0, text, etaSeconds: null })
+    );
     for (const s of summary.skipped) send({ type: 'log', line: `${s.file}: ${s.reason}` });
     return summary;
   }
   if (spec.kind === 'demo-data') {
-    const { source, target } = await ensureDemoDatasets(spec.workspace, {}, (done, total, text) => send({ type: 'progress', stage: 'demo data', fraction: total ? done / total : 0, text, etaSeconds: null }));
+    const { source, target } = await ensureDemoDatasets(spec.workspace, {}, (done, total, text) =>
+      send({ type: 'progress', stage: 'demo data', fraction: total ? done / total : 0, text, etaSeconds: null })
+    );
     return { source: source.id, target: target.id, samples: source.samples.length + target.samples.length };
   }
   if (spec.kind === 'probe') {
@@ -89,7 +104,11 @@ function onMessage(m: ToJob): void {
       setTimeout(() => process.exit(0), 50);
     },
     (err: unknown) => {
-      send({ type: 'failed', message: err instanceof Error ? err.message : String(err), cancelled: controller.signal.aborted });
+      send({
+        type: 'failed',
+        message: err instanceof Error ? err.message : String(err),
+        cancelled: controller.signal.aborted
+      });
       setTimeout(() => process.exit(1), 50);
     }
   );

@@ -42,7 +42,9 @@ export class JobManager {
 
   /** Whether a job of this experiment is queued or running. */
   activeFor(experimentId: string): JobInfo | null {
-    for (const j of this.jobs.values()) if (j.info.experimentId === experimentId && (j.info.status === 'running' || j.info.status === 'queued')) return j.info;
+    for (const j of this.jobs.values())
+      if (j.info.experimentId === experimentId && (j.info.status === 'running' || j.info.status === 'queued'))
+        return j.info;
     return null;
   }
 
@@ -51,7 +53,12 @@ export class JobManager {
   }
 
   /** Starts a job; resolves `done` with the result or rejects with its error. */
-  start(kind: JobKind, title: string, spec: JobSpec, meta: { experimentId?: string; datasetId?: string } = {}): { info: JobInfo; done: Promise<unknown> } {
+  start(
+    kind: JobKind,
+    title: string,
+    spec: JobSpec,
+    meta: { experimentId?: string; datasetId?: string } = {}
+  ): { info: JobInfo; done: Promise<unknown> } {
     const id = `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     const info: JobInfo = {
       id,
@@ -101,14 +108,21 @@ export class JobManager {
       info.error = error;
       info.finishedAt = new Date().toISOString();
       if (status === 'done') info.fraction = 1;
-      for (const [name, s] of Object.entries(info.stages)) if (s === 'running') info.stages[name] = status === 'done' ? 'done' : status;
+      for (const [name, s] of Object.entries(info.stages))
+        if (s === 'running') info.stages[name] = status === 'done' ? 'done' : status;
       this.push(running, true);
       this.onFinished?.(structuredClone(info), result);
       if (status === 'done') resolveDone(result);
       else rejectDone(new Error(error ?? status));
     };
     child.onMessage((m: FromJob) => this.handle(running, m, finish));
-    child.onExit((code) => finish('failed', `the job process ended unexpectedly (exit code ${code}); if it ran out of memory, lower the batch size, samples or images`, null));
+    child.onExit((code) =>
+      finish(
+        'failed',
+        `the job process ended unexpectedly (exit code ${code}); if it ran out of memory, lower the batch size, samples or images`,
+        null
+      )
+    );
     child.send({ type: 'start', spec });
     this.push(running, true);
     return { info: structuredClone(info), done };
@@ -176,11 +190,16 @@ export class JobManager {
         info.fraction = 0;
         info.etaSeconds = null;
       }
-      if (e.status === 'done') this.log(j, `${e.stage}: done${e.seconds !== undefined ? ` in ${e.seconds.toFixed(0)} s` : ''}${e.message ? ` (${e.message})` : ''}`);
+      if (e.status === 'done')
+        this.log(
+          j,
+          `${e.stage}: done${e.seconds !== undefined ? ` in ${e.seconds.toFixed(0)} s` : ''}${e.message ? ` (${e.message})` : ''}`
+        );
     } else if (e.type === 'log') {
       this.log(j, e.message);
     }
-    if (info.experimentId && e.type !== 'progress') this.emit({ type: 'experiment', experimentId: info.experimentId, event: e });
+    if (info.experimentId && e.type !== 'progress')
+      this.emit({ type: 'experiment', experimentId: info.experimentId, event: e });
     this.push(j, false);
   }
 

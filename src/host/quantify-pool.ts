@@ -64,7 +64,12 @@ export function poolExecutor(workers: number, spawn: SpawnWorker = nodeSpawner()
             }
             h.send({ type: 'task', task: tasks[next++] });
           };
-          exitListener = (_h, code) => fail(new Error(`an engine worker exited unexpectedly (code ${code}); it may have run out of memory — lower quantification.batch or samples`));
+          exitListener = (_h, code) =>
+            fail(
+              new Error(
+                `an engine worker exited unexpectedly (code ${code}); it may have run out of memory — lower quantification.batch or samples`
+              )
+            );
           for (const h of handles) {
             listeners.set(h, (m) => {
               if (m.type === 'step') onStep?.(m.id, m.step, m.total);

@@ -7,18 +7,50 @@
 import { promises as fs } from 'node:fs';
 import { cpus as cpuList, platform } from 'node:os';
 import { resolve, join } from 'node:path';
-import type { KdApi, AppInfo, BackendInfo, DatasetSummary, MaskData, ExperimentSummary, ExperimentDetail, CheckpointMaps, InspectorImage, Estimate, KdEvent } from '../common/api';
+import type {
+  KdApi,
+  AppInfo,
+  BackendInfo,
+  DatasetSummary,
+  MaskData,
+  ExperimentSummary,
+  ExperimentDetail,
+  CheckpointMaps,
+  InspectorImage,
+  Estimate,
+  KdEvent
+} from '../common/api';
 import type { RunConfig } from '../common/config';
 import { RunConfigSchema } from '../common/config';
 import { parseWith } from '../common/schema';
 import { CallerError, RequestError, conflict, notFound, refused } from '../common/errors';
 import { demoConfig, defaultConfig } from '../common/defaults';
-import { listDatasetSummaries, loadDataset, readSampleMask, writeMask, undoMask, redoMask, resetMask, maskHistory, datasetPath, datasetIdFromName, DEMO_SOURCE_ID, DEMO_TARGET_ID } from '../engine/data';
+import {
+  listDatasetSummaries,
+  loadDataset,
+  readSampleMask,
+  writeMask,
+  undoMask,
+  redoMask,
+  resetMask,
+  maskHistory,
+  datasetPath,
+  datasetIdFromName,
+  DEMO_SOURCE_ID,
+  DEMO_TARGET_ID
+} from '../engine/data';
 import { isInside, experimentsDir } from '../engine/store/workspace';
 import { exists } from '../engine/store/atomic';
 import { ExperimentPaths } from '../engine/experiment/paths';
 import { createExperiment } from '../engine/experiment/runner';
-import { experimentPaths, experimentDetail, checkpointMaps, inspectorImage, listedSummary, pngUri } from './experiment-views';
+import {
+  experimentPaths,
+  experimentDetail,
+  checkpointMaps,
+  inspectorImage,
+  listedSummary,
+  pngUri
+} from './experiment-views';
 import { calibrationRequest, estimateBasis, type Calibration } from '../engine/estimate';
 import { writeReport } from '../engine/report/html';
 import type { JobManager } from './jobs';
@@ -43,7 +75,8 @@ export interface ServiceOptions {
   calibrate: (config: RunConfig, numClasses: number) => Promise<Calibration>;
 }
 
-const toBase64 = (data: Uint8Array): string => Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
+const toBase64 = (data: Uint8Array): string =>
+  Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
 
 export function createService(o: ServiceOptions): KdService {
   const ws = o.workspace;
@@ -56,14 +89,30 @@ export function createService(o: ServiceOptions): KdService {
     throw refused(`${what} '${p}' is outside the workspace and the folders you picked; choose the folder first`);
   };
 
-  const mask = async (datasetId: string, sampleId: string, m: { width: number; height: number; data: Uint8Array }): Promise<MaskData> => {
+  const mask = async (
+    datasetId: string,
+    sampleId: string,
+    m: { width: number; height: number; data: Uint8Array }
+  ): Promise<MaskData> => {
     const h = await maskHistory(ws, datasetId, sampleId);
-    return { width: m.width, height: m.height, data: toBase64(m.data), canUndo: h.canUndo, canRedo: h.canRedo, edited: h.edited };
+    return {
+      width: m.width,
+      height: m.height,
+      data: toBase64(m.data),
+      canUndo: h.canUndo,
+      canRedo: h.canRedo,
+      edited: h.edited
+    };
   };
 
   const experimentJob = (experimentId: string, title: string): string => {
     if (o.jobs.activeFor(experimentId)) throw conflict(`experiment ${experimentId} is already running`);
-    const { info } = o.jobs.start('experiment', title, { kind: 'experiment', workspace: ws, experimentId }, { experimentId });
+    const { info } = o.jobs.start(
+      'experiment',
+      title,
+      { kind: 'experiment', workspace: ws, experimentId },
+      { experimentId }
+    );
     o.emit({ type: 'experiments-changed' });
     return info.id;
   };
@@ -76,7 +125,7 @@ export function createService(o: ServiceOptions): KdService {
       return o.backend();
     },
     async chooseFolder({ path }) {
-      const chosen = o.pickFolder ? await o.pickFolder() : path ?? null;
+      const chosen = o.pickFolder ? await o.pickFolder() : (path ?? null);
       if (!chosen) return null;
       const full = resolve(chosen);
       const st = await fs.stat(full).catch(() => null);
@@ -95,29 +144,53 @@ export function createService(o: ServiceOptions): KdService {
     async importDataset(req) {
       const src = allowedPath(req.src, 'source folder');
       const ann = req.ann ? allowedPath(req.ann, 'annotation file') : undefined;
-      const { info, done } = o.jobs.start('import', `import ${req.name}`, { kind: 'import', workspace: ws, options: { ...req, src, ann } }, { datasetId: datasetIdFromName(req.name) });
-      done.then(() => o.emit({ type: 'datasets-changed' }), () => undefined);
+      const { info, done } = o.jobs.start(
+        'import',
+        `import ${req.name}`,
+        { kind: 'import', workspace: ws, options: { ...req, src, ann } },
+        { datasetId: datasetIdFromName(req.name) }
+      );
+      done.then(
+        () => o.emit({ type: 'datasets-changed' }),
+        () => undefined
+      );
       return { jobId: info.id };
     },
     async ensureDemoData() {
-      const have = (await exists(join(ws, 'datasets', DEMO_TARGET_ID, 'dataset.json'))) && (await exists(join(ws, 'datasets', DEMO_SOURCE_ID, 'dataset.json')));
+      const have =
+        (await exists(join(ws, 'datasets', DEMO_TARGET_ID, 'dataset.json'))) &&
+        (await exists(join(ws, 'datasets', DEMO_SOURCE_ID, 'dataset.json')));
       if (have) return { jobId: null };
-      const { info, done } = o.jobs.start('demo-data', 'generate the demo datasets', { kind: 'demo-data', workspace: ws }, { datasetId: DEMO_TARGET_ID });
-      done.then(() => o.emit({ type: 'datasets-changed' }), () => undefined);
+      const { info, done } = o.jobs.start(
+        'demo-data',
+        'generate the demo datasets',
+        { kind: 'demo-data', workspace: ws },
+        { datasetId: DEMO_TARGET_ID }
+      );
+      done.then(
+        () => o.emit({ type: 'datasets-changed' }),
+        () => undefined
+      );
       return { jobId: info.id };
     },
     async getSampleImages({ datasetId, sampleId }) {
       const m = await loadDataset(ws, datasetId);
       const s = m.samples.find((x) => x.id === sampleId);
       if (!s) throw notFound(`dataset '${datasetId}' has no sample '${sampleId}'`);
-      return { image: await pngUri(datasetPath(ws, datasetId, s.image)), mask: await pngUri(datasetPath(ws, datasetId, s.mask)), width: m.size, height: m.size };
+      return {
+        image: await pngUri(datasetPath(ws, datasetId, s.image)),
+        mask: await pngUri(datasetPath(ws, datasetId, s.mask)),
+        width: m.size,
+        height: m.size
+      };
     },
     async readMask({ datasetId, sampleId }) {
       return mask(datasetId, sampleId, await readSampleMask(ws, datasetId, sampleId));
     },
     async writeMask({ datasetId, sampleId, width, height, data }) {
       const bytes = new Uint8Array(Buffer.from(data, 'base64'));
-      if (bytes.length !== width * height) throw new RequestError(`mask data has ${bytes.length} values, expected ${width} x ${height}`);
+      if (bytes.length !== width * height)
+        throw new RequestError(`mask data has ${bytes.length} values, expected ${width} x ${height}`);
       await writeMask(ws, datasetId, sampleId, bytes);
       return mask(datasetId, sampleId, await readSampleMask(ws, datasetId, sampleId));
     },
@@ -147,13 +220,29 @@ export function createService(o: ServiceOptions): KdService {
         cal = await o.calibrate(config, target.classes.length);
         calibrations.set(key, cal);
       }
-      const counts = { targetTrain: target.samples.filter((s) => s.split === 'train').length, sourceTrain: source ? source.samples.filter((s) => s.split === 'train').length : 0 };
-      const { seconds, stages, refinement } = await refinedEstimate({ workspace: ws, config, counts, cal, cpus: cpuList().length });
+      const counts = {
+        targetTrain: target.samples.filter((s) => s.split === 'train').length,
+        sourceTrain: source ? source.samples.filter((s) => s.split === 'train').length : 0
+      };
+      const { seconds, stages, refinement } = await refinedEstimate({
+        workspace: ws,
+        config,
+        counts,
+        cal,
+        cpus: cpuList().length
+      });
       return { seconds, stages, basis: estimateBasis(cal, refinement) };
     },
     async startExperiment({ config }) {
       await loadDataset(ws, config.dataset);
-      if (config.teacher.pretrained) config = { ...config, teacher: { ...config.teacher, pretrained: allowedPath(config.teacher.pretrained, 'pretrained teacher folder') } };
+      if (config.teacher.pretrained)
+        config = {
+          ...config,
+          teacher: {
+            ...config.teacher,
+            pretrained: allowedPath(config.teacher.pretrained, 'pretrained teacher folder')
+          }
+        };
       const experimentId = await createExperiment(ws, parseWith(RunConfigSchema, config, 'configuration'));
       return { experimentId, jobId: experimentJob(experimentId, `experiment ${config.name}`) };
     },

@@ -8,7 +8,12 @@ import type { ProcessHandle, SpawnWorker, SpawnJob } from './protocol';
 export function builtEntry(file: 'index.cjs' | 'job.cjs'): string {
   const here = typeof __dirname === 'string' ? __dirname : process.cwd();
   // From out/cli, out/main or out/worker: ../worker/<file>; from the sources (tests): out/worker at the root.
-  const candidates = [file === 'index.cjs' ? process.env.KD_LENS_WORKER : undefined, join(here, '..', 'worker', file), join(here, '..', '..', 'out', 'worker', file), resolve('out', 'worker', file)];
+  const candidates = [
+    file === 'index.cjs' ? process.env.KD_LENS_WORKER : undefined,
+    join(here, '..', 'worker', file),
+    join(here, '..', '..', 'out', 'worker', file),
+    resolve('out', 'worker', file)
+  ];
   for (const c of candidates) if (c && existsSync(c)) return c;
   throw new Error(`the engine worker is not built (out/worker/${file}); run \`npm run build\``);
 }
@@ -19,7 +24,12 @@ export const workerEntry = (): string => builtEntry('index.cjs');
 /** Forks a Node process running `entry` (plain Node, also when the parent runs inside Electron). */
 export function forkProcess<In, Out>(entry: string): ProcessHandle<In, Out> {
   const env = { ...process.env, ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) };
-  const child = fork(entry, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [], env });
+  const child = fork(entry, [], {
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: [],
+    env
+  });
   return {
     send: (m) => {
       if (child.connected) child.send(m as object);

@@ -28,11 +28,14 @@ export interface UploadOptions {
   importDataset: (request: ImportRequest) => Promise<{ jobId: string }>;
 }
 
-const tooBig = (what: string): CallerError => new CallerError(400, `${what} is larger than the upload limit of ${UPLOAD_LIMIT_BYTES / 1024 ** 2} MiB`);
+const tooBig = (what: string): CallerError =>
+  new CallerError(400, `${what} is larger than the upload limit of ${UPLOAD_LIMIT_BYTES / 1024 ** 2} MiB`);
 
 /** The folder to import: a single top folder of the upload is entered once (a zip of "birds/" holds birds/...). */
 async function importRoot(dir: string): Promise<string> {
-  const entries = (await fs.readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith('.') && e.name !== '__MACOSX');
+  const entries = (await fs.readdir(dir, { withFileTypes: true })).filter(
+    (e) => !e.name.startsWith('.') && e.name !== '__MACOSX'
+  );
   return entries.length === 1 && entries[0].isDirectory() ? join(dir, entries[0].name) : dir;
 }
 
@@ -50,7 +53,11 @@ export function createUploads(o: UploadOptions) {
   };
 
   return {
-    async uploadStart({ totalBytes }: { totalBytes: number }): Promise<{ uploadId: string; limitBytes: number; partBytes: number }> {
+    async uploadStart({
+      totalBytes
+    }: {
+      totalBytes: number;
+    }): Promise<{ uploadId: string; limitBytes: number; partBytes: number }> {
       if (totalBytes > UPLOAD_LIMIT_BYTES) throw tooBig(`the upload (${totalBytes} bytes)`);
       const uploadId = `up-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
       const dir = join(o.workspace, UPLOADS_DIR, uploadId);
@@ -58,11 +65,23 @@ export function createUploads(o: UploadOptions) {
       uploads.set(uploadId, { dir, total: totalBytes, received: 0 });
       return { uploadId, limitBytes: UPLOAD_LIMIT_BYTES, partBytes: UPLOAD_PART_BYTES };
     },
-    async uploadPart({ uploadId, path, offset, data }: { uploadId: string; path: string; offset: number; data: string }): Promise<{ received: number }> {
+    async uploadPart({
+      uploadId,
+      path,
+      offset,
+      data
+    }: {
+      uploadId: string;
+      path: string;
+      offset: number;
+      data: string;
+    }): Promise<{ received: number }> {
       const u = get(uploadId);
-      if (!safeEntryName(path)) throw new CallerError(400, `upload path '${path}' must be relative, with '/' and no '..'`);
+      if (!safeEntryName(path))
+        throw new CallerError(400, `upload path '${path}' must be relative, with '/' and no '..'`);
       const bytes = Buffer.from(data, 'base64');
-      if (u.received + bytes.length > u.total) throw tooBig(`upload ${uploadId}: more data than announced (${u.total} bytes)`);
+      if (u.received + bytes.length > u.total)
+        throw tooBig(`upload ${uploadId}: more data than announced (${u.total} bytes)`);
       const file = join(u.dir, 'files', path);
       await fs.mkdir(dirname(file), { recursive: true });
       const handle = await fs.open(file, offset === 0 ? 'w' : 'r+');
@@ -75,7 +94,13 @@ export function createUploads(o: UploadOptions) {
       return { received: u.received };
     },
     /** Unpacks a single uploaded zip, then imports the upload like a server folder. */
-    async uploadFinish({ uploadId, request }: { uploadId: string; request: Omit<ImportRequest, 'src'> }): Promise<{ jobId: string; folder: string }> {
+    async uploadFinish({
+      uploadId,
+      request
+    }: {
+      uploadId: string;
+      request: Omit<ImportRequest, 'src'>;
+    }): Promise<{ jobId: string; folder: string }> {
       const u = get(uploadId);
       const files = join(u.dir, 'files');
       try {
@@ -98,7 +123,8 @@ export function createUploads(o: UploadOptions) {
         }
         const folder = await importRoot(join(u.dir, 'folder'));
         const ann = request.ann ? join(folder, request.ann) : undefined;
-        if (request.ann && !safeEntryName(request.ann)) throw new CallerError(400, `annotation file '${request.ann}' must be a path inside the upload`);
+        if (request.ann && !safeEntryName(request.ann))
+          throw new CallerError(400, `annotation file '${request.ann}' must be a path inside the upload`);
         const { jobId } = await o.importDataset({ ...request, src: folder, ...(ann ? { ann } : {}) });
         uploads.delete(uploadId);
         return { jobId, folder };

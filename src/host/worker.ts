@@ -40,7 +40,11 @@ async function handle(message: ToWorker): Promise<void> {
     send({ type: 'result', result });
   } catch (err) {
     const lost = lostDeviceError(err, 'resuming the experiment');
-    send({ type: 'error', id: task.id, message: lost ? lost.message : err instanceof Error ? err.message : String(err) });
+    send({
+      type: 'error',
+      id: task.id,
+      message: lost ? lost.message : err instanceof Error ? err.message : String(err)
+    });
   }
 }
 

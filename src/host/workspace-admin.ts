@@ -20,7 +20,10 @@ import type { JobManager } from './jobs';
 export const TRASH_DIR = 'trash';
 
 /** A run's own annotations (experiments/<id>/notes.json), kept apart from its frozen config. */
-export const RunNotesSchema = z.object({ tags: z.array(z.string().min(1).max(40)).max(20), note: z.string().max(5000) });
+export const RunNotesSchema = z.object({
+  tags: z.array(z.string().min(1).max(40)).max(20),
+  note: z.string().max(5000)
+});
 export type RunNotes = z.infer<typeof RunNotesSchema>;
 
 const notesFile = (ws: string, id: string): string => join(new ExperimentPaths(ws, id).root, 'notes.json');
@@ -73,7 +76,8 @@ export function createAdmin(o: AdminOptions) {
     async deleteDataset({ id }: { id: string }): Promise<{ trashedTo: string }> {
       await loadDataset(ws, id);
       const users = await usersOf(id);
-      if (users.length) throw conflict(`dataset '${id}' is in use by ${users.join(', ')}: wait for it to finish or cancel it first`);
+      if (users.length)
+        throw conflict(`dataset '${id}' is in use by ${users.join(', ')}: wait for it to finish or cancel it first`);
       const trashedTo = await toTrash(ws, 'datasets', id, datasetPath(ws, id));
       o.emit({ type: 'datasets-changed' });
       return { trashedTo };
@@ -86,7 +90,15 @@ export function createAdmin(o: AdminOptions) {
       o.emit({ type: 'experiments-changed' });
       return { trashedTo };
     },
-    async setRunNotes({ experimentId, tags, note }: { experimentId: string; tags: string[]; note: string }): Promise<RunNotes> {
+    async setRunNotes({
+      experimentId,
+      tags,
+      note
+    }: {
+      experimentId: string;
+      tags: string[];
+      note: string;
+    }): Promise<RunNotes> {
       const paths = new ExperimentPaths(ws, experimentId);
       if (!(await exists(paths.config))) throw notFound(`experiment '${experimentId}' not found`);
       const notes: RunNotes = { tags: [...new Set(tags.map((t) => t.trim()).filter(Boolean))], note };

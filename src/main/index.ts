@@ -30,7 +30,10 @@ function startComputeWindow(): void {
 }
 
 function spawnJob(): JobHandle {
-  const child = utilityProcess.fork(join(__dirname, '..', 'worker', 'job.cjs'), [], { serviceName: 'kd-lens-engine', stdio: 'inherit' });
+  const child = utilityProcess.fork(join(__dirname, '..', 'worker', 'job.cjs'), [], {
+    serviceName: 'kd-lens-engine',
+    stdio: 'inherit'
+  });
   // The compute window's port goes first; every later message waits for it, so order is kept.
   const attached = (compute ?? Promise.resolve(null)).then((cw) => {
     if (cw) child.postMessage({ type: 'compute-port' }, [cw.connect()]);
@@ -46,7 +49,14 @@ function spawnJob(): JobHandle {
 }
 
 function createWindow(): BrowserWindow {
-  const w = new BrowserWindow({ width: 1440, height: 920, show: false, title: 'KD Lens', backgroundColor: '#1e1e1e', webPreferences: webPreferences(__dirname) });
+  const w = new BrowserWindow({
+    width: 1440,
+    height: 920,
+    show: false,
+    title: 'KD Lens',
+    backgroundColor: '#1e1e1e',
+    webPreferences: webPreferences(__dirname)
+  });
   w.once('ready-to-show', () => w.show());
   w.webContents.on('will-navigate', (event, url) => {
     if (!isAppUrl(url, devServer)) event.preventDefault();
@@ -83,7 +93,12 @@ function keepAliveWithTray(): void {
   const icon = nativeImage.createFromPath(join(__dirname, '..', '..', 'resources', 'icon.png'));
   tray = new Tray(icon.isEmpty() ? nativeImage.createEmpty() : icon.resize({ width: 16, height: 16 }));
   tray.setToolTip('KD Lens: jobs running');
-  tray.setContextMenu(Menu.buildFromTemplate([{ label: 'Open KD Lens', click: showWindow }, { label: 'Quit (cancels running jobs)', click: () => app.quit() }]));
+  tray.setContextMenu(
+    Menu.buildFromTemplate([
+      { label: 'Open KD Lens', click: showWindow },
+      { label: 'Quit (cancels running jobs)', click: () => app.quit() }
+    ])
+  );
   tray.on('click', showWindow);
 }
 
@@ -99,7 +114,7 @@ app.whenReady().then(() => {
     pickFolder: async () => {
       const options = { properties: ['openDirectory' as const] };
       const r = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
-      return r.canceled ? null : r.filePaths[0] ?? null;
+      return r.canceled ? null : (r.filePaths[0] ?? null);
     }
   });
   registerIpc(ipcMain, host.service, devServer);

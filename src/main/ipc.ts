@@ -37,7 +37,11 @@ export async function answerCall({ service, method, request, senderUrl, devServe
   }
 }
 
-export function registerIpc(ipcMain: Pick<IpcMain, 'handle'>, service: KdService, devServer: string | undefined): KdApiMethod[] {
+export function registerIpc(
+  ipcMain: Pick<IpcMain, 'handle'>,
+  service: KdService,
+  devServer: string | undefined
+): KdApiMethod[] {
   for (const method of KD_API_METHODS) {
     ipcMain.handle(IPC_PREFIX + method, (event: IpcMainInvokeEvent, request: unknown) =>
       answerCall({ service, method, request, senderUrl: event.senderFrame?.url ?? '', devServer })

@@ -12,7 +12,8 @@ import type { ApiAnswer, KdBridge } from '../common/api-answer';
 const EVENT_CHANNEL = 'kd:event';
 
 const api: Record<string, unknown> = {};
-for (const method of KD_API_METHODS) api[method] = (request?: unknown): Promise<ApiAnswer> => ipcRenderer.invoke(`kd:${method}`, request ?? {});
+for (const method of KD_API_METHODS)
+  api[method] = (request?: unknown): Promise<ApiAnswer> => ipcRenderer.invoke(`kd:${method}`, request ?? {});
 api.on = (type: KdEventType, listener: (event: KdEvent) => void): (() => void) => {
   const handler = (_e: IpcRendererEvent, event: KdEvent): void => {
     if (event.type === type) listener(event);

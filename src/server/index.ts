@@ -64,7 +64,11 @@ function tokenMatches(expected: string, given: string | null | undefined): boole
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+  res.writeHead(status, {
+    ...SECURITY_HEADERS,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store'
+  });
   res.end(text);
 }
 
@@ -94,7 +98,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   async function api(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const auth = req.headers.authorization;
     const given = auth?.startsWith('Bearer ') ? auth.slice(7) : url.searchParams.get('token');
-    if (!tokenMatches(token, given)) return send(res, 401, { error: 'missing or wrong token: open the URL printed by kd-lens serve' });
+    if (!tokenMatches(token, given))
+      return send(res, 401, { error: 'missing or wrong token: open the URL printed by kd-lens serve' });
     const method = url.pathname.slice('/api/'.length) as KdApiMethod;
     if (!KD_API_METHODS.includes(method)) return send(res, 404, { error: `no such method '${method}'` });
     if (req.method !== 'POST') return send(res, 405, { error: 'use POST' });
@@ -118,10 +123,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }
     try {
       const data = await fs.readFile(full);
-      res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': MIME[extname(full)] ?? 'application/octet-stream', 'Cache-Control': rel === '/index.html' ? 'no-store' : 'max-age=3600' });
+      res.writeHead(200, {
+        ...SECURITY_HEADERS,
+        'Content-Type': MIME[extname(full)] ?? 'application/octet-stream',
+        'Cache-Control': rel === '/index.html' ? 'no-store' : 'max-age=3600'
+      });
       res.end(data);
     } catch {
-      res.writeHead(404, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain' }).end(rel === '/index.html' ? 'the UI is not built: run `npm run build`' : 'not found');
+      res
+        .writeHead(404, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain' })
+        .end(rel === '/index.html' ? 'the UI is not built: run `npm run build`' : 'not found');
     }
   }
 
@@ -157,7 +168,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     server.listen(o.port ?? 0, hostname, () => resolveListen());
   });
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : o.port ?? 0;
+  const port = typeof address === 'object' && address ? address.port : (o.port ?? 0);
   const shownHost = hostname.includes(':') ? `[${hostname}]` : hostname;
   return {
     url: `http://${shownHost}:${port}/?token=${token}`,

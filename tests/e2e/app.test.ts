@@ -19,7 +19,14 @@ import { writeZip } from '../helpers/zip-writer';
 const ROOT = resolve(__dirname, '..', '..');
 const SHOTS = join(ROOT, 'tests', 'e2e', 'screenshots');
 const CHROMIUM = process.env.KD_LENS_CHROMIUM ?? '/usr/bin/chromium';
-const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run'
+];
 
 /** A class-folder dataset with masks: class k has a bright square (0), bar (1) or cross (2). */
 async function writeFolderDataset(root: string): Promise<void> {
@@ -28,13 +35,17 @@ async function writeFolderDataset(root: string): Promise<void> {
     mkdirSync(join(root, 'images', name), { recursive: true });
     mkdirSync(join(root, 'masks', name), { recursive: true });
     for (let i = 0; i < 8; i++) {
-      const r0 = 2 + ((i * 3) % 6), c0 = 2 + ((i * 5) % 6);
+      const r0 = 2 + ((i * 3) % 6),
+        c0 = 2 + ((i * 5) % 6);
       const inside = (r: number, c: number): boolean => {
-        const y = r - r0, x = c - c0;
+        const y = r - r0,
+          x = c - c0;
         if (y < 0 || x < 0 || y >= 8 || x >= 8) return false;
         return k === 0 ? true : k === 1 ? y >= 3 && y <= 4 : y === 3 || y === 4 || x === 3 || x === 4;
       };
-      await writeRgbPng(join(root, 'images', name, `${name}${i}.png`), 16, 16, (r, c) => (inside(r, c) ? [230, 220, 40 + 20 * k] : [40 + ((r * 7 + c * 13 + i) % 60), 80, 120]));
+      await writeRgbPng(join(root, 'images', name, `${name}${i}.png`), 16, 16, (r, c) =>
+        inside(r, c) ? [230, 220, 40 + 20 * k] : [40 + ((r * 7 + c * 13 + i) % 60), 80, 120]
+      );
       await writeGreyPng(join(root, 'masks', name, `${name}${i}.png`), 16, 16, (r, c) => (inside(r, c) ? 255 : 0));
     }
   }
@@ -57,11 +68,17 @@ describe('KD Lens in a browser against kd-lens serve', () => {
   const serverErrors: string[] = [];
 
   beforeAll(async () => {
-    for (const f of ['out/cli/index.cjs', 'out/worker/job.cjs', 'out/renderer/index.html']) if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run \`npm run build\` first (npm test does)`);
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (or set KD_LENS_CHROMIUM)`);
+    for (const f of ['out/cli/index.cjs', 'out/worker/job.cjs', 'out/renderer/index.html'])
+      if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run \`npm run build\` first (npm test does)`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (or set KD_LENS_CHROMIUM)`);
     mkdirSync(SHOTS, { recursive: true });
     await writeFolderDataset(source);
-    server = spawn(process.execPath, [join(ROOT, 'bin', 'kd-lens.cjs'), 'serve', '--workspace', workspace, '--no-demo', '--json'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KD_LENS_BACKEND: 'wasm' } });
+    server = spawn(
+      process.execPath,
+      [join(ROOT, 'bin', 'kd-lens.cjs'), 'serve', '--workspace', workspace, '--no-demo', '--json'],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KD_LENS_BACKEND: 'wasm' } }
+    );
     url = await new Promise<string>((resolveUrl, reject) => {
       let out = '';
       server.stdout!.on('data', (d) => {
@@ -105,8 +122,14 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     await fill(page, 'import-size', '16');
     await page.getByTestId('import-start').click();
     const summary = page.getByTestId('import-summary');
-    await expect.poll(async () => (await summary.count()) > 0 && (await summary.innerText()), { timeout: 120_000 }).toMatch(/24/);
-    await expect.poll(async () => page.locator('[data-testid="dataset-row"][data-dataset-id="shapes"]').count(), { timeout: 30_000 }).toBe(1);
+    await expect
+      .poll(async () => (await summary.count()) > 0 && (await summary.innerText()), { timeout: 120_000 })
+      .toMatch(/24/);
+    await expect
+      .poll(async () => page.locator('[data-testid="dataset-row"][data-dataset-id="shapes"]').count(), {
+        timeout: 30_000
+      })
+      .toBe(1);
     await page.locator('[data-testid="dataset-row"][data-dataset-id="shapes"]').getByRole('button').first().click();
     await expect.poll(async () => page.getByTestId('sample-thumb').count(), { timeout: 30_000 }).toBe(24);
     await page.screenshot({ path: join(SHOTS, '1-datasets.png'), fullPage: true });
@@ -124,9 +147,19 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     await fill(page, 'import-name', 'shapes again');
     await fill(page, 'import-size', '16');
     await page.getByTestId('import-start').click();
-    await expect.poll(async () => page.locator('[data-testid="dataset-row"][data-dataset-id="shapes-again"]').count(), { timeout: 120_000 }).toBe(1);
-    await page.locator('[data-testid="dataset-row"][data-dataset-id="shapes-again"]').getByRole('button').first().click();
-    await expect.poll(async () => page.getByTestId('sample-count').innerText(), { timeout: 30_000 }).toBe('24 of 24 samples');
+    await expect
+      .poll(async () => page.locator('[data-testid="dataset-row"][data-dataset-id="shapes-again"]').count(), {
+        timeout: 120_000
+      })
+      .toBe(1);
+    await page
+      .locator('[data-testid="dataset-row"][data-dataset-id="shapes-again"]')
+      .getByRole('button')
+      .first()
+      .click();
+    await expect
+      .poll(async () => page.getByTestId('sample-count').innerText(), { timeout: 30_000 })
+      .toBe('24 of 24 samples');
     expect(await page.getByTestId('sample-search').inputValue()).toBe('');
     expect(await page.getByTestId('thumb-class').first().innerText()).toMatch(/square|bar|cross/);
   });
@@ -146,10 +179,18 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     await fill(page, 'import-name', 'shapes upload');
     await fill(page, 'import-size', '16');
     expect(await page.getByTestId('upload-drop').innerText()).toMatch(/up to 1024 MiB/);
-    await page.getByTestId('upload-zip').setInputFiles({ name: 'shapes.zip', mimeType: 'application/zip', buffer: writeZip(files) });
+    await page
+      .getByTestId('upload-zip')
+      .setInputFiles({ name: 'shapes.zip', mimeType: 'application/zip', buffer: writeZip(files) });
     const summary = page.getByTestId('import-summary');
-    await expect.poll(async () => (await summary.count()) > 0 && (await summary.innerText()), { timeout: 120_000 }).toMatch(/24/);
-    await expect.poll(async () => page.locator('[data-testid="dataset-row"][data-dataset-id="shapes-upload"]').count(), { timeout: 30_000 }).toBe(1);
+    await expect
+      .poll(async () => (await summary.count()) > 0 && (await summary.innerText()), { timeout: 120_000 })
+      .toMatch(/24/);
+    await expect
+      .poll(async () => page.locator('[data-testid="dataset-row"][data-dataset-id="shapes-upload"]').count(), {
+        timeout: 30_000
+      })
+      .toBe(1);
   });
 
   it('imports a folder picked from this computer, not a zip', async () => {
@@ -160,8 +201,15 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     await fill(page, 'import-size', '16');
     // A real directory through the folder input (webkitdirectory): the browser sends each file with its relative path.
     await page.getByTestId('upload-folder').setInputFiles(source);
-    await expect.poll(async () => page.locator('[data-testid="dataset-row"][data-dataset-id="shapes-picked"]').count(), { timeout: 120_000 }).toBe(1);
-    const manifest = JSON.parse(readFileSync(join(workspace, 'datasets', 'shapes-picked', 'dataset.json'), 'utf8')) as { classes: string[]; samples: { maskOrigin: string }[] };
+    await expect
+      .poll(async () => page.locator('[data-testid="dataset-row"][data-dataset-id="shapes-picked"]').count(), {
+        timeout: 120_000
+      })
+      .toBe(1);
+    const manifest = JSON.parse(readFileSync(join(workspace, 'datasets', 'shapes-picked', 'dataset.json'), 'utf8')) as {
+      classes: string[];
+      samples: { maskOrigin: string }[];
+    };
     expect([...manifest.classes].sort()).toEqual(['bar', 'cross', 'square']);
     expect(manifest.samples).toHaveLength(24);
     expect(manifest.samples.every((s) => s.maskOrigin === 'folder')).toBe(true);
@@ -219,22 +267,32 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     for (const [id, value] of settings) await fill(page, id, value);
     // A dataset of ours gets 3 seeds once the estimate for 3 fits 15 minutes; one keeps this test short.
     const seedsNote = page.getByTestId('seeds-note');
-    await expect.poll(async () => (await seedsNote.count()) > 0 && (await seedsNote.innerText()), { timeout: 120_000 }).toMatch(/^3 seeds: the estimate fits 15 min/);
+    await expect
+      .poll(async () => (await seedsNote.count()) > 0 && (await seedsNote.innerText()), { timeout: 120_000 })
+      .toMatch(/^3 seeds: the estimate fits 15 min/);
     expect(await page.getByTestId('config-seeds').inputValue()).toBe('3');
     const stages = page.getByTestId('estimate-stages');
-    await expect.poll(async () => (await stages.count()) > 0 && (await stages.innerText()), { timeout: 30_000 }).toMatch(/student stage 1 .*quantify \d/);
+    await expect
+      .poll(async () => (await stages.count()) > 0 && (await stages.innerText()), { timeout: 30_000 })
+      .toMatch(/student stage 1 .*quantify \d/);
     await fill(page, 'config-seeds', '1');
     await fill(page, 'config-quantification-grid', 'x');
-    await expect.poll(async () => page.getByTestId('error-quantification-grid').innerText()).toBe('grid G (cells per side) must be a whole number from 1 to 64 (got “x”)');
+    await expect
+      .poll(async () => page.getByTestId('error-quantification-grid').innerText())
+      .toBe('grid G (cells per side) must be a whole number from 1 to 64 (got “x”)');
     await expect(page.getByTestId('launch').isDisabled()).resolves.toBe(true);
     await fill(page, 'config-quantification-grid', '4');
     expect(await page.getByTestId('help-quantification-steps').innerText()).toMatch(/sigma.*Default 80 steps\./);
     expect(await page.getByTestId('teacher-warning').innerText()).toMatch(/just like the baseline/);
     await fill(page, 'config-checkpoints', '0, 50, 500');
-    await expect.poll(async () => page.getByTestId('error-checkpoints').innerText()).toMatch(/checkpoint 500 is past the end of the 150-epoch scale/);
+    await expect
+      .poll(async () => page.getByTestId('error-checkpoints').innerText())
+      .toMatch(/checkpoint 500 is past the end of the 150-epoch scale/);
     await fill(page, 'config-checkpoints', '0, 50, 100, 150');
     await fill(page, 'config-quantification-images', '100000');
-    await expect.poll(async () => page.getByTestId('error-quantification-images').innerText()).toMatch(/more than the \d+ training images of dataset 'shapes'/);
+    await expect
+      .poll(async () => page.getByTestId('error-quantification-images').innerText())
+      .toMatch(/more than the \d+ training images of dataset 'shapes'/);
     await fill(page, 'config-quantification-images', '4');
     await expect.poll(async () => page.getByTestId('launch').isDisabled()).toBe(false);
     await page.getByTestId('launch').click();
@@ -242,7 +300,11 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     await expect.poll(async () => row.getAttribute('data-status'), { timeout: 30_000 }).toBe('running');
     await page.screenshot({ path: join(SHOTS, '3-experiment-running.png'), fullPage: true });
     await expect.poll(async () => row.getAttribute('data-status'), { timeout: 300_000, interval: 1000 }).toBe('done');
-    await expect.poll(async () => Number(await page.getByTestId('chart-concepts').getAttribute('data-points')), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(async () => Number(await page.getByTestId('chart-concepts').getAttribute('data-points')), {
+        timeout: 30_000
+      })
+      .toBeGreaterThan(0);
     await page.screenshot({ path: join(SHOTS, '4-experiment-done.png'), fullPage: true });
   });
 
@@ -268,7 +330,9 @@ describe('KD Lens in a browser against kd-lens serve', () => {
       return Number(raw);
     };
     const cells: [string, string][] = [
-      ...['teacher', 'student', 'baseline'].flatMap((role) => ['N_fg', 'N_bg', 'ratio'].map((m): [string, string] => [role, m])),
+      ...['teacher', 'student', 'baseline'].flatMap((role) =>
+        ['N_fg', 'N_bg', 'ratio'].map((m): [string, string] => [role, m])
+      ),
       ...['student', 'baseline'].flatMap((role) => ['D_mean', 'D_std', 'rho'].map((m): [string, string] => [role, m]))
     ];
     for (const [role, metric] of cells) {
@@ -297,8 +361,24 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     await tab.close();
     const csv = page.waitForEvent('download', { timeout: 60_000 });
     await page.getByTestId('export-per-image-csv').click();
-    const rows = readFileSync((await (await csv).path())!, 'utf8').trim().split(/\r?\n/).map((r) => r.split(','));
-    expect(rows[0].slice(0, 12)).toEqual(['experiment', 'network', 'image', 'sample', 'filtered', 'reason', 'checkpoint', 'epoch', 'path_length', 'N_fg', 'N_bg', 'ratio']);
+    const rows = readFileSync((await (await csv).path())!, 'utf8')
+      .trim()
+      .split(/\r?\n/)
+      .map((r) => r.split(','));
+    expect(rows[0].slice(0, 12)).toEqual([
+      'experiment',
+      'network',
+      'image',
+      'sample',
+      'filtered',
+      'reason',
+      'checkpoint',
+      'epoch',
+      'path_length',
+      'N_fg',
+      'N_bg',
+      'ratio'
+    ]);
     const kept = rows.slice(1).filter((r) => r[1] === 'S' && r[4] === 'false');
     expect(kept.length).toBeGreaterThan(0);
     for (const r of kept) expect(Number(r[9])).toBeGreaterThanOrEqual(0);
@@ -311,20 +391,27 @@ describe('KD Lens in a browser against kd-lens serve', () => {
       const map = column(net).getByTestId('heatmap');
       return `${await map.getAttribute('data-checkpoint')}:${await map.getAttribute('data-map-sum')}`;
     };
-    await expect.poll(async () => (await column('S').getByTestId('heatmap').getAttribute('data-checkpoint')) ?? '', { timeout: 30_000 }).toMatch(/epoch-\d+/);
+    await expect
+      .poll(async () => (await column('S').getByTestId('heatmap').getAttribute('data-checkpoint')) ?? '', {
+        timeout: 30_000
+      })
+      .toMatch(/epoch-\d+/);
     expect(await column('T').getByTestId('heatmap').getAttribute('data-checkpoint')).toBe('final');
     const slider = page.getByTestId('epoch-slider');
     const max = Number(await slider.getAttribute('max'));
     await slider.fill('0');
     await expect.poll(async () => column('S').getByTestId('heatmap').getAttribute('data-checkpoint')).toBe('epoch-0');
-    const s0 = await state('S'), b0 = await state('B');
+    const s0 = await state('S'),
+      b0 = await state('B');
     await slider.fill(String(max));
     await expect.poll(async () => state('S'), { timeout: 30_000 }).not.toBe(s0);
     await expect.poll(async () => state('B'), { timeout: 30_000 }).not.toBe(b0);
     expect(await column('S').getByTestId('heatmap').getAttribute('data-checkpoint')).toBe(`epoch-3`);
     expect(await column('B').getByTestId('heatmap').getAttribute('data-checkpoint')).toBe(`epoch-3`);
     expect(await page.getByTestId('heat-legend').innerText()).toMatch(/nats/);
-    await column('S').getByTestId('pick-heat').click({ position: { x: 5, y: 5 } });
+    await column('S')
+      .getByTestId('pick-heat')
+      .click({ position: { x: 5, y: 5 } });
     await expect.poll(async () => page.getByTestId('cell-info').getAttribute('data-cell')).toBe('0');
     expect(await page.getByTestId('cell-row').count()).toBe(3);
     expect(await page.getByTestId('cell-side').innerText()).toMatch(/foreground|background/);
@@ -340,10 +427,19 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     await page.getByTestId('nav-results').click();
     const rows = page.getByTestId('run-row');
     await expect.poll(async () => rows.count(), { timeout: 30_000 }).toBe(2);
-    await expect.poll(async () => page.locator('[data-testid="run-row"] [data-col="S.N_fg"]').allInnerTexts(), { timeout: 300_000, interval: 2000 }).not.toContain('—');
+    await expect
+      .poll(async () => page.locator('[data-testid="run-row"] [data-col="S.N_fg"]').allInnerTexts(), {
+        timeout: 300_000,
+        interval: 2000
+      })
+      .not.toContain('—');
     for (const r of await rows.all()) await r.getByTestId('run-select').check();
-    await expect.poll(async () => page.locator('[data-testid="config-diff"] tbody tr').count(), { timeout: 30_000 }).toBeGreaterThan(0);
-    const paths = await page.locator('[data-testid="config-diff"] tbody tr').evaluateAll((trs) => trs.map((t) => t.getAttribute('data-path')));
+    await expect
+      .poll(async () => page.locator('[data-testid="config-diff"] tbody tr').count(), { timeout: 30_000 })
+      .toBeGreaterThan(0);
+    const paths = await page
+      .locator('[data-testid="config-diff"] tbody tr')
+      .evaluateAll((trs) => trs.map((t) => t.getAttribute('data-path')));
     expect(paths).toEqual(expect.arrayContaining(['quantification.steps', 'seed']));
     expect(await page.locator('[data-testid="compare-numbers"] tbody tr').count()).toBe(4);
     await page.getByTestId('compare-fg').scrollIntoViewIfNeeded();

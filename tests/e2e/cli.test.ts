@@ -16,13 +16,20 @@ const CLI = join(ROOT, 'bin', 'kd-lens.cjs');
 
 interface RunJson {
   experiment: string;
-  metrics: Record<'teacher' | 'student' | 'baseline', Record<'N_fg' | 'N_bg' | 'ratio' | 'D_mean' | 'D_std' | 'D_var' | 'rho' | 'images', number | null>>;
+  metrics: Record<
+    'teacher' | 'student' | 'baseline',
+    Record<'N_fg' | 'N_bg' | 'ratio' | 'D_mean' | 'D_std' | 'D_var' | 'rho' | 'images', number | null>
+  >;
   verdicts: Record<'H1' | 'H2' | 'H3', { result: string; details: string }>;
   ran: { backend: string | null; quantification: { engine: string; tasks: number }[] };
 }
 
 function runCli(args: string[], workspace: string): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args, '--workspace', workspace], { encoding: 'utf8', env: { ...process.env, KD_LENS_BACKEND: 'wasm' }, timeout: 600_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args, '--workspace', workspace], {
+    encoding: 'utf8',
+    env: { ...process.env, KD_LENS_BACKEND: 'wasm' },
+    timeout: 600_000
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -33,10 +40,22 @@ describe('kd-lens run (built CLI)', () => {
   let reference: RunJson;
 
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'out', 'cli', 'index.cjs'))) throw new Error('out/cli is missing: run `npm run build` first (npm test does)');
+    if (!existsSync(join(ROOT, 'out', 'cli', 'index.cjs')))
+      throw new Error('out/cli is missing: run `npm run build` first (npm test does)');
     await writeTinyDataset(ws, 'tiny', { seed: 1 });
     await writeTinyDataset(ws, 'tiny-source', { seed: 2, perClass: 12, valPerClass: 0 });
-    writeFileSync(config, JSON.stringify(tinyConfig({ workers: 2, student: { stage1: { epochs: 6, lr: 0.1, lrEnd: 0.02, batchSize: 8 }, stage2: { epochs: 1, lr: 0.05, lrEnd: 0.01, batchSize: 8 } } })));
+    writeFileSync(
+      config,
+      JSON.stringify(
+        tinyConfig({
+          workers: 2,
+          student: {
+            stage1: { epochs: 6, lr: 0.1, lrEnd: 0.02, batchSize: 8 },
+            stage2: { epochs: 1, lr: 0.05, lrEnd: 0.01, batchSize: 8 }
+          }
+        })
+      )
+    );
   });
   afterAll(() => tmp.cleanup());
 
@@ -47,7 +66,8 @@ describe('kd-lens run (built CLI)', () => {
     reference = JSON.parse(r.stdout) as RunJson;
     expect(reference.experiment).toMatch(/^tiny-vgg16-fc1-e3-s3-/);
     for (const role of ['teacher', 'student', 'baseline'] as const) {
-      for (const key of ['N_fg', 'N_bg', 'ratio', 'D_mean', 'D_std', 'D_var', 'rho', 'images']) expect(reference.metrics[role]).toHaveProperty(key);
+      for (const key of ['N_fg', 'N_bg', 'ratio', 'D_mean', 'D_std', 'D_var', 'rho', 'images'])
+        expect(reference.metrics[role]).toHaveProperty(key);
       expect(reference.metrics[role].images).toBeGreaterThan(0);
     }
     expect(reference.metrics.teacher.D_mean).toBeNull();
@@ -62,14 +82,20 @@ describe('kd-lens run (built CLI)', () => {
   });
 
   it('resumes a run killed mid-training (SIGKILL) to the same numbers', async () => {
-    const child = spawn(process.execPath, [CLI, 'run', config, '--json', '--workspace', ws], { env: { ...process.env, KD_LENS_BACKEND: 'wasm' }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, 'run', config, '--json', '--workspace', ws], {
+      env: { ...process.env, KD_LENS_BACKEND: 'wasm' },
+      stdio: 'ignore'
+    });
     // Kill it once student stage 1 has finished some epochs (events.jsonl logs every epoch).
     const killedAt = await new Promise<string>((resolveKill, reject) => {
       const timer = setInterval(() => {
         const ids = readdirSync(join(ws, 'experiments')).filter((d) => d !== reference.experiment);
         const events = ids.length ? join(ws, 'experiments', ids[0], 'events.jsonl') : '';
         if (events && existsSync(events)) {
-          const lines = readFileSync(events, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; stage?: string; epoch?: number });
+          const lines = readFileSync(events, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as { type: string; stage?: string; epoch?: number });
           const last = lines.filter((l) => l.type === 'epoch' && l.stage === 'student stage 1').pop();
           if (last && (last.epoch ?? 0) >= 2) {
             clearInterval(timer);
@@ -84,7 +110,10 @@ describe('kd-lens run (built CLI)', () => {
       });
     });
     await new Promise((r) => child.once('exit', r));
-    const state = JSON.parse(readFileSync(join(ws, 'experiments', killedAt, 'state.json'), 'utf8')) as { status: string; stages: Record<string, { status: string }> };
+    const state = JSON.parse(readFileSync(join(ws, 'experiments', killedAt, 'state.json'), 'utf8')) as {
+      status: string;
+      stages: Record<string, { status: string }>;
+    };
     expect(state.status).toBe('running'); // killed: nobody could record anything else
     expect(state.stages['student stage 1'].status).toBe('running');
     const resumed = runCli(['run', '--resume', killedAt, '--json'], ws);
@@ -92,7 +121,9 @@ describe('kd-lens run (built CLI)', () => {
     const doc = JSON.parse(resumed.stdout) as RunJson;
     expect(doc.experiment).toBe(killedAt);
     expect(doc.metrics).toEqual(reference.metrics);
-    expect(Object.fromEntries(Object.entries(doc.verdicts).map(([h, v]) => [h, v.result]))).toEqual(Object.fromEntries(Object.entries(reference.verdicts).map(([h, v]) => [h, v.result])));
+    expect(Object.fromEntries(Object.entries(doc.verdicts).map(([h, v]) => [h, v.result]))).toEqual(
+      Object.fromEntries(Object.entries(reference.verdicts).map(([h, v]) => [h, v.result]))
+    );
   });
 
   it('quantification in a pool of two worker processes equals the in-process run (workers: 1), map for map', () => {
@@ -106,7 +137,9 @@ describe('kd-lens run (built CLI)', () => {
     const maps = (id: string): Map<string, Buffer> => {
       const root = join(ws, 'experiments', id, 'knowledge');
       const out = new Map<string, Buffer>();
-      for (const net of readdirSync(root)) for (const f of readdirSync(join(root, net))) if (f.endsWith('.npy')) out.set(`${net}/${f}`, readFileSync(join(root, net, f)));
+      for (const net of readdirSync(root))
+        for (const f of readdirSync(join(root, net)))
+          if (f.endsWith('.npy')) out.set(`${net}/${f}`, readFileSync(join(root, net, f)));
       return out;
     };
     const pooled = maps(reference.experiment);

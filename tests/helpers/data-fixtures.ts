@@ -8,25 +8,46 @@ import { readMaskPng } from '../../src/engine/data/decode';
 export type Format = 'png' | 'jpeg' | 'webp';
 
 /** Writes an image whose pixel (x, y) is fn(x, y) (RGB 0-255), in the format of its extension unless given. */
-export async function writeImage(file: string, width: number, height: number, fn: (x: number, y: number) => [number, number, number], format?: Format): Promise<void> {
+export async function writeImage(
+  file: string,
+  width: number,
+  height: number,
+  fn: (x: number, y: number) => [number, number, number],
+  format?: Format
+): Promise<void> {
   mkdirSync(dirname(file), { recursive: true });
   const raw = Buffer.alloc(width * height * 3);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw.set(fn(x, y), (y * width + x) * 3);
   const f = format ?? (file.endsWith('.png') ? 'png' : file.endsWith('.webp') ? 'webp' : 'jpeg');
   const img = sharp(raw, { raw: { width, height, channels: 3 } });
-  await (f === 'png' ? img.png() : f === 'webp' ? img.webp({ lossless: true }) : img.jpeg({ quality: 95 })).toFile(file);
+  await (f === 'png' ? img.png() : f === 'webp' ? img.webp({ lossless: true }) : img.jpeg({ quality: 95 })).toFile(
+    file
+  );
 }
 
 /** Writes a one-channel PNG whose pixel (x, y) is fn(x, y). */
-export async function writeGrey(file: string, width: number, height: number, fn: (x: number, y: number) => number): Promise<void> {
+export async function writeGrey(
+  file: string,
+  width: number,
+  height: number,
+  fn: (x: number, y: number) => number
+): Promise<void> {
   mkdirSync(dirname(file), { recursive: true });
   const raw = Buffer.alloc(width * height);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw[y * width + x] = fn(x, y);
-  await sharp(raw, { raw: { width, height, channels: 1 } }).toColourspace('b-w').png().toFile(file);
+  await sharp(raw, { raw: { width, height, channels: 1 } })
+    .toColourspace('b-w')
+    .png()
+    .toFile(file);
 }
 
 /** Writes a VOC label image in the VOC palette colours (as VOC's own PNGs decode). */
-export async function writePaletteLabels(file: string, width: number, height: number, fn: (x: number, y: number) => number): Promise<void> {
+export async function writePaletteLabels(
+  file: string,
+  width: number,
+  height: number,
+  fn: (x: number, y: number) => number
+): Promise<void> {
   await writeImage(file, width, height, (x, y) => vocColour(fn(x, y)), 'png');
 }
 
@@ -37,9 +58,19 @@ export interface VocObject {
 }
 
 /** Writes Annotations/<id>.xml. */
-export function writeVocXml(root: string, id: string, width: number, height: number, objects: VocObject[], filename = `${id}.jpg`): void {
+export function writeVocXml(
+  root: string,
+  id: string,
+  width: number,
+  height: number,
+  objects: VocObject[],
+  filename = `${id}.jpg`
+): void {
   const objs = objects
-    .map((o) => `  <object>\n    <name>${o.name}</name>\n    <difficult>0</difficult>\n    <bndbox><xmin>${o.box[0]}</xmin><ymin>${o.box[1]}</ymin><xmax>${o.box[2]}</xmax><ymax>${o.box[3]}</ymax></bndbox>\n  </object>`)
+    .map(
+      (o) =>
+        `  <object>\n    <name>${o.name}</name>\n    <difficult>0</difficult>\n    <bndbox><xmin>${o.box[0]}</xmin><ymin>${o.box[1]}</ymin><xmax>${o.box[2]}</xmax><ymax>${o.box[3]}</ymax></bndbox>\n  </object>`
+    )
     .join('\n');
   const xml = `<annotation>\n  <folder>VOC2012</folder>\n  <filename>${filename}</filename>\n  <size><width>${width}</width><height>${height}</height><depth>3</depth></size>\n${objs}\n</annotation>\n`;
   mkdirSync(join(root, 'Annotations'), { recursive: true });

@@ -28,26 +28,56 @@ import { join } from 'node:path';
  * Quantification throughput of the worker pool with 1 and with `workers` processes on one fixed
  * workload (reference CNN at 32 px, K = 32, 20 steps, 24 images in tasks of 4, two checkpoints).
  */
-async function poolThroughput(workers: number, backend: string, engine: EngineRequest | undefined): Promise<{ engine: string; workers: number; threads: number | null; seconds: number; imageStepsPerSec: number }[]> {
+async function poolThroughput(
+  workers: number,
+  backend: string,
+  engine: EngineRequest | undefined
+): Promise<{ engine: string; workers: number; threads: number | null; seconds: number; imageStepsPerSec: number }[]> {
   const dir = mkdtempSync(join(tmpdir(), 'kd-lens-bench-'));
   try {
     const model = referenceCnn(32);
     await model.save(dirSaver(join(dir, 'model')));
     model.dispose();
     const rng = new Rng(5);
-    const images = Array.from({ length: 24 }, (_, i) => ({ name: `img${i}`, seed: i, data: rng.fillNormal(new Float32Array(32 * 32 * 3)) }));
+    const images = Array.from({ length: 24 }, (_, i) => ({
+      name: `img${i}`,
+      seed: i,
+      data: rng.fillNormal(new Float32Array(32 * 32 * 3))
+    }));
     const options = { ...DEFAULT_QUANTIFY, grid: 16, samples: 32, steps: 20, adaptBeforeEnd: 0 };
     const tasks: QuantifyTask[] = [];
-    for (const checkpoint of ['a', 'b']) for (let c = 0; c < 6; c++) tasks.push({ id: `${checkpoint}#${c}`, modelDir: join(dir, 'model'), tap: 'fc3', images: [0, 1, 2, 3].map((k) => c * 4 + k) });
-    const out: { engine: string; workers: number; threads: number | null; seconds: number; imageStepsPerSec: number }[] = [];
+    for (const checkpoint of ['a', 'b'])
+      for (let c = 0; c < 6; c++)
+        tasks.push({
+          id: `${checkpoint}#${c}`,
+          modelDir: join(dir, 'model'),
+          tap: 'fc3',
+          images: [0, 1, 2, 3].map((k) => c * 4 + k)
+        });
+    const out: {
+      engine: string;
+      workers: number;
+      threads: number | null;
+      seconds: number;
+      imageStepsPerSec: number;
+    }[] = [];
     for (const n of [1, workers]) {
       const perWorker = engine ? { ...engine, threads: threadsPerWorker(n) } : undefined;
-      const executor = await poolExecutor(n, nodeSpawner(workerEntry()))({ images, size: 32, options, backend, engine: perWorker });
+      const executor = await poolExecutor(
+        n,
+        nodeSpawner(workerEntry())
+      )({ images, size: 32, options, backend, engine: perWorker });
       const t0 = performance.now();
       await executor.run(tasks, async () => undefined);
       const seconds = (performance.now() - t0) / 1000;
       await executor.close();
-      out.push({ engine: engine?.engine ?? 'tfjs', workers: n, threads: perWorker?.threads ?? null, seconds, imageStepsPerSec: (tasks.length * 4 * options.steps) / seconds });
+      out.push({
+        engine: engine?.engine ?? 'tfjs',
+        workers: n,
+        threads: perWorker?.threads ?? null,
+        seconds,
+        imageStepsPerSec: (tasks.length * 4 * options.steps) / seconds
+      });
     }
     return out;
   } finally {
@@ -56,7 +86,9 @@ async function poolThroughput(workers: number, backend: string, engine: EngineRe
 }
 
 function label(c: BenchCase): string {
-  return c.task === 'quantify' ? `quantify ${c.px}px K=${c.samples} images=${c.images}` : `train ${c.px}px batch=${c.batch}`;
+  return c.task === 'quantify'
+    ? `quantify ${c.px}px K=${c.samples} images=${c.images}`
+    : `train ${c.px}px batch=${c.batch}`;
 }
 
 export const benchCommand: Command = {
@@ -65,7 +97,11 @@ export const benchCommand: Command = {
   usage: 'kd-lens bench [--json] [--backends webgpu,wasm,cpu | --backend webgpu] [--runs 5] [--warmup 2] [--quick]',
   flags: {
     json: { type: 'boolean', help: 'print one JSON object' },
-    backends: { type: 'string', value: 'a,b', help: 'backends to time (default: the best available; cpu only when named)' },
+    backends: {
+      type: 'string',
+      value: 'a,b',
+      help: 'backends to time (default: the best available; cpu only when named)'
+    },
     backend: { type: 'string', value: 'name', help: 'one backend to time (same as --backends with one name)' },
     runs: { type: 'integer', default: 5, help: 'timed runs per case (median reported)' },
     warmup: { type: 'integer', default: 2, help: 'untimed runs first' },
@@ -73,7 +109,11 @@ export const benchCommand: Command = {
     'no-stock': { type: 'boolean', help: 'skip the stock wasm kernels comparison' },
     workers: { type: 'integer', default: 2, help: 'worker processes for the pool throughput comparison (0 skips it)' },
     engine: { type: 'string', value: 'all|onnx|tfjs', default: 'all', help: 'quantification engines to time' },
-    device: { type: 'string', value: 'cpu|gpu|auto', help: 'device (default cpu): ONNX Runtime provider and, when given without --backend(s), the TF.js backend timed' }
+    device: {
+      type: 'string',
+      value: 'cpu|gpu|auto',
+      help: 'device (default cpu): ONNX Runtime provider and, when given without --backend(s), the TF.js backend timed'
+    }
   },
   async run({ flags: f }) {
     const runs = f.runs as number;
@@ -83,25 +123,38 @@ export const benchCommand: Command = {
       if (!f.json) process.stderr.write(s + '\n');
     };
     const engines = f.engine === 'all' ? ['tfjs', 'onnx'] : [f.engine as string];
-    if (engines.some((e) => e !== 'tfjs' && e !== 'onnx')) throw new UsageError(`--engine: expected all, onnx or tfjs, got '${f.engine}'`);
+    if (engines.some((e) => e !== 'tfjs' && e !== 'onnx'))
+      throw new UsageError(`--engine: expected all, onnx or tfjs, got '${f.engine}'`);
     const device = parseDevice(f.device as string, '--device');
     const list = (f.backends ?? f.backend) as string | undefined;
     const requested = list ? list.split(',').map((b) => parseBackendName(b, '--backends')!) : [undefined];
     let cases = defaultCases();
     if (f.quick) cases = cases.filter((c) => c.px === 32);
     const results: BenchResult[] = [];
-    const speedup: { task: string; px: number; samples?: number; images?: number; batch?: number; stockMsPerStep: number; msPerStep: number; ratio: number }[] = [];
+    const speedup: {
+      task: string;
+      px: number;
+      samples?: number;
+      images?: number;
+      batch?: number;
+      stockMsPerStep: number;
+      msPerStep: number;
+      ratio: number;
+    }[] = [];
     let primary = '';
     const chosen: { name: string; reason: string; adapter: AdapterInfo | null }[] = [];
     for (const want of engines.includes('tfjs') ? requested : []) {
-      const choice = want === undefined && f.device !== undefined ? await initBackendFor({ device }) : await initBackend(want);
+      const choice =
+        want === undefined && f.device !== undefined ? await initBackendFor({ device }) : await initBackend(want);
       primary ||= choice.name;
       chosen.push({ name: choice.name, reason: choice.reason, adapter: choice.adapter ?? null });
       say(`backend: ${choice.reason}`);
       for (const c of cases) {
         const r = await runCase(c, runs, warmup);
         results.push(r);
-        say(`  ${label(c).padEnd(36)} ${r.msPerStep.toFixed(1).padStart(8)} ms/step  ${r.imageStepsPerSec.toFixed(1).padStart(8)} image-steps/s`);
+        say(
+          `  ${label(c).padEnd(36)} ${r.msPerStep.toFixed(1).padStart(8)} ms/step  ${r.imageStepsPerSec.toFixed(1).padStart(8)} image-steps/s`
+        );
       }
       if (choice.name === 'wasm' && !f['no-stock']) {
         say('  stock wasm kernels (Conv2DBackpropInput, MaxPoolGrad) for comparison:');
@@ -113,7 +166,9 @@ export const benchCommand: Command = {
             const ours = results.find((r) => r.backend === 'wasm' && label(r) === label(c))!;
             const ratio = stock.msPerStep / ours.msPerStep;
             speedup.push({ ...c, stockMsPerStep: stock.msPerStep, msPerStep: ours.msPerStep, ratio });
-            say(`  ${label(c).padEnd(36)} ${stock.msPerStep.toFixed(1).padStart(8)} ms/step stock -> ${ours.msPerStep.toFixed(1)} ours: ${ratio.toFixed(2)}x`);
+            say(
+              `  ${label(c).padEnd(36)} ${stock.msPerStep.toFixed(1).padStart(8)} ms/step stock -> ${ours.msPerStep.toFixed(1)} ours: ${ratio.toFixed(2)}x`
+            );
           }
         } finally {
           registerWasmKernels(true);
@@ -132,7 +187,9 @@ export const benchCommand: Command = {
         for (const c of cases.filter((k) => k.task === 'quantify')) {
           const r = await runOnnxCase(c, rt, runs, warmup);
           results.push(r);
-          say(`  ${label(c).padEnd(36)} ${r.msPerStep.toFixed(1).padStart(8)} ms/step  ${r.imageStepsPerSec.toFixed(1).padStart(8)} image-steps/s`);
+          say(
+            `  ${label(c).padEnd(36)} ${r.msPerStep.toFixed(1).padStart(8)} ms/step  ${r.imageStepsPerSec.toFixed(1).padStart(8)} image-steps/s`
+          );
         }
       }
     }
@@ -140,14 +197,33 @@ export const benchCommand: Command = {
     if ((f.workers as number) > 1) {
       await initBackend(requested[0]);
       for (const engine of engines) {
-        say(`quantification pool, ${engine}: 1 vs ${f.workers} worker processes (reference CNN 32 px, K = 32, 20 steps, 24 images x 2 checkpoints)`);
-        const rows = await poolThroughput(f.workers as number, primary || 'wasm', engine === 'onnx' ? { engine: 'onnx', device, threads: 1 } : undefined);
-        for (const p of rows) say(`  ${String(p.workers).padStart(2)} worker(s)${p.threads ? ` x ${p.threads} thread(s)` : ''}: ${p.seconds.toFixed(1)} s, ${p.imageStepsPerSec.toFixed(1)} image-steps/s`);
+        say(
+          `quantification pool, ${engine}: 1 vs ${f.workers} worker processes (reference CNN 32 px, K = 32, 20 steps, 24 images x 2 checkpoints)`
+        );
+        const rows = await poolThroughput(
+          f.workers as number,
+          primary || 'wasm',
+          engine === 'onnx' ? { engine: 'onnx', device, threads: 1 } : undefined
+        );
+        for (const p of rows)
+          say(
+            `  ${String(p.workers).padStart(2)} worker(s)${p.threads ? ` x ${p.threads} thread(s)` : ''}: ${p.seconds.toFixed(1)} s, ${p.imageStepsPerSec.toFixed(1)} image-steps/s`
+          );
         say(`  speed-up: ${(rows[1].imageStepsPerSec / rows[0].imageStepsPerSec).toFixed(2)}x`);
         pool.push(...rows);
       }
     }
-    if (f.json) process.stdout.write(JSON.stringify({ backend: primary, backends: chosen, tfjs: tf.version.tfjs, results, speedup, pool: pool.length ? pool : null }) + '\n');
+    if (f.json)
+      process.stdout.write(
+        JSON.stringify({
+          backend: primary,
+          backends: chosen,
+          tfjs: tf.version.tfjs,
+          results,
+          speedup,
+          pool: pool.length ? pool : null
+        }) + '\n'
+      );
     return 0;
   }
 };

@@ -12,12 +12,20 @@ import { resolveWorkspace } from '../../engine/store/workspace';
 
 const flags: Record<string, FlagSpec> = {
   out: { type: 'string', value: 'DIR', help: 'export-masks: the folder to write <sample>.png masks into' },
-  workspace: { type: 'string', value: 'DIR', help: 'the workspace folder (default: per-user folder; env KD_LENS_WORKSPACE)' },
+  workspace: {
+    type: 'string',
+    value: 'DIR',
+    help: 'the workspace folder (default: per-user folder; env KD_LENS_WORKSPACE)'
+  },
   json: { type: 'boolean', help: 'machine-readable output' }
 };
 
 /** Samples per class name and per split. */
-function counts(m: DatasetManifest): { classes: Record<string, number>; splits: Record<string, number>; edited: number } {
+function counts(m: DatasetManifest): {
+  classes: Record<string, number>;
+  splits: Record<string, number>;
+  edited: number;
+} {
   const classes: Record<string, number> = Object.fromEntries(m.classes.map((c) => [c, 0]));
   const splits: Record<string, number> = {};
   let edited = 0;
@@ -30,7 +38,15 @@ function counts(m: DatasetManifest): { classes: Record<string, number>; splits: 
 }
 
 function summaryOf(m: DatasetManifest): Record<string, unknown> {
-  return { id: m.id, name: m.name, format: m.format, size: m.size, samples: m.samples.length, ...counts(m), createdAt: m.createdAt };
+  return {
+    id: m.id,
+    name: m.name,
+    format: m.format,
+    size: m.size,
+    samples: m.samples.length,
+    ...counts(m),
+    createdAt: m.createdAt
+  };
 }
 
 async function list(workspace: string, json: boolean): Promise<number> {
@@ -45,9 +61,13 @@ async function list(workspace: string, json: boolean): Promise<number> {
     process.stdout.write(`no datasets in ${workspace} (kd-lens import ... adds one)\n`);
     return 0;
   }
-  const rows = [['ID', 'FORMAT', 'SAMPLES', 'CLASSES', 'SIZE', 'NAME'], ...all.map((m) => [m.id, m.format, String(m.samples.length), String(m.classes.length), `${m.size}px`, m.name])];
+  const rows = [
+    ['ID', 'FORMAT', 'SAMPLES', 'CLASSES', 'SIZE', 'NAME'],
+    ...all.map((m) => [m.id, m.format, String(m.samples.length), String(m.classes.length), `${m.size}px`, m.name])
+  ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const r of rows) process.stdout.write(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ') + '\n');
+  for (const r of rows)
+    process.stdout.write(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ') + '\n');
   return 0;
 }
 
@@ -65,8 +85,12 @@ async function show(workspace: string, id: string, json: boolean): Promise<numbe
     `  format     ${m.format}, from ${m.sourcePath}`,
     `  created    ${m.createdAt}`,
     `  size       ${m.size}x${m.size} px`,
-    `  samples    ${m.samples.length} (${Object.entries(c.splits).map(([k, v]) => `${k} ${v}`).join(', ')})${c.edited ? `, ${c.edited} masks edited by hand` : ''}`,
-    `  masks      ${Object.entries(origins).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `  samples    ${m.samples.length} (${Object.entries(c.splits)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')})${c.edited ? `, ${c.edited} masks edited by hand` : ''}`,
+    `  masks      ${Object.entries(origins)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
     `  classes    ${m.classes.length}`,
     ...Object.entries(c.classes).map(([k, v]) => `    ${k}: ${v}`),
     `  skipped    ${m.skipped.length}${m.skipped.length ? ' (kd-lens datasets show ' + m.id + ' --json lists them)' : ''}`,
@@ -90,7 +114,10 @@ async function exportMasks(workspace: string, id: string, out: string, json: boo
     await writeFileAtomic(join(dir, `${s.id}.png`), bytes);
   }
   if (json) process.stdout.write(JSON.stringify({ dataset: id, out: dir, masks: m.samples.length }) + '\n');
-  else process.stdout.write(`wrote ${m.samples.length} masks of '${id}' to ${dir} (<sample>.png, 0 = background, 255 = foreground)\n`);
+  else
+    process.stdout.write(
+      `wrote ${m.samples.length} masks of '${id}' to ${dir} (<sample>.png, 0 = background, 255 = foreground)\n`
+    );
   return 0;
 }
 

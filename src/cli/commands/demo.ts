@@ -19,8 +19,16 @@ export const demoCommand: Command = {
     workspace: { type: 'string', value: 'DIR', help: 'workspace folder (default: per-user; env KD_LENS_WORKSPACE)' },
     seeds: { type: 'integer', value: 'N', help: 'repeat student and baseline over N seeds' },
     workers: { type: 'integer', value: 'N', help: 'quantification worker processes (default 2)' },
-    engine: { type: 'string', value: 'auto|onnx|tfjs', help: 'quantification engine of a new experiment (default: the configuration\'s, auto)' },
-    device: { type: 'string', value: 'cpu|gpu|auto', help: 'device: ONNX Runtime provider and TF.js backend (gpu: webgpu; auto: GPU, else CPU)' },
+    engine: {
+      type: 'string',
+      value: 'auto|onnx|tfjs',
+      help: "quantification engine of a new experiment (default: the configuration's, auto)"
+    },
+    device: {
+      type: 'string',
+      value: 'cpu|gpu|auto',
+      help: 'device: ONNX Runtime provider and TF.js backend (gpu: webgpu; auto: GPU, else CPU)'
+    },
     backend: { type: 'string', value: 'auto|webgpu|wasm|tensorflow|cpu', help: 'compute backend' },
     json: { type: 'boolean', help: 'print one JSON object with the results' }
   },
@@ -34,7 +42,11 @@ export const demoCommand: Command = {
     if (flags.seeds !== undefined) overrides.seeds = flags.seeds;
     if (flags.workers !== undefined) overrides.workers = flags.workers;
     Object.assign(overrides, engineOverrides(flags));
-    const id = await createExperiment(workspace, mergeConfig(demoConfig(Boolean(flags.quick)), overrides), 'demo configuration');
+    const id = await createExperiment(
+      workspace,
+      mergeConfig(demoConfig(Boolean(flags.quick)), overrides),
+      'demo configuration'
+    );
     return runWithTerminal(workspace, id, json, flags.backend as string | undefined, flags.device);
   }
 };

@@ -5,7 +5,15 @@
  */
 import type { Command } from '../command';
 import { UsageError, type FlagSpec } from '../args';
-import { importDataset, ImportError, IMPORT_FORMATS, IMPORT_DEFAULTS, type ImportFormat, type ImportOptions, type ImportSummary } from '../../engine/data';
+import {
+  importDataset,
+  ImportError,
+  IMPORT_FORMATS,
+  IMPORT_DEFAULTS,
+  type ImportFormat,
+  type ImportOptions,
+  type ImportSummary
+} from '../../engine/data';
 import { resolveImportOptions } from '../../engine/data/options';
 import { resolveWorkspace } from '../../engine/store/workspace';
 import { progressBar } from '../progress';
@@ -13,18 +21,58 @@ import { progressBar } from '../progress';
 const flags: Record<string, FlagSpec> = {
   format: { type: 'string', value: IMPORT_FORMATS.join('|'), help: 'the layout of the source' },
   src: { type: 'string', value: 'DIR', help: 'the folder to import (COCO: the images folder)' },
-  ann: { type: 'string', value: 'FILE', help: 'COCO: the instances JSON; folder: the root of the mask tree (default DIR/masks beside DIR/images)' },
-  name: { type: 'string', value: 'NAME', help: 'dataset name (its id is the name in lower case, e.g. "My Birds" -> my-birds)' },
-  size: { type: 'integer', value: 'PX', default: IMPORT_DEFAULTS.size, help: 'working size: crops and masks are stored PX x PX' },
-  'crop-scale': { type: 'number', value: 'S', default: IMPORT_DEFAULTS.cropScale, help: 'enlarge each box by S about its centre before cropping' },
+  ann: {
+    type: 'string',
+    value: 'FILE',
+    help: 'COCO: the instances JSON; folder: the root of the mask tree (default DIR/masks beside DIR/images)'
+  },
+  name: {
+    type: 'string',
+    value: 'NAME',
+    help: 'dataset name (its id is the name in lower case, e.g. "My Birds" -> my-birds)'
+  },
+  size: {
+    type: 'integer',
+    value: 'PX',
+    default: IMPORT_DEFAULTS.size,
+    help: 'working size: crops and masks are stored PX x PX'
+  },
+  'crop-scale': {
+    type: 'number',
+    value: 'S',
+    default: IMPORT_DEFAULTS.cropScale,
+    help: 'enlarge each box by S about its centre before cropping'
+  },
   classes: { type: 'string', value: 'a,b', help: 'import only these classes' },
   'max-per-class': { type: 'integer', value: 'N', help: 'at most N samples per class (a seeded choice)' },
-  'min-size': { type: 'number', value: 'PX', default: IMPORT_DEFAULTS.minSize, help: 'skip objects narrower or shorter than PX source pixels' },
-  'centre-region': { type: 'boolean', help: 'folder format without masks: the central 2/3 of each image is foreground (the paper\'s ILSVRC rule)' },
-  'mask-threshold': { type: 'number', value: 'T', default: IMPORT_DEFAULTS.maskThreshold, help: 'CUB soft masks: foreground where value > T' },
-  'val-fraction': { type: 'number', value: 'F', default: IMPORT_DEFAULTS.valFraction, help: 'share of each class put in val when the source has no split' },
+  'min-size': {
+    type: 'number',
+    value: 'PX',
+    default: IMPORT_DEFAULTS.minSize,
+    help: 'skip objects narrower or shorter than PX source pixels'
+  },
+  'centre-region': {
+    type: 'boolean',
+    help: "folder format without masks: the central 2/3 of each image is foreground (the paper's ILSVRC rule)"
+  },
+  'mask-threshold': {
+    type: 'number',
+    value: 'T',
+    default: IMPORT_DEFAULTS.maskThreshold,
+    help: 'CUB soft masks: foreground where value > T'
+  },
+  'val-fraction': {
+    type: 'number',
+    value: 'F',
+    default: IMPORT_DEFAULTS.valFraction,
+    help: 'share of each class put in val when the source has no split'
+  },
   seed: { type: 'integer', default: IMPORT_DEFAULTS.seed, help: 'seed of the split and of --max-per-class' },
-  workspace: { type: 'string', value: 'DIR', help: 'the workspace folder (default: per-user folder; env KD_LENS_WORKSPACE)' },
+  workspace: {
+    type: 'string',
+    value: 'DIR',
+    help: 'the workspace folder (default: per-user folder; env KD_LENS_WORKSPACE)'
+  },
   json: { type: 'boolean', help: 'print one JSON object: {"dataset", "samples", "classes", "skipped"}' }
 };
 
@@ -32,19 +80,24 @@ function printSkipped(skipped: ImportSummary['skipped'], out: NodeJS.WriteStream
   if (skipped.length === 0) return;
   out.write(`skipped ${skipped.length}:\n`);
   for (const s of skipped.slice(0, limit)) out.write(`  ${s.file}: ${s.reason}\n`);
-  if (skipped.length > limit) out.write(`  ... and ${skipped.length - limit} more (all of them are in the dataset's dataset.json, or use --json)\n`);
+  if (skipped.length > limit)
+    out.write(
+      `  ... and ${skipped.length - limit} more (all of them are in the dataset's dataset.json, or use --json)\n`
+    );
 }
 
 export const importCommand: Command = {
   name: 'import',
   summary: 'import a dataset (class folders, Pascal VOC, CUB-200-2011, COCO) with foreground masks',
-  usage: 'kd-lens import --format folder|voc|cub|coco --src DIR [--ann FILE] --name NAME [--size 64] [--crop-scale 1.2] [--classes a,b] [--max-per-class N] [--min-size PX] [--workspace DIR] [--json]',
+  usage:
+    'kd-lens import --format folder|voc|cub|coco --src DIR [--ann FILE] --name NAME [--size 64] [--crop-scale 1.2] [--classes a,b] [--max-per-class N] [--min-size PX] [--workspace DIR] [--json]',
   flags,
   async run({ flags: f, positionals }) {
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const format = f.format as string | undefined;
     if (!format) throw new UsageError('--format is required');
-    if (!(IMPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: expected ${IMPORT_FORMATS.join(', ')}, got '${format}'`);
+    if (!(IMPORT_FORMATS as readonly string[]).includes(format))
+      throw new UsageError(`--format: expected ${IMPORT_FORMATS.join(', ')}, got '${format}'`);
     if (!f.src) throw new UsageError('--src DIR is required');
     if (!f.name) throw new UsageError('--name NAME is required');
     const workspace = resolveWorkspace(f.workspace as string | undefined);

@@ -15,7 +15,11 @@ export const reportCommand: Command = {
   async run({ flags, positionals }) {
     const id = positionals[0];
     if (!id) throw new UsageError('give the experiment id');
-    const file = await writeReport(resolveWorkspace(flags.workspace as string | undefined), id, flags.out as string | undefined);
+    const file = await writeReport(
+      resolveWorkspace(flags.workspace as string | undefined),
+      id,
+      flags.out as string | undefined
+    );
     process.stdout.write(`${file}\n`);
     return 0;
   }

@@ -21,8 +21,16 @@ export const runCommand: Command = {
   flags: {
     workspace: { type: 'string', value: 'DIR', help: 'workspace folder (default: per-user; env KD_LENS_WORKSPACE)' },
     resume: { type: 'string', value: 'EXP_ID', help: 'continue a cancelled or crashed experiment' },
-    engine: { type: 'string', value: 'auto|onnx|tfjs', help: 'quantification engine of a new experiment (default: the configuration\'s, auto)' },
-    device: { type: 'string', value: 'cpu|gpu|auto', help: 'device of a new experiment: ONNX Runtime provider and TF.js backend (gpu: webgpu; auto: GPU, else CPU)' },
+    engine: {
+      type: 'string',
+      value: 'auto|onnx|tfjs',
+      help: "quantification engine of a new experiment (default: the configuration's, auto)"
+    },
+    device: {
+      type: 'string',
+      value: 'cpu|gpu|auto',
+      help: 'device of a new experiment: ONNX Runtime provider and TF.js backend (gpu: webgpu; auto: GPU, else CPU)'
+    },
     backend: { type: 'string', value: 'auto|webgpu|wasm|tensorflow|cpu', help: "override the configuration's backend" },
     json: { type: 'boolean', help: 'print one JSON object with the results' }
   },
@@ -35,8 +43,15 @@ export const runCommand: Command = {
       const parsed = PartialConfig.safeParse(await readJson(file));
       if (!parsed.success) throw new Error(`${file}: field dataset: required (the id of a dataset in the workspace)`);
       const partial = parsed.data;
-      const merged = parseWith(RunConfigSchema, mergeConfig(mergeConfig(defaultConfig(partial.dataset), partial), engineOverrides(flags)), file);
-      const config = 'seeds' in partial ? merged : await cliDefaultSeeds(workspace, merged, (s) => (flags.json ? undefined : process.stderr.write(s + '\n')));
+      const merged = parseWith(
+        RunConfigSchema,
+        mergeConfig(mergeConfig(defaultConfig(partial.dataset), partial), engineOverrides(flags)),
+        file
+      );
+      const config =
+        'seeds' in partial
+          ? merged
+          : await cliDefaultSeeds(workspace, merged, (s) => (flags.json ? undefined : process.stderr.write(s + '\n')));
       id = await createExperiment(workspace, config, file);
     } else if (flags.engine !== undefined || flags.device !== undefined) {
       throw new UsageError('--engine and --device apply to a new experiment; a resumed one keeps its configuration');

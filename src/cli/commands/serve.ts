@@ -12,7 +12,8 @@ import { startServer } from '../../server';
 
 export function rendererDir(): string {
   const here = typeof __dirname === 'string' ? __dirname : process.cwd();
-  for (const c of [join(here, '..', 'renderer'), join(here, '..', '..', 'out', 'renderer'), resolve('out', 'renderer')]) if (existsSync(join(c, 'index.html'))) return c;
+  for (const c of [join(here, '..', 'renderer'), join(here, '..', '..', 'out', 'renderer'), resolve('out', 'renderer')])
+    if (existsSync(join(c, 'index.html'))) return c;
   throw new Error('the UI is not built (out/renderer/index.html); run `npm run build`');
 }
 
@@ -22,7 +23,11 @@ export const serveCommand: Command = {
   usage: 'kd-lens serve [--port N] [--host 127.0.0.1] [--workspace DIR] [--json]',
   flags: {
     port: { type: 'integer', default: 0, help: 'port (0 = any free port)' },
-    host: { type: 'string', default: '127.0.0.1', help: 'address to listen on; anything but loopback exposes the workspace to the network' },
+    host: {
+      type: 'string',
+      default: '127.0.0.1',
+      help: 'address to listen on; anything but loopback exposes the workspace to the network'
+    },
     workspace: { type: 'string', value: 'DIR', help: 'workspace folder (default: per-user; env KD_LENS_WORKSPACE)' },
     token: { type: 'string', help: 'use this token instead of a random one (env KD_LENS_TOKEN)' },
     'no-demo': { type: 'boolean', help: 'do not generate the demo datasets on start' },
@@ -32,17 +37,32 @@ export const serveCommand: Command = {
     const workspace = resolveWorkspace(flags.workspace as string | undefined);
     await fs.mkdir(workspace, { recursive: true });
     const dir = rendererDir();
-    const host = createHost({ workspace, shell: 'browser', version: process.env.KD_LENS_VERSION ?? 'dev', spawnJob: nodeJobSpawner() });
-    const server = await startServer({ host, rendererDir: dir, hostname: flags.host as string, port: flags.port as number, token: (flags.token as string | undefined) ?? process.env.KD_LENS_TOKEN });
+    const host = createHost({
+      workspace,
+      shell: 'browser',
+      version: process.env.KD_LENS_VERSION ?? 'dev',
+      spawnJob: nodeJobSpawner()
+    });
+    const server = await startServer({
+      host,
+      rendererDir: dir,
+      hostname: flags.host as string,
+      port: flags.port as number,
+      token: (flags.token as string | undefined) ?? process.env.KD_LENS_TOKEN
+    });
     const info = { url: server.url, token: server.token, port: server.port, host: server.hostname, workspace };
     if (flags.json) process.stdout.write(JSON.stringify(info) + '\n');
     else {
       process.stdout.write(`${server.url}\n`);
       process.stderr.write(`KD Lens is served at the URL above (workspace ${workspace}). Ctrl+C stops it.\n`);
     }
-    if (!['127.0.0.1', 'localhost', '::1'].includes(server.hostname)) process.stderr.write(`warning: listening on ${server.hostname}: anyone who can reach it and has the token can use this workspace\n`);
+    if (!['127.0.0.1', 'localhost', '::1'].includes(server.hostname))
+      process.stderr.write(
+        `warning: listening on ${server.hostname}: anyone who can reach it and has the token can use this workspace\n`
+      );
     void host.ready.then((b) => process.stderr.write(`backend: ${b.reason}\n`));
-    if (!flags['no-demo']) host.service.ensureDemoData().catch((err: Error) => process.stderr.write(`demo data: ${err.message}\n`));
+    if (!flags['no-demo'])
+      host.service.ensureDemoData().catch((err: Error) => process.stderr.write(`demo data: ${err.message}\n`));
     await new Promise<void>((resolveStop) => {
       const stop = (): void => {
         process.stderr.write('stopping: cancelling running jobs (they can be resumed)…\n');

@@ -16,7 +16,10 @@ export function computeExecutor(client: ComputeClient, label: string): ExecutorF
         if (signal?.aborted) throw new CancelledQuantification('quantification cancelled');
         const artifacts = await loadModelArtifacts(task.modelDir);
         const images = task.images.map((i) => setup.images[i]);
-        const results = await client.quantifyTask({ artifacts, tap: task.tap, images, size: setup.size, options: setup.options }, (s, t) => onStep?.(task.id, s, t));
+        const results = await client.quantifyTask(
+          { artifacts, tap: task.tap, images, size: setup.size, options: setup.options },
+          (s, t) => onStep?.(task.id, s, t)
+        );
         await onResult({ id: task.id, results });
       }
     },

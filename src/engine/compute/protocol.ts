@@ -67,7 +67,9 @@ export interface TrainStageRequest {
   /** Indices into the model's weights (its getWeights() order) of the variables the stage trains, and of the tap's kernel. */
   trainable: number[];
   tapKernel: number | null;
-  objective: { kind: 'labels'; numClasses: number } | { kind: 'feature'; teacher: tf.io.ModelArtifacts; tap: string; scale: number };
+  objective:
+    | { kind: 'labels'; numClasses: number }
+    | { kind: 'feature'; teacher: tf.io.ModelArtifacts; tap: string; scale: number };
   config: StageConfig;
   momentum: number;
   weightDecay: number;

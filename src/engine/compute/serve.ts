@@ -11,12 +11,22 @@ import { tapFeature } from '../knowledge/feature';
 import { startWebGpu, webgpuLostReason } from '../tf/webgpu';
 import { CancelledError } from '../training/stage';
 import { runStageOnPage } from './stage-page';
-import type { FromCompute, NetworkData, PortLike, QuantifyTaskRequest, SigmaRequest, ToCompute, TrainStepRequest, TrainStepResult } from './protocol';
+import type {
+  FromCompute,
+  NetworkData,
+  PortLike,
+  QuantifyTaskRequest,
+  SigmaRequest,
+  ToCompute,
+  TrainStepRequest,
+  TrainStepResult
+} from './protocol';
 
 function network(data: NetworkData): tf.LayersModel {
   const model = buildNetwork(data.architecture, data.numClasses, 0, 'compute');
   const shapes = model.getWeights().map((w) => w.shape);
-  if (shapes.length !== data.weights.length) throw new Error(`network: ${data.weights.length} weight arrays, the architecture has ${shapes.length}`);
+  if (shapes.length !== data.weights.length)
+    throw new Error(`network: ${data.weights.length} weight arrays, the architecture has ${shapes.length}`);
   model.setWeights(data.weights.map((w, i) => tf.tensor(w, shapes[i])));
   return model;
 }
@@ -31,13 +41,17 @@ export async function trainStep(r: TrainStepRequest): Promise<TrainStepResult> {
   const opt = new MomentumSgd(r.momentum, r.weightDecay);
   try {
     const variables = model.trainableWeights.map((v) => v.read() as tf.Variable);
-    if (r.buffers.length) opt.restore(r.buffers.map((b, i) => ({ name: `m${i}`, shape: b.length ? variables[i].shape : [0], values: b })));
+    if (r.buffers.length)
+      opt.restore(r.buffers.map((b, i) => ({ name: `m${i}`, shape: b.length ? variables[i].shape : [0], values: b })));
     const size = r.network.architecture.inputSize;
     const n = r.labels.length;
     const { value, grads } = tf.tidy(() => {
       const x = tf.tensor4d(r.x, [n, size, size, 3]);
       const y = tf.oneHot(tf.tensor1d(r.labels, 'int32'), r.network.numClasses);
-      return tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, variables);
+      return tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+        variables
+      );
     });
     const loss = (await value.data())[0];
     value.dispose();
@@ -56,7 +70,11 @@ export async function sigmaSteps(r: SigmaRequest) {
   const size = r.network.architecture.inputSize;
   const tap = tf.model({ inputs: model.inputs, outputs: model.getLayer(r.tap).output as tf.SymbolicTensor });
   const per = size * size * 3;
-  const images = r.seeds.map((seed, i) => ({ input: tf.tensor3d(r.images.subarray(i * per, (i + 1) * per), [size, size, 3]), seed, name: `image ${i}` }));
+  const images = r.seeds.map((seed, i) => ({
+    input: tf.tensor3d(r.images.subarray(i * per, (i + 1) * per), [size, size, 3]),
+    seed,
+    name: `image ${i}`
+  }));
   try {
     return await quantifyBatch((x) => tap.apply(x) as tf.Tensor, images, r.options);
   } finally {
@@ -68,13 +86,25 @@ export async function sigmaSteps(r: SigmaRequest) {
 function isRequest(m: unknown): m is ToCompute {
   if (typeof m !== 'object' || m === null) return false;
   const { type, id } = m as { type?: unknown; id?: unknown };
-  return typeof id === 'number' && (type === 'init' || type === 'train-step' || type === 'sigma' || type === 'quantify-task' || type === 'train-stage' || type === 'cancel');
+  return (
+    typeof id === 'number' &&
+    (type === 'init' ||
+      type === 'train-step' ||
+      type === 'sigma' ||
+      type === 'quantify-task' ||
+      type === 'train-stage' ||
+      type === 'cancel')
+  );
 }
 
 /** An experiment's quantification task, as runTask does it at home, on a model sent as artifacts. */
 export async function quantifyTask(r: QuantifyTaskRequest, onStep?: (step: number, total: number) => void) {
   const model = await tf.loadLayersModel(tf.io.fromMemory(r.artifacts));
-  const inputs = r.images.map((im) => ({ input: tf.tensor3d(im.data, [r.size, r.size, 3]), seed: im.seed, name: im.name }));
+  const inputs = r.images.map((im) => ({
+    input: tf.tensor3d(im.data, [r.size, r.size, 3]),
+    seed: im.seed,
+    name: im.name
+  }));
   try {
     return await quantifyBatch(tapFeature(model, r.tap), inputs, r.options, onStep);
   } finally {
@@ -97,15 +127,36 @@ export function serveCompute(port: PortLike): void {
           const gpu = await startWebGpu({ allowSoftware: m.allowSoftware });
           reply({ type: 'ready', id: m.id, backend: 'webgpu', reason: `webgpu on ${gpu.label}`, adapter: gpu.adapter });
         } catch (err) {
-          reply({ type: 'failed', id: m.id, message: `webgpu: ${err instanceof Error ? err.message : String(err)}`, deviceLost: false });
+          reply({
+            type: 'failed',
+            id: m.id,
+            message: `webgpu: ${err instanceof Error ? err.message : String(err)}`,
+            deviceLost: false
+          });
         }
       } else if (m.type === 'train-step') reply({ type: 'train-step', id: m.id, result: await trainStep(m.request) });
       else if (m.type === 'sigma') reply({ type: 'sigma', id: m.id, results: await sigmaSteps(m.request) });
-      else if (m.type === 'train-stage') reply({ type: 'train-stage', id: m.id, result: await runStageOnPage(m.request, (event) => reply({ type: 'stage-event', id: m.id, event }), signal) });
-      else reply({ type: 'sigma', id: m.id, results: await quantifyTask(m.request, (step, total) => reply({ type: 'step', id: m.id, step, total })) });
+      else if (m.type === 'train-stage')
+        reply({
+          type: 'train-stage',
+          id: m.id,
+          result: await runStageOnPage(m.request, (event) => reply({ type: 'stage-event', id: m.id, event }), signal)
+        });
+      else
+        reply({
+          type: 'sigma',
+          id: m.id,
+          results: await quantifyTask(m.request, (step, total) => reply({ type: 'step', id: m.id, step, total }))
+        });
     } catch (err) {
       const lost = webgpuLostReason();
-      reply({ type: 'failed', id: m.id, message: lost ?? (err instanceof Error ? err.message : String(err)), deviceLost: lost !== null, cancelled: err instanceof CancelledError });
+      reply({
+        type: 'failed',
+        id: m.id,
+        message: lost ?? (err instanceof Error ? err.message : String(err)),
+        deviceLost: lost !== null,
+        cancelled: err instanceof CancelledError
+      });
     } finally {
       controllers.delete(m.id);
     }

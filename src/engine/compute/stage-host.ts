@@ -25,7 +25,8 @@ export async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArt
 
 function setWeights(model: tf.LayersModel, values: readonly Float32Array[], origin: string): void {
   const current = model.getWeights();
-  if (values.length !== current.length) throw new Error(`${origin}: ${values.length} weight arrays, the model has ${current.length}`);
+  if (values.length !== current.length)
+    throw new Error(`${origin}: ${values.length} weight arrays, the model has ${current.length}`);
   const tensors = values.map((v, i) => tf.tensor(v, current[i].shape));
   model.setWeights(tensors);
   tf.dispose(tensors);
@@ -48,8 +49,16 @@ export function computeTrainer(client: ComputeClient): StageTrainer {
     if (spec.objective.kind === 'labels') objective = spec.objective;
     else {
       const source = spec.objective.source;
-      if (!source) throw new Error(`${spec.name}: a feature objective without its teacher model and tap cannot run on a compute page`);
-      objective = { kind: 'feature', teacher: await artifactsOf(source.teacher), tap: source.tap, scale: spec.objective.scale };
+      if (!source)
+        throw new Error(
+          `${spec.name}: a feature objective without its teacher model and tap cannot run on a compute page`
+        );
+      objective = {
+        kind: 'feature',
+        teacher: await artifactsOf(source.teacher),
+        tap: source.tap,
+        scale: spec.objective.scale
+      };
     }
     const request: TrainStageRequest = {
       name: spec.name,

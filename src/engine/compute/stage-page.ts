@@ -13,9 +13,14 @@ async function valuesOf(model: tf.LayersModel): Promise<Float32Array[]> {
 }
 
 /** Runs the requested stage to its end (or to CancelledError when `signal` aborts); returns the final weights. */
-export async function runStageOnPage(r: TrainStageRequest, emit: (e: StageEvent) => void, signal?: AbortSignal): Promise<TrainStageResult> {
+export async function runStageOnPage(
+  r: TrainStageRequest,
+  emit: (e: StageEvent) => void,
+  signal?: AbortSignal
+): Promise<TrainStageResult> {
   const model = await tf.loadLayersModel(tf.io.fromMemory(r.artifacts));
-  const teacher = r.objective.kind === 'feature' ? await tf.loadLayersModel(tf.io.fromMemory(r.objective.teacher)) : null;
+  const teacher =
+    r.objective.kind === 'feature' ? await tf.loadLayersModel(tf.io.fromMemory(r.objective.teacher)) : null;
   try {
     const weights = model.weights;
     const pick = (i: number): tf.LayerVariable => {
@@ -24,8 +29,19 @@ export async function runStageOnPage(r: TrainStageRequest, emit: (e: StageEvent)
       return v;
     };
     const objective: Objective =
-      r.objective.kind === 'labels' ? r.objective : { kind: 'feature', student: tapFeature(model, r.objective.tap), teacher: tapFeature(teacher!, r.objective.tap), scale: r.objective.scale };
-    const resume: ResumeStore = { label: `${r.name}: the host's resume data`, load: async () => r.resume, save: async (data) => emit({ kind: 'resume', data }) };
+      r.objective.kind === 'labels'
+        ? r.objective
+        : {
+            kind: 'feature',
+            student: tapFeature(model, r.objective.tap),
+            teacher: tapFeature(teacher!, r.objective.tap),
+            scale: r.objective.scale
+          };
+    const resume: ResumeStore = {
+      label: `${r.name}: the host's resume data`,
+      load: async () => r.resume,
+      save: async (data) => emit({ kind: 'resume', data })
+    };
     const result = await runStage({
       name: r.name,
       model,
@@ -42,7 +58,8 @@ export async function runStageOnPage(r: TrainStageRequest, emit: (e: StageEvent)
       initialNorm: r.initialNorm,
       checkpoints: r.checkpoints,
       resume,
-      saveCheckpoint: async (epoch, pathLength) => emit({ kind: 'checkpoint', epoch, pathLength, weights: await valuesOf(model) }),
+      saveCheckpoint: async (epoch, pathLength) =>
+        emit({ kind: 'checkpoint', epoch, pathLength, weights: await valuesOf(model) }),
       onEpoch: (log) => emit({ kind: 'epoch', log }),
       onProgress: (fraction, text) => emit({ kind: 'progress', fraction, text }),
       onRollback: (rollback) => emit({ kind: 'rollback', rollback }),

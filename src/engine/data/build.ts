@@ -53,26 +53,50 @@ function skipSuffix(objects: SourceObject[]): string {
 }
 
 /** Decodes one image and turns the wanted objects into encoded crops and masks. */
-async function processImage(image: SourceImage, objects: SourceObject[], opts: ResolvedImportOptions, skipped: Skipped[]): Promise<Pending[]> {
-  const exists = await fs.access(image.path).then(() => true, () => false);
+async function processImage(
+  image: SourceImage,
+  objects: SourceObject[],
+  opts: ResolvedImportOptions,
+  skipped: Skipped[]
+): Promise<Pending[]> {
+  const exists = await fs.access(image.path).then(
+    () => true,
+    () => false
+  );
   if (!exists) {
-    if (image.annotation === image.file) skipped.push({ file: image.file, reason: `file not found — ${skipSuffix(objects)}` });
-    else skipped.push({ file: image.annotation, reason: `its image ${image.file} does not exist — ${skipSuffix(objects)}` });
+    if (image.annotation === image.file)
+      skipped.push({ file: image.file, reason: `file not found — ${skipSuffix(objects)}` });
+    else
+      skipped.push({
+        file: image.annotation,
+        reason: `its image ${image.file} does not exist — ${skipSuffix(objects)}`
+      });
     return [];
   }
   let decoded: RawRgb;
   try {
     decoded = await decodeRgb(image.path);
   } catch (err) {
-    skipped.push({ file: image.file, reason: `${await describeDecodeFailure(image.path, err)} — ${skipSuffix(objects)}` });
+    skipped.push({
+      file: image.file,
+      reason: `${await describeDecodeFailure(image.path, err)} — ${skipSuffix(objects)}`
+    });
     return [];
   }
   const { width: W, height: H } = decoded;
   const valid: SourceObject[] = [];
   for (const o of objects) {
     const problem = o.box ? boxProblem(o.box, W, H, o.rawBox, o.boxNames) : null;
-    if (problem) skipped.push({ file: o.boxFile ?? image.annotation, reason: `${objectLabel(image, o)}: ${problem} — ${oneSkipped(o)}` });
-    else if (!o.box && Math.min(W, H) < opts.minSize) skipped.push({ file: image.file, reason: `the image is ${W}x${H} px, smaller than the minimum size ${opts.minSize} — image skipped` });
+    if (problem)
+      skipped.push({
+        file: o.boxFile ?? image.annotation,
+        reason: `${objectLabel(image, o)}: ${problem} — ${oneSkipped(o)}`
+      });
+    else if (!o.box && Math.min(W, H) < opts.minSize)
+      skipped.push({
+        file: image.file,
+        reason: `the image is ${W}x${H} px, smaller than the minimum size ${opts.minSize} — image skipped`
+      });
     else valid.push(o);
   }
   if (valid.length === 0) return [];
@@ -82,7 +106,11 @@ async function processImage(image: SourceImage, objects: SourceObject[], opts: R
       masks = await image.masks(W, H, valid);
     } catch (err) {
       if (err instanceof SkipError) skipped.push({ file: err.file, reason: `${err.reason} — ${skipSuffix(valid)}` });
-      else skipped.push({ file: image.annotation, reason: `cannot read the masks: ${(err as Error).message} — ${skipSuffix(valid)}` });
+      else
+        skipped.push({
+          file: image.annotation,
+          reason: `cannot read the masks: ${(err as Error).message} — ${skipSuffix(valid)}`
+        });
       return [];
     }
   }
@@ -96,9 +124,20 @@ async function processImage(image: SourceImage, objects: SourceObject[], opts: R
     const box = o.box ? clampBox(o.box, W, H) : null;
     const crop: Box = box ? cropRect(box, opts.cropScale, W, H) : [0, 0, W, H];
     const full = m ? m.data : box ? boxMask(box, W, H) : null;
-    const small = full ? resizeMask(full, W, H, crop, opts.size) : opts.centreRegion ? centreRegionMask(opts.size) : new Uint8Array(opts.size * opts.size).fill(1);
+    const small = full
+      ? resizeMask(full, W, H, crop, opts.size)
+      : opts.centreRegion
+        ? centreRegionMask(opts.size)
+        : new Uint8Array(opts.size * opts.size).fill(1);
     const origin: MaskOrigin = m ? m.origin : box ? 'box' : opts.centreRegion ? 'centre' : 'whole';
-    out.push({ obj: o, box, crop, origin, imagePng: await cropToPng(decoded, crop, opts.size), maskPng: await encodeMaskPng(opts.size, opts.size, small) });
+    out.push({
+      obj: o,
+      box,
+      crop,
+      origin,
+      imagePng: await cropToPng(decoded, crop, opts.size),
+      maskPng: await encodeMaskPng(opts.size, opts.size, small)
+    });
   }
   return out;
 }
@@ -109,14 +148,23 @@ function selectClasses(listing: SourceListing, wanted: string[] | null, skipped:
   const selected = new Set<string>();
   for (const w of wanted) {
     const hits = listing.classes.filter((c) => classMatches(c, w));
-    if (hits.length === 0) skipped.push({ file: 'classes', reason: `class '${w}' does not occur in the source (its classes: ${listing.classes.slice(0, 8).join(', ')}${listing.classes.length > 8 ? ', ...' : ''})` });
+    if (hits.length === 0)
+      skipped.push({
+        file: 'classes',
+        reason: `class '${w}' does not occur in the source (its classes: ${listing.classes.slice(0, 8).join(', ')}${listing.classes.length > 8 ? ', ...' : ''})`
+      });
     for (const h of hits) selected.add(h);
   }
   return selected;
 }
 
 /** Runs the pipeline over a listing, writing through `writer`. */
-export async function buildSamples(listing: SourceListing, opts: ResolvedImportOptions, writer: DatasetWriter, onProgress?: (done: number, total: number, text: string) => void): Promise<BuildResult> {
+export async function buildSamples(
+  listing: SourceListing,
+  opts: ResolvedImportOptions,
+  writer: DatasetWriter,
+  onProgress?: (done: number, total: number, text: string) => void
+): Promise<BuildResult> {
   const skipped: Skipped[] = [...listing.skipped];
   const selected = selectClasses(listing, opts.classes, skipped);
   const work: { image: SourceImage; objects: SourceObject[]; order: number }[] = [];
@@ -124,14 +172,24 @@ export async function buildSamples(listing: SourceListing, opts: ResolvedImportO
     const objects: SourceObject[] = [];
     for (const o of image.objects) {
       if (!selected.has(o.className)) {
-        skipped.push({ file: image.annotation, reason: `${objectLabel(image, o)}: class '${o.className}' is not among the classes asked for — ${oneSkipped(o)}` });
+        skipped.push({
+          file: image.annotation,
+          reason: `${objectLabel(image, o)}: class '${o.className}' is not among the classes asked for — ${oneSkipped(o)}`
+        });
         continue;
       }
       const problem = o.box ? boxProblem(o.box, null, null, o.rawBox, o.boxNames) : null;
       const size = o.box && !problem ? boxSize(o.box) : null;
-      if (problem) skipped.push({ file: o.boxFile ?? image.annotation, reason: `${objectLabel(image, o)}: ${problem} — ${oneSkipped(o)}` });
+      if (problem)
+        skipped.push({
+          file: o.boxFile ?? image.annotation,
+          reason: `${objectLabel(image, o)}: ${problem} — ${oneSkipped(o)}`
+        });
       else if (size && Math.min(size.width, size.height) < opts.minSize) {
-        skipped.push({ file: o.boxFile ?? image.annotation, reason: `${objectLabel(image, o)}: the object is ${size.width}x${size.height} px, smaller than the minimum size ${opts.minSize} — ${oneSkipped(o)}` });
+        skipped.push({
+          file: o.boxFile ?? image.annotation,
+          reason: `${objectLabel(image, o)}: the object is ${size.width}x${size.height} px, smaller than the minimum size ${opts.minSize} — ${oneSkipped(o)}`
+        });
       } else objects.push(o);
     }
     if (objects.length > 0) work.push({ image, objects, order });
@@ -144,7 +202,11 @@ export async function buildSamples(listing: SourceListing, opts: ResolvedImportO
     reason: `${objectLabel(image, o)}: class '${o.className}' already has ${max} samples (the most per class asked for) — ${oneSkipped(o)}`
   });
   const count = new Map<string, number>();
-  const accepted: { sample: Omit<Sample, 'label' | 'split'> & { className: string; sourceSplit: Sample['split'] | null }; order: number; sub: number }[] = [];
+  const accepted: {
+    sample: Omit<Sample, 'label' | 'split'> & { className: string; sourceSplit: Sample['split'] | null };
+    order: number;
+    sub: number;
+  }[] = [];
   const usedIds = new Set<string>();
   let done = 0;
   for (let start = 0; start < work.length; start += CONCURRENCY) {
@@ -167,7 +229,11 @@ export async function buildSamples(listing: SourceListing, opts: ResolvedImportO
       return { ...w, objects };
     });
     const chunkSkipped: Skipped[][] = planned.map(() => []);
-    const results = await Promise.all(planned.map((w, i) => (w.objects.length > 0 ? processImage(w.image, w.objects, opts, chunkSkipped[i]) : Promise.resolve([]))));
+    const results = await Promise.all(
+      planned.map((w, i) =>
+        w.objects.length > 0 ? processImage(w.image, w.objects, opts, chunkSkipped[i]) : Promise.resolve([])
+      )
+    );
     for (const [i, w] of planned.entries()) {
       skipped.push(...chunkSkipped[i]);
       for (const [sub, p] of results[i].entries()) {
@@ -178,7 +244,17 @@ export async function buildSamples(listing: SourceListing, opts: ResolvedImportO
         const files = await writer.writeSample(id, p.imagePng, p.maskPng);
         count.set(p.obj.className, (count.get(p.obj.className) ?? 0) + 1);
         accepted.push({
-          sample: { id, ...files, box: p.box, crop: p.crop, maskOrigin: p.origin, source: { file: w.image.file, object: p.obj.index }, edited: false, className: p.obj.className, sourceSplit: w.image.split },
+          sample: {
+            id,
+            ...files,
+            box: p.box,
+            crop: p.crop,
+            maskOrigin: p.origin,
+            source: { file: w.image.file, object: p.obj.index },
+            edited: false,
+            className: p.obj.className,
+            sourceSplit: w.image.split
+          },
           order: w.order,
           sub
         });
@@ -193,7 +269,11 @@ export async function buildSamples(listing: SourceListing, opts: ResolvedImportO
   const labels = accepted.map((a) => labelOf.get(a.sample.className)!);
   // Samples the source gives no split are split by class, among themselves.
   const unsplit = accepted.flatMap((a, i) => (a.sample.sourceSplit === null ? [i] : []));
-  const drawn = stratifiedSplit(unsplit.map((i) => labels[i]), opts.valFraction, opts.seed);
+  const drawn = stratifiedSplit(
+    unsplit.map((i) => labels[i]),
+    opts.valFraction,
+    opts.seed
+  );
   const splitOf = new Map(unsplit.map((i, k) => [i, drawn[k]]));
   const samples: Sample[] = accepted.map(({ sample }, i) => {
     const { className: _c, sourceSplit, ...rest } = sample;

@@ -26,7 +26,8 @@ export interface RawGrey {
 export function decodeProblem(err: unknown): string {
   const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0];
   if (/no such file|ENOENT|missing/i.test(msg)) return 'file not found';
-  if (/premature end|truncat|read error|unexpected end|corrupt/i.test(msg)) return `truncated or corrupt image (${msg})`;
+  if (/premature end|truncat|read error|unexpected end|corrupt/i.test(msg))
+    return `truncated or corrupt image (${msg})`;
   if (/unsupported image format/i.test(msg)) return 'not a JPEG, PNG or WebP image';
   return `cannot decode the image (${msg})`;
 }
@@ -69,11 +70,17 @@ export async function decodeGrey(file: string): Promise<RawGrey> {
  * comes back as its RGB colours (3 bytes per pixel, `indexed: false`), a grey image as its values
  * (`indexed: true`). The caller maps colours to labels.
  */
-export async function decodeLabels(file: string): Promise<{ width: number; height: number; data: Uint8Array; indexed: boolean }> {
+export async function decodeLabels(
+  file: string
+): Promise<{ width: number; height: number; data: Uint8Array; indexed: boolean }> {
   const image = sharp(file, { failOn: 'truncated' });
   const meta = await image.metadata();
   const grey = !meta.isPalette && (meta.channels === 1 || meta.channels === 2);
-  const { data, info } = await image.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  const { data, info } = await image
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
   const n = info.width * info.height;
   if (grey) {
     const out = new Uint8Array(n);

@@ -17,7 +17,13 @@ export const BOX_TOLERANCE = 1;
  * Why a box cannot be used, or null when it can. `names` are the annotation's own field names, so
  * the message quotes the file: 'xmax 40 is less than xmin 52'. `raw` are the values as written.
  */
-export function boxProblem(box: Box, width: number | null, height: number | null, raw: Box = box, names = ['xmin', 'ymin', 'xmax', 'ymax']): string | null {
+export function boxProblem(
+  box: Box,
+  width: number | null,
+  height: number | null,
+  raw: Box = box,
+  names = ['xmin', 'ymin', 'xmax', 'ymax']
+): string | null {
   const [x0, y0, x1, y1] = box;
   if (!box.every(Number.isFinite)) return `the box has a missing or non-numeric coordinate (${raw.join(', ')})`;
   if (x1 < x0) return `${names[2]} ${raw[2]} is less than ${names[0]} ${raw[0]}`;
@@ -25,7 +31,8 @@ export function boxProblem(box: Box, width: number | null, height: number | null
   if (x1 === x0 || y1 === y0) return `the box [${raw.join(', ')}] is empty`;
   if (width !== null && height !== null) {
     const t = BOX_TOLERANCE;
-    if (x0 < -t || y0 < -t || x1 > width + t || y1 > height + t) return `the box [${raw.join(', ')}] lies outside the ${width}x${height} image`;
+    if (x0 < -t || y0 < -t || x1 > width + t || y1 > height + t)
+      return `the box [${raw.join(', ')}] lies outside the ${width}x${height} image`;
   }
   return null;
 }
@@ -62,8 +69,10 @@ export function cropRect(box: Box, scale: number, width: number, height: number)
 /** A width x height 0/1 mask of the pixels whose centre (x + 0.5, y + 0.5) lies inside the box. */
 export function boxMask(box: Box, width: number, height: number): Uint8Array {
   const out = new Uint8Array(width * height);
-  const xa = Math.max(0, Math.ceil(box[0] - 0.5)), xb = Math.min(width, Math.ceil(box[2] - 0.5));
-  const ya = Math.max(0, Math.ceil(box[1] - 0.5)), yb = Math.min(height, Math.ceil(box[3] - 0.5));
+  const xa = Math.max(0, Math.ceil(box[0] - 0.5)),
+    xb = Math.min(width, Math.ceil(box[2] - 0.5));
+  const ya = Math.max(0, Math.ceil(box[1] - 0.5)),
+    yb = Math.min(height, Math.ceil(box[3] - 0.5));
   for (let y = ya; y < yb; y++) out.fill(1, y * width + xa, y * width + xb);
   return out;
 }

@@ -44,9 +44,16 @@ function listSource(opts: ResolvedImportOptions): Promise<SourceListing> {
  * keeps hand-edited masks of unchanged samples). Throws Error for a bad request or unreadable
  * source, ImportError when every object was skipped.
  */
-export async function importDataset(opts: ImportOptions, onProgress?: (done: number, total: number, text: string) => void): Promise<ImportSummary> {
+export async function importDataset(
+  opts: ImportOptions,
+  onProgress?: (done: number, total: number, text: string) => void
+): Promise<ImportSummary> {
   const resolved = resolveImportOptions(opts);
-  const o: ResolvedImportOptions = { ...resolved, src: resolve(resolved.src), ann: resolved.ann ? resolve(resolved.ann) : null };
+  const o: ResolvedImportOptions = {
+    ...resolved,
+    src: resolve(resolved.src),
+    ann: resolved.ann ? resolve(resolved.ann) : null
+  };
   const id = datasetIdFromName(o.name);
   const listing = await listSource(o);
   const writer = await DatasetWriter.open(resolve(opts.workspace), id);
@@ -55,10 +62,19 @@ export async function importDataset(opts: ImportOptions, onProgress?: (done: num
     const classCounts: Record<string, number> = {};
     for (const c of result.classes) classCounts[c] = 0;
     for (const s of result.samples) classCounts[result.classes[s.label]]++;
-    const summary: ImportSummary = { dataset: id, samples: result.samples.length, classes: classCounts, skipped: result.skipped };
+    const summary: ImportSummary = {
+      dataset: id,
+      samples: result.samples.length,
+      classes: classCounts,
+      skipped: result.skipped
+    };
     if (result.samples.length === 0) {
       const first = result.skipped[0];
-      const why = first ? `; ${result.skipped.length} problem${result.skipped.length === 1 ? '' : 's'}, the first: ${first.file}: ${first.reason}` : listing.images.length === 0 ? '; it has no images' : '; no object matched the options';
+      const why = first
+        ? `; ${result.skipped.length} problem${result.skipped.length === 1 ? '' : 's'}, the first: ${first.file}: ${first.reason}`
+        : listing.images.length === 0
+          ? '; it has no images'
+          : '; no object matched the options';
       throw new ImportError(`nothing could be imported from ${o.src}${why}`, summary);
     }
     const manifest: DatasetManifest = {

@@ -63,7 +63,9 @@ async function context(workspace: string, datasetId: string, sampleId: string): 
 async function readStoredMask(ctx: Context): Promise<EditableMask> {
   const m = await readMaskPng(datasetPath(ctx.workspace, ctx.manifest.id, ctx.sample.mask));
   if (m.width !== ctx.manifest.size || m.height !== ctx.manifest.size) {
-    throw new Error(`${ctx.sample.mask}: the mask is ${m.width}x${m.height} but dataset '${ctx.manifest.id}' works at ${ctx.manifest.size}x${ctx.manifest.size}`);
+    throw new Error(
+      `${ctx.sample.mask}: the mask is ${m.width}x${m.height} but dataset '${ctx.manifest.id}' works at ${ctx.manifest.size}x${ctx.manifest.size}`
+    );
   }
   return m;
 }
@@ -71,7 +73,10 @@ async function readStoredMask(ctx: Context): Promise<EditableMask> {
 /** The imported mask: the copy kept aside on the first edit, else the stored mask itself. */
 async function originalString(ctx: Context): Promise<string> {
   const file = originalMaskFile(ctx.dir, ctx.sample.id);
-  const exists = await fs.access(file).then(() => true, () => false);
+  const exists = await fs.access(file).then(
+    () => true,
+    () => false
+  );
   const m = exists ? await readMaskPng(file) : await readStoredMask(ctx);
   return encodeMaskString(m.data);
 }
@@ -84,19 +89,31 @@ async function loadHistory(ctx: Context): Promise<MaskHistory> {
 }
 
 function toMask(history: MaskHistory): EditableMask {
-  return { width: history.width, height: history.height, data: decodeMaskString(currentState(history), history.width * history.height) };
+  return {
+    width: history.width,
+    height: history.height,
+    data: decodeMaskString(currentState(history), history.width * history.height)
+  };
 }
 
 /** Saves a history and its current state: history first, then the mask PNG, then the edited flag. */
 async function commit(ctx: Context, history: MaskHistory): Promise<EditableMask> {
   const original = originalMaskFile(ctx.dir, ctx.sample.id);
-  if (!(await fs.access(original).then(() => true, () => false))) {
+  if (
+    !(await fs.access(original).then(
+      () => true,
+      () => false
+    ))
+  ) {
     const imported = await fs.readFile(datasetPath(ctx.workspace, ctx.manifest.id, ctx.sample.mask));
     await writeFileAtomic(original, imported);
   }
   await writeHistory(ctx.dir, ctx.sample.id, history);
   const mask = toMask(history);
-  await writeFileAtomic(datasetPath(ctx.workspace, ctx.manifest.id, ctx.sample.mask), await encodeMaskPng(mask.width, mask.height, mask.data));
+  await writeFileAtomic(
+    datasetPath(ctx.workspace, ctx.manifest.id, ctx.sample.mask),
+    await encodeMaskPng(mask.width, mask.height, mask.data)
+  );
   const edited = currentState(history) !== (await originalString(ctx));
   if (edited !== ctx.sample.edited) {
     const manifest = await loadDataset(ctx.workspace, ctx.manifest.id);
@@ -117,11 +134,19 @@ export async function readSampleMask(workspace: string, datasetId: string, sampl
 }
 
 /** Replaces the sample's mask (any value > 0 is foreground): a new undoable step. */
-export async function writeMask(workspace: string, datasetId: string, sampleId: string, data: Uint8Array): Promise<void> {
+export async function writeMask(
+  workspace: string,
+  datasetId: string,
+  sampleId: string,
+  data: Uint8Array
+): Promise<void> {
   await serialised(datasetKey(workspace, datasetId), async () => {
     const ctx = await context(workspace, datasetId, sampleId);
     const n = ctx.manifest.size * ctx.manifest.size;
-    if (data.length !== n) throw new RequestError(`the mask has ${data.length} values but sample '${sampleId}' is ${ctx.manifest.size}x${ctx.manifest.size} (${n})`);
+    if (data.length !== n)
+      throw new RequestError(
+        `the mask has ${data.length} values but sample '${sampleId}' is ${ctx.manifest.size}x${ctx.manifest.size} (${n})`
+      );
     const history = await loadHistory(ctx);
     const state = encodeMaskString(data);
     if (state === currentState(history)) return;

@@ -28,11 +28,16 @@ export const MaskHistorySchema = z
     /** Index of the current state; states after it can be redone. */
     position: z.number().int().min(0)
   })
-  .refine((h) => h.position < h.states.length, { message: 'position must point at one of the states', path: ['position'] });
+  .refine((h) => h.position < h.states.length, {
+    message: 'position must point at one of the states',
+    path: ['position']
+  });
 export type MaskHistory = z.infer<typeof MaskHistorySchema>;
 
-export const historyFile = (datasetDir: string, sampleId: string): string => join(datasetDir, EDITS_DIR, `${sampleId}.json`);
-export const originalMaskFile = (datasetDir: string, sampleId: string): string => join(datasetDir, ORIGINAL_MASKS_DIR, `${sampleId}.png`);
+export const historyFile = (datasetDir: string, sampleId: string): string =>
+  join(datasetDir, EDITS_DIR, `${sampleId}.json`);
+export const originalMaskFile = (datasetDir: string, sampleId: string): string =>
+  join(datasetDir, ORIGINAL_MASKS_DIR, `${sampleId}.png`);
 
 /** The sample's history, or null when its mask was never edited. */
 export async function readHistory(datasetDir: string, sampleId: string): Promise<MaskHistory | null> {
@@ -59,7 +64,12 @@ async function copyInto(from: string, to: string): Promise<void> {
  * are unchanged keeps its edited mask and history in the new folder; the new import's mask becomes
  * its imported original. Marks those samples edited in `next` (in place); returns how many.
  */
-export async function carryOverEdits(oldDir: string, newDir: string, old: DatasetManifest, next: DatasetManifest): Promise<number> {
+export async function carryOverEdits(
+  oldDir: string,
+  newDir: string,
+  old: DatasetManifest,
+  next: DatasetManifest
+): Promise<number> {
   if (old.size !== next.size) return 0;
   const byId = new Map(next.samples.map((s) => [s.id, s]));
   let carried = 0;

@@ -38,7 +38,14 @@ export interface ResolvedImportOptions {
   seed: number;
 }
 
-export const IMPORT_DEFAULTS = { size: 64, cropScale: 1.2, minSize: 1, maskThreshold: 0, valFraction: 0.2, seed: 0 } as const;
+export const IMPORT_DEFAULTS = {
+  size: 64,
+  cropScale: 1.2,
+  minSize: 1,
+  maskThreshold: 0,
+  valFraction: 0.2,
+  seed: 0
+} as const;
 
 /**
  * The dataset id for a display name: lower case, accents dropped, every run of characters other
@@ -54,7 +61,8 @@ export function datasetIdFromName(name: string): string {
     .replace(/^[^a-z0-9]+/, '')
     .replace(/-+$/, '')
     .slice(0, 64);
-  if (!SafeId.safeParse(slug).success) throw new Error(`dataset name '${name}' has no letters or digits to make an id from`);
+  if (!SafeId.safeParse(slug).success)
+    throw new Error(`dataset name '${name}' has no letters or digits to make an id from`);
   return slug;
 }
 
@@ -65,28 +73,60 @@ function checkNumber(value: number, what: string, ok: (v: number) => boolean, ru
 
 /** Fills in defaults and checks every option; throws an Error naming the option and the rule. */
 export function resolveImportOptions(opts: ImportOptions): ResolvedImportOptions {
-  if (!IMPORT_FORMATS.includes(opts.format)) throw new Error(`format must be one of ${IMPORT_FORMATS.join(', ')}, got '${String(opts.format)}'`);
+  if (!IMPORT_FORMATS.includes(opts.format))
+    throw new Error(`format must be one of ${IMPORT_FORMATS.join(', ')}, got '${String(opts.format)}'`);
   if (!opts.src) throw new Error('src (the folder to import) is required');
-  if (opts.format === 'coco' && !opts.ann) throw new Error('the COCO format needs ann: the instances JSON file (--ann FILE)');
+  if (opts.format === 'coco' && !opts.ann)
+    throw new Error('the COCO format needs ann: the instances JSON file (--ann FILE)');
   if (!opts.name || !opts.name.trim()) throw new Error('name is required');
   const id = datasetIdFromName(opts.name);
-  if ((RESERVED_IDS as readonly string[]).includes(id)) throw new Error(`the dataset id '${id}' is reserved for the bundled demo data; choose another name`);
+  if ((RESERVED_IDS as readonly string[]).includes(id))
+    throw new Error(`the dataset id '${id}' is reserved for the bundled demo data; choose another name`);
   const int = (v: number) => Number.isInteger(v);
   const classes = opts.classes?.map((c) => c.trim()).filter((c) => c.length > 0) ?? null;
-  if (opts.centreRegion && opts.format !== 'folder') throw new Error('the centre-region foreground applies to the folder format only (the other formats have boxes)');
+  if (opts.centreRegion && opts.format !== 'folder')
+    throw new Error('the centre-region foreground applies to the folder format only (the other formats have boxes)');
   return {
     format: opts.format,
     src: opts.src,
     ann: opts.ann ?? null,
     name: opts.name.trim(),
-    size: checkNumber(opts.size ?? IMPORT_DEFAULTS.size, 'size', (v) => int(v) && v >= 8 && v <= 1024, 'a whole number from 8 to 1024'),
-    cropScale: checkNumber(opts.cropScale ?? IMPORT_DEFAULTS.cropScale, 'crop scale', (v) => v >= 1 && v <= 10, 'between 1 and 10'),
+    size: checkNumber(
+      opts.size ?? IMPORT_DEFAULTS.size,
+      'size',
+      (v) => int(v) && v >= 8 && v <= 1024,
+      'a whole number from 8 to 1024'
+    ),
+    cropScale: checkNumber(
+      opts.cropScale ?? IMPORT_DEFAULTS.cropScale,
+      'crop scale',
+      (v) => v >= 1 && v <= 10,
+      'between 1 and 10'
+    ),
     classes: classes && classes.length > 0 ? classes : null,
-    maxPerClass: opts.maxPerClass === undefined ? null : checkNumber(opts.maxPerClass, 'max per class', (v) => int(v) && v >= 1, 'a whole number of at least 1'),
+    maxPerClass:
+      opts.maxPerClass === undefined
+        ? null
+        : checkNumber(opts.maxPerClass, 'max per class', (v) => int(v) && v >= 1, 'a whole number of at least 1'),
     minSize: checkNumber(opts.minSize ?? IMPORT_DEFAULTS.minSize, 'min size', (v) => v >= 0, 'zero or more'),
     centreRegion: Boolean(opts.centreRegion),
-    maskThreshold: checkNumber(opts.maskThreshold ?? IMPORT_DEFAULTS.maskThreshold, 'mask threshold', (v) => v >= 0 && v < 255, 'from 0 to 254'),
-    valFraction: checkNumber(opts.valFraction ?? IMPORT_DEFAULTS.valFraction, 'val fraction', (v) => v >= 0 && v < 1, 'in [0, 1)'),
-    seed: checkNumber(opts.seed ?? IMPORT_DEFAULTS.seed, 'seed', (v) => int(v) && v >= 0, 'a whole number of at least 0')
+    maskThreshold: checkNumber(
+      opts.maskThreshold ?? IMPORT_DEFAULTS.maskThreshold,
+      'mask threshold',
+      (v) => v >= 0 && v < 255,
+      'from 0 to 254'
+    ),
+    valFraction: checkNumber(
+      opts.valFraction ?? IMPORT_DEFAULTS.valFraction,
+      'val fraction',
+      (v) => v >= 0 && v < 1,
+      'in [0, 1)'
+    ),
+    seed: checkNumber(
+      opts.seed ?? IMPORT_DEFAULTS.seed,
+      'seed',
+      (v) => int(v) && v >= 0,
+      'a whole number of at least 0'
+    )
   };
 }

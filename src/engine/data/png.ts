@@ -22,19 +22,26 @@ function chunk(type: string, data: Buffer): Buffer {
  * suits smooth images and costs nothing on masks.
  */
 export function encodePng(width: number, height: number, channels: 1 | 3, pixels: Uint8Array): Buffer {
-  if (pixels.length !== width * height * channels) throw new Error(`encodePng: ${pixels.length} bytes for ${width}x${height}x${channels}`);
+  if (pixels.length !== width * height * channels)
+    throw new Error(`encodePng: ${pixels.length} bytes for ${width}x${height}x${channels}`);
   const stride = width * channels;
   const raw = Buffer.alloc((stride + 1) * height);
   for (let y = 0; y < height; y++) {
     const row = y * (stride + 1);
     const src = y * stride;
     raw[row] = 1;
-    for (let i = 0; i < stride; i++) raw[row + 1 + i] = (pixels[src + i] - (i >= channels ? pixels[src + i - channels] : 0)) & 0xff;
+    for (let i = 0; i < stride; i++)
+      raw[row + 1 + i] = (pixels[src + i] - (i >= channels ? pixels[src + i - channels] : 0)) & 0xff;
   }
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
   header[8] = 8; // bit depth
   header[9] = channels === 1 ? 0 : 2; // colour type: grey or RGB
-  return Buffer.concat([SIGNATURE, chunk('IHDR', header), chunk('IDAT', deflateSync(raw, { level: 6 })), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    SIGNATURE,
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(raw, { level: 6 })),
+    chunk('IEND', Buffer.alloc(0))
+  ]);
 }

@@ -58,11 +58,16 @@ export async function saveManifest(workspace: string, manifest: DatasetManifest)
  * reported through `onProblem` (the others are still listed); folders starting with '.' are
  * temporary and ignored.
  */
-export async function listDatasets(workspace: string, onProblem?: (id: string, message: string) => void): Promise<DatasetManifest[]> {
+export async function listDatasets(
+  workspace: string,
+  onProblem?: (id: string, message: string) => void
+): Promise<DatasetManifest[]> {
   const root = datasetsDir(workspace);
   let names: string[];
   try {
-    names = (await fs.readdir(root, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+    names = (await fs.readdir(root, { withFileTypes: true }))
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name);
   } catch {
     return [];
   }
@@ -107,7 +112,10 @@ export async function recoverInterrupted(workspace: string): Promise<void> {
     if (!m || alive(Number(m[3])) || !SafeId.safeParse(m[1]).success) continue;
     const path = join(root, name);
     const target = datasetPath(workspace, m[1]);
-    const targetExists = await fs.access(target).then(() => true, () => false);
+    const targetExists = await fs.access(target).then(
+      () => true,
+      () => false
+    );
     if (m[2] === 'old' && !targetExists) await fs.rename(path, target).catch(() => undefined);
     else await fs.rm(path, { recursive: true, force: true }).catch(() => undefined);
   }
@@ -132,7 +140,11 @@ export class DatasetWriter {
   }
 
   /** Writes images/<sampleId>.png and masks/<sampleId>.png; returns their relative paths. */
-  async writeSample(sampleId: string, imagePng: Uint8Array, maskPng: Uint8Array): Promise<{ image: string; mask: string }> {
+  async writeSample(
+    sampleId: string,
+    imagePng: Uint8Array,
+    maskPng: Uint8Array
+  ): Promise<{ image: string; mask: string }> {
     checkId(sampleId);
     const image = `${IMAGES_DIR}/${sampleId}.png`;
     const mask = `${MASKS_DIR}/${sampleId}.png`;
@@ -158,8 +170,15 @@ export class DatasetWriter {
     }
     await writeFileAtomic(join(this.dir, MANIFEST_FILE), JSON.stringify(value, null, 2) + '\n');
     await writeJsonAtomic(join(this.dir, SUMMARY_FILE), summariseDataset(value));
-    const aside = insideWorkspace(this.workspace, 'datasets', `.${this.id}.old-${process.pid}-${randomBytes(4).toString('hex')}`);
-    const hadOld = await fs.access(target).then(() => true, () => false);
+    const aside = insideWorkspace(
+      this.workspace,
+      'datasets',
+      `.${this.id}.old-${process.pid}-${randomBytes(4).toString('hex')}`
+    );
+    const hadOld = await fs.access(target).then(
+      () => true,
+      () => false
+    );
     if (hadOld) await fs.rename(target, aside);
     try {
       await fs.rename(this.dir, target);

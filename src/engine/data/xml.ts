@@ -15,7 +15,10 @@ export interface XmlElement {
 }
 
 export class XmlError extends Error {
-  constructor(message: string, readonly line: number) {
+  constructor(
+    message: string,
+    readonly line: number
+  ) {
     super(`malformed XML at line ${line}: ${message}`);
     this.name = 'XmlError';
   }
@@ -80,7 +83,8 @@ export function parseXml(text: string): XmlElement {
       if (stack.length === 0) fail('CDATA outside the root element', start);
       stack[stack.length - 1].text += text.slice(start, p - 3);
     } else if (text.startsWith('<!', p)) {
-      const bracket = text.indexOf('[', p), close = text.indexOf('>', p);
+      const bracket = text.indexOf('[', p),
+        close = text.indexOf('>', p);
       if (bracket >= 0 && close >= 0 && bracket < close) skipPast(']>', 'a DOCTYPE');
       else skipPast('>', 'a declaration');
     } else if (text.startsWith('</', p)) {
@@ -123,7 +127,10 @@ export function parseXml(text: string): XmlElement {
   }
   if (stack.length > 0) {
     const open = stack[stack.length - 1];
-    throw new XmlError(`the file ends before <${open.name}> (opened at line ${open.line}) is closed`, lineAt(text.length));
+    throw new XmlError(
+      `the file ends before <${open.name}> (opened at line ${open.line}) is closed`,
+      lineAt(text.length)
+    );
   }
   if (!root) throw new XmlError('no root element', lineAt(text.length));
   return root;

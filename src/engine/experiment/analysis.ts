@@ -3,7 +3,13 @@
  * checkpoint, concept cells, N_fg / N_bg / ratio per image and checkpoint, m_hat and Dist, D_mean,
  * D_std, D_var, rho, with every image filter counted. Pure: maps and masks in, numbers out.
  */
-import { backgroundMeanEntropy, conceptCells, countConcepts, foregroundConceptCells, hasForeground } from '../knowledge/concepts';
+import {
+  backgroundMeanEntropy,
+  conceptCells,
+  countConcepts,
+  foregroundConceptCells,
+  hasForeground
+} from '../knowledge/concepts';
 import { learningDistance, neverHasForegroundConcept } from '../knowledge/simultaneity';
 import { stabilityRatio } from '../knowledge/stability';
 import { mean, populationVariance } from '../util/moments';
@@ -97,7 +103,11 @@ export function backgroundBelowForeground(entropy: Float32Array, foreground: Arr
 }
 
 /** Which images a network's numbers use, and why the others were removed. */
-export function selectImages(maps: NetworkMaps, foreground: readonly Uint8Array[], options: AnalysisOptions): { keep: number[]; removed: NetworkMetrics['removed']; removedImages: RemovedImage[] } {
+export function selectImages(
+  maps: NetworkMaps,
+  foreground: readonly Uint8Array[],
+  options: AnalysisOptions
+): { keep: number[]; removed: NetworkMetrics['removed']; removedImages: RemovedImage[] } {
   const removed = { notEffective: 0, noForeground: 0, backgroundFilter: 0 };
   const keep: number[] = [];
   const removedImages: RemovedImage[] = [];
@@ -109,7 +119,8 @@ export function selectImages(maps: NetworkMaps, foreground: readonly Uint8Array[
   for (let i = 0; i < foreground.length; i++) {
     if (maps.checkpoints.some((c) => c.entropy[i] === null)) drop(i, 'notEffective');
     else if (!hasForeground(foreground[i])) drop(i, 'noForeground');
-    else if (options.backgroundFilter && backgroundBelowForeground(last.entropy[i]!, foreground[i])) drop(i, 'backgroundFilter');
+    else if (options.backgroundFilter && backgroundBelowForeground(last.entropy[i]!, foreground[i]))
+      drop(i, 'backgroundFilter');
     else keep.push(i);
   }
   return { keep, removed, removedImages };
@@ -122,7 +133,13 @@ export interface RemovedImage {
 }
 
 /** All numbers of one network over the images in `keep` (indices into the image set). */
-export function analyseNetwork(maps: NetworkMaps, foreground: readonly Uint8Array[], keep: readonly number[], removed: NetworkMetrics['removed'], options: AnalysisOptions): NetworkMetrics {
+export function analyseNetwork(
+  maps: NetworkMaps,
+  foreground: readonly Uint8Array[],
+  keep: readonly number[],
+  removed: NetworkMetrics['removed'],
+  options: AnalysisOptions
+): NetworkMetrics {
   const cps = maps.checkpoints;
   const perCheckpoint: CheckpointSummary[] = [];
   const concepts: Uint8Array[][] = []; // [checkpoint][keep index]
@@ -130,7 +147,11 @@ export function analyseNetwork(maps: NetworkMaps, foreground: readonly Uint8Arra
   for (const cp of cps) {
     const hBar = backgroundMeanEntropy(keep.map((i) => ({ entropy: cp.entropy[i]!, foreground: foreground[i] })));
     noBackground = hBar.noBackground;
-    const flags = keep.map((i) => (Number.isFinite(hBar.value) ? conceptCells(cp.entropy[i]!, hBar.value, options.threshold) : new Uint8Array(cp.entropy[i]!.length)));
+    const flags = keep.map((i) =>
+      Number.isFinite(hBar.value)
+        ? conceptCells(cp.entropy[i]!, hBar.value, options.threshold)
+        : new Uint8Array(cp.entropy[i]!.length)
+    );
     concepts.push(flags);
     const counts = flags.map((f, k) => countConcepts(f, foreground[keep[k]]));
     const cells = flags.reduce((n, f) => n + f.length, 0);

@@ -10,7 +10,11 @@ import { loadDataset } from '../data';
 
 export async function assertFitsDataset(workspace: string, config: RunConfig, origin: string): Promise<void> {
   const m = await loadDataset(workspace, config.dataset);
-  const problems = datasetProblems(config, { id: m.id, trainImages: m.samples.filter((s) => s.split === 'train').length, size: m.size });
+  const problems = datasetProblems(config, {
+    id: m.id,
+    trainImages: m.samples.filter((s) => s.split === 'train').length,
+    size: m.size
+  });
   if (problems.length === 0) return;
   const list = problems.map((p) => ({ path: formatPath(p.path), message: p.message }));
   throw new SchemaError(`${origin}: ${list.map((p) => `field ${p.path}: ${p.message}`).join('; ')}`, origin, list);

@@ -61,7 +61,15 @@ export async function featureStatistics(
     const [t, sq] = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, [idx.length, s, s, 3]);
       const tf2 = teacher(x).reshape([idx.length, -1]);
-      return [tf2, student ? tf2.sub(student(x).reshape([idx.length, -1])).square().sum() : null];
+      return [
+        tf2,
+        student
+          ? tf2
+              .sub(student(x).reshape([idx.length, -1]))
+              .square()
+              .sum()
+          : null
+      ];
     });
     // Read back asynchronously: GPU backends have no synchronous readback in Node.
     try {

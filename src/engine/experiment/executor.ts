@@ -48,14 +48,23 @@ export interface QuantifyExecutor {
   /** Human description, e.g. 'in-process (wasm)' or '2 worker processes (wasm)'. */
   readonly description: string;
   /** Runs every task; onResult is awaited as each one finishes; onStep reports optimisation steps done within running tasks. */
-  run(tasks: QuantifyTask[], onResult: (r: TaskResult) => Promise<void>, onStep?: (taskId: string, step: number, totalSteps: number) => void, signal?: AbortSignal): Promise<void>;
+  run(
+    tasks: QuantifyTask[],
+    onResult: (r: TaskResult) => Promise<void>,
+    onStep?: (taskId: string, step: number, totalSteps: number) => void,
+    signal?: AbortSignal
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
 export type ExecutorFactory = (setup: ExecutorSetup) => Promise<QuantifyExecutor>;
 
 /** Runs one task on the current backend (used in-process and inside each worker process). */
-export async function runTask(setup: ExecutorSetup, task: QuantifyTask, onStep?: (step: number, total: number) => void): Promise<TaskResult> {
+export async function runTask(
+  setup: ExecutorSetup,
+  task: QuantifyTask,
+  onStep?: (step: number, total: number) => void
+): Promise<TaskResult> {
   const model = await loadLayersModelFromDir(task.modelDir);
   const inputs = task.images.map((i) => {
     const im = setup.images[i];

@@ -19,12 +19,27 @@ import { protocolChecks, foldChecks, foregroundShares, fileInputs } from './prot
 
 /** The analysed checkpoints of every network, from the path-length logs written by training. */
 export async function networkCheckpoints(config: RunConfig, paths: ExperimentPaths): Promise<NetworkCheckpoints[]> {
-  const out: NetworkCheckpoints[] = [{ net: 'T', checkpoints: [{ key: 'final', epoch: config.teacher.finetune.epochs, modelDir: paths.final('T'), pathLength: null }] }];
+  const out: NetworkCheckpoints[] = [
+    {
+      net: 'T',
+      checkpoints: [
+        { key: 'final', epoch: config.teacher.finetune.epochs, modelDir: paths.final('T'), pathLength: null }
+      ]
+    }
+  ];
   for (let r = 0; r < config.seeds; r++) {
     for (const role of ['S', 'B'] as const) {
       const net = netId(role, r);
       const log = await readPathLength(paths, net);
-      out.push({ net, checkpoints: log.checkpoints.map((c) => ({ key: `epoch-${c.epoch}`, epoch: c.epoch, modelDir: paths.checkpoint(net, c.epoch), pathLength: c.pathLength })) });
+      out.push({
+        net,
+        checkpoints: log.checkpoints.map((c) => ({
+          key: `epoch-${c.epoch}`,
+          epoch: c.epoch,
+          modelDir: paths.checkpoint(net, c.epoch),
+          pathLength: c.pathLength
+        }))
+      });
     }
   }
   return out;
@@ -34,7 +49,7 @@ async function finalAccuracy(paths: ExperimentPaths, net: string): Promise<numbe
   const logs = await readTrainLog(paths, net);
   const labelled = logs.filter((l) => l.accuracy !== null);
   const last = labelled[labelled.length - 1];
-  return last ? last.valAccuracy ?? last.accuracy : null;
+  return last ? (last.valAccuracy ?? last.accuracy) : null;
 }
 
 function summarise(m: NetworkMetrics, accuracy: number | null, withDynamics: boolean): NetworkSummary {
@@ -54,8 +69,16 @@ function summarise(m: NetworkMetrics, accuracy: number | null, withDynamics: boo
 }
 
 /** Computes metrics.json from the stored maps. */
-export async function computeMetrics(config: RunConfig, paths: ExperimentPaths, set: Pick<AnalysisSet, 'ids' | 'foreground'>, classes: number | null = null): Promise<MetricsDocument> {
-  const options = { threshold: config.quantification.threshold, backgroundFilter: config.quantification.backgroundFilter };
+export async function computeMetrics(
+  config: RunConfig,
+  paths: ExperimentPaths,
+  set: Pick<AnalysisSet, 'ids' | 'foreground'>,
+  classes: number | null = null
+): Promise<MetricsDocument> {
+  const options = {
+    threshold: config.quantification.threshold,
+    backgroundFilter: config.quantification.backgroundFilter
+  };
   const networks: Record<string, NetworkMetrics & { accuracy: number | null; removedImages: RemovedImage[] }> = {};
   for (const n of await networkCheckpoints(config, paths)) {
     const maps: NetworkMaps = { net: n.net, checkpoints: [] };
@@ -64,7 +87,11 @@ export async function computeMetrics(config: RunConfig, paths: ExperimentPaths, 
       maps.checkpoints.push({ epoch: cp.epoch, pathLength: cp.pathLength, entropy });
     }
     const { keep, removed, removedImages } = selectImages(maps, set.foreground, options);
-    networks[n.net] = { ...analyseNetwork(maps, set.foreground, keep, removed, options), removedImages, accuracy: await finalAccuracy(paths, n.net) };
+    networks[n.net] = {
+      ...analyseNetwork(maps, set.foreground, keep, removed, options),
+      removedImages,
+      accuracy: await finalAccuracy(paths, n.net)
+    };
   }
   const checks = protocolChecks({
     seeds: config.seeds,
@@ -76,14 +103,28 @@ export async function computeMetrics(config: RunConfig, paths: ExperimentPaths, 
     ...(await fileInputs(config, paths, Object.keys(networks)))
   });
   const verdictsPerSeed: Verdicts[] = [];
-  for (let r = 0; r < config.seeds; r++) verdictsPerSeed.push(foldChecks(computeVerdicts(networks[netId('S', r)], networks[netId('B', r)], { ...config.verdicts, seed: config.seed + r }), checks));
+  for (let r = 0; r < config.seeds; r++)
+    verdictsPerSeed.push(
+      foldChecks(
+        computeVerdicts(networks[netId('S', r)], networks[netId('B', r)], {
+          ...config.verdicts,
+          seed: config.seed + r
+        }),
+        checks
+      )
+    );
   let seeds: MetricsDocument['seeds'] = null;
   if (config.seeds > 1) {
     const agg = (role: 'S' | 'B'): Record<string, { mean: number | null; std: number | null }> => {
       const out: Record<string, { mean: number | null; std: number | null }> = {};
       for (const key of [...SIX, 'D_var', 'accuracy'] as const) {
-        const values = Array.from({ length: config.seeds }, (_, r) => networks[netId(role, r)][key]).filter((v): v is number => v !== null && Number.isFinite(v));
-        out[key] = { mean: values.length ? mean(values) : null, std: values.length ? Math.sqrt(populationVariance(values)) : null };
+        const values = Array.from({ length: config.seeds }, (_, r) => networks[netId(role, r)][key]).filter(
+          (v): v is number => v !== null && Number.isFinite(v)
+        );
+        out[key] = {
+          mean: values.length ? mean(values) : null,
+          std: values.length ? Math.sqrt(populationVariance(values)) : null
+        };
       }
       return out;
     };
@@ -92,7 +133,15 @@ export async function computeMetrics(config: RunConfig, paths: ExperimentPaths, 
   return {
     experiment: paths.id,
     createdAt: new Date().toISOString(),
-    settings: { threshold: options.threshold, maskRule: config.quantification.maskRule, backgroundFilter: options.backgroundFilter, grid: config.quantification.grid, images: set.ids.length, seeds: config.seeds, alpha: config.verdicts.alpha },
+    settings: {
+      threshold: options.threshold,
+      maskRule: config.quantification.maskRule,
+      backgroundFilter: options.backgroundFilter,
+      grid: config.quantification.grid,
+      images: set.ids.length,
+      seeds: config.seeds,
+      alpha: config.verdicts.alpha
+    },
     images: set.ids,
     networks,
     summary: {
@@ -114,11 +163,19 @@ export function combineVerdicts(perSeed: Verdicts[]): Verdicts {
     const counts = new Map<string, number>();
     for (const v of perSeed) counts.set(v[h].result, (counts.get(v[h].result) ?? 0) + 1);
     const sorted = [...counts.entries()].sort((a, b) => b[1] - a[1]);
-    const result = sorted.length > 1 && sorted[0][1] === sorted[1][1] ? 'inconclusive' : (sorted[0][0] as Verdicts['H1']['result']);
+    const result =
+      sorted.length > 1 && sorted[0][1] === sorted[1][1] ? 'inconclusive' : (sorted[0][0] as Verdicts['H1']['result']);
     const tally = sorted.map(([r, c]) => `${r} in ${c} of ${perSeed.length} seeds`).join(', ');
     const agreeing = perSeed.filter((v) => v[h].result === result).length;
     const seed0 = perSeed[0][h].details.replace(/^not meaningful: [^—]*— /, '');
-    out[h] = { result, details: `${result}: ${agreeing} of ${perSeed.length} seeds agree (${tally}). Seed 0: ${seed0}`, components: perSeed[0][h].components, meaningful: true, seedsAgreeing: agreeing, seeds: perSeed.length };
+    out[h] = {
+      result,
+      details: `${result}: ${agreeing} of ${perSeed.length} seeds agree (${tally}). Seed 0: ${seed0}`,
+      components: perSeed[0][h].components,
+      meaningful: true,
+      seedsAgreeing: agreeing,
+      seeds: perSeed.length
+    };
   }
   return out;
 }

@@ -45,8 +45,15 @@ export type { PathLengthLog };
 /** Seed of the initial weights shared by S and B of seed index r. */
 export const initSeed = (config: RunConfig, r: number): number => hashSeed(config.seed + r, 0x5b);
 
-async function saveModel(model: tf.LayersModel, dir: string, config: RunConfig, extra: Record<string, unknown>): Promise<void> {
-  model.setUserDefinedMetadata({ kdLens: { mean: config.normalization.mean, std: config.normalization.std, tap: config.tap, ...extra } });
+async function saveModel(
+  model: tf.LayersModel,
+  dir: string,
+  config: RunConfig,
+  extra: Record<string, unknown>
+): Promise<void> {
+  model.setUserDefinedMetadata({
+    kdLens: { mean: config.normalization.mean, std: config.normalization.std, tap: config.tap, ...extra }
+  });
   await model.save(dirSaver(dir));
 }
 
@@ -118,10 +125,34 @@ function run(ctx: NetworkContext, r: StageRun) {
     signal: ctx.signal,
     onProgress: (fraction, text) => {
       const elapsed = (Date.now() - start) / 1000;
-      ctx.emit({ type: 'progress', stage: stageName, fraction, text, etaSeconds: fraction > 0.02 ? (elapsed * (1 - fraction)) / fraction : null });
+      ctx.emit({
+        type: 'progress',
+        stage: stageName,
+        fraction,
+        text,
+        etaSeconds: fraction > 0.02 ? (elapsed * (1 - fraction)) / fraction : null
+      });
     },
-    onRollback: (r) => ctx.emit({ type: 'log', level: 'warn', message: `${net} ${stageName}: the loss became ${r.loss} at epoch ${r.epoch}, step ${r.step} (learning rate ${r.lr.toPrecision(3)}); rolled back to the epoch's start, learning rate halved for the rest of the stage` }),
-    onEpoch: (log) => ctx.emit({ type: 'epoch', net, stage: stageName, epoch: log.epoch, epochs: cfg.epochs, lr: log.lr, loss: log.loss, accuracy: log.accuracy, valLoss: log.valLoss, valAccuracy: log.valAccuracy, pathLength: log.pathLength })
+    onRollback: (r) =>
+      ctx.emit({
+        type: 'log',
+        level: 'warn',
+        message: `${net} ${stageName}: the loss became ${r.loss} at epoch ${r.epoch}, step ${r.step} (learning rate ${r.lr.toPrecision(3)}); rolled back to the epoch's start, learning rate halved for the rest of the stage`
+      }),
+    onEpoch: (log) =>
+      ctx.emit({
+        type: 'epoch',
+        net,
+        stage: stageName,
+        epoch: log.epoch,
+        epochs: cfg.epochs,
+        lr: log.lr,
+        loss: log.loss,
+        accuracy: log.accuracy,
+        valLoss: log.valLoss,
+        valAccuracy: log.valAccuracy,
+        pathLength: log.pathLength
+      })
   });
 }
 
@@ -133,11 +164,16 @@ function copyWeights(from: tf.LayersModel, to: tf.LayersModel, skip: Set<string>
     try {
       src = from.getLayer(layer.name);
     } catch {
-      throw new Error(`the pretrained teacher has no layer '${layer.name}'; it must have the experiment's architecture`);
+      throw new Error(
+        `the pretrained teacher has no layer '${layer.name}'; it must have the experiment's architecture`
+      );
     }
     const w = src.getWeights();
     const shapes = layer.getWeights().map((x) => x.shape.join('x'));
-    if (w.map((x) => x.shape.join('x')).join() !== shapes.join()) throw new Error(`pretrained layer '${layer.name}' has weights ${w.map((x) => x.shape.join('x')).join(', ')}; expected ${shapes.join(', ')}`);
+    if (w.map((x) => x.shape.join('x')).join() !== shapes.join())
+      throw new Error(
+        `pretrained layer '${layer.name}' has weights ${w.map((x) => x.shape.join('x')).join(', ')}; expected ${shapes.join(', ')}`
+      );
     layer.setWeights(w);
   }
 }
@@ -152,7 +188,16 @@ export async function teacher(ctx: NetworkContext): Promise<tf.LayersModel> {
     const source = ctx.source!;
     await stage(ctx, 'teacher pretrain', async () => {
       const model = buildNetwork(arch, source.classes.length, seed, 'teacher_pretrain');
-      const result = await run(ctx, { net: T, stage: 'teacher pretrain', model, config: config.teacher.pretrain, objective: labelsObjective(source.classes.length), trainable: model.trainableWeights, data: source, seed });
+      const result = await run(ctx, {
+        net: T,
+        stage: 'teacher pretrain',
+        model,
+        config: config.teacher.pretrain,
+        objective: labelsObjective(source.classes.length),
+        trainable: model.trainableWeights,
+        data: source,
+        seed
+      });
       await appendLogs(ctx, T, result.logs);
       await saveModel(model, paths.stage(T, 'pretrained-model'), config, { net: T, stage: 'pretrain' });
       model.dispose();
@@ -161,15 +206,27 @@ export async function teacher(ctx: NetworkContext): Promise<tf.LayersModel> {
   await stage(ctx, 'teacher finetune', async () => {
     const classes = ctx.target.classes.length;
     const model = buildNetwork(arch, classes, seed, 'teacher');
-    const pretrainedDir = config.teacher.pretrained ?? (config.teacher.source && config.teacher.pretrain.epochs > 0 ? paths.stage(T, 'pretrained-model') : null);
+    const pretrainedDir =
+      config.teacher.pretrained ??
+      (config.teacher.source && config.teacher.pretrain.epochs > 0 ? paths.stage(T, 'pretrained-model') : null);
     if (pretrainedDir) {
       const pre = await loadLayersModelFromDir(pretrainedDir);
       const preClasses = pre.getLayer('fc3').getWeights()[1]?.shape[0];
-      const sameHead = preClasses === classes && (!ctx.source || ctx.source.classes.join('\n') === ctx.target.classes.join('\n'));
+      const sameHead =
+        preClasses === classes && (!ctx.source || ctx.source.classes.join('\n') === ctx.target.classes.join('\n'));
       copyWeights(pre, model, sameHead ? new Set() : new Set(['fc3']));
       pre.dispose();
     }
-    const result = await run(ctx, { net: T, stage: 'teacher finetune', model, config: config.teacher.finetune, objective: labelsObjective(classes), trainable: model.trainableWeights, data: ctx.target, seed: hashSeed(seed, 1) });
+    const result = await run(ctx, {
+      net: T,
+      stage: 'teacher finetune',
+      model,
+      config: config.teacher.finetune,
+      objective: labelsObjective(classes),
+      trainable: model.trainableWeights,
+      data: ctx.target,
+      seed: hashSeed(seed, 1)
+    });
     await appendLogs(ctx, T, result.logs);
     await saveModel(model, paths.final(T), config, { net: T, stage: 'final', epoch: config.teacher.finetune.epochs });
     model.dispose();
@@ -177,13 +234,29 @@ export async function teacher(ctx: NetworkContext): Promise<tf.LayersModel> {
   return loadLayersModelFromDir(paths.final(T));
 }
 
-async function writePathLength(ctx: NetworkContext, net: string, initialNorm: number | null, perEpoch: (number | null)[], checkpoints: number[]): Promise<void> {
-  const log: PathLengthLog = { net, initialNorm, perEpoch, checkpoints: checkpoints.map((e) => ({ epoch: e, pathLength: perEpoch[e] ?? 0 })) };
+async function writePathLength(
+  ctx: NetworkContext,
+  net: string,
+  initialNorm: number | null,
+  perEpoch: (number | null)[],
+  checkpoints: number[]
+): Promise<void> {
+  const log: PathLengthLog = {
+    net,
+    initialNorm,
+    perEpoch,
+    checkpoints: checkpoints.map((e) => ({ epoch: e, pathLength: perEpoch[e] ?? 0 }))
+  };
   await writePathLengthLog(ctx.paths, log);
 }
 
 /** Student of seed index r: stage 1 (feature regression at the tap), stage 2 (layers above on labels). */
-export async function student(ctx: NetworkContext, r: number, net: string, teacherModel: tf.LayersModel): Promise<void> {
+export async function student(
+  ctx: NetworkContext,
+  r: number,
+  net: string,
+  teacherModel: tf.LayersModel
+): Promise<void> {
   const { config, paths } = ctx;
   const classes = ctx.target.classes.length;
   const epochs1 = config.student.stage1.epochs;
@@ -196,8 +269,17 @@ export async function student(ctx: NetworkContext, r: number, net: string, teach
     const studentFeature = tapFeature(model, config.tap);
     const normalization = config.student.lossNormalization ?? 'mse';
     const teacherVariance = (await featureStatistics(ctx.target.train, teacherFeature, null)).variance;
-    if (normalization === 'teacher-variance' && !(teacherVariance > 0)) throw new Error(`student stage 1: the teacher's '${config.tap}' feature does not vary over the training set (variance ${teacherVariance}); the loss cannot be normalised by it`);
-    const objective: Objective = { kind: 'feature', student: studentFeature, teacher: teacherFeature, scale: normalization === 'teacher-variance' ? 1 / teacherVariance : 1, source: { teacher: teacherModel, tap: config.tap } };
+    if (normalization === 'teacher-variance' && !(teacherVariance > 0))
+      throw new Error(
+        `student stage 1: the teacher's '${config.tap}' feature does not vary over the training set (variance ${teacherVariance}); the loss cannot be normalised by it`
+      );
+    const objective: Objective = {
+      kind: 'feature',
+      student: studentFeature,
+      teacher: teacherFeature,
+      scale: normalization === 'teacher-variance' ? 1 / teacherVariance : 1,
+      source: { teacher: teacherModel, tap: config.tap }
+    };
     const result = await run(ctx, {
       net,
       stage: 'student stage 1',
@@ -209,7 +291,8 @@ export async function student(ctx: NetworkContext, r: number, net: string, teach
       seed,
       tapKernel: tapKernel(model, config.tap),
       checkpoints,
-      save: (epoch, pathLength) => saveModel(model, paths.checkpoint(net, epoch), config, { net, stage: 'stage1', epoch, pathLength })
+      save: (epoch, pathLength) =>
+        saveModel(model, paths.checkpoint(net, epoch), config, { net, stage: 'stage1', epoch, pathLength })
     });
     await appendLogs(ctx, net, result.logs);
     await writePathLength(ctx, net, result.initialNorm, result.pathLength, checkpoints);
@@ -231,7 +314,16 @@ export async function student(ctx: NetworkContext, r: number, net: string, teach
     const below = layersUpTo(model, config.tap);
     const above = variablesOf(model, (n) => !below.has(n));
     if (above.length > 0 && config.student.stage2.epochs > 0) {
-      const result = await run(ctx, { net, stage: 'student stage 2', model, config: config.student.stage2, objective: labelsObjective(classes), trainable: above, data: ctx.target, seed: hashSeed(seed, 2) });
+      const result = await run(ctx, {
+        net,
+        stage: 'student stage 2',
+        model,
+        config: config.student.stage2,
+        objective: labelsObjective(classes),
+        trainable: above,
+        data: ctx.target,
+        seed: hashSeed(seed, 2)
+      });
       await appendLogs(ctx, net, result.logs);
     }
     await saveModel(model, paths.final(net), config, { net, stage: 'final' });
@@ -257,7 +349,8 @@ export async function baseline(ctx: NetworkContext, r: number, net: string): Pro
       seed: hashSeed(config.seed + r, 0xb0),
       tapKernel: tapKernel(model, config.tap),
       checkpoints,
-      save: (epoch, pathLength) => saveModel(model, paths.checkpoint(net, epoch), config, { net, stage: 'train', epoch, pathLength })
+      save: (epoch, pathLength) =>
+        saveModel(model, paths.checkpoint(net, epoch), config, { net, stage: 'train', epoch, pathLength })
     });
     await appendLogs(ctx, net, result.logs);
     await writePathLength(ctx, net, result.initialNorm, result.pathLength, checkpoints);

@@ -5,7 +5,10 @@ import { experimentDir } from '../store/workspace';
 export class ExperimentPaths {
   readonly root: string;
 
-  constructor(workspace: string, readonly id: string) {
+  constructor(
+    workspace: string,
+    readonly id: string
+  ) {
     this.root = experimentDir(workspace, id);
   }
 

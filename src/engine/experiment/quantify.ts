@@ -82,13 +82,29 @@ export async function analysisSet(config: RunConfig, paths: ExperimentPaths, tra
   }
   const s = train.size;
   const px = s * s;
-  const images = indices.map((i, k) => ({ name: train.ids[i], seed: hashSeed(config.seed, 0x9e, k), data: train.x.slice(i * px * 3, (i + 1) * px * 3) }));
-  const foreground = indices.map((i) => maskToGrid(train.masks!.subarray(i * px, (i + 1) * px), s, s, config.quantification.grid, config.quantification.maskRule));
+  const images = indices.map((i, k) => ({
+    name: train.ids[i],
+    seed: hashSeed(config.seed, 0x9e, k),
+    data: train.x.slice(i * px * 3, (i + 1) * px * 3)
+  }));
+  const foreground = indices.map((i) =>
+    maskToGrid(
+      train.masks!.subarray(i * px, (i + 1) * px),
+      s,
+      s,
+      config.quantification.grid,
+      config.quantification.maskRule
+    )
+  );
   return { indices, ids: indices.map((i) => train.ids[i]), images, foreground };
 }
 
 /** Reads the stored maps of one checkpoint as per-image entropy arrays (null where not effective). */
-export async function readMaps(paths: ExperimentPaths, net: string, checkpoint: string): Promise<{ sidecar: MapsSidecar; entropy: (Float32Array | null)[] }> {
+export async function readMaps(
+  paths: ExperimentPaths,
+  net: string,
+  checkpoint: string
+): Promise<{ sidecar: MapsSidecar; entropy: (Float32Array | null)[] }> {
   const files = paths.maps(net, checkpoint);
   const sidecar = await readMapsSidecar(paths, net, checkpoint);
   const { values, shape } = decodeNpy(new Uint8Array(await fs.readFile(files.npy)), files.npy);
@@ -97,7 +113,15 @@ export async function readMaps(paths: ExperimentPaths, net: string, checkpoint: 
   return { sidecar, entropy };
 }
 
-async function writeMaps(paths: ExperimentPaths, net: string, cp: NetworkCheckpoints['checkpoints'][number], set: AnalysisSet, grid: number, results: SigmaResult[], engine: string[]): Promise<void> {
+async function writeMaps(
+  paths: ExperimentPaths,
+  net: string,
+  cp: NetworkCheckpoints['checkpoints'][number],
+  set: AnalysisSet,
+  grid: number,
+  results: SigmaResult[],
+  engine: string[]
+): Promise<void> {
   const files = paths.maps(net, cp.key);
   const cells = grid * grid;
   const values = new Float32Array(results.length * cells).fill(NaN);
@@ -133,27 +157,60 @@ export interface QuantifyStageInput {
 }
 
 /** Quantifies every checkpoint not yet stored. */
-export async function quantifyStage({ config, paths, set, networks, factory, emit, onTaskEngine, signal }: QuantifyStageInput): Promise<void> {
+export async function quantifyStage({
+  config,
+  paths,
+  set,
+  networks,
+  factory,
+  emit,
+  onTaskEngine,
+  signal
+}: QuantifyStageInput): Promise<void> {
   const q = config.quantification;
   const options = quantifyOptions(config);
   const pending: { net: string; cp: NetworkCheckpoints['checkpoints'][number] }[] = [];
-  for (const n of networks) for (const cp of n.checkpoints) if (!(await exists(paths.maps(n.net, cp.key).json))) pending.push({ net: n.net, cp });
+  for (const n of networks)
+    for (const cp of n.checkpoints)
+      if (!(await exists(paths.maps(n.net, cp.key).json))) pending.push({ net: n.net, cp });
   if (pending.length === 0) return;
   const tasks: QuantifyTask[] = [];
-  const chunks = new Map<string, { results: (SigmaResult | null)[]; engines: Set<string>; left: number; net: string; cp: NetworkCheckpoints['checkpoints'][number] }>();
+  const chunks = new Map<
+    string,
+    {
+      results: (SigmaResult | null)[];
+      engines: Set<string>;
+      left: number;
+      net: string;
+      cp: NetworkCheckpoints['checkpoints'][number];
+    }
+  >();
   const enginesSeen = new Set<string>();
   for (const { net, cp } of pending) {
     const key = `${net}/${cp.key}`;
     const count = Math.ceil(set.images.length / q.batch);
     chunks.set(key, { results: new Array(set.images.length).fill(null), engines: new Set(), left: count, net, cp });
     for (let c = 0; c < count; c++) {
-      const images = Array.from({ length: Math.min(q.batch, set.images.length - c * q.batch) }, (_, i) => c * q.batch + i);
+      const images = Array.from(
+        { length: Math.min(q.batch, set.images.length - c * q.batch) },
+        (_, i) => c * q.batch + i
+      );
       tasks.push({ id: `${key}#${c}`, modelDir: cp.modelDir, tap: config.tap, images });
     }
   }
   const engine = { engine: config.engine, device: config.device, threads: threadsPerWorker(config.workers) };
-  const executor = await factory({ images: set.images, size: config.architecture.inputSize, options, backend: config.backend, engine });
-  emit({ type: 'log', level: 'info', message: `quantifying ${pending.length} checkpoints x ${set.images.length} images with ${executor.description}` });
+  const executor = await factory({
+    images: set.images,
+    size: config.architecture.inputSize,
+    options,
+    backend: config.backend,
+    engine
+  });
+  emit({
+    type: 'log',
+    level: 'info',
+    message: `quantifying ${pending.length} checkpoints x ${set.images.length} images with ${executor.description}`
+  });
   const totalImages = tasks.reduce((n, t) => n + t.images.length, 0);
   let doneImages = 0;
   const running = new Map<string, number>();
@@ -163,7 +220,13 @@ export async function quantifyStage({ config, paths, set, networks, factory, emi
     for (const [id, frac] of running) partial += frac * tasks.find((t) => t.id === id)!.images.length;
     const fraction = (doneImages + partial) / totalImages;
     const elapsed = (Date.now() - start) / 1000;
-    emit({ type: 'progress', stage: 'quantify', fraction, text: `${doneImages}/${totalImages} image maps`, etaSeconds: fraction > 0.01 ? (elapsed * (1 - fraction)) / fraction : null });
+    emit({
+      type: 'progress',
+      stage: 'quantify',
+      fraction,
+      text: `${doneImages}/${totalImages} image maps`,
+      etaSeconds: fraction > 0.01 ? (elapsed * (1 - fraction)) / fraction : null
+    });
   };
   try {
     await executor.run(
@@ -199,11 +262,31 @@ export async function quantifyStage({ config, paths, set, networks, factory, emi
   }
 }
 
-function emitConcepts(config: RunConfig, set: AnalysisSet, net: string, cp: NetworkCheckpoints['checkpoints'][number], results: SigmaResult[], emit: (e: ExperimentEvent) => void): void {
-  const maps: NetworkMaps = { net, checkpoints: [{ epoch: cp.epoch, pathLength: cp.pathLength, entropy: results.map((r) => r.entropy) }] };
+function emitConcepts(
+  config: RunConfig,
+  set: AnalysisSet,
+  net: string,
+  cp: NetworkCheckpoints['checkpoints'][number],
+  results: SigmaResult[],
+  emit: (e: ExperimentEvent) => void
+): void {
+  const maps: NetworkMaps = {
+    net,
+    checkpoints: [{ epoch: cp.epoch, pathLength: cp.pathLength, entropy: results.map((r) => r.entropy) }]
+  };
   const opts = { threshold: config.quantification.threshold, backgroundFilter: false };
   const { keep, removed } = selectImages(maps, set.foreground, opts);
   const m = analyseNetwork(maps, set.foreground, keep, removed, opts);
   const c = m.perCheckpoint[0];
-  emit({ type: 'concepts', net, epoch: cp.epoch, pathLength: cp.pathLength, foreground: c.foreground, background: c.background, ratio: c.ratio, conceptFraction: c.conceptFraction, images: m.images });
+  emit({
+    type: 'concepts',
+    net,
+    epoch: cp.epoch,
+    pathLength: cp.pathLength,
+    foreground: c.foreground,
+    background: c.background,
+    ratio: c.ratio,
+    conceptFraction: c.conceptFraction,
+    images: m.images
+  });
 }

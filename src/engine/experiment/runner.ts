@@ -36,7 +36,12 @@ export interface RunOptions {
   backendName?: string;
 }
 
-const slug = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'run';
+const slug = (s: string): string =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40) || 'run';
 
 /** An id that carries the key settings: name, family, tap, epochs, seed, time. */
 export function experimentId(config: RunConfig, now = new Date()): string {
@@ -60,14 +65,27 @@ export async function createExperiment(workspace: string, raw: unknown, origin =
 
 export { readConfig };
 
-async function loadData(workspace: string, datasetId: string, config: RunConfig, withMasks: boolean, emit: (e: ExperimentEvent) => void): Promise<TrainingData> {
+async function loadData(
+  workspace: string,
+  datasetId: string,
+  config: RunConfig,
+  withMasks: boolean,
+  emit: (e: ExperimentEvent) => void
+): Promise<TrainingData> {
   const manifest = await loadDataset(workspace, datasetId);
   const dir = datasetPath(workspace, datasetId);
   const train = samplesOf(manifest, 'train');
   const val = samplesOf(manifest, 'val');
   if (train.length === 0) throw new Error(`dataset '${datasetId}' has no training samples`);
   const size = config.architecture.inputSize;
-  const progress = (done: number, total: number): void => emit({ type: 'progress', stage: 'load data', fraction: done / total, text: `${datasetId}: ${done}/${total} images`, etaSeconds: null });
+  const progress = (done: number, total: number): void =>
+    emit({
+      type: 'progress',
+      stage: 'load data',
+      fraction: done / total,
+      text: `${datasetId}: ${done}/${total} images`,
+      etaSeconds: null
+    });
   const trainSet: ImageSet = await loadImageSet(dir, train, size, config.normalization, withMasks, progress);
   const valSet = val.length ? await loadImageSet(dir, val, size, config.normalization, false, progress) : null;
   return { train: trainSet, val: valSet, classes: manifest.classes };
@@ -91,12 +109,29 @@ export async function runExperiment(workspace: string, id: string, options: RunO
   try {
     emit({ type: 'stage', stage: 'load data', status: 'running' });
     const target = await loadData(workspace, config.dataset, config, true, emit);
-    if (target.classes.length < 2) throw new Error(`dataset '${config.dataset}' has ${target.classes.length} class; classification needs at least 2`);
-    const needSource = Boolean(config.teacher.source && !config.teacher.pretrained && config.teacher.pretrain.epochs > 0 && !state.isDone('teacher pretrain'));
+    if (target.classes.length < 2)
+      throw new Error(
+        `dataset '${config.dataset}' has ${target.classes.length} class; classification needs at least 2`
+      );
+    const needSource = Boolean(
+      config.teacher.source &&
+      !config.teacher.pretrained &&
+      config.teacher.pretrain.epochs > 0 &&
+      !state.isDone('teacher pretrain')
+    );
     const source = needSource ? await loadData(workspace, config.teacher.source!, config, false, emit) : null;
     emit({ type: 'stage', stage: 'load data', status: 'done' });
 
-    const ctx: NetworkContext = { config, paths, state, target, source, emit, signal: options.signal, trainer: options.trainer };
+    const ctx: NetworkContext = {
+      config,
+      paths,
+      state,
+      target,
+      source,
+      emit,
+      signal: options.signal,
+      trainer: options.trainer
+    };
     const teacherModel = await teacher(ctx);
     try {
       for (let r = 0; r < config.seeds; r++) {
@@ -143,9 +178,11 @@ export async function runExperiment(workspace: string, id: string, options: RunO
     return metrics;
   } catch (caught) {
     const err = lostDeviceError(caught, `kd-lens run --resume ${id}`) ?? caught;
-    const cancelled = err instanceof CancelledError || err instanceof CancelledQuantification || options.signal?.aborted;
+    const cancelled =
+      err instanceof CancelledError || err instanceof CancelledQuantification || options.signal?.aborted;
     const message = err instanceof Error ? err.message : String(err);
-    for (const [name, s] of Object.entries(state.value.stages)) if (s.status === 'running') await state.mark(name, cancelled ? 'cancelled' : 'failed', { message });
+    for (const [name, s] of Object.entries(state.value.stages))
+      if (s.status === 'running') await state.mark(name, cancelled ? 'cancelled' : 'failed', { message });
     await state.setStatus(cancelled ? 'cancelled' : 'failed', message);
     await log;
     throw err;

@@ -17,7 +17,16 @@ export class StateStore {
 
   static async create(file: string, id: string): Promise<StateStore> {
     const now = new Date().toISOString();
-    const store = new StateStore(file, { version: 1, id, status: 'created', createdAt: now, updatedAt: now, backend: null, stages: {}, error: null });
+    const store = new StateStore(file, {
+      version: 1,
+      id,
+      status: 'created',
+      createdAt: now,
+      updatedAt: now,
+      backend: null,
+      stages: {},
+      error: null
+    });
     await store.save();
     return store;
   }
@@ -31,7 +40,11 @@ export class StateStore {
     return s === 'done' || s === 'skipped';
   }
 
-  async mark(stage: string, status: StageState['status'], extra: { seconds?: number; message?: string } = {}): Promise<void> {
+  async mark(
+    stage: string,
+    status: StageState['status'],
+    extra: { seconds?: number; message?: string } = {}
+  ): Promise<void> {
     this.value.stages[stage] = { status, ...extra };
     await this.save();
   }

@@ -26,7 +26,7 @@ export interface WilcoxonResult {
 export function averageRanks(values: readonly number[]): number[] {
   const order = values.map((v, i) => [v, i] as const).sort((x, y) => x[0] - y[0]);
   const ranks = new Array<number>(values.length);
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
     const r = (i + j + 2) / 2;
@@ -44,7 +44,10 @@ export function averageRanks(values: readonly number[]): number[] {
 export function erfc(x: number): number {
   const z = Math.abs(x);
   const t = 1 / (1 + 0.5 * z);
-  const c = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277];
+  const c = [
+    -1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223,
+    0.17087277
+  ];
   let poly = 0;
   for (let i = c.length - 1; i >= 0; i--) poly = c[i] + t * poly;
   const r = t * Math.exp(-z * z + poly);
@@ -143,12 +146,18 @@ export interface BootstrapOptions {
  * Paired bootstrap of statistic(a) - statistic(b): resample image indices with replacement (the
  * same indices for a and b), `resamples` times with a seeded generator.
  */
-export function pairedBootstrap(a: readonly number[], b: readonly number[], statistic: (v: number[]) => number, options: BootstrapOptions = {}): BootstrapResult {
+export function pairedBootstrap(
+  a: readonly number[],
+  b: readonly number[],
+  statistic: (v: number[]) => number,
+  options: BootstrapOptions = {}
+): BootstrapResult {
   const { resamples = 2000, seed = 1, alpha = 0.05 } = options;
   if (a.length !== b.length) throw new Error(`bootstrap: ${a.length} vs ${b.length} values`);
   const n = a.length;
   const observed = statistic([...a]) - statistic([...b]);
-  if (n === 0) return { observed: NaN, low: NaN, high: NaN, fractionAtLeastZero: NaN, fractionAtMostZero: NaN, resamples: 0 };
+  if (n === 0)
+    return { observed: NaN, low: NaN, high: NaN, fractionAtLeastZero: NaN, fractionAtMostZero: NaN, resamples: 0 };
   const rng = new Rng(seed);
   const diffs: number[] = [];
   const sa = new Array<number>(n);

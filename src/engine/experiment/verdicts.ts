@@ -23,7 +23,14 @@ function paired(student: NetworkMetrics, baseline: NetworkMetrics): { s: ImageMe
   return student.perImage.filter((m) => byIndex.has(m.index)).map((s) => ({ s, b: byIndex.get(s.index)! }));
 }
 
-function wilcoxonComponent(metric: Component['metric'], expected: Component['expected'], s: number[], b: number[], noun: string, alpha: number): Component {
+function wilcoxonComponent(
+  metric: Component['metric'],
+  expected: Component['expected'],
+  s: number[],
+  b: number[],
+  noun: string,
+  alpha: number
+): Component {
   const w = wilcoxonSignedRank(s, b);
   const pFor = expected === 'higher' ? w.pGreater : w.pLess;
   const pAgainst = expected === 'higher' ? w.pLess : w.pGreater;
@@ -35,26 +42,56 @@ function wilcoxonComponent(metric: Component['metric'], expected: Component['exp
     outcome === 'against'
       ? `student has ${opposite} ${noun} on ${expected === 'higher' ? w.below : w.above} of ${s.length} images (ties ${w.ties}): the opposite of the hypothesis, Wilcoxon p = ${fmtP(pAgainst)}`
       : `student has ${word} ${noun} on ${better} of ${s.length} images (ties ${w.ties}), Wilcoxon p = ${fmtP(pFor)}`;
-  return { metric, expected, outcome, student: s.length ? mean(s) : null, baseline: b.length ? mean(b) : null, p: pFor, interval: null, text };
+  return {
+    metric,
+    expected,
+    outcome,
+    student: s.length ? mean(s) : null,
+    baseline: b.length ? mean(b) : null,
+    p: pFor,
+    interval: null,
+    text
+  };
 }
 
-function bootstrapComponent(metric: 'D_mean' | 'D_std', s: number[], b: number[], test: { alpha: number; seed: number; resamples: number }): Component {
+function bootstrapComponent(
+  metric: 'D_mean' | 'D_std',
+  s: number[],
+  b: number[],
+  test: { alpha: number; seed: number; resamples: number }
+): Component {
   const { alpha, seed, resamples } = test;
   const stat = metric === 'D_mean' ? mean : (v: number[]) => Math.sqrt(populationVariance(v));
   const r = pairedBootstrap(s, b, stat, { resamples, seed, alpha });
-  const outcome: Outcome = s.length < 2 ? 'not significant' : r.high < 0 ? 'for' : r.low > 0 ? 'against' : 'not significant';
+  const outcome: Outcome =
+    s.length < 2 ? 'not significant' : r.high < 0 ? 'for' : r.low > 0 ? 'against' : 'not significant';
   const text = s.length
     ? `${metric} student ${fmt(stat(s))} vs baseline ${fmt(stat(b))}: S - B = ${fmt(r.observed)}, ${fmtLevel(alpha)} bootstrap interval [${fmt(r.low)}, ${fmt(r.high)}]`
     : `${metric}: no images with a path length`;
-  return { metric, expected: 'lower', outcome, student: s.length ? stat(s) : null, baseline: b.length ? stat(b) : null, p: s.length ? r.fractionAtLeastZero : null, interval: s.length ? [r.low, r.high] : null, text };
+  return {
+    metric,
+    expected: 'lower',
+    outcome,
+    student: s.length ? stat(s) : null,
+    baseline: b.length ? stat(b) : null,
+    p: s.length ? r.fractionAtLeastZero : null,
+    interval: s.length ? [r.low, r.high] : null,
+    text
+  };
 }
 
 function decide(components: Component[], claim: string): Verdict {
   const n = components.length;
   const f = components.filter((c) => c.outcome === 'for').length;
   const a = components.filter((c) => c.outcome === 'against').length;
-  const result: VerdictResult = a === 0 && f * 2 > n ? 'supported' : a * 2 > n || (a > 0 && f === 0) ? 'not supported' : 'inconclusive';
-  const head = result === 'supported' ? `supported: ${claim}` : result === 'not supported' ? `not supported: the data go against "${claim}"` : `inconclusive on "${claim}"`;
+  const result: VerdictResult =
+    a === 0 && f * 2 > n ? 'supported' : a * 2 > n || (a > 0 && f === 0) ? 'not supported' : 'inconclusive';
+  const head =
+    result === 'supported'
+      ? `supported: ${claim}`
+      : result === 'not supported'
+        ? `not supported: the data go against "${claim}"`
+        : `inconclusive on "${claim}"`;
   return { result, details: `${head} — ${components.map((c) => c.text).join('; ')}`, components, meaningful: true };
 }
 
@@ -71,7 +108,8 @@ export function verdicts(student: NetworkMetrics, baseline: NetworkMetrics, opti
   const { alpha = 0.05, seed = 1, resamples = 2000 } = options;
   const pairs = paired(student, baseline);
   const last = (m: ImageMetrics, key: 'foreground' | 'background' | 'ratio'): number => m[key][m[key].length - 1];
-  const col = (side: 's' | 'b', key: 'foreground' | 'background' | 'ratio'): number[] => pairs.map((p) => last(p[side], key));
+  const col = (side: 's' | 'b', key: 'foreground' | 'background' | 'ratio'): number[] =>
+    pairs.map((p) => last(p[side], key));
   const h1 = decide(
     [
       wilcoxonComponent('N_fg', 'higher', col('s', 'foreground'), col('b', 'foreground'), 'foreground concepts', alpha),
@@ -83,9 +121,24 @@ export function verdicts(student: NetworkMetrics, baseline: NetworkMetrics, opti
   const withDistance = pairs.filter((p) => p.s.distance !== null && p.b.distance !== null);
   const ds = withDistance.map((p) => p.s.distance!);
   const db = withDistance.map((p) => p.b.distance!);
-  const h2 = decide([bootstrapComponent('D_mean', ds, db, { alpha, seed, resamples }), bootstrapComponent('D_std', ds, db, { alpha, seed: seed + 1, resamples })], 'distillation learns concepts faster and more simultaneously');
+  const h2 = decide(
+    [
+      bootstrapComponent('D_mean', ds, db, { alpha, seed, resamples }),
+      bootstrapComponent('D_std', ds, db, { alpha, seed: seed + 1, resamples })
+    ],
+    'distillation learns concepts faster and more simultaneously'
+  );
   const h3 = decide(
-    [wilcoxonComponent('rho', 'higher', pairs.map((p) => p.s.rho), pairs.map((p) => p.b.rho), 'stable foreground concepts (higher rho)', alpha)],
+    [
+      wilcoxonComponent(
+        'rho',
+        'higher',
+        pairs.map((p) => p.s.rho),
+        pairs.map((p) => p.b.rho),
+        'stable foreground concepts (higher rho)',
+        alpha
+      )
+    ],
     'distillation optimises in a more stable direction'
   );
   return { H1: h1, H2: h2, H3: h3 };

@@ -28,7 +28,10 @@ function describe(file: string, err: unknown): Error {
  * The one decoding pipeline: EXIF orientation applied, alpha flattened on black, sRGB, raw bytes
  * (3 channels), optionally stretched to a size. Errors are sharp's own; callers word them.
  */
-export async function decodeSrgb(file: string, size?: { width: number; height: number; kernel: 'lanczos3' | 'nearest' }): Promise<{ data: Buffer; width: number; height: number; channels: number }> {
+export async function decodeSrgb(
+  file: string,
+  size?: { width: number; height: number; kernel: 'lanczos3' | 'nearest' }
+): Promise<{ data: Buffer; width: number; height: number; channels: number }> {
   let pipe = sharp(file, { failOn: 'truncated' }).rotate().flatten({ background: '#000000' }).toColourspace('srgb');
   if (size) pipe = pipe.resize(size.width, size.height, { fit: 'fill', kernel: size.kernel });
   const { data, info } = await pipe.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
@@ -78,7 +81,11 @@ export async function readRgb(file: string, size?: { width: number; height: numb
 export async function readMaskGrey(file: string, size?: { width: number; height: number }): Promise<GreyImage> {
   try {
     const img = await decodeSrgb(file, size && { ...size, kernel: 'nearest' });
-    return { width: img.width, height: img.height, data: maxOfChannels(img.data, img.width * img.height, img.channels) };
+    return {
+      width: img.width,
+      height: img.height,
+      data: maxOfChannels(img.data, img.width * img.height, img.channels)
+    };
   } catch (err) {
     throw describe(file, err);
   }

@@ -13,7 +13,8 @@ export function layerNames(model: tf.LayersModel): string[] {
 /** f_L: the output of layer `tap` for a batch of inputs. Throws, listing the layers, if there is no such layer. */
 export function tapFeature(model: tf.LayersModel, tap: string): FeatureFn {
   const names = layerNames(model);
-  if (!names.includes(tap)) throw new Error(`the model has no layer named '${tap}'; its layers are: ${names.join(', ')}`);
+  if (!names.includes(tap))
+    throw new Error(`the model has no layer named '${tap}'; its layers are: ${names.join(', ')}`);
   const output = model.getLayer(tap).output;
   if (Array.isArray(output)) throw new Error(`layer '${tap}' has several outputs; pick a layer with one output`);
   const sub = tf.model({ inputs: model.inputs, outputs: output });
@@ -24,7 +25,9 @@ export function tapFeature(model: tf.LayersModel, tap: string): FeatureFn {
 export function modelInputShape(model: tf.LayersModel): [number, number, number] {
   const shape = model.inputs[0]?.shape;
   if (!shape || shape.length !== 4 || shape.slice(1).some((d) => d === null)) {
-    throw new Error(`the model's input shape is [${shape?.map((d) => d ?? 'null').join(', ')}]; expected [null, H, W, C]`);
+    throw new Error(
+      `the model's input shape is [${shape?.map((d) => d ?? 'null').join(', ')}]; expected [null, H, W, C]`
+    );
   }
   return [shape[1]!, shape[2]!, shape[3]!];
 }

@@ -38,9 +38,16 @@ export const MASK_RULES: readonly MaskRule[] = ['top-left', 'majority', 'any'];
  * - 'majority': foreground iff more than half of the cell's pixels are foreground.
  * - 'any': foreground iff at least one of the cell's pixels is foreground.
  */
-export function maskToGrid(mask: ArrayLike<number>, height: number, width: number, grid: number, rule: MaskRule = 'top-left'): Uint8Array {
+export function maskToGrid(
+  mask: ArrayLike<number>,
+  height: number,
+  width: number,
+  grid: number,
+  rule: MaskRule = 'top-left'
+): Uint8Array {
   if (mask.length !== height * width) throw new Error(`mask has ${mask.length} values, expected ${height} x ${width}`);
-  if (height < grid || width < grid) throw new Error(`a ${height} x ${width} mask cannot be split into a ${grid} x ${grid} grid`);
+  if (height < grid || width < grid)
+    throw new Error(`a ${height} x ${width} mask cannot be split into a ${grid} x ${grid} grid`);
   const cells = new Uint8Array(grid * grid);
   if (rule === 'top-left') {
     for (let a = 0; a < grid; a++) {

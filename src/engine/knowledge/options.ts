@@ -64,11 +64,13 @@ export function checkQuantifyOptions(o: QuantifyOptions): string[] {
   const problems: string[] = [];
   const int = (name: keyof QuantifyOptions, min: number, max: number): void => {
     const v = o[name] as number;
-    if (!Number.isInteger(v) || v < min || v > max) problems.push(`${name}: expected an integer in [${min}, ${max}], got ${v}`);
+    if (!Number.isInteger(v) || v < min || v > max)
+      problems.push(`${name}: expected an integer in [${min}, ${max}], got ${v}`);
   };
   const pos = (name: keyof QuantifyOptions): void => {
     const v = o[name] as number;
-    if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) problems.push(`${name}: expected a positive number, got ${v}`);
+    if (!(typeof v === 'number' && Number.isFinite(v) && v > 0))
+      problems.push(`${name}: expected a positive number, got ${v}`);
   };
   int('grid', 1, 1024);
   int('samples', 1, 100000);
@@ -76,9 +78,20 @@ export function checkQuantifyOptions(o: QuantifyOptions): string[] {
   int('adaptBeforeEnd', 0, 1000000);
   int('convergedMaxSteps', 1, 10000000);
   int('convergedWindow', 2, 100000);
-  for (const k of ['lr', 'lambda', 'sigmaInit', 'sigmaMin', 'sigmaMax', 'lambdaGrowth', 'convergedLr', 'convergedMinLr'] as const) pos(k);
+  for (const k of [
+    'lr',
+    'lambda',
+    'sigmaInit',
+    'sigmaMin',
+    'sigmaMax',
+    'lambdaGrowth',
+    'convergedLr',
+    'convergedMinLr'
+  ] as const)
+    pos(k);
   if (!Number.isFinite(o.targetEntropy)) problems.push(`targetEntropy: expected a number, got ${o.targetEntropy}`);
-  if (o.mode !== 'calibrated' && o.mode !== 'converged') problems.push(`mode: expected 'calibrated' or 'converged', got '${o.mode}'`);
+  if (o.mode !== 'calibrated' && o.mode !== 'converged')
+    problems.push(`mode: expected 'calibrated' or 'converged', got '${o.mode}'`);
   if (o.sigmaMin >= o.sigmaMax) problems.push(`sigmaMin (${o.sigmaMin}) must be below sigmaMax (${o.sigmaMax})`);
   return problems;
 }

@@ -64,19 +64,35 @@ export class SigmaLoss {
   upsample(s: tf.Tensor3D): tf.Tensor3D {
     const { grid: g, height: h, width: w } = this;
     const b = s.shape[0];
-    const byCols = tf.matMul(s.reshape([b * g, g]), this.colsT).reshape([b, g, w]).transpose([0, 2, 1]);
-    return tf.matMul(byCols.reshape([b * w, g]), this.rowsT).reshape([b, w, h]).transpose([0, 2, 1]) as tf.Tensor3D;
+    const byCols = tf
+      .matMul(s.reshape([b * g, g]), this.colsT)
+      .reshape([b, g, w])
+      .transpose([0, 2, 1]);
+    return tf
+      .matMul(byCols.reshape([b * w, g]), this.rowsT)
+      .reshape([b, w, h])
+      .transpose([0, 2, 1]) as tf.Tensor3D;
   }
 
   /** sigma_f2 per image: mean squared feature change under noise of scale sigmaInit everywhere. */
-  async normaliser(inputs: tf.Tensor4D, clean: tf.Tensor2D, sigmaInit: number, noise: Float32Array): Promise<Float32Array> {
+  async normaliser(
+    inputs: tf.Tensor4D,
+    clean: tf.Tensor2D,
+    sigmaInit: number,
+    noise: Float32Array
+  ): Promise<Float32Array> {
     const { height: h, width: w, channels: c, samples: k } = this;
     const perImage = tf.tidy(() => {
       const b = inputs.shape[0];
       const e = clean.shape[1];
       const eps = tf.tensor(noise, [b, k, h, w, c]);
-      const xp = eps.mul(sigmaInit).add(inputs.reshape([b, 1, h, w, c])).reshape([b * k, h, w, c]) as tf.Tensor4D;
-      const diff = this.features(xp).reshape([b, k, e]).sub(clean.reshape([b, 1, e]));
+      const xp = eps
+        .mul(sigmaInit)
+        .add(inputs.reshape([b, 1, h, w, c]))
+        .reshape([b * k, h, w, c]) as tf.Tensor4D;
+      const diff = this.features(xp)
+        .reshape([b, k, e])
+        .sub(clean.reshape([b, 1, e]));
       return diff.square().mean([1, 2]);
     });
     // Read back asynchronously: GPU backends have no synchronous readback in Node.
@@ -97,8 +113,13 @@ export class SigmaLoss {
       const kept: { perImage?: tf.Tensor1D } = {};
       const lossOf = (s: tf.Tensor): tf.Scalar => {
         const up = this.upsample(s as tf.Tensor3D).reshape([b, 1, h, w, 1]);
-        const xp = eps.mul(up).add(xs).reshape([b * k, h, w, c]) as tf.Tensor4D;
-        const diff = this.features(xp).reshape([b, k, e]).sub(step.clean.reshape([b, 1, e]));
+        const xp = eps
+          .mul(up)
+          .add(xs)
+          .reshape([b * k, h, w, c]) as tf.Tensor4D;
+        const diff = this.features(xp)
+          .reshape([b, k, e])
+          .sub(step.clean.reshape([b, 1, e]));
         const featureTerm = diff.square().mean([1, 2]).div(s2);
         const entropyTerm = s.log().mean([1, 2]).add(GAUSSIAN_ENTROPY_OFFSET).mul(lambdas);
         kept.perImage = tf.keep(featureTerm.sub(entropyTerm) as tf.Tensor1D);
@@ -121,7 +142,8 @@ export function tfSigmaEngine(feature: FeatureFn): SigmaEngine {
     description: `tfjs (${tf.getBackend()})`,
     async open(d) {
       const loss = new SigmaLoss(feature, d.height, d.width, d.channels, d.grid, d.samples, d.relu);
-      const images = (data: Float32Array, n: number): tf.Tensor4D => tf.tensor4d(data, [n, d.height, d.width, d.channels]);
+      const images = (data: Float32Array, n: number): tf.Tensor4D =>
+        tf.tensor4d(data, [n, d.height, d.width, d.channels]);
       return {
         async features(inputs, n) {
           return readAndDispose(tf.tidy(() => loss.features(images(inputs, n))));
@@ -140,7 +162,14 @@ export function tfSigmaEngine(feature: FeatureFn): SigmaEngine {
           const x = images(step.inputs, step.count);
           const clean = tf.tensor2d(step.clean, [step.count, step.clean.length / step.count]);
           try {
-            return await loss.lossAndGradient({ inputs: x, clean, sigma: step.sigma, lambdas: step.lambdas, sigmaF2: step.sigmaF2, noise: step.noise });
+            return await loss.lossAndGradient({
+              inputs: x,
+              clean,
+              sigma: step.sigma,
+              lambdas: step.lambdas,
+              sigmaF2: step.sigmaF2,
+              noise: step.noise
+            });
           } finally {
             x.dispose();
             clean.dispose();
@@ -152,10 +181,8 @@ export function tfSigmaEngine(feature: FeatureFn): SigmaEngine {
   };
 }
 
-
 function transposeMatrix(m: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c];
   return out;
 }
-

@@ -79,7 +79,13 @@ export interface SigmaStepper {
   /** phi of n inputs (n * H * W * C), flattened to n * E. */
   features(inputs: Float32Array, n: number): Promise<Float32Array>;
   /** sigma_f2 per image: mean squared change of phi under noise of scale sigmaInit everywhere. */
-  normaliser(inputs: Float32Array, clean: Float32Array, n: number, sigmaInit: number, noise: Float32Array): Promise<Float32Array>;
+  normaliser(
+    inputs: Float32Array,
+    clean: Float32Array,
+    n: number,
+    sigmaInit: number,
+    noise: Float32Array
+  ): Promise<Float32Array>;
   lossAndGradient(step: StepArrays): Promise<{ grads: Float32Array; losses: Float32Array }>;
   dispose(): void;
 }
@@ -108,11 +114,24 @@ interface ImageState {
   trajectory: number[];
   best: { diff: number; step: number; sigma: Float32Array } | null;
   reachedTarget: boolean;
-  adam?: { m: Float32Array; v: Float32Array; t: number; lr: number; windowSum: number; windowCount: number; previousWindow: number };
+  adam?: {
+    m: Float32Array;
+    v: Float32Array;
+    t: number;
+    lr: number;
+    windowSum: number;
+    windowCount: number;
+    previousWindow: number;
+  };
 }
 
 /** Quantifies a batch of images with one feature function or engine. Results come in the order of `images`. */
-export async function quantifyBatch(feature: FeatureFn | SigmaEngine, images: readonly QuantifyImage[], options: Partial<QuantifyOptions> = {}, onProgress?: QuantifyProgress): Promise<SigmaResult[]> {
+export async function quantifyBatch(
+  feature: FeatureFn | SigmaEngine,
+  images: readonly QuantifyImage[],
+  options: Partial<QuantifyOptions> = {},
+  onProgress?: QuantifyProgress
+): Promise<SigmaResult[]> {
   const o: QuantifyOptions = { ...DEFAULT_QUANTIFY, ...options };
   const problems = checkQuantifyOptions(o);
   if (problems.length) throw new Error(`invalid quantification options: ${problems.join('; ')}`);
@@ -120,13 +139,21 @@ export async function quantifyBatch(feature: FeatureFn | SigmaEngine, images: re
   const [h, w, c] = images[0].input.shape;
   for (const im of images) {
     const [h2, w2, c2] = im.input.shape;
-    if (h2 !== h || w2 !== w || c2 !== c) throw new Error(`${im.name}: input is ${h2}x${w2}x${c2}, but the batch is ${h}x${w}x${c}`);
+    if (h2 !== h || w2 !== w || c2 !== c)
+      throw new Error(`${im.name}: input is ${h2}x${w2}x${c2}, but the batch is ${h}x${w}x${c}`);
   }
   if (h < o.grid || w < o.grid) throw new Error(`a ${h}x${w} input cannot hold a ${o.grid}x${o.grid} grid`);
   const cells = o.grid * o.grid;
   const noiseSize = o.samples * h * w * c;
   const engine = typeof feature === 'function' ? tfSigmaEngine(feature) : feature;
-  const stepper = await engine.open({ height: h, width: w, channels: c, grid: o.grid, samples: o.samples, relu: o.relu });
+  const stepper = await engine.open({
+    height: h,
+    width: w,
+    channels: c,
+    grid: o.grid,
+    samples: o.samples,
+    relu: o.relu
+  });
   const drawNoise = (states: readonly ImageState[]): Float32Array => {
     const buf = new Float32Array(states.length * noiseSize);
     states.forEach((st, i) => st.rng.fillNormal(buf.subarray(i * noiseSize, (i + 1) * noiseSize)));
@@ -157,7 +184,8 @@ export async function quantifyBatch(feature: FeatureFn | SigmaEngine, images: re
     const s2 = await stepper.normaliser(inputs, clean, states.length, o.sigmaInit, drawNoise(states));
     states.forEach((st, i) => {
       st.clean = clean.slice(i * e, (i + 1) * e);
-      if (!Number.isFinite(s2[i])) throw new Error(`${st.image.name}: sigma_f2 is ${s2[i]} (the feature is not finite)`);
+      if (!Number.isFinite(s2[i]))
+        throw new Error(`${st.image.name}: sigma_f2 is ${s2[i]} (the feature is not finite)`);
       st.sigmaF2 = s2[i];
       if (!(s2[i] > 0)) st.done = true;
     });
@@ -194,7 +222,10 @@ export async function quantifyBatch(feature: FeatureFn | SigmaEngine, images: re
       });
       active.forEach((st, i) => {
         const value = out.losses[i];
-        if (!Number.isFinite(value)) throw new Error(`${st.image.name}: the loss became ${value} at step ${t} (lambda ${st.lambda}, sigma_f2 ${st.sigmaF2})`);
+        if (!Number.isFinite(value))
+          throw new Error(
+            `${st.image.name}: the loss became ${value} at step ${t} (lambda ${st.lambda}, sigma_f2 ${st.sigmaF2})`
+          );
         const grad = out.grads.subarray(i * cells, (i + 1) * cells);
         if (o.mode === 'calibrated') sgdStep(st, grad, o);
         else adamStep(st, grad, value, o);
@@ -231,11 +262,21 @@ function sgdStep(st: ImageState, grad: Float32Array, o: QuantifyOptions): void {
  */
 function adamStep(st: ImageState, grad: Float32Array, loss: number, o: QuantifyOptions): void {
   const n = st.sigma.length;
-  st.adam ??= { m: new Float32Array(n), v: new Float32Array(n), t: 0, lr: o.convergedLr, windowSum: 0, windowCount: 0, previousWindow: Infinity };
+  st.adam ??= {
+    m: new Float32Array(n),
+    v: new Float32Array(n),
+    t: 0,
+    lr: o.convergedLr,
+    windowSum: 0,
+    windowCount: 0,
+    previousWindow: Infinity
+  };
   const a = st.adam;
   a.t++;
-  const b1 = 0.9, b2 = 0.999;
-  const lo = Math.log(o.sigmaMin), hi = Math.log(o.sigmaMax);
+  const b1 = 0.9,
+    b2 = 0.999;
+  const lo = Math.log(o.sigmaMin),
+    hi = Math.log(o.sigmaMax);
   for (let i = 0; i < n; i++) {
     const gu = grad[i] * st.sigma[i];
     a.m[i] = b1 * a.m[i] + (1 - b1) * gu;
@@ -260,8 +301,15 @@ function adamStep(st: ImageState, grad: Float32Array, loss: number, o: QuantifyO
 }
 
 function finish(st: ImageState, o: QuantifyOptions): SigmaResult {
-  const base = { name: st.image.name, sigmaF2: st.sigmaF2, steps: st.steps, lambda: st.lambda, trajectory: st.trajectory };
-  if (!(st.sigmaF2 > 0)) return { ...base, effective: false, sigma: null, entropy: null, meanEntropy: NaN, selectedStep: -1 };
+  const base = {
+    name: st.image.name,
+    sigmaF2: st.sigmaF2,
+    steps: st.steps,
+    lambda: st.lambda,
+    trajectory: st.trajectory
+  };
+  if (!(st.sigmaF2 > 0))
+    return { ...base, effective: false, sigma: null, entropy: null, meanEntropy: NaN, selectedStep: -1 };
   let sigma: Float32Array;
   let selectedStep: number;
   if (o.mode === 'calibrated') {
@@ -292,11 +340,19 @@ function concatArrays(arrays: readonly Float32Array[]): Float32Array {
  * Quantifies any number of images, `batchSize` at a time. Each image's result is independent of
  * the batching (its own noise stream), so the batch size only trades memory for speed.
  */
-export async function quantifyImages(feature: FeatureFn | SigmaEngine, images: readonly QuantifyImage[], options: Partial<QuantifyOptions> = {}, batchSize = 8, onProgress?: (doneImages: number, total: number, step: number, totalSteps: number) => void): Promise<SigmaResult[]> {
+export async function quantifyImages(
+  feature: FeatureFn | SigmaEngine,
+  images: readonly QuantifyImage[],
+  options: Partial<QuantifyOptions> = {},
+  batchSize = 8,
+  onProgress?: (doneImages: number, total: number, step: number, totalSteps: number) => void
+): Promise<SigmaResult[]> {
   const results: SigmaResult[] = [];
   for (let i = 0; i < images.length; i += batchSize) {
     const batch = images.slice(i, i + batchSize);
-    const out = await quantifyBatch(feature, batch, options, (step, total) => onProgress?.(i, images.length, step, total));
+    const out = await quantifyBatch(feature, batch, options, (step, total) =>
+      onProgress?.(i, images.length, step, total)
+    );
     results.push(...out);
     onProgress?.(results.length, images.length, 0, 0);
   }

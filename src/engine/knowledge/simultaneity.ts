@@ -29,9 +29,13 @@ export interface LearningDistance {
  * D_mean, D_std and D_var. `foregroundConceptsByCheckpoint[x][k]` = N_fg of image x at analysed checkpoint k;
  * `pathLength[k]` = Dist(k), the normalised weight-space path length at that checkpoint.
  */
-export function learningDistance(foregroundConceptsByCheckpoint: readonly (readonly number[])[], pathLength: readonly number[]): LearningDistance {
+export function learningDistance(
+  foregroundConceptsByCheckpoint: readonly (readonly number[])[],
+  pathLength: readonly number[]
+): LearningDistance {
   const peakCheckpoint = foregroundConceptsByCheckpoint.map((counts) => {
-    if (counts.length !== pathLength.length) throw new Error(`an image has ${counts.length} checkpoint counts, expected ${pathLength.length}`);
+    if (counts.length !== pathLength.length)
+      throw new Error(`an image has ${counts.length} checkpoint counts, expected ${pathLength.length}`);
     return firstMaxIndex(counts);
   });
   const perImage = peakCheckpoint.map((k) => pathLength[k]);

@@ -14,13 +14,62 @@ type Sym = tf.SymbolicTensor;
 
 /** Named presets: small ones that train on a laptop CPU, paper-sized ones for a GPU. */
 export const ARCHITECTURE_PRESETS: Record<string, Architecture> = {
-  'vgg-small': { family: 'vgg', inputSize: 32, channels: [16, 32, 64], convsPerStage: 1, fcUnits: [128, 64], dropout: 0 },
-  'alexnet-small': { family: 'alexnet', inputSize: 32, channels: [32, 64, 96], convsPerStage: 1, fcUnits: [128, 64], dropout: 0 },
-  'resnet-small': { family: 'resnet', inputSize: 32, channels: [16, 32, 64], convsPerStage: 1, fcUnits: [128, 64], dropout: 0 },
-  vgg11: { family: 'vgg', inputSize: 224, channels: [64, 128, 256, 512, 512], convsPerStage: 2, fcUnits: [4096, 4096], dropout: 0.5 },
-  vgg16: { family: 'vgg', inputSize: 224, channels: [64, 128, 256, 512, 512], convsPerStage: 3, fcUnits: [4096, 4096], dropout: 0.5 },
-  alexnet: { family: 'alexnet', inputSize: 224, channels: [64, 192, 384], convsPerStage: 1, fcUnits: [4096, 4096], dropout: 0.5 },
-  resnet18: { family: 'resnet', inputSize: 224, channels: [64, 128, 256, 512], convsPerStage: 2, fcUnits: [512, 512], dropout: 0 }
+  'vgg-small': {
+    family: 'vgg',
+    inputSize: 32,
+    channels: [16, 32, 64],
+    convsPerStage: 1,
+    fcUnits: [128, 64],
+    dropout: 0
+  },
+  'alexnet-small': {
+    family: 'alexnet',
+    inputSize: 32,
+    channels: [32, 64, 96],
+    convsPerStage: 1,
+    fcUnits: [128, 64],
+    dropout: 0
+  },
+  'resnet-small': {
+    family: 'resnet',
+    inputSize: 32,
+    channels: [16, 32, 64],
+    convsPerStage: 1,
+    fcUnits: [128, 64],
+    dropout: 0
+  },
+  vgg11: {
+    family: 'vgg',
+    inputSize: 224,
+    channels: [64, 128, 256, 512, 512],
+    convsPerStage: 2,
+    fcUnits: [4096, 4096],
+    dropout: 0.5
+  },
+  vgg16: {
+    family: 'vgg',
+    inputSize: 224,
+    channels: [64, 128, 256, 512, 512],
+    convsPerStage: 3,
+    fcUnits: [4096, 4096],
+    dropout: 0.5
+  },
+  alexnet: {
+    family: 'alexnet',
+    inputSize: 224,
+    channels: [64, 192, 384],
+    convsPerStage: 1,
+    fcUnits: [4096, 4096],
+    dropout: 0.5
+  },
+  resnet18: {
+    family: 'resnet',
+    inputSize: 224,
+    channels: [64, 128, 256, 512],
+    convsPerStage: 2,
+    fcUnits: [512, 512],
+    dropout: 0
+  }
 };
 
 /**
@@ -29,7 +78,8 @@ export const ARCHITECTURE_PRESETS: Record<string, Architecture> = {
  * that has one.
  */
 export function tapKernel(model: tf.LayersModel, tap: string): tf.LayerVariable {
-  const kernelOf = (layer: tf.layers.Layer): tf.LayerVariable | undefined => layer.weights.find((w) => /\/kernel$/.test(w.originalName));
+  const kernelOf = (layer: tf.layers.Layer): tf.LayerVariable | undefined =>
+    layer.weights.find((w) => /\/kernel$/.test(w.originalName));
   const layer = model.getLayer(tap);
   const own = kernelOf(layer);
   if (own) return own;
@@ -46,22 +96,38 @@ export function tapKernel(model: tf.LayersModel, tap: string): tf.LayerVariable 
  * classes and seed give identical weights (the student and the baseline share their start).
  */
 export function buildNetwork(arch: Architecture, numClasses: number, seed: number, name = 'net'): tf.LayersModel {
-  if (arch.family === 'alexnet' && arch.inputSize < 16) throw new Error(`architecture.inputSize: alexnet needs at least 16 px, got ${arch.inputSize}`);
+  if (arch.family === 'alexnet' && arch.inputSize < 16)
+    throw new Error(`architecture.inputSize: alexnet needs at least 16 px, got ${arch.inputSize}`);
   let layerIndex = 0;
-  const init = (): ReturnType<typeof tf.initializers.heNormal> => tf.initializers.heNormal({ seed: hashSeed(seed, layerIndex++) % 2147483647 });
+  const init = (): ReturnType<typeof tf.initializers.heNormal> =>
+    tf.initializers.heNormal({ seed: hashSeed(seed, layerIndex++) % 2147483647 });
   const conv = (x: Sym, filters: number, kernelSize: number, layerName: string, strides = 1): Sym =>
-    tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', kernelInitializer: init(), biasInitializer: 'zeros', name: layerName }).apply(x) as Sym;
-  const relu = (x: Sym, layerName: string): Sym => tf.layers.activation({ activation: 'relu', name: layerName }).apply(x) as Sym;
+    tf.layers
+      .conv2d({
+        filters,
+        kernelSize,
+        strides,
+        padding: 'same',
+        kernelInitializer: init(),
+        biasInitializer: 'zeros',
+        name: layerName
+      })
+      .apply(x) as Sym;
+  const relu = (x: Sym, layerName: string): Sym =>
+    tf.layers.activation({ activation: 'relu', name: layerName }).apply(x) as Sym;
   const pool = (x: Sym, layerName: string, size = 2, strides = 2): Sym => {
     const side = x.shape[1]!;
     if (side < size) return x; // too small to pool further
-    return tf.layers.maxPooling2d({ poolSize: size, strides, padding: size === strides ? 'valid' : 'same', name: layerName }).apply(x) as Sym;
+    return tf.layers
+      .maxPooling2d({ poolSize: size, strides, padding: size === strides ? 'valid' : 'same', name: layerName })
+      .apply(x) as Sym;
   };
 
   const input = tf.input({ shape: [arch.inputSize, arch.inputSize, 3], name: 'input' });
   let x: Sym = input;
   const stages = arch.channels.length;
-  const convCount = arch.family === 'alexnet' ? stages : arch.family === 'resnet' ? stages : stages * arch.convsPerStage;
+  const convCount =
+    arch.family === 'alexnet' ? stages : arch.family === 'resnet' ? stages : stages * arch.convsPerStage;
   let convIndex = 0;
   const convName = (): string => (++convIndex === convCount ? 'conv' : `conv${convIndex}`);
 
@@ -106,7 +172,8 @@ export function buildNetwork(arch: Architecture, numClasses: number, seed: numbe
   if (arch.family !== 'resnet') x = tf.layers.flatten({ name: 'flatten' }).apply(x) as Sym;
   const dense = (y: Sym, units: number, layerName: string): Sym =>
     tf.layers.dense({ units, kernelInitializer: init(), biasInitializer: 'zeros', name: layerName }).apply(y) as Sym;
-  const dropout = (y: Sym, layerName: string): Sym => (arch.dropout > 0 ? (tf.layers.dropout({ rate: arch.dropout, name: layerName }).apply(y) as Sym) : y);
+  const dropout = (y: Sym, layerName: string): Sym =>
+    arch.dropout > 0 ? (tf.layers.dropout({ rate: arch.dropout, name: layerName }).apply(y) as Sym) : y;
   x = dropout(relu(dense(x, arch.fcUnits[0], 'fc1'), 'fc1_relu'), 'fc1_dropout');
   x = dropout(relu(dense(x, arch.fcUnits[1], 'fc2'), 'fc2_relu'), 'fc2_dropout');
   const logits = dense(x, numClasses, 'fc3');

@@ -11,7 +11,12 @@ import { onnxSigmaEngine } from './engine';
 import type { RuntimeChoice } from './runtime';
 
 /** Times one quantify case on ONNX Runtime with `runtime`'s provider and threads. */
-export async function runOnnxCase(c: BenchCase, runtime: RuntimeChoice, runs: number, warmup: number): Promise<BenchResult> {
+export async function runOnnxCase(
+  c: BenchCase,
+  runtime: RuntimeChoice,
+  runs: number,
+  warmup: number
+): Promise<BenchResult> {
   if (c.task !== 'quantify') throw new Error('the ONNX engine runs quantification only');
   const model = referenceCnn(c.px);
   const rng = new Rng(c.px);
@@ -27,13 +32,29 @@ export async function runOnnxCase(c: BenchCase, runtime: RuntimeChoice, runs: nu
     const ms = await timeMedian(
       async () => {
         rng.fillNormal(noise);
-        await stepper.lossAndGradient({ count: images, inputs, clean, sigma, lambdas: new Array(images).fill(7), sigmaF2: new Array(images).fill(1), noise });
+        await stepper.lossAndGradient({
+          count: images,
+          inputs,
+          clean,
+          sigma,
+          lambdas: new Array(images).fill(7),
+          sigmaF2: new Array(images).fill(1),
+          noise
+        });
       },
       runs,
       warmup
     );
     stepper.dispose();
-    return { ...c, engine: 'onnx', backend: `${runtime.provider} x${runtime.threads}`, threads: runtime.threads, msPerStep: ms, imageStepsPerSec: (images * 1000) / ms, runs };
+    return {
+      ...c,
+      engine: 'onnx',
+      backend: `${runtime.provider} x${runtime.threads}`,
+      threads: runtime.threads,
+      msPerStep: ms,
+      imageStepsPerSec: (images * 1000) / ms,
+      runs
+    };
   } finally {
     model.dispose();
   }

@@ -17,7 +17,6 @@ import type { StepDims } from '../knowledge/sigma';
 
 export type { StepDims };
 
-
 export interface SigmaGraphs {
   features: IrGraph;
   step: IrGraph;
@@ -36,7 +35,10 @@ interface Plan {
 
 function plan(model: ModelIr, tap: string): Plan {
   const tapValue = model.tapValues.get(tap);
-  if (!tapValue) throw new CompileError(`${model.source}: no layer or value named '${tap}'; the names are: ${model.tapNames.join(', ')}`);
+  if (!tapValue)
+    throw new CompileError(
+      `${model.source}: no layer or value named '${tap}'; the names are: ${model.tapNames.join(', ')}`
+    );
   const producer = new Map<string, IrNode>();
   for (const n of model.nodes) for (const o of n.outputs) producer.set(o, n);
   const needed = new Set<IrNode>();
@@ -50,19 +52,33 @@ function plan(model: ModelIr, tap: string): Plan {
   const nodes = model.nodes.filter((n) => needed.has(n));
   const dataValues = new Set([model.input.name]);
   for (const n of nodes) if (n.inputs.some((i) => dataValues.has(i))) n.outputs.forEach((o) => dataValues.add(o));
-  if (!dataValues.has(tapValue)) throw new CompileError(`${model.source}: the tap '${tap}' does not depend on the model input '${model.input.name}'`);
+  if (!dataValues.has(tapValue))
+    throw new CompileError(
+      `${model.source}: the tap '${tap}' does not depend on the model input '${model.input.name}'`
+    );
   for (const n of nodes) {
-    if (dataValues.has(n.outputs[0]) && !RULES[n.op]) throw new CompileError(`${model.source}: node '${n.name}' is a ${n.op}, an op without a backward rule (supported: ${Object.keys(RULES).sort().join(', ')})`);
+    if (dataValues.has(n.outputs[0]) && !RULES[n.op])
+      throw new CompileError(
+        `${model.source}: node '${n.name}' is a ${n.op}, an op without a backward rule (supported: ${Object.keys(RULES).sort().join(', ')})`
+      );
   }
   return { nodes, tapValue, dataValues };
 }
 
 /** Emits the model's forward pass from `model.input.name` to the tap into `b`; returns the shapes and a rule context. */
-function emitModel(model: ModelIr, p: Plan, b: GraphBuilder): { shapes: Map<string, number[]>; ctx: RuleContext; emitted: IrNode[] } {
+function emitModel(
+  model: ModelIr,
+  p: Plan,
+  b: GraphBuilder
+): { shapes: Map<string, number[]>; ctx: RuleContext; emitted: IrNode[] } {
   const shapes = new Map<string, number[]>([[model.input.name, [...model.input.shape]]]);
   const ctx: RuleContext = {
     b,
-    shape: (name) => shapes.get(name) ?? (() => { throw new CompileError(`${model.source}: the shape of '${name}' is unknown`); })(),
+    shape: (name) =>
+      shapes.get(name) ??
+      (() => {
+        throw new CompileError(`${model.source}: the shape of '${name}' is unknown`);
+      })(),
     constant: (name) => b.initializers.get(name),
     isData: (name) => p.dataValues.has(name)
   };
@@ -119,19 +135,32 @@ function emitBackward(model: ModelIr, p: Plan, emitted: IrNode[], ctx: RuleConte
 
 function checkDims(model: ModelIr, d: StepDims): void {
   const [c, h, w] = model.input.shape;
-  if (c !== d.channels || h !== d.height || w !== d.width) throw new CompileError(`${model.source}: the model takes [${c}, ${h}, ${w}] (C, H, W) inputs, the images are [${d.channels}, ${d.height}, ${d.width}]`);
+  if (c !== d.channels || h !== d.height || w !== d.width)
+    throw new CompileError(
+      `${model.source}: the model takes [${c}, ${h}, ${w}] (C, H, W) inputs, the images are [${d.channels}, ${d.height}, ${d.width}]`
+    );
 }
 
 /** NHWC -> NCHW into the model's input name. */
 function toModelInput(b: GraphBuilder, model: ModelIr, nhwc: string): void {
-  b.nodes.push({ op: 'Transpose', name: b.fresh('to_nchw_node'), inputs: [nhwc], outputs: [model.input.name], attrs: { perm: [0, 3, 1, 2] } });
+  b.nodes.push({
+    op: 'Transpose',
+    name: b.fresh('to_nchw_node'),
+    inputs: [nhwc],
+    outputs: [model.input.name],
+    attrs: { perm: [0, 3, 1, 2] }
+  });
 }
 
 function phiOf(b: GraphBuilder, f: string, relu: boolean): string {
   return relu ? b.op('Relu', [f], {}, 'phi') : f;
 }
 
-export function compileFeatures(model: ModelIr, tap: string, d: StepDims): { graph: IrGraph; featureSize: number; tapValue: string } {
+export function compileFeatures(
+  model: ModelIr,
+  tap: string,
+  d: StepDims
+): { graph: IrGraph; featureSize: number; tapValue: string } {
   checkDims(model, d);
   const p = plan(model, tap);
   const b = new GraphBuilder(model.initializers);
@@ -139,7 +168,12 @@ export function compileFeatures(model: ModelIr, tap: string, d: StepDims): { gra
   toModelInput(b, model, 'kd_x');
   const { shapes } = emitModel(model, p, b);
   const featureSize = sizeOf(shapes.get(p.tapValue)!);
-  const phi = b.op('Reshape', [phiOf(b, p.tapValue, d.relu), b.constant('flat_shape', i64([-1, featureSize]))], {}, 'phi_flat');
+  const phi = b.op(
+    'Reshape',
+    [phiOf(b, p.tapValue, d.relu), b.constant('flat_shape', i64([-1, featureSize]))],
+    {},
+    'phi_flat'
+  );
   const graph: IrGraph = {
     name: `features_${tap}`,
     nodes: b.nodes,
@@ -167,26 +201,74 @@ export function compileStep(model: ModelIr, tap: string, d: StepDims): IrGraph {
   const fShape = shapes.get(p.tapValue)!;
   const e = sizeOf(fShape);
   const phi = phiOf(b, p.tapValue, d.relu);
-  const diff = b.op('Sub', [b.reshapeBatch(phi, [k, e], 'phi_3d'), b.reshapeBatch('kd_clean', [1, e], 'clean_3d')], {}, 'diff');
+  const diff = b.op(
+    'Sub',
+    [b.reshapeBatch(phi, [k, e], 'phi_3d'), b.reshapeBatch('kd_clean', [1, e], 'clean_3d')],
+    {},
+    'diff'
+  );
   const axes12 = b.constant('axes_1_2', i64([1, 2]));
   const invS2 = b.reshapeBatch('kd_inv_sigma_f2', [], 'inv_sigma_f2_1d');
-  const squares = b.op('ReduceSum', [b.op('Mul', [diff, diff], {}, 'diff_squared'), axes12], { keepdims: 0 }, 'squares');
-  const featureTerm = b.op('Mul', [b.op('Mul', [squares, b.scalar(1 / (k * e), 'inv_k_e')], {}, 'feature_mean'), invS2], {}, 'feature_term');
+  const squares = b.op(
+    'ReduceSum',
+    [b.op('Mul', [diff, diff], {}, 'diff_squared'), axes12],
+    { keepdims: 0 },
+    'squares'
+  );
+  const featureTerm = b.op(
+    'Mul',
+    [b.op('Mul', [squares, b.scalar(1 / (k * e), 'inv_k_e')], {}, 'feature_mean'), invS2],
+    {},
+    'feature_term'
+  );
   const logSigma = b.op('Log', ['kd_sigma'], {}, 'log_sigma');
-  const meanH = b.op('Add', [b.op('Mul', [b.op('ReduceSum', [logSigma, axes12], { keepdims: 0 }), b.scalar(1 / (g * g), 'inv_cells')]), b.scalar(GAUSSIAN_ENTROPY_OFFSET, 'entropy_offset')], {}, 'mean_entropy');
+  const meanH = b.op(
+    'Add',
+    [
+      b.op('Mul', [b.op('ReduceSum', [logSigma, axes12], { keepdims: 0 }), b.scalar(1 / (g * g), 'inv_cells')]),
+      b.scalar(GAUSSIAN_ENTROPY_OFFSET, 'entropy_offset')
+    ],
+    {},
+    'mean_entropy'
+  );
   const loss = b.op('Sub', [featureTerm, b.op('Mul', [meanH, 'kd_lambda'], {}, 'entropy_term')], {}, 'loss');
 
   // d loss / d phi = 2 diff / (K E sigma_f2), then through the ReLU of phi and back through the model.
-  const dDiff = b.op('Mul', [diff, b.op('Mul', [b.reshapeBatch(invS2, [1, 1], 'inv_sigma_f2_3d'), b.scalar(2 / (k * e), 'two_over_k_e')])], {}, 'diff_grad');
+  const dDiff = b.op(
+    'Mul',
+    [diff, b.op('Mul', [b.reshapeBatch(invS2, [1, 1], 'inv_sigma_f2_3d'), b.scalar(2 / (k * e), 'two_over_k_e')])],
+    {},
+    'diff_grad'
+  );
   let dTap = b.reshapeBatch(dDiff, fShape, 'phi_grad');
-  if (d.relu) dTap = b.op('Where', [b.op('Greater', [phi, b.scalar(0, 'zero')], {}, 'tap_positive'), dTap, b.scalar(0, 'zero')], {}, 'tap_grad');
+  if (d.relu)
+    dTap = b.op(
+      'Where',
+      [b.op('Greater', [phi, b.scalar(0, 'zero')], {}, 'tap_positive'), dTap, b.scalar(0, 'zero')],
+      {},
+      'tap_grad'
+    );
   const dInput = emitBackward(model, p, emitted, ctx, dTap);
-  const dPerturbed = b.reshapeBatch(b.op('Transpose', [dInput], { perm: [0, 2, 3, 1] }, 'input_grad_nhwc'), [k, h, w, c], 'input_grad_5d');
-  const dUp = b.op('ReduceSum', [b.op('Mul', [dPerturbed, 'kd_eps'], {}, 'noise_grad'), b.constant('axes_1_4', i64([1, 4]))], { keepdims: 0 }, 'up_sigma_grad');
+  const dPerturbed = b.reshapeBatch(
+    b.op('Transpose', [dInput], { perm: [0, 2, 3, 1] }, 'input_grad_nhwc'),
+    [k, h, w, c],
+    'input_grad_5d'
+  );
+  const dUp = b.op(
+    'ReduceSum',
+    [b.op('Mul', [dPerturbed, 'kd_eps'], {}, 'noise_grad'), b.constant('axes_1_4', i64([1, 4]))],
+    { keepdims: 0 },
+    'up_sigma_grad'
+  );
   const rowsT = b.constant('up_rows_t', f32([g, h], transpose(upsamplingMatrix(h, g), h, g)));
   const cols = b.constant('up_cols', f32([w, g], upsamplingMatrix(w, g)));
   const dFeature = b.op('MatMul', [b.op('MatMul', [rowsT, dUp]), cols], {}, 'sigma_feature_grad');
-  const dEntropy = b.op('Div', [b.op('Mul', [b.reshapeBatch('kd_lambda', [1, 1], 'lambda_3d'), b.scalar(1 / (g * g), 'inv_cells')]), 'kd_sigma'], {}, 'sigma_entropy_grad');
+  const dEntropy = b.op(
+    'Div',
+    [b.op('Mul', [b.reshapeBatch('kd_lambda', [1, 1], 'lambda_3d'), b.scalar(1 / (g * g), 'inv_cells')]), 'kd_sigma'],
+    {},
+    'sigma_entropy_grad'
+  );
   const grad = b.op('Sub', [dFeature, dEntropy], {}, 'sigma_grad');
   return {
     name: `sigma_step_${tap}`,

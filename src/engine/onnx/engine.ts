@@ -74,7 +74,10 @@ export function onnxSigmaEngine(setup: OnnxEngineSetup): SigmaEngine {
             kd_eps: tensor(st.noise, [b, k, h, w, c]),
             kd_sigma: tensor(st.sigma, [b, g, g]),
             kd_clean: tensor(st.clean, [b, e]),
-            kd_inv_sigma_f2: tensor(Float32Array.from(st.sigmaF2, (s) => 1 / s), [b]),
+            kd_inv_sigma_f2: tensor(
+              Float32Array.from(st.sigmaF2, (s) => 1 / s),
+              [b]
+            ),
             kd_lambda: tensor(Float32Array.from(st.lambdas), [b])
           });
           return { losses: out[lossName].data as Float32Array, grads: out[gradName].data as Float32Array };

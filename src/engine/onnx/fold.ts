@@ -15,9 +15,22 @@ export async function foldConstants(model: ModelIr, ort: OrtModule): Promise<Mod
   const constantNodes: IrNode[] = model.nodes.filter((n) => !n.outputs.some((o) => data.has(o)));
   if (constantNodes.length === 0) return model;
   const produced = new Set(constantNodes.flatMap((n) => n.outputs));
-  const needed = [...new Set(model.nodes.filter((n) => !constantNodes.includes(n)).flatMap((n) => n.inputs).filter((i) => produced.has(i)))];
+  const needed = [
+    ...new Set(
+      model.nodes
+        .filter((n) => !constantNodes.includes(n))
+        .flatMap((n) => n.inputs)
+        .filter((i) => produced.has(i))
+    )
+  ];
   if (needed.length === 0) return { ...model, nodes: model.nodes.filter((n) => !constantNodes.includes(n)) };
-  const graph: IrGraph = { name: 'constants', nodes: constantNodes, initializers: model.initializers, inputs: [], outputs: needed.map((name) => ({ name })) };
+  const graph: IrGraph = {
+    name: 'constants',
+    nodes: constantNodes,
+    initializers: model.initializers,
+    inputs: [],
+    outputs: needed.map((name) => ({ name }))
+  };
   let values: Record<string, { type: string; dims: readonly number[]; data: unknown }>;
   try {
     // The outputs carry no type: ONNX Runtime infers them.
@@ -25,7 +38,9 @@ export async function foldConstants(model: ModelIr, ort: OrtModule): Promise<Mod
     values = (await session.run({})) as never;
     await session.release();
   } catch (err) {
-    throw new CompileError(`${model.source}: the constant part of the graph (${constantNodes.map((n) => n.name).join(', ')}) does not run: ${(err as Error).message.split('\n')[0]}`);
+    throw new CompileError(
+      `${model.source}: the constant part of the graph (${constantNodes.map((n) => n.name).join(', ')}) does not run: ${(err as Error).message.split('\n')[0]}`
+    );
   }
   const initializers = new Map(model.initializers);
   for (const name of needed) {
@@ -34,8 +49,12 @@ export async function foldConstants(model: ModelIr, ort: OrtModule): Promise<Mod
     let t: IrTensor;
     if (v.type === 'float32') t = { type: 'float', dims, data: Float32Array.from(v.data as Float32Array) };
     else if (v.type === 'int64') t = { type: 'int64', dims, data: BigInt64Array.from(v.data as BigInt64Array) };
-    else if (v.type === 'int32') t = { type: 'int64', dims, data: BigInt64Array.from(v.data as Int32Array, (x) => BigInt(x)) };
-    else throw new CompileError(`${model.source}: constant '${name}' is of type ${v.type}, which the compiler does not use`);
+    else if (v.type === 'int32')
+      t = { type: 'int64', dims, data: BigInt64Array.from(v.data as Int32Array, (x) => BigInt(x)) };
+    else
+      throw new CompileError(
+        `${model.source}: constant '${name}' is of type ${v.type}, which the compiler does not use`
+      );
     initializers.set(name, t);
   }
   return { ...model, nodes: model.nodes.filter((n) => !constantNodes.includes(n)), initializers };

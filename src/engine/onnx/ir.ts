@@ -54,8 +54,16 @@ export interface IrGraph {
   outputs: IrValueInfo[];
 }
 
-export const f32 = (dims: number[], values: ArrayLike<number>): IrTensor => ({ type: 'float', dims, data: Float32Array.from(values) });
-export const i64 = (values: readonly number[]): IrTensor => ({ type: 'int64', dims: [values.length], data: BigInt64Array.from(values.map((v) => BigInt(v))) });
+export const f32 = (dims: number[], values: ArrayLike<number>): IrTensor => ({
+  type: 'float',
+  dims,
+  data: Float32Array.from(values)
+});
+export const i64 = (values: readonly number[]): IrTensor => ({
+  type: 'int64',
+  dims: [values.length],
+  data: BigInt64Array.from(values.map((v) => BigInt(v)))
+});
 
 /** Number of elements of a shape. */
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

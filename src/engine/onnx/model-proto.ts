@@ -10,7 +10,12 @@ export const OPSET = 17;
 const IR_VERSION = 8;
 
 const ELEM: Record<ElemType, number> = { float: 1, bool: 9, int64: 7 };
-const ATTR_FLOAT = 1, ATTR_INT = 2, ATTR_STRING = 3, ATTR_TENSOR = 4, ATTR_FLOATS = 6, ATTR_INTS = 7;
+const ATTR_FLOAT = 1,
+  ATTR_INT = 2,
+  ATTR_STRING = 3,
+  ATTR_TENSOR = 4,
+  ATTR_FLOATS = 6,
+  ATTR_INTS = 7;
 
 function writeTensor(w: ProtoWriter, name: string, t: IrTensor): void {
   for (const d of t.dims) w.int(1, d);
@@ -58,7 +63,8 @@ function writeValueInfo(w: ProtoWriter, v: IrValueInfo): void {
     type.message(1, (tensor) => {
       tensor.int(1, elem);
       tensor.message(2, (shape) => {
-        for (const d of v.shape ?? []) shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.string(2, d)));
+        for (const d of v.shape ?? [])
+          shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.string(2, d)));
       });
     })
   );

@@ -12,18 +12,25 @@ import { CompileError } from './rules/rule';
 type Fields = Map<number, ProtoValue[]>;
 export const OPSET_RANGE = [11, 21] as const;
 
-const FLOAT = 1, INT32 = 6, INT64 = 7, DOUBLE = 11;
+const FLOAT = 1,
+  INT32 = 6,
+  INT64 = 7,
+  DOUBLE = 11;
 
 function tensorOf(t: Fields, source: string): IrTensor {
   const name = proto.string(t, 8);
   const dims = proto.ints(t, 1);
   const type = proto.int(t, 2);
-  if (proto.int(t, 14) === 1 || t.has(13)) throw new CompileError(`${source}: tensor '${name}' keeps its data in an external file; export with the weights inside the .onnx file`);
+  if (proto.int(t, 14) === 1 || t.has(13))
+    throw new CompileError(
+      `${source}: tensor '${name}' keeps its data in an external file; export with the weights inside the .onnx file`
+    );
   const size = dims.reduce((a, b) => a * b, 1);
   const raw = t.get(9)?.at(-1) as Uint8Array | undefined;
   const copy = (bytesPer: number): DataView => {
     if (!raw) throw new CompileError(`${source}: tensor '${name}' has no data`);
-    if (raw.length !== size * bytesPer) throw new CompileError(`${source}: tensor '${name}' has ${raw.length} bytes of data for ${size} elements`);
+    if (raw.length !== size * bytesPer)
+      throw new CompileError(`${source}: tensor '${name}' has ${raw.length} bytes of data for ${size} elements`);
     const buf = raw.slice();
     return new DataView(buf.buffer);
   };
@@ -31,21 +38,29 @@ function tensorOf(t: Fields, source: string): IrTensor {
     let values: ArrayLike<number>;
     if (raw) {
       const view = copy(type === FLOAT ? 4 : 8);
-      values = Array.from({ length: size }, (_, i) => (type === FLOAT ? view.getFloat32(i * 4, true) : view.getFloat64(i * 8, true)));
+      values = Array.from({ length: size }, (_, i) =>
+        type === FLOAT ? view.getFloat32(i * 4, true) : view.getFloat64(i * 8, true)
+      );
     } else values = type === FLOAT ? proto.floats(t, 4) : [];
-    if (values.length !== size) throw new CompileError(`${source}: tensor '${name}' has ${values.length} values for dims [${dims.join(', ')}]`);
+    if (values.length !== size)
+      throw new CompileError(`${source}: tensor '${name}' has ${values.length} values for dims [${dims.join(', ')}]`);
     return { type: 'float', dims, data: Float32Array.from(values) };
   }
   if (type === INT64 || type === INT32) {
     let values: number[];
     if (raw) {
       const view = copy(type === INT64 ? 8 : 4);
-      values = Array.from({ length: size }, (_, i) => (type === INT64 ? Number(view.getBigInt64(i * 8, true)) : view.getInt32(i * 4, true)));
+      values = Array.from({ length: size }, (_, i) =>
+        type === INT64 ? Number(view.getBigInt64(i * 8, true)) : view.getInt32(i * 4, true)
+      );
     } else values = proto.ints(t, type === INT64 ? 7 : 5);
-    if (values.length !== size) throw new CompileError(`${source}: tensor '${name}' has ${values.length} values for dims [${dims.join(', ')}]`);
+    if (values.length !== size)
+      throw new CompileError(`${source}: tensor '${name}' has ${values.length} values for dims [${dims.join(', ')}]`);
     return { type: 'int64', dims, data: BigInt64Array.from(values.map((v) => BigInt(v))) };
   }
-  throw new CompileError(`${source}: tensor '${name}' has data type ${type}; only float, double, int32 and int64 constants are supported`);
+  throw new CompileError(
+    `${source}: tensor '${name}' has data type ${type}; only float, double, int32 and int64 constants are supported`
+  );
 }
 
 function attrOf(a: Fields, node: string, source: string): [string, Attr] {
@@ -64,7 +79,9 @@ function attrOf(a: Fields, node: string, source: string): [string, Attr] {
     case 7:
       return [name, proto.ints(a, 8)];
     default:
-      throw new CompileError(`${source}: node '${node}': attribute '${name}' has a type (${proto.int(a, 20)}) the compiler does not read`);
+      throw new CompileError(
+        `${source}: node '${node}': attribute '${name}' has a type (${proto.int(a, 20)}) the compiler does not read`
+      );
   }
 }
 
@@ -96,11 +113,17 @@ export function readOnnxModel(bytes: Uint8Array, source: string): ModelIr {
       throw new CompileError(`${source}: not a readable ONNX file (${e instanceof Error ? e.message : String(e)})`);
     }
   })();
-  if (graphs.length !== 1) throw new CompileError(`${source}: not an ONNX model (no graph found; is the file truncated or of another format?)`);
+  if (graphs.length !== 1)
+    throw new CompileError(
+      `${source}: not an ONNX model (no graph found; is the file truncated or of another format?)`
+    );
   const opsets = proto.messages(model, 8).filter((o) => ['', 'ai.onnx'].includes(proto.string(o, 1)));
   if (opsets.length === 0) throw new CompileError(`${source}: the model declares no ai.onnx opset`);
   const opset = proto.int(opsets[0], 2);
-  if (opset < OPSET_RANGE[0] || opset > OPSET_RANGE[1]) throw new CompileError(`${source}: opset ${opset} is not supported (${OPSET_RANGE[0]}-${OPSET_RANGE[1]}); re-export with e.g. opset_version=13`);
+  if (opset < OPSET_RANGE[0] || opset > OPSET_RANGE[1])
+    throw new CompileError(
+      `${source}: opset ${opset} is not supported (${OPSET_RANGE[0]}-${OPSET_RANGE[1]}); re-export with e.g. opset_version=13`
+    );
   const g = graphs[0];
   const initializers = new Map<string, IrTensor>();
   for (const t of proto.messages(g, 5)) initializers.set(proto.string(t, 8), tensorOf(t, source));
@@ -109,7 +132,8 @@ export function readOnnxModel(bytes: Uint8Array, source: string): ModelIr {
     const op = proto.string(n, 4);
     const name = proto.string(n, 3) || `${op}_${i}`;
     const domain = proto.string(n, 7);
-    if (domain !== '' && domain !== 'ai.onnx') throw new CompileError(`${source}: node '${name}' is ${domain}.${op}, an op outside the ai.onnx domain`);
+    if (domain !== '' && domain !== 'ai.onnx')
+      throw new CompileError(`${source}: node '${name}' is ${domain}.${op}, an op outside the ai.onnx domain`);
     const attrs = Object.fromEntries(proto.messages(n, 5).map((a) => attrOf(a, name, source)));
     const outputs = proto.strings(n, 2);
     if (op === 'Constant') {
@@ -119,14 +143,23 @@ export function readOnnxModel(bytes: Uint8Array, source: string): ModelIr {
     nodes.push({ op, name, inputs: proto.strings(n, 1), outputs, attrs });
   });
   const inputs = proto.messages(g, 11).filter((v) => !initializers.has(proto.string(v, 1)));
-  if (inputs.length !== 1) throw new CompileError(`${source}: the model has ${inputs.length} inputs (${inputs.map((v) => proto.string(v, 1)).join(', ')}); one image input is needed`);
+  if (inputs.length !== 1)
+    throw new CompileError(
+      `${source}: the model has ${inputs.length} inputs (${inputs.map((v) => proto.string(v, 1)).join(', ')}); one image input is needed`
+    );
   const input = inputs[0];
   const inputName = proto.string(input, 1);
   const tensorType = proto.messages(proto.messages(input, 2)[0] ?? new Map(), 1)[0];
   const elem = tensorType ? proto.int(tensorType, 1) : 0;
-  const dims = tensorType ? proto.messages(proto.messages(tensorType, 2)[0] ?? new Map(), 1).map((d) => (d.has(1) ? proto.int(d, 1) : proto.string(d, 2) || '?')) : [];
+  const dims = tensorType
+    ? proto
+        .messages(proto.messages(tensorType, 2)[0] ?? new Map(), 1)
+        .map((d) => (d.has(1) ? proto.int(d, 1) : proto.string(d, 2) || '?'))
+    : [];
   if (elem !== FLOAT || dims.length !== 4 || dims.slice(1).some((d) => typeof d !== 'number' || d < 1)) {
-    throw new CompileError(`${source}: the input '${inputName}' is a ${elem === FLOAT ? 'float' : `type-${elem}`} tensor of shape [${dims.join(', ')}]; expected a float image [batch, C, H, W] with fixed C, H, W (NCHW)`);
+    throw new CompileError(
+      `${source}: the input '${inputName}' is a ${elem === FLOAT ? 'float' : `type-${elem}`} tensor of shape [${dims.join(', ')}]; expected a float image [batch, C, H, W] with fixed C, H, W (NCHW)`
+    );
   }
   const tapValues = new Map<string, string>();
   for (const n of nodes) {
@@ -134,5 +167,12 @@ export function readOnnxModel(bytes: Uint8Array, source: string): ModelIr {
     if (!tapValues.has(n.name)) tapValues.set(n.name, n.outputs[0]);
   }
   const [, c, h, w] = dims as number[];
-  return { source, input: { name: inputName, shape: [c, h, w] }, nodes, initializers, tapNames: [...tapValues.keys()], tapValues };
+  return {
+    source,
+    input: { name: inputName, shape: [c, h, w] },
+    nodes,
+    initializers,
+    tapNames: [...tapValues.keys()],
+    tapValues
+  };
 }

@@ -112,7 +112,8 @@ export function decodeMessage(bytes: Uint8Array): Map<number, ProtoValue[]> {
     }
   };
   const take = (n: number): Uint8Array => {
-    if (n < 0 || pos + n > bytes.length) throw new ProtoError(`a field of ${n} bytes runs past the end of the data (truncated?)`);
+    if (n < 0 || pos + n > bytes.length)
+      throw new ProtoError(`a field of ${n} bytes runs past the end of the data (truncated?)`);
     const out = bytes.subarray(pos, pos + n);
     pos += n;
     return out;
@@ -153,7 +154,9 @@ export const proto = {
   },
   float(f: Map<number, ProtoValue[]>, n: number): number | undefined {
     const v = f.get(n)?.at(-1);
-    return v instanceof Uint8Array && v.length === 4 ? new DataView(v.buffer, v.byteOffset, 4).getFloat32(0, true) : undefined;
+    return v instanceof Uint8Array && v.length === 4
+      ? new DataView(v.buffer, v.byteOffset, 4).getFloat32(0, true)
+      : undefined;
   },
   /** A repeated int64 field, packed or not. */
   ints(f: Map<number, ProtoValue[]>, n: number): number[] {
@@ -163,7 +166,8 @@ export const proto = {
       else {
         let pos = 0;
         while (pos < v.length) {
-          let r = 0n, s = 0n;
+          let r = 0n,
+            s = 0n;
           for (;;) {
             if (pos >= v.length) throw new ProtoError('a packed varint runs past its field');
             const b = v[pos++];

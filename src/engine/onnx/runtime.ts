@@ -36,7 +36,11 @@ export async function loadOrt(): Promise<{ ort: OrtModule } | { error: string }>
     loaded = { ort };
   } catch (err) {
     const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    loaded = { error: /Cannot find (module|package)/.test(msg) ? 'onnxruntime-node is not installed' : `onnxruntime-node failed to load (${msg})` };
+    loaded = {
+      error: /Cannot find (module|package)/.test(msg)
+        ? 'onnxruntime-node is not installed'
+        : `onnxruntime-node failed to load (${msg})`
+    };
   }
   return loaded;
 }
@@ -45,14 +49,19 @@ export async function loadOrt(): Promise<{ ort: OrtModule } | { error: string }>
 export function parseDevice(value: string | undefined, origin: string): DeviceRequest {
   if (value === undefined || value === '') return 'cpu';
   const v = value.trim().toLowerCase() as DeviceRequest;
-  if (!DEVICES.includes(v)) throw new Error(`${origin}: unknown device '${value}' (expected one of ${DEVICES.join(', ')})`);
+  if (!DEVICES.includes(v))
+    throw new Error(`${origin}: unknown device '${value}' (expected one of ${DEVICES.join(', ')})`);
   return v;
 }
 
 /** GPU providers worth trying on this platform, in order. */
 function gpuProviders(ort: OrtModule): string[] {
   const listed = new Set(ort.listSupportedBackends?.().map((b) => b.name) ?? []);
-  const byPlatform: Record<string, string[]> = { linux: ['cuda', 'webgpu'], win32: ['dml', 'webgpu'], darwin: ['coreml', 'webgpu'] };
+  const byPlatform: Record<string, string[]> = {
+    linux: ['cuda', 'webgpu'],
+    win32: ['dml', 'webgpu'],
+    darwin: ['coreml', 'webgpu']
+  };
   return (byPlatform[process.platform] ?? ['webgpu']).filter((p) => listed.has(p));
 }
 
@@ -61,7 +70,9 @@ export function threadsPerWorker(workers: number, cores = availableParallelism()
   return Math.max(1, Math.floor(cores / Math.max(1, workers)));
 }
 
-export function sessionOptions(choice: Pick<RuntimeChoice, 'provider' | 'threads'>): Ort.InferenceSession.SessionOptions {
+export function sessionOptions(
+  choice: Pick<RuntimeChoice, 'provider' | 'threads'>
+): Ort.InferenceSession.SessionOptions {
   return {
     executionProviders: [choice.provider],
     intraOpNumThreads: choice.threads,
@@ -96,7 +107,10 @@ async function selfCheck(ort: OrtModule, provider: string): Promise<string | nul
  * auto try the GPU providers the installed runtime lists, each falling back to CPU with the reason.
  * Returns an error string when the runtime itself cannot load.
  */
-export async function chooseRuntime(device: DeviceRequest, threads: number): Promise<RuntimeChoice | { error: string }> {
+export async function chooseRuntime(
+  device: DeviceRequest,
+  threads: number
+): Promise<RuntimeChoice | { error: string }> {
   const rt = await loadOrt();
   if ('error' in rt) return rt;
   const tried: string[] = [];
@@ -105,7 +119,8 @@ export async function chooseRuntime(device: DeviceRequest, threads: number): Pro
     if (candidates.length === 0) tried.push(`no GPU provider in this onnxruntime-node build (${process.platform})`);
     for (const provider of candidates) {
       const problem = await selfCheck(rt.ort, provider);
-      if (!problem) return { ort: rt.ort, provider, threads, reason: `onnx ${provider} — requested by --device ${device}` };
+      if (!problem)
+        return { ort: rt.ort, provider, threads, reason: `onnx ${provider} — requested by --device ${device}` };
       tried.push(`${provider}: ${problem}`);
     }
   }

@@ -41,11 +41,22 @@ export function runtimeFor(device: DeviceRequest, threads: number): Promise<Runt
 /** Picks the engine for a model (its IR read lazily) at a tap. */
 export async function selectEngine(
   req: EngineRequest,
-  target: { ir: () => ModelIr | Promise<ModelIr>; tfModel: tf.LayersModel | null; tap: string; dims: StepDims; onGraph?: (name: 'features' | 'step', bytes: Uint8Array) => void }
+  target: {
+    ir: () => ModelIr | Promise<ModelIr>;
+    tfModel: tf.LayersModel | null;
+    tap: string;
+    dims: StepDims;
+    onGraph?: (name: 'features' | 'step', bytes: Uint8Array) => void;
+  }
 ): Promise<EngineChoice> {
   const tfEngine = (why: string): EngineChoice => {
-    if (!target.tfModel) throw new Error(`the ONNX engine cannot run this model and there is no TF.js form of it: ${why}`);
-    return { engine: tfSigmaEngine(tapFeature(target.tfModel, target.tap)), kind: 'tfjs', note: `tfjs (${currentBackend()?.name ?? 'unknown backend'}) — ${why}` };
+    if (!target.tfModel)
+      throw new Error(`the ONNX engine cannot run this model and there is no TF.js form of it: ${why}`);
+    return {
+      engine: tfSigmaEngine(tapFeature(target.tfModel, target.tap)),
+      kind: 'tfjs',
+      note: `tfjs (${currentBackend()?.name ?? 'unknown backend'}) — ${why}`
+    };
   };
   if (req.engine === 'tfjs') return tfEngine('requested');
   const rt = await runtimeFor(req.device, req.threads);
@@ -56,7 +67,11 @@ export async function selectEngine(
       const ir = await target.ir();
       compileFeatures(ir, target.tap, target.dims);
       compileStep(ir, target.tap, target.dims);
-      return { engine: onnxSigmaEngine({ model: ir, tap: target.tap, runtime: rt, onGraph: target.onGraph }), kind: 'onnx', note: rt.reason };
+      return {
+        engine: onnxSigmaEngine({ model: ir, tap: target.tap, runtime: rt, onGraph: target.onGraph }),
+        kind: 'onnx',
+        note: rt.reason
+      };
     } catch (err) {
       problem = `the model does not compile to ONNX: ${err instanceof Error ? err.message : String(err)}`;
     }
@@ -66,6 +81,12 @@ export async function selectEngine(
 }
 
 /** selectEngine for a TF.js layers model. */
-export function selectForTfjs(req: EngineRequest, model: tf.LayersModel, source: string, tap: string, dims: StepDims): Promise<EngineChoice> {
+export function selectForTfjs(
+  req: EngineRequest,
+  model: tf.LayersModel,
+  source: string,
+  tap: string,
+  dims: StepDims
+): Promise<EngineChoice> {
   return selectEngine(req, { ir: () => modelFromTfjsAsync(model, source), tfModel: model, tap, dims });
 }

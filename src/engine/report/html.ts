@@ -25,11 +25,17 @@ import { loadMetricsWithChecks } from '../experiment/checks-on-load';
 // The app's colours (src/common/palette.ts), so that app and report tell the same story.
 const COLOURS: Record<string, string> = { ...NET_COLOURS };
 const colourOf = (net: string): string => COLOURS[net[0]] ?? '#636e72';
-const num = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : Math.abs(v) >= 1000 ? v.toFixed(0) : v.toFixed(digits));
+const num = (v: number | null | undefined, digits = 3): string =>
+  v === null || v === undefined || !Number.isFinite(v) ? '–' : Math.abs(v) >= 1000 ? v.toFixed(0) : v.toFixed(digits);
 
 function table(metrics: MetricsDocument): string {
-  const rows: [string, keyof MetricsDocument['summary']][] = [['Teacher (T)', 'teacher'], ['Student (S)', 'student'], ['Baseline (B)', 'baseline']];
-  const head = '<tr><th>network</th><th>N_fg</th><th>N_bg</th><th>ratio</th><th>D_mean</th><th>D_std</th><th>D_var</th><th>rho</th><th>images</th><th>val. accuracy</th><th>concept cells</th></tr>';
+  const rows: [string, keyof MetricsDocument['summary']][] = [
+    ['Teacher (T)', 'teacher'],
+    ['Student (S)', 'student'],
+    ['Baseline (B)', 'baseline']
+  ];
+  const head =
+    '<tr><th>network</th><th>N_fg</th><th>N_bg</th><th>ratio</th><th>D_mean</th><th>D_std</th><th>D_var</th><th>rho</th><th>images</th><th>val. accuracy</th><th>concept cells</th></tr>';
   const body = rows
     .map(([label, key]) => {
       const s = metrics.summary[key];
@@ -55,7 +61,10 @@ function withoutNeverLearned(metrics: MetricsDocument): string {
 
 function filters(metrics: MetricsDocument): string {
   const rows = Object.entries(metrics.networks)
-    .map(([net, n]) => `<tr><td>${net}</td><td>${n.images}</td><td>${n.removed.notEffective}</td><td>${n.removed.noForeground}</td><td>${n.removed.backgroundFilter}</td><td>${n.noBackground}</td></tr>`)
+    .map(
+      ([net, n]) =>
+        `<tr><td>${net}</td><td>${n.images}</td><td>${n.removed.notEffective}</td><td>${n.removed.noForeground}</td><td>${n.removed.backgroundFilter}</td><td>${n.noBackground}</td></tr>`
+    )
     .join('');
   return `<table><tr><th>network</th><th>images used</th><th>not effective (sigma_f2 = 0)</th><th>no foreground cell</th><th>background filter</th><th>no background (left out of H_bar)</th></tr>${rows}</table>`;
 }
@@ -63,11 +72,31 @@ function filters(metrics: MetricsDocument): string {
 function conceptCharts(metrics: MetricsDocument): string {
   const nets = Object.keys(metrics.networks).filter((n) => n !== 'T');
   const series = (key: 'foreground' | 'background' | 'ratio' | 'conceptFraction'): Series[] =>
-    nets.map((net) => ({ label: net, colour: colourOf(net), dashed: net.includes('-'), points: metrics.networks[net].perCheckpoint.flatMap((c) => { const y = c[key]; return y === null ? [] : [{ x: c.pathLength ?? 0, y }]; }) }));
+    nets.map((net) => ({
+      label: net,
+      colour: colourOf(net),
+      dashed: net.includes('-'),
+      points: metrics.networks[net].perCheckpoint.flatMap((c) => {
+        const y = c[key];
+        return y === null ? [] : [{ x: c.pathLength ?? 0, y }];
+      })
+    }));
   return [
-    lineChart(series('foreground'), { title: 'Foreground concepts N_fg', xLabel: 'path length of the tap weights (normalised)', yLabel: 'mean N_fg' }),
-    lineChart(series('background'), { title: 'Background concepts N_bg', xLabel: 'path length of the tap weights (normalised)', yLabel: 'mean N_bg' }),
-    lineChart(series('ratio'), { title: 'Foreground ratio', xLabel: 'path length of the tap weights (normalised)', yLabel: 'N_fg / (N_fg + N_bg)' })
+    lineChart(series('foreground'), {
+      title: 'Foreground concepts N_fg',
+      xLabel: 'path length of the tap weights (normalised)',
+      yLabel: 'mean N_fg'
+    }),
+    lineChart(series('background'), {
+      title: 'Background concepts N_bg',
+      xLabel: 'path length of the tap weights (normalised)',
+      yLabel: 'mean N_bg'
+    }),
+    lineChart(series('ratio'), {
+      title: 'Foreground ratio',
+      xLabel: 'path length of the tap weights (normalised)',
+      yLabel: 'N_fg / (N_fg + N_bg)'
+    })
   ].join('');
 }
 
@@ -84,18 +113,52 @@ async function trainingCharts(paths: ExperimentPaths, nets: string[]): Promise<s
       const later = index > 0;
       const colour = later ? lighter(colourOf(net)) : colourOf(net);
       const label = `${net} ${stage.replace('student ', '').replace('teacher ', '')}`;
-      (isFeatureStage(net, stage) ? feature : loss).push({ label, colour, dashed: later, points: l.map((x) => ({ x: x.epoch, y: x.valLoss ?? x.loss })) });
-      if (l[0].accuracy !== null) acc.push({ label, colour, dashed: later, points: l.map((x) => ({ x: x.epoch, y: x.valAccuracy ?? x.accuracy! })) });
+      (isFeatureStage(net, stage) ? feature : loss).push({
+        label,
+        colour,
+        dashed: later,
+        points: l.map((x) => ({ x: x.epoch, y: x.valLoss ?? x.loss }))
+      });
+      if (l[0].accuracy !== null)
+        acc.push({
+          label,
+          colour,
+          dashed: later,
+          points: l.map((x) => ({ x: x.epoch, y: x.valAccuracy ?? x.accuracy! }))
+        });
     }
   }
   return (
-    lineChart(loss, { title: 'Loss per epoch (validation where available)', xLabel: 'epoch', yLabel: 'loss', width: 520 }) +
-    (feature.length ? lineChart(feature, { title: 'Student stage 1: feature loss at L', xLabel: 'epoch', yLabel: 'feature loss', width: 520 }) : '') +
-    lineChart(acc, { title: 'Accuracy per epoch (validation where available)', xLabel: 'epoch', yLabel: 'accuracy', width: 520 })
+    lineChart(loss, {
+      title: 'Loss per epoch (validation where available)',
+      xLabel: 'epoch',
+      yLabel: 'loss',
+      width: 520
+    }) +
+    (feature.length
+      ? lineChart(feature, {
+          title: 'Student stage 1: feature loss at L',
+          xLabel: 'epoch',
+          yLabel: 'feature loss',
+          width: 520
+        })
+      : '') +
+    lineChart(acc, {
+      title: 'Accuracy per epoch (validation where available)',
+      xLabel: 'epoch',
+      yLabel: 'accuracy',
+      width: 520
+    })
   );
 }
 
-async function imageMaps(workspace: string, config: RunConfig, paths: ExperimentPaths, metrics: MetricsDocument, count = 4): Promise<string> {
+async function imageMaps(
+  workspace: string,
+  config: RunConfig,
+  paths: ExperimentPaths,
+  metrics: MetricsDocument,
+  count = 4
+): Promise<string> {
   const manifest = await loadDataset(workspace, config.dataset);
   const dir = datasetPath(workspace, config.dataset);
   const g = config.quantification.grid;
@@ -108,10 +171,13 @@ async function imageMaps(workspace: string, config: RunConfig, paths: Experiment
     .sort((a, b) => b.diff - a.diff)
     .slice(0, count)
     .map((x) => x.index);
-  const columns: { net: string; key: string; label: string; cp: number }[] = [{ net: 'T', key: 'final', label: 'T final', cp: 0 }];
+  const columns: { net: string; key: string; label: string; cp: number }[] = [
+    { net: 'T', key: 'final', label: 'T final', cp: 0 }
+  ];
   for (const net of ['S', 'B']) {
     const cps = metrics.networks[net].perCheckpoint;
-    for (const k of [...new Set([0, Math.floor((cps.length - 1) / 2), cps.length - 1])]) columns.push({ net, key: `epoch-${cps[k].epoch}`, label: `${net} epoch ${cps[k].epoch}`, cp: k });
+    for (const k of [...new Set([0, Math.floor((cps.length - 1) / 2), cps.length - 1])])
+      columns.push({ net, key: `epoch-${cps[k].epoch}`, label: `${net} epoch ${cps[k].epoch}`, cp: k });
   }
   const maps = new Map<string, (Float32Array | null)[]>();
   for (const c of columns) maps.set(`${c.net}/${c.key}`, (await readMaps(paths, c.net, c.key)).entropy);
@@ -134,14 +200,21 @@ async function imageMaps(workspace: string, config: RunConfig, paths: Experiment
     });
     rows.push(`<tr><th>${escapeHtml(sample.id)}</th>${cells.join('')}</tr>`);
   }
-  const legend = [0, 0.25, 0.5, 0.75, 1].map((t) => `<span class="swatch" style="background:${heatColour(range[0] + t * (range[1] - range[0]), range[0], range[1])}"></span>${num(range[0] + t * (range[1] - range[0]), 2)}`).join(' ');
+  const legend = [0, 0.25, 0.5, 0.75, 1]
+    .map(
+      (t) =>
+        `<span class="swatch" style="background:${heatColour(range[0] + t * (range[1] - range[0]), range[0], range[1])}"></span>${num(range[0] + t * (range[1] - range[0]), 2)}`
+    )
+    .join(' ');
   return `<p>Top of each cell: entropy map (nats): ${legend}. Bottom: concept cells, <span style="color:${CONCEPT_COLOURS.foreground}">foreground</span> and <span style="color:${CONCEPT_COLOURS.background}">background</span>. Images where S and B differ most come first.</p><table class="maps"><tr><th>image</th>${columns.map((c) => `<th>${c.label}</th>`).join('')}</tr>${rows.join('')}</table>`;
 }
 
 /** What quantification was asked for (the frozen config) and what ran it (state.json), each engine with its task count. */
 function engineLine(config: RunConfig, state: ExperimentState): string {
   const asked = `${config.engine}${config.engine === 'tfjs' ? '' : `, device ${config.device}`}`;
-  const ran = whatRan(state).quantification.map((q) => `<li data-engine="${escapeHtml(q.engine)}">${escapeHtml(q.engine)} — ${q.tasks} task(s)</li>`);
+  const ran = whatRan(state).quantification.map(
+    (q) => `<li data-engine="${escapeHtml(q.engine)}">${escapeHtml(q.engine)} — ${q.tasks} task(s)</li>`
+  );
   return `<p>Quantification engine asked for: ${escapeHtml(asked)}; what ran it:</p>${ran.length ? `<ul class="engines">${ran.join('')}</ul>` : '<p>not recorded (an experiment of an older version)</p>'}`;
 }
 
@@ -149,12 +222,18 @@ function engineLine(config: RunConfig, state: ExperimentState): string {
 export async function writeReport(workspace: string, id: string, out?: string): Promise<string> {
   const paths = new ExperimentPaths(workspace, id);
   const config = await readConfig(paths);
-  if (!(await exists(paths.metrics))) throw new Error(`experiment '${id}' has no metrics.json yet; finish it first (kd-lens run --resume ${id})`);
+  if (!(await exists(paths.metrics)))
+    throw new Error(`experiment '${id}' has no metrics.json yet; finish it first (kd-lens run --resume ${id})`);
   const metrics = await loadMetricsWithChecks(workspace, paths, config);
   const state = await readState(paths);
   const nets = Object.keys(metrics.networks);
-  const verdicts = (['H1', 'H2', 'H3'] as const).map((h) => `<li><b>${h}: ${metrics.verdicts[h].result}</b> — ${escapeHtml(metrics.verdicts[h].details)}</li>`).join('');
-  const timings = Object.entries(state.stages).filter(([, s]) => s.seconds !== undefined).map(([n, s]) => `${escapeHtml(n)} ${s.seconds!.toFixed(0)} s`).join(', ');
+  const verdicts = (['H1', 'H2', 'H3'] as const)
+    .map((h) => `<li><b>${h}: ${metrics.verdicts[h].result}</b> — ${escapeHtml(metrics.verdicts[h].details)}</li>`)
+    .join('');
+  const timings = Object.entries(state.stages)
+    .filter(([, s]) => s.seconds !== undefined)
+    .map(([n, s]) => `${escapeHtml(n)} ${s.seconds!.toFixed(0)} s`)
+    .join(', ');
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>KD Lens report — ${escapeHtml(id)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4f4}.maps td{text-align:center}.maps svg{display:block;margin:2px auto}.swatch{display:inline-block;width:14px;height:10px;margin:0 2px 0 8px}svg{margin:4px}pre{background:#f7f7f7;padding:1em;overflow:auto}@media (prefers-color-scheme: dark){body{background:#1e1e1e;color:#ddd}th{background:#333}pre{background:#2a2a2a}}</style></head><body>
 <h1>KD Lens report</h1>
@@ -177,4 +256,5 @@ ${engineLine(config, state)}
   return target;
 }
 
-export const reportPath = (workspace: string, id: string): string => join(new ExperimentPaths(workspace, id).root, 'report.html');
+export const reportPath = (workspace: string, id: string): string =>
+  join(new ExperimentPaths(workspace, id).root, 'report.html');

@@ -23,16 +23,19 @@ export async function loadModelArtifacts(dir: string): Promise<tf.io.ModelArtifa
   const parsed = JsonObject.safeParse(await readJson(jsonPath));
   if (!parsed.success) throw new Error(`${jsonPath}: expected a JSON object`);
   const json = parsed.data;
-  if (typeof json.modelTopology !== 'object' || json.modelTopology === null) throw new Error(`${jsonPath}: field 'modelTopology' is missing; is this a TF.js layers-format model?`);
+  if (typeof json.modelTopology !== 'object' || json.modelTopology === null)
+    throw new Error(`${jsonPath}: field 'modelTopology' is missing; is this a TF.js layers-format model?`);
   const manifest = json.weightsManifest as WeightsGroup[] | undefined;
   if (!Array.isArray(manifest)) throw new Error(`${jsonPath}: field 'weightsManifest' is missing or not a list`);
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: Buffer[] = [];
   for (const [gi, group] of manifest.entries()) {
-    if (!Array.isArray(group?.paths) || !Array.isArray(group?.weights)) throw new Error(`${jsonPath}: weightsManifest[${gi}] needs 'paths' and 'weights' lists`);
+    if (!Array.isArray(group?.paths) || !Array.isArray(group?.weights))
+      throw new Error(`${jsonPath}: weightsManifest[${gi}] needs 'paths' and 'weights' lists`);
     const parts: Buffer[] = [];
     for (const p of group.paths) {
-      if (typeof p !== 'string' || p.includes('..') || p.startsWith('/')) throw new Error(`${jsonPath}: weightsManifest[${gi}] has an unsafe weight path '${String(p)}'`);
+      if (typeof p !== 'string' || p.includes('..') || p.startsWith('/'))
+        throw new Error(`${jsonPath}: weightsManifest[${gi}] has an unsafe weight path '${String(p)}'`);
       try {
         parts.push(await fs.readFile(join(dir, p)));
       } catch {
@@ -44,10 +47,14 @@ export async function loadModelArtifacts(dir: string): Promise<tf.io.ModelArtifa
     for (const w of group.weights) {
       const bytes = DTYPE_BYTES[w.dtype];
       if (!bytes) throw new Error(`${jsonPath}: weight '${w.name}' has unsupported dtype '${w.dtype}'`);
-      if (w.quantization) throw new Error(`${jsonPath}: weight '${w.name}' is quantized; quantized models are not supported`);
+      if (w.quantization)
+        throw new Error(`${jsonPath}: weight '${w.name}' is quantized; quantized models are not supported`);
       expected += bytes * w.shape.reduce((a, b) => a * b, 1);
     }
-    if (data.length !== expected) throw new Error(`${group.paths.map((p) => join(dir, p)).join(', ')}: ${data.length} bytes of weights, but model.json describes ${expected} (corrupt or truncated)`);
+    if (data.length !== expected)
+      throw new Error(
+        `${group.paths.map((p) => join(dir, p)).join(', ')}: ${data.length} bytes of weights, but model.json describes ${expected} (corrupt or truncated)`
+      );
     specs.push(...group.weights);
     buffers.push(data);
   }
@@ -79,7 +86,10 @@ export function dirSaver(dir: string): tf.io.IOHandler {
   return {
     save: async (artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> => {
       const weightData = artifacts.weightData;
-      const bytes = weightData === undefined ? new Uint8Array(0) : new Uint8Array(Array.isArray(weightData) ? concatBuffers(weightData) : weightData);
+      const bytes =
+        weightData === undefined
+          ? new Uint8Array(0)
+          : new Uint8Array(Array.isArray(weightData) ? concatBuffers(weightData) : weightData);
       await writeFileAtomic(join(dir, 'weights.bin'), bytes);
       await writeJsonAtomic(join(dir, 'model.json'), {
         format: artifacts.format ?? 'layers-model',
@@ -89,7 +99,9 @@ export function dirSaver(dir: string): tf.io.IOHandler {
         userDefinedMetadata: artifacts.userDefinedMetadata,
         weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }]
       });
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes.byteLength } };
+      return {
+        modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes.byteLength }
+      };
     }
   };
 }

@@ -22,7 +22,8 @@ export async function saveArrays(dir: string, base: string, arrays: readonly Nam
   let off = 0;
   const index = arrays.map((a) => {
     const expected = a.shape.reduce((x, y) => x * y, 1);
-    if (expected !== a.values.length) throw new Error(`array '${a.name}': shape [${a.shape}] needs ${expected} values, got ${a.values.length}`);
+    if (expected !== a.values.length)
+      throw new Error(`array '${a.name}': shape [${a.shape}] needs ${expected} values, got ${a.values.length}`);
     buf.set(a.values, off);
     off += a.values.length;
     return { name: a.name, shape: a.shape };
@@ -39,7 +40,8 @@ export async function loadArrays(dir: string, base: string): Promise<NamedArray[
   const bytes = await fs.readFile(binFile).catch(() => {
     throw new Error(`${binFile}: file not found`);
   });
-  if (bytes.length !== index.values * 4) throw new Error(`${binFile}: ${bytes.length} bytes, expected ${index.values * 4} (corrupt or truncated)`);
+  if (bytes.length !== index.values * 4)
+    throw new Error(`${binFile}: ${bytes.length} bytes, expected ${index.values * 4} (corrupt or truncated)`);
   const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
   let off = 0;
   return index.arrays.map((a) => {
@@ -69,19 +71,27 @@ export function encodeNpy(values: Float32Array, shape: readonly number[]): Uint8
 
 /** Decodes a float32 .npy file written by encodeNpy (or numpy with dtype '<f4', C order). */
 export function decodeNpy(bytes: Uint8Array, origin = 'npy'): { values: Float32Array; shape: number[] } {
-  if (bytes.length < 10 || bytes[0] !== 0x93 || String.fromCharCode(...bytes.subarray(1, 6)) !== 'NUMPY') throw new Error(`${origin}: not a .npy file`);
+  if (bytes.length < 10 || bytes[0] !== 0x93 || String.fromCharCode(...bytes.subarray(1, 6)) !== 'NUMPY')
+    throw new Error(`${origin}: not a .npy file`);
   const major = bytes[6];
-  const headerLen = major === 1 ? bytes[8] | (bytes[9] << 8) : new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
+  const headerLen =
+    major === 1 ? bytes[8] | (bytes[9] << 8) : new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
   const start = major === 1 ? 10 : 12;
   const header = String.fromCharCode(...bytes.subarray(start, start + headerLen));
-  if (!/'descr':\s*'<f4'/.test(header)) throw new Error(`${origin}: only little-endian float32 arrays are supported (header ${header.trim()})`);
+  if (!/'descr':\s*'<f4'/.test(header))
+    throw new Error(`${origin}: only little-endian float32 arrays are supported (header ${header.trim()})`);
   if (/'fortran_order':\s*True/.test(header)) throw new Error(`${origin}: Fortran-ordered arrays are not supported`);
   const m = /'shape':\s*\(([^)]*)\)/.exec(header);
   if (!m) throw new Error(`${origin}: no shape in the header`);
-  const shape = m[1].split(',').map((t) => t.trim()).filter((t) => t !== '').map(Number);
+  const shape = m[1]
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '')
+    .map(Number);
   const size = shape.reduce((a, b) => a * b, 1);
   const dataStart = start + headerLen;
-  if (bytes.length - dataStart !== size * 4) throw new Error(`${origin}: ${bytes.length - dataStart} data bytes, expected ${size * 4}`);
+  if (bytes.length - dataStart !== size * 4)
+    throw new Error(`${origin}: ${bytes.length - dataStart} data bytes, expected ${size * 4}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset + dataStart, size * 4);
   const values = new Float32Array(size);
   for (let i = 0; i < size; i++) values[i] = view.getFloat32(i * 4, true);

@@ -9,7 +9,8 @@ import { join, resolve, relative, isAbsolute, sep } from 'node:path';
 export function defaultWorkspace(): string {
   if (process.env.KD_LENS_WORKSPACE) return resolve(process.env.KD_LENS_WORKSPACE);
   const home = homedir();
-  if (process.platform === 'win32') return join(process.env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'kd-lens', 'workspace');
+  if (process.platform === 'win32')
+    return join(process.env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'kd-lens', 'workspace');
   if (process.platform === 'darwin') return join(home, 'Library', 'Application Support', 'kd-lens', 'workspace');
   return join(process.env.XDG_DATA_HOME ?? join(home, '.local', 'share'), 'kd-lens', 'workspace');
 }

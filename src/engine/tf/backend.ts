@@ -45,9 +45,18 @@ async function tryNative(pkg: string): Promise<string | null> {
 export function parseBackendName(value: string | undefined, origin: string): BackendName | undefined {
   if (value === undefined || value === '' || value.trim().toLowerCase() === 'auto') return undefined;
   const v = value.trim().toLowerCase();
-  const alias: Record<string, BackendName> = { webgpu: 'webgpu', tensorflow: 'tensorflow', node: 'tensorflow', 'tfjs-node': 'tensorflow', gpu: 'tensorflow', wasm: 'wasm', cpu: 'cpu' };
+  const alias: Record<string, BackendName> = {
+    webgpu: 'webgpu',
+    tensorflow: 'tensorflow',
+    node: 'tensorflow',
+    'tfjs-node': 'tensorflow',
+    gpu: 'tensorflow',
+    wasm: 'wasm',
+    cpu: 'cpu'
+  };
   const name = alias[v];
-  if (!name) throw new Error(`${origin}: unknown backend '${value}' (expected auto or one of ${BACKEND_NAMES.join(', ')})`);
+  if (!name)
+    throw new Error(`${origin}: unknown backend '${value}' (expected auto or one of ${BACKEND_NAMES.join(', ')})`);
   return name;
 }
 
@@ -67,18 +76,27 @@ export async function initBackend(requested?: string, options: { gpu?: boolean }
   const fromEnv = fromFlag ? undefined : parseBackendName(process.env.KD_LENS_BACKEND, 'KD_LENS_BACKEND');
   const want = fromFlag ?? fromEnv;
   const origin = fromFlag ? '--backend' : fromEnv ? 'KD_LENS_BACKEND' : undefined;
-  if (current && (want === undefined || want === current.name) && !(current.name === 'webgpu' && webgpuLostReason())) return current;
+  if (current && (want === undefined || want === current.name) && !(current.name === 'webgpu' && webgpuLostReason()))
+    return current;
 
   const tried: string[] = [];
   if ((want === undefined && options.gpu !== false) || want === 'webgpu') {
     try {
-      const gpu = await startWebGpu({ allowSoftware: want === 'webgpu' || process.env.KD_LENS_WEBGPU_SOFTWARE === '1' });
+      const gpu = await startWebGpu({
+        allowSoftware: want === 'webgpu' || process.env.KD_LENS_WEBGPU_SOFTWARE === '1'
+      });
       const why = origin ? `requested by ${origin}` : 'a GPU adapter that passed the self-check';
-      current = { name: 'webgpu', source: '@tensorflow/tfjs-backend-webgpu', reason: `webgpu on ${gpu.label} — ${why}`, adapter: gpu.adapter };
+      current = {
+        name: 'webgpu',
+        source: '@tensorflow/tfjs-backend-webgpu',
+        reason: `webgpu on ${gpu.label} — ${why}`,
+        adapter: gpu.adapter
+      };
       return current;
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      if (want === 'webgpu') throw new Error(`${origin}: the webgpu backend is not available: ${msg}. Use --backend auto or wasm.`);
+      if (want === 'webgpu')
+        throw new Error(`${origin}: the webgpu backend is not available: ${msg}. Use --backend auto or wasm.`);
       tried.push(`webgpu: ${msg}`);
     }
   }
@@ -87,18 +105,30 @@ export async function initBackend(requested?: string, options: { gpu?: boolean }
       const failure = await tryNative(pkg);
       if (failure === null) {
         await activate('tensorflow');
-        current = { name: 'tensorflow', source: pkg, reason: origin ? `tensorflow (${pkg}) — requested by ${origin}` : `tensorflow (${pkg}) — fastest available${tried.length ? ` (${tried.join('; ')})` : ''}` };
+        current = {
+          name: 'tensorflow',
+          source: pkg,
+          reason: origin
+            ? `tensorflow (${pkg}) — requested by ${origin}`
+            : `tensorflow (${pkg}) — fastest available${tried.length ? ` (${tried.join('; ')})` : ''}`
+        };
         return current;
       }
       tried.push(failure);
     }
     if (want === 'tensorflow') {
-      throw new Error(`${origin}: the tensorflow backend is not available: ${tried.join('; ')}. Install @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu, or use --backend wasm.`);
+      throw new Error(
+        `${origin}: the tensorflow backend is not available: ${tried.join('; ')}. Install @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu, or use --backend wasm.`
+      );
     }
   }
   if (want === 'cpu') {
     await activate('cpu');
-    current = { name: 'cpu', source: '@tensorflow/tfjs-backend-cpu', reason: `cpu — requested by ${origin} (slow; for cross-checks)` };
+    current = {
+      name: 'cpu',
+      source: '@tensorflow/tfjs-backend-cpu',
+      reason: `cpu — requested by ${origin} (slow; for cross-checks)`
+    };
     return current;
   }
   await activate('wasm');

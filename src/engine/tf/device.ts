@@ -20,17 +20,29 @@ export interface BackendRequest {
 /** Starts the TF.js backend a run asks for; the reason says what runs and which switch chose it. */
 export async function initBackendFor(req: BackendRequest): Promise<BackendChoice> {
   const named = req.backend ?? undefined;
-  if (parseBackendName(named, '--backend') !== undefined || parseBackendName(process.env.KD_LENS_BACKEND, 'KD_LENS_BACKEND') !== undefined || !req.device) return initBackend(named);
+  if (
+    parseBackendName(named, '--backend') !== undefined ||
+    parseBackendName(process.env.KD_LENS_BACKEND, 'KD_LENS_BACKEND') !== undefined ||
+    !req.device
+  )
+    return initBackend(named);
   const origin = req.origin ?? '--device';
   if (req.device === 'gpu') {
     try {
       const choice = await initBackendForDevice('gpu');
       return { ...choice, reason: choice.reason.replace(/requested by --backend$/, `requested by ${origin} gpu`) };
     } catch (err) {
-      const msg = (err instanceof Error ? err.message : String(err)).replace(/^--backend: the webgpu backend is not available: /, '').replace(/ Use --backend auto or wasm\.$/, '');
-      throw new Error(`${origin} gpu: TF.js has no usable GPU here (webgpu: ${msg.replace(/\.$/, '')}); use --device auto to fall back to the CPU, or --device cpu`);
+      const msg = (err instanceof Error ? err.message : String(err))
+        .replace(/^--backend: the webgpu backend is not available: /, '')
+        .replace(/ Use --backend auto or wasm\.$/, '');
+      throw new Error(
+        `${origin} gpu: TF.js has no usable GPU here (webgpu: ${msg.replace(/\.$/, '')}); use --device auto to fall back to the CPU, or --device cpu`
+      );
     }
   }
   const choice = await initBackendForDevice(req.device);
-  return { ...choice, reason: `${choice.reason} (${origin} ${req.device}${req.device === 'cpu' ? ': webgpu not tried' : ''})` };
+  return {
+    ...choice,
+    reason: `${choice.reason} (${origin} ${req.device}${req.device === 'cpu' ? ': webgpu not tried' : ''})`
+  };
 }

@@ -26,7 +26,12 @@ interface KernelArgs {
 }
 
 /** Calls a registered wasm kernel by name. */
-function call(name: string, backend: KernelBackend, inputs: Record<string, TensorInfo>, attrs: Record<string, unknown> = {}): TensorInfo {
+function call(
+  name: string,
+  backend: KernelBackend,
+  inputs: Record<string, TensorInfo>,
+  attrs: Record<string, unknown> = {}
+): TensorInfo {
   const kernel = tf.getKernel(name, 'wasm');
   if (!kernel) throw new Error(`wasm kernel ${name} is not registered`);
   return kernel.kernelFunc({ inputs, backend, attrs: attrs as NamedAttrMap }) as TensorInfo;
@@ -46,14 +51,33 @@ export function conv2DBackpropFilterWasm(args: KernelArgs): TensorInfo {
   const dimRoundingMode = attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined;
   const filterShape = attrs.filterShape as Shape4;
   if (dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropFilter on wasm supports NHWC only, got ${dataFormat}`);
-  const info = backend_util.computeConv2DInfo(x.shape as Shape4, filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  const info = backend_util.computeConv2DInfo(
+    x.shape as Shape4,
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast'
+  );
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo } = info;
 
   // x: [N, H, W, Cin] -> [Cin, H, W, N]; dy: [N, oh, ow, Cout] -> [oh, ow, N, Cout].
   const xT = call('Transpose', backend, { x }, { perm: [3, 1, 2, 0] });
   const dyT = call('Transpose', backend, { x: dy }, { perm: [1, 2, 0, 3] });
-  const explicit: ExplicitPadding = [[0, 0], [padInfo.top, padInfo.bottom], [padInfo.left, padInfo.right], [0, 0]];
-  const full = call('Conv2D', backend, { x: xT, filter: dyT }, { strides: [1, 1], pad: explicit, dataFormat: 'NHWC', dilations: [sh, sw] });
+  const explicit: ExplicitPadding = [
+    [0, 0],
+    [padInfo.top, padInfo.bottom],
+    [padInfo.left, padInfo.right],
+    [0, 0]
+  ];
+  const full = call(
+    'Conv2D',
+    backend,
+    { x: xT, filter: dyT },
+    { strides: [1, 1], pad: explicit, dataFormat: 'NHWC', dilations: [sh, sw] }
+  );
   free(backend, xT, dyT);
   // full: [Cin, H', W', Cout] with H' >= kh, W' >= kw; keep the first kh x kw.
   let cut = full;
@@ -78,18 +102,46 @@ export function conv2DBackpropInputWasm(args: KernelArgs): TensorInfo {
   const dataFormat = (attrs.dataFormat as 'NHWC' | 'NCHW' | undefined) ?? 'NHWC';
   const dimRoundingMode = attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined;
   const inputShape = attrs.inputShape as Shape4;
-  const info = backend_util.computeConv2DInfo(inputShape, filter.shape as Shape4, strides, 1, pad, dimRoundingMode, false, dataFormat === 'NHWC' ? 'channelsLast' : 'channelsFirst');
+  const info = backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as Shape4,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    dataFormat === 'NHWC' ? 'channelsLast' : 'channelsFirst'
+  );
   const { filterHeight: kh, filterWidth: kw, padInfo } = info;
-  const top = kh - 1 - padInfo.top, bottom = kh - 1 - padInfo.bottom;
-  const left = kw - 1 - padInfo.left, right = kw - 1 - padInfo.right;
-  const handled = dataFormat === 'NHWC' && info.strideHeight === 1 && info.strideWidth === 1 && top >= 0 && bottom >= 0 && left >= 0 && right >= 0;
+  const top = kh - 1 - padInfo.top,
+    bottom = kh - 1 - padInfo.bottom;
+  const left = kw - 1 - padInfo.left,
+    right = kw - 1 - padInfo.right;
+  const handled =
+    dataFormat === 'NHWC' &&
+    info.strideHeight === 1 &&
+    info.strideWidth === 1 &&
+    top >= 0 &&
+    bottom >= 0 &&
+    left >= 0 &&
+    right >= 0;
   if (!handled) return stockBackpropInput!(args as never) as TensorInfo;
 
   const flipped = call('Reverse', backend, { x: filter }, { dims: [0, 1] });
   const swapped = call('Transpose', backend, { x: flipped }, { perm: [0, 1, 3, 2] });
   free(backend, flipped);
-  const explicit: ExplicitPadding = [[0, 0], [top, bottom], [left, right], [0, 0]];
-  const dx = call('Conv2D', backend, { x: dy, filter: swapped }, { strides: [1, 1], pad: explicit, dataFormat: 'NHWC', dilations: [1, 1] });
+  const explicit: ExplicitPadding = [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0]
+  ];
+  const dx = call(
+    'Conv2D',
+    backend,
+    { x: dy, filter: swapped },
+    { strides: [1, 1], pad: explicit, dataFormat: 'NHWC', dilations: [1, 1] }
+  );
   free(backend, swapped);
   return dx;
 }
@@ -113,10 +165,18 @@ export function maxPoolGradWasm(args: KernelArgs): TensorInfo {
   const { inputs, attrs } = args;
   const backend = args.backend as unknown as WasmHeapBackend;
   const { dy, input } = inputs;
-  const info = backend_util.computePool2DInfo(input.shape as Shape4, attrs.filterSize as [number, number] | number, attrs.strides as [number, number] | number, 1, attrs.pad as Pad, attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined);
+  const info = backend_util.computePool2DInfo(
+    input.shape as Shape4,
+    attrs.filterSize as [number, number] | number,
+    attrs.strides as [number, number] | number,
+    1,
+    attrs.pad as Pad,
+    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined
+  );
   const [n, h, w, c] = input.shape;
   const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
-  const top = info.padInfo.top, left = info.padInfo.left;
+  const top = info.padInfo.top,
+    left = info.padInfo.left;
   const out = backend.makeOutput(input.shape, 'float32');
   // Read the heap after makeOutput: allocating may grow (and replace) wasm memory.
   const heap = backend.wasm.HEAPF32;
@@ -130,9 +190,14 @@ export function maxPoolGradWasm(args: KernelArgs): TensorInfo {
       for (let oy = 0; oy < oh; oy++) {
         for (let ox = 0; ox < ow; ox++) {
           const p00 = ((b * h + 2 * oy) * w + 2 * ox) * c;
-          const p01 = p00 + c, p10 = p00 + rowStride, p11 = p10 + c;
+          const p01 = p00 + c,
+            p10 = p00 + rowStride,
+            p11 = p10 + c;
           for (let ch = 0; ch < c; ch++, gi++) {
-            const v00 = heap[xo + p00 + ch], v01 = heap[xo + p01 + ch], v10 = heap[xo + p10 + ch], v11 = heap[xo + p11 + ch];
+            const v00 = heap[xo + p00 + ch],
+              v01 = heap[xo + p01 + ch],
+              v10 = heap[xo + p10 + ch],
+              v11 = heap[xo + p11 + ch];
             let k = 0;
             let best = v00;
             if (v01 > best) {
@@ -160,10 +225,12 @@ export function maxPoolGradWasm(args: KernelArgs): TensorInfo {
   for (let b = 0; b < n; b++) {
     for (let oy = 0; oy < oh; oy++) {
       const y0 = oy * sh - top;
-      const yStart = Math.max(0, y0), yEnd = Math.min(h, y0 + fh);
+      const yStart = Math.max(0, y0),
+        yEnd = Math.min(h, y0 + fh);
       for (let ox = 0; ox < ow; ox++) {
         const x0 = ox * sw - left;
-        const xStart = Math.max(0, x0), xEnd = Math.min(w, x0 + fw);
+        const xStart = Math.max(0, x0),
+          xEnd = Math.min(w, x0 + fw);
         for (let ch = 0; ch < c; ch++, gi++) {
           let best = -Infinity;
           let where = -1;
@@ -197,16 +264,31 @@ export function registerWasmKernels(fast = true): void {
   if (!stockBackpropInput) {
     stockBackpropInput = tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc ?? null;
     stockMaxPoolGrad = tf.getKernel('MaxPoolGrad', 'wasm')?.kernelFunc ?? null;
-    if (!stockBackpropInput || !stockMaxPoolGrad) throw new Error('the wasm backend lacks its stock gradient kernels; is @tensorflow/tfjs-backend-wasm 4.22 installed?');
+    if (!stockBackpropInput || !stockMaxPoolGrad)
+      throw new Error(
+        'the wasm backend lacks its stock gradient kernels; is @tensorflow/tfjs-backend-wasm 4.22 installed?'
+      );
   }
   if (registered && fast === fastKernels) return;
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
-    tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilterWasm as unknown as KernelFunc });
+    tf.registerKernel({
+      kernelName: 'Conv2DBackpropFilter',
+      backendName: 'wasm',
+      kernelFunc: conv2DBackpropFilterWasm as unknown as KernelFunc
+    });
   }
   tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
   tf.unregisterKernel('MaxPoolGrad', 'wasm');
-  tf.registerKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: fast ? (conv2DBackpropInputWasm as unknown as KernelFunc) : stockBackpropInput });
-  tf.registerKernel({ kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: fast ? (maxPoolGradWasm as unknown as KernelFunc) : stockMaxPoolGrad! });
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropInput',
+    backendName: 'wasm',
+    kernelFunc: fast ? (conv2DBackpropInputWasm as unknown as KernelFunc) : stockBackpropInput
+  });
+  tf.registerKernel({
+    kernelName: 'MaxPoolGrad',
+    backendName: 'wasm',
+    kernelFunc: fast ? (maxPoolGradWasm as unknown as KernelFunc) : stockMaxPoolGrad!
+  });
   registered = true;
   fastKernels = fast;
 }

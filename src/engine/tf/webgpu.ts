@@ -24,7 +24,9 @@ export interface AdapterInfo {
 
 /** The minimal WebGPU surface used here (typed locally: @webgpu/types comes only with the optional package). */
 interface GpuAdapterLike {
-  info?: Partial<Record<'vendor' | 'architecture' | 'device' | 'description', string>> & { isFallbackAdapter?: boolean };
+  info?: Partial<Record<'vendor' | 'architecture' | 'device' | 'description', string>> & {
+    isFallbackAdapter?: boolean;
+  };
   features: { has(name: string): boolean };
   limits: Record<string, number>;
   requestDevice(descriptor: object): Promise<GpuDeviceLike>;
@@ -55,15 +57,25 @@ let dawnGpu: GpuLike | null = null;
 
 /** One line naming an adapter: vendor and architecture where the driver says them, else its device string. */
 export function adapterLabel(a: AdapterInfo): string {
-  const name = [a.vendor, a.architecture].filter((s) => s !== '').join(' ') || a.device || a.description || 'unknown adapter';
+  const name =
+    [a.vendor, a.architecture].filter((s) => s !== '').join(' ') || a.device || a.description || 'unknown adapter';
   const via = a.route === 'dawn' ? 'Dawn' : a.route === 'dawn-opengles' ? 'Dawn OpenGL ES' : 'browser WebGPU';
   return `${name} (${via}${a.software ? ', software' : ''})`;
 }
 
 function describe(adapter: GpuAdapterLike, route: string): AdapterInfo {
   const i = adapter.info ?? {};
-  const info = { vendor: i.vendor ?? '', architecture: i.architecture ?? '', device: i.device ?? '', description: i.description ?? '', route };
-  return { ...info, software: i.isFallbackAdapter === true || SOFTWARE.test(`${info.vendor} ${info.device} ${info.description}`) };
+  const info = {
+    vendor: i.vendor ?? '',
+    architecture: i.architecture ?? '',
+    device: i.device ?? '',
+    description: i.description ?? '',
+    route
+  };
+  return {
+    ...info,
+    software: i.isFallbackAdapter === true || SOFTWARE.test(`${info.vendor} ${info.device} ${info.description}`)
+  };
 }
 
 /**
@@ -71,19 +83,30 @@ function describe(adapter: GpuAdapterLike, route: string): AdapterInfo {
  * The OpenGL ES route is tried only where software adapters are welcome: on machines without a GPU it finds
  * llvmpipe, and merely asking makes Dawn print warnings on every start.
  */
-function dawnRoutes(withGl: boolean): { routes: { flags: string[]; featureLevel: 'core' | 'compatibility'; route: string }[]; skipped: string[] } {
+function dawnRoutes(withGl: boolean): {
+  routes: { flags: string[]; featureLevel: 'core' | 'compatibility'; route: string }[];
+  skipped: string[];
+} {
   const custom = process.env.KD_LENS_WEBGPU_DAWN;
   if (custom !== undefined && custom.trim() !== '') {
-    const flags = custom.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const flags = custom
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     const gl = flags.some((f) => /^backend=opengl/.test(f));
-    return { routes: [{ flags, featureLevel: gl ? 'compatibility' : 'core', route: gl ? 'dawn-opengles' : 'dawn' }], skipped: [] };
+    return {
+      routes: [{ flags, featureLevel: gl ? 'compatibility' : 'core', route: gl ? 'dawn-opengles' : 'dawn' }],
+      skipped: []
+    };
   }
   const skipped: string[] = [];
   const routes = [];
   // Without a Vulkan loader Dawn's native search on Linux only prints a warning on every start: skip it.
-  if (process.platform === 'linux' && !hasVulkanLoader()) skipped.push('Dawn [native]: no Vulkan loader (libvulkan.so.1; a GPU needs libvulkan1 and its Vulkan driver)');
+  if (process.platform === 'linux' && !hasVulkanLoader())
+    skipped.push('Dawn [native]: no Vulkan loader (libvulkan.so.1; a GPU needs libvulkan1 and its Vulkan driver)');
   else routes.push({ flags: [], featureLevel: 'core' as const, route: 'dawn' });
-  if (withGl) routes.push({ flags: ['backend=opengles'], featureLevel: 'compatibility' as const, route: 'dawn-opengles' });
+  if (withGl)
+    routes.push({ flags: ['backend=opengles'], featureLevel: 'compatibility' as const, route: 'dawn-opengles' });
   else skipped.push('OpenGL ES route not tried (it finds software adapters; --backend webgpu tries it)');
   return { routes, skipped };
 }
@@ -91,7 +114,14 @@ function dawnRoutes(withGl: boolean): { routes: { flags: string[]; featureLevel:
 /** Whether libvulkan.so.1 is in a usual library folder or on LD_LIBRARY_PATH (Linux). */
 function hasVulkanLoader(): boolean {
   const { existsSync } = process.getBuiltinModule('node:fs');
-  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':'), `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`, '/usr/lib64', '/usr/lib', '/lib64', '/usr/local/lib'];
+  const dirs = [
+    ...(process.env.LD_LIBRARY_PATH ?? '').split(':'),
+    `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`,
+    '/usr/lib64',
+    '/usr/lib',
+    '/lib64',
+    '/usr/local/lib'
+  ];
   return dirs.some((d) => d !== '' && existsSync(`${d}/libvulkan.so.1`));
 }
 
@@ -99,8 +129,11 @@ function hasVulkanLoader(): boolean {
 async function findAdapter(allowSoftware: boolean): Promise<{ adapter: GpuAdapterLike; route: string }> {
   const nav = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator;
   if (nav?.gpu && nav.gpu !== dawnGpu) {
-    const adapter = (await nav.gpu.requestAdapter({ powerPreference: 'high-performance' })) ?? (await nav.gpu.requestAdapter({ featureLevel: 'compatibility' }));
-    if (!adapter) throw new Error('navigator.gpu.requestAdapter returned no adapter (WebGPU is off or blocklisted for this GPU)');
+    const adapter =
+      (await nav.gpu.requestAdapter({ powerPreference: 'high-performance' })) ??
+      (await nav.gpu.requestAdapter({ featureLevel: 'compatibility' }));
+    if (!adapter)
+      throw new Error('navigator.gpu.requestAdapter returned no adapter (WebGPU is off or blocklisted for this GPU)');
     return { adapter, route: 'browser' };
   }
   let dawn: { create(flags: string[]): GpuLike; globals: object };
@@ -109,10 +142,15 @@ async function findAdapter(allowSoftware: boolean): Promise<{ adapter: GpuAdapte
     dawn = (await import(/* @vite-ignore */ name)) as typeof dawn;
   } catch (err) {
     const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw new Error(/Cannot find (module|package)/.test(msg) ? "the optional package 'webgpu' (Dawn) is not installed" : `the 'webgpu' package (Dawn) failed to load: ${msg}`);
+    throw new Error(
+      /Cannot find (module|package)/.test(msg)
+        ? "the optional package 'webgpu' (Dawn) is not installed"
+        : `the 'webgpu' package (Dawn) failed to load: ${msg}`
+    );
   }
   // tfjs-backend-webgpu reads GPUBufferUsage, GPUMapMode and friends as globals.
-  for (const [key, value] of Object.entries(dawn.globals)) if (!(key in globalThis)) (globalThis as Record<string, unknown>)[key] = value;
+  for (const [key, value] of Object.entries(dawn.globals))
+    if (!(key in globalThis)) (globalThis as Record<string, unknown>)[key] = value;
   // Mesa's EGL without a display: surfaceless needs no X or Wayland server.
   process.env.EGL_PLATFORM ??= 'surfaceless';
   const { routes, skipped } = dawnRoutes(allowSoftware);
@@ -129,7 +167,9 @@ async function findAdapter(allowSoftware: boolean): Promise<{ adapter: GpuAdapte
       }
       failures.push(`Dawn [${r.flags.join(',') || 'native'}]: no adapter`);
     } catch (err) {
-      failures.push(`Dawn [${r.flags.join(',') || 'native'}]: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+      failures.push(
+        `Dawn [${r.flags.join(',') || 'native'}]: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`
+      );
     }
   }
   throw new Error(`no WebGPU adapter (${[...failures, ...skipped].join('; ')})`);
@@ -137,7 +177,14 @@ async function findAdapter(allowSoftware: boolean): Promise<{ adapter: GpuAdapte
 
 /** The device limits tfjs-backend-webgpu asks for (the adapter's own, so large buffers fit). */
 function deviceDescriptor(adapter: GpuAdapterLike): object {
-  const keys = ['maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup'];
+  const keys = [
+    'maxComputeWorkgroupStorageSize',
+    'maxComputeWorkgroupsPerDimension',
+    'maxStorageBufferBindingSize',
+    'maxBufferSize',
+    'maxComputeWorkgroupSizeX',
+    'maxComputeInvocationsPerWorkgroup'
+  ];
   const requiredLimits: Record<string, number> = {};
   for (const k of keys) if (typeof adapter.limits[k] === 'number') requiredLimits[k] = adapter.limits[k];
   return { requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [], requiredLimits };
@@ -149,25 +196,34 @@ function deviceDescriptor(adapter: GpuAdapterLike): object {
  * Throws an Error whose message is the reason it cannot be used; the caller then activates another backend.
  */
 export async function startWebGpu(options: { allowSoftware: boolean }): Promise<WebGpuReady> {
-  const key = typeof process === 'undefined' ? '' : process.env.KD_LENS_WEBGPU_DAWN ?? '';
+  const key = typeof process === 'undefined' ? '' : (process.env.KD_LENS_WEBGPU_DAWN ?? '');
   if (ready && readyKey === key && lostMessage === null && device !== null && tf.findBackend('webgpu')) {
-    if (ready.adapter.software && !options.allowSoftware) throw new Error(`only a software adapter, ${ready.label}, which is slower than wasm (force it with --backend webgpu)`);
+    if (ready.adapter.software && !options.allowSoftware)
+      throw new Error(
+        `only a software adapter, ${ready.label}, which is slower than wasm (force it with --backend webgpu)`
+      );
     // Started before and still alive: make it active again instead of creating a second device.
-    if (tf.getBackend() !== 'webgpu' && !(await tf.setBackend('webgpu'))) throw new Error(`the webgpu backend failed to reactivate on ${ready.label}`);
+    if (tf.getBackend() !== 'webgpu' && !(await tf.setBackend('webgpu')))
+      throw new Error(`the webgpu backend failed to reactivate on ${ready.label}`);
     return ready;
   }
   const { adapter, route } = await findAdapter(options.allowSoftware);
   const info = describe(adapter, route);
   const label = adapterLabel(info);
-  if (info.software && !options.allowSoftware) throw new Error(`only a software adapter, ${label}, which is slower than wasm (force it with --backend webgpu)`);
+  if (info.software && !options.allowSoftware)
+    throw new Error(`only a software adapter, ${label}, which is slower than wasm (force it with --backend webgpu)`);
   const dev = await adapter.requestDevice(deviceDescriptor(adapter));
   lostMessage = null;
   void dev.lost.then((l) => {
-    if (device === dev) lostMessage = `the GPU device was lost (${l.reason}${l.message ? `: ${l.message}` : ''}) on ${label}`;
+    if (device === dev)
+      lostMessage = `the GPU device was lost (${l.reason}${l.message ? `: ${l.message}` : ''}) on ${label}`;
   });
   if (tf.findBackend('webgpu') || tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   // The WebGPU types come from the optional package; the backend's constructor takes the device it created.
-  const backend = new WebGPUBackend(dev as unknown as ConstructorParameters<typeof WebGPUBackend>[0], adapter.info as ConstructorParameters<typeof WebGPUBackend>[1]);
+  const backend = new WebGPUBackend(
+    dev as unknown as ConstructorParameters<typeof WebGPUBackend>[0],
+    adapter.info as ConstructorParameters<typeof WebGPUBackend>[1]
+  );
   tf.registerBackend('webgpu', () => backend, 0);
   device = dev;
   if (!(await tf.setBackend('webgpu'))) throw new Error(`the webgpu backend failed to initialise on ${label}`);
@@ -196,7 +252,9 @@ export function webgpuLostReason(): string | null {
 export function lostDeviceError(cause: unknown, resume: string): Error | null {
   if (lostMessage === null || tf.getBackend() !== 'webgpu') return null;
   const detail = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
-  return new Error(`${lostMessage}; the job stopped (${detail}). Finished epochs and stages are kept: ${resume} resumes from the last checkpoint on any backend (e.g. --backend wasm).`);
+  return new Error(
+    `${lostMessage}; the job stopped (${detail}). Finished epochs and stages are kept: ${resume} resumes from the last checkpoint on any backend (e.g. --backend wasm).`
+  );
 }
 
 /**

@@ -26,7 +26,12 @@ export interface Augment {
  * flip with probability 1/2, and a random crop of the image zero-padded by cropPad pixels
  * (zero = the mean colour after normalisation).
  */
-export function gatherBatch(set: ImageSet, indices: readonly number[], augment: Augment | null, rng: Rng | null): { x: Float32Array; labels: Int32Array } {
+export function gatherBatch(
+  set: ImageSet,
+  indices: readonly number[],
+  augment: Augment | null,
+  rng: Rng | null
+): { x: Float32Array; labels: Int32Array } {
   const s = set.size;
   const per = s * s * 3;
   const x = new Float32Array(indices.length * per);

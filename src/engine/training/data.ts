@@ -19,7 +19,12 @@ export interface Normalization {
  * The network's input from RGB values in [0, 1]: x = (rgb - mean_c) / std_c per channel c (the
  * run configuration's normalisation, ImageNet's by default). Writes into `out` from `offset`.
  */
-export function normaliseInto(rgb: ArrayLike<number>, norm: Normalization, out: Float32Array, offset = 0): Float32Array {
+export function normaliseInto(
+  rgb: ArrayLike<number>,
+  norm: Normalization,
+  out: Float32Array,
+  offset = 0
+): Float32Array {
   for (let p = 0; p < rgb.length; p++) out[offset + p] = (rgb[p] - norm.mean[p % 3]) / norm.std[p % 3];
   return out;
 }
@@ -30,7 +35,14 @@ export function samplesOf(manifest: DatasetManifest, split: Split): Sample[] {
 }
 
 /** Loads samples into arrays at `size` px; masks too when asked. Progress is (done, total). */
-export async function loadImageSet(dir: string, samples: readonly Sample[], size: number, norm: Normalization, withMasks: boolean, onProgress?: (done: number, total: number) => void): Promise<ImageSet> {
+export async function loadImageSet(
+  dir: string,
+  samples: readonly Sample[],
+  size: number,
+  norm: Normalization,
+  withMasks: boolean,
+  onProgress?: (done: number, total: number) => void
+): Promise<ImageSet> {
   const n = samples.length;
   const px = size * size;
   const x = new Float32Array(n * px * 3);

@@ -32,7 +32,8 @@ export function folderResume(dir: string): ResumeStore {
       await writeJsonAtomic(join(dir, 'resume.json'), state);
       // Older resume folders are no longer needed once resume.json points past them.
       for (const entry of await fs.readdir(dir)) {
-        if (entry.startsWith('resume-') && entry !== `resume-${state.epoch}`) await fs.rm(join(dir, entry), { recursive: true, force: true });
+        if (entry.startsWith('resume-') && entry !== `resume-${state.epoch}`)
+          await fs.rm(join(dir, entry), { recursive: true, force: true });
       }
     }
   };

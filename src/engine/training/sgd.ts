@@ -38,7 +38,11 @@ export class MomentumSgd {
   async state(): Promise<{ name: string; shape: number[]; values: Float32Array }[]> {
     const out: { name: string; shape: number[]; values: Float32Array }[] = [];
     for (const [i, buf] of this.buffers.entries()) {
-      out.push(buf ? { name: `m${i}`, shape: buf.shape, values: (await buf.data()) as Float32Array } : { name: `m${i}`, shape: [0], values: new Float32Array(0) });
+      out.push(
+        buf
+          ? { name: `m${i}`, shape: buf.shape, values: (await buf.data()) as Float32Array }
+          : { name: `m${i}`, shape: [0], values: new Float32Array(0) }
+      );
     }
     return out;
   }

@@ -106,7 +106,13 @@ class Divergence extends Error {
   }
 }
 
-function lossOf(objective: Objective, model: tf.LayersModel, x: tf.Tensor4D, labels: tf.Tensor1D | null, target: tf.Tensor | null): { loss: tf.Scalar; logits: tf.Tensor | null } {
+function lossOf(
+  objective: Objective,
+  model: tf.LayersModel,
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D | null,
+  target: tf.Tensor | null
+): { loss: tf.Scalar; logits: tf.Tensor | null } {
   if (objective.kind === 'labels') {
     const logits = model.apply(x, { training: true }) as tf.Tensor;
     const oneHot = tf.oneHot(labels!, objective.numClasses);
@@ -117,7 +123,12 @@ function lossOf(objective: Objective, model: tf.LayersModel, x: tf.Tensor4D, lab
 }
 
 /** Loss and accuracy over a whole set without augmentation or updates. */
-export async function evaluate(model: tf.LayersModel, objective: Objective, set: ImageSet, batchSize = 128): Promise<{ loss: number; accuracy: number | null }> {
+export async function evaluate(
+  model: tf.LayersModel,
+  objective: Objective,
+  set: ImageSet,
+  batchSize = 128
+): Promise<{ loss: number; accuracy: number | null }> {
   let lossSum = 0;
   let correct = 0;
   const s = set.size;
@@ -144,8 +155,17 @@ export async function evaluate(model: tf.LayersModel, objective: Objective, set:
   return { loss: lossSum / set.n, accuracy: objective.kind === 'labels' ? correct / set.n : null };
 }
 
-async function saveResume(store: ResumeStore, model: tf.LayersModel, opt: MomentumSgd, state: ResumeState): Promise<void> {
-  const weights = await Promise.all(model.getWeights().map(async (w, i) => ({ name: `w${i}`, shape: w.shape, values: (await w.data()) as Float32Array })));
+async function saveResume(
+  store: ResumeStore,
+  model: tf.LayersModel,
+  opt: MomentumSgd,
+  state: ResumeState
+): Promise<void> {
+  const weights = await Promise.all(
+    model
+      .getWeights()
+      .map(async (w, i) => ({ name: `w${i}`, shape: w.shape, values: (await w.data()) as Float32Array }))
+  );
   await store.save({ state, weights, momentum: await opt.state() });
 }
 
@@ -154,17 +174,24 @@ async function loadResume(store: ResumeStore, model: tf.LayersModel, opt: Moment
   if (!data) return null;
   const where = `${store.label} (epoch ${data.state.epoch})`;
   const current = model.getWeights();
-  if (data.weights.length !== current.length) throw new Error(`${where}: ${data.weights.length} weight arrays, but the model has ${current.length}; the configuration changed since this run started`);
-  model.setWeights(data.weights.map((w, i) => {
-    if (w.shape.join() !== current[i].shape.join()) throw new Error(`${where}: weight ${i} has shape [${w.shape}], the model expects [${current[i].shape}]`);
-    return tf.tensor(w.values, w.shape);
-  }));
+  if (data.weights.length !== current.length)
+    throw new Error(
+      `${where}: ${data.weights.length} weight arrays, but the model has ${current.length}; the configuration changed since this run started`
+    );
+  model.setWeights(
+    data.weights.map((w, i) => {
+      if (w.shape.join() !== current[i].shape.join())
+        throw new Error(`${where}: weight ${i} has shape [${w.shape}], the model expects [${current[i].shape}]`);
+      return tf.tensor(w.values, w.shape);
+    })
+  );
   opt.restore(data.momentum);
   return data.state;
 }
 
 /** Lets messages and timers run between steps (setImmediate in Node, a zero timeout in a page). */
-const yieldToEvents = (): Promise<void> => new Promise((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
+const yieldToEvents = (): Promise<void> =>
+  new Promise((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
 
 /** Runs (or resumes) one training stage. */
 export async function runStage(spec: StageSpec): Promise<StageResult> {
@@ -174,7 +201,11 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
   const tapVar = spec.tapKernel ? (spec.tapKernel.read() as tf.Variable) : null;
   try {
     const resumed = await loadResume(spec.resume, model, opt);
-    const initialNorm = resumed ? resumed.initialNorm : tapVar ? spec.initialNorm ?? frobenius(await tapVar.data()) : null;
+    const initialNorm = resumed
+      ? resumed.initialNorm
+      : tapVar
+        ? (spec.initialNorm ?? frobenius(await tapVar.data()))
+        : null;
     let path = initialNorm !== null ? new PathLength(initialNorm, resumed?.pathRaw ?? 0) : null;
     const logs: EpochLog[] = resumed?.logs ?? [];
     const pathLength: (number | null)[] = resumed?.pathLength ?? [path ? path.normalised : null];
@@ -185,7 +216,7 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
     const stepsPerEpoch = Math.ceil(spec.train.n / config.batchSize);
     let lrScale = resumed?.lrScale ?? 1;
     const rollbacks: Rollback[] = logs.flatMap((l) => l.rollbacks ?? []);
-    for (let epoch = startEpoch; epoch < config.epochs; ) {
+    for (let epoch = startEpoch; epoch < config.epochs;) {
       const t0 = Date.now();
       const lr = learningRate(epoch, config.epochs, config.lr, config.lrEnd) * lrScale;
       const order = epochOrder(spec.train.n, spec.seed, epoch);
@@ -198,7 +229,8 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
       let correct = 0;
       try {
         for (let step = 0; step < stepsPerEpoch; step++) {
-          if (spec.signal?.aborted) throw new CancelledError(`${spec.name} cancelled at epoch ${epoch + 1}; it resumes from epoch ${epoch}`);
+          if (spec.signal?.aborted)
+            throw new CancelledError(`${spec.name} cancelled at epoch ${epoch + 1}; it resumes from epoch ${epoch}`);
           const idx = order.slice(step * config.batchSize, (step + 1) * config.batchSize);
           const batch = gatherBatch(spec.train, idx, spec.augment, new Rng(hashSeed(spec.seed, epoch, step, 0xa7)));
           const before = tapVar ? tf.clone(tapVar) : null;
@@ -235,7 +267,11 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
             }
             if (!Number.isFinite(v)) {
               tf.dispose(grads);
-              throw new Divergence(`${spec.name}: the loss became ${v} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)}); lower the learning rate`, step + 1, v);
+              throw new Divergence(
+                `${spec.name}: the loss became ${v} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)}); lower the learning rate`,
+                step + 1,
+                v
+              );
             }
             lossSum += v * idx.length;
             if (predicted) for (let i = 0; i < idx.length; i++) if (predicted[i] === batch.labels[i]) correct++;
@@ -250,12 +286,16 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
             before?.dispose();
           }
           seen += idx.length;
-          spec.onProgress?.((epoch - startEpoch + (step + 1) / stepsPerEpoch) / Math.max(1, config.epochs - startEpoch), `${spec.name}: epoch ${epoch + 1}/${config.epochs}`);
+          spec.onProgress?.(
+            (epoch - startEpoch + (step + 1) / stepsPerEpoch) / Math.max(1, config.epochs - startEpoch),
+            `${spec.name}: epoch ${epoch + 1}/${config.epochs}`
+          );
           if (step % 8 === 7) await yieldToEvents();
         }
       } catch (err) {
         if (!(err instanceof Divergence)) throw err;
-        if (rollbacks.length >= MAX_ROLLBACKS) throw new Error(`${err.message} (after ${MAX_ROLLBACKS} rollbacks with the learning rate halved each time)`);
+        if (rollbacks.length >= MAX_ROLLBACKS)
+          throw new Error(`${err.message} (after ${MAX_ROLLBACKS} rollbacks with the learning rate halved each time)`);
         model.setWeights(weightsAtStart);
         opt.restore(momentumAtStart);
         if (initialNorm !== null) path = new PathLength(initialNorm, pathAtStart);
@@ -284,7 +324,14 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
       logs.push(log);
       pathLength.push(path ? path.normalised : null);
       if (spec.checkpoints.includes(epoch + 1)) await spec.saveCheckpoint?.(epoch + 1, path ? path.normalised : null);
-      await saveResume(spec.resume, model, opt, { epoch: epoch + 1, pathRaw: path?.raw ?? 0, initialNorm, logs, pathLength, lrScale });
+      await saveResume(spec.resume, model, opt, {
+        epoch: epoch + 1,
+        pathRaw: path?.raw ?? 0,
+        initialNorm,
+        logs,
+        pathLength,
+        lrScale
+      });
       spec.onEpoch?.(log);
       epoch++;
     }

@@ -103,7 +103,10 @@ export class Rng {
       out[i++] = this.spare;
       this.spare = NaN;
     }
-    let a = this.a, b = this.b, c = this.c, d = this.d;
+    let a = this.a,
+      b = this.b,
+      c = this.c,
+      d = this.d;
     const n = out.length;
     while (i < n) {
       let u: number, v: number, s: number;
@@ -111,11 +114,21 @@ export class Rng {
         // Two xoshiro128** draws, as in nextUint32().
         let r = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
         let t = b << 9;
-        c ^= a; d ^= b; b ^= c; a ^= d; c ^= t; d = rotl(d, 11);
+        c ^= a;
+        d ^= b;
+        b ^= c;
+        a ^= d;
+        c ^= t;
+        d = rotl(d, 11);
         u = (2 * r) / 4294967296 - 1;
         r = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
         t = b << 9;
-        c ^= a; d ^= b; b ^= c; a ^= d; c ^= t; d = rotl(d, 11);
+        c ^= a;
+        d ^= b;
+        b ^= c;
+        a ^= d;
+        c ^= t;
+        d = rotl(d, 11);
         v = (2 * r) / 4294967296 - 1;
         s = u * u + v * v;
       } while (s >= 1 || s === 0);
@@ -124,7 +137,10 @@ export class Rng {
       if (i < n) out[i++] = v * f;
       else this.spare = v * f;
     }
-    this.a = a; this.b = b; this.c = c; this.d = d;
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
     return out;
   }
 

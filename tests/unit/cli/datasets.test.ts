@@ -11,11 +11,28 @@ describe('kd-lens datasets', () => {
 
   beforeAll(async () => {
     const src = join(tmp.path, 'src');
-    for (const [c, n] of [['ant', 'a1'], ['ant', 'a2'], ['bee', 'b1']]) {
+    for (const [c, n] of [
+      ['ant', 'a1'],
+      ['ant', 'a2'],
+      ['bee', 'b1']
+    ]) {
       await writeImage(join(src, 'images', c, `${n}.png`), 8, 8, () => [5, 6, 7]);
       await writeGrey(join(src, 'masks', c, `${n}.png`), 8, 8, (x) => (x < 2 ? 255 : 0));
     }
-    const run = await runCli(['import', '--format', 'folder', '--src', src, '--name', 'Bugs', '--size', '8', '--workspace', ws, '--json']);
+    const run = await runCli([
+      'import',
+      '--format',
+      'folder',
+      '--src',
+      src,
+      '--name',
+      'Bugs',
+      '--size',
+      '8',
+      '--workspace',
+      ws,
+      '--json'
+    ]);
     expect(run.code).toBe(0);
     mkdirSync(join(ws, 'datasets', 'broken'));
     writeFileSync(join(ws, 'datasets', 'broken', 'dataset.json'), 'not json');
@@ -25,7 +42,10 @@ describe('kd-lens datasets', () => {
   it('lists datasets, and reports broken ones without failing', async () => {
     const json = await runCli(['datasets', 'list', '--workspace', ws, '--json']);
     expect(json.code).toBe(0);
-    const doc = JSON.parse(json.stdout) as { datasets: { id: string; samples: number; classes: Record<string, number> }[]; problems: { id: string; reason: string }[] };
+    const doc = JSON.parse(json.stdout) as {
+      datasets: { id: string; samples: number; classes: Record<string, number> }[];
+      problems: { id: string; reason: string }[];
+    };
     expect(doc.datasets.map((d) => [d.id, d.samples, d.classes])).toEqual([['bugs', 3, { ant: 2, bee: 1 }]]);
     expect(doc.problems[0].id).toBe('broken');
     expect(doc.problems[0].reason).toMatch(/not valid JSON/);

@@ -12,18 +12,37 @@ describe('kd-lens import', () => {
 
   beforeAll(async () => {
     await writeImage(join(voc, 'JPEGImages', '2008_000123.jpg'), 60, 40, () => [120, 30, 200]);
-    writeVocXml(voc, '2008_000123', 60, 40, [{ name: 'dog', box: [52, 1, 40, 10] }, { name: 'dog', box: [5, 5, 30, 30] }, { name: 'cat', box: [31, 5, 58, 38] }]);
+    writeVocXml(voc, '2008_000123', 60, 40, [
+      { name: 'dog', box: [52, 1, 40, 10] },
+      { name: 'dog', box: [5, 5, 30, 30] },
+      { name: 'cat', box: [31, 5, 58, 38] }
+    ]);
   });
   afterAll(() => tmp.cleanup());
 
   it('prints the documented JSON: dataset, samples, classes, skipped', async () => {
-    const run = await runCli(['import', '--format', 'voc', '--src', voc, '--name', 'VOC Mini', '--size', '16', '--workspace', ws, '--json']);
+    const run = await runCli([
+      'import',
+      '--format',
+      'voc',
+      '--src',
+      voc,
+      '--name',
+      'VOC Mini',
+      '--size',
+      '16',
+      '--workspace',
+      ws,
+      '--json'
+    ]);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({
       dataset: 'voc-mini',
       samples: 2,
       classes: { cat: 1, dog: 1 },
-      skipped: [{ file: 'Annotations/2008_000123.xml', reason: 'object 0 (dog): xmax 40 is less than xmin 52 — object skipped' }]
+      skipped: [
+        { file: 'Annotations/2008_000123.xml', reason: 'object 0 (dog): xmax 40 is less than xmin 52 — object skipped' }
+      ]
     });
     expect(existsSync(join(ws, 'datasets', 'voc-mini', 'masks', '2008_000123-1.png'))).toBe(true);
   });
@@ -32,7 +51,19 @@ describe('kd-lens import', () => {
     const envWs = join(tmp.path, 'envws');
     process.env.KD_LENS_WORKSPACE = envWs;
     try {
-      const run = await runCli(['import', '--format', 'voc', '--src', voc, '--name', 'mini', '--size', '16', '--classes', 'cat']);
+      const run = await runCli([
+        'import',
+        '--format',
+        'voc',
+        '--src',
+        voc,
+        '--name',
+        'mini',
+        '--size',
+        '16',
+        '--classes',
+        'cat'
+      ]);
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/imported 1 samples into dataset 'mini'/);
       expect(run.stdout).toMatch(/cat {2}1/);
@@ -46,7 +77,18 @@ describe('kd-lens import', () => {
     const bad = join(tmp.path, 'bad');
     mkdirSync(join(bad, 'k'), { recursive: true });
     writeFileSync(join(bad, 'k', 'x.jpg'), 'not a jpeg');
-    const run = await runCli(['import', '--format', 'folder', '--src', bad, '--name', 'bad', '--workspace', ws, '--json']);
+    const run = await runCli([
+      'import',
+      '--format',
+      'folder',
+      '--src',
+      bad,
+      '--name',
+      'bad',
+      '--workspace',
+      ws,
+      '--json'
+    ]);
     expect(run.code).toBe(1);
     const doc = JSON.parse(run.stdout) as { samples: number; skipped: { file: string; reason: string }[] };
     expect(doc.samples).toBe(0);
@@ -56,12 +98,36 @@ describe('kd-lens import', () => {
   });
 
   it('rejects bad flags with exit code 2 and missing paths with exit code 1', async () => {
-    expect((await runCli(['import', '--src', voc, '--name', 'x', '--workspace', ws])).stderr).toMatch(/--format is required/);
+    expect((await runCli(['import', '--src', voc, '--name', 'x', '--workspace', ws])).stderr).toMatch(
+      /--format is required/
+    );
     const fmt = await runCli(['import', '--format', 'png', '--src', voc, '--name', 'x', '--workspace', ws]);
     expect([fmt.code, fmt.stderr.includes("expected folder, voc, cub, coco, got 'png'")]).toEqual([2, true]);
-    const size = await runCli(['import', '--format', 'voc', '--src', voc, '--name', 'x', '--size', '3', '--workspace', ws]);
+    const size = await runCli([
+      'import',
+      '--format',
+      'voc',
+      '--src',
+      voc,
+      '--name',
+      'x',
+      '--size',
+      '3',
+      '--workspace',
+      ws
+    ]);
     expect([size.code, /size must be a whole number from 8 to 1024/.test(size.stderr)]).toEqual([2, true]);
-    const missing = await runCli(['import', '--format', 'voc', '--src', join(tmp.path, 'nope'), '--name', 'x', '--workspace', ws]);
+    const missing = await runCli([
+      'import',
+      '--format',
+      'voc',
+      '--src',
+      join(tmp.path, 'nope'),
+      '--name',
+      'x',
+      '--workspace',
+      ws
+    ]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/does not exist/);
   });

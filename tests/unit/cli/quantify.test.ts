@@ -9,15 +9,45 @@ import { decodeMessage, proto } from '../../../src/engine/onnx/protobuf';
 interface QuantifyOutput {
   backend: string;
   backgroundMean?: number;
-  images: { file: string; grid: number; entropy: number[][] | null; sigmaF2: number; meanEntropy: number | null; steps: number; lambda: number; effective: boolean; concepts?: { foreground: number; background: number; ratio: number } | null }[];
+  images: {
+    file: string;
+    grid: number;
+    entropy: number[][] | null;
+    sigmaF2: number;
+    meanEntropy: number | null;
+    steps: number;
+    lambda: number;
+    effective: boolean;
+    concepts?: { foreground: number; background: number; ratio: number } | null;
+  }[];
 }
 
 describe('kd-lens quantify', () => {
   const tmp = tempDir();
   const dir = tmp.path;
   const model = join(dir, 'model');
-  const a = join(dir, 'a.png'), b = join(dir, 'b.png'), ma = join(dir, 'ma.png'), mb = join(dir, 'mb.png'), small = join(dir, 'small.png');
-  const base = (out: string) => ['quantify', '--model', model, '--layer', 'fc1', '--grid', '4', '--samples', '8', '--steps', '25', '--lr', '1e-3', '--out', out];
+  const a = join(dir, 'a.png'),
+    b = join(dir, 'b.png'),
+    ma = join(dir, 'ma.png'),
+    mb = join(dir, 'mb.png'),
+    small = join(dir, 'small.png');
+  const base = (out: string) => [
+    'quantify',
+    '--model',
+    model,
+    '--layer',
+    'fc1',
+    '--grid',
+    '4',
+    '--samples',
+    '8',
+    '--steps',
+    '25',
+    '--lr',
+    '1e-3',
+    '--out',
+    out
+  ];
 
   beforeAll(async () => {
     await useBackend('wasm');
@@ -50,9 +80,17 @@ describe('kd-lens quantify', () => {
     const flat = first.entropy!.flat();
     expect(first.meanEntropy!).toBeCloseTo(flat.reduce((s, v) => s + v, 0) / flat.length, 4);
     // Concepts are counted against H_bar, the mean over images of their mean background entropy.
-    const fgA = [[0, 0, 0, 0], [0, 1, 1, 0], [0, 1, 1, 0], [0, 0, 0, 0]].flat(); // top-left pixel of each 5x5 cell
+    const fgA = [
+      [0, 0, 0, 0],
+      [0, 1, 1, 0],
+      [0, 1, 1, 0],
+      [0, 0, 0, 0]
+    ].flat(); // top-left pixel of each 5x5 cell
     const fgB = [1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0];
-    const bgMean = (e: number[], fg: number[]) => { const v = e.filter((_, i) => !fg[i]); return v.reduce((s, x) => s + x, 0) / v.length; };
+    const bgMean = (e: number[], fg: number[]) => {
+      const v = e.filter((_, i) => !fg[i]);
+      return v.reduce((s, x) => s + x, 0) / v.length;
+    };
     const hBar = (bgMean(flat, fgA) + bgMean(doc.images[1].entropy!.flat(), fgB)) / 2;
     expect(doc.backgroundMean!).toBeCloseTo(hBar, 4);
     const concepts = flat.map((h) => hBar - h > 0.2);
@@ -64,7 +102,8 @@ describe('kd-lens quantify', () => {
   });
 
   it('prints the same object with --json and is deterministic for a seed', async () => {
-    const out1 = join(dir, 'j1.json'), out2 = join(dir, 'j2.json');
+    const out1 = join(dir, 'j1.json'),
+      out2 = join(dir, 'j2.json');
     const r1 = await runCli([...base(out1), '--images', a, '--json']);
     const r2 = await runCli([...base(out2), '--images', a, '--json']);
     expect(r1.code).toBe(0);
@@ -76,7 +115,23 @@ describe('kd-lens quantify', () => {
     const flat = join(dir, 'flat-model');
     await saveTinyCnn(flat, 16, 1, true);
     const out = join(dir, 'flat.json');
-    const run = await runCli(['quantify', '--model', flat, '--layer', 'fc1', '--grid', '4', '--samples', '4', '--steps', '3', '--images', a, '--out', out]);
+    const run = await runCli([
+      'quantify',
+      '--model',
+      flat,
+      '--layer',
+      'fc1',
+      '--grid',
+      '4',
+      '--samples',
+      '4',
+      '--steps',
+      '3',
+      '--images',
+      a,
+      '--out',
+      out
+    ]);
     expect(run.code).toBe(0);
     const doc = JSON.parse(readFileSync(out, 'utf8')) as QuantifyOutput;
     expect(doc.images[0].effective).toBe(false);
@@ -94,7 +149,11 @@ describe('kd-lens quantify', () => {
 
     it('a missing model.json', async () => {
       const out = join(dir, 'e1.json');
-      await expectFailure(['quantify', '--model', join(dir, 'nowhere'), '--layer', 'fc1', '--images', a, '--out', out], out, /nowhere\/model\.json: file not found/);
+      await expectFailure(
+        ['quantify', '--model', join(dir, 'nowhere'), '--layer', 'fc1', '--images', a, '--out', out],
+        out,
+        /nowhere\/model\.json: file not found/
+      );
     });
 
     it('a corrupt model.json and truncated weights', async () => {
@@ -102,14 +161,26 @@ describe('kd-lens quantify', () => {
       await saveTinyCnn(broken);
       const out = join(dir, 'e2.json');
       truncateSync(join(broken, 'weights.bin'), 100);
-      await expectFailure(['quantify', '--model', broken, '--layer', 'fc1', '--images', a, '--out', out], out, /weights\.bin: 100 bytes of weights, but model\.json describes \d+ \(corrupt or truncated\)/);
+      await expectFailure(
+        ['quantify', '--model', broken, '--layer', 'fc1', '--images', a, '--out', out],
+        out,
+        /weights\.bin: 100 bytes of weights, but model\.json describes \d+ \(corrupt or truncated\)/
+      );
       writeFileSync(join(broken, 'model.json'), '{"modelTopology": ');
-      await expectFailure(['quantify', '--model', broken, '--layer', 'fc1', '--images', a, '--out', out], out, /model\.json: not valid JSON/);
+      await expectFailure(
+        ['quantify', '--model', broken, '--layer', 'fc1', '--images', a, '--out', out],
+        out,
+        /model\.json: not valid JSON/
+      );
     });
 
     it('a tap that does not exist lists the layers that do', async () => {
       const out = join(dir, 'e3.json');
-      await expectFailure(['quantify', '--model', model, '--layer', 'fc9', '--images', a, '--out', out], out, /no layer named 'fc9'; its layers are: conv, pool, flatten, fc1, fc3/);
+      await expectFailure(
+        ['quantify', '--model', model, '--layer', 'fc9', '--images', a, '--out', out],
+        out,
+        /no layer named 'fc9'; its layers are: conv, pool, flatten, fc1, fc3/
+      );
     });
 
     it('an unreadable image', async () => {
@@ -122,15 +193,31 @@ describe('kd-lens quantify', () => {
 
     it('a mask whose size differs from its image', async () => {
       const out = join(dir, 'e5.json');
-      await expectFailure([...base(out), '--images', a, '--masks', small], out, /small\.png: the mask is 10x10 but its image .*a\.png is 20x20/);
+      await expectFailure(
+        [...base(out), '--images', a, '--masks', small],
+        out,
+        /small\.png: the mask is 10x10 but its image .*a\.png is 20x20/
+      );
     });
 
     it('flags with bad values', async () => {
       const out = join(dir, 'e6.json');
       await expectFailure([...base(out), '--images', a, '--masks', ma, mb], out, /--masks: got 2 masks for 1 images/);
-      await expectFailure(['quantify', '--model', model, '--layer', 'fc1', '--images', a, '--grid', 'x', '--out', out], out, /--grid: expected a number, got 'x'/);
-      await expectFailure(['quantify', '--model', model, '--layer', 'fc1', '--images', a, '--mode', 'fast', '--out', out], out, /--mode: expected calibrated or converged/);
-      await expectFailure(['quantify', '--model', model, '--layer', 'fc1', '--images', a, '--grid', '32', '--out', out], out, /--grid 32 does not fit the model's 16x16 input/);
+      await expectFailure(
+        ['quantify', '--model', model, '--layer', 'fc1', '--images', a, '--grid', 'x', '--out', out],
+        out,
+        /--grid: expected a number, got 'x'/
+      );
+      await expectFailure(
+        ['quantify', '--model', model, '--layer', 'fc1', '--images', a, '--mode', 'fast', '--out', out],
+        out,
+        /--mode: expected calibrated or converged/
+      );
+      await expectFailure(
+        ['quantify', '--model', model, '--layer', 'fc1', '--images', a, '--grid', '32', '--out', out],
+        out,
+        /--grid 32 does not fit the model's 16x16 input/
+      );
     });
   });
   it('runs on ONNX Runtime by default and gives the maps of --engine tfjs within 1e-3 nats', async () => {
@@ -157,14 +244,42 @@ describe('kd-lens quantify', () => {
   });
   it('quantifies an ONNX file at a graph output, and refuses bad ONNX input with no output written', async () => {
     const onnxFile = join(__dirname, '../../fixtures/onnx/tiny-torch.onnx');
-    const args = (model: string, layer: string, out: string): string[] => ['quantify', '--model', model, '--layer', layer, '--grid', '4', '--samples', '8', '--steps', '10', '--images', a, b, '--out', out];
+    const args = (model: string, layer: string, out: string): string[] => [
+      'quantify',
+      '--model',
+      model,
+      '--layer',
+      layer,
+      '--grid',
+      '4',
+      '--samples',
+      '8',
+      '--steps',
+      '10',
+      '--images',
+      a,
+      b,
+      '--out',
+      out
+    ];
     const out = join(dir, 'onnx.json');
     const graphs = join(dir, 'graphs');
     const run = await runCli([...args(onnxFile, 'logits', out), '--save-graph', graphs]);
     expect(run.code, run.stderr).toBe(0);
     const stepGraph = proto.messages(decodeMessage(new Uint8Array(readFileSync(join(graphs, 'step.onnx')))), 7)[0];
-    expect(proto.messages(stepGraph, 11).map((v) => proto.string(v, 1))).toEqual(['kd_x', 'kd_eps', 'kd_sigma', 'kd_clean', 'kd_inv_sigma_f2', 'kd_lambda']);
-    expect(proto.messages(stepGraph, 1).some((n) => proto.string(n, 4) === 'ConvTranspose' && proto.string(n, 3).includes('_grad'))).toBe(true);
+    expect(proto.messages(stepGraph, 11).map((v) => proto.string(v, 1))).toEqual([
+      'kd_x',
+      'kd_eps',
+      'kd_sigma',
+      'kd_clean',
+      'kd_inv_sigma_f2',
+      'kd_lambda'
+    ]);
+    expect(
+      proto
+        .messages(stepGraph, 1)
+        .some((n) => proto.string(n, 4) === 'ConvTranspose' && proto.string(n, 3).includes('_grad'))
+    ).toBe(true);
     expect(existsSync(join(graphs, 'features.onnx'))).toBe(true);
     const doc = JSON.parse(readFileSync(out, 'utf8')) as QuantifyOutput & { engine: string };
     expect(doc.engine).toBe('onnx');

@@ -18,7 +18,29 @@ describe.skipIf(!gpu.ok)('kd-lens quantify on webgpu', () => {
   const dir = tmp.path;
   const model = join(dir, 'model');
   const a = join(dir, 'a.png');
-  const base = (out: string, backend: string) => ['quantify', '--model', model, '--layer', 'fc1', '--grid', '4', '--samples', '8', '--steps', '12', '--lr', '1e-3', '--images', a, '--seed', '3', '--backend', backend, '--out', out];
+  const base = (out: string, backend: string) => [
+    'quantify',
+    '--model',
+    model,
+    '--layer',
+    'fc1',
+    '--grid',
+    '4',
+    '--samples',
+    '8',
+    '--steps',
+    '12',
+    '--lr',
+    '1e-3',
+    '--images',
+    a,
+    '--seed',
+    '3',
+    '--backend',
+    backend,
+    '--out',
+    out
+  ];
 
   beforeAll(async () => {
     await useBackend('wasm');
@@ -44,7 +66,27 @@ describe.skipIf(!gpu.ok)('kd-lens quantify on webgpu', () => {
   });
 
   it('--device gpu moves TF.js onto webgpu and names the switch; with no adapter it fails with the reason', async () => {
-    const args = (out: string) => ['quantify', '--model', model, '--layer', 'fc1', '--grid', '4', '--samples', '8', '--steps', '2', '--images', a, '--engine', 'tfjs', '--device', 'gpu', '--out', out];
+    const args = (out: string) => [
+      'quantify',
+      '--model',
+      model,
+      '--layer',
+      'fc1',
+      '--grid',
+      '4',
+      '--samples',
+      '8',
+      '--steps',
+      '2',
+      '--images',
+      a,
+      '--engine',
+      'tfjs',
+      '--device',
+      'gpu',
+      '--out',
+      out
+    ];
     forgetBackendChoice();
     const onGpu = await runCli(args(join(dir, 'device-gpu.json')));
     expect(onGpu.code).toBe(0);

@@ -7,12 +7,24 @@ import type { JobManager } from '../../../src/host/jobs';
 
 const exposed: Record<string, unknown> = {};
 vi.mock('electron', () => ({
-  contextBridge: { exposeInMainWorld: (key: string, api: Record<string, unknown>) => Object.assign(exposed, { key, api }) },
+  contextBridge: {
+    exposeInMainWorld: (key: string, api: Record<string, unknown>) => Object.assign(exposed, { key, api })
+  },
   ipcRenderer: { invoke: vi.fn(), on: vi.fn(), removeListener: vi.fn() }
 }));
 
 function service() {
-  return createService({ workspace: '/tmp/kd-none', shell: 'browser', version: 't', jobs: {} as JobManager, emit: () => undefined, backend: () => ({ name: 'x', reason: 'y' }), calibrate: async () => { throw new Error('no'); } });
+  return createService({
+    workspace: '/tmp/kd-none',
+    shell: 'browser',
+    version: 't',
+    jobs: {} as JobManager,
+    emit: () => undefined,
+    backend: () => ({ name: 'x', reason: 'y' }),
+    calibrate: async () => {
+      throw new Error('no');
+    }
+  });
 }
 
 describe('the KdApi contract is implemented everywhere', () => {
@@ -38,11 +50,27 @@ describe('the KdApi contract is implemented everywhere', () => {
 
   it('main refuses IPC from a page that is not ours and validates requests', async () => {
     const handlers = new Map<string, (event: unknown, req: unknown) => Promise<unknown>>();
-    registerIpc({ handle: (c: string, fn: (event: unknown, req: unknown) => Promise<unknown>) => void handlers.set(c, fn) } as never, service(), undefined);
+    registerIpc(
+      {
+        handle: (c: string, fn: (event: unknown, req: unknown) => Promise<unknown>) => void handlers.set(c, fn)
+      } as never,
+      service(),
+      undefined
+    );
     const foreign = { senderFrame: { url: 'https://evil.example/' } };
-    expect(await handlers.get('kd:listJobs')!(foreign, {})).toEqual({ ok: false, status: 403, message: 'refused an IPC call from https://evil.example/' });
+    expect(await handlers.get('kd:listJobs')!(foreign, {})).toEqual({
+      ok: false,
+      status: 403,
+      message: 'refused an IPC call from https://evil.example/'
+    });
     const ours = { senderFrame: { url: 'file:///app/out/renderer/index.html' } };
-    expect(await handlers.get('kd:getDataset')!(ours, { id: '../etc' })).toMatchObject({ ok: false, status: 400, message: expect.stringMatching(/getDataset: field id/) });
-    expect(await handlers.get('kd:getMaps')!(ours, { experimentId: 'x', net: 'Z', checkpoint: 'epoch-1' })).toMatchObject({ ok: false, status: 400, message: expect.stringMatching(/field net/) });
+    expect(await handlers.get('kd:getDataset')!(ours, { id: '../etc' })).toMatchObject({
+      ok: false,
+      status: 400,
+      message: expect.stringMatching(/getDataset: field id/)
+    });
+    expect(
+      await handlers.get('kd:getMaps')!(ours, { experimentId: 'x', net: 'Z', checkpoint: 'epoch-1' })
+    ).toMatchObject({ ok: false, status: 400, message: expect.stringMatching(/field net/) });
   });
 });

@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { rasterisePolygons } from '../../../src/common/polygon';
 
-const rows = (m: Uint8Array, w: number) => Array.from({ length: m.length / w }, (_, r) => Array.from(m.subarray(r * w, (r + 1) * w)).join(''));
+const rows = (m: Uint8Array, w: number) =>
+  Array.from({ length: m.length / w }, (_, r) => Array.from(m.subarray(r * w, (r + 1) * w)).join(''));
 
 describe('polygon rasteriser', () => {
   it('fills a rectangle by pixel centres', () => {
@@ -16,7 +17,14 @@ describe('polygon rasteriser', () => {
   });
 
   it('unites several polygons and clips to the image', () => {
-    const m = rasterisePolygons([[0, 0, 2, 0, 2, 2, 0, 2], [3, 3, 9, 3, 9, 9, 3, 9]], 5, 5);
+    const m = rasterisePolygons(
+      [
+        [0, 0, 2, 0, 2, 2, 0, 2],
+        [3, 3, 9, 3, 9, 9, 3, 9]
+      ],
+      5,
+      5
+    );
     expect(rows(m, 5)).toEqual(['11000', '11000', '00000', '00011', '00011']);
   });
 

@@ -1,5 +1,14 @@
 import { describe, it, expect } from 'vitest';
-import { currentState, MAX_UNDO_STATES, pushState, redoStep, startHistory, undoCounts, undoStep, type UndoHistory } from '../../../src/common/undo-history';
+import {
+  currentState,
+  MAX_UNDO_STATES,
+  pushState,
+  redoStep,
+  startHistory,
+  undoCounts,
+  undoStep,
+  type UndoHistory
+} from '../../../src/common/undo-history';
 import { MaskHistorySchema, MAX_STATES } from '../../../src/engine/data/mask-history';
 
 describe('the shared undo history', () => {

@@ -6,12 +6,31 @@
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { useBackend } from '../../helpers/tf';
-import { calibrate, calibrationRequest, estimateBasis, estimateRun, expectedSigmaSteps, quantifyWork, quantThreads, type Calibration } from '../../../src/engine/estimate';
+import {
+  calibrate,
+  calibrationRequest,
+  estimateBasis,
+  estimateRun,
+  expectedSigmaSteps,
+  quantifyWork,
+  quantThreads,
+  type Calibration
+} from '../../../src/engine/estimate';
 import { demoConfig } from '../../../src/common/defaults';
 import { threadsPerWorker } from '../../../src/engine/onnx/runtime';
 
 // Per training image: 1 ms (all weights), 1.5 ms (stage 1), 0.6 ms (stage 2); 5 ms per image per sigma step at K = 16, 100 ms to set up a task.
-const cal: Calibration = { backend: 'wasm', trainStepMs: 32, stage1StepMs: 48, stage2StepMs: 19.2, batch: 32, quantStepMsPerImage: 5, samples: 16, quantEngine: 'onnx cpu — 1 thread', quantSetupMs: 100 };
+const cal: Calibration = {
+  backend: 'wasm',
+  trainStepMs: 32,
+  stage1StepMs: 48,
+  stage2StepMs: 19.2,
+  batch: 32,
+  quantStepMsPerImage: 5,
+  samples: 16,
+  quantEngine: 'onnx cpu — 1 thread',
+  quantSetupMs: 100
+};
 const counts = { targetTrain: 500, sourceTrain: 6400 };
 
 describe('estimateRun', () => {
@@ -22,7 +41,14 @@ describe('estimateRun', () => {
     // Checkpoints 0,12,...,150 on 12 epochs: 0,1,2,3,5,7,9,12 for S and for B, plus the teacher: 17 networks x 12 images; tasks of 6 images.
     expect(quantifyWork(quick, 500)).toEqual({ maps: 204, tasks: 34 });
     const s = estimateRun(quick, counts, cal, 2);
-    expect(Object.keys(s)).toEqual(['teacher pretrain', 'teacher finetune', 'student stage 1', 'student stage 2', 'baseline', 'quantify']);
+    expect(Object.keys(s)).toEqual([
+      'teacher pretrain',
+      'teacher finetune',
+      'student stage 1',
+      'student stage 2',
+      'baseline',
+      'quantify'
+    ]);
     expect(s['teacher pretrain']).toBeCloseTo((1.2 * 3 * 6400) / 1000, 10); // 23.04 s
     expect(s['teacher finetune']).toBeCloseTo((1.2 * 6 * 500) / 1000, 10); // 3.6 s
     expect(s['student stage 1']).toBeCloseTo((1.2 * 12 * 500 * 1.5) / 1000, 10); // 10.8 s
@@ -75,7 +101,11 @@ describe('calibration of the engine that will run', () => {
 
   it('times ONNX Runtime for engine onnx and TF.js for engine tfjs, and says which', async () => {
     const c = demoConfig(true);
-    const small = { ...c, architecture: { ...c.architecture, inputSize: 8, channels: [4, 8], fcUnits: [8, 8] as [number, number] }, quantification: { ...c.quantification, samples: 4, grid: 4, batch: 2 } };
+    const small = {
+      ...c,
+      architecture: { ...c.architecture, inputSize: 8, channels: [4, 8], fcUnits: [8, 8] as [number, number] },
+      quantification: { ...c.quantification, samples: 4, grid: 4, batch: 2 }
+    };
     const onnx = await calibrate(calibrationRequest({ ...small, engine: 'onnx' }, 3));
     expect(onnx.quantEngine).toMatch(/^onnx cpu/);
     const tfjs = await calibrate(calibrationRequest({ ...small, engine: 'tfjs' }, 3));
@@ -88,6 +118,8 @@ describe('calibration of the engine that will run', () => {
       expect(k.stage2StepMs).toBeGreaterThan(0);
       expect(k.samples).toBe(4);
     }
-    expect(estimateBasis(onnx, 'no finished run')).toMatch(/quantification on onnx cpu .* ms per image per sigma step at K = 4, .* ms to set up each task; no finished run$/);
+    expect(estimateBasis(onnx, 'no finished run')).toMatch(
+      /quantification on onnx cpu .* ms per image per sigma step at K = 4, .* ms to set up each task; no finished run$/
+    );
   }, 60_000);
 });

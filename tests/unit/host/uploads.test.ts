@@ -14,7 +14,8 @@ import { writeZip } from '../../helpers/zip-writer';
 
 let ws: { path: string; cleanup: () => void };
 let imported: ImportRequest[];
-const uploads = () => createUploads({ workspace: ws.path, importDataset: async (r) => (imported.push(r), { jobId: 'job-1' }) });
+const uploads = () =>
+  createUploads({ workspace: ws.path, importDataset: async (r) => (imported.push(r), { jobId: 'job-1' }) });
 const b64 = (s: string | Buffer): string => Buffer.from(s).toString('base64');
 
 beforeEach(() => {
@@ -25,7 +26,10 @@ afterEach(() => ws.cleanup());
 
 describe('readZip', () => {
   it('reads deflated and stored entries and checks their CRC', () => {
-    const zip = writeZip([{ name: 'a/x.txt', data: 'hello hello hello' }, { name: 'a/y.bin', data: Buffer.from([1, 2, 3]), store: true }]);
+    const zip = writeZip([
+      { name: 'a/x.txt', data: 'hello hello hello' },
+      { name: 'a/y.bin', data: Buffer.from([1, 2, 3]), store: true }
+    ]);
     const entries = readZip(zip, 'd.zip');
     expect(entries.map((e) => [e.name, e.size, e.data().toString('hex')])).toEqual([
       ['a/x.txt', 17, Buffer.from('hello hello hello').toString('hex')],
@@ -37,7 +41,9 @@ describe('readZip', () => {
   });
 
   it('refuses entries that would leave the folder, and what is not a zip', () => {
-    expect(() => readZip(writeZip([{ name: '../evil.txt', data: 'x' }]), 'd.zip')).toThrow(/entry '..\/evil.txt' would be written outside/);
+    expect(() => readZip(writeZip([{ name: '../evil.txt', data: 'x' }]), 'd.zip')).toThrow(
+      /entry '..\/evil.txt' would be written outside/
+    );
     expect(() => readZip(writeZip([{ name: '/etc/passwd', data: 'x' }]), 'd.zip')).toThrow(ZipError);
     expect(() => readZip(Buffer.from('not a zip at all, really not'), 'd.zip')).toThrow(/d.zip: not a zip archive/);
   });
@@ -60,7 +66,10 @@ describe('uploads', () => {
 
   it('unpacks a zip and passes the annotations path inside it', async () => {
     const u = uploads();
-    const zip = writeZip([{ name: 'coco/images/1.jpg', data: 'jpg' }, { name: 'coco/ann.json', data: '{}' }]);
+    const zip = writeZip([
+      { name: 'coco/images/1.jpg', data: 'jpg' },
+      { name: 'coco/ann.json', data: '{}' }
+    ]);
     const { uploadId } = await u.uploadStart({ totalBytes: zip.length });
     await u.uploadPart({ uploadId, path: 'coco.zip', offset: 0, data: zip.toString('base64') });
     const { folder } = await u.uploadFinish({ uploadId, request: { format: 'coco', name: 'c', ann: 'ann.json' } });
@@ -70,10 +79,16 @@ describe('uploads', () => {
 
   it('refuses uploads over the limit, parts beyond the announced size and unsafe paths; cancel removes everything', async () => {
     const u = uploads();
-    await expect(u.uploadStart({ totalBytes: UPLOAD_LIMIT_BYTES + 1 })).rejects.toThrow(/larger than the upload limit of 1024 MiB/);
+    await expect(u.uploadStart({ totalBytes: UPLOAD_LIMIT_BYTES + 1 })).rejects.toThrow(
+      /larger than the upload limit of 1024 MiB/
+    );
     const { uploadId } = await u.uploadStart({ totalBytes: 3 });
-    await expect(u.uploadPart({ uploadId, path: '../x', offset: 0, data: b64('a') })).rejects.toThrow(/must be relative/);
-    await expect(u.uploadPart({ uploadId, path: 'x', offset: 0, data: b64('abcd') })).rejects.toThrow(/more data than announced/);
+    await expect(u.uploadPart({ uploadId, path: '../x', offset: 0, data: b64('a') })).rejects.toThrow(
+      /must be relative/
+    );
+    await expect(u.uploadPart({ uploadId, path: 'x', offset: 0, data: b64('abcd') })).rejects.toThrow(
+      /more data than announced/
+    );
     await u.uploadPart({ uploadId, path: 'x', offset: 0, data: b64('abc') });
     expect(await u.uploadCancel({ uploadId })).toEqual({ cancelled: true });
     expect(existsSync(join(ws.path, 'uploads', uploadId))).toBe(false);
@@ -84,7 +99,10 @@ describe('uploads', () => {
     const u = uploads();
     const { uploadId } = await u.uploadStart({ totalBytes: 9 });
     await u.uploadPart({ uploadId, path: 'data.zip', offset: 0, data: b64('not a zip') });
-    await expect(u.uploadFinish({ uploadId, request: { format: 'folder', name: 'x' } })).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/data.zip: not a zip archive/) });
+    await expect(u.uploadFinish({ uploadId, request: { format: 'folder', name: 'x' } })).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/data.zip: not a zip archive/)
+    });
     expect(existsSync(join(ws.path, 'uploads', uploadId))).toBe(false);
   });
 });

@@ -20,7 +20,10 @@ import { tinyConfig } from '../../helpers/tiny-config';
 let ws: { path: string; cleanup: () => void };
 let active: Partial<JobInfo>[];
 let events: KdEvent[];
-const jobs = { list: () => active as JobInfo[], activeFor: (id: string) => (active.find((j) => j.experimentId === id) as JobInfo) ?? null } as unknown as JobManager;
+const jobs = {
+  list: () => active as JobInfo[],
+  activeFor: (id: string) => (active.find((j) => j.experimentId === id) as JobInfo) ?? null
+} as unknown as JobManager;
 const admin = () => createAdmin({ workspace: ws.path, jobs, emit: (e) => events.push(e) });
 
 beforeEach(async () => {
@@ -66,13 +69,23 @@ describe('workspace admin', () => {
     const b = await createExperiment(ws.path, tinyConfig({ name: 'b', seed: 2 }));
     const c = await createExperiment(ws.path, tinyConfig({ name: 'c', seed: 1, tap: 'conv' }));
     await admin().setRunNotes({ experimentId: a, tags: [' lr ', 'lr', 'paper'], note: 'first try' });
-    const metrics = { networks: { T: { N_fg: 3.5, N_bg: 1, ratio: 0.78, D_mean: 0.2, D_std: 0.1, rho: null, accuracy: 0.9, extra: 1 } } };
+    const metrics = {
+      networks: { T: { N_fg: 3.5, N_bg: 1, ratio: 0.78, D_mean: 0.2, D_std: 0.1, rho: null, accuracy: 0.9, extra: 1 } }
+    };
     await fs.writeFile(new ExperimentPaths(ws.path, a).metrics, JSON.stringify(metrics));
     const summaries = [a, b, c].map((id) => ({ id }) as never);
     const rows = await listRuns(ws.path, async () => summaries);
     const byId = Object.fromEntries(rows.map((r) => [r.summary.id, r]));
     expect([byId[a].tags, byId[a].note]).toEqual([['lr', 'paper'], 'first try']);
-    expect(byId[a].networks.T).toEqual({ N_fg: 3.5, N_bg: 1, ratio: 0.78, D_mean: 0.2, D_std: 0.1, rho: null, accuracy: 0.9 });
+    expect(byId[a].networks.T).toEqual({
+      N_fg: 3.5,
+      N_bg: 1,
+      ratio: 0.78,
+      D_mean: 0.2,
+      D_std: 0.1,
+      rho: null,
+      accuracy: 0.9
+    });
     expect(byId[b].networks).toEqual({});
     expect(byId[a].group).toBe(byId[b].group);
     expect(byId[c].group).not.toBe(byId[a].group);

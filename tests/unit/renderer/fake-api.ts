@@ -3,38 +3,115 @@
  * server-side history with the engine's semantics), experiments, jobs, and events pushed with
  * emit(). Records every call. Not a model of the engine's science: the e2e tests use the real one.
  */
-import type { CheckpointMaps, DatasetSummary, Estimate, ExperimentDetail, ExperimentSummary, JobInfo, KdApi, KdEvent, KdEventType, MaskData, RunRow } from '../../../src/common/api';
+import type {
+  CheckpointMaps,
+  DatasetSummary,
+  Estimate,
+  ExperimentDetail,
+  ExperimentSummary,
+  JobInfo,
+  KdApi,
+  KdEvent,
+  KdEventType,
+  MaskData,
+  RunRow
+} from '../../../src/common/api';
 import type { RunConfig } from '../../../src/common/config';
 import type { DatasetManifest } from '../../../src/common/dataset';
 import { defaultConfig, demoConfig } from '../../../src/common/defaults';
 import { encodeMask, decodeMask } from '../../../src/renderer/src/annotate/codec';
 
 export function job(over: Partial<JobInfo> = {}): JobInfo {
-  return { id: 'job-1', kind: 'experiment', title: 'experiment demo', status: 'running', stage: 'teacher-finetune', fraction: 0.25, text: 'epoch 3/12', etaSeconds: 95, startedAt: '2025-01-01T10:00:00.000Z', finishedAt: null, error: null, experimentId: 'exp-1', datasetId: null, stages: { 'teacher-pretrain': 'done', 'teacher-finetune': 'running' }, log: ['started'], ...over };
+  return {
+    id: 'job-1',
+    kind: 'experiment',
+    title: 'experiment demo',
+    status: 'running',
+    stage: 'teacher-finetune',
+    fraction: 0.25,
+    text: 'epoch 3/12',
+    etaSeconds: 95,
+    startedAt: '2025-01-01T10:00:00.000Z',
+    finishedAt: null,
+    error: null,
+    experimentId: 'exp-1',
+    datasetId: null,
+    stages: { 'teacher-pretrain': 'done', 'teacher-finetune': 'running' },
+    log: ['started'],
+    ...over
+  };
 }
 
 export function manifest(id: string, n: number, size = 8): DatasetManifest {
   return {
-    version: 1, id, name: id, format: 'folder', sourcePath: '/data', createdAt: '2025-01-01', size, classes: ['cat', 'dog'], options: {}, skipped: [{ file: 'bad.png', reason: 'not an image' }],
-    samples: Array.from({ length: n }, (_, k) => ({ id: `s${k}`, image: `images/s${k}.png`, mask: `masks/s${k}.png`, label: k % 2, split: 'train' as const, box: null, crop: null, maskOrigin: 'folder' as const, source: { file: `s${k}.png`, object: null }, edited: false }))
+    version: 1,
+    id,
+    name: id,
+    format: 'folder',
+    sourcePath: '/data',
+    createdAt: '2025-01-01',
+    size,
+    classes: ['cat', 'dog'],
+    options: {},
+    skipped: [{ file: 'bad.png', reason: 'not an image' }],
+    samples: Array.from({ length: n }, (_, k) => ({
+      id: `s${k}`,
+      image: `images/s${k}.png`,
+      mask: `masks/s${k}.png`,
+      label: k % 2,
+      split: 'train' as const,
+      box: null,
+      crop: null,
+      maskOrigin: 'folder' as const,
+      source: { file: `s${k}.png`, object: null },
+      edited: false
+    }))
   };
 }
 
 /** A run's detail as getExperiment answers it (running, no metrics yet). */
 export function detail(id = 'exp-1'): ExperimentDetail {
   return {
-    summary: { id, name: 'demo', dataset: 'demo', status: 'running', createdAt: '2025-01-01', updatedAt: '2025-01-01', tap: 'fc1', family: 'vgg', inputSize: 32, seeds: 1, hasMetrics: false, error: null },
+    summary: {
+      id,
+      name: 'demo',
+      dataset: 'demo',
+      status: 'running',
+      createdAt: '2025-01-01',
+      updatedAt: '2025-01-01',
+      tap: 'fc1',
+      family: 'vgg',
+      inputSize: 32,
+      seeds: 1,
+      hasMetrics: false,
+      error: null
+    },
     config: demoConfig(),
     stages: {},
     metrics: null,
     metricsError: null,
-    training: [{ net: 'T', stage: 'finetune', epoch: 1, loss: 2, accuracy: 0.3, valLoss: null, valAccuracy: null, pathLength: null }],
+    training: [
+      {
+        net: 'T',
+        stage: 'finetune',
+        epoch: 1,
+        loss: 2,
+        accuracy: 0.3,
+        valLoss: null,
+        valAccuracy: null,
+        pathLength: null
+      }
+    ],
     concepts: [],
     images: []
   };
 }
 
-interface MaskState { states: Uint8Array[]; position: number; original: Uint8Array }
+interface MaskState {
+  states: Uint8Array[];
+  position: number;
+  original: Uint8Array;
+}
 
 export class FakeApi implements KdApi {
   calls: { method: string; request: unknown }[] = [];
@@ -95,7 +172,14 @@ export class FakeApi implements KdApi {
     const st = this.maskState(datasetId, sampleId);
     const size = this.datasets.find((d) => d.id === datasetId)!.size;
     const cur = st.states[st.position];
-    return { width: size, height: size, data: encodeMask(cur), canUndo: st.position, canRedo: st.states.length - 1 - st.position, edited: cur.some((v, k) => v !== st.original[k]) };
+    return {
+      width: size,
+      height: size,
+      data: encodeMask(cur),
+      canUndo: st.position,
+      canRedo: st.states.length - 1 - st.position,
+      edited: cur.some((v, k) => v !== st.original[k])
+    };
   }
 
   private push(st: MaskState, next: Uint8Array): void {
@@ -104,18 +188,54 @@ export class FakeApi implements KdApi {
     st.position = st.states.length - 1;
   }
 
-  async getAppInfo() { this.record('getAppInfo', {}); return { version: '0.1.0', workspace: '/ws', shell: 'browser' as const, platform: 'linux', cpus: 2 }; }
-  async getBackend() { this.record('getBackend', {}); return { name: 'wasm', reason: 'tfjs-node-gpu not installed' }; }
-  async chooseFolder(r: { purpose: 'import'; path?: string }) { this.record('chooseFolder', r); return r.path ? `/abs/${r.path.replace(/^\/+/, '')}` : '/picked'; }
+  async getAppInfo() {
+    this.record('getAppInfo', {});
+    return { version: '0.1.0', workspace: '/ws', shell: 'browser' as const, platform: 'linux', cpus: 2 };
+  }
+  async getBackend() {
+    this.record('getBackend', {});
+    return { name: 'wasm', reason: 'tfjs-node-gpu not installed' };
+  }
+  async chooseFolder(r: { purpose: 'import'; path?: string }) {
+    this.record('chooseFolder', r);
+    return r.path ? `/abs/${r.path.replace(/^\/+/, '')}` : '/picked';
+  }
   async listDatasets(): Promise<DatasetSummary[]> {
     this.record('listDatasets', {});
-    return this.datasets.map((d) => ({ id: d.id, name: d.name, format: d.format, size: d.size, samples: d.samples.length, classes: d.classes.map((c, k) => ({ name: c, count: d.samples.filter((s) => s.label === k).length })), skipped: d.skipped.length, edited: d.samples.filter((s) => s.edited).length, createdAt: d.createdAt }));
+    return this.datasets.map((d) => ({
+      id: d.id,
+      name: d.name,
+      format: d.format,
+      size: d.size,
+      samples: d.samples.length,
+      classes: d.classes.map((c, k) => ({ name: c, count: d.samples.filter((s) => s.label === k).length })),
+      skipped: d.skipped.length,
+      edited: d.samples.filter((s) => s.edited).length,
+      createdAt: d.createdAt
+    }));
   }
-  async getDataset(r: { id: string }) { this.record('getDataset', r); const d = this.datasets.find((x) => x.id === r.id); if (!d) throw new Error(`dataset '${r.id}' not found`); return structuredClone(d); }
-  async importDataset(r: Parameters<KdApi['importDataset']>[0]) { this.record('importDataset', r); return { jobId: 'job-import' }; }
-  async ensureDemoData() { this.record('ensureDemoData', {}); return { jobId: 'job-demo' }; }
-  async getSampleImages(r: { datasetId: string; sampleId: string }) { this.record('getSampleImages', r); return { image: 'data:image/png;base64,AA==', mask: 'data:image/png;base64,AA==', width: 8, height: 8 }; }
-  async readMask(r: { datasetId: string; sampleId: string }) { this.record('readMask', r); return this.maskData(r.datasetId, r.sampleId); }
+  async getDataset(r: { id: string }) {
+    this.record('getDataset', r);
+    const d = this.datasets.find((x) => x.id === r.id);
+    if (!d) throw new Error(`dataset '${r.id}' not found`);
+    return structuredClone(d);
+  }
+  async importDataset(r: Parameters<KdApi['importDataset']>[0]) {
+    this.record('importDataset', r);
+    return { jobId: 'job-import' };
+  }
+  async ensureDemoData() {
+    this.record('ensureDemoData', {});
+    return { jobId: 'job-demo' };
+  }
+  async getSampleImages(r: { datasetId: string; sampleId: string }) {
+    this.record('getSampleImages', r);
+    return { image: 'data:image/png;base64,AA==', mask: 'data:image/png;base64,AA==', width: 8, height: 8 };
+  }
+  async readMask(r: { datasetId: string; sampleId: string }) {
+    this.record('readMask', r);
+    return this.maskData(r.datasetId, r.sampleId);
+  }
   async writeMask(r: { datasetId: string; sampleId: string; width: number; height: number; data: string }) {
     this.record('writeMask', r);
     if (this.holdWrites) await new Promise<void>((res) => this.held.push(res));
@@ -123,20 +243,81 @@ export class FakeApi implements KdApi {
     this.push(st, decodeMask(r.data, r.width * r.height));
     return this.maskData(r.datasetId, r.sampleId);
   }
-  async undoMask(r: { datasetId: string; sampleId: string }) { this.record('undoMask', r); const st = this.maskState(r.datasetId, r.sampleId); if (st.position > 0) st.position--; return this.maskData(r.datasetId, r.sampleId); }
-  async redoMask(r: { datasetId: string; sampleId: string }) { this.record('redoMask', r); const st = this.maskState(r.datasetId, r.sampleId); if (st.position < st.states.length - 1) st.position++; return this.maskData(r.datasetId, r.sampleId); }
-  async resetMask(r: { datasetId: string; sampleId: string }) { this.record('resetMask', r); const st = this.maskState(r.datasetId, r.sampleId); this.push(st, st.original.slice()); return this.maskData(r.datasetId, r.sampleId); }
-  async defaultConfig(r: { kind: 'demo' | 'demo-quick' | 'dataset'; datasetId?: string }): Promise<RunConfig> { this.record('defaultConfig', r); return r.kind === 'dataset' ? defaultConfig(r.datasetId!, this.datasets.find((d) => d.id === r.datasetId)?.size) : demoConfig(r.kind === 'demo-quick'); }
-  async estimate(r: { config: RunConfig }): Promise<Estimate> { this.record('estimate', r); return { seconds: this.estimateSeconds, stages: { baseline: this.estimateSeconds }, basis: 'wasm: measured here' }; }
-  async startExperiment(r: { config: RunConfig }) { this.record('startExperiment', r); return { experimentId: 'exp-new', jobId: 'job-new' }; }
-  async resumeExperiment(r: { experimentId: string }) { this.record('resumeExperiment', r); return { jobId: 'job-resumed' }; }
-  async listExperiments(): Promise<ExperimentSummary[]> { this.record('listExperiments', {}); return this.experiments.map((e) => e.summary); }
-  async getExperiment(r: { experimentId: string }) { this.record('getExperiment', r); const e = this.experiments.find((x) => x.summary.id === r.experimentId); if (!e) throw new Error(`experiment '${r.experimentId}' not found`); return structuredClone(e); }
-  async getMaps(r: { experimentId: string; net: string; checkpoint: string }) { this.record('getMaps', r); const m = this.maps.get(`${r.net}|${r.checkpoint}`); if (!m) throw new Error(`no entropy maps yet for ${r.net} at ${r.checkpoint}`); return structuredClone(m); }
-  async getInspectorImage(r: { experimentId: string; index: number }) { this.record('getInspectorImage', r); return { index: r.index, sampleId: `s${r.index}`, image: 'data:image/png;base64,AA==', mask: 'data:image/png;base64,AA==', foreground: [1, 1, 0, 0], grid: 2 }; }
-  async getReport(r: { experimentId: string }) { this.record('getReport', r); return { path: `/ws/experiments/${r.experimentId}/report.html`, html: '<html></html>' }; }
-  async listJobs() { this.record('listJobs', {}); return structuredClone(this.jobs); }
-  async cancelJob(r: { jobId: string }) { this.record('cancelJob', r); return { cancelled: true }; }
+  async undoMask(r: { datasetId: string; sampleId: string }) {
+    this.record('undoMask', r);
+    const st = this.maskState(r.datasetId, r.sampleId);
+    if (st.position > 0) st.position--;
+    return this.maskData(r.datasetId, r.sampleId);
+  }
+  async redoMask(r: { datasetId: string; sampleId: string }) {
+    this.record('redoMask', r);
+    const st = this.maskState(r.datasetId, r.sampleId);
+    if (st.position < st.states.length - 1) st.position++;
+    return this.maskData(r.datasetId, r.sampleId);
+  }
+  async resetMask(r: { datasetId: string; sampleId: string }) {
+    this.record('resetMask', r);
+    const st = this.maskState(r.datasetId, r.sampleId);
+    this.push(st, st.original.slice());
+    return this.maskData(r.datasetId, r.sampleId);
+  }
+  async defaultConfig(r: { kind: 'demo' | 'demo-quick' | 'dataset'; datasetId?: string }): Promise<RunConfig> {
+    this.record('defaultConfig', r);
+    return r.kind === 'dataset'
+      ? defaultConfig(r.datasetId!, this.datasets.find((d) => d.id === r.datasetId)?.size)
+      : demoConfig(r.kind === 'demo-quick');
+  }
+  async estimate(r: { config: RunConfig }): Promise<Estimate> {
+    this.record('estimate', r);
+    return { seconds: this.estimateSeconds, stages: { baseline: this.estimateSeconds }, basis: 'wasm: measured here' };
+  }
+  async startExperiment(r: { config: RunConfig }) {
+    this.record('startExperiment', r);
+    return { experimentId: 'exp-new', jobId: 'job-new' };
+  }
+  async resumeExperiment(r: { experimentId: string }) {
+    this.record('resumeExperiment', r);
+    return { jobId: 'job-resumed' };
+  }
+  async listExperiments(): Promise<ExperimentSummary[]> {
+    this.record('listExperiments', {});
+    return this.experiments.map((e) => e.summary);
+  }
+  async getExperiment(r: { experimentId: string }) {
+    this.record('getExperiment', r);
+    const e = this.experiments.find((x) => x.summary.id === r.experimentId);
+    if (!e) throw new Error(`experiment '${r.experimentId}' not found`);
+    return structuredClone(e);
+  }
+  async getMaps(r: { experimentId: string; net: string; checkpoint: string }) {
+    this.record('getMaps', r);
+    const m = this.maps.get(`${r.net}|${r.checkpoint}`);
+    if (!m) throw new Error(`no entropy maps yet for ${r.net} at ${r.checkpoint}`);
+    return structuredClone(m);
+  }
+  async getInspectorImage(r: { experimentId: string; index: number }) {
+    this.record('getInspectorImage', r);
+    return {
+      index: r.index,
+      sampleId: `s${r.index}`,
+      image: 'data:image/png;base64,AA==',
+      mask: 'data:image/png;base64,AA==',
+      foreground: [1, 1, 0, 0],
+      grid: 2
+    };
+  }
+  async getReport(r: { experimentId: string }) {
+    this.record('getReport', r);
+    return { path: `/ws/experiments/${r.experimentId}/report.html`, html: '<html></html>' };
+  }
+  async listJobs() {
+    this.record('listJobs', {});
+    return structuredClone(this.jobs);
+  }
+  async cancelJob(r: { jobId: string }) {
+    this.record('cancelJob', r);
+    return { cancelled: true };
+  }
   async renameDataset(r: { id: string; name: string }) {
     this.record('renameDataset', r);
     const d = this.datasets.find((x) => x.id === r.id);
@@ -160,7 +341,10 @@ export class FakeApi implements KdApi {
   notes = new Map<string, { tags: string[]; note: string }>();
   runs: RunRow[] = [];
   uploaded = new Map<string, Uint8Array>();
-  async uploadStart(r: { totalBytes: number }) { this.record('uploadStart', r); return { uploadId: 'up-1', limitBytes: 1024 ** 3, partBytes: 4 }; }
+  async uploadStart(r: { totalBytes: number }) {
+    this.record('uploadStart', r);
+    return { uploadId: 'up-1', limitBytes: 1024 ** 3, partBytes: 4 };
+  }
   async uploadPart(r: { uploadId: string; path: string; offset: number; data: string }) {
     this.record('uploadPart', r);
     const old = this.uploaded.get(r.path) ?? new Uint8Array(0);
@@ -171,9 +355,18 @@ export class FakeApi implements KdApi {
     this.uploaded.set(r.path, next);
     return { received: [...this.uploaded.values()].reduce((n, b) => n + b.length, 0) };
   }
-  async uploadFinish(r: { uploadId: string; request: unknown }) { this.record('uploadFinish', r); return { jobId: 'job-up', folder: '/ws/uploads/up-1/folder' }; }
-  async uploadCancel(r: { uploadId: string }) { this.record('uploadCancel', r); return { cancelled: true }; }
-  async listRuns() { this.record('listRuns', {}); return structuredClone(this.runs).map((r) => ({ ...r, ...(this.notes.get(r.summary.id) ?? {}) })); }
+  async uploadFinish(r: { uploadId: string; request: unknown }) {
+    this.record('uploadFinish', r);
+    return { jobId: 'job-up', folder: '/ws/uploads/up-1/folder' };
+  }
+  async uploadCancel(r: { uploadId: string }) {
+    this.record('uploadCancel', r);
+    return { cancelled: true };
+  }
+  async listRuns() {
+    this.record('listRuns', {});
+    return structuredClone(this.runs).map((r) => ({ ...r, ...(this.notes.get(r.summary.id) ?? {}) }));
+  }
   async setRunNotes(r: { experimentId: string; tags: string[]; note: string }) {
     this.record('setRunNotes', r);
     this.notes.set(r.experimentId, { tags: r.tags, note: r.note });

@@ -4,7 +4,10 @@ import { hrefOf, parseHash } from '../../../src/renderer/src/router';
 
 describe('router', () => {
   it('parses views and parameters from the hash, defaulting to Experiment', () => {
-    expect(parseHash('#/annotate?dataset=demo&sample=s1')).toEqual({ view: 'annotate', params: { dataset: 'demo', sample: 's1' } });
+    expect(parseHash('#/annotate?dataset=demo&sample=s1')).toEqual({
+      view: 'annotate',
+      params: { dataset: 'demo', sample: 's1' }
+    });
     expect(parseHash('')).toEqual({ view: 'experiment', params: {} });
     expect(parseHash('#/nowhere')).toEqual({ view: 'experiment', params: {} });
   });

@@ -11,28 +11,52 @@ import { tempDir } from '../../helpers/fixtures';
 import type { JobHandle } from '../../../src/host/protocol';
 
 /** A job process that answers nothing: the security checks never reach a job. */
-const silentJob = (): JobHandle => ({ send: () => undefined, onMessage: () => undefined, onExit: () => undefined, kill: () => undefined });
+const silentJob = (): JobHandle => ({
+  send: () => undefined,
+  onMessage: () => undefined,
+  onExit: () => undefined,
+  kill: () => undefined
+});
 
-function post(server: RunningServer, path: string, body: unknown, token: string | null): Promise<{ status: number; json: { result?: unknown; error?: string } }> {
+function post(
+  server: RunningServer,
+  path: string,
+  body: unknown,
+  token: string | null
+): Promise<{ status: number; json: { result?: unknown; error?: string } }> {
   return new Promise((resolve, reject) => {
     const data = JSON.stringify(body);
-    const req = request({ host: '127.0.0.1', port: server.port, path, method: 'POST', headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) } }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : {} }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        path,
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) }
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : {} }));
+      }
+    );
     req.on('error', reject);
     req.end(data);
   });
 }
 
-function get(server: RunningServer, path: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function get(
+  server: RunningServer,
+  path: string
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
     request({ host: '127.0.0.1', port: server.port, path, method: 'GET' }, (res) => {
       let body = '';
       res.on('data', (c) => (body += c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    }).on('error', reject).end();
+    })
+      .on('error', reject)
+      .end();
   });
 }
 
@@ -86,15 +110,30 @@ describe('kd-lens serve security', () => {
   });
 
   it('refuses paths outside the workspace and the picked folders', async () => {
-    const refused = await post(server, '/api/importDataset', { format: 'folder', src: outside, name: 'x' }, server.token);
+    const refused = await post(
+      server,
+      '/api/importDataset',
+      { format: 'folder', src: outside, name: 'x' },
+      server.token
+    );
     expect(refused.status).toBe(403);
     expect(refused.json.error).toMatch(/outside the workspace and the folders you picked/);
-    const traversal = await post(server, '/api/importDataset', { format: 'folder', src: join(ws, '..', 'outside'), name: 'x' }, server.token);
+    const traversal = await post(
+      server,
+      '/api/importDataset',
+      { format: 'folder', src: join(ws, '..', 'outside'), name: 'x' },
+      server.token
+    );
     expect(traversal.status).toBe(403);
     expect(traversal.json.error).toMatch(/outside the workspace/);
     const picked = await post(server, '/api/chooseFolder', { purpose: 'import', path: outside }, server.token);
     expect(picked.json.result).toBe(outside);
-    const missing = await post(server, '/api/chooseFolder', { purpose: 'import', path: join(tmp.path, 'nope') }, server.token);
+    const missing = await post(
+      server,
+      '/api/chooseFolder',
+      { purpose: 'import', path: join(tmp.path, 'nope') },
+      server.token
+    );
     expect(missing.status).toBe(404);
     // Other caller mistakes are 4xx too: an unknown experiment or dataset, an index past the end.
     const noRun = await post(server, '/api/getInspectorImage', { experimentId: 'nope', index: 0 }, server.token);

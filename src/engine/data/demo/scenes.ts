@@ -6,7 +6,17 @@
  */
 import type { Rng } from '../../util/random';
 import type { Box } from '../geometry';
-import { MNIST_SIDE, contrastingColour, coverageMask, inkBox, luminance, paint, renderGlyph, texturedBackground, toBytes } from './compose';
+import {
+  MNIST_SIDE,
+  contrastingColour,
+  coverageMask,
+  inkBox,
+  luminance,
+  paint,
+  renderGlyph,
+  texturedBackground,
+  toBytes
+} from './compose';
 
 export interface Scene {
   /** size x size x 3 bytes. */
@@ -35,7 +45,8 @@ function placeDigit(digit: Uint8Array, size: number, rng: Rng): { ink: Box; dest
   const side = size * (DIGIT_SCALE[0] + (DIGIT_SCALE[1] - DIGIT_SCALE[0]) * rng.uniform());
   const scale = side / Math.max(iw, ih);
   const [dw, dh] = [iw * scale, ih * scale];
-  const x0 = rng.uniform() * (size - dw), y0 = rng.uniform() * (size - dh);
+  const x0 = rng.uniform() * (size - dw),
+    y0 = rng.uniform() * (size - dh);
   return { ink, dest: [x0, y0, x0 + dw, y0 + dh] };
 }
 

@@ -13,12 +13,27 @@ import { rasterisePolygons } from '../../../common/polygon';
 import { decodeCocoRle } from '../masks/rle';
 import { countForeground } from '../masks/resize';
 import { requireFolder } from './folder';
-import { SkipError, idFragment, type ObjectMask, type SourceImage, type SourceListing, type SourceObject } from './types';
+import {
+  SkipError,
+  idFragment,
+  type ObjectMask,
+  type SourceImage,
+  type SourceListing,
+  type SourceObject
+} from './types';
 
 const Num = z.number().finite();
-const CocoImageSchema = z.object({ id: Num, file_name: z.string().min(1), width: Num.optional(), height: Num.optional() });
+const CocoImageSchema = z.object({
+  id: Num,
+  file_name: z.string().min(1),
+  width: Num.optional(),
+  height: Num.optional()
+});
 const CocoCategorySchema = z.object({ id: Num, name: z.string().min(1) });
-const RleSchema = z.object({ counts: z.union([z.array(z.number().int().min(0)), z.string()]), size: z.tuple([z.number().int().min(1), z.number().int().min(1)]) });
+const RleSchema = z.object({
+  counts: z.union([z.array(z.number().int().min(0)), z.string()]),
+  size: z.tuple([z.number().int().min(1), z.number().int().min(1)])
+});
 const CocoAnnotationSchema = z.object({
   id: Num.optional(),
   image_id: Num,
@@ -35,9 +50,16 @@ function entryProblem(kind: string, index: number, error: z.ZodError): string {
 }
 
 /** Parses the list `key` of the document entry by entry; bad entries go to `skipped`. */
-function parseList<T>(doc: Record<string, unknown>, key: string, schema: z.ZodType<T>, annName: string, skipped: Skipped[]): T[] {
+function parseList<T>(
+  doc: Record<string, unknown>,
+  key: string,
+  schema: z.ZodType<T>,
+  annName: string,
+  skipped: Skipped[]
+): T[] {
   const list = doc[key];
-  if (!Array.isArray(list)) throw new Error(`${annName}: not a COCO instances file: field '${key}' is missing or not a list`);
+  if (!Array.isArray(list))
+    throw new Error(`${annName}: not a COCO instances file: field '${key}' is missing or not a list`);
   const out: T[] = [];
   for (const [i, entry] of list.entries()) {
     const r = schema.safeParse(entry);
@@ -77,7 +99,11 @@ export async function listCoco(opts: ResolvedImportOptions): Promise<SourceListi
     text = await fs.readFile(annPath, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `the annotation file ${annPath} does not exist` : `${annPath}: cannot read (${(err as Error).message})`);
+    throw new Error(
+      code === 'ENOENT'
+        ? `the annotation file ${annPath} does not exist`
+        : `${annPath}: cannot read (${(err as Error).message})`
+    );
   }
   let doc: unknown;
   try {
@@ -85,7 +111,10 @@ export async function listCoco(opts: ResolvedImportOptions): Promise<SourceListi
   } catch (err) {
     throw new Error(`${annPath}: not valid JSON (${(err as Error).message})`);
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new Error(`${annPath}: not a COCO instances file (expected a JSON object with images, annotations, categories)`);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw new Error(
+      `${annPath}: not a COCO instances file (expected a JSON object with images, annotations, categories)`
+    );
   const record = doc as Record<string, unknown>;
   const skipped: Skipped[] = [];
   const cocoImages = parseList(record, 'images', CocoImageSchema, annName, skipped);
@@ -100,21 +129,36 @@ export async function listCoco(opts: ResolvedImportOptions): Promise<SourceListi
     const id = a.id ?? i;
     const where = `annotation ${id}`;
     if (a.iscrowd === 1 || a.iscrowd === true) {
-      skipped.push({ file: annName, reason: `${where} (image ${a.image_id}) is a crowd region (iscrowd) — object skipped` });
+      skipped.push({
+        file: annName,
+        reason: `${where} (image ${a.image_id}) is a crowd region (iscrowd) — object skipped`
+      });
       continue;
     }
     const className = categoryName.get(a.category_id);
     if (className === undefined) {
-      skipped.push({ file: annName, reason: `${where}: category_id ${a.category_id} is not among the categories — object skipped` });
+      skipped.push({
+        file: annName,
+        reason: `${where}: category_id ${a.category_id} is not among the categories — object skipped`
+      });
       continue;
     }
     if (!imageById.has(a.image_id)) {
-      skipped.push({ file: annName, reason: `${where}: image_id ${a.image_id} is not among the images — object skipped` });
+      skipped.push({
+        file: annName,
+        reason: `${where}: image_id ${a.image_id} is not among the images — object skipped`
+      });
       continue;
     }
     const [x, y, w, h] = a.bbox;
     const box: [number, number, number, number] = [x, y, x + w, y + h];
-    const obj: SourceObject = { className, box, rawBox: [...box], boxNames: ['x', 'y', 'x + width', 'y + height'], index: Number.isInteger(id) && id >= 0 ? id : i };
+    const obj: SourceObject = {
+      className,
+      box,
+      rawBox: [...box],
+      boxNames: ['x', 'y', 'x + width', 'y + height'],
+      index: Number.isInteger(id) && id >= 0 ? id : i
+    };
     const list = byImage.get(a.image_id) ?? [];
     list.push({ ann: a, obj });
     byImage.set(a.image_id, list);
@@ -126,7 +170,10 @@ export async function listCoco(opts: ResolvedImportOptions): Promise<SourceListi
     if (!anns) continue;
     const name = im.file_name.replace(/\\/g, '/');
     if (name.startsWith('/') || name.split('/').includes('..')) {
-      skipped.push({ file: annName, reason: `image ${im.id}: file_name '${im.file_name}' points outside the images folder — ${anns.length} objects skipped` });
+      skipped.push({
+        file: annName,
+        reason: `image ${im.id}: file_name '${im.file_name}' points outside the images folder — ${anns.length} objects skipped`
+      });
       continue;
     }
     const annByObject = new Map(anns.map((a) => [a.obj, a.ann]));
@@ -139,7 +186,10 @@ export async function listCoco(opts: ResolvedImportOptions): Promise<SourceListi
       objects: anns.map((a) => a.obj),
       masks: async (width, height, wanted) => {
         if ((im.width !== undefined && im.width !== width) || (im.height !== undefined && im.height !== height)) {
-          throw new SkipError(annName, `image ${im.id} (${name}) is listed as ${im.width}x${im.height} but the file is ${width}x${height}`);
+          throw new SkipError(
+            annName,
+            `image ${im.id} (${name}) is listed as ${im.width}x${im.height} but the file is ${width}x${height}`
+          );
         }
         return wanted.map((o) => annotationMask(annByObject.get(o)!, width, height));
       }

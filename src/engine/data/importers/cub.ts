@@ -21,12 +21,22 @@ interface Row {
  * Rows of a whitespace-separated table whose first `columns - 1` fields are single words and whose
  * last field takes the rest of the line. Returns null when the file is absent (and not required).
  */
-async function readTable(root: string, name: string, columns: number, layout: string, skipped: Skipped[], required: boolean): Promise<Row[] | null> {
+async function readTable(
+  root: string,
+  name: string,
+  columns: number,
+  layout: string,
+  skipped: Skipped[],
+  required: boolean
+): Promise<Row[] | null> {
   let text: string;
   try {
     text = await fs.readFile(join(root, name), 'utf8');
   } catch {
-    if (required) throw new Error(`${join(root, name)} does not exist (a CUB-200-2011 folder has images.txt, classes.txt, image_class_labels.txt, bounding_boxes.txt, train_test_split.txt, images/)`);
+    if (required)
+      throw new Error(
+        `${join(root, name)} does not exist (a CUB-200-2011 folder has images.txt, classes.txt, image_class_labels.txt, bounding_boxes.txt, train_test_split.txt, images/)`
+      );
     return null;
   }
   const rows: Row[] = [];
@@ -35,7 +45,10 @@ async function readTable(root: string, name: string, columns: number, layout: st
     if (!trimmed) continue;
     const parts = trimmed.split(/\s+/);
     if (parts.length < columns) {
-      skipped.push({ file: name, reason: `line ${i + 1}: expected "${layout}", found "${trimmed.slice(0, 60)}" — line skipped` });
+      skipped.push({
+        file: name,
+        reason: `line ${i + 1}: expected "${layout}", found "${trimmed.slice(0, 60)}" — line skipped`
+      });
       continue;
     }
     rows.push({ line: i + 1, fields: [...parts.slice(0, columns - 1), parts.slice(columns - 1).join(' ')] });
@@ -72,7 +85,11 @@ export async function listCub(opts: ResolvedImportOptions): Promise<SourceListin
   const splitById = new Map<string, Split>();
   for (const r of splitRows ?? []) {
     if (r.fields[1] === '1' || r.fields[1] === '0') splitById.set(r.fields[0], r.fields[1] === '1' ? 'train' : 'val');
-    else skipped.push({ file: 'train_test_split.txt', reason: `line ${r.line}: is_training_image must be 0 or 1, found "${r.fields[1]}" — seeded split used` });
+    else
+      skipped.push({
+        file: 'train_test_split.txt',
+        reason: `line ${r.line}: is_training_image must be 0 or 1, found "${r.fields[1]}" — seeded split used`
+      });
   }
 
   const images: SourceImage[] = [];
@@ -80,12 +97,18 @@ export async function listCub(opts: ResolvedImportOptions): Promise<SourceListin
     const [id, name] = row.fields;
     const label = labelById.get(id);
     if (!label) {
-      skipped.push({ file: 'images.txt', reason: `line ${row.line}: image ${id} (${name}) has no class in image_class_labels.txt — image skipped` });
+      skipped.push({
+        file: 'images.txt',
+        reason: `line ${row.line}: image ${id} (${name}) has no class in image_class_labels.txt — image skipped`
+      });
       continue;
     }
     const className = classById.get(label.fields[1]);
     if (!className) {
-      skipped.push({ file: 'image_class_labels.txt', reason: `line ${label.line}: image ${id} has class ${label.fields[1]}, which is not in classes.txt — image skipped` });
+      skipped.push({
+        file: 'image_class_labels.txt',
+        reason: `line ${label.line}: image ${id} has class ${label.fields[1]}, which is not in classes.txt — image skipped`
+      });
       continue;
     }
     let box: Box | null = null;
@@ -108,7 +131,16 @@ export async function listCub(opts: ResolvedImportOptions): Promise<SourceListin
       annotation: 'images.txt',
       split: splitById.get(id) ?? null,
       idBase: idFragment(basename(name, extname(name))),
-      objects: [{ className, box, rawBox, boxNames: ['x', 'y', 'x + width', 'y + height'], boxFile: 'bounding_boxes.txt', index: null }]
+      objects: [
+        {
+          className,
+          box,
+          rawBox,
+          boxNames: ['x', 'y', 'x + width', 'y + height'],
+          boxFile: 'bounding_boxes.txt',
+          index: null
+        }
+      ]
     };
     let hasSeg = false;
     try {
@@ -125,7 +157,11 @@ export async function listCub(opts: ResolvedImportOptions): Promise<SourceListin
         } catch (err) {
           throw new SkipError(segRel, await describeDecodeFailure(segPath, err));
         }
-        if (grey.width !== width || grey.height !== height) throw new SkipError(segRel, `the segmentation is ${grey.width}x${grey.height} but the image is ${width}x${height}`);
+        if (grey.width !== width || grey.height !== height)
+          throw new SkipError(
+            segRel,
+            `the segmentation is ${grey.width}x${grey.height} but the image is ${width}x${height}`
+          );
         const data = new Uint8Array(grey.data.length);
         for (let i = 0; i < data.length; i++) data[i] = grey.data[i] > opts.maskThreshold ? 1 : 0;
         return [{ data, origin: 'segmentation' }];

@@ -64,7 +64,8 @@ export async function listFolder(opts: ResolvedImportOptions): Promise<SourceLis
   const classes: string[] = [];
   const images: SourceImage[] = [];
   const top = await entries(imageRoot);
-  for (const e of top.filter((t) => !t.dir)) skipped.push({ file: prefix + e.name, reason: 'not inside a class folder — ignored' });
+  for (const e of top.filter((t) => !t.dir))
+    skipped.push({ file: prefix + e.name, reason: 'not inside a class folder — ignored' });
   for (const c of top.filter((t) => t.dir)) {
     const className = c.name;
     const files = await entries(join(imageRoot, className));
@@ -72,7 +73,10 @@ export async function listFolder(opts: ResolvedImportOptions): Promise<SourceLis
     for (const f of files) {
       const rel = `${prefix}${className}/${f.name}`;
       if (f.dir) {
-        skipped.push({ file: rel + '/', reason: 'a folder inside a class folder — ignored (expected <class>/<image>)' });
+        skipped.push({
+          file: rel + '/',
+          reason: 'a folder inside a class folder — ignored (expected <class>/<image>)'
+        });
         continue;
       }
       if (!isImageFile(f.name)) {
@@ -94,7 +98,10 @@ export async function listFolder(opts: ResolvedImportOptions): Promise<SourceLis
         for (const cand of candidates) if (await isFile(join(root, className, cand))) found = found ?? cand;
         const maskName = opts.ann ? `${opts.ann}/${className}/` : `masks/${className}/`;
         if (!found) {
-          skipped.push({ file: rel, reason: `no mask for it (looked for ${maskName}${candidates[1]} and ${maskName}${candidates[0]}) — image skipped` });
+          skipped.push({
+            file: rel,
+            reason: `no mask for it (looked for ${maskName}${candidates[1]} and ${maskName}${candidates[0]}) — image skipped`
+          });
           continue;
         }
         const maskPath = join(root, className, found);
@@ -106,7 +113,11 @@ export async function listFolder(opts: ResolvedImportOptions): Promise<SourceLis
           } catch (err) {
             throw new SkipError(maskRel, await describeDecodeFailure(maskPath, err));
           }
-          if (grey.width !== width || grey.height !== height) throw new SkipError(maskRel, `the mask is ${grey.width}x${grey.height} but its image is ${width}x${height}`);
+          if (grey.width !== width || grey.height !== height)
+            throw new SkipError(
+              maskRel,
+              `the mask is ${grey.width}x${grey.height} but its image is ${width}x${height}`
+            );
           const data = new Uint8Array(grey.data.length);
           for (let i = 0; i < data.length; i++) data[i] = grey.data[i] > 0 ? 1 : 0;
           return [{ data, origin: 'folder' }];
@@ -114,9 +125,11 @@ export async function listFolder(opts: ResolvedImportOptions): Promise<SourceLis
       }
       images.push(image);
     }
-    if (images.length === before) skipped.push({ file: `${prefix}${className}/`, reason: 'no usable images in this class folder' });
+    if (images.length === before)
+      skipped.push({ file: `${prefix}${className}/`, reason: 'no usable images in this class folder' });
     else classes.push(className);
   }
-  if (top.filter((t) => t.dir).length === 0) throw new Error(`${imageRoot} has no class folders (expected ${imageRoot}/<class>/<image>)`);
+  if (top.filter((t) => t.dir).length === 0)
+    throw new Error(`${imageRoot} has no class folders (expected ${imageRoot}/<class>/<image>)`);
   return { classes, images, skipped };
 }

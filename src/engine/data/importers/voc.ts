@@ -14,7 +14,14 @@ import { VOC_CLASSES, labelIndices, instanceMask, classMask } from '../masks/voc
 import { countForeground } from '../masks/resize';
 import { clampBox } from '../geometry';
 import { requireFolder } from './folder';
-import { SkipError, idFragment, type ObjectMask, type SourceImage, type SourceListing, type SourceObject } from './types';
+import {
+  SkipError,
+  idFragment,
+  type ObjectMask,
+  type SourceImage,
+  type SourceListing,
+  type SourceObject
+} from './types';
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -75,7 +82,11 @@ async function readLabelImage(path: string, rel: string, width: number, height: 
   } catch (err) {
     throw new SkipError(rel, await describeDecodeFailure(path, err));
   }
-  if (decoded.width !== width || decoded.height !== height) throw new SkipError(rel, `the segmentation is ${decoded.width}x${decoded.height} but the image is ${width}x${height}`);
+  if (decoded.width !== width || decoded.height !== height)
+    throw new SkipError(
+      rel,
+      `the segmentation is ${decoded.width}x${decoded.height} but the image is ${width}x${height}`
+    );
   try {
     return labelIndices(decoded);
   } catch (err) {
@@ -86,10 +97,16 @@ async function readLabelImage(path: string, rel: string, width: number, height: 
 export async function listVoc(opts: ResolvedImportOptions): Promise<SourceListing> {
   await requireFolder(opts.src, 'the VOC folder');
   let root = opts.src;
-  if (!(await exists(join(root, 'Annotations'))) && (await exists(join(root, 'VOC2012', 'Annotations')))) root = join(root, 'VOC2012');
+  if (!(await exists(join(root, 'Annotations'))) && (await exists(join(root, 'VOC2012', 'Annotations'))))
+    root = join(root, 'VOC2012');
   const annDir = join(root, 'Annotations');
-  if (!(await exists(annDir))) throw new Error(`${opts.src} has no Annotations folder (expected a VOC root with Annotations/, JPEGImages/, SegmentationObject/, ImageSets/)`);
-  const xmlFiles = (await fs.readdir(annDir)).filter((f) => f.toLowerCase().endsWith('.xml') && !f.startsWith('.')).sort();
+  if (!(await exists(annDir)))
+    throw new Error(
+      `${opts.src} has no Annotations folder (expected a VOC root with Annotations/, JPEGImages/, SegmentationObject/, ImageSets/)`
+    );
+  const xmlFiles = (await fs.readdir(annDir))
+    .filter((f) => f.toLowerCase().endsWith('.xml') && !f.startsWith('.'))
+    .sort();
   if (xmlFiles.length === 0) throw new Error(`${annDir} has no .xml annotation files`);
   const splits = await readSplits(root);
   const skipped: Skipped[] = [];
@@ -107,7 +124,10 @@ export async function listVoc(opts: ResolvedImportOptions): Promise<SourceListin
       continue;
     }
     if (doc.name !== 'annotation') {
-      skipped.push({ file: annotation, reason: `the root element is <${doc.name}>, expected <annotation> — file skipped` });
+      skipped.push({
+        file: annotation,
+        reason: `the root element is <${doc.name}>, expected <annotation> — file skipped`
+      });
       continue;
     }
     const objects: SourceObject[] = [];
@@ -117,7 +137,8 @@ export async function listVoc(opts: ResolvedImportOptions): Promise<SourceListin
       else objects.push(obj);
     }
     if (objects.length === 0) {
-      if (xmlChildren(doc, 'object').length === 0) skipped.push({ file: annotation, reason: 'no <object> in this annotation — file skipped' });
+      if (xmlChildren(doc, 'object').length === 0)
+        skipped.push({ file: annotation, reason: 'no <object> in this annotation — file skipped' });
       continue;
     }
     for (const o of objects) names.add(o.className);

@@ -6,7 +6,11 @@
 import type { Box } from '../geometry';
 
 /** For one axis: which source pixels overlap each output pixel, and by how much (in source pixels). */
-function axisWeights(start: number, length: number, outSize: number): { first: Int32Array; count: Int32Array; weights: Float64Array[] } {
+function axisWeights(
+  start: number,
+  length: number,
+  outSize: number
+): { first: Int32Array; count: Int32Array; weights: Float64Array[] } {
   const step = length / outSize;
   const first = new Int32Array(outSize);
   const count = new Int32Array(outSize);
@@ -31,9 +35,17 @@ function axisWeights(start: number, length: number, outSize: number): { first: I
  *   [x0 + j * sx, x0 + (j + 1) * sx) x [y0 + i * sy, y0 + (i + 1) * sy),  sx = (x1 - x0) / outW,
  * and its coverage is the area of mask pixels inside it divided by sx * sy.
  */
-export function maskCoverage(mask: Uint8Array, width: number, height: number, crop: Box, outW: number, outH: number): Float64Array {
+export function maskCoverage(
+  mask: Uint8Array,
+  width: number,
+  height: number,
+  crop: Box,
+  outW: number,
+  outH: number
+): Float64Array {
   const [x0, y0, x1, y1] = crop;
-  if (x0 < 0 || y0 < 0 || x1 > width || y1 > height || x1 <= x0 || y1 <= y0) throw new Error(`crop [${crop.join(', ')}] is not inside the ${width}x${height} mask`);
+  if (x0 < 0 || y0 < 0 || x1 > width || y1 > height || x1 <= x0 || y1 <= y0)
+    throw new Error(`crop [${crop.join(', ')}] is not inside the ${width}x${height} mask`);
   const wx = axisWeights(x0, x1 - x0, outW);
   const wy = axisWeights(y0, y1 - y0, outH);
   // Horizontal pass over the crop's rows, then vertical.

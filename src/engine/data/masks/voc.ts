@@ -8,8 +8,26 @@ import type { Box } from '../geometry';
 
 /** VOC 2012's 20 classes; index i + 1 in SegmentationClass images. */
 export const VOC_CLASSES = [
-  'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
-  'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor'
+  'aeroplane',
+  'bicycle',
+  'bird',
+  'boat',
+  'bottle',
+  'bus',
+  'car',
+  'cat',
+  'chair',
+  'cow',
+  'diningtable',
+  'dog',
+  'horse',
+  'motorbike',
+  'person',
+  'pottedplant',
+  'sheep',
+  'sofa',
+  'train',
+  'tvmonitor'
 ] as const;
 
 /** The label of VOC's void band (object borders and regions nobody labelled). */
@@ -27,7 +45,9 @@ export const VOID_BAND_STEPS = 6;
  * time (b0 b1 b2 from the lowest), r gets bit b0 at position 7 - j, g gets b1 and b from b2.
  */
 export function vocColour(label: number): [number, number, number] {
-  let r = 0, g = 0, b = 0;
+  let r = 0,
+    g = 0,
+    b = 0;
   let c = label;
   for (let j = 0; j < 8; j++) {
     r |= (c & 1) << (7 - j);
@@ -60,7 +80,9 @@ export function labelIndices(image: { width: number; height: number; data: Uint8
     const label = colourToLabel.get(key);
     if (label === undefined) {
       const [x, y] = [i % image.width, Math.floor(i / image.width)];
-      throw new Error(`the colour (${image.data[3 * i]}, ${image.data[3 * i + 1]}, ${image.data[3 * i + 2]}) at (${x}, ${y}) is not in the VOC palette`);
+      throw new Error(
+        `the colour (${image.data[3 * i]}, ${image.data[3 * i + 1]}, ${image.data[3 * i + 2]}) at (${x}, ${y}) is not in the VOC palette`
+      );
     }
     out[i] = label;
   }
@@ -68,13 +90,20 @@ export function labelIndices(image: { width: number; height: number; data: Uint8
 }
 
 /** Adds to `mask` the void pixels within VOID_BAND_STEPS 4-connected steps of it, through void only. */
-export function addVoidBand(mask: Uint8Array, labels: Uint8Array, width: number, height: number, steps = VOID_BAND_STEPS): Uint8Array {
+export function addVoidBand(
+  mask: Uint8Array,
+  labels: Uint8Array,
+  width: number,
+  height: number,
+  steps = VOID_BAND_STEPS
+): Uint8Array {
   let frontier: number[] = [];
   for (let i = 0; i < mask.length; i++) if (mask[i]) frontier.push(i);
   for (let s = 0; s < steps && frontier.length > 0; s++) {
     const next: number[] = [];
     for (const i of frontier) {
-      const x = i % width, y = (i - x) / width;
+      const x = i % width,
+        y = (i - x) / width;
       const visit = (j: number): void => {
         if (!mask[j] && labels[j] === VOID) {
           mask[j] = 1;
@@ -108,8 +137,11 @@ export function instanceMask(labels: Uint8Array, width: number, height: number, 
  */
 export function classMask(labels: Uint8Array, width: number, height: number, classLabel: number, box: Box): Uint8Array {
   const mask = new Uint8Array(width * height);
-  const xa = Math.max(0, Math.ceil(box[0] - 0.5)), xb = Math.min(width, Math.ceil(box[2] - 0.5));
-  const ya = Math.max(0, Math.ceil(box[1] - 0.5)), yb = Math.min(height, Math.ceil(box[3] - 0.5));
-  for (let y = ya; y < yb; y++) for (let x = xa; x < xb; x++) if (labels[y * width + x] === classLabel) mask[y * width + x] = 1;
+  const xa = Math.max(0, Math.ceil(box[0] - 0.5)),
+    xb = Math.min(width, Math.ceil(box[2] - 0.5));
+  const ya = Math.max(0, Math.ceil(box[1] - 0.5)),
+    yb = Math.min(height, Math.ceil(box[3] - 0.5));
+  for (let y = ya; y < yb; y++)
+    for (let x = xa; x < xb; x++) if (labels[y * width + x] === classLabel) mask[y * width + x] = 1;
   return addVoidBand(mask, labels, width, height);
 }

@@ -13,10 +13,16 @@ function where(c: RuleContext, n: IrNode, cond: string, dy: string, otherwise?: 
   return c.b.op('Where', [cond, dy, otherwise ?? c.b.scalar(0, 'zero')], {}, `${n.name}_grad`);
 }
 
-const positive = (c: RuleContext, n: IrNode): string => c.b.op('Greater', [n.inputs[0], c.b.scalar(0, 'zero')], {}, `${n.name}_positive`);
+const positive = (c: RuleContext, n: IrNode): string =>
+  c.b.op('Greater', [n.inputs[0], c.b.scalar(0, 'zero')], {}, `${n.name}_positive`);
 
 /** ReLU: x > 0 iff y > 0; testing y lets ONNX Runtime fuse the producing Conv with its ReLU. */
-const relu: OpRule = { shape: same, backward: (n, dy, c) => [where(c, n, c.b.op('Greater', [n.outputs[0], c.b.scalar(0, 'zero')], {}, `${n.name}_positive`), dy)] };
+const relu: OpRule = {
+  shape: same,
+  backward: (n, dy, c) => [
+    where(c, n, c.b.op('Greater', [n.outputs[0], c.b.scalar(0, 'zero')], {}, `${n.name}_positive`), dy)
+  ]
+};
 
 const leakyRelu: OpRule = {
   shape: same,
@@ -30,7 +36,8 @@ const clip: OpRule = {
   shape: same,
   backward(n, dy, c) {
     const bound = (i: number, fallback: number): number => (n.inputs[i] ? constValues(n, i, c)[0] : fallback);
-    const lo = bound(1, -Infinity), hi = bound(2, Infinity);
+    const lo = bound(1, -Infinity),
+      hi = bound(2, Infinity);
     const above = c.b.op('Greater', [n.inputs[0], c.b.scalar(lo, 'clip_min')], {}, `${n.name}_above`);
     const below = c.b.op('Less', [n.inputs[0], c.b.scalar(hi, 'clip_max')], {}, `${n.name}_below`);
     return [where(c, n, c.b.op('And', [above, below], {}, `${n.name}_inside`), dy), null, null];
@@ -50,7 +57,12 @@ const tanh: OpRule = {
   shape: same,
   backward(n, dy, c) {
     const y = n.outputs[0];
-    const slope = c.b.op('Sub', [c.b.scalar(1, 'one'), c.b.op('Mul', [y, y], {}, `${n.name}_y2`)], {}, `${n.name}_slope`);
+    const slope = c.b.op(
+      'Sub',
+      [c.b.scalar(1, 'one'), c.b.op('Mul', [y, y], {}, `${n.name}_y2`)],
+      {},
+      `${n.name}_slope`
+    );
     return [c.b.op('Mul', [dy, slope], {}, `${n.name}_grad`)];
   }
 };
@@ -68,9 +80,19 @@ const elu: OpRule = {
 const hardSigmoid: OpRule = {
   shape: same,
   backward(n, dy, c) {
-    const alpha = floatAttr(n, 'alpha', 0.2), beta = floatAttr(n, 'beta', 0.5);
-    const lo = -beta / alpha, hi = (1 - beta) / alpha;
-    const inside = c.b.op('And', [c.b.op('Greater', [n.inputs[0], c.b.scalar(Math.min(lo, hi))]), c.b.op('Less', [n.inputs[0], c.b.scalar(Math.max(lo, hi))])], {}, `${n.name}_inside`);
+    const alpha = floatAttr(n, 'alpha', 0.2),
+      beta = floatAttr(n, 'beta', 0.5);
+    const lo = -beta / alpha,
+      hi = (1 - beta) / alpha;
+    const inside = c.b.op(
+      'And',
+      [
+        c.b.op('Greater', [n.inputs[0], c.b.scalar(Math.min(lo, hi))]),
+        c.b.op('Less', [n.inputs[0], c.b.scalar(Math.max(lo, hi))])
+      ],
+      {},
+      `${n.name}_inside`
+    );
     return [where(c, n, inside, c.b.op('Mul', [dy, c.b.scalar(alpha, 'alpha')]))];
   }
 };
@@ -95,9 +117,27 @@ const softmax: OpRule = {
     const axis = (intAttr(n, 'axis', -1) + rank) % rank;
     if (axis === 0) fail(n, 'a softmax over the batch axis is not supported');
     const y = n.outputs[0];
-    const dot = c.b.op('ReduceSum', [c.b.op('Mul', [dy, y]), c.b.constant('axes', { type: 'int64', dims: [1], data: BigInt64Array.from([BigInt(axis)]) })], { keepdims: 1 }, `${n.name}_dot`);
+    const dot = c.b.op(
+      'ReduceSum',
+      [
+        c.b.op('Mul', [dy, y]),
+        c.b.constant('axes', { type: 'int64', dims: [1], data: BigInt64Array.from([BigInt(axis)]) })
+      ],
+      { keepdims: 1 },
+      `${n.name}_dot`
+    );
     return [c.b.op('Mul', [y, c.b.op('Sub', [dy, dot])], {}, `${n.name}_grad`)];
   }
 };
 
-export const ACTIVATION_RULES: Record<string, OpRule> = { Relu: relu, LeakyRelu: leakyRelu, Clip: clip, Sigmoid: sigmoid, Tanh: tanh, Elu: elu, HardSigmoid: hardSigmoid, HardSwish: hardSwish, Softmax: softmax };
+export const ACTIVATION_RULES: Record<string, OpRule> = {
+  Relu: relu,
+  LeakyRelu: leakyRelu,
+  Clip: clip,
+  Sigmoid: sigmoid,
+  Tanh: tanh,
+  Elu: elu,
+  HardSigmoid: hardSigmoid,
+  HardSwish: hardSwish,
+  Softmax: softmax
+};

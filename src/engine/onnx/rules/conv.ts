@@ -21,9 +21,17 @@ function geometry(n: IrNode, c: RuleContext): Geometry {
   const s = intsAttr(n, 'strides', [1, 1]);
   const d = intsAttr(n, 'dilations', [1, 1]);
   const kernel: [number, number] = [w.dims[2], w.dims[3]];
-  const p = n.op === 'Conv' ? explicitPads(n, c.shape(n.inputs[0]).slice(1), kernel, s, d) : intsAttr(n, 'pads', [0, 0, 0, 0]);
-  if (n.op !== 'Conv' && (n.attrs.auto_pad ?? 'NOTSET') !== 'NOTSET') fail(n, 'auto_pad is not supported on ConvTranspose; export with explicit pads');
-  return { kernel, strides: [s[0], s[1]], dilations: [d[0], d[1]], pads: [p[0], p[1], p[2], p[3]], group: intAttr(n, 'group', 1) };
+  const p =
+    n.op === 'Conv' ? explicitPads(n, c.shape(n.inputs[0]).slice(1), kernel, s, d) : intsAttr(n, 'pads', [0, 0, 0, 0]);
+  if (n.op !== 'Conv' && (n.attrs.auto_pad ?? 'NOTSET') !== 'NOTSET')
+    fail(n, 'auto_pad is not supported on ConvTranspose; export with explicit pads');
+  return {
+    kernel,
+    strides: [s[0], s[1]],
+    dilations: [d[0], d[1]],
+    pads: [p[0], p[1], p[2], p[3]],
+    group: intAttr(n, 'group', 1)
+  };
 }
 
 const effective = (k: number, d: number): number => (k - 1) * d + 1;
@@ -32,14 +40,24 @@ const effective = (k: number, d: number): number => (k - 1) * d + 1;
  * The [top, left, bottom, right] pads of a conv or pool window: the pads attribute, or those that
  * auto_pad implies (SAME_UPPER puts the odd pixel at the end, SAME_LOWER at the start).
  */
-export function explicitPads(n: IrNode, size: number[], kernel: number[], strides: number[], dilations: number[]): number[] {
+export function explicitPads(
+  n: IrNode,
+  size: number[],
+  kernel: number[],
+  strides: number[],
+  dilations: number[]
+): number[] {
   const mode = n.attrs.auto_pad ?? 'NOTSET';
   if (mode === 'NOTSET') return intsAttr(n, 'pads', [0, 0, 0, 0]);
   if (mode === 'VALID') return [0, 0, 0, 0];
   if (mode !== 'SAME_UPPER' && mode !== 'SAME_LOWER') fail(n, `auto_pad ${String(mode)} is not supported`);
-  const begin: number[] = [], end: number[] = [];
+  const begin: number[] = [],
+    end: number[] = [];
   for (let i = 0; i < 2; i++) {
-    const total = Math.max((Math.ceil(size[i] / strides[i]) - 1) * strides[i] + effective(kernel[i], dilations[i]) - size[i], 0);
+    const total = Math.max(
+      (Math.ceil(size[i] / strides[i]) - 1) * strides[i] + effective(kernel[i], dilations[i]) - size[i],
+      0
+    );
     const small = Math.floor(total / 2);
     begin.push(mode === 'SAME_UPPER' ? small : total - small);
     end.push(mode === 'SAME_UPPER' ? total - small : small);
@@ -48,7 +66,14 @@ export function explicitPads(n: IrNode, size: number[], kernel: number[], stride
 }
 
 /** Output side of a conv or pool window: floor((size + padBegin + padEnd - effective kernel) / stride) + 1. */
-export function windowOutput(size: number, kernel: number, stride: number, dilation: number, padBegin: number, padEnd: number): number {
+export function windowOutput(
+  size: number,
+  kernel: number,
+  stride: number,
+  dilation: number,
+  padBegin: number,
+  padEnd: number
+): number {
   return Math.floor((size + padBegin + padEnd - effective(kernel, dilation)) / stride) + 1;
 }
 
@@ -62,7 +87,8 @@ const conv: OpRule = {
     const [ch, h, w] = c.shape(n.inputs[0]);
     const g = geometry(n, c);
     const weights = c.constant(n.inputs[1])!;
-    if (ch !== weights.dims[1] * g.group) fail(n, `the input has ${ch} channels, the weights expect ${weights.dims[1] * g.group}`);
+    if (ch !== weights.dims[1] * g.group)
+      fail(n, `the input has ${ch} channels, the weights expect ${weights.dims[1] * g.group}`);
     const oh = windowOutput(h, g.kernel[0], g.strides[0], g.dilations[0], g.pads[0], g.pads[2]);
     const ow = windowOutput(w, g.kernel[1], g.strides[1], g.dilations[1], g.pads[1], g.pads[3]);
     if (oh < 1 || ow < 1) fail(n, `a ${h}x${w} input is smaller than the kernel`);
@@ -75,7 +101,13 @@ const conv: OpRule = {
       windowRemainder(h, g.kernel[0], g.strides[0], g.dilations[0], g.pads[0] + g.pads[2]),
       windowRemainder(w, g.kernel[1], g.strides[1], g.dilations[1], g.pads[1] + g.pads[3])
     ];
-    const attrs = { strides: g.strides, pads: g.pads, dilations: g.dilations, group: g.group, output_padding: outputPadding };
+    const attrs = {
+      strides: g.strides,
+      pads: g.pads,
+      dilations: g.dilations,
+      group: g.group,
+      output_padding: outputPadding
+    };
     return [c.b.op('ConvTranspose', [dy, n.inputs[1]], attrs, `${n.name}_grad`), null, null];
   }
 };
@@ -88,7 +120,8 @@ const convTranspose: OpRule = {
     const op = intsAttr(n, 'output_padding', [0, 0]);
     const weights = c.constant(n.inputs[1])!;
     if (ch !== weights.dims[0]) fail(n, `the input has ${ch} channels, the weights expect ${weights.dims[0]}`);
-    const side = (size: number, i: 0 | 1): number => g.strides[i] * (size - 1) + op[i] + effective(g.kernel[i], g.dilations[i]) - g.pads[i] - g.pads[i + 2];
+    const side = (size: number, i: 0 | 1): number =>
+      g.strides[i] * (size - 1) + op[i] + effective(g.kernel[i], g.dilations[i]) - g.pads[i] - g.pads[i + 2];
     return [weights.dims[1] * g.group, side(h, 0), side(w, 1)];
   },
   backward(n, dy, c) {

@@ -9,7 +9,11 @@ import { type OpRule, type RuleContext, constValues, fail, floatAttr } from './r
 
 /** Per-sample output shape of a broadcasting op: data inputs carry a batch axis, constants their own dims. */
 function broadcastShape(n: IrNode, c: RuleContext): number[] {
-  const full = n.inputs.map((name) => (c.isData(name) ? [-1, ...c.shape(name)] : c.constant(name)?.dims ?? fail(n, `input '${name}' is neither data nor a constant`)));
+  const full = n.inputs.map((name) =>
+    c.isData(name)
+      ? [-1, ...c.shape(name)]
+      : (c.constant(name)?.dims ?? fail(n, `input '${name}' is neither data nor a constant`))
+  );
   const rank = Math.max(...full.map((s) => s.length));
   const out = new Array(rank).fill(1);
   for (const s of full) {
@@ -18,12 +22,15 @@ function broadcastShape(n: IrNode, c: RuleContext): number[] {
       const o = out[pad + i];
       if (d === -1 || o === -1) out[pad + i] = -1;
       else if (o === 1) out[pad + i] = d;
-      else if (d !== 1 && d !== o) fail(n, `shapes do not broadcast: [${full.map((f) => f.join(', ')).join('] and [')}]`);
+      else if (d !== 1 && d !== o)
+        fail(n, `shapes do not broadcast: [${full.map((f) => f.join(', ')).join('] and [')}]`);
     });
   }
   if (out[0] !== -1) fail(n, 'a constant adds a leading axis before the batch axis');
   const shape = out.slice(1);
-  for (const name of n.inputs) if (c.isData(name) && c.shape(name).join() !== shape.join()) fail(n, `input '${name}' of shape [${c.shape(name).join(', ')}] is broadcast to [${shape.join(', ')}]`);
+  for (const name of n.inputs)
+    if (c.isData(name) && c.shape(name).join() !== shape.join())
+      fail(n, `input '${name}' of shape [${c.shape(name).join(', ')}] is broadcast to [${shape.join(', ')}]`);
   return shape;
 }
 
@@ -33,7 +40,10 @@ const add: OpRule = { shape: broadcastShape, backward: (n, dy, c) => n.inputs.ma
 
 const sub: OpRule = {
   shape: broadcastShape,
-  backward: (n, dy, c) => [ifData(c, n.inputs[0], () => dy), ifData(c, n.inputs[1], () => c.b.op('Neg', [dy], {}, `${n.name}_grad1`))]
+  backward: (n, dy, c) => [
+    ifData(c, n.inputs[0], () => dy),
+    ifData(c, n.inputs[1], () => c.b.op('Neg', [dy], {}, `${n.name}_grad1`))
+  ]
 };
 
 const mul: OpRule = {
@@ -62,7 +72,8 @@ const batchNorm: OpRule = {
   },
   backward(n, dy, c) {
     const s = c.shape(n.inputs[0]);
-    const scale = constValues(n, 1, c), variance = constValues(n, 4, c);
+    const scale = constValues(n, 1, c),
+      variance = constValues(n, 4, c);
     const eps = floatAttr(n, 'epsilon', 1e-5);
     const k = scale.map((g, i) => g / Math.sqrt(variance[i] + eps));
     const factor = c.b.constant(`${n.name}_slope`, f32([s[0], ...s.slice(1).map(() => 1)], k));
@@ -70,4 +81,10 @@ const batchNorm: OpRule = {
   }
 };
 
-export const ELEMENTWISE_RULES: Record<string, OpRule> = { Add: add, Sub: sub, Mul: mul, Div: div, BatchNormalization: batchNorm };
+export const ELEMENTWISE_RULES: Record<string, OpRule> = {
+  Add: add,
+  Sub: sub,
+  Mul: mul,
+  Div: div,
+  BatchNormalization: batchNorm
+};

@@ -10,4 +10,11 @@ import { POOL_RULES } from './pool';
 import { ELEMENTWISE_RULES } from './elementwise';
 import { SHAPE_RULES } from './shape';
 
-export const RULES: Readonly<Record<string, OpRule>> = { ...CONV_RULES, ...LINEAR_RULES, ...ACTIVATION_RULES, ...POOL_RULES, ...ELEMENTWISE_RULES, ...SHAPE_RULES };
+export const RULES: Readonly<Record<string, OpRule>> = {
+  ...CONV_RULES,
+  ...LINEAR_RULES,
+  ...ACTIVATION_RULES,
+  ...POOL_RULES,
+  ...ELEMENTWISE_RULES,
+  ...SHAPE_RULES
+};

@@ -17,7 +17,8 @@ function transposed(t: IrTensor): IrTensor {
 function weights(n: Parameters<OpRule['shape']>[0], c: Parameters<OpRule['shape']>[1]): IrTensor {
   const w = c.constant(n.inputs[1]);
   if (!w) fail(n, 'the second input (weights) must be a constant');
-  if (w.dims.length !== 2 || w.type !== 'float') fail(n, `the weights must be a float matrix, got dims [${w.dims.join(', ')}]`);
+  if (w.dims.length !== 2 || w.type !== 'float')
+    fail(n, `the weights must be a float matrix, got dims [${w.dims.join(', ')}]`);
   return w;
 }
 
@@ -25,7 +26,8 @@ const matMul: OpRule = {
   shape(n, c) {
     const x = c.shape(n.inputs[0]);
     const w = weights(n, c);
-    if (x[x.length - 1] !== w.dims[0]) fail(n, `the input has ${x[x.length - 1]} features, the weights expect ${w.dims[0]}`);
+    if (x[x.length - 1] !== w.dims[0])
+      fail(n, `the input has ${x[x.length - 1]} features, the weights expect ${w.dims[0]}`);
     return [...x.slice(0, -1), w.dims[1]];
   },
   backward(n, dy, c) {

@@ -21,8 +21,14 @@ function window(n: IrNode, c: RuleContext): Window {
   if (kernel.length !== 2) fail(n, 'only 2-D pooling is supported');
   if (intAttr(n, 'ceil_mode', 0) !== 0) fail(n, 'ceil_mode = 1 is not supported');
   if (intAttr(n, 'storage_order', 0) !== 0) fail(n, 'storage_order = 1 is not supported');
-  const strides = intsAttr(n, 'strides', [1, 1]), dilations = intsAttr(n, 'dilations', [1, 1]);
-  return { kernel, strides, pads: explicitPads(n, c.shape(n.inputs[0]).slice(1), kernel, strides, dilations), dilations };
+  const strides = intsAttr(n, 'strides', [1, 1]),
+    dilations = intsAttr(n, 'dilations', [1, 1]);
+  return {
+    kernel,
+    strides,
+    pads: explicitPads(n, c.shape(n.inputs[0]).slice(1), kernel, strides, dilations),
+    dilations
+  };
 }
 
 function pooledShape(n: IrNode, c: RuleContext): number[] {
@@ -45,9 +51,21 @@ const maxPool: OpRule = {
     const b = c.b;
     const g = window(n, c);
     const [, h, w] = c.shape(x);
-    const tiles = g.kernel.every((k, i) => k === g.strides[i] && g.dilations[i] === 1) && g.pads.every((p) => p === 0) && h % g.kernel[0] === 0 && w % g.kernel[1] === 0;
+    const tiles =
+      g.kernel.every((k, i) => k === g.strides[i] && g.dilations[i] === 1) &&
+      g.pads.every((p) => p === 0) &&
+      h % g.kernel[0] === 0 &&
+      w % g.kernel[1] === 0;
     // Windows that tile the input: each input cell is in one window, so MaxUnpool (a plain scatter) is exact.
-    if (tiles) return [b.op('MaxUnpool', [dy, n.outputs[1], b.op('Shape', [x])], { kernel_shape: g.kernel, strides: g.strides }, `${n.name}_grad`)];
+    if (tiles)
+      return [
+        b.op(
+          'MaxUnpool',
+          [dy, n.outputs[1], b.op('Shape', [x])],
+          { kernel_shape: g.kernel, strides: g.strides },
+          `${n.name}_grad`
+        )
+      ];
     const flat = b.constant('flat', i64([-1]));
     const zeros = b.op('ConstantOfShape', [b.op('Shape', [x])], {}, `${n.name}_zeros`);
     const scattered = b.op(
@@ -83,11 +101,39 @@ const averagePool: OpRule = {
     const [, oh, ow] = pooledShape(n, c);
     const g = window(n, c);
     const b = c.b;
-    const counts = intAttr(n, 'count_include_pad', 0) ? new Float32Array(oh * ow).fill(g.kernel[0] * g.kernel[1]) : windowCounts([h, w], g, [oh, ow]);
-    const scaled = b.op('Mul', [dy, b.constant(`${n.name}_inverse_counts`, f32([1, oh, ow], Array.from(counts, (k) => 1 / k)))], {}, `${n.name}_scaled`);
-    const ones = b.constant(`${n.name}_ones`, f32([ch, 1, g.kernel[0], g.kernel[1]], new Float32Array(ch * g.kernel[0] * g.kernel[1]).fill(1)));
-    const outputPadding = [windowRemainder(h, g.kernel[0], g.strides[0], g.dilations[0], g.pads[0] + g.pads[2]), windowRemainder(w, g.kernel[1], g.strides[1], g.dilations[1], g.pads[1] + g.pads[3])];
-    const attrs = { strides: g.strides, pads: g.pads, dilations: g.dilations, group: ch, output_padding: outputPadding };
+    const counts = intAttr(n, 'count_include_pad', 0)
+      ? new Float32Array(oh * ow).fill(g.kernel[0] * g.kernel[1])
+      : windowCounts([h, w], g, [oh, ow]);
+    const scaled = b.op(
+      'Mul',
+      [
+        dy,
+        b.constant(
+          `${n.name}_inverse_counts`,
+          f32(
+            [1, oh, ow],
+            Array.from(counts, (k) => 1 / k)
+          )
+        )
+      ],
+      {},
+      `${n.name}_scaled`
+    );
+    const ones = b.constant(
+      `${n.name}_ones`,
+      f32([ch, 1, g.kernel[0], g.kernel[1]], new Float32Array(ch * g.kernel[0] * g.kernel[1]).fill(1))
+    );
+    const outputPadding = [
+      windowRemainder(h, g.kernel[0], g.strides[0], g.dilations[0], g.pads[0] + g.pads[2]),
+      windowRemainder(w, g.kernel[1], g.strides[1], g.dilations[1], g.pads[1] + g.pads[3])
+    ];
+    const attrs = {
+      strides: g.strides,
+      pads: g.pads,
+      dilations: g.dilations,
+      group: ch,
+      output_padding: outputPadding
+    };
     return [b.op('ConvTranspose', [scaled, ones], attrs, `${n.name}_grad`)];
   }
 };
@@ -105,4 +151,8 @@ const globalAveragePool: OpRule = {
   }
 };
 
-export const POOL_RULES: Record<string, OpRule> = { MaxPool: maxPool, AveragePool: averagePool, GlobalAveragePool: globalAveragePool };
+export const POOL_RULES: Record<string, OpRule> = {
+  MaxPool: maxPool,
+  AveragePool: averagePool,
+  GlobalAveragePool: globalAveragePool
+};

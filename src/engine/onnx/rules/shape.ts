@@ -6,7 +6,10 @@
 import { i64, sizeOf, type IrNode } from '../ir';
 import { type OpRule, type RuleContext, constValues, fail, intAttr, intsAttr } from './rule';
 
-const reshapeBack = (n: IrNode, dy: string, c: RuleContext): (string | null)[] => [c.b.reshapeBatch(dy, c.shape(n.inputs[0]), `${n.name}_grad`), null];
+const reshapeBack = (n: IrNode, dy: string, c: RuleContext): (string | null)[] => [
+  c.b.reshapeBatch(dy, c.shape(n.inputs[0]), `${n.name}_grad`),
+  null
+];
 
 const flatten: OpRule = {
   shape(n, c) {
@@ -20,20 +23,27 @@ const flatten: OpRule = {
 function reshapeTarget(n: IrNode, c: RuleContext): number[] {
   const target = constValues(n, 1, c);
   const input = c.shape(n.inputs[0]);
-  if (target[0] !== 0 && target[0] !== -1) fail(n, `the target shape [${target.join(', ')}] does not keep the batch axis (its first entry must be 0 or -1, i.e. a dynamic batch)`);
+  if (target[0] !== 0 && target[0] !== -1)
+    fail(
+      n,
+      `the target shape [${target.join(', ')}] does not keep the batch axis (its first entry must be 0 or -1, i.e. a dynamic batch)`
+    );
   const rest = target.slice(1).map((d, i) => (d === 0 ? input[i] : d));
   const known = sizeOf(rest.filter((d) => d !== -1));
   const unknown = rest.filter((d) => d === -1).length;
   if (target[0] === -1 && unknown > 0) fail(n, 'two unknown (-1) dimensions');
   if (unknown > 1) fail(n, 'two unknown (-1) dimensions');
   const shape = rest.map((d) => (d === -1 ? sizeOf(input) / known : d));
-  if (sizeOf(shape) !== sizeOf(input)) fail(n, `cannot reshape [${input.join(', ')}] to [${shape.join(', ')}] per sample`);
+  if (sizeOf(shape) !== sizeOf(input))
+    fail(n, `cannot reshape [${input.join(', ')}] to [${shape.join(', ')}] per sample`);
   return shape;
 }
 
 const reshape: OpRule = {
   shape: reshapeTarget,
-  forward: (n, c) => [{ ...n, inputs: [n.inputs[0], c.b.constant(`${n.name}_shape`, i64([-1, ...reshapeTarget(n, c)]))] }],
+  forward: (n, c) => [
+    { ...n, inputs: [n.inputs[0], c.b.constant(`${n.name}_shape`, i64([-1, ...reshapeTarget(n, c)]))] }
+  ],
   backward: reshapeBack
 };
 
@@ -71,7 +81,11 @@ const unsqueeze: OpRule = {
 const transpose: OpRule = {
   shape(n, c) {
     const s = [-1, ...c.shape(n.inputs[0])];
-    const perm = intsAttr(n, 'perm', s.map((_, i) => s.length - 1 - i));
+    const perm = intsAttr(
+      n,
+      'perm',
+      s.map((_, i) => s.length - 1 - i)
+    );
     if (perm[0] !== 0) fail(n, `the permutation [${perm.join(', ')}] moves the batch axis`);
     return perm.slice(1).map((p) => s[p]);
   },
@@ -84,7 +98,11 @@ const transpose: OpRule = {
   }
 };
 
-const identity: OpRule = { shape: (n, c) => c.shape(n.inputs[0]), forward: (n) => [{ ...n, op: 'Identity', inputs: [n.inputs[0]], outputs: [n.outputs[0]], attrs: {} }], backward: (_n, dy) => [dy] };
+const identity: OpRule = {
+  shape: (n, c) => c.shape(n.inputs[0]),
+  forward: (n) => [{ ...n, op: 'Identity', inputs: [n.inputs[0]], outputs: [n.outputs[0]], attrs: {} }],
+  backward: (_n, dy) => [dy]
+};
 
 function concatAxis(n: IrNode, c: RuleContext): number {
   const rank = c.shape(n.inputs.find((x) => c.isData(x))!).length + 1;
@@ -105,12 +123,19 @@ const concat: OpRule = {
   backward(n, dy, c) {
     const axis = concatAxis(n, c);
     const sizes = n.inputs.map((x) => c.shape(x)[axis - 1]);
-    return c.b.add('Split', [dy, c.b.constant(`${n.name}_sizes`, i64(sizes))], { axis }, `${n.name}_grad`, sizes.length);
+    return c.b.add(
+      'Split',
+      [dy, c.b.constant(`${n.name}_sizes`, i64(sizes))],
+      { axis },
+      `${n.name}_grad`,
+      sizes.length
+    );
   }
 };
 
 function padsOf(n: IrNode, c: RuleContext): number[] {
-  if ((n.attrs.mode ?? 'constant') !== 'constant') fail(n, `mode '${String(n.attrs.mode)}' is not supported (only constant padding)`);
+  if ((n.attrs.mode ?? 'constant') !== 'constant')
+    fail(n, `mode '${String(n.attrs.mode)}' is not supported (only constant padding)`);
   const pads = n.inputs[1] ? constValues(n, 1, c) : intsAttr(n, 'pads', []);
   const rank = pads.length / 2;
   if (pads[0] !== 0 || pads[rank] !== 0) fail(n, 'it pads the batch axis');
@@ -131,8 +156,27 @@ const pad: OpRule = {
     const starts = axes.map((a) => pads[a]);
     const ends = axes.map((a, i) => pads[a] + s[i]);
     const b = c.b;
-    return [b.op('Slice', [dy, b.constant('starts', i64(starts)), b.constant('ends', i64(ends)), b.constant('axes', i64(axes))], {}, `${n.name}_grad`), null, null];
+    return [
+      b.op(
+        'Slice',
+        [dy, b.constant('starts', i64(starts)), b.constant('ends', i64(ends)), b.constant('axes', i64(axes))],
+        {},
+        `${n.name}_grad`
+      ),
+      null,
+      null
+    ];
   }
 };
 
-export const SHAPE_RULES: Record<string, OpRule> = { Flatten: flatten, Reshape: reshape, Squeeze: squeeze, Unsqueeze: unsqueeze, Transpose: transpose, Identity: identity, Dropout: identity, Concat: concat, Pad: pad };
+export const SHAPE_RULES: Record<string, OpRule> = {
+  Flatten: flatten,
+  Reshape: reshape,
+  Squeeze: squeeze,
+  Unsqueeze: unsqueeze,
+  Transpose: transpose,
+  Identity: identity,
+  Dropout: identity,
+  Concat: concat,
+  Pad: pad
+};

@@ -4,7 +4,16 @@
  * in flight: a new state drops the states after the position (no redo after a new stroke); a state equal to the
  * current one is not a step; the oldest states beyond `limit` are forgotten. Pure; copies what it keeps.
  */
-import { currentState, MAX_UNDO_STATES, pushState, redoStep, startHistory, undoCounts, undoStep, type UndoHistory } from '../../../common/undo-history';
+import {
+  currentState,
+  MAX_UNDO_STATES,
+  pushState,
+  redoStep,
+  startHistory,
+  undoCounts,
+  undoStep,
+  type UndoHistory
+} from '../../../common/undo-history';
 
 const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((v, k) => v === b[k]);
 

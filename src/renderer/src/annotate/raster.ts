@@ -151,7 +151,8 @@ export function countForeground(data: Uint8Array): number {
  */
 export function maskOutline(data: Uint8Array, width: number, height: number): Uint8Array {
   const out = new Uint8Array(width * height);
-  const fg = (i: number, j: number): boolean => i >= 0 && j >= 0 && i < width && j < height && data[j * width + i] !== 0;
+  const fg = (i: number, j: number): boolean =>
+    i >= 0 && j >= 0 && i < width && j < height && data[j * width + i] !== 0;
   for (let j = 0; j < height; j++) {
     for (let i = 0; i < width; i++) {
       if (fg(i, j) && (!fg(i - 1, j) || !fg(i + 1, j) || !fg(i, j - 1) || !fg(i, j + 1))) out[j * width + i] = 1;

@@ -6,7 +6,15 @@
 import { context2d, parseColor } from '../utils/image';
 
 /** Draws image + mask overlay into `canvas` (sized width x height). */
-export function renderMask(canvas: HTMLCanvasElement | null, image: HTMLImageElement | null, mask: Uint8Array, width: number, height: number, opacity: number, color = '#ff2d55'): boolean {
+export function renderMask(
+  canvas: HTMLCanvasElement | null,
+  image: HTMLImageElement | null,
+  mask: Uint8Array,
+  width: number,
+  height: number,
+  opacity: number,
+  color = '#ff2d55'
+): boolean {
   const ctx = context2d(canvas);
   if (!ctx || !canvas) return false;
   if (canvas.width !== width) canvas.width = width;

@@ -45,7 +45,10 @@ async function readAnswer<T>(method: string, response: ResponseLike): Promise<T>
     body = null;
   }
   if (!response.ok) {
-    const message = isObject(body) && typeof body.error === 'string' && body.error ? body.error : `${method} failed: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
+    const message =
+      isObject(body) && typeof body.error === 'string' && body.error
+        ? body.error
+        : `${method} failed: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
     throw new ApiError(response.status, message);
   }
   if (!isObject(body) || !('result' in body)) throw new Error(`${method}: the server's answer has no result`);
@@ -56,7 +59,8 @@ export function createBrowserApi(env: BrowserEnvironment): KdApi & { close(): vo
   const token = takeToken(env.location, env.history, env.storage);
 
   async function call<T>(method: KdApiMethod, request: object = {}): Promise<T> {
-    if (!token) throw new Error('No session token: open the address that `kd-lens serve` printed (it ends in ?token=...).');
+    if (!token)
+      throw new Error('No session token: open the address that `kd-lens serve` printed (it ends in ?token=...).');
     let response: ResponseLike;
     try {
       response = await env.fetch(`/api/${method}`, {
@@ -65,13 +69,19 @@ export function createBrowserApi(env: BrowserEnvironment): KdApi & { close(): vo
         body: JSON.stringify(request)
       });
     } catch (err) {
-      throw new Error(`Cannot reach the KD Lens server (${err instanceof Error ? err.message : String(err)}). Is \`kd-lens serve\` still running?`);
+      throw new Error(
+        `Cannot reach the KD Lens server (${err instanceof Error ? err.message : String(err)}). Is \`kd-lens serve\` still running?`
+      );
     }
     return readAnswer<T>(method, response);
   }
 
   const wsProtocol = env.location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const events = new EventStream(() => `${wsProtocol}//${env.location.host}/api/events?token=${encodeURIComponent(token ?? '')}`, env.openSocket, env.timers);
+  const events = new EventStream(
+    () => `${wsProtocol}//${env.location.host}/api/events?token=${encodeURIComponent(token ?? '')}`,
+    env.openSocket,
+    env.timers
+  );
 
   return {
     getAppInfo: () => call('getAppInfo'),

@@ -36,9 +36,18 @@ export function parseEvent(data: unknown): KdEvent | null {
   } catch {
     return null;
   }
-  if (!isObject(value) || typeof value.type !== 'string' || !EVENT_TYPES.includes(value.type as KdEventType)) return null;
-  if (value.type === 'job' && !(isObject(value.job) && typeof value.job.id === 'string' && typeof value.job.status === 'string')) return null;
-  if (value.type === 'experiment' && !(typeof value.experimentId === 'string' && isObject(value.event) && typeof value.event.type === 'string')) return null;
+  if (!isObject(value) || typeof value.type !== 'string' || !EVENT_TYPES.includes(value.type as KdEventType))
+    return null;
+  if (
+    value.type === 'job' &&
+    !(isObject(value.job) && typeof value.job.id === 'string' && typeof value.job.status === 'string')
+  )
+    return null;
+  if (
+    value.type === 'experiment' &&
+    !(typeof value.experimentId === 'string' && isObject(value.event) && typeof value.event.type === 'string')
+  )
+    return null;
   return value as unknown as KdEvent;
 }
 

@@ -15,7 +15,13 @@ function browserApi(): KdApi {
     fetch: (url, init) => window.fetch(url, init),
     openSocket: (url) => {
       const ws = new WebSocket(url);
-      const socket: SocketLike = { onopen: null, onmessage: null, onclose: null, onerror: null, close: () => ws.close() };
+      const socket: SocketLike = {
+        onopen: null,
+        onmessage: null,
+        onclose: null,
+        onerror: null,
+        close: () => ws.close()
+      };
       ws.onopen = (e) => socket.onopen?.(e);
       ws.onmessage = (e) => socket.onmessage?.({ data: e.data });
       ws.onclose = (e) => socket.onclose?.(e);

@@ -26,7 +26,12 @@ function base64(bytes: Uint8Array): string {
 }
 
 /** Sends every file, then starts the import; resolves with the import job's id. */
-export async function uploadAndImport(api: KdApi, files: readonly UploadFile[], request: Omit<ImportRequest, 'src'>, opts: { onProgress?: (sent: number, total: number) => void; signal?: AbortSignal } = {}): Promise<string> {
+export async function uploadAndImport(
+  api: KdApi,
+  files: readonly UploadFile[],
+  request: Omit<ImportRequest, 'src'>,
+  opts: { onProgress?: (sent: number, total: number) => void; signal?: AbortSignal } = {}
+): Promise<string> {
   const total = files.reduce((n, f) => n + f.blob.size, 0);
   if (files.length === 0 || total === 0) throw new Error('nothing to upload: drop a folder or a .zip file');
   const { uploadId, partBytes } = await api.uploadStart({ totalBytes: total });
@@ -75,13 +80,20 @@ async function walk(entry: EntryLike, prefix: string, out: UploadFile[]): Promis
 /** The files of a drop: folders walked recursively (paths keep the folder's name), plain files as they are. */
 export async function filesFromDrop(data: DataTransfer): Promise<UploadFile[]> {
   const out: UploadFile[] = [];
-  const entries = [...data.items].map((i) => (i as DataTransferItem & { webkitGetAsEntry?: () => EntryLike | null }).webkitGetAsEntry?.() ?? null);
-  if (entries.some((e) => e)) for (const e of entries) if (e) await walk(e, '', out);
-  else for (const f of [...data.files]) out.push({ path: f.name, blob: f });
+  const entries = [...data.items].map(
+    (i) => (i as DataTransferItem & { webkitGetAsEntry?: () => EntryLike | null }).webkitGetAsEntry?.() ?? null
+  );
+  if (entries.some((e) => e))
+    for (const e of entries)
+      if (e) await walk(e, '', out);
+      else for (const f of [...data.files]) out.push({ path: f.name, blob: f });
   return out;
 }
 
 /** The files of an <input type="file" webkitdirectory> (or a picked zip). */
 export function filesFromInput(list: FileList): UploadFile[] {
-  return [...list].map((f) => ({ path: (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name, blob: f }));
+  return [...list].map((f) => ({
+    path: (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name,
+    blob: f
+  }));
 }

@@ -3,10 +3,39 @@
  * numbers), themed from CSS variables, with an opaque background so that saved PNGs read well in
  * any viewer. Registers only the Chart.js parts used. Knows nothing of where the data came from.
  */
-import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, SubTitle, Title, Tooltip, type ChartConfiguration, type LegendItem, type Plugin, type PointStyle } from 'chart.js';
+import {
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  SubTitle,
+  Title,
+  Tooltip,
+  type ChartConfiguration,
+  type LegendItem,
+  type Plugin,
+  type PointStyle
+} from 'chart.js';
 import type { NetPalette, Series } from './series';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, BarController, BarElement, Legend, Tooltip, Title, SubTitle);
+Chart.register(
+  LineController,
+  LineElement,
+  PointElement,
+  LinearScale,
+  CategoryScale,
+  BarController,
+  BarElement,
+  Legend,
+  Tooltip,
+  Title,
+  SubTitle
+);
 
 export interface ChartColors {
   text: string;
@@ -15,14 +44,21 @@ export interface ChartColors {
 }
 
 function cssVar(name: string, fallback: string): string {
-  const v = typeof getComputedStyle === 'function' ? getComputedStyle(document.documentElement).getPropertyValue(name).trim() : '';
+  const v =
+    typeof getComputedStyle === 'function'
+      ? getComputedStyle(document.documentElement).getPropertyValue(name).trim()
+      : '';
   return v || fallback;
 }
 
 /** The current theme's chart colours (call again after a theme change). */
 export function themeColors(): { colors: ChartColors; nets: NetPalette } {
   return {
-    colors: { text: cssVar('--ink', '#1c1f24'), grid: cssVar('--line', '#d5d9e0'), background: cssVar('--surface', '#ffffff') },
+    colors: {
+      text: cssVar('--ink', '#1c1f24'),
+      grid: cssVar('--line', '#d5d9e0'),
+      background: cssVar('--surface', '#ffffff')
+    },
     nets: { T: cssVar('--net-t', '#009e73'), S: cssVar('--net-s', '#0072b2'), B: cssVar('--net-b', '#d55e00') }
   };
 }
@@ -41,10 +77,20 @@ export const backgroundPlugin: Plugin = {
 };
 
 function axis(title: string, colors: ChartColors): Record<string, unknown> {
-  return { type: 'linear', title: { display: true, text: title, color: colors.text }, ticks: { color: colors.text }, grid: { color: colors.grid } };
+  return {
+    type: 'linear',
+    title: { display: true, text: title, color: colors.text },
+    ticks: { color: colors.text },
+    grid: { color: colors.grid }
+  };
 }
 
-export function lineConfig(series: readonly Series[], xTitle: string, yTitle: string, colors: ChartColors): ChartConfiguration<'line'> {
+export function lineConfig(
+  series: readonly Series[],
+  xTitle: string,
+  yTitle: string,
+  colors: ChartColors
+): ChartConfiguration<'line'> {
   return {
     type: 'line',
     data: {
@@ -72,10 +118,25 @@ export function lineConfig(series: readonly Series[], xTitle: string, yTitle: st
       scales: {
         x: axis(xTitle, colors),
         y: axis(yTitle, colors),
-        ...(series.some((s) => s.rightAxis) ? { y2: { ...axis('feature loss (student stage 1)', colors), position: 'right', grid: { drawOnChartArea: false } } } : {})
+        ...(series.some((s) => s.rightAxis)
+          ? {
+              y2: {
+                ...axis('feature loss (student stage 1)', colors),
+                position: 'right',
+                grid: { drawOnChartArea: false }
+              }
+            }
+          : {})
       },
       plugins: {
-        legend: { labels: { color: colors.text, usePointStyle: true, pointStyleWidth: 26, generateLabels: (chart: Chart) => legendItems(chart, series, colors) } },
+        legend: {
+          labels: {
+            color: colors.text,
+            usePointStyle: true,
+            pointStyleWidth: 26,
+            generateLabels: (chart: Chart) => legendItems(chart, series, colors)
+          }
+        },
         tooltip: { mode: 'nearest', intersect: false },
         ...({ kdBackground: { color: colors.background } } as Record<string, unknown>)
       }
@@ -98,7 +159,7 @@ function legendItems(chart: Chart, series: readonly Series[], colors: ChartColor
     fillStyle: s.marker ? s.color : colors.background,
     lineWidth: s.marker ? 1 : 3,
     lineDash: s.dashed ? [4, 3] : [],
-    pointStyle: (s.marker ? s.pointStyle ?? 'circle' : 'line') as PointStyle
+    pointStyle: (s.marker ? (s.pointStyle ?? 'circle') : 'line') as PointStyle
   }));
 }
 
@@ -141,19 +202,42 @@ export const errorBarPlugin: Plugin = {
   }
 };
 
-export function barConfig(labels: readonly string[], sets: readonly BarSet[], yTitle: string, colors: ChartColors): ChartConfiguration<'bar'> {
+export function barConfig(
+  labels: readonly string[],
+  sets: readonly BarSet[],
+  yTitle: string,
+  colors: ChartColors
+): ChartConfiguration<'bar'> {
   return {
     type: 'bar',
-    data: { labels: [...labels], datasets: sets.map((s) => ({ label: s.label, data: [...s.values], backgroundColor: s.color, borderColor: s.color, ...(s.errors ? { errorBars: s.errors } : {}) })) },
+    data: {
+      labels: [...labels],
+      datasets: sets.map((s) => ({
+        label: s.label,
+        data: [...s.values],
+        backgroundColor: s.color,
+        borderColor: s.color,
+        ...(s.errors ? { errorBars: s.errors } : {})
+      }))
+    },
     options: {
       responsive: true,
       maintainAspectRatio: false,
       animation: false,
       scales: {
         x: { ticks: { color: colors.text }, grid: { color: colors.grid } },
-        y: { title: { display: true, text: yTitle, color: colors.text }, ticks: { color: colors.text }, grid: { color: colors.grid }, beginAtZero: true, suggestedMax: Math.max(0, ...sets.flatMap((s) => (s.errors ?? []).map((e) => (e ? e[1] : 0)))) || undefined }
+        y: {
+          title: { display: true, text: yTitle, color: colors.text },
+          ticks: { color: colors.text },
+          grid: { color: colors.grid },
+          beginAtZero: true,
+          suggestedMax: Math.max(0, ...sets.flatMap((s) => (s.errors ?? []).map((e) => (e ? e[1] : 0)))) || undefined
+        }
       },
-      plugins: { legend: { labels: { color: colors.text } }, ...({ kdBackground: { color: colors.background } } as Record<string, unknown>) }
+      plugins: {
+        legend: { labels: { color: colors.text } },
+        ...({ kdBackground: { color: colors.background } } as Record<string, unknown>)
+      }
     },
     plugins: [backgroundPlugin, errorBarPlugin]
   };

@@ -43,7 +43,8 @@ export type ConceptKey = 'foreground' | 'background' | 'ratio';
 const KEY_LABEL: Record<ConceptKey, string> = { foreground: 'N_fg', background: 'N_bg', ratio: 'ratio' };
 
 /** The role of a network id: 'S-1' is a further seed of S. */
-export const roleOf = (net: string): 'T' | 'S' | 'B' | null => (net[0] === 'T' || net[0] === 'S' || net[0] === 'B' ? (net[0] as 'T' | 'S' | 'B') : null);
+export const roleOf = (net: string): 'T' | 'S' | 'B' | null =>
+  net[0] === 'T' || net[0] === 'S' || net[0] === 'B' ? (net[0] as 'T' | 'S' | 'B') : null;
 
 /** Whether path lengths are known (else the x axis is the epoch). */
 export function usesPathLength(points: readonly ConceptPoint[]): boolean {
@@ -54,9 +55,13 @@ export function usesPathLength(points: readonly ConceptPoint[]): boolean {
  * Lines of S and B (seed 0; further seeds thinner) for each key, sorted by x, plus the teacher as
  * one marker per key at the right end of the x range (it has no path length).
  */
-export function conceptSeries(points: readonly ConceptPoint[], keys: readonly ConceptKey[], palette: NetPalette): Series[] {
+export function conceptSeries(
+  points: readonly ConceptPoint[],
+  keys: readonly ConceptKey[],
+  palette: NetPalette
+): Series[] {
   const byPath = usesPathLength(points);
-  const xOf = (p: ConceptPoint): number => (byPath ? p.pathLength ?? 0 : p.epoch);
+  const xOf = (p: ConceptPoint): number => (byPath ? (p.pathLength ?? 0) : p.epoch);
   const nets = [...new Set(points.map((p) => p.net))].filter((n) => roleOf(n) === 'S' || roleOf(n) === 'B').sort();
   const out: Series[] = [];
   for (const key of keys) {
@@ -73,7 +78,14 @@ export function conceptSeries(points: readonly ConceptPoint[], keys: readonly Co
   if (teacher) {
     const xs = points.filter((p) => p.net !== 'T').map(xOf);
     const x = xs.length ? Math.max(...xs) : 0;
-    for (const key of keys) out.push({ label: `T ${KEY_LABEL[key]} (final)`, color: palette.T, points: [{ x, y: teacher[key] }], marker: true, pointStyle: key === 'background' ? 'triangle' : 'star' });
+    for (const key of keys)
+      out.push({
+        label: `T ${KEY_LABEL[key]} (final)`,
+        color: palette.T,
+        points: [{ x, y: teacher[key] }],
+        marker: true,
+        pointStyle: key === 'background' ? 'triangle' : 'star'
+      });
   }
   return out;
 }
@@ -81,7 +93,8 @@ export function conceptSeries(points: readonly ConceptPoint[], keys: readonly Co
 export type TrainingMetric = 'loss' | 'valLoss' | 'accuracy' | 'valAccuracy';
 
 /** The y value of a metric; 'valLoss' is the validation loss where a stage has one, else its training loss (as the report plots). */
-const valueOf = (p: EpochPoint, metric: TrainingMetric): number | null => (metric === 'valLoss' ? p.valLoss ?? p.loss : p[metric]);
+const valueOf = (p: EpochPoint, metric: TrainingMetric): number | null =>
+  metric === 'valLoss' ? (p.valLoss ?? p.loss) : p[metric];
 
 /**
  * One line per network and stage, x = epoch within the stage; a network's later stages are dashed
@@ -102,7 +115,13 @@ export function trainingSeries(points: readonly EpochPoint[], metric: TrainingMe
     if (values.every((v) => v.y === null)) continue;
     const firstStage = [...groups.keys()].find((k) => k.startsWith(`${pts[0].net} `)) === label;
     const feature = (metric === 'loss' || metric === 'valLoss') && isFeatureStage(pts[0].net, pts[0].stage);
-    out.push({ label: feature ? `${label} (feature loss, right axis)` : label, color: firstStage ? palette[role] : lighter(palette[role]), points: values, dashed: !firstStage, ...(feature ? { rightAxis: true } : {}) });
+    out.push({
+      label: feature ? `${label} (feature loss, right axis)` : label,
+      color: firstStage ? palette[role] : lighter(palette[role]),
+      points: values,
+      dashed: !firstStage,
+      ...(feature ? { rightAxis: true } : {})
+    });
   }
   return out;
 }

@@ -22,7 +22,11 @@ export interface DefaultSeeds {
    * After an estimate of `config`: the configuration to switch to with its estimate, or null. When
    * `current()` says the draft moved on meanwhile, nothing is decided (the next estimate asks again).
    */
-  consider(config: RunConfig, estimate: (c: RunConfig) => Promise<Estimate>, current: () => boolean): Promise<{ config: RunConfig; estimate: Estimate } | null>;
+  consider(
+    config: RunConfig,
+    estimate: (c: RunConfig) => Promise<Estimate>,
+    current: () => boolean
+  ): Promise<{ config: RunConfig; estimate: Estimate } | null>;
 }
 
 export function createDefaultSeeds(): DefaultSeeds {

@@ -58,7 +58,11 @@ export interface Issue {
  * or a prefix of it (`architecture.channels.1` belongs to `architecture.channels`). Issues that
  * belong to no field come back under their own dotted path.
  */
-export function errorsByField(issues: readonly Issue[], fields: readonly FieldDef[], words?: (issue: Issue, field: FieldDef | null) => string): Record<string, string> {
+export function errorsByField(
+  issues: readonly Issue[],
+  fields: readonly FieldDef[],
+  words?: (issue: Issue, field: FieldDef | null) => string
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const issue of issues) {
     const dotted = issue.path.map(String).join('.') || '(configuration)';
@@ -77,7 +81,13 @@ export function errorsByField(issues: readonly Issue[], fields: readonly FieldDe
 export function suggestName(config: RunConfig): string {
   const c = config;
   const num = (v: unknown): string => (typeof v === 'number' && Number.isFinite(v) ? String(v) : '?');
-  const parts = [`${c.architecture.family}${num(c.architecture.inputSize)}`, c.tap, `e${num(c.baseline.epochs)}`, `g${num(c.quantification.grid)}`, `n${num(c.quantification.images)}`];
+  const parts = [
+    `${c.architecture.family}${num(c.architecture.inputSize)}`,
+    c.tap,
+    `e${num(c.baseline.epochs)}`,
+    `g${num(c.quantification.grid)}`,
+    `n${num(c.quantification.images)}`
+  ];
   if (typeof c.seeds === 'number' && c.seeds > 1) parts.push(`x${c.seeds}`);
   const tail = `-${parts.join('-')}`;
   return `${(c.dataset || 'dataset').slice(0, Math.max(1, 100 - tail.length))}${tail}`;

@@ -27,7 +27,13 @@ export function cellFacts(maps: CheckpointMaps | null, imageIndex: number, cell:
   const e = maps.entropy[imageIndex]?.[cell];
   const entropy = typeof e === 'number' && Number.isFinite(e) ? e : null;
   const margin = entropy !== null && maps.backgroundMean !== null ? maps.backgroundMean - entropy : null;
-  return { net: maps.net, entropy, margin, threshold: maps.threshold, concept: margin !== null && margin > maps.threshold };
+  return {
+    net: maps.net,
+    entropy,
+    margin,
+    threshold: maps.threshold,
+    concept: margin !== null && margin > maps.threshold
+  };
 }
 
 export interface CellCourse {
@@ -36,7 +42,11 @@ export interface CellCourse {
 }
 
 /** The cell's entropy at each checkpoint of one network, in epoch order. */
-export function cellCourse(mapsByCheckpoint: readonly CheckpointMaps[], imageIndex: number, cell: number): CellCourse[] {
+export function cellCourse(
+  mapsByCheckpoint: readonly CheckpointMaps[],
+  imageIndex: number,
+  cell: number
+): CellCourse[] {
   return [...mapsByCheckpoint]
     .sort((a, b) => a.epoch - b.epoch)
     .map((m) => {

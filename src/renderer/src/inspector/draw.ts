@@ -8,7 +8,12 @@
 import { normalise, viridis, type Range } from '../utils/colormap';
 import { context2d, parseColor } from '../utils/image';
 
-export function drawHeatmap(canvas: HTMLCanvasElement | null, entropy: readonly number[], grid: number, range: Range): boolean {
+export function drawHeatmap(
+  canvas: HTMLCanvasElement | null,
+  entropy: readonly number[],
+  grid: number,
+  range: Range
+): boolean {
   const ctx = context2d(canvas);
   if (!ctx || !canvas) return false;
   canvas.width = grid;
@@ -27,7 +32,14 @@ export function drawHeatmap(canvas: HTMLCanvasElement | null, entropy: readonly 
 export const CELL_PX = 8;
 
 /** Concept cells: on the foreground in `fgColor`, on the background in `bgColor`, others clear; `selected` framed in white. */
-export function drawConcepts(canvas: HTMLCanvasElement | null, concepts: Uint8Array, foreground: readonly number[], grid: number, colors: { fg: string; bg: string }, selected: number | null = null): boolean {
+export function drawConcepts(
+  canvas: HTMLCanvasElement | null,
+  concepts: Uint8Array,
+  foreground: readonly number[],
+  grid: number,
+  colors: { fg: string; bg: string },
+  selected: number | null = null
+): boolean {
   const ctx = context2d(canvas);
   if (!ctx || !canvas) return false;
   const side = grid * CELL_PX;
@@ -36,7 +48,8 @@ export function drawConcepts(canvas: HTMLCanvasElement | null, concepts: Uint8Ar
   const img = ctx.createImageData(side, side);
   const fg = parseColor(colors.fg);
   const bg = parseColor(colors.bg);
-  const put = (x: number, y: number, rgb: readonly number[], a: number): void => img.data.set([rgb[0], rgb[1], rgb[2], a], (y * side + x) * 4);
+  const put = (x: number, y: number, rgb: readonly number[], a: number): void =>
+    img.data.set([rgb[0], rgb[1], rgb[2], a], (y * side + x) * 4);
   for (let k = 0; k < grid * grid; k++) {
     const isSelected = k === selected;
     if (!concepts[k] && !isSelected) continue;

@@ -16,12 +16,18 @@ export type Net = 'T' | 'S' | 'B';
 export const NETS: readonly Net[] = ['T', 'S', 'B'];
 
 /** A network's analysed checkpoints in order: T has only 'final'; S and B have epoch-<e>. */
-export function checkpointsOf(net: Net, metrics: MetricsDocument | null, concepts: readonly CheckpointConceptsEvent[]): CheckpointRef[] {
+export function checkpointsOf(
+  net: Net,
+  metrics: MetricsDocument | null,
+  concepts: readonly CheckpointConceptsEvent[]
+): CheckpointRef[] {
   if (net === 'T') {
     const epoch = metrics?.networks.T?.perCheckpoint.at(-1)?.epoch ?? concepts.find((c) => c.net === 'T')?.epoch ?? 0;
     return [{ key: 'final', epoch }];
   }
-  const epochs = metrics?.networks[net] ? metrics.networks[net].perCheckpoint.map((c) => c.epoch) : [...new Set(concepts.filter((c) => c.net === net).map((c) => c.epoch))].sort((a, b) => a - b);
+  const epochs = metrics?.networks[net]
+    ? metrics.networks[net].perCheckpoint.map((c) => c.epoch)
+    : [...new Set(concepts.filter((c) => c.net === net).map((c) => c.epoch))].sort((a, b) => a - b);
   return epochs.map((epoch) => ({ key: `epoch-${epoch}`, epoch }));
 }
 
@@ -65,7 +71,11 @@ export function imageCurve(metrics: MetricsDocument | null, net: Net, imageIndex
   const n = metrics?.networks[net];
   const m = n?.perImage.find((p) => p.index === imageIndex);
   if (!n || !m) return null;
-  return { epochs: n.perCheckpoint.map((c) => c.epoch), foregroundConceptsByCheckpoint: m.foreground, backgroundConceptsByCheckpoint: m.background };
+  return {
+    epochs: n.perCheckpoint.map((c) => c.epoch),
+    foregroundConceptsByCheckpoint: m.foreground,
+    backgroundConceptsByCheckpoint: m.background
+  };
 }
 
 /** The sum of a displayed entropy map with 4 decimals ('' when there is none). */

@@ -33,7 +33,11 @@ export function quantile(sorted: readonly number[], q: number): number {
 }
 
 /** The 95 % percentile bootstrap interval of `stat` over `values` (null with fewer than 2 values). */
-export function bootstrapInterval(values: readonly number[], stat: (v: readonly number[]) => number, options: { resamples?: number; seed?: number } = {}): [number, number] | null {
+export function bootstrapInterval(
+  values: readonly number[],
+  stat: (v: readonly number[]) => number,
+  options: { resamples?: number; seed?: number } = {}
+): [number, number] | null {
   const v = values.filter((x) => Number.isFinite(x));
   if (v.length < 2) return null;
   const n = options.resamples ?? 2000;
@@ -49,4 +53,5 @@ export function bootstrapInterval(values: readonly number[], stat: (v: readonly 
 }
 
 /** mean ± std as an interval (null when either is unknown). */
-export const spread = (m: number | null, s: number | null): [number, number] | null => (m === null || s === null ? null : [m - s, m + s]);
+export const spread = (m: number | null, s: number | null): [number, number] | null =>
+  m === null || s === null ? null : [m - s, m + s];

@@ -46,24 +46,59 @@ export function perImageData(m: MetricsDocument): { experiment: string; networks
       filtered: false,
       reason: null,
       mHat: p.peakCheckpoint,
-      mHatEpoch: p.peakCheckpoint !== null ? n.perCheckpoint[p.peakCheckpoint]?.epoch ?? null : null,
+      mHatEpoch: p.peakCheckpoint !== null ? (n.perCheckpoint[p.peakCheckpoint]?.epoch ?? null) : null,
       distance: p.distance,
       rho: p.rho,
       neverLearned: p.neverLearned,
-      checkpoints: n.perCheckpoint.map((c, j) => ({ epoch: c.epoch, pathLength: c.pathLength, N_fg: p.foreground[j] ?? null, N_bg: p.background[j] ?? null, ratio: p.ratio[j] ?? null }))
+      checkpoints: n.perCheckpoint.map((c, j) => ({
+        epoch: c.epoch,
+        pathLength: c.pathLength,
+        N_fg: p.foreground[j] ?? null,
+        N_bg: p.background[j] ?? null,
+        ratio: p.ratio[j] ?? null
+      }))
     }));
     const kept = new Set(n.perImage.map((p) => p.index));
     const reasons = new Map((n.removedImages ?? []).map((r) => [r.index, REMOVAL_TEXT[r.reason] ?? r.reason]));
     for (let i = 0; i < m.images.length; i++) {
       if (kept.has(i)) continue;
-      entries.push({ index: i, sampleId: m.images[i], filtered: true, reason: reasons.get(i) ?? 'left out (reason not recorded in this run)', mHat: null, mHatEpoch: null, distance: null, rho: null, neverLearned: null, checkpoints: [] });
+      entries.push({
+        index: i,
+        sampleId: m.images[i],
+        filtered: true,
+        reason: reasons.get(i) ?? 'left out (reason not recorded in this run)',
+        mHat: null,
+        mHatEpoch: null,
+        distance: null,
+        rho: null,
+        neverLearned: null,
+        checkpoints: []
+      });
     }
     networks[net] = entries.sort((a, b) => a.index - b.index);
   }
   return { experiment: m.experiment, networks };
 }
 
-const HEADER: CsvCell[] = ['experiment', 'network', 'image', 'sample', 'filtered', 'reason', 'checkpoint', 'epoch', 'path_length', 'N_fg', 'N_bg', 'ratio', 'm_hat', 'm_hat_epoch', 'D', 'rho', 'never_learned'];
+const HEADER: CsvCell[] = [
+  'experiment',
+  'network',
+  'image',
+  'sample',
+  'filtered',
+  'reason',
+  'checkpoint',
+  'epoch',
+  'path_length',
+  'N_fg',
+  'N_bg',
+  'ratio',
+  'm_hat',
+  'm_hat_epoch',
+  'D',
+  'rho',
+  'never_learned'
+];
 
 export function perImageCsv(m: MetricsDocument): string {
   const data = perImageData(m);
@@ -71,8 +106,39 @@ export function perImageCsv(m: MetricsDocument): string {
   for (const [net, entries] of Object.entries(data.networks)) {
     for (const e of entries) {
       const tail: CsvCell[] = [e.mHat, e.mHatEpoch, e.distance, e.rho, e.neverLearned];
-      if (e.filtered) rows.push([data.experiment, net, e.index, e.sampleId, true, e.reason, null, null, null, null, null, null, ...tail]);
-      e.checkpoints.forEach((c, j) => rows.push([data.experiment, net, e.index, e.sampleId, false, null, j, c.epoch, c.pathLength, c.N_fg, c.N_bg, c.ratio, ...tail]));
+      if (e.filtered)
+        rows.push([
+          data.experiment,
+          net,
+          e.index,
+          e.sampleId,
+          true,
+          e.reason,
+          null,
+          null,
+          null,
+          null,
+          null,
+          null,
+          ...tail
+        ]);
+      e.checkpoints.forEach((c, j) =>
+        rows.push([
+          data.experiment,
+          net,
+          e.index,
+          e.sampleId,
+          false,
+          null,
+          j,
+          c.epoch,
+          c.pathLength,
+          c.N_fg,
+          c.N_bg,
+          c.ratio,
+          ...tail
+        ])
+      );
     }
   }
   return toCsv(rows);

@@ -70,7 +70,13 @@ export function groupRuns(rows: readonly RunRow[]): RunGroup[] {
     if (!groups.has(r.group)) groups.set(r.group, []);
     groups.get(r.group)!.push(r);
   }
-  return [...groups].map(([group, runs]) => ({ group, runs, cells: Object.fromEntries(RUN_COLUMNS.map((c) => [c.key, aggregate(runs.map((r) => valueOf(r, c.key) as number | null))])) }));
+  return [...groups].map(([group, runs]) => ({
+    group,
+    runs,
+    cells: Object.fromEntries(
+      RUN_COLUMNS.map((c) => [c.key, aggregate(runs.map((r) => valueOf(r, c.key) as number | null))])
+    )
+  }));
 }
 
 export const cellText = (a: Aggregate): string => (a.n > 1 ? formatMeanStd(a.mean, a.std) : formatNumber(a.mean));
@@ -91,4 +97,5 @@ export function configDiff(a: unknown, b: unknown, prefix = ''): Difference[] {
   return JSON.stringify(a) === JSON.stringify(b) ? [] : [{ path: prefix || '(configuration)', a, b }];
 }
 
-export const showValue = (v: unknown): string => (v === undefined ? '(absent)' : Array.isArray(v) ? v.join(', ') : v === null ? 'null' : String(v));
+export const showValue = (v: unknown): string =>
+  v === undefined ? '(absent)' : Array.isArray(v) ? v.join(', ') : v === null ? 'null' : String(v);

@@ -18,7 +18,11 @@ export const COLUMNS = [
   { key: 'D_var', label: 'D_var (variance)', title: 'variance of the learning distance (D_std squared)' },
   { key: 'rho', label: 'rho', title: 'stability of the optimisation direction (higher: more stable)' },
   { key: 'accuracy', label: 'val. accuracy', title: 'validation accuracy at the end of training' },
-  { key: 'conceptFraction', label: 'concept cells', title: 'fraction of analysed cells that are concepts (final checkpoint)' }
+  {
+    key: 'conceptFraction',
+    label: 'concept cells',
+    title: 'fraction of analysed cells that are concepts (final checkpoint)'
+  }
 ] as const;
 export type ColumnKey = (typeof COLUMNS)[number]['key'];
 
@@ -36,7 +40,11 @@ export interface ResultRow {
   cells: Record<ColumnKey, Cell>;
 }
 
-function cell(summary: NetworkSummary, key: ColumnKey, seeds: Record<string, { mean: number | null; std: number | null }> | null): Cell {
+function cell(
+  summary: NetworkSummary,
+  key: ColumnKey,
+  seeds: Record<string, { mean: number | null; std: number | null }> | null
+): Cell {
   const agg = seeds?.[key];
   if (agg) return { value: agg.mean, std: agg.std, text: formatMeanStd(agg.mean, agg.std) };
   const value = summary[key];
@@ -48,10 +56,15 @@ const OVER_CHECKPOINTS: readonly ColumnKey[] = ['D_mean', 'D_std', 'D_var', 'rho
 
 export function resultRows(m: MetricsDocument): ResultRow[] {
   return ROLES.map(({ role, net, label }) => {
-    const seeds = role === 'teacher' ? null : m.seeds?.[role] ?? null;
+    const seeds = role === 'teacher' ? null : (m.seeds?.[role] ?? null);
     const single = (m.networks[net]?.perCheckpoint.length ?? 0) <= 1;
     const cells = Object.fromEntries(
-      COLUMNS.map((c) => [c.key, single && OVER_CHECKPOINTS.includes(c.key) ? { value: null, std: null, text: 'n/a (one checkpoint)' } : cell(m.summary[role], c.key, seeds)])
+      COLUMNS.map((c) => [
+        c.key,
+        single && OVER_CHECKPOINTS.includes(c.key)
+          ? { value: null, std: null, text: 'n/a (one checkpoint)' }
+          : cell(m.summary[role], c.key, seeds)
+      ])
     ) as Record<ColumnKey, Cell>;
     return { role, net, label, cells };
   });
@@ -82,5 +95,7 @@ export const HYPOTHESIS_TEXT: Record<'H1' | 'H2' | 'H3', string> = {
  * ("supported: …", "inconclusive on …"), and then it is not repeated.
  */
 export function verdictSentence(h: 'H1' | 'H2' | 'H3', v: Verdict): string {
-  return v.details.startsWith(v.result) || v.meaningful === false ? `${h} ${v.details}` : `${h} ${v.result}: ${v.details}`;
+  return v.details.startsWith(v.result) || v.meaningful === false
+    ? `${h} ${v.details}`
+    : `${h} ${v.result}: ${v.details}`;
 }

@@ -10,7 +10,15 @@ import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import type { MaskData } from '../../../common/api';
 import { errorMessage, getApi } from '../api';
-import { clampOpacity, clampSize, loadBrush, saveBrush, stepSize, type BrushSettings, type Tool } from '../annotate/brush';
+import {
+  clampOpacity,
+  clampSize,
+  loadBrush,
+  saveBrush,
+  stepSize,
+  type BrushSettings,
+  type Tool
+} from '../annotate/brush';
 import { decodeMask, encodeMask } from '../annotate/codec';
 import { StrokeHistory } from '../annotate/history';
 import { countForeground } from '../annotate/raster';
@@ -56,10 +64,17 @@ export const useAnnotationStore = defineStore('annotation', () => {
   const foregroundPixels = computed(() => (mask.value ? countForeground(mask.value) : 0));
   const undoable = computed(() => mask.value !== null && (canUndo.value > 0 || localUndo.value > 0));
   const redoable = computed(() => mask.value !== null && (canRedo.value > 0 || localRedo.value > 0));
-  const saveState = computed<'saved' | 'saving' | 'error'>(() => (saveError.value ? 'error' : pending.value > 0 ? 'saving' : 'saved'));
+  const saveState = computed<'saved' | 'saving' | 'error'>(() =>
+    saveError.value ? 'error' : pending.value > 0 ? 'saving' : 'saved'
+  );
   const statusText = computed(() => {
     if (!mask.value) return loading.value ? 'loading…' : 'no mask open';
-    const save = saveState.value === 'error' ? `not saved: ${saveError.value}` : saveState.value === 'saving' ? 'saving…' : 'saved';
+    const save =
+      saveState.value === 'error'
+        ? `not saved: ${saveError.value}`
+        : saveState.value === 'saving'
+          ? 'saving…'
+          : 'saved';
     return `fg ${foregroundPixels.value} px of ${width.value * height.value} · ${save}${edited.value ? ' · edited' : ''}`;
   });
 
@@ -116,7 +131,10 @@ export const useAnnotationStore = defineStore('annotation', () => {
     loadError.value = null;
     try {
       await queue.catch(() => undefined);
-      const [m, imgs] = await Promise.all([getApi().readMask({ datasetId: ds, sampleId: id }), datasets.sampleImages(ds, id)]);
+      const [m, imgs] = await Promise.all([
+        getApi().readMask({ datasetId: ds, sampleId: id }),
+        datasets.sampleImages(ds, id)
+      ]);
       if (seq !== loadSeq) return;
       const data = decodeMask(m.data, m.width * m.height);
       history = new StrokeHistory(data);
@@ -181,7 +199,13 @@ export const useAnnotationStore = defineStore('annotation', () => {
     if (!history || !mask.value || !history.commit(next)) return Promise.resolve();
     mask.value = history.current;
     syncLocal();
-    const request = { datasetId: datasetId.value!, sampleId: sampleId.value!, width: width.value, height: height.value, data: encodeMask(next) };
+    const request = {
+      datasetId: datasetId.value!,
+      sampleId: sampleId.value!,
+      width: width.value,
+      height: height.value,
+      data: encodeMask(next)
+    };
     return enqueue(() => getApi().writeMask(request));
   }
 
@@ -222,5 +246,40 @@ export const useAnnotationStore = defineStore('annotation', () => {
     );
   }
 
-  return { datasetId, sampleIds, index, sampleId, image, width, height, mask, canUndo, canRedo, undoable, redoable, edited, pending, saveError, loadError, loading, brush, foregroundPixels, saveState, statusText, setTool, toggleEraser, setSize, stepBrush, setOpacity, open, loadSample, go, commit, undo, redo, reset, settled };
+  return {
+    datasetId,
+    sampleIds,
+    index,
+    sampleId,
+    image,
+    width,
+    height,
+    mask,
+    canUndo,
+    canRedo,
+    undoable,
+    redoable,
+    edited,
+    pending,
+    saveError,
+    loadError,
+    loading,
+    brush,
+    foregroundPixels,
+    saveState,
+    statusText,
+    setTool,
+    toggleEraser,
+    setSize,
+    stepBrush,
+    setOpacity,
+    open,
+    loadSample,
+    go,
+    commit,
+    undo,
+    redo,
+    reset,
+    settled
+  };
 });

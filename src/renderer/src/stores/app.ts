@@ -41,7 +41,9 @@ export const useAppStore = defineStore('app', () => {
   const jobsOpen = ref(stored(JOBS_KEY) === 'true');
   const jobsAutoOpen = ref(stored(JOBS_AUTO_KEY) !== 'false');
 
-  const theme = computed<'light' | 'dark'>(() => (themeChoice.value === 'system' ? (systemDark.value ? 'dark' : 'light') : themeChoice.value));
+  const theme = computed<'light' | 'dark'>(() =>
+    themeChoice.value === 'system' ? (systemDark.value ? 'dark' : 'light') : themeChoice.value
+  );
   const backendText = computed(() => {
     const b = backend.value;
     if (b) return b.reason.startsWith(b.name) ? b.reason : `${b.name} — ${b.reason}`;
@@ -116,5 +118,21 @@ export const useAppStore = defineStore('app', () => {
     store(JOBS_AUTO_KEY, String(auto));
   }
 
-  return { info, backend, error, themeChoice, theme, backendText, helpOpen, jobsOpen, jobsAutoOpen, load, followSystemTheme, setTheme, cycleTheme, setJobsOpen, setJobsAutoOpen };
+  return {
+    info,
+    backend,
+    error,
+    themeChoice,
+    theme,
+    backendText,
+    helpOpen,
+    jobsOpen,
+    jobsAutoOpen,
+    load,
+    followSystemTheme,
+    setTheme,
+    cycleTheme,
+    setJobsOpen,
+    setJobsAutoOpen
+  };
 });

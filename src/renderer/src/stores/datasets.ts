@@ -153,5 +153,26 @@ export const useDatasetsStore = defineStore('datasets', () => {
     return trashedTo;
   }
 
-  return { rename, remove, idFor, list, loaded, manifests, manifestErrors, selectedId, error, load, manifest, start, stop, select, sampleImages, forgetImages, markEdited, chooseFolder, startImport, ensureDemo };
+  return {
+    rename,
+    remove,
+    idFor,
+    list,
+    loaded,
+    manifests,
+    manifestErrors,
+    selectedId,
+    error,
+    load,
+    manifest,
+    start,
+    stop,
+    select,
+    sampleImages,
+    forgetImages,
+    markEdited,
+    chooseFolder,
+    startImport,
+    ensureDemo
+  };
 });

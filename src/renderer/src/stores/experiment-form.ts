@@ -20,12 +20,25 @@ import { issueInWords } from '../../../common/field-rules';
 import { errorMessage, getApi } from '../api';
 import { ALL_FIELDS, type FieldDef } from '../experiment/fields';
 import { useDatasetsStore } from './datasets';
-import { errorsByField, getPath, parseListText, parseNumberText, setPath, suggestName, valueText } from '../experiment/form-logic';
+import {
+  errorsByField,
+  getPath,
+  parseListText,
+  parseNumberText,
+  setPath,
+  suggestName,
+  valueText
+} from '../experiment/form-logic';
 
 const TEXT_KINDS = new Set(['int', 'number', 'list']);
 const extra = (path: string, label: string): FieldDef => ({ path, label, kind: 'select', help: '' });
 /** The fields outside FIELD_GROUPS that messages can belong to (the form shows them on their own). */
-export const OTHER_FIELDS = [extra('name', 'run name'), extra('dataset', 'dataset'), extra('teacher.source', 'source dataset'), extra('teacher.pretrained', 'pretrained teacher folder')];
+export const OTHER_FIELDS = [
+  extra('name', 'run name'),
+  extra('dataset', 'dataset'),
+  extra('teacher.source', 'source dataset'),
+  extra('teacher.pretrained', 'pretrained teacher folder')
+];
 const FORM_FIELDS = [...ALL_FIELDS, ...OTHER_FIELDS];
 export const ESTIMATE_DELAY_MS = 500;
 export type TeacherMode = 'source' | 'pretrained' | 'none';
@@ -47,17 +60,33 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
 
   const datasets = useDatasetsStore();
   const parsed = computed(() => (draft.value ? RunConfigSchema.safeParse(draft.value) : null));
-  const words = (issue: { code?: string; path: readonly PropertyKey[]; message: string }, field: { path: string; label: string } | null): string =>
-    issueInWords(RunConfigSchema, issue, field?.label ?? issue.path.map(String).join('.'), field ? texts.value[field.path] : undefined);
+  const words = (
+    issue: { code?: string; path: readonly PropertyKey[]; message: string },
+    field: { path: string; label: string } | null
+  ): string =>
+    issueInWords(
+      RunConfigSchema,
+      issue,
+      field?.label ?? issue.path.map(String).join('.'),
+      field ? texts.value[field.path] : undefined
+    );
   /** The checks against the target dataset, once its manifest is here. */
   const datasetErrors = computed<Record<string, string>>(() => {
     const c = parsed.value?.success ? parsed.value.data : null;
     const m = c ? datasets.manifests[c.dataset] : undefined;
     if (!c || !m) return {};
-    const problems = datasetProblems(c, { id: m.id, trainImages: m.samples.filter((x) => x.split === 'train').length, size: m.size });
+    const problems = datasetProblems(c, {
+      id: m.id,
+      trainImages: m.samples.filter((x) => x.split === 'train').length,
+      size: m.size
+    });
     return errorsByField(problems, FORM_FIELDS);
   });
-  const errors = computed<Record<string, string>>(() => (parsed.value && !parsed.value.success ? errorsByField(parsed.value.error.issues, FORM_FIELDS, words) : datasetErrors.value));
+  const errors = computed<Record<string, string>>(() =>
+    parsed.value && !parsed.value.success
+      ? errorsByField(parsed.value.error.issues, FORM_FIELDS, words)
+      : datasetErrors.value
+  );
   const valid = computed(() => parsed.value?.success === true && Object.keys(datasetErrors.value).length === 0);
   /** The defaults of the draft's dataset (what each field's help calls its default). */
   const defaults = computed<RunConfig | null>(() => {
@@ -65,7 +94,9 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     if (!id) return null;
     return id === 'demo' ? demoConfig(false) : defaultConfig(id, datasets.list.find((d) => d.id === id)?.size);
   });
-  const teacherMode = computed<TeacherMode>(() => (draft.value?.teacher.pretrained != null ? 'pretrained' : draft.value?.teacher.source != null ? 'source' : 'none'));
+  const teacherMode = computed<TeacherMode>(() =>
+    draft.value?.teacher.pretrained != null ? 'pretrained' : draft.value?.teacher.source != null ? 'source' : 'none'
+  );
   /** The configuration to launch, or null while the draft is invalid. */
   const config = computed<RunConfig | null>(() => (parsed.value?.success ? parsed.value.data : null));
   const suggestion = computed(() => (draft.value ? suggestName(draft.value) : ''));
@@ -89,7 +120,7 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     const t = draft.value?.teacher;
     if (!t || mode === teacherMode.value) return;
     t.pretrained = mode === 'pretrained' ? '' : null;
-    t.source = mode === 'source' ? datasets.list.find((d) => d.id !== draft.value?.dataset)?.id ?? '' : null;
+    t.source = mode === 'source' ? (datasets.list.find((d) => d.id !== draft.value?.dataset)?.id ?? '') : null;
     const epochs = mode === 'source' ? t.pretrain.epochs || demoConfig(false).teacher.pretrain.epochs : 0;
     t.pretrain.epochs = epochs;
     texts.value['teacher.pretrain.epochs'] = String(epochs);
@@ -106,7 +137,10 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
   async function loadDefaults(kind: 'demo' | 'demo-quick' | 'dataset', datasetId?: string): Promise<void> {
     try {
       const c = await getApi().defaultConfig(kind === 'dataset' ? { kind, datasetId } : { kind });
-      adopt(c, kind === 'dataset' ? `the defaults for dataset ${datasetId}` : kind === 'demo' ? 'the demo' : 'the quick demo');
+      adopt(
+        c,
+        kind === 'dataset' ? `the defaults for dataset ${datasetId}` : kind === 'demo' ? 'the demo' : 'the quick demo'
+      );
       seeds.reset(kind === 'dataset');
     } catch (err) {
       loadError.value = errorMessage(err);
@@ -182,7 +216,11 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
       estimate.value = e;
       estimatedKey = key;
       estimateError.value = null;
-      const chosen = await seeds.consider(c, (more) => getApi().estimate({ config: more }), () => seq === estimateSeq);
+      const chosen = await seeds.consider(
+        c,
+        (more) => getApi().estimate({ config: more }),
+        () => seq === estimateSeq
+      );
       if (chosen && draft.value) {
         // The answer for the switched draft is already here: kept, so the draft's change asks nothing.
         const { name: _n, ...next } = chosen.config;
@@ -232,5 +270,34 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     { deep: true }
   );
 
-  return { seedsNote: seeds.note, draft, texts, nameTouched, origin, loadError, estimate, estimateError, estimating, errors, valid, config, suggestion, defaults, teacherMode, setTeacherMode, setTeacherSource, setPretrained, adopt, loadDefaults, chooseDataset, duplicate, setText, setValue, setName, useSuggestedName, refreshEstimate, cancelEstimate };
+  return {
+    seedsNote: seeds.note,
+    draft,
+    texts,
+    nameTouched,
+    origin,
+    loadError,
+    estimate,
+    estimateError,
+    estimating,
+    errors,
+    valid,
+    config,
+    suggestion,
+    defaults,
+    teacherMode,
+    setTeacherMode,
+    setTeacherSource,
+    setPretrained,
+    adopt,
+    loadDefaults,
+    chooseDataset,
+    duplicate,
+    setText,
+    setValue,
+    setName,
+    useSuggestedName,
+    refreshEstimate,
+    cancelEstimate
+  };
 });

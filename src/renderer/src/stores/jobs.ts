@@ -31,7 +31,9 @@ export const useJobsStore = defineStore('jobs', () => {
   let unsubscribe: (() => void)[] = [];
 
   /** Newest first. */
-  const all = computed(() => Object.values(byId.value).sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.id.localeCompare(a.id)));
+  const all = computed(() =>
+    Object.values(byId.value).sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.id.localeCompare(a.id))
+  );
   const active = computed(() => all.value.filter((j) => !isFinished(j.status)));
   /** What the panel lists: every job except finished ones the user cleared. */
   const visible = computed(() => all.value.filter((j) => !cleared.value.has(j.id)));
@@ -95,7 +97,8 @@ export const useJobsStore = defineStore('jobs', () => {
 
   /** Whether a finished experiment job can be resumed (cancelled or failed, and nothing newer runs). */
   function canResume(job: JobInfo): boolean {
-    if (job.kind !== 'experiment' || !job.experimentId || !(job.status === 'cancelled' || job.status === 'failed')) return false;
+    if (job.kind !== 'experiment' || !job.experimentId || !(job.status === 'cancelled' || job.status === 'failed'))
+      return false;
     return latestForExperiment(job.experimentId)?.id === job.id;
   }
 
@@ -135,5 +138,22 @@ export const useJobsStore = defineStore('jobs', () => {
     });
   }
 
-  return { byId, all, active, visible, finishedShown, clearFinished, error, upsert, whenFinished, load, start, stop, latestForExperiment, canResume, cancel, resume };
+  return {
+    byId,
+    all,
+    active,
+    visible,
+    finishedShown,
+    clearFinished,
+    error,
+    upsert,
+    whenFinished,
+    load,
+    start,
+    stop,
+    latestForExperiment,
+    canResume,
+    cancel,
+    resume
+  };
 });

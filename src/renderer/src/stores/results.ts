@@ -18,8 +18,8 @@ export const useResultsStore = defineStore('results', () => {
   const reportError = ref<string | null>(null);
   const reporting = ref(false);
 
-  const detail = computed(() => (selectedId.value ? experiments.details[selectedId.value] ?? null : null));
-  const error = computed(() => (selectedId.value ? experiments.detailErrors[selectedId.value] ?? null : null));
+  const detail = computed(() => (selectedId.value ? (experiments.details[selectedId.value] ?? null) : null));
+  const error = computed(() => (selectedId.value ? (experiments.detailErrors[selectedId.value] ?? null) : null));
   // Parsed by the host through the experiment record; an unreadable file arrives as metricsError.
   const metrics = computed(() => detail.value?.metrics ?? null);
   const metricsError = computed(() => detail.value?.metricsError ?? null);
@@ -78,11 +78,15 @@ export const useResultsStore = defineStore('results', () => {
 
   /** One network's entropy maps at one checkpoint (cached per run, network and checkpoint). */
   function getMaps(experimentId: string, net: string, checkpointKey: string): Promise<CheckpointMaps> {
-    return cached(maps, `${experimentId}|${net}|${checkpointKey}`, () => getApi().getMaps({ experimentId, net, checkpoint: checkpointKey }));
+    return cached(maps, `${experimentId}|${net}|${checkpointKey}`, () =>
+      getApi().getMaps({ experimentId, net, checkpoint: checkpointKey })
+    );
   }
 
   function getImage(experimentId: string, index: number): Promise<InspectorImage> {
-    return cached(inspectorImages, `${experimentId}|${index}`, () => getApi().getInspectorImage({ experimentId, index }));
+    return cached(inspectorImages, `${experimentId}|${index}`, () =>
+      getApi().getInspectorImage({ experimentId, index })
+    );
   }
 
   /** Drops cached maps of a run (its analysis went on: new checkpoints, H̄ known once metrics exist). */
@@ -90,5 +94,23 @@ export const useResultsStore = defineStore('results', () => {
     for (const key of [...maps.keys()]) if (key.startsWith(`${experimentId}|`)) maps.delete(key);
   }
 
-  return { selectedId, loading, detail, error, metrics, metricsError, reportPath, reportError, reporting, select, report, position, order, checkpoint, getMaps, getImage, forgetMaps };
+  return {
+    selectedId,
+    loading,
+    detail,
+    error,
+    metrics,
+    metricsError,
+    reportPath,
+    reportError,
+    reporting,
+    select,
+    report,
+    position,
+    order,
+    checkpoint,
+    getMaps,
+    getImage,
+    forgetMaps
+  };
 });

@@ -80,5 +80,21 @@ export const useRunsStore = defineStore('runs', () => {
     }
   }
 
-  return { rows, loaded, error, sortKey, descending, grouped, selected, sorted, load, start, stop, sortBy, toggle, setNotes, remove };
+  return {
+    rows,
+    loaded,
+    error,
+    sortKey,
+    descending,
+    grouped,
+    selected,
+    sorted,
+    load,
+    start,
+    stop,
+    sortBy,
+    toggle,
+    setNotes,
+    remove
+  };
 });

@@ -27,7 +27,11 @@ export function viridis(t: number): Rgb {
   const f = pos - i;
   const a = VIRIDIS[i];
   const b = VIRIDIS[i + 1];
-  return [Math.round(a[0] + (b[0] - a[0]) * f), Math.round(a[1] + (b[1] - a[1]) * f), Math.round(a[2] + (b[2] - a[2]) * f)];
+  return [
+    Math.round(a[0] + (b[0] - a[0]) * f),
+    Math.round(a[1] + (b[1] - a[1]) * f),
+    Math.round(a[2] + (b[2] - a[2]) * f)
+  ];
 }
 
 export interface Range {

@@ -48,7 +48,14 @@ export function parseColor(css: string): [number, number, number] {
 }
 
 /** Paints `layer` (0/1, width x height) into the canvas in `color` with `alpha`; false without a canvas. */
-export function paintLayer(canvas: HTMLCanvasElement | null, layer: Uint8Array, width: number, height: number, color: string, alpha = 1): boolean {
+export function paintLayer(
+  canvas: HTMLCanvasElement | null,
+  layer: Uint8Array,
+  width: number,
+  height: number,
+  color: string,
+  alpha = 1
+): boolean {
   const ctx = context2d(canvas);
   if (!ctx || !canvas) return false;
   canvas.width = width;

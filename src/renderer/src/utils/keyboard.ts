@@ -20,7 +20,10 @@ export function isTypingTarget(target: EventTarget | null): boolean {
  * Calls `handler` for key presses outside text fields while the component is mounted; the handler
  * returns true when it used the key (the default action is then prevented).
  */
-export function useShortcuts(handler: (event: KeyboardEvent) => boolean, options: { keyup?: (event: KeyboardEvent) => void } = {}): void {
+export function useShortcuts(
+  handler: (event: KeyboardEvent) => boolean,
+  options: { keyup?: (event: KeyboardEvent) => void } = {}
+): void {
   const down = (event: KeyboardEvent): void => {
     if (event.defaultPrevented || isTypingTarget(event.target)) return;
     if (handler(event)) event.preventDefault();

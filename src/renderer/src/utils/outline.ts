@@ -8,7 +8,8 @@ import { context2d, parseColor } from './image';
 /** 1 = a foreground pixel with a background 4-neighbour (or the border), 2 = a background pixel next to foreground, else 0. */
 export function twoToneOutline(data: Uint8Array, width: number, height: number): Uint8Array {
   const out = new Uint8Array(width * height);
-  const fg = (i: number, j: number): boolean => i >= 0 && j >= 0 && i < width && j < height && data[j * width + i] !== 0;
+  const fg = (i: number, j: number): boolean =>
+    i >= 0 && j >= 0 && i < width && j < height && data[j * width + i] !== 0;
   for (let j = 0; j < height; j++) {
     for (let i = 0; i < width; i++) {
       const edge = !fg(i - 1, j) || !fg(i + 1, j) || !fg(i, j - 1) || !fg(i, j + 1);
@@ -21,7 +22,13 @@ export function twoToneOutline(data: Uint8Array, width: number, height: number):
 }
 
 /** Paints a two-tone layer (1 light, 2 dark) onto a canvas sized width x height. */
-export function paintTwoTone(canvas: HTMLCanvasElement | null, layer: Uint8Array, width: number, height: number, colors: { light: string; dark: string }): boolean {
+export function paintTwoTone(
+  canvas: HTMLCanvasElement | null,
+  layer: Uint8Array,
+  width: number,
+  height: number,
+  colors: { light: string; dark: string }
+): boolean {
   const ctx = context2d(canvas);
   if (!ctx || !canvas) return false;
   canvas.width = width;

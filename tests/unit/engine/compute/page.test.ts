@@ -34,14 +34,32 @@ import type { ImageSet } from '../../../../src/engine/training/data';
 import { computePageOptions } from '../../../../scripts/build-compute.mjs';
 
 const CHROMIUM = process.env.KD_LENS_CHROMIUM ?? '/usr/bin/chromium';
-const FLAGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
-const ARCH: Architecture = { family: 'vgg', inputSize: 8, channels: [4, 6], convsPerStage: 1, fcUnits: [8, 6], dropout: 0 };
+const FLAGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader'
+];
+const ARCH: Architecture = {
+  family: 'vgg',
+  inputSize: 8,
+  channels: [4, 6],
+  convsPerStage: 1,
+  fcUnits: [8, 6],
+  dropout: 0
+};
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`SKIPPED compute page tests: no chromium at ${CHROMIUM}`);
 
 /** What the test reaches in the page (the node-side tsconfig has no DOM types). */
 interface PageGlobals {
-  MessageChannel: new () => { port1: { postMessage(m: unknown): void; onmessage: ((e: { data: unknown }) => void) | null }; port2: unknown };
+  MessageChannel: new () => {
+    port1: { postMessage(m: unknown): void; onmessage: ((e: { data: unknown }) => void) | null };
+    port2: unknown;
+  };
   hostPort: { postMessage(m: unknown): void };
   kdToHost(m: unknown): void;
   encodePlain(v: unknown): unknown;
@@ -55,11 +73,26 @@ interface PageGlobals {
   };
 }
 
-type Plain<T> = { [K in keyof T]: T[K] extends Float32Array | Int32Array ? number[] : T[K] extends Float32Array[] ? number[][] : T[K] extends NetworkData ? Plain<NetworkData> : T[K] };
+type Plain<T> = {
+  [K in keyof T]: T[K] extends Float32Array | Int32Array
+    ? number[]
+    : T[K] extends Float32Array[]
+      ? number[][]
+      : T[K] extends NetworkData
+        ? Plain<NetworkData>
+        : T[K];
+};
 
 function stageSet(n: number, seed: number): ImageSet {
   const rng = new Rng(seed);
-  return { n, size: 8, x: rng.fillNormal(new Float32Array(n * 8 * 8 * 3)), labels: Int32Array.from({ length: n }, (_, i) => i % 3), ids: Array.from({ length: n }, (_, i) => `i${i}`), masks: null };
+  return {
+    n,
+    size: 8,
+    x: rng.fillNormal(new Float32Array(n * 8 * 8 * 3)),
+    labels: Int32Array.from({ length: n }, (_, i) => i % 3),
+    ids: Array.from({ length: n }, (_, i) => `i${i}`),
+    masks: null
+  };
 }
 
 async function network(): Promise<NetworkData> {
@@ -72,7 +105,14 @@ async function network(): Promise<NetworkData> {
 
 /** Float arrays as number lists, to cross page.evaluate (the page turns them back). */
 function plain<T extends object>(r: T): Plain<T> {
-  const conv = (v: unknown): unknown => (v instanceof Float32Array || v instanceof Int32Array ? Array.from(v) : Array.isArray(v) ? v.map(conv) : v && typeof v === 'object' ? plain(v as object) : v);
+  const conv = (v: unknown): unknown =>
+    v instanceof Float32Array || v instanceof Int32Array
+      ? Array.from(v)
+      : Array.isArray(v)
+        ? v.map(conv)
+        : v && typeof v === 'object'
+          ? plain(v as object)
+          : v;
   return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, conv(v)])) as Plain<T>;
 }
 
@@ -102,7 +142,8 @@ describe.skipIf(!hasChromium)('the compute page on chromium WebGPU (SwiftShader)
     const js = bundle.outputFiles![0].text;
     server = createServer((req, res) => {
       if (req.url === '/compute.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
-      else res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><script src="/compute.js"></script>');
+      else
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><script src="/compute.js"></script>');
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
@@ -117,8 +158,22 @@ describe.skipIf(!hasChromium)('the compute page on chromium WebGPU (SwiftShader)
     });
     const net = await network();
     const rng = new Rng(4);
-    train = { network: net, x: rng.fillNormal(new Float32Array(4 * 8 * 8 * 3)), labels: Int32Array.from([0, 1, 2, 1]), lr: 0.05, momentum: 0.9, weightDecay: 1e-3, buffers: [] };
-    sigma = { network: net, tap: 'fc1', images: rng.fillNormal(new Float32Array(2 * 8 * 8 * 3)), seeds: [3, 4], options: { grid: 4, samples: 6, steps: 5, lr: 1e-3 } };
+    train = {
+      network: net,
+      x: rng.fillNormal(new Float32Array(4 * 8 * 8 * 3)),
+      labels: Int32Array.from([0, 1, 2, 1]),
+      lr: 0.05,
+      momentum: 0.9,
+      weightDecay: 1e-3,
+      buffers: []
+    };
+    sigma = {
+      network: net,
+      tap: 'fc1',
+      images: rng.fillNormal(new Float32Array(2 * 8 * 8 * 3)),
+      seeds: [3, 4],
+      options: { grid: 4, samples: 6, steps: 5, lr: 1e-3 }
+    };
   }, 120_000);
 
   afterAll(async () => {
@@ -140,7 +195,11 @@ describe.skipIf(!hasChromium)('the compute page on chromium WebGPU (SwiftShader)
         channel.port1.onmessage = (e) => g.kdToHost(g.encodePlain(e.data));
       });
       const port: PortLike = {
-        postMessage: (m) => void page.evaluate((x) => { const g = globalThis as unknown as PageGlobals; g.hostPort.postMessage(g.decodePlain(x)); }, encodePlain(m)),
+        postMessage: (m) =>
+          void page.evaluate((x) => {
+            const g = globalThis as unknown as PageGlobals;
+            g.hostPort.postMessage(g.decodePlain(x));
+          }, encodePlain(m)),
         addEventListener: (_type, listener) => void listeners.push(listener)
       };
       const client = new ComputeClient(port);
@@ -152,7 +211,10 @@ describe.skipIf(!hasChromium)('the compute page on chromium WebGPU (SwiftShader)
   it('refuses the software adapter unless allowed, with the reason, then starts on it when allowed', async () => {
     const refused = await page.evaluate(async () => {
       const c = (globalThis as unknown as PageGlobals).client;
-      return c.init(false).then(() => 'started', (e: Error) => e.message);
+      return c.init(false).then(
+        () => 'started',
+        (e: Error) => e.message
+      );
     });
     expect(refused).toMatch(/^webgpu: only a software adapter, .*swiftshader.*, which is slower than wasm/i);
     const ready = await page.evaluate(async () => (globalThis as unknown as PageGlobals).client.init(true));
@@ -165,7 +227,13 @@ describe.skipIf(!hasChromium)('the compute page on chromium WebGPU (SwiftShader)
     const expected = await trainStep(train);
     const got = await page.evaluate(async (r) => {
       const f = (a: number[]) => new Float32Array(a);
-      const req = { ...r, network: { ...r.network, weights: r.network.weights.map(f) }, x: f(r.x), labels: new Int32Array(r.labels), buffers: [] };
+      const req = {
+        ...r,
+        network: { ...r.network, weights: r.network.weights.map(f) },
+        x: f(r.x),
+        labels: new Int32Array(r.labels),
+        buffers: []
+      };
       const c = (globalThis as unknown as PageGlobals).client;
       const out = await c.trainStep(req);
       return { loss: out.loss, weights: out.weights.map((w) => Array.from(w)) };
@@ -183,7 +251,11 @@ describe.skipIf(!hasChromium)('the compute page on chromium WebGPU (SwiftShader)
       const f = (a: number[]) => new Float32Array(a);
       const req = { ...r, network: { ...r.network, weights: r.network.weights.map(f) }, images: f(r.images) };
       const c = (globalThis as unknown as PageGlobals).client;
-      return (await c.sigma(req)).map((s) => ({ sigmaF2: s.sigmaF2, sigma: Array.from(s.sigma), trajectory: s.trajectory }));
+      return (await c.sigma(req)).map((s) => ({
+        sigmaF2: s.sigmaF2,
+        sigma: Array.from(s.sigma),
+        trajectory: s.trajectory
+      }));
     }, plain(sigma));
     expect(got.length).toBe(2);
     for (let i = 0; i < 2; i++) {
@@ -193,19 +265,26 @@ describe.skipIf(!hasChromium)('the compute page on chromium WebGPU (SwiftShader)
     }
   }, 120_000);
 
-  it('runs an experiment\'s quantification tasks fed from the host over the port: the results of wasm at home', async () => {
+  it("runs an experiment's quantification tasks fed from the host over the port: the results of wasm at home", async () => {
     const tmp = tempDir();
     try {
       await initBackend('wasm');
       (await saveTinyCnn(tmp.path, 16, 5)).dispose();
       const rng = new Rng(8);
       const setup: ExecutorSetup = {
-        images: [0, 1, 2].map((i) => ({ name: `im${i}`, seed: 60 + i, data: rng.fillNormal(new Float32Array(16 * 16 * 3)) })),
+        images: [0, 1, 2].map((i) => ({
+          name: `im${i}`,
+          seed: 60 + i,
+          data: rng.fillNormal(new Float32Array(16 * 16 * 3))
+        })),
         size: 16,
         options: { ...DEFAULT_QUANTIFY, grid: 4, samples: 6, steps: 6, lr: 1e-3, relu: false },
         backend: null
       };
-      const tasks = [{ id: 'a', modelDir: tmp.path, tap: 'fc1', images: [0, 2] }, { id: 'b', modelDir: tmp.path, tap: 'conv', images: [1] }];
+      const tasks = [
+        { id: 'a', modelDir: tmp.path, tap: 'fc1', images: [0, 2] },
+        { id: 'b', modelDir: tmp.path, tap: 'conv', images: [1] }
+      ];
       const collect = async (factory: typeof inProcessExecutor): Promise<TaskResult[]> => {
         const out: TaskResult[] = [];
         const ex = await factory(setup);
@@ -220,7 +299,11 @@ describe.skipIf(!hasChromium)('the compute page on chromium WebGPU (SwiftShader)
       const ex = await factory(setup);
       expect(ex.description).toMatch(/^compute page \(webgpu on /);
       const onPage: TaskResult[] = [];
-      await ex.run(tasks, async (r) => void onPage.push(r), (_id, step) => void steps.push(step));
+      await ex.run(
+        tasks,
+        async (r) => void onPage.push(r),
+        (_id, step) => void steps.push(step)
+      );
       expect(onPage.map((r) => r.id)).toEqual(['a', 'b']);
       expect(steps.length).toBeGreaterThan(0);
       for (let t = 0; t < tasks.length; t++) {
@@ -248,9 +331,20 @@ describe.skipIf(!hasChromium)('the compute page on chromium WebGPU (SwiftShader)
         model.setWeights(model.getWeights().map((w, i) => tf.tensor(net.weights[i], w.shape)));
         const saved: number[] = [];
         const result = await trainer({
-          name: 'tiny stage', model, trainable: model.trainableWeights, objective: { kind: 'labels', numClasses: 3 },
-          config: { epochs: 1, lr: 0.05, lrEnd: 0.05, batchSize: 4 }, momentum: 0.9, weightDecay: 1e-3, augment: { flip: true, cropPad: 1 },
-          train: stageSet(8, 11), val: stageSet(4, 12), seed: 7, tapKernel: tapKernel(model, 'fc1'), checkpoints: [0, 1], dir,
+          name: 'tiny stage',
+          model,
+          trainable: model.trainableWeights,
+          objective: { kind: 'labels', numClasses: 3 },
+          config: { epochs: 1, lr: 0.05, lrEnd: 0.05, batchSize: 4 },
+          momentum: 0.9,
+          weightDecay: 1e-3,
+          augment: { flip: true, cropPad: 1 },
+          train: stageSet(8, 11),
+          val: stageSet(4, 12),
+          seed: 7,
+          tapKernel: tapKernel(model, 'fc1'),
+          checkpoints: [0, 1],
+          dir,
           saveCheckpoint: async (epoch) => void saved.push(epoch)
         });
         const weights = await Promise.all(model.getWeights().map(async (w) => (await w.data()) as Float32Array));
@@ -261,9 +355,15 @@ describe.skipIf(!hasChromium)('the compute page on chromium WebGPU (SwiftShader)
       const { client } = await hostSide();
       const onPage = await run(computeTrainer(client), join(tmp.path, 'page'));
       expect(onPage.saved).toEqual([0, 1]);
-      expect(Math.abs(onPage.result.logs[0].loss - home.result.logs[0].loss) / home.result.logs[0].loss).toBeLessThan(1e-4);
-      expect(Math.abs(onPage.result.logs[0].valLoss! - home.result.logs[0].valLoss!) / home.result.logs[0].valLoss!).toBeLessThan(1e-4);
-      expect(Math.abs(onPage.result.pathLength[1]! - home.result.pathLength[1]!) / home.result.pathLength[1]!).toBeLessThan(1e-3);
+      expect(Math.abs(onPage.result.logs[0].loss - home.result.logs[0].loss) / home.result.logs[0].loss).toBeLessThan(
+        1e-4
+      );
+      expect(
+        Math.abs(onPage.result.logs[0].valLoss! - home.result.logs[0].valLoss!) / home.result.logs[0].valLoss!
+      ).toBeLessThan(1e-4);
+      expect(
+        Math.abs(onPage.result.pathLength[1]! - home.result.pathLength[1]!) / home.result.pathLength[1]!
+      ).toBeLessThan(1e-3);
       for (let i = 0; i < home.weights.length; i++) {
         expect(maxRelativeError(home.weights[i], net.weights[i]), `weight ${i} moved`).toBeGreaterThan(1e-4);
         expect(maxRelativeError(onPage.weights[i], home.weights[i]), `weight ${i}`).toBeLessThan(1e-4);
@@ -275,4 +375,3 @@ describe.skipIf(!hasChromium)('the compute page on chromium WebGPU (SwiftShader)
     }
   }, 180_000);
 });
-

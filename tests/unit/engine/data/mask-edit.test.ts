@@ -1,7 +1,17 @@
 import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { importDataset, loadDataset, datasetPath, readSampleMask, writeMask, undoMask, redoMask, resetMask, maskHistory } from '../../../../src/engine/data';
+import {
+  importDataset,
+  loadDataset,
+  datasetPath,
+  readSampleMask,
+  writeMask,
+  undoMask,
+  redoMask,
+  resetMask,
+  maskHistory
+} from '../../../../src/engine/data';
 import { readMaskPng } from '../../../../src/engine/data/decode';
 import { encodeMaskString } from '../../../../src/engine/data/masks/rle';
 import { tempDir } from '../../../helpers/fixtures';
@@ -34,13 +44,22 @@ describe('mask editing', () => {
 
   it('writes with history, undo and redo, and marks the sample edited', async () => {
     await writeMask(ws, 'edit', 'k-a', filled(0, 10));
-    await writeMask(ws, 'edit', 'k-a', filled(5, 20).map((v) => v * 7)); // any value > 0 is foreground
+    await writeMask(
+      ws,
+      'edit',
+      'k-a',
+      filled(5, 20).map((v) => v * 7)
+    ); // any value > 0 is foreground
     expect(Array.from((await readSampleMask(ws, 'edit', 'k-a')).data)).toEqual(Array.from(filled(5, 20)));
     expect(await maskHistory(ws, 'edit', 'k-a')).toEqual({ canUndo: 2, canRedo: 0, edited: true });
     expect((await loadDataset(ws, 'edit')).samples.find((s) => s.id === 'k-a')!.edited).toBe(true);
     // The stored PNG follows, and the imported mask is kept aside.
-    expect(Array.from((await readMaskPng(datasetPath(ws, 'edit', 'masks/k-a.png'))).data)).toEqual(Array.from(filled(5, 20)));
-    expect(Array.from((await readMaskPng(datasetPath(ws, 'edit', 'masks-imported/k-a.png'))).data)).toEqual(Array.from(original));
+    expect(Array.from((await readMaskPng(datasetPath(ws, 'edit', 'masks/k-a.png'))).data)).toEqual(
+      Array.from(filled(5, 20))
+    );
+    expect(Array.from((await readMaskPng(datasetPath(ws, 'edit', 'masks-imported/k-a.png'))).data)).toEqual(
+      Array.from(original)
+    );
 
     expect(Array.from((await undoMask(ws, 'edit', 'k-a')).data)).toEqual(Array.from(filled(0, 10)));
     expect(Array.from((await redoMask(ws, 'edit', 'k-a')).data)).toEqual(Array.from(filled(5, 20)));
@@ -70,14 +89,22 @@ describe('mask editing', () => {
 
   it('trusts the history when a crash left the PNG behind it', async () => {
     await writeMask(ws, 'edit', 'k-b', filled(0, 1));
-    const history = { version: 1, width: 8, height: 8, states: [encodeMaskString(original), encodeMaskString(filled(0, 1)), encodeMaskString(filled(0, 2))], position: 2 };
+    const history = {
+      version: 1,
+      width: 8,
+      height: 8,
+      states: [encodeMaskString(original), encodeMaskString(filled(0, 1)), encodeMaskString(filled(0, 2))],
+      position: 2
+    };
     writeFileSync(datasetPath(ws, 'edit', 'edits/k-b.json'), JSON.stringify(history));
     expect(Array.from((await readSampleMask(ws, 'edit', 'k-b')).data)).toEqual(Array.from(filled(0, 2)));
     await resetMask(ws, 'edit', 'k-b');
   });
 
   it('refuses a mask of the wrong size and unknown samples', async () => {
-    await expect(writeMask(ws, 'edit', 'k-a', new Uint8Array(10))).rejects.toThrow(/has 10 values but sample 'k-a' is 8x8 \(64\)/);
+    await expect(writeMask(ws, 'edit', 'k-a', new Uint8Array(10))).rejects.toThrow(
+      /has 10 values but sample 'k-a' is 8x8 \(64\)/
+    );
     await expect(readSampleMask(ws, 'edit', 'nope')).rejects.toThrow(/has no sample 'nope'/);
     await expect(readSampleMask(ws, 'nothere', 'k-a')).rejects.toThrow(/no dataset 'nothere'/);
   });

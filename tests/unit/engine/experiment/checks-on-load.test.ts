@@ -77,7 +77,10 @@ describe('checks for a run made before metrics.json had them', () => {
     writeFileSync(paths.images, JSON.stringify({ seed: 3, ids: [a.id, b.id], count: 2 }));
     writeFileSync(
       paths.metrics,
-      JSON.stringify({ ...oldDocument({ T: 0.9, S: 0.8, B: 0.41 }), settings: { ...oldDocument({ T: 0, S: 0, B: 0 }).settings, images: 2 } })
+      JSON.stringify({
+        ...oldDocument({ T: 0.9, S: 0.8, B: 0.41 }),
+        settings: { ...oldDocument({ T: 0, S: 0, B: 0 }).settings, images: 2 }
+      })
     );
     const loaded = (await loadMetricsWithChecks(ws, paths, tinyConfig())) as {
       checks: { id: string; net?: string; status: string; value: number }[];

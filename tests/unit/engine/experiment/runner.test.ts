@@ -40,7 +40,17 @@ describe('experiment runner on a tiny dataset', () => {
 
   it('writes the files of design.md', () => {
     const p = new ExperimentPaths(ws, id);
-    for (const f of [p.config, p.state, p.images, p.metrics, p.events, join(p.final('T'), 'model.json'), join(p.final('S'), 'model.json'), join(p.final('B'), 'model.json')]) expect(existsSync(f), f).toBe(true);
+    for (const f of [
+      p.config,
+      p.state,
+      p.images,
+      p.metrics,
+      p.events,
+      join(p.final('T'), 'model.json'),
+      join(p.final('S'), 'model.json'),
+      join(p.final('B'), 'model.json')
+    ])
+      expect(existsSync(f), f).toBe(true);
     for (const e of [0, 1, 2, 3]) {
       expect(existsSync(join(p.checkpoint('S', e), 'model.json'))).toBe(true);
       expect(existsSync(join(p.checkpoint('B', e), 'model.json'))).toBe(true);
@@ -71,7 +81,8 @@ describe('experiment runner on a tiny dataset', () => {
     expect(ran.quantification.reduce((n, r) => n + r.tasks, 0)).toBe(18);
     const html = readFileSync(await writeReport(ws, id), 'utf8');
     expect(html).toContain('Quantification engine asked for: auto, device cpu; what ran it:');
-    for (const e of q.engines) expect(html).toContain(`${escapeHtml(e)} — ${ran.quantification.find((r) => r.engine === e)!.tasks} task(s)`);
+    for (const e of q.engines)
+      expect(html).toContain(`${escapeHtml(e)} — ${ran.quantification.find((r) => r.engine === e)!.tasks} task(s)`);
   });
 
   it('lists every analysed image left out of a network with its reason, consistently with the counts', () => {
@@ -115,7 +126,8 @@ describe('experiment runner on a tiny dataset', () => {
       expect(s.rho).toBeLessThanOrEqual(1);
     }
     expect(metrics.summary.teacher.D_mean).toBeNull();
-    for (const h of ['H1', 'H2', 'H3'] as const) expect(['supported', 'not supported', 'inconclusive']).toContain(metrics.verdicts[h].result);
+    for (const h of ['H1', 'H2', 'H3'] as const)
+      expect(['supported', 'not supported', 'inconclusive']).toContain(metrics.verdicts[h].result);
   });
 
   it('emits stages, epochs and per-checkpoint concept counts', () => {
@@ -129,16 +141,23 @@ describe('experiment runner on a tiny dataset', () => {
     const p = new ExperimentPaths(ws, id);
     const s = await loadLayersModelFromDir(p.checkpoint('S', 0));
     const b = await loadLayersModelFromDir(p.checkpoint('B', 0));
-    const sw = s.getWeights(), bw = b.getWeights();
+    const sw = s.getWeights(),
+      bw = b.getWeights();
     expect(sw.length).toBe(bw.length);
     for (let i = 0; i < sw.length; i++) expect(Array.from(sw[i].dataSync())).toEqual(Array.from(bw[i].dataSync()));
     const trained = await loadLayersModelFromDir(p.checkpoint('S', 3));
-    expect(Array.from(trained.getLayer('fc1').getWeights()[0].dataSync())).not.toEqual(Array.from(s.getLayer('fc1').getWeights()[0].dataSync()));
+    expect(Array.from(trained.getLayer('fc1').getWeights()[0].dataSync())).not.toEqual(
+      Array.from(s.getLayer('fc1').getWeights()[0].dataSync())
+    );
     [s, b, trained].forEach((m) => m.dispose());
   });
 
   it('stage 1 lowers the feature MSE to the teacher', async () => {
-    const logs = JSON.parse(readFileSync(new ExperimentPaths(ws, id).trainLog('S'), 'utf8')) as { stage: string; loss: number; valLoss: number }[];
+    const logs = JSON.parse(readFileSync(new ExperimentPaths(ws, id).trainLog('S'), 'utf8')) as {
+      stage: string;
+      loss: number;
+      valLoss: number;
+    }[];
     const stage1 = logs.filter((l) => l.stage === 'student stage 1');
     expect(stage1).toHaveLength(3);
     expect(stage1[2].valLoss).toBeLessThan(stage1[0].valLoss);
@@ -154,7 +173,18 @@ describe('experiment runner on a tiny dataset', () => {
   it('stores the protocol checks in metrics.json and folds them into the verdicts', () => {
     const checks = metrics.checks ?? [];
     const ids = new Set(checks.map((c) => c.id));
-    for (const c of ['teacher-beats-baseline', 'student-mimics-teacher', 'student-learns', 'concept-density', 'foreground-coverage', 'never-learned', 'sample-size', 'dropped-images', 'training-diverged']) expect(ids.has(c), c).toBe(true);
+    for (const c of [
+      'teacher-beats-baseline',
+      'student-mimics-teacher',
+      'student-learns',
+      'concept-density',
+      'foreground-coverage',
+      'never-learned',
+      'sample-size',
+      'dropped-images',
+      'training-diverged'
+    ])
+      expect(ids.has(c), c).toBe(true);
     const failing = checks.some((c) => c.status === 'fail');
     for (const h of ['H1', 'H2', 'H3'] as const) {
       expect(metrics.verdicts[h].meaningful).toBe(!failing);
@@ -166,7 +196,16 @@ describe('experiment runner on a tiny dataset', () => {
     const p = new ExperimentPaths(ws, id);
     const saved = JSON.parse(readFileSync(p.metrics, 'utf8')) as MetricsDocument;
     const ids = JSON.parse(readFileSync(p.images, 'utf8')).ids as string[];
-    const fg = await Promise.all(ids.map(async (sid) => maskToGrid((await readMaskGrey(join(ws, 'datasets', 'tiny', 'masks', `${sid}.png`), { width: 16, height: 16 })).data, 16, 16, 4)));
+    const fg = await Promise.all(
+      ids.map(async (sid) =>
+        maskToGrid(
+          (await readMaskGrey(join(ws, 'datasets', 'tiny', 'masks', `${sid}.png`), { width: 16, height: 16 })).data,
+          16,
+          16,
+          4
+        )
+      )
+    );
     const { values, shape } = decodeNpy(new Uint8Array(readFileSync(p.maps('B', 'epoch-3').npy)));
     expect(shape).toEqual([ids.length, 4, 4]);
     // Images without a foreground cell on the grid are left out of the numbers (and reported).
@@ -187,12 +226,14 @@ describe('experiment runner on a tiny dataset', () => {
       const again = await createExperiment(ws, tinyConfig());
       const controller = new AbortController();
       let epochs = 0;
-      await expect(runExperiment(ws, again, {
-        signal: controller.signal,
-        onEvent: (e) => {
-          if (e.type === 'epoch' && e.stage === stopAt && ++epochs === 2) controller.abort();
-        }
-      })).rejects.toThrow(/cancelled/);
+      await expect(
+        runExperiment(ws, again, {
+          signal: controller.signal,
+          onEvent: (e) => {
+            if (e.type === 'epoch' && e.stage === stopAt && ++epochs === 2) controller.abort();
+          }
+        })
+      ).rejects.toThrow(/cancelled/);
       const state = JSON.parse(readFileSync(new ExperimentPaths(ws, again).state, 'utf8'));
       expect(state.status).toBe('cancelled');
       const resumed = await runExperiment(ws, again);
@@ -228,7 +269,10 @@ describe('experiment runner on a tiny dataset', () => {
     let frozen = 0;
     for (const layer of final.layers) {
       if (layer.getWeights().length === 0) continue;
-      const before = endOfStage1.getLayer(layer.name).getWeights().map((w) => Array.from(w.dataSync()));
+      const before = endOfStage1
+        .getLayer(layer.name)
+        .getWeights()
+        .map((w) => Array.from(w.dataSync()));
       const after = layer.getWeights().map((w) => Array.from(w.dataSync()));
       if (below.has(layer.name)) {
         expect(after, layer.name).toEqual(before);
@@ -244,12 +288,23 @@ describe('experiment runner on a tiny dataset', () => {
     // Three classes as the target has, under other names: the same head size, but not the same head.
     await writeTinyDataset(ws, 'tiny-renamed', { seed: 5, perClass: 6, valPerClass: 0 });
     const renamed = join(ws, 'datasets', 'tiny-renamed', 'dataset.json');
-    writeFileSync(renamed, JSON.stringify({ ...JSON.parse(readFileSync(renamed, 'utf8')), classes: ['apple', 'pear', 'plum'] }));
+    writeFileSync(
+      renamed,
+      JSON.stringify({ ...JSON.parse(readFileSync(renamed, 'utf8')), classes: ['apple', 'pear', 'plum'] })
+    );
     const quick = (name: string, source: string) =>
       tinyConfig({
         name,
-        teacher: { ...tinyConfig().teacher, source, pretrain: { ...tinyConfig().teacher.pretrain, epochs: 1 }, finetune: { ...tinyConfig().teacher.finetune, epochs: 1, lr: 1e-12, lrEnd: 1e-12 } },
-        student: { stage1: { ...tinyConfig().student.stage1, epochs: 1 }, stage2: { ...tinyConfig().student.stage2, epochs: 0 } },
+        teacher: {
+          ...tinyConfig().teacher,
+          source,
+          pretrain: { ...tinyConfig().teacher.pretrain, epochs: 1 },
+          finetune: { ...tinyConfig().teacher.finetune, epochs: 1, lr: 1e-12, lrEnd: 1e-12 }
+        },
+        student: {
+          stage1: { ...tinyConfig().student.stage1, epochs: 1 },
+          stage2: { ...tinyConfig().student.stage2, epochs: 0 }
+        },
         baseline: { ...tinyConfig().baseline, epochs: 1 },
         quantification: { ...tinyConfig().quantification, images: 2, steps: 2 }
       });
@@ -259,11 +314,19 @@ describe('experiment runner on a tiny dataset', () => {
     };
     const layersOf = async (dir: string): Promise<Map<string, number[][]>> => {
       const m = await loadLayersModelFromDir(dir);
-      const out = new Map(m.layers.filter((l) => l.getWeights().length).map((l) => [l.name, l.getWeights().map((w) => Array.from(w.dataSync()))]));
+      const out = new Map(
+        m.layers
+          .filter((l) => l.getWeights().length)
+          .map((l) => [l.name, l.getWeights().map((w) => Array.from(w.dataSync()))])
+      );
       m.dispose();
       return out;
     };
-    for (const [source, swapped] of [['tiny-two', true], ['tiny-renamed', true], ['tiny-source', false]] as const) {
+    for (const [source, swapped] of [
+      ['tiny-two', true],
+      ['tiny-renamed', true],
+      ['tiny-source', false]
+    ] as const) {
       const run = await createExperiment(ws, quick(`head-${source}`, source));
       await runExperiment(ws, run);
       const p = new ExperimentPaths(ws, run);
@@ -273,7 +336,10 @@ describe('experiment runner on a tiny dataset', () => {
       for (const [name, w] of fin) if (name !== 'fc3') expect(maxDiff(w, pre.get(name)!), name).toBeLessThan(1e-6);
       if (swapped) {
         const fresh = buildNetwork(tinyConfig().architecture, 3, hashSeed(tinyConfig().seed, 0x7e), 'teacher');
-        const freshHead = fresh.getLayer('fc3').getWeights().map((w) => Array.from(w.dataSync()));
+        const freshHead = fresh
+          .getLayer('fc3')
+          .getWeights()
+          .map((w) => Array.from(w.dataSync()));
         expect(maxDiff(fin.get('fc3')!, freshHead)).toBeLessThan(1e-6);
         expect(fin.get('fc3')![1]).toHaveLength(3);
         expect(pre.get('fc3')![1]).toHaveLength(source === 'tiny-two' ? 2 : 3);
@@ -284,7 +350,14 @@ describe('experiment runner on a tiny dataset', () => {
 
   it('keeps the tensor count flat across a run', async () => {
     const before = tf.memory().numTensors;
-    const again = await createExperiment(ws, tinyConfig({ name: 'again', teacher: { ...tinyConfig().teacher, pretrain: { ...tinyConfig().teacher.pretrain, epochs: 1 } }, verdicts: { alpha: 0.2, resamples: 500 } }));
+    const again = await createExperiment(
+      ws,
+      tinyConfig({
+        name: 'again',
+        teacher: { ...tinyConfig().teacher, pretrain: { ...tinyConfig().teacher.pretrain, epochs: 1 } },
+        verdicts: { alpha: 0.2, resamples: 500 }
+      })
+    );
     const m = await runExperiment(ws, again);
     expect(tf.memory().numTensors).toBe(before);
     // The configuration's alpha reaches the verdicts: an 80 % bootstrap interval.

@@ -19,8 +19,18 @@ describe('state.json records what ran the quantification', () => {
     await store.recordEngine('B/epoch-0#0', 'onnx cpu — 1 thread');
     const q = stored(file).quantification!;
     expect(q.engines).toEqual(['onnx cpu — 1 thread', 'tfjs (wasm) — onnx unavailable: x']);
-    expect(q.tasks).toEqual({ 'S/epoch-0#0': 'onnx cpu — 1 thread', 'S/epoch-0#1': 'tfjs (wasm) — onnx unavailable: x', 'B/epoch-0#0': 'onnx cpu — 1 thread' });
-    expect(whatRan(stored(file))).toEqual({ backend: null, quantification: [{ engine: 'onnx cpu — 1 thread', tasks: 2 }, { engine: 'tfjs (wasm) — onnx unavailable: x', tasks: 1 }] });
+    expect(q.tasks).toEqual({
+      'S/epoch-0#0': 'onnx cpu — 1 thread',
+      'S/epoch-0#1': 'tfjs (wasm) — onnx unavailable: x',
+      'B/epoch-0#0': 'onnx cpu — 1 thread'
+    });
+    expect(whatRan(stored(file))).toEqual({
+      backend: null,
+      quantification: [
+        { engine: 'onnx cpu — 1 thread', tasks: 2 },
+        { engine: 'tfjs (wasm) — onnx unavailable: x', tasks: 1 }
+      ]
+    });
     // A resumed run adds to what the earlier one recorded.
     const again = await StateStore.load(file);
     await again.recordEngine('T/final#0', 'onnx cpu — 1 thread');
@@ -37,7 +47,16 @@ describe('state.json records what ran the quantification', () => {
   });
 
   it('reads a state.json of an older version (no quantification) as having recorded nothing', () => {
-    const old = { version: 1, id: 'x', status: 'finished', createdAt: 'a', updatedAt: 'b', backend: 'wasm', stages: {}, error: null };
+    const old = {
+      version: 1,
+      id: 'x',
+      status: 'finished',
+      createdAt: 'a',
+      updatedAt: 'b',
+      backend: 'wasm',
+      stages: {},
+      error: null
+    };
     expect(whatRan(StateSchema.parse(old))).toEqual({ backend: 'wasm', quantification: [] });
   });
 });

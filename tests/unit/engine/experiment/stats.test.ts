@@ -1,5 +1,11 @@
 import { describe, it, expect } from 'vitest';
-import { averageRanks, wilcoxonSignedRank, normalCdf, normalUpperTail, pairedBootstrap } from '../../../../src/engine/experiment/stats';
+import {
+  averageRanks,
+  wilcoxonSignedRank,
+  normalCdf,
+  normalUpperTail,
+  pairedBootstrap
+} from '../../../../src/engine/experiment/stats';
 import { mean } from '../../../../src/engine/util/moments';
 
 describe('statistics', () => {

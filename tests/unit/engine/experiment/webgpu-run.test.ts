@@ -19,16 +19,21 @@ const gpu = await probeWebGpu();
 /** The summary numbers of T, S and B, and every per-image entropy the counts come from, in one flat list. */
 function numbers(m: MetricsDocument): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [role, s] of Object.entries(m.summary)) for (const [k, v] of Object.entries(s)) if (typeof v === 'number') out[`${role}.${k}`] = v;
+  for (const [role, s] of Object.entries(m.summary))
+    for (const [k, v] of Object.entries(s)) if (typeof v === 'number') out[`${role}.${k}`] = v;
   return out;
 }
 
 function expectClose(a: MetricsDocument, b: MetricsDocument, tolerance: number): void {
-  const na = numbers(a), nb = numbers(b);
+  const na = numbers(a),
+    nb = numbers(b);
   expect(Object.keys(na).sort()).toEqual(Object.keys(nb).sort());
   for (const k of Object.keys(nb)) {
     if (Number.isNaN(nb[k])) expect(na[k], k).toBeNaN();
-    else expect(Math.abs(na[k] - nb[k]), `${k}: ${na[k]} vs ${nb[k]}`).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(nb[k])));
+    else
+      expect(Math.abs(na[k] - nb[k]), `${k}: ${na[k]} vs ${nb[k]}`).toBeLessThanOrEqual(
+        tolerance * Math.max(1, Math.abs(nb[k]))
+      );
   }
 }
 
@@ -57,11 +62,15 @@ describe.skipIf(!gpu.ok)('the tiny experiment on webgpu', () => {
     await initBackend('webgpu');
     const id = await createExperiment(ws, tinyConfig({ backend: 'webgpu' }));
     let epochs = 0;
-    await expect(runExperiment(ws, id, {
-      onEvent: (e) => {
-        if (e.type === 'epoch' && e.stage === 'baseline' && ++epochs === 2) destroyWebGpuDevice();
-      }
-    })).rejects.toThrow(/GPU device was lost \(destroyed.*the job stopped.*kd-lens run --resume .* resumes from the last checkpoint on any backend/);
+    await expect(
+      runExperiment(ws, id, {
+        onEvent: (e) => {
+          if (e.type === 'epoch' && e.stage === 'baseline' && ++epochs === 2) destroyWebGpuDevice();
+        }
+      })
+    ).rejects.toThrow(
+      /GPU device was lost \(destroyed.*the job stopped.*kd-lens run --resume .* resumes from the last checkpoint on any backend/
+    );
     const state = JSON.parse(readFileSync(new ExperimentPaths(ws, id).state, 'utf8'));
     expect(state.status).toBe('failed');
     expect(state.error).toMatch(/GPU device was lost/);

@@ -1,5 +1,12 @@
 import { describe, it, expect } from 'vitest';
-import { imageBackgroundMean, backgroundMeanEntropy, conceptCells, countConcepts, foregroundConceptCells, hasForeground } from '../../../../src/engine/knowledge/concepts';
+import {
+  imageBackgroundMean,
+  backgroundMeanEntropy,
+  conceptCells,
+  countConcepts,
+  foregroundConceptCells,
+  hasForeground
+} from '../../../../src/engine/knowledge/concepts';
 
 describe('concepts', () => {
   // A 2x2 grid: cells 0 and 1 foreground, 2 and 3 background.

@@ -1,5 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { entropyMap, meanEntropy, sigmaForEntropy, GAUSSIAN_ENTROPY_OFFSET } from '../../../../src/engine/knowledge/entropy';
+import {
+  entropyMap,
+  meanEntropy,
+  sigmaForEntropy,
+  GAUSSIAN_ENTROPY_OFFSET
+} from '../../../../src/engine/knowledge/entropy';
 
 describe('entropy', () => {
   it('is log(sigma) + 0.5 log(2 pi e)', () => {

@@ -1,5 +1,11 @@
 import { describe, it, expect } from 'vitest';
-import { cellOfPixel, firstPixelOfCell, upsamplingMatrix, maskToGrid, centreRegionCells } from '../../../../src/engine/knowledge/grid';
+import {
+  cellOfPixel,
+  firstPixelOfCell,
+  upsamplingMatrix,
+  maskToGrid,
+  centreRegionCells
+} from '../../../../src/engine/knowledge/grid';
 
 describe('grid', () => {
   it('maps pixel rows to cells by floor(r * G / H)', () => {
@@ -20,12 +26,7 @@ describe('grid', () => {
 
   it('takes the top-left pixel of each cell', () => {
     // 4x4 mask, G = 2: cells are 2x2; top-left pixels (0,0) (0,2) (2,0) (2,2).
-    const mask = [
-      0, 1, 1, 0,
-      1, 1, 0, 0,
-      0, 0, 0, 0,
-      0, 0, 0, 9
-    ];
+    const mask = [0, 1, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9];
     expect(Array.from(maskToGrid(mask, 4, 4, 2, 'top-left'))).toEqual([0, 1, 0, 0]);
     expect(Array.from(maskToGrid(mask, 4, 4, 2, 'majority'))).toEqual([1, 0, 0, 0]);
     // any pixel: cells 0, 1 and 3 hold a foreground pixel, cell 2 none.

@@ -6,7 +6,11 @@ import { GAUSSIAN_ENTROPY_OFFSET } from '../../../../src/engine/knowledge/entrop
 import { cellOfPixel } from '../../../../src/engine/knowledge/grid';
 import { Rng } from '../../../../src/engine/util/random';
 
-const H = 8, W = 8, C = 2, G = 4, E = 6;
+const H = 8,
+  W = 8,
+  C = 2,
+  G = 4,
+  E = 6;
 
 /** A linear feature f(x) = x W (flattened input times a [H*W*C, E] matrix), no bias. */
 function linearFeature(weights: Float32Array): FeatureFn {
@@ -19,15 +23,17 @@ function cellScaledWeights(scale: number[], seed: number): { weights: Float32Arr
   const rng = new Rng(seed);
   const weights = new Float32Array(H * W * C * E);
   const c = new Array(G * G).fill(0);
-  for (let r = 0; r < H; r++) for (let col = 0; col < W; col++) for (let ch = 0; ch < C; ch++) {
-    const p = (r * W + col) * C + ch;
-    const k = cellOfPixel(r, H, G) * G + cellOfPixel(col, W, G);
-    for (let e = 0; e < E; e++) {
-      const v = rng.normal() * scale[k];
-      weights[p * E + e] = v;
-      c[k] += v * v;
-    }
-  }
+  for (let r = 0; r < H; r++)
+    for (let col = 0; col < W; col++)
+      for (let ch = 0; ch < C; ch++) {
+        const p = (r * W + col) * C + ch;
+        const k = cellOfPixel(r, H, G) * G + cellOfPixel(col, W, G);
+        for (let e = 0; e < E; e++) {
+          const v = rng.normal() * scale[k];
+          weights[p * E + e] = v;
+          c[k] += v * v;
+        }
+      }
   return { weights, c };
 }
 
@@ -46,7 +52,13 @@ describe('sigma optimisation', () => {
     scale[5] = 0; // a cell the feature ignores: its sigma must go to the upper clamp
     const { weights, c } = cellScaledWeights(scale, 7);
     const lambda = 7;
-    const [res] = await quantifyBatch(linearFeature(weights), [image(1)], { grid: G, samples: 96, lambda, mode: 'converged', relu: false });
+    const [res] = await quantifyBatch(linearFeature(weights), [image(1)], {
+      grid: G,
+      samples: 96,
+      lambda,
+      mode: 'converged',
+      relu: false
+    });
     expect(res.effective).toBe(true);
     for (let k = 0; k < G * G; k++) {
       const optimum = c[k] === 0 ? 1 : Math.sqrt((lambda * E * res.sigmaF2) / (2 * G * G * c[k]));
@@ -61,14 +73,24 @@ describe('sigma optimisation', () => {
     const { weights } = cellScaledWeights(new Array(G * G).fill(1), 3);
     let frob = 0;
     for (const v of weights) frob += v * v;
-    const [res] = await quantifyBatch(linearFeature(weights), [image(2)], { grid: G, samples: 400, steps: 1, relu: false });
+    const [res] = await quantifyBatch(linearFeature(weights), [image(2)], {
+      grid: G,
+      samples: 400,
+      steps: 1,
+      relu: false
+    });
     const expected = (1e-4 * frob) / E;
     expect(Math.abs(res.sigmaF2 - expected) / expected).toBeLessThan(0.05);
   });
 
   it('calibrated mode selects the recorded step whose mean entropy is closest to the target', async () => {
     const { weights } = cellScaledWeights(new Array(G * G).fill(1), 4);
-    const [res] = await quantifyBatch(linearFeature(weights), [image(3)], { grid: G, samples: 16, lr: 3e-4, relu: false });
+    const [res] = await quantifyBatch(linearFeature(weights), [image(3)], {
+      grid: G,
+      samples: 16,
+      lr: 3e-4,
+      relu: false
+    });
     const diffs = res.trajectory.map((h) => Math.abs(h + 2.8));
     const best = diffs.indexOf(Math.min(...diffs));
     expect(res.selectedStep).toBe(best);
@@ -79,18 +101,31 @@ describe('sigma optimisation', () => {
 
   it('stops at step steps - 21 once the target was exceeded, else grows lambda by 1.5 and runs on', async () => {
     const { weights } = cellScaledWeights(new Array(G * G).fill(1), 5);
-    const fast = await quantifyBatch(linearFeature(weights), [image(4)], { grid: G, samples: 8, lr: 1e-3, relu: false });
+    const fast = await quantifyBatch(linearFeature(weights), [image(4)], {
+      grid: G,
+      samples: 8,
+      lr: 1e-3,
+      relu: false
+    });
     expect(fast[0].steps).toBe(59);
     expect(fast[0].trajectory.length).toBe(60);
     expect(fast[0].lambda).toBe(7);
-    const slow = await quantifyBatch(linearFeature(weights), [image(4)], { grid: G, samples: 8, lr: 1e-6, relu: false });
+    const slow = await quantifyBatch(linearFeature(weights), [image(4)], {
+      grid: G,
+      samples: 8,
+      lr: 1e-6,
+      relu: false
+    });
     expect(slow[0].steps).toBe(80);
     expect(slow[0].trajectory.length).toBe(80);
     expect(slow[0].lambda).toBeCloseTo(10.5, 10);
   });
 
   it('a batch gives each image the result it gets alone', async () => {
-    const { weights } = cellScaledWeights(new Array(G * G).fill(1).map((_, k) => 1 + (k % 3)), 6);
+    const { weights } = cellScaledWeights(
+      new Array(G * G).fill(1).map((_, k) => 1 + (k % 3)),
+      6
+    );
     const feature = linearFeature(weights);
     const reluFeature: FeatureFn = (x) => feature(x).sub(0.5);
     const imgs = [image(10), image(11), image(12)];
@@ -108,7 +143,13 @@ describe('sigma optimisation', () => {
     const f = linearFeature(weights);
     const a = await quantifyBatch(f, [image(20)], { grid: G, samples: 8, steps: 20, lr: 1e-3, relu: false });
     const b = await quantifyBatch(f, [image(20)], { grid: G, samples: 8, steps: 20, lr: 1e-3, relu: false });
-    const other = await quantifyBatch(f, [{ ...image(20), seed: 21 }], { grid: G, samples: 8, steps: 20, lr: 1e-3, relu: false });
+    const other = await quantifyBatch(f, [{ ...image(20), seed: 21 }], {
+      grid: G,
+      samples: 8,
+      steps: 20,
+      lr: 1e-3,
+      relu: false
+    });
     expect(Array.from(a[0].sigma!)).toEqual(Array.from(b[0].sigma!));
     expect(Array.from(a[0].sigma!)).not.toEqual(Array.from(other[0].sigma!));
   });
@@ -126,7 +167,9 @@ describe('sigma optimisation', () => {
     const base = linearFeature(weights);
     let calls = 0;
     const flaky: FeatureFn = (x) => (++calls > 5 ? base(x).mul(NaN) : base(x));
-    await expect(quantifyBatch(flaky, [image(40, 'cat.png')], { grid: G, samples: 4, steps: 10, relu: false })).rejects.toThrow(/cat\.png: the loss became NaN at step 3/);
+    await expect(
+      quantifyBatch(flaky, [image(40, 'cat.png')], { grid: G, samples: 4, steps: 10, relu: false })
+    ).rejects.toThrow(/cat\.png: the loss became NaN at step 3/);
   });
 
   it('keeps the tensor count flat', async () => {

@@ -1,5 +1,9 @@
 import { describe, it, expect } from 'vitest';
-import { firstMaxIndex, learningDistance, neverHasForegroundConcept } from '../../../../src/engine/knowledge/simultaneity';
+import {
+  firstMaxIndex,
+  learningDistance,
+  neverHasForegroundConcept
+} from '../../../../src/engine/knowledge/simultaneity';
 import { stabilityRatio } from '../../../../src/engine/knowledge/stability';
 import { populationVariance, mean } from '../../../../src/engine/util/moments';
 
@@ -33,7 +37,13 @@ describe('learning simultaneity and stability', () => {
   });
 
   it('rho = |S_final| / |union|, 0 for an empty union', () => {
-    expect(stabilityRatio([[1, 2], [2, 3], [2, 3, 4]])).toBeCloseTo(3 / 4, 12);
+    expect(
+      stabilityRatio([
+        [1, 2],
+        [2, 3],
+        [2, 3, 4]
+      ])
+    ).toBeCloseTo(3 / 4, 12);
     expect(stabilityRatio([[1], [2], []])).toBe(0);
     expect(stabilityRatio([[], [], []])).toBe(0);
     expect(stabilityRatio([[5, 6]])).toBe(1);

@@ -29,7 +29,9 @@ describe('architectures', () => {
 
   it('gives identical weights for the same seed and different ones for another', () => {
     const arch = ARCHITECTURE_PRESETS['vgg-small'];
-    const a = buildNetwork(arch, 3, 7), b = buildNetwork(arch, 3, 7), c = buildNetwork(arch, 3, 8);
+    const a = buildNetwork(arch, 3, 7),
+      b = buildNetwork(arch, 3, 7),
+      c = buildNetwork(arch, 3, 8);
     const flat = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()).slice(0, 5));
     expect(flat(a)).toEqual(flat(b));
     expect(flat(a)).not.toEqual(flat(c));

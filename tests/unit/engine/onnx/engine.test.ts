@@ -21,7 +21,11 @@ let runtime: RuntimeChoice;
 type Sym = tf.SymbolicTensor;
 
 function images(count: number, h: number, w: number, c: number): QuantifyImage[] {
-  return Array.from({ length: count }, (_, i) => ({ input: tf.tensor3d(new Rng(100 + i).fillNormal(new Float32Array(h * w * c)), [h, w, c]), seed: 7 + i, name: `img${i}` }));
+  return Array.from({ length: count }, (_, i) => ({
+    input: tf.tensor3d(new Rng(100 + i).fillNormal(new Float32Array(h * w * c)), [h, w, c]),
+    seed: 7 + i,
+    name: `img${i}`
+  }));
 }
 
 /** f(x) = flatten_NHWC(x) W as an IR: Transpose, Flatten, MatMul. */
@@ -45,7 +49,8 @@ function linearIr(weights: Float32Array, h: number, w: number, c: number, e: num
 
 /** Agreement of two engines' results: same selected step, and the share of images whose maps agree within 1e-3 nats. */
 function agreement(a: SigmaResult[], b: SigmaResult[]): { sameStep: number; close: number } {
-  let sameStep = 0, close = 0;
+  let sameStep = 0,
+    close = 0;
   a.forEach((r, i) => {
     if (r.selectedStep === b[i].selectedStep) sameStep++;
     const worst = Math.max(...Array.from(r.entropy!, (v, k) => Math.abs(v - b[i].entropy![k])));
@@ -63,22 +68,35 @@ describe('the ONNX engine', () => {
   });
 
   it('converged mode on a linear feature matches the closed form within 0.05 nats per cell', async () => {
-    const H = 8, W = 8, C = 2, G = 4, E = 6, lambda = 7;
+    const H = 8,
+      W = 8,
+      C = 2,
+      G = 4,
+      E = 6,
+      lambda = 7;
     const scale = Array.from({ length: G * G }, (_, k) => [0.5, 1, 2, 3][k % 4]);
     scale[5] = 0;
     const rng = new Rng(7);
     const weights = new Float32Array(H * W * C * E);
     const c = new Array(G * G).fill(0);
-    for (let r = 0; r < H; r++) for (let col = 0; col < W; col++) for (let ch = 0; ch < C; ch++) {
-      const k = cellOfPixel(r, H, G) * G + cellOfPixel(col, W, G);
-      for (let e = 0; e < E; e++) {
-        const v = rng.normal() * scale[k];
-        weights[((r * W + col) * C + ch) * E + e] = v;
-        c[k] += v * v;
-      }
-    }
+    for (let r = 0; r < H; r++)
+      for (let col = 0; col < W; col++)
+        for (let ch = 0; ch < C; ch++) {
+          const k = cellOfPixel(r, H, G) * G + cellOfPixel(col, W, G);
+          for (let e = 0; e < E; e++) {
+            const v = rng.normal() * scale[k];
+            weights[((r * W + col) * C + ch) * E + e] = v;
+            c[k] += v * v;
+          }
+        }
     const engine = onnxSigmaEngine({ model: linearIr(weights, H, W, C, E), tap: 'feature', runtime });
-    const [res] = await quantifyBatch(engine, images(1, H, W, C), { grid: G, samples: 96, lambda, mode: 'converged', relu: false });
+    const [res] = await quantifyBatch(engine, images(1, H, W, C), {
+      grid: G,
+      samples: 96,
+      lambda,
+      mode: 'converged',
+      relu: false
+    });
     for (let k = 0; k < G * G; k++) {
       const optimum = c[k] === 0 ? 1 : Math.sqrt((lambda * E * res.sigmaF2) / (2 * G * G * c[k]));
       const expected = Math.log(Math.min(1, Math.max(1e-3, optimum))) + GAUSSIAN_ENTROPY_OFFSET;
@@ -92,32 +110,61 @@ describe('the ONNX engine', () => {
     const ims = images(20, 16, 16, 3);
     const options = { grid: 4, samples: 16, steps: 40, adaptBeforeEnd: 10 };
     const tfResults = await quantifyBatch(tapFeature(model, 'fc3'), ims, options);
-    const onnxResults = await quantifyBatch(onnxSigmaEngine({ model: modelFromTfjs(model, 'reference'), tap: 'fc3', runtime }), ims, options);
+    const onnxResults = await quantifyBatch(
+      onnxSigmaEngine({ model: modelFromTfjs(model, 'reference'), tap: 'fc3', runtime }),
+      ims,
+      options
+    );
     const { sameStep, close } = agreement(tfResults, onnxResults);
     expect(sameStep).toBe(1);
     expect(close).toBeGreaterThanOrEqual(0.95);
-    onnxResults.forEach((r, i) => expect(Math.abs(r.sigmaF2 - tfResults[i].sigmaF2) / tfResults[i].sigmaF2).toBeLessThan(1e-4));
+    onnxResults.forEach((r, i) =>
+      expect(Math.abs(r.sigmaF2 - tfResults[i].sigmaF2) / tfResults[i].sigmaF2).toBeLessThan(1e-4)
+    );
   });
 
   it('agrees with TF.js on a ResNet with batch normalisation (tap after the residual Add)', async () => {
     const input = tf.input({ shape: [12, 12, 3], name: 'input' });
     let s = 11;
-    const conv = (x: Sym, filters: number, name: string, strides = 1): Sym => tf.layers.conv2d({ filters, kernelSize: 3, strides, padding: 'same', kernelInitializer: tf.initializers.heNormal({ seed: s++ }), name }).apply(x) as Sym;
+    const conv = (x: Sym, filters: number, name: string, strides = 1): Sym =>
+      tf.layers
+        .conv2d({
+          filters,
+          kernelSize: 3,
+          strides,
+          padding: 'same',
+          kernelInitializer: tf.initializers.heNormal({ seed: s++ }),
+          name
+        })
+        .apply(x) as Sym;
     const bn = (x: Sym, name: string): Sym => tf.layers.batchNormalization({ name }).apply(x) as Sym;
     const relu = (x: Sym, name: string): Sym => tf.layers.activation({ activation: 'relu', name }).apply(x) as Sym;
     const stem = relu(bn(conv(input, 8, 'stem', 2), 'stem_bn'), 'stem_relu');
     const h = bn(conv(relu(bn(conv(stem, 8, 'b1_conv1'), 'b1_bn1'), 'b1_relu1'), 8, 'b1_conv2'), 'b1_bn2');
     const sum = tf.layers.add({ name: 'conv' }).apply([stem, h]) as Sym;
-    const out = tf.layers.dense({ units: 5, name: 'fc' }).apply(tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(relu(sum, 'conv_relu')) as Sym) as Sym;
+    const out = tf.layers
+      .dense({ units: 5, name: 'fc' })
+      .apply(tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(relu(sum, 'conv_relu')) as Sym) as Sym;
     const model = tf.model({ inputs: input, outputs: out });
     for (const layer of model.layers.filter((l) => l.getClassName() === 'BatchNormalization')) {
       const rng = new Rng(s++);
-      layer.setWeights(layer.getWeights().map((w, i) => tf.tensor(Array.from({ length: w.size }, () => (i === 3 ? 0.5 + Math.abs(rng.normal()) : rng.normal() * 0.5)), w.shape)));
+      layer.setWeights(
+        layer.getWeights().map((w, i) =>
+          tf.tensor(
+            Array.from({ length: w.size }, () => (i === 3 ? 0.5 + Math.abs(rng.normal()) : rng.normal() * 0.5)),
+            w.shape
+          )
+        )
+      );
     }
     const ims = images(20, 12, 12, 3);
     const options = { grid: 4, samples: 16, steps: 40, lambda: 6, adaptBeforeEnd: 10 };
     const tfResults = await quantifyBatch(tapFeature(model, 'conv'), ims, options);
-    const onnxResults = await quantifyBatch(onnxSigmaEngine({ model: modelFromTfjs(model, 'resnet-bn'), tap: 'conv', runtime }), ims, options);
+    const onnxResults = await quantifyBatch(
+      onnxSigmaEngine({ model: modelFromTfjs(model, 'resnet-bn'), tap: 'conv', runtime }),
+      ims,
+      options
+    );
     const { sameStep, close } = agreement(tfResults, onnxResults);
     expect(sameStep).toBe(1);
     expect(close).toBeGreaterThanOrEqual(0.95);

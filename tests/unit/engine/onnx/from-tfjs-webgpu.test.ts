@@ -12,14 +12,23 @@ import { selectForTfjs } from '../../../../src/engine/onnx/select';
 import type { Architecture } from '../../../../src/common/config';
 
 const gpu = await probeWebGpu();
-const ARCH: Architecture = { family: 'vgg', inputSize: 8, channels: [16, 32], convsPerStage: 1, fcUnits: [8, 6], dropout: 0 };
+const ARCH: Architecture = {
+  family: 'vgg',
+  inputSize: 8,
+  channels: [16, 32],
+  convsPerStage: 1,
+  fcUnits: [8, 6],
+  dropout: 0
+};
 
 describe.skipIf(!gpu.ok)('the ONNX compiler on a webgpu model', () => {
   it('reads the weights asynchronously: the IR of the same weights on wasm; the ONNX engine is chosen', async () => {
     await initBackend('wasm');
     const onWasm = buildNetwork(ARCH, 3, 5);
     const expected = modelFromTfjs(onWasm, 'tiny');
-    const values = await Promise.all(onWasm.getWeights().map(async (w) => ({ data: (await w.data()) as Float32Array, shape: w.shape })));
+    const values = await Promise.all(
+      onWasm.getWeights().map(async (w) => ({ data: (await w.data()) as Float32Array, shape: w.shape }))
+    );
     onWasm.dispose();
     await initBackend('webgpu');
     expect(tf.getBackend()).toBe('webgpu');
@@ -37,7 +46,9 @@ describe.skipIf(!gpu.ok)('the ONNX compiler on a webgpu model', () => {
       expect([...ir.initializers.keys()]).toEqual([...expected.initializers.keys()]);
       for (const [name, t] of expected.initializers) {
         expect(ir.initializers.get(name)!.dims, name).toEqual(t.dims);
-        expect(Array.from(ir.initializers.get(name)!.data as Float32Array), name).toEqual(Array.from(t.data as Float32Array));
+        expect(Array.from(ir.initializers.get(name)!.data as Float32Array), name).toEqual(
+          Array.from(t.data as Float32Array)
+        );
       }
     } finally {
       onGpu.dispose();

@@ -24,7 +24,10 @@ let runtime: RuntimeChoice;
 let ort: typeof Ort;
 
 /** A tiny model file: input x [N, 2, 4, 4] -> nodes -> out. */
-function file(nodes: IrNode[], opts: { opset?: number; inputShape?: (number | string)[]; weight?: number } = {}): Uint8Array {
+function file(
+  nodes: IrNode[],
+  opts: { opset?: number; inputShape?: (number | string)[]; weight?: number } = {}
+): Uint8Array {
   const graph: IrGraph = {
     name: 'tiny',
     nodes,
@@ -52,12 +55,26 @@ describe('ONNX files', () => {
 
   for (const name of ['tiny-torch', 'ops-torch']) {
     it(`${name}.onnx from torch.onnx.export: f(x) and the input gradient equal torch autograd`, async () => {
-      const ir = await foldConstants(readOnnxModel(new Uint8Array(readFileSync(join(FIXTURE, `${name}.onnx`))), `${name}.onnx`), ort);
-      const expected = JSON.parse(readFileSync(join(FIXTURE, `${name}.expected.json`), 'utf8')) as { input: number[]; inputShape: number[]; outputShape: number[]; tap: string; dy: number[]; f: number[]; dx: number[] };
+      const ir = await foldConstants(
+        readOnnxModel(new Uint8Array(readFileSync(join(FIXTURE, `${name}.onnx`))), `${name}.onnx`),
+        ort
+      );
+      const expected = JSON.parse(readFileSync(join(FIXTURE, `${name}.expected.json`), 'utf8')) as {
+        input: number[];
+        inputShape: number[];
+        outputShape: number[];
+        tap: string;
+        dy: number[];
+        f: number[];
+        dx: number[];
+      };
       expect(ir.input.shape).toEqual(expected.inputShape.slice(1));
       const { graph } = compileInputGradient(ir, expected.tap);
       const session = await ort.InferenceSession.create(encodeModel(graph));
-      const out = await session.run({ [ir.input.name]: new ort.Tensor('float32', Float32Array.from(expected.input), expected.inputShape), kd_dy: new ort.Tensor('float32', Float32Array.from(expected.dy), expected.outputShape) });
+      const out = await session.run({
+        [ir.input.name]: new ort.Tensor('float32', Float32Array.from(expected.input), expected.inputShape),
+        kd_dy: new ort.Tensor('float32', Float32Array.from(expected.dy), expected.outputShape)
+      });
       const [fName, dxName] = session.outputNames;
       expect(maxRelativeError(out[fName].data as Float32Array, expected.f)).toBeLessThan(1e-5);
       expect(maxRelativeError(out[dxName].data as Float32Array, expected.dx)).toBeLessThan(1e-5);
@@ -68,8 +85,17 @@ describe('ONNX files', () => {
   it('quantifies the fixture at a node output (NCHW model, NHWC images and noise)', async () => {
     const ir = readOnnxModel(new Uint8Array(readFileSync(join(FIXTURE, 'tiny-torch.onnx'))), 'tiny-torch.onnx');
     const concat = ir.nodes.find((n) => n.op === 'Concat')!;
-    const images = [0, 1].map((i) => ({ input: tf.tensor3d(new Rng(i).fillNormal(new Float32Array(12 * 12 * 3)), [12, 12, 3]), seed: i, name: `img${i}` }));
-    const results = await quantifyBatch(onnxSigmaEngine({ model: ir, tap: concat.outputs[0], runtime }), images, { grid: 4, samples: 8, steps: 10, adaptBeforeEnd: 3 });
+    const images = [0, 1].map((i) => ({
+      input: tf.tensor3d(new Rng(i).fillNormal(new Float32Array(12 * 12 * 3)), [12, 12, 3]),
+      seed: i,
+      name: `img${i}`
+    }));
+    const results = await quantifyBatch(onnxSigmaEngine({ model: ir, tap: concat.outputs[0], runtime }), images, {
+      grid: 4,
+      samples: 8,
+      steps: 10,
+      adaptBeforeEnd: 3
+    });
     for (const r of results) {
       expect(r.effective).toBe(true);
       expect(r.entropy!.every(Number.isFinite)).toBe(true);
@@ -77,33 +103,67 @@ describe('ONNX files', () => {
   });
 
   it('reads back what the compiler writes', () => {
-    const ir = readOnnxModel(file([conv, { op: 'Relu', name: 'relu0', inputs: ['c'], outputs: ['r'], attrs: {} }]), 'tiny.onnx');
+    const ir = readOnnxModel(
+      file([conv, { op: 'Relu', name: 'relu0', inputs: ['c'], outputs: ['r'], attrs: {} }]),
+      'tiny.onnx'
+    );
     expect(ir.input).toEqual({ name: 'x', shape: [2, 4, 4] });
-    expect(ir.nodes.map((n) => [n.op, n.name, n.attrs])).toEqual([['Conv', 'conv0', { pads: [1, 1, 1, 1] }], ['Relu', 'relu0', {}]]);
-    expect(Array.from(ir.initializers.get('w')!.data as Float32Array).slice(0, 2)).toEqual([Math.fround(0.1), Math.fround(0.1)]);
+    expect(ir.nodes.map((n) => [n.op, n.name, n.attrs])).toEqual([
+      ['Conv', 'conv0', { pads: [1, 1, 1, 1] }],
+      ['Relu', 'relu0', {}]
+    ]);
+    expect(Array.from(ir.initializers.get('w')!.data as Float32Array).slice(0, 2)).toEqual([
+      Math.fround(0.1),
+      Math.fround(0.1)
+    ]);
     expect(ir.tapNames).toEqual(['c', 'conv0', 'r', 'relu0']);
   });
 
   it('refuses corrupt and truncated files, unsupported opsets and non-image inputs, naming the file', () => {
     const good = file([conv]);
-    expect(() => readOnnxModel(good.slice(0, good.length - 40), 'cut.onnx')).toThrow(/^cut.onnx: not a readable ONNX file \(.*truncated/);
-    expect(() => readOnnxModel(new TextEncoder().encode('{"not": "onnx"}'), 'text.onnx')).toThrow(/^text.onnx: not (a readable ONNX file|an ONNX model)/);
-    expect(() => readOnnxModel(file([conv], { opset: 9 }), 'old.onnx')).toThrow(/^old.onnx: opset 9 is not supported \(11-21\)/);
-    expect(() => readOnnxModel(file([conv], { inputShape: ['N', 32] }), 'flat.onnx')).toThrow(/^flat.onnx: the input 'x' is a float tensor of shape \[N, 32\]; expected a float image/);
+    expect(() => readOnnxModel(good.slice(0, good.length - 40), 'cut.onnx')).toThrow(
+      /^cut.onnx: not a readable ONNX file \(.*truncated/
+    );
+    expect(() => readOnnxModel(new TextEncoder().encode('{"not": "onnx"}'), 'text.onnx')).toThrow(
+      /^text.onnx: not (a readable ONNX file|an ONNX model)/
+    );
+    expect(() => readOnnxModel(file([conv], { opset: 9 }), 'old.onnx')).toThrow(
+      /^old.onnx: opset 9 is not supported \(11-21\)/
+    );
+    expect(() => readOnnxModel(file([conv], { inputShape: ['N', 32] }), 'flat.onnx')).toThrow(
+      /^flat.onnx: the input 'x' is a float tensor of shape \[N, 32\]; expected a float image/
+    );
   });
 
   it('refuses an op without a backward rule naming its node, an unknown tap listing the names, and a tap independent of the input', () => {
     const dims = { height: 4, width: 4, channels: 2, grid: 2, samples: 2, relu: true };
-    const erf = readOnnxModel(file([conv, { op: 'Erf', name: 'erf_node', inputs: ['c'], outputs: ['e'], attrs: {} }]), 'erf.onnx');
-    expect(() => compileStep(erf, 'e', dims)).toThrow(/^erf.onnx: node 'erf_node' is a Erf, an op without a backward rule/);
-    expect(() => compileStep(erf, 'nope', dims)).toThrow(/^erf.onnx: no layer or value named 'nope'; the names are: c, conv0, e, erf_node/);
-    const constant = readOnnxModel(file([conv, { op: 'Add', name: 'const_add', inputs: ['a', 'b'], outputs: ['k'], attrs: {} }]), 'const.onnx');
-    expect(() => compileStep(constant, 'k', dims)).toThrow(/^const.onnx: the tap 'k' does not depend on the model input 'x'/);
+    const erf = readOnnxModel(
+      file([conv, { op: 'Erf', name: 'erf_node', inputs: ['c'], outputs: ['e'], attrs: {} }]),
+      'erf.onnx'
+    );
+    expect(() => compileStep(erf, 'e', dims)).toThrow(
+      /^erf.onnx: node 'erf_node' is a Erf, an op without a backward rule/
+    );
+    expect(() => compileStep(erf, 'nope', dims)).toThrow(
+      /^erf.onnx: no layer or value named 'nope'; the names are: c, conv0, e, erf_node/
+    );
+    const constant = readOnnxModel(
+      file([conv, { op: 'Add', name: 'const_add', inputs: ['a', 'b'], outputs: ['k'], attrs: {} }]),
+      'const.onnx'
+    );
+    expect(() => compileStep(constant, 'k', dims)).toThrow(
+      /^const.onnx: the tap 'k' does not depend on the model input 'x'/
+    );
   });
 
   it('stops on a NaN feature, naming the image', async () => {
-    const ir = readOnnxModel(file([conv, { op: 'Reshape', name: 'flat0', inputs: ['c', 'flat'], outputs: ['f'], attrs: {} }], { weight: NaN }), 'nan.onnx');
+    const ir = readOnnxModel(
+      file([conv, { op: 'Reshape', name: 'flat0', inputs: ['c', 'flat'], outputs: ['f'], attrs: {} }], { weight: NaN }),
+      'nan.onnx'
+    );
     const images = [{ input: tf.tensor3d(new Float32Array(32).fill(1), [4, 4, 2]), seed: 1, name: 'photo.png' }];
-    await expect(quantifyBatch(onnxSigmaEngine({ model: ir, tap: 'f', runtime }), images, { grid: 2, samples: 2, steps: 2 })).rejects.toThrow(/photo.png: sigma_f2 is NaN/);
+    await expect(
+      quantifyBatch(onnxSigmaEngine({ model: ir, tap: 'f', runtime }), images, { grid: 2, samples: 2, steps: 2 })
+    ).rejects.toThrow(/photo.png: sigma_f2 is NaN/);
   });
 });

@@ -18,20 +18,40 @@ describe('engine choice', () => {
   });
 
   it('auto picks ONNX Runtime for a model that compiles, and says so', async () => {
-    const choice = await selectForTfjs({ engine: 'auto', device: 'cpu', threads: 1 }, referenceCnn(16), 'ref', 'fc3', dims);
+    const choice = await selectForTfjs(
+      { engine: 'auto', device: 'cpu', threads: 1 },
+      referenceCnn(16),
+      'ref',
+      'fc3',
+      dims
+    );
     expect(choice.kind).toBe('onnx');
     expect(choice.note).toBe('onnx cpu — 1 thread');
   });
 
   it('auto falls back to TF.js naming the layer that does not compile; onnx refuses with the same reason', async () => {
     const input = tf.input({ shape: [16, 16, 3] });
-    const up = tf.layers.upSampling2d({ size: [2, 2], name: 'up' }).apply(tf.layers.conv2d({ filters: 2, kernelSize: 3, name: 'conv' }).apply(input) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const up = tf.layers
+      .upSampling2d({ size: [2, 2], name: 'up' })
+      .apply(
+        tf.layers.conv2d({ filters: 2, kernelSize: 3, name: 'conv' }).apply(input) as tf.SymbolicTensor
+      ) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: up });
     const auto = await selectForTfjs({ engine: 'auto', device: 'cpu', threads: 1 }, model, 'dir', 'up', dims);
     expect(auto.kind).toBe('tfjs');
-    expect(auto.note).toMatch(/^tfjs \(wasm\) — onnx unavailable: the model does not compile to ONNX: dir: layer 'up' \(UpSampling2D\)/);
-    await expect(selectForTfjs({ engine: 'onnx', device: 'cpu', threads: 1 }, model, 'dir', 'up', dims)).rejects.toThrow(/^engine onnx: the model does not compile to ONNX: dir: layer 'up'/);
-    const tfjs = await selectForTfjs({ engine: 'tfjs', device: 'cpu', threads: 1 }, referenceCnn(16), 'ref', 'fc3', dims);
+    expect(auto.note).toMatch(
+      /^tfjs \(wasm\) — onnx unavailable: the model does not compile to ONNX: dir: layer 'up' \(UpSampling2D\)/
+    );
+    await expect(
+      selectForTfjs({ engine: 'onnx', device: 'cpu', threads: 1 }, model, 'dir', 'up', dims)
+    ).rejects.toThrow(/^engine onnx: the model does not compile to ONNX: dir: layer 'up'/);
+    const tfjs = await selectForTfjs(
+      { engine: 'tfjs', device: 'cpu', threads: 1 },
+      referenceCnn(16),
+      'ref',
+      'fc3',
+      dims
+    );
     expect(tfjs.note).toBe('tfjs (wasm) — requested');
   });
 
@@ -40,7 +60,9 @@ describe('engine choice', () => {
     if ('error' in rt) throw new Error(rt.error);
     if (rt.provider === 'cpu') expect(rt.reason).toMatch(/^onnx cpu — 2 threads; GPU unavailable: .+/);
     else expect(rt.reason).toBe(`onnx ${rt.provider} — requested by --device gpu`);
-    expect(() => parseDevice('tpu', '--device')).toThrow("--device: unknown device 'tpu' (expected one of cpu, gpu, auto)");
+    expect(() => parseDevice('tpu', '--device')).toThrow(
+      "--device: unknown device 'tpu' (expected one of cpu, gpu, auto)"
+    );
   });
 
   it('sizes intra-op threads against the workers sharing the cores', () => {

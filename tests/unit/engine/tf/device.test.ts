@@ -16,18 +16,29 @@ forgetBackendChoice();
 
 afterEach(() => {
   forgetBackendChoice();
-  for (const [k, v] of [['KD_LENS_WEBGPU_DAWN', saved.dawn], ['KD_LENS_WEBGPU_SOFTWARE', saved.soft]] as const) {
+  for (const [k, v] of [
+    ['KD_LENS_WEBGPU_DAWN', saved.dawn],
+    ['KD_LENS_WEBGPU_SOFTWARE', saved.soft]
+  ] as const) {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
 });
 
 describe('--device for the TF.js backend', () => {
-  it('run and demo: the flag wins; else the configuration\'s gpu or auto; its cpu default leaves the default order', () => {
+  it("run and demo: the flag wins; else the configuration's gpu or auto; its cpu default leaves the default order", () => {
     expect(deviceForBackend({ device: 'cpu' }, 'GPU')).toEqual({ device: 'gpu', origin: '--device' });
-    expect(deviceForBackend({ device: 'auto' }, undefined)).toEqual({ device: 'auto', origin: "the configuration's device" });
-    expect(deviceForBackend({ device: 'cpu' }, undefined)).toEqual({ device: null, origin: "the configuration's device" });
-    expect(() => deviceForBackend({ device: 'cpu' }, 'tpu')).toThrow("--device: unknown device 'tpu' (expected one of cpu, gpu, auto)");
+    expect(deviceForBackend({ device: 'auto' }, undefined)).toEqual({
+      device: 'auto',
+      origin: "the configuration's device"
+    });
+    expect(deviceForBackend({ device: 'cpu' }, undefined)).toEqual({
+      device: null,
+      origin: "the configuration's device"
+    });
+    expect(() => deviceForBackend({ device: 'cpu' }, 'tpu')).toThrow(
+      "--device: unknown device 'tpu' (expected one of cpu, gpu, auto)"
+    );
   });
 
   it('a named backend wins over the device; cpu keeps webgpu out and says so', async () => {
@@ -58,6 +69,8 @@ describe('--device for the TF.js backend', () => {
     process.env.KD_LENS_WEBGPU_SOFTWARE = '1';
     const choice = await initBackendFor({ device: 'auto' });
     expect(choice.name).toBe('wasm');
-    expect(choice.reason).toMatch(/^wasm — webgpu: null-backend \(Dawn, software\) failed the self-check: conv gradient.* \(--device auto\)$/);
+    expect(choice.reason).toMatch(
+      /^wasm — webgpu: null-backend \(Dawn, software\) failed the self-check: conv gradient.* \(--device auto\)$/
+    );
   });
 });

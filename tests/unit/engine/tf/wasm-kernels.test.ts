@@ -9,9 +9,18 @@ function randn(shape: number[], seed: number): tf.Tensor {
 }
 
 /** Gradients of sum(f(x, w)^2) with respect to x and w on a given backend. */
-async function gradsOn(backend: 'wasm' | 'cpu', f: (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor, x: tf.Tensor, w: tf.Tensor): Promise<[Float32Array, Float32Array]> {
+async function gradsOn(
+  backend: 'wasm' | 'cpu',
+  f: (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor,
+  x: tf.Tensor,
+  w: tf.Tensor
+): Promise<[Float32Array, Float32Array]> {
   await tf.setBackend(backend);
-  const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => f(a as tf.Tensor4D, b as tf.Tensor4D).square().sum())([x, w]);
+  const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+    f(a as tf.Tensor4D, b as tf.Tensor4D)
+      .square()
+      .sum()
+  )([x, w]);
   const out: [Float32Array, Float32Array] = [(await gx.data()) as Float32Array, (await gw.data()) as Float32Array];
   gx.dispose();
   gw.dispose();
@@ -68,9 +77,27 @@ describe('wasm gradient kernels', () => {
 
   it('trains a small CNN on wasm (loss falls) with a flat tensor count over 500 steps', async () => {
     const model = tf.sequential();
-    model.add(tf.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: 1 }) }));
+    model.add(
+      tf.layers.conv2d({
+        inputShape: [8, 8, 3],
+        filters: 4,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+        kernelInitializer: tf.initializers.heNormal({ seed: 1 })
+      })
+    );
     model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-    model.add(tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: 2 }) }));
+    model.add(
+      tf.layers.conv2d({
+        filters: 8,
+        kernelSize: 3,
+        strides: 2,
+        padding: 'same',
+        activation: 'relu',
+        kernelInitializer: tf.initializers.heNormal({ seed: 2 })
+      })
+    );
     model.add(tf.layers.flatten());
     model.add(tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.heNormal({ seed: 3 }) }));
     // Class 1 images are bright in the top-left quadrant.
@@ -81,16 +108,21 @@ describe('wasm gradient kernels', () => {
     for (let i = 0; i < n; i++) {
       const label = i % 2;
       labels.push(label);
-      for (let r = 0; r < 8; r++) for (let c = 0; c < 8; c++) for (let ch = 0; ch < 3; ch++) {
-        xs[((i * 8 + r) * 8 + c) * 3 + ch] = rng.normal() * 0.3 + (label && r < 4 && c < 4 ? 1 : 0);
-      }
+      for (let r = 0; r < 8; r++)
+        for (let c = 0; c < 8; c++)
+          for (let ch = 0; ch < 3; ch++) {
+            xs[((i * 8 + r) * 8 + c) * 3 + ch] = rng.normal() * 0.3 + (label && r < 4 && c < 4 ? 1 : 0);
+          }
     }
     const x = tf.tensor4d(xs, [n, 8, 8, 3]);
     const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 2);
     const opt = tf.train.sgd(0.05);
     const lossOf = () => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar;
     const first = tf.tidy(() => lossOf().dataSync()[0]);
-    const step = () => tf.tidy(() => { opt.minimize(lossOf); });
+    const step = () =>
+      tf.tidy(() => {
+        opt.minimize(lossOf);
+      });
     step();
     const count = tf.memory().numTensors;
     for (let i = 0; i < 499; i++) step();

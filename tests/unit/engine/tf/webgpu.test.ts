@@ -19,17 +19,34 @@ import { Rng } from '../../../../src/engine/util/random';
 import type { Architecture } from '../../../../src/common/config';
 
 const gpu = await probeWebGpu();
-const ARCH: Architecture = { family: 'vgg', inputSize: 8, channels: [4, 6], convsPerStage: 1, fcUnits: [8, 6], dropout: 0 };
+const ARCH: Architecture = {
+  family: 'vgg',
+  inputSize: 8,
+  channels: [4, 6],
+  convsPerStage: 1,
+  fcUnits: [8, 6],
+  dropout: 0
+};
 const SIZE = 8;
 
 function imageSet(n: number, seed: number): ImageSet {
   const rng = new Rng(seed);
   const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
-  return { n, size: SIZE, x: rng.fillNormal(new Float32Array(n * SIZE * SIZE * 3)), labels, ids: Array.from({ length: n }, (_, i) => `i${i}`), masks: null };
+  return {
+    n,
+    size: SIZE,
+    x: rng.fillNormal(new Float32Array(n * SIZE * SIZE * 3)),
+    labels,
+    ids: Array.from({ length: n }, (_, i) => `i${i}`),
+    masks: null
+  };
 }
 
 /** Two steps of the training loop (batch 4, momentum, weight decay, path length) from the same weights. */
-async function trainOn(backend: 'wasm' | 'webgpu', initial: Float32Array[] | null): Promise<{ initial: Float32Array[]; after: Float32Array[]; loss: number; valLoss: number; pathLength: number }> {
+async function trainOn(
+  backend: 'wasm' | 'webgpu',
+  initial: Float32Array[] | null
+): Promise<{ initial: Float32Array[]; after: Float32Array[]; loss: number; valLoss: number; pathLength: number }> {
   await initBackend(backend);
   const dir = await mkdtemp(join(tmpdir(), 'kd-webgpu-'));
   const model = buildNetwork(ARCH, 3, 5);
@@ -38,12 +55,29 @@ async function trainOn(backend: 'wasm' | 'webgpu', initial: Float32Array[] | nul
     const start = await Promise.all(model.getWeights().map(async (w) => (await w.data()) as Float32Array));
     const kernel = tapKernel(model, 'fc1');
     const result = await trainStage({
-      name: 'check', model, trainable: model.trainableWeights, objective: { kind: 'labels', numClasses: 3 },
-      config: { epochs: 1, lr: 0.05, lrEnd: 0.05, batchSize: 4 }, momentum: 0.9, weightDecay: 1e-3, augment: null,
-      train: imageSet(8, 11), val: imageSet(4, 12), seed: 7, tapKernel: kernel, checkpoints: [], dir
+      name: 'check',
+      model,
+      trainable: model.trainableWeights,
+      objective: { kind: 'labels', numClasses: 3 },
+      config: { epochs: 1, lr: 0.05, lrEnd: 0.05, batchSize: 4 },
+      momentum: 0.9,
+      weightDecay: 1e-3,
+      augment: null,
+      train: imageSet(8, 11),
+      val: imageSet(4, 12),
+      seed: 7,
+      tapKernel: kernel,
+      checkpoints: [],
+      dir
     });
     const after = await Promise.all(model.getWeights().map(async (w) => (await w.data()) as Float32Array));
-    return { initial: start, after, loss: result.logs[0].loss, valLoss: result.logs[0].valLoss!, pathLength: result.pathLength[1]! };
+    return {
+      initial: start,
+      after,
+      loss: result.logs[0].loss,
+      valLoss: result.logs[0].valLoss!,
+      pathLength: result.pathLength[1]!
+    };
   } finally {
     model.dispose();
     await rm(dir, { recursive: true, force: true });
@@ -57,7 +91,11 @@ async function sigmaOn(backend: 'wasm' | 'webgpu', weights: Float32Array[]): Pro
   model.setWeights(model.getWeights().map((w, i) => tf.tensor(weights[i], w.shape)));
   const tap = tf.model({ inputs: model.inputs, outputs: model.getLayer('fc1').output as tf.SymbolicTensor });
   const rng = new Rng(21);
-  const images = [0, 1].map((i) => ({ input: tf.tensor3d(rng.fillNormal(new Float32Array(SIZE * SIZE * 3)), [SIZE, SIZE, 3]), seed: 40 + i, name: `img${i}` }));
+  const images = [0, 1].map((i) => ({
+    input: tf.tensor3d(rng.fillNormal(new Float32Array(SIZE * SIZE * 3)), [SIZE, SIZE, 3]),
+    seed: 40 + i,
+    name: `img${i}`
+  }));
   try {
     return await quantifyBatch((x) => tap.apply(x) as tf.Tensor, images, { grid: 4, samples: 6, steps: 5, lr: 1e-3 });
   } finally {
@@ -76,7 +114,8 @@ describe.skipIf(!gpu.ok)('webgpu backend', () => {
   it('names its adapter in the reason', () => {
     expect(gpu.reason).toMatch(/^webgpu on .+ \((Dawn|Dawn OpenGL ES|browser WebGPU)/);
     // A CPU rasteriser is marked as one (auto passes over those).
-    if (/llvmpipe|swiftshader|lavapipe/i.test(gpu.reason)) expect(gpu.reason).toMatch(/, software\) — requested by --backend$/);
+    if (/llvmpipe|swiftshader|lavapipe/i.test(gpu.reason))
+      expect(gpu.reason).toMatch(/, software\) — requested by --backend$/);
   });
 
   it('a training step matches wasm within float tolerance', async () => {

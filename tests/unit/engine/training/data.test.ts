@@ -5,7 +5,10 @@ import { Rng } from '../../../../src/engine/util/random';
 function set(): ImageSet {
   // Two 2x2 images; pixel value = image * 100 + row * 10 + col (same in each channel).
   const x = new Float32Array(2 * 4 * 3);
-  for (let i = 0; i < 2; i++) for (let r = 0; r < 2; r++) for (let c = 0; c < 2; c++) for (let ch = 0; ch < 3; ch++) x[((i * 2 + r) * 2 + c) * 3 + ch] = i * 100 + r * 10 + c;
+  for (let i = 0; i < 2; i++)
+    for (let r = 0; r < 2; r++)
+      for (let c = 0; c < 2; c++)
+        for (let ch = 0; ch < 3; ch++) x[((i * 2 + r) * 2 + c) * 3 + ch] = i * 100 + r * 10 + c;
   return { n: 2, size: 2, x, labels: new Int32Array([5, 7]), ids: ['a', 'b'], masks: null };
 }
 const channel0 = (x: Float32Array) => Array.from(x).filter((_, i) => i % 3 === 0);
@@ -25,7 +28,8 @@ describe('batches', () => {
     }
     expect(flipped).toEqual([1, 0, 11, 10]);
     const shifts = new Set<string>();
-    for (let seed = 0; seed < 60; seed++) shifts.add(channel0(gatherBatch(set(), [1], { flip: false, cropPad: 1 }, new Rng(seed)).x).join(','));
+    for (let seed = 0; seed < 60; seed++)
+      shifts.add(channel0(gatherBatch(set(), [1], { flip: false, cropPad: 1 }, new Rng(seed)).x).join(','));
     expect(shifts.has('100,101,110,111')).toBe(true); // no shift
     expect(shifts.has('111,0,0,0')).toBe(true); // shifted by (1, 1): only (1,1) lands at (0,0)
     expect(shifts.has('0,0,0,100')).toBe(true); // shifted by (-1, -1)
@@ -42,7 +46,12 @@ describe('batches', () => {
 
 describe('normaliseInto', () => {
   it('computes (rgb - mean_c) / std_c per channel, at the offset', () => {
-    const out = normaliseInto([0.5, 0.5, 0.5, 1, 0, 0.25], { mean: [0.5, 0.25, 0], std: [0.5, 0.25, 2] }, new Float32Array(8), 1);
+    const out = normaliseInto(
+      [0.5, 0.5, 0.5, 1, 0, 0.25],
+      { mean: [0.5, 0.25, 0], std: [0.5, 0.25, 2] },
+      new Float32Array(8),
+      1
+    );
     expect(Array.from(out)).toEqual([0, 0, 1, 0.25, 1, -1, 0.125, 0]);
   });
 });

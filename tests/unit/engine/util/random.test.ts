@@ -3,7 +3,9 @@ import { Rng, hashSeed, hashString } from '../../../../src/engine/util/random';
 
 describe('seeded random numbers', () => {
   it('repeats for a seed and differs between seeds', () => {
-    const a = new Rng(42), b = new Rng(42), c = new Rng(43);
+    const a = new Rng(42),
+      b = new Rng(42),
+      c = new Rng(43);
     const xa = Array.from({ length: 5 }, () => a.nextUint32());
     expect(Array.from({ length: 5 }, () => b.nextUint32())).toEqual(xa);
     expect(Array.from({ length: 5 }, () => c.nextUint32())).not.toEqual(xa);
@@ -12,9 +14,14 @@ describe('seeded random numbers', () => {
   it('draws standard normals (mean 0, variance 1 within sampling error)', () => {
     const r = new Rng(1);
     const xs = r.fillNormal(new Float32Array(200000));
-    let s = 0, s2 = 0;
-    for (const x of xs) { s += x; s2 += x * x; }
-    const m = s / xs.length, v = s2 / xs.length - m * m;
+    let s = 0,
+      s2 = 0;
+    for (const x of xs) {
+      s += x;
+      s2 += x * x;
+    }
+    const m = s / xs.length,
+      v = s2 / xs.length - m * m;
     expect(Math.abs(m)).toBeLessThan(0.01);
     expect(Math.abs(v - 1)).toBeLessThan(0.01);
   });
@@ -45,7 +52,8 @@ describe('seeded random numbers', () => {
 
 describe('fillNormal', () => {
   it('gives exactly the numbers of repeated normal() calls, across odd lengths and refills', () => {
-    const a = new Rng(11), b = new Rng(11);
+    const a = new Rng(11),
+      b = new Rng(11);
     const buf = new Float32Array(7);
     const filled = [...a.fillNormal(buf), ...a.fillNormal(new Float32Array(4))];
     const called = Array.from({ length: 11 }, () => Math.fround(b.normal()));

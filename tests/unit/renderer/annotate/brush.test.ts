@@ -4,7 +4,14 @@ import { BRUSH_KEY, DEFAULT_BRUSH, loadBrush, saveBrush, stepSize } from '../../
 
 const memory = (): Storage => {
   const m = new Map<string, string>();
-  return { getItem: (k) => m.get(k) ?? null, setItem: (k, v) => void m.set(k, v), removeItem: (k) => void m.delete(k), clear: () => m.clear(), key: () => null, length: 0 } as Storage;
+  return {
+    getItem: (k) => m.get(k) ?? null,
+    setItem: (k, v) => void m.set(k, v),
+    removeItem: (k) => void m.delete(k),
+    clear: () => m.clear(),
+    key: () => null,
+    length: 0
+  } as Storage;
 };
 
 describe('brush settings', () => {

@@ -1,7 +1,15 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
 import { StrokeHistory } from '../../../../src/renderer/src/annotate/history';
-import { currentState, pushState, redoStep, startHistory, undoCounts, undoStep, type UndoHistory } from '../../../../src/common/undo-history';
+import {
+  currentState,
+  pushState,
+  redoStep,
+  startHistory,
+  undoCounts,
+  undoStep,
+  type UndoHistory
+} from '../../../../src/common/undo-history';
 
 const s = (...v: number[]): Uint8Array => Uint8Array.from(v);
 
@@ -79,7 +87,11 @@ describe('StrokeHistory', () => {
         editor.commit(Uint8Array.of(Number(op)));
         strings = pushState(strings, op);
       }
-      expect([editor.canUndo, editor.canRedo, String(editor.current[0])]).toEqual([undoCounts(strings).canUndo, undoCounts(strings).canRedo, currentState(strings)]);
+      expect([editor.canUndo, editor.canRedo, String(editor.current[0])]).toEqual([
+        undoCounts(strings).canUndo,
+        undoCounts(strings).canRedo,
+        currentState(strings)
+      ]);
     }
   });
 });

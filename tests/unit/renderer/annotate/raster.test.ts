@@ -3,7 +3,16 @@
  * Mask editing against pixel counts worked by hand (pixel (i, j) has its centre at (i+.5, j+.5)).
  */
 import { describe, expect, it } from 'vitest';
-import { brushCentre, countForeground, fillBox, fillPolygon, insidePolygon, maskOutline, paintStroke, type Mask } from '../../../../src/renderer/src/annotate/raster';
+import {
+  brushCentre,
+  countForeground,
+  fillBox,
+  fillPolygon,
+  insidePolygon,
+  maskOutline,
+  paintStroke,
+  type Mask
+} from '../../../../src/renderer/src/annotate/raster';
 
 const blank = (w = 10, h = 10): Mask => ({ width: w, height: h, data: new Uint8Array(w * h) });
 const full = (w = 10, h = 10): Mask => ({ width: w, height: h, data: new Uint8Array(w * h).fill(1) });
@@ -64,13 +73,33 @@ describe('round brush: one click', () => {
 describe('round brush: strokes', () => {
   it('a horizontal size-1 stroke covers one row from end to end', () => {
     const m = blank();
-    expect(paintStroke(m, [{ x: 2.5, y: 2.5 }, { x: 7.5, y: 2.5 }], 1, 1)).toBe(6);
+    expect(
+      paintStroke(
+        m,
+        [
+          { x: 2.5, y: 2.5 },
+          { x: 7.5, y: 2.5 }
+        ],
+        1,
+        1
+      )
+    ).toBe(6);
     expect(painted(m)).toEqual(['2,2', '3,2', '4,2', '5,2', '6,2', '7,2']);
   });
 
   it('a horizontal size-3 stroke covers a 3 x 8 rectangle (the round caps add one column each end)', () => {
     const m = blank();
-    expect(paintStroke(m, [{ x: 2.5, y: 2.5 }, { x: 7.5, y: 2.5 }], 3, 1)).toBe(24);
+    expect(
+      paintStroke(
+        m,
+        [
+          { x: 2.5, y: 2.5 },
+          { x: 7.5, y: 2.5 }
+        ],
+        3,
+        1
+      )
+    ).toBe(24);
     expect(at(m, 1, 1)).toBe(1);
     expect(at(m, 0, 2)).toBe(0);
     expect(at(m, 8, 3)).toBe(1);
@@ -79,13 +108,30 @@ describe('round brush: strokes', () => {
 
   it('a diagonal size-1 stroke covers only the diagonal (neighbours are 0.71 px away)', () => {
     const m = blank();
-    paintStroke(m, [{ x: 0.5, y: 0.5 }, { x: 4.5, y: 4.5 }], 1, 1);
+    paintStroke(
+      m,
+      [
+        { x: 0.5, y: 0.5 },
+        { x: 4.5, y: 4.5 }
+      ],
+      1,
+      1
+    );
     expect(painted(m)).toEqual(['0,0', '1,1', '2,2', '3,3', '4,4']);
   });
 
   it('a polyline is the union of its segments; overlaps are not counted twice', () => {
     const m = blank();
-    const changed = paintStroke(m, [{ x: 1.5, y: 1.5 }, { x: 5.5, y: 1.5 }, { x: 5.5, y: 5.5 }], 1, 1);
+    const changed = paintStroke(
+      m,
+      [
+        { x: 1.5, y: 1.5 },
+        { x: 5.5, y: 1.5 },
+        { x: 5.5, y: 5.5 }
+      ],
+      1,
+      1
+    );
     expect(changed).toBe(9);
     expect(countForeground(m.data)).toBe(9);
   });
@@ -142,21 +188,49 @@ describe('box fill', () => {
 describe('polygon fill (even-odd)', () => {
   it('a 4 x 4 square of corners fills the 16 pixels whose centres are inside', () => {
     const m = blank();
-    expect(fillPolygon(m, [{ x: 1, y: 1 }, { x: 5, y: 1 }, { x: 5, y: 5 }, { x: 1, y: 5 }], 1)).toBe(16);
+    expect(
+      fillPolygon(
+        m,
+        [
+          { x: 1, y: 1 },
+          { x: 5, y: 1 },
+          { x: 5, y: 5 },
+          { x: 1, y: 5 }
+        ],
+        1
+      )
+    ).toBe(16);
     expect(at(m, 1, 1)).toBe(1);
     expect(at(m, 5, 5)).toBe(0);
   });
 
   it('a right triangle (0,0) (8,0) (0,8) fills centres with i + j < 7: 7+6+...+1 = 28', () => {
     const m = blank();
-    expect(fillPolygon(m, [{ x: 0, y: 0 }, { x: 8, y: 0 }, { x: 0, y: 8 }], 1)).toBe(28);
+    expect(
+      fillPolygon(
+        m,
+        [
+          { x: 0, y: 0 },
+          { x: 8, y: 0 },
+          { x: 0, y: 8 }
+        ],
+        1
+      )
+    ).toBe(28);
     expect(at(m, 6, 0)).toBe(1);
     expect(at(m, 7, 0)).toBe(0);
   });
 
   it('a concave L fills 12 pixels (4x4 less the 2x2 notch)', () => {
     const m = blank();
-    const l = [{ x: 0, y: 0 }, { x: 4, y: 0 }, { x: 4, y: 2 }, { x: 2, y: 2 }, { x: 2, y: 4 }, { x: 0, y: 4 }];
+    const l = [
+      { x: 0, y: 0 },
+      { x: 4, y: 0 },
+      { x: 4, y: 2 },
+      { x: 2, y: 2 },
+      { x: 2, y: 4 },
+      { x: 0, y: 4 }
+    ];
     expect(fillPolygon(m, l, 1)).toBe(12);
     expect(at(m, 3, 3)).toBe(0);
     expect(at(m, 1, 3)).toBe(1);
@@ -164,7 +238,12 @@ describe('polygon fill (even-odd)', () => {
 
   it('a square wound twice is outside by the even-odd rule (nonzero would fill 16)', () => {
     const m = blank();
-    const sq = [{ x: 0, y: 0 }, { x: 4, y: 0 }, { x: 4, y: 4 }, { x: 0, y: 4 }];
+    const sq = [
+      { x: 0, y: 0 },
+      { x: 4, y: 0 },
+      { x: 4, y: 4 },
+      { x: 0, y: 4 }
+    ];
     expect(fillPolygon(m, [...sq, ...sq], 1)).toBe(0);
     expect(insidePolygon(2, 2, sq)).toBe(true);
     expect(insidePolygon(2, 2, [...sq, ...sq])).toBe(false);
@@ -172,12 +251,32 @@ describe('polygon fill (even-odd)', () => {
 
   it('needs three vertices', () => {
     const m = blank();
-    expect(fillPolygon(m, [{ x: 0, y: 0 }, { x: 5, y: 5 }], 1)).toBe(0);
+    expect(
+      fillPolygon(
+        m,
+        [
+          { x: 0, y: 0 },
+          { x: 5, y: 5 }
+        ],
+        1
+      )
+    ).toBe(0);
   });
 
   it('erases with value 0 and is clipped to the image', () => {
     const m = full();
-    expect(fillPolygon(m, [{ x: -10, y: -10 }, { x: 2, y: -10 }, { x: 2, y: 2 }, { x: -10, y: 2 }], 0)).toBe(4);
+    expect(
+      fillPolygon(
+        m,
+        [
+          { x: -10, y: -10 },
+          { x: 2, y: -10 },
+          { x: 2, y: 2 },
+          { x: -10, y: 2 }
+        ],
+        0
+      )
+    ).toBe(4);
     expect(countForeground(m.data)).toBe(96);
   });
 });
@@ -201,12 +300,32 @@ describe('polygon fill: centres on an edge', () => {
   it('counts a centre on a left edge inside and on a right edge outside', () => {
     // (2,2) (6,2) (6,6): the diagonal x = y bounds it on the left; rows 2..5 give 4+3+2+1
     const m = blank();
-    expect(fillPolygon(m, [{ x: 2, y: 2 }, { x: 6, y: 2 }, { x: 6, y: 6 }], 1)).toBe(10);
+    expect(
+      fillPolygon(
+        m,
+        [
+          { x: 2, y: 2 },
+          { x: 6, y: 2 },
+          { x: 6, y: 6 }
+        ],
+        1
+      )
+    ).toBe(10);
     expect(at(m, 2, 2)).toBe(1);
     // the mirror image (2,2) (6,2) (2,6): the diagonal x + y = 8 bounds it on the right, so its
     // centres are out: row 2 -> i = 2..4, row 3 -> 2..3, row 4 -> 2, row 5 -> none: 3+2+1 = 6
     const n = blank();
-    expect(fillPolygon(n, [{ x: 2, y: 2 }, { x: 6, y: 2 }, { x: 2, y: 6 }], 1)).toBe(6);
+    expect(
+      fillPolygon(
+        n,
+        [
+          { x: 2, y: 2 },
+          { x: 6, y: 2 },
+          { x: 2, y: 6 }
+        ],
+        1
+      )
+    ).toBe(6);
     expect(at(n, 5, 2)).toBe(0);
   });
 });

@@ -3,7 +3,12 @@
  * The browser client's protocol against a fake fetch and a fake WebSocket.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { createBrowserApi, type BrowserEnvironment, type RequestInitLike, type ResponseLike } from '../../../../src/renderer/src/api/browser-client';
+import {
+  createBrowserApi,
+  type BrowserEnvironment,
+  type RequestInitLike,
+  type ResponseLike
+} from '../../../../src/renderer/src/api/browser-client';
 import { backoffMs, parseEvent, type SocketLike } from '../../../../src/renderer/src/api/events';
 import { TOKEN_KEY } from '../../../../src/renderer/src/api/token';
 import type { KdEvent } from '../../../../src/common/api';
@@ -20,7 +25,10 @@ class FakeSocket implements SocketLike {
   }
 }
 
-function setup(search = '?token=abc&x=1', answer: (url: string, init: RequestInitLike) => ResponseLike = () => json(200, { result: [] })) {
+function setup(
+  search = '?token=abc&x=1',
+  answer: (url: string, init: RequestInitLike) => ResponseLike = () => json(200, { result: [] })
+) {
   const store = new Map<string, string>();
   const sockets: FakeSocket[] = [];
   const timers: { fn: () => void; ms: number }[] = [];
@@ -75,7 +83,11 @@ describe('browser client: calls', () => {
     expect(await api.listJobs()).toEqual([{ id: 'job-1' }]);
     const [url, init] = fetch.mock.calls[0];
     expect(url).toBe('/api/listJobs');
-    expect(init).toEqual({ method: 'POST', headers: { Authorization: 'Bearer abc', 'Content-Type': 'application/json' }, body: '{}' });
+    expect(init).toEqual({
+      method: 'POST',
+      headers: { Authorization: 'Bearer abc', 'Content-Type': 'application/json' },
+      body: '{}'
+    });
   });
 
   it('sends the single request object as the body', async () => {
@@ -92,17 +104,30 @@ describe('browser client: calls', () => {
   it("rejects with the server's message on an error status", async () => {
     const { api } = setup('?token=t', () => json(400, { error: "dataset 'x' not found" }));
     await expect(api.getDataset({ id: 'x' })).rejects.toThrow("dataset 'x' not found");
-    await expect(api.getDataset({ id: 'x' })).rejects.toMatchObject({ name: 'ApiError', status: 400, callerMistake: true });
+    await expect(api.getDataset({ id: 'x' })).rejects.toMatchObject({
+      name: 'ApiError',
+      status: 400,
+      callerMistake: true
+    });
   });
 
   it('names the method and status when the error body is not JSON', async () => {
-    const { api } = setup('?token=t', () => ({ ok: false, status: 502, statusText: 'Bad Gateway', json: async () => { throw new Error('not json'); } }));
+    const { api } = setup('?token=t', () => ({
+      ok: false,
+      status: 502,
+      statusText: 'Bad Gateway',
+      json: async () => {
+        throw new Error('not json');
+      }
+    }));
     await expect(api.listDatasets()).rejects.toThrow('listDatasets failed: HTTP 502 Bad Gateway');
     await expect(api.listDatasets()).rejects.toMatchObject({ status: 502, callerMistake: false });
   });
 
   it('says when the server cannot be reached', async () => {
-    const { api } = setup('?token=t', () => { throw new Error('Failed to fetch'); });
+    const { api } = setup('?token=t', () => {
+      throw new Error('Failed to fetch');
+    });
     await expect(api.getBackend()).rejects.toThrow(/Cannot reach the KD Lens server \(Failed to fetch\)/);
   });
 });
@@ -167,7 +192,9 @@ describe('browser client: events', () => {
 
   it('parses only well-formed events', () => {
     expect(parseEvent(JSON.stringify({ type: 'experiments-changed' }))).toEqual({ type: 'experiments-changed' });
-    expect(parseEvent(JSON.stringify({ type: 'experiment', experimentId: 'e', event: { type: 'log' } }))).not.toBeNull();
+    expect(
+      parseEvent(JSON.stringify({ type: 'experiment', experimentId: 'e', event: { type: 'log' } }))
+    ).not.toBeNull();
     expect(parseEvent(JSON.stringify({ type: 'experiment', experimentId: 'e' }))).toBeNull();
     expect(parseEvent(JSON.stringify({ type: 'nonsense' }))).toBeNull();
     expect(parseEvent(42)).toBeNull();

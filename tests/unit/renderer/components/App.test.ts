@@ -30,7 +30,8 @@ const key = (k: string, target: EventTarget = window): void => {
 
 describe('App frame', () => {
   it('links the five views', () => {
-    for (const v of ['datasets', 'annotate', 'experiment', 'results', 'inspector']) expect(w.find(`[data-testid="nav-${v}"]`).attributes('href')).toBe(`#/${v}`);
+    for (const v of ['datasets', 'annotate', 'experiment', 'results', 'inspector'])
+      expect(w.find(`[data-testid="nav-${v}"]`).attributes('href')).toBe(`#/${v}`);
     expect(w.find('[data-testid="nav-experiment"]').attributes('aria-current')).toBe('page');
   });
 

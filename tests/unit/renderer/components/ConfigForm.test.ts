@@ -56,7 +56,9 @@ describe('ConfigForm', () => {
   it('explains text that is not a number', async () => {
     const w = await setup();
     await w.find(byId('config-quantification-grid')).setValue('eight');
-    expect(w.find(byId('error-quantification-grid')).text()).toBe('grid G (cells per side) must be a whole number from 1 to 64 (got “eight”)');
+    expect(w.find(byId('error-quantification-grid')).text()).toBe(
+      'grid G (cells per side) must be a whole number from 1 to 64 (got “eight”)'
+    );
   });
 
   it('emits the parsed configuration on Launch, with the changed setting', async () => {

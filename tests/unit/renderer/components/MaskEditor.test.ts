@@ -25,11 +25,23 @@ beforeEach(async () => {
   await a.open('demo');
   w = mount(MaskEditor, { global: { plugins: [pinia] } });
   const canvas = w.find('[data-testid="mask-canvas"]').element as HTMLCanvasElement;
-  canvas.getBoundingClientRect = () => ({ left: 0, top: 0, width: 80, height: 80, right: 80, bottom: 80, x: 0, y: 0, toJSON: () => ({}) });
+  canvas.getBoundingClientRect = () => ({
+    left: 0,
+    top: 0,
+    width: 80,
+    height: 80,
+    right: 80,
+    bottom: 80,
+    x: 0,
+    y: 0,
+    toJSON: () => ({})
+  });
 });
 
 function pointer(type: string, x: number, y: number, extra: PointerEventInit = {}): void {
-  w.find('.stage').element.dispatchEvent(new PointerEvent(type, { clientX: x, clientY: y, button: 0, pointerId: 1, bubbles: true, ...extra }));
+  w.find('.stage').element.dispatchEvent(
+    new PointerEvent(type, { clientX: x, clientY: y, button: 0, pointerId: 1, bubbles: true, ...extra })
+  );
 }
 
 describe('MaskEditor', () => {
@@ -67,7 +79,11 @@ describe('MaskEditor', () => {
   it('fills a polygon from the clicked corners when closed', async () => {
     a.setTool('polygon');
     await flush();
-    for (const [x, y] of [[20, 20], [60, 20], [60, 60]]) {
+    for (const [x, y] of [
+      [20, 20],
+      [60, 20],
+      [60, 60]
+    ]) {
       pointer('pointerdown', x, y);
       pointer('pointerup', x, y);
     }

@@ -46,7 +46,9 @@ describe('VerdictList', () => {
     const w = mount(VerdictList, { props: { metrics: metricsFixture() } });
     const h1 = w.find('[data-testid="verdict-H1"]');
     expect(h1.attributes('data-result')).toBe('supported');
-    expect(h1.text()).toContain('H1 supported: student has more foreground concepts on 21 of 24 images, Wilcoxon p = 0.003');
+    expect(h1.text()).toContain(
+      'H1 supported: student has more foreground concepts on 21 of 24 images, Wilcoxon p = 0.003'
+    );
     expect(w.find('[data-testid="verdict-H3"]').text()).toContain('H3 not supported: rho lower on 15 of 24 images');
   });
 });

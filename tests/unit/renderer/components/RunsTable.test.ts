@@ -34,7 +34,10 @@ async function setup() {
   setApi(api);
   const pinia = createPinia();
   setActivePinia(pinia);
-  const w = mount({ components: { RunsTable, RunCompare }, template: '<div><RunsTable /><RunCompare /></div>' }, { global: { plugins: [pinia] } });
+  const w = mount(
+    { components: { RunsTable, RunCompare }, template: '<div><RunsTable /><RunCompare /></div>' },
+    { global: { plugins: [pinia] } }
+  );
   await flush();
   return w;
 }
@@ -75,7 +78,11 @@ describe('runs table', () => {
     await w.find(byId('run-note-input')).setValue('baseline overfits');
     await w.find(byId('run-note-save')).trigger('click');
     await flush();
-    expect(api.callsOf('setRunNotes')[1]).toEqual({ experimentId: 'r3', tags: ['paper', 'lr'], note: 'baseline overfits' });
+    expect(api.callsOf('setRunNotes')[1]).toEqual({
+      experimentId: 'r3',
+      tags: ['paper', 'lr'],
+      note: 'baseline overfits'
+    });
     await first().find(byId('run-delete')).trigger('click');
     expect(api.callsOf('deleteExperiment')).toEqual([]);
     await w.find(byId('run-delete-confirm')).trigger('click');
@@ -102,7 +109,11 @@ describe('runs table', () => {
     expect(Number(w.find(byId('compare-fg')).attributes('data-points'))).toBe(2 * (3 + 3));
     expect(w.findAll(`${byId('compare-numbers')} tbody tr`)).toHaveLength(4);
     const diff = w.findAll(`${byId('config-diff')} tbody tr`).map((r) => r.findAll('td').map((t) => t.text()));
-    expect(diff).toEqual([['baseline.lr', '0.03', '0.01'], ['name', 'lr-a', 'lr-b'], ['seeds', '1', '2']]);
+    expect(diff).toEqual([
+      ['baseline.lr', '0.03', '0.01'],
+      ['name', 'lr-a', 'lr-b'],
+      ['seeds', '1', '2']
+    ]);
     expect(configDiff({ a: [1, 2] }, { a: [1, 2], b: 1 })).toEqual([{ path: 'b', a: undefined, b: 1 }]);
   });
 });

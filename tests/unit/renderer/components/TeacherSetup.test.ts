@@ -51,7 +51,11 @@ describe('TeacherSetup in the form', () => {
     await w.find(byId('teacher-source')).setValue('demo-source');
     await w.find(byId('config-form')).trigger('submit');
     const launched = w.emitted('launch')![0][0] as RunConfig;
-    expect([launched.teacher.source, launched.teacher.pretrained, launched.teacher.pretrain.epochs]).toEqual(['demo-source', null, 8]);
+    expect([launched.teacher.source, launched.teacher.pretrained, launched.teacher.pretrain.epochs]).toEqual([
+      'demo-source',
+      null,
+      8
+    ]);
   });
 
   it('a pretrained folder must be given; pretrain epochs do not apply', async () => {
@@ -63,7 +67,11 @@ describe('TeacherSetup in the form', () => {
     expect(w.find(byId('error-teacher-pretrained')).exists()).toBe(false);
     await w.find(byId('config-form')).trigger('submit');
     const launched = w.emitted('launch')![0][0] as RunConfig;
-    expect([launched.teacher.source, launched.teacher.pretrained, launched.teacher.pretrain.epochs]).toEqual([null, '/models/teacher', 0]);
+    expect([launched.teacher.source, launched.teacher.pretrained, launched.teacher.pretrain.epochs]).toEqual([
+      null,
+      '/models/teacher',
+      0
+    ]);
   });
 });
 
@@ -75,7 +83,9 @@ describe('field help and dataset checks', () => {
       expect(help.exists(), f.path).toBe(true);
       expect(help.text(), f.path).toMatch(/Default /);
     }
-    expect(w.find(byId('help-quantification-steps')).text()).toBe('Optimisation steps of the per-cell noise sigma for each image. Default 80 steps.');
+    expect(w.find(byId('help-quantification-steps')).text()).toBe(
+      'Optimisation steps of the per-cell noise sigma for each image. Default 80 steps.'
+    );
     expect(w.find(byId('help-quantification-targetEntropy')).text()).toMatch(/Default -2.8 nats\.$/);
     expect(w.find(byId('help-backend')).text()).toMatch(/Default best available\.$/);
     expect(w.find(byId('help-quantification-stopPastTarget')).text()).toMatch(/Default on\.$/);
@@ -84,11 +94,15 @@ describe('field help and dataset checks', () => {
   it('refuses more analysed images than the training images, in words, and a checkpoint past 150', async () => {
     const { wrapper: w } = await setup('birds');
     await w.find(byId('config-quantification-images')).setValue('100000');
-    expect(w.find(byId('error-quantification-images')).text()).toBe("images analysed (100000) is more than the 30 training images of dataset 'birds'");
+    expect(w.find(byId('error-quantification-images')).text()).toBe(
+      "images analysed (100000) is more than the 30 training images of dataset 'birds'"
+    );
     expect(w.find(byId('launch')).attributes('disabled')).toBeDefined();
     await w.find(byId('config-quantification-images')).setValue('30');
     await w.find(byId('config-checkpoints')).setValue('0, 50, 500');
-    expect(w.find(byId('error-checkpoints')).text()).toBe('checkpoint 500 is past the end of the 150-epoch scale: use 0 to 150');
+    expect(w.find(byId('error-checkpoints')).text()).toBe(
+      'checkpoint 500 is past the end of the 150-epoch scale: use 0 to 150'
+    );
     await w.find(byId('config-name')).setValue('my run/../x');
     expect(w.find(byId('error-name')).text()).toMatch(/may not contain '\.\.'/);
   });

@@ -1,6 +1,14 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
-import { errorsByField, getPath, parseListText, parseNumberText, setPath, suggestName, valueText } from '../../../../src/renderer/src/experiment/form-logic';
+import {
+  errorsByField,
+  getPath,
+  parseListText,
+  parseNumberText,
+  setPath,
+  suggestName,
+  valueText
+} from '../../../../src/renderer/src/experiment/form-logic';
 import { ALL_FIELDS, errorTestId, fieldTestId } from '../../../../src/renderer/src/experiment/fields';
 import { demoConfig } from '../../../../src/common/defaults';
 
@@ -34,7 +42,11 @@ describe('form logic', () => {
       ],
       ALL_FIELDS
     );
-    expect(errors).toEqual({ 'architecture.channels': 'bad channel', 'baseline.epochs': 'too small', 'normalization.std.0': 'must be positive' });
+    expect(errors).toEqual({
+      'architecture.channels': 'bad channel',
+      'baseline.epochs': 'too small',
+      'normalization.std.0': 'must be positive'
+    });
   });
 
   it('suggests a name carrying dataset, architecture, tap, epochs, grid, images and seeds', () => {
@@ -54,7 +66,32 @@ describe('form logic', () => {
 
   it('covers every numeric setting of RunConfig the brief asks for', () => {
     const paths = ALL_FIELDS.map((f) => f.path);
-    for (const p of ['architecture.family', 'architecture.inputSize', 'architecture.channels', 'architecture.fcUnits.0', 'tap', 'teacher.pretrain.epochs', 'teacher.finetune.lr', 'student.stage1.epochs', 'student.stage2.lr', 'baseline.epochs', 'baseline.lr', 'checkpoints', 'quantification.grid', 'quantification.samples', 'quantification.steps', 'quantification.lambda', 'quantification.targetEntropy', 'quantification.threshold', 'quantification.images', 'quantification.batch', 'seed', 'seeds', 'workers', 'backend'])
+    for (const p of [
+      'architecture.family',
+      'architecture.inputSize',
+      'architecture.channels',
+      'architecture.fcUnits.0',
+      'tap',
+      'teacher.pretrain.epochs',
+      'teacher.finetune.lr',
+      'student.stage1.epochs',
+      'student.stage2.lr',
+      'baseline.epochs',
+      'baseline.lr',
+      'checkpoints',
+      'quantification.grid',
+      'quantification.samples',
+      'quantification.steps',
+      'quantification.lambda',
+      'quantification.targetEntropy',
+      'quantification.threshold',
+      'quantification.images',
+      'quantification.batch',
+      'seed',
+      'seeds',
+      'workers',
+      'backend'
+    ])
       expect(paths).toContain(p);
   });
 });

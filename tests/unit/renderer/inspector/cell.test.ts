@@ -10,7 +10,16 @@ import { cellAt, cellCourse, cellFacts } from '../../../../src/renderer/src/insp
 import InspectorColumn from '../../../../src/renderer/src/components/InspectorColumn.vue';
 import CellInfo from '../../../../src/renderer/src/components/CellInfo.vue';
 
-const maps = (epoch: number, entropy: (number[] | null)[], backgroundMean: number | null = 1): CheckpointMaps => ({ net: 'S', checkpoint: `epoch-${epoch}`, epoch, pathLength: null, grid: 2, backgroundMean, threshold: 0.2, entropy });
+const maps = (epoch: number, entropy: (number[] | null)[], backgroundMean: number | null = 1): CheckpointMaps => ({
+  net: 'S',
+  checkpoint: `epoch-${epoch}`,
+  epoch,
+  pathLength: null,
+  grid: 2,
+  backgroundMean,
+  threshold: 0.2,
+  entropy
+});
 
 describe('cellAt', () => {
   it('maps a click in a 200 px box with a 2 x 2 grid to the row-major cell', () => {
@@ -36,27 +45,80 @@ describe('cellFacts and cellCourse', () => {
 
   it('lists the entropy of one cell at each checkpoint in epoch order', () => {
     const list = [maps(10, [[0.4, 0, 0, 0]]), maps(0, [[1.1, 0, 0, 0]]), maps(5, [null])];
-    expect(cellCourse(list, 0, 0)).toEqual([{ epoch: 0, entropy: 1.1 }, { epoch: 5, entropy: null }, { epoch: 10, entropy: 0.4 }]);
+    expect(cellCourse(list, 0, 0)).toEqual([
+      { epoch: 0, entropy: 1.1 },
+      { epoch: 5, entropy: null },
+      { epoch: 10, entropy: 0.4 }
+    ]);
   });
 });
 
 describe('picking a cell in the Inspector', () => {
-  const image: InspectorImage = { index: 0, sampleId: 's1', image: 'data:image/png;base64,AA==', mask: 'data:image/png;base64,AA==', foreground: [1, 0, 0, 0], grid: 2 };
+  const image: InspectorImage = {
+    index: 0,
+    sampleId: 's1',
+    image: 'data:image/png;base64,AA==',
+    mask: 'data:image/png;base64,AA==',
+    foreground: [1, 0, 0, 0],
+    grid: 2
+  };
 
   it('the column emits the cell under a click', async () => {
-    const w = mount(InspectorColumn, { props: { net: 'S', label: 'Student', checkpoint: 'epoch-5', epoch: 5, image, maps: maps(5, [[0.5, 0.9, 1.2, 0.7]]), error: null, range: null } });
+    const w = mount(InspectorColumn, {
+      props: {
+        net: 'S',
+        label: 'Student',
+        checkpoint: 'epoch-5',
+        epoch: 5,
+        image,
+        maps: maps(5, [[0.5, 0.9, 1.2, 0.7]]),
+        error: null,
+        range: null
+      }
+    });
     const box = w.find('[data-testid="pick-heat"]');
-    (box.element as HTMLElement).getBoundingClientRect = () => ({ left: 0, top: 0, width: 100, height: 100, right: 100, bottom: 100, x: 0, y: 0, toJSON: () => ({}) });
+    (box.element as HTMLElement).getBoundingClientRect = () => ({
+      left: 0,
+      top: 0,
+      width: 100,
+      height: 100,
+      right: 100,
+      bottom: 100,
+      x: 0,
+      y: 0,
+      toJSON: () => ({})
+    });
     await box.trigger('click', { clientX: 75, clientY: 80 });
     expect(w.emitted('pick')).toEqual([[3]]);
   });
 
   it('CellInfo shows side, H_i, margin and the course over checkpoints', () => {
-    const facts = [{ n: 'S', f: cellFacts(maps(5, [[0.5, 0.9, 1.2, 0.7]]), 0, 0) }, { n: 'B', f: null }];
-    const w = mount(CellInfo, { props: { cell: 0, grid: 2, onForeground: true, facts, course: { S: [{ epoch: 0, entropy: 1.1 }, { epoch: 5, entropy: 0.5 }], B: [] }, error: null } });
+    const facts = [
+      { n: 'S', f: cellFacts(maps(5, [[0.5, 0.9, 1.2, 0.7]]), 0, 0) },
+      { n: 'B', f: null }
+    ];
+    const w = mount(CellInfo, {
+      props: {
+        cell: 0,
+        grid: 2,
+        onForeground: true,
+        facts,
+        course: {
+          S: [
+            { epoch: 0, entropy: 1.1 },
+            { epoch: 5, entropy: 0.5 }
+          ],
+          B: []
+        },
+        error: null
+      }
+    });
     expect(w.find('[data-testid="cell-side"]').text()).toBe('foreground');
     const rows = w.findAll('[data-testid="cell-row"]').map((r) => r.findAll('td').map((t) => t.text()));
-    expect(rows).toEqual([['0.500', '0.500', 'yes (b = 0.2)'], ['—', '—', '—']]);
+    expect(rows).toEqual([
+      ['0.500', '0.500', 'yes (b = 0.2)'],
+      ['—', '—', '—']
+    ]);
     expect(w.find('[data-testid="cell-course"]').text()).toContain('1.10');
   });
 });

@@ -1,10 +1,26 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
-import { checkpointAt, checkpointsOf, imageCurve, imageOrder, mapSum } from '../../../../src/renderer/src/inspector/logic';
+import {
+  checkpointAt,
+  checkpointsOf,
+  imageCurve,
+  imageOrder,
+  mapSum
+} from '../../../../src/renderer/src/inspector/logic';
 import type { CheckpointConceptsEvent } from '../../../../src/common/events';
 import { metricsFixture } from '../metrics-fixture';
 
-const live = (net: string, epoch: number): CheckpointConceptsEvent => ({ type: 'concepts', net, epoch, pathLength: null, foreground: 1, background: 1, ratio: 0.5, conceptFraction: 0.1, images: 2 });
+const live = (net: string, epoch: number): CheckpointConceptsEvent => ({
+  type: 'concepts',
+  net,
+  epoch,
+  pathLength: null,
+  foreground: 1,
+  background: 1,
+  ratio: 0.5,
+  conceptFraction: 0.1,
+  images: 2
+});
 
 describe('inspector logic', () => {
   it('lists checkpoints from metrics: T only final, S and B epoch-<e>', () => {
@@ -21,7 +37,10 @@ describe('inspector logic', () => {
   });
 
   it('maps the shared slider to each network, clamped to its own checkpoints', () => {
-    const list = [{ key: 'epoch-0', epoch: 0 }, { key: 'epoch-4', epoch: 4 }];
+    const list = [
+      { key: 'epoch-0', epoch: 0 },
+      { key: 'epoch-4', epoch: 4 }
+    ];
     expect(checkpointAt(list, 1)?.key).toBe('epoch-4');
     expect(checkpointAt(list, 9)?.key).toBe('epoch-4');
     expect(checkpointAt([], 0)).toBeNull();
@@ -41,7 +60,11 @@ describe('inspector logic', () => {
 
   it("gives an image's own curve, or null when the network left it out", () => {
     const m = metricsFixture();
-    expect(imageCurve(m, 'S', 0)).toEqual({ epochs: [0, 5, 10], foregroundConceptsByCheckpoint: [0, 1, 2], backgroundConceptsByCheckpoint: [1, 1, 1] });
+    expect(imageCurve(m, 'S', 0)).toEqual({
+      epochs: [0, 5, 10],
+      foregroundConceptsByCheckpoint: [0, 1, 2],
+      backgroundConceptsByCheckpoint: [1, 1, 1]
+    });
     expect(imageCurve(m, 'B', 0)).toBeNull();
   });
 

@@ -19,8 +19,29 @@ describe('per-image export', () => {
     const m = metricsFixture();
     m.images = ['s0', 's1', 's2'];
     m.networks.S.removedImages = [{ index: 2, reason: 'noForeground' }];
-    const rows = perImageCsv(m).trim().split('\r\n').map((r) => r.split(','));
-    expect(rows[0]).toEqual(['experiment', 'network', 'image', 'sample', 'filtered', 'reason', 'checkpoint', 'epoch', 'path_length', 'N_fg', 'N_bg', 'ratio', 'm_hat', 'm_hat_epoch', 'D', 'rho', 'never_learned']);
+    const rows = perImageCsv(m)
+      .trim()
+      .split('\r\n')
+      .map((r) => r.split(','));
+    expect(rows[0]).toEqual([
+      'experiment',
+      'network',
+      'image',
+      'sample',
+      'filtered',
+      'reason',
+      'checkpoint',
+      'epoch',
+      'path_length',
+      'N_fg',
+      'N_bg',
+      'ratio',
+      'm_hat',
+      'm_hat_epoch',
+      'D',
+      'rho',
+      'never_learned'
+    ]);
     const s = rows.filter((r) => r[1] === 'S');
     const epochs = m.networks.S.perCheckpoint.map((c) => c.epoch);
     // S: 2 kept images x its checkpoints, plus one row for the left-out image
@@ -38,7 +59,11 @@ describe('per-image export', () => {
     const data = JSON.parse(perImageJson(m)) as ReturnType<typeof perImageData>;
     expect(Object.keys(data.networks).sort()).toEqual(Object.keys(m.networks).sort());
     const sNet = data.networks.S;
-    expect(sNet.map((e) => [e.index, e.sampleId, e.filtered])).toEqual([[0, 's0', false], [1, 's1', false], [2, 's2', true]]);
+    expect(sNet.map((e) => [e.index, e.sampleId, e.filtered])).toEqual([
+      [0, 's0', false],
+      [1, 's1', false],
+      [2, 's2', true]
+    ]);
     expect(sNet[2].reason).toMatch(/not recorded/);
     expect(sNet[0].checkpoints.map((c) => c.N_fg)).toEqual(m.networks.S.perImage[0].foreground);
     expect(data.networks.B.every((e) => e.filtered)).toBe(true);
@@ -70,7 +95,12 @@ describe('bootstrap error bars', () => {
 
 describe('figures', () => {
   it('PNG: drawn at 3x with the title, the run name and the legend at the bottom', () => {
-    const base = lineConfig([{ label: 'S N_fg', color: '#0072b2', points: [{ x: 0, y: 1 }] }], 'path length', 'N_fg', colors);
+    const base = lineConfig(
+      [{ label: 'S N_fg', color: '#0072b2', points: [{ x: 0, y: 1 }] }],
+      'path length',
+      'N_fg',
+      colors
+    );
     const c = exportConfig(base, { title: 'Foreground concepts N_fg', run: 'demo (demo-vgg32-…)' });
     expect(c.options!.devicePixelRatio).toBe(EXPORT_SCALE);
     expect(c.options!.plugins!.title).toMatchObject({ display: true, text: 'Foreground concepts N_fg' });
@@ -81,8 +111,23 @@ describe('figures', () => {
   it('SVG: title, run, legend, dashed lines, and polyline points at hand-worked positions', () => {
     const cfg = lineConfig(
       [
-        { label: 'S N_fg', color: '#0072b2', points: [{ x: 0, y: 0 }, { x: 10, y: 4 }] },
-        { label: 'S N_bg', color: '#0072b2', dashed: true, points: [{ x: 0, y: 4 }, { x: 10, y: 0 }] }
+        {
+          label: 'S N_fg',
+          color: '#0072b2',
+          points: [
+            { x: 0, y: 0 },
+            { x: 10, y: 4 }
+          ]
+        },
+        {
+          label: 'S N_bg',
+          color: '#0072b2',
+          dashed: true,
+          points: [
+            { x: 0, y: 4 },
+            { x: 10, y: 0 }
+          ]
+        }
       ],
       'epoch',
       'concepts',
@@ -98,7 +143,10 @@ describe('figures', () => {
   });
 
   it('SVG bars carry their error bars', () => {
-    const svg = chartSvg(barConfig(['rho'], [{ label: 'student', color: '#0072b2', values: [0.5], errors: [[0.4, 0.6]] }], 'rho', colors), { title: 'rho', run: 'r' });
+    const svg = chartSvg(
+      barConfig(['rho'], [{ label: 'student', color: '#0072b2', values: [0.5], errors: [[0.4, 0.6]] }], 'rho', colors),
+      { title: 'rho', run: 'r' }
+    );
     expect(svg.match(/data-error-bar/g)).toHaveLength(1);
     expect(ticks(0, 1)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
   });

@@ -6,7 +6,11 @@ import { metricsFixture } from '../metrics-fixture';
 
 describe('results table', () => {
   it('has one row per network in T, S, B order', () => {
-    expect(resultRows(metricsFixture()).map((r) => [r.role, r.net])).toEqual([['teacher', 'T'], ['student', 'S'], ['baseline', 'B']]);
+    expect(resultRows(metricsFixture()).map((r) => [r.role, r.net])).toEqual([
+      ['teacher', 'T'],
+      ['student', 'S'],
+      ['baseline', 'B']
+    ]);
   });
 
   it('writes the CSV in full precision', () => {
@@ -23,7 +27,9 @@ describe('results table', () => {
   });
 
   it('puts a verdict in words', () => {
-    expect(verdictSentence('H2', metricsFixture().verdicts.H2)).toBe('H2 inconclusive: D_mean lower, D_std not significant');
+    expect(verdictSentence('H2', metricsFixture().verdicts.H2)).toBe(
+      'H2 inconclusive: D_mean lower, D_std not significant'
+    );
   });
 });
 
@@ -37,8 +43,14 @@ describe('parseMetrics', () => {
 
 describe('verdictSentence', () => {
   it('does not repeat a result the details already start with', () => {
-    const v: Verdict = { result: 'supported', details: 'supported: distillation optimises in a more stable direction', components: [] };
+    const v: Verdict = {
+      result: 'supported',
+      details: 'supported: distillation optimises in a more stable direction',
+      components: []
+    };
     expect(verdictSentence('H3', v)).toBe('H3 supported: distillation optimises in a more stable direction');
-    expect(verdictSentence('H1', { ...v, result: 'inconclusive', details: 'inconclusive on "more foreground"' })).toBe('H1 inconclusive on "more foreground"');
+    expect(verdictSentence('H1', { ...v, result: 'inconclusive', details: 'inconclusive on "more foreground"' })).toBe(
+      'H1 inconclusive on "more foreground"'
+    );
   });
 });

@@ -13,7 +13,10 @@ describe('app store', () => {
     vi.useFakeTimers();
     const api = new FakeApi();
     let probing = true;
-    api.getBackend = async () => (probing ? { name: 'starting', reason: 'probing the compute backends…' } : { name: 'wasm', reason: 'tfjs-node-gpu not installed' });
+    api.getBackend = async () =>
+      probing
+        ? { name: 'starting', reason: 'probing the compute backends…' }
+        : { name: 'wasm', reason: 'tfjs-node-gpu not installed' };
     setApi(api);
     setActivePinia(createPinia());
     const app = useAppStore();

@@ -16,7 +16,9 @@ describe('datasets store', () => {
   it('lists datasets with classes and counts, and reloads on datasets-changed', async () => {
     const d = useDatasetsStore();
     await d.start();
-    expect(d.list.map((x) => [x.id, x.samples, x.classes.map((c) => `${c.name}:${c.count}`).join(' ')])).toEqual([['demo', 4, 'cat:2 dog:2']]);
+    expect(d.list.map((x) => [x.id, x.samples, x.classes.map((c) => `${c.name}:${c.count}`).join(' ')])).toEqual([
+      ['demo', 4, 'cat:2 dog:2']
+    ]);
     api.datasets.push(manifest('birds', 3));
     api.emit({ type: 'datasets-changed' });
     await flush();
@@ -57,7 +59,10 @@ describe('datasets store', () => {
 
 describe('datasets store: ids', () => {
   it('finds a dataset by id, or by name (newest first) when a job carries the name', async () => {
-    api.datasets.push({ ...manifest('tiny-pets', 2), name: 'tiny pets', createdAt: '2025-02-01' }, { ...manifest('tiny-pets-old', 2), name: 'tiny pets', createdAt: '2024-01-01' });
+    api.datasets.push(
+      { ...manifest('tiny-pets', 2), name: 'tiny pets', createdAt: '2025-02-01' },
+      { ...manifest('tiny-pets-old', 2), name: 'tiny pets', createdAt: '2024-01-01' }
+    );
     const d = useDatasetsStore();
     await d.load();
     expect(d.idFor('demo')).toBe('demo');

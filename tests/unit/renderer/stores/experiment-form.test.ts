@@ -153,7 +153,8 @@ describe('experiment form store: seeds by default for a dataset of ours', () => 
   beforeEach(() => {
     api.datasets = [manifest('demo', 40), manifest('demo-source', 40), manifest('birds', 40, 64)];
   });
-  const seedsAsked = (): number[] => (api.callsOf('estimate') as { config: { seeds: number } }[]).map((c) => c.config.seeds);
+  const seedsAsked = (): number[] =>
+    (api.callsOf('estimate') as { config: { seeds: number } }[]).map((c) => c.config.seeds);
 
   it('shows the defaults at once with 1 seed, then switches to 3 when the estimate for 3 fits 15 min', async () => {
     vi.useFakeTimers();
@@ -165,7 +166,9 @@ describe('experiment form store: seeds by default for a dataset of ours', () => 
     expect(seedsAsked()).toEqual([1, 3]);
     expect(form.draft!.seeds).toBe(3);
     expect(form.texts.seeds).toBe('3');
-    expect(form.seedsNote).toBe('3 seeds: the estimate fits 15 min (2 min 00 s on this machine); verdicts then say how many seeds agree');
+    expect(form.seedsNote).toBe(
+      '3 seeds: the estimate fits 15 min (2 min 00 s on this machine); verdicts then say how many seeds agree'
+    );
     // The 3-seed answer is the estimate shown; the switch asks nothing more.
     await vi.advanceTimersByTimeAsync(ESTIMATE_DELAY_MS + 10);
     expect(seedsAsked()).toEqual([1, 3]);

@@ -7,9 +7,30 @@ import type { ExperimentEvent } from '../../../../src/common/events';
 import { demoConfig } from '../../../../src/common/defaults';
 import { detail, FakeApi, flush } from '../fake-api';
 
-
-const epoch = (net: string, e: number, loss: number): ExperimentEvent => ({ type: 'epoch', net, stage: 'train', epoch: e, epochs: 10, lr: 0.1, loss, accuracy: null, valLoss: null, valAccuracy: null, pathLength: e });
-const concepts = (net: string, e: number, fg: number): ExperimentEvent => ({ type: 'concepts', net, epoch: e, pathLength: e * 2, foreground: fg, background: 1, ratio: 0.5, conceptFraction: 0.1, images: 4 });
+const epoch = (net: string, e: number, loss: number): ExperimentEvent => ({
+  type: 'epoch',
+  net,
+  stage: 'train',
+  epoch: e,
+  epochs: 10,
+  lr: 0.1,
+  loss,
+  accuracy: null,
+  valLoss: null,
+  valAccuracy: null,
+  pathLength: e
+});
+const concepts = (net: string, e: number, fg: number): ExperimentEvent => ({
+  type: 'concepts',
+  net,
+  epoch: e,
+  pathLength: e * 2,
+  foreground: fg,
+  background: 1,
+  ratio: 0.5,
+  conceptFraction: 0.1,
+  images: 4
+});
 
 let api: FakeApi;
 beforeEach(() => {
@@ -27,10 +48,17 @@ describe('experiments store', () => {
     api.emit({ type: 'experiment', experimentId: 'exp-1', event: epoch('B', 1, 1.5) });
     api.emit({ type: 'experiment', experimentId: 'exp-1', event: epoch('B', 1, 1.4) });
     api.emit({ type: 'experiment', experimentId: 'exp-1', event: concepts('S', 3, 7) });
-    api.emit({ type: 'experiment', experimentId: 'exp-1', event: { type: 'stage', stage: 'baseline', status: 'running' } });
+    api.emit({
+      type: 'experiment',
+      experimentId: 'exp-1',
+      event: { type: 'stage', stage: 'baseline', status: 'running' }
+    });
     api.emit({ type: 'experiment', experimentId: 'exp-other', event: epoch('B', 2, 1) });
     const d = ex.details['exp-1'];
-    expect(d.training.map((p) => [p.net, p.epoch, p.loss])).toEqual([['T', 1, 2], ['B', 1, 1.4]]);
+    expect(d.training.map((p) => [p.net, p.epoch, p.loss])).toEqual([
+      ['T', 1, 2],
+      ['B', 1, 1.4]
+    ]);
     expect(d.concepts.map((c) => [c.net, c.epoch, c.foreground])).toEqual([['S', 3, 7]]);
     expect(d.stages.baseline.status).toBe('running');
     expect(ex.details['exp-other']).toBeUndefined();

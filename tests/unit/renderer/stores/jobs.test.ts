@@ -14,7 +14,10 @@ beforeEach(() => {
 
 describe('jobs store', () => {
   it('mirrors listJobs, newest first, then follows job events', async () => {
-    api.jobs = [job({ id: 'job-a', startedAt: '2025-01-01T09:00:00Z', status: 'done' }), job({ id: 'job-b', startedAt: '2025-01-01T10:00:00Z' })];
+    api.jobs = [
+      job({ id: 'job-a', startedAt: '2025-01-01T09:00:00Z', status: 'done' }),
+      job({ id: 'job-b', startedAt: '2025-01-01T10:00:00Z' })
+    ];
     const jobs = useJobsStore();
     await jobs.start();
     expect(jobs.all.map((j) => j.id)).toEqual(['job-b', 'job-a']);

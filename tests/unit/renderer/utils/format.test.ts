@@ -2,7 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration, formatMeanStd, formatNumber, formatPercent } from '../../../../src/renderer/src/utils/format';
 import { toCsv } from '../../../../src/renderer/src/utils/csv';
-import { conceptFlags, gradientCss, normalise, sharedRange, viridis } from '../../../../src/renderer/src/utils/colormap';
+import {
+  conceptFlags,
+  gradientCss,
+  normalise,
+  sharedRange,
+  viridis
+} from '../../../../src/renderer/src/utils/colormap';
 import { isTypingTarget } from '../../../../src/renderer/src/utils/keyboard';
 
 describe('format', () => {
@@ -34,7 +40,12 @@ describe('format', () => {
 
 describe('csv', () => {
   it('quotes only what must be quoted and writes numbers in full', () => {
-    expect(toCsv([['a', 'b,c', 'say "hi"'], [1 / 3, null, true]])).toBe('a,"b,c","say ""hi"""\r\n0.3333333333333333,,true\r\n');
+    expect(
+      toCsv([
+        ['a', 'b,c', 'say "hi"'],
+        [1 / 3, null, true]
+      ])
+    ).toBe('a,"b,c","say ""hi"""\r\n0.3333333333333333,,true\r\n');
   });
 });
 

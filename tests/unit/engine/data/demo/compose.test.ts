@@ -1,5 +1,15 @@
 import { describe, it, expect } from 'vitest';
-import { inkBox, renderGlyph, hsv, luminance, coverageMask, paint, toBytes, contrastingColour, MNIST_SIDE } from '../../../../../src/engine/data/demo/compose';
+import {
+  inkBox,
+  renderGlyph,
+  hsv,
+  luminance,
+  coverageMask,
+  paint,
+  toBytes,
+  contrastingColour,
+  MNIST_SIDE
+} from '../../../../../src/engine/data/demo/compose';
 import { Rng } from '../../../../../src/engine/util/random';
 
 const solid = new Uint8Array(MNIST_SIDE * MNIST_SIDE).fill(255);
@@ -16,7 +26,8 @@ describe('demo drawing', () => {
   it('renders coverage inside the destination, none outside, and cuts the window sharply', () => {
     // The middle 10 x 10 of a solid digit drawn onto [2, 6)^2 of an 8 x 8 image.
     const a = renderGlyph(solid, [9, 9, 19, 19], [2, 2, 6, 6], 8);
-    for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) if (x < 2 || x >= 6 || y < 2 || y >= 6) expect(a[y * 8 + x]).toBe(0);
+    for (let y = 0; y < 8; y++)
+      for (let x = 0; x < 8; x++) if (x < 2 || x >= 6 || y < 2 || y >= 6) expect(a[y * 8 + x]).toBe(0);
     expect(a[3 * 8 + 3]).toBeCloseTo(1, 6);
     expect(a[3 * 8 + 4]).toBeCloseTo(1, 6);
     // At the window's edge the bilinear sample mixes in the zero outside it: the edge pixel is lighter.

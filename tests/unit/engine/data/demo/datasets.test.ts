@@ -11,7 +11,11 @@ const SMALL = { size: 16, sourcePerClass: 6, targetTrainPerClass: 3, targetValPe
 
 /** Everything a dataset holds except its creation time: manifest and the bytes of every file. */
 function fingerprint(ws: string, m: DatasetManifest): string {
-  const files = m.samples.map((s) => readFileSync(datasetPath(ws, m.id, s.image)).toString('base64') + readFileSync(datasetPath(ws, m.id, s.mask)).toString('base64'));
+  const files = m.samples.map(
+    (s) =>
+      readFileSync(datasetPath(ws, m.id, s.image)).toString('base64') +
+      readFileSync(datasetPath(ws, m.id, s.mask)).toString('base64')
+  );
   return JSON.stringify({ ...m, createdAt: '', sourcePath: '' }) + files.join();
 }
 
@@ -39,13 +43,17 @@ describe('demo datasets', () => {
     expect(target.samples.filter((s) => s.split === 'train')).toHaveLength(6);
     expect(target.samples.filter((s) => s.split === 'val')).toHaveLength(4);
     expect(source.samples.every((s) => s.source.file === 'train-images-idx3-ubyte')).toBe(true);
-    expect(target.samples.every((s) => s.source.file === 't10k-images-idx3-ubyte' && s.maskOrigin === 'digit')).toBe(true);
+    expect(target.samples.every((s) => s.source.file === 't10k-images-idx3-ubyte' && s.maskOrigin === 'digit')).toBe(
+      true
+    );
     expect(target.notes).toMatch(/CC BY-SA 3\.0/);
     // Labels are the MNIST labels of the digits used.
     const test = await readMnist('test');
     for (const s of target.samples) expect(test.labels[s.source.object!]).toBe(Number(target.classes[s.label]));
     for (const s of target.samples) {
-      const { data, info } = await sharp(datasetPath(ws, 'demo', s.image)).raw().toBuffer({ resolveWithObject: true });
+      const { data, info } = await sharp(datasetPath(ws, 'demo', s.image))
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       expect([info.width, info.height, info.channels]).toEqual([16, 16, 3]);
       const mask = await readMaskPng(datasetPath(ws, 'demo', s.mask));
       const fg = mask.data.reduce((n, v) => n + v, 0);
@@ -63,18 +71,23 @@ describe('demo datasets', () => {
       }
       // Coloured, not grey.
       let colour = 0;
-      for (let p = 0; p < 256; p++) colour += Math.abs(data[3 * p] - data[3 * p + 1]) + Math.abs(data[3 * p + 1] - data[3 * p + 2]);
+      for (let p = 0; p < 256; p++)
+        colour += Math.abs(data[3 * p] - data[3 * p + 1]) + Math.abs(data[3 * p + 1] - data[3 * p + 2]);
       expect(colour).toBeGreaterThan(256 * 5);
     }
     // Clean source, cluttered target: away from the digit's box (by 2 px) a source image holds only
     // texture, while distracting strokes put sharper edges there in the target.
     const sharpestOutsideBox = async (id: string, s: (typeof source.samples)[number]): Promise<number> => {
-      const rgb = await sharp(datasetPath(ws, id, s.image)).raw().toBuffer();
+      const rgb = await sharp(datasetPath(ws, id, s.image))
+        .raw()
+        .toBuffer();
       const lum = (p: number): number => 0.299 * rgb[3 * p] + 0.587 * rgb[3 * p + 1] + 0.114 * rgb[3 * p + 2];
       const [x0, y0, x1, y1] = s.box!;
       const away = (x: number, y: number): boolean => x < x0 - 2 || x > x1 + 2 || y < y0 - 2 || y > y1 + 2;
       let worst = 0;
-      for (let y = 0; y < 16; y++) for (let x = 0; x < 15; x++) if (away(x, y) && away(x + 1, y)) worst = Math.max(worst, Math.abs(lum(y * 16 + x) - lum(y * 16 + x + 1)));
+      for (let y = 0; y < 16; y++)
+        for (let x = 0; x < 15; x++)
+          if (away(x, y) && away(x + 1, y)) worst = Math.max(worst, Math.abs(lum(y * 16 + x) - lum(y * 16 + x + 1)));
       return worst;
     };
     // (Texture alone makes edges of 20-60 at 16 px, so the sets are compared on average.)

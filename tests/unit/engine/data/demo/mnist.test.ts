@@ -14,7 +14,9 @@ describe('MNIST IDX files', () => {
     expect([images.count, images.rows, images.cols, Array.from(images.images)]).toEqual([2, 1, 2, [1, 2, 3, 4]]);
     expect(Array.from(parseIdxLabels(idx(2049, [3], [7, 8, 9]), 'y'))).toEqual([7, 8, 9]);
     expect(() => parseIdxImages(idx(2049, [1, 1, 1], [0]), 'x')).toThrow(/magic number 2051/);
-    expect(() => parseIdxImages(idx(2051, [2, 2, 2], [0]), 'x')).toThrow(/truncated: 2 images of 2x2 need 24 bytes, the file has 17/);
+    expect(() => parseIdxImages(idx(2051, [2, 2, 2], [0]), 'x')).toThrow(
+      /truncated: 2 images of 2x2 need 24 bytes, the file has 17/
+    );
     expect(() => parseIdxLabels(idx(2049, [5], [1]), 'y')).toThrow(/truncated/);
   });
 

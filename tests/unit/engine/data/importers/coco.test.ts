@@ -16,7 +16,8 @@ describe('COCO importer', () => {
   const ann = join(tmp.path, 'instances.json');
 
   beforeAll(async () => {
-    for (const f of ['a.jpg', 'b.png', 'c.jpg', 'd.jpg']) await writeImage(join(images, f), 40, 30, (x, y) => [x * 6, y * 8, 30]);
+    for (const f of ['a.jpg', 'b.png', 'c.jpg', 'd.jpg'])
+      await writeImage(join(images, f), 40, 30, (x, y) => [x * 6, y * 8, 30]);
     writeText(
       ann,
       JSON.stringify({
@@ -27,12 +28,41 @@ describe('COCO importer', () => {
           { id: 4, file_name: 'gone.jpg', width: 40, height: 30 },
           { id: 5, file_name: 'd.jpg', width: 50, height: 50 }
         ],
-        categories: [{ id: 3, name: 'zebra' }, { id: 1, name: 'apple' }],
+        categories: [
+          { id: 3, name: 'zebra' },
+          { id: 1, name: 'apple' }
+        ],
         annotations: [
-          { id: 11, image_id: 1, category_id: 1, bbox: [5, 5, 20, 20], iscrowd: 0, segmentation: [[5, 5, 25, 5, 25, 25, 5, 25]] },
-          { id: 12, image_id: 2, category_id: 3, bbox: [10, 5, 10, 10], segmentation: { size: [30, 40], counts: RUNS } },
-          { id: 13, image_id: 2, category_id: 3, bbox: [10, 5, 10, 10], segmentation: { size: [30, 40], counts: countsToString(RUNS) } },
-          { id: 14, image_id: 1, category_id: 1, bbox: [0, 0, 40, 30], iscrowd: 1, segmentation: { size: [30, 40], counts: [1200] } },
+          {
+            id: 11,
+            image_id: 1,
+            category_id: 1,
+            bbox: [5, 5, 20, 20],
+            iscrowd: 0,
+            segmentation: [[5, 5, 25, 5, 25, 25, 5, 25]]
+          },
+          {
+            id: 12,
+            image_id: 2,
+            category_id: 3,
+            bbox: [10, 5, 10, 10],
+            segmentation: { size: [30, 40], counts: RUNS }
+          },
+          {
+            id: 13,
+            image_id: 2,
+            category_id: 3,
+            bbox: [10, 5, 10, 10],
+            segmentation: { size: [30, 40], counts: countsToString(RUNS) }
+          },
+          {
+            id: 14,
+            image_id: 1,
+            category_id: 1,
+            bbox: [0, 0, 40, 30],
+            iscrowd: 1,
+            segmentation: { size: [30, 40], counts: [1200] }
+          },
           { id: 15, image_id: 1, category_id: 99, bbox: [1, 1, 5, 5] },
           { id: 16, image_id: 3, category_id: 1, bbox: [1, 1, 5, 5], segmentation: { size: [10, 10], counts: [100] } },
           { id: 17, image_id: 4, category_id: 1, bbox: [1, 1, 5, 5] },
@@ -55,7 +85,11 @@ describe('COCO importer', () => {
     expect(m.samples.map((s) => s.id)).toEqual(['a-11', 'b-12', 'b-13', 'c-19']);
     const byId = Object.fromEntries(m.samples.map((s) => [s.id, s]));
     // Polygon square [5, 25)^2; crop [3, 27)^2 at 24 px is 1:1: 20 x 20.
-    expect(byId['a-11']).toMatchObject({ crop: [3, 3, 27, 27], maskOrigin: 'segmentation', source: { file: 'a.jpg', object: 11 } });
+    expect(byId['a-11']).toMatchObject({
+      crop: [3, 3, 27, 27],
+      maskOrigin: 'segmentation',
+      source: { file: 'a.jpg', object: 11 }
+    });
     expect(await maskCount(datasetPath(ws, m.id, byId['a-11'].mask))).toBe(400);
     // RLE square 10 x 10; crop [9, 4, 21, 16] (12 px) at 24 px doubles each side: 20 x 20.
     expect(byId['b-12'].crop).toEqual([9, 4, 21, 16]);
@@ -73,23 +107,46 @@ describe('COCO importer', () => {
         'instances.json: image 5 (d.jpg) is listed as 50x50 but the file is 40x30 — 1 object skipped'
       ])
     );
-    expect(reasons.find((r) => r.includes('annotations[7]'))).toMatch(/^instances\.json: annotations\[7\]: field bbox: .* — entry skipped$/);
+    expect(reasons.find((r) => r.includes('annotations[7]'))).toMatch(
+      /^instances\.json: annotations\[7\]: field bbox: .* — entry skipped$/
+    );
     expect(reasons).toHaveLength(7);
   });
 
   it('lists each annotation of a category not asked for, with the annotation file', async () => {
-    const summary = await importDataset({ workspace: ws, format: 'coco', src: images, ann, name: 'coco-zebra', size: 24, classes: ['zebra'] });
+    const summary = await importDataset({
+      workspace: ws,
+      format: 'coco',
+      src: images,
+      ann,
+      name: 'coco-zebra',
+      size: 24,
+      classes: ['zebra']
+    });
     expect(summary.classes).toEqual({ zebra: 2 });
-    const left = summary.skipped.filter((s) => s.reason.includes('not among the classes asked for')).map((s) => `${s.file}: ${s.reason}`);
+    const left = summary.skipped
+      .filter((s) => s.reason.includes('not among the classes asked for'))
+      .map((s) => `${s.file}: ${s.reason}`);
     // Every apple annotation that the importer itself kept, image by image (a.jpg, c.jpg, gone.jpg, d.jpg); no zebra.
-    expect(left).toEqual([11, 16, 19, 17, 21].map((id) => `instances.json: object ${id} (apple): class 'apple' is not among the classes asked for — object skipped`));
+    expect(left).toEqual(
+      [11, 16, 19, 17, 21].map(
+        (id) =>
+          `instances.json: object ${id} (apple): class 'apple' is not among the classes asked for — object skipped`
+      )
+    );
   });
 
   it('refuses malformed JSON and a missing annotation file', async () => {
-    await expect(importDataset({ workspace: ws, format: 'coco', src: images, ann: join(tmp.path, 'broken.json'), name: 'x' })).rejects.toThrow(/broken\.json: not valid JSON/);
-    await expect(importDataset({ workspace: ws, format: 'coco', src: images, ann: join(tmp.path, 'none.json'), name: 'x' })).rejects.toThrow(/none\.json does not exist/);
+    await expect(
+      importDataset({ workspace: ws, format: 'coco', src: images, ann: join(tmp.path, 'broken.json'), name: 'x' })
+    ).rejects.toThrow(/broken\.json: not valid JSON/);
+    await expect(
+      importDataset({ workspace: ws, format: 'coco', src: images, ann: join(tmp.path, 'none.json'), name: 'x' })
+    ).rejects.toThrow(/none\.json does not exist/);
     await expect(importDataset({ workspace: ws, format: 'coco', src: images, name: 'x' })).rejects.toThrow(/needs ann/);
     writeText(join(tmp.path, 'notcoco.json'), '{"images": []}');
-    await expect(importDataset({ workspace: ws, format: 'coco', src: images, ann: join(tmp.path, 'notcoco.json'), name: 'x' })).rejects.toThrow(/field 'categories' is missing/);
+    await expect(
+      importDataset({ workspace: ws, format: 'coco', src: images, ann: join(tmp.path, 'notcoco.json'), name: 'x' })
+    ).rejects.toThrow(/field 'categories' is missing/);
   });
 });

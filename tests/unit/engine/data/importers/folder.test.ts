@@ -19,11 +19,14 @@ describe('class-folder importer', () => {
     await writeImage(join(plain, 'cat', 'b.png'), 12, 12, () => [0, 200, 0]);
     await writeImage(join(plain, 'cat', 'c.webp'), 8, 16, () => [0, 0, 200]);
     await writeGrey(join(plain, 'dog', 'a.png'), 10, 10, (x, y) => (x + y) * 10);
-    await sharp(Buffer.alloc(10 * 10 * 4, 128), { raw: { width: 10, height: 10, channels: 4 } }).png().toFile(join(plain, 'dog', 'rgba.png'));
+    await sharp(Buffer.alloc(10 * 10 * 4, 128), { raw: { width: 10, height: 10, channels: 4 } })
+      .png()
+      .toFile(join(plain, 'dog', 'rgba.png'));
     await writeImage(join(plain, 'dog', 'd.jpeg'), 30, 30, () => [90, 90, 90]);
     writeFileSync(join(plain, 'dog', 'notes.txt'), 'not an image');
     // A 20 x 20 image with a red square [5, 15)^2 and its mask, in images/ + masks/ trees.
-    const red = (x: number, y: number): [number, number, number] => (x >= 5 && x < 15 && y >= 5 && y < 15 ? [255, 0, 0] : [0, 0, 255]);
+    const red = (x: number, y: number): [number, number, number] =>
+      x >= 5 && x < 15 && y >= 5 && y < 15 ? [255, 0, 0] : [0, 0, 255];
     await writeImage(join(paired, 'images', 'sq', 'one.png'), 20, 20, red);
     await writeGrey(join(paired, 'masks', 'sq', 'one.png'), 20, 20, (x, y) => (red(x, y)[0] ? 1 : 0));
     await writeImage(join(paired, 'images', 'sq', 'two.png'), 20, 20, red);
@@ -68,7 +71,9 @@ describe('class-folder importer', () => {
     const summary = await importDataset({ workspace: ws, format: 'folder', src: paired, name: 'paired', size: 10 });
     expect(summary.samples).toBe(2);
     expect(summary.skipped.map((s) => s.file).sort()).toEqual(['images/sq/nomask.png', 'masks/sq/wrongsize.png']);
-    expect(summary.skipped.find((s) => s.file === 'masks/sq/wrongsize.png')!.reason).toBe('the mask is 10x20 but its image is 20x20 — image skipped');
+    expect(summary.skipped.find((s) => s.file === 'masks/sq/wrongsize.png')!.reason).toBe(
+      'the mask is 10x20 but its image is 20x20 — image skipped'
+    );
     const m = await loadDataset(ws, 'paired');
     for (const s of m.samples) {
       expect(s.maskOrigin).toBe('folder');
@@ -77,7 +82,9 @@ describe('class-folder importer', () => {
       const mask = await readMaskPng(datasetPath(ws, m.id, s.mask));
       expect(mask.data.reduce((a, v) => a + v, 0)).toBe(32);
       // Every fully covered block is pure red in the image, and mask = 0 where the image is pure blue.
-      const { data } = await sharp(datasetPath(ws, m.id, s.image)).raw().toBuffer({ resolveWithObject: true });
+      const { data } = await sharp(datasetPath(ws, m.id, s.image))
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       for (let p = 0; p < 100; p++) {
         const [x, y] = [p % 10, Math.floor(p / 10)];
         // (Lanczos rings a little at the edges, so "red" is red-dominant.)
@@ -92,7 +99,10 @@ describe('class-folder importer', () => {
     const src = join(tmp.path, 'exif');
     mkdirSync(join(src, 'k'), { recursive: true });
     // Stored 4 x 2, displayed 2 x 4 (orientation 6 = rotate 90 degrees clockwise).
-    await sharp(Buffer.alloc(4 * 2 * 3, 200), { raw: { width: 4, height: 2, channels: 3 } }).jpeg().withMetadata({ orientation: 6 }).toFile(join(src, 'k', 'r.jpg'));
+    await sharp(Buffer.alloc(4 * 2 * 3, 200), { raw: { width: 4, height: 2, channels: 3 } })
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toFile(join(src, 'k', 'r.jpg'));
     await importDataset({ workspace: ws, format: 'folder', src, name: 'exif', size: 8 });
     expect((await loadDataset(ws, 'exif')).samples[0].crop).toEqual([0, 0, 2, 4]);
   });
@@ -111,9 +121,13 @@ describe('class-folder importer', () => {
   });
 
   it('refuses a missing path, an empty folder, and a folder where nothing imports', async () => {
-    await expect(importDataset({ workspace: ws, format: 'folder', src: join(tmp.path, 'nope'), name: 'x' })).rejects.toThrow(/the source folder .*nope does not exist/);
+    await expect(
+      importDataset({ workspace: ws, format: 'folder', src: join(tmp.path, 'nope'), name: 'x' })
+    ).rejects.toThrow(/the source folder .*nope does not exist/);
     mkdirSync(join(tmp.path, 'empty'));
-    await expect(importDataset({ workspace: ws, format: 'folder', src: join(tmp.path, 'empty'), name: 'x' })).rejects.toThrow(/has no class folders/);
+    await expect(
+      importDataset({ workspace: ws, format: 'folder', src: join(tmp.path, 'empty'), name: 'x' })
+    ).rejects.toThrow(/has no class folders/);
     const only = join(tmp.path, 'onlybad');
     mkdirSync(join(only, 'k'), { recursive: true });
     writeFileSync(join(only, 'k', 'a.png'), 'garbage');

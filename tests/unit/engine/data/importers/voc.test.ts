@@ -5,7 +5,14 @@ import { importDataset, loadDataset, datasetPath, type DatasetManifest } from '.
 import { readMaskPng } from '../../../../../src/engine/data/decode';
 import { VOID } from '../../../../../src/engine/data/masks/voc';
 import { tempDir } from '../../../../helpers/fixtures';
-import { writeImage, writeGrey, writePaletteLabels, writeVocXml, writeText, maskCount } from '../../../../helpers/data-fixtures';
+import {
+  writeImage,
+  writeGrey,
+  writePaletteLabels,
+  writeVocXml,
+  writeText,
+  maskCount
+} from '../../../../helpers/data-fixtures';
 
 // Image "two" (100 x 80) holds two dogs. Instance 1: [15, 45)^2 with a 1-pixel void ring [14, 46)^2 around
 // it; instance 2: [46, 85) x [20, 55). Boxes (VOC, 1-based inclusive): dog 1 (11, 11, 50, 50) = edges
@@ -16,7 +23,10 @@ const inInst2 = (x: number, y: number) => x >= 46 && x < 85 && y >= 20 && y < 55
 const instance = (x: number, y: number) => (inInst1(x, y) ? 1 : inRing(x, y) ? VOID : inInst2(x, y) ? 2 : 0);
 const DOG = 12;
 const klass = (x: number, y: number) => (inInst1(x, y) || inInst2(x, y) ? DOG : inRing(x, y) ? VOID : 0);
-const dogs = [{ name: 'dog', box: [11, 11, 50, 50] as [number, number, number, number] }, { name: 'dog', box: [41, 11, 90, 60] as [number, number, number, number] }];
+const dogs = [
+  { name: 'dog', box: [11, 11, 50, 50] as [number, number, number, number] },
+  { name: 'dog', box: [41, 11, 90, 60] as [number, number, number, number] }
+];
 
 async function writeTwo(root: string, withInstances: boolean): Promise<void> {
   await writeImage(join(root, 'JPEGImages', 'two.jpg'), 100, 80, (x, y) => [x * 2, y * 3, 100]);
@@ -52,10 +62,16 @@ describe('Pascal VOC importer', () => {
     writeText(join(full, 'ImageSets', 'Main', 'train.txt'), 'plain  1\ntwo 1\n');
     // Bad inputs, one each.
     await writeImage(join(full, 'JPEGImages', 'badbox.jpg'), 100, 80, () => [1, 1, 1]);
-    writeVocXml(full, 'badbox', 100, 80, [{ name: 'dog', box: [52, 1, 40, 10] }, { name: 'cat', box: [1, 1, 20, 20] }]);
+    writeVocXml(full, 'badbox', 100, 80, [
+      { name: 'dog', box: [52, 1, 40, 10] },
+      { name: 'cat', box: [1, 1, 20, 20] }
+    ]);
     await writeImage(join(full, 'JPEGImages', 'outside.jpg'), 100, 80, () => [1, 1, 1]);
     writeVocXml(full, 'outside', 100, 80, [{ name: 'cat', box: [1, 1, 500, 50] }]);
-    writeText(join(full, 'Annotations', 'malformed.xml'), '<annotation>\n<filename>x.jpg</filename>\n<object><name>cat</object>\n</annotation>');
+    writeText(
+      join(full, 'Annotations', 'malformed.xml'),
+      '<annotation>\n<filename>x.jpg</filename>\n<object><name>cat</object>\n</annotation>'
+    );
     writeVocXml(full, 'noimage', 100, 80, [{ name: 'cat', box: [1, 1, 20, 20] }]);
     await writeImage(join(full, 'JPEGImages', 'wrongseg.jpg'), 100, 80, () => [1, 1, 1]);
     writeVocXml(full, 'wrongseg', 100, 80, [{ name: 'cat', box: [1, 1, 20, 20] }]);
@@ -63,7 +79,10 @@ describe('Pascal VOC importer', () => {
     await writeImage(join(full, 'JPEGImages', 'badcolour.jpg'), 20, 20, () => [1, 1, 1]);
     writeVocXml(full, 'badcolour', 20, 20, [{ name: 'cat', box: [1, 1, 10, 10] }]);
     await writeImage(join(full, 'SegmentationObject', 'badcolour.png'), 20, 20, () => [1, 2, 3], 'png');
-    writeText(join(full, 'Annotations', 'nonnumeric.xml'), '<annotation><filename>plain.jpg</filename><object><name>cat</name><bndbox><xmin>a</xmin><ymin>1</ymin><xmax>5</xmax><ymax>5</ymax></bndbox></object></annotation>');
+    writeText(
+      join(full, 'Annotations', 'nonnumeric.xml'),
+      '<annotation><filename>plain.jpg</filename><object><name>cat</name><bndbox><xmin>a</xmin><ymin>1</ymin><xmax>5</xmax><ymax>5</ymax></bndbox></object></annotation>'
+    );
   });
   afterAll(() => tmp.cleanup());
 
@@ -72,7 +91,13 @@ describe('Pascal VOC importer', () => {
     expect(summary.classes).toEqual({ cat: 2, dog: 2 }); // plain-0 and badbox-1
     const m = await loadDataset(ws, 'voc');
     const one = m.samples.find((s) => s.id === 'two-0')!;
-    expect(one).toMatchObject({ box: [10, 10, 50, 50], crop: [6, 6, 54, 54], maskOrigin: 'segmentation', split: 'val', source: { file: 'JPEGImages/two.jpg', object: 0 } });
+    expect(one).toMatchObject({
+      box: [10, 10, 50, 50],
+      crop: [6, 6, 54, 54],
+      maskOrigin: 'segmentation',
+      split: 'val',
+      source: { file: 'JPEGImages/two.jpg', object: 0 }
+    });
     // Crop 48 px at 48 px is 1:1: instance 1 (30 x 30 = 900) plus its ring (32^2 - 30^2 = 124) = 1024.
     expect(await maskCount(datasetPath(ws, m.id, one.mask))).toBe(1024);
     expect(await dog2OverDog1(ws, m)).toBe(0);
@@ -95,27 +120,53 @@ describe('Pascal VOC importer', () => {
     const summary = await importDataset({ workspace: ws, format: 'voc', src: full, name: 'voc' });
     const reasons = summary.skipped.map((s) => `${s.file}: ${s.reason}`);
     expect(reasons).toContain('Annotations/badbox.xml: object 0 (dog): xmax 40 is less than xmin 52 — object skipped');
-    expect(reasons).toContain('Annotations/outside.xml: object 0 (cat): the box [1, 1, 500, 50] lies outside the 100x80 image — object skipped');
-    expect(reasons).toContain('Annotations/noimage.xml: its image JPEGImages/noimage.jpg does not exist — 1 object skipped');
-    expect(reasons).toContain('SegmentationObject/wrongseg.png: the segmentation is 50x40 but the image is 100x80 — 1 object skipped');
-    expect(reasons).toContain('Annotations/nonnumeric.xml: object 0 (cat): <bndbox> has no numeric xmin — object skipped');
-    expect(reasons.find((r) => r.startsWith('Annotations/malformed.xml: '))).toMatch(/malformed XML at line 3: expected <\/name> .* file skipped$/);
-    expect(reasons.find((r) => r.startsWith('SegmentationObject/badcolour.png: '))).toMatch(/\(1, 2, 3\) at \(0, 0\) is not in the VOC palette — 1 object skipped$/);
+    expect(reasons).toContain(
+      'Annotations/outside.xml: object 0 (cat): the box [1, 1, 500, 50] lies outside the 100x80 image — object skipped'
+    );
+    expect(reasons).toContain(
+      'Annotations/noimage.xml: its image JPEGImages/noimage.jpg does not exist — 1 object skipped'
+    );
+    expect(reasons).toContain(
+      'SegmentationObject/wrongseg.png: the segmentation is 50x40 but the image is 100x80 — 1 object skipped'
+    );
+    expect(reasons).toContain(
+      'Annotations/nonnumeric.xml: object 0 (cat): <bndbox> has no numeric xmin — object skipped'
+    );
+    expect(reasons.find((r) => r.startsWith('Annotations/malformed.xml: '))).toMatch(
+      /malformed XML at line 3: expected <\/name> .* file skipped$/
+    );
+    expect(reasons.find((r) => r.startsWith('SegmentationObject/badcolour.png: '))).toMatch(
+      /\(1, 2, 3\) at \(0, 0\) is not in the VOC palette — 1 object skipped$/
+    );
     // The good object of badbox.xml is kept.
     expect((await loadDataset(ws, 'voc')).samples.map((s) => s.id)).toContain('badbox-1');
   });
 
   it('lists each object of a class not asked for, with its annotation file', async () => {
-    const summary = await importDataset({ workspace: ws, format: 'voc', src: full, name: 'voc-dogs', classes: ['dog'] });
+    const summary = await importDataset({
+      workspace: ws,
+      format: 'voc',
+      src: full,
+      name: 'voc-dogs',
+      classes: ['dog']
+    });
     expect(summary.classes).toEqual({ dog: 2 });
     const reasons = summary.skipped.map((s) => `${s.file}: ${s.reason}`);
-    expect(reasons).toContain("Annotations/plain.xml: object 0 (cat): class 'cat' is not among the classes asked for — object skipped");
-    expect(reasons).toContain("Annotations/badbox.xml: object 1 (cat): class 'cat' is not among the classes asked for — object skipped");
+    expect(reasons).toContain(
+      "Annotations/plain.xml: object 0 (cat): class 'cat' is not among the classes asked for — object skipped"
+    );
+    expect(reasons).toContain(
+      "Annotations/badbox.xml: object 1 (cat): class 'cat' is not among the classes asked for — object skipped"
+    );
   });
 
   it('refuses a folder that is not a VOC root', async () => {
-    await expect(importDataset({ workspace: ws, format: 'voc', src: join(tmp.path, 'full', 'JPEGImages'), name: 'x' })).rejects.toThrow(/has no Annotations folder/);
+    await expect(
+      importDataset({ workspace: ws, format: 'voc', src: join(tmp.path, 'full', 'JPEGImages'), name: 'x' })
+    ).rejects.toThrow(/has no Annotations folder/);
     writeFileSync(join(tmp.path, 'file.txt'), '');
-    await expect(importDataset({ workspace: ws, format: 'voc', src: join(tmp.path, 'file.txt'), name: 'x' })).rejects.toThrow(/is not a folder/);
+    await expect(
+      importDataset({ workspace: ws, format: 'voc', src: join(tmp.path, 'file.txt'), name: 'x' })
+    ).rejects.toThrow(/is not a folder/);
   });
 });

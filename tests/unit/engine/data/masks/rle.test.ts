@@ -1,5 +1,13 @@
 import { describe, it, expect } from 'vitest';
-import { countsToString, stringToCounts, decodeCocoRle, maskToCounts, countsToMask, encodeMaskString, decodeMaskString } from '../../../../../src/engine/data/masks/rle';
+import {
+  countsToString,
+  stringToCounts,
+  decodeCocoRle,
+  maskToCounts,
+  countsToMask,
+  encodeMaskString,
+  decodeMaskString
+} from '../../../../../src/engine/data/masks/rle';
 
 describe('run-length masks', () => {
   it('encodes counts as COCO strings (hand-worked)', () => {

@@ -1,5 +1,12 @@
 import { describe, it, expect } from 'vitest';
-import { vocColour, labelIndices, instanceMask, classMask, addVoidBand, VOID } from '../../../../../src/engine/data/masks/voc';
+import {
+  vocColour,
+  labelIndices,
+  instanceMask,
+  classMask,
+  addVoidBand,
+  VOID
+} from '../../../../../src/engine/data/masks/voc';
 
 describe('VOC labels', () => {
   it('reproduces the VOC palette', () => {
@@ -14,8 +21,12 @@ describe('VOC labels', () => {
   it('maps palette colours and grey values to labels, and names an unknown colour', () => {
     const rgb = new Uint8Array([0, 0, 0, 128, 0, 0, 224, 224, 192, 0, 128, 0]);
     expect(Array.from(labelIndices({ width: 2, height: 2, data: rgb, indexed: false }))).toEqual([0, 1, 255, 2]);
-    expect(Array.from(labelIndices({ width: 2, height: 1, data: new Uint8Array([3, 255]), indexed: true }))).toEqual([3, 255]);
-    expect(() => labelIndices({ width: 1, height: 1, data: new Uint8Array([1, 2, 3]), indexed: false })).toThrow(/\(1, 2, 3\) at \(0, 0\) is not in the VOC palette/);
+    expect(Array.from(labelIndices({ width: 2, height: 1, data: new Uint8Array([3, 255]), indexed: true }))).toEqual([
+      3, 255
+    ]);
+    expect(() => labelIndices({ width: 1, height: 1, data: new Uint8Array([1, 2, 3]), indexed: false })).toThrow(
+      /\(1, 2, 3\) at \(0, 0\) is not in the VOC palette/
+    );
   });
 
   it('gives each instance its own pixels plus the void band touching it', () => {
