@@ -409,10 +409,20 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     expect(await column('S').getByTestId('heatmap').getAttribute('data-checkpoint')).toBe(`epoch-3`);
     expect(await column('B').getByTestId('heatmap').getAttribute('data-checkpoint')).toBe(`epoch-3`);
     expect(await page.getByTestId('heat-legend').innerText()).toMatch(/nats/);
-    await column('S')
-      .getByTestId('pick-heat')
-      .click({ position: { x: 5, y: 5 } });
-    await expect.poll(async () => page.getByTestId('cell-info').getAttribute('data-cell')).toBe('0');
+    // A click lands on a cell once the column's maps have arrived (under load that can take a moment): click until it does.
+    await expect
+      .poll(
+        async () => {
+          const cell = await page.getByTestId('cell-info').getAttribute('data-cell');
+          if (cell !== '0')
+            await column('S')
+              .getByTestId('pick-heat')
+              .click({ position: { x: 5, y: 5 } });
+          return cell;
+        },
+        { timeout: 30_000 }
+      )
+      .toBe('0');
     expect(await page.getByTestId('cell-row').count()).toBe(3);
     expect(await page.getByTestId('cell-side').innerText()).toMatch(/foreground|background/);
     await expect.poll(async () => page.getByTestId('cell-course').count(), { timeout: 30_000 }).toBe(1);
