@@ -24,3 +24,17 @@ export async function probeWebGpu(): Promise<WebGpuProbe> {
     return { ok: false, reason };
   }
 }
+
+/**
+ * Saves Dawn's environment switches (KD_LENS_WEBGPU_DAWN, KD_LENS_WEBGPU_SOFTWARE) now and returns a function
+ * that puts them back, for tests that force adapter failures through them (use it in afterEach).
+ */
+export function savedWebGpuEnv(): () => void {
+  const names = ['KD_LENS_WEBGPU_DAWN', 'KD_LENS_WEBGPU_SOFTWARE'] as const;
+  const saved = names.map((k) => process.env[k]);
+  return () =>
+    names.forEach((k, i) => {
+      if (saved[i] === undefined) delete process.env[k];
+      else process.env[k] = saved[i];
+    });
+}

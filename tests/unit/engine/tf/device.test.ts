@@ -7,22 +7,16 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { forgetBackendChoice } from '../../../../src/engine/tf/backend';
 import { initBackendFor } from '../../../../src/engine/tf/device';
-import { probeWebGpu } from '../../../helpers/webgpu';
+import { probeWebGpu, savedWebGpuEnv } from '../../../helpers/webgpu';
 import { deviceForBackend } from '../../../../src/cli/run-experiment';
 
-const saved = { dawn: process.env.KD_LENS_WEBGPU_DAWN, soft: process.env.KD_LENS_WEBGPU_SOFTWARE };
+const restoreEnv = savedWebGpuEnv();
 const gpu = await probeWebGpu();
 forgetBackendChoice();
 
 afterEach(() => {
   forgetBackendChoice();
-  for (const [k, v] of [
-    ['KD_LENS_WEBGPU_DAWN', saved.dawn],
-    ['KD_LENS_WEBGPU_SOFTWARE', saved.soft]
-  ] as const) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  restoreEnv();
 });
 
 describe('--device for the TF.js backend', () => {

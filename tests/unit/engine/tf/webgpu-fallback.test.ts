@@ -6,21 +6,15 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { forgetBackendChoice, initBackend, initBackendForDevice, tf } from '../../../../src/engine/tf/backend';
 import { convGradientsReference, relativeError, selfCheckConv } from '../../../../src/engine/tf/webgpu-check';
-import { probeWebGpu } from '../../../helpers/webgpu';
+import { probeWebGpu, savedWebGpuEnv } from '../../../helpers/webgpu';
 
-const saved = { dawn: process.env.KD_LENS_WEBGPU_DAWN, soft: process.env.KD_LENS_WEBGPU_SOFTWARE };
+const restoreEnv = savedWebGpuEnv();
 const gpu = await probeWebGpu();
 forgetBackendChoice();
 
 afterEach(() => {
   forgetBackendChoice();
-  for (const [k, v] of [
-    ['KD_LENS_WEBGPU_DAWN', saved.dawn],
-    ['KD_LENS_WEBGPU_SOFTWARE', saved.soft]
-  ] as const) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  restoreEnv();
 });
 
 describe('the conv-gradient self-check', () => {
