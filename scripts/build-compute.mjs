@@ -5,7 +5,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 
 /** The page's bundle options; tests bundle it the same way to load it in chromium. */
 export const computePageOptions = {
-  entryPoints: ['src/compute/main.ts'],
+  entryPoints: ['src/engine/compute/page/main.ts'],
   bundle: true,
   platform: 'browser',
   format: 'iife',
@@ -18,7 +18,7 @@ export const computePageOptions = {
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop())) {
   mkdirSync('out/compute', { recursive: true });
   await build({ ...computePageOptions, outfile: 'out/compute/compute.js' });
-  copyFileSync('src/compute/index.html', 'out/compute/index.html');
+  copyFileSync('src/engine/compute/page/index.html', 'out/compute/index.html');
   await build({
     entryPoints: ['src/preload/compute.ts'],
     bundle: true,

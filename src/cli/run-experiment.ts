@@ -2,9 +2,9 @@
 import { initBackendFor } from '../engine/tf/device';
 import { runExperiment, readConfig } from '../engine/experiment/runner';
 import { readState } from '../engine/experiment/record';
-import { whatRan, type WhatRan } from '../common/record';
+import { whatRan, type WhatRan } from '../common/record-schemas';
 import { ExperimentPaths } from '../engine/experiment/paths';
-import { inProcessExecutor } from '../engine/experiment/executor';
+import { inProcessExecutor } from '../engine/experiment/quantify-executor';
 import { writeReport } from '../engine/report/html';
 import { poolExecutor } from '../host/quantify-pool';
 import { workerEntry } from '../host/spawn';

@@ -1,7 +1,7 @@
 /*
  * Events an experiment emits while it runs: stage changes, progress with ETA, epoch logs and
  * per-checkpoint concept counts (the live curves). Shared by the engine, host, CLI and UI; the
- * schemas also read them back from events.jsonl (src/common/record.ts).
+ * schemas also read them back from events.jsonl (src/common/record-schemas.ts).
  */
 import { z } from 'zod';
 

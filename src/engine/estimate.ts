@@ -15,7 +15,7 @@ import { buildNetwork, layersUpTo } from './models/architectures';
 import type { SigmaEngine, StepDims } from './knowledge/sigma';
 import { selectForTfjs, type EngineRequest } from './onnx/select';
 import { threadsPerWorker } from './onnx/runtime';
-import { timeMedian } from './bench';
+import { timeMedian } from './bench-cases';
 import { Rng } from './util/random';
 
 export interface Calibration {

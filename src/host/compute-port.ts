@@ -5,11 +5,11 @@
  * its own backend and workers and logs why. Under plain Node (CLI, server) no port ever arrives and nothing changes.
  */
 import { ComputeClient } from '../engine/compute/client';
-import { computeExecutor } from '../engine/compute/executor';
+import { computeExecutor } from '../engine/compute/page-executor';
 import { computeTrainer } from '../engine/compute/stage-host';
-import type { StageTrainer } from '../engine/training/loop';
-import type { ExecutorFactory } from '../engine/experiment/executor';
-import type { PortLike } from '../engine/compute/protocol';
+import type { StageTrainer } from '../engine/training/folder-stage';
+import type { ExecutorFactory } from '../engine/experiment/quantify-executor';
+import type { PortLike } from '../engine/compute/page-messages';
 
 interface MainPort {
   on(event: 'message', fn: (e: { data: unknown }) => void): void;

@@ -8,7 +8,7 @@ import type { RunConfig } from '../common/config';
 import { calibrationRequest, type Calibration } from '../engine/estimate';
 import { JobManager } from './jobs';
 import { createService, type KdService } from './service';
-import type { SpawnJob, FromJob } from './protocol';
+import type { SpawnJob, FromJob } from './process-messages';
 
 export interface HostOptions {
   workspace: string;

@@ -8,13 +8,13 @@ import { initBackend } from '../engine/tf/backend';
 import { initBackendFor } from '../engine/tf/device';
 import { runExperiment, readConfig } from '../engine/experiment/runner';
 import { ExperimentPaths } from '../engine/experiment/paths';
-import { inProcessExecutor } from '../engine/experiment/executor';
+import { inProcessExecutor } from '../engine/experiment/quantify-executor';
 import { writeReport } from '../engine/report/html';
 import { importDataset, ensureDemoDatasets } from '../engine/data';
 import { calibrate } from '../engine/estimate';
 import { poolExecutor } from './quantify-pool';
 import { nodeSpawner, workerEntry } from './spawn';
-import type { FromJob, ToJob, JobSpec } from './protocol';
+import type { FromJob, ToJob, JobSpec } from './process-messages';
 import { parentChannel } from './parent';
 import { computeWindowExecutor, listenForComputePort } from './compute-port';
 

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { JobInfo, JobKind, KdEvent } from '../common/api';
 import type { ExperimentEvent } from '../common/events';
-import type { JobSpec, SpawnJob, FromJob } from './protocol';
+import type { JobSpec, SpawnJob, FromJob } from './process-messages';
 
 const THROTTLE_MS = 100;
 const LOG_LINES = 200;

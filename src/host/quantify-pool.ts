@@ -3,9 +3,14 @@
  * Node, so parallelism comes from processes). Tasks go to whichever worker is idle; a worker that
  * dies or fails fails the run with its message; cancelling kills the workers.
  */
-import type { ExecutorFactory, QuantifyExecutor, QuantifyTask, TaskResult } from '../engine/experiment/executor';
-import { CancelledQuantification } from '../engine/experiment/executor';
-import type { SpawnWorker, WorkerHandle, FromWorker } from './protocol';
+import type {
+  ExecutorFactory,
+  QuantifyExecutor,
+  QuantifyTask,
+  TaskResult
+} from '../engine/experiment/quantify-executor';
+import { CancelledQuantification } from '../engine/experiment/quantify-executor';
+import type { SpawnWorker, WorkerHandle, FromWorker } from './process-messages';
 import { nodeSpawner } from './spawn';
 
 export function poolExecutor(workers: number, spawn: SpawnWorker = nodeSpawner()): ExecutorFactory {

@@ -2,7 +2,7 @@
 import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ProcessHandle, SpawnWorker, SpawnJob } from './protocol';
+import type { ProcessHandle, SpawnWorker, SpawnJob } from './process-messages';
 
 /** out/worker/<file>, found from the bundle's folder or the repository root. */
 export function builtEntry(file: 'index.cjs' | 'job.cjs'): string {

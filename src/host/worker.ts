@@ -5,8 +5,8 @@
  */
 import { initBackend } from '../engine/tf/backend';
 import { lostDeviceError } from '../engine/tf/webgpu';
-import { runTask, type ExecutorSetup } from '../engine/experiment/executor';
-import type { FromWorker, ToWorker } from './protocol';
+import { runTask, type ExecutorSetup } from '../engine/experiment/quantify-executor';
+import type { FromWorker, ToWorker } from './process-messages';
 import { parentChannel } from './parent';
 
 const parent = parentChannel<ToWorker, FromWorker>();

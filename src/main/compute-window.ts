@@ -8,7 +8,7 @@
 import { app, BrowserWindow, MessageChannelMain, type MessagePortMain } from 'electron';
 import { join } from 'node:path';
 import { ComputeClient } from '../engine/compute/client';
-import type { PortLike } from '../engine/compute/protocol';
+import type { PortLike } from '../engine/compute/page-messages';
 
 /**
  * Chromium switches for WebGPU where it is off by default (Linux outside Intel Gen12+ and recent NVIDIA drivers).

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { resolveWorkspace } from '../engine/store/workspace';
 import { createHost, type Host } from '../host';
-import type { JobHandle, FromJob } from '../host/protocol';
+import type { JobHandle, FromJob } from '../host/process-messages';
 import { webPreferences, isAppUrl, EVENT_CHANNEL } from './window-options';
 import { registerIpc } from './ipc';
 import { enableWebGpuSwitches, openComputeWindow, type ComputeWindow } from './compute-window';

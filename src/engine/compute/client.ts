@@ -14,7 +14,7 @@ import type {
   TrainStageResult,
   TrainStepRequest,
   TrainStepResult
-} from './protocol';
+} from './page-messages';
 import { CancelledError } from '../training/stage';
 import type { SigmaResult } from '../knowledge/sigma';
 import type { AdapterInfo } from '../tf/webgpu';

@@ -20,7 +20,7 @@ import type {
   ToCompute,
   TrainStepRequest,
   TrainStepResult
-} from './protocol';
+} from './page-messages';
 
 function network(data: NetworkData): tf.LayersModel {
   const model = buildNetwork(data.architecture, data.numClasses, 0, 'compute');

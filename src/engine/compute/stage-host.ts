@@ -5,10 +5,10 @@
  * the host's model. A stage resumed here continues from a folder written by either side, on any backend.
  */
 import * as tf from '@tensorflow/tfjs';
-import { folderResume, type StageTrainer } from '../training/loop';
+import { folderResume, type StageTrainer } from '../training/folder-stage';
 import type { ImageSet } from '../training/data';
 import type { ComputeClient } from './client';
-import type { TrainStageRequest } from './protocol';
+import type { TrainStageRequest } from './page-messages';
 
 /** The model as in-memory artifacts (topology, weight specs and data), as model.save writes them. */
 export async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { runStage, type Objective, type ResumeStore } from '../training/stage';
 import { tapFeature } from '../knowledge/feature';
-import type { StageEvent, TrainStageRequest, TrainStageResult } from './protocol';
+import type { StageEvent, TrainStageRequest, TrainStageResult } from './page-messages';
 
 async function valuesOf(model: tf.LayersModel): Promise<Float32Array[]> {
   return Promise.all(model.getWeights().map(async (w) => (await w.data()) as Float32Array));

@@ -11,7 +11,7 @@ import { insideWorkspace } from '../store/workspace';
 import { maskToGrid } from '../knowledge/grid';
 import type { ExperimentPaths } from './paths';
 import { readImages, readMetrics } from './record';
-import { protocolChecks, foldChecks, fileInputs, foregroundShares } from './protocol';
+import { protocolChecks, foldChecks, fileInputs, foregroundShares } from './check-inputs';
 
 /** The foreground share of cells of each analysed image, from images.json and the dataset's masks (null if any is missing). */
 async function storedForegroundShares(

@@ -2,7 +2,7 @@
  * Protocol checks (method.md section 8): does this run ask the paper's question at all? Each check
  * is a small pure function of numbers the run already measured, with its limit stated beside it;
  * a `fail` makes every verdict "not meaningful", a `warn` is shown beside them. Nothing here reads
- * files: protocol.ts gathers the inputs, so each check can be tested on hand-made numbers.
+ * files: check-inputs.ts gathers the inputs, so each check can be tested on hand-made numbers.
  */
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';

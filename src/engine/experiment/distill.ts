@@ -2,7 +2,7 @@
  * Stage 1's scale: the variance of the teacher's tap feature over a set of images, by which the
  * distillation MSE is divided (so one learning rate suits teachers of any feature scale), and the
  * record of how well stage 1 went (1 - R^2 on validation images), stored as models/<net>/distill.json
- * for the student-mimics-teacher check (its schema is in common/record.ts, its reader in record.ts).
+ * for the student-mimics-teacher check (its schema is in common/record-schemas.ts, its reader in record.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { gatherBatch, type ImageSet } from '../training/data';

@@ -15,7 +15,7 @@ import { readPathLength, readTrainLog } from './record';
 
 export { SIX };
 export type { MetricsDocument, NetworkSummary };
-import { protocolChecks, foldChecks, foregroundShares, fileInputs } from './protocol';
+import { protocolChecks, foldChecks, foregroundShares, fileInputs } from './check-inputs';
 
 /** The analysed checkpoints of every network, from the path-length logs written by training. */
 export async function networkCheckpoints(config: RunConfig, paths: ExperimentPaths): Promise<NetworkCheckpoints[]> {

@@ -24,7 +24,7 @@ import {
   type EventLine,
   DistillRecordSchema,
   type DistillRecord
-} from '../../common/record';
+} from '../../common/record-schemas';
 import { join } from 'node:path';
 import { parseWith, SchemaError } from '../../common/schema';
 import { readJson, writeJsonAtomic, appendLine, exists } from '../store/atomic';

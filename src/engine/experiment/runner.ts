@@ -15,14 +15,14 @@ import { currentBackend } from '../tf/backend';
 import { lostDeviceError } from '../tf/webgpu';
 import { samplesOf, loadImageSet, type ImageSet } from '../training/data';
 import { loadDataset, datasetPath } from '../data/store';
-import { CancelledError, type StageTrainer } from '../training/loop';
+import { CancelledError, type StageTrainer } from '../training/folder-stage';
 import { ExperimentPaths, netId } from './paths';
 import { StateStore } from './state';
 import { readConfig, writeConfig, writeMetrics, appendEvent } from './record';
 import { teacher, student, baseline, type NetworkContext, type TrainingData } from './networks';
 import { analysisSet, quantifyStage } from './quantify';
 import { computeMetrics, networkCheckpoints, type MetricsDocument } from './metrics';
-import { inProcessExecutor, CancelledQuantification, type ExecutorFactory } from './executor';
+import { inProcessExecutor, CancelledQuantification, type ExecutorFactory } from './quantify-executor';
 
 export interface RunOptions {
   executor?: ExecutorFactory;

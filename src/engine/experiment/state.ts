@@ -3,7 +3,7 @@
  * resumes the stage in progress from its own checkpoint. Also what ran each quantification task (the
  * frozen config keeps what was asked). Written atomically after every change.
  */
-import { StateSchema, type ExperimentState, type StageState } from '../../common/record';
+import { StateSchema, type ExperimentState, type StageState } from '../../common/record-schemas';
 import { writeJsonAtomic } from '../store/atomic';
 import { readRecord } from './record';
 

@@ -7,7 +7,7 @@ import { CONCEPT_COLOURS, NET_COLOURS, isFeatureStage, lighter } from '../../com
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { RunConfig } from '../../common/config';
-import { whatRan, type ExperimentState } from '../../common/record';
+import { whatRan, type ExperimentState } from '../../common/record-schemas';
 import { writeFileAtomic, exists } from '../store/atomic';
 import { insideWorkspace } from '../store/workspace';
 import { conceptCells } from '../knowledge/concepts';

@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { readJson, writeFileAtomic, writeJsonAtomic } from './atomic';
 import { parseWith } from '../../common/schema';
-import { ArrayIndexSchema } from '../../common/record';
+import { ArrayIndexSchema } from '../../common/record-schemas';
 
 export interface NamedArray {
   name: string;

@@ -6,12 +6,12 @@
  * cancelled or killed run continues where it stopped and ends exactly as an uninterrupted one.
  * A NaN or infinite loss rolls the epoch back to its start and halves the learning rate for the
  * rest of the stage (at most MAX_ROLLBACKS times per stage), recorded in the epoch's log.
- * Knows nothing about experiments, the UI or files: resume data goes through a ResumeStore (loop.ts keeps it in
+ * Knows nothing about experiments, the UI or files: resume data goes through a ResumeStore (folder-stage.ts keeps it in
  * the stage folder; a compute page sends it to the host), so the same loop runs in Node and in a browser page.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { StageConfig } from '../../common/config';
-import type { EpochLog, ResumeState, Rollback } from '../../common/record';
+import type { EpochLog, ResumeState, Rollback } from '../../common/record-schemas';
 import { MomentumSgd } from './sgd';
 import { learningRate } from './schedule';
 import { PathLength, frobenius } from './path-length';

@@ -1,7 +1,7 @@
 import { describe, it, expect, vi, afterEach } from 'vitest';
 import { JobManager } from '../../../src/host/jobs';
 import type { KdEvent, JobInfo } from '../../../src/common/api';
-import type { FromJob, JobHandle, ToJob } from '../../../src/host/protocol';
+import type { FromJob, JobHandle, ToJob } from '../../../src/host/process-messages';
 
 /** A job process driven by the test. */
 function fakeProcess() {

@@ -7,7 +7,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { writeFileSync, appendFileSync } from 'node:fs';
 import { createHost, type Host } from '../../../src/host';
-import type { JobHandle } from '../../../src/host/protocol';
+import type { JobHandle } from '../../../src/host/process-messages';
 import { CallerError } from '../../../src/common/errors';
 import { ExperimentPaths } from '../../../src/engine/experiment/paths';
 import { StateStore } from '../../../src/engine/experiment/state';

@@ -8,7 +8,7 @@ import { demoConfig } from '../../../src/common/defaults';
 import { createHost, type Host } from '../../../src/host';
 import { startServer, type RunningServer } from '../../../src/server';
 import { tempDir } from '../../helpers/fixtures';
-import type { JobHandle } from '../../../src/host/protocol';
+import type { JobHandle } from '../../../src/host/process-messages';
 
 /** A job process that answers nothing: the security checks never reach a job. */
 const silentJob = (): JobHandle => ({

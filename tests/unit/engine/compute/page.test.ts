@@ -14,12 +14,16 @@ import { maxRelativeError } from '../../../helpers/tf';
 import { initBackend } from '../../../../src/engine/tf/backend';
 import { buildNetwork } from '../../../../src/engine/models/architectures';
 import { sigmaSteps, trainStep } from '../../../../src/engine/compute/serve';
-import type { NetworkData, SigmaRequest, TrainStepRequest } from '../../../../src/engine/compute/protocol';
+import type { NetworkData, SigmaRequest, TrainStepRequest } from '../../../../src/engine/compute/page-messages';
 import { Rng } from '../../../../src/engine/util/random';
 import { ComputeClient } from '../../../../src/engine/compute/client';
-import { computeExecutor } from '../../../../src/engine/compute/executor';
-import { inProcessExecutor, type ExecutorSetup, type TaskResult } from '../../../../src/engine/experiment/executor';
-import type { PortLike } from '../../../../src/engine/compute/protocol';
+import { computeExecutor } from '../../../../src/engine/compute/page-executor';
+import {
+  inProcessExecutor,
+  type ExecutorSetup,
+  type TaskResult
+} from '../../../../src/engine/experiment/quantify-executor';
+import type { PortLike } from '../../../../src/engine/compute/page-messages';
 import { DEFAULT_QUANTIFY } from '../../../../src/engine/knowledge/options';
 import { decodePlain, encodePlain } from '../../../helpers/plain-codec';
 import { tempDir, saveTinyCnn } from '../../../helpers/fixtures';
@@ -27,7 +31,7 @@ import type { Architecture } from '../../../../src/common/config';
 import { join } from 'node:path';
 import { tf } from '../../../../src/engine/tf/backend';
 import { tapKernel } from '../../../../src/engine/models/architectures';
-import { trainStage, type StageTrainer } from '../../../../src/engine/training/loop';
+import { trainStage, type StageTrainer } from '../../../../src/engine/training/folder-stage';
 import { computeTrainer } from '../../../../src/engine/compute/stage-host';
 import type { ImageSet } from '../../../../src/engine/training/data';
 // @ts-expect-error: a plain .mjs build script without types
@@ -129,7 +133,7 @@ describe.skipIf(!hasChromium)('the compute page on chromium WebGPU (SwiftShader)
       entryPoints: undefined,
       stdin: {
         contents: [
-          "import './src/compute/main';",
+          "import './src/engine/compute/page/main';",
           "import { ComputeClient } from './src/engine/compute/client';",
           "import { encodePlain, decodePlain } from './tests/helpers/plain-codec';",
           'Object.assign(window, { ComputeClient, encodePlain, decodePlain });'

@@ -13,7 +13,12 @@ import { tempDir } from '../../../helpers/fixtures';
 import { tf } from '../../../../src/engine/tf/backend';
 import { buildNetwork, tapKernel } from '../../../../src/engine/models/architectures';
 import { tapFeature } from '../../../../src/engine/knowledge/feature';
-import { trainStage, CancelledError, type StageSpec, type StageTrainer } from '../../../../src/engine/training/loop';
+import {
+  trainStage,
+  CancelledError,
+  type StageSpec,
+  type StageTrainer
+} from '../../../../src/engine/training/folder-stage';
 import type { ImageSet } from '../../../../src/engine/training/data';
 import { serveCompute } from '../../../../src/engine/compute/serve';
 import { ComputeClient } from '../../../../src/engine/compute/client';

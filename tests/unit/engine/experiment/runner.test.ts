@@ -15,7 +15,7 @@ import { decodeNpy } from '../../../../src/engine/store/tensors';
 import { writeReport } from '../../../../src/engine/report/html';
 import { escapeHtml } from '../../../../src/engine/report/svg';
 import { readConfig, readState } from '../../../../src/engine/experiment/record';
-import { whatRan } from '../../../../src/common/record';
+import { whatRan } from '../../../../src/common/record-schemas';
 import { maskToGrid } from '../../../../src/engine/knowledge/grid';
 import { backgroundMeanEntropy, conceptCells, countConcepts } from '../../../../src/engine/knowledge/concepts';
 import { readMaskGrey } from '../../../../src/engine/io/images';

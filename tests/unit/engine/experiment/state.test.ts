@@ -2,7 +2,7 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateStore } from '../../../../src/engine/experiment/state';
-import { StateSchema, whatRan } from '../../../../src/common/record';
+import { StateSchema, whatRan } from '../../../../src/common/record-schemas';
 import { tempDir } from '../../../helpers/fixtures';
 
 describe('state.json records what ran the quantification', () => {

@@ -12,7 +12,7 @@ import { probeWebGpu } from '../../../helpers/webgpu';
 import { initBackend, tf } from '../../../../src/engine/tf/backend';
 import { destroyWebGpuDevice, webgpuLostReason } from '../../../../src/engine/tf/webgpu';
 import { buildNetwork, tapKernel } from '../../../../src/engine/models/architectures';
-import { trainStage } from '../../../../src/engine/training/loop';
+import { trainStage } from '../../../../src/engine/training/folder-stage';
 import type { ImageSet } from '../../../../src/engine/training/data';
 import { quantifyBatch, type SigmaResult } from '../../../../src/engine/knowledge/sigma';
 import { Rng } from '../../../../src/engine/util/random';

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { useBackend } from '../../../helpers/tf';
 import { tempDir } from '../../../helpers/fixtures';
 import { tf } from '../../../../src/engine/tf/backend';
-import { trainStage, MAX_ROLLBACKS, type Rollback, type StageSpec } from '../../../../src/engine/training/loop';
+import { trainStage, MAX_ROLLBACKS, type Rollback, type StageSpec } from '../../../../src/engine/training/folder-stage';
 import type { ImageSet } from '../../../../src/engine/training/data';
 
 /*

@@ -4,13 +4,13 @@
  * receives every number back. Plain data only (structured clone), so the same messages cross any port.
  */
 import type { Architecture, StageConfig } from '../../common/config';
-import type { EpochLog, Rollback } from '../../common/record';
+import type { EpochLog, Rollback } from '../../common/record-schemas';
 import type { ResumeData, StageResult } from '../training/stage';
 import type { Augment, ImageSet } from '../training/batches';
 import type { QuantifyOptions } from '../knowledge/options';
 import type { SigmaResult } from '../knowledge/sigma';
 import type { AdapterInfo } from '../tf/webgpu';
-import type { AnalysisImage } from '../experiment/executor';
+import type { AnalysisImage } from '../experiment/quantify-executor';
 import type * as tf from '@tensorflow/tfjs';
 
 /** A network by value: its architecture and every weight array in getWeights() order. */

@@ -4,7 +4,7 @@
  * results, which the experiment stores as usual. Same tasks, same seeds, same results as the in-process executor.
  */
 import { loadModelArtifacts } from '../store/model-files';
-import { CancelledQuantification, type ExecutorFactory } from '../experiment/executor';
+import { CancelledQuantification, type ExecutorFactory } from '../experiment/quantify-executor';
 import type { ComputeClient } from './client';
 
 /** An ExecutorFactory over a connected compute page; `label` names its adapter for the description. */

@@ -1,5 +1,5 @@
 /* Messages between the host and its worker processes (structured-clone serialisable). */
-import type { ExecutorSetup, QuantifyTask, TaskResult } from '../engine/experiment/executor';
+import type { ExecutorSetup, QuantifyTask, TaskResult } from '../engine/experiment/quantify-executor';
 import type { ExperimentEvent } from '../common/events';
 import type { CalibrationRequest } from '../engine/estimate';
 import type { ImportRequest } from '../common/api';

@@ -4,7 +4,7 @@ import {
   foldChecks,
   foregroundShares,
   type CheckedNetwork
-} from '../../../../src/engine/experiment/protocol';
+} from '../../../../src/engine/experiment/check-inputs';
 import { combineVerdicts } from '../../../../src/engine/experiment/metrics';
 import type { Verdict, Verdicts } from '../../../../src/engine/experiment/verdicts';
 

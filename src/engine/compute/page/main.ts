@@ -3,7 +3,7 @@
  * for the host's MessagePort, handed over by the compute preload as a window message 'kd-compute-port', and serves
  * engine requests on it (engine/compute/serve.ts). No UI, no files.
  */
-import { serveCompute } from '../engine/compute/serve';
+import { serveCompute } from '../serve';
 
 export const COMPUTE_PORT_MESSAGE = 'kd-compute-port';
 

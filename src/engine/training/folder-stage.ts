@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { promises as fs } from 'node:fs';
-import { ResumeStateSchema } from '../../common/record';
+import { ResumeStateSchema } from '../../common/record-schemas';
 import { parseWith } from '../../common/schema';
 import { saveArrays, loadArrays } from '../store/tensors';
 import { readJson, writeJsonAtomic, exists } from '../store/atomic';

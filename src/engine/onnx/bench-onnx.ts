@@ -5,7 +5,7 @@
  */
 import { referenceCnn } from '../models/reference';
 import { Rng } from '../util/random';
-import { timeMedian, type BenchCase, type BenchResult } from '../bench';
+import { timeMedian, type BenchCase, type BenchResult } from '../bench-cases';
 import { modelFromTfjsAsync } from './from-tfjs';
 import { onnxSigmaEngine } from './engine';
 import type { RuntimeChoice } from './runtime';

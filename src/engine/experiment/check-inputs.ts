@@ -9,7 +9,7 @@ import type { NetworkMetrics } from './analysis';
 import type { Verdicts } from './verdicts';
 import type { ExperimentPaths } from './paths';
 import { netId } from './paths';
-import type { DistillRecord } from '../../common/record';
+import type { DistillRecord } from '../../common/record-schemas';
 import { readDistillRecord, readTrainLog } from './record';
 import * as C from './checks';
 
