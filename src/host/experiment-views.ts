@@ -13,7 +13,7 @@ import { withChecks } from '../engine/experiment/checks-on-load';
 import { exists } from '../engine/store/atomic';
 import { ExperimentPaths } from '../engine/experiment/paths';
 import { readConfig, readState, readImages, readEvents, readMetricsForView } from '../engine/experiment/record';
-import { readMaps } from '../engine/experiment/quantify';
+import { readMaps } from '../engine/experiment/record';
 import { maskToGrid } from '../engine/knowledge/grid';
 import { readMaskGrey } from '../engine/io/images';
 

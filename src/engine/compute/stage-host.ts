@@ -5,7 +5,8 @@
  * the host's model. A stage resumed here continues from a folder written by either side, on any backend.
  */
 import * as tf from '@tensorflow/tfjs';
-import { folderResume, type StageTrainer } from '../training/folder-stage';
+import type { StageTrainer } from '../training/folder-stage';
+import { folderResume } from '../experiment/record';
 import type { ImageSet } from '../training/data';
 import type { ComputeClient } from './client';
 import type { TrainStageRequest } from './page-messages';

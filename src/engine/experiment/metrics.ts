@@ -8,10 +8,10 @@ import { SIX, type MetricsDocument, type NetworkSummary } from '../../common/met
 import { mean, populationVariance } from '../util/moments';
 import type { ExperimentPaths } from './paths';
 import { netId } from './paths';
-import { readMaps, type AnalysisSet, type NetworkCheckpoints } from './quantify';
+import type { AnalysisSet, NetworkCheckpoints } from './quantify';
 import { analyseNetwork, selectImages, type NetworkMetrics, type NetworkMaps, type RemovedImage } from './analysis';
 import { verdicts as computeVerdicts, type Verdicts } from './verdicts';
-import { readPathLength, readTrainLog } from './record';
+import { readMaps, readPathLength, readTrainLog } from './record';
 
 export { SIX };
 export type { MetricsDocument, NetworkSummary };

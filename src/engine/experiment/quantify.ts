@@ -1,26 +1,24 @@
 /*
  * The quantification stage: the same seeded image set for T (final checkpoint), S and B (every
  * analysed checkpoint), cut into tasks of `batch` images, run by an executor (in-process or a pool
- * of worker processes), and stored as knowledge/<net>/<checkpoint>.npy [images, G, G] with a JSON
- * sidecar. Finished checkpoints are skipped on resume. Emits concept counts per checkpoint as soon
- * as one is complete (the live curves).
+ * of worker processes), and stored through the record (record.ts) as
+ * knowledge/<net>/<checkpoint>.npy [images, G, G] with a JSON sidecar. Finished checkpoints are
+ * skipped on resume. Emits concept counts per checkpoint as soon as one is complete (the live curves).
  */
-import { promises as fs } from 'node:fs';
 import type { RunConfig } from '../../common/config';
 import type { ExperimentEvent } from '../../common/events';
 import { DEFAULT_QUANTIFY, type QuantifyOptions } from '../knowledge/options';
 import type { SigmaResult } from '../knowledge/sigma';
 import { maskToGrid } from '../knowledge/grid';
 import type { MapsSidecar } from '../../common/record-schemas';
-import { writeFileAtomic, exists } from '../store/atomic';
-import { encodeNpy, decodeNpy } from '../store/tensors';
+import { exists } from '../store/atomic';
 import { Rng, hashSeed } from '../util/random';
 import type { ImageSet } from '../training/data';
 import type { ExperimentPaths } from './paths';
 import type { ExecutorFactory, AnalysisImage, QuantifyTask } from './quantify-executor';
 import { analyseNetwork, selectImages, type NetworkMaps } from './analysis';
 import { threadsPerWorker } from '../onnx/runtime';
-import { readImages, writeImages, readMapsSidecar, writeMapsSidecar } from './record';
+import { readImages, writeImages, writeMaps } from './record';
 
 export interface AnalysisSet {
   /** Indices into the target training split. */
@@ -36,8 +34,6 @@ export interface NetworkCheckpoints {
   net: string;
   checkpoints: { key: string; epoch: number; modelDir: string; pathLength: number | null }[];
 }
-
-export type { MapsSidecar };
 
 export function quantifyOptions(config: RunConfig): QuantifyOptions {
   const q = config.quantification;
@@ -99,34 +95,13 @@ export async function analysisSet(config: RunConfig, paths: ExperimentPaths, tra
   return { indices, ids: indices.map((i) => train.ids[i]), images, foreground };
 }
 
-/** Reads the stored maps of one checkpoint as per-image entropy arrays (null where not effective). */
-export async function readMaps(
-  paths: ExperimentPaths,
-  net: string,
-  checkpoint: string
-): Promise<{ sidecar: MapsSidecar; entropy: (Float32Array | null)[] }> {
-  const files = paths.maps(net, checkpoint);
-  const sidecar = await readMapsSidecar(paths, net, checkpoint);
-  const { values, shape } = decodeNpy(new Uint8Array(await fs.readFile(files.npy)), files.npy);
-  const cells = shape[1] * shape[2];
-  const entropy = sidecar.effective.map((ok, i) => (ok ? values.slice(i * cells, (i + 1) * cells) : null));
-  return { sidecar, entropy };
-}
-
-async function writeMaps(
+/** Stores one checkpoint's maps (the .npy and its sidecar, through the record). */
+async function storeMaps(
   paths: ExperimentPaths,
   net: string,
   cp: NetworkCheckpoints['checkpoints'][number],
-  set: AnalysisSet,
-  grid: number,
-  results: SigmaResult[],
-  engine: string[]
+  { set, grid, results, engine }: { set: AnalysisSet; grid: number; results: SigmaResult[]; engine: string[] }
 ): Promise<void> {
-  const files = paths.maps(net, cp.key);
-  const cells = grid * grid;
-  const values = new Float32Array(results.length * cells).fill(NaN);
-  results.forEach((r, i) => r.entropy && values.set(r.entropy, i * cells));
-  await writeFileAtomic(files.npy, encodeNpy(values, [results.length, grid, grid]));
   const sidecar: MapsSidecar = {
     net,
     checkpoint: cp.key,
@@ -141,7 +116,7 @@ async function writeMaps(
     lambda: results.map((r) => r.lambda),
     engine
   };
-  await writeMapsSidecar(paths, sidecar);
+  await writeMaps(paths, { sidecar, grid, entropy: results.map((r) => r.entropy) });
 }
 
 export interface QuantifyStageInput {
@@ -247,7 +222,7 @@ export async function quantifyStage({
         report();
         if (--entry.left === 0) {
           const all = entry.results as SigmaResult[];
-          await writeMaps(paths, entry.net, entry.cp, set, q.grid, all, [...entry.engines]);
+          await storeMaps(paths, entry.net, entry.cp, { set, grid: q.grid, results: all, engine: [...entry.engines] });
           emitConcepts(config, set, entry.net, entry.cp, all, emit);
         }
       },

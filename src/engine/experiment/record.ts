@@ -2,7 +2,8 @@
  * The experiment record: the one reader and writer of every file of an experiment folder. Each
  * read goes through the file's schema in src/common (a file that fails names the file and field,
  * and says it may come from an older version); each write is atomic (temp file, fsync, rename) or
- * an appended line. Nobody else parses these files.
+ * an appended line. Nobody else parses these files: the .npy entropy maps and the training stages'
+ * resume folders (resume.json + resume-<epoch>/ arrays) are read and written here too.
  */
 import { promises as fs } from 'node:fs';
 import type { ZodType } from 'zod';
@@ -23,11 +24,14 @@ import {
   type MapsSidecar,
   type EventLine,
   DistillRecordSchema,
-  type DistillRecord
+  type DistillRecord,
+  ResumeStateSchema
 } from '../../common/record-schemas';
 import { join } from 'node:path';
 import { parseWith, SchemaError } from '../../common/schema';
-import { readJson, writeJsonAtomic, appendLine, exists } from '../store/atomic';
+import { readJson, writeJsonAtomic, writeFileAtomic, appendLine, exists } from '../store/atomic';
+import { encodeNpy, decodeNpy, saveArrays, loadArrays } from '../store/tensors';
+import type { ResumeStore } from '../training/stage';
 import type { ExperimentPaths } from './paths';
 
 const OLDER = 'the file does not match this version of KD Lens (it may come from an older version)';
@@ -73,6 +77,36 @@ export const readMapsSidecar = (paths: ExperimentPaths, net: string, checkpoint:
   readRecord(paths.maps(net, checkpoint).json, MapsSidecarSchema);
 export const writeMapsSidecar = (paths: ExperimentPaths, sidecar: MapsSidecar): Promise<void> =>
   writeJsonAtomic(paths.maps(sidecar.net, sidecar.checkpoint).json, sidecar);
+
+/** Reads the stored maps of one checkpoint as per-image entropy arrays (null where not effective). */
+export async function readMaps(
+  paths: ExperimentPaths,
+  net: string,
+  checkpoint: string
+): Promise<{ sidecar: MapsSidecar; entropy: (Float32Array | null)[] }> {
+  const files = paths.maps(net, checkpoint);
+  const sidecar = await readMapsSidecar(paths, net, checkpoint);
+  const { values, shape } = decodeNpy(new Uint8Array(await fs.readFile(files.npy)), files.npy);
+  const cells = shape[1] * shape[2];
+  const entropy = sidecar.effective.map((ok, i) => (ok ? values.slice(i * cells, (i + 1) * cells) : null));
+  return { sidecar, entropy };
+}
+
+/**
+ * Writes one checkpoint's maps: knowledge/<net>/<checkpoint>.npy, float32 [images, grid, grid] (NaN
+ * where an image has no entropy map), then its sidecar (whose presence marks the checkpoint done).
+ */
+export async function writeMaps(
+  paths: ExperimentPaths,
+  { sidecar, grid, entropy }: { sidecar: MapsSidecar; grid: number; entropy: (Float32Array | null)[] }
+): Promise<void> {
+  const files = paths.maps(sidecar.net, sidecar.checkpoint);
+  const cells = grid * grid;
+  const values = new Float32Array(entropy.length * cells).fill(NaN);
+  entropy.forEach((e, i) => e && values.set(e, i * cells));
+  await writeFileAtomic(files.npy, encodeNpy(values, [entropy.length, grid, grid]));
+  await writeMapsSidecar(paths, sidecar);
+}
 
 export async function readMetrics(paths: ExperimentPaths): Promise<MetricsDocument> {
   return readRecord(paths.metrics, MetricsDocumentSchema);
@@ -128,4 +162,32 @@ export const writeDistillRecord = (paths: ExperimentPaths, record: DistillRecord
 export async function readDistillRecord(paths: ExperimentPaths, net: string): Promise<DistillRecord | null> {
   const file = distillFile(paths, net);
   return (await exists(file)) ? readRecord(file, DistillRecordSchema) : null;
+}
+
+/**
+ * The resume data of the training stage folder `dir` (models/<net>/<stage>/): resume.json names the
+ * epoch whose resume-<epoch>/ weight and momentum arrays hold it; older resume-* folders are removed
+ * once resume.json points past them.
+ */
+export function folderResume(dir: string): ResumeStore {
+  return {
+    label: dir,
+    async load() {
+      const file = join(dir, 'resume.json');
+      if (!(await exists(file))) return null;
+      const state = parseWith(ResumeStateSchema, await readJson(file), file);
+      const folder = join(dir, `resume-${state.epoch}`);
+      return { state, weights: await loadArrays(folder, 'weights'), momentum: await loadArrays(folder, 'momentum') };
+    },
+    async save({ state, weights, momentum }) {
+      const folder = join(dir, `resume-${state.epoch}`);
+      await saveArrays(folder, 'weights', weights);
+      await saveArrays(folder, 'momentum', momentum);
+      await writeJsonAtomic(join(dir, 'resume.json'), state);
+      for (const entry of await fs.readdir(dir)) {
+        if (entry.startsWith('resume-') && entry !== `resume-${state.epoch}`)
+          await fs.rm(join(dir, entry), { recursive: true, force: true });
+      }
+    }
+  };
 }

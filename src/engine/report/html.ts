@@ -16,7 +16,7 @@ import { readMaskGrey } from '../io/images';
 import { loadDataset, datasetPath } from '../data/store';
 import { ExperimentPaths } from '../experiment/paths';
 import { readConfig, readState, readTrainLog } from '../experiment/record';
-import { readMaps } from '../experiment/quantify';
+import { readMaps } from '../experiment/record';
 import type { MetricsDocument } from '../../common/metrics';
 import { lineChart, cellOverlay, escapeHtml, heatColour, type Series } from './svg';
 import { checksHtml } from './checks';

@@ -1,43 +1,15 @@
 /*
  * The training stage with its resume data in the stage folder, as every Node caller runs it: runStage (stage.ts,
- * which knows no files) over a ResumeStore of resume.json plus resume-<epoch>/ weight and momentum arrays. The
- * compute page runs the same runStage with a store that sends the data to the host, which writes this format.
+ * which knows no files) over the folder's ResumeStore (folderResume, the experiment record's reader and writer of
+ * resume.json plus resume-<epoch>/ weight and momentum arrays). The compute page runs the same runStage with a
+ * store that sends the data to the host, which writes this format through the same folderResume.
  */
-import { join } from 'node:path';
 import { promises as fs } from 'node:fs';
-import { ResumeStateSchema } from '../../common/record-schemas';
-import { parseWith } from '../../common/schema';
-import { saveArrays, loadArrays } from '../store/tensors';
-import { readJson, writeJsonAtomic, exists } from '../store/atomic';
-import { runStage, type ResumeStore, type StageResult, type StageSpec as CoreStageSpec } from './stage';
+import { folderResume } from '../experiment/record';
+import { runStage, type StageResult, type StageSpec as CoreStageSpec } from './stage';
 
 export { CancelledError, MAX_ROLLBACKS, evaluate, runStage } from './stage';
 export type { EpochLog, Objective, ResumeData, ResumeStore, Rollback, StageResult } from './stage';
-
-/** The resume data of the stage folder `dir`: resume.json names the epoch whose resume-<epoch>/ arrays hold it. */
-export function folderResume(dir: string): ResumeStore {
-  return {
-    label: dir,
-    async load() {
-      const file = join(dir, 'resume.json');
-      if (!(await exists(file))) return null;
-      const state = parseWith(ResumeStateSchema, await readJson(file), file);
-      const folder = join(dir, `resume-${state.epoch}`);
-      return { state, weights: await loadArrays(folder, 'weights'), momentum: await loadArrays(folder, 'momentum') };
-    },
-    async save({ state, weights, momentum }) {
-      const folder = join(dir, `resume-${state.epoch}`);
-      await saveArrays(folder, 'weights', weights);
-      await saveArrays(folder, 'momentum', momentum);
-      await writeJsonAtomic(join(dir, 'resume.json'), state);
-      // Older resume folders are no longer needed once resume.json points past them.
-      for (const entry of await fs.readdir(dir)) {
-        if (entry.startsWith('resume-') && entry !== `resume-${state.epoch}`)
-          await fs.rm(join(dir, entry), { recursive: true, force: true });
-      }
-    }
-  };
-}
 
 /** A stage spec as Node callers give it: resume data in the folder `dir`. */
 export type StageSpec = Omit<CoreStageSpec, 'resume'> & { dir: string };
