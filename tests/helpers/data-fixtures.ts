@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { vocColour } from '../../src/engine/data/masks/voc';
-import { readMaskPng } from '../../src/engine/data/decode';
+import { readMaskPng } from '../../src/engine/io/images';
 
 export type Format = 'png' | 'jpeg' | 'webp';
 

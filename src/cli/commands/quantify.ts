@@ -12,7 +12,7 @@ import { quantifyImages, type QuantifyImage } from '../../engine/knowledge/sigma
 import { DEFAULT_QUANTIFY, type QuantifyOptions } from '../../engine/knowledge/options';
 import { maskToGrid, MASK_RULES, type MaskRule } from '../../engine/knowledge/grid';
 import { backgroundMeanEntropy, conceptCells, countConcepts } from '../../engine/knowledge/concepts';
-import { readRgb, readMaskGrey, imageSize } from '../../engine/io/images';
+import { readRgb, readMaskGrey, imageSize, unitRgb } from '../../engine/io/images';
 import { hashSeed } from '../../engine/util/random';
 import { normaliseInto } from '../../engine/training/data';
 import { IMAGENET_NORMALIZATION } from '../../common/defaults';
@@ -188,7 +188,7 @@ export const quantifyCommand: Command = {
       for (const [i, file] of images.entries()) {
         const rgb = await readRgb(file, size);
         // The paper's normalisation (ImageNet's) when neither the flags nor the model give one.
-        const norm = normaliseInto(rgb.data, { mean, std }, new Float32Array(rgb.data.length));
+        const norm = normaliseInto(unitRgb(rgb), { mean, std }, new Float32Array(rgb.data.length));
         inputs.push({ input: tf.tensor3d(norm, [h, w, 3]), seed: hashSeed(f.seed as number, i), name: file });
         if (masks) {
           const [imgSize, maskSize] = [await imageSize(file), await imageSize(masks[i])];

@@ -11,7 +11,7 @@ import { Rng, hashSeed } from '../util/random';
 import type { ResolvedImportOptions } from './options';
 import { boxProblem, boxSize, boxMask, centreRegionMask, clampBox, cropRect, type Box } from './geometry';
 import { resizeMask } from './masks/resize';
-import { cropToPng, decodeRgb, describeDecodeFailure, encodeMaskPng, type RawRgb } from './decode';
+import { cropToPng, readRgb, describeDecodeFailure, encodeMaskPng, type RgbImage } from '../io/images';
 import { stratifiedSplit } from './split';
 import type { DatasetWriter } from './store';
 import { SkipError, type ObjectMask, type SourceImage, type SourceListing, type SourceObject } from './importers/types';
@@ -73,9 +73,9 @@ async function processImage(
       });
     return [];
   }
-  let decoded: RawRgb;
+  let decoded: RgbImage;
   try {
-    decoded = await decodeRgb(image.path);
+    decoded = await readRgb(image.path);
   } catch (err) {
     skipped.push({
       file: image.file,

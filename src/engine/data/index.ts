@@ -24,5 +24,5 @@ export {
   type EditableMask,
   type MaskHistoryInfo
 } from './mask-edit';
-export { readMaskPng } from './decode';
+export { readMaskPng } from '../io/images';
 export type { DatasetManifest, ImportSummary, Sample, Skipped } from '../../common/dataset';

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import type { DatasetManifest, Sample } from '../../common/dataset';
 import { writeFileAtomic } from '../store/atomic';
 import { datasetPath, loadDataset, saveManifest } from './store';
-import { encodeMaskPng, readMaskPng } from './decode';
+import { encodeMaskPng, readMaskPng } from '../io/images';
 import { decodeMaskString, encodeMaskString } from './masks/rle';
 import { originalMaskFile, readHistory, writeHistory, type MaskHistory } from './mask-history';
 import { currentState, pushState, redoStep, undoCounts, undoStep } from '../../common/undo-history';

@@ -5,7 +5,7 @@
  */
 import type { DatasetManifest, Sample, Split } from '../../common/dataset';
 import { insideWorkspace } from '../store/workspace';
-import { readRgb, readMaskGrey } from '../io/images';
+import { readRgb, readMaskGrey, unitRgb } from '../io/images';
 import type { ImageSet } from './batches';
 
 export { gatherBatch, epochOrder, type Augment, type ImageSet } from './batches';
@@ -53,7 +53,7 @@ export async function loadImageSet(
     const s = samples[i];
     const rgb = await readRgb(insideWorkspace(dir, s.image), target);
     const off = i * px * 3;
-    normaliseInto(rgb.data, norm, x, off);
+    normaliseInto(unitRgb(rgb), norm, x, off);
     labels[i] = s.label;
     if (masks) {
       const m = await readMaskGrey(insideWorkspace(dir, s.mask), target);

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import type { DatasetManifest, Sample } from '../../../common/dataset';
 import { Rng, hashSeed } from '../../util/random';
 import { DatasetWriter, datasetPath, loadDataset } from '../store';
-import { encodeMaskPng, encodeRgbPng } from '../decode';
+import { encodeMaskPng, encodeRgbPng } from '../../io/images';
 import { stratifiedSplit } from '../split';
 import { MNIST_FILES, mnistDataDir, mnistImage, readMnist, type MnistSet } from './mnist';
 import { cleanScene, clutteredScene, type Scene } from './scenes';

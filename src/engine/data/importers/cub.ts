@@ -8,7 +8,7 @@ import { join, basename, extname } from 'node:path';
 import type { Skipped, Split } from '../../../common/dataset';
 import type { ResolvedImportOptions } from '../options';
 import type { Box } from '../geometry';
-import { decodeGrey, describeDecodeFailure } from '../decode';
+import { readMaskGrey, describeDecodeFailure } from '../../io/images';
 import { requireFolder } from './folder';
 import { SkipError, idFragment, type SourceImage, type SourceListing } from './types';
 
@@ -153,7 +153,7 @@ export async function listCub(opts: ResolvedImportOptions): Promise<SourceListin
       image.masks = async (width, height) => {
         let grey;
         try {
-          grey = await decodeGrey(segPath);
+          grey = await readMaskGrey(segPath);
         } catch (err) {
           throw new SkipError(segRel, await describeDecodeFailure(segPath, err));
         }

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import { join, extname, basename } from 'node:path';
 import type { Skipped } from '../../../common/dataset';
 import type { ResolvedImportOptions } from '../options';
-import { decodeGrey, describeDecodeFailure } from '../decode';
+import { readMaskGrey, describeDecodeFailure } from '../../io/images';
 import { SkipError, idFragment, isImageFile, type SourceImage, type SourceListing } from './types';
 
 async function isDir(path: string): Promise<boolean> {
@@ -109,7 +109,7 @@ export async function listFolder(opts: ResolvedImportOptions): Promise<SourceLis
         image.masks = async (width, height) => {
           let grey;
           try {
-            grey = await decodeGrey(maskPath);
+            grey = await readMaskGrey(maskPath);
           } catch (err) {
             throw new SkipError(maskRel, await describeDecodeFailure(maskPath, err));
           }

@@ -9,7 +9,7 @@ import type { Skipped, Split } from '../../../common/dataset';
 import type { ResolvedImportOptions } from '../options';
 import type { Box } from '../geometry';
 import { parseXml, xmlChild, xmlChildren, xmlText, type XmlElement } from '../xml';
-import { decodeLabels, describeDecodeFailure } from '../decode';
+import { decodeLabels, describeDecodeFailure } from '../../io/images';
 import { VOC_CLASSES, labelIndices, instanceMask, classMask } from '../masks/voc';
 import { countForeground } from '../masks/resize';
 import { clampBox } from '../geometry';

@@ -12,7 +12,7 @@ import {
   resetMask,
   maskHistory
 } from '../../../../src/engine/data';
-import { readMaskPng } from '../../../../src/engine/data/decode';
+import { readMaskPng } from '../../../../src/engine/io/images';
 import { encodeMaskString } from '../../../../src/engine/data/masks/rle';
 import { tempDir } from '../../../helpers/fixtures';
 import { writeImage, writeGrey } from '../../../helpers/data-fixtures';

@@ -3,7 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { ensureDemoDatasets, datasetPath, type DatasetManifest } from '../../../../../src/engine/data';
-import { readMaskPng } from '../../../../../src/engine/data/decode';
+import { readMaskPng } from '../../../../../src/engine/io/images';
 import { readMnist } from '../../../../../src/engine/data/demo/mnist';
 import { tempDir } from '../../../../helpers/fixtures';
 

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync, readFileSync, truncateSync, statSync } from '
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { importDataset, loadDataset, datasetPath, ImportError } from '../../../../../src/engine/data';
-import { readMaskPng } from '../../../../../src/engine/data/decode';
+import { readMaskPng } from '../../../../../src/engine/io/images';
 import { tempDir } from '../../../../helpers/fixtures';
 import { writeImage, writeGrey, maskCount } from '../../../../helpers/data-fixtures';
 

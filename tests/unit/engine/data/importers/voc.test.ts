@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { importDataset, loadDataset, datasetPath, type DatasetManifest } from '../../../../../src/engine/data';
-import { readMaskPng } from '../../../../../src/engine/data/decode';
+import { readMaskPng } from '../../../../../src/engine/io/images';
 import { VOID } from '../../../../../src/engine/data/masks/voc';
 import { tempDir } from '../../../../helpers/fixtures';
 import {
