@@ -40,6 +40,8 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
+      // style.md: a function with more than four parameters takes one named object.
+      'max-params': ['error', 4],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'vue/multi-word-component-names': 'off',
       'vue/max-attributes-per-line': 'off',

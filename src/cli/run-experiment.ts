@@ -39,9 +39,7 @@ function formatWhatRan(ran: WhatRan): string {
 export async function runWithTerminal(
   workspace: string,
   id: string,
-  json: boolean,
-  backendFlag?: string,
-  deviceFlag?: unknown
+  { json, backend: backendFlag, device: deviceFlag }: { json: boolean; backend?: string; device?: unknown }
 ): Promise<number> {
   const paths = new ExperimentPaths(workspace, id);
   const config = await readConfig(paths);

@@ -66,7 +66,14 @@ export async function runCase(c: BenchCase, runs: number, warmup: number): Promi
     if (c.task === 'quantify') {
       const images = c.images ?? 1;
       const samples = c.samples ?? 96;
-      const loss = new SigmaLoss((x) => model.apply(x) as tf.Tensor, c.px, c.px, 3, 16, samples, true);
+      const loss = new SigmaLoss((x) => model.apply(x) as tf.Tensor, {
+        height: c.px,
+        width: c.px,
+        channels: 3,
+        grid: 16,
+        samples,
+        relu: true
+      });
       const inputs = tf.tensor4d(rng.fillNormal(new Float32Array(images * c.px * c.px * 3)), [images, c.px, c.px, 3]);
       const clean = tf.tidy(() => loss.features(inputs));
       const sigma = new Float32Array(images * 256).fill(0.01);

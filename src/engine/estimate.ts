@@ -117,7 +117,7 @@ async function timeSetup(
   let last: { engine: SigmaEngine; note: string } | null = null;
   const ms = await timeMedian(
     async () => {
-      last = await selectForTfjs(req.engine, model, 'calibration network', req.tap, dims);
+      last = await selectForTfjs(req.engine, model, { source: 'calibration network', tap: req.tap, dims });
       const stepper = await last.engine.open(dims);
       await stepper.features(inputs, images);
       stepper.dispose();

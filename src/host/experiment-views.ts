@@ -134,7 +134,7 @@ export async function inspectorImage(
     sampleId: sample.id,
     image: await pngUri(datasetPath(workspace, config.dataset, sample.image)),
     mask: await pngUri(datasetPath(workspace, config.dataset, sample.mask)),
-    foreground: Array.from(maskToGrid(m.data, size, size, g, config.quantification.maskRule)),
+    foreground: Array.from(maskToGrid(m.data, { height: size, width: size }, g, config.quantification.maskRule)),
     grid: g
   };
 }

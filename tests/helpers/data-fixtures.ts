@@ -7,18 +7,17 @@ import { readMaskPng } from '../../src/engine/io/images';
 
 export type Format = 'png' | 'jpeg' | 'webp';
 
-/** Writes an image whose pixel (x, y) is fn(x, y) (RGB 0-255), in the format of its extension unless given. */
+/** Writes an image whose pixel (x, y) is fn(x, y) (RGB 0-255), in the format of its extension (.png, .webp, else JPEG). */
 export async function writeImage(
   file: string,
   width: number,
   height: number,
-  fn: (x: number, y: number) => [number, number, number],
-  format?: Format
+  fn: (x: number, y: number) => [number, number, number]
 ): Promise<void> {
   mkdirSync(dirname(file), { recursive: true });
   const raw = Buffer.alloc(width * height * 3);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw.set(fn(x, y), (y * width + x) * 3);
-  const f = format ?? (file.endsWith('.png') ? 'png' : file.endsWith('.webp') ? 'webp' : 'jpeg');
+  const f: Format = file.endsWith('.png') ? 'png' : file.endsWith('.webp') ? 'webp' : 'jpeg';
   const img = sharp(raw, { raw: { width, height, channels: 3 } });
   await (f === 'png' ? img.png() : f === 'webp' ? img.webp({ lossless: true }) : img.jpeg({ quality: 95 })).toFile(
     file
@@ -48,7 +47,8 @@ export async function writePaletteLabels(
   height: number,
   fn: (x: number, y: number) => number
 ): Promise<void> {
-  await writeImage(file, width, height, (x, y) => vocColour(fn(x, y)), 'png');
+  if (!file.endsWith('.png')) throw new Error(`${file}: a label image is a .png`);
+  await writeImage(file, width, height, (x, y) => vocColour(fn(x, y)));
 }
 
 export interface VocObject {
@@ -61,10 +61,8 @@ export interface VocObject {
 export function writeVocXml(
   root: string,
   id: string,
-  width: number,
-  height: number,
-  objects: VocObject[],
-  filename = `${id}.jpg`
+  { width, height, filename = `${id}.jpg` }: { width: number; height: number; filename?: string },
+  objects: VocObject[]
 ): void {
   const objs = objects
     .map(

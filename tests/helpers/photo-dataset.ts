@@ -38,7 +38,7 @@ async function loadPhoto(name: string): Promise<Photo> {
 }
 
 /** A square crop of `photo` (top-left r0, c0, side) resized to `size` px, as RGB bytes. */
-function crop(photo: Photo, r0: number, c0: number, side: number, size: number): Uint8Array {
+function crop(photo: Photo, { r0, c0, side }: { r0: number; c0: number; side: number }, size: number): Uint8Array {
   const out = new Uint8Array(size * size * 3);
   for (let r = 0; r < size; r++) {
     for (let c = 0; c < size; c++) {
@@ -80,14 +80,16 @@ export async function writePhotoDataset(
       const sid = `${OBJECT_PHOTOS[k].toLowerCase()}-${i}`;
       const bg = backgrounds[rng.int(backgrounds.length)];
       const bgSide = 48 + rng.int(Math.min(bg.width, bg.height) - 48);
-      const image = crop(bg, rng.int(bg.height - bgSide + 1), rng.int(bg.width - bgSide + 1), bgSide, size);
+      const image = crop(
+        bg,
+        { r0: rng.int(bg.height - bgSide + 1), c0: rng.int(bg.width - bgSide + 1), side: bgSide },
+        size
+      );
       const objSide = 24 + rng.int(Math.min(halfHeight, 96) - 24);
       const top = opts.half === 'upper' ? 0 : halfHeight;
       const texture = crop(
         photo,
-        top + rng.int(halfHeight - objSide + 1),
-        rng.int(photo.width - objSide + 1),
-        objSide,
+        { r0: top + rng.int(halfHeight - objSide + 1), c0: rng.int(photo.width - objSide + 1), side: objSide },
         size
       );
       // An ellipse with axes 0.25-0.42 of the image, at a random angle and place that keeps it inside.

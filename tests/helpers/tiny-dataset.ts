@@ -11,7 +11,7 @@ import type { DatasetManifest, Sample } from '../../src/common/dataset';
 
 const SHAPES = ['square', 'cross', 'bar'];
 
-function shapeMask(kind: number, size: number, r0: number, c0: number, side: number): Uint8Array {
+function shapeMask(kind: number, size: number, { r0, c0, side }: { r0: number; c0: number; side: number }): Uint8Array {
   const m = new Uint8Array(size * size);
   for (let r = 0; r < side; r++) {
     for (let c = 0; c < side; c++) {
@@ -44,7 +44,7 @@ export async function writeTinyDataset(
       const side = Math.round(size * (0.45 + 0.2 * rng.uniform()));
       const r0 = rng.int(size - side + 1),
         c0 = rng.int(size - side + 1);
-      const mask = shapeMask(k, size, r0, c0, side);
+      const mask = shapeMask(k, size, { r0, c0, side });
       const rgb = Buffer.alloc(size * size * 3);
       const tint = [rng.int(120), rng.int(120), rng.int(120)];
       for (let p = 0; p < size * size; p++) {

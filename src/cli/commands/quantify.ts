@@ -198,14 +198,17 @@ export const quantifyCommand: Command = {
             );
           }
           const m = await readMaskGrey(masks[i], size);
-          foreground.push(maskToGrid(m.data, h, w, options.grid, maskRule));
+          foreground.push(maskToGrid(m.data, { height: h, width: w }, options.grid, maskRule));
         } else foreground.push(null);
       }
 
       const bar = progressBar('quantify', { quiet: Boolean(f.json) });
-      const results = await quantifyImages(choice.engine, inputs, options, batch, (done, total, step, totalSteps) => {
-        const frac = (done + (totalSteps > 0 ? (step / totalSteps) * Math.min(batch, total - done) : 0)) / total;
-        bar.update(frac, `${done}/${total} images`);
+      const results = await quantifyImages(choice.engine, inputs, options, {
+        batchSize: batch,
+        onProgress: (done, total, step, totalSteps) => {
+          const frac = (done + (totalSteps > 0 ? (step / totalSteps) * Math.min(batch, total - done) : 0)) / total;
+          bar.update(frac, `${done}/${total} images`);
+        }
       });
       bar.done(`${results.length} images`);
       for (const im of inputs) im.input.dispose();

@@ -58,6 +58,10 @@ export const runCommand: Command = {
     } else if (positionals.length) {
       throw new UsageError('--resume takes the experiment id; leave out the configuration file');
     }
-    return runWithTerminal(workspace, id, Boolean(flags.json), flags.backend as string | undefined, flags.device);
+    return runWithTerminal(workspace, id, {
+      json: Boolean(flags.json),
+      backend: flags.backend as string | undefined,
+      device: flags.device
+    });
   }
 };

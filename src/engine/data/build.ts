@@ -86,7 +86,7 @@ async function processImage(
   const { width: W, height: H } = decoded;
   const valid: SourceObject[] = [];
   for (const o of objects) {
-    const problem = o.box ? boxProblem(o.box, W, H, o.rawBox, o.boxNames) : null;
+    const problem = o.box ? boxProblem(o.box, { width: W, height: H }, { raw: o.rawBox, names: o.boxNames }) : null;
     if (problem)
       skipped.push({
         file: o.boxFile ?? image.annotation,
@@ -125,7 +125,7 @@ async function processImage(
     const crop: Box = box ? cropRect(box, opts.cropScale, W, H) : [0, 0, W, H];
     const full = m ? m.data : box ? boxMask(box, W, H) : null;
     const small = full
-      ? resizeMask(full, W, H, crop, opts.size)
+      ? resizeMask({ data: full, width: W, height: H }, crop, opts.size)
       : opts.centreRegion
         ? centreRegionMask(opts.size)
         : new Uint8Array(opts.size * opts.size).fill(1);
@@ -178,7 +178,7 @@ export async function buildSamples(
         });
         continue;
       }
-      const problem = o.box ? boxProblem(o.box, null, null, o.rawBox, o.boxNames) : null;
+      const problem = o.box ? boxProblem(o.box, null, { raw: o.rawBox, names: o.boxNames }) : null;
       const size = o.box && !problem ? boxSize(o.box) : null;
       if (problem)
         skipped.push({

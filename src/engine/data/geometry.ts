@@ -19,17 +19,16 @@ export const BOX_TOLERANCE = 1;
  */
 export function boxProblem(
   box: Box,
-  width: number | null,
-  height: number | null,
-  raw: Box = box,
-  names = ['xmin', 'ymin', 'xmax', 'ymax']
+  image: { width: number; height: number } | null,
+  { raw = box, names = ['xmin', 'ymin', 'xmax', 'ymax'] }: { raw?: Box; names?: string[] } = {}
 ): string | null {
   const [x0, y0, x1, y1] = box;
   if (!box.every(Number.isFinite)) return `the box has a missing or non-numeric coordinate (${raw.join(', ')})`;
   if (x1 < x0) return `${names[2]} ${raw[2]} is less than ${names[0]} ${raw[0]}`;
   if (y1 < y0) return `${names[3]} ${raw[3]} is less than ${names[1]} ${raw[1]}`;
   if (x1 === x0 || y1 === y0) return `the box [${raw.join(', ')}] is empty`;
-  if (width !== null && height !== null) {
+  if (image) {
+    const { width, height } = image;
     const t = BOX_TOLERANCE;
     if (x0 < -t || y0 < -t || x1 > width + t || y1 > height + t)
       return `the box [${raw.join(', ')}] lies outside the ${width}x${height} image`;

@@ -136,8 +136,7 @@ export interface RemovedImage {
 export function analyseNetwork(
   maps: NetworkMaps,
   foreground: readonly Uint8Array[],
-  keep: readonly number[],
-  removed: NetworkMetrics['removed'],
+  { keep, removed }: { keep: readonly number[]; removed: NetworkMetrics['removed'] },
   options: AnalysisOptions
 ): NetworkMetrics {
   const cps = maps.checkpoints;

@@ -31,7 +31,9 @@ async function storedForegroundShares(
       const sample = byId.get(id);
       if (!sample) return null;
       const mask = await readMaskGrey(insideWorkspace(dir, sample.mask), { width: size, height: size });
-      grids.push(maskToGrid(mask.data, size, size, config.quantification.grid, config.quantification.maskRule));
+      grids.push(
+        maskToGrid(mask.data, { height: size, width: size }, config.quantification.grid, config.quantification.maskRule)
+      );
     }
     return foregroundShares(grids);
   } catch {

@@ -86,10 +86,10 @@ export async function computeMetrics(
       const { entropy } = await readMaps(paths, n.net, cp.key);
       maps.checkpoints.push({ epoch: cp.epoch, pathLength: cp.pathLength, entropy });
     }
-    const { keep, removed, removedImages } = selectImages(maps, set.foreground, options);
+    const selection = selectImages(maps, set.foreground, options);
     networks[n.net] = {
-      ...analyseNetwork(maps, set.foreground, keep, removed, options),
-      removedImages,
+      ...analyseNetwork(maps, set.foreground, selection, options),
+      removedImages: selection.removedImages,
       accuracy: await finalAccuracy(paths, n.net)
     };
   }

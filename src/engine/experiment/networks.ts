@@ -237,8 +237,7 @@ export async function teacher(ctx: NetworkContext): Promise<tf.LayersModel> {
 async function writePathLength(
   ctx: NetworkContext,
   net: string,
-  initialNorm: number | null,
-  perEpoch: (number | null)[],
+  { initialNorm, pathLength: perEpoch }: { initialNorm: number | null; pathLength: (number | null)[] },
   checkpoints: number[]
 ): Promise<void> {
   const log: PathLengthLog = {
@@ -295,7 +294,7 @@ export async function student(
         saveModel(model, paths.checkpoint(net, epoch), config, { net, stage: 'stage1', epoch, pathLength })
     });
     await appendLogs(ctx, net, result.logs);
-    await writePathLength(ctx, net, result.initialNorm, result.pathLength, checkpoints);
+    await writePathLength(ctx, net, result, checkpoints);
     const evalSet = ctx.target.val && ctx.target.val.n > 0 ? ctx.target.val : ctx.target.train;
     const final = await featureStatistics(evalSet, teacherFeature, studentFeature);
     await writeDistillRecord(paths, {
@@ -353,7 +352,7 @@ export async function baseline(ctx: NetworkContext, r: number, net: string): Pro
         saveModel(model, paths.checkpoint(net, epoch), config, { net, stage: 'train', epoch, pathLength })
     });
     await appendLogs(ctx, net, result.logs);
-    await writePathLength(ctx, net, result.initialNorm, result.pathLength, checkpoints);
+    await writePathLength(ctx, net, result, checkpoints);
     await saveModel(model, paths.final(net), config, { net, stage: 'final' });
     model.dispose();
   });

@@ -73,7 +73,9 @@ export async function runTask(
   try {
     const o = setup.options;
     const dims = { height: setup.size, width: setup.size, channels: 3, grid: o.grid, samples: o.samples, relu: o.relu };
-    const choice = setup.engine ? await selectForTfjs(setup.engine, model, task.modelDir, task.tap, dims) : null;
+    const choice = setup.engine
+      ? await selectForTfjs(setup.engine, model, { source: task.modelDir, tap: task.tap, dims })
+      : null;
     const results = await quantifyBatch(choice?.engine ?? tapFeature(model, task.tap), inputs, setup.options, onStep);
     return { id: task.id, results, engine: choice?.note ?? `tfjs (${tf.getBackend()})` };
   } finally {

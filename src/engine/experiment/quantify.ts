@@ -86,8 +86,7 @@ export async function analysisSet(config: RunConfig, paths: ExperimentPaths, tra
   const foreground = indices.map((i) =>
     maskToGrid(
       train.masks!.subarray(i * px, (i + 1) * px),
-      s,
-      s,
+      { height: s, width: s },
       config.quantification.grid,
       config.quantification.maskRule
     )
@@ -223,7 +222,7 @@ export async function quantifyStage({
         if (--entry.left === 0) {
           const all = entry.results as SigmaResult[];
           await storeMaps(paths, entry.net, entry.cp, { set, grid: q.grid, results: all, engine: [...entry.engines] });
-          emitConcepts(config, set, entry.net, entry.cp, all, emit);
+          emitConcepts({ config, set, emit }, entry.net, entry.cp, all);
         }
       },
       (taskId, step, totalSteps) => {
@@ -238,20 +237,17 @@ export async function quantifyStage({
 }
 
 function emitConcepts(
-  config: RunConfig,
-  set: AnalysisSet,
+  { config, set, emit }: { config: RunConfig; set: AnalysisSet; emit: (e: ExperimentEvent) => void },
   net: string,
   cp: NetworkCheckpoints['checkpoints'][number],
-  results: SigmaResult[],
-  emit: (e: ExperimentEvent) => void
+  results: SigmaResult[]
 ): void {
   const maps: NetworkMaps = {
     net,
     checkpoints: [{ epoch: cp.epoch, pathLength: cp.pathLength, entropy: results.map((r) => r.entropy) }]
   };
   const opts = { threshold: config.quantification.threshold, backgroundFilter: false };
-  const { keep, removed } = selectImages(maps, set.foreground, opts);
-  const m = analyseNetwork(maps, set.foreground, keep, removed, opts);
+  const m = analyseNetwork(maps, set.foreground, selectImages(maps, set.foreground, opts), opts);
   const c = m.perCheckpoint[0];
   emit({
     type: 'concepts',

@@ -69,8 +69,7 @@ async function loadData(
   workspace: string,
   datasetId: string,
   config: RunConfig,
-  withMasks: boolean,
-  emit: (e: ExperimentEvent) => void
+  { withMasks, emit }: { withMasks: boolean; emit: (e: ExperimentEvent) => void }
 ): Promise<TrainingData> {
   const manifest = await loadDataset(workspace, datasetId);
   const dir = datasetPath(workspace, datasetId);
@@ -86,8 +85,11 @@ async function loadData(
       text: `${datasetId}: ${done}/${total} images`,
       etaSeconds: null
     });
-  const trainSet: ImageSet = await loadImageSet(dir, train, size, config.normalization, withMasks, progress);
-  const valSet = val.length ? await loadImageSet(dir, val, size, config.normalization, false, progress) : null;
+  const norm = config.normalization;
+  const trainSet: ImageSet = await loadImageSet(dir, train, { size, norm, withMasks, onProgress: progress });
+  const valSet = val.length
+    ? await loadImageSet(dir, val, { size, norm, withMasks: false, onProgress: progress })
+    : null;
   return { train: trainSet, val: valSet, classes: manifest.classes };
 }
 
@@ -108,7 +110,7 @@ export async function runExperiment(workspace: string, id: string, options: RunO
   await state.setBackend(options.backendName ?? currentBackend()?.name ?? tf.getBackend());
   try {
     emit({ type: 'stage', stage: 'load data', status: 'running' });
-    const target = await loadData(workspace, config.dataset, config, true, emit);
+    const target = await loadData(workspace, config.dataset, config, { withMasks: true, emit });
     if (target.classes.length < 2)
       throw new Error(
         `dataset '${config.dataset}' has ${target.classes.length} class; classification needs at least 2`
@@ -119,7 +121,9 @@ export async function runExperiment(workspace: string, id: string, options: RunO
       config.teacher.pretrain.epochs > 0 &&
       !state.isDone('teacher pretrain')
     );
-    const source = needSource ? await loadData(workspace, config.teacher.source!, config, false, emit) : null;
+    const source = needSource
+      ? await loadData(workspace, config.teacher.source!, config, { withMasks: false, emit })
+      : null;
     emit({ type: 'stage', stage: 'load data', status: 'done' });
 
     const ctx: NetworkContext = {

@@ -23,12 +23,11 @@ function paired(student: NetworkMetrics, baseline: NetworkMetrics): { s: ImageMe
   return student.perImage.filter((m) => byIndex.has(m.index)).map((s) => ({ s, b: byIndex.get(s.index)! }));
 }
 
+/** One Wilcoxon component: `metric` of S (`s`) against B (`b`), expected `expected`; `noun` names what is counted. */
 function wilcoxonComponent(
-  metric: Component['metric'],
-  expected: Component['expected'],
+  { metric, expected, noun }: { metric: Component['metric']; expected: Component['expected']; noun: string },
   s: number[],
   b: number[],
-  noun: string,
   alpha: number
 ): Component {
   const w = wilcoxonSignedRank(s, b);
@@ -112,9 +111,24 @@ export function verdicts(student: NetworkMetrics, baseline: NetworkMetrics, opti
     pairs.map((p) => last(p[side], key));
   const h1 = decide(
     [
-      wilcoxonComponent('N_fg', 'higher', col('s', 'foreground'), col('b', 'foreground'), 'foreground concepts', alpha),
-      wilcoxonComponent('N_bg', 'lower', col('s', 'background'), col('b', 'background'), 'background concepts', alpha),
-      wilcoxonComponent('ratio', 'higher', col('s', 'ratio'), col('b', 'ratio'), 'foreground share of concepts', alpha)
+      wilcoxonComponent(
+        { metric: 'N_fg', expected: 'higher', noun: 'foreground concepts' },
+        col('s', 'foreground'),
+        col('b', 'foreground'),
+        alpha
+      ),
+      wilcoxonComponent(
+        { metric: 'N_bg', expected: 'lower', noun: 'background concepts' },
+        col('s', 'background'),
+        col('b', 'background'),
+        alpha
+      ),
+      wilcoxonComponent(
+        { metric: 'ratio', expected: 'higher', noun: 'foreground share of concepts' },
+        col('s', 'ratio'),
+        col('b', 'ratio'),
+        alpha
+      )
     ],
     'distillation makes the network learn more foreground and fewer background concepts'
   );
@@ -131,11 +145,9 @@ export function verdicts(student: NetworkMetrics, baseline: NetworkMetrics, opti
   const h3 = decide(
     [
       wilcoxonComponent(
-        'rho',
-        'higher',
+        { metric: 'rho', expected: 'higher', noun: 'stable foreground concepts (higher rho)' },
         pairs.map((p) => p.s.rho),
         pairs.map((p) => p.b.rho),
-        'stable foreground concepts (higher rho)',
         alpha
       )
     ],

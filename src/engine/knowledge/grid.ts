@@ -40,8 +40,7 @@ export const MASK_RULES: readonly MaskRule[] = ['top-left', 'majority', 'any'];
  */
 export function maskToGrid(
   mask: ArrayLike<number>,
-  height: number,
-  width: number,
+  { height, width }: { height: number; width: number },
   grid: number,
   rule: MaskRule = 'top-left'
 ): Uint8Array {

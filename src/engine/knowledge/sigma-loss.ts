@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { GAUSSIAN_ENTROPY_OFFSET } from './entropy';
 import { upsamplingMatrix } from './grid';
-import type { FeatureFn, SigmaEngine } from './sigma';
+import type { FeatureFn, SigmaEngine, StepDims } from './sigma';
 
 /** Inputs of one step of the loss for a batch of b images (all arrays image-major). */
 export interface StepInputs {
@@ -40,15 +40,23 @@ export class SigmaLoss {
   private readonly rowsT: tf.Tensor2D;
   private readonly colsT: tf.Tensor2D;
 
+  readonly height: number;
+  readonly width: number;
+  readonly channels: number;
+  readonly grid: number;
+  readonly samples: number;
+  readonly relu: boolean;
+
   constructor(
     private readonly feature: FeatureFn,
-    readonly height: number,
-    readonly width: number,
-    readonly channels: number,
-    readonly grid: number,
-    readonly samples: number,
-    readonly relu: boolean
+    { height, width, channels, grid, samples, relu }: StepDims
   ) {
+    this.height = height;
+    this.width = width;
+    this.channels = channels;
+    this.grid = grid;
+    this.samples = samples;
+    this.relu = relu;
     this.rowsT = tf.tensor2d(transposeMatrix(upsamplingMatrix(height, grid), height, grid), [grid, height]);
     this.colsT = tf.tensor2d(transposeMatrix(upsamplingMatrix(width, grid), width, grid), [grid, width]);
   }
@@ -141,14 +149,14 @@ export function tfSigmaEngine(feature: FeatureFn): SigmaEngine {
   return {
     description: `tfjs (${tf.getBackend()})`,
     async open(d) {
-      const loss = new SigmaLoss(feature, d.height, d.width, d.channels, d.grid, d.samples, d.relu);
+      const loss = new SigmaLoss(feature, d);
       const images = (data: Float32Array, n: number): tf.Tensor4D =>
         tf.tensor4d(data, [n, d.height, d.width, d.channels]);
       return {
         async features(inputs, n) {
           return readAndDispose(tf.tidy(() => loss.features(images(inputs, n))));
         },
-        async normaliser(inputs, clean, n, sigmaInit, noise) {
+        async normaliser({ count: n, inputs, clean, sigmaInit, noise }) {
           const x = images(inputs, n);
           const c = tf.tensor2d(clean, [n, clean.length / n]);
           try {

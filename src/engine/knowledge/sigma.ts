@@ -74,18 +74,24 @@ export interface StepArrays {
   noise: Float32Array;
 }
 
+/** The normaliser's inputs for n images as plain arrays (image-major, NHWC images and noise). */
+export interface NormaliserArrays {
+  count: number;
+  /** Normalised inputs, n * H * W * C. */
+  inputs: Float32Array;
+  /** Clean features phi(x), n * E. */
+  clean: Float32Array;
+  sigmaInit: number;
+  /** Standard normal noise, n * K * H * W * C. */
+  noise: Float32Array;
+}
+
 /** The engine half of the optimisation for one model and tap at fixed sizes. */
 export interface SigmaStepper {
   /** phi of n inputs (n * H * W * C), flattened to n * E. */
   features(inputs: Float32Array, n: number): Promise<Float32Array>;
   /** sigma_f2 per image: mean squared change of phi under noise of scale sigmaInit everywhere. */
-  normaliser(
-    inputs: Float32Array,
-    clean: Float32Array,
-    n: number,
-    sigmaInit: number,
-    noise: Float32Array
-  ): Promise<Float32Array>;
+  normaliser(arrays: NormaliserArrays): Promise<Float32Array>;
   lossAndGradient(step: StepArrays): Promise<{ grads: Float32Array; losses: Float32Array }>;
   dispose(): void;
 }
@@ -181,7 +187,13 @@ export async function quantifyBatch(
     const inputs = concatArrays(states.map((st) => st.data));
     const clean = await stepper.features(inputs, states.length);
     const e = clean.length / states.length;
-    const s2 = await stepper.normaliser(inputs, clean, states.length, o.sigmaInit, drawNoise(states));
+    const s2 = await stepper.normaliser({
+      count: states.length,
+      inputs,
+      clean,
+      sigmaInit: o.sigmaInit,
+      noise: drawNoise(states)
+    });
     states.forEach((st, i) => {
       st.clean = clean.slice(i * e, (i + 1) * e);
       if (!Number.isFinite(s2[i]))
@@ -344,8 +356,13 @@ export async function quantifyImages(
   feature: FeatureFn | SigmaEngine,
   images: readonly QuantifyImage[],
   options: Partial<QuantifyOptions> = {},
-  batchSize = 8,
-  onProgress?: (doneImages: number, total: number, step: number, totalSteps: number) => void
+  {
+    batchSize = 8,
+    onProgress
+  }: {
+    batchSize?: number;
+    onProgress?: (doneImages: number, total: number, step: number, totalSteps: number) => void;
+  } = {}
 ): Promise<SigmaResult[]> {
   const results: SigmaResult[] = [];
   for (let i = 0; i < images.length; i += batchSize) {

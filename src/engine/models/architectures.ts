@@ -101,7 +101,11 @@ export function buildNetwork(arch: Architecture, numClasses: number, seed: numbe
   let layerIndex = 0;
   const init = (): ReturnType<typeof tf.initializers.heNormal> =>
     tf.initializers.heNormal({ seed: hashSeed(seed, layerIndex++) % 2147483647 });
-  const conv = (x: Sym, filters: number, kernelSize: number, layerName: string, strides = 1): Sym =>
+  const conv = (
+    x: Sym,
+    layerName: string,
+    { filters, kernelSize, strides = 1 }: { filters: number; kernelSize: number; strides?: number }
+  ): Sym =>
     tf.layers
       .conv2d({
         filters,
@@ -135,7 +139,7 @@ export function buildNetwork(arch: Architecture, numClasses: number, seed: numbe
     for (let s = 0; s < stages; s++) {
       for (let c = 0; c < arch.convsPerStage; c++) {
         const n = convName();
-        x = relu(conv(x, arch.channels[s], 3, n), `${n}_relu`);
+        x = relu(conv(x, n, { filters: arch.channels[s], kernelSize: 3 }), `${n}_relu`);
       }
       x = pool(x, `pool${s + 1}`);
     }
@@ -145,21 +149,25 @@ export function buildNetwork(arch: Architecture, numClasses: number, seed: numbe
     for (let s = 0; s < stages; s++) {
       const n = convName();
       const k = s === 0 ? (bigInput ? 11 : 5) : 3;
-      x = relu(conv(x, arch.channels[s], k, n, s === 0 && bigInput ? 4 : 1), `${n}_relu`);
+      x = relu(
+        conv(x, n, { filters: arch.channels[s], kernelSize: k, strides: s === 0 && bigInput ? 4 : 1 }),
+        `${n}_relu`
+      );
       x = pool(x, `pool${s + 1}`, 3, 2);
     }
   } else {
     // ResNet-like: a stem conv, then per stage `convsPerStage` residual blocks (conv-relu-conv + skip,
     // a 1x1 projection where the width changes), a max pool between stages, global average pooling.
-    x = relu(conv(x, arch.channels[0], 3, 'stem'), 'stem_relu');
+    x = relu(conv(x, 'stem', { filters: arch.channels[0], kernelSize: 3 }), 'stem_relu');
     let width = arch.channels[0];
     for (let s = 0; s < stages; s++) {
       for (let b = 0; b < arch.convsPerStage; b++) {
         const last = s === stages - 1 && b === arch.convsPerStage - 1;
         const prefix = `s${s + 1}b${b + 1}`;
-        const skip = width === arch.channels[s] ? x : conv(x, arch.channels[s], 1, `${prefix}_proj`);
-        const h = relu(conv(x, arch.channels[s], 3, `${prefix}_conv1`), `${prefix}_relu1`);
-        const h2 = conv(h, arch.channels[s], 3, `${prefix}_conv2`);
+        const skip =
+          width === arch.channels[s] ? x : conv(x, `${prefix}_proj`, { filters: arch.channels[s], kernelSize: 1 });
+        const h = relu(conv(x, `${prefix}_conv1`, { filters: arch.channels[s], kernelSize: 3 }), `${prefix}_relu1`);
+        const h2 = conv(h, `${prefix}_conv2`, { filters: arch.channels[s], kernelSize: 3 });
         const sum = tf.layers.add({ name: last ? 'conv' : `${prefix}_add` }).apply([skip, h2]) as Sym;
         x = relu(sum, last ? 'conv_relu' : `${prefix}_relu2`);
         width = arch.channels[s];

@@ -106,7 +106,12 @@ function emitModel(
 }
 
 /** Gradient of the model input, given the gradient `dTap` of the tap value (per-op rules, reverse order). */
-function emitBackward(model: ModelIr, p: Plan, emitted: IrNode[], ctx: RuleContext, dTap: string): string {
+function emitBackward(
+  model: ModelIr,
+  p: Plan,
+  { emitted, ctx }: { emitted: IrNode[]; ctx: RuleContext },
+  dTap: string
+): string {
   const grads = new Map<string, string[]>([[p.tapValue, [dTap]]]);
   const total = (value: string): string | null => {
     const parts = grads.get(value);
@@ -248,7 +253,7 @@ export function compileStep(model: ModelIr, tap: string, d: StepDims): IrGraph {
       {},
       'tap_grad'
     );
-  const dInput = emitBackward(model, p, emitted, ctx, dTap);
+  const dInput = emitBackward(model, p, { emitted, ctx }, dTap);
   const dPerturbed = b.reshapeBatch(
     b.op('Transpose', [dInput], { perm: [0, 2, 3, 1] }, 'input_grad_nhwc'),
     [k, h, w, c],
@@ -305,7 +310,7 @@ export function compileInputGradient(model: ModelIr, tap: string): { graph: IrGr
   b.reserve(['kd_dy', model.input.name, ...model.nodes.flatMap((n) => n.outputs)]);
   const { shapes, ctx, emitted } = emitModel(model, p, b);
   const tapShape = shapes.get(p.tapValue)!;
-  const dInput = emitBackward(model, p, emitted, ctx, 'kd_dy');
+  const dInput = emitBackward(model, p, { emitted, ctx }, 'kd_dy');
   const graph: IrGraph = {
     name: `input_gradient_${tap}`,
     nodes: b.nodes,

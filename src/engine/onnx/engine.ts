@@ -43,7 +43,7 @@ export function onnxSigmaEngine(setup: OnnxEngineSetup): SigmaEngine {
       };
       return {
         features: phiOf,
-        async normaliser(inputs, clean, n, sigmaInit, noise) {
+        async normaliser({ count: n, inputs, clean, sigmaInit, noise }) {
           const px = h * w * c;
           const perturbed = new Float32Array(n * k * px);
           for (let i = 0; i < n; i++) {

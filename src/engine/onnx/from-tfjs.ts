@@ -27,9 +27,7 @@ const pair = (v: unknown, fallback: number): [number, number] =>
 /** TF's padding for one axis: 'valid' none; 'same' total = max((ceil(n/s) - 1) s + k_eff - n, 0), the extra pixel at the end. */
 export function tfPads(
   size: number,
-  kernel: number,
-  stride: number,
-  dilation: number,
+  { kernel, stride, dilation }: { kernel: number; stride: number; dilation: number },
   padding: string
 ): [number, number] {
   if (padding === 'valid') return [0, 0];
@@ -151,14 +149,14 @@ class Reader {
     };
     const out = (tfShape: number[]): Value => ({ name, tfShape });
     const windowPads = (
-      h: number,
-      w: number,
+      [h, w]: [number, number],
       k: [number, number],
       s: [number, number],
       d: [number, number]
     ): number[] => {
-      const [t, bo] = tfPads(h, k[0], s[0], d[0], String(cfg.padding ?? 'valid'));
-      const [l, r] = tfPads(w, k[1], s[1], d[1], String(cfg.padding ?? 'valid'));
+      const padding = String(cfg.padding ?? 'valid');
+      const [t, bo] = tfPads(h, { kernel: k[0], stride: s[0], dilation: d[0] }, padding);
+      const [l, r] = tfPads(w, { kernel: k[1], stride: s[1], dilation: d[1] }, padding);
       return [t, l, bo, r];
     };
     const outSide = (n: number, k: number, s: number, d: number): number =>
@@ -192,7 +190,7 @@ class Reader {
           attrs: {
             strides: s,
             dilations: d,
-            pads: windowPads(h, w, k, s, d),
+            pads: windowPads([h, w], k, s, d),
             group: depthwise ? c : 1,
             kernel_shape: k
           }
@@ -226,7 +224,7 @@ class Reader {
         const attrs = {
           kernel_shape: k,
           strides: s,
-          pads: windowPads(h, w, k, s, [1, 1]),
+          pads: windowPads([h, w], k, s, [1, 1]),
           ...(cls === 'AveragePooling2D' ? { count_include_pad: 0 } : {})
         };
         b.nodes.push({

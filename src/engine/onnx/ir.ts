@@ -101,7 +101,12 @@ export class GraphBuilder {
   }
 
   /** Adds a node with `outputs` fresh outputs named after `name`; returns the output names. */
-  add(op: string, inputs: string[], attrs: Record<string, Attr> = {}, name = op, outputs = 1): string[] {
+  add(
+    op: string,
+    inputs: string[],
+    attrs: Record<string, Attr> = {},
+    { name = op, outputs = 1 }: { name?: string; outputs?: number } = {}
+  ): string[] {
     const outs = Array.from({ length: outputs }, (_, i) => this.fresh(outputs === 1 ? name : `${name}_out${i}`));
     this.nodes.push({ op, name: this.fresh(`${name}_node`), inputs, outputs: outs, attrs });
     return outs;
@@ -109,7 +114,7 @@ export class GraphBuilder {
 
   /** Adds a single-output node; returns its output name. */
   op(op: string, inputs: string[], attrs: Record<string, Attr> = {}, name = op): string {
-    return this.add(op, inputs, attrs, name)[0];
+    return this.add(op, inputs, attrs, { name })[0];
   }
 
   /** Reshape to [-1, ...perSample] (the batch axis stays dynamic). */

@@ -84,9 +84,7 @@ export async function selectEngine(
 export function selectForTfjs(
   req: EngineRequest,
   model: tf.LayersModel,
-  source: string,
-  tap: string,
-  dims: StepDims
+  { source, tap, dims }: { source: string; tap: string; dims: StepDims }
 ): Promise<EngineChoice> {
   return selectEngine(req, { ir: () => modelFromTfjsAsync(model, source), tfModel: model, tap, dims });
 }

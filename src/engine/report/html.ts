@@ -152,12 +152,14 @@ async function trainingCharts(paths: ExperimentPaths, nets: string[]): Promise<s
   );
 }
 
+/** How many images the report draws maps of. */
+const MAP_IMAGES = 4;
+
 async function imageMaps(
   workspace: string,
   config: RunConfig,
   paths: ExperimentPaths,
-  metrics: MetricsDocument,
-  count = 4
+  metrics: MetricsDocument
 ): Promise<string> {
   const manifest = await loadDataset(workspace, config.dataset);
   const dir = datasetPath(workspace, config.dataset);
@@ -169,7 +171,7 @@ async function imageMaps(
     .filter((b) => s.has(b.index))
     .map((b) => ({ index: b.index, diff: Math.abs(s.get(b.index)!.foreground.at(-1)! - b.foreground.at(-1)!) }))
     .sort((a, b) => b.diff - a.diff)
-    .slice(0, count)
+    .slice(0, MAP_IMAGES)
     .map((x) => x.index);
   const columns: { net: string; key: string; label: string; cp: number }[] = [
     { net: 'T', key: 'final', label: 'T final', cp: 0 }
@@ -190,13 +192,16 @@ async function imageMaps(
     const png = await fs.readFile(insideWorkspace(dir, sample.image));
     const uri = `data:image/png;base64,${png.toString('base64')}`;
     const mask = await readMaskGrey(insideWorkspace(dir, sample.mask), { width: size, height: size });
-    const fg = maskToGrid(mask.data, size, size, g, config.quantification.maskRule);
+    const fg = maskToGrid(mask.data, { height: size, width: size }, g, config.quantification.maskRule);
     const cells = columns.map((c) => {
       const e = maps.get(`${c.net}/${c.key}`)![index];
       if (!e) return `<td>not effective</td>`;
       const hBar = metrics.networks[c.net].perCheckpoint[c.cp].backgroundMean ?? NaN;
       const concepts = conceptCells(e, hBar, config.quantification.threshold);
-      return `<td>${cellOverlay(uri, g, 96, 'entropy', e, fg, range, `${c.label} entropy`)}${cellOverlay(uri, g, 96, 'concepts', concepts, fg, range, `${c.label} concepts`)}</td>`;
+      const drawing = { imageUri: uri, grid: g, size: 96, foreground: fg, range };
+      const entropy = cellOverlay({ ...drawing, kind: 'entropy', values: e, title: `${c.label} entropy` });
+      const conceptMap = cellOverlay({ ...drawing, kind: 'concepts', values: concepts, title: `${c.label} concepts` });
+      return `<td>${entropy}${conceptMap}</td>`;
     });
     rows.push(`<tr><th>${escapeHtml(sample.id)}</th>${cells.join('')}</tr>`);
   }

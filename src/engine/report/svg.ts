@@ -98,16 +98,22 @@ export function heatColour(v: number, lo: number, hi: number): string {
  * An image (PNG data URI) with a G x G overlay: 'entropy' fills every cell with its heat colour,
  * 'concepts' outlines concept cells (foreground and background colours).
  */
-export function cellOverlay(
-  imageUri: string,
-  grid: number,
-  size: number,
-  kind: 'entropy' | 'concepts',
-  values: ArrayLike<number>,
-  foreground: ArrayLike<number>,
-  range: [number, number],
-  title: string
-): string {
+export interface CellOverlay {
+  /** The image, a PNG data URI. */
+  imageUri: string;
+  grid: number;
+  /** Side of the drawing, px. */
+  size: number;
+  kind: 'entropy' | 'concepts';
+  /** Per cell: the entropy ('entropy') or the concept flag ('concepts'). */
+  values: ArrayLike<number>;
+  foreground: ArrayLike<number>;
+  /** The entropy range the heat colours span. */
+  range: [number, number];
+  title: string;
+}
+
+export function cellOverlay({ imageUri, grid, size, kind, values, foreground, range, title }: CellOverlay): string {
   const cell = size / grid;
   const parts = [
     `<svg viewBox="0 0 ${size} ${size}" width="${size}" height="${size}" role="img" aria-label="${escapeHtml(title)}"><title>${escapeHtml(title)}</title><image href="${imageUri}" width="${size}" height="${size}" preserveAspectRatio="none" style="image-rendering:pixelated"/>`

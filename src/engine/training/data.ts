@@ -38,10 +38,12 @@ export function samplesOf(manifest: DatasetManifest, split: Split): Sample[] {
 export async function loadImageSet(
   dir: string,
   samples: readonly Sample[],
-  size: number,
-  norm: Normalization,
-  withMasks: boolean,
-  onProgress?: (done: number, total: number) => void
+  {
+    size,
+    norm,
+    withMasks,
+    onProgress
+  }: { size: number; norm: Normalization; withMasks: boolean; onProgress?: (done: number, total: number) => void }
 ): Promise<ImageSet> {
   const n = samples.length;
   const px = size * size;

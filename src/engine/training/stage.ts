@@ -110,8 +110,7 @@ function lossOf(
   objective: Objective,
   model: tf.LayersModel,
   x: tf.Tensor4D,
-  labels: tf.Tensor1D | null,
-  target: tf.Tensor | null
+  { labels, target }: { labels: tf.Tensor1D | null; target: tf.Tensor | null }
 ): { loss: tf.Scalar; logits: tf.Tensor | null } {
   if (objective.kind === 'labels') {
     const logits = model.apply(x, { training: true }) as tf.Tensor;
@@ -242,7 +241,7 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
               const target = objective.kind === 'feature' ? objective.teacher(x) : null;
               const logits: { t: tf.Tensor | null } = { t: null };
               const out = tf.variableGrads(() => {
-                const o = lossOf(objective, model, x, labels, target);
+                const o = lossOf(objective, model, x, { labels, target });
                 logits.t = o.logits ? tf.keep(o.logits) : null;
                 return o.loss;
               }, variables);

@@ -12,7 +12,7 @@ describe('kd-lens import', () => {
 
   beforeAll(async () => {
     await writeImage(join(voc, 'JPEGImages', '2008_000123.jpg'), 60, 40, () => [120, 30, 200]);
-    writeVocXml(voc, '2008_000123', 60, 40, [
+    writeVocXml(voc, '2008_000123', { width: 60, height: 40 }, [
       { name: 'dog', box: [52, 1, 40, 10] },
       { name: 'dog', box: [5, 5, 30, 30] },
       { name: 'cat', box: [31, 5, 58, 38] }

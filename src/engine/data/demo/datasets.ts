@@ -68,7 +68,12 @@ function resolveDemoOptions(opts: DemoOptions): Required<DemoOptions> {
 }
 
 /** `count` seeded picks of MNIST indices per digit, in class order. */
-function pickPerClass(set: MnistSet, digits: number[], count: number, seed: number, stream: number): number[][] {
+function pickPerClass(
+  set: MnistSet,
+  digits: number[],
+  count: number,
+  { seed, stream }: { seed: number; stream: number }
+): number[][] {
   return digits.map((d) => {
     const all: number[] = [];
     for (let i = 0; i < set.count; i++) if (set.labels[i] === d) all.push(i);
@@ -114,17 +119,22 @@ interface Span {
   total: number;
 }
 
+/** One demo dataset to write: its id and name, the MNIST set its digits come from, and the planned samples. */
+interface DemoSpec {
+  id: string;
+  name: string;
+  options: Record<string, unknown>;
+  set: MnistSet;
+  digits: number[];
+  size: number;
+  planned: Planned[];
+  span: Span;
+  onProgress?: Progress;
+}
+
 async function writeDemo(
   workspace: string,
-  id: string,
-  name: string,
-  options: Record<string, unknown>,
-  set: MnistSet,
-  digits: number[],
-  size: number,
-  planned: Planned[],
-  span: Span,
-  onProgress?: Progress
+  { id, name, options, set, digits, size, planned, span, onProgress }: DemoSpec
 ): Promise<DatasetManifest> {
   const writer = await DatasetWriter.open(workspace, id);
   try {
@@ -241,7 +251,7 @@ async function generate(
   };
   if (!source) {
     const train = await readMnist('train');
-    const picks = pickPerClass(train, o.classes, o.sourcePerClass, o.seed, 1);
+    const picks = pickPerClass(train, o.classes, o.sourcePerClass, { seed: o.seed, stream: 1 });
     const flat = picks.flatMap((list, label) => list.map((mnistIndex, k) => ({ label, mnistIndex, k })));
     const splits = stratifiedSplit(
       flat.map((f) => f.label),
@@ -255,23 +265,22 @@ async function generate(
       mnistIndex: f.mnistIndex,
       draw: () => cleanScene(mnistImage(train, f.mnistIndex), o.size, new Rng(hashSeed(o.seed, 4, f.mnistIndex)))
     }));
-    source = await writeDemo(
-      workspace,
-      DEMO_SOURCE_ID,
-      'Demo source: MNIST digits on texture, no clutter',
-      sourceOptions,
-      train,
-      o.classes,
-      o.size,
+    source = await writeDemo(workspace, {
+      id: DEMO_SOURCE_ID,
+      name: 'Demo source: MNIST digits on texture, no clutter',
+      options: sourceOptions,
+      set: train,
+      digits: o.classes,
+      size: o.size,
       planned,
       span,
       onProgress
-    );
+    });
   }
   if (!target) {
     const test = await readMnist('test');
     const perClass = o.targetTrainPerClass + o.targetValPerClass;
-    const picks = pickPerClass(test, o.classes, perClass, o.seed, 2);
+    const picks = pickPerClass(test, o.classes, perClass, { seed: o.seed, stream: 2 });
     const used = new Set(picks.flat());
     const pool: number[] = [];
     for (let i = 0; i < test.count; i++) if (!used.has(i)) pool.push(i);
@@ -292,18 +301,17 @@ async function generate(
         };
       })
     );
-    target = await writeDemo(
-      workspace,
-      DEMO_TARGET_ID,
-      'Demo: digits on clutter',
-      targetOptions,
-      test,
-      o.classes,
-      o.size,
+    target = await writeDemo(workspace, {
+      id: DEMO_TARGET_ID,
+      name: 'Demo: digits on clutter',
+      options: targetOptions,
+      set: test,
+      digits: o.classes,
+      size: o.size,
       planned,
-      { offset: sourceCount, total: span.total },
+      span: { offset: sourceCount, total: span.total },
       onProgress
-    );
+    });
   }
   return { source, target };
 }

@@ -54,8 +54,7 @@ function parseList<T>(
   doc: Record<string, unknown>,
   key: string,
   schema: z.ZodType<T>,
-  annName: string,
-  skipped: Skipped[]
+  { annName, skipped }: { annName: string; skipped: Skipped[] }
 ): T[] {
   const list = doc[key];
   if (!Array.isArray(list))
@@ -117,9 +116,9 @@ export async function listCoco(opts: ResolvedImportOptions): Promise<SourceListi
     );
   const record = doc as Record<string, unknown>;
   const skipped: Skipped[] = [];
-  const cocoImages = parseList(record, 'images', CocoImageSchema, annName, skipped);
-  const categories = parseList(record, 'categories', CocoCategorySchema, annName, skipped);
-  const annotations = parseList(record, 'annotations', CocoAnnotationSchema, annName, skipped);
+  const cocoImages = parseList(record, 'images', CocoImageSchema, { annName, skipped });
+  const categories = parseList(record, 'categories', CocoCategorySchema, { annName, skipped });
+  const annotations = parseList(record, 'annotations', CocoAnnotationSchema, { annName, skipped });
 
   const categoryName = new Map<number, string>();
   for (const c of [...categories].sort((a, b) => a.id - b.id)) categoryName.set(c.id, c.name);

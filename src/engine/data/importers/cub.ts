@@ -23,11 +23,8 @@ interface Row {
  */
 async function readTable(
   root: string,
-  name: string,
-  columns: number,
-  layout: string,
-  skipped: Skipped[],
-  required: boolean
+  { name, columns, layout, required }: { name: string; columns: number; layout: string; required: boolean },
+  skipped: Skipped[]
 ): Promise<Row[] | null> {
   let text: string;
   try {
@@ -70,11 +67,31 @@ export async function listCub(opts: ResolvedImportOptions): Promise<SourceListin
     }
   }
   const skipped: Skipped[] = [];
-  const imageRows = (await readTable(root, 'images.txt', 2, '<image_id> <image_name>', skipped, true))!;
-  const classRows = (await readTable(root, 'classes.txt', 2, '<class_id> <class_name>', skipped, true))!;
-  const labelRows = (await readTable(root, 'image_class_labels.txt', 2, '<image_id> <class_id>', skipped, true))!;
-  const boxRows = await readTable(root, 'bounding_boxes.txt', 5, '<image_id> <x> <y> <width> <height>', skipped, false);
-  const splitRows = await readTable(root, 'train_test_split.txt', 2, '<image_id> <is_training_image>', skipped, false);
+  const imageRows = (await readTable(
+    root,
+    { name: 'images.txt', columns: 2, layout: '<image_id> <image_name>', required: true },
+    skipped
+  ))!;
+  const classRows = (await readTable(
+    root,
+    { name: 'classes.txt', columns: 2, layout: '<class_id> <class_name>', required: true },
+    skipped
+  ))!;
+  const labelRows = (await readTable(
+    root,
+    { name: 'image_class_labels.txt', columns: 2, layout: '<image_id> <class_id>', required: true },
+    skipped
+  ))!;
+  const boxRows = await readTable(
+    root,
+    { name: 'bounding_boxes.txt', columns: 5, layout: '<image_id> <x> <y> <width> <height>', required: false },
+    skipped
+  );
+  const splitRows = await readTable(
+    root,
+    { name: 'train_test_split.txt', columns: 2, layout: '<image_id> <is_training_image>', required: false },
+    skipped
+  );
 
   const classById = new Map<string, string>();
   for (const r of classRows) classById.set(r.fields[0], r.fields[1]);

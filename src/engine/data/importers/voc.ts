@@ -162,11 +162,11 @@ export async function listVoc(opts: ResolvedImportOptions): Promise<SourceListin
         const labels = await readLabelImage(path, rel, width, height);
         return wanted.map((o): ObjectMask | null => {
           let data: Uint8Array;
-          if (hasObject) data = instanceMask(labels, width, height, (o.index ?? 0) + 1);
+          if (hasObject) data = instanceMask({ data: labels, width, height }, (o.index ?? 0) + 1);
           else {
             const label = (VOC_CLASSES as readonly string[]).indexOf(o.className) + 1;
             if (label === 0 || !o.box) return null;
-            data = classMask(labels, width, height, label, clampBox(o.box, width, height));
+            data = classMask({ data: labels, width, height }, label, clampBox(o.box, width, height));
           }
           return countForeground(data) > 0 ? { data, origin: 'segmentation' } : null;
         });

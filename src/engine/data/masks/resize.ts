@@ -4,6 +4,7 @@
  * arrays; never touches files.
  */
 import type { Box } from '../geometry';
+import type { GreyImage } from '../../io/images';
 
 /** For one axis: which source pixels overlap each output pixel, and by how much (in source pixels). */
 function axisWeights(
@@ -36,13 +37,11 @@ function axisWeights(
  * and its coverage is the area of mask pixels inside it divided by sx * sy.
  */
 export function maskCoverage(
-  mask: Uint8Array,
-  width: number,
-  height: number,
+  { data: mask, width, height }: GreyImage,
   crop: Box,
-  outW: number,
-  outH: number
+  out: { width: number; height: number }
 ): Float64Array {
+  const { width: outW, height: outH } = out;
   const [x0, y0, x1, y1] = crop;
   if (x0 < 0 || y0 < 0 || x1 > width || y1 > height || x1 <= x0 || y1 <= y0)
     throw new Error(`crop [${crop.join(', ')}] is not inside the ${width}x${height} mask`);
@@ -62,22 +61,22 @@ export function maskCoverage(
     }
   }
   const area = ((x1 - x0) / outW) * ((y1 - y0) / outH);
-  const out = new Float64Array(outW * outH);
+  const cover = new Float64Array(outW * outH);
   for (let i = 0; i < outH; i++) {
     const w = wy.weights[i];
     const f = wy.first[i] - y0;
     for (let j = 0; j < outW; j++) {
       let s = 0;
       for (let k = 0; k < wy.count[i]; k++) s += w[k] * horizontal[(f + k) * outW + j];
-      out[i * outW + j] = s / area;
+      cover[i * outW + j] = s / area;
     }
   }
-  return out;
+  return cover;
 }
 
 /** The working-size mask: output pixel is foreground (1) iff its coverage is at least 1/2. */
-export function resizeMask(mask: Uint8Array, width: number, height: number, crop: Box, size: number): Uint8Array {
-  const cover = maskCoverage(mask, width, height, crop, size, size);
+export function resizeMask(mask: GreyImage, crop: Box, size: number): Uint8Array {
+  const cover = maskCoverage(mask, crop, { width: size, height: size });
   const out = new Uint8Array(size * size);
   for (let i = 0; i < out.length; i++) out[i] = cover[i] >= 0.5 - 1e-9 ? 1 : 0;
   return out;

@@ -5,6 +5,7 @@
  * the PNG is the caller's job.
  */
 import type { Box } from '../geometry';
+import type { GreyImage } from '../../io/images';
 
 /** VOC 2012's 20 classes; index i + 1 in SegmentationClass images. */
 export const VOC_CLASSES = [
@@ -92,9 +93,7 @@ export function labelIndices(image: { width: number; height: number; data: Uint8
 /** Adds to `mask` the void pixels within VOID_BAND_STEPS 4-connected steps of it, through void only. */
 export function addVoidBand(
   mask: Uint8Array,
-  labels: Uint8Array,
-  width: number,
-  height: number,
+  { data: labels, width, height }: GreyImage,
   steps = VOID_BAND_STEPS
 ): Uint8Array {
   let frontier: number[] = [];
@@ -124,10 +123,10 @@ export function addVoidBand(
  * Object k's foreground (k = 1 for the first <object> of the annotation, as VOC numbers them) from
  * a SegmentationObject label image: the pixels labelled k, plus its void band.
  */
-export function instanceMask(labels: Uint8Array, width: number, height: number, instance: number): Uint8Array {
-  const mask = new Uint8Array(width * height);
-  for (let i = 0; i < mask.length; i++) if (labels[i] === instance) mask[i] = 1;
-  return addVoidBand(mask, labels, width, height);
+export function instanceMask(labels: GreyImage, instance: number): Uint8Array {
+  const mask = new Uint8Array(labels.width * labels.height);
+  for (let i = 0; i < mask.length; i++) if (labels.data[i] === instance) mask[i] = 1;
+  return addVoidBand(mask, labels);
 }
 
 /**
@@ -135,13 +134,14 @@ export function instanceMask(labels: Uint8Array, width: number, height: number, 
  * centre lies inside its box, plus their void band. Two objects of one class whose boxes overlap
  * share the pixels in the overlap (class masks cannot tell them apart).
  */
-export function classMask(labels: Uint8Array, width: number, height: number, classLabel: number, box: Box): Uint8Array {
+export function classMask(labels: GreyImage, classLabel: number, box: Box): Uint8Array {
+  const { width, height } = labels;
   const mask = new Uint8Array(width * height);
   const xa = Math.max(0, Math.ceil(box[0] - 0.5)),
     xb = Math.min(width, Math.ceil(box[2] - 0.5));
   const ya = Math.max(0, Math.ceil(box[1] - 0.5)),
     yb = Math.min(height, Math.ceil(box[3] - 0.5));
   for (let y = ya; y < yb; y++)
-    for (let x = xa; x < xb; x++) if (labels[y * width + x] === classLabel) mask[y * width + x] = 1;
-  return addVoidBand(mask, labels, width, height);
+    for (let x = xa; x < xb; x++) if (labels.data[y * width + x] === classLabel) mask[y * width + x] = 1;
+  return addVoidBand(mask, labels);
 }

@@ -8,9 +8,14 @@ import { type OpRule, type RuleContext, constValues, fail, floatAttr, intAttr } 
 
 const same: OpRule['shape'] = (n, c) => c.shape(n.inputs[0]);
 
-/** dy where cond holds, else dy * otherwise (0 by default). */
-function where(c: RuleContext, n: IrNode, cond: string, dy: string, otherwise?: string): string {
-  return c.b.op('Where', [cond, dy, otherwise ?? c.b.scalar(0, 'zero')], {}, `${n.name}_grad`);
+/** `then` (dy) where cond holds, else `otherwise` (0 by default). */
+function where(
+  c: RuleContext,
+  n: IrNode,
+  cond: string,
+  { then, otherwise }: { then: string; otherwise?: string }
+): string {
+  return c.b.op('Where', [cond, then, otherwise ?? c.b.scalar(0, 'zero')], {}, `${n.name}_grad`);
 }
 
 const positive = (c: RuleContext, n: IrNode): string =>
@@ -20,7 +25,7 @@ const positive = (c: RuleContext, n: IrNode): string =>
 const relu: OpRule = {
   shape: same,
   backward: (n, dy, c) => [
-    where(c, n, c.b.op('Greater', [n.outputs[0], c.b.scalar(0, 'zero')], {}, `${n.name}_positive`), dy)
+    where(c, n, c.b.op('Greater', [n.outputs[0], c.b.scalar(0, 'zero')], {}, `${n.name}_positive`), { then: dy })
   ]
 };
 
@@ -28,7 +33,7 @@ const leakyRelu: OpRule = {
   shape: same,
   backward(n, dy, c) {
     const slope = c.b.op('Mul', [dy, c.b.scalar(floatAttr(n, 'alpha', 0.01), 'alpha')], {}, `${n.name}_slope`);
-    return [where(c, n, positive(c, n), dy, slope)];
+    return [where(c, n, positive(c, n), { then: dy, otherwise: slope })];
   }
 };
 
@@ -40,7 +45,7 @@ const clip: OpRule = {
       hi = bound(2, Infinity);
     const above = c.b.op('Greater', [n.inputs[0], c.b.scalar(lo, 'clip_min')], {}, `${n.name}_above`);
     const below = c.b.op('Less', [n.inputs[0], c.b.scalar(hi, 'clip_max')], {}, `${n.name}_below`);
-    return [where(c, n, c.b.op('And', [above, below], {}, `${n.name}_inside`), dy), null, null];
+    return [where(c, n, c.b.op('And', [above, below], {}, `${n.name}_inside`), { then: dy }), null, null];
   }
 };
 
@@ -72,7 +77,7 @@ const elu: OpRule = {
   shape: same,
   backward(n, dy, c) {
     const slope = c.b.op('Add', [n.outputs[0], c.b.scalar(floatAttr(n, 'alpha', 1), 'alpha')], {}, `${n.name}_slope`);
-    return [where(c, n, positive(c, n), dy, c.b.op('Mul', [dy, slope], {}, `${n.name}_neg`))];
+    return [where(c, n, positive(c, n), { then: dy, otherwise: c.b.op('Mul', [dy, slope], {}, `${n.name}_neg`) })];
   }
 };
 
@@ -93,7 +98,7 @@ const hardSigmoid: OpRule = {
       {},
       `${n.name}_inside`
     );
-    return [where(c, n, inside, c.b.op('Mul', [dy, c.b.scalar(alpha, 'alpha')]))];
+    return [where(c, n, inside, { then: c.b.op('Mul', [dy, c.b.scalar(alpha, 'alpha')]) })];
   }
 };
 

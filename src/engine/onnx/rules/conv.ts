@@ -22,7 +22,9 @@ function geometry(n: IrNode, c: RuleContext): Geometry {
   const d = intsAttr(n, 'dilations', [1, 1]);
   const kernel: [number, number] = [w.dims[2], w.dims[3]];
   const p =
-    n.op === 'Conv' ? explicitPads(n, c.shape(n.inputs[0]).slice(1), kernel, s, d) : intsAttr(n, 'pads', [0, 0, 0, 0]);
+    n.op === 'Conv'
+      ? explicitPads(n, c.shape(n.inputs[0]).slice(1), { kernel, strides: s, dilations: d })
+      : intsAttr(n, 'pads', [0, 0, 0, 0]);
   if (n.op !== 'Conv' && (n.attrs.auto_pad ?? 'NOTSET') !== 'NOTSET')
     fail(n, 'auto_pad is not supported on ConvTranspose; export with explicit pads');
   return {
@@ -43,9 +45,7 @@ const effective = (k: number, d: number): number => (k - 1) * d + 1;
 export function explicitPads(
   n: IrNode,
   size: number[],
-  kernel: number[],
-  strides: number[],
-  dilations: number[]
+  { kernel, strides, dilations }: { kernel: number[]; strides: number[]; dilations: number[] }
 ): number[] {
   const mode = n.attrs.auto_pad ?? 'NOTSET';
   if (mode === 'NOTSET') return intsAttr(n, 'pads', [0, 0, 0, 0]);
@@ -65,12 +65,25 @@ export function explicitPads(
   return [...begin, ...end];
 }
 
+/** One axis of a conv or pool window. */
+export interface AxisWindow {
+  kernel: number;
+  stride: number;
+  dilation: number;
+}
+
+/** Axis `i` (0 rows, 1 columns) of a window's kernel, strides and dilations. */
+export function axisWindow(
+  g: { kernel: readonly number[]; strides: readonly number[]; dilations: readonly number[] },
+  i: number
+): AxisWindow {
+  return { kernel: g.kernel[i], stride: g.strides[i], dilation: g.dilations[i] };
+}
+
 /** Output side of a conv or pool window: floor((size + padBegin + padEnd - effective kernel) / stride) + 1. */
 export function windowOutput(
   size: number,
-  kernel: number,
-  stride: number,
-  dilation: number,
+  { kernel, stride, dilation }: AxisWindow,
   padBegin: number,
   padEnd: number
 ): number {
@@ -78,7 +91,7 @@ export function windowOutput(
 }
 
 /** Rows a strided window leaves at the end; the transposed op needs them back as output_padding. */
-export function windowRemainder(size: number, kernel: number, stride: number, dilation: number, pads: number): number {
+export function windowRemainder(size: number, { kernel, stride, dilation }: AxisWindow, pads: number): number {
   return (size + pads - effective(kernel, dilation)) % stride;
 }
 
@@ -89,8 +102,8 @@ const conv: OpRule = {
     const weights = c.constant(n.inputs[1])!;
     if (ch !== weights.dims[1] * g.group)
       fail(n, `the input has ${ch} channels, the weights expect ${weights.dims[1] * g.group}`);
-    const oh = windowOutput(h, g.kernel[0], g.strides[0], g.dilations[0], g.pads[0], g.pads[2]);
-    const ow = windowOutput(w, g.kernel[1], g.strides[1], g.dilations[1], g.pads[1], g.pads[3]);
+    const oh = windowOutput(h, axisWindow(g, 0), g.pads[0], g.pads[2]);
+    const ow = windowOutput(w, axisWindow(g, 1), g.pads[1], g.pads[3]);
     if (oh < 1 || ow < 1) fail(n, `a ${h}x${w} input is smaller than the kernel`);
     return [weights.dims[0], oh, ow];
   },
@@ -98,8 +111,8 @@ const conv: OpRule = {
     const [, h, w] = c.shape(n.inputs[0]);
     const g = geometry(n, c);
     const outputPadding = [
-      windowRemainder(h, g.kernel[0], g.strides[0], g.dilations[0], g.pads[0] + g.pads[2]),
-      windowRemainder(w, g.kernel[1], g.strides[1], g.dilations[1], g.pads[1] + g.pads[3])
+      windowRemainder(h, axisWindow(g, 0), g.pads[0] + g.pads[2]),
+      windowRemainder(w, axisWindow(g, 1), g.pads[1] + g.pads[3])
     ];
     const attrs = {
       strides: g.strides,

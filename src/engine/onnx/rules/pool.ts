@@ -7,7 +7,7 @@
  */
 import { f32, i64, type IrNode } from '../ir';
 import { type OpRule, type RuleContext, fail, intAttr, intsAttr } from './rule';
-import { explicitPads, windowOutput, windowRemainder } from './conv';
+import { axisWindow, explicitPads, windowOutput, windowRemainder } from './conv';
 
 interface Window {
   kernel: number[];
@@ -26,7 +26,7 @@ function window(n: IrNode, c: RuleContext): Window {
   return {
     kernel,
     strides,
-    pads: explicitPads(n, c.shape(n.inputs[0]).slice(1), kernel, strides, dilations),
+    pads: explicitPads(n, c.shape(n.inputs[0]).slice(1), { kernel, strides, dilations }),
     dilations
   };
 }
@@ -34,8 +34,8 @@ function window(n: IrNode, c: RuleContext): Window {
 function pooledShape(n: IrNode, c: RuleContext): number[] {
   const [ch, h, w] = c.shape(n.inputs[0]);
   const g = window(n, c);
-  const oh = windowOutput(h, g.kernel[0], g.strides[0], g.dilations[0], g.pads[0], g.pads[2]);
-  const ow = windowOutput(w, g.kernel[1], g.strides[1], g.dilations[1], g.pads[1], g.pads[3]);
+  const oh = windowOutput(h, axisWindow(g, 0), g.pads[0], g.pads[2]);
+  const ow = windowOutput(w, axisWindow(g, 1), g.pads[1], g.pads[3]);
   if (oh < 1 || ow < 1) fail(n, `a ${h}x${w} input is smaller than the pooling window`);
   return [ch, oh, ow];
 }
@@ -124,8 +124,8 @@ const averagePool: OpRule = {
       f32([ch, 1, g.kernel[0], g.kernel[1]], new Float32Array(ch * g.kernel[0] * g.kernel[1]).fill(1))
     );
     const outputPadding = [
-      windowRemainder(h, g.kernel[0], g.strides[0], g.dilations[0], g.pads[0] + g.pads[2]),
-      windowRemainder(w, g.kernel[1], g.strides[1], g.dilations[1], g.pads[1] + g.pads[3])
+      windowRemainder(h, axisWindow(g, 0), g.pads[0] + g.pads[2]),
+      windowRemainder(w, axisWindow(g, 1), g.pads[1] + g.pads[3])
     ];
     const attrs = {
       strides: g.strides,

@@ -127,8 +127,7 @@ const concat: OpRule = {
       'Split',
       [dy, c.b.constant(`${n.name}_sizes`, i64(sizes))],
       { axis },
-      `${n.name}_grad`,
-      sizes.length
+      { name: `${n.name}_grad`, outputs: sizes.length }
     );
   }
 };

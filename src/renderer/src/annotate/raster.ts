@@ -48,7 +48,7 @@ export function distanceToSegmentSq(px: number, py: number, a: Point, b: Point):
  * Paints the capsule of radius size/2 around the segment a-b (a disc when a = b): every pixel
  * whose centre lies within size/2 of the segment gets `value`. Returns how many pixels changed.
  */
-export function paintSegment(mask: Mask, a: Point, b: Point, size: number, value: 0 | 1): number {
+export function paintSegment(mask: Mask, a: Point, b: Point, { size, value }: { size: number; value: 0 | 1 }): number {
   const r = Math.max(0.5, size / 2);
   const r2 = r * r + EPS;
   const x0 = Math.max(0, Math.floor(Math.min(a.x, b.x) - r));
@@ -76,9 +76,9 @@ export function paintSegment(mask: Mask, a: Point, b: Point, size: number, value
 export function paintStroke(mask: Mask, points: readonly Point[], size: number, value: 0 | 1): number {
   if (points.length === 0) return 0;
   const centres = points.map((p) => brushCentre(p, size));
-  if (centres.length === 1) return paintSegment(mask, centres[0], centres[0], size, value);
+  if (centres.length === 1) return paintSegment(mask, centres[0], centres[0], { size, value });
   let changed = 0;
-  for (let k = 1; k < centres.length; k++) changed += paintSegment(mask, centres[k - 1], centres[k], size, value);
+  for (let k = 1; k < centres.length; k++) changed += paintSegment(mask, centres[k - 1], centres[k], { size, value });
   return changed;
 }
 

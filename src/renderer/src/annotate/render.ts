@@ -4,16 +4,14 @@
  * context; returns false and draws nothing without one (tests under happy-dom).
  */
 import { context2d, parseColor } from '../utils/image';
+import type { Mask } from './raster';
 
 /** Draws image + mask overlay into `canvas` (sized width x height). */
 export function renderMask(
   canvas: HTMLCanvasElement | null,
   image: HTMLImageElement | null,
-  mask: Uint8Array,
-  width: number,
-  height: number,
-  opacity: number,
-  color = '#ff2d55'
+  { data: mask, width, height }: Mask,
+  { opacity, color = '#ff2d55' }: { opacity: number; color?: string }
 ): boolean {
   const ctx = context2d(canvas);
   if (!ctx || !canvas) return false;

@@ -15,7 +15,11 @@ export const MIN_SCALE = 0.5;
 export const MAX_SCALE = 64;
 
 /** The image centred in the stage at the largest scale that leaves `margin` of it free. */
-export function fitView(imageW: number, imageH: number, stageW: number, stageH: number, margin = 0.95): View {
+export function fitView(
+  { width: imageW, height: imageH }: { width: number; height: number },
+  { width: stageW, height: stageH }: { width: number; height: number },
+  margin = 0.95
+): View {
   const scale = Math.max(MIN_SCALE, Math.min(MAX_SCALE, Math.min(stageW / imageW, stageH / imageH) * margin));
   return { scale, x: (stageW - imageW * scale) / 2, y: (stageH - imageH * scale) / 2 };
 }

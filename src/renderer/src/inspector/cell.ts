@@ -6,7 +6,11 @@
 import type { CheckpointMaps } from '../../../common/api';
 
 /** The cell index (row-major) under a click at (x, y) in a box of the given size, or null outside. */
-export function cellAt(x: number, y: number, width: number, height: number, grid: number): number | null {
+export function cellAt(
+  { x, y }: { x: number; y: number },
+  { width, height }: { width: number; height: number },
+  grid: number
+): number | null {
   if (width <= 0 || height <= 0 || x < 0 || y < 0 || x >= width || y >= height) return null;
   const c = Math.min(grid - 1, Math.floor((x / width) * grid));
   const r = Math.min(grid - 1, Math.floor((y / height) * grid));

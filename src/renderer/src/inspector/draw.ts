@@ -34,9 +34,7 @@ export const CELL_PX = 8;
 /** Concept cells: on the foreground in `fgColor`, on the background in `bgColor`, others clear; `selected` framed in white. */
 export function drawConcepts(
   canvas: HTMLCanvasElement | null,
-  concepts: Uint8Array,
-  foreground: readonly number[],
-  grid: number,
+  { concepts, foreground, grid }: { concepts: Uint8Array; foreground: readonly number[]; grid: number },
   colors: { fg: string; bg: string },
   selected: number | null = null
 ): boolean {

@@ -46,29 +46,3 @@ export function parseColor(css: string): [number, number, number] {
   const rgb = /rgba?\((\d+)[,\s]+(\d+)[,\s]+(\d+)/.exec(css);
   return rgb ? [Number(rgb[1]), Number(rgb[2]), Number(rgb[3])] : [0, 0, 0];
 }
-
-/** Paints `layer` (0/1, width x height) into the canvas in `color` with `alpha`; false without a canvas. */
-export function paintLayer(
-  canvas: HTMLCanvasElement | null,
-  layer: Uint8Array,
-  width: number,
-  height: number,
-  color: string,
-  alpha = 1
-): boolean {
-  const ctx = context2d(canvas);
-  if (!ctx || !canvas) return false;
-  canvas.width = width;
-  canvas.height = height;
-  const out = ctx.createImageData(width, height);
-  const [r, g, b] = parseColor(color);
-  for (let k = 0; k < layer.length; k++) {
-    if (!layer[k]) continue;
-    out.data[k * 4] = r;
-    out.data[k * 4 + 1] = g;
-    out.data[k * 4 + 2] = b;
-    out.data[k * 4 + 3] = Math.round(alpha * 255);
-  }
-  ctx.putImageData(out, 0, 0);
-  return true;
-}

@@ -24,9 +24,7 @@ export function twoToneOutline(data: Uint8Array, width: number, height: number):
 /** Paints a two-tone layer (1 light, 2 dark) onto a canvas sized width x height. */
 export function paintTwoTone(
   canvas: HTMLCanvasElement | null,
-  layer: Uint8Array,
-  width: number,
-  height: number,
+  { data: layer, width, height }: { data: Uint8Array; width: number; height: number },
   colors: { light: string; dark: string }
 ): boolean {
   const ctx = context2d(canvas);

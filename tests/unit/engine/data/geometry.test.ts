@@ -21,12 +21,16 @@ describe('crop geometry', () => {
   });
 
   it('names the broken field of a box', () => {
-    expect(boxProblem([51, 0, 40, 10], 100, 100, [52, 1, 40, 10])).toBe('xmax 40 is less than xmin 52');
-    expect(boxProblem([0, 30, 10, 20], 100, 100)).toBe('ymax 20 is less than ymin 30');
-    expect(boxProblem([0, 0, 10, 10], 5, 5)).toBe('the box [0, 0, 10, 10] lies outside the 5x5 image');
-    expect(boxProblem([-1, -1, 6, 6], 5, 5)).toBeNull(); // within the 1-pixel tolerance
-    expect(boxProblem([0, 0, 0, 5], 5, 5)).toBe('the box [0, 0, 0, 5] is empty');
-    expect(boxProblem([0, NaN, 1, 1], null, null)).toMatch(/non-numeric/);
+    expect(boxProblem([51, 0, 40, 10], { width: 100, height: 100 }, { raw: [52, 1, 40, 10] })).toBe(
+      'xmax 40 is less than xmin 52'
+    );
+    expect(boxProblem([0, 30, 10, 20], { width: 100, height: 100 })).toBe('ymax 20 is less than ymin 30');
+    expect(boxProblem([0, 0, 10, 10], { width: 5, height: 5 })).toBe(
+      'the box [0, 0, 10, 10] lies outside the 5x5 image'
+    );
+    expect(boxProblem([-1, -1, 6, 6], { width: 5, height: 5 })).toBeNull(); // within the 1-pixel tolerance
+    expect(boxProblem([0, 0, 0, 5], { width: 5, height: 5 })).toBe('the box [0, 0, 0, 5] is empty');
+    expect(boxProblem([0, NaN, 1, 1], null)).toMatch(/non-numeric/);
     expect(clampBox([-1, -1, 6, 6], 5, 5)).toEqual([0, 0, 5, 5]);
   });
 

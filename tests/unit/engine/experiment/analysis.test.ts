@@ -126,7 +126,7 @@ describe('analysis of one network, worked by hand', () => {
     const { keep, removed } = selectImages(maps, foreground, options);
     expect(keep).toEqual([0, 1, 2]);
     expect(removed).toEqual({ notEffective: 0, noForeground: 0, backgroundFilter: 0 });
-    expectHandWorked(analyseNetwork(maps, foreground, keep, removed, options));
+    expectHandWorked(analyseNetwork(maps, foreground, { keep, removed }, options));
   });
 
   it('each filter removes its image, counts it, and leaves the numbers of the others unchanged', () => {
@@ -152,7 +152,7 @@ describe('analysis of one network, worked by hand', () => {
     const { keep, removed } = selectImages(maps, foreground, options);
     expect(keep).toEqual([0, 1, 2]);
     expect(removed).toEqual({ notEffective: 1, noForeground: 1, backgroundFilter: 1 });
-    const m = analyseNetwork(maps, foreground, keep, removed, options);
+    const m = analyseNetwork(maps, foreground, { keep, removed }, options);
     expect(m.removed).toEqual(removed);
     expectHandWorked(m);
     expect(m.perImage.map((i) => i.index)).toEqual([0, 1, 2]);
@@ -174,7 +174,7 @@ describe('analysis of one network, worked by hand', () => {
     expect(keep).toEqual([0, 1, 2, 3]);
     expect(removed.backgroundFilter).toBe(0);
     // cp 0: H_bar = (1 + 1 + (-5)) / 3 = -1.
-    expect(analyseNetwork(maps, foreground, keep, removed, off).perCheckpoint[0].backgroundMean).toBeCloseTo(-1, 6);
+    expect(analyseNetwork(maps, foreground, { keep, removed }, off).perCheckpoint[0].backgroundMean).toBeCloseTo(-1, 6);
   });
 
   it('a teacher (no path length) has no distance and no D_mean', () => {
@@ -183,8 +183,7 @@ describe('analysis of one network, worked by hand', () => {
     const m = analyseNetwork(
       teacher,
       foreground,
-      [0, 1, 2],
-      { notEffective: 0, noForeground: 0, backgroundFilter: 0 },
+      { keep: [0, 1, 2], removed: { notEffective: 0, noForeground: 0, backgroundFilter: 0 } },
       options
     );
     expect(m.perImage.map((i) => i.distance)).toEqual([null, null, null]);

@@ -200,8 +200,7 @@ describe('experiment runner on a tiny dataset', () => {
       ids.map(async (sid) =>
         maskToGrid(
           (await readMaskGrey(join(ws, 'datasets', 'tiny', 'masks', `${sid}.png`), { width: 16, height: 16 })).data,
-          16,
-          16,
+          { height: 16, width: 16 },
           4
         )
       )

@@ -27,20 +27,20 @@ describe('grid', () => {
   it('takes the top-left pixel of each cell', () => {
     // 4x4 mask, G = 2: cells are 2x2; top-left pixels (0,0) (0,2) (2,0) (2,2).
     const mask = [0, 1, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9];
-    expect(Array.from(maskToGrid(mask, 4, 4, 2, 'top-left'))).toEqual([0, 1, 0, 0]);
-    expect(Array.from(maskToGrid(mask, 4, 4, 2, 'majority'))).toEqual([1, 0, 0, 0]);
+    expect(Array.from(maskToGrid(mask, { height: 4, width: 4 }, 2, 'top-left'))).toEqual([0, 1, 0, 0]);
+    expect(Array.from(maskToGrid(mask, { height: 4, width: 4 }, 2, 'majority'))).toEqual([1, 0, 0, 0]);
     // any pixel: cells 0, 1 and 3 hold a foreground pixel, cell 2 none.
-    expect(Array.from(maskToGrid(mask, 4, 4, 2, 'any'))).toEqual([1, 1, 0, 1]);
+    expect(Array.from(maskToGrid(mask, { height: 4, width: 4 }, 2, 'any'))).toEqual([1, 1, 0, 1]);
   });
 
   it('majority needs more than half of the cell', () => {
     const half = [1, 1, 0, 0]; // one 2x2 cell, exactly half
-    expect(Array.from(maskToGrid(half, 2, 2, 1, 'majority'))).toEqual([0]);
-    expect(Array.from(maskToGrid([1, 1, 1, 0], 2, 2, 1, 'majority'))).toEqual([1]);
+    expect(Array.from(maskToGrid(half, { height: 2, width: 2 }, 1, 'majority'))).toEqual([0]);
+    expect(Array.from(maskToGrid([1, 1, 1, 0], { height: 2, width: 2 }, 1, 'majority'))).toEqual([1]);
   });
 
   it('rejects a mask of the wrong size', () => {
-    expect(() => maskToGrid([1, 0, 1], 2, 2, 2)).toThrow(/3 values, expected 2 x 2/);
+    expect(() => maskToGrid([1, 0, 1], { height: 2, width: 2 }, 2)).toThrow(/3 values, expected 2 x 2/);
   });
 
   it('marks the central 12 x 12 of a 16 x 16 grid as foreground', () => {

@@ -29,7 +29,7 @@ function images(count: number, h: number, w: number, c: number): QuantifyImage[]
 }
 
 /** f(x) = flatten_NHWC(x) W as an IR: Transpose, Flatten, MatMul. */
-function linearIr(weights: Float32Array, h: number, w: number, c: number, e: number): ModelIr {
+function linearIr(weights: Float32Array, { h, w, c, e }: { h: number; w: number; c: number; e: number }): ModelIr {
   return {
     source: 'linear',
     input: { name: 'x', shape: [c, h, w] },
@@ -89,7 +89,7 @@ describe('the ONNX engine', () => {
             c[k] += v * v;
           }
         }
-    const engine = onnxSigmaEngine({ model: linearIr(weights, H, W, C, E), tap: 'feature', runtime });
+    const engine = onnxSigmaEngine({ model: linearIr(weights, { h: H, w: W, c: C, e: E }), tap: 'feature', runtime });
     const [res] = await quantifyBatch(engine, images(1, H, W, C), {
       grid: G,
       samples: 96,

@@ -40,7 +40,11 @@ describe.skipIf(!gpu.ok)('the ONNX compiler on a webgpu model', () => {
       expect(() => modelFromTfjs(onGpu, 'tiny')).toThrow();
       // First on weights never read back (a read caches them on the CPU, after which dataSync works too).
       const dims = { height: 8, width: 8, channels: 3, grid: 4, samples: 4, relu: true };
-      const choice = await selectForTfjs({ engine: 'onnx', device: 'cpu', threads: 1 }, onGpu, 'tiny', 'fc1', dims);
+      const choice = await selectForTfjs({ engine: 'onnx', device: 'cpu', threads: 1 }, onGpu, {
+        source: 'tiny',
+        tap: 'fc1',
+        dims
+      });
       expect(choice.kind).toBe('onnx');
       const ir = await modelFromTfjsAsync(onGpu, 'tiny');
       expect([...ir.initializers.keys()]).toEqual([...expected.initializers.keys()]);

@@ -113,11 +113,11 @@ describe('TF.js layers models on the ONNX compiler', () => {
   });
 
   it("TF's 'same' padding puts the odd pixel at the end", () => {
-    expect(tfPads(7, 3, 2, 1, 'same')).toEqual([1, 1]);
-    expect(tfPads(8, 3, 2, 1, 'same')).toEqual([0, 1]);
-    expect(tfPads(6, 4, 1, 1, 'same')).toEqual([1, 2]);
-    expect(tfPads(9, 3, 1, 2, 'same')).toEqual([2, 2]);
-    expect(tfPads(9, 3, 1, 2, 'valid')).toEqual([0, 0]);
+    expect(tfPads(7, { kernel: 3, stride: 2, dilation: 1 }, 'same')).toEqual([1, 1]);
+    expect(tfPads(8, { kernel: 3, stride: 2, dilation: 1 }, 'same')).toEqual([0, 1]);
+    expect(tfPads(6, { kernel: 4, stride: 1, dilation: 1 }, 'same')).toEqual([1, 2]);
+    expect(tfPads(9, { kernel: 3, stride: 1, dilation: 2 }, 'same')).toEqual([2, 2]);
+    expect(tfPads(9, { kernel: 3, stride: 1, dilation: 2 }, 'valid')).toEqual([0, 0]);
   });
 
   it('convolutions: same/valid, strides, depthwise, fused activations', async () => {

@@ -18,13 +18,11 @@ describe('engine choice', () => {
   });
 
   it('auto picks ONNX Runtime for a model that compiles, and says so', async () => {
-    const choice = await selectForTfjs(
-      { engine: 'auto', device: 'cpu', threads: 1 },
-      referenceCnn(16),
-      'ref',
-      'fc3',
+    const choice = await selectForTfjs({ engine: 'auto', device: 'cpu', threads: 1 }, referenceCnn(16), {
+      source: 'ref',
+      tap: 'fc3',
       dims
-    );
+    });
     expect(choice.kind).toBe('onnx');
     expect(choice.note).toBe('onnx cpu — 1 thread');
   });
@@ -37,21 +35,23 @@ describe('engine choice', () => {
         tf.layers.conv2d({ filters: 2, kernelSize: 3, name: 'conv' }).apply(input) as tf.SymbolicTensor
       ) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: up });
-    const auto = await selectForTfjs({ engine: 'auto', device: 'cpu', threads: 1 }, model, 'dir', 'up', dims);
+    const auto = await selectForTfjs({ engine: 'auto', device: 'cpu', threads: 1 }, model, {
+      source: 'dir',
+      tap: 'up',
+      dims
+    });
     expect(auto.kind).toBe('tfjs');
     expect(auto.note).toMatch(
       /^tfjs \(wasm\) — onnx unavailable: the model does not compile to ONNX: dir: layer 'up' \(UpSampling2D\)/
     );
     await expect(
-      selectForTfjs({ engine: 'onnx', device: 'cpu', threads: 1 }, model, 'dir', 'up', dims)
+      selectForTfjs({ engine: 'onnx', device: 'cpu', threads: 1 }, model, { source: 'dir', tap: 'up', dims })
     ).rejects.toThrow(/^engine onnx: the model does not compile to ONNX: dir: layer 'up'/);
-    const tfjs = await selectForTfjs(
-      { engine: 'tfjs', device: 'cpu', threads: 1 },
-      referenceCnn(16),
-      'ref',
-      'fc3',
+    const tfjs = await selectForTfjs({ engine: 'tfjs', device: 'cpu', threads: 1 }, referenceCnn(16), {
+      source: 'ref',
+      tap: 'fc3',
       dims
-    );
+    });
     expect(tfjs.note).toBe('tfjs (wasm) — requested');
   });
 

@@ -37,11 +37,9 @@ function linearModel(): tf.LayersModel {
 
 function spec(
   model: tf.LayersModel,
-  lr: number,
   dir: string,
-  epochs: number,
-  rollbacks: Rollback[],
-  momentum = 0
+  { lr, epochs, momentum = 0 }: { lr: number; epochs: number; momentum?: number },
+  rollbacks: Rollback[]
 ): StageSpec {
   return {
     name: 'student stage 1',
@@ -78,7 +76,7 @@ describe('training rolls back after a NaN or infinite loss', () => {
     const seen: Rollback[] = [];
     const model = linearModel();
     const tensorsBefore = tf.memory().numTensors;
-    const result = await trainStage(spec(model, 0.6, `${tmp.path}/diverge`, 2, seen));
+    const result = await trainStage(spec(model, `${tmp.path}/diverge`, { lr: 0.6, epochs: 2 }, seen));
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(result.rollbacks).toHaveLength(1);
     const r = result.rollbacks[0];
@@ -95,7 +93,7 @@ describe('training rolls back after a NaN or infinite loss', () => {
     expect(result.logs[1].rollbacks).toBeUndefined();
 
     const plain = linearModel();
-    const reference = await trainStage(spec(plain, 0.3, `${tmp.path}/plain`, 2, []));
+    const reference = await trainStage(spec(plain, `${tmp.path}/plain`, { lr: 0.3, epochs: 2 }, []));
     expect(reference.rollbacks).toHaveLength(0);
     const w = model.getWeights()[0].dataSync();
     const wRef = plain.getWeights()[0].dataSync();
@@ -111,13 +109,13 @@ describe('training rolls back after a NaN or infinite loss', () => {
     // Heavy ball on curvature 6: the error follows z^2 - (1.5 - 6 lr) z + 0.5 = 0, stable while 6 lr < 3.
     const seen: Rollback[] = [];
     const model = linearModel();
-    const result = await trainStage(spec(model, 1.6, `${tmp.path}/momentum`, 1, seen, 0.5));
+    const result = await trainStage(spec(model, `${tmp.path}/momentum`, { lr: 1.6, epochs: 1, momentum: 0.5 }, seen));
     expect(result.rollbacks.map((r) => [r.epoch, r.lrScale])).toEqual([
       [1, 0.5],
       [1, 0.25]
     ]);
     const plain = linearModel();
-    await trainStage(spec(plain, 0.4, `${tmp.path}/momentum-plain`, 1, [], 0.5));
+    await trainStage(spec(plain, `${tmp.path}/momentum-plain`, { lr: 0.4, epochs: 1, momentum: 0.5 }, []));
     expect(Array.from(model.getWeights()[0].dataSync())).toEqual(Array.from(plain.getWeights()[0].dataSync()));
     model.dispose();
     plain.dispose();
@@ -126,8 +124,8 @@ describe('training rolls back after a NaN or infinite loss', () => {
   it('a feature objective of scale s at rate lr / s takes the same steps as scale 1 at lr, and logs s times the loss', async () => {
     const a = linearModel();
     const b = linearModel();
-    const ra = await trainStage(spec(a, 0.02, `${tmp.path}/scale-1`, 2, []));
-    const sb = spec(b, 0.04, `${tmp.path}/scale-half`, 2, []);
+    const ra = await trainStage(spec(a, `${tmp.path}/scale-1`, { lr: 0.02, epochs: 2 }, []));
+    const sb = spec(b, `${tmp.path}/scale-half`, { lr: 0.04, epochs: 2 }, []);
     const rb = await trainStage({ ...sb, objective: { ...sb.objective, scale: 0.5 } as StageSpec['objective'] });
     const wa = Array.from(a.getWeights()[0].dataSync());
     const wb = Array.from(b.getWeights()[0].dataSync());
@@ -141,7 +139,7 @@ describe('training rolls back after a NaN or infinite loss', () => {
     const seen: Rollback[] = [];
     const model = linearModel();
     // 10, 5, 2.5 and 1.25 all multiply the error by more than 6 per step.
-    await expect(trainStage(spec(model, 10, `${tmp.path}/fail`, 1, seen))).rejects.toThrow(
+    await expect(trainStage(spec(model, `${tmp.path}/fail`, { lr: 10, epochs: 1 }, seen))).rejects.toThrow(
       /student stage 1: the loss became (Infinity|NaN) at epoch 1, step \d+ \(learning rate 1\.25\); lower the learning rate \(after 3 rollbacks/
     );
     expect(seen.map((r) => r.lrScale)).toEqual([0.5, 0.25, 0.125]);

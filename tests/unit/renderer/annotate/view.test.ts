@@ -4,7 +4,7 @@ import { fitView, MAX_SCALE, panBy, toImage, zoomAt } from '../../../../src/rend
 
 describe('editor view', () => {
   it('fits a square image into a wide stage, centred', () => {
-    expect(fitView(64, 64, 512, 256, 1)).toEqual({ scale: 4, x: 128, y: 0 });
+    expect(fitView({ width: 64, height: 64 }, { width: 512, height: 256 }, 1)).toEqual({ scale: 4, x: 128, y: 0 });
   });
 
   it('zooms about the pointer: the image point under it stays put', () => {

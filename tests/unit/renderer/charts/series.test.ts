@@ -11,7 +11,7 @@ import { lineConfig } from '../../../../src/renderer/src/charts/config';
 import { lighter } from '../../../../src/common/palette';
 
 const palette = { T: 'green', S: 'blue', B: 'orange' };
-const pt = (net: string, epoch: number, pathLength: number | null, fg: number, bg: number): ConceptPoint => ({
+const pt = (net: string, epoch: number, pathLength: number | null, [fg, bg]: [number, number]): ConceptPoint => ({
   net,
   epoch,
   pathLength,
@@ -23,7 +23,13 @@ const pt = (net: string, epoch: number, pathLength: number | null, fg: number, b
 describe('concept series', () => {
   it('draws S and B against path length, sorted, with the teacher as a marker at the right end', () => {
     const s = conceptSeries(
-      [pt('S', 5, 2, 4, 1), pt('S', 0, 0, 1, 3), pt('B', 0, 0, 1, 3), pt('B', 4, 3.5, 2, 2), pt('T', 12, null, 6, 1)],
+      [
+        pt('S', 5, 2, [4, 1]),
+        pt('S', 0, 0, [1, 3]),
+        pt('B', 0, 0, [1, 3]),
+        pt('B', 4, 3.5, [2, 2]),
+        pt('T', 12, null, [6, 1])
+      ],
       ['foreground', 'background'],
       palette
     );
@@ -38,7 +44,7 @@ describe('concept series', () => {
   });
 
   it('uses the epoch when no path length is known yet', () => {
-    const s = conceptSeries([pt('S', 5, null, 4, 1), pt('S', 10, null, 5, 1)], ['ratio'], palette);
+    const s = conceptSeries([pt('S', 5, null, [4, 1]), pt('S', 10, null, [5, 1])], ['ratio'], palette);
     expect(s[0].points.map((p) => p.x)).toEqual([5, 10]);
   });
 });
@@ -48,13 +54,17 @@ describe('training series', () => {
     net: string,
     stage: string,
     epoch: number,
-    loss: number,
-    valAccuracy: number | null = null
+    { loss, valAccuracy = null }: { loss: number; valAccuracy?: number | null }
   ): EpochPoint => ({ net, stage, epoch, loss, accuracy: null, valLoss: null, valAccuracy, pathLength: null });
 
   it('draws one line per network and stage, later stages dashed', () => {
     const s = trainingSeries(
-      [ep('S', 'stage1', 2, 0.5), ep('S', 'stage1', 1, 0.9), ep('S', 'stage2', 1, 1.2), ep('B', 'train', 1, 2)],
+      [
+        ep('S', 'stage1', 2, { loss: 0.5 }),
+        ep('S', 'stage1', 1, { loss: 0.9 }),
+        ep('S', 'stage2', 1, { loss: 1.2 }),
+        ep('B', 'train', 1, { loss: 2 })
+      ],
       'loss',
       palette
     );
@@ -70,7 +80,11 @@ describe('training series', () => {
   });
 
   it('leaves out lines with no value for the metric', () => {
-    const s = trainingSeries([ep('S', 'stage1', 1, 0.5), ep('B', 'train', 1, 2, 0.4)], 'valAccuracy', palette);
+    const s = trainingSeries(
+      [ep('S', 'stage1', 1, { loss: 0.5 }), ep('B', 'train', 1, { loss: 2, valAccuracy: 0.4 })],
+      'valAccuracy',
+      palette
+    );
     expect(s.map((x) => x.label)).toEqual(['B train']);
   });
 });
@@ -81,17 +95,15 @@ describe('training series agree with the report and can be told apart', () => {
     net: string,
     stage: string,
     epoch: number,
-    loss: number,
-    valAccuracy: number | null = null,
-    valLoss: number | null = null
+    { loss, valAccuracy = null, valLoss = null }: { loss: number; valAccuracy?: number | null; valLoss?: number | null }
   ): EpochPoint => ({ net, stage, epoch, loss, accuracy: null, valLoss, valAccuracy, pathLength: null });
   it('a later stage is lighter as well as dashed; the feature loss of stage 1 goes on the right axis', () => {
     const s = trainingSeries(
       [
-        ep('S', 'student stage 1', 1, 8),
-        ep('S', 'student stage 2', 1, 1.2),
-        ep('T', 'teacher pretrain', 1, 2),
-        ep('T', 'teacher finetune', 1, 1)
+        ep('S', 'student stage 1', 1, { loss: 8 }),
+        ep('S', 'student stage 2', 1, { loss: 1.2 }),
+        ep('T', 'teacher pretrain', 1, { loss: 2 }),
+        ep('T', 'teacher finetune', 1, { loss: 1 })
       ],
       'loss',
       hex
@@ -111,9 +123,9 @@ describe('training series agree with the report and can be told apart', () => {
   it("'valLoss' is the validation loss where there is one, else the training loss (as in the report)", () => {
     const s = trainingSeries(
       [
-        ep('B', 'baseline', 1, 0.5, null, 2.3),
-        ep('B', 'baseline', 2, 0.2, null, 3.7),
-        ep('S', 'student stage 1', 1, 8)
+        ep('B', 'baseline', 1, { loss: 0.5, valLoss: 2.3 }),
+        ep('B', 'baseline', 2, { loss: 0.2, valLoss: 3.7 }),
+        ep('S', 'student stage 1', 1, { loss: 8 })
       ],
       'valLoss',
       hex
@@ -127,7 +139,7 @@ describe('training series agree with the report and can be told apart', () => {
 
   it('legend entries are lines (dashed for dashed series) or the marker symbol, so N_fg and N_bg differ', () => {
     const series = conceptSeries(
-      [pt('S', 0, 0, 1, 3), pt('S', 5, 2, 4, 1), pt('T', 12, null, 6, 1)],
+      [pt('S', 0, 0, [1, 3]), pt('S', 5, 2, [4, 1]), pt('T', 12, null, [6, 1])],
       ['foreground', 'background'],
       hex
     );

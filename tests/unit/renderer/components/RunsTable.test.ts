@@ -18,7 +18,7 @@ import { metricsFixture } from '../metrics-fixture';
 
 const byId = (id: string): string => `[data-testid="${id}"]`;
 const nums = (fg: number) => ({ N_fg: fg, N_bg: 1, ratio: 0.5, D_mean: 2, D_std: 1, rho: 0.4, accuracy: 0.8 });
-const row = (id: string, name: string, seed: number, group: string, sFg: number): RunRow => ({
+const row = (id: string, name: string, { seed, group, sFg }: { seed: number; group: string; sFg: number }): RunRow => ({
   summary: { ...detail(id).summary, id, name, status: 'finished', createdAt: `2025-01-0${seed + 1}` },
   seed,
   group,
@@ -30,7 +30,11 @@ const row = (id: string, name: string, seed: number, group: string, sFg: number)
 let api: FakeApi;
 async function setup() {
   api = new FakeApi();
-  api.runs = [row('r1', 'lr-a', 0, 'g1', 10), row('r2', 'lr-a', 1, 'g1', 12), row('r3', 'lr-b', 0, 'g2', 11)];
+  api.runs = [
+    row('r1', 'lr-a', { seed: 0, group: 'g1', sFg: 10 }),
+    row('r2', 'lr-a', { seed: 1, group: 'g1', sFg: 12 }),
+    row('r3', 'lr-b', { seed: 0, group: 'g2', sFg: 11 })
+  ];
   setApi(api);
   const pinia = createPinia();
   setActivePinia(pinia);

@@ -23,12 +23,12 @@ const maps = (epoch: number, entropy: (number[] | null)[], backgroundMean: numbe
 
 describe('cellAt', () => {
   it('maps a click in a 200 px box with a 2 x 2 grid to the row-major cell', () => {
-    expect(cellAt(10, 10, 200, 200, 2)).toBe(0);
-    expect(cellAt(150, 10, 200, 200, 2)).toBe(1);
-    expect(cellAt(99.9, 100, 200, 200, 2)).toBe(2);
-    expect(cellAt(199.9, 199.9, 200, 200, 2)).toBe(3);
-    expect(cellAt(200, 10, 200, 200, 2)).toBeNull();
-    expect(cellAt(-1, 10, 200, 200, 2)).toBeNull();
+    expect(cellAt({ x: 10, y: 10 }, { width: 200, height: 200 }, 2)).toBe(0);
+    expect(cellAt({ x: 150, y: 10 }, { width: 200, height: 200 }, 2)).toBe(1);
+    expect(cellAt({ x: 99.9, y: 100 }, { width: 200, height: 200 }, 2)).toBe(2);
+    expect(cellAt({ x: 199.9, y: 199.9 }, { width: 200, height: 200 }, 2)).toBe(3);
+    expect(cellAt({ x: 200, y: 10 }, { width: 200, height: 200 }, 2)).toBeNull();
+    expect(cellAt({ x: -1, y: 10 }, { width: 200, height: 200 }, 2)).toBeNull();
   });
 });
 

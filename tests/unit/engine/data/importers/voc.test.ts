@@ -30,7 +30,7 @@ const dogs = [
 
 async function writeTwo(root: string, withInstances: boolean): Promise<void> {
   await writeImage(join(root, 'JPEGImages', 'two.jpg'), 100, 80, (x, y) => [x * 2, y * 3, 100]);
-  writeVocXml(root, 'two', 100, 80, dogs);
+  writeVocXml(root, 'two', { width: 100, height: 80 }, dogs);
   await writeGrey(join(root, 'SegmentationClass', 'two.png'), 100, 80, klass);
   if (withInstances) await writePaletteLabels(join(root, 'SegmentationObject', 'two.png'), 100, 80, instance);
 }
@@ -57,28 +57,28 @@ describe('Pascal VOC importer', () => {
     await writeTwo(classOnly, false);
     // An image without segmentation, listed in the train split; "two" is in val.
     await writeImage(join(full, 'JPEGImages', 'plain.jpg'), 100, 80, () => [50, 60, 70]);
-    writeVocXml(full, 'plain', 100, 80, [{ name: 'cat', box: [11, 11, 50, 50] }]);
+    writeVocXml(full, 'plain', { width: 100, height: 80 }, [{ name: 'cat', box: [11, 11, 50, 50] }]);
     writeText(join(full, 'ImageSets', 'Segmentation', 'val.txt'), 'two\n');
     writeText(join(full, 'ImageSets', 'Main', 'train.txt'), 'plain  1\ntwo 1\n');
     // Bad inputs, one each.
     await writeImage(join(full, 'JPEGImages', 'badbox.jpg'), 100, 80, () => [1, 1, 1]);
-    writeVocXml(full, 'badbox', 100, 80, [
+    writeVocXml(full, 'badbox', { width: 100, height: 80 }, [
       { name: 'dog', box: [52, 1, 40, 10] },
       { name: 'cat', box: [1, 1, 20, 20] }
     ]);
     await writeImage(join(full, 'JPEGImages', 'outside.jpg'), 100, 80, () => [1, 1, 1]);
-    writeVocXml(full, 'outside', 100, 80, [{ name: 'cat', box: [1, 1, 500, 50] }]);
+    writeVocXml(full, 'outside', { width: 100, height: 80 }, [{ name: 'cat', box: [1, 1, 500, 50] }]);
     writeText(
       join(full, 'Annotations', 'malformed.xml'),
       '<annotation>\n<filename>x.jpg</filename>\n<object><name>cat</object>\n</annotation>'
     );
-    writeVocXml(full, 'noimage', 100, 80, [{ name: 'cat', box: [1, 1, 20, 20] }]);
+    writeVocXml(full, 'noimage', { width: 100, height: 80 }, [{ name: 'cat', box: [1, 1, 20, 20] }]);
     await writeImage(join(full, 'JPEGImages', 'wrongseg.jpg'), 100, 80, () => [1, 1, 1]);
-    writeVocXml(full, 'wrongseg', 100, 80, [{ name: 'cat', box: [1, 1, 20, 20] }]);
+    writeVocXml(full, 'wrongseg', { width: 100, height: 80 }, [{ name: 'cat', box: [1, 1, 20, 20] }]);
     await writePaletteLabels(join(full, 'SegmentationObject', 'wrongseg.png'), 50, 40, () => 1);
     await writeImage(join(full, 'JPEGImages', 'badcolour.jpg'), 20, 20, () => [1, 1, 1]);
-    writeVocXml(full, 'badcolour', 20, 20, [{ name: 'cat', box: [1, 1, 10, 10] }]);
-    await writeImage(join(full, 'SegmentationObject', 'badcolour.png'), 20, 20, () => [1, 2, 3], 'png');
+    writeVocXml(full, 'badcolour', { width: 20, height: 20 }, [{ name: 'cat', box: [1, 1, 10, 10] }]);
+    await writeImage(join(full, 'SegmentationObject', 'badcolour.png'), 20, 20, () => [1, 2, 3]);
     writeText(
       join(full, 'Annotations', 'nonnumeric.xml'),
       '<annotation><filename>plain.jpg</filename><object><name>cat</name><bndbox><xmin>a</xmin><ymin>1</ymin><xmax>5</xmax><ymax>5</ymax></bndbox></object></annotation>'

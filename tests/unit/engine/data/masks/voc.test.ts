@@ -32,16 +32,18 @@ describe('VOC labels', () => {
   it('gives each instance its own pixels plus the void band touching it', () => {
     // Row-major 6 x 1: instance 1, void, void, instance 2, void far off... 1 1 V 2 2 V
     const labels = new Uint8Array([1, 1, VOID, 2, 2, VOID]);
-    expect(Array.from(instanceMask(labels, 6, 1, 1))).toEqual([1, 1, 1, 0, 0, 0]);
-    expect(Array.from(instanceMask(labels, 6, 1, 2))).toEqual([0, 0, 1, 1, 1, 1]);
+    expect(Array.from(instanceMask({ data: labels, width: 6, height: 1 }, 1))).toEqual([1, 1, 1, 0, 0, 0]);
+    expect(Array.from(instanceMask({ data: labels, width: 6, height: 1 }, 2))).toEqual([0, 0, 1, 1, 1, 1]);
     // The band is followed through void only, at most `steps` steps.
     const long = new Uint8Array([1, VOID, VOID, VOID, VOID]);
-    expect(Array.from(addVoidBand(new Uint8Array([1, 0, 0, 0, 0]), long, 5, 1, 2))).toEqual([1, 1, 1, 0, 0]);
+    expect(Array.from(addVoidBand(new Uint8Array([1, 0, 0, 0, 0]), { data: long, width: 5, height: 1 }, 2))).toEqual([
+      1, 1, 1, 0, 0
+    ]);
   });
 
   it('takes class pixels inside the box for class masks', () => {
     // 4 x 1, class 8 everywhere but one void pixel; box covers columns 0-1.
     const labels = new Uint8Array([8, 8, VOID, 8]);
-    expect(Array.from(classMask(labels, 4, 1, 8, [0, 0, 2, 1]))).toEqual([1, 1, 1, 0]);
+    expect(Array.from(classMask({ data: labels, width: 4, height: 1 }, 8, [0, 0, 2, 1]))).toEqual([1, 1, 1, 0]);
   });
 });
