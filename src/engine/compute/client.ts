@@ -11,9 +11,7 @@ import type {
   StageEvent,
   ToCompute,
   TrainStageRequest,
-  TrainStageResult,
-  TrainStepRequest,
-  TrainStepResult
+  TrainStageResult
 } from './page-messages';
 import { CancelledError } from '../training/stage';
 import type { SigmaResult } from '../knowledge/sigma';
@@ -93,12 +91,6 @@ export class ComputeClient {
     const m = await Promise.race([this.ask({ type: 'init', allowSoftware }), late]).finally(() => clearTimeout(timer));
     if (m.type !== 'ready') throw new Error(`compute page answered '${m.type}' to init`);
     return { backend: m.backend, reason: m.reason, adapter: m.adapter };
-  }
-
-  async trainStep(request: TrainStepRequest): Promise<TrainStepResult> {
-    const m = await this.ask({ type: 'train-step', request });
-    if (m.type !== 'train-step') throw new Error(`compute page answered '${m.type}' to train-step`);
-    return m.result;
   }
 
   async sigma(request: SigmaRequest): Promise<SigmaResult[]> {

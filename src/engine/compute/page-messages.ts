@@ -20,24 +20,6 @@ export interface NetworkData {
   weights: Float32Array[];
 }
 
-export interface TrainStepRequest {
-  network: NetworkData;
-  /** Batch [b, size, size, 3], normalised, and its labels. */
-  x: Float32Array;
-  labels: Int32Array;
-  lr: number;
-  momentum: number;
-  weightDecay: number;
-  /** Momentum buffers in trainable-weight order (empty arrays: none yet). */
-  buffers: Float32Array[];
-}
-
-export interface TrainStepResult {
-  loss: number;
-  weights: Float32Array[];
-  buffers: Float32Array[];
-}
-
 export interface SigmaRequest {
   network: NetworkData;
   /** The tap layer whose (ReLU'd) output is phi. */
@@ -98,7 +80,6 @@ export interface TrainStageResult {
 
 export type ToCompute =
   | { type: 'init'; id: number; allowSoftware: boolean }
-  | { type: 'train-step'; id: number; request: TrainStepRequest }
   | { type: 'sigma'; id: number; request: SigmaRequest }
   | { type: 'quantify-task'; id: number; request: QuantifyTaskRequest }
   | { type: 'train-stage'; id: number; request: TrainStageRequest }
@@ -107,7 +88,6 @@ export type ToCompute =
 
 export type FromCompute =
   | { type: 'ready'; id: number; backend: string; reason: string; adapter: AdapterInfo | null }
-  | { type: 'train-step'; id: number; result: TrainStepResult }
   | { type: 'sigma'; id: number; results: SigmaResult[] }
   | { type: 'step'; id: number; step: number; total: number }
   | { type: 'stage-event'; id: number; event: StageEvent }

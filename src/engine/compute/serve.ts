@@ -1,26 +1,16 @@
 /*
  * The compute page's side of the port: starts a backend (WebGPU, whose failure is reported with its reason so the
- * host can keep its own workers), then answers training steps and sigma optimisations with the engine's own code
- * (MomentumSgd, quantifyBatch). Knows nothing of files or Electron; one request at a time, in arrival order.
+ * host can keep its own workers), then answers sigma optimisations, quantification tasks and whole training stages
+ * with the engine's own code (quantifyBatch, runStage). Knows nothing of files or Electron; one request at a time, in arrival order.
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildNetwork } from '../models/architectures';
-import { MomentumSgd } from '../training/sgd';
 import { quantifyBatch } from '../knowledge/sigma';
 import { tapFeature } from '../knowledge/feature';
 import { startWebGpu, webgpuLostReason } from '../tf/webgpu';
 import { CancelledError } from '../training/stage';
 import { runStageOnPage } from './stage-page';
-import type {
-  FromCompute,
-  NetworkData,
-  PortLike,
-  QuantifyTaskRequest,
-  SigmaRequest,
-  ToCompute,
-  TrainStepRequest,
-  TrainStepResult
-} from './page-messages';
+import type { FromCompute, NetworkData, PortLike, QuantifyTaskRequest, SigmaRequest, ToCompute } from './page-messages';
 
 function network(data: NetworkData): tf.LayersModel {
   const model = buildNetwork(data.architecture, data.numClasses, 0, 'compute');
@@ -29,39 +19,6 @@ function network(data: NetworkData): tf.LayersModel {
     throw new Error(`network: ${data.weights.length} weight arrays, the architecture has ${shapes.length}`);
   model.setWeights(data.weights.map((w, i) => tf.tensor(w, shapes[i])));
   return model;
-}
-
-async function weightsOf(tensors: readonly tf.Tensor[]): Promise<Float32Array[]> {
-  return Promise.all(tensors.map(async (t) => (await t.data()) as Float32Array));
-}
-
-/** One SGD step with momentum and weight decay on the labels' cross-entropy; returns the new weights and buffers. */
-export async function trainStep(r: TrainStepRequest): Promise<TrainStepResult> {
-  const model = network(r.network);
-  const opt = new MomentumSgd(r.momentum, r.weightDecay);
-  try {
-    const variables = model.trainableWeights.map((v) => v.read() as tf.Variable);
-    if (r.buffers.length)
-      opt.restore(r.buffers.map((b, i) => ({ name: `m${i}`, shape: b.length ? variables[i].shape : [0], values: b })));
-    const size = r.network.architecture.inputSize;
-    const n = r.labels.length;
-    const { value, grads } = tf.tidy(() => {
-      const x = tf.tensor4d(r.x, [n, size, size, 3]);
-      const y = tf.oneHot(tf.tensor1d(r.labels, 'int32'), r.network.numClasses);
-      return tf.variableGrads(
-        () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
-        variables
-      );
-    });
-    const loss = (await value.data())[0];
-    value.dispose();
-    opt.apply(variables, grads, r.lr);
-    tf.dispose(grads);
-    return { loss, weights: await weightsOf(model.getWeights()), buffers: (await opt.state()).map((s) => s.values) };
-  } finally {
-    opt.dispose();
-    model.dispose();
-  }
 }
 
 /** quantifyBatch on phi = the tap's output, for images sent by value. */
@@ -88,12 +45,7 @@ function isRequest(m: unknown): m is ToCompute {
   const { type, id } = m as { type?: unknown; id?: unknown };
   return (
     typeof id === 'number' &&
-    (type === 'init' ||
-      type === 'train-step' ||
-      type === 'sigma' ||
-      type === 'quantify-task' ||
-      type === 'train-stage' ||
-      type === 'cancel')
+    (type === 'init' || type === 'sigma' || type === 'quantify-task' || type === 'train-stage' || type === 'cancel')
   );
 }
 
@@ -134,8 +86,7 @@ export function serveCompute(port: PortLike): void {
             deviceLost: false
           });
         }
-      } else if (m.type === 'train-step') reply({ type: 'train-step', id: m.id, result: await trainStep(m.request) });
-      else if (m.type === 'sigma') reply({ type: 'sigma', id: m.id, results: await sigmaSteps(m.request) });
+      } else if (m.type === 'sigma') reply({ type: 'sigma', id: m.id, results: await sigmaSteps(m.request) });
       else if (m.type === 'train-stage')
         reply({
           type: 'train-stage',

@@ -15,6 +15,9 @@ import { decodeNpy } from '../../../../src/engine/store/tensors';
 import { writeReport } from '../../../../src/engine/report/html';
 import { escapeHtml } from '../../../../src/engine/report/svg';
 import { readConfig, readState } from '../../../../src/engine/experiment/record';
+import { verdicts } from '../../../../src/engine/experiment/verdicts';
+import type { NetworkMetrics } from '../../../../src/engine/experiment/analysis';
+import { foldChecks } from '../../../../src/engine/experiment/check-inputs';
 import { whatRan } from '../../../../src/common/record-schemas';
 import { maskToGrid } from '../../../../src/engine/knowledge/grid';
 import { backgroundMeanEntropy, conceptCells, countConcepts } from '../../../../src/engine/knowledge/concepts';
@@ -126,8 +129,15 @@ describe('experiment runner on a tiny dataset', () => {
       expect(s.rho).toBeLessThanOrEqual(1);
     }
     expect(metrics.summary.teacher.D_mean).toBeNull();
-    for (const h of ['H1', 'H2', 'H3'] as const)
-      expect(['supported', 'not supported', 'inconclusive']).toContain(metrics.verdicts[h].result);
+  });
+
+  it("stores the verdicts of its own per-image numbers: S against B at the run's alpha and seed, folded with its checks", async () => {
+    const config = await readConfig(new ExperimentPaths(ws, id));
+    expect(config.seeds).toBe(1);
+    // The document's networks are the analysis's (its schema lets numbers be null, as JSON writes NaN).
+    const [s, b] = [metrics.networks.S, metrics.networks.B] as unknown as NetworkMetrics[];
+    const expected = foldChecks(verdicts(s, b, { ...config.verdicts, seed: config.seed }), metrics.checks ?? []);
+    expect(metrics.verdicts).toEqual(expected);
   });
 
   it('emits stages, epochs and per-checkpoint concept counts', () => {

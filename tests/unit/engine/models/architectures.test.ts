@@ -8,21 +8,39 @@ describe('architectures', () => {
     await useBackend('wasm');
   });
 
+  // Worked by hand at 24 px. vgg pools 24 -> 12 -> 6 before its last conv and to 3 after it (fc1 sees
+  // 3 * 3 * 64); alexnet's 3x3/2 'same' pools do the same (ceil(24 / 2) = 12, 6, 3: fc1 sees 3 * 3 * 96); resnet pools
+  // between its three stages only, then averages globally (fc1 sees 64). The conv tap's kernel is the last conv's:
+  // 32 -> 64 (vgg), 64 -> 96 (alexnet), and for resnet's residual sum its second conv, 64 -> 64.
+  const expected: Record<string, { conv: number[]; kernel: number[]; fc1In: number }> = {
+    'vgg-small': { conv: [2, 6, 6, 64], kernel: [3, 3, 32, 64], fc1In: 576 },
+    'alexnet-small': { conv: [2, 6, 6, 96], kernel: [3, 3, 64, 96], fc1In: 864 },
+    'resnet-small': { conv: [2, 6, 6, 64], kernel: [3, 3, 64, 64], fc1In: 64 }
+  };
   for (const preset of ['vgg-small', 'alexnet-small', 'resnet-small']) {
-    it(`${preset} has the four taps and trains on wasm`, () => {
+    it(`${preset} has the four taps at their sizes, fc3 the logits, and trains on wasm`, () => {
       const arch = { ...ARCHITECTURE_PRESETS[preset], inputSize: 24 };
       const model = buildNetwork(arch, 4, 1);
-      for (const tap of ['conv', 'fc1', 'fc2', 'fc3']) expect(model.getLayer(tap)).toBeDefined();
-      expect(model.outputs[0].shape).toEqual([null, 4]);
-      expect(tapKernel(model, 'conv').shape.length).toBe(4);
-      expect(tapKernel(model, 'fc1').shape).toEqual([tapKernel(model, 'fc1').shape[0], arch.fcUnits[0]]);
-      // fc1 is pre-activation: it can be negative.
       const x = tf.randomNormal([2, 24, 24, 3], 0, 1, 'float32', 1);
-      const sub = tf.model({ inputs: model.inputs, outputs: model.getLayer('fc1').output as tf.SymbolicTensor });
-      expect((sub.predict(x) as tf.Tensor).min().dataSync()[0]).toBeLessThan(0);
+      const taps = ['conv', 'fc1', 'fc2', 'fc3'];
+      const tapModel = tf.model({
+        inputs: model.inputs,
+        outputs: taps.map((t) => model.getLayer(t).output as tf.SymbolicTensor)
+      });
+      const [conv, fc1, fc2, fc3] = tapModel.predict(x) as tf.Tensor[];
+      expect(conv.shape).toEqual(expected[preset].conv);
+      expect(fc1.shape).toEqual([2, arch.fcUnits[0]]);
+      expect(fc2.shape).toEqual([2, arch.fcUnits[1]]);
+      expect(fc3.shape).toEqual([2, 4]);
+      // fc3 is the model's output: the same numbers, not just the same shape.
+      expect(Array.from(fc3.dataSync())).toEqual(Array.from((model.predict(x) as tf.Tensor).dataSync()));
+      expect(tapKernel(model, 'conv').shape).toEqual(expected[preset].kernel);
+      expect(tapKernel(model, 'fc1').shape).toEqual([expected[preset].fc1In, arch.fcUnits[0]]);
+      // fc1 is pre-activation: it can be negative.
+      expect(fc1.min().dataSync()[0]).toBeLessThan(0);
       const grads = tf.variableGrads(() => (model.apply(x) as tf.Tensor).square().mean() as tf.Scalar);
       expect(Object.keys(grads.grads).length).toBe(model.trainableWeights.length);
-      tf.dispose([x, grads.value, ...Object.values(grads.grads)]);
+      tf.dispose([x, conv, fc1, fc2, fc3, grads.value, ...Object.values(grads.grads)]);
       model.dispose();
     });
   }
