@@ -1,11 +1,15 @@
 /*
  * Errors that are the caller's mistake rather than the program's, each with the HTTP status the
  * server answers (a missing dataset is 404, a run that is busy 409, a path outside the allowed
- * folders 403), so that no caller mistake comes back as a 500. Runtime-neutral.
+ * folders 403), so that no caller mistake comes back as a 500. Runtime-neutral. Two statuses are
+ * not the caller's mistake but not a fault either: 422, a workspace file that cannot be read (a
+ * damaged JSON or .npy, a wrong shape; the message names the file), and 507, not enough free disk.
  */
+export type CallerStatus = 400 | 403 | 404 | 409 | 413 | 422 | 429 | 507;
+
 export class CallerError extends Error {
   constructor(
-    readonly status: 400 | 403 | 404 | 409,
+    readonly status: CallerStatus,
     message: string
   ) {
     super(message);
@@ -19,7 +23,7 @@ export const refused = (message: string): CallerError => new CallerError(403, me
 
 /** A CallerError with the message first and 400 by default (the experiment record, the data store and the service use it). */
 export class RequestError extends CallerError {
-  constructor(message: string, status: 400 | 403 | 404 | 409 = 400) {
+  constructor(message: string, status: CallerStatus = 400) {
     super(status, message);
     this.name = 'RequestError';
   }

@@ -18,7 +18,8 @@ import type {
   CheckpointMaps,
   InspectorImage,
   Estimate,
-  KdEvent
+  KdEvent,
+  ImportRequest
 } from '../common/api';
 import type { RunConfig } from '../common/config';
 import { RunConfigSchema } from '../common/config';
@@ -89,6 +90,23 @@ export function createService(o: ServiceOptions): KdService {
     throw refused(`${what} '${p}' is outside the workspace and the folders you picked; choose the folder first`);
   };
 
+  /** Starts an import job; `done` settles when it ends. */
+  const startImport = async (req: ImportRequest): Promise<{ jobId: string; done: Promise<unknown> }> => {
+    const src = allowedPath(req.src, 'source folder');
+    const ann = req.ann ? allowedPath(req.ann, 'annotation file') : undefined;
+    const { info, done } = o.jobs.start(
+      'import',
+      `import ${req.name}`,
+      { kind: 'import', workspace: ws, options: { ...req, src, ann } },
+      { datasetId: datasetIdFromName(req.name) }
+    );
+    done.then(
+      () => o.emit({ type: 'datasets-changed' }),
+      () => undefined
+    );
+    return { jobId: info.id, done };
+  };
+
   const mask = async (
     datasetId: string,
     sampleId: string,
@@ -142,19 +160,7 @@ export function createService(o: ServiceOptions): KdService {
       return loadDataset(ws, id);
     },
     async importDataset(req) {
-      const src = allowedPath(req.src, 'source folder');
-      const ann = req.ann ? allowedPath(req.ann, 'annotation file') : undefined;
-      const { info, done } = o.jobs.start(
-        'import',
-        `import ${req.name}`,
-        { kind: 'import', workspace: ws, options: { ...req, src, ann } },
-        { datasetId: datasetIdFromName(req.name) }
-      );
-      done.then(
-        () => o.emit({ type: 'datasets-changed' }),
-        () => undefined
-      );
-      return { jobId: info.id };
+      return { jobId: (await startImport(req)).jobId };
     },
     async ensureDemoData() {
       const have =
@@ -283,7 +289,7 @@ export function createService(o: ServiceOptions): KdService {
     },
     ...createAdmin({ workspace: ws, jobs: o.jobs, emit: o.emit }),
     listRuns: () => listRuns(ws, () => service.listExperiments()),
-    ...createUploads({ workspace: ws, importDataset: (r) => service.importDataset(r) })
+    ...createUploads({ workspace: ws, importDataset: startImport })
   };
   return service;
 }

@@ -11,13 +11,17 @@ import { startServer, type RunningServer } from '../../src/server';
 import type { JobHandle } from '../../src/host/protocol';
 import { tempDir } from './fixtures';
 
-/** A job process that answers nothing (tests of the server never reach a job's work). */
-export const silentJob = (): JobHandle => ({
-  send: () => undefined,
-  onMessage: () => undefined,
-  onExit: () => undefined,
-  kill: () => undefined
-});
+/** A job process that answers nothing (tests of the server never reach a job's work) and exits when cancelled or killed. */
+export const silentJob = (): JobHandle => {
+  const exits: ((code: number | null) => void)[] = [];
+  const exit = (): void => void setImmediate(() => exits.forEach((fn) => fn(null)));
+  return {
+    send: (m) => (m.type === 'cancel' ? exit() : undefined),
+    onMessage: () => undefined,
+    onExit: (fn) => void exits.push(fn),
+    kill: exit
+  };
+};
 
 export interface TestServer {
   server: RunningServer;
