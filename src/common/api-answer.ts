@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { KD_API_METHODS, type KdApi, type KdApiMethod } from './api';
-import { CallerError } from './errors';
+import { CallerError, isFileOrigin } from './errors';
 import { SchemaError } from './schema';
 
 /** One call's outcome as it crosses IPC: plain data, so the structured clone keeps every field. */
@@ -33,9 +33,12 @@ export class ApiError extends Error {
   }
 }
 
-/** The status a thrown value answers with: a request that fails its schema is 400, a CallerError its own, else 500. */
+/**
+ * The status a thrown value answers with: a request that fails its schema is 400, a workspace file
+ * that fails its schema 422 (like any damaged file), a CallerError its own, else 500.
+ */
 export function statusOf(err: unknown): number {
-  if (err instanceof SchemaError) return 400;
+  if (err instanceof SchemaError) return isFileOrigin(err.origin) ? 422 : 400;
   if (err instanceof CallerError) return err.status;
   return 500;
 }

@@ -28,3 +28,15 @@ export class RequestError extends CallerError {
     this.name = 'RequestError';
   }
 }
+
+/** A workspace file that exists but cannot be used (damaged JSON or .npy, a wrong shape): 422, the file named. */
+export class DamagedFileError extends CallerError {
+  constructor(message: string) {
+    super(422, message);
+    this.name = 'DamagedFileError';
+  }
+}
+
+/** Whether an origin (of a SchemaError) is a file rather than a request: an absolute path or a file name. */
+export const isFileOrigin = (origin: string): boolean =>
+  /^(\/|[A-Za-z]:[\\/])/.test(origin) || /\.(json|npy|bin|onnx)$/i.test(origin);

@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { cpus as cpuList, platform } from 'node:os';
-import { resolve, join } from 'node:path';
+import { isAbsolute, resolve, join } from 'node:path';
 import type {
   KdApi,
   AppInfo,
@@ -84,16 +84,24 @@ export function createService(o: ServiceOptions): KdService {
   const picked = new Set<string>();
   const calibrations = new Map<string, Calibration>();
 
-  const allowedPath = (p: string, what: string): string => {
-    const full = resolve(p);
-    if (isInside(ws, full) || [...picked].some((root) => isInside(root, full))) return full;
+  /**
+   * The real path of a folder or file the UI names: absolute (a relative one would resolve against
+   * the server's working directory), existing, and inside the workspace or a picked folder once
+   * symbolic links are resolved (a link in the workspace must not lead outside it).
+   */
+  const allowedPath = async (p: string, what: string): Promise<string> => {
+    if (!isAbsolute(p)) throw new CallerError(400, `${what} '${p}' must be an absolute path`);
+    const full = await fs.realpath(p).catch(() => null);
+    if (!full) throw notFound(`${what} '${p}' does not exist`);
+    const realWs = await fs.realpath(ws).catch(() => resolve(ws));
+    if (isInside(realWs, full) || [...picked].some((root) => isInside(root, full))) return full;
     throw refused(`${what} '${p}' is outside the workspace and the folders you picked; choose the folder first`);
   };
 
   /** Starts an import job; `done` settles when it ends. */
   const startImport = async (req: ImportRequest): Promise<{ jobId: string; done: Promise<unknown> }> => {
-    const src = allowedPath(req.src, 'source folder');
-    const ann = req.ann ? allowedPath(req.ann, 'annotation file') : undefined;
+    const src = await allowedPath(req.src, 'source folder');
+    const ann = req.ann ? await allowedPath(req.ann, 'annotation file') : undefined;
     const { info, done } = o.jobs.start(
       'import',
       `import ${req.name}`,
@@ -145,9 +153,11 @@ export function createService(o: ServiceOptions): KdService {
     async chooseFolder({ path }) {
       const chosen = o.pickFolder ? await o.pickFolder() : (path ?? null);
       if (!chosen) return null;
-      const full = resolve(chosen);
-      const st = await fs.stat(full).catch(() => null);
-      if (!st) throw notFound(`folder '${chosen}' does not exist`);
+      if (!isAbsolute(chosen))
+        throw new CallerError(400, `folder '${chosen}' must be an absolute path (it is a folder on the server)`);
+      const full = await fs.realpath(chosen).catch(() => null);
+      const st = full ? await fs.stat(full).catch(() => null) : null;
+      if (!full || !st) throw notFound(`folder '${chosen}' does not exist`);
       if (!st.isDirectory()) throw new CallerError(400, `'${chosen}' is not a folder`);
       picked.add(full);
       return full;
@@ -246,7 +256,7 @@ export function createService(o: ServiceOptions): KdService {
           ...config,
           teacher: {
             ...config.teacher,
-            pretrained: allowedPath(config.teacher.pretrained, 'pretrained teacher folder')
+            pretrained: await allowedPath(config.teacher.pretrained, 'pretrained teacher folder')
           }
         };
       const experimentId = await createExperiment(ws, parseWith(RunConfigSchema, config, 'configuration'));

@@ -5,6 +5,7 @@
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { DamagedFileError } from '../../common/errors';
 
 function tempPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
@@ -61,7 +62,7 @@ export async function readJson(file: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
+    throw new DamagedFileError(`${file}: not valid JSON (${(err as Error).message})`);
   }
 }
 
