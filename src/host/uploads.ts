@@ -55,7 +55,7 @@ export interface UploadOptions {
   maxConcurrent?: number;
 }
 
-const mib = (n: number): string => `${Math.round(n / 1024 ** 2)} MiB`;
+const mib = (n: number): string => (n < 1024 ** 2 ? `${n} bytes` : `${Math.round(n / 1024 ** 2)} MiB`);
 const tooBig = (what: string): CallerError =>
   new CallerError(413, `${what} is larger than the upload limit of ${mib(UPLOAD_LIMIT_BYTES)}`);
 

@@ -34,6 +34,13 @@ export const serveCommand: Command = {
     json: { type: 'boolean', help: 'print one JSON object {url, token, port, host, workspace}' }
   },
   async run({ flags }) {
+    // The last line of defence (each request handler has its own catch-all): a stray rejection is
+    // logged, and the server, with the jobs it runs, keeps going.
+    process.on('unhandledRejection', (err) =>
+      process.stderr.write(
+        `kd-lens serve: unhandled failure (still serving): ${(err as Error)?.stack ?? String(err)}\n`
+      )
+    );
     const workspace = resolveWorkspace(flags.workspace as string | undefined);
     await fs.mkdir(workspace, { recursive: true });
     const dir = rendererDir();

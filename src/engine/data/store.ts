@@ -157,6 +157,7 @@ export class DatasetWriter {
 
   static async open(workspace: string, id: string): Promise<DatasetWriter> {
     checkId(id);
+    await refuseLinks(workspace, [datasetPath(workspace, id, MANIFEST_FILE)]);
     await fs.mkdir(datasetsDir(workspace), { recursive: true });
     await recoverInterrupted(workspace);
     const dir = insideWorkspace(workspace, 'datasets', `.${id}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);

@@ -5,8 +5,8 @@
  * folder removed when the import ends either way, abandoned uploads expired, orphans swept at
  * start, and a limit on concurrent uploads. The zip limits themselves: unzip.test.ts.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { existsSync, mkdirSync, promises as fsp, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImportRequest } from '../../../src/common/api';
 import { createUploads, UPLOAD_LIMIT_BYTES } from '../../../src/host/uploads';
@@ -208,5 +208,27 @@ describe('uploads', () => {
       message: expect.stringMatching(/^data.zip: not a zip archive/)
     });
     expect(existsSync(join(ws.path, 'uploads', uploadId))).toBe(false);
+  });
+
+  it('refuses an upload, or a zip that unpacks to more, than the free disk holds (less a reserve)', async () => {
+    const u = uploads();
+    const zip = writeZip([{ name: 'a.bin', data: Buffer.alloc(300_000, 7) }]);
+    const { uploadId } = await u.uploadStart({ totalBytes: zip.length });
+    await u.uploadPart({ uploadId, path: 'a.zip', offset: 0, data: zip.toString('base64') });
+    const real = await fsp.statfs(ws.path);
+    // From now on the disk has 256 MiB + 100 KB free: the reserve, and less than the zip unpacks to.
+    const spy = vi.spyOn(fsp, 'statfs').mockResolvedValue({ ...real, bsize: 1024, bavail: 256 * 1024 + 100 });
+    try {
+      await expect(u.uploadStart({ totalBytes: 200_000 })).rejects.toMatchObject({
+        status: 507,
+        message: "the server's disk has not enough free space for 200000 bytes"
+      });
+      await expect(u.uploadFinish({ uploadId, request: { format: 'folder', name: 'x' } })).rejects.toMatchObject({
+        status: 400,
+        message: 'a.zip: unpacks to 0.3 MiB, more than the 0.1 MiB that may be unpacked'
+      });
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

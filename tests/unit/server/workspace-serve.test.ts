@@ -4,7 +4,7 @@
  * dataset is listed as unreadable and answered 422 naming the file; relative paths are refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { importDataset } from '../../../src/engine/data';
@@ -85,6 +85,19 @@ describe('symbolic links', () => {
     expect(edit.status).toBe(403);
     expect(readFileSync(manifestFile, 'utf8')).toBe(before);
     expect(readFileSync(join(outside, 'datasets', 'linked', sampleId.mask))).toEqual(maskBefore);
+  });
+});
+
+describe('symbolic links when creating', () => {
+  it('refuses to import into a workspace whose datasets folder is a link', async () => {
+    const ws2 = join(t.root, 'ws2');
+    mkdirSync(join(t.root, 'elsewhere'), { recursive: true });
+    mkdirSync(ws2, { recursive: true });
+    symlinkSync(join(t.root, 'elsewhere'), join(ws2, 'datasets'));
+    await expect(importDataset({ workspace: ws2, format: 'folder', src, name: 'x', size: 8 })).rejects.toThrow(
+      /'datasets' in the workspace is a symbolic link/
+    );
+    expect(readdirSync(join(t.root, 'elsewhere'))).toEqual([]);
   });
 });
 
