@@ -45,6 +45,8 @@ interface Upload {
   announced: number;
   lastPart: number;
   importing: boolean;
+  /** The parts being written, one after another (so the byte count can never overshoot). */
+  queue: Promise<unknown>;
 }
 
 export interface UploadOptions {
@@ -226,7 +228,8 @@ export function createUploads(o: UploadOptions) {
         folders: new Set(),
         announced: 0,
         lastPart: Date.now(),
-        importing: false
+        importing: false,
+        queue: Promise.resolve()
       });
       return { uploadId, limitBytes: UPLOAD_LIMIT_BYTES, partBytes: UPLOAD_PART_BYTES };
     },
@@ -247,7 +250,9 @@ export function createUploads(o: UploadOptions) {
         );
       u.lastPart = Date.now();
       const bytes = Buffer.from(r.data, 'base64');
-      await writePart(u, { path: r.path, offset: r.offset, bytes, fileBytes: r.fileBytes });
+      const write = u.queue.then(() => writePart(u, { path: r.path, offset: r.offset, bytes, fileBytes: r.fileBytes }));
+      u.queue = write.catch(() => undefined);
+      await write;
       u.lastPart = Date.now();
       return { received: receivedOf(u) };
     },
@@ -260,11 +265,15 @@ export function createUploads(o: UploadOptions) {
       request: Omit<ImportRequest, 'src'>;
     }): Promise<{ jobId: string; folder: string }> {
       const u = get(uploadId);
-      const gap = missing(u);
-      if (gap) throw new CallerError(400, `the upload is not complete: ${gap}`);
       if (request.ann && entryNameProblem(request.ann))
         throw new CallerError(400, `annotation file '${request.ann}' must be a path inside the upload`);
-      u.importing = true;
+      u.importing = true; // no part is taken from now on; those in flight are waited for
+      await u.queue;
+      const gap = missing(u);
+      if (gap) {
+        u.importing = false;
+        throw new CallerError(400, `the upload is not complete: ${gap}`);
+      }
       try {
         await unpack(u);
         const folder = await importRoot(join(u.dir, 'folder'));

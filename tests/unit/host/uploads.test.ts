@@ -100,6 +100,16 @@ describe('uploads', () => {
     expect(readdirSync(join(ws.path, 'uploads', uploadId, 'files'))).toEqual(['x']);
   });
 
+  it('parts sent at the same time never add up to more than announced', async () => {
+    const u = uploads();
+    const { uploadId } = await u.uploadStart({ totalBytes: 10 });
+    const sent = await Promise.allSettled(
+      ['a', 'b', 'c'].map((path) => u.uploadPart({ uploadId, path, offset: 0, data: b64('123456') }))
+    );
+    expect(sent.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    expect(readdirSync(join(ws.path, 'uploads', uploadId, 'files'))).toEqual(['a']);
+  });
+
   it('refuses bad part paths with 400 naming the path: NUL, ".", "..", empty parts, 300-character parts', async () => {
     const u = uploads();
     const { uploadId } = await u.uploadStart({ totalBytes: 3 });
