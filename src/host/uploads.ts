@@ -20,7 +20,7 @@ import { ByteRanges } from './upload-ranges';
 export const UPLOAD_LIMIT_BYTES = 1024 ** 3;
 export const UPLOAD_PART_BYTES = 4 * 1024 * 1024;
 export const UPLOADS_DIR = 'uploads';
-/** An upload without a part for this long is abandoned. */
+/** An upload without a part for this long is abandoned (env KD_LENS_UPLOAD_EXPIRE_S overrides). */
 export const UPLOAD_EXPIRE_MS = 60 * 60 * 1000;
 /** Uploads receiving or importing at once. */
 export const MAX_CONCURRENT_UPLOADS = 4;
@@ -111,7 +111,8 @@ function checkTree(u: Upload, path: string): void {
 
 export function createUploads(o: UploadOptions) {
   const root = join(o.workspace, UPLOADS_DIR);
-  const expireMs = o.expireMs ?? UPLOAD_EXPIRE_MS;
+  const fromEnv = Number(process.env.KD_LENS_UPLOAD_EXPIRE_S);
+  const expireMs = o.expireMs ?? (fromEnv > 0 ? fromEnv * 1000 : UPLOAD_EXPIRE_MS);
   const maxConcurrent = o.maxConcurrent ?? MAX_CONCURRENT_UPLOADS;
   const uploads = new Map<string, Upload>();
   const swept = sweepOrphans(root);

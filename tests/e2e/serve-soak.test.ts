@@ -4,12 +4,13 @@
  * wrong tokens, other Host headers, bad bodies, path escapes, zip bombs of both kinds, scattered
  * upload parts, relative paths, links). The server process must stay up, answer every valid request
  * 2xx and every hostile one 4xx (never 5xx, never a dropped connection), keep its memory bounded,
- * and leave the workspace as it was: the valid requests here read, or upload and cancel.
+ * sweep the upload a crashed server left, and leave the workspace as it was: the valid requests
+ * here read, or upload and cancel.
  */
 import { describe, expect, it, afterAll } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, existsSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { request } from 'node:http';
 import WebSocket from 'ws';
@@ -78,6 +79,9 @@ describe('kd-lens serve under a mixed stream of valid and hostile requests', () 
     };
     const sampleId = manifest.samples[0].id;
     const before = snapshot(workspace);
+    // What a crashed server leaves: swept at start.
+    mkdirSync(join(workspace, 'uploads', 'up-crashed', 'files'), { recursive: true });
+    writeFileSync(join(workspace, 'uploads', 'up-crashed', 'files', 'big.bin'), Buffer.alloc(1 << 20));
 
     const proc = spawn(
       process.execPath,
@@ -136,6 +140,7 @@ describe('kd-lens serve under a mixed stream of valid and hostile requests', () 
     const liar = writeZip([{ name: 'small.txt', deflated: zeros, size: 1000 }]);
     const honest = writeZip([{ name: 'set/a.txt', data: 'hello' }]);
 
+    let bombs = 0;
     type Case = () => Promise<Got | Got[]>;
     const valid: Case[] = [
       () => api('listDatasets', {}),
@@ -180,6 +185,7 @@ describe('kd-lens serve under a mixed stream of valid and hostile requests', () 
         const bomb = Math.random() < 0.5 ? ratioBomb : liar;
         const id = await upload('bomb.zip', bomb);
         if (!id) return { status: 400, json: {} };
+        bombs++;
         return api('uploadFinish', { uploadId: id, request: { format: 'folder', name: 'bomb' } });
       },
       () =>
@@ -225,6 +231,7 @@ describe('kd-lens serve under a mixed stream of valid and hostile requests', () 
       seconds: SECONDS,
       requests,
       hostile: hostileCount,
+      zipBombs: bombs,
       wrongAnswers: wrong.length,
       rssStartMB: Math.round(startRss / 1024 ** 2),
       rssPeakMB: Math.round(peak / 1024 ** 2),

@@ -32,11 +32,15 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(o: { spawnJob?: () => JobHandle } = {}): Promise<TestServer> {
+/** `prepare` runs on the empty workspace before the server starts (e.g. to leave what a crash would). */
+export async function startTestServer(
+  o: { spawnJob?: () => JobHandle; prepare?: (workspace: string) => void } = {}
+): Promise<TestServer> {
   const tmp = tempDir('kd-lens-serve-');
   const workspace = join(tmp.path, 'workspace');
   const renderer = join(tmp.path, 'renderer');
   mkdirSync(workspace, { recursive: true });
+  o.prepare?.(workspace);
   mkdirSync(renderer, { recursive: true });
   writeFileSync(join(renderer, 'index.html'), '<!doctype html><p>ui</p>');
   const host = createHost({ workspace, shell: 'browser', version: 'test', spawnJob: o.spawnJob ?? silentJob });

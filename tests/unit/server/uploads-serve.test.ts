@@ -5,7 +5,7 @@
  * honest zip is being unpacked; the upload folder is gone when the import ends.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { call, startTestServer, type TestServer } from '../../helpers/serve';
@@ -122,5 +122,38 @@ describe('uploads through kd-lens serve', () => {
     expect((await call(t.server, 'cancelJob', { jobId })).json.result).toEqual({ cancelled: true });
     for (let k = 0; k < 50 && uploadDirs().length; k++) await new Promise((ok) => setTimeout(ok, 20));
     expect(uploadDirs()).toEqual([]);
+  });
+});
+
+describe('upload folders left behind', () => {
+  it('sweeps at start the folders of a process that is gone, and expires an abandoned upload', async () => {
+    process.env.KD_LENS_UPLOAD_EXPIRE_S = '0.2';
+    const s = await startTestServer({
+      prepare: (ws) => {
+        for (const [name, pid] of [
+          ['up-crashed', '4194000'],
+          ['up-unowned', null]
+        ]) {
+          mkdirSync(join(ws, 'uploads', name!, 'files'), { recursive: true });
+          writeFileSync(join(ws, 'uploads', name!, 'files', 'part.bin'), Buffer.alloc(4096));
+          if (pid) writeFileSync(join(ws, 'uploads', name!, 'owner.json'), JSON.stringify({ pid: Number(pid) }));
+        }
+      }
+    });
+    try {
+      const dirs = (): string[] => readdirSync(join(s.workspace, 'uploads')).sort();
+      const first = await call(s.server, 'uploadStart', { totalBytes: 4 });
+      const { uploadId } = first.json.result as { uploadId: string };
+      expect(dirs()).toEqual([uploadId]);
+      await call(s.server, 'uploadPart', { uploadId, path: 'a', offset: 0, data: 'YWI=' });
+      await new Promise((r) => setTimeout(r, 300));
+      const second = await call(s.server, 'uploadStart', { totalBytes: 4 });
+      expect(dirs()).toEqual([(second.json.result as { uploadId: string }).uploadId]);
+      const late = await call(s.server, 'uploadPart', { uploadId, path: 'a', offset: 2, data: 'Y2Q=' });
+      expect([late.status, late.json.error]).toEqual([404, expect.stringMatching(/expired/)]);
+    } finally {
+      delete process.env.KD_LENS_UPLOAD_EXPIRE_S;
+      await s.close();
+    }
   });
 });
