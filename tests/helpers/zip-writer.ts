@@ -62,15 +62,28 @@ export function writeZip(files: ZipFile[]): Buffer {
   return Buffer.concat([...locals, dir, end]);
 }
 
-/** `mib` MiB of zeros, deflated a MiB at a time (the test never holds the unpacked bytes). */
-export async function deflatedZeros(mib: number): Promise<Buffer> {
+/** `mib` MiB from `chunk(k)` (one MiB each), deflated as they come: the test never holds the unpacked bytes. */
+export async function deflatedChunks(
+  mib: number,
+  chunk: (k: number) => Buffer
+): Promise<{ deflated: Buffer; size: number; crc: number }> {
   const deflate = createDeflateRaw({ level: 9 });
   const out: Buffer[] = [];
   deflate.on('data', (c: Buffer) => out.push(c));
   const ended = new Promise((r) => deflate.on('end', r));
-  const zeros = Buffer.alloc(1024 ** 2);
-  for (let k = 0; k < mib; k++) if (!deflate.write(zeros)) await new Promise((r) => deflate.once('drain', r));
+  let crc = 0;
+  for (let k = 0; k < mib; k++) {
+    const c = chunk(k);
+    crc = crc32(c, crc);
+    if (!deflate.write(c)) await new Promise((r) => deflate.once('drain', r));
+  }
   deflate.end();
   await ended;
-  return Buffer.concat(out);
+  return { deflated: Buffer.concat(out), size: mib * 1024 ** 2, crc };
+}
+
+/** `mib` MiB of zeros, deflated a MiB at a time. */
+export async function deflatedZeros(mib: number): Promise<Buffer> {
+  const zeros = Buffer.alloc(1024 ** 2);
+  return (await deflatedChunks(mib, () => zeros)).deflated;
 }
