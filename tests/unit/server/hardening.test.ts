@@ -6,7 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { promises as fsp } from 'node:fs';
 import WebSocket, { WebSocketServer } from 'ws';
-import { call, raw, startTestServer, type TestServer } from '../../helpers/serve';
+import { createHost } from '../../../src/host';
+import { startServer } from '../../../src/server';
+import { call, raw, silentJob, startTestServer, type TestServer } from '../../helpers/serve';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -119,6 +121,31 @@ describe('token and Host', () => {
         body: '{}'
       });
       expect([host, api.status]).toEqual([host, 200]);
+    }
+  });
+
+  it('accepts the extra host names it was given (a reverse proxy), and still no others', async () => {
+    const host = createHost({ workspace: t.workspace, shell: 'browser', version: 'test', spawnJob: silentJob });
+    const s = await startServer({
+      host,
+      rendererDir: t.root,
+      allowedHosts: ['kd.proxy.example'],
+      log: () => undefined
+    });
+    try {
+      const ask = (h: string) =>
+        raw(s, {
+          path: '/api/listJobs',
+          method: 'POST',
+          headers: { Host: h, Authorization: `Bearer ${s.token}` },
+          body: '{}'
+        });
+      expect((await ask('kd.proxy.example')).status).toBe(200);
+      expect((await ask('KD.proxy.example:443')).status).toBe(200);
+      expect((await ask('other.example')).status).toBe(421);
+    } finally {
+      await s.close();
+      await host.shutdown();
     }
   });
 });
