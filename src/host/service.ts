@@ -42,6 +42,7 @@ import {
 } from '../engine/data';
 import { isInside, experimentsDir } from '../engine/store/workspace';
 import { exists } from '../engine/store/atomic';
+import { refuseLinks } from '../engine/store/links';
 import { ExperimentPaths } from '../engine/experiment/paths';
 import { createExperiment } from '../engine/experiment/runner';
 import {
@@ -263,7 +264,7 @@ export function createService(o: ServiceOptions): KdService {
       return { experimentId, jobId: experimentJob(experimentId, `experiment ${config.name}`) };
     },
     async resumeExperiment({ experimentId }) {
-      await experimentPaths(ws, experimentId);
+      await refuseLinks(ws, [(await experimentPaths(ws, experimentId)).config]);
       return { jobId: experimentJob(experimentId, `resume ${experimentId}`) };
     },
     async listExperiments() {
@@ -271,7 +272,7 @@ export function createService(o: ServiceOptions): KdService {
       const ids = (await fs.readdir(dir).catch(() => [] as string[])).filter((d) => !d.startsWith('.'));
       const out: ExperimentSummary[] = [];
       for (const id of ids) {
-        const listed = await listedSummary(new ExperimentPaths(ws, id), Boolean(o.jobs.activeFor(id)));
+        const listed = await listedSummary(ws, new ExperimentPaths(ws, id), Boolean(o.jobs.activeFor(id)));
         if (listed) out.push(listed);
       }
       return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
@@ -287,7 +288,10 @@ export function createService(o: ServiceOptions): KdService {
     },
     async getReport({ experimentId }) {
       const paths = await experimentPaths(ws, experimentId);
-      if (!(await exists(paths.report))) await writeReport(ws, experimentId);
+      if (!(await exists(paths.report))) {
+        await refuseLinks(ws, [paths.report]);
+        await writeReport(ws, experimentId);
+      }
       return { path: paths.report, html: await fs.readFile(paths.report, 'utf8') };
     },
 

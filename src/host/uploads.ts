@@ -15,6 +15,7 @@ import { CallerError, notFound } from '../common/errors';
 import { entryNameProblem, ZipError } from '../engine/io/zip';
 import { DEFAULT_UNZIP_LIMITS, unzipFile } from '../engine/io/unzip';
 import { ByteRanges } from './upload-ranges';
+import { refuseLinks } from '../engine/store/links';
 
 /** The most an upload may hold (before unpacking), and the size of the parts the browser sends. */
 export const UPLOAD_LIMIT_BYTES = 1024 ** 3;
@@ -86,6 +87,8 @@ function alive(pid: number): boolean {
 
 /** Removes every upload folder whose owning process is gone (or unknown): nothing can finish them. */
 async function sweepOrphans(root: string): Promise<void> {
+  // A linked uploads folder leads elsewhere: nothing there is KD Lens's to remove.
+  if ((await fs.lstat(root).catch(() => null))?.isSymbolicLink()) return;
   const names = await fs.readdir(root).catch(() => [] as string[]);
   for (const name of names) {
     const owner = await fs
@@ -214,6 +217,7 @@ export function createUploads(o: UploadOptions) {
       if (totalBytes > UPLOAD_LIMIT_BYTES) throw tooBig(`the upload (${totalBytes} bytes)`);
       if (uploads.size >= maxConcurrent)
         throw new CallerError(429, `${uploads.size} uploads are in progress (at most ${maxConcurrent}): try later`);
+      await refuseLinks(o.workspace, [join(root, 'upload')]);
       await fs.mkdir(root, { recursive: true });
       if (totalBytes > (await freeBytes(root)))
         throw new CallerError(507, `the server's disk has not enough free space for ${mib(totalBytes)}`);

@@ -4,7 +4,7 @@
  * never leaves half a dataset. Every path built from an id stays inside the workspace.
  */
 import { promises as fs } from 'node:fs';
-import { dirname, join, relative as relativePath, sep } from 'node:path';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DatasetManifestSchema, SafeId, summariseDataset, type DatasetManifest } from '../../common/dataset';
 import { parseWith } from '../../common/schema';
@@ -12,6 +12,7 @@ import { DamagedFileError, RequestError, notFound } from '../../common/errors';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../store/atomic';
 import { datasetsDir, insideWorkspace, isInside } from '../store/workspace';
 import { carryOverEdits } from './mask-history';
+import { refuseLinks, refuseOutside } from '../store/links';
 
 export const MANIFEST_FILE = 'dataset.json';
 export const SUMMARY_FILE = 'summary.json';
@@ -32,29 +33,7 @@ export function datasetPath(workspace: string, id: string, relative = ''): strin
   return full;
 }
 
-/**
- * Refuses a write to `files` (inside the workspace) when a folder on the way to one of them is a
- * symbolic link: the write would land wherever the link points, possibly outside the workspace.
- */
-export async function refuseLinks(workspace: string, files: string[]): Promise<void> {
-  const checked = new Set<string>();
-  for (const file of files) {
-    const parts = relativePath(workspace, dirname(file)).split(sep).filter(Boolean);
-    let at = workspace;
-    for (const part of parts) {
-      at = join(at, part);
-      if (checked.has(at)) continue;
-      checked.add(at);
-      const st = await fs.lstat(at).catch(() => null);
-      if (!st) break; // not there yet: it will be created as a real folder
-      if (st.isSymbolicLink())
-        throw new RequestError(
-          `'${relativePath(workspace, at)}' in the workspace is a symbolic link: KD Lens does not write through links`,
-          403
-        );
-    }
-  }
-}
+export { refuseLinks };
 
 /** Reads and checks datasets/<id>/dataset.json. */
 export async function loadDataset(workspace: string, id: string): Promise<DatasetManifest> {
@@ -64,6 +43,8 @@ export async function loadDataset(workspace: string, id: string): Promise<Datase
   } catch {
     throw notFound(`no dataset '${id}' in the workspace ${workspace}`);
   }
+  await refuseOutside(workspace, datasetPath(workspace, id), `dataset '${id}'`);
+  await refuseOutside(workspace, file, `dataset '${id}': ${MANIFEST_FILE}`);
   const manifest = parseWith(DatasetManifestSchema, await readJson(file), file);
   if (manifest.id !== id)
     throw new DamagedFileError(`${file}: field id: says '${manifest.id}' but the folder is '${id}'`);
