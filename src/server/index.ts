@@ -6,7 +6,7 @@
  * headers) or gets 401 before anything else. The checks every request passes first (Host header,
  * path decoding) and the catch-all for a failing handler are in guard.ts.
  */
-import { statusOf } from '../common/api-answer';
+import { messageOf, statusOf } from '../common/api-answer';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -109,7 +109,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     } catch (err) {
       const status = statusOf(err);
       if (status >= 500) log(`kd-lens serve: ${method} failed: ${err instanceof Error ? err.stack : String(err)}`);
-      send(res, status, { error: err instanceof Error ? err.message : String(err) });
+      send(res, status, { error: messageOf(err) });
     }
   }
 

@@ -3,6 +3,7 @@
  * applied, grey and alpha images turned into RGB. Knows nothing about models or tensors.
  */
 import sharp from 'sharp';
+import { MissingFileError } from '../../common/errors';
 
 export interface RgbImage {
   width: number;
@@ -20,7 +21,7 @@ export interface GreyImage {
 
 function describe(file: string, err: unknown): Error {
   const msg = err instanceof Error ? err.message : String(err);
-  if (/no such file|ENOENT|input file is missing/i.test(msg)) return new Error(`${file}: file not found`);
+  if (/no such file|ENOENT|input file is missing/i.test(msg)) return new MissingFileError(file);
   return new Error(`${file}: cannot read the image (${msg.split('\n')[0]})`);
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { readJson, writeFileAtomic, writeJsonAtomic } from './atomic';
 import { parseWith } from '../../common/schema';
 import { ArrayIndexSchema } from '../../common/record';
-import { DamagedFileError } from '../../common/errors';
+import { DamagedFileError, MissingFileError } from '../../common/errors';
 
 export interface NamedArray {
   name: string;
@@ -39,7 +39,7 @@ export async function loadArrays(dir: string, base: string): Promise<NamedArray[
   const index = parseWith(ArrayIndexSchema, await readJson(indexFile), indexFile);
   const binFile = join(dir, `${base}.bin`);
   const bytes = await fs.readFile(binFile).catch(() => {
-    throw new Error(`${binFile}: file not found`);
+    throw new MissingFileError(binFile);
   });
   if (bytes.length !== index.values * 4)
     throw new Error(`${binFile}: ${bytes.length} bytes, expected ${index.values * 4} (corrupt or truncated)`);
