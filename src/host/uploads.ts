@@ -6,6 +6,8 @@
  * like a folder on the server. An upload is finished only when every byte of every file has
  * arrived. Its folder is removed when its import ends, either way; one without a part for
  * `expireMs` is removed as abandoned, and at start every folder left by a process that is gone.
+ * Each start holds the bytes the uploads in progress have announced and not yet sent against the
+ * free disk, so uploads started together cannot together promise more than the disk holds.
  */
 import { constants, promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,6 +18,7 @@ import { entryNameProblem, ZipError } from '../engine/io/zip';
 import { DEFAULT_UNZIP_LIMITS, unzipFile } from '../engine/io/unzip';
 import { ByteRanges } from './upload-ranges';
 import { refuseLinks } from '../engine/store/links';
+import { OWNER_FILE, freeBytes, importRoot, sweepOrphans } from './upload-folders';
 
 /** The most an upload may hold (before unpacking), and the size of the parts the browser sends. */
 export const UPLOAD_LIMIT_BYTES = 1024 ** 3;
@@ -25,11 +28,8 @@ export const UPLOADS_DIR = 'uploads';
 export const UPLOAD_EXPIRE_MS = 60 * 60 * 1000;
 /** Uploads receiving or importing at once. */
 export const MAX_CONCURRENT_UPLOADS = 4;
-/** Free disk kept back when deciding whether an upload or its unpacked zip fits. */
-const DISK_RESERVE_BYTES = 256 * 1024 ** 2;
 /** Separate byte ranges one upload may hold before it is refused as scattered. */
 const MAX_RANGES = 100_000;
-const OWNER_FILE = 'owner.json';
 
 interface UploadFile {
   ranges: ByteRanges;
@@ -61,44 +61,6 @@ export interface UploadOptions {
 const mib = (n: number): string => (n < 1024 ** 2 ? `${n} bytes` : `${Math.round(n / 1024 ** 2)} MiB`);
 const tooBig = (what: string): CallerError =>
   new CallerError(413, `${what} is larger than the upload limit of ${mib(UPLOAD_LIMIT_BYTES)}`);
-
-/** The folder to import: a single top folder of the upload is entered once (a zip of "birds/" holds birds/...). */
-async function importRoot(dir: string): Promise<string> {
-  const entries = (await fs.readdir(dir, { withFileTypes: true })).filter(
-    (e) => !e.name.startsWith('.') && e.name !== '__MACOSX'
-  );
-  return entries.length === 1 && entries[0].isDirectory() ? join(dir, entries[0].name) : dir;
-}
-
-/** Free bytes on the disk of `dir`, less a reserve. */
-async function freeBytes(dir: string): Promise<number> {
-  const s = await fs.statfs(dir);
-  return Math.max(0, s.bavail * s.bsize - DISK_RESERVE_BYTES);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Removes every upload folder whose owning process is gone (or unknown): nothing can finish them. */
-async function sweepOrphans(root: string): Promise<void> {
-  // A linked uploads folder leads elsewhere: nothing there is KD Lens's to remove.
-  if ((await fs.lstat(root).catch(() => null))?.isSymbolicLink()) return;
-  const names = await fs.readdir(root).catch(() => [] as string[]);
-  for (const name of names) {
-    const owner = await fs
-      .readFile(join(root, name, OWNER_FILE), 'utf8')
-      .then((t) => Number((JSON.parse(t) as { pid?: unknown }).pid))
-      .catch(() => NaN);
-    if (owner === process.pid || (Number.isInteger(owner) && alive(owner))) continue;
-    await fs.rm(join(root, name), { recursive: true, force: true }).catch(() => undefined);
-  }
-}
 
 /** Refuses a file where a folder of the same name is (or the other way round), in the user's words. */
 function checkTree(u: Upload, path: string): void {
@@ -184,6 +146,16 @@ export function createUploads(o: UploadOptions) {
 
   const receivedOf = (u: Upload): number => [...u.files.values()].reduce((n, x) => n + x.ranges.covered(), 0);
 
+  /**
+   * Disk the uploads in progress will still take: what each announced less what has arrived (and
+   * is on disk already, so the free figure counts it). Held against the free disk at every start.
+   */
+  const held = (): number => {
+    let n = 0;
+    for (const u of uploads.values()) if (!u.importing) n += u.total - receivedOf(u);
+    return n;
+  };
+
   /** The first missing byte range of an upload, in the user's words, or null when all has arrived. */
   function missing(u: Upload): string | null {
     for (const [path, f] of u.files) {
@@ -198,7 +170,7 @@ export function createUploads(o: UploadOptions) {
     const files = join(u.dir, 'files');
     const top = await fs.readdir(files);
     if (top.length === 1 && top[0].toLowerCase().endsWith('.zip') && u.files.has(top[0])) {
-      const free = await freeBytes(u.dir);
+      const free = Math.max(0, (await freeBytes(u.dir)) - held());
       const limits = { ...DEFAULT_UNZIP_LIMITS, maxTotal: Math.min(DEFAULT_UNZIP_LIMITS.maxTotal, free) };
       await unzipFile({ file: join(files, top[0]), origin: top[0], into: join(u.dir, 'unzipped'), limits });
       await fs.rm(files, { recursive: true });
@@ -219,12 +191,19 @@ export function createUploads(o: UploadOptions) {
         throw new CallerError(429, `${uploads.size} uploads are in progress (at most ${maxConcurrent}): try later`);
       await refuseLinks(o.workspace, [join(root, 'upload')]);
       await fs.mkdir(root, { recursive: true });
-      if (totalBytes > (await freeBytes(root)))
-        throw new CallerError(507, `the server's disk has not enough free space for ${mib(totalBytes)}`);
+      const free = await freeBytes(root);
+      // Nothing is awaited from here to uploads.set: starts at the same time see each other's bytes.
+      if (uploads.size >= maxConcurrent)
+        throw new CallerError(429, `${uploads.size} uploads are in progress (at most ${maxConcurrent}): try later`);
+      const inFlight = held();
+      if (totalBytes > free - inFlight)
+        throw new CallerError(
+          507,
+          `the server's disk has not enough free space for ${mib(totalBytes)}` +
+            (inFlight ? ` (${mib(free)} free, ${mib(inFlight)} of it held for the uploads in progress)` : '')
+        );
       const uploadId = `up-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
       const dir = join(root, uploadId);
-      await fs.mkdir(join(dir, 'files'), { recursive: true });
-      await fs.writeFile(join(dir, OWNER_FILE), JSON.stringify({ pid: process.pid }));
       uploads.set(uploadId, {
         id: uploadId,
         dir,
@@ -236,6 +215,13 @@ export function createUploads(o: UploadOptions) {
         importing: false,
         queue: Promise.resolve()
       });
+      try {
+        await fs.mkdir(join(dir, 'files'), { recursive: true });
+        await fs.writeFile(join(dir, OWNER_FILE), JSON.stringify({ pid: process.pid }));
+      } catch (err) {
+        await drop(uploadId).catch(() => undefined);
+        throw err;
+      }
       return { uploadId, limitBytes: UPLOAD_LIMIT_BYTES, partBytes: UPLOAD_PART_BYTES };
     },
     async uploadPart(r: {
