@@ -88,6 +88,28 @@ describe('a linked experiment folder', () => {
     expect(existsSync(join(t.workspace, 'trash'))).toBe(false);
   });
 
+  it('a dataset folder leading outside: reads and writes answer 403, it is not listed, the target unchanged', async () => {
+    symlinkSync(join(outside, 'datasets', 'tiny'), join(t.workspace, 'datasets', 'away'));
+    const before = snapshot(outside);
+    const s = JSON.parse(readFileSync(join(outside, 'datasets', 'tiny', 'dataset.json'), 'utf8')).samples[0].id;
+    const mask = { datasetId: 'away', sampleId: s, width: 16, height: 16, data: Buffer.alloc(256).toString('base64') };
+    for (const [method, body] of [
+      ['getDataset', { id: 'away' }],
+      ['getSampleImages', { datasetId: 'away', sampleId: s }],
+      ['readMask', { datasetId: 'away', sampleId: s }],
+      ['writeMask', mask],
+      ['resetMask', { datasetId: 'away', sampleId: s }],
+      ['renameDataset', { id: 'away', name: 'pwned' }],
+      ['deleteDataset', { id: 'away' }]
+    ] as const) {
+      const r = await call(t.server, method, body);
+      expect([method, r.status, r.json.error]).toEqual([method, 403, expect.stringMatching(OUTSIDE)]);
+    }
+    const list = (await call(t.server, 'listDatasets', {})).json.result as { id: string }[];
+    expect(list.map((d) => d.id)).not.toContain('away');
+    expect(snapshot(outside)).toEqual(before);
+  });
+
   it('leading inside the workspace: reads answer, every write answers 403 and nothing is written', async () => {
     const real = join(t.workspace, 'experiments', realId);
     const before = snapshot(real);
