@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { KD_API_METHODS, type KdApi, type KdApiMethod } from './api';
-import { CallerError } from './errors';
+import { CallerError, isFileOrigin, missingFileOf } from './errors';
 import { SchemaError } from './schema';
 
 /** One call's outcome as it crosses IPC: plain data, so the structured clone keeps every field. */
@@ -33,16 +33,28 @@ export class ApiError extends Error {
   }
 }
 
-/** The status a thrown value answers with: a request that fails its schema is 400, a CallerError its own, else 500. */
+/**
+ * The status a thrown value answers with: a request that fails its schema is 400, a workspace file
+ * that fails its schema 422 (like any damaged file), and so is one found missing; a CallerError its
+ * own, else 500.
+ */
 export function statusOf(err: unknown): number {
-  if (err instanceof SchemaError) return 400;
+  if (err instanceof SchemaError) return isFileOrigin(err.origin) ? 422 : 400;
   if (err instanceof CallerError) return err.status;
+  if (missingFileOf(err) !== null) return 422;
   return 500;
+}
+
+/** The message a thrown value answers with: a missing file as '<file>: file not found'. */
+export function messageOf(err: unknown): string {
+  const missing = missingFileOf(err);
+  if (missing !== null) return `${missing}: file not found`;
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** The failed answer for a thrown value, with its status and message. */
 export function failedAnswer(err: unknown): ApiAnswer {
-  return { ok: false, status: statusOf(err), message: err instanceof Error ? err.message : String(err) };
+  return { ok: false, status: statusOf(err), message: messageOf(err) };
 }
 
 /** The value of an answer, or an ApiError with its status and message; an answer of another shape is a fault. */

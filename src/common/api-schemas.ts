@@ -71,7 +71,8 @@ export const API_REQUEST_SCHEMAS: Record<KdApiMethod, ZodType> = {
       uploadId: upload,
       path: z.string().min(1).max(1000),
       offset: z.number().int().min(0),
-      data: z.string().max(12_000_000)
+      data: z.string().max(12_000_000),
+      fileBytes: z.number().int().min(0).optional()
     })
     .strict(),
   uploadFinish: z.object({ uploadId: upload, request: ImportRequestSchema.omit({ src: true }) }).strict(),

@@ -300,7 +300,14 @@ export interface KdApi {
 
   /** Uploads from the browser's computer: announce the size, send base64 parts per file, then import (a single zip is unpacked first). */
   uploadStart(request: { totalBytes: number }): Promise<{ uploadId: string; limitBytes: number; partBytes: number }>;
-  uploadPart(request: { uploadId: string; path: string; offset: number; data: string }): Promise<{ received: number }>;
+  /** `fileBytes`, the size of the whole file, lets the server preallocate it and know when all of it has arrived. */
+  uploadPart(request: {
+    uploadId: string;
+    path: string;
+    offset: number;
+    data: string;
+    fileBytes?: number;
+  }): Promise<{ received: number }>;
   uploadFinish(request: {
     uploadId: string;
     request: Omit<ImportRequest, 'src'>;

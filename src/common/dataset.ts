@@ -85,7 +85,9 @@ export const DatasetSummarySchema = z.object({
   classes: z.array(z.object({ name: z.string(), count: z.number().int().min(0) })),
   skipped: z.number().int().min(0),
   edited: z.number().int().min(0),
-  createdAt: z.string()
+  createdAt: z.string(),
+  /** Set when the dataset's files cannot be read: the reason, naming the file (then the counts are 0). */
+  error: z.string().optional()
 });
 export type DatasetSummary = z.infer<typeof DatasetSummarySchema>;
 

@@ -11,6 +11,7 @@ import { loadDataset, datasetPath } from '../engine/data';
 import { insideWorkspace } from '../engine/store/workspace';
 import { withChecks } from '../engine/experiment/checks-on-load';
 import { exists } from '../engine/store/atomic';
+import { refuseOutside } from '../engine/store/links';
 import { ExperimentPaths } from '../engine/experiment/paths';
 import { readConfig, readState, readImages, readEvents, readMetricsForView } from '../engine/experiment/record';
 import { readMaps } from '../engine/experiment/record';
@@ -23,6 +24,7 @@ export const pngUri = async (file: string): Promise<string> =>
 /** The paths of an experiment that exists; an unknown id is the caller's mistake. */
 export async function experimentPaths(workspace: string, experimentId: string): Promise<ExperimentPaths> {
   const paths = new ExperimentPaths(workspace, experimentId);
+  await refuseOutside(workspace, paths.root, `experiment '${experimentId}'`);
   if (!(await exists(paths.config))) throw new RequestError(`experiment '${experimentId}' not found`, 404);
   return paths;
 }
@@ -50,16 +52,31 @@ export async function experimentSummary(paths: ExperimentPaths, running: boolean
 /**
  * The summary a list shows: null for a folder still being created (no state.json yet); an
  * experiment whose files fail their schemas (another version, damage) is listed as 'unreadable'
- * with the reason, so the list says so instead of hiding it.
+ * with the reason, so the list says so instead of hiding it; so is a link leading outside the
+ * workspace (not read).
  */
-export async function listedSummary(paths: ExperimentPaths, running: boolean): Promise<ExperimentSummary | null> {
+export async function listedSummary(
+  workspace: string,
+  paths: ExperimentPaths,
+  running: boolean
+): Promise<ExperimentSummary | null> {
+  const outside = await refuseOutside(workspace, paths.root, `experiment '${paths.id}'`).then(
+    () => null,
+    (err: Error) => err.message
+  );
+  if (outside) return unreadableExperiment(paths.id, outside);
   if (!(await exists(paths.config)) || !(await exists(paths.state))) return null;
   try {
     return await experimentSummary(paths, running);
   } catch (err) {
-    const base = { id: paths.id, name: paths.id, dataset: '', createdAt: '', updatedAt: '', tap: '', family: '' };
-    return { ...base, status: 'unreadable', inputSize: 0, seeds: 0, hasMetrics: false, error: (err as Error).message };
+    return unreadableExperiment(paths.id, (err as Error).message);
   }
+}
+
+/** The entry of an experiment whose files cannot (or may not) be read: listed with the reason. */
+export function unreadableExperiment(id: string, error: string): ExperimentSummary {
+  const base = { id, name: id, dataset: '', createdAt: '', updatedAt: '', tap: '', family: '' };
+  return { ...base, status: 'unreadable', inputSize: 0, seeds: 0, hasMetrics: false, error };
 }
 
 export async function experimentDetail(

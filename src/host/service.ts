@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { cpus as cpuList, platform } from 'node:os';
-import { resolve, join } from 'node:path';
+import { isAbsolute, resolve, join } from 'node:path';
 import type {
   KdApi,
   AppInfo,
@@ -18,7 +18,8 @@ import type {
   CheckpointMaps,
   InspectorImage,
   Estimate,
-  KdEvent
+  KdEvent,
+  ImportRequest
 } from '../common/api';
 import type { RunConfig } from '../common/config';
 import { RunConfigSchema } from '../common/config';
@@ -41,6 +42,7 @@ import {
 } from '../engine/data';
 import { isInside, experimentsDir } from '../engine/store/workspace';
 import { exists } from '../engine/store/atomic';
+import { refuseLinks } from '../engine/store/links';
 import { ExperimentPaths } from '../engine/experiment/paths';
 import { createExperiment } from '../engine/experiment/runner';
 import {
@@ -83,10 +85,35 @@ export function createService(o: ServiceOptions): KdService {
   const picked = new Set<string>();
   const calibrations = new Map<string, Calibration>();
 
-  const allowedPath = (p: string, what: string): string => {
-    const full = resolve(p);
-    if (isInside(ws, full) || [...picked].some((root) => isInside(root, full))) return full;
+  /**
+   * The real path of a folder or file the UI names: absolute (a relative one would resolve against
+   * the server's working directory), existing, and inside the workspace or a picked folder once
+   * symbolic links are resolved (a link in the workspace must not lead outside it).
+   */
+  const allowedPath = async (p: string, what: string): Promise<string> => {
+    if (!isAbsolute(p)) throw new CallerError(400, `${what} '${p}' must be an absolute path`);
+    const full = await fs.realpath(p).catch(() => null);
+    if (!full) throw notFound(`${what} '${p}' does not exist`);
+    const realWs = await fs.realpath(ws).catch(() => resolve(ws));
+    if (isInside(realWs, full) || [...picked].some((root) => isInside(root, full))) return full;
     throw refused(`${what} '${p}' is outside the workspace and the folders you picked; choose the folder first`);
+  };
+
+  /** Starts an import job; `done` settles when it ends. */
+  const startImport = async (req: ImportRequest): Promise<{ jobId: string; done: Promise<unknown> }> => {
+    const src = await allowedPath(req.src, 'source folder');
+    const ann = req.ann ? await allowedPath(req.ann, 'annotation file') : undefined;
+    const { info, done } = o.jobs.start(
+      'import',
+      `import ${req.name}`,
+      { kind: 'import', workspace: ws, options: { ...req, src, ann } },
+      { datasetId: datasetIdFromName(req.name) }
+    );
+    done.then(
+      () => o.emit({ type: 'datasets-changed' }),
+      () => undefined
+    );
+    return { jobId: info.id, done };
   };
 
   const mask = async (
@@ -127,9 +154,11 @@ export function createService(o: ServiceOptions): KdService {
     async chooseFolder({ path }) {
       const chosen = o.pickFolder ? await o.pickFolder() : (path ?? null);
       if (!chosen) return null;
-      const full = resolve(chosen);
-      const st = await fs.stat(full).catch(() => null);
-      if (!st) throw notFound(`folder '${chosen}' does not exist`);
+      if (!isAbsolute(chosen))
+        throw new CallerError(400, `folder '${chosen}' must be an absolute path (it is a folder on the server)`);
+      const full = await fs.realpath(chosen).catch(() => null);
+      const st = full ? await fs.stat(full).catch(() => null) : null;
+      if (!full || !st) throw notFound(`folder '${chosen}' does not exist`);
       if (!st.isDirectory()) throw new CallerError(400, `'${chosen}' is not a folder`);
       picked.add(full);
       return full;
@@ -142,19 +171,7 @@ export function createService(o: ServiceOptions): KdService {
       return loadDataset(ws, id);
     },
     async importDataset(req) {
-      const src = allowedPath(req.src, 'source folder');
-      const ann = req.ann ? allowedPath(req.ann, 'annotation file') : undefined;
-      const { info, done } = o.jobs.start(
-        'import',
-        `import ${req.name}`,
-        { kind: 'import', workspace: ws, options: { ...req, src, ann } },
-        { datasetId: datasetIdFromName(req.name) }
-      );
-      done.then(
-        () => o.emit({ type: 'datasets-changed' }),
-        () => undefined
-      );
-      return { jobId: info.id };
+      return { jobId: (await startImport(req)).jobId };
     },
     async ensureDemoData() {
       const have =
@@ -240,14 +257,14 @@ export function createService(o: ServiceOptions): KdService {
           ...config,
           teacher: {
             ...config.teacher,
-            pretrained: allowedPath(config.teacher.pretrained, 'pretrained teacher folder')
+            pretrained: await allowedPath(config.teacher.pretrained, 'pretrained teacher folder')
           }
         };
       const experimentId = await createExperiment(ws, parseWith(RunConfigSchema, config, 'configuration'));
       return { experimentId, jobId: experimentJob(experimentId, `experiment ${config.name}`) };
     },
     async resumeExperiment({ experimentId }) {
-      await experimentPaths(ws, experimentId);
+      await refuseLinks(ws, [(await experimentPaths(ws, experimentId)).config]);
       return { jobId: experimentJob(experimentId, `resume ${experimentId}`) };
     },
     async listExperiments() {
@@ -255,7 +272,7 @@ export function createService(o: ServiceOptions): KdService {
       const ids = (await fs.readdir(dir).catch(() => [] as string[])).filter((d) => !d.startsWith('.'));
       const out: ExperimentSummary[] = [];
       for (const id of ids) {
-        const listed = await listedSummary(new ExperimentPaths(ws, id), Boolean(o.jobs.activeFor(id)));
+        const listed = await listedSummary(ws, new ExperimentPaths(ws, id), Boolean(o.jobs.activeFor(id)));
         if (listed) out.push(listed);
       }
       return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
@@ -271,7 +288,10 @@ export function createService(o: ServiceOptions): KdService {
     },
     async getReport({ experimentId }) {
       const paths = await experimentPaths(ws, experimentId);
-      if (!(await exists(paths.report))) await writeReport(ws, experimentId);
+      if (!(await exists(paths.report))) {
+        await refuseLinks(ws, [paths.report]);
+        await writeReport(ws, experimentId);
+      }
       return { path: paths.report, html: await fs.readFile(paths.report, 'utf8') };
     },
 
@@ -283,7 +303,7 @@ export function createService(o: ServiceOptions): KdService {
     },
     ...createAdmin({ workspace: ws, jobs: o.jobs, emit: o.emit }),
     listRuns: () => listRuns(ws, () => service.listExperiments()),
-    ...createUploads({ workspace: ws, importDataset: (r) => service.importDataset(r) })
+    ...createUploads({ workspace: ws, importDataset: startImport })
   };
   return service;
 }

@@ -1,49 +1,90 @@
 /*
  * Importing from the user's own computer when the UI runs in a browser against a remote server:
- * the browser sends a dropped folder (file by file) or a zip in base64 parts; they are written
- * under the workspace's uploads/<id>/files, a zip is unpacked there (engine/io/zip.ts), and the
- * result is imported like a folder on the server. Sizes are checked against a limit before and
- * while receiving; a cancelled or failed upload leaves nothing behind.
+ * the browser sends a dropped folder (file by file) or a zip in base64 parts; they are written at
+ * their offsets under the workspace's uploads/<id>/files (a retried or reordered part lands in the
+ * same place), a zip is unpacked there with limits (engine/io/unzip.ts), and the result is imported
+ * like a folder on the server. An upload is finished only when every byte of every file has
+ * arrived. Its folder is removed when its import ends, either way; one without a part for
+ * `expireMs` is removed as abandoned, and at start every folder left by a process that is gone.
+ * Each start holds the bytes the uploads in progress have announced and not yet sent against the
+ * free disk, so uploads started together cannot together promise more than the disk holds.
  */
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ImportRequest } from '../common/api';
 import { CallerError, notFound } from '../common/errors';
-import { readZip, safeEntryName } from '../engine/io/zip';
+import { entryNameProblem, ZipError } from '../engine/io/zip';
+import { DEFAULT_UNZIP_LIMITS, unzipFile } from '../engine/io/unzip';
+import { ByteRanges } from './upload-ranges';
+import { refuseLinks } from '../engine/store/links';
+import { OWNER_FILE, freeBytes, importRoot, sweepOrphans } from './upload-folders';
 
 /** The most an upload may hold (before unpacking), and the size of the parts the browser sends. */
 export const UPLOAD_LIMIT_BYTES = 1024 ** 3;
 export const UPLOAD_PART_BYTES = 4 * 1024 * 1024;
 export const UPLOADS_DIR = 'uploads';
+/** An upload without a part for this long is abandoned (env KD_LENS_UPLOAD_EXPIRE_S overrides). */
+export const UPLOAD_EXPIRE_MS = 60 * 60 * 1000;
+/** Uploads receiving or importing at once. */
+export const MAX_CONCURRENT_UPLOADS = 4;
+/** Separate byte ranges one upload may hold before it is refused as scattered. */
+const MAX_RANGES = 100_000;
+
+interface UploadFile {
+  ranges: ByteRanges;
+  /** The file's size when the client announced it (then the file is preallocated). */
+  size: number | null;
+}
 
 interface Upload {
+  id: string;
   dir: string;
   total: number;
-  received: number;
+  files: Map<string, UploadFile>;
+  folders: Set<string>;
+  announced: number;
+  lastPart: number;
+  importing: boolean;
+  /** The parts being written, one after another (so the byte count can never overshoot). */
+  queue: Promise<unknown>;
 }
 
 export interface UploadOptions {
   workspace: string;
-  importDataset: (request: ImportRequest) => Promise<{ jobId: string }>;
+  /** Starts the import job; `done` settles when it ends (then the upload's folder is removed). */
+  importDataset: (request: ImportRequest) => Promise<{ jobId: string; done: Promise<unknown> }>;
+  expireMs?: number;
+  maxConcurrent?: number;
 }
 
+const mib = (n: number): string => (n < 1024 ** 2 ? `${n} bytes` : `${Math.round(n / 1024 ** 2)} MiB`);
 const tooBig = (what: string): CallerError =>
-  new CallerError(400, `${what} is larger than the upload limit of ${UPLOAD_LIMIT_BYTES / 1024 ** 2} MiB`);
+  new CallerError(413, `${what} is larger than the upload limit of ${mib(UPLOAD_LIMIT_BYTES)}`);
 
-/** The folder to import: a single top folder of the upload is entered once (a zip of "birds/" holds birds/...). */
-async function importRoot(dir: string): Promise<string> {
-  const entries = (await fs.readdir(dir, { withFileTypes: true })).filter(
-    (e) => !e.name.startsWith('.') && e.name !== '__MACOSX'
-  );
-  return entries.length === 1 && entries[0].isDirectory() ? join(dir, entries[0].name) : dir;
+/** Refuses a file where a folder of the same name is (or the other way round), in the user's words. */
+function checkTree(u: Upload, path: string): void {
+  if (u.folders.has(path)) throw new CallerError(400, `upload path '${path}' is already a folder of this upload`);
+  const parts = path.split('/');
+  for (let k = 1; k < parts.length; k++) {
+    const folder = parts.slice(0, k).join('/');
+    if (u.files.has(folder))
+      throw new CallerError(400, `upload path '${path}' is inside '${folder}', which is a file of this upload`);
+  }
+  for (let k = 1; k < parts.length; k++) u.folders.add(parts.slice(0, k).join('/'));
 }
 
 export function createUploads(o: UploadOptions) {
+  const root = join(o.workspace, UPLOADS_DIR);
+  const fromEnv = Number(process.env.KD_LENS_UPLOAD_EXPIRE_S);
+  const expireMs = o.expireMs ?? (fromEnv > 0 ? fromEnv * 1000 : UPLOAD_EXPIRE_MS);
+  const maxConcurrent = o.maxConcurrent ?? MAX_CONCURRENT_UPLOADS;
   const uploads = new Map<string, Upload>();
+  const swept = sweepOrphans(root);
+
   const get = (id: string): Upload => {
     const u = uploads.get(id);
-    if (!u) throw notFound(`upload '${id}' not found (finished, cancelled or never started)`);
+    if (!u || u.importing) throw notFound(`upload '${id}' not found (finished, cancelled, expired or never started)`);
     return u;
   };
   const drop = async (id: string): Promise<void> => {
@@ -51,6 +92,91 @@ export function createUploads(o: UploadOptions) {
     uploads.delete(id);
     if (u) await fs.rm(u.dir, { recursive: true, force: true });
   };
+  /** Removes the uploads that have had no part for `expireMs`. */
+  const expire = async (): Promise<void> => {
+    const now = Date.now();
+    for (const u of [...uploads.values()])
+      if (!u.importing && now - u.lastPart > expireMs) await drop(u.id).catch(() => undefined);
+  };
+  const timer = setInterval(() => void expire(), Math.min(expireMs, 5 * 60_000));
+  timer.unref();
+
+  async function writePart(u: Upload, part: { path: string; offset: number; bytes: Buffer; fileBytes?: number }) {
+    const { path, offset, bytes, fileBytes } = part;
+    const end = offset + bytes.length;
+    let f = u.files.get(path);
+    if (!f) {
+      checkTree(u, path);
+      if (fileBytes !== undefined && u.announced + fileBytes > u.total)
+        throw new CallerError(
+          400,
+          `upload path '${path}' (${fileBytes} bytes) does not fit in the announced size of ${u.total} bytes`
+        );
+      f = { ranges: new ByteRanges(), size: fileBytes ?? null };
+      u.files.set(path, f);
+      u.announced += fileBytes ?? 0;
+    } else if (fileBytes !== undefined && f.size !== fileBytes)
+      throw new CallerError(
+        400,
+        `upload path '${path}': its size was announced as ${f.size ?? 'unknown'}, now ${fileBytes}`
+      );
+    if (f.size !== null && end > f.size)
+      throw new CallerError(400, `upload path '${path}': bytes ${offset}-${end} go past its size of ${f.size} bytes`);
+    if (end > u.total)
+      throw new CallerError(
+        400,
+        `upload path '${path}': bytes ${offset}-${end} go past the announced ${u.total} bytes`
+      );
+    const received = [...u.files.values()].reduce((n, x) => n + x.ranges.covered(), 0);
+    if (received + f.ranges.missingIn(offset, end) > u.total)
+      throw new CallerError(400, `more data than announced: the upload was announced as ${u.total} bytes`);
+    if (f.ranges.count >= MAX_RANGES) throw new CallerError(400, `upload path '${path}' arrives in too many pieces`);
+    const file = join(u.dir, 'files', path);
+    await fs.mkdir(dirname(file), { recursive: true });
+    // Open without truncating: a retried part 0 must not throw away the parts after it.
+    const handle = await fs.open(file, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+    try {
+      if (f.size !== null && (await handle.stat()).size < f.size) await handle.truncate(f.size);
+      if (bytes.length) await handle.write(bytes, 0, bytes.length, offset);
+    } finally {
+      await handle.close();
+    }
+    f.ranges.add(offset, end);
+  }
+
+  const receivedOf = (u: Upload): number => [...u.files.values()].reduce((n, x) => n + x.ranges.covered(), 0);
+
+  /**
+   * Disk the uploads in progress will still take: what each announced less what has arrived (and
+   * is on disk already, so the free figure counts it). Held against the free disk at every start.
+   */
+  const held = (): number => {
+    let n = 0;
+    for (const u of uploads.values()) if (!u.importing) n += u.total - receivedOf(u);
+    return n;
+  };
+
+  /** The first missing byte range of an upload, in the user's words, or null when all has arrived. */
+  function missing(u: Upload): string | null {
+    for (const [path, f] of u.files) {
+      const gap = f.ranges.firstGap(f.size ?? f.ranges.end());
+      if (gap) return `'${path}' is missing bytes ${gap[0]}-${gap[1]}`;
+    }
+    const received = receivedOf(u);
+    return received === u.total ? null : `${received} of the announced ${u.total} bytes have arrived`;
+  }
+
+  async function unpack(u: Upload): Promise<void> {
+    const files = join(u.dir, 'files');
+    const top = await fs.readdir(files);
+    if (top.length === 1 && top[0].toLowerCase().endsWith('.zip') && u.files.has(top[0])) {
+      const free = Math.max(0, (await freeBytes(u.dir)) - held());
+      const limits = { ...DEFAULT_UNZIP_LIMITS, maxTotal: Math.min(DEFAULT_UNZIP_LIMITS.maxTotal, free) };
+      await unzipFile({ file: join(files, top[0]), origin: top[0], into: join(u.dir, 'unzipped'), limits });
+      await fs.rm(files, { recursive: true });
+      await fs.rename(join(u.dir, 'unzipped'), join(u.dir, 'folder'));
+    } else await fs.rename(files, join(u.dir, 'folder'));
+  }
 
   return {
     async uploadStart({
@@ -58,40 +184,68 @@ export function createUploads(o: UploadOptions) {
     }: {
       totalBytes: number;
     }): Promise<{ uploadId: string; limitBytes: number; partBytes: number }> {
+      await swept;
+      await expire();
       if (totalBytes > UPLOAD_LIMIT_BYTES) throw tooBig(`the upload (${totalBytes} bytes)`);
+      if (uploads.size >= maxConcurrent)
+        throw new CallerError(429, `${uploads.size} uploads are in progress (at most ${maxConcurrent}): try later`);
+      await refuseLinks(o.workspace, [join(root, 'upload')]);
+      await fs.mkdir(root, { recursive: true });
+      const free = await freeBytes(root);
+      // Nothing is awaited from here to uploads.set: starts at the same time see each other's bytes.
+      if (uploads.size >= maxConcurrent)
+        throw new CallerError(429, `${uploads.size} uploads are in progress (at most ${maxConcurrent}): try later`);
+      const inFlight = held();
+      if (totalBytes > free - inFlight)
+        throw new CallerError(
+          507,
+          `the server's disk has not enough free space for ${mib(totalBytes)}` +
+            (inFlight ? ` (${mib(free)} free, ${mib(inFlight)} of it held for the uploads in progress)` : '')
+        );
       const uploadId = `up-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
-      const dir = join(o.workspace, UPLOADS_DIR, uploadId);
-      await fs.mkdir(join(dir, 'files'), { recursive: true });
-      uploads.set(uploadId, { dir, total: totalBytes, received: 0 });
+      const dir = join(root, uploadId);
+      uploads.set(uploadId, {
+        id: uploadId,
+        dir,
+        total: totalBytes,
+        files: new Map(),
+        folders: new Set(),
+        announced: 0,
+        lastPart: Date.now(),
+        importing: false,
+        queue: Promise.resolve()
+      });
+      try {
+        await fs.mkdir(join(dir, 'files'), { recursive: true });
+        await fs.writeFile(join(dir, OWNER_FILE), JSON.stringify({ pid: process.pid }));
+      } catch (err) {
+        await drop(uploadId).catch(() => undefined);
+        throw err;
+      }
       return { uploadId, limitBytes: UPLOAD_LIMIT_BYTES, partBytes: UPLOAD_PART_BYTES };
     },
-    async uploadPart({
-      uploadId,
-      path,
-      offset,
-      data
-    }: {
+    async uploadPart(r: {
       uploadId: string;
       path: string;
       offset: number;
       data: string;
+      fileBytes?: number;
     }): Promise<{ received: number }> {
-      const u = get(uploadId);
-      if (!safeEntryName(path))
-        throw new CallerError(400, `upload path '${path}' must be relative, with '/' and no '..'`);
-      const bytes = Buffer.from(data, 'base64');
-      if (u.received + bytes.length > u.total)
-        throw tooBig(`upload ${uploadId}: more data than announced (${u.total} bytes)`);
-      const file = join(u.dir, 'files', path);
-      await fs.mkdir(dirname(file), { recursive: true });
-      const handle = await fs.open(file, offset === 0 ? 'w' : 'r+');
-      try {
-        await handle.write(bytes, 0, bytes.length, offset);
-      } finally {
-        await handle.close();
-      }
-      u.received += bytes.length;
-      return { received: u.received };
+      await expire();
+      const u = get(r.uploadId);
+      const problem = entryNameProblem(r.path);
+      if (problem)
+        throw new CallerError(
+          400,
+          `upload path '${r.path.replace(/\0/g, '\\0').slice(0, 300)}' ${problem}: it must be a relative path with '/'`
+        );
+      u.lastPart = Date.now();
+      const bytes = Buffer.from(r.data, 'base64');
+      const write = u.queue.then(() => writePart(u, { path: r.path, offset: r.offset, bytes, fileBytes: r.fileBytes }));
+      u.queue = write.catch(() => undefined);
+      await write;
+      u.lastPart = Date.now();
+      return { received: receivedOf(u) };
     },
     /** Unpacks a single uploaded zip, then imports the upload like a server folder. */
     async uploadFinish({
@@ -102,42 +256,34 @@ export function createUploads(o: UploadOptions) {
       request: Omit<ImportRequest, 'src'>;
     }): Promise<{ jobId: string; folder: string }> {
       const u = get(uploadId);
-      const files = join(u.dir, 'files');
+      if (request.ann && entryNameProblem(request.ann))
+        throw new CallerError(400, `annotation file '${request.ann}' must be a path inside the upload`);
+      u.importing = true; // no part is taken from now on; those in flight are waited for
+      await u.queue;
+      const gap = missing(u);
+      if (gap) {
+        u.importing = false;
+        throw new CallerError(400, `the upload is not complete: ${gap}`);
+      }
       try {
-        const top = await fs.readdir(files);
-        if (top.length === 1 && top[0].toLowerCase().endsWith('.zip')) {
-          const zip = join(files, top[0]);
-          const out = join(u.dir, 'unzipped');
-          for (const e of readZip(await fs.readFile(zip), top[0], 4 * UPLOAD_LIMIT_BYTES)) {
-            const target = join(out, e.name);
-            if (e.directory) await fs.mkdir(target, { recursive: true });
-            else {
-              await fs.mkdir(dirname(target), { recursive: true });
-              await fs.writeFile(target, e.data());
-            }
-          }
-          await fs.rm(zip);
-          await fs.rename(out, join(u.dir, 'folder'));
-        } else {
-          await fs.rename(files, join(u.dir, 'folder'));
-        }
+        await unpack(u);
         const folder = await importRoot(join(u.dir, 'folder'));
         const ann = request.ann ? join(folder, request.ann) : undefined;
-        if (request.ann && !safeEntryName(request.ann))
-          throw new CallerError(400, `annotation file '${request.ann}' must be a path inside the upload`);
-        const { jobId } = await o.importDataset({ ...request, src: folder, ...(ann ? { ann } : {}) });
-        uploads.delete(uploadId);
+        const { jobId, done } = await o.importDataset({ ...request, src: folder, ...(ann ? { ann } : {}) });
+        const remove = (): Promise<void> => drop(uploadId).catch(() => undefined);
+        void done.then(remove, remove);
         return { jobId, folder };
       } catch (err) {
         await drop(uploadId);
-        if (err instanceof Error && err.name === 'ZipError') throw new CallerError(400, err.message);
+        if (err instanceof ZipError) throw new CallerError(400, err.message);
         throw err;
       }
     },
     async uploadCancel({ uploadId }: { uploadId: string }): Promise<{ cancelled: boolean }> {
-      const had = uploads.has(uploadId);
+      const u = uploads.get(uploadId);
+      if (!u || u.importing) return { cancelled: false };
       await drop(uploadId);
-      return { cancelled: had };
+      return { cancelled: true };
     }
   };
 }

@@ -12,6 +12,7 @@ import { parseWith } from '../common/schema';
 import { conflict, notFound } from '../common/errors';
 import { loadDataset, datasetPath } from '../engine/data';
 import { saveManifest } from '../engine/data/store';
+import { refuseLinks } from '../engine/store/links';
 import { ExperimentPaths } from '../engine/experiment/paths';
 import { readConfig } from '../engine/experiment/runner';
 import { exists, readJson, writeJsonAtomic } from '../engine/store/atomic';
@@ -36,8 +37,9 @@ export async function readRunNotes(ws: string, id: string): Promise<RunNotes> {
 async function toTrash(ws: string, kind: 'datasets' | 'experiments', id: string, from: string): Promise<string> {
   const stamp = new Date().toISOString().replace(/[-:.]/g, '').replace('T', '-').slice(0, 18);
   const dir = join(ws, TRASH_DIR, kind);
-  await fs.mkdir(dir, { recursive: true });
   const to = join(dir, `${id}-${stamp}`);
+  await refuseLinks(ws, [to, join(from, 'x')]);
+  await fs.mkdir(dir, { recursive: true });
   await fs.rename(from, to);
   return to;
 }
@@ -101,6 +103,7 @@ export function createAdmin(o: AdminOptions) {
     }): Promise<RunNotes> {
       const paths = new ExperimentPaths(ws, experimentId);
       if (!(await exists(paths.config))) throw notFound(`experiment '${experimentId}' not found`);
+      await refuseLinks(ws, [notesFile(ws, experimentId)]);
       const notes: RunNotes = { tags: [...new Set(tags.map((t) => t.trim()).filter(Boolean))], note };
       await writeJsonAtomic(notesFile(ws, experimentId), parseWith(RunNotesSchema, notes, 'tags and note'));
       o.emit({ type: 'experiments-changed' });

@@ -2,9 +2,11 @@
  * KdApi over HTTP + WebSocket for a browser: `POST /api/<method>` with a JSON body, events on a
  * WebSocket at `/api/events`, and the built renderer as static files (with COOP/COEP headers).
  * Bound to 127.0.0.1 unless told otherwise; every request under /api/ must carry the per-start
- * token (Authorization: Bearer, or ?token= for the WebSocket) or gets 401 before anything else.
+ * token (Authorization: Bearer; ?token= for the WebSocket only, as a browser cannot set its
+ * headers) or gets 401 before anything else. The checks every request passes first (Host header,
+ * path decoding) and the catch-all for a failing handler are in guard.ts.
  */
-import { statusOf } from '../common/api-answer';
+import { messageOf, statusOf } from '../common/api-answer';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -15,6 +17,16 @@ import { API_REQUEST_SCHEMAS } from '../common/api-schemas';
 import { parseWith, SchemaError } from '../common/schema';
 import { isInside } from '../engine/store/workspace';
 import type { Host } from '../host';
+import {
+  SECURITY_HEADERS,
+  decodedPath,
+  guarded,
+  guardedUpgrade,
+  hostAllowed,
+  requestUrl,
+  sendJson as send,
+  type Log
+} from './guard';
 
 export interface ServerOptions {
   host: Host;
@@ -23,6 +35,10 @@ export interface ServerOptions {
   hostname?: string;
   port?: number;
   token?: string;
+  /** Host names besides localhost and the bound address that may reach the server (a reverse proxy's). */
+  allowedHosts?: string[];
+  /** Where a handler's unexpected failure is reported (default: stderr). */
+  log?: Log;
 }
 
 export interface RunningServer {
@@ -47,29 +63,11 @@ const MIME: Record<string, string> = {
 };
 const MAX_BODY = 40 * 1024 * 1024;
 
-const SECURITY_HEADERS = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer'
-};
-
 function tokenMatches(expected: string, given: string | null | undefined): boolean {
   if (!given) return false;
   const a = Buffer.from(expected);
   const b = Buffer.from(given);
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    ...SECURITY_HEADERS,
-    'Content-Type': 'application/json; charset=utf-8',
-    'Cache-Control': 'no-store'
-  });
-  res.end(text);
 }
 
 async function readBody(req: IncomingMessage): Promise<unknown> {
@@ -94,10 +92,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const hostname = o.hostname ?? '127.0.0.1';
   const rendererDir = resolve(o.rendererDir);
   const service = o.host.service as unknown as Record<KdApiMethod, (req: unknown) => Promise<unknown>>;
+  const log: Log = o.log ?? ((line) => process.stderr.write(line + '\n'));
 
   async function api(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const auth = req.headers.authorization;
-    const given = auth?.startsWith('Bearer ') ? auth.slice(7) : url.searchParams.get('token');
+    const given = auth?.startsWith('Bearer ') ? auth.slice(7) : null;
     if (!tokenMatches(token, given))
       return send(res, 401, { error: 'missing or wrong token: open the URL printed by kd-lens serve' });
     const method = url.pathname.slice('/api/'.length) as KdApiMethod;
@@ -109,58 +108,82 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       send(res, 200, { result: result ?? null });
     } catch (err) {
       const status = statusOf(err);
-      send(res, status, { error: err instanceof Error ? err.message : String(err) });
+      if (status >= 500) log(`kd-lens serve: ${method} failed: ${err instanceof Error ? err.stack : String(err)}`);
+      send(res, status, { error: messageOf(err) });
     }
   }
 
   async function file(res: ServerResponse, url: URL): Promise<void> {
-    let rel = decodeURIComponent(url.pathname);
+    let rel = decodedPath(url);
+    if (rel === null || rel.includes('\0')) {
+      res.writeHead(400, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain' }).end('malformed path');
+      return;
+    }
     if (rel === '/' || rel === '') rel = '/index.html';
     const full = resolve(join(rendererDir, rel));
     if (!isInside(rendererDir, full)) {
       res.writeHead(403, SECURITY_HEADERS).end('forbidden');
       return;
     }
-    try {
-      const data = await fs.readFile(full);
-      res.writeHead(200, {
-        ...SECURITY_HEADERS,
-        'Content-Type': MIME[extname(full)] ?? 'application/octet-stream',
-        'Cache-Control': rel === '/index.html' ? 'no-store' : 'max-age=3600'
-      });
-      res.end(data);
-    } catch {
+    const data = await fs.readFile(full).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'EISDIR') return null;
+      throw err; // anything else is a fault of the server: the catch-all answers 500
+    });
+    if (!data) {
       res
         .writeHead(404, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain' })
         .end(rel === '/index.html' ? 'the UI is not built: run `npm run build`' : 'not found');
+      return;
     }
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'Content-Type': MIME[extname(full)] ?? 'application/octet-stream',
+      'Cache-Control': rel === '/index.html' ? 'no-store' : 'max-age=3600'
+    });
+    res.end(data);
   }
 
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname.startsWith('/api/') || url.pathname === '/api') void api(req, res, url);
-    else if (req.method === 'GET' || req.method === 'HEAD') void file(res, url);
-    else res.writeHead(405, SECURITY_HEADERS).end();
-  });
+  function route(req: IncomingMessage, res: ServerResponse): Promise<void> | void {
+    if (!hostAllowed(req.headers.host, hostname, o.allowedHosts))
+      return send(res, 421, {
+        error: `host '${req.headers.host ?? ''}' is not this server: use 127.0.0.1 or localhost`
+      });
+    const url = requestUrl(req);
+    if (!url) return send(res, 400, { error: 'malformed request path' });
+    if (url.pathname.startsWith('/api/') || url.pathname === '/api') return api(req, res, url);
+    if (req.method === 'GET' || req.method === 'HEAD') return file(res, url);
+    res.writeHead(405, SECURITY_HEADERS).end();
+  }
+
+  const server = createServer((req, res) => guarded(`${req.method} ${req.url}`, res, log, () => route(req, res)));
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const sockets = new Set<WebSocket>();
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== '/api/events' || !tokenMatches(token, url.searchParams.get('token'))) {
-      socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
-      socket.destroy();
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      sockets.add(ws);
-      ws.on('close', () => sockets.delete(ws));
-      ws.on('message', () => undefined); // the event channel is one-way
-    });
-  });
+  server.on('upgrade', (req, socket, head) =>
+    guardedUpgrade(socket, log, () => {
+      socket.on('error', () => socket.destroy());
+      const url = requestUrl(req);
+      const refuse = !hostAllowed(req.headers.host, hostname, o.allowedHosts)
+        ? '421 Misdirected Request'
+        : !url || url.pathname !== '/api/events' || !tokenMatches(token, url.searchParams.get('token'))
+          ? '401 Unauthorized'
+          : null;
+      if (refuse) {
+        socket.write(`HTTP/1.1 ${refuse}\r\nConnection: close\r\n\r\n`);
+        socket.destroy();
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        sockets.add(ws);
+        ws.on('close', () => sockets.delete(ws));
+        ws.on('error', () => sockets.delete(ws));
+        ws.on('message', () => undefined); // the event channel is one-way
+      });
+    })
+  );
   const unsubscribe = o.host.subscribe((e: KdEvent) => {
     const text = JSON.stringify(e);
-    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(text);
+    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(text, () => undefined);
   });
 
   await new Promise<void>((resolveListen, reject) => {

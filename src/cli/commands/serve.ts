@@ -1,5 +1,5 @@
 /*
- * `kd-lens serve [--port N] [--host 127.0.0.1] [--workspace DIR] [--json]`: the UI for a browser
+ * `kd-lens serve [--port N] [--host 127.0.0.1] [--workspace DIR] [--allowed-hosts NAMES] [--json]`: the UI for a browser
  * (or a remote GPU box through an SSH tunnel). The first line printed is the URL with its token.
  */
 import { promises as fs, existsSync } from 'node:fs';
@@ -30,10 +30,22 @@ export const serveCommand: Command = {
     },
     workspace: { type: 'string', value: 'DIR', help: 'workspace folder (default: per-user; env KD_LENS_WORKSPACE)' },
     token: { type: 'string', help: 'use this token instead of a random one (env KD_LENS_TOKEN)' },
+    'allowed-hosts': {
+      type: 'string',
+      value: 'NAMES',
+      help: 'comma-separated host names the browser may use besides IP addresses and localhost (e.g. a proxy)'
+    },
     'no-demo': { type: 'boolean', help: 'do not generate the demo datasets on start' },
     json: { type: 'boolean', help: 'print one JSON object {url, token, port, host, workspace}' }
   },
   async run({ flags }) {
+    // The last line of defence (each request handler has its own catch-all): a stray rejection is
+    // logged, and the server, with the jobs it runs, keeps going.
+    process.on('unhandledRejection', (err) =>
+      process.stderr.write(
+        `kd-lens serve: unhandled failure (still serving): ${(err as Error)?.stack ?? String(err)}\n`
+      )
+    );
     const workspace = resolveWorkspace(flags.workspace as string | undefined);
     await fs.mkdir(workspace, { recursive: true });
     const dir = rendererDir();
@@ -48,7 +60,11 @@ export const serveCommand: Command = {
       rendererDir: dir,
       hostname: flags.host as string,
       port: flags.port as number,
-      token: (flags.token as string | undefined) ?? process.env.KD_LENS_TOKEN
+      token: (flags.token as string | undefined) ?? process.env.KD_LENS_TOKEN,
+      allowedHosts: ((flags['allowed-hosts'] as string | undefined) ?? '')
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean)
     });
     const info = { url: server.url, token: server.token, port: server.port, host: server.hostname, workspace };
     if (flags.json) process.stdout.write(JSON.stringify(info) + '\n');

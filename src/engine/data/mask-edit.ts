@@ -9,10 +9,10 @@ import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DatasetManifest, Sample } from '../../common/dataset';
 import { writeFileAtomic } from '../store/atomic';
-import { datasetPath, loadDataset, saveManifest } from './store';
+import { datasetPath, loadDataset, refuseLinks, saveManifest } from './store';
 import { encodeMaskPng, readMaskPng } from '../io/images';
 import { decodeMaskString, encodeMaskString } from './masks/rle';
-import { originalMaskFile, readHistory, writeHistory, type MaskHistory } from './mask-history';
+import { historyFile, originalMaskFile, readHistory, writeHistory, type MaskHistory } from './mask-history';
 import { currentState, pushState, redoStep, undoCounts, undoStep } from '../../common/undo-history';
 import { RequestError } from '../../common/errors';
 
@@ -99,6 +99,8 @@ function toMask(history: MaskHistory): EditableMask {
 /** Saves a history and its current state: history first, then the mask PNG, then the edited flag. */
 async function commit(ctx: Context, history: MaskHistory): Promise<EditableMask> {
   const original = originalMaskFile(ctx.dir, ctx.sample.id);
+  const stored = datasetPath(ctx.workspace, ctx.manifest.id, ctx.sample.mask);
+  await refuseLinks(ctx.workspace, [original, historyFile(ctx.dir, ctx.sample.id), stored]);
   if (
     !(await fs.access(original).then(
       () => true,

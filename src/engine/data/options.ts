@@ -2,7 +2,6 @@
  * Import options: what a caller may ask of an import, the defaults, and the checks that turn a bad
  * request into one clear message before any file is read. Knows nothing about formats or files.
  */
-import { SafeId } from '../../common/dataset';
 import type { ImportRequest } from '../../common/api';
 
 export const IMPORT_FORMATS = ['folder', 'voc', 'cub', 'coco'] as const;
@@ -47,24 +46,8 @@ export const IMPORT_DEFAULTS = {
   seed: 0
 } as const;
 
-/**
- * The dataset id for a display name: lower case, accents dropped, every run of characters other
- * than letters, digits, '.', '_' and '-' turned into one '-', trimmed, at most 64 characters.
- */
-export function datasetIdFromName(name: string): string {
-  const slug = name
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9._-]+/g, '-')
-    .replace(/-{2,}/g, '-')
-    .replace(/^[^a-z0-9]+/, '')
-    .replace(/-+$/, '')
-    .slice(0, 64);
-  if (!SafeId.safeParse(slug).success)
-    throw new Error(`dataset name '${name}' has no letters or digits to make an id from`);
-  return slug;
-}
+export { datasetIdFromName } from './dataset-id';
+import { datasetIdFromName } from './dataset-id';
 
 function checkNumber(value: number, what: string, ok: (v: number) => boolean, rule: string): number {
   if (!Number.isFinite(value) || !ok(value)) throw new Error(`${what} must be ${rule}, got ${value}`);

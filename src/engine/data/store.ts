@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DatasetManifestSchema, SafeId, summariseDataset, type DatasetManifest } from '../../common/dataset';
 import { parseWith } from '../../common/schema';
-import { RequestError, notFound } from '../../common/errors';
+import { DamagedFileError, RequestError, notFound } from '../../common/errors';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../store/atomic';
 import { datasetsDir, insideWorkspace, isInside } from '../store/workspace';
 import { carryOverEdits } from './mask-history';
+import { refuseLinks, refuseOutside } from '../store/links';
 
 export const MANIFEST_FILE = 'dataset.json';
 export const SUMMARY_FILE = 'summary.json';
@@ -32,6 +33,8 @@ export function datasetPath(workspace: string, id: string, relative = ''): strin
   return full;
 }
 
+export { refuseLinks };
+
 /** Reads and checks datasets/<id>/dataset.json. */
 export async function loadDataset(workspace: string, id: string): Promise<DatasetManifest> {
   const file = datasetPath(workspace, id, MANIFEST_FILE);
@@ -40,14 +43,18 @@ export async function loadDataset(workspace: string, id: string): Promise<Datase
   } catch {
     throw notFound(`no dataset '${id}' in the workspace ${workspace}`);
   }
+  await refuseOutside(workspace, datasetPath(workspace, id), `dataset '${id}'`);
+  await refuseOutside(workspace, file, `dataset '${id}': ${MANIFEST_FILE}`);
   const manifest = parseWith(DatasetManifestSchema, await readJson(file), file);
-  if (manifest.id !== id) throw new Error(`${file}: field id: says '${manifest.id}' but the folder is '${id}'`);
+  if (manifest.id !== id)
+    throw new DamagedFileError(`${file}: field id: says '${manifest.id}' but the folder is '${id}'`);
   return manifest;
 }
 
 /** Rewrites a dataset's manifest in place (atomically). */
 export async function saveManifest(workspace: string, manifest: DatasetManifest): Promise<void> {
   const file = datasetPath(workspace, manifest.id, MANIFEST_FILE);
+  await refuseLinks(workspace, [file]);
   const value = parseWith(DatasetManifestSchema, manifest, file);
   await writeJsonAtomic(file, value);
   await writeJsonAtomic(datasetPath(workspace, manifest.id, SUMMARY_FILE), summariseDataset(value));
@@ -131,6 +138,7 @@ export class DatasetWriter {
 
   static async open(workspace: string, id: string): Promise<DatasetWriter> {
     checkId(id);
+    await refuseLinks(workspace, [datasetPath(workspace, id, MANIFEST_FILE)]);
     await fs.mkdir(datasetsDir(workspace), { recursive: true });
     await recoverInterrupted(workspace);
     const dir = insideWorkspace(workspace, 'datasets', `.${id}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);

@@ -11,6 +11,7 @@ import type { ExperimentEvent } from '../../common/events';
 import { parseWith } from '../../common/schema';
 import { assertFitsDataset } from './dataset-checks';
 import { exists } from '../store/atomic';
+import { refuseLinks } from '../store/links';
 import { currentBackend } from '../tf/backend';
 import { lostDeviceError } from '../tf/webgpu';
 import { samplesOf, loadImageSet, type ImageSet } from '../training/data';
@@ -57,6 +58,7 @@ export async function createExperiment(workspace: string, raw: unknown, origin =
   let id = experimentId(config);
   for (let k = 2; await exists(new ExperimentPaths(workspace, id).root); k++) id = `${experimentId(config)}-${k}`;
   const paths = new ExperimentPaths(workspace, id);
+  await refuseLinks(workspace, [paths.config]);
   await fs.mkdir(paths.root, { recursive: true });
   await writeConfig(paths, config);
   await StateStore.create(paths.state, id);

@@ -5,6 +5,7 @@
  * truncated file is an error, never a half-grey image. Knows nothing about models or tensors.
  */
 import sharp from 'sharp';
+import { MissingFileError } from '../../common/errors';
 import type { Box } from '../data/geometry';
 import { encodePng } from '../data/png';
 
@@ -27,8 +28,7 @@ class ImageFileError extends Error {}
 
 function fileError(file: string, err: unknown): Error {
   const msg = err instanceof Error ? err.message : String(err);
-  if (/no such file|ENOENT|input file is missing/i.test(msg))
-    return new ImageFileError(`${file}: file not found`, { cause: err });
+  if (/no such file|ENOENT|input file is missing/i.test(msg)) return new MissingFileError(file);
   return new ImageFileError(`${file}: cannot read the image (${msg.split('\n')[0]})`, { cause: err });
 }
 
@@ -142,6 +142,7 @@ export async function decodeLabels(
 
 /** One line that says why a file could not be decoded, from the decoder's message (or the one a reader wrapped). */
 export function decodeProblem(err: unknown): string {
+  if (err instanceof MissingFileError) return 'file not found';
   const cause = err instanceof ImageFileError ? err.cause : err;
   const msg = (cause instanceof Error ? cause.message : String(cause)).split('\n')[0];
   if (/no such file|ENOENT|missing/i.test(msg)) return 'file not found';

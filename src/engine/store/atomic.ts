@@ -5,6 +5,7 @@
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { DamagedFileError, MissingFileError } from '../../common/errors';
 
 function tempPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
@@ -55,13 +56,13 @@ export async function readJson(file: string): Promise<unknown> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `${file}: file not found` : `${file}: cannot read (${(err as Error).message})`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new MissingFileError(file);
+    throw new Error(`${file}: cannot read (${(err as Error).message})`);
   }
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
+    throw new DamagedFileError(`${file}: not valid JSON (${(err as Error).message})`);
   }
 }
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { readJson, writeFileAtomic, writeJsonAtomic } from './atomic';
 import { parseWith } from '../../common/schema';
 import { ArrayIndexSchema } from '../../common/record-schemas';
+import { DamagedFileError, MissingFileError } from '../../common/errors';
 
 export interface NamedArray {
   name: string;
@@ -38,7 +39,7 @@ export async function loadArrays(dir: string, base: string): Promise<NamedArray[
   const index = parseWith(ArrayIndexSchema, await readJson(indexFile), indexFile);
   const binFile = join(dir, `${base}.bin`);
   const bytes = await fs.readFile(binFile).catch(() => {
-    throw new Error(`${binFile}: file not found`);
+    throw new MissingFileError(binFile);
   });
   if (bytes.length !== index.values * 4)
     throw new Error(`${binFile}: ${bytes.length} bytes, expected ${index.values * 4} (corrupt or truncated)`);
@@ -72,17 +73,18 @@ export function encodeNpy(values: Float32Array, shape: readonly number[]): Uint8
 /** Decodes a float32 .npy file written by encodeNpy (or numpy with dtype '<f4', C order). */
 export function decodeNpy(bytes: Uint8Array, origin = 'npy'): { values: Float32Array; shape: number[] } {
   if (bytes.length < 10 || bytes[0] !== 0x93 || String.fromCharCode(...bytes.subarray(1, 6)) !== 'NUMPY')
-    throw new Error(`${origin}: not a .npy file`);
+    throw new DamagedFileError(`${origin}: not a .npy file`);
   const major = bytes[6];
   const headerLen =
     major === 1 ? bytes[8] | (bytes[9] << 8) : new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
   const start = major === 1 ? 10 : 12;
   const header = String.fromCharCode(...bytes.subarray(start, start + headerLen));
   if (!/'descr':\s*'<f4'/.test(header))
-    throw new Error(`${origin}: only little-endian float32 arrays are supported (header ${header.trim()})`);
-  if (/'fortran_order':\s*True/.test(header)) throw new Error(`${origin}: Fortran-ordered arrays are not supported`);
+    throw new DamagedFileError(`${origin}: only little-endian float32 arrays are supported (header ${header.trim()})`);
+  if (/'fortran_order':\s*True/.test(header))
+    throw new DamagedFileError(`${origin}: Fortran-ordered arrays are not supported`);
   const m = /'shape':\s*\(([^)]*)\)/.exec(header);
-  if (!m) throw new Error(`${origin}: no shape in the header`);
+  if (!m) throw new DamagedFileError(`${origin}: no shape in the header`);
   const shape = m[1]
     .split(',')
     .map((t) => t.trim())
@@ -91,7 +93,7 @@ export function decodeNpy(bytes: Uint8Array, origin = 'npy'): { values: Float32A
   const size = shape.reduce((a, b) => a * b, 1);
   const dataStart = start + headerLen;
   if (bytes.length - dataStart !== size * 4)
-    throw new Error(`${origin}: ${bytes.length - dataStart} data bytes, expected ${size * 4}`);
+    throw new DamagedFileError(`${origin}: ${bytes.length - dataStart} data bytes, expected ${size * 4}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset + dataStart, size * 4);
   const values = new Float32Array(size);
   for (let i = 0; i < size; i++) values[i] = view.getFloat32(i * 4, true);

@@ -41,7 +41,7 @@ export async function uploadAndImport(
       for (let offset = 0; offset < f.blob.size || (offset === 0 && f.blob.size === 0); offset += partBytes) {
         if (opts.signal?.aborted) throw new UploadCancelled();
         const bytes = new Uint8Array(await f.blob.slice(offset, offset + partBytes).arrayBuffer());
-        await api.uploadPart({ uploadId, path: f.path, offset, data: base64(bytes) });
+        await api.uploadPart({ uploadId, path: f.path, offset, data: base64(bytes), fileBytes: f.blob.size });
         sent += bytes.length;
         opts.onProgress?.(sent, total);
         if (f.blob.size === 0) break;

@@ -46,12 +46,24 @@ describe('dataset summaries', () => {
     expect(await datasetSummary(ws, 'tiny')).toMatchObject({ name: 'tiny', samples: 30, edited: 2 });
   });
 
-  it('leaves out a broken dataset and reports it, listing the others', async () => {
+  it('lists a broken dataset as unreadable with the reason, and reports it; the others are listed as they are', async () => {
     await writeTinyDataset(ws, 'other', { seed: 2 });
     writeFileSync(join(dir('other'), 'dataset.json'), '{}');
     const problems: string[] = [];
     const list = await listDatasetSummaries(ws, (id, message) => problems.push(`${id}: ${message}`));
-    expect(list.map((d) => d.id)).toEqual(['tiny']);
+    expect(list.map((d) => [d.id, d.error === undefined])).toEqual([
+      ['other', false],
+      ['tiny', true]
+    ]);
+    expect(list[0]).toMatchObject({ samples: 0, error: expect.stringMatching(/dataset\.json: field /) });
     expect(problems[0]).toMatch(/^other: .*dataset\.json: field /);
+  });
+
+  it('rebuilds a damaged summary.json from the manifest (it is only a cache)', async () => {
+    const before = await datasetSummary(ws, 'tiny');
+    writeFileSync(join(dir('tiny'), 'summary.json'), '{"id": "tiny", "samp');
+    const future = new Date(Date.now() + 120_000);
+    utimesSync(join(dir('tiny'), 'summary.json'), future, future);
+    expect(await datasetSummary(ws, 'tiny')).toEqual(before);
   });
 });
