@@ -10,9 +10,10 @@
  */
 import { GAUSSIAN_ENTROPY_OFFSET } from '../knowledge/entropy';
 import { upsamplingMatrix } from '../knowledge/grid';
-import { GraphBuilder, f32, i64, sizeOf, type IrGraph, type IrNode, type ModelIr } from './ir';
+import { GraphBuilder, f32, i64, sizeOf, type IrGraph, type IrNode, type IrTensor, type ModelIr } from './ir';
 import { RULES } from './rules';
-import { CompileError, type RuleContext } from './rules/rule';
+import { CompileError, fail, withSource, type RuleContext } from './rules/rule';
+import { batchConstant, foldNode, symToTensor, tensorToSym, type FoldEnv, type SymTensor } from './shape-fold';
 import type { StepDims } from '../knowledge/sigma';
 
 export type { StepDims };
@@ -51,7 +52,9 @@ function plan(model: ModelIr, tap: string): Plan {
   visit(tapValue);
   const nodes = model.nodes.filter((n) => needed.has(n));
   const dataValues = new Set([model.input.name]);
-  for (const n of nodes) if (n.inputs.some((i) => dataValues.has(i))) n.outputs.forEach((o) => dataValues.add(o));
+  // The shape of a value is known when compiling (but for the batch size): Shape ends the dependence.
+  for (const n of nodes)
+    if (n.op !== 'Shape' && n.inputs.some((i) => dataValues.has(i))) n.outputs.forEach((o) => dataValues.add(o));
   if (!dataValues.has(tapValue))
     throw new CompileError(
       `${model.source}: the tap '${tap}' does not depend on the model input '${model.input.name}'`
@@ -65,6 +68,15 @@ function plan(model: ModelIr, tap: string): Plan {
   return { nodes, tapValue, dataValues };
 }
 
+/** Names every node added to `b` since `from` after the layer `layer` it comes from (unless it already is). */
+function nameAfter(b: GraphBuilder, layer: string, from: number): void {
+  for (const node of b.nodes.slice(from))
+    if (!node.name.startsWith(layer)) node.name = b.fresh(`${layer}/${node.name}`);
+}
+
+/** Ops that broadcast a constant whose first axis of 1 stands for the batch (ConstantOfShape of a batch shape). */
+const BROADCASTING = new Set(['Add', 'Sub', 'Mul', 'Div']);
+
 /** Emits the model's forward pass from `model.input.name` to the tap into `b`; returns the shapes and a rule context. */
 function emitModel(
   model: ModelIr,
@@ -72,6 +84,8 @@ function emitModel(
   b: GraphBuilder
 ): { shapes: Map<string, number[]>; ctx: RuleContext; emitted: IrNode[] } {
   const shapes = new Map<string, number[]>([[model.input.name, [...model.input.shape]]]);
+  const folded = new Map<string, SymTensor>();
+  const batchBroadcast = new Set<string>();
   const ctx: RuleContext = {
     b,
     shape: (name) =>
@@ -80,50 +94,83 @@ function emitModel(
         throw new CompileError(`${model.source}: the shape of '${name}' is unknown`);
       })(),
     constant: (name) => b.initializers.get(name),
-    isData: (name) => p.dataValues.has(name)
+    isData: (name) => p.dataValues.has(name),
+    needsGrad: (name) => p.dataValues.has(name),
+    batchShape: (name) => folded.get(name)?.values,
+    staticBatch: model.staticBatch
   };
+  const env: FoldEnv = {
+    known: (name) => folded.get(name) ?? smallConstant(b.initializers.get(name)),
+    dataShape: (name) => (p.dataValues.has(name) ? ctx.shape(name) : undefined)
+  };
+  // A value that holds the batch size (folded) exists at run time too; a batch-shaped constant does not.
+  const checkReads = (n: IrNode, data: boolean): void =>
+    n.inputs.forEach((i) => {
+      if (batchBroadcast.has(i) && !(data && BROADCASTING.has(n.op)))
+        fail(n, `it reads '${i}', a constant shaped by the batch size, which only broadcasting arithmetic may use`);
+    });
   const emitted: IrNode[] = [];
   for (const n of p.nodes) {
     const rule = RULES[n.op];
-    if (!p.dataValues.has(n.outputs[0]) || !rule) {
-      b.nodes.push(n);
-      continue;
-    }
-    const wrap = (e: unknown): never => {
-      if (e instanceof CompileError) throw new CompileError(`${model.source}: ${e.message}`);
-      throw e;
-    };
-    try {
-      shapes.set(n.outputs[0], rule.shape(n, ctx));
+    const from = b.nodes.length;
+    withSource(model.source, () => {
+      if (!p.dataValues.has(n.outputs[0]) || !rule) {
+        checkReads(n, false);
+        const values = foldNode(n, env);
+        const broadcastConstant = values ? undefined : batchConstant(n, env);
+        if (broadcastConstant) {
+          b.initializers.set(n.outputs[0], broadcastConstant);
+          batchBroadcast.add(n.outputs[0]);
+          return;
+        }
+        const tensors = values?.map(symToTensor);
+        if (values && tensors?.every((t) => t !== undefined)) {
+          n.outputs.forEach((o, k) => b.initializers.set(o, tensors[k]!));
+          return;
+        }
+        values?.forEach((v, k) => folded.set(n.outputs[k], v));
+        b.nodes.push(n);
+        return;
+      }
+      checkReads(n, true);
+      if (rule.outputShapes) rule.outputShapes(n, ctx).forEach((sh, k) => shapes.set(n.outputs[k], sh));
+      else shapes.set(n.outputs[0], rule.shape(n, ctx));
       const forward = rule.forward ? rule.forward(n, ctx) : [n];
       b.nodes.push(...forward);
       emitted.push(forward[forward.length - 1]);
-    } catch (e) {
-      wrap(e);
-    }
+    });
+    nameAfter(b, n.name, from);
   }
   return { shapes, ctx, emitted };
+}
+
+/** An initializer as a folded value, when it is small enough to be a shape or a fill value. */
+function smallConstant(t: IrTensor | undefined): SymTensor | undefined {
+  if (!t) return undefined;
+  const limit = t.type === 'float' ? 1 : 64;
+  return t.data.length <= limit ? tensorToSym(t) : undefined;
 }
 
 /** Gradient of the model input, given the gradient `dTap` of the tap value (per-op rules, reverse order). */
 function emitBackward(model: ModelIr, p: Plan, emitted: IrNode[], ctx: RuleContext, dTap: string): string {
   const grads = new Map<string, string[]>([[p.tapValue, [dTap]]]);
+  const summed = new Map<string, string | null>();
   const total = (value: string): string | null => {
+    if (summed.has(value)) return summed.get(value)!;
     const parts = grads.get(value);
-    if (!parts?.length) return null;
-    return parts.reduce((acc, g) => ctx.b.op('Add', [acc, g], {}, `${value}_grad_sum`));
+    const sum = parts?.length ? parts.reduce((acc, g) => ctx.b.op('Add', [acc, g], {}, `${value}_grad_sum`)) : null;
+    summed.set(value, sum);
+    return sum;
   };
+  const c: RuleContext = { ...ctx, outputGrad: total };
   for (let i = emitted.length - 1; i >= 0; i--) {
     const n = emitted[i];
-    const dy = total(n.outputs[0]);
-    if (!dy) continue;
-    let dx: (string | null)[];
-    try {
-      dx = RULES[n.op].backward(n, dy, ctx);
-    } catch (e) {
-      if (e instanceof CompileError) throw new CompileError(`${model.source}: ${e.message}`);
-      throw e;
-    }
+    const outs = n.outputs.map(total);
+    if (outs.every((g) => !g)) continue;
+    const from = ctx.b.nodes.length;
+    const dy = outs[0] ?? zerosLike(ctx.b, n.outputs[0]);
+    const dx = withSource(model.source, () => RULES[n.op].backward(n, dy, c));
+    nameAfter(ctx.b, n.name, from);
     n.inputs.forEach((x, k) => {
       if (dx[k] && p.dataValues.has(x)) grads.set(x, [...(grads.get(x) ?? []), dx[k]!]);
     });
@@ -131,6 +178,16 @@ function emitBackward(model: ModelIr, p: Plan, emitted: IrNode[], ctx: RuleConte
   const dInput = total(model.input.name);
   if (!dInput) throw new CompileError(`${model.source}: the tap does not depend on the model input`);
   return dInput;
+}
+
+/** Zeros shaped like a float value, from its runtime shape. */
+export function zerosLike(b: GraphBuilder, value: string): string {
+  return b.op(
+    'ConstantOfShape',
+    [b.op('Shape', [value], {}, `${value}_shape`)],
+    { value: { t: f32([1], [0]) } },
+    `${value}_zeros`
+  );
 }
 
 function checkDims(model: ModelIr, d: StepDims): void {

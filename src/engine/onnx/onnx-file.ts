@@ -8,6 +8,7 @@
 import { decodeMessage, proto, ProtoError, type ProtoValue } from './protobuf';
 import type { Attr, IrNode, IrTensor, ModelIr } from './ir';
 import { CompileError } from './rules/rule';
+import { toWrittenOpset } from './opset';
 
 type Fields = Map<number, ProtoValue[]>;
 export const OPSET_RANGE = [11, 21] as const;
@@ -142,6 +143,7 @@ export function readOnnxModel(bytes: Uint8Array, source: string): ModelIr {
     }
     nodes.push({ op, name, inputs: proto.strings(n, 1), outputs, attrs });
   });
+  const upgraded = toWrittenOpset(nodes, opset, initializers, source);
   const inputs = proto.messages(g, 11).filter((v) => !initializers.has(proto.string(v, 1)));
   if (inputs.length !== 1)
     throw new CompileError(
@@ -162,15 +164,17 @@ export function readOnnxModel(bytes: Uint8Array, source: string): ModelIr {
     );
   }
   const tapValues = new Map<string, string>();
-  for (const n of nodes) {
+  for (const n of upgraded) {
     for (const o of n.outputs) if (o) tapValues.set(o, o);
     if (!tapValues.has(n.name)) tapValues.set(n.name, n.outputs[0]);
   }
-  const [, c, h, w] = dims as number[];
+  const [batch, c, h, w] = dims;
   return {
     source,
-    input: { name: inputName, shape: [c, h, w] },
-    nodes,
+    input: { name: inputName, shape: [c as number, h as number, w as number] },
+    staticBatch: typeof batch === 'number' && batch > 0 ? batch : undefined,
+    opset,
+    nodes: upgraded,
     initializers,
     tapNames: [...tapValues.keys()],
     tapValues

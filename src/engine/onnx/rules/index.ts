@@ -9,6 +9,10 @@ import { ACTIVATION_RULES } from './activation';
 import { POOL_RULES } from './pool';
 import { ELEMENTWISE_RULES } from './elementwise';
 import { SHAPE_RULES } from './shape';
+import { ARITH_RULES } from './arith';
+import { MATH_RULES } from './math';
+import { REDUCE_RULES } from './reduce';
+import { SLICE_RULES } from './slice';
 
 export const RULES: Readonly<Record<string, OpRule>> = {
   ...CONV_RULES,
@@ -16,5 +20,9 @@ export const RULES: Readonly<Record<string, OpRule>> = {
   ...ACTIVATION_RULES,
   ...POOL_RULES,
   ...ELEMENTWISE_RULES,
-  ...SHAPE_RULES
+  ...SHAPE_RULES,
+  ...ARITH_RULES,
+  ...MATH_RULES,
+  ...REDUCE_RULES,
+  ...SLICE_RULES
 };
