@@ -19,6 +19,8 @@ import type { StepDims } from '../knowledge/sigma';
 export type { StepDims };
 
 export interface SigmaGraphs {
+  /** The sizes they were compiled for. */
+  dims: StepDims;
   features: IrGraph;
   step: IrGraph;
   /** E: elements of phi per image. */
@@ -165,9 +167,9 @@ function emitBackward(model: ModelIr, p: Plan, emitted: IrNode[], ctx: RuleConte
   const c: RuleContext = { ...ctx, outputGrad: total };
   for (let i = emitted.length - 1; i >= 0; i--) {
     const n = emitted[i];
+    const from = ctx.b.nodes.length;
     const outs = n.outputs.map(total);
     if (outs.every((g) => !g)) continue;
-    const from = ctx.b.nodes.length;
     const dy = outs[0] ?? zerosLike(ctx.b, n.outputs[0]);
     const dx = withSource(model.source, () => RULES[n.op].backward(n, dy, c));
     nameAfter(ctx.b, n.name, from);
@@ -344,6 +346,12 @@ export function compileStep(model: ModelIr, tap: string, d: StepDims): IrGraph {
       { name: grad, type: 'float', shape: ['B', g, g] }
     ]
   };
+}
+
+/** Both graphs of the ONNX engine, compiled once (the engine choice compiles, the engine reuses them). */
+export function compileSigma(model: ModelIr, tap: string, d: StepDims): SigmaGraphs {
+  const features = compileFeatures(model, tap, d);
+  return { dims: { ...d }, features: features.graph, step: compileStep(model, tap, d), ...features };
 }
 
 function transpose(m: Float32Array, rows: number, cols: number): Float32Array {

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { GraphBuilder, f32, i64, type IrTensor, type ModelIr } from './ir';
-import { CompileError } from './rules/rule';
+import { CompileError, withSource } from './rules/rule';
 
 type Config = Record<string, unknown>;
 /** Per value: its per-sample shape in TF order and whether it is an image (NCHW in the IR). */
@@ -433,7 +433,7 @@ export function modelFromTfjs(model: tf.LayersModel, source: string, values: Wei
   reader.b.reserve([inputName, ...model.layers.map((l) => l.name)]);
   reader.values.set(inputName, { name: inputName, tfShape: [h, w, c] });
   const tapNames: string[] = [];
-  try {
+  withSource(source, () => {
     for (const layer of model.layers) {
       if (layer.getClassName() === 'InputLayer') continue;
       if (layer.inboundNodes.length !== 1)
@@ -448,10 +448,7 @@ export function modelFromTfjs(model: tf.LayersModel, source: string, values: Wei
       reader.values.set(layer.name, reader.translate(layer, ins));
       tapNames.push(layer.name);
     }
-  } catch (e) {
-    if (e instanceof CompileError) throw new CompileError(`${source}: ${e.message}`);
-    throw e;
-  }
+  });
   return {
     source,
     input: { name: inputName, shape: [c, h, w] },

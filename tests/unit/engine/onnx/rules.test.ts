@@ -135,6 +135,33 @@ const CASES: Case[] = [
   },
   { name: 'Softmax at opset 13 (over axis 1 alone)', opset: 13, nodes: [node('Softmax', ['x'], 'y', { axis: 1 })] },
   {
+    name: 'opset 21: ReduceMean axes as an input, Split by num_outputs, Squeeze axes as an input',
+    opset: 21,
+    nodes: [
+      node('ReduceMean', ['x', 'ax'], 'm', { keepdims: 1 }),
+      {
+        op: 'Split',
+        name: 'split',
+        inputs: ['x'],
+        outputs: ['p0', 'p1', 'p2', 'p3', 'p4'],
+        attrs: { axis: 3, num_outputs: 5 }
+      },
+      node('Mul', ['p1', 'm'], 'q'),
+      node('Squeeze', ['q', 'ax3'], 'y')
+    ],
+    constants: { ax: i64([1, 3]), ax3: i64([3]) }
+  },
+  {
+    name: 'opset 11: Squeeze, Unsqueeze and ReduceSum with axes as attributes',
+    opset: 11,
+    nodes: [
+      node('ReduceSum', ['x'], 's', { axes: [2], keepdims: 1 }),
+      node('Squeeze', ['s'], 'q', { axes: [2] }),
+      node('Unsqueeze', ['q'], 'u', { axes: [-1] }),
+      node('Mul', ['u', 'u'], 'y')
+    ]
+  },
+  {
     name: 'x.view(x.size(0), -1) as Shape, Gather, Unsqueeze, Concat, Reshape',
     opset: 13,
     nodes: [
@@ -215,4 +242,27 @@ describe('backward rules of the families ops, against finite differences of ONNX
       await source.release();
     });
   }
+
+  it('refuses what opset 18 added and opset 17 cannot say: Pad of selected axes, an uneven Split', () => {
+    const pad = {
+      ...CASES[0],
+      name: 'pad',
+      opset: 18,
+      nodes: [node('Pad', ['x', 'pads', '', 'axes'], 'y')],
+      constants: { pads: i64([1, 1]), axes: i64([2]) }
+    };
+    expect(() => readOnnxModel(file(pad), 'pad18.onnx')).toThrow(
+      /^pad18.onnx: node 'pad_y' \(Pad\): padding selected axes \(opset 18\)/
+    );
+    const uneven: Case = {
+      name: 'uneven',
+      opset: 18,
+      nodes: [{ op: 'Split', name: 'split', inputs: ['x'], outputs: ['p0', 'p1'], attrs: { axis: 3, num_outputs: 2 } }],
+      out: 'p0'
+    };
+    const ir = readOnnxModel(file(uneven), 'split18.onnx');
+    expect(() => compileInputGradient(ir, 'p0')).toThrow(
+      /^split18.onnx: node 'split' \(Split\): 5 does not split into 2 equal parts/
+    );
+  });
 });
