@@ -4,6 +4,8 @@
  * image [batch, C, H, W] with fixed C, H, W. Every node output (and every node name) is a tap.
  * Refuses, naming the file, truncated or corrupt bytes, opsets outside 11-21, external data, ops
  * from other domains. Ops without a backward rule are refused later by the compiler, naming the node.
+ * The nodes are rewritten to mean at opset 17 (the opset the compiler writes) what they meant at
+ * the file's own opset, which the IR keeps (opset.ts).
  */
 import { decodeMessage, proto, ProtoError, type ProtoValue } from './protobuf';
 import type { Attr, IrNode, IrTensor, ModelIr } from './ir';

@@ -265,4 +265,35 @@ describe('backward rules of the families ops, against finite differences of ONNX
       /^split18.onnx: node 'split' \(Split\): 5 does not split into 2 equal parts/
     );
   });
+
+  it('refuses shapes that mix the batch size into another axis, and batch-shaped constants outside arithmetic, naming the node', () => {
+    const scalar = (v: bigint): IrTensor => ({ type: 'int64', dims: [], data: BigInt64Array.from([v]) });
+    const merged: Case = {
+      name: 'merged',
+      nodes: [
+        node('Shape', ['x'], 'sh'),
+        node('Gather', ['sh', 'zero'], 'n', { axis: 0 }),
+        node('Mul', ['n', 'three'], 'n3'),
+        node('Unsqueeze', ['n3', 'axis0'], 'u'),
+        node('Concat', ['u', 'minus1'], 't', { axis: 0 }),
+        node('Reshape', ['x', 't'], 'y')
+      ],
+      constants: { zero: scalar(0n), three: scalar(3n), axis0: i64([0]), minus1: i64([-1]) }
+    };
+    expect(() => compileInputGradient(readOnnxModel(file(merged), 'merged.onnx'), 'y')).toThrow(
+      /^merged.onnx: node 'reshape_y' \(Reshape\): the shape \[3N, -1\] mixes the batch size into another axis/
+    );
+    const zeros: Case = {
+      name: 'zeros',
+      nodes: [
+        node('Shape', ['x'], 'sh'),
+        node('ConstantOfShape', ['sh'], 'z'),
+        node('Transpose', ['z'], 'zt', { perm: [0, 1, 3, 2] }),
+        node('Add', ['x', 'zt'], 'y')
+      ]
+    };
+    expect(() => compileInputGradient(readOnnxModel(file(zeros), 'zeros.onnx'), 'y')).toThrow(
+      /^zeros.onnx: node 'transpose_zt' \(Transpose\): it reads 'z', a constant shaped by the batch size/
+    );
+  });
 });
