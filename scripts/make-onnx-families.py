@@ -8,6 +8,7 @@ export is checked with onnx.checker, and torch's own numbers are written beside 
   <name>.onnx        the model (input 'input' [batch, 3, S, S], output 'logits')
   <name>.json        {family, opset, batch: 'dynamic'|'static', inputShape, outputShape, ops, f}
   <name>.dx.npy      the gradient of sum(f * dy) with respect to the input (float32, NCHW)
+  and in the .json, 'step': the sigma step's loss and gradient for one image (see sigma_step).
 The input and dy are closed forms the tests recompute: x[i] = sin(0.37 i + 0.1), dy[i] = cos(0.11 i)
 over the flattened (C-order) tensor, in float32. Needs python3-torch, python3-torchvision and
 python3-onnx (Debian); KD Lens itself never does. Run: /usr/bin/python3 scripts/make-onnx-families.py
@@ -193,22 +194,52 @@ def closed_form(shape, rate, phase, fn):
     return torch.from_numpy(fn(rate * i + phase).astype(np.float32).reshape(shape))
 
 
-def randomize_norms(model):
-    """Non-trivial BatchNorm statistics, so that inference BN is not the identity."""
+def calibrate_norms(model, size):
+    """BatchNorm as after training: random scales and shifts, and running statistics measured on
+    random images (without this, a random deep net's eval-mode activations vanish through depth and
+    its logits hardly depend on the input)."""
+    norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
     with torch.no_grad():
-        for mod in model.modules():
-            if isinstance(mod, nn.BatchNorm2d):
-                mod.running_mean.uniform_(-0.3, 0.3)
-                mod.running_var.uniform_(0.5, 1.5)
-                mod.weight.uniform_(0.6, 1.4)
-                mod.bias.uniform_(-0.3, 0.3)
+        for m in norms:
+            m.weight.uniform_(0.6, 1.4)
+            m.bias.uniform_(-0.3, 0.3)
+            m.reset_running_stats()
+            m.momentum = None
+        model.train()
+        for _ in range(4):
+            model(torch.randn(8, 3, size, size))
+    model.eval()
+
+
+# The sigma step of method.md section 1 (one image, NHWC as KD Lens feeds it), for the tests to compare:
+# L = mean_{k,e} (phi(x + up(sigma) eps_k) - phi(x))^2 / sigma_f2 - lambda (mean_cells log sigma + log(2 pi e) / 2),
+# phi = relu(logits), up = nearest upsampling (pixel r in cell floor(r G / size)), and dL/dsigma.
+STEP = {'grid': 4, 'samples': 3, 'lambda': 0.1}
+
+
+def sigma_step(model, size):
+    g, k = STEP['grid'], STEP['samples']
+    x = closed_form((size, size, 3), 0.37, 0.1, np.sin)
+    eps = closed_form((k, size, size, 3), 0.13, 0.2, np.cos) * 1.5
+    sigma = (0.2 + 0.03 * torch.arange(g * g, dtype=torch.float32)).reshape(g, g).requires_grad_(True)
+    cell = torch.tensor([r * g // size for r in range(size)])
+    up = sigma[cell][:, cell]
+    phi = lambda v: torch.relu(model(v.permute(0, 3, 1, 2))).flatten(1)
+    clean = phi(x[None]).detach()
+    diff = phi(x[None] + up[None, :, :, None] * eps) - clean
+    entropy = torch.log(sigma).mean() + 0.5 * np.log(2 * np.pi * np.e)
+    # sigma_f2 makes the feature term 1 at this sigma (as KD Lens's normaliser does at sigma_init), so
+    # that it, not the entropy term, dominates the gradient.
+    sigma_f2 = float(np.float32(f'{(diff ** 2).mean().item():.6g}'))
+    loss = (diff ** 2).mean() / sigma_f2 - STEP['lambda'] * entropy
+    loss.backward()
+    return {**STEP, 'sigmaF2': sigma_f2, 'loss': loss.item(), 'grad': [round(v, 8) for v in sigma.grad.flatten().tolist()]}
 
 
 def export(name, build, size, opset, dynamic):
     torch.manual_seed(0)
     model = build()
-    randomize_norms(model)
-    model.eval()
+    calibrate_norms(model, size)
     x = closed_form((BATCH, 3, size, size), 0.37, 0.1, np.sin)
     path = OUT / f'{name}.onnx'
     axes = {'input': {0: 'batch'}, 'logits': {0: 'batch'}} if dynamic else None
@@ -224,8 +255,9 @@ def export(name, build, size, opset, dynamic):
     meta = {'family': name.split('-')[0], 'opset': opset, 'batch': 'dynamic' if dynamic else 'static',
             'inputShape': list(x.shape), 'outputShape': list(f.shape), 'ops': ops,
             'f': [round(v, 7) for v in f.detach().flatten().tolist()]}
-    (OUT / f'{name}.json').write_text(json.dumps(meta) + '\n')
     np.save(OUT / f'{name}.dx.npy', x.grad.numpy().astype(np.float32))
+    meta['step'] = sigma_step(model, size)
+    (OUT / f'{name}.json').write_text(json.dumps(meta) + '\n')
     params = sum(p.numel() for p in model.parameters())
     print(f'{name}: {params} parameters, {path.stat().st_size} bytes, ops {ops}')
 

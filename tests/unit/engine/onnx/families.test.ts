@@ -1,8 +1,8 @@
 /*
  * The model families researchers use (issue 18), as torch.onnx.export writes them
  * (scripts/make-onnx-families.py): each file is read, folded and compiled, and its forward output
- * and the input gradient of sum(f * dy) must equal torch autograd's committed numbers; then the
- * sigma step is compiled and a few steps of the quantification run on it.
+ * and the input gradient of sum(f * dy), and the sigma step's loss and gradient for one image, must
+ * equal torch autograd's committed numbers; then a few steps of the quantification run on each.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -33,6 +33,8 @@ interface Expected {
   inputShape: number[];
   outputShape: number[];
   f: number[];
+  /** torch's sigma step for one image (scripts/make-onnx-families.py, sigma_step). */
+  step: { grid: number; samples: number; lambda: number; sigmaF2: number; loss: number; grad: number[] };
 }
 
 /** The script's closed forms: v[i] = fn(rate i + phase) in float64, rounded to float32. */
@@ -98,6 +100,38 @@ describe('ONNX model families from torch.onnx.export', () => {
       expect(dx.shape).toEqual(expected.inputShape);
       expect(maxRelativeError(out[fName].data as Float32Array, expected.f)).toBeLessThan(1e-4);
       expect(maxRelativeError(out[dxName].data as Float32Array, dx.values)).toBeLessThan(1e-4);
+    });
+  }
+
+  for (const name of NAMES) {
+    it(`${name}: the compiled sigma step's loss and sigma gradient equal torch autograd's`, async () => {
+      const { ir, expected } = await load(name);
+      const { grid: g, samples: k, lambda, sigmaF2, loss, grad } = expected.step;
+      const [c, h, w] = ir.input.shape;
+      const stepper = await onnxSigmaEngine({ model: ir, tap: 'logits', runtime }).open({
+        height: h,
+        width: w,
+        channels: c,
+        grid: g,
+        samples: k,
+        relu: true
+      });
+      const x = closedForm(h * w * c, 0.37, 0.1, Math.sin);
+      const noise = closedForm(k * h * w * c, 0.13, 0.2, Math.cos).map((v) => v * 1.5);
+      const sigma = Float32Array.from({ length: g * g }, (_, i) => 0.2 + 0.03 * i);
+      const clean = await stepper.features(x, 1);
+      const out = await stepper.lossAndGradient({
+        count: 1,
+        inputs: x,
+        clean,
+        sigma,
+        lambdas: [lambda],
+        sigmaF2: [sigmaF2],
+        noise
+      });
+      stepper.dispose();
+      expect(Math.abs(out.losses[0] - loss)).toBeLessThan(1e-4 * Math.max(1, Math.abs(loss)));
+      expect(maxRelativeError(out.grads, grad)).toBeLessThan(5e-4);
     });
   }
 
