@@ -349,8 +349,12 @@ class Reader {
       case 'Add':
       case 'Multiply': {
         const op = cls === 'Add' ? 'Add' : 'Mul';
-        if (inputs.some((v) => v.tfShape.join() !== x.tfShape.join()))
-          this.fail('inputs of different shapes (broadcasting) are not supported');
+        // Broadcasting of equal ranks (a squeeze-excitation's [1, 1, C] onto [H, W, C]) means the same in NCHW.
+        const shape = x.tfShape.map((_, i) => Math.max(...inputs.map((v) => v.tfShape[i] ?? 0)));
+        if (inputs.some((v) => v.tfShape.length !== rank || v.tfShape.some((d, i) => d !== 1 && d !== shape[i])))
+          this.fail(
+            `inputs of shapes ${inputs.map((v) => `[${v.tfShape.join(', ')}]`).join(', ')} do not broadcast axis by axis`
+          );
         let acc = x.name;
         inputs
           .slice(1)
@@ -358,7 +362,7 @@ class Reader {
             (v, i) =>
               (acc = this.emit(op, [acc, v.name], {}, i === inputs.length - 2 ? name : b.fresh(`${name}/partial`)))
           );
-        return out(x.tfShape);
+        return out(shape);
       }
       case 'Concatenate': {
         const axis = Number(cfg.axis ?? -1);
