@@ -174,7 +174,7 @@ describe('the ONNX engine', () => {
   it('agrees with TF.js on a squeeze-excitation block (a Multiply of two data tensors, SiLU as x * sigmoid(x))', async () => {
     const input = tf.input({ shape: [12, 12, 3], name: 'input' });
     let s = 31;
-    const init = (): tf.initializers.Initializer => tf.initializers.heNormal({ seed: s++ });
+    const init = (): ReturnType<typeof tf.initializers.heNormal> => tf.initializers.heNormal({ seed: s++ });
     const conv = tf.layers
       .conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: init(), name: 'stem' })
       .apply(input) as Sym;
