@@ -5,9 +5,10 @@ A small PyTorch CNN (conv + BN + ReLU, max pool, strided padded conv + Hardswish
 average-pool branch, Concat, LeakyReLU, Flatten, Linear), exported by torch.onnx.export at opset 13
 with a dynamic batch axis, and torch's own forward output and input gradient of sum(logits * dy)
 for fixed inputs, so the test checks the ONNX compiler against an independent autograd.
-ops-torch.onnx (opset 17, BN after an activation so that it stays a BatchNormalization) reaches every other op of the issue's list:
-ConvTranspose, dilated and grouped Conv, HardSwish, Clip, Sigmoid, Tanh, Elu, Softmax, Sub, Div,
-Transpose, Squeeze, Unsqueeze, Reshape, MatMul, GlobalAveragePool, padded pools.
+ops-torch.onnx (opset 17, BN after an activation so that it stays a BatchNormalization) reaches more
+ops (transposed, dilated and grouped convolutions, activations, padded pools, MatMul). The list of
+supported ops lives in src/engine/onnx/rules/index.ts (SUPPORTED_OPS) and the README; the model
+families are exported by make-onnx-families.py.
 Needs torch and onnx (Debian: apt-get install python3-torch python3-onnx); KD Lens itself never does.
 """
 import json

@@ -5,137 +5,27 @@
  *   L_b = mean_{k,e}(phi(x_b + up(sigma_b) eps_bk) - phi(x_b))^2 / sigma_f2_b - lambda_b mean_i H_i,
  *   with the noise eps fed as an input (our seeded per-image streams), so a batch never changes an
  *   image's result and both engines can be compared step by step.
- * The model's forward nodes are copied as they are (named after their layers); the backward pass is
- * generated from the per-op rules in rules/. Checks every node before emitting anything.
+ * The model's forward nodes and the backward pass through them come from emit.ts (per-op rules in
+ * rules/); every node is checked before anything is emitted.
  */
 import { GAUSSIAN_ENTROPY_OFFSET } from '../knowledge/entropy';
 import { upsamplingMatrix } from '../knowledge/grid';
-import { GraphBuilder, f32, i64, sizeOf, type IrGraph, type IrNode, type ModelIr } from './ir';
-import { RULES } from './rules';
-import { CompileError, type RuleContext } from './rules/rule';
+import { GraphBuilder, f32, i64, sizeOf, type IrGraph, type ModelIr } from './ir';
+import { CompileError } from './rules/rule';
+import { emitBackward, emitModel, plan } from './emit';
 import type { StepDims } from '../knowledge/sigma';
 
 export type { StepDims };
 
 export interface SigmaGraphs {
+  /** The sizes they were compiled for. */
+  dims: StepDims;
   features: IrGraph;
   step: IrGraph;
   /** E: elements of phi per image. */
   featureSize: number;
   /** The value the tap resolved to. */
   tapValue: string;
-}
-
-/** The nodes between the model input and the tap, checked, with their shapes. */
-interface Plan {
-  nodes: IrNode[];
-  tapValue: string;
-  dataValues: Set<string>;
-}
-
-function plan(model: ModelIr, tap: string): Plan {
-  const tapValue = model.tapValues.get(tap);
-  if (!tapValue)
-    throw new CompileError(
-      `${model.source}: no layer or value named '${tap}'; the names are: ${model.tapNames.join(', ')}`
-    );
-  const producer = new Map<string, IrNode>();
-  for (const n of model.nodes) for (const o of n.outputs) producer.set(o, n);
-  const needed = new Set<IrNode>();
-  const visit = (value: string): void => {
-    const n = producer.get(value);
-    if (!n || needed.has(n)) return;
-    needed.add(n);
-    n.inputs.forEach((i) => i && visit(i));
-  };
-  visit(tapValue);
-  const nodes = model.nodes.filter((n) => needed.has(n));
-  const dataValues = new Set([model.input.name]);
-  for (const n of nodes) if (n.inputs.some((i) => dataValues.has(i))) n.outputs.forEach((o) => dataValues.add(o));
-  if (!dataValues.has(tapValue))
-    throw new CompileError(
-      `${model.source}: the tap '${tap}' does not depend on the model input '${model.input.name}'`
-    );
-  for (const n of nodes) {
-    if (dataValues.has(n.outputs[0]) && !RULES[n.op])
-      throw new CompileError(
-        `${model.source}: node '${n.name}' is a ${n.op}, an op without a backward rule (supported: ${Object.keys(RULES).sort().join(', ')})`
-      );
-  }
-  return { nodes, tapValue, dataValues };
-}
-
-/** Emits the model's forward pass from `model.input.name` to the tap into `b`; returns the shapes and a rule context. */
-function emitModel(
-  model: ModelIr,
-  p: Plan,
-  b: GraphBuilder
-): { shapes: Map<string, number[]>; ctx: RuleContext; emitted: IrNode[] } {
-  const shapes = new Map<string, number[]>([[model.input.name, [...model.input.shape]]]);
-  const ctx: RuleContext = {
-    b,
-    shape: (name) =>
-      shapes.get(name) ??
-      (() => {
-        throw new CompileError(`${model.source}: the shape of '${name}' is unknown`);
-      })(),
-    constant: (name) => b.initializers.get(name),
-    isData: (name) => p.dataValues.has(name)
-  };
-  const emitted: IrNode[] = [];
-  for (const n of p.nodes) {
-    const rule = RULES[n.op];
-    if (!p.dataValues.has(n.outputs[0]) || !rule) {
-      b.nodes.push(n);
-      continue;
-    }
-    const wrap = (e: unknown): never => {
-      if (e instanceof CompileError) throw new CompileError(`${model.source}: ${e.message}`);
-      throw e;
-    };
-    try {
-      shapes.set(n.outputs[0], rule.shape(n, ctx));
-      const forward = rule.forward ? rule.forward(n, ctx) : [n];
-      b.nodes.push(...forward);
-      emitted.push(forward[forward.length - 1]);
-    } catch (e) {
-      wrap(e);
-    }
-  }
-  return { shapes, ctx, emitted };
-}
-
-/** Gradient of the model input, given the gradient `dTap` of the tap value (per-op rules, reverse order). */
-function emitBackward(
-  model: ModelIr,
-  p: Plan,
-  { emitted, ctx }: { emitted: IrNode[]; ctx: RuleContext },
-  dTap: string
-): string {
-  const grads = new Map<string, string[]>([[p.tapValue, [dTap]]]);
-  const total = (value: string): string | null => {
-    const parts = grads.get(value);
-    if (!parts?.length) return null;
-    return parts.reduce((acc, g) => ctx.b.op('Add', [acc, g], {}, `${value}_grad_sum`));
-  };
-  for (let i = emitted.length - 1; i >= 0; i--) {
-    const n = emitted[i];
-    const dy = total(n.outputs[0]);
-    if (!dy) continue;
-    let dx: (string | null)[];
-    try {
-      dx = RULES[n.op].backward(n, dy, ctx);
-    } catch (e) {
-      if (e instanceof CompileError) throw new CompileError(`${model.source}: ${e.message}`);
-      throw e;
-    }
-    n.inputs.forEach((x, k) => {
-      if (dx[k] && p.dataValues.has(x)) grads.set(x, [...(grads.get(x) ?? []), dx[k]!]);
-    });
-  }
-  const dInput = total(model.input.name);
-  if (!dInput) throw new CompileError(`${model.source}: the tap does not depend on the model input`);
-  return dInput;
 }
 
 function checkDims(model: ModelIr, d: StepDims): void {
@@ -292,6 +182,12 @@ export function compileStep(model: ModelIr, tap: string, d: StepDims): IrGraph {
       { name: grad, type: 'float', shape: ['B', g, g] }
     ]
   };
+}
+
+/** Both graphs of the ONNX engine, compiled once (the engine choice compiles, the engine reuses them). */
+export function compileSigma(model: ModelIr, tap: string, d: StepDims): SigmaGraphs {
+  const features = compileFeatures(model, tap, d);
+  return { dims: { ...d }, features: features.graph, step: compileStep(model, tap, d), ...features };
 }
 
 function transpose(m: Float32Array, rows: number, cols: number): Float32Array {

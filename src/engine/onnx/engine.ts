@@ -4,9 +4,9 @@
  * knowledge/sigma.ts; here are only the two session calls per step and sigma_f2.
  */
 import type * as Ort from 'onnxruntime-node';
-import type { SigmaEngine, SigmaStepper } from '../knowledge/sigma';
+import type { SigmaEngine, SigmaStepper, StepDims } from '../knowledge/sigma';
 import type { ModelIr } from './ir';
-import { compileFeatures, compileStep } from './compile';
+import { compileSigma, type SigmaGraphs } from './compile';
 import { encodeModel } from './model-proto';
 import { sessionOptions, type RuntimeChoice } from './runtime';
 
@@ -14,19 +14,24 @@ export interface OnnxEngineSetup {
   model: ModelIr;
   tap: string;
   runtime: RuntimeChoice;
+  /** Graphs already compiled (by the engine choice); reused when opened for the same sizes. */
+  compiled?: SigmaGraphs;
   /** Called with the step graph's bytes once compiled (for --save-graph). */
   onGraph?: (name: 'features' | 'step', bytes: Uint8Array) => void;
 }
+
+const sameDims = (a: StepDims, b: StepDims): boolean =>
+  (Object.keys(a) as (keyof StepDims)[]).every((k) => a[k] === b[k]) && Object.keys(a).length === Object.keys(b).length;
 
 export function onnxSigmaEngine(setup: OnnxEngineSetup): SigmaEngine {
   const { ort, provider } = setup.runtime;
   return {
     description: `onnx (${provider}, ${setup.runtime.threads} thread${setup.runtime.threads === 1 ? '' : 's'})`,
     async open(d): Promise<SigmaStepper> {
-      const features = compileFeatures(setup.model, setup.tap, d);
-      const step = compileStep(setup.model, setup.tap, d);
-      const featureBytes = encodeModel(features.graph);
-      const stepBytes = encodeModel(step);
+      const given = setup.compiled;
+      const sigma = given && sameDims(given.dims, d) ? given : compileSigma(setup.model, setup.tap, d);
+      const featureBytes = encodeModel(sigma.features);
+      const stepBytes = encodeModel(sigma.step);
       setup.onGraph?.('features', featureBytes);
       setup.onGraph?.('step', stepBytes);
       const options = sessionOptions(setup.runtime);
@@ -35,7 +40,7 @@ export function onnxSigmaEngine(setup: OnnxEngineSetup): SigmaEngine {
       const [phiName] = featureSession.outputNames;
       const [lossName, gradName] = stepSession.outputNames;
       const { height: h, width: w, channels: c, samples: k, grid: g } = d;
-      const e = features.featureSize;
+      const e = sigma.featureSize;
       const tensor = (data: Float32Array, dims: number[]): Ort.Tensor => new ort.Tensor('float32', data, dims);
       const phiOf = async (inputs: Float32Array, n: number): Promise<Float32Array> => {
         const out = await featureSession.run({ kd_x: tensor(inputs, [n, h, w, c]) });

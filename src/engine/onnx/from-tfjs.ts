@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { GraphBuilder, f32, i64, type IrTensor, type ModelIr } from './ir';
-import { CompileError } from './rules/rule';
+import { CompileError, withSource } from './rules/rule';
 
 type Config = Record<string, unknown>;
 /** Per value: its per-sample shape in TF order and whether it is an image (NCHW in the IR). */
@@ -347,8 +347,12 @@ class Reader {
       case 'Add':
       case 'Multiply': {
         const op = cls === 'Add' ? 'Add' : 'Mul';
-        if (inputs.some((v) => v.tfShape.join() !== x.tfShape.join()))
-          this.fail('inputs of different shapes (broadcasting) are not supported');
+        // Broadcasting of equal ranks (a squeeze-excitation's [1, 1, C] onto [H, W, C]) means the same in NCHW.
+        const shape = x.tfShape.map((_, i) => Math.max(...inputs.map((v) => v.tfShape[i] ?? 0)));
+        if (inputs.some((v) => v.tfShape.length !== rank || v.tfShape.some((d, i) => d !== 1 && d !== shape[i])))
+          this.fail(
+            `inputs of shapes ${inputs.map((v) => `[${v.tfShape.join(', ')}]`).join(', ')} do not broadcast axis by axis`
+          );
         let acc = x.name;
         inputs
           .slice(1)
@@ -356,7 +360,7 @@ class Reader {
             (v, i) =>
               (acc = this.emit(op, [acc, v.name], {}, i === inputs.length - 2 ? name : b.fresh(`${name}/partial`)))
           );
-        return out(x.tfShape);
+        return out(shape);
       }
       case 'Concatenate': {
         const axis = Number(cfg.axis ?? -1);
@@ -431,7 +435,7 @@ export function modelFromTfjs(model: tf.LayersModel, source: string, values: Wei
   reader.b.reserve([inputName, ...model.layers.map((l) => l.name)]);
   reader.values.set(inputName, { name: inputName, tfShape: [h, w, c] });
   const tapNames: string[] = [];
-  try {
+  withSource(source, () => {
     for (const layer of model.layers) {
       if (layer.getClassName() === 'InputLayer') continue;
       if (layer.inboundNodes.length !== 1)
@@ -446,10 +450,7 @@ export function modelFromTfjs(model: tf.LayersModel, source: string, values: Wei
       reader.values.set(layer.name, reader.translate(layer, ins));
       tapNames.push(layer.name);
     }
-  } catch (e) {
-    if (e instanceof CompileError) throw new CompileError(`${source}: ${e.message}`);
-    throw e;
-  }
+  });
   return {
     source,
     input: { name: inputName, shape: [c, h, w] },

@@ -38,6 +38,16 @@ export interface ModelIr {
   /** Where it came from, for messages (a folder or file). */
   source: string;
   input: { name: string; shape: [number, number, number] };
+  /**
+   * The batch size of a file exported with a fixed batch (no dynamic axis): such exports write it into
+   * Reshape targets, where it stands for the batch. Graphs we build always take any batch.
+   */
+  staticBatch?: number;
+  /**
+   * The ai.onnx opset of the source file. Its nodes are already rewritten to mean the same at the
+   * opset the compiler writes (opset.ts); absent for models that are not ONNX files (TF.js).
+   */
+  opset?: number;
   nodes: IrNode[];
   initializers: Map<string, IrTensor>;
   /** Names that users may pick as taps (layer names, node output names), in graph order. */

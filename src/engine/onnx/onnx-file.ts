@@ -4,10 +4,13 @@
  * image [batch, C, H, W] with fixed C, H, W. Every node output (and every node name) is a tap.
  * Refuses, naming the file, truncated or corrupt bytes, opsets outside 11-21, external data, ops
  * from other domains. Ops without a backward rule are refused later by the compiler, naming the node.
+ * The nodes are rewritten to mean at opset 17 (the opset the compiler writes) what they meant at
+ * the file's own opset, which the IR keeps (opset.ts).
  */
 import { decodeMessage, proto, ProtoError, type ProtoValue } from './protobuf';
 import type { Attr, IrNode, IrTensor, ModelIr } from './ir';
 import { CompileError } from './rules/rule';
+import { toWrittenOpset } from './opset';
 
 type Fields = Map<number, ProtoValue[]>;
 export const OPSET_RANGE = [11, 21] as const;
@@ -142,6 +145,7 @@ export function readOnnxModel(bytes: Uint8Array, source: string): ModelIr {
     }
     nodes.push({ op, name, inputs: proto.strings(n, 1), outputs, attrs });
   });
+  const upgraded = toWrittenOpset(nodes, opset, initializers, source);
   const inputs = proto.messages(g, 11).filter((v) => !initializers.has(proto.string(v, 1)));
   if (inputs.length !== 1)
     throw new CompileError(
@@ -162,15 +166,17 @@ export function readOnnxModel(bytes: Uint8Array, source: string): ModelIr {
     );
   }
   const tapValues = new Map<string, string>();
-  for (const n of nodes) {
+  for (const n of upgraded) {
     for (const o of n.outputs) if (o) tapValues.set(o, o);
     if (!tapValues.has(n.name)) tapValues.set(n.name, n.outputs[0]);
   }
-  const [, c, h, w] = dims as number[];
+  const [batch, c, h, w] = dims;
   return {
     source,
-    input: { name: inputName, shape: [c, h, w] },
-    nodes,
+    input: { name: inputName, shape: [c as number, h as number, w as number] },
+    staticBatch: typeof batch === 'number' && batch > 0 ? batch : undefined,
+    opset,
+    nodes: upgraded,
     initializers,
     tapNames: [...tapValues.keys()],
     tapValues

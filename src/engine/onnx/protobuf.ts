@@ -95,21 +95,28 @@ export type ProtoValue = bigint | Uint8Array;
 /** Thrown on bytes that are not a well-formed protobuf message. */
 export class ProtoError extends Error {}
 
+/** The varint at `pos` of `bytes` and the position after it; `truncated` is the message if it runs past the end. */
+function readVarint(bytes: Uint8Array, pos: number, truncated: string): [bigint, number] {
+  let result = 0n;
+  let shift = 0n;
+  for (let p = pos; ;) {
+    if (p >= bytes.length) throw new ProtoError(truncated);
+    const b = bytes[p++];
+    result |= BigInt(b & 0x7f) << shift;
+    if (!(b & 0x80)) return [result, p];
+    shift += 7n;
+    if (shift > 70n) throw new ProtoError('a varint is longer than 10 bytes');
+  }
+}
+
 /** Decodes one message into its fields by number (repeated fields keep their order). */
 export function decodeMessage(bytes: Uint8Array): Map<number, ProtoValue[]> {
   const fields = new Map<number, ProtoValue[]>();
   let pos = 0;
   const varint = (): bigint => {
-    let result = 0n;
-    let shift = 0n;
-    for (;;) {
-      if (pos >= bytes.length) throw new ProtoError('a varint runs past the end of the data (truncated?)');
-      const b = bytes[pos++];
-      result |= BigInt(b & 0x7f) << shift;
-      if (!(b & 0x80)) return result;
-      shift += 7n;
-      if (shift > 70n) throw new ProtoError('a varint is longer than 10 bytes');
-    }
+    const [value, next] = readVarint(bytes, pos, 'a varint runs past the end of the data (truncated?)');
+    pos = next;
+    return value;
   };
   const take = (n: number): Uint8Array => {
     if (n < 0 || pos + n > bytes.length)
@@ -164,18 +171,10 @@ export const proto = {
     for (const v of f.get(n) ?? []) {
       if (typeof v === 'bigint') out.push(Number(BigInt.asIntN(64, v)));
       else {
-        let pos = 0;
-        while (pos < v.length) {
-          let r = 0n,
-            s = 0n;
-          for (;;) {
-            if (pos >= v.length) throw new ProtoError('a packed varint runs past its field');
-            const b = v[pos++];
-            r |= BigInt(b & 0x7f) << s;
-            if (!(b & 0x80)) break;
-            s += 7n;
-          }
+        for (let pos = 0; pos < v.length;) {
+          const [r, next] = readVarint(v, pos, 'a packed varint runs past its field');
           out.push(Number(BigInt.asIntN(64, r)));
+          pos = next;
         }
       }
     }

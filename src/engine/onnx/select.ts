@@ -9,7 +9,7 @@ import { tfSigmaEngine, type SigmaEngine, type StepDims } from '../knowledge/sig
 import { tapFeature } from '../knowledge/feature';
 import { currentBackend } from '../tf/backend';
 import { modelFromTfjsAsync } from './from-tfjs';
-import { compileFeatures, compileStep } from './compile';
+import { compileSigma } from './compile';
 import { onnxSigmaEngine } from './engine';
 import { chooseRuntime, type DeviceRequest, type RuntimeChoice } from './runtime';
 import type { ModelIr } from './ir';
@@ -65,10 +65,9 @@ export async function selectEngine(
   else {
     try {
       const ir = await target.ir();
-      compileFeatures(ir, target.tap, target.dims);
-      compileStep(ir, target.tap, target.dims);
+      const compiled = compileSigma(ir, target.tap, target.dims);
       return {
-        engine: onnxSigmaEngine({ model: ir, tap: target.tap, runtime: rt, onGraph: target.onGraph }),
+        engine: onnxSigmaEngine({ model: ir, tap: target.tap, runtime: rt, compiled, onGraph: target.onGraph }),
         kind: 'onnx',
         note: rt.reason
       };

@@ -7,19 +7,45 @@
  */
 import { f32, i64, type IrNode } from '../ir';
 import { type OpRule, type RuleContext, fail, intAttr, intsAttr } from './rule';
-import { axisWindow, explicitPads, windowOutput, windowRemainder } from './conv';
+import { axisWindow, explicitPads, windowOutput } from './conv';
 
 interface Window {
   kernel: number[];
   strides: number[];
   pads: number[];
   dilations: number[];
+  /** ceil_mode: a last, partial window where the strides leave cells over (GoogLeNet, SqueezeNet). */
+  ceil: boolean;
+}
+
+/**
+ * Output side of a pooling window; with ceil_mode the division rounds up, but (as in torch and
+ * ONNX Runtime) the last window must start inside the input or its leading padding.
+ */
+function pooledSide(size: number, g: Window, axis: 0 | 1): number {
+  const floor = windowOutput(size, axisWindow(g, axis), g.pads[axis], g.pads[axis + 2]);
+  if (!g.ceil) return floor;
+  const span = size + g.pads[axis] + g.pads[axis + 2] - ((g.kernel[axis] - 1) * g.dilations[axis] + 1);
+  let out = Math.ceil(span / g.strides[axis]) + 1;
+  if ((out - 1) * g.strides[axis] >= size + g.pads[axis]) out--;
+  return Math.max(out, floor);
+}
+
+/**
+ * The ConvTranspose that spreads a pooled gradient back: its end pads and output_padding give back
+ * exactly `size` cells (a ceil_mode window that runs past the end is cut by a larger end pad).
+ */
+function spreadGeometry(size: number, out: number, g: Window, axis: 0 | 1): { padEnd: number; extra: number } {
+  const produced = (out - 1) * g.strides[axis] + (g.kernel[axis] - 1) * g.dilations[axis] + 1;
+  const needed = size + g.pads[axis] + g.pads[axis + 2];
+  return produced > needed
+    ? { padEnd: g.pads[axis + 2] + produced - needed, extra: 0 }
+    : { padEnd: g.pads[axis + 2], extra: needed - produced };
 }
 
 function window(n: IrNode, c: RuleContext): Window {
   const kernel = intsAttr(n, 'kernel_shape', []);
   if (kernel.length !== 2) fail(n, 'only 2-D pooling is supported');
-  if (intAttr(n, 'ceil_mode', 0) !== 0) fail(n, 'ceil_mode = 1 is not supported');
   if (intAttr(n, 'storage_order', 0) !== 0) fail(n, 'storage_order = 1 is not supported');
   const strides = intsAttr(n, 'strides', [1, 1]),
     dilations = intsAttr(n, 'dilations', [1, 1]);
@@ -27,15 +53,16 @@ function window(n: IrNode, c: RuleContext): Window {
     kernel,
     strides,
     pads: explicitPads(n, c.shape(n.inputs[0]).slice(1), { kernel, strides, dilations }),
-    dilations
+    dilations,
+    ceil: intAttr(n, 'ceil_mode', 0) === 1
   };
 }
 
 function pooledShape(n: IrNode, c: RuleContext): number[] {
   const [ch, h, w] = c.shape(n.inputs[0]);
   const g = window(n, c);
-  const oh = windowOutput(h, axisWindow(g, 0), g.pads[0], g.pads[2]);
-  const ow = windowOutput(w, axisWindow(g, 1), g.pads[1], g.pads[3]);
+  const oh = pooledSide(h, g, 0);
+  const ow = pooledSide(w, g, 1);
   if (oh < 1 || ow < 1) fail(n, `a ${h}x${w} input is smaller than the pooling window`);
   return [ch, oh, ow];
 }
@@ -101,8 +128,9 @@ const averagePool: OpRule = {
     const [, oh, ow] = pooledShape(n, c);
     const g = window(n, c);
     const b = c.b;
+    // With count_include_pad the padding counts, a ceil_mode window's part past it does not.
     const counts = intAttr(n, 'count_include_pad', 0)
-      ? new Float32Array(oh * ow).fill(g.kernel[0] * g.kernel[1])
+      ? windowCounts([h + g.pads[0] + g.pads[2], w + g.pads[1] + g.pads[3]], { ...g, pads: [0, 0, 0, 0] }, [oh, ow])
       : windowCounts([h, w], g, [oh, ow]);
     const scaled = b.op(
       'Mul',
@@ -123,13 +151,11 @@ const averagePool: OpRule = {
       `${n.name}_ones`,
       f32([ch, 1, g.kernel[0], g.kernel[1]], new Float32Array(ch * g.kernel[0] * g.kernel[1]).fill(1))
     );
-    const outputPadding = [
-      windowRemainder(h, axisWindow(g, 0), g.pads[0] + g.pads[2]),
-      windowRemainder(w, axisWindow(g, 1), g.pads[1] + g.pads[3])
-    ];
+    const [rows, cols] = [spreadGeometry(h, oh, g, 0), spreadGeometry(w, ow, g, 1)];
+    const outputPadding = [rows.extra, cols.extra];
     const attrs = {
       strides: g.strides,
-      pads: g.pads,
+      pads: [g.pads[0], g.pads[1], rows.padEnd, cols.padEnd],
       dilations: g.dilations,
       group: ch,
       output_padding: outputPadding

@@ -14,10 +14,33 @@ export interface RuleContext {
   constant(name: string): IrTensor | undefined;
   /** Whether a value depends on the model input. */
   isData(name: string): boolean;
+  /**
+   * Whether a rule must return the gradient of this value: true for a value that depends on the model
+   * input and, in a training graph, for a trainable parameter (a weight fed as a graph input). The
+   * sigma-step compiler implements it as isData.
+   */
+  needsGrad(name: string): boolean;
+  /**
+   * A shape computed from the batch size at compile time (shape-fold.ts): its entries are numbers or
+   * the batch size times a factor. Undefined for other values (and in contexts without shape folding).
+   */
+  batchShape?(name: string): SymInt[] | undefined;
+  /** The fixed batch size the model was exported with, if any (ModelIr.staticBatch). */
+  staticBatch?: number;
+  /**
+   * During the backward pass, the gradient of a value (summed over its uses), or null when nothing
+   * downstream needs it; for ops with several outputs (Split), whose backward gets dy of output 0 only.
+   */
+  outputGrad?(name: string): string | null;
 }
+
+/** An integer of a shape computation: known, or the batch size times a known factor. */
+export type SymInt = number | { batch: number };
 
 export interface OpRule {
   shape(n: IrNode, c: RuleContext): number[];
+  /** Per-sample shapes of every output, for ops with several data outputs (Split); shape() gives output 0's. */
+  outputShapes?(n: IrNode, c: RuleContext): number[][];
   /** Rewrites the forward node, e.g. to add the Indices output of MaxPool; receives fresh names from the builder. */
   forward?(n: IrNode, c: RuleContext): IrNode[];
   backward(n: IrNode, dy: string, c: RuleContext): (string | null)[];
@@ -28,6 +51,16 @@ export class CompileError extends Error {}
 
 export function fail(n: IrNode, problem: string): never {
   throw new CompileError(`node '${n.name}' (${n.op}): ${problem}`);
+}
+
+/** Runs `work`; a CompileError it throws comes out prefixed with `source` (a file or folder). */
+export function withSource<T>(source: string, work: () => T): T {
+  try {
+    return work();
+  } catch (e) {
+    if (e instanceof CompileError) throw new CompileError(`${source}: ${e.message}`);
+    throw e;
+  }
 }
 
 export function intAttr(n: IrNode, key: string, fallback: number): number {
@@ -57,6 +90,34 @@ export function constValues(n: IrNode, index: number, c: RuleContext): number[] 
   const t = c.constant(n.inputs[index]);
   if (!t) fail(n, `input ${index} ('${n.inputs[index]}') must be a constant`);
   return Array.from(t.data as ArrayLike<number | bigint>, (v) => Number(v));
+}
+
+/**
+ * A shape given as an input (Reshape's target, Expand's shape): a constant, or a shape computed from
+ * the batch size, whose batch entry (the first, factor 1) becomes `batchAs` (0 for Reshape: copy the
+ * input's batch; 1 for Expand: keep it).
+ */
+export function shapeArgument(n: IrNode, index: number, c: RuleContext, batchAs: number): number[] {
+  const name = n.inputs[index];
+  if (c.constant(name)) return constValues(n, index, c);
+  const sym = c.batchShape?.(name);
+  if (!sym) fail(n, `input ${index} ('${name}') must be a constant or a shape computed from the batch size`);
+  return sym.map((v, i) => {
+    if (typeof v === 'number') return v;
+    if (i !== 0 || v.batch !== 1) fail(n, `the shape [${symText(sym)}] mixes the batch size into another axis`);
+    return batchAs;
+  });
+}
+
+export const symText = (s: readonly SymInt[]): string =>
+  s.map((v) => (typeof v === 'number' ? String(v) : v.batch === 1 ? 'N' : `${v.batch}N`)).join(', ');
+
+/** The full shape of an input: [-1, ...per-sample] for data (-1 the batch), the dims of a constant. */
+export function fullShape(n: IrNode, name: string, c: RuleContext): number[] {
+  if (c.isData(name)) return [-1, ...c.shape(name)];
+  const t = c.constant(name);
+  if (!t) fail(n, `input '${name}' is neither data nor a constant`);
+  return t.dims;
 }
 
 /** The single data input of a node (its first input that depends on the model input). */

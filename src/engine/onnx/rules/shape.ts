@@ -4,7 +4,7 @@
  * Identity and Dropout (inference: the identity). The batch axis must stay the first axis.
  */
 import { i64, sizeOf, type IrNode } from '../ir';
-import { type OpRule, type RuleContext, constValues, fail, intAttr, intsAttr } from './rule';
+import { type OpRule, type RuleContext, constValues, fail, intAttr, intsAttr, shapeArgument } from './rule';
 
 const reshapeBack = (n: IrNode, dy: string, c: RuleContext): (string | null)[] => [
   c.b.reshapeBatch(dy, c.shape(n.inputs[0]), `${n.name}_grad`),
@@ -21,7 +21,9 @@ const flatten: OpRule = {
 
 /** The per-sample target of a Reshape: the first entry must keep the batch (0 or -1). */
 function reshapeTarget(n: IrNode, c: RuleContext): number[] {
-  const target = constValues(n, 1, c);
+  const given = shapeArgument(n, 1, c, 0);
+  // A fixed-batch export writes its batch size where the batch goes.
+  const target = given[0] === c.staticBatch && c.constant(n.inputs[1]) ? [0, ...given.slice(1)] : given;
   const input = c.shape(n.inputs[0]);
   if (target[0] !== 0 && target[0] !== -1)
     fail(

@@ -1,7 +1,8 @@
 /*
  * The ONNX engine does the same science as the TF.js engine: the closed form of method.md section 1
  * on a linear feature, and, for the same model, images, seeds and noise, the same selected step and
- * maps within 1e-3 nats on the reference CNN and on a ResNet with batch normalisation.
+ * maps within 1e-3 nats on the reference CNN, on a ResNet with batch normalisation and on a
+ * squeeze-excitation block.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { useBackend } from '../../../helpers/tf';
@@ -168,6 +169,42 @@ describe('the ONNX engine', () => {
     const { sameStep, close } = agreement(tfResults, onnxResults);
     expect(sameStep).toBe(1);
     expect(close).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('agrees with TF.js on a squeeze-excitation block (a Multiply of two data tensors, SiLU as x * sigmoid(x))', async () => {
+    const input = tf.input({ shape: [12, 12, 3], name: 'input' });
+    let s = 31;
+    const init = (): ReturnType<typeof tf.initializers.heNormal> => tf.initializers.heNormal({ seed: s++ });
+    const conv = tf.layers
+      .conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: init(), name: 'stem' })
+      .apply(input) as Sym;
+    const gate = tf.layers.activation({ activation: 'sigmoid', name: 'stem_gate' }).apply(conv) as Sym;
+    const silu = tf.layers.multiply({ name: 'stem_silu' }).apply([conv, gate]) as Sym;
+    const squeezed = tf.layers.globalAveragePooling2d({ name: 'se_pool' }).apply(silu) as Sym;
+    const reduced = tf.layers
+      .dense({ units: 4, activation: 'relu', kernelInitializer: init(), name: 'se_reduce' })
+      .apply(squeezed) as Sym;
+    const scale = tf.layers
+      .dense({ units: 8, activation: 'sigmoid', kernelInitializer: init(), name: 'se_expand' })
+      .apply(reduced) as Sym;
+    const excite = tf.layers
+      .multiply({ name: 'se' })
+      .apply([silu, tf.layers.reshape({ targetShape: [1, 1, 8], name: 'se_shape' }).apply(scale) as Sym]) as Sym;
+    const out = tf.layers
+      .conv2d({ filters: 6, kernelSize: 3, padding: 'same', kernelInitializer: init(), name: 'head' })
+      .apply(excite) as Sym;
+    const model = tf.model({ inputs: input, outputs: out });
+    const ims = images(12, 12, 12, 3);
+    const options = { grid: 4, samples: 16, steps: 40, lambda: 6, adaptBeforeEnd: 10 };
+    const tfResults = await quantifyBatch(tapFeature(model, 'head'), ims, options);
+    const onnxResults = await quantifyBatch(
+      onnxSigmaEngine({ model: modelFromTfjs(model, 'squeeze-excitation'), tap: 'head', runtime }),
+      ims,
+      options
+    );
+    const { sameStep, close } = agreement(tfResults, onnxResults);
+    expect(sameStep).toBe(1);
+    expect(close).toBeGreaterThanOrEqual(0.9);
   });
 
   it('a batch does not change an image: one image alone gives the same map as in a batch of three', async () => {

@@ -17,6 +17,8 @@ import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/r
 import { onnxSigmaEngine } from '../../../../src/engine/onnx/engine';
 import { f32, i64, type IrGraph, type IrNode } from '../../../../src/engine/onnx/ir';
 import { quantifyBatch } from '../../../../src/engine/knowledge/sigma';
+import { upsamplingMatrix } from '../../../../src/engine/knowledge/grid';
+import { GAUSSIAN_ENTROPY_OFFSET } from '../../../../src/engine/knowledge/entropy';
 import { Rng } from '../../../../src/engine/util/random';
 
 const FIXTURE = join(__dirname, '../../../fixtures/onnx');
@@ -82,24 +84,69 @@ describe('ONNX files', () => {
     });
   }
 
-  it('quantifies the fixture at a node output (NCHW model, NHWC images and noise)', async () => {
+  it("the sigma step of the fixture at a node output: its loss is the features' loss, its gradient the loss's differences", async () => {
     const ir = readOnnxModel(new Uint8Array(readFileSync(join(FIXTURE, 'tiny-torch.onnx'))), 'tiny-torch.onnx');
     const concat = ir.nodes.find((n) => n.op === 'Concat')!;
-    const images = [0, 1].map((i) => ({
-      input: tf.tensor3d(new Rng(i).fillNormal(new Float32Array(12 * 12 * 3)), [12, 12, 3]),
-      seed: i,
-      name: `img${i}`
-    }));
-    const results = await quantifyBatch(onnxSigmaEngine({ model: ir, tap: concat.outputs[0], runtime }), images, {
-      grid: 4,
-      samples: 8,
-      steps: 10,
-      adaptBeforeEnd: 3
+    const [h, w, c, g, k] = [12, 12, 3, 4, 3];
+    const stepper = await onnxSigmaEngine({ model: ir, tap: concat.outputs[0], runtime }).open({
+      height: h,
+      width: w,
+      channels: c,
+      grid: g,
+      samples: k,
+      relu: true
     });
-    for (const r of results) {
-      expect(r.effective).toBe(true);
-      expect(r.entropy!.every(Number.isFinite)).toBe(true);
+    const rng = new Rng(3);
+    const x = rng.fillNormal(new Float32Array(h * w * c));
+    const noise = rng.fillNormal(new Float32Array(k * h * w * c));
+    const sigma = Float32Array.from({ length: g * g }, (_, i) => 0.3 + 0.05 * i);
+    const clean = await stepper.features(x, 1);
+    const e = clean.length;
+    const st = { count: 1, inputs: x, clean, sigma, lambdas: [0.05], sigmaF2: [0.01], noise };
+    const { losses, grads } = await stepper.lossAndGradient(st);
+    // The loss of method.md section 1 from phi of the perturbed images (NHWC, nearest-cell upsampling of sigma).
+    const rows = upsamplingMatrix(h, g),
+      cols = upsamplingMatrix(w, g);
+    const cell = (r: number, m: Float32Array): number => m.subarray(r * g, (r + 1) * g).indexOf(1);
+    const lossOf = async (s: Float32Array): Promise<number> => {
+      const perturbed = new Float32Array(k * h * w * c);
+      for (let q = 0; q < k; q++)
+        for (let i = 0; i < h; i++)
+          for (let j = 0; j < w; j++)
+            for (let ch = 0; ch < c; ch++) {
+              const p = ((q * h + i) * w + j) * c + ch;
+              perturbed[p] = x[(i * w + j) * c + ch] + s[cell(i, rows) * g + cell(j, cols)] * noise[p];
+            }
+      const phi = await stepper.features(perturbed, k);
+      let squares = 0;
+      for (let i = 0; i < k * e; i++) squares += (phi[i] - clean[i % e]) ** 2;
+      const meanH = s.reduce((a, v) => a + Math.log(v), 0) / (g * g) + GAUSSIAN_ENTROPY_OFFSET;
+      return squares / (k * e) / 0.01 - 0.05 * meanH;
+    };
+    expect(Math.abs(losses[0] - (await lossOf(sigma)))).toBeLessThan(1e-4 * Math.max(1, Math.abs(losses[0])));
+    const step = 1e-3;
+    for (const cellIndex of [0, 5, 15]) {
+      const moved = (d: number): Float32Array => sigma.map((v, i) => (i === cellIndex ? v + d : v));
+      const up = (await stepper.lossAndGradient({ ...st, sigma: moved(step) })).losses[0];
+      const down = (await stepper.lossAndGradient({ ...st, sigma: moved(-step) })).losses[0];
+      const numeric = (up - down) / (2 * step);
+      expect(Math.abs(grads[cellIndex] - numeric)).toBeLessThan(1e-2 * Math.abs(numeric) + 1e-4);
     }
+    stepper.dispose();
+  });
+
+  it('names every node it emits after the model node it came from', async () => {
+    const ir = await foldConstants(
+      readOnnxModel(new Uint8Array(readFileSync(join(FIXTURE, 'ops-torch.onnx'))), 'ops-torch.onnx'),
+      ort
+    );
+    const { graph } = compileInputGradient(ir, 'logits');
+    const layers = ir.nodes.map((n) => n.name);
+    const stray = graph.nodes.filter(
+      (n) => !layers.some((l) => n.name.startsWith(l)) && !n.name.startsWith(ir.input.name)
+    );
+    expect(stray.map((n) => n.name)).toEqual([]);
+    expect(graph.nodes.length).toBeGreaterThan(2 * ir.nodes.length);
   });
 
   it('reads back what the compiler writes', () => {
@@ -138,11 +185,11 @@ describe('ONNX files', () => {
   it('refuses an op without a backward rule naming its node, an unknown tap listing the names, and a tap independent of the input', () => {
     const dims = { height: 4, width: 4, channels: 2, grid: 2, samples: 2, relu: true };
     const erf = readOnnxModel(
-      file([conv, { op: 'Erf', name: 'erf_node', inputs: ['c'], outputs: ['e'], attrs: {} }]),
+      file([conv, { op: 'LpNormalization', name: 'erf_node', inputs: ['c'], outputs: ['e'], attrs: {} }]),
       'erf.onnx'
     );
     expect(() => compileStep(erf, 'e', dims)).toThrow(
-      /^erf.onnx: node 'erf_node' is a Erf, an op without a backward rule/
+      /^erf.onnx: node 'erf_node' is a LpNormalization, an op without a backward rule/
     );
     expect(() => compileStep(erf, 'nope', dims)).toThrow(
       /^erf.onnx: no layer or value named 'nope'; the names are: c, conv0, e, erf_node/

@@ -3,12 +3,20 @@
  * compile, onnx refuses instead; gpu falls back to CPU with the reason where no GPU provider works;
  * threads are sized against the worker count.
  */
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, vi } from 'vitest';
 import { useBackend } from '../../../helpers/tf';
 import { tf } from '../../../../src/engine/tf/backend';
 import { selectForTfjs } from '../../../../src/engine/onnx/select';
 import { chooseRuntime, parseDevice, threadsPerWorker } from '../../../../src/engine/onnx/runtime';
 import { referenceCnn } from '../../../../src/engine/models/reference';
+
+import * as compile from '../../../../src/engine/onnx/compile';
+
+// Counts compilations: the engine choice compiles the model, the engine it returns reuses the graphs.
+vi.mock('../../../../src/engine/onnx/compile', async (original) => {
+  const real = await original<typeof import('../../../../src/engine/onnx/compile')>();
+  return { ...real, compileSigma: vi.fn(real.compileSigma) };
+});
 
 const dims = { height: 16, width: 16, channels: 3, grid: 4, samples: 2, relu: true };
 
@@ -25,6 +33,25 @@ describe('engine choice', () => {
     });
     expect(choice.kind).toBe('onnx');
     expect(choice.note).toBe('onnx cpu — 1 thread');
+  });
+
+  it('compiles a model once: the engine opened at the chosen sizes reuses the graphs', async () => {
+    const counted = vi.mocked(compile.compileSigma);
+    counted.mockClear();
+    const choice = await selectForTfjs(
+      { engine: 'onnx', device: 'cpu', threads: 1 },
+      referenceCnn(16),
+      'ref',
+      'fc3',
+      dims
+    );
+    expect(counted).toHaveBeenCalledTimes(1);
+    const stepper = await choice.engine.open({ ...dims });
+    stepper.dispose();
+    expect(counted).toHaveBeenCalledTimes(1);
+    // Other sizes need their own graphs.
+    (await choice.engine.open({ ...dims, samples: 3 })).dispose();
+    expect(counted).toHaveBeenCalledTimes(2);
   });
 
   it('auto falls back to TF.js naming the layer that does not compile; onnx refuses with the same reason', async () => {
