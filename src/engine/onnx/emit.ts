@@ -134,7 +134,12 @@ function smallConstant(t: IrTensor | undefined): SymTensor | undefined {
 }
 
 /** Gradient of the model input, given the gradient `dTap` of the tap value (per-op rules, reverse order). */
-export function emitBackward(model: ModelIr, p: Plan, emitted: IrNode[], ctx: RuleContext, dTap: string): string {
+export function emitBackward(
+  model: ModelIr,
+  p: Plan,
+  { emitted, ctx }: { emitted: IrNode[]; ctx: RuleContext },
+  dTap: string
+): string {
   const grads = new Map<string, string[]>([[p.tapValue, [dTap]]]);
   const summed = new Map<string, string | null>();
   const total = (value: string): string | null => {

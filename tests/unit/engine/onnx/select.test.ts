@@ -38,13 +38,11 @@ describe('engine choice', () => {
   it('compiles a model once: the engine opened at the chosen sizes reuses the graphs', async () => {
     const counted = vi.mocked(compile.compileSigma);
     counted.mockClear();
-    const choice = await selectForTfjs(
-      { engine: 'onnx', device: 'cpu', threads: 1 },
-      referenceCnn(16),
-      'ref',
-      'fc3',
+    const choice = await selectForTfjs({ engine: 'onnx', device: 'cpu', threads: 1 }, referenceCnn(16), {
+      source: 'ref',
+      tap: 'fc3',
       dims
-    );
+    });
     expect(counted).toHaveBeenCalledTimes(1);
     const stepper = await choice.engine.open({ ...dims });
     stepper.dispose();
