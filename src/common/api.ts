@@ -8,6 +8,7 @@ import type { RunConfig } from './config';
 import type { DatasetManifest, DatasetSummary } from './dataset';
 import type { ExperimentEvent } from './events';
 import type { MetricsDocument } from './metrics';
+import type { DetectedFormat } from './detect-format';
 
 /** The compute backend in use and why it was chosen. */
 export interface BackendInfo {
@@ -46,6 +47,8 @@ export interface ImportRequest {
   minSize?: number;
   /** Folder format without masks: foreground is the central 2/3 of the image instead of all of it. */
   centreRegion?: boolean;
+  /** What to call the source in messages instead of its path (an upload: the user's zip or folder name). */
+  sourceLabel?: string;
 }
 
 /** A sample's crop and mask as PNG data URLs. */
@@ -204,6 +207,7 @@ export const KD_API_METHODS = [
   'getAppInfo',
   'getBackend',
   'chooseFolder',
+  'detectFormat',
   'listDatasets',
   'getDataset',
   'importDataset',
@@ -248,6 +252,8 @@ export interface KdApi {
    * typed; it becomes readable by imports. Returns the absolute path, or null when cancelled.
    */
   chooseFolder(request: { purpose: 'import'; path?: string }): Promise<string | null>;
+  /** The import format of a chosen folder (common/detect-format.ts), with the reason in words. */
+  detectFormat(request: { path: string }): Promise<DetectedFormat>;
 
   listDatasets(): Promise<DatasetSummary[]>;
   getDataset(request: { id: string }): Promise<DatasetManifest>;

@@ -37,7 +37,8 @@ import {
   datasetPath,
   datasetIdFromName,
   DEMO_SOURCE_ID,
-  DEMO_TARGET_ID
+  DEMO_TARGET_ID,
+  detectFolderFormat
 } from '../engine/data';
 import { isInside, experimentsDir } from '../engine/store/workspace';
 import { exists } from '../engine/store/atomic';
@@ -133,6 +134,9 @@ export function createService(o: ServiceOptions): KdService {
       if (!st.isDirectory()) throw new CallerError(400, `'${chosen}' is not a folder`);
       picked.add(full);
       return full;
+    },
+    async detectFormat({ path }) {
+      return detectFolderFormat(allowedPath(path, 'folder'));
     },
 
     async listDatasets(): Promise<DatasetSummary[]> {

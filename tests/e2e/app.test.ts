@@ -176,12 +176,18 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     await page.getByLabel('Close the import wizard').click();
     await page.getByTestId('import-open').click();
     await page.getByTestId('import-format').selectOption('folder');
-    await fill(page, 'import-name', 'shapes upload');
+    await fill(page, 'import-name', '');
     await fill(page, 'import-size', '16');
     expect(await page.getByTestId('upload-drop').innerText()).toMatch(/up to 1024 MiB/);
-    await page
-      .getByTestId('upload-zip')
-      .setInputFiles({ name: 'shapes.zip', mimeType: 'application/zip', buffer: writeZip(files) });
+    // Refused without a name; then the same file picked again must start the upload (the input is reset).
+    const zip = { name: 'shapes.zip', mimeType: 'application/zip', buffer: writeZip(files) };
+    await page.getByTestId('upload-zip').setInputFiles(zip);
+    expect(await page.getByTestId('upload-error').innerText()).toMatch(/Fill in the name/);
+    expect(await page.getByTestId('import-detected').innerText()).toMatch(
+      /^Detected folder .*: .*3 subfolders with images/
+    );
+    await fill(page, 'import-name', 'shapes upload');
+    await page.getByTestId('upload-zip').setInputFiles(zip);
     const summary = page.getByTestId('import-summary');
     await expect
       .poll(async () => (await summary.count()) > 0 && (await summary.innerText()), { timeout: 120_000 })

@@ -18,6 +18,7 @@ import type {
 } from '../../../src/common/api';
 import type { RunConfig } from '../../../src/common/config';
 import type { DatasetManifest } from '../../../src/common/dataset';
+import type { DetectedFormat } from '../../../src/common/detect-format';
 import { defaultConfig, demoConfig } from '../../../src/common/defaults';
 import { encodeMask, decodeMask } from '../../../src/renderer/src/annotate/codec';
 
@@ -199,6 +200,14 @@ export class FakeApi implements KdApi {
   async chooseFolder(r: { purpose: 'import'; path?: string }) {
     this.record('chooseFolder', r);
     return r.path ? `/abs/${r.path.replace(/^\/+/, '')}` : '/picked';
+  }
+  /** What detectFormat answers for a folder (default: the folder format). */
+  detected: Record<string, DetectedFormat> = {};
+  async detectFormat(r: { path: string }): Promise<DetectedFormat> {
+    this.record('detectFormat', r);
+    return (
+      this.detected[r.path] ?? { format: 'folder', reason: 'no VOC, CUB or COCO files found', src: '', srcPath: r.path }
+    );
   }
   async listDatasets(): Promise<DatasetSummary[]> {
     this.record('listDatasets', {});
