@@ -107,6 +107,9 @@ export interface ExperimentSummary {
   seeds: number;
   hasMetrics: boolean;
   error: string | null;
+  /** The base seed, and what else sets the run apart from the defaults (pickers tell runs apart by these). */
+  seed?: number;
+  differs?: string;
 }
 
 export interface EpochPoint {
@@ -179,6 +182,8 @@ export interface RunNumbers {
   D_std: number | null;
   rho: number | null;
   accuracy: number | null;
+  /** Images that entered the numbers; 0 makes every image number meaningless (shown as "—"). */
+  images?: number | null;
 }
 
 /** One run in the runs table. */
@@ -191,6 +196,10 @@ export interface RunRow {
   note: string;
   /** Per network (T, S, B; with seeds S-1, B-1, ...), once metrics.json exists. */
   networks: Record<string, RunNumbers>;
+  /** The protocol checks that failed (their messages), once known: the run's numbers are not meaningful. */
+  failedChecks?: string[];
+  /** What this run's configuration sets apart from the defaults (e.g. "seed 3, stage-1 lr 0.01"); absent when nothing. */
+  differs?: string;
 }
 
 /** Events pushed to the UI. */
