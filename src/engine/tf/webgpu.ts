@@ -5,6 +5,10 @@
  * Mesa's llvmpipe on machines without a GPU). In a browser page (the Electron compute window) `navigator.gpu` is used.
  * A started backend must pass selfCheckConv (a conv gradient against a plain-JS reference) before anyone trains on it.
  * Must not import `webgpu` statically: it is often not installed, and it does not load inside Electron.
+ * The automatic choice (no GPU asked for) first probes in a child process whose output is kept: on a
+ * machine without a GPU, Dawn and Mesa print a Vulkan warning with a stack trace and "XDG_RUNTIME_DIR
+ * is invalid" on every command, which says nothing to someone who asked for no GPU. --verbose
+ * (KD_LENS_VERBOSE=1) or asking for a GPU shows them.
  */
 import * as tf from '@tensorflow/tfjs';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
@@ -125,6 +129,81 @@ function hasVulkanLoader(): boolean {
   return dirs.some((d) => d !== '' && existsSync(`${d}/libvulkan.so.1`));
 }
 
+/** The child's script: tries each route in order and prints one JSON line per route (the adapter's info or the error). */
+const QUIET_PROBE = `
+const [, mod, routes] = process.argv;
+(async () => {
+  const d = await import(require('node:url').pathToFileURL(mod).href);
+  const dawn = typeof d.create === 'function' ? d : d.default;
+  for (const r of JSON.parse(routes)) {
+    const out = { flags: r.flags };
+    try {
+      const a = await dawn.create(r.flags).requestAdapter({ powerPreference: 'high-performance', featureLevel: r.featureLevel });
+      const i = (a && a.info) || {};
+      out.info = a ? { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description, isFallbackAdapter: i.isFallbackAdapter } : null;
+    } catch (e) {
+      out.error = String((e && e.message) || e).split('\\n')[0];
+    }
+    process.stdout.write(JSON.stringify(out) + '\\n');
+  }
+  process.exit(0);
+})().catch((e) => { process.stdout.write(JSON.stringify({ load: String((e && e.message) || e).split('\\n')[0] }) + '\\n'); process.exit(0); });
+`;
+
+/** Where the 'webgpu' package would load from (null: not installed, or not in Node). */
+function dawnModulePath(): string | null {
+  try {
+    const { createRequire } = process.getBuiltinModule('node:module');
+    const { join } = process.getBuiltinModule('node:path');
+    return createRequire(process.argv[1] || join(process.cwd(), 'index.js')).resolve('webgpu');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs Dawn's routes in a child process that keeps Dawn's and Mesa's messages to itself. Returns the
+ * failures when no route gives an adapter (the caller gives up quietly), null when one gives a
+ * hardware adapter (the caller then starts it in this process); throws when it is a software one.
+ */
+async function quietProbe(
+  mod: string,
+  routes: { flags: string[]; featureLevel: string; route: string }[]
+): Promise<string[] | null> {
+  const { execFile } = process.getBuiltinModule('node:child_process');
+  const stdout = await new Promise<string>((done) =>
+    execFile(
+      process.execPath,
+      ['-e', QUIET_PROBE, mod, JSON.stringify(routes)],
+      { timeout: 60_000, env: { ...process.env, EGL_PLATFORM: process.env.EGL_PLATFORM ?? 'surfaceless' } },
+      (_err, out) => done(String(out ?? ''))
+    )
+  );
+  const failures: string[] = [];
+  const lines = stdout.split('\n').filter((l) => l.startsWith('{'));
+  for (const line of lines) {
+    const r = JSON.parse(line) as {
+      flags?: string[];
+      info?: GpuAdapterLike['info'] | null;
+      error?: string;
+      load?: string;
+    };
+    if (r.load) return [`the 'webgpu' package (Dawn) failed to load: ${r.load}`];
+    const name = `Dawn [${r.flags?.join(',') || 'native'}]`;
+    if (r.error) failures.push(`${name}: ${r.error}`);
+    else if (!r.info) failures.push(`${name}: no adapter`);
+    else {
+      const info = describe({ info: r.info } as GpuAdapterLike, 'dawn');
+      if (!info.software) return null;
+      throw new Error(
+        `only a software adapter, ${adapterLabel(info)}, which is slower than wasm (force it with --backend webgpu)`
+      );
+    }
+  }
+  if (lines.length === 0) failures.push('Dawn: the probe process gave no answer');
+  return failures;
+}
+
 /** Finds an adapter: the page's navigator.gpu, else Dawn's routes in order. Throws with every route's failure. */
 async function findAdapter(allowSoftware: boolean): Promise<{ adapter: GpuAdapterLike; route: string }> {
   const nav = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator;
@@ -135,6 +214,15 @@ async function findAdapter(allowSoftware: boolean): Promise<{ adapter: GpuAdapte
     if (!adapter)
       throw new Error('navigator.gpu.requestAdapter returned no adapter (WebGPU is off or blocklisted for this GPU)');
     return { adapter, route: 'browser' };
+  }
+  const { routes, skipped } = dawnRoutes(allowSoftware);
+  const mod = allowSoftware || process.env.KD_LENS_VERBOSE === '1' || routes.length === 0 ? null : dawnModulePath();
+  if (mod) {
+    const failures = await quietProbe(mod, routes);
+    if (failures)
+      throw new Error(
+        `no WebGPU adapter (${[...failures, ...skipped].join('; ')}; --verbose shows Dawn's own messages)`
+      );
   }
   let dawn: { create(flags: string[]): GpuLike; globals: object };
   try {
@@ -153,7 +241,6 @@ async function findAdapter(allowSoftware: boolean): Promise<{ adapter: GpuAdapte
     if (!(key in globalThis)) (globalThis as Record<string, unknown>)[key] = value;
   // Mesa's EGL without a display: surfaceless needs no X or Wayland server.
   process.env.EGL_PLATFORM ??= 'surfaceless';
-  const { routes, skipped } = dawnRoutes(allowSoftware);
   const failures: string[] = [];
   for (const r of routes) {
     try {
