@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { selfCheckConv } from './webgpu-check';
+import { dawnModulePath, probeInChild, type DawnRoute } from './webgpu-quiet';
 
 /** The parts of WebGPU's GPUAdapterInfo we report. */
 export interface AdapterInfo {
@@ -88,7 +89,7 @@ function describe(adapter: GpuAdapterLike, route: string): AdapterInfo {
  * llvmpipe, and merely asking makes Dawn print warnings on every start.
  */
 function dawnRoutes(withGl: boolean): {
-  routes: { flags: string[]; featureLevel: 'core' | 'compatibility'; route: string }[];
+  routes: DawnRoute[];
   skipped: string[];
 } {
   const custom = process.env.KD_LENS_WEBGPU_DAWN;
@@ -129,65 +130,14 @@ function hasVulkanLoader(): boolean {
   return dirs.some((d) => d !== '' && existsSync(`${d}/libvulkan.so.1`));
 }
 
-/** The child's script: tries each route in order and prints one JSON line per route (the adapter's info or the error). */
-const QUIET_PROBE = `
-const [, mod, routes] = process.argv;
-(async () => {
-  const d = await import(require('node:url').pathToFileURL(mod).href);
-  const dawn = typeof d.create === 'function' ? d : d.default;
-  for (const r of JSON.parse(routes)) {
-    const out = { flags: r.flags };
-    try {
-      const a = await dawn.create(r.flags).requestAdapter({ powerPreference: 'high-performance', featureLevel: r.featureLevel });
-      const i = (a && a.info) || {};
-      out.info = a ? { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description, isFallbackAdapter: i.isFallbackAdapter } : null;
-    } catch (e) {
-      out.error = String((e && e.message) || e).split('\\n')[0];
-    }
-    process.stdout.write(JSON.stringify(out) + '\\n');
-  }
-  process.exit(0);
-})().catch((e) => { process.stdout.write(JSON.stringify({ load: String((e && e.message) || e).split('\\n')[0] }) + '\\n'); process.exit(0); });
-`;
-
-/** Where the 'webgpu' package would load from (null: not installed, or not in Node). */
-function dawnModulePath(): string | null {
-  try {
-    const { createRequire } = process.getBuiltinModule('node:module');
-    const { join } = process.getBuiltinModule('node:path');
-    return createRequire(process.argv[1] || join(process.cwd(), 'index.js')).resolve('webgpu');
-  } catch {
-    return null;
-  }
-}
-
 /**
- * Runs Dawn's routes in a child process that keeps Dawn's and Mesa's messages to itself. Returns the
- * failures when no route gives an adapter (the caller gives up quietly), null when one gives a
- * hardware adapter (the caller then starts it in this process); throws when it is a software one.
+ * Dawn's routes probed in a child process (webgpu-quiet.ts): the failures when no route gives an
+ * adapter, null when one gives a hardware adapter (then started here); throws for a software one.
  */
-async function quietProbe(
-  mod: string,
-  routes: { flags: string[]; featureLevel: string; route: string }[]
-): Promise<string[] | null> {
-  const { execFile } = process.getBuiltinModule('node:child_process');
-  const stdout = await new Promise<string>((done) =>
-    execFile(
-      process.execPath,
-      ['-e', QUIET_PROBE, mod, JSON.stringify(routes)],
-      { timeout: 60_000, env: { ...process.env, EGL_PLATFORM: process.env.EGL_PLATFORM ?? 'surfaceless' } },
-      (_err, out) => done(String(out ?? ''))
-    )
-  );
+async function probeQuietly(mod: string, routes: DawnRoute[]): Promise<string[] | null> {
   const failures: string[] = [];
-  const lines = stdout.split('\n').filter((l) => l.startsWith('{'));
-  for (const line of lines) {
-    const r = JSON.parse(line) as {
-      flags?: string[];
-      info?: GpuAdapterLike['info'] | null;
-      error?: string;
-      load?: string;
-    };
+  const answers = await probeInChild(mod, routes);
+  for (const r of answers) {
     if (r.load) return [`the 'webgpu' package (Dawn) failed to load: ${r.load}`];
     const name = `Dawn [${r.flags?.join(',') || 'native'}]`;
     if (r.error) failures.push(`${name}: ${r.error}`);
@@ -200,7 +150,7 @@ async function quietProbe(
       );
     }
   }
-  if (lines.length === 0) failures.push('Dawn: the probe process gave no answer');
+  if (answers.length === 0) failures.push('Dawn: the probe process gave no answer');
   return failures;
 }
 
@@ -218,7 +168,7 @@ async function findAdapter(allowSoftware: boolean): Promise<{ adapter: GpuAdapte
   const { routes, skipped } = dawnRoutes(allowSoftware);
   const mod = allowSoftware || process.env.KD_LENS_VERBOSE === '1' || routes.length === 0 ? null : dawnModulePath();
   if (mod) {
-    const failures = await quietProbe(mod, routes);
+    const failures = await probeQuietly(mod, routes);
     if (failures)
       throw new Error(
         `no WebGPU adapter (${[...failures, ...skipped].join('; ')}; --verbose shows Dawn's own messages)`
