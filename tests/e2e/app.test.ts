@@ -388,6 +388,11 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     const kept = rows.slice(1).filter((r) => r[1] === 'S' && r[4] === 'false');
     expect(kept.length).toBeGreaterThan(0);
     for (const r of kept) expect(Number(r[9])).toBeGreaterThanOrEqual(0);
+    // A figure's PNG: 3x of a 600 x 400 figure (was 8100 x 5400 with unreadable text); width and height from IHDR.
+    const png = page.waitForEvent('download', { timeout: 60_000 });
+    await page.getByTestId('chart-fg').getByTestId('save-png').click();
+    const head = readFileSync((await (await png).path())!);
+    expect([head.readUInt32BE(16), head.readUInt32BE(20)]).toEqual([1800, 1200]);
   });
 
   it('moves all three inspector maps with one epoch slider', async () => {
