@@ -420,6 +420,19 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     expect(await column('S').getByTestId('heatmap').getAttribute('data-checkpoint')).toBe(`epoch-3`);
     expect(await column('B').getByTestId('heatmap').getAttribute('data-checkpoint')).toBe(`epoch-3`);
     expect(await page.getByTestId('heat-legend').innerText()).toMatch(/nats/);
+    // The colour range is the run's, whatever the slider shows: the same at the last checkpoint and the first.
+    const legend = page.getByTestId('heat-legend');
+    const legendRange = async () =>
+      (await legend.getAttribute('data-run-range')) === 'ready'
+        ? `${await legend.getAttribute('data-min')}…${await legend.getAttribute('data-max')}`
+        : 'loading';
+    await expect.poll(legendRange, { timeout: 30_000 }).not.toBe('loading');
+    const atMax = await legendRange();
+    await slider.fill('0');
+    await expect.poll(async () => state('S'), { timeout: 30_000 }).toBe(s0);
+    expect(await legendRange()).toBe(atMax);
+    await slider.fill(String(max));
+    await expect.poll(async () => state('S'), { timeout: 30_000 }).not.toBe(s0);
     // A click lands on a cell once the column's maps have arrived (under load that can take a moment): click until it does.
     await expect
       .poll(
