@@ -364,6 +364,7 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     const tab = await popup;
     await expect.poll(async () => tab.content(), { timeout: 60_000 }).toContain('KD Lens report');
     expect(await tab.content()).toContain('Verdicts');
+    expect(tab.url()).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/report\/[^/?]+\?token=/); // a real, bookmarkable address
     await tab.close();
     const csv = page.waitForEvent('download', { timeout: 60_000 });
     await page.getByTestId('export-per-image-csv').click();
