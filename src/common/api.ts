@@ -171,6 +171,8 @@ export interface Estimate {
   /** Per stage, for the form. */
   stages: Record<string, number>;
   basis: string;
+  /** Whether finished runs on this machine corrected it; false: a first estimate from the calibration alone. */
+  refined?: boolean;
 }
 
 /** One network's numbers in the runs table (null where not computed). */

@@ -276,9 +276,16 @@ export class FakeApi implements KdApi {
       ? defaultConfig(r.datasetId!, this.datasets.find((d) => d.id === r.datasetId)?.size)
       : demoConfig(r.kind === 'demo-quick');
   }
+  /** Estimate.refined as the host answers it (undefined: left out). */
+  estimateRefined: boolean | undefined = undefined;
   async estimate(r: { config: RunConfig }): Promise<Estimate> {
     this.record('estimate', r);
-    return { seconds: this.estimateSeconds, stages: { baseline: this.estimateSeconds }, basis: 'wasm: measured here' };
+    return {
+      seconds: this.estimateSeconds,
+      stages: { baseline: this.estimateSeconds },
+      basis: 'wasm: measured here',
+      ...(this.estimateRefined === undefined ? {} : { refined: this.estimateRefined })
+    };
   }
   async startExperiment(r: { config: RunConfig }) {
     this.record('startExperiment', r);
