@@ -290,6 +290,10 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     await fill(page, 'config-quantification-grid', '4');
     expect(await page.getByTestId('help-quantification-steps').innerText()).toMatch(/sigma.*Default 80 steps\./);
     expect(await page.getByTestId('teacher-warning').innerText()).toMatch(/just like the baseline/);
+    // The pretrained-teacher field is wide enough to read a path (it was 90 px).
+    await page.getByTestId('teacher-mode-pretrained').check();
+    expect((await page.getByTestId('teacher-pretrained').boundingBox())!.width).toBeGreaterThan(250);
+    await page.getByTestId('teacher-mode-none').check();
     await fill(page, 'config-checkpoints', '0, 50, 500');
     await expect
       .poll(async () => page.getByTestId('error-checkpoints').innerText())
