@@ -1,9 +1,7 @@
 // @vitest-environment happy-dom
 /* The browser's side of an upload: parts of the server's size, progress, the import request, and cancel. */
 import { describe, expect, it } from 'vitest';
-import { uploadAndImport, UploadCancelled, zipEntryNames } from '../../../../src/renderer/src/api/upload';
-import { detectFormat } from '../../../../src/common/detect-format';
-import { writeZip } from '../../../helpers/zip-writer';
+import { uploadAndImport, UploadCancelled } from '../../../../src/renderer/src/api/upload';
 import { FakeApi } from '../fake-api';
 
 describe('uploadAndImport', () => {
@@ -43,19 +41,5 @@ describe('uploadAndImport', () => {
     expect(api.callsOf('uploadPart')).toHaveLength(1);
     expect(api.callsOf('uploadCancel')).toEqual([{ uploadId: 'up-1' }]);
     expect(api.callsOf('uploadFinish')).toEqual([]);
-  });
-});
-
-describe('zipEntryNames', () => {
-  it("lists a zip's entries from its central directory, and finds the VOC layout in them", async () => {
-    const zip = writeZip([
-      { name: 'myvoc/Annotations/a.xml', data: '<annotation/>' },
-      { name: 'myvoc/JPEGImages/a.jpg', data: 'jpeg bytes', store: true },
-      { name: 'myvoc/SegmentationObject/a.png', data: 'png bytes' }
-    ]);
-    const names = await zipEntryNames(new Blob([new Uint8Array(zip)]));
-    expect(names).toEqual(['myvoc/Annotations/a.xml', 'myvoc/JPEGImages/a.jpg', 'myvoc/SegmentationObject/a.png']);
-    expect(detectFormat(names!)).toMatchObject({ format: 'voc', src: 'myvoc' });
-    expect(await zipEntryNames(new Blob(['not a zip at all']))).toBeNull();
   });
 });
