@@ -81,12 +81,18 @@ export function detectFormat(paths: readonly string[]): FormatGuess {
       files.find((f) => parentOf(parentOf(f)) === root && parentOf(f) !== root && instances(f));
     if (found) return { format: 'coco', reason: `found ${found}`, src: cocoImages(found, root, files), ann: found };
   }
-  const classDirs = [...dirs].filter((d) => !d.includes('/') && hasFileIn(d, (n) => IMAGE.test(n)));
+  // Class folders at the top, or in images/ beside masks/ (the folder format's DIR/images + DIR/masks).
+  const inside = dirs.has('images') && ![...dirs].some((d) => !d.includes('/') && hasFileIn(d, (n) => IMAGE.test(n)));
+  const base = inside ? 'images/' : '';
+  const classDirs = [...dirs]
+    .filter((d) => d.startsWith(base) && !d.slice(base.length).includes('/') && hasFileIn(d, (n) => IMAGE.test(n)))
+    .map((d) => d.slice(base.length))
+    .sort();
   return {
     format: 'folder',
     reason:
       classDirs.length > 0
-        ? `no VOC, CUB or COCO files; ${classDirs.length} subfolder${classDirs.length === 1 ? '' : 's'} with images (${classDirs.slice(0, 3).join(', ')}${classDirs.length > 3 ? ', …' : ''}) taken as classes`
+        ? `no VOC, CUB or COCO files; ${classDirs.length} subfolder${classDirs.length === 1 ? '' : 's'}${inside ? ' of images/' : ''} with images (${classDirs.slice(0, 3).join(', ')}${classDirs.length > 3 ? ', …' : ''}) taken as classes`
         : 'no VOC, CUB or COCO files found',
     src: ''
   };

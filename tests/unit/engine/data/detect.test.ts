@@ -85,6 +85,10 @@ describe('import format detection', () => {
       'myvoc/SegmentationClass/a.png'
     ];
     expect(detectFormat(names)).toMatchObject({ format: 'voc', src: 'myvoc' });
+    // The folder format's images/ + masks/ layout names the classes inside images/.
+    expect(detectFormat(['images/bar/a.png', 'images/cross/b.png', 'masks/bar/a.png']).reason).toBe(
+      'no VOC, CUB or COCO files; 2 subfolders of images/ with images (bar, cross) taken as classes'
+    );
     // Annotations without XML files is not VOC: image folders of that name are classes.
     expect(detectFormat(['Annotations/a.png', 'JPEGImages/b.jpg']).format).toBe('folder');
   });
