@@ -184,7 +184,7 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     await page.getByTestId('upload-zip').setInputFiles(zip);
     expect(await page.getByTestId('upload-error').innerText()).toMatch(/Fill in the name/);
     expect(await page.getByTestId('import-detected').innerText()).toMatch(
-      /^Detected folder .*: .*3 subfolders with images/
+      /^Detected folder .*: .*3 subfolders (of images\/ )?with images/
     );
     await fill(page, 'import-name', 'shapes upload');
     await page.getByTestId('upload-zip').setInputFiles(zip);
