@@ -183,6 +183,7 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     const zip = { name: 'shapes.zip', mimeType: 'application/zip', buffer: writeZip(files) };
     await page.getByTestId('upload-zip').setInputFiles(zip);
     expect(await page.getByTestId('upload-error').innerText()).toMatch(/Fill in the name/);
+    expect(await page.getByTestId('upload-zip').inputValue()).toBe(''); // reset, so the same file fires a change again
     expect(await page.getByTestId('import-detected').innerText()).toMatch(
       /^Detected folder .*: .*3 subfolders (of images\/ )?with images/
     );
