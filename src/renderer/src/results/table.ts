@@ -6,6 +6,7 @@
  */
 import type { MetricsDocument, NetworkSummary, Role, Verdict } from '../../../common/metrics';
 import { ROLES } from '../../../common/metrics';
+import { noImagesReason, untestedVerdict } from '../../../common/no-images';
 import { toCsv, type CsvCell } from '../utils/csv';
 import { formatMeanStd, formatNumber } from '../utils/format';
 
@@ -61,24 +62,7 @@ export const ONE_CHECKPOINT = 'n/a (one checkpoint)';
 export const singleCheckpoint = (m: MetricsDocument, net: string): boolean =>
   (m.networks[net]?.perCheckpoint.length ?? 0) <= 1;
 
-/**
- * Why a network's image numbers are empty: no analysed image entered them (every one removed by
- * the filters, e.g. a dead tap makes all "not effective"); null when some did. A count of 0 then
- * is not a measurement and is shown as "—".
- */
-export function noImagesReason(m: MetricsDocument, role: Role): string | null {
-  if (m.summary[role].images > 0) return null;
-  const net = ROLES.find((r) => r.role === role)!.net;
-  const removed = m.networks[net]?.removed;
-  const parts = removed
-    ? [
-        removed.notEffective ? `${removed.notEffective} not effective (sigma_f2 = 0)` : '',
-        removed.noForeground ? `${removed.noForeground} without foreground` : '',
-        removed.backgroundFilter ? `${removed.backgroundFilter} by the background filter` : ''
-      ].filter(Boolean)
-    : [];
-  return `no analysed image entered the numbers${parts.length ? `: ${parts.join(', ')}` : ''}`;
-}
+export { noImagesReason };
 
 export function resultRows(m: MetricsDocument): ResultRow[] {
   return ROLES.map(({ role, net, label }) => {
@@ -124,9 +108,8 @@ export const HYPOTHESIS_TEXT: Record<'H1' | 'H2' | 'H3', string> = {
  * ("supported: …", "inconclusive on …"), and then it is not repeated.
  */
 export function verdictSentence(h: 'H1' | 'H2' | 'H3', v: Verdict, m?: MetricsDocument): string {
-  const empty = m ? (['student', 'baseline'] as const).filter((r) => noImagesReason(m, r)) : [];
-  if (m && empty.length)
-    return `${h} — not tested: the ${empty.join(' and the ')} ${empty.length > 1 ? 'have' : 'has'} no analysed images (${empty.map((r) => noImagesReason(m, r)).join('; ')}).`;
+  const untested = m ? untestedVerdict(m) : null;
+  if (untested) return `${h} — not tested: ${untested}`;
   return v.details.startsWith(v.result) || v.meaningful === false
     ? `${h} ${v.details}`
     : `${h} ${v.result}: ${v.details}`;
