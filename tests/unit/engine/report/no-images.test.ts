@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { reportTable, reportVerdicts } from '../../../../src/engine/report/html';
 import { metricsFixture } from '../../renderer/metrics-fixture';
+import { formatResults } from '../../../../src/cli/experiment-view';
 
 function deadStudent() {
   const m = metricsFixture();
@@ -31,5 +32,15 @@ describe('the report with a network without analysed images', () => {
     );
     expect(html).not.toMatch(/0 of 0 images|p = 1\.000/);
     expect(reportVerdicts(metricsFixture())).toContain('<b>H1: supported</b>');
+  });
+});
+
+describe('kd-lens run prints the same', () => {
+  it('dashes and the reason for the student, "not tested" verdicts', () => {
+    const text = formatResults(deadStudent());
+    expect(text).toMatch(/^student +— +— +— +— +— +— +0 /m);
+    expect(text).toContain('student: — no analysed image entered the numbers: 24 not effective (sigma_f2 = 0)');
+    expect(text).toMatch(/^H1 not tested: the student has no analysed images/m);
+    expect(text).not.toMatch(/0 of 0 images/);
   });
 });
