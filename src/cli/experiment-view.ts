@@ -7,6 +7,8 @@ import type { ExperimentEvent } from '../common/events';
 import type { MetricsDocument, NetworkSummary } from '../engine/experiment/metrics';
 import { progressBar, formatDuration, type ProgressBar } from './progress';
 import { checkLine } from '../engine/experiment/checks';
+import { noImagesReason, untestedVerdict } from '../common/no-images';
+import type { Role } from '../common/metrics';
 
 export function terminalListener(quiet: boolean): (e: ExperimentEvent) => void {
   const bars = new Map<string, ProgressBar>();
@@ -49,16 +51,21 @@ export function formatResults(metrics: MetricsDocument): string {
   ];
   const head = ['network', 'N_fg', 'N_bg', 'ratio', 'D_mean', 'D_std', 'rho', 'images', 'val.acc', 'concepts'];
   const lines = [head.map((h, i) => (i ? h.padStart(8) : h.padEnd(9))).join(' ')];
+  const notes: string[] = [];
   for (const [name, s] of rows) {
+    // No analysed image: the zeros are not measurements.
+    const empty = noImagesReason(metrics, name as Role);
+    if (empty) notes.push(`${name}: — ${empty}`);
+    const g = (v: number | null, digits?: number): string => (empty ? '—' : f(v, digits));
     lines.push(
       [
         name.padEnd(9),
-        f(s.N_fg, 2),
-        f(s.N_bg, 2),
-        f(s.ratio),
-        f(s.D_mean),
-        f(s.D_std),
-        f(s.rho),
+        g(s.N_fg, 2),
+        g(s.N_bg, 2),
+        g(s.ratio),
+        g(s.D_mean),
+        g(s.D_std),
+        g(s.rho),
         String(s.images),
         s.accuracy === null ? '–' : `${(100 * s.accuracy).toFixed(1)}%`,
         s.conceptFraction === null ? '–' : `${(100 * s.conceptFraction).toFixed(1)}%`
@@ -67,6 +74,7 @@ export function formatResults(metrics: MetricsDocument): string {
         .join(' ')
     );
   }
+  lines.push(...notes);
   lines.push('', 'concepts = fraction of analysed cells that are visual concepts at the final checkpoint.');
   const s = metrics.networks.S,
     b = metrics.networks.B;
@@ -90,10 +98,15 @@ export function formatResults(metrics: MetricsDocument): string {
       lines.push(`  ${checkLine(c)}`);
   }
   lines.push('');
+  const untested = untestedVerdict(metrics);
   for (const h of ['H1', 'H2', 'H3'] as const) {
     const v = metrics.verdicts[h];
     lines.push(
-      v.meaningful === false || v.details.startsWith(v.result) ? `${h} ${v.details}` : `${h} ${v.result}: ${v.details}`
+      untested
+        ? `${h} not tested: ${untested}`
+        : v.meaningful === false || v.details.startsWith(v.result)
+          ? `${h} ${v.details}`
+          : `${h} ${v.result}: ${v.details}`
     );
   }
   return lines.join('\n') + '\n';

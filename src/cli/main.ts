@@ -30,13 +30,17 @@ function mainHelp(): string {
     'kd-lens — explain knowledge distillation by quantifying the knowledge in networks',
     '',
     'usage: kd-lens <command> [options]    (kd-lens <command> --help for its options)',
+    '       --verbose with any command also shows what the GPU probe (Dawn, Mesa) prints',
     '',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     ''
   ].join('\n');
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(args: readonly string[]): Promise<number> {
+  // --verbose, with any command: also show what the engines' libraries print (Dawn's GPU probe).
+  const argv = args.filter((a) => a !== '--verbose');
+  if (argv.length < args.length) process.env.KD_LENS_VERBOSE = '1';
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(mainHelp());

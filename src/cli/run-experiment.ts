@@ -9,6 +9,7 @@ import { writeReport } from '../engine/report/html';
 import { poolExecutor } from '../host/quantify-pool';
 import { workerEntry } from '../host/spawn';
 import { terminalListener, formatResults, resultsJson } from './experiment-view';
+import { cpus } from 'node:os';
 import { formatDuration } from './progress';
 import { parseEngine } from './commands/quantify';
 import { parseDevice } from '../engine/onnx/runtime';
@@ -53,7 +54,7 @@ export async function runWithTerminal(
   say(
     `experiment ${id}\n  folder ${paths.root}\n  backend: ${backend.reason}\n  quantification engine: ${config.engine}${config.engine === 'tfjs' ? '' : ` (device ${config.device})`}; each stage logs what ran`
   );
-  for (const w of launchWarnings(config)) say(`  warning (${w.check}): ${w.message}`);
+  for (const w of launchWarnings(config, { cpus: cpus().length })) say(`  warning (${w.check}): ${w.message}`);
   let executor = inProcessExecutor;
   if (config.workers > 1) {
     try {

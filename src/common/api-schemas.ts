@@ -24,7 +24,8 @@ export const ImportRequestSchema = z
     classes: z.array(z.string().min(1).max(200)).max(10000).optional(),
     maxPerClass: z.number().int().min(1).optional(),
     minSize: z.number().min(0).optional(),
-    centreRegion: z.boolean().optional()
+    centreRegion: z.boolean().optional(),
+    sourceLabel: z.string().min(1).max(200).optional()
   })
   .strict();
 
@@ -32,6 +33,7 @@ export const API_REQUEST_SCHEMAS: Record<KdApiMethod, ZodType> = {
   getAppInfo: none,
   getBackend: none,
   chooseFolder: z.object({ purpose: z.literal('import'), path: path.optional() }).strict(),
+  detectFormat: z.object({ path }).strict(),
   listDatasets: none,
   getDataset: z.object({ id: SafeId }).strict(),
   importDataset: ImportRequestSchema,

@@ -8,6 +8,7 @@ import type { RunConfig } from './config';
 import type { DatasetManifest, DatasetSummary } from './dataset';
 import type { ExperimentEvent } from './events';
 import type { MetricsDocument } from './metrics';
+import type { DetectedFormat } from './detect-format';
 
 /** The compute backend in use and why it was chosen. */
 export interface BackendInfo {
@@ -46,6 +47,8 @@ export interface ImportRequest {
   minSize?: number;
   /** Folder format without masks: foreground is the central 2/3 of the image instead of all of it. */
   centreRegion?: boolean;
+  /** What to call the source in messages instead of its path (an upload: the user's zip or folder name). */
+  sourceLabel?: string;
 }
 
 /** A sample's crop and mask as PNG data URLs. */
@@ -104,6 +107,9 @@ export interface ExperimentSummary {
   seeds: number;
   hasMetrics: boolean;
   error: string | null;
+  /** The base seed, and what else sets the run apart from the defaults (pickers tell runs apart by these). */
+  seed?: number;
+  differs?: string;
 }
 
 export interface EpochPoint {
@@ -165,6 +171,8 @@ export interface Estimate {
   /** Per stage, for the form. */
   stages: Record<string, number>;
   basis: string;
+  /** Whether finished runs on this machine corrected it; false: a first estimate from the calibration alone. */
+  refined?: boolean;
 }
 
 /** One network's numbers in the runs table (null where not computed). */
@@ -176,6 +184,8 @@ export interface RunNumbers {
   D_std: number | null;
   rho: number | null;
   accuracy: number | null;
+  /** Images that entered the numbers; 0 makes every image number meaningless (shown as "—"). */
+  images?: number | null;
 }
 
 /** One run in the runs table. */
@@ -188,6 +198,10 @@ export interface RunRow {
   note: string;
   /** Per network (T, S, B; with seeds S-1, B-1, ...), once metrics.json exists. */
   networks: Record<string, RunNumbers>;
+  /** The protocol checks that failed (their messages), once known: the run's numbers are not meaningful. */
+  failedChecks?: string[];
+  /** What this run's configuration sets apart from the defaults (e.g. "seed 3, stage-1 lr 0.01"); absent when nothing. */
+  differs?: string;
 }
 
 /** Events pushed to the UI. */
@@ -204,6 +218,7 @@ export const KD_API_METHODS = [
   'getAppInfo',
   'getBackend',
   'chooseFolder',
+  'detectFormat',
   'listDatasets',
   'getDataset',
   'importDataset',
@@ -248,6 +263,8 @@ export interface KdApi {
    * typed; it becomes readable by imports. Returns the absolute path, or null when cancelled.
    */
   chooseFolder(request: { purpose: 'import'; path?: string }): Promise<string | null>;
+  /** The import format of a chosen folder (common/detect-format.ts), with the reason in words. */
+  detectFormat(request: { path: string }): Promise<DetectedFormat>;
 
   listDatasets(): Promise<DatasetSummary[]>;
   getDataset(request: { id: string }): Promise<DatasetManifest>;

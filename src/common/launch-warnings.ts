@@ -11,9 +11,14 @@ export interface LaunchWarning {
   message: string;
 }
 
-/** The warnings for one configuration (none: nothing known to fail). */
-export function launchWarnings(config: RunConfig): LaunchWarning[] {
+/** The warnings for one configuration (none: nothing known to fail); `machine` adds what depends on it. */
+export function launchWarnings(config: RunConfig, machine?: { cpus: number }): LaunchWarning[] {
   const out: LaunchWarning[] = [];
+  if (machine && machine.cpus > 0 && config.workers > machine.cpus)
+    out.push({
+      check: 'workers',
+      message: `${config.workers} workers on ${machine.cpus} cores: workers beyond the core count share them and only add memory and start-up time; use at most ${machine.cpus}`
+    });
   const pretrained =
     Boolean(config.teacher.pretrained) || (Boolean(config.teacher.source) && config.teacher.pretrain.epochs > 0);
   if (!pretrained)

@@ -74,13 +74,14 @@ export async function refinedEstimate(o: {
   counts: RunCounts;
   cal: Calibration;
   cpus: number;
-}): Promise<{ stages: Record<string, number>; seconds: number; refinement: string }> {
+}): Promise<{ stages: Record<string, number>; seconds: number; refinement: string; refined: boolean }> {
   const history = await finishedRuns(o.workspace);
   const factors = correctionFactors(history, o.cal, o.cpus);
   const stages = applyFactors(estimateRun(o.config, o.counts, o.cal, o.cpus), factors);
   return {
     stages,
     seconds: Object.values(stages).reduce((a, b) => a + b, 0),
-    refinement: factorsText(factors, history.length)
+    refinement: factorsText(factors, history.length),
+    refined: factors.training !== null || factors.quantify !== null
   };
 }

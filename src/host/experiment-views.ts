@@ -4,6 +4,7 @@
  * function takes the workspace and the caller's ids; a caller's mistake (an unknown experiment, an
  * index past the end) is a RequestError, which the transports turn into a 4xx.
  */
+import { describeDifferences } from '../common/run-differences';
 import { promises as fs } from 'node:fs';
 import type { ExperimentSummary, ExperimentDetail, CheckpointMaps, InspectorImage, EpochPoint } from '../common/api';
 import { RequestError } from '../common/errors';
@@ -45,7 +46,9 @@ export async function experimentSummary(paths: ExperimentPaths, running: boolean
     inputSize: config.architecture.inputSize,
     seeds: config.seeds,
     hasMetrics: await exists(paths.metrics),
-    error: state.error
+    error: state.error,
+    seed: config.seed,
+    differs: describeDifferences(config)
   };
 }
 

@@ -9,14 +9,28 @@ import { z } from 'zod';
 import type { ExperimentSummary, RunNumbers, RunRow } from '../common/api';
 import type { RunConfig } from '../common/config';
 import { parseWith } from '../common/schema';
+import { describeDifferences } from '../common/run-differences';
 import { ExperimentPaths } from '../engine/experiment/paths';
 import { readConfig } from '../engine/experiment/runner';
 import { exists, readJson } from '../engine/store/atomic';
 import { readRunNotes } from './workspace-admin';
 
 const num = z.number().nullable().catch(null);
-const NumbersSchema = z.object({ N_fg: num, N_bg: num, ratio: num, D_mean: num, D_std: num, rho: num, accuracy: num });
-const MetricsNumbersSchema = z.object({ networks: z.record(z.string(), NumbersSchema) });
+const NumbersSchema = z.object({
+  N_fg: num,
+  N_bg: num,
+  ratio: num,
+  D_mean: num,
+  D_std: num,
+  rho: num,
+  accuracy: num,
+  images: z.number().nullable().optional().catch(undefined)
+});
+const ChecksSchema = z
+  .array(z.object({ status: z.string(), message: z.string() }))
+  .optional()
+  .catch(undefined);
+const MetricsNumbersSchema = z.object({ networks: z.record(z.string(), NumbersSchema), checks: ChecksSchema });
 
 /** Runs with equal configurations apart from name and seed get the same group key. */
 export function groupKey(config: RunConfig): string {
@@ -28,12 +42,24 @@ export async function runRow(workspace: string, summary: ExperimentSummary): Pro
   const paths = new ExperimentPaths(workspace, summary.id);
   const config = await readConfig(paths);
   const networks: Record<string, RunNumbers> = {};
+  let failedChecks: string[] | undefined;
   if (await exists(paths.metrics)) {
     const m = parseWith(MetricsNumbersSchema, await readJson(paths.metrics), paths.metrics);
     for (const [net, n] of Object.entries(m.networks)) networks[net] = n;
+    failedChecks = m.checks?.filter((c) => c.status === 'fail').map((c) => c.message);
   }
   const notes = await readRunNotes(workspace, summary.id);
-  return { summary, seed: config.seed, group: groupKey(config), tags: notes.tags, note: notes.note, networks };
+  const differs = describeDifferences(config);
+  return {
+    summary,
+    seed: config.seed,
+    group: groupKey(config),
+    tags: notes.tags,
+    note: notes.note,
+    networks,
+    ...(failedChecks?.length ? { failedChecks } : {}),
+    ...(differs ? { differs } : {})
+  };
 }
 
 /** Every listed run as a table row; `list` is listExperiments (which knows which runs are running). */

@@ -38,7 +38,8 @@ import {
   datasetPath,
   datasetIdFromName,
   DEMO_SOURCE_ID,
-  DEMO_TARGET_ID
+  DEMO_TARGET_ID,
+  detectFolderFormat
 } from '../engine/data';
 import { isInside, experimentsDir } from '../engine/store/workspace';
 import { exists } from '../engine/store/atomic';
@@ -83,7 +84,24 @@ const toBase64 = (data: Uint8Array): string =>
 export function createService(o: ServiceOptions): KdService {
   const ws = o.workspace;
   const picked = new Set<string>();
-  const calibrations = new Map<string, Calibration>();
+  const calibrations = new Map<string, Promise<Calibration>>();
+  let calibrating: Promise<unknown> = Promise.resolve();
+  /**
+   * One calibration per configuration key, shared by every caller asking meanwhile, and one at a
+   * time: two timed together slow each other down (the first screen once showed 11 and 18 minutes
+   * for the same demo, both 2-3x the truth).
+   */
+  const calibrationFor = (config: RunConfig, numClasses: number): Promise<Calibration> => {
+    const key = JSON.stringify([calibrationRequest(config, numClasses), config.backend]);
+    let cal = calibrations.get(key);
+    if (!cal) {
+      cal = calibrating.then(() => o.calibrate(config, numClasses));
+      calibrating = cal.catch(() => undefined);
+      calibrations.set(key, cal);
+      cal.catch(() => calibrations.delete(key));
+    }
+    return cal;
+  };
 
   /**
    * The real path of a folder or file the UI names: absolute (a relative one would resolve against
@@ -163,6 +181,9 @@ export function createService(o: ServiceOptions): KdService {
       picked.add(full);
       return full;
     },
+    async detectFormat({ path }) {
+      return detectFolderFormat(allowedPath(path, 'folder'));
+    },
 
     async listDatasets(): Promise<DatasetSummary[]> {
       return listDatasetSummaries(ws);
@@ -231,24 +252,19 @@ export function createService(o: ServiceOptions): KdService {
     async estimate({ config }): Promise<Estimate> {
       const target = await loadDataset(ws, config.dataset);
       const source = config.teacher.source ? await loadDataset(ws, config.teacher.source).catch(() => null) : null;
-      const key = JSON.stringify([calibrationRequest(config, target.classes.length), config.backend]);
-      let cal = calibrations.get(key);
-      if (!cal) {
-        cal = await o.calibrate(config, target.classes.length);
-        calibrations.set(key, cal);
-      }
+      const cal = await calibrationFor(config, target.classes.length);
       const counts = {
         targetTrain: target.samples.filter((s) => s.split === 'train').length,
         sourceTrain: source ? source.samples.filter((s) => s.split === 'train').length : 0
       };
-      const { seconds, stages, refinement } = await refinedEstimate({
+      const { seconds, stages, refinement, refined } = await refinedEstimate({
         workspace: ws,
         config,
         counts,
         cal,
         cpus: cpuList().length
       });
-      return { seconds, stages, basis: estimateBasis(cal, refinement) };
+      return { seconds, stages, basis: estimateBasis(cal, refinement), refined };
     },
     async startExperiment({ config }) {
       await loadDataset(ws, config.dataset);

@@ -113,6 +113,27 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }
   }
 
+  /** GET /report/<experiment id>?token=…: a run's HTML report at an address that can be bookmarked. */
+  async function report(res: ServerResponse, url: URL): Promise<void> {
+    const text = (status: number, body: string): void =>
+      void res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' }).end(body);
+    if (!tokenMatches(token, url.searchParams.get('token')))
+      return text(401, 'missing or wrong token: open the report from the UI of kd-lens serve');
+    try {
+      const id = decodeURIComponent(url.pathname.slice('/report/'.length));
+      const body = parseWith(API_REQUEST_SCHEMAS.getReport, { experimentId: id }, 'report');
+      const { html } = (await service.getReport(body)) as { html: string };
+      res.writeHead(200, {
+        ...SECURITY_HEADERS,
+        'Content-Type': 'text/html; charset=utf-8',
+        'Cache-Control': 'no-store'
+      });
+      res.end(html);
+    } catch (err) {
+      text(statusOf(err), err instanceof Error ? err.message : String(err));
+    }
+  }
+
   async function file(res: ServerResponse, url: URL): Promise<void> {
     let rel = decodedPath(url);
     if (rel === null || rel.includes('\0')) {
@@ -151,6 +172,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const url = requestUrl(req);
     if (!url) return send(res, 400, { error: 'malformed request path' });
     if (url.pathname.startsWith('/api/') || url.pathname === '/api') return api(req, res, url);
+    if (req.method === 'GET' && url.pathname.startsWith('/report/')) return report(res, url);
     if (req.method === 'GET' || req.method === 'HEAD') return file(res, url);
     res.writeHead(405, SECURITY_HEADERS).end();
   }

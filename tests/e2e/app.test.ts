@@ -176,12 +176,19 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     await page.getByLabel('Close the import wizard').click();
     await page.getByTestId('import-open').click();
     await page.getByTestId('import-format').selectOption('folder');
-    await fill(page, 'import-name', 'shapes upload');
+    await fill(page, 'import-name', '');
     await fill(page, 'import-size', '16');
     expect(await page.getByTestId('upload-drop').innerText()).toMatch(/up to 1024 MiB/);
-    await page
-      .getByTestId('upload-zip')
-      .setInputFiles({ name: 'shapes.zip', mimeType: 'application/zip', buffer: writeZip(files) });
+    // Refused without a name; then the same file picked again must start the upload (the input is reset).
+    const zip = { name: 'shapes.zip', mimeType: 'application/zip', buffer: writeZip(files) };
+    await page.getByTestId('upload-zip').setInputFiles(zip);
+    expect(await page.getByTestId('upload-error').innerText()).toMatch(/Fill in the name/);
+    expect(await page.getByTestId('upload-zip').inputValue()).toBe(''); // reset, so the same file fires a change again
+    expect(await page.getByTestId('import-detected').innerText()).toMatch(
+      /^Detected folder .*: .*3 subfolders (of images\/ )?with images/
+    );
+    await fill(page, 'import-name', 'shapes upload');
+    await page.getByTestId('upload-zip').setInputFiles(zip);
     const summary = page.getByTestId('import-summary');
     await expect
       .poll(async () => (await summary.count()) > 0 && (await summary.innerText()), { timeout: 120_000 })
@@ -284,6 +291,10 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     await fill(page, 'config-quantification-grid', '4');
     expect(await page.getByTestId('help-quantification-steps').innerText()).toMatch(/sigma.*Default 80 steps\./);
     expect(await page.getByTestId('teacher-warning').innerText()).toMatch(/just like the baseline/);
+    // The pretrained-teacher field is wide enough to read a path (it was 90 px).
+    await page.getByTestId('teacher-mode-pretrained').check();
+    expect((await page.getByTestId('teacher-pretrained').boundingBox())!.width).toBeGreaterThan(250);
+    await page.getByTestId('teacher-mode-none').check();
     await fill(page, 'config-checkpoints', '0, 50, 500');
     await expect
       .poll(async () => page.getByTestId('error-checkpoints').innerText())
@@ -358,6 +369,7 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     const tab = await popup;
     await expect.poll(async () => tab.content(), { timeout: 60_000 }).toContain('KD Lens report');
     expect(await tab.content()).toContain('Verdicts');
+    expect(tab.url()).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/report\/[^/?]+\?token=/); // a real, bookmarkable address
     await tab.close();
     const csv = page.waitForEvent('download', { timeout: 60_000 });
     await page.getByTestId('export-per-image-csv').click();
@@ -382,6 +394,11 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     const kept = rows.slice(1).filter((r) => r[1] === 'S' && r[4] === 'false');
     expect(kept.length).toBeGreaterThan(0);
     for (const r of kept) expect(Number(r[9])).toBeGreaterThanOrEqual(0);
+    // A figure's PNG: 3x of a 600 x 400 figure (was 8100 x 5400 with unreadable text); width and height from IHDR.
+    const png = page.waitForEvent('download', { timeout: 60_000 });
+    await page.getByTestId('chart-fg').getByTestId('save-png').click();
+    const head = readFileSync((await (await png).path())!);
+    expect([head.readUInt32BE(16), head.readUInt32BE(20)]).toEqual([1800, 1200]);
   });
 
   it('moves all three inspector maps with one epoch slider', async () => {
@@ -409,6 +426,19 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     expect(await column('S').getByTestId('heatmap').getAttribute('data-checkpoint')).toBe(`epoch-3`);
     expect(await column('B').getByTestId('heatmap').getAttribute('data-checkpoint')).toBe(`epoch-3`);
     expect(await page.getByTestId('heat-legend').innerText()).toMatch(/nats/);
+    // The colour range is the run's, whatever the slider shows: the same at the last checkpoint and the first.
+    const legend = page.getByTestId('heat-legend');
+    const legendRange = async () =>
+      (await legend.getAttribute('data-run-range')) === 'ready'
+        ? `${await legend.getAttribute('data-min')}…${await legend.getAttribute('data-max')}`
+        : 'loading';
+    await expect.poll(legendRange, { timeout: 30_000 }).not.toBe('loading');
+    const atMax = await legendRange();
+    await slider.fill('0');
+    await expect.poll(async () => column('S').getByTestId('heatmap').getAttribute('data-checkpoint')).toBe('epoch-0');
+    expect(await legendRange()).toBe(atMax);
+    await slider.fill(String(max));
+    await expect.poll(async () => column('S').getByTestId('heatmap').getAttribute('data-checkpoint')).toBe('epoch-3');
     // A click lands on a cell once the column's maps have arrived (under load that can take a moment): click until it does.
     await expect
       .poll(

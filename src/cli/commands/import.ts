@@ -6,6 +6,7 @@
 import type { Command } from '../command';
 import { UsageError, type FlagSpec } from '../args';
 import {
+  detectFolderFormat,
   importDataset,
   ImportError,
   IMPORT_FORMATS,
@@ -19,7 +20,11 @@ import { resolveWorkspace } from '../../engine/store/workspace';
 import { progressBar } from '../progress';
 
 const flags: Record<string, FlagSpec> = {
-  format: { type: 'string', value: IMPORT_FORMATS.join('|'), help: 'the layout of the source' },
+  format: {
+    type: 'string',
+    value: IMPORT_FORMATS.join('|'),
+    help: 'the layout of the source (default: detected: VOC has Annotations/ + JPEGImages/, CUB images.txt + classes.txt, COCO an instances_*.json, else folder)'
+  },
   src: { type: 'string', value: 'DIR', help: 'the folder to import (COCO: the images folder)' },
   ann: {
     type: 'string',
@@ -90,22 +95,30 @@ export const importCommand: Command = {
   name: 'import',
   summary: 'import a dataset (class folders, Pascal VOC, CUB-200-2011, COCO) with foreground masks',
   usage:
-    'kd-lens import --format folder|voc|cub|coco --src DIR [--ann FILE] --name NAME [--size 64] [--crop-scale 1.2] [--classes a,b] [--max-per-class N] [--min-size PX] [--workspace DIR] [--json]',
+    'kd-lens import [--format folder|voc|cub|coco] --src DIR [--ann FILE] --name NAME [--size 64] [--crop-scale 1.2] [--classes a,b] [--max-per-class N] [--min-size PX] [--workspace DIR] [--json]',
   flags,
   async run({ flags: f, positionals }) {
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    const format = f.format as string | undefined;
-    if (!format) throw new UsageError('--format is required');
-    if (!(IMPORT_FORMATS as readonly string[]).includes(format))
+    let format = f.format as string | undefined;
+    if (format !== undefined && !(IMPORT_FORMATS as readonly string[]).includes(format))
       throw new UsageError(`--format: expected ${IMPORT_FORMATS.join(', ')}, got '${format}'`);
     if (!f.src) throw new UsageError('--src DIR is required');
     if (!f.name) throw new UsageError('--name NAME is required');
     const workspace = resolveWorkspace(f.workspace as string | undefined);
+    let src = f.src as string;
+    let ann = f.ann as string | undefined;
+    if (format === undefined) {
+      const guess = await detectFolderFormat(src);
+      format = guess.format;
+      src = guess.srcPath;
+      if (guess.format === 'coco' && !ann) ann = guess.annPath;
+      if (!f.json) process.stderr.write(`format: ${guess.format} (${guess.reason}; --format to choose another)\n`);
+    }
     const options: ImportOptions = {
       workspace,
       format: format as ImportFormat,
-      src: f.src as string,
-      ann: f.ann as string | undefined,
+      src,
+      ann,
       name: f.name as string,
       size: f.size as number,
       cropScale: f['crop-scale'] as number,

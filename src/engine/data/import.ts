@@ -55,8 +55,23 @@ export async function importDataset(
     ann: resolved.ann ? resolve(resolved.ann) : null
   };
   const id = datasetIdFromName(o.name);
+  try {
+    return await importInto(o, { workspace: opts.workspace, id }, onProgress);
+  } catch (err) {
+    // An upload's folder is a server-internal path: the message names the user's own file instead.
+    if (opts.sourceLabel && err instanceof Error) err.message = err.message.split(o.src).join(opts.sourceLabel);
+    throw err;
+  }
+}
+
+async function importInto(
+  o: ResolvedImportOptions,
+  target: { workspace: string; id: string },
+  onProgress?: (done: number, total: number, text: string) => void
+): Promise<ImportSummary> {
+  const { id } = target;
   const listing = await listSource(o);
-  const writer = await DatasetWriter.open(resolve(opts.workspace), id);
+  const writer = await DatasetWriter.open(resolve(target.workspace), id);
   try {
     const result = await buildSamples(listing, o, writer, onProgress);
     const classCounts: Record<string, number> = {};

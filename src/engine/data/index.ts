@@ -3,6 +3,7 @@
  * mask editing. Everything else in src/engine/data is internal to it.
  */
 export { importDataset, ImportError } from './import';
+export { detectFolderFormat } from './detect';
 export {
   IMPORT_FORMATS,
   IMPORT_DEFAULTS,

@@ -18,6 +18,7 @@ import { ExperimentPaths } from '../experiment/paths';
 import { readConfig, readState, readTrainLog } from '../experiment/record';
 import { readMaps } from '../experiment/record';
 import type { MetricsDocument } from '../../common/metrics';
+import { noImagesReason, untestedVerdict } from '../../common/no-images';
 import { lineChart, cellOverlay, escapeHtml, heatColour, type Series } from './svg';
 import { checksHtml } from './checks';
 import { loadMetricsWithChecks } from '../experiment/checks-on-load';
@@ -28,7 +29,8 @@ const colourOf = (net: string): string => COLOURS[net[0]] ?? '#636e72';
 const num = (v: number | null | undefined, digits = 3): string =>
   v === null || v === undefined || !Number.isFinite(v) ? '–' : Math.abs(v) >= 1000 ? v.toFixed(0) : v.toFixed(digits);
 
-function table(metrics: MetricsDocument): string {
+/** The T/S/B table; a network without analysed images shows "—" and the reason, not zeros. */
+export function reportTable(metrics: MetricsDocument): string {
   const rows: [string, keyof MetricsDocument['summary']][] = [
     ['Teacher (T)', 'teacher'],
     ['Student (S)', 'student'],
@@ -39,6 +41,9 @@ function table(metrics: MetricsDocument): string {
   const body = rows
     .map(([label, key]) => {
       const s = metrics.summary[key];
+      const empty = noImagesReason(metrics, key);
+      if (empty)
+        return `<tr><td>${label}</td><td colspan="7" title="${escapeHtml(empty)}">— (${escapeHtml(empty)})</td><td>${s.images}</td><td>${num(s.accuracy)}</td><td>—</td></tr>`;
       // As in the app: numbers over checkpoints are undefined for a network analysed once (the teacher).
       const once = (metrics.networks[key[0].toUpperCase()]?.perCheckpoint.length ?? 0) <= 1;
       const over = (v: number | null): string => (once ? 'n/a (one checkpoint)' : num(v));
@@ -46,6 +51,18 @@ function table(metrics: MetricsDocument): string {
     })
     .join('');
   return `<table>${head}${body}</table>`;
+}
+
+/** The verdicts as list items; "not tested" when student or baseline has no analysed image. */
+export function reportVerdicts(metrics: MetricsDocument): string {
+  const untested = untestedVerdict(metrics);
+  return (['H1', 'H2', 'H3'] as const)
+    .map((h) =>
+      untested
+        ? `<li><b>${h}: not tested</b> — ${escapeHtml(untested)}</li>`
+        : `<li><b>${h}: ${metrics.verdicts[h].result}</b> — ${escapeHtml(metrics.verdicts[h].details)}</li>`
+    )
+    .join('');
 }
 
 function withoutNeverLearned(metrics: MetricsDocument): string {
@@ -232,9 +249,7 @@ export async function writeReport(workspace: string, id: string, out?: string): 
   const metrics = await loadMetricsWithChecks(workspace, paths, config);
   const state = await readState(paths);
   const nets = Object.keys(metrics.networks);
-  const verdicts = (['H1', 'H2', 'H3'] as const)
-    .map((h) => `<li><b>${h}: ${metrics.verdicts[h].result}</b> — ${escapeHtml(metrics.verdicts[h].details)}</li>`)
-    .join('');
+  const verdicts = reportVerdicts(metrics);
   const timings = Object.entries(state.stages)
     .filter(([, s]) => s.seconds !== undefined)
     .map(([n, s]) => `${escapeHtml(n)} ${s.seconds!.toFixed(0)} s`)
@@ -245,7 +260,7 @@ export async function writeReport(workspace: string, id: string, out?: string): 
 <p><b>${escapeHtml(id)}</b> — dataset <b>${escapeHtml(config.dataset)}</b>, ${escapeHtml(config.architecture.family)} at ${config.architecture.inputSize} px, tap <b>${config.tap}</b>, grid ${config.quantification.grid}, K = ${config.quantification.samples}, lambda ${config.quantification.lambda}, b = ${config.quantification.threshold}, ${metrics.settings.images} images, ${config.seeds} seed(s), backend ${escapeHtml(state.backend ?? '?')}.</p>
 ${engineLine(config, state)}
 <h2>Protocol checks</h2>${checksHtml(metrics.checks)}
-<h2>The six numbers</h2>${table(metrics)}
+<h2>The six numbers</h2>${reportTable(metrics)}
 <p>N_fg, N_bg and ratio at the final checkpoint (means over images). D_mean and D_std: mean and population standard deviation over images of the path length at which the image's foreground concepts peaked; D_var = D_std². rho: stability (final foreground concepts over all ever seen).</p>
 <h2>Verdicts (student against baseline)</h2><ul>${verdicts}</ul>
 <h3>Images without any foreground concept</h3>${withoutNeverLearned(metrics)}

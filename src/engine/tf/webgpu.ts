@@ -5,10 +5,15 @@
  * Mesa's llvmpipe on machines without a GPU). In a browser page (the Electron compute window) `navigator.gpu` is used.
  * A started backend must pass selfCheckConv (a conv gradient against a plain-JS reference) before anyone trains on it.
  * Must not import `webgpu` statically: it is often not installed, and it does not load inside Electron.
+ * The automatic choice (no GPU asked for) first probes in a child process whose output is kept: on a
+ * machine without a GPU, Dawn and Mesa print a Vulkan warning with a stack trace and "XDG_RUNTIME_DIR
+ * is invalid" on every command, which says nothing to someone who asked for no GPU. --verbose
+ * (KD_LENS_VERBOSE=1) or asking for a GPU shows them.
  */
 import * as tf from '@tensorflow/tfjs';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { selfCheckConv } from './webgpu-check';
+import { dawnModulePath, probeInChild, type DawnRoute } from './webgpu-quiet';
 
 /** The parts of WebGPU's GPUAdapterInfo we report. */
 export interface AdapterInfo {
@@ -84,7 +89,7 @@ function describe(adapter: GpuAdapterLike, route: string): AdapterInfo {
  * llvmpipe, and merely asking makes Dawn print warnings on every start.
  */
 function dawnRoutes(withGl: boolean): {
-  routes: { flags: string[]; featureLevel: 'core' | 'compatibility'; route: string }[];
+  routes: DawnRoute[];
   skipped: string[];
 } {
   const custom = process.env.KD_LENS_WEBGPU_DAWN;
@@ -125,6 +130,30 @@ function hasVulkanLoader(): boolean {
   return dirs.some((d) => d !== '' && existsSync(`${d}/libvulkan.so.1`));
 }
 
+/**
+ * Dawn's routes probed in a child process (webgpu-quiet.ts): the failures when no route gives an
+ * adapter, null when one gives a hardware adapter (then started here); throws for a software one.
+ */
+async function probeQuietly(mod: string, routes: DawnRoute[]): Promise<string[] | null> {
+  const failures: string[] = [];
+  const answers = await probeInChild(mod, routes);
+  for (const r of answers) {
+    if (r.load) return [`the 'webgpu' package (Dawn) failed to load: ${r.load}`];
+    const name = `Dawn [${r.flags?.join(',') || 'native'}]`;
+    if (r.error) failures.push(`${name}: ${r.error}`);
+    else if (!r.info) failures.push(`${name}: no adapter`);
+    else {
+      const info = describe({ info: r.info } as GpuAdapterLike, 'dawn');
+      if (!info.software) return null;
+      throw new Error(
+        `only a software adapter, ${adapterLabel(info)}, which is slower than wasm (force it with --backend webgpu)`
+      );
+    }
+  }
+  if (answers.length === 0) failures.push('Dawn: the probe process gave no answer');
+  return failures;
+}
+
 /** Finds an adapter: the page's navigator.gpu, else Dawn's routes in order. Throws with every route's failure. */
 async function findAdapter(allowSoftware: boolean): Promise<{ adapter: GpuAdapterLike; route: string }> {
   const nav = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator;
@@ -135,6 +164,15 @@ async function findAdapter(allowSoftware: boolean): Promise<{ adapter: GpuAdapte
     if (!adapter)
       throw new Error('navigator.gpu.requestAdapter returned no adapter (WebGPU is off or blocklisted for this GPU)');
     return { adapter, route: 'browser' };
+  }
+  const { routes, skipped } = dawnRoutes(allowSoftware);
+  const mod = allowSoftware || process.env.KD_LENS_VERBOSE === '1' || routes.length === 0 ? null : dawnModulePath();
+  if (mod) {
+    const failures = await probeQuietly(mod, routes);
+    if (failures)
+      throw new Error(
+        `no WebGPU adapter (${[...failures, ...skipped].join('; ')}; --verbose shows Dawn's own messages)`
+      );
   }
   let dawn: { create(flags: string[]): GpuLike; globals: object };
   try {
@@ -153,7 +191,6 @@ async function findAdapter(allowSoftware: boolean): Promise<{ adapter: GpuAdapte
     if (!(key in globalThis)) (globalThis as Record<string, unknown>)[key] = value;
   // Mesa's EGL without a display: surfaceless needs no X or Wayland server.
   process.env.EGL_PLATFORM ??= 'surfaceless';
-  const { routes, skipped } = dawnRoutes(allowSoftware);
   const failures: string[] = [];
   for (const r of routes) {
     try {

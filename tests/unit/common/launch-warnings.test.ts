@@ -39,6 +39,17 @@ describe('warnings before launch for configurations known to fail a check', () =
   });
 });
 
+describe('workers beyond the core count', () => {
+  it('warns for 64 workers on 2 cores, not for 2, and not where the machine is not known', () => {
+    const many = { ...demoConfig(), workers: 64 };
+    expect(launchWarnings(many, { cpus: 2 }).map((w) => w.message)).toEqual([
+      '64 workers on 2 cores: workers beyond the core count share them and only add memory and start-up time; use at most 2'
+    ]);
+    expect(launchWarnings(demoConfig(), { cpus: 2 })).toEqual([]);
+    expect(launchWarnings(many)).toEqual([]);
+  });
+});
+
 describe('seeds by default where the estimate fits', () => {
   it('takes 3 seeds when the estimate is at most 15 minutes, else keeps 1', async () => {
     const c = defaultConfig('birds');

@@ -18,6 +18,7 @@ import type {
 } from '../../../src/common/api';
 import type { RunConfig } from '../../../src/common/config';
 import type { DatasetManifest } from '../../../src/common/dataset';
+import type { DetectedFormat } from '../../../src/common/detect-format';
 import { defaultConfig, demoConfig } from '../../../src/common/defaults';
 import { encodeMask, decodeMask } from '../../../src/renderer/src/annotate/codec';
 
@@ -200,6 +201,14 @@ export class FakeApi implements KdApi {
     this.record('chooseFolder', r);
     return r.path ? `/abs/${r.path.replace(/^\/+/, '')}` : '/picked';
   }
+  /** What detectFormat answers for a folder (default: the folder format). */
+  detected: Record<string, DetectedFormat> = {};
+  async detectFormat(r: { path: string }): Promise<DetectedFormat> {
+    this.record('detectFormat', r);
+    return (
+      this.detected[r.path] ?? { format: 'folder', reason: 'no VOC, CUB or COCO files found', src: '', srcPath: r.path }
+    );
+  }
   async listDatasets(): Promise<DatasetSummary[]> {
     this.record('listDatasets', {});
     return this.datasets.map((d) => ({
@@ -267,9 +276,16 @@ export class FakeApi implements KdApi {
       ? defaultConfig(r.datasetId!, this.datasets.find((d) => d.id === r.datasetId)?.size)
       : demoConfig(r.kind === 'demo-quick');
   }
+  /** Estimate.refined as the host answers it (undefined: left out). */
+  estimateRefined: boolean | undefined = undefined;
   async estimate(r: { config: RunConfig }): Promise<Estimate> {
     this.record('estimate', r);
-    return { seconds: this.estimateSeconds, stages: { baseline: this.estimateSeconds }, basis: 'wasm: measured here' };
+    return {
+      seconds: this.estimateSeconds,
+      stages: { baseline: this.estimateSeconds },
+      basis: 'wasm: measured here',
+      ...(this.estimateRefined === undefined ? {} : { refined: this.estimateRefined })
+    };
   }
   async startExperiment(r: { config: RunConfig }) {
     this.record('startExperiment', r);

@@ -87,6 +87,7 @@ export function createBrowserApi(env: BrowserEnvironment): KdApi & { close(): vo
     getAppInfo: () => call('getAppInfo'),
     getBackend: () => call('getBackend'),
     chooseFolder: (request) => call('chooseFolder', request),
+    detectFormat: (request) => call('detectFormat', request),
     listDatasets: () => call('listDatasets'),
     getDataset: (request) => call('getDataset', request),
     importDataset: (request) => call('importDataset', request),

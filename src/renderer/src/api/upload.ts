@@ -5,6 +5,7 @@
  * folders walked through the browser's entry API.
  */
 import type { ImportRequest, KdApi } from '../../../common/api';
+import { zipEntryNames } from '../../../common/zip-names';
 
 export interface UploadFile {
   /** Relative path with '/', e.g. "birds/images/a.png". */
@@ -96,4 +97,10 @@ export function filesFromInput(list: FileList): UploadFile[] {
     path: (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name,
     blob: f
   }));
+}
+
+/** The relative paths inside what is being uploaded: a single zip's entries, else the files' own paths. */
+export async function uploadedNames(files: readonly UploadFile[]): Promise<string[] | null> {
+  if (files.length === 1 && files[0].path.toLowerCase().endsWith('.zip')) return zipEntryNames(files[0].blob);
+  return files.map((f) => f.path);
 }

@@ -1,14 +1,19 @@
 /*
- * Figures for a paper from a chart's configuration: a PNG drawn again off screen at 3x (900 x 600
- * CSS pixels, so 2700 x 1800) with the chart's title, the run's name and the legend; and an SVG
- * drawn from the same data (line and bar charts as KD Lens makes them), so it scales in a paper.
+ * Figures for a paper from a chart's configuration: a PNG drawn again off screen at 3x of a 600 x 400
+ * CSS-pixel figure (1800 x 1200 pixels), so text keeps its size relative to the figure, with the
+ * chart's title, the run's name and the legend; and an SVG drawn from the same data (line and bar
+ * charts as KD Lens makes them), so it scales in a paper. The canvas is given its CSS size and
+ * Chart.js multiplies by devicePixelRatio: setting the canvas to the pixel size as well once gave
+ * 8100 x 5400 px with text under 1 % of the width.
  */
 import type { ChartConfiguration } from 'chart.js';
 import { Chart } from './config';
 
-export const EXPORT_WIDTH = 900;
-export const EXPORT_HEIGHT = 600;
+export const EXPORT_WIDTH = 600;
+export const EXPORT_HEIGHT = 400;
 export const EXPORT_SCALE = 3;
+/** Title and run-name font sizes of an exported figure, in CSS pixels of the 600 x 400 figure (ticks: Chart.js's 12). */
+export const EXPORT_FONT = { title: 15, subtitle: 11 } as const;
 
 export interface FigureLabels {
   title: string;
@@ -33,18 +38,25 @@ export function exportConfig(config: ChartConfiguration, labels: FigureLabels): 
       plugins: {
         ...plugins,
         legend: { ...legend, display: true, position: 'bottom' },
-        title: { display: true, text: labels.title, color: text, font: { size: 18, weight: 'bold' } },
-        subtitle: { display: true, text: labels.run, color: text, font: { size: 13 }, padding: { bottom: 8 } }
+        title: { display: true, text: labels.title, color: text, font: { size: EXPORT_FONT.title, weight: 'bold' } },
+        subtitle: {
+          display: true,
+          text: labels.run,
+          color: text,
+          font: { size: EXPORT_FONT.subtitle },
+          padding: { bottom: 6 }
+        }
       }
     }
   } as ChartConfiguration;
 }
 
-/** A PNG data URL of the chart at 3x with title, run name and legend; null without a 2D context. */
+/** A PNG data URL of the chart, 1800 x 1200 px (3x), with title, run name and legend; null without a 2D context. */
 export function renderPng(config: ChartConfiguration, labels: FigureLabels): string | null {
   const canvas = document.createElement('canvas');
-  canvas.width = EXPORT_WIDTH * EXPORT_SCALE;
-  canvas.height = EXPORT_HEIGHT * EXPORT_SCALE;
+  // The CSS size; Chart.js makes the pixel buffer EXPORT_SCALE times larger (devicePixelRatio).
+  canvas.width = EXPORT_WIDTH;
+  canvas.height = EXPORT_HEIGHT;
   canvas.style.width = `${EXPORT_WIDTH}px`;
   canvas.style.height = `${EXPORT_HEIGHT}px`;
   let ctx: CanvasRenderingContext2D | null = null;

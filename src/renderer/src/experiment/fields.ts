@@ -201,7 +201,7 @@ export const FIELD_GROUPS: FieldGroup[] = [
         path: 'quantification.lr',
         label: 'sigma learning rate',
         kind: 'number',
-        help: 'Adam step size of the sigma optimisation.'
+        help: 'Step size of the sigma optimisation: plain SGD in the default calibrated mode (the authors’ 1e-4); the converged mode uses Adam at its own rate (advanced).'
       },
       {
         path: 'quantification.lambda',
@@ -375,7 +375,7 @@ export const FIELD_GROUPS: FieldGroup[] = [
         label: 'workers',
         kind: 'int',
         unit: 'processes',
-        help: 'Processes that quantify images in parallel (up to this machine’s cores helps).'
+        help: 'Processes that quantify images in parallel; more than this machine’s cores only adds overhead (a warning says so).'
       },
       {
         path: 'backend',

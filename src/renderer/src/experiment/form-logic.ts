@@ -6,6 +6,7 @@
  */
 import type { RunConfig } from '../../../common/config';
 import type { FieldDef } from './fields';
+import { runDifferences } from '../../../common/run-differences';
 
 type Tree = Record<string, unknown> | unknown[];
 
@@ -75,10 +76,11 @@ export function errorsByField(
 
 /**
  * A name carrying the key settings, e.g. `demo-vgg32-fc1-e30-g8-n24` (dataset, family and input
- * size, tap, baseline epochs, grid, images analysed, and `-x3` for three seeds); at most 100
+ * size, tap, baseline epochs, grid, images analysed, and `-x3` for three seeds), then what differs
+ * from the defaults (`-seed3-s1lr0.01`), and `-2`, `-3`, ... when the name is taken; at most 100
  * characters.
  */
-export function suggestName(config: RunConfig): string {
+export function suggestName(config: RunConfig, taken: readonly string[] = []): string {
   const c = config;
   const num = (v: unknown): string => (typeof v === 'number' && Number.isFinite(v) ? String(v) : '?');
   const parts = [
@@ -89,6 +91,13 @@ export function suggestName(config: RunConfig): string {
     `n${num(c.quantification.images)}`
   ];
   if (typeof c.seeds === 'number' && c.seeds > 1) parts.push(`x${c.seeds}`);
-  const tail = `-${parts.join('-')}`;
-  return `${(c.dataset || 'dataset').slice(0, Math.max(1, 100 - tail.length))}${tail}`;
+  for (const d of runDifferences(c)) parts.push(`${d.token}${d.value}`);
+  const name = (suffix: string): string => {
+    const tail = `-${parts.join('-')}${suffix}`.slice(0, 99);
+    return `${(c.dataset || 'dataset').slice(0, Math.max(1, 100 - tail.length))}${tail}`;
+  };
+  const used = new Set(taken);
+  let k = 1;
+  while (used.has(name(k === 1 ? '' : `-${k}`)) && k < 1000) k++;
+  return name(k === 1 ? '' : `-${k}`);
 }

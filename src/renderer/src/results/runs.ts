@@ -27,7 +27,17 @@ export function valueOf(row: RunRow, key: RunColumn): number | string | null {
   if (key === 'name') return row.summary.name;
   if (key === 'createdAt') return row.summary.createdAt;
   const [net, metric] = key.split('.') as [string, keyof RunNumbers];
+  if (metric !== 'accuracy' && row.networks[net]?.images === 0) return null;
   return row.networks[net]?.[metric] ?? null;
+}
+
+/** Why a cell is empty although the run was analysed: its network had no analysed image. */
+export function cellNote(row: RunRow, key: RunColumn): string | null {
+  if (key === 'name' || key === 'createdAt') return null;
+  const [net, metric] = key.split('.');
+  return metric !== 'accuracy' && row.networks[net]?.images === 0
+    ? `${net}: no analysed image entered the numbers`
+    : null;
 }
 
 /** Sorted copy; missing values last in either direction. */

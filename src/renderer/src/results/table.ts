@@ -6,6 +6,7 @@
  */
 import type { MetricsDocument, NetworkSummary, Role, Verdict } from '../../../common/metrics';
 import { ROLES } from '../../../common/metrics';
+import { noImagesReason, untestedVerdict } from '../../../common/no-images';
 import { toCsv, type CsvCell } from '../utils/csv';
 import { formatMeanStd, formatNumber } from '../utils/format';
 
@@ -31,6 +32,8 @@ export interface Cell {
   /** Std over seeds (S and B with several seeds), else null. */
   std: number | null;
   text: string;
+  /** Why there is no number ("no analysed image: 24 not effective"), shown on hover and below the table. */
+  note?: string;
 }
 
 export interface ResultRow {
@@ -52,18 +55,28 @@ function cell(
 }
 
 /** Numbers over checkpoints: undefined for a network analysed at one checkpoint only (the teacher's final model). */
-const OVER_CHECKPOINTS: readonly ColumnKey[] = ['D_mean', 'D_std', 'D_var', 'rho'];
+export const OVER_CHECKPOINTS: readonly ColumnKey[] = ['D_mean', 'D_std', 'D_var', 'rho'];
+export const ONE_CHECKPOINT = 'n/a (one checkpoint)';
+
+/** True for a network analysed at one checkpoint only (its D and rho are undefined). */
+export const singleCheckpoint = (m: MetricsDocument, net: string): boolean =>
+  (m.networks[net]?.perCheckpoint.length ?? 0) <= 1;
+
+export { noImagesReason };
 
 export function resultRows(m: MetricsDocument): ResultRow[] {
   return ROLES.map(({ role, net, label }) => {
     const seeds = role === 'teacher' ? null : (m.seeds?.[role] ?? null);
-    const single = (m.networks[net]?.perCheckpoint.length ?? 0) <= 1;
+    const single = singleCheckpoint(m, net);
+    const empty = noImagesReason(m, role);
     const cells = Object.fromEntries(
       COLUMNS.map((c) => [
         c.key,
-        single && OVER_CHECKPOINTS.includes(c.key)
-          ? { value: null, std: null, text: 'n/a (one checkpoint)' }
-          : cell(m.summary[role], c.key, seeds)
+        empty && c.key !== 'accuracy'
+          ? { value: null, std: null, text: '—', note: empty }
+          : single && OVER_CHECKPOINTS.includes(c.key)
+            ? { value: null, std: null, text: ONE_CHECKPOINT }
+            : cell(m.summary[role], c.key, seeds)
       ])
     ) as Record<ColumnKey, Cell>;
     return { role, net, label, cells };
@@ -94,7 +107,9 @@ export const HYPOTHESIS_TEXT: Record<'H1' | 'H2' | 'H3', string> = {
  * "H1 supported: <details>"; the engine's details often start with the result already
  * ("supported: …", "inconclusive on …"), and then it is not repeated.
  */
-export function verdictSentence(h: 'H1' | 'H2' | 'H3', v: Verdict): string {
+export function verdictSentence(h: 'H1' | 'H2' | 'H3', v: Verdict, m?: MetricsDocument): string {
+  const untested = m ? untestedVerdict(m) : null;
+  if (untested) return `${h} — not tested: ${untested}`;
   return v.details.startsWith(v.result) || v.meaningful === false
     ? `${h} ${v.details}`
     : `${h} ${v.result}: ${v.details}`;

@@ -7,6 +7,7 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { AppInfo, BackendInfo } from '../../../common/api';
 import { errorMessage, getApi } from '../api';
+import { demoConfig } from '../../../common/defaults';
 
 export type ThemeChoice = 'system' | 'light' | 'dark';
 const THEME_KEY = 'kd-lens-theme';
@@ -29,6 +30,14 @@ function store(key: string, value: string): void {
   }
 }
 
+/** TF.js backend names in words. */
+const TFJS_WORDS: Record<string, string> = {
+  wasm: 'wasm',
+  webgpu: 'WebGPU',
+  tensorflow: 'tfjs-node',
+  cpu: 'plain JS cpu'
+};
+
 export const useAppStore = defineStore('app', () => {
   const info = ref<AppInfo | null>(null);
   const backend = ref<BackendInfo | null>(null);
@@ -49,6 +58,20 @@ export const useAppStore = defineStore('app', () => {
     if (b) return b.reason.startsWith(b.name) ? b.reason : `${b.name} — ${b.reason}`;
     if (error.value) return `unknown — ${error.value}`;
     return 'asking the engine…';
+  });
+
+  /**
+   * The engine of each task in words, short enough for a status bar: "training: TF.js (wasm) ·
+   * quantification: ONNX Runtime (CPU, 2 workers)"; the full reason is in the details.
+   * Quantification is what a new run uses by default (engine auto, the default workers).
+   */
+  const engineSummary = computed(() => {
+    const b = backend.value;
+    if (!b) return error.value ? 'engine unknown (see details)' : 'asking the engine…';
+    if (b.name === 'starting') return 'training: probing the compute backends…';
+    const tf = TFJS_WORDS[b.name] ?? b.name;
+    const workers = demoConfig().workers;
+    return `training: TF.js (${tf}) · quantification: ONNX Runtime (CPU, ${workers} worker${workers === 1 ? '' : 's'})`;
   });
 
   async function load(): Promise<void> {
@@ -125,6 +148,7 @@ export const useAppStore = defineStore('app', () => {
     themeChoice,
     theme,
     backendText,
+    engineSummary,
     helpOpen,
     jobsOpen,
     jobsAutoOpen,

@@ -20,6 +20,7 @@ import { issueInWords } from '../../../common/field-rules';
 import { errorMessage, getApi } from '../api';
 import { ALL_FIELDS, type FieldDef } from '../experiment/fields';
 import { useDatasetsStore } from './datasets';
+import { useExperimentsStore } from './experiments';
 import {
   errorsByField,
   getPath,
@@ -99,7 +100,10 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
   );
   /** The configuration to launch, or null while the draft is invalid. */
   const config = computed<RunConfig | null>(() => (parsed.value?.success ? parsed.value.data : null));
-  const suggestion = computed(() => (draft.value ? suggestName(draft.value) : ''));
+  const experiments = useExperimentsStore();
+  /** Names of earlier runs: a suggestion that equals one gets a -2, -3, ... suffix. */
+  const takenNames = computed(() => experiments.list.map((e) => e.name));
+  const suggestion = computed(() => (draft.value ? suggestName(draft.value, takenNames.value) : ''));
 
   function adopt(source: RunConfig, from: string): void {
     const copy = JSON.parse(JSON.stringify(source)) as RunConfig;
@@ -107,7 +111,7 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     for (const f of ALL_FIELDS) if (TEXT_KINDS.has(f.kind)) t[f.path] = valueText(getPath(copy, f.path));
     texts.value = t;
     nameTouched.value = false;
-    copy.name = suggestName(copy);
+    copy.name = suggestName(copy, takenNames.value);
     draft.value = copy;
     origin.value = from;
     loadError.value = null;

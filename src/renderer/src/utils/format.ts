@@ -33,6 +33,25 @@ export function formatPercent(fraction: number): string {
 }
 
 /** A local date and time from an ISO string (the string itself when it does not parse). */
+/** Said beside an estimate that no finished run on this machine has corrected yet. */
+export const FIRST_ESTIMATE =
+  'A first estimate from a short calibration; it refines after a run finishes on this machine.';
+
+/**
+ * A run as pickers and headers name it: "demo-vgg32-… — finished · 06/12/2026, 13:04:22 · seed 3"
+ * (and what else differs from the defaults), so runs with the same name can be told apart.
+ */
+export function runLabel(s: {
+  name: string;
+  status: string;
+  createdAt: string;
+  seed?: number;
+  differs?: string;
+}): string {
+  const seedPart = s.seed !== undefined && !(s.differs ?? '').startsWith('seed ') ? ` · seed ${s.seed}` : '';
+  return `${s.name} — ${s.status} · ${formatTime(s.createdAt)}${seedPart}${s.differs ? ` · ${s.differs}` : ''}`;
+}
+
 export function formatTime(iso: string | null): string {
   if (!iso) return '—';
   const d = new Date(iso);

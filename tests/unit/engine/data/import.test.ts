@@ -122,6 +122,18 @@ describe('importDataset', () => {
     );
   });
 
+  it("an upload's failed import names the user's file, not the server's folder", async () => {
+    const err = await importDataset({
+      workspace: ws,
+      format: 'voc',
+      src,
+      name: 'up',
+      sourceLabel: 'your upload voc.zip'
+    }).catch((e: Error) => e);
+    expect((err as Error).message).toMatch(/^your upload voc\.zip has no Annotations folder/);
+    expect((err as Error).message).not.toContain(tmp.path);
+  });
+
   it('leaves an existing dataset untouched when a re-import imports nothing', async () => {
     await importDataset({ workspace: ws, format: 'folder', src, name: 'keep', size: 8 });
     const before = readFileSync(datasetPath(ws, 'keep', 'dataset.json'), 'utf8');

@@ -35,8 +35,14 @@ describe('App frame', () => {
     expect(w.find('[data-testid="nav-experiment"]').attributes('aria-current')).toBe('page');
   });
 
-  it('shows the backend and why', () => {
-    expect(w.find('[data-testid="backend-status"]').text()).toBe('Backend: wasm — tfjs-node-gpu not installed');
+  it('shows the engine of each task in words, and why on a click', async () => {
+    const status = w.find('[data-testid="backend-status"]');
+    expect(status.text()).toBe('training: TF.js (wasm) · quantification: ONNX Runtime (CPU, 2 workers)');
+    expect(w.find('[data-testid="status-details"]').exists()).toBe(false);
+    await status.trigger('click');
+    expect(w.find('[data-testid="status-details"]').text()).toContain(
+      'TF.js backend: wasm — tfjs-node-gpu not installed'
+    );
   });
 
   it('keeps the jobs panel current from job events', async () => {

@@ -117,6 +117,13 @@ describe('ConfigForm: the estimate and the seeds', () => {
     await flush();
     expect(w.find(byId('estimate-text')).text()).toBe('About 2 min 00 s on this machine.');
     expect(w.find(byId('estimate-stages')).text()).toBe('baseline 2 min 00 s');
+    api.estimateRefined = false; // no finished run corrected it yet: a first estimate, and it says so
+    form.setText('baseline.epochs', '31');
+    await form.refreshEstimate();
+    await flush();
+    expect(w.find(byId('estimate-text')).text()).toBe(
+      'About 2 min 00 s on this machine. A first estimate from a short calibration; it refines after a run finishes on this machine.'
+    );
     expect(w.find(byId('seeds-note')).text()).toMatch(/^3 seeds: the estimate fits 15 min/);
     expect((w.find(byId('config-seeds')).element as HTMLInputElement).value).toBe('3');
   });

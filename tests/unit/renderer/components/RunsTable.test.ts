@@ -51,6 +51,26 @@ beforeEach(() => {
 });
 
 describe('runs table', () => {
+  it('marks a run with a failing check, shows "—" for a network without analysed images, and what differs', async () => {
+    api = new FakeApi();
+    const dead = row('r9', 'voc-tux', 3, 'g9', 0);
+    dead.networks.S = { ...nums(0), rho: 0, images: 0 };
+    dead.failedChecks = ['student-mimics-teacher: stage 1 left 101 % of the teacher feature variance'];
+    dead.differs = 'seed 3, stage-1 lr 0.01';
+    api.runs = [dead, row('r1', 'lr-a', 0, 'g1', 10)];
+    setApi(api);
+    const pinia = createPinia();
+    setActivePinia(pinia);
+    const w = mount(RunsTable, { global: { plugins: [pinia] } });
+    await flush();
+    const r9 = w.find('[data-run-id="r9"]');
+    expect(r9.find(byId('run-check-failed')).attributes('title')).toMatch(/^student-mimics-teacher/);
+    expect(r9.text()).toContain('seed 3, stage-1 lr 0.01');
+    expect([r9.find('[data-col="S.N_fg"]').text(), r9.find('[data-col="S.rho"]').text()]).toEqual(['—', '—']);
+    expect(r9.find('[data-col="S.accuracy"]').text()).toBe('0.800');
+    expect(w.find('[data-run-id="r1"]').find(byId('run-check-failed')).exists()).toBe(false);
+  });
+
   it('sorts by a metric column, both ways', async () => {
     const w = await setup();
     const order = () => w.findAll(byId('run-row')).map((r) => r.attributes('data-run-id'));

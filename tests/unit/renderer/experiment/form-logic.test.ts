@@ -1,4 +1,5 @@
 // @vitest-environment happy-dom
+import { describeDifferences } from '../../../../src/common/run-differences';
 import { describe, expect, it } from 'vitest';
 import {
   errorsByField,
@@ -56,6 +57,21 @@ describe('form logic', () => {
     const long = suggestName({ ...c, dataset: 'x'.repeat(200) });
     expect(long.length).toBe(100);
     expect(long.endsWith('-vgg32-fc1-e30-g8-n24')).toBe(true);
+  });
+
+  it('tells runs apart: seed and rates that differ from the defaults, else a -2 suffix for a taken name', () => {
+    const c = demoConfig();
+    const reseeded = { ...c, seed: 3 };
+    const slower = { ...c, student: { ...c.student, stage1: { ...c.student.stage1, lr: 0.01 } } };
+    expect([suggestName(c), suggestName(reseeded), suggestName(slower)]).toEqual([
+      'demo-vgg32-fc1-e30-g8-n24',
+      'demo-vgg32-fc1-e30-g8-n24-seed3',
+      'demo-vgg32-fc1-e30-g8-n24-s1lr0.01'
+    ]);
+    expect(describeDifferences(slower)).toBe('stage-1 lr 0.01');
+    expect(suggestName(c, ['demo-vgg32-fc1-e30-g8-n24', 'demo-vgg32-fc1-e30-g8-n24-2'])).toBe(
+      'demo-vgg32-fc1-e30-g8-n24-3'
+    );
   });
 
   it('derives test ids from paths', () => {

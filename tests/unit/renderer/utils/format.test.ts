@@ -1,6 +1,12 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatMeanStd, formatNumber, formatPercent } from '../../../../src/renderer/src/utils/format';
+import {
+  formatDuration,
+  formatMeanStd,
+  formatNumber,
+  formatPercent,
+  runLabel
+} from '../../../../src/renderer/src/utils/format';
 import { toCsv } from '../../../../src/renderer/src/utils/csv';
 import {
   conceptFlags,
@@ -85,5 +91,18 @@ describe('isTypingTarget', () => {
     expect(isTypingTarget(make('<input type="checkbox">'))).toBe(false);
     expect(isTypingTarget(make('<button>x</button>'))).toBe(false);
     expect(isTypingTarget(null)).toBe(false);
+  });
+});
+
+describe('runLabel', () => {
+  it('tells two runs of the same name apart by time, status, seed and what differs', () => {
+    const base = { name: 'voc-tux-vgg32-fc1-e15-g8-n20', status: 'finished', createdAt: '2026-12-06T10:00:00Z' };
+    const a = runLabel({ ...base, seed: 0 });
+    const b = runLabel({ ...base, status: 'failed', createdAt: '2026-12-06T11:00:00Z', seed: 3, differs: 'seed 3' });
+    const c = runLabel({ ...base, seed: 0, differs: 'stage-1 lr 0.01' });
+    expect(new Set([a, b, c]).size).toBe(3);
+    expect(a).toMatch(/^voc-tux-vgg32-fc1-e15-g8-n20 — finished · .+ · seed 0$/);
+    expect(b).toMatch(/ — failed · .+ · seed 3$/);
+    expect(c).toMatch(/· seed 0 · stage-1 lr 0\.01$/);
   });
 });
