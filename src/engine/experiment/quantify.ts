@@ -195,7 +195,7 @@ export async function quantifyStage({
         { length: Math.min(q.batch, set.images.length - c * q.batch) },
         (_, i) => c * q.batch + i
       );
-      tasks.push({ id: `${key}#${c}`, modelDir: cp.modelDir, tap: config.tap, images });
+      tasks.push({ id: `${key}#${c}`, modelDir: cp.modelDir, tap: config.study?.tap ?? config.tap, images });
     }
   }
   const engine = { engine: config.engine, device: config.device, threads: threadsPerWorker(config.workers) };

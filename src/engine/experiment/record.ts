@@ -26,6 +26,7 @@ import {
   type DistillRecord
 } from '../../common/record';
 import { join } from 'node:path';
+import { StudyAccuracySchema, type StudyAccuracy } from '../../common/study';
 import { parseWith, SchemaError } from '../../common/schema';
 import { readJson, writeJsonAtomic, appendLine, exists } from '../store/atomic';
 import type { ExperimentPaths } from './paths';
@@ -129,3 +130,10 @@ export async function readDistillRecord(paths: ExperimentPaths, net: string): Pr
   const file = distillFile(paths, net);
   return (await exists(file)) ? readRecord(file, DistillRecordSchema) : null;
 }
+
+/** A study's accuracy.json, or null before its accuracy stage ran. */
+export async function readStudyAccuracy(paths: ExperimentPaths): Promise<StudyAccuracy | null> {
+  return (await exists(paths.accuracy)) ? readRecord(paths.accuracy, StudyAccuracySchema) : null;
+}
+export const writeStudyAccuracy = (paths: ExperimentPaths, accuracy: StudyAccuracy): Promise<void> =>
+  writeJsonAtomic(paths.accuracy, accuracy);
