@@ -35,7 +35,7 @@ const exists = (p: string): Promise<boolean> =>
     () => false
   );
 
-/** Networks by the folder convention: teacher/, student*\/, baseline*\/ holding epoch-N.onnx or epoch-N/ folders. */
+/** Networks by the folder convention: teacher/, student*\/, baseline*\/ holding epoch-N.onnx or epoch-N/ folders, optionally final.onnx (or final/) and path-length.csv (or .json). */
 export async function networksByConvention(dir: string): Promise<StudyNetwork[]> {
   const out: StudyNetwork[] = [];
   const entries = (await fs.readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
@@ -50,15 +50,23 @@ export async function networksByConvention(dir: string): Promise<StudyNetwork[]>
             : null;
     if (!role) continue;
     const checkpoints: Record<string, string> = {};
-    for (const f of await fs.readdir(join(dir, name))) {
+    const names = await fs.readdir(join(dir, name));
+    for (const f of names) {
       const m = /^epoch-(\d+)(\.onnx)?$/i.exec(f);
       if (m) checkpoints[String(Number(m[1]))] = `${name}/${f}`;
     }
     if (Object.keys(checkpoints).length === 0)
       throw new Error(`${join(dir, name)}: no checkpoints (epoch-N.onnx files or epoch-N/ TF.js folders)`);
+    const final = ['final.onnx', 'final'].find((f) => names.includes(f));
     const found: string[] = [];
     for (const f of ['path-length.csv', 'path-length.json']) if (await exists(join(dir, name, f))) found.push(f);
-    out.push({ role, name, checkpoints, ...(found[0] ? { pathLength: `${name}/${found[0]}` } : {}) });
+    out.push({
+      role,
+      name,
+      checkpoints,
+      ...(final ? { final: `${name}/${final}` } : {}),
+      ...(found[0] ? { pathLength: `${name}/${found[0]}` } : {})
+    });
   }
   return out;
 }
