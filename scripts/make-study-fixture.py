@@ -9,7 +9,8 @@ the student mimics the teacher's fc1 (MSE, all layers up to fc1: the analysed ep
 learns the labels (final.onnx); the baseline learns the labels from scratch. The path length of
 fc1.weight is logged per optimiser step (README, "Analysing networks trained elsewhere").
 Exports use opset 13, a fixed batch of 1 and torch.flatten (Conv, Relu, MaxPool, Flatten, Gemm
-only). expected.json holds torch's validation accuracy of each final network.
+only). expected.json holds torch's validation accuracy of each final network; bad/ holds exports that a
+study must refuse (another architecture, no fc1 node, four outputs).
 Needs Debian's python3-torch and python3-pil; KD Lens itself never does. Licence: MIT, as KD Lens.
 """
 import json
@@ -71,13 +72,13 @@ def write_dataset(rng):
 
 
 class Net(nn.Module):
-    def __init__(self):
+    def __init__(self, hidden=16, outputs=len(CLASSES)):
         super().__init__()
         self.conv1 = nn.Conv2d(3, 4, 3, padding=1)
         self.conv2 = nn.Conv2d(4, 8, 3, padding=1)
         self.pool = nn.MaxPool2d(2)
-        self.fc1 = nn.Linear(8 * 4 * 4, 16)
-        self.fc2 = nn.Linear(16, len(CLASSES))
+        self.fc1 = nn.Linear(8 * 4 * 4, hidden)
+        self.fc2 = nn.Linear(hidden, outputs)
 
     def features(self, x):
         h = self.pool(torch.relu(self.conv1(x)))
@@ -86,6 +87,20 @@ class Net(nn.Module):
 
     def forward(self, x):
         return self.fc2(torch.relu(self.features(x)))
+
+
+class Renamed(Net):
+    """The same layers, but fc1 is called 'hidden' (its node is /hidden/Gemm: the tap is missing)."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden = self.fc1
+        del self.fc1
+
+    def features(self, x):
+        h = self.pool(torch.relu(self.conv1(x)))
+        h = self.pool(torch.relu(self.conv2(h)))
+        return self.hidden(torch.flatten(h, 1))
 
 
 def export(net, file):
@@ -100,6 +115,7 @@ def train(net, params, loss_fn, x, y, epochs, folder=None, lr=0.05):
     opt = torch.optim.SGD(params, lr=lr, momentum=0.9)
     w0 = net.fc1.weight.detach().norm().item()
     path, rows = 0.0, [(0, 0.0)]
+    analysed = [net.fc1.weight.detach().clone()]
     if folder and 0 in ANALYSED:
         export(net, folder / 'epoch-0.onnx')
     g = torch.Generator().manual_seed(1)
@@ -114,8 +130,12 @@ def train(net, params, loss_fn, x, y, epochs, folder=None, lr=0.05):
         rows.append((epoch, path / w0))
         if folder and epoch in ANALYSED:
             export(net, folder / f'epoch-{epoch}.onnx')
+            analysed.append(net.fc1.weight.detach().clone())
     if folder:
         (folder / 'path-length.csv').write_text('epoch,path_length\n' + ''.join(f'{e},{p:.9g}\n' for e, p in rows))
+    # The per-checkpoint approximation a study computes without the log, for the test.
+    steps = [(b - a).norm().item() for a, b in zip(analysed, analysed[1:])]
+    return [sum(steps[:i]) / analysed[0].norm().item() for i in range(len(analysed))]
 
 
 def accuracy(net, x, y):
@@ -136,15 +156,16 @@ def main():
     student = Net()
     below = [p for n, p in student.named_parameters() if not n.startswith('fc2')]
     mimic = lambda net, xb, yb: nn.functional.mse_loss(net.features(xb), teacher.features(xb).detach())
-    train(student, below, mimic, x, y, EPOCHS, OUT / 'student')
+    approx_student = train(student, below, mimic, x, y, EPOCHS, OUT / 'student')
     train(student, student.fc2.parameters(), ce, x, y, 4)
     export(student, OUT / 'student' / 'final.onnx')
 
     baseline = Net()
-    train(baseline, baseline.parameters(), ce, x, y, EPOCHS, OUT / 'baseline')
+    approx_baseline = train(baseline, baseline.parameters(), ce, x, y, EPOCHS, OUT / 'baseline')
 
     expected = {'accuracy': {'teacher': accuracy(teacher, vx, vy), 'student': accuracy(student, vx, vy),
-                             'baseline': accuracy(baseline, vx, vy)}, 'val': len(vy)}
+                             'baseline': accuracy(baseline, vx, vy)}, 'val': len(vy),
+                'checkpointPathLength': {'student': approx_student, 'baseline': approx_baseline}}
     (OUT / 'expected.json').write_text(json.dumps(expected, indent=1) + '\n')
     study = {'dataset': 'torch-shapes', 'name': 'torch shapes', 'tap': '/fc1/Gemm',
              'normalization': {'mean': [MEAN] * 3, 'std': [STD] * 3},
@@ -152,6 +173,10 @@ def main():
                                 'stopPastTarget': False, 'maskRule': 'top-left'},
              'workers': 1}
     (OUT / 'study.json').write_text(json.dumps(study, indent=1) + '\n')
+    # Bad inputs (random weights): another architecture, a missing tap, four outputs for three classes.
+    export(Net(hidden=24), OUT / 'bad' / 'wide.onnx')
+    export(Renamed(), OUT / 'bad' / 'renamed.onnx')
+    export(Net(outputs=4), OUT / 'bad' / 'four-outputs.onnx')
 
 
 if __name__ == '__main__':

@@ -7,6 +7,7 @@ import type { ExperimentEvent } from '../common/events';
 import type { MetricsDocument, NetworkSummary } from '../engine/experiment/metrics';
 import { progressBar, formatDuration, type ProgressBar } from './progress';
 import { checkLine } from '../engine/experiment/checks';
+import { formatStudy } from './study-view';
 
 export function terminalListener(quiet: boolean): (e: ExperimentEvent) => void {
   const bars = new Map<string, ProgressBar>();
@@ -89,6 +90,7 @@ export function formatResults(metrics: MetricsDocument): string {
     ))
       lines.push(`  ${checkLine(c)}`);
   }
+  if (metrics.study) lines.push(...formatStudy(metrics.study));
   lines.push('');
   for (const h of ['H1', 'H2', 'H3'] as const) {
     const v = metrics.verdicts[h];
@@ -136,6 +138,7 @@ export function resultsJson(metrics: MetricsDocument, extra: Record<string, unkn
     ),
     checks: metrics.checks ?? [],
     ...(metrics.seeds ? { seeds: metrics.seeds } : {}),
+    ...(metrics.study ? { study: metrics.study } : {}),
     ...extra
   };
 }

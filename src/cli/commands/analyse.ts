@@ -34,7 +34,7 @@ export const analyseCommand: Command = {
       say(`study ${created.resolved.config.name}: ${created.resolved.size} px, ${created.resolved.outputs} classes`);
       for (const n of created.resolved.summary)
         say(
-          `  ${n.net.padEnd(5)} ${n.role.padEnd(8)} ${n.name}: epochs ${n.epochs.join(', ')}; path length from ${n.pathLength === 'log' ? 'its log' : 'the checkpoints'}`
+          `  ${n.net.padEnd(5)} ${n.role.padEnd(8)} ${n.name}: epochs ${n.epochs.join(', ')}; ${n.role === 'teacher' ? 'its last checkpoint is analysed' : `path length from ${n.pathLength === 'log' ? 'its log' : 'the checkpoints (approximation)'}`}`
         );
       if (created.resolved.summary.some((n) => n.role !== 'teacher' && n.pathLength === 'checkpoints'))
         say(`  note: ${CHECKPOINT_PATH_LENGTH_NOTE}`);

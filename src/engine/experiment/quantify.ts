@@ -220,11 +220,13 @@ export async function quantifyStage({
     for (const [id, frac] of running) partial += frac * tasks.find((t) => t.id === id)!.images.length;
     const fraction = (doneImages + partial) / totalImages;
     const elapsed = (Date.now() - start) / 1000;
+    // Which network and checkpoint each running task works on, with its share done.
+    const now = [...running].map(([id, frac]) => `${id.slice(0, id.lastIndexOf('#'))} ${Math.round(100 * frac)}%`);
     emit({
       type: 'progress',
       stage: 'quantify',
       fraction,
-      text: `${doneImages}/${totalImages} image maps`,
+      text: `${doneImages}/${totalImages} image maps${now.length ? ` — ${now.join(', ')}` : ''}`,
       etaSeconds: fraction > 0.01 ? (elapsed * (1 - fraction)) / fraction : null
     });
   };
