@@ -77,7 +77,7 @@ class Net(nn.Module):
         self.conv1 = nn.Conv2d(3, 4, 3, padding=1)
         self.conv2 = nn.Conv2d(4, 8, 3, padding=1)
         self.pool = nn.MaxPool2d(2)
-        self.fc1 = nn.Linear(8 * 4 * 4, hidden)
+        self.fc1 = nn.Linear(8 * (SIZE // 4) ** 2, hidden)
         self.fc2 = nn.Linear(hidden, outputs)
 
     def features(self, x):
@@ -179,5 +179,38 @@ def main():
     export(Net(outputs=4), OUT / 'bad' / 'four-outputs.onnx')
 
 
+def main_bench(out):
+    """--bench DIR (not committed): the closing note's timing study at 32 px, a teacher, two students
+    (feature mimicry; logit KD at T = 4) and a baseline with 10 analysed checkpoints each."""
+    global OUT, SIZE, TRAIN, VAL, EPOCHS, ANALYSED
+    OUT, SIZE, TRAIN, VAL, EPOCHS, ANALYSED = pathlib.Path(out), 32, 30, 5, 9, list(range(10))
+    torch.manual_seed(0)
+    x, y, _, _ = write_dataset(np.random.default_rng(0))
+    ce = lambda net, xb, yb: nn.functional.cross_entropy(net(xb), yb)
+    teacher = Net()
+    train(teacher, teacher.parameters(), ce, x, y, 15, lr=0.01)
+    export(teacher, OUT / 'teacher' / 'epoch-15.onnx')
+    teacher.eval()
+    feature = Net()
+    mimic = lambda net, xb, yb: nn.functional.mse_loss(net.features(xb), teacher.features(xb).detach())
+    train(feature, feature.parameters(), mimic, x, y, EPOCHS, OUT / 'student-feature', lr=0.01)
+    logit = Net()
+    kd = lambda net, xb, yb: nn.functional.kl_div(nn.functional.log_softmax(net(xb) / 4, 1),
+                                                  nn.functional.softmax(teacher(xb).detach() / 4, 1),
+                                                  reduction='batchmean')
+    train(logit, logit.parameters(), kd, x, y, EPOCHS, OUT / 'student-logit', lr=0.01)
+    baseline = Net()
+    train(baseline, baseline.parameters(), ce, x, y, EPOCHS, OUT / 'baseline', lr=0.01)
+    study = {'dataset': 'torch-shapes', 'name': 'bench', 'tap': '/fc1/Gemm',
+             'normalization': {'mean': [MEAN] * 3, 'std': [STD] * 3},
+             'quantification': {'grid': 8, 'samples': 32}, 'workers': 2}
+    (OUT / 'study.json').write_text(json.dumps(study, indent=1) + '\n')
+
+
 if __name__ == '__main__':
-    main()
+    import sys
+
+    if len(sys.argv) == 3 and sys.argv[1] == '--bench':
+        main_bench(sys.argv[2])
+    else:
+        main()

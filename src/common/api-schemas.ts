@@ -55,7 +55,7 @@ export const API_REQUEST_SCHEMAS: Record<KdApiMethod, ZodType> = {
   listExperiments: none,
   getExperiment: experiment,
   getMaps: experiment
-    .extend({ net: z.string().regex(/^[TSB](-\d+)?$/), checkpoint: z.string().regex(/^(final|epoch-\d+)$/) })
+    .extend({ net: z.string().regex(/^[TSB]\d*(-\d+)?$/), checkpoint: z.string().regex(/^(final|epoch-\d+)$/) })
     .strict(),
   getInspectorImage: experiment.extend({ index: z.number().int().min(0) }).strict(),
   getReport: experiment,

@@ -7,10 +7,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { promises as fs } from 'node:fs';
+import { dirname } from 'node:path';
 import { currentBackend } from '../tf/backend';
 import type { RunConfig } from '../../common/config';
 import type { ExperimentEvent } from '../../common/events';
-import type { StudyAccuracy } from '../../common/study';
+import type { StudyAccuracy, StudyFile } from '../../common/study';
 import { CHECKPOINT_PATH_LENGTH_NOTE } from '../../common/study-source';
 import { exists } from '../store/atomic';
 import { loadDataset, datasetPath } from '../data/store';
@@ -47,7 +48,16 @@ export async function createStudyExperiment(
   file: string
 ): Promise<{ id: string; resolved: ResolvedStudy }> {
   const { file: studyFile, study } = await readStudyFile(file);
-  const resolved = await resolveStudy(workspace, studyFile, study);
+  return createFromStudy(workspace, study, { file: studyFile, base: dirname(studyFile) });
+}
+
+/** The same for a study given as a value (the app): paths absolute or relative to `where.base`. */
+export async function createFromStudy(
+  workspace: string,
+  study: StudyFile,
+  where: { file: string | null; base: string }
+): Promise<{ id: string; resolved: ResolvedStudy }> {
+  const resolved = await resolveStudy(workspace, study, where);
   const config = resolved.config;
   const base = `${slug(config.name)}-study${resolved.size}-s${config.seed}-${stamp(new Date())}`;
   let id = base;

@@ -6,7 +6,7 @@
  * Also finds the networks by the folder convention (teacher/, student*\/, baseline*\/).
  */
 import { promises as fs } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { QuantificationSchema, type RunConfig } from '../../common/config';
 import { defaultConfig, mergeConfig } from '../../common/defaults';
 import { parseWith } from '../../common/schema';
@@ -35,7 +35,34 @@ const exists = (p: string): Promise<boolean> =>
     () => false
   );
 
-/** Networks by the folder convention: teacher/, student*\/, baseline*\/ holding epoch-N.onnx or epoch-N/ folders, optionally final.onnx (or final/) and path-length.csv (or .json). */
+/** One network's series in a folder: epoch-N.onnx files or epoch-N/ TF.js folders, optionally final.onnx (or final/) and path-length.csv (or .json); paths relative to `base`. */
+export async function seriesInFolder(
+  base: string,
+  folder: string,
+  network: Pick<StudyNetwork, 'role' | 'name' | 'method'>
+): Promise<StudyNetwork> {
+  const dir = isAbsolute(folder) ? folder : join(base, folder);
+  const names = await fs.readdir(dir).catch(() => {
+    throw new Error(`${dir}: the folder of network '${network.name}' cannot be read`);
+  });
+  const checkpoints: Record<string, string> = {};
+  for (const f of names) {
+    const m = /^epoch-(\d+)(\.onnx)?$/i.exec(f);
+    if (m) checkpoints[String(Number(m[1]))] = join(folder, f);
+  }
+  if (Object.keys(checkpoints).length === 0)
+    throw new Error(`${dir}: no checkpoints (epoch-N.onnx files or epoch-N/ TF.js folders)`);
+  const final = ['final.onnx', 'final'].find((f) => names.includes(f));
+  const log = ['path-length.csv', 'path-length.json'].find((f) => names.includes(f));
+  return {
+    ...network,
+    checkpoints,
+    ...(final ? { final: join(folder, final) } : {}),
+    ...(log ? { pathLength: join(folder, log) } : {})
+  };
+}
+
+/** Networks by the folder convention beside the study file: teacher/, student*\/, baseline*\/ (see seriesInFolder). */
 export async function networksByConvention(dir: string): Promise<StudyNetwork[]> {
   const out: StudyNetwork[] = [];
   const entries = (await fs.readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
@@ -48,25 +75,7 @@ export async function networksByConvention(dir: string): Promise<StudyNetwork[]>
           : name.startsWith('baseline')
             ? 'baseline'
             : null;
-    if (!role) continue;
-    const checkpoints: Record<string, string> = {};
-    const names = await fs.readdir(join(dir, name));
-    for (const f of names) {
-      const m = /^epoch-(\d+)(\.onnx)?$/i.exec(f);
-      if (m) checkpoints[String(Number(m[1]))] = `${name}/${f}`;
-    }
-    if (Object.keys(checkpoints).length === 0)
-      throw new Error(`${join(dir, name)}: no checkpoints (epoch-N.onnx files or epoch-N/ TF.js folders)`);
-    const final = ['final.onnx', 'final'].find((f) => names.includes(f));
-    const found: string[] = [];
-    for (const f of ['path-length.csv', 'path-length.json']) if (await exists(join(dir, name, f))) found.push(f);
-    out.push({
-      role,
-      name,
-      checkpoints,
-      ...(final ? { final: `${name}/${final}` } : {}),
-      ...(found[0] ? { pathLength: `${name}/${found[0]}` } : {})
-    });
+    if (role) out.push(await seriesInFolder(dir, name, { role, name }));
   }
   return out;
 }
@@ -108,8 +117,13 @@ function assignIds(networks: StudyNetwork[], file: string): (StudyNetwork & { ne
 }
 
 /** Checks a study completely (reading every checkpoint) and returns its configuration; writes nothing. */
-export async function resolveStudy(workspace: string, file: string, study: StudyFile): Promise<ResolvedStudy> {
-  const base = dirname(file);
+export async function resolveStudy(
+  workspace: string,
+  study: StudyFile,
+  where: { file: string | null; base: string }
+): Promise<ResolvedStudy> {
+  const { base } = where;
+  const file = where.file ?? 'the study';
   const at = (p: string): string => (isAbsolute(p) ? p : join(base, p));
   let manifest;
   try {
@@ -204,7 +218,7 @@ export async function resolveStudy(workspace: string, file: string, study: Study
     throw new Error(`${file}: field quantification.grid: ${quantification.grid} cells do not fit ${px} px`);
   const count = (net: string): number => sources.filter((s) => s.net === net || s.net.startsWith(`${net}-`)).length;
   const teacherEpochs = sources.find((s) => s.role === 'teacher')!.checkpoints;
-  const source: StudySource = { file, tap: study.tap, classOrder, networks: sources };
+  const source: StudySource = { file: where.file, tap: study.tap, classOrder, networks: sources };
   const config: RunConfig = {
     ...d,
     name: study.name,

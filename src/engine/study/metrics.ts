@@ -101,7 +101,11 @@ export function studyMetrics(
   const values = groups.map((g) => {
     const out: Record<string, number | null> = {};
     for (const key of [...SIX, 'accuracy'] as const) {
-      const vs = g.nets.map((n) => networks[n][key]).filter((v): v is number => v !== null && Number.isFinite(v));
+      // A network with no analysed image left has no numbers to rank (its zeros would mean nothing).
+      const vs = g.nets
+        .filter((n) => networks[n].images > 0 || key === 'accuracy')
+        .map((n) => networks[n][key])
+        .filter((v): v is number => v !== null && Number.isFinite(v));
       out[key] = vs.length ? mean(vs) : null;
     }
     return out;

@@ -70,7 +70,7 @@ describe('bad studies', () => {
 
   it('accepts the good study (the cases below each change one thing)', async () => {
     const { file, study } = await readStudyFile(write(baseStudy()));
-    const r = await resolveStudy(ws, file, study);
+    const r = await resolveStudy(ws, study, { file, base: tmp.path });
     expect(r.summary.map((s) => s.net)).toEqual(['T', 'S', 'B']);
   });
 
@@ -131,7 +131,7 @@ describe('bad studies', () => {
     delete s.networks[1].pathLength;
     delete s.networks[2].pathLength;
     const { file, study } = await readStudyFile(write(s));
-    const r = await resolveStudy(ws, file, study);
+    const r = await resolveStudy(ws, study, { file, base: tmp.path });
     expect(r.summary.map((x) => x.pathLength)).toEqual(['checkpoints', 'checkpoints', 'checkpoints']);
     r.pathLengths.get('S')!.forEach((v, i) => expect(v).toBeCloseTo(expected.student[i], 4));
     r.pathLengths.get('B')!.forEach((v, i) => expect(v).toBeCloseTo(expected.baseline[i], 5));
