@@ -5,6 +5,7 @@
 import { z, type ZodType } from 'zod';
 import { RunConfigSchema } from './config';
 import { SafeId } from './dataset';
+import { StudyRequestSchema } from './study';
 import type { KdApiMethod } from './api';
 
 const none = z.object({}).strict();
@@ -76,5 +77,7 @@ export const API_REQUEST_SCHEMAS: Record<KdApiMethod, ZodType> = {
     .strict(),
   uploadFinish: z.object({ uploadId: upload, request: ImportRequestSchema.omit({ src: true }) }).strict(),
   uploadCancel: z.object({ uploadId: upload }).strict(),
+  checkStudy: z.object({ study: StudyRequestSchema }).strict(),
+  startStudy: z.object({ study: StudyRequestSchema }).strict(),
   setRunNotes: experiment.extend({ tags: z.array(z.string().max(40)).max(20), note: z.string().max(5000) }).strict()
 };

@@ -107,3 +107,43 @@ export const StudyAccuracySchema = z.record(
   z.object({ accuracy: z.number().nullable(), images: z.number().int(), checkpoint: z.string() })
 );
 export type StudyAccuracy = z.infer<typeof StudyAccuracySchema>;
+
+/** A study as the app sends it: each network by its folder on the server (found by the folder convention, see seriesInFolder). */
+export const StudyRequestSchema = StudyFileSchema.omit({ networks: true })
+  .extend({
+    networks: z
+      .array(
+        z
+          .object({
+            role: z.enum(STUDY_ROLES),
+            name: z.string().min(1).max(100),
+            method: z.string().min(1).max(100).optional(),
+            /** An absolute folder on the machine running KD Lens, holding epoch-N.onnx files or epoch-N/ TF.js folders. */
+            folder: z.string().min(1).max(4096)
+          })
+          .strict()
+      )
+      .min(3)
+      .max(64)
+  })
+  .strict();
+export type StudyRequest = z.infer<typeof StudyRequestSchema>;
+
+/** What checkStudy found: every checkpoint opened, the tap found in each, outputs matching the classes. */
+export interface StudyCheck {
+  size: number;
+  outputs: number;
+  classes: string[];
+  tap: string;
+  networks: {
+    net: string;
+    role: string;
+    name: string;
+    epochs: number[];
+    pathLength: 'log' | 'checkpoints';
+  }[];
+  /** Set when a path length is computed from the checkpoints. */
+  pathLengthNote: string | null;
+  /** The quantification's time estimate on this machine (null when it could not be made). */
+  estimateSeconds: number | null;
+}
