@@ -8,6 +8,7 @@ import { mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import { setApi } from '../../../../src/renderer/src/api';
 import StudyForm from '../../../../src/renderer/src/components/StudyForm.vue';
+import StudyResults from '../../../../src/renderer/src/components/StudyResults.vue';
 import { useDatasetsStore } from '../../../../src/renderer/src/stores/datasets';
 import type { StudyRequest } from '../../../../src/common/study';
 import { FakeApi, flush, manifest } from '../fake-api';
@@ -86,5 +87,39 @@ describe('StudyForm', () => {
     await w.find(byId('study-check')).trigger('click');
     await flush();
     expect(w.text()).toMatch(/give three numbers/);
+  });
+});
+
+describe('StudyResults', () => {
+  it("shows the path-length caveat, the pairs and the ranking with each method's ranks", async () => {
+    const w = mount(StudyResults, {
+      props: {
+        study: {
+          networks: [
+            { net: 'T', role: 'teacher', name: 'teacher', method: 'teacher', pathLength: 'checkpoints', accuracy: 0.9 },
+            { net: 'S', role: 'student', name: 'feature', method: 'feature', pathLength: 'checkpoints', accuracy: 0.8 },
+            { net: 'B', role: 'baseline', name: 'scratch', method: 'scratch', pathLength: 'log', accuracy: 0.7 }
+          ],
+          pathLengthNote: 'path length is a per-checkpoint approximation',
+          pairs: [
+            { student: 'S', baseline: 'B', H1: 'supported', H2: 'inconclusive', H3: 'not supported', components: [] }
+          ],
+          ranking: [
+            {
+              role: 'student',
+              method: 'feature',
+              nets: ['S'],
+              values: { N_fg: 5, N_bg: 1, ratio: 0.8, D_mean: 0.2, D_std: 0.1, rho: 0.9, accuracy: 0.8 },
+              ranks: { N_fg: 1, N_bg: 1, ratio: 1, D_mean: 1, D_std: 1, rho: 1 },
+              meanRank: 1
+            }
+          ]
+        }
+      }
+    });
+    expect(w.find(byId('study-note')).text()).toBe('Note (S): path length is a per-checkpoint approximation.');
+    expect(w.text()).toMatch(/feature \(S\)\s*scratch \(B\)\s*supported\s*inconclusive\s*not supported/);
+    expect(w.text()).toMatch(/5\.000 #1/);
+    expect(w.text()).toMatch(/80\.0 %/);
   });
 });
