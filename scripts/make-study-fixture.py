@@ -193,7 +193,13 @@ def main_bench(out):
     teacher.eval()
     feature = Net()
     mimic = lambda net, xb, yb: nn.functional.mse_loss(net.features(xb), teacher.features(xb).detach())
-    train(feature, feature.parameters(), mimic, x, y, EPOCHS, OUT / 'student-feature', lr=0.01)
+    # The feature loss is divided by the teacher feature's variance (as KD Lens's stage 1), else it kills the net.
+    var = teacher.features(x).detach().var().item()
+    scaled = lambda net, xb, yb: mimic(net, xb, yb) / var
+    train(feature, [p for n, p in feature.named_parameters() if not n.startswith('fc2')], scaled, x, y, EPOCHS,
+          OUT / 'student-feature', lr=0.01)
+    train(feature, feature.fc2.parameters(), ce, x, y, 4)
+    export(feature, OUT / 'student-feature' / 'final.onnx')
     logit = Net()
     kd = lambda net, xb, yb: nn.functional.kl_div(nn.functional.log_softmax(net(xb) / 4, 1),
                                                   nn.functional.softmax(teacher(xb).detach() / 4, 1),
