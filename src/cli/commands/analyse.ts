@@ -38,7 +38,7 @@ export const analyseCommand: Command = {
         );
       if (created.resolved.summary.some((n) => n.role !== 'teacher' && n.pathLength === 'checkpoints'))
         say(`  note: ${CHECKPOINT_PATH_LENGTH_NOTE}`);
-      if (!flags['no-estimate']) {
+      if (!flags['no-estimate'] && !json) {
         const est = await estimateStudy(created.resolved.config);
         say(`  estimate: quantification about ${formatDuration(est.seconds)} (${est.basis})`);
       }
