@@ -4,7 +4,7 @@
  * the file, with nothing written to the workspace.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { useBackend } from '../../helpers/tf';
 import { runCli } from '../../helpers/cli';
@@ -59,5 +59,10 @@ describe('kd-lens analyse', () => {
     );
     expect(r.stdout).toMatch(/note \(S\): path length is a per-checkpoint approximation/);
     expect(r.stdout).toMatch(/each student against the baseline:\n  student \(S\) vs baseline \(B\): H1 /);
+    const id = experiments().sort().at(-1)!;
+    const report = readFileSync(join(ws, 'experiments', id, 'report.html'), 'utf8');
+    expect(report).toContain('a study of 3 networks trained elsewhere at 16 px, tap <b>/fc1/Gemm</b>');
+    expect(report).toMatch(/<b>Note:<\/b> path length is a per-checkpoint approximation/);
+    expect(report).toContain('checkpoints (approximation)');
   });
 });
