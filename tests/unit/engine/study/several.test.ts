@@ -94,7 +94,10 @@ describe('a study of several students, stopped and resumed', () => {
     expect(done(second)).toHaveLength(1 + 4 * 5 - 3);
     expect(done(second).filter((k) => done(first).includes(k))).toEqual([]);
     expect((await readState(new ExperimentPaths(ws, id))).status).toBe('finished');
-    expect(first.some((e) => e.type === 'progress' && /— (T\/final|S\/epoch-0) \d+%/.test(e.text))).toBe(true);
+    // Progress names the network and checkpoint of each running task, with that task's own ETA.
+    const texts = [...first, ...second].flatMap((e) => (e.type === 'progress' ? [e.text] : []));
+    expect(texts.some((t) => /— (T\/final|S\/epoch-0) \d+%/.test(t))).toBe(true);
+    expect(texts.some((t) => /— [TSB][-\d]*\/(final|epoch-\d+) \d+%, \d+ s left/.test(t))).toBe(true);
   });
 
   it('compares every student with the baseline and ranks the methods', () => {
