@@ -4,7 +4,7 @@
  * metrics.json numbers as the run itself.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync, cpSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { useBackend } from '../../../helpers/tf';
 import { tempDir } from '../../../helpers/fixtures';
@@ -23,6 +23,7 @@ describe('a KD Lens run analysed as a study', () => {
   let run: MetricsDocument;
   let study: MetricsDocument;
   let studyId = '';
+  let byConvention: MetricsDocument;
 
   beforeAll(async () => {
     await useBackend('wasm');
@@ -68,6 +69,21 @@ describe('a KD Lens run analysed as a study', () => {
     );
     studyId = (await createStudyExperiment(ws, file)).id;
     study = await runExperiment(ws, studyId);
+    // The same networks by the folder convention: teacher/, student/, baseline/ with epoch-N/ TF.js folders.
+    const conv = join(ws, 'by-convention');
+    cpSync(p.final('T'), join(conv, 'teacher', `epoch-${config.teacher.finetune.epochs}`), { recursive: true });
+    for (const [net, dir] of [
+      ['S', 'student'],
+      ['B', 'baseline']
+    ]) {
+      for (const c of (await readPathLength(p, net)).checkpoints)
+        cpSync(p.checkpoint(net, c.epoch), join(conv, dir, `epoch-${c.epoch}`), { recursive: true });
+      cpSync(p.final(net), join(conv, dir, 'final'), { recursive: true });
+      cpSync(join(ws, `${net}-path.csv`), join(conv, dir, 'path-length.csv'));
+    }
+    const { networks: _, ...rest } = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(conv, 'study.json'), JSON.stringify(rest));
+    byConvention = await runExperiment(ws, (await createStudyExperiment(ws, conv)).id);
   }, 300_000);
   afterAll(() => tmp.cleanup());
 
@@ -103,5 +119,10 @@ describe('a KD Lens run analysed as a study', () => {
       expect.objectContaining({ student: 'S', baseline: 'B', H1: run.verdicts.H1.result })
     ]);
     expect(study.study?.pathLengthNote).toBeNull();
+  });
+
+  it('gives the same numbers when the networks are found by the folder convention', () => {
+    for (const net of ['T', 'S', 'B']) expect(byConvention.networks[net].perImage).toEqual(run.networks[net].perImage);
+    expect(byConvention.summary).toEqual(run.summary);
   });
 });
