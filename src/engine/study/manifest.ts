@@ -7,7 +7,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { QuantificationSchema, type RunConfig } from '../../common/config';
+import { QuantificationSchema, RunConfigSchema, type RunConfig } from '../../common/config';
 import { defaultConfig, mergeConfig } from '../../common/defaults';
 import { parseWith } from '../../common/schema';
 import { StudyFileSchema, type StudyFile, type StudyNetwork } from '../../common/study';
@@ -235,7 +235,8 @@ export async function resolveStudy(
     verdicts: study.verdicts ?? d.verdicts,
     study: source
   };
-  return { config, pathLengths, summary, size: px, outputs };
+  // The frozen configuration must read back as a run configuration (name rules, ranges) before anything is written.
+  return { config: parseWith(RunConfigSchema, config, file), pathLengths, summary, size: px, outputs };
 }
 
 export { CHECKPOINT_PATH_LENGTH_NOTE };

@@ -15,12 +15,16 @@ import { tempDir } from '../../helpers/fixtures';
 import { useBackend } from '../../helpers/tf';
 
 const FIX = join(__dirname, '../../fixtures/study');
-const silentJob = (): JobHandle => ({
-  send: () => undefined,
-  onMessage: () => undefined,
-  onExit: () => undefined,
-  kill: () => undefined
-});
+/** A job process that does nothing and exits when killed (so the host shuts down at once). */
+const silentJob = (): JobHandle => {
+  let exit: ((code: number | null) => void) | null = null;
+  return {
+    send: () => undefined,
+    onMessage: () => undefined,
+    onExit: (fn) => void (exit = fn),
+    kill: () => exit?.(null)
+  };
+};
 
 describe('studies through the KdApi service', () => {
   const tmp = tempDir();

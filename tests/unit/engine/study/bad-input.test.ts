@@ -123,6 +123,7 @@ describe('bad studies', () => {
     s.networks[1].role = 'pupil';
     await refused(s, /study-\d+\.json/, /networks\[1\]\.role/);
     await refused({ ...baseStudy(), dataset: 'nope' }, /field dataset/);
+    await refused({ ...baseStudy(), name: '../x' }, /study-\d+\.json/, /run name '\.\.\/x' may use letters/);
   });
 
   it("computes the path length from the checkpoints' tap weights as torch does", async () => {
