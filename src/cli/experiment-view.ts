@@ -9,6 +9,7 @@ import { progressBar, formatDuration, type ProgressBar } from './progress';
 import { checkLine } from '../engine/experiment/checks';
 import { noImagesReason, untestedVerdict } from '../common/no-images';
 import type { Role } from '../common/metrics';
+import { formatStudy } from './study-view';
 
 export function terminalListener(quiet: boolean): (e: ExperimentEvent) => void {
   const bars = new Map<string, ProgressBar>();
@@ -97,6 +98,7 @@ export function formatResults(metrics: MetricsDocument): string {
     ))
       lines.push(`  ${checkLine(c)}`);
   }
+  if (metrics.study) lines.push(...formatStudy(metrics.study));
   lines.push('');
   const untested = untestedVerdict(metrics);
   for (const h of ['H1', 'H2', 'H3'] as const) {
@@ -149,6 +151,7 @@ export function resultsJson(metrics: MetricsDocument, extra: Record<string, unkn
     ),
     checks: metrics.checks ?? [],
     ...(metrics.seeds ? { seeds: metrics.seeds } : {}),
+    ...(metrics.study ? { study: metrics.study } : {}),
     ...extra
   };
 }

@@ -7,6 +7,7 @@ import type { Command } from './command';
 import { quantifyCommand } from './commands/quantify';
 import { benchCommand } from './commands/bench';
 import { runCommand } from './commands/run';
+import { analyseCommand } from './commands/analyse';
 import { demoCommand } from './commands/demo';
 import { reportCommand } from './commands/report';
 import { serveCommand } from './commands/serve';
@@ -16,6 +17,7 @@ import { datasetsCommand } from './commands/datasets';
 export const COMMANDS: Command[] = [
   demoCommand,
   runCommand,
+  analyseCommand,
   reportCommand,
   serveCommand,
   importCommand,

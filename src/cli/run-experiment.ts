@@ -54,7 +54,9 @@ export async function runWithTerminal(
   say(
     `experiment ${id}\n  folder ${paths.root}\n  backend: ${backend.reason}\n  quantification engine: ${config.engine}${config.engine === 'tfjs' ? '' : ` (device ${config.device})`}; each stage logs what ran`
   );
-  for (const w of launchWarnings(config, { cpus: cpus().length })) say(`  warning (${w.check}): ${w.message}`);
+  // A study trained nothing here: the warnings about training settings do not apply.
+  for (const w of config.study ? [] : launchWarnings(config, { cpus: cpus().length }))
+    say(`  warning (${w.check}): ${w.message}`);
   let executor = inProcessExecutor;
   if (config.workers > 1) {
     try {

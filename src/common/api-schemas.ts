@@ -5,6 +5,7 @@
 import { z, type ZodType } from 'zod';
 import { RunConfigSchema } from './config';
 import { SafeId } from './dataset';
+import { StudyRequestSchema } from './study';
 import type { KdApiMethod } from './api';
 
 const none = z.object({}).strict();
@@ -57,7 +58,7 @@ export const API_REQUEST_SCHEMAS: Record<KdApiMethod, ZodType> = {
   listExperiments: none,
   getExperiment: experiment,
   getMaps: experiment
-    .extend({ net: z.string().regex(/^[TSB](-\d+)?$/), checkpoint: z.string().regex(/^(final|epoch-\d+)$/) })
+    .extend({ net: z.string().regex(/^[TSB]\d*(-\d+)?$/), checkpoint: z.string().regex(/^(final|epoch-\d+)$/) })
     .strict(),
   getInspectorImage: experiment.extend({ index: z.number().int().min(0) }).strict(),
   getReport: experiment,
@@ -79,5 +80,7 @@ export const API_REQUEST_SCHEMAS: Record<KdApiMethod, ZodType> = {
     .strict(),
   uploadFinish: z.object({ uploadId: upload, request: ImportRequestSchema.omit({ src: true }) }).strict(),
   uploadCancel: z.object({ uploadId: upload }).strict(),
+  checkStudy: z.object({ study: StudyRequestSchema }).strict(),
+  startStudy: z.object({ study: StudyRequestSchema }).strict(),
   setRunNotes: experiment.extend({ tags: z.array(z.string().max(40)).max(20), note: z.string().max(5000) }).strict()
 };

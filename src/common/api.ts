@@ -4,6 +4,7 @@
  * nothing else. Every argument is validated by the schemas in api-schemas.ts at the boundary.
  * Runtime-neutral: no Node, Electron or Vue imports here.
  */
+import type { StudyCheck, StudyRequest } from './study';
 import type { RunConfig } from './config';
 import type { DatasetManifest, DatasetSummary } from './dataset';
 import type { ExperimentEvent } from './events';
@@ -250,7 +251,10 @@ export const KD_API_METHODS = [
   'uploadStart',
   'uploadPart',
   'uploadFinish',
-  'uploadCancel'
+  'uploadCancel',
+  // analysing networks trained elsewhere (src/engine/study)
+  'checkStudy',
+  'startStudy'
 ] as const;
 export type KdApiMethod = (typeof KD_API_METHODS)[number];
 
@@ -330,6 +334,11 @@ export interface KdApi {
     request: Omit<ImportRequest, 'src'>;
   }): Promise<{ jobId: string; folder: string }>;
   uploadCancel(request: { uploadId: string }): Promise<{ cancelled: boolean }>;
+
+  /** Opens every checkpoint of a study (networks by server folder) and says what it found; writes nothing. */
+  checkStudy(request: { study: StudyRequest }): Promise<StudyCheck>;
+  /** Checks the study again, creates its experiment and starts it (a job, as startExperiment). */
+  startStudy(request: { study: StudyRequest }): Promise<{ experimentId: string; jobId: string }>;
 
   /** Subscribes to pushed events; returns an unsubscribe function. */
   on(type: KdEventType, listener: (event: KdEvent) => void): () => void;

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { SafeId } from './dataset';
 import { checkRunConfig } from './config-checks';
+import { StudySourceSchema } from './study-source';
 
 export const FAMILIES = ['vgg', 'alexnet', 'resnet'] as const;
 export const TAPS = ['conv', 'fc1', 'fc2', 'fc3'] as const;
@@ -183,7 +184,9 @@ export const RunConfigSchema = z
     /** The verdicts' tests (VERDICT_DEFAULTS): alpha for the Wilcoxon tests and the 1 - alpha bootstrap interval. */
     verdicts: z
       .object({ alpha: z.number().gt(0).lt(0.5), resamples: z.number().int().min(100).max(1_000_000) })
-      .default(VERDICT_DEFAULTS)
+      .default(VERDICT_DEFAULTS),
+    /** Set when the experiment analyses networks trained elsewhere (`kd-lens analyse`): their source; training fields are then placeholders. */
+    study: StudySourceSchema.optional()
   })
   .superRefine((c, ctx) => checkRunConfig(c, ctx)); // cross-field checks: config-checks.ts
 export type RunConfig = z.infer<typeof RunConfigSchema>;

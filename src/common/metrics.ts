@@ -5,6 +5,7 @@
  * unknown fields are dropped so a newer file still reads. No computation here beyond parsing.
  */
 import { z } from 'zod';
+import { StudyMetricsSchema } from './study';
 
 const num = z.number().nullable();
 
@@ -142,7 +143,9 @@ export const MetricsDocumentSchema = z.object({
     .object({ student: z.record(z.string(), MeanStdSchema), baseline: z.record(z.string(), MeanStdSchema) })
     .nullable(),
   /** Protocol checks (engine/experiment/checks.ts); documents older than the checks have none. */
-  checks: z.array(CheckSchema).optional()
+  checks: z.array(CheckSchema).optional(),
+  /** A study of networks trained elsewhere: provenance, every student against its baseline, the ranking of methods. */
+  study: StudyMetricsSchema.optional()
 });
 export type MetricsDocument = z.infer<typeof MetricsDocumentSchema>;
 

@@ -68,7 +68,10 @@ export const PathLengthLogSchema = z.object({
   /** Normalised path length at every epoch boundary of the tracked stage. */
   perEpoch: z.array(z.number().nullable()),
   /** The analysed checkpoints and their path length. */
-  checkpoints: z.array(z.object({ epoch: z.number().int(), pathLength: z.number() }))
+  checkpoints: z.array(z.object({ epoch: z.number().int(), pathLength: z.number() })),
+  /** A study's networks: 'log' (the training's own log) or 'checkpoints' (a per-checkpoint approximation); absent for trained runs. */
+  source: z.enum(['log', 'checkpoints']).optional(),
+  note: z.string().optional()
 });
 export type PathLengthLog = z.infer<typeof PathLengthLogSchema>;
 

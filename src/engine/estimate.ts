@@ -75,7 +75,7 @@ export function calibrationRequest(config: RunConfig, numClasses: number): Calib
 }
 
 /** ms of one loss-and-gradient step of `images` images. */
-async function timeSigmaStep(engine: SigmaEngine, dims: StepDims, images: number, rng: Rng): Promise<number> {
+export async function timeSigmaStep(engine: SigmaEngine, dims: StepDims, images: number, rng: Rng): Promise<number> {
   const px = dims.height * dims.width * dims.channels;
   const inputs = rng.fillNormal(new Float32Array(images * px));
   const stepper = await engine.open(dims);

@@ -44,7 +44,8 @@ async function run(spec: JobSpec): Promise<unknown> {
         : backend.reason
     });
     let executor = inProcessExecutor;
-    if (onPage.executor) executor = onPage.executor;
+    // The compute window runs TF.js layers models only; a study's ONNX checkpoints stay in the job's processes.
+    if (onPage.executor && !config.study) executor = onPage.executor;
     else if (config.workers > 1) {
       try {
         executor = poolExecutor(config.workers, nodeSpawner(workerEntry()));

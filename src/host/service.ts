@@ -61,6 +61,7 @@ import { createAdmin } from './workspace-admin';
 import { listRuns } from './runs-table';
 import { createUploads } from './uploads';
 import { refinedEstimate } from './estimate-runs';
+import { checkStudy, createStudy, studyFromRequest } from './study-api';
 
 export type KdService = Omit<KdApi, 'on'>;
 
@@ -278,6 +279,13 @@ export function createService(o: ServiceOptions): KdService {
         };
       const experimentId = await createExperiment(ws, parseWith(RunConfigSchema, config, 'configuration'));
       return { experimentId, jobId: experimentJob(experimentId, `experiment ${config.name}`) };
+    },
+    async checkStudy({ study }) {
+      return checkStudy(ws, await studyFromRequest(study, allowedPath));
+    },
+    async startStudy({ study }) {
+      const experimentId = await createStudy(ws, await studyFromRequest(study, allowedPath));
+      return { experimentId, jobId: experimentJob(experimentId, `study ${study.name}`) };
     },
     async resumeExperiment({ experimentId }) {
       await refuseLinks(ws, [(await experimentPaths(ws, experimentId)).config]);

@@ -11,7 +11,8 @@ import { netId } from './paths';
 import type { AnalysisSet, NetworkCheckpoints } from './quantify';
 import { analyseNetwork, selectImages, type NetworkMetrics, type NetworkMaps, type RemovedImage } from './analysis';
 import { verdicts as computeVerdicts, type Verdicts } from './verdicts';
-import { readMaps, readPathLength, readTrainLog } from './record';
+import { readMaps, readPathLength, readTrainLog, readStudyAccuracy } from './record';
+import { studyCheckpoints, studyMetrics } from '../study/metrics';
 
 export { SIX };
 export type { MetricsDocument, NetworkSummary };
@@ -19,6 +20,7 @@ import { protocolChecks, foldChecks, foregroundShares, fileInputs } from './chec
 
 /** The analysed checkpoints of every network, from the path-length logs written by training. */
 export async function networkCheckpoints(config: RunConfig, paths: ExperimentPaths): Promise<NetworkCheckpoints[]> {
+  if (config.study) return studyCheckpoints(config.study, paths);
   const out: NetworkCheckpoints[] = [
     {
       net: 'T',
@@ -45,7 +47,8 @@ export async function networkCheckpoints(config: RunConfig, paths: ExperimentPat
   return out;
 }
 
-async function finalAccuracy(paths: ExperimentPaths, net: string): Promise<number | null> {
+async function finalAccuracy(config: RunConfig, paths: ExperimentPaths, net: string): Promise<number | null> {
+  if (config.study) return (await readStudyAccuracy(paths))?.[net]?.accuracy ?? null;
   const logs = await readTrainLog(paths, net);
   const labelled = logs.filter((l) => l.accuracy !== null);
   const last = labelled[labelled.length - 1];
@@ -90,7 +93,7 @@ export async function computeMetrics(
     networks[n.net] = {
       ...analyseNetwork(maps, set.foreground, selection, options),
       removedImages: selection.removedImages,
-      accuracy: await finalAccuracy(paths, n.net)
+      accuracy: await finalAccuracy(config, paths, n.net)
     };
   }
   const checks = protocolChecks({
@@ -152,7 +155,8 @@ export async function computeMetrics(
     verdicts: config.seeds === 1 ? verdictsPerSeed[0] : foldChecks(combineVerdicts(verdictsPerSeed), checks),
     verdictsPerSeed,
     checks,
-    seeds
+    seeds,
+    ...(config.study ? { study: studyMetrics(config, networks) } : {})
   };
 }
 

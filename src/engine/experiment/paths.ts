@@ -27,6 +27,10 @@ export class ExperimentPaths {
   get report(): string {
     return join(this.root, 'report.html');
   }
+  /** A study's accuracies of the final checkpoints on the validation split. */
+  get accuracy(): string {
+    return join(this.root, 'accuracy.json');
+  }
   get events(): string {
     return join(this.root, 'events.jsonl');
   }

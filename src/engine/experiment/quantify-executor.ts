@@ -11,6 +11,8 @@ import { quantifyBatch, type SigmaResult } from '../knowledge/sigma';
 import type { QuantifyOptions } from '../knowledge/options';
 import { selectForTfjs, type EngineRequest } from '../onnx/select';
 import { threadsPerWorker } from '../onnx/runtime';
+import { isOnnxPath } from '../study/checkpoint';
+import { runOnnxTask } from '../study/onnx-task';
 
 export interface AnalysisImage {
   name: string;
@@ -65,6 +67,7 @@ export async function runTask(
   task: QuantifyTask,
   onStep?: (step: number, total: number) => void
 ): Promise<TaskResult> {
+  if (isOnnxPath(task.modelDir)) return runOnnxTask(setup, task, onStep);
   const model = await loadLayersModelFromDir(task.modelDir);
   const inputs = task.images.map((i) => {
     const im = setup.images[i];

@@ -169,7 +169,7 @@ export async function quantifyStage({
         { length: Math.min(q.batch, set.images.length - c * q.batch) },
         (_, i) => c * q.batch + i
       );
-      tasks.push({ id: `${key}#${c}`, modelDir: cp.modelDir, tap: config.tap, images });
+      tasks.push({ id: `${key}#${c}`, modelDir: cp.modelDir, tap: config.study?.tap ?? config.tap, images });
     }
   }
   const engine = { engine: config.engine, device: config.device, threads: threadsPerWorker(config.workers) };
@@ -188,17 +188,24 @@ export async function quantifyStage({
   const totalImages = tasks.reduce((n, t) => n + t.images.length, 0);
   let doneImages = 0;
   const running = new Map<string, number>();
+  const startedAt = new Map<string, number>();
   const start = Date.now();
   const report = (): void => {
     let partial = 0;
     for (const [id, frac] of running) partial += frac * tasks.find((t) => t.id === id)!.images.length;
     const fraction = (doneImages + partial) / totalImages;
     const elapsed = (Date.now() - start) / 1000;
+    // Which network and checkpoint each running task works on, its share done and its own ETA.
+    const now = [...running].map(([id, frac]) => {
+      const spent = (Date.now() - (startedAt.get(id) ?? Date.now())) / 1000;
+      const eta = frac > 0.05 ? `, ${Math.ceil((spent * (1 - frac)) / frac)} s left` : '';
+      return `${id.slice(0, id.lastIndexOf('#'))} ${Math.round(100 * frac)}%${eta}`;
+    });
     emit({
       type: 'progress',
       stage: 'quantify',
       fraction,
-      text: `${doneImages}/${totalImages} image maps`,
+      text: `${doneImages}/${totalImages} image maps${now.length ? ` — ${now.join(', ')}` : ''}`,
       etaSeconds: fraction > 0.01 ? (elapsed * (1 - fraction)) / fraction : null
     });
   };
@@ -217,6 +224,7 @@ export async function quantifyStage({
         }
         task.images.forEach((imageIndex, i) => (entry.results[imageIndex] = results[i]));
         running.delete(id);
+        startedAt.delete(id);
         doneImages += task.images.length;
         report();
         if (--entry.left === 0) {
@@ -226,6 +234,7 @@ export async function quantifyStage({
         }
       },
       (taskId, step, totalSteps) => {
+        if (!startedAt.has(taskId)) startedAt.set(taskId, Date.now());
         running.set(taskId, step / totalSteps);
         report();
       },

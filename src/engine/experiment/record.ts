@@ -28,6 +28,7 @@ import {
   ResumeStateSchema
 } from '../../common/record-schemas';
 import { join } from 'node:path';
+import { StudyAccuracySchema, type StudyAccuracy } from '../../common/study';
 import { parseWith, SchemaError } from '../../common/schema';
 import { readJson, writeJsonAtomic, writeFileAtomic, appendLine, exists } from '../store/atomic';
 import { encodeNpy, decodeNpy, saveArrays, loadArrays } from '../store/tensors';
@@ -191,3 +192,10 @@ export function folderResume(dir: string): ResumeStore {
     }
   };
 }
+
+/** A study's accuracy.json, or null before its accuracy stage ran. */
+export async function readStudyAccuracy(paths: ExperimentPaths): Promise<StudyAccuracy | null> {
+  return (await exists(paths.accuracy)) ? readRecord(paths.accuracy, StudyAccuracySchema) : null;
+}
+export const writeStudyAccuracy = (paths: ExperimentPaths, accuracy: StudyAccuracy): Promise<void> =>
+  writeJsonAtomic(paths.accuracy, accuracy);

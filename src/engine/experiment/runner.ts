@@ -24,6 +24,7 @@ import { teacher, student, baseline, type NetworkContext, type TrainingData } fr
 import { analysisSet, quantifyStage } from './quantify';
 import { computeMetrics, networkCheckpoints, type MetricsDocument } from './metrics';
 import { inProcessExecutor, CancelledQuantification, type ExecutorFactory } from './quantify-executor';
+import { runStudy } from '../study/analyse';
 
 export interface RunOptions {
   executor?: ExecutorFactory;
@@ -100,6 +101,7 @@ export async function runExperiment(workspace: string, id: string, options: RunO
   const paths = new ExperimentPaths(workspace, id);
   if (!(await exists(paths.config))) throw new Error(`experiment '${id}' not found in ${workspace}`);
   const config = await readConfig(paths);
+  if (config.study) return runStudy(workspace, id, options);
   const state = await StateStore.load(paths.state);
   let log = Promise.resolve();
   const emit = (e: ExperimentEvent): void => {

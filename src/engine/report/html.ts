@@ -3,6 +3,7 @@
  * the configuration, training curves, concept curves against path length, the table of six numbers,
  * the verdicts, and entropy / concept maps of sample images at several checkpoints.
  */
+import { studyHeader, studyHtml } from '../study/report';
 import { CONCEPT_COLOURS, NET_COLOURS, isFeatureStage, lighter } from '../../common/palette';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
@@ -257,11 +258,12 @@ export async function writeReport(workspace: string, id: string, out?: string): 
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>KD Lens report — ${escapeHtml(id)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4f4}.maps td{text-align:center}.maps svg{display:block;margin:2px auto}.swatch{display:inline-block;width:14px;height:10px;margin:0 2px 0 8px}svg{margin:4px}pre{background:#f7f7f7;padding:1em;overflow:auto}@media (prefers-color-scheme: dark){body{background:#1e1e1e;color:#ddd}th{background:#333}pre{background:#2a2a2a}}</style></head><body>
 <h1>KD Lens report</h1>
-<p><b>${escapeHtml(id)}</b> — dataset <b>${escapeHtml(config.dataset)}</b>, ${escapeHtml(config.architecture.family)} at ${config.architecture.inputSize} px, tap <b>${config.tap}</b>, grid ${config.quantification.grid}, K = ${config.quantification.samples}, lambda ${config.quantification.lambda}, b = ${config.quantification.threshold}, ${metrics.settings.images} images, ${config.seeds} seed(s), backend ${escapeHtml(state.backend ?? '?')}.</p>
+<p><b>${escapeHtml(id)}</b> — dataset <b>${escapeHtml(config.dataset)}</b>, ${config.study ? studyHeader(config) : `${escapeHtml(config.architecture.family)} at ${config.architecture.inputSize} px, tap <b>${config.tap}</b>`}, grid ${config.quantification.grid}, K = ${config.quantification.samples}, lambda ${config.quantification.lambda}, b = ${config.quantification.threshold}, ${metrics.settings.images} images, ${config.seeds} seed(s), backend ${escapeHtml(state.backend ?? '?')}.</p>
 ${engineLine(config, state)}
 <h2>Protocol checks</h2>${checksHtml(metrics.checks)}
 <h2>The six numbers</h2>${reportTable(metrics)}
 <p>N_fg, N_bg and ratio at the final checkpoint (means over images). D_mean and D_std: mean and population standard deviation over images of the path length at which the image's foreground concepts peaked; D_var = D_std². rho: stability (final foreground concepts over all ever seen).</p>
+${studyHtml(config, metrics)}
 <h2>Verdicts (student against baseline)</h2><ul>${verdicts}</ul>
 <h3>Images without any foreground concept</h3>${withoutNeverLearned(metrics)}
 <h2>Concept curves</h2>${conceptCharts(metrics)}

@@ -3,6 +3,7 @@
  * server-side history with the engine's semantics), experiments, jobs, and events pushed with
  * emit(). Records every call. Not a model of the engine's science: the e2e tests use the real one.
  */
+import type { StudyCheck, StudyRequest } from '../../../src/common/study';
 import type {
   CheckpointMaps,
   DatasetSummary,
@@ -290,6 +291,17 @@ export class FakeApi implements KdApi {
   async startExperiment(r: { config: RunConfig }) {
     this.record('startExperiment', r);
     return { experimentId: 'exp-new', jobId: 'job-new' };
+  }
+  /** What checkStudy answers (the StudyForm test sets it). */
+  studyCheck: StudyCheck | null = null;
+  async checkStudy(r: { study: StudyRequest }): Promise<StudyCheck> {
+    this.record('checkStudy', r);
+    if (!this.studyCheck) throw new Error('no study check set');
+    return structuredClone(this.studyCheck);
+  }
+  async startStudy(r: { study: StudyRequest }) {
+    this.record('startStudy', r);
+    return { experimentId: 'exp-study', jobId: 'job-study' };
   }
   async resumeExperiment(r: { experimentId: string }) {
     this.record('resumeExperiment', r);

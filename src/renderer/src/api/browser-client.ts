@@ -101,6 +101,8 @@ export function createBrowserApi(env: BrowserEnvironment): KdApi & { close(): vo
     defaultConfig: (request) => call('defaultConfig', request),
     estimate: (request) => call('estimate', request),
     startExperiment: (request) => call('startExperiment', request),
+    checkStudy: (request) => call('checkStudy', request),
+    startStudy: (request) => call('startStudy', request),
     resumeExperiment: (request) => call('resumeExperiment', request),
     listExperiments: () => call('listExperiments'),
     getExperiment: (request) => call('getExperiment', request),

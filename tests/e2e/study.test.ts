@@ -1,0 +1,87 @@
+/*
+ * End to end: "Analyse trained networks" in Debian's chromium against `kd-lens serve`: the PyTorch
+ * fixture's networks added by server folder, checked (epochs, tap, outputs), analysed as a job,
+ * and the study's pairs and ranking shown in Results.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { tempDir } from '../helpers/fixtures';
+
+const ROOT = resolve(__dirname, '..', '..');
+const FIX = join(ROOT, 'tests', 'fixtures', 'study');
+const CHROMIUM = process.env.KD_LENS_CHROMIUM ?? '/usr/bin/chromium';
+
+describe('a study in the browser', () => {
+  const tmp = tempDir('kd-lens-e2e-study-');
+  const workspace = join(tmp.path, 'workspace');
+  let server: ChildProcess;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    for (const f of ['out/cli/index.cjs', 'out/worker/job.cjs', 'out/renderer/index.html'])
+      if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run \`npm run build\` first (npm test does)`);
+    cpSync(join(FIX, 'dataset'), join(workspace, 'datasets', 'torch-shapes'), { recursive: true });
+    server = spawn(
+      process.execPath,
+      [join(ROOT, 'bin', 'kd-lens.cjs'), 'serve', '--workspace', workspace, '--no-demo', '--json'],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KD_LENS_BACKEND: 'wasm' } }
+    );
+    const url = await new Promise<string>((resolveUrl, reject) => {
+      let out = '';
+      server.stdout!.on('data', (d) => {
+        out += String(d);
+        if (out.includes('\n')) resolveUrl((JSON.parse(out.split('\n')[0]) as { url: string }).url);
+      });
+      server.on('exit', (code) => reject(new Error(`kd-lens serve exited with ${code}`)));
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.goto(url);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (server && server.exitCode === null) {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('exit', r));
+    }
+    tmp.cleanup();
+  });
+
+  it('checks the networks, analyses them and shows the study in Results', async () => {
+    await page.getByTestId('nav-experiment').click();
+    const form = page.getByTestId('study-form');
+    await expect.poll(async () => form.getByTestId('study-dataset').locator('option').count()).toBe(2);
+    await form.getByTestId('study-dataset').selectOption('torch-shapes');
+    await form.getByTestId('study-tap').fill('/fc1/Gemm');
+    await form.getByTestId('study-mean').fill('0.5, 0.5, 0.5');
+    await form.getByTestId('study-std').fill('0.25, 0.25, 0.25');
+    await form.locator('#study-grid').fill('4');
+    await form.locator('#study-samples').fill('4');
+    await form.locator('#study-images').fill('4');
+    for (const [i, dir] of ['teacher', 'student', 'baseline'].entries())
+      await form.getByTestId(`study-folder-${i}`).fill(join(FIX, dir));
+    await form.getByTestId('study-check').click();
+    const summary = page.getByTestId('study-check-summary');
+    await expect
+      .poll(async () => (await summary.count()) > 0 && (await summary.innerText()), { timeout: 60_000 })
+      .toMatch(/16 px inputs; tap '\/fc1\/Gemm' found in every checkpoint; 3 outputs for the dataset's 3 classes/);
+    expect(await page.getByTestId('study-check-result').innerText()).toMatch(/0, 1, 2, 4, 6\s+training log/);
+    await page.getByTestId('study-launch').click();
+    const row = page.getByTestId('job-row').first();
+    await expect.poll(async () => row.getAttribute('data-status'), { timeout: 120_000, interval: 1000 }).toBe('done');
+    await page.getByTestId('nav-results').click();
+    const select = page.getByTestId('experiment-select');
+    const run = select.locator('option:not([disabled])').first();
+    await expect.poll(async () => run.count(), { timeout: 30_000 }).toBe(1);
+    await select.selectOption((await run.getAttribute('value'))!);
+    const study = page.getByTestId('study-results');
+    await expect.poll(async () => study.count(), { timeout: 30_000 }).toBe(1);
+    expect(await study.innerText()).toMatch(/student \(S\)\s+baseline \(B\)/);
+    expect(await page.getByTestId('results-table').count()).toBe(1);
+  }, 240_000);
+});
