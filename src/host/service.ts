@@ -183,7 +183,7 @@ export function createService(o: ServiceOptions): KdService {
       return full;
     },
     async detectFormat({ path }) {
-      return detectFolderFormat(allowedPath(path, 'folder'));
+      return detectFolderFormat(await allowedPath(path, 'folder'));
     },
 
     async listDatasets(): Promise<DatasetSummary[]> {

@@ -12,13 +12,13 @@ import { createFromStudy } from '../engine/study/analyse';
 import { estimateStudy } from '../engine/study/estimate';
 import { loadDataset } from '../engine/data/store';
 
-type Allow = (path: string, what: string) => string;
+type Allow = (path: string, what: string) => Promise<string>;
 
 /** The study with every network's series found in its folder (after `allow` accepted the folder). */
 export async function studyFromRequest(request: StudyRequest, allow: Allow): Promise<StudyFile> {
   const networks = [];
   for (const n of request.networks) {
-    const folder = allow(n.folder, `the folder of network '${n.name}'`);
+    const folder = await allow(n.folder, `the folder of network '${n.name}'`);
     networks.push(
       await callerInput(() => seriesInFolder(folder, folder, { role: n.role, name: n.name, method: n.method }))
     );

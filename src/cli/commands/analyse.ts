@@ -43,6 +43,6 @@ export const analyseCommand: Command = {
         say(`  estimate: quantification about ${formatDuration(est.seconds)} (${est.basis})`);
       }
     }
-    return runWithTerminal(workspace, id, json);
+    return runWithTerminal(workspace, id, { json });
   }
 };

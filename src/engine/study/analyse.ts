@@ -29,7 +29,7 @@ import {
 } from '../experiment/record';
 import { analysisSet, quantifyStage } from '../experiment/quantify';
 import { computeMetrics, networkCheckpoints, type MetricsDocument } from '../experiment/metrics';
-import { inProcessExecutor, CancelledQuantification } from '../experiment/executor';
+import { inProcessExecutor, CancelledQuantification } from '../experiment/quantify-executor';
 import type { RunOptions } from '../experiment/runner';
 import { openCheckpoint } from './checkpoint';
 import { readStudyFile, resolveStudy, type ResolvedStudy } from './manifest';
@@ -133,9 +133,15 @@ export async function runStudy(workspace: string, id: string, options: RunOption
     const manifest = await loadDataset(workspace, config.dataset);
     const dir = datasetPath(workspace, config.dataset);
     const size = config.architecture.inputSize;
-    const train = await loadImageSet(dir, samplesOf(manifest, 'train'), size, config.normalization, true);
+    const train = await loadImageSet(dir, samplesOf(manifest, 'train'), {
+      size,
+      norm: config.normalization,
+      withMasks: true
+    });
     const valSamples = samplesOf(manifest, 'val');
-    const val = valSamples.length ? await loadImageSet(dir, valSamples, size, config.normalization, false) : null;
+    const val = valSamples.length
+      ? await loadImageSet(dir, valSamples, { size, norm: config.normalization, withMasks: false })
+      : null;
     emit({ type: 'stage', stage: 'load data', status: 'done' });
     if (!(await readStudyAccuracy(paths))) {
       emit({ type: 'stage', stage: 'accuracy', status: 'running' });

@@ -6,7 +6,7 @@
  */
 import type { RunConfig } from '../../common/config';
 import { expectedSigmaSteps, quantThreads, timeSigmaStep } from '../estimate';
-import { timeMedian } from '../bench';
+import { timeMedian } from '../bench-cases';
 import { Rng } from '../util/random';
 import { selectEngine, selectForTfjs, type EngineChoice } from '../onnx/select';
 import { loadLayersModelFromDir } from '../store/model-files';
@@ -43,7 +43,10 @@ export async function estimateStudy(config: RunConfig): Promise<StudyEstimate> {
       };
     }
     const model = await loadLayersModelFromDir(path);
-    return { choice: await selectForTfjs(request, model, path, study.tap, dims), dispose: () => model.dispose() };
+    return {
+      choice: await selectForTfjs(request, model, { source: path, tap: study.tap, dims }),
+      dispose: () => model.dispose()
+    };
   };
   const inputs = new Rng(2).fillNormal(new Float32Array(images * px * px * 3));
   let last: { choice: EngineChoice; dispose: () => void } | null = null;

@@ -9,7 +9,7 @@ import { readOnnxModel } from '../onnx/onnx-file';
 import { foldConstants } from '../onnx/fold';
 import { loadOrt, threadsPerWorker } from '../onnx/runtime';
 import { selectEngine } from '../onnx/select';
-import type { ExecutorSetup, QuantifyTask, TaskResult } from '../experiment/executor';
+import type { ExecutorSetup, QuantifyTask, TaskResult } from '../experiment/quantify-executor';
 
 export async function runOnnxTask(
   setup: ExecutorSetup,

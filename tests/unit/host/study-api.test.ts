@@ -8,7 +8,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { cpSync, copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHost, type Host } from '../../../src/host';
-import type { JobHandle } from '../../../src/host/protocol';
+import type { JobHandle } from '../../../src/host/process-messages';
 import { CallerError } from '../../../src/common/errors';
 import type { StudyRequest } from '../../../src/common/study';
 import { tempDir } from '../../helpers/fixtures';

@@ -14,7 +14,7 @@ import { ExperimentPaths } from '../../../src/engine/experiment/paths';
 import { tempDir } from '../../helpers/fixtures';
 import { tinyConfig } from '../../helpers/tiny-config';
 import { writeTinyDataset } from '../../helpers/tiny-dataset';
-import type { JobHandle } from '../../../src/host/protocol';
+import type { JobHandle } from '../../../src/host/process-messages';
 
 const silentJob = (): JobHandle => ({
   send: () => undefined,

@@ -21,7 +21,7 @@ describe('import format detection', () => {
     // Pascal VOC 2012 as the tar unpacks, with the segmentation folders that the folder format took for classes.
     const voc = at('vocdl', 'VOCdevkit', 'VOC2012');
     await writeImage(join(voc, 'JPEGImages', '2008_000123.jpg'), 40, 30, dot);
-    writeVocXml(voc, '2008_000123', 40, 30, [{ name: 'dog', box: [5, 5, 30, 25] }]);
+    writeVocXml(voc, '2008_000123', { width: 40, height: 30 }, [{ name: 'dog', box: [5, 5, 30, 25] }]);
     await writeImage(join(voc, 'SegmentationClass', '2008_000123.png'), 40, 30, () => [0, 0, 0]);
     await writeImage(join(voc, 'SegmentationObject', '2008_000123.png'), 40, 30, () => [0, 0, 0]);
     writeText(join(voc, 'ImageSets', 'Segmentation', 'train.txt'), '2008_000123\n');

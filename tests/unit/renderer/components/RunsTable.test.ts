@@ -53,11 +53,11 @@ beforeEach(() => {
 describe('runs table', () => {
   it('marks a run with a failing check, shows "—" for a network without analysed images, and what differs', async () => {
     api = new FakeApi();
-    const dead = row('r9', 'voc-tux', 3, 'g9', 0);
+    const dead = row('r9', 'voc-tux', { seed: 3, group: 'g9', sFg: 0 });
     dead.networks.S = { ...nums(0), rho: 0, images: 0 };
     dead.failedChecks = ['student-mimics-teacher: stage 1 left 101 % of the teacher feature variance'];
     dead.differs = 'seed 3, stage-1 lr 0.01';
-    api.runs = [dead, row('r1', 'lr-a', 0, 'g1', 10)];
+    api.runs = [dead, row('r1', 'lr-a', { seed: 0, group: 'g1', sFg: 10 })];
     setApi(api);
     const pinia = createPinia();
     setActivePinia(pinia);
