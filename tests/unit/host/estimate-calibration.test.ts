@@ -66,7 +66,10 @@ describe('the estimate service', () => {
       s.estimate({ config: form }),
       s.estimate({ config: quick })
     ]);
-    expect(calls).toEqual(['button', 'quick']);
+    // One calibration for the two equal configurations (whichever asked first) and one for the other.
+    expect(calls).toHaveLength(2);
+    expect(calls.filter((n) => n === 'button' || n === 'form')).toHaveLength(1);
+    expect(calls).toContain('quick');
     expect(most).toBe(1);
     expect(a.seconds).toBe(b.seconds);
     expect(c.seconds).toBeGreaterThan(a.seconds);
