@@ -69,6 +69,7 @@ export function computeTrainer(client: ComputeClient): StageTrainer {
       config: spec.config,
       momentum: spec.momentum,
       weightDecay: spec.weightDecay,
+      clipNorm: spec.clipNorm ?? null,
       augment: spec.augment,
       train: withoutMasks(spec.train),
       val: spec.val && withoutMasks(spec.val),
