@@ -36,13 +36,16 @@ function formatWhatRan(ran: WhatRan): string {
   return `backend ${ran.backend ?? 'unknown'}; quantification ran on ${engines.length ? engines.join(', ') : 'no engine recorded'}`;
 }
 
-export async function runWithTerminal(
-  workspace: string,
-  id: string,
-  json: boolean,
-  backendFlag?: string,
-  deviceFlag?: unknown
-): Promise<number> {
+/** How runWithTerminal runs: --json, --backend, --device, and --force (continue past an early stop's checks). */
+export interface TerminalRunOptions {
+  json: boolean;
+  backend?: string;
+  device?: unknown;
+  force?: boolean;
+}
+
+export async function runWithTerminal(workspace: string, id: string, options: TerminalRunOptions): Promise<number> {
+  const { json, backend: backendFlag, device: deviceFlag } = options;
   const paths = new ExperimentPaths(workspace, id);
   const config = await readConfig(paths);
   const backend = await initBackendFor({
@@ -78,6 +81,7 @@ export async function runWithTerminal(
       executor,
       onEvent: terminalListener(json),
       signal: controller.signal,
+      force: options.force,
       writeReport: async (ws, expId) => {
         await writeReport(ws, expId);
       }

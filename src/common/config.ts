@@ -32,8 +32,8 @@ export type Architecture = z.infer<typeof ArchitectureSchema>;
 
 export const StageSchema = z.object({
   epochs: count,
-  /** Learning rate at the first epoch; it decays in log space to lrEnd at the last. */
-  lr: positive,
+  /** Learning rate at the first epoch; it decays in log space to lrEnd at the last. "auto": a learning-rate range test picks it before the first epoch. */
+  lr: z.union([positive, z.literal('auto')]),
   lrEnd: positive,
   batchSize: z.number().int().min(1).max(4096)
 });
@@ -159,7 +159,9 @@ export const RunConfigSchema = z
       /** Random horizontal flips (off for digits and text). */
       flip: z.boolean(),
       /** Random crops after padding by this many pixels (0 = off). */
-      cropPad: z.number().int().min(0).max(64)
+      cropPad: z.number().int().min(0).max(64),
+      /** Global gradient-norm clipping of every stage (absent or null: off, as runs made before the option). */
+      clipNorm: positive.nullable().optional()
     }),
     /** Analysed epochs on the paper's 150-epoch scale; scaled to each network's epoch count. */
     checkpoints: z.array(count).min(1),
@@ -180,6 +182,8 @@ export const RunConfigSchema = z
     engine: z.enum(QUANTIFY_ENGINES).default('auto'),
     /** ONNX Runtime device: 'cpu'; 'gpu' or 'auto' try CUDA/DirectML/CoreML/WebGPU where installed, falling back to CPU. */
     device: z.enum(['cpu', 'gpu', 'auto']).default('cpu'),
+    /** Protocol checks during the run: stopOnFail stops it when a check that its inputs allow early fails (the default). */
+    checks: z.object({ stopOnFail: z.boolean() }).default({ stopOnFail: true }),
     /** The verdicts' tests (VERDICT_DEFAULTS): alpha for the Wilcoxon tests and the 1 - alpha bootstrap interval. */
     verdicts: z
       .object({ alpha: z.number().gt(0).lt(0.5), resamples: z.number().int().min(100).max(1_000_000) })

@@ -47,6 +47,6 @@ export const demoCommand: Command = {
       mergeConfig(demoConfig(Boolean(flags.quick)), overrides),
       'demo configuration'
     );
-    return runWithTerminal(workspace, id, json, flags.backend as string | undefined, flags.device);
+    return runWithTerminal(workspace, id, { json, backend: flags.backend as string | undefined, device: flags.device });
   }
 };

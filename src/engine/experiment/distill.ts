@@ -87,3 +87,28 @@ export async function featureStatistics(
     mse: student && elements ? squared / elements : null
   };
 }
+
+/** How many images of `set` give a feature whose ReLU is all zero (max f <= 0): a dead tap on them. */
+export async function deadImages(
+  set: ImageSet,
+  feature: (x: tf.Tensor4D) => tf.Tensor,
+  batchSize = 64
+): Promise<{ dead: number; images: number }> {
+  let dead = 0;
+  const s = set.size;
+  for (let start = 0; start < set.n; start += batchSize) {
+    const idx = Array.from({ length: Math.min(batchSize, set.n - start) }, (_, i) => start + i);
+    const batch = gatherBatch(set, idx, null, null);
+    const top = tf.tidy(() =>
+      feature(tf.tensor4d(batch.x, [idx.length, s, s, 3]))
+        .reshape([idx.length, -1])
+        .max(1)
+    );
+    try {
+      for (const v of await top.data()) if (!(v > 0)) dead++;
+    } finally {
+      top.dispose();
+    }
+  }
+  return { dead, images: set.n };
+}

@@ -19,7 +19,7 @@ import type { PathLengthLog } from '../../common/record';
 import { readTrainLog, writeTrainLog, writePathLength as writePathLengthLog, writeDistillRecord } from './record';
 import { hashSeed } from '../util/random';
 import type { ExperimentPaths } from './paths';
-import { featureStatistics } from './distill';
+import { deadImages, featureStatistics } from './distill';
 import type { StateStore } from './state';
 
 export interface TrainingData {
@@ -38,6 +38,8 @@ export interface NetworkContext {
   signal?: AbortSignal;
   /** Runs the training stages (default trainStage, in this process). */
   trainer?: StageTrainer;
+  /** Called after a student's stage 1 is done (and again on a resume that finds it done): the early checks. */
+  afterStage1?: (net: string) => Promise<void>;
 }
 
 export type { PathLengthLog };
@@ -114,6 +116,7 @@ function run(ctx: NetworkContext, r: StageRun) {
     config: cfg,
     momentum: ctx.config.training.momentum,
     weightDecay: ctx.config.training.weightDecay,
+    clipNorm: ctx.config.training.clipNorm ?? null,
     augment: { flip: ctx.config.training.flip, cropPad: ctx.config.training.cropPad },
     train: data.train,
     val: data.val,
@@ -137,7 +140,13 @@ function run(ctx: NetworkContext, r: StageRun) {
       ctx.emit({
         type: 'log',
         level: 'warn',
-        message: `${net} ${stageName}: the loss became ${r.loss} at epoch ${r.epoch}, step ${r.step} (learning rate ${r.lr.toPrecision(3)}); rolled back to the epoch's start, learning rate halved for the rest of the stage`
+        message: `${net} ${stageName}: the loss became ${r.loss} at epoch ${r.epoch}, step ${r.step} (learning rate ${r.lr.toPrecision(3)}); rolled back to the last good state (step ${r.toStep ?? 0} of the epoch), ${r.action === 'range-test' ? `learning rate capped at ${r.lrCap?.toPrecision(3)} by a range test` : 'learning rate halved'} for the rest of the stage`
+      }),
+    onRangeTest: (t, why) =>
+      ctx.emit({
+        type: 'log',
+        level: why === 'auto' ? 'info' : 'warn',
+        message: `${net} ${stageName}: learning-rate range test (${t.rates.length} steps, ${t.rates[0].toPrecision(2)} to ${t.rates[t.rates.length - 1].toPrecision(2)}): lowest loss at ${t.best.toPrecision(3)}, stable rate ${t.lr.toPrecision(3)}${why === 'auto' ? ' (lr "auto")' : ''}`
       }),
     onEpoch: (log) =>
       ctx.emit({
@@ -298,6 +307,7 @@ export async function student(
     await writePathLength(ctx, net, result.initialNorm, result.pathLength, checkpoints);
     const evalSet = ctx.target.val && ctx.target.val.n > 0 ? ctx.target.val : ctx.target.train;
     const final = await featureStatistics(evalSet, teacherFeature, studentFeature);
+    const dead = await deadImages(evalSet, studentFeature);
     await writeDistillRecord(paths, {
       net,
       lossNormalization: normalization,
@@ -305,10 +315,13 @@ export async function student(
       evaluatedOn: evalSet === ctx.target.val ? 'validation' : 'training',
       mse: final.mse!,
       variance: final.variance,
-      unexplained: final.variance > 0 ? final.mse! / final.variance : null
+      unexplained: final.variance > 0 ? final.mse! / final.variance : null,
+      deadImages: dead.dead,
+      images: dead.images
     });
     model.dispose();
   });
+  if (!ctx.state.isDone(`student stage 2${r ? ` (seed ${r})` : ''}`)) await ctx.afterStage1?.(net);
   await stage(ctx, `student stage 2${r ? ` (seed ${r})` : ''}`, async () => {
     const model = await loadLayersModelFromDir(paths.checkpoint(net, epochs1));
     const below = layersUpTo(model, config.tap);
