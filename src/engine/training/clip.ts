@@ -29,9 +29,9 @@ export function clipGradients(
   maxNorm: number | null
 ): { grads: Record<string, tf.Tensor>; norm: tf.Scalar } {
   const list = Object.values(grads);
-  const norm: tf.Scalar = list.length
-    ? tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g))))).asScalar()
-    : tf.scalar(0);
+  // One norm over the concatenated gradients: an addN of per-gradient sums corrupted the loss read back on
+  // WebGPU (SwiftShader) in the compute-page test.
+  const norm: tf.Scalar = list.length ? tf.norm(tf.concat(list.map((g) => g.reshape([-1])))) : tf.scalar(0);
   if (maxNorm === null) return { grads, norm };
   // min(1, maxNorm / norm); a zero norm gives Infinity and so 1.
   const scale = tf.minimum(tf.scalar(1), tf.div(tf.scalar(maxNorm), norm));

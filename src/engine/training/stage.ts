@@ -255,14 +255,16 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
         logits.t.dispose();
       }
       const clipped = clipGradients(out.grads, clipNorm);
-      return { value: tf.stack([out.value, clipped.norm]), grads: clipped.grads, norm: clipped.norm };
+      return { value: out.value, grads: clipped.grads, norm: clipped.norm };
     });
     // Read back asynchronously (GPU backends have no synchronous readback in Node), before the update.
     let v: number;
     let n: number;
     let predicted: ArrayLike<number> | null;
     try {
-      [v, n] = await value.data();
+      const both = await Promise.all([value.data(), norm.data()]);
+      v = both[0][0];
+      n = both[1][0];
       predicted = held.pred ? await held.pred.data() : null;
     } catch (err) {
       tf.dispose(grads);
