@@ -8,6 +8,7 @@ import type { RunConfig } from './config';
 import type { DatasetManifest, DatasetSummary } from './dataset';
 import type { ExperimentEvent } from './events';
 import type { MetricsDocument } from './metrics';
+import type { EarlyStop } from './record';
 
 /** The compute backend in use and why it was chosen. */
 export interface BackendInfo {
@@ -130,6 +131,8 @@ export interface ExperimentDetail {
   concepts: Extract<ExperimentEvent, { type: 'concepts' }>[];
   /** The analysed images (sample ids), once chosen. */
   images: string[];
+  /** The failing checks that stopped the run early, with their advice (absent or null: not stopped). */
+  stop?: EarlyStop | null;
 }
 
 /** One network's entropy maps at one checkpoint, for the inspector. */
@@ -273,7 +276,8 @@ export interface KdApi {
   /** An honest time estimate on this machine. */
   estimate(request: EstimateRequest): Promise<Estimate>;
   startExperiment(request: { config: RunConfig }): Promise<{ experimentId: string; jobId: string }>;
-  resumeExperiment(request: { experimentId: string }): Promise<{ jobId: string }>;
+  /** force: continue past the protocol checks that stopped the run early (without it such a run refuses to resume). */
+  resumeExperiment(request: { experimentId: string; force?: boolean }): Promise<{ jobId: string }>;
   listExperiments(): Promise<ExperimentSummary[]>;
   getExperiment(request: { experimentId: string }): Promise<ExperimentDetail>;
   getMaps(request: { experimentId: string; net: string; checkpoint: string }): Promise<CheckpointMaps>;

@@ -57,6 +57,7 @@ async function run(spec: JobSpec): Promise<unknown> {
       trainer: onPage.trainer ?? undefined,
       backendName: onPage.trainer ? 'webgpu' : undefined,
       signal: controller.signal,
+      force: spec.force,
       onEvent: (event) => send({ type: 'experiment-event', event }),
       writeReport: async (ws, id) => {
         await writeReport(ws, id);

@@ -18,7 +18,7 @@ export type FromWorker =
 
 /** What a job process (out/worker/job.cjs) runs. */
 export type JobSpec =
-  | { kind: 'experiment'; workspace: string; experimentId: string }
+  | { kind: 'experiment'; workspace: string; experimentId: string; force?: boolean }
   | { kind: 'import'; workspace: string; options: ImportRequest }
   | { kind: 'demo-data'; workspace: string }
   | { kind: 'calibrate'; request: CalibrationRequest; backend: string | null }

@@ -105,12 +105,12 @@ export function createService(o: ServiceOptions): KdService {
     };
   };
 
-  const experimentJob = (experimentId: string, title: string): string => {
+  const experimentJob = (experimentId: string, title: string, force = false): string => {
     if (o.jobs.activeFor(experimentId)) throw conflict(`experiment ${experimentId} is already running`);
     const { info } = o.jobs.start(
       'experiment',
       title,
-      { kind: 'experiment', workspace: ws, experimentId },
+      { kind: 'experiment', workspace: ws, experimentId, ...(force ? { force } : {}) },
       { experimentId }
     );
     o.emit({ type: 'experiments-changed' });
@@ -246,9 +246,9 @@ export function createService(o: ServiceOptions): KdService {
       const experimentId = await createExperiment(ws, parseWith(RunConfigSchema, config, 'configuration'));
       return { experimentId, jobId: experimentJob(experimentId, `experiment ${config.name}`) };
     },
-    async resumeExperiment({ experimentId }) {
+    async resumeExperiment({ experimentId, force }) {
       await experimentPaths(ws, experimentId);
-      return { jobId: experimentJob(experimentId, `resume ${experimentId}`) };
+      return { jobId: experimentJob(experimentId, `resume ${experimentId}${force ? ' past its checks' : ''}`, force) };
     },
     async listExperiments() {
       const dir = experimentsDir(ws);

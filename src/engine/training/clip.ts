@@ -31,7 +31,7 @@ export function clipGradients(
   const list = Object.values(grads);
   // One norm over the concatenated gradients: an addN of per-gradient sums corrupted the loss read back on
   // WebGPU (SwiftShader) in the compute-page test.
-  const norm: tf.Scalar = list.length ? tf.norm(tf.concat(list.map((g) => g.reshape([-1])))) : tf.scalar(0);
+  const norm: tf.Scalar = list.length ? tf.norm(tf.concat(list.map((g) => g.reshape([-1])))).asScalar() : tf.scalar(0);
   if (maxNorm === null) return { grads, norm };
   // min(1, maxNorm / norm); a zero norm gives Infinity and so 1.
   const scale = tf.minimum(tf.scalar(1), tf.div(tf.scalar(maxNorm), norm));
