@@ -21,6 +21,7 @@ export function engineOverrides(flags: Record<string, unknown>): Record<string, 
   return out;
 }
 import { launchWarnings } from '../common/launch-warnings';
+import { probeSource } from '../engine/experiment/probe';
 
 /** The TF.js side of the device: --device when given, else the configuration's gpu or auto (its cpu default leaves the default order). */
 export function deviceForBackend(
@@ -42,6 +43,8 @@ export interface TerminalRunOptions {
   backend?: string;
   device?: unknown;
   force?: boolean;
+  /** Before a new run whose teacher has a source set or pretrained weights: the pre-launch probe (probe.ts). */
+  probe?: boolean;
 }
 
 export async function runWithTerminal(workspace: string, id: string, options: TerminalRunOptions): Promise<number> {
@@ -59,6 +62,10 @@ export async function runWithTerminal(workspace: string, id: string, options: Te
     `experiment ${id}\n  folder ${paths.root}\n  backend: ${backend.reason}\n  quantification engine: ${config.engine}${config.engine === 'tfjs' ? '' : ` (device ${config.device})`}; each stage logs what ran`
   );
   for (const w of launchWarnings(config)) say(`  warning (${w.check}): ${w.message}`);
+  if (options.probe && (config.teacher.source || config.teacher.pretrained)) {
+    const probe = await probeSource(workspace, config, { onProgress: (t) => say(`  ${t}`) });
+    say(`  ${probe.helps ? '' : 'warning: '}${probe.message} (${probe.seconds.toFixed(0)} s)`);
+  }
   let executor = inProcessExecutor;
   if (config.workers > 1) {
     try {

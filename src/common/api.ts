@@ -135,6 +135,22 @@ export interface ExperimentDetail {
   stop?: EarlyStop | null;
 }
 
+/** The pre-launch probe (engine/experiment/probe.ts): teacher after a few target epochs against the baseline. */
+export interface SourceProbe {
+  source: string | null;
+  pretrained: string | null;
+  sourceImages: number;
+  pretrainEpochs: number;
+  epochs: number;
+  /** Validation accuracy (training accuracy where the target has no validation split) of each. */
+  teacher: number;
+  baseline: number;
+  evaluatedOn: 'validation' | 'training';
+  helps: boolean;
+  seconds: number;
+  message: string;
+}
+
 /** One network's entropy maps at one checkpoint, for the inspector. */
 export interface CheckpointMaps {
   net: string;
@@ -220,6 +236,7 @@ export const KD_API_METHODS = [
   'defaultConfig',
   'estimate',
   'startExperiment',
+  'probeSource',
   'resumeExperiment',
   'listExperiments',
   'getExperiment',
@@ -276,6 +293,8 @@ export interface KdApi {
   /** An honest time estimate on this machine. */
   estimate(request: EstimateRequest): Promise<Estimate>;
   startExperiment(request: { config: RunConfig }): Promise<{ experimentId: string; jobId: string }>;
+  /** Before launch: does the teacher's source set (or pretrained teacher) help? A few epochs of each, on the engine. */
+  probeSource(request: { config: RunConfig }): Promise<SourceProbe>;
   /** force: continue past the protocol checks that stopped the run early (without it such a run refuses to resume). */
   resumeExperiment(request: { experimentId: string; force?: boolean }): Promise<{ jobId: string }>;
   listExperiments(): Promise<ExperimentSummary[]>;

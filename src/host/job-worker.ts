@@ -12,6 +12,7 @@ import { inProcessExecutor } from '../engine/experiment/executor';
 import { writeReport } from '../engine/report/html';
 import { importDataset, ensureDemoDatasets } from '../engine/data';
 import { calibrate } from '../engine/estimate';
+import { probeSource } from '../engine/experiment/probe';
 import { poolExecutor } from './quantify-pool';
 import { nodeSpawner, workerEntry } from './spawn';
 import type { FromJob, ToJob, JobSpec } from './protocol';
@@ -80,6 +81,11 @@ async function run(spec: JobSpec): Promise<unknown> {
       send({ type: 'progress', stage: 'demo data', fraction: total ? done / total : 0, text, etaSeconds: null })
     );
     return { source: source.id, target: target.id, samples: source.samples.length + target.samples.length };
+  }
+  if (spec.kind === 'source-probe') {
+    const backend = await initBackendFor({ backend: spec.config.backend, device: null, origin: 'the probe' });
+    send({ type: 'backend', name: backend.name, reason: backend.reason });
+    return probeSource(spec.workspace, spec.config, { signal: controller.signal });
   }
   if (spec.kind === 'probe') {
     const backend = await initBackend();

@@ -3,6 +3,7 @@ import type { ExecutorSetup, QuantifyTask, TaskResult } from '../engine/experime
 import type { ExperimentEvent } from '../common/events';
 import type { CalibrationRequest } from '../engine/estimate';
 import type { ImportRequest } from '../common/api';
+import type { RunConfig } from '../common/config';
 
 /** Quantification worker (out/worker/index.cjs). */
 export type ToWorker =
@@ -22,6 +23,7 @@ export type JobSpec =
   | { kind: 'import'; workspace: string; options: ImportRequest }
   | { kind: 'demo-data'; workspace: string }
   | { kind: 'calibrate'; request: CalibrationRequest; backend: string | null }
+  | { kind: 'source-probe'; workspace: string; config: RunConfig }
   | { kind: 'probe' };
 
 export type ToJob = { type: 'start'; spec: JobSpec } | { type: 'cancel' } | { type: 'compute-port' };

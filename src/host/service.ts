@@ -18,7 +18,8 @@ import type {
   CheckpointMaps,
   InspectorImage,
   Estimate,
-  KdEvent
+  KdEvent,
+  SourceProbe
 } from '../common/api';
 import type { RunConfig } from '../common/config';
 import { RunConfigSchema } from '../common/config';
@@ -73,6 +74,8 @@ export interface ServiceOptions {
   backend: () => BackendInfo;
   /** Runs a calibration job and returns its timings. */
   calibrate: (config: RunConfig, numClasses: number) => Promise<Calibration>;
+  /** Runs the pre-launch probe in a job process (absent: the method says it is not available here). */
+  probeSource?: (config: RunConfig) => Promise<SourceProbe>;
 }
 
 const toBase64 = (data: Uint8Array): string =>
@@ -245,6 +248,17 @@ export function createService(o: ServiceOptions): KdService {
         };
       const experimentId = await createExperiment(ws, parseWith(RunConfigSchema, config, 'configuration'));
       return { experimentId, jobId: experimentJob(experimentId, `experiment ${config.name}`) };
+    },
+    async probeSource({ config }) {
+      await loadDataset(ws, config.dataset);
+      if (config.teacher.source) await loadDataset(ws, config.teacher.source);
+      if (!config.teacher.source && !config.teacher.pretrained)
+        throw new RequestError('the probe needs a source dataset or a pretrained teacher in the configuration');
+      if (!o.probeSource) throw new Error('the source probe is not available in this host');
+      const pretrained = config.teacher.pretrained
+        ? allowedPath(config.teacher.pretrained, 'pretrained teacher folder')
+        : null;
+      return o.probeSource({ ...config, teacher: { ...config.teacher, pretrained } });
     },
     async resumeExperiment({ experimentId, force }) {
       await experimentPaths(ws, experimentId);

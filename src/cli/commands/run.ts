@@ -33,6 +33,10 @@ export const runCommand: Command = {
     },
     backend: { type: 'string', value: 'auto|webgpu|wasm|tensorflow|cpu', help: "override the configuration's backend" },
     json: { type: 'boolean', help: 'print one JSON object with the results' },
+    'skip-probe': {
+      type: 'boolean',
+      help: 'skip the probe that a new run with a source set or pretrained teacher starts with (does the source help? a few epochs each)'
+    },
     force: {
       type: 'boolean',
       help: 'with --resume: continue past the protocol checks that stopped the run (checks.stopOnFail)'
@@ -66,7 +70,8 @@ export const runCommand: Command = {
       json: Boolean(flags.json),
       backend: flags.backend as string | undefined,
       device: flags.device,
-      force: Boolean(flags.force)
+      force: Boolean(flags.force),
+      probe: !flags.resume && !flags['skip-probe']
     });
   }
 };

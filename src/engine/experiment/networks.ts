@@ -166,7 +166,7 @@ function run(ctx: NetworkContext, r: StageRun) {
 }
 
 /** Copies weights layer by layer by name; `skip` layers keep their own. */
-function copyWeights(from: tf.LayersModel, to: tf.LayersModel, skip: Set<string>): void {
+export function copyWeights(from: tf.LayersModel, to: tf.LayersModel, skip: Set<string>): void {
   for (const layer of to.layers) {
     if (skip.has(layer.name) || layer.weights.length === 0) continue;
     let src: tf.layers.Layer;

@@ -4,6 +4,7 @@
  * emit(). Records every call. Not a model of the engine's science: the e2e tests use the real one.
  */
 import type {
+  SourceProbe,
   CheckpointMaps,
   DatasetSummary,
   Estimate,
@@ -274,6 +275,12 @@ export class FakeApi implements KdApi {
   async startExperiment(r: { config: RunConfig }) {
     this.record('startExperiment', r);
     return { experimentId: 'exp-new', jobId: 'job-new' };
+  }
+  probeAnswer: SourceProbe | null = null;
+  async probeSource(r: { config: RunConfig }) {
+    this.record('probeSource', r);
+    if (!this.probeAnswer) throw new Error('no probe answer set');
+    return structuredClone(this.probeAnswer);
   }
   async resumeExperiment(r: { experimentId: string }) {
     this.record('resumeExperiment', r);

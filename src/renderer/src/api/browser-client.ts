@@ -99,6 +99,7 @@ export function createBrowserApi(env: BrowserEnvironment): KdApi & { close(): vo
     resetMask: (request) => call('resetMask', request),
     defaultConfig: (request) => call('defaultConfig', request),
     estimate: (request) => call('estimate', request),
+    probeSource: (request) => call('probeSource', request),
     startExperiment: (request) => call('startExperiment', request),
     resumeExperiment: (request) => call('resumeExperiment', request),
     listExperiments: () => call('listExperiments'),
