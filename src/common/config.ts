@@ -58,6 +58,26 @@ export const SIGMA_DEFAULTS = {
   convergedWindow: 40
 } as const;
 
+/**
+ * student.method: the paper's feature regression at the tap (`feature`), Hinton's logit distillation
+ * (`logits`: temperature, alpha on the soft term) and attention transfer (`attention`: the layers
+ * whose attention maps are matched, beta), alone or together. With `logits` or `attention` stage 1
+ * trains every layer of the student (the terms reach past the tap); attention without logits adds
+ * the labels' cross-entropy, as Zagoruyko and Komodakis train.
+ */
+export const StudentMethodSchema = z
+  .object({
+    feature: z.boolean(),
+    logits: z.object({ temperature: positive, alpha: z.number().min(0).max(1) }).nullable(),
+    attention: z.object({ layers: z.array(z.string().min(1).max(100)).min(1).max(16), beta: positive }).nullable()
+  })
+  .refine((m) => m.feature || m.logits !== null || m.attention !== null, {
+    message: 'choose at least one of feature, logits and attention'
+  });
+export type StudentMethod = z.infer<typeof StudentMethodSchema>;
+/** The paper's method (and that of configurations without student.method). */
+export const FEATURE_ONLY: StudentMethod = { feature: true, logits: null, attention: null };
+
 /** The verdicts' test settings: significance level alpha and bootstrap resamples. */
 export const VERDICT_DEFAULTS = { alpha: 0.05, resamples: 2000 } as const;
 
@@ -150,7 +170,9 @@ export const RunConfigSchema = z
       stage1: StageSchema,
       stage2: StageSchema,
       /** Stage 1's loss: MSE / variance of the teacher feature over the training set, or the paper's plain 'mse' (absent: 'mse', as runs made before the option). */
-      lossNormalization: z.enum(['teacher-variance', 'mse']).optional()
+      lossNormalization: z.enum(['teacher-variance', 'mse']).optional(),
+      /** How stage 1 distils (absent: the paper's feature regression alone). */
+      method: StudentMethodSchema.optional()
     }),
     baseline: StageSchema,
     training: z.object({

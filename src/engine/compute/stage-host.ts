@@ -47,6 +47,10 @@ export function computeTrainer(client: ComputeClient): StageTrainer {
     };
     let objective: TrainStageRequest['objective'];
     if (spec.objective.kind === 'labels') objective = spec.objective;
+    else if (spec.objective.kind === 'distill')
+      throw new Error(
+        `${spec.name}: student.method's logit and attention terms run in the job process, not on a compute page`
+      );
     else {
       const source = spec.objective.source;
       if (!source)

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { RunConfig, StageConfig } from '../../common/config';
-import { scaleCheckpoints } from '../../common/config';
+import { FEATURE_ONLY, scaleCheckpoints } from '../../common/config';
 import type { ExperimentEvent } from '../../common/events';
 import { buildNetwork, layersUpTo, tapKernel } from '../models/architectures';
 import { tapFeature } from '../knowledge/feature';
@@ -19,7 +19,7 @@ import type { PathLengthLog } from '../../common/record';
 import { readTrainLog, writeTrainLog, writePathLength as writePathLengthLog, writeDistillRecord } from './record';
 import { hashSeed } from '../util/random';
 import type { ExperimentPaths } from './paths';
-import { deadImages, featureStatistics } from './distill';
+import { deadImages, featureStatistics, distillObjective } from './distill';
 import type { StateStore } from './state';
 
 export interface TrainingData {
@@ -108,7 +108,8 @@ interface StageRun {
 function run(ctx: NetworkContext, r: StageRun) {
   const { net, stage: stageName, model, config: cfg, objective, trainable, data, seed } = r;
   const start = Date.now();
-  return (ctx.trainer ?? trainStage)({
+  // A compute page trains label and feature objectives; student.method's other terms run in this process.
+  return (objective.kind === 'distill' ? trainStage : (ctx.trainer ?? trainStage))({
     name: stageName,
     model,
     trainable,
@@ -282,20 +283,26 @@ export async function student(
       throw new Error(
         `student stage 1: the teacher's '${config.tap}' feature does not vary over the training set (variance ${teacherVariance}); the loss cannot be normalised by it`
       );
-    const objective: Objective = {
-      kind: 'feature',
-      student: studentFeature,
-      teacher: teacherFeature,
-      scale: normalization === 'teacher-variance' ? 1 / teacherVariance : 1,
-      source: { teacher: teacherModel, tap: config.tap }
-    };
+    const scale = normalization === 'teacher-variance' ? 1 / teacherVariance : 1;
+    const method = config.student.method ?? FEATURE_ONLY;
+    const whole = method.logits !== null || method.attention !== null;
+    const objective: Objective = whole
+      ? distillObjective({ student: model, teacher: teacherModel, tap: config.tap, method, classes, scale })
+      : {
+          kind: 'feature',
+          student: studentFeature,
+          teacher: teacherFeature,
+          scale,
+          source: { teacher: teacherModel, tap: config.tap }
+        };
     const result = await run(ctx, {
       net,
       stage: 'student stage 1',
       model,
       config: config.student.stage1,
       objective,
-      trainable: variablesOf(model, (n) => below.has(n)),
+      // The logit and attention terms reach past the tap: then stage 1 trains every layer.
+      trainable: whole ? model.trainableWeights : variablesOf(model, (n) => below.has(n)),
       data: ctx.target,
       seed,
       tapKernel: tapKernel(model, config.tap),

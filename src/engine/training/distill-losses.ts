@@ -53,3 +53,32 @@ export function attentionTransferLoss(
   const terms = pairs.map((p) => attentionMap(p.student).sub(attentionMap(p.teacher)).square().mean());
   return tf.addN(terms).mul(beta / 2) as tf.Scalar;
 }
+
+/** What a distill objective reads of a network for one batch. */
+export interface DistillOutputs {
+  logits: tf.Tensor;
+  feature: tf.Tensor | null;
+  attention: tf.Tensor[];
+}
+
+/** The terms of student.method a stage minimises. */
+export interface DistillTerms {
+  /** The feature term's scale (null: no feature term). */
+  featureScale: number | null;
+  logits: LogitDistillation | null;
+  /** beta of attention transfer (null: none); with it and no logit term, the labels' cross-entropy is added. */
+  attentionBeta: number | null;
+}
+
+/** The loss of the chosen terms from both networks' outputs and one-hot labels. */
+export function distillLoss(o: DistillTerms, s: DistillOutputs, t: DistillOutputs, oneHot: tf.Tensor): tf.Scalar {
+  const terms: tf.Scalar[] = [];
+  if (o.featureScale !== null) terms.push(tf.losses.meanSquaredError(t.feature!, s.feature!).mul(o.featureScale));
+  if (o.logits) terms.push(logitDistillationLoss(s.logits, t.logits, oneHot, o.logits));
+  if (o.attentionBeta !== null) {
+    const pairs = s.attention.map((a, i) => ({ student: a, teacher: t.attention[i] }));
+    terms.push(attentionTransferLoss(pairs, o.attentionBeta));
+    if (!o.logits) terms.push(tf.losses.softmaxCrossEntropy(oneHot, s.logits) as tf.Scalar);
+  }
+  return (terms.length === 1 ? terms[0] : tf.addN(terms)) as tf.Scalar;
+}

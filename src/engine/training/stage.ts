@@ -20,6 +20,9 @@ import { PathLength, frobenius } from './path-length';
 import { gatherBatch, epochOrder, type ImageSet, type Augment } from './batches';
 import { Rng, hashSeed } from '../util/random';
 import { clipGradients } from './clip';
+import { distillLoss, type DistillOutputs, type DistillTerms } from './distill-losses';
+
+export { distillLoss, type DistillOutputs };
 import { rangeTest, type RangeTestOptions, type RangeTestResult } from './lr-range';
 import {
   MAX_ROLLBACKS,
@@ -44,7 +47,14 @@ export type Objective =
       scale: number;
       /** The teacher model and tap the two functions read (lets a compute page rebuild them). */
       source?: { teacher: tf.LayersModel; tap: string };
-    };
+    }
+  /** student.method (distill-losses.ts): the feature term, Hinton's logit term and attention transfer, as chosen. */
+  | (DistillTerms & {
+      kind: 'distill';
+      numClasses: number;
+      student: (x: tf.Tensor4D) => DistillOutputs;
+      teacher: (x: tf.Tensor4D) => DistillOutputs;
+    });
 
 export { MAX_ROLLBACKS };
 
@@ -121,15 +131,23 @@ function lossOf(
   model: tf.LayersModel,
   x: tf.Tensor4D,
   labels: tf.Tensor1D | null,
-  target: tf.Tensor | null
+  target: tf.Tensor | DistillOutputs | null
 ): { loss: tf.Scalar; logits: tf.Tensor | null } {
+  if (objective.kind === 'distill') {
+    const s = objective.student(x);
+    const oneHot = tf.oneHot(labels!, objective.numClasses);
+    return { loss: distillLoss(objective, s, target as DistillOutputs, oneHot), logits: s.logits };
+  }
   if (objective.kind === 'labels') {
     const logits = model.apply(x, { training: true }) as tf.Tensor;
     const oneHot = tf.oneHot(labels!, objective.numClasses);
     return { loss: tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar, logits };
   }
   const f = objective.student(x);
-  return { loss: (tf.losses.meanSquaredError(target!, f) as tf.Scalar).mul(objective.scale), logits: null };
+  return {
+    loss: (tf.losses.meanSquaredError(target as tf.Tensor, f) as tf.Scalar).mul(objective.scale),
+    logits: null
+  };
 }
 
 /** Loss and accuracy over a whole set without augmentation or updates. */
@@ -153,6 +171,11 @@ export async function evaluate(
         const labels = tf.tensor1d(batch.labels, 'int32');
         return [tf.losses.softmaxCrossEntropy(tf.oneHot(labels, objective.numClasses), logits), logits.argMax(-1)];
       }
+      if (objective.kind === 'distill') {
+        const oneHot = tf.oneHot(tf.tensor1d(batch.labels, 'int32'), objective.numClasses);
+        const st = objective.student(x);
+        return [distillLoss(objective, st, objective.teacher(x), oneHot), st.logits.argMax(-1)];
+      }
       return [tf.losses.meanSquaredError(objective.teacher(x), objective.student(x)).mul(objective.scale)];
     });
     lossSum += (await lossT.data())[0] * idx.length;
@@ -162,7 +185,7 @@ export async function evaluate(
     }
     tf.dispose([lossT, predT]);
   }
-  return { loss: lossSum / set.n, accuracy: objective.kind === 'labels' ? correct / set.n : null };
+  return { loss: lossSum / set.n, accuracy: objective.kind === 'feature' ? null : correct / set.n };
 }
 
 async function saveResume(
@@ -242,8 +265,8 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
     const held: { pred: tf.Tensor | null } = { pred: null };
     const { value, grads, norm } = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, [idx.length, s, s, 3]);
-      const labels = objective.kind === 'labels' ? tf.tensor1d(batch.labels, 'int32') : null;
-      const target = objective.kind === 'feature' ? objective.teacher(x) : null;
+      const labels = objective.kind === 'feature' ? null : tf.tensor1d(batch.labels, 'int32');
+      const target = objective.kind === 'labels' ? null : objective.teacher(x);
       const logits: { t: tf.Tensor | null } = { t: null };
       const out = tf.variableGrads(() => {
         const o = lossOf(objective, model, x, labels, target);
@@ -421,7 +444,7 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
         epoch: epoch + 1,
         lr: rate(),
         loss: counters.lossSum / counters.seen,
-        accuracy: objective.kind === 'labels' ? counters.correct / counters.seen : null,
+        accuracy: objective.kind === 'feature' ? null : counters.correct / counters.seen,
         valLoss: val?.loss ?? null,
         valAccuracy: val?.accuracy ?? null,
         pathLength: path ? path.normalised : null,

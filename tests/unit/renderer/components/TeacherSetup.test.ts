@@ -137,4 +137,32 @@ describe('field help and dataset checks', () => {
     await flush();
     expect(w.find(byId('probe-result')).exists()).toBe(false);
   });
+
+  it('student.method: logit distillation and attention transfer beside the feature term, back to the paper’s', async () => {
+    const { wrapper: w, form } = await setup('demo');
+    expect(form.draft!.student.method).toBeUndefined();
+    await w.find(byId('method-logits')).setValue(true);
+    expect(form.draft!.student.method).toEqual({
+      feature: true,
+      logits: { temperature: 4, alpha: 0.9 },
+      attention: null
+    });
+    await w.find(byId('method-attention')).setValue(true);
+    await w.find(byId('method-layers')).setValue('conv1, conv');
+    await w.find(byId('method-alpha')).setValue('0.5');
+    expect(form.draft!.student.method).toEqual({
+      feature: true,
+      logits: { temperature: 4, alpha: 0.5 },
+      attention: { layers: ['conv1', 'conv'], beta: 1000 }
+    });
+    expect(form.valid).toBe(true);
+    await w.find(byId('method-feature')).setValue(false);
+    await w.find(byId('method-logits')).setValue(false);
+    await w.find(byId('method-attention')).setValue(false);
+    // Nothing chosen: the schema refuses.
+    expect(form.valid).toBe(false);
+    await w.find(byId('method-feature')).setValue(true);
+    expect(form.draft!.student.method).toBeUndefined();
+    expect(form.valid).toBe(true);
+  });
 });
