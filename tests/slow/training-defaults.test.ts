@@ -88,4 +88,23 @@ describe('the training defaults train without a rollback', () => {
     },
     3_600_000
   );
+
+  it.skipIf(!asked.includes('photo'))(
+    'on the photo set a teacher without a source, fine-tuned 2 epochs, stops the run after the baseline',
+    async () => {
+      await useBackend('wasm');
+      const ws = `${tmp.path}/photo-stop`;
+      await writePhotoDataset(ws, 'photo', { perClass: 24, valPerClass: 30, half: 'lower', seed: 1 });
+      const config = mergeConfig(defaultConfig('photo'), { teacher: { finetune: { epochs: 2 } } });
+      const id = await createExperiment(ws, config);
+      const started: string[] = [];
+      const err = await runExperiment(ws, id, {
+        onEvent: (e) => (e.type === 'stage' && e.status === 'running' ? void started.push(e.stage) : undefined)
+      }).catch((e: unknown) => e as Error);
+      process.stdout.write(`${(err as Error).message}\n`);
+      expect((err as Error).message).toMatch(/stopped after the baseline .* the teacher is weaker than the baseline/);
+      expect(started).toEqual(['load data', 'teacher finetune', 'baseline']);
+    },
+    1_800_000
+  );
 });
