@@ -35,7 +35,7 @@ export function stopMessage(stop: EarlyStop): string {
 
 /** Why a resume is refused after an early stop, and what the user can do. */
 export function resumeRefusal(stop: EarlyStop, id: string): string {
-  return `${stopMessage(stop)}. Resuming would repeat this: change what the advice names in a new run (the form's "New run with fix", or kd-lens run with an edited configuration), or continue past the check with: kd-lens run --resume ${id} --force`;
+  return `${stopMessage(stop)}. Resuming would repeat this: change what the advice names in a new run (the Experiment view's "New run with this fix", or kd-lens run with an edited configuration), or continue past the check with: kd-lens run --resume ${id} --force`;
 }
 
 /** Emits the checks, and stops the run when one fails unless stopOnFail is off or a forced resume passed it. */
