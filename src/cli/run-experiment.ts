@@ -22,6 +22,7 @@ export function engineOverrides(flags: Record<string, unknown>): Record<string, 
   return out;
 }
 import { launchWarnings } from '../common/launch-warnings';
+import { probeSource } from '../engine/experiment/probe';
 
 /** The TF.js side of the device: --device when given, else the configuration's gpu or auto (its cpu default leaves the default order). */
 export function deviceForBackend(
@@ -37,11 +38,18 @@ function formatWhatRan(ran: WhatRan): string {
   return `backend ${ran.backend ?? 'unknown'}; quantification ran on ${engines.length ? engines.join(', ') : 'no engine recorded'}`;
 }
 
-export async function runWithTerminal(
-  workspace: string,
-  id: string,
-  { json, backend: backendFlag, device: deviceFlag }: { json: boolean; backend?: string; device?: unknown }
-): Promise<number> {
+/** How runWithTerminal runs: --json, --backend, --device, and --force (continue past an early stop's checks). */
+export interface TerminalRunOptions {
+  json: boolean;
+  backend?: string;
+  device?: unknown;
+  force?: boolean;
+  /** Before a new run whose teacher has a source set or pretrained weights: the pre-launch probe (probe.ts). */
+  probe?: boolean;
+}
+
+export async function runWithTerminal(workspace: string, id: string, options: TerminalRunOptions): Promise<number> {
+  const { json, backend: backendFlag, device: deviceFlag } = options;
   const paths = new ExperimentPaths(workspace, id);
   const config = await readConfig(paths);
   const backend = await initBackendFor({
@@ -57,6 +65,10 @@ export async function runWithTerminal(
   // A study trained nothing here: the warnings about training settings do not apply.
   for (const w of config.study ? [] : launchWarnings(config, { cpus: cpus().length }))
     say(`  warning (${w.check}): ${w.message}`);
+  if (options.probe && !config.study && (config.teacher.source || config.teacher.pretrained)) {
+    const probe = await probeSource(workspace, config, { onProgress: (t) => say(`  ${t}`) });
+    say(`  ${probe.helps ? '' : 'warning: '}${probe.message} (${probe.seconds.toFixed(0)} s)`);
+  }
   let executor = inProcessExecutor;
   if (config.workers > 1) {
     try {
@@ -79,6 +91,7 @@ export async function runWithTerminal(
       executor,
       onEvent: terminalListener(json),
       signal: controller.signal,
+      force: options.force,
       writeReport: async (ws, expId) => {
         await writeReport(ws, expId);
       }

@@ -54,7 +54,8 @@ export const API_REQUEST_SCHEMAS: Record<KdApiMethod, ZodType> = {
   defaultConfig: z.object({ kind: z.enum(['demo', 'demo-quick', 'dataset']), datasetId: SafeId.optional() }).strict(),
   estimate: z.object({ config: RunConfigSchema }).strict(),
   startExperiment: z.object({ config: RunConfigSchema }).strict(),
-  resumeExperiment: experiment,
+  probeSource: z.object({ config: RunConfigSchema }).strict(),
+  resumeExperiment: experiment.extend({ force: z.boolean().optional() }).strict(),
   listExperiments: none,
   getExperiment: experiment,
   getMaps: experiment

@@ -10,6 +10,7 @@ import type { DatasetManifest, DatasetSummary } from './dataset';
 import type { ExperimentEvent } from './events';
 import type { MetricsDocument } from './metrics';
 import type { DetectedFormat } from './detect-format';
+import type { EarlyStop } from './record-schemas';
 
 /** The compute backend in use and why it was chosen. */
 export interface BackendInfo {
@@ -137,6 +138,24 @@ export interface ExperimentDetail {
   concepts: Extract<ExperimentEvent, { type: 'concepts' }>[];
   /** The analysed images (sample ids), once chosen. */
   images: string[];
+  /** The failing checks that stopped the run early, with their advice (absent or null: not stopped). */
+  stop?: EarlyStop | null;
+}
+
+/** The pre-launch probe (engine/experiment/probe.ts): teacher after a few target epochs against the baseline. */
+export interface SourceProbe {
+  source: string | null;
+  pretrained: string | null;
+  sourceImages: number;
+  pretrainEpochs: number;
+  epochs: number;
+  /** Validation accuracy (training accuracy where the target has no validation split) of each. */
+  teacher: number;
+  baseline: number;
+  evaluatedOn: 'validation' | 'training';
+  helps: boolean;
+  seconds: number;
+  message: string;
 }
 
 /** One network's entropy maps at one checkpoint, for the inspector. */
@@ -233,6 +252,7 @@ export const KD_API_METHODS = [
   'defaultConfig',
   'estimate',
   'startExperiment',
+  'probeSource',
   'resumeExperiment',
   'listExperiments',
   'getExperiment',
@@ -294,7 +314,10 @@ export interface KdApi {
   /** An honest time estimate on this machine. */
   estimate(request: EstimateRequest): Promise<Estimate>;
   startExperiment(request: { config: RunConfig }): Promise<{ experimentId: string; jobId: string }>;
-  resumeExperiment(request: { experimentId: string }): Promise<{ jobId: string }>;
+  /** Before launch: does the teacher's source set (or pretrained teacher) help? A few epochs of each, on the engine. */
+  probeSource(request: { config: RunConfig }): Promise<SourceProbe>;
+  /** force: continue past the protocol checks that stopped the run early (without it such a run refuses to resume). */
+  resumeExperiment(request: { experimentId: string; force?: boolean }): Promise<{ jobId: string }>;
   listExperiments(): Promise<ExperimentSummary[]>;
   getExperiment(request: { experimentId: string }): Promise<ExperimentDetail>;
   getMaps(request: { experimentId: string; net: string; checkpoint: string }): Promise<CheckpointMaps>;

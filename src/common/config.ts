@@ -33,8 +33,8 @@ export type Architecture = z.infer<typeof ArchitectureSchema>;
 
 export const StageSchema = z.object({
   epochs: count,
-  /** Learning rate at the first epoch; it decays in log space to lrEnd at the last. */
-  lr: positive,
+  /** Learning rate at the first epoch; it decays in log space to lrEnd at the last. "auto": a learning-rate range test picks it before the first epoch. */
+  lr: z.union([positive, z.literal('auto')]),
   lrEnd: positive,
   batchSize: z.number().int().min(1).max(4096)
 });
@@ -58,6 +58,26 @@ export const SIGMA_DEFAULTS = {
   convergedMaxSteps: 4000,
   convergedWindow: 40
 } as const;
+
+/**
+ * student.method: the paper's feature regression at the tap (`feature`), Hinton's logit distillation
+ * (`logits`: temperature, alpha on the soft term) and attention transfer (`attention`: the layers
+ * whose attention maps are matched, beta), alone or together. With `logits` or `attention` stage 1
+ * trains every layer of the student (the terms reach past the tap); attention without logits adds
+ * the labels' cross-entropy, as Zagoruyko and Komodakis train.
+ */
+export const StudentMethodSchema = z
+  .object({
+    feature: z.boolean(),
+    logits: z.object({ temperature: positive, alpha: z.number().min(0).max(1) }).nullable(),
+    attention: z.object({ layers: z.array(z.string().min(1).max(100)).min(1).max(16), beta: positive }).nullable()
+  })
+  .refine((m) => m.feature || m.logits !== null || m.attention !== null, {
+    message: 'choose at least one of feature, logits and attention'
+  });
+export type StudentMethod = z.infer<typeof StudentMethodSchema>;
+/** The paper's method (and that of configurations without student.method). */
+export const FEATURE_ONLY: StudentMethod = { feature: true, logits: null, attention: null };
 
 /** The verdicts' test settings: significance level alpha and bootstrap resamples. */
 export const VERDICT_DEFAULTS = { alpha: 0.05, resamples: 2000 } as const;
@@ -151,7 +171,9 @@ export const RunConfigSchema = z
       stage1: StageSchema,
       stage2: StageSchema,
       /** Stage 1's loss: MSE / variance of the teacher feature over the training set, or the paper's plain 'mse' (absent: 'mse', as runs made before the option). */
-      lossNormalization: z.enum(['teacher-variance', 'mse']).optional()
+      lossNormalization: z.enum(['teacher-variance', 'mse']).optional(),
+      /** How stage 1 distils (absent: the paper's feature regression alone). */
+      method: StudentMethodSchema.optional()
     }),
     baseline: StageSchema,
     training: z.object({
@@ -160,7 +182,9 @@ export const RunConfigSchema = z
       /** Random horizontal flips (off for digits and text). */
       flip: z.boolean(),
       /** Random crops after padding by this many pixels (0 = off). */
-      cropPad: z.number().int().min(0).max(64)
+      cropPad: z.number().int().min(0).max(64),
+      /** Global gradient-norm clipping of every stage (absent or null: off, as runs made before the option). */
+      clipNorm: positive.nullable().optional()
     }),
     /** Analysed epochs on the paper's 150-epoch scale; scaled to each network's epoch count. */
     checkpoints: z.array(count).min(1),
@@ -181,6 +205,8 @@ export const RunConfigSchema = z
     engine: z.enum(QUANTIFY_ENGINES).default('auto'),
     /** ONNX Runtime device: 'cpu'; 'gpu' or 'auto' try CUDA/DirectML/CoreML/WebGPU where installed, falling back to CPU. */
     device: z.enum(['cpu', 'gpu', 'auto']).default('cpu'),
+    /** Protocol checks during the run: stopOnFail stops it when a check that its inputs allow early fails (the default). */
+    checks: z.object({ stopOnFail: z.boolean() }).default({ stopOnFail: true }),
     /** The verdicts' tests (VERDICT_DEFAULTS): alpha for the Wilcoxon tests and the 1 - alpha bootstrap interval. */
     verdicts: z
       .object({ alpha: z.number().gt(0).lt(0.5), resamples: z.number().int().min(100).max(1_000_000) })

@@ -50,7 +50,7 @@ export function demoConfig(quick = false): RunConfig {
       lossNormalization: 'teacher-variance'
     },
     baseline: stage(quick ? 12 : 30, 0.03, 0.003),
-    training: { momentum: 0.9, weightDecay: 1e-4, flip: false, cropPad: 2 },
+    training: { momentum: 0.9, weightDecay: 1e-4, flip: false, cropPad: 2, clipNorm: 5 },
     checkpoints: quick ? [0, 12, 25, 38, 62, 88, 112, 150] : [0, 5, 10, 20, 30, 50, 70, 90, 110, 150],
     quantification: {
       grid: 8,
@@ -74,7 +74,8 @@ export function demoConfig(quick = false): RunConfig {
     backend: null,
     engine: 'auto',
     device: 'cpu',
-    verdicts: { ...VERDICT_DEFAULTS }
+    verdicts: { ...VERDICT_DEFAULTS },
+    checks: { stopOnFail: true }
   };
 }
 

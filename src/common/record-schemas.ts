@@ -20,6 +20,23 @@ export const QuantificationRecordSchema = z.object({
 });
 export type QuantificationRecord = z.infer<typeof QuantificationRecordSchema>;
 
+/** A run stopped by failing protocol checks before the costly stages (checks.stopOnFail). */
+export const EarlyStopSchema = z.object({
+  /** The stage after which the checks ran, e.g. 'baseline' or 'student stage 1'. */
+  after: z.string(),
+  at: z.string(),
+  checks: z.array(
+    z.object({
+      id: z.string(),
+      net: z.string().optional(),
+      status: z.string(),
+      message: z.string(),
+      advice: z.string()
+    })
+  )
+});
+export type EarlyStop = z.infer<typeof EarlyStopSchema>;
+
 /** state.json: which stages are done; a restarted run resumes from here. */
 export const StateSchema = z.object({
   version: z.literal(1),
@@ -34,7 +51,11 @@ export const StateSchema = z.object({
   ),
   error: z.string().nullable(),
   /** What ran the quantification; absent before it ran and in experiments of older versions. */
-  quantification: QuantificationRecordSchema.optional()
+  quantification: QuantificationRecordSchema.optional(),
+  /** A protocol check that failed early and stopped the run (checks.stopOnFail), with its advice. */
+  stop: EarlyStopSchema.optional(),
+  /** Checks a resume with --force let the run continue past. */
+  forced: z.array(z.string()).optional()
 });
 export type ExperimentState = z.infer<typeof StateSchema>;
 export type StageState = ExperimentState['stages'][string];
@@ -83,7 +104,12 @@ export const RollbackSchema = z.object({
   loss: z.number().nullable(),
   /** Learning rate at that step, and the factor on the schedule from then on. */
   lr: z.number(),
-  lrScale: z.number()
+  lrScale: z.number(),
+  /** The step (0-based) of the last good state the epoch went back to (absent in older logs: 0). */
+  toStep: z.number().int().optional(),
+  /** What lowered the rate: halved, or capped by a learning-rate range test (lrCap). */
+  action: z.enum(['halve', 'range-test']).optional(),
+  lrCap: z.number().optional()
 });
 export type Rollback = z.infer<typeof RollbackSchema>;
 
@@ -91,7 +117,15 @@ export type Rollback = z.infer<typeof RollbackSchema>;
 export const EpochLogSchema = EpochRecordSchema.extend({
   seconds: z.number(),
   /** Rollbacks this epoch went through before it completed (absent when none). */
-  rollbacks: z.array(RollbackSchema).optional()
+  rollbacks: z.array(RollbackSchema).optional(),
+  /** Global gradient norm (before clipping) over the epoch's steps: mean and largest. */
+  gradNorm: z.object({ mean: z.number(), max: z.number() }).optional(),
+  /** Clipping: the norm limit (null: off) and how many of the epoch's steps it scaled down. */
+  clip: z
+    .object({ maxNorm: z.number().nullable(), clippedSteps: z.number().int(), steps: z.number().int() })
+    .optional(),
+  /** The first-epoch rate a range test chose (lr "auto"). */
+  autoLr: z.number().optional()
 });
 export type EpochLog = z.infer<typeof EpochLogSchema>;
 export const TrainLogSchema = z.array(EpochLogSchema);
@@ -104,7 +138,11 @@ export const ResumeStateSchema = z.object({
   logs: TrainLogSchema,
   pathLength: z.array(z.number().nullable()),
   /** Factor on the learning-rate schedule after rollbacks (absent in older resume files: 1). */
-  lrScale: z.number().optional()
+  lrScale: z.number().optional(),
+  /** Cap on the rate set by a range test after a second rollback. */
+  lrCap: z.number().optional(),
+  /** The starting rate a range test chose for lr "auto" (not re-run on resume). */
+  autoLr: z.number().optional()
 });
 export type ResumeState = z.infer<typeof ResumeStateSchema>;
 
@@ -149,6 +187,9 @@ export const DistillRecordSchema = z.object({
   mse: z.number(),
   variance: z.number(),
   /** mse / variance = 1 - R^2 (null when the variance is 0). */
-  unexplained: z.number().nullable()
+  unexplained: z.number().nullable(),
+  /** Images of that set on which the student's ReLU(f_L) is all zero, of how many (absent in older records). */
+  deadImages: z.number().int().optional(),
+  images: z.number().int().optional()
 });
 export type DistillRecord = z.infer<typeof DistillRecordSchema>;

@@ -100,10 +100,12 @@ export async function experimentDetail(
   }
   const { metrics, error } = await readMetricsForView(paths);
   const config = await readConfig(paths);
+  const state = await readState(paths);
   return {
     summary: await experimentSummary(paths, running),
     config,
-    stages: (await readState(paths)).stages,
+    stages: state.stages,
+    stop: state.stop ?? null,
     metrics: metrics && (await withChecks(workspace, paths, config, metrics)),
     metricsError: error,
     training,

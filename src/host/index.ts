@@ -3,7 +3,7 @@
  * and the HTTP server. It spawns job processes through the spawner it is given (utilityProcess in
  * Electron, child_process under Node) and never computes anything heavy itself.
  */
-import type { BackendInfo, KdEvent, KdEventType } from '../common/api';
+import type { BackendInfo, KdEvent, KdEventType, SourceProbe } from '../common/api';
 import type { RunConfig } from '../common/config';
 import { calibrationRequest, type Calibration } from '../engine/estimate';
 import { JobManager } from './jobs';
@@ -85,6 +85,12 @@ export function createHost(o: HostOptions): Host {
       },
       learn
     );
+  const probeSource = (config: RunConfig): Promise<SourceProbe> =>
+    oneShot<SourceProbe>(
+      o.spawnJob,
+      { type: 'start', spec: { kind: 'source-probe', workspace: o.workspace, config } },
+      learn
+    );
   const service = createService({
     workspace: o.workspace,
     shell: o.shell,
@@ -93,7 +99,8 @@ export function createHost(o: HostOptions): Host {
     emit,
     pickFolder: o.pickFolder,
     backend: () => backend,
-    calibrate
+    calibrate,
+    probeSource
   });
   return {
     service,

@@ -12,6 +12,7 @@ import { inProcessExecutor } from '../engine/experiment/quantify-executor';
 import { writeReport } from '../engine/report/html';
 import { importDataset, ensureDemoDatasets } from '../engine/data';
 import { calibrate } from '../engine/estimate';
+import { probeSource } from '../engine/experiment/probe';
 import { poolExecutor } from './quantify-pool';
 import { nodeSpawner, workerEntry } from './spawn';
 import type { FromJob, ToJob, JobSpec } from './process-messages';
@@ -58,6 +59,7 @@ async function run(spec: JobSpec): Promise<unknown> {
       trainer: onPage.trainer ?? undefined,
       backendName: onPage.trainer ? 'webgpu' : undefined,
       signal: controller.signal,
+      force: spec.force,
       onEvent: (event) => send({ type: 'experiment-event', event }),
       writeReport: async (ws, id) => {
         await writeReport(ws, id);
@@ -80,6 +82,11 @@ async function run(spec: JobSpec): Promise<unknown> {
       send({ type: 'progress', stage: 'demo data', fraction: total ? done / total : 0, text, etaSeconds: null })
     );
     return { source: source.id, target: target.id, samples: source.samples.length + target.samples.length };
+  }
+  if (spec.kind === 'source-probe') {
+    const backend = await initBackendFor({ backend: spec.config.backend, device: null, origin: 'the probe' });
+    send({ type: 'backend', name: backend.name, reason: backend.reason });
+    return probeSource(spec.workspace, spec.config, { signal: controller.signal });
   }
   if (spec.kind === 'probe') {
     const backend = await initBackend();

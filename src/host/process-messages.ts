@@ -3,6 +3,7 @@ import type { ExecutorSetup, QuantifyTask, TaskResult } from '../engine/experime
 import type { ExperimentEvent } from '../common/events';
 import type { CalibrationRequest } from '../engine/estimate';
 import type { ImportRequest } from '../common/api';
+import type { RunConfig } from '../common/config';
 
 /** Quantification worker (out/worker/index.cjs). */
 export type ToWorker =
@@ -18,10 +19,11 @@ export type FromWorker =
 
 /** What a job process (out/worker/job.cjs) runs. */
 export type JobSpec =
-  | { kind: 'experiment'; workspace: string; experimentId: string }
+  | { kind: 'experiment'; workspace: string; experimentId: string; force?: boolean }
   | { kind: 'import'; workspace: string; options: ImportRequest }
   | { kind: 'demo-data'; workspace: string }
   | { kind: 'calibrate'; request: CalibrationRequest; backend: string | null }
+  | { kind: 'source-probe'; workspace: string; config: RunConfig }
   | { kind: 'probe' };
 
 export type ToJob = { type: 'start'; spec: JobSpec } | { type: 'cancel' } | { type: 'compute-port' };

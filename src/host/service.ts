@@ -19,7 +19,8 @@ import type {
   InspectorImage,
   Estimate,
   KdEvent,
-  ImportRequest
+  ImportRequest,
+  SourceProbe
 } from '../common/api';
 import type { RunConfig } from '../common/config';
 import { RunConfigSchema } from '../common/config';
@@ -77,6 +78,8 @@ export interface ServiceOptions {
   backend: () => BackendInfo;
   /** Runs a calibration job and returns its timings. */
   calibrate: (config: RunConfig, numClasses: number) => Promise<Calibration>;
+  /** Runs the pre-launch probe in a job process (absent: the method says it is not available here). */
+  probeSource?: (config: RunConfig) => Promise<SourceProbe>;
 }
 
 const toBase64 = (data: Uint8Array): string =>
@@ -151,12 +154,12 @@ export function createService(o: ServiceOptions): KdService {
     };
   };
 
-  const experimentJob = (experimentId: string, title: string): string => {
+  const experimentJob = (experimentId: string, title: string, force = false): string => {
     if (o.jobs.activeFor(experimentId)) throw conflict(`experiment ${experimentId} is already running`);
     const { info } = o.jobs.start(
       'experiment',
       title,
-      { kind: 'experiment', workspace: ws, experimentId },
+      { kind: 'experiment', workspace: ws, experimentId, ...(force ? { force } : {}) },
       { experimentId }
     );
     o.emit({ type: 'experiments-changed' });
@@ -287,9 +290,20 @@ export function createService(o: ServiceOptions): KdService {
       const experimentId = await createStudy(ws, await studyFromRequest(study, allowedPath));
       return { experimentId, jobId: experimentJob(experimentId, `study ${study.name}`) };
     },
-    async resumeExperiment({ experimentId }) {
+    async probeSource({ config }) {
+      await loadDataset(ws, config.dataset);
+      if (config.teacher.source) await loadDataset(ws, config.teacher.source);
+      if (!config.teacher.source && !config.teacher.pretrained)
+        throw new RequestError('the probe needs a source dataset or a pretrained teacher in the configuration');
+      if (!o.probeSource) throw new Error('the source probe is not available in this host');
+      const pretrained = config.teacher.pretrained
+        ? await allowedPath(config.teacher.pretrained, 'pretrained teacher folder')
+        : null;
+      return o.probeSource({ ...config, teacher: { ...config.teacher, pretrained } });
+    },
+    async resumeExperiment({ experimentId, force }) {
       await refuseLinks(ws, [(await experimentPaths(ws, experimentId)).config]);
-      return { jobId: experimentJob(experimentId, `resume ${experimentId}`) };
+      return { jobId: experimentJob(experimentId, `resume ${experimentId}${force ? ' past its checks' : ''}`, force) };
     },
     async listExperiments() {
       const dir = experimentsDir(ws);

@@ -1,4 +1,4 @@
-/* `kd-lens run CONFIG.json [--workspace DIR] [--resume EXP_ID] [--json]` */
+/* `kd-lens run CONFIG.json [--workspace DIR] [--resume EXP_ID [--force]] [--json]` */
 import type { Command } from '../command';
 import { UsageError } from '../args';
 import { readJson } from '../../engine/store/atomic';
@@ -17,7 +17,7 @@ import { parseWith } from '../../common/schema';
 export const runCommand: Command = {
   name: 'run',
   summary: 'run (or resume) an experiment: teacher, student, baseline, quantification, verdicts',
-  usage: 'kd-lens run CONFIG.json [--workspace DIR] [--resume EXP_ID] [--json]',
+  usage: 'kd-lens run CONFIG.json [--workspace DIR] [--resume EXP_ID [--force]] [--json]',
   flags: {
     workspace: { type: 'string', value: 'DIR', help: 'workspace folder (default: per-user; env KD_LENS_WORKSPACE)' },
     resume: { type: 'string', value: 'EXP_ID', help: 'continue a cancelled or crashed experiment' },
@@ -32,7 +32,15 @@ export const runCommand: Command = {
       help: 'device of a new experiment: ONNX Runtime provider and TF.js backend (gpu: webgpu; auto: GPU, else CPU)'
     },
     backend: { type: 'string', value: 'auto|webgpu|wasm|tensorflow|cpu', help: "override the configuration's backend" },
-    json: { type: 'boolean', help: 'print one JSON object with the results' }
+    json: { type: 'boolean', help: 'print one JSON object with the results' },
+    'skip-probe': {
+      type: 'boolean',
+      help: 'skip the probe that a new run with a source set or pretrained teacher starts with (does the source help? a few epochs each)'
+    },
+    force: {
+      type: 'boolean',
+      help: 'with --resume: continue past the protocol checks that stopped the run (checks.stopOnFail)'
+    }
   },
   async run({ flags, positionals }) {
     const workspace = resolveWorkspace(flags.workspace as string | undefined);
@@ -61,7 +69,9 @@ export const runCommand: Command = {
     return runWithTerminal(workspace, id, {
       json: Boolean(flags.json),
       backend: flags.backend as string | undefined,
-      device: flags.device
+      device: flags.device,
+      force: Boolean(flags.force),
+      probe: !flags.resume && !flags['skip-probe']
     });
   }
 };

@@ -55,6 +55,8 @@ export interface TrainStageRequest {
   config: StageConfig;
   momentum: number;
   weightDecay: number;
+  /** Global gradient-norm clipping (null: off). */
+  clipNorm?: number | null;
   augment: Augment | null;
   train: ImageSet;
   val: ImageSet | null;

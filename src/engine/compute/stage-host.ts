@@ -48,6 +48,10 @@ export function computeTrainer(client: ComputeClient): StageTrainer {
     };
     let objective: TrainStageRequest['objective'];
     if (spec.objective.kind === 'labels') objective = spec.objective;
+    else if (spec.objective.kind === 'distill')
+      throw new Error(
+        `${spec.name}: student.method's logit and attention terms run in the job process, not on a compute page`
+      );
     else {
       const source = spec.objective.source;
       if (!source)
@@ -70,6 +74,7 @@ export function computeTrainer(client: ComputeClient): StageTrainer {
       config: spec.config,
       momentum: spec.momentum,
       weightDecay: spec.weightDecay,
+      clipNorm: spec.clipNorm ?? null,
       augment: spec.augment,
       train: withoutMasks(spec.train),
       val: spec.val && withoutMasks(spec.val),

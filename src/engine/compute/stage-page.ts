@@ -50,6 +50,7 @@ export async function runStageOnPage(
       config: r.config,
       momentum: r.momentum,
       weightDecay: r.weightDecay,
+      clipNorm: r.clipNorm ?? null,
       augment: r.augment,
       train: r.train,
       val: r.val,

@@ -49,6 +49,8 @@ export function protocolChecks(input: ProtocolInput): C.Check[] {
   input.distill.forEach((d, r) => {
     if (d && d.unexplained !== null)
       out.push(C.studentMimicsTeacher(netId('S', r), d.unexplained, d.evaluatedOn === 'validation'));
+    if (d && d.deadImages !== undefined && d.images !== undefined)
+      out.push(C.tapAlive(netId('S', r), d.deadImages, d.images));
   });
   if (input.classes !== null && input.classes >= 2) {
     for (const n of [...studentNets, ...baselineNets]) {

@@ -42,20 +42,51 @@ export function teacherBeatsBaseline(teacher: number, baseline: number): Check {
 /** The limit of student-mimics-teacher: the share of the teacher feature's variance that stage 1 may leave unexplained. */
 export const MIMIC_LIMIT = 0.5;
 
-/** Warn when stage 1 leaves more than half of the teacher feature's variance unexplained (value: 1 - R^2). */
+/** At or above this share unexplained the student reproduces none of the teacher feature (no better than its mean). */
+export const MIMIC_FAIL = 1;
+
+/**
+ * Warn when stage 1 leaves more than half of the teacher feature's variance unexplained, fail when it
+ * leaves all of it (value: 1 - R^2).
+ */
 export function studentMimicsTeacher(net: string, unexplained: number, onValidation: boolean): Check {
   const ok = Number.isFinite(unexplained) && unexplained <= MIMIC_LIMIT;
+  const none = Number.isFinite(unexplained) && unexplained >= MIMIC_FAIL;
   const where = onValidation ? 'validation' : 'training';
   return {
     id: 'student-mimics-teacher',
     net,
-    status: ok ? 'ok' : 'warn',
+    status: ok ? 'ok' : none ? 'fail' : 'warn',
     value: Number.isFinite(unexplained) ? unexplained : null,
     limit: MIMIC_LIMIT,
-    message: `stage 1 leaves ${Number.isFinite(unexplained) ? pct(unexplained) : 'all'} of the teacher feature's variance unexplained on ${where} images (1 - R^2)${ok ? '' : ': the student does not reproduce the teacher'}`,
+    message: `stage 1 leaves ${Number.isFinite(unexplained) ? pct(unexplained) : 'all'} of the teacher feature's variance unexplained on ${where} images (1 - R^2)${ok ? '' : none ? ': the student reproduces none of the teacher feature' : ': the student does not reproduce the teacher'}`,
     advice: ok
       ? ''
       : 'train stage 1 longer or with a higher learning rate (the loss is normalised by the teacher variance), or tap a layer the student can reach'
+  };
+}
+
+/** The share of images with an all-zero ReLU(f_L) above which the tap counts as dead. */
+export const DEAD_TAP_LIMIT = 0.5;
+
+/**
+ * Fail when the student's tap is dead after stage 1: ReLU(f_L) is all zero on more than half of the
+ * images (value: that share). Such an image has sigma_f2 = 0 and is "not effective" in every
+ * quantification, so nothing could be paired; caught here, before the costly stages.
+ */
+export function tapAlive(net: string, dead: number, images: number): Check {
+  const share = images ? dead / images : 0;
+  const ok = share <= DEAD_TAP_LIMIT;
+  return {
+    id: 'tap-alive',
+    net,
+    status: ok ? 'ok' : 'fail',
+    value: share,
+    limit: DEAD_TAP_LIMIT,
+    message: `${net}'s tap feature ReLU(f_L) is all zero on ${dead} of ${images} images after stage 1${ok ? '' : ': a dead tap (sigma_f2 = 0), those images cannot be quantified'}`,
+    advice: ok
+      ? ''
+      : 'lower stage 1’s learning rate (or use lr "auto"), keep gradient clipping on, or tap an earlier layer'
   };
 }
 
@@ -198,7 +229,7 @@ export function trainingRecovered(rollbacks: readonly { net: string; stage: stri
     limit: 0,
     message: ok
       ? 'no training stage diverged'
-      : `training rolled back ${rollbacks.length} time(s) after a NaN or infinite loss: ${rollbacks.map((r) => `${r.net} ${r.stage} epoch ${r.epoch}`).join(', ')}; the learning rate was halved for the rest of each stage`,
+      : `training rolled back ${rollbacks.length} time(s) after a NaN or infinite loss: ${rollbacks.map((r) => `${r.net} ${r.stage} epoch ${r.epoch}`).join(', ')}; the learning rate was lowered for the rest of each stage`,
     advice: ok ? '' : 'lower the learning rate of the stages named'
   };
 }

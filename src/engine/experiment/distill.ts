@@ -6,6 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { gatherBatch, type ImageSet } from '../training/data';
+import type { DistillOutputs, Objective } from '../training/stage';
+import type { StudentMethod } from '../../common/config';
 
 /**
  * Per-element variance over images, averaged over elements: (1/E) sum_e (mean_n f_ne^2 - (mean_n f_ne)^2),
@@ -85,5 +87,78 @@ export async function featureStatistics(
   return {
     variance: moments.variance,
     mse: student && elements ? squared / elements : null
+  };
+}
+
+/** How many images of `set` give a feature whose ReLU is all zero (max f <= 0): a dead tap on them. */
+export async function deadImages(
+  set: ImageSet,
+  feature: (x: tf.Tensor4D) => tf.Tensor,
+  batchSize = 64
+): Promise<{ dead: number; images: number }> {
+  let dead = 0;
+  const s = set.size;
+  for (let start = 0; start < set.n; start += batchSize) {
+    const idx = Array.from({ length: Math.min(batchSize, set.n - start) }, (_, i) => start + i);
+    const batch = gatherBatch(set, idx, null, null);
+    const top = tf.tidy(() =>
+      feature(tf.tensor4d(batch.x, [idx.length, s, s, 3]))
+        .reshape([idx.length, -1])
+        .max(1)
+    );
+    try {
+      for (const v of await top.data()) if (!(v > 0)) dead++;
+    } finally {
+      top.dispose();
+    }
+  }
+  return { dead, images: set.n };
+}
+
+/** The outputs a distill objective reads of one network: its logits, the tap (when the feature term is on), the attention layers. */
+function outputsOf(
+  model: tf.LayersModel,
+  o: { tap: string | null; layers: readonly string[]; training: boolean }
+): (x: tf.Tensor4D) => DistillOutputs {
+  const names = model.layers.map((l) => l.name);
+  for (const n of o.layers) {
+    if (!names.includes(n))
+      throw new Error(
+        `student.method.attention.layers: the network has no layer '${n}'; its layers are: ${names.join(', ')}`
+      );
+    if (model.getLayer(n).outputShape.length !== 4)
+      throw new Error(`student.method.attention.layers: '${n}' is not a convolutional activation [n, h, w, c]`);
+  }
+  const outputs = [
+    model.outputs[0],
+    ...(o.tap ? [model.getLayer(o.tap).output as tf.SymbolicTensor] : []),
+    ...o.layers.map((n) => model.getLayer(n).output as tf.SymbolicTensor)
+  ];
+  const sub = tf.model({ inputs: model.inputs, outputs });
+  return (x) => {
+    const r = ([] as tf.Tensor[]).concat(sub.apply(x, { training: o.training }) as tf.Tensor | tf.Tensor[]);
+    return { logits: r[0], feature: o.tap ? r[1] : null, attention: r.slice(o.tap ? 2 : 1) };
+  };
+}
+
+/** Stage 1's objective for a student.method with logit or attention terms (feature term scaled by `scale`). */
+export function distillObjective(o: {
+  student: tf.LayersModel;
+  teacher: tf.LayersModel;
+  tap: string;
+  method: StudentMethod;
+  classes: number;
+  scale: number;
+}): Objective {
+  const layers = o.method.attention?.layers ?? [];
+  const tap = o.method.feature ? o.tap : null;
+  return {
+    kind: 'distill',
+    numClasses: o.classes,
+    student: outputsOf(o.student, { tap, layers, training: true }),
+    teacher: outputsOf(o.teacher, { tap, layers, training: false }),
+    featureScale: o.method.feature ? o.scale : null,
+    logits: o.method.logits,
+    attentionBeta: o.method.attention?.beta ?? null
   };
 }

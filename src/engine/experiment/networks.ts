@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { RunConfig, StageConfig } from '../../common/config';
-import { scaleCheckpoints } from '../../common/config';
+import { FEATURE_ONLY, scaleCheckpoints } from '../../common/config';
 import type { ExperimentEvent } from '../../common/events';
 import { buildNetwork, layersUpTo, tapKernel } from '../models/architectures';
 import { tapFeature } from '../knowledge/feature';
@@ -19,7 +19,7 @@ import type { PathLengthLog } from '../../common/record-schemas';
 import { readTrainLog, writeTrainLog, writePathLength as writePathLengthLog, writeDistillRecord } from './record';
 import { hashSeed } from '../util/random';
 import type { ExperimentPaths } from './paths';
-import { featureStatistics } from './distill';
+import { deadImages, featureStatistics, distillObjective } from './distill';
 import type { StateStore } from './state';
 
 export interface TrainingData {
@@ -38,6 +38,8 @@ export interface NetworkContext {
   signal?: AbortSignal;
   /** Runs the training stages (default trainStage, in this process). */
   trainer?: StageTrainer;
+  /** Called after a student's stage 1 is done (and again on a resume that finds it done): the early checks. */
+  afterStage1?: (net: string) => Promise<void>;
 }
 
 export type { PathLengthLog };
@@ -106,7 +108,8 @@ interface StageRun {
 function run(ctx: NetworkContext, r: StageRun) {
   const { net, stage: stageName, model, config: cfg, objective, trainable, data, seed } = r;
   const start = Date.now();
-  return (ctx.trainer ?? trainStage)({
+  // A compute page trains label and feature objectives; student.method's other terms run in this process.
+  return (objective.kind === 'distill' ? trainStage : (ctx.trainer ?? trainStage))({
     name: stageName,
     model,
     trainable,
@@ -114,6 +117,7 @@ function run(ctx: NetworkContext, r: StageRun) {
     config: cfg,
     momentum: ctx.config.training.momentum,
     weightDecay: ctx.config.training.weightDecay,
+    clipNorm: ctx.config.training.clipNorm ?? null,
     augment: { flip: ctx.config.training.flip, cropPad: ctx.config.training.cropPad },
     train: data.train,
     val: data.val,
@@ -137,7 +141,13 @@ function run(ctx: NetworkContext, r: StageRun) {
       ctx.emit({
         type: 'log',
         level: 'warn',
-        message: `${net} ${stageName}: the loss became ${r.loss} at epoch ${r.epoch}, step ${r.step} (learning rate ${r.lr.toPrecision(3)}); rolled back to the epoch's start, learning rate halved for the rest of the stage`
+        message: `${net} ${stageName}: the loss became ${r.loss} at epoch ${r.epoch}, step ${r.step} (learning rate ${r.lr.toPrecision(3)}); rolled back to the last good state (step ${r.toStep ?? 0} of the epoch), ${r.action === 'range-test' ? `learning rate capped at ${r.lrCap?.toPrecision(3)} by a range test` : 'learning rate halved'} for the rest of the stage`
+      }),
+    onRangeTest: (t, why) =>
+      ctx.emit({
+        type: 'log',
+        level: why === 'auto' ? 'info' : 'warn',
+        message: `${net} ${stageName}: learning-rate range test (${t.rates.length} steps, ${t.rates[0].toPrecision(2)} to ${t.rates[t.rates.length - 1].toPrecision(2)}): lowest loss at ${t.best.toPrecision(3)}, stable rate ${t.lr.toPrecision(3)}${why === 'auto' ? ' (lr "auto")' : ''}`
       }),
     onEpoch: (log) =>
       ctx.emit({
@@ -157,7 +167,7 @@ function run(ctx: NetworkContext, r: StageRun) {
 }
 
 /** Copies weights layer by layer by name; `skip` layers keep their own. */
-function copyWeights(from: tf.LayersModel, to: tf.LayersModel, skip: Set<string>): void {
+export function copyWeights(from: tf.LayersModel, to: tf.LayersModel, skip: Set<string>): void {
   for (const layer of to.layers) {
     if (skip.has(layer.name) || layer.weights.length === 0) continue;
     let src: tf.layers.Layer;
@@ -272,20 +282,26 @@ export async function student(
       throw new Error(
         `student stage 1: the teacher's '${config.tap}' feature does not vary over the training set (variance ${teacherVariance}); the loss cannot be normalised by it`
       );
-    const objective: Objective = {
-      kind: 'feature',
-      student: studentFeature,
-      teacher: teacherFeature,
-      scale: normalization === 'teacher-variance' ? 1 / teacherVariance : 1,
-      source: { teacher: teacherModel, tap: config.tap }
-    };
+    const scale = normalization === 'teacher-variance' ? 1 / teacherVariance : 1;
+    const method = config.student.method ?? FEATURE_ONLY;
+    const whole = method.logits !== null || method.attention !== null;
+    const objective: Objective = whole
+      ? distillObjective({ student: model, teacher: teacherModel, tap: config.tap, method, classes, scale })
+      : {
+          kind: 'feature',
+          student: studentFeature,
+          teacher: teacherFeature,
+          scale,
+          source: { teacher: teacherModel, tap: config.tap }
+        };
     const result = await run(ctx, {
       net,
       stage: 'student stage 1',
       model,
       config: config.student.stage1,
       objective,
-      trainable: variablesOf(model, (n) => below.has(n)),
+      // The logit and attention terms reach past the tap: then stage 1 trains every layer.
+      trainable: whole ? model.trainableWeights : variablesOf(model, (n) => below.has(n)),
       data: ctx.target,
       seed,
       tapKernel: tapKernel(model, config.tap),
@@ -297,6 +313,7 @@ export async function student(
     await writePathLength(ctx, net, result, checkpoints);
     const evalSet = ctx.target.val && ctx.target.val.n > 0 ? ctx.target.val : ctx.target.train;
     const final = await featureStatistics(evalSet, teacherFeature, studentFeature);
+    const dead = await deadImages(evalSet, studentFeature);
     await writeDistillRecord(paths, {
       net,
       lossNormalization: normalization,
@@ -304,10 +321,13 @@ export async function student(
       evaluatedOn: evalSet === ctx.target.val ? 'validation' : 'training',
       mse: final.mse!,
       variance: final.variance,
-      unexplained: final.variance > 0 ? final.mse! / final.variance : null
+      unexplained: final.variance > 0 ? final.mse! / final.variance : null,
+      deadImages: dead.dead,
+      images: dead.images
     });
     model.dispose();
   });
+  if (!ctx.state.isDone(`student stage 2${r ? ` (seed ${r})` : ''}`)) await ctx.afterStage1?.(net);
   await stage(ctx, `student stage 2${r ? ` (seed ${r})` : ''}`, async () => {
     const model = await loadLayersModelFromDir(paths.checkpoint(net, epochs1));
     const below = layersUpTo(model, config.tap);

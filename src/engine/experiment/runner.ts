@@ -25,6 +25,7 @@ import { analysisSet, quantifyStage } from './quantify';
 import { computeMetrics, networkCheckpoints, type MetricsDocument } from './metrics';
 import { inProcessExecutor, CancelledQuantification, type ExecutorFactory } from './quantify-executor';
 import { runStudy } from '../study/analyse';
+import { enforce, resumeRefusal, studentChecks, teacherCheck, type EarlyCheckContext } from './early-checks';
 
 export interface RunOptions {
   executor?: ExecutorFactory;
@@ -36,6 +37,8 @@ export interface RunOptions {
   trainer?: StageTrainer;
   /** The backend name state.json records when the work runs elsewhere (default: this process's backend). */
   backendName?: string;
+  /** Continue past the checks that stopped this run earlier (an early stop otherwise refuses to resume). */
+  force?: boolean;
 }
 
 const slug = (s: string): string =>
@@ -103,6 +106,12 @@ export async function runExperiment(workspace: string, id: string, options: RunO
   const config = await readConfig(paths);
   if (config.study) return runStudy(workspace, id, options);
   const state = await StateStore.load(paths.state);
+  const stopped = state.value.stop;
+  if (stopped && !options.force) throw new Error(resumeRefusal(stopped, id));
+  if (stopped) {
+    await state.force(stopped.checks.map((c) => c.id));
+    await state.setStop(null);
+  }
   let log = Promise.resolve();
   const emit = (e: ExperimentEvent): void => {
     options.onEvent?.(e);
@@ -130,6 +139,7 @@ export async function runExperiment(workspace: string, id: string, options: RunO
       : null;
     emit({ type: 'stage', stage: 'load data', status: 'done' });
 
+    const early: EarlyCheckContext = { config, paths, state, emit };
     const ctx: NetworkContext = {
       config,
       paths,
@@ -138,13 +148,17 @@ export async function runExperiment(workspace: string, id: string, options: RunO
       source,
       emit,
       signal: options.signal,
-      trainer: options.trainer
+      trainer: options.trainer,
+      afterStage1: async (net) => enforce(early, `${net} stage 1`, await studentChecks(early, net))
     };
     const teacherModel = await teacher(ctx);
     try {
+      // The baseline first: teacher-beats-baseline can then stop the run before any student is trained.
       for (let r = 0; r < config.seeds; r++) {
-        await student(ctx, r, netId('S', r), teacherModel);
         await baseline(ctx, r, netId('B', r));
+        if (r === 0 && !state.isDone('student stage 1'))
+          await enforce(early, 'the baseline', await teacherCheck(early, 'B'));
+        await student(ctx, r, netId('S', r), teacherModel);
       }
     } finally {
       teacherModel.dispose();

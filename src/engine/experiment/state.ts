@@ -3,7 +3,7 @@
  * resumes the stage in progress from its own checkpoint. Also what ran each quantification task (the
  * frozen config keeps what was asked). Written atomically after every change.
  */
-import { StateSchema, type ExperimentState, type StageState } from '../../common/record-schemas';
+import { StateSchema, type EarlyStop, type ExperimentState, type StageState } from '../../common/record-schemas';
 import { writeJsonAtomic } from '../store/atomic';
 import { readRecord } from './record';
 
@@ -61,6 +61,19 @@ export class StateStore {
     q.tasks[taskId] = engine;
     if (!q.engines.includes(engine)) q.engines.push(engine);
     this.value.quantification = q;
+    await this.save();
+  }
+
+  /** Records an early stop (null clears it). */
+  async setStop(stop: EarlyStop | null): Promise<void> {
+    if (stop) this.value.stop = stop;
+    else delete this.value.stop;
+    await this.save();
+  }
+
+  /** Records checks that a forced resume continues past. */
+  async force(ids: readonly string[]): Promise<void> {
+    this.value.forced = [...new Set([...(this.value.forced ?? []), ...ids])];
     await this.save();
   }
 

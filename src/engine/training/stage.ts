@@ -4,8 +4,10 @@
  * the path length of the tap's weights accumulated after every step, models saved at analysed
  * epochs, and a resume checkpoint (weights, momentum, path length, logs) after every epoch, so a
  * cancelled or killed run continues where it stopped and ends exactly as an uninterrupted one.
- * A NaN or infinite loss rolls the epoch back to its start and halves the learning rate for the
- * rest of the stage (at most MAX_ROLLBACKS times per stage), recorded in the epoch's log.
+ * Gradients are clipped to a global norm (clip.ts). A NaN or infinite loss rolls back to the last
+ * good state of the epoch and lowers the rate (recovery.ts: halved, then capped by a learning-rate
+ * range test, lr-range.ts), at most MAX_ROLLBACKS times per stage, recorded in the epoch's log;
+ * `lr: "auto"` runs the range test before the first epoch and starts the schedule at its rate.
  * Knows nothing about experiments, the UI or files: resume data goes through a ResumeStore (folder-stage.ts keeps it in
  * the stage folder; a compute page sends it to the host), so the same loop runs in Node and in a browser page.
  */
@@ -17,6 +19,21 @@ import { learningRate } from './schedule';
 import { PathLength, frobenius } from './path-length';
 import { gatherBatch, epochOrder, type ImageSet, type Augment } from './batches';
 import { Rng, hashSeed } from '../util/random';
+import { clipGradients } from './clip';
+import { distillLoss, type DistillOutputs, type DistillTerms } from './distill-losses';
+
+export { distillLoss, type DistillOutputs };
+import { rangeTest, type RangeTestOptions, type RangeTestResult } from './lr-range';
+import {
+  MAX_ROLLBACKS,
+  GoodStateRule,
+  Snapshot,
+  cappedRate,
+  emptyCounters,
+  recoveryAction,
+  snapshotEvery,
+  type EpochCounters
+} from './recovery';
 import type { NamedArray } from '../store/tensors';
 
 /** What the stage minimises for one batch. */
@@ -30,10 +47,16 @@ export type Objective =
       scale: number;
       /** The teacher model and tap the two functions read (lets a compute page rebuild them). */
       source?: { teacher: tf.LayersModel; tap: string };
-    };
+    }
+  /** student.method (distill-losses.ts): the feature term, Hinton's logit term and attention transfer, as chosen. */
+  | (DistillTerms & {
+      kind: 'distill';
+      numClasses: number;
+      student: (x: tf.Tensor4D) => DistillOutputs;
+      teacher: (x: tf.Tensor4D) => DistillOutputs;
+    });
 
-/** A stage rolls back at most this many times before it fails. */
-export const MAX_ROLLBACKS = 3;
+export { MAX_ROLLBACKS };
 
 export type { EpochLog, Rollback };
 
@@ -83,6 +106,14 @@ export interface StageSpec {
   onEpoch?: (log: EpochLog) => void;
   onProgress?: (fraction: number, text: string) => void;
   onRollback?: (r: Rollback) => void;
+  /** Rollbacks allowed before the stage fails (default MAX_ROLLBACKS; 0: fail at the first divergence). */
+  maxRollbacks?: number;
+  /** Global gradient-norm limit (null or absent: no clipping). */
+  clipNorm?: number | null;
+  /** Settings of the learning-rate range test (tests shorten it). */
+  rangeTest?: Partial<RangeTestOptions>;
+  /** Called after each range test (lr "auto" or a second rollback). */
+  onRangeTest?: (r: RangeTestResult, why: 'auto' | 'rollback') => void;
   signal?: AbortSignal;
 }
 
@@ -95,30 +126,27 @@ export interface StageResult {
   rollbacks: Rollback[];
 }
 
-/** A NaN or infinite loss at one step (1-based) of an epoch. */
-class Divergence extends Error {
-  constructor(
-    message: string,
-    readonly step: number,
-    readonly loss: number
-  ) {
-    super(message);
-  }
-}
-
 function lossOf(
   objective: Objective,
   model: tf.LayersModel,
   x: tf.Tensor4D,
-  { labels, target }: { labels: tf.Tensor1D | null; target: tf.Tensor | null }
+  { labels, target }: { labels: tf.Tensor1D | null; target: tf.Tensor | DistillOutputs | null }
 ): { loss: tf.Scalar; logits: tf.Tensor | null } {
+  if (objective.kind === 'distill') {
+    const s = objective.student(x);
+    const oneHot = tf.oneHot(labels!, objective.numClasses);
+    return { loss: distillLoss(objective, s, target as DistillOutputs, oneHot), logits: s.logits };
+  }
   if (objective.kind === 'labels') {
     const logits = model.apply(x, { training: true }) as tf.Tensor;
     const oneHot = tf.oneHot(labels!, objective.numClasses);
     return { loss: tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar, logits };
   }
   const f = objective.student(x);
-  return { loss: (tf.losses.meanSquaredError(target!, f) as tf.Scalar).mul(objective.scale), logits: null };
+  return {
+    loss: (tf.losses.meanSquaredError(target as tf.Tensor, f) as tf.Scalar).mul(objective.scale),
+    logits: null
+  };
 }
 
 /** Loss and accuracy over a whole set without augmentation or updates. */
@@ -142,6 +170,11 @@ export async function evaluate(
         const labels = tf.tensor1d(batch.labels, 'int32');
         return [tf.losses.softmaxCrossEntropy(tf.oneHot(labels, objective.numClasses), logits), logits.argMax(-1)];
       }
+      if (objective.kind === 'distill') {
+        const oneHot = tf.oneHot(tf.tensor1d(batch.labels, 'int32'), objective.numClasses);
+        const st = objective.student(x);
+        return [distillLoss(objective, st, objective.teacher(x), oneHot), st.logits.argMax(-1)];
+      }
       return [tf.losses.meanSquaredError(objective.teacher(x), objective.student(x)).mul(objective.scale)];
     });
     lossSum += (await lossT.data())[0] * idx.length;
@@ -151,7 +184,7 @@ export async function evaluate(
     }
     tf.dispose([lossT, predT]);
   }
-  return { loss: lossSum / set.n, accuracy: objective.kind === 'labels' ? correct / set.n : null };
+  return { loss: lossSum / set.n, accuracy: objective.kind === 'feature' ? null : correct / set.n };
 }
 
 async function saveResume(
@@ -192,12 +225,108 @@ async function loadResume(store: ResumeStore, model: tf.LayersModel, opt: Moment
 const yieldToEvents = (): Promise<void> =>
   new Promise((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
 
+/** A loss this many times the stage's first loss counts as diverged (the weights are already thrown far). */
+export const EXPLODED = 100;
+
+/** Why a step diverged (a NaN or infinite loss or gradient norm, or an exploded loss), or null. */
+function diverged(r: { loss: number; norm: number }, firstLoss: number | null): string | null {
+  if (!Number.isFinite(r.loss)) return `the loss became ${r.loss}`;
+  if (!Number.isFinite(r.norm)) return `the gradient norm became ${r.norm} (loss ${r.loss.toPrecision(3)})`;
+  if (firstLoss !== null && firstLoss > 0 && r.loss > EXPLODED * firstLoss)
+    return `the loss exploded to ${r.loss.toPrecision(3)} (over ${EXPLODED}x its first value ${firstLoss.toPrecision(3)})`;
+  return null;
+}
+
+/** The schedule's first and last rate: as configured, or from a range test for lr "auto". */
+function scheduleEnds(config: StageConfig, autoLr: number | null): { lr0: number; lrEnd: number } {
+  if (config.lr !== 'auto') return { lr0: config.lr, lrEnd: config.lrEnd };
+  const lr0 = autoLr!;
+  // The configured end when it lies below the found rate, else one decade below it.
+  return { lr0, lrEnd: config.lrEnd < lr0 ? config.lrEnd : lr0 / 10 };
+}
+
 /** Runs (or resumes) one training stage. */
 export async function runStage(spec: StageSpec): Promise<StageResult> {
   const { config, model, objective } = spec;
   const opt = new MomentumSgd(spec.momentum, spec.weightDecay);
   const variables = spec.trainable.map((v) => v.read() as tf.Variable);
   const tapVar = spec.tapKernel ? (spec.tapKernel.read() as tf.Variable) : null;
+  const clipNorm = spec.clipNorm ?? null;
+  const s = spec.train.size;
+
+  /** One SGD step on the images idx (augmented with the step's seed); returns the loss before the update. */
+  const trainStep = async (
+    idx: number[],
+    augmentSeed: number,
+    lr: number
+  ): Promise<{ loss: number; norm: number; predicted: ArrayLike<number> | null; labels: Int32Array }> => {
+    const batch = gatherBatch(spec.train, idx, spec.augment, new Rng(augmentSeed));
+    const held: { pred: tf.Tensor | null } = { pred: null };
+    const { value, grads, norm } = tf.tidy(() => {
+      const x = tf.tensor4d(batch.x, [idx.length, s, s, 3]);
+      const labels = objective.kind === 'feature' ? null : tf.tensor1d(batch.labels, 'int32');
+      const target = objective.kind === 'labels' ? null : objective.teacher(x);
+      const logits: { t: tf.Tensor | null } = { t: null };
+      const out = tf.variableGrads(() => {
+        const o = lossOf(objective, model, x, { labels, target });
+        logits.t = o.logits ? tf.keep(o.logits) : null;
+        return o.loss;
+      }, variables);
+      if (logits.t) {
+        held.pred = tf.keep(logits.t.argMax(-1));
+        logits.t.dispose();
+      }
+      const clipped = clipGradients(out.grads, clipNorm);
+      return { value: out.value, grads: clipped.grads, norm: clipped.norm };
+    });
+    // Read back asynchronously (GPU backends have no synchronous readback in Node), before the update.
+    let v: number;
+    let n: number;
+    let predicted: ArrayLike<number> | null;
+    try {
+      const both = await Promise.all([value.data(), norm.data()]);
+      v = both[0][0];
+      n = both[1][0];
+      predicted = held.pred ? await held.pred.data() : null;
+    } catch (err) {
+      tf.dispose(grads);
+      throw err;
+    } finally {
+      tf.dispose([value, norm]);
+      held.pred?.dispose();
+    }
+    if (!Number.isFinite(v) || !Number.isFinite(n)) {
+      tf.dispose(grads);
+      return { loss: v, norm: n, predicted, labels: batch.labels };
+    }
+    tf.tidy(() => opt.apply(variables, grads, lr));
+    tf.dispose(grads);
+    return { loss: v, norm: n, predicted, labels: batch.labels };
+  };
+
+  /** The range test from the weights as they are now, which it leaves unchanged. */
+  const runRangeTest = async (why: 'auto' | 'rollback', at: number): Promise<RangeTestResult> => {
+    const before = await Snapshot.take(model, opt, { step: 0, pathRaw: 0, counters: emptyCounters() });
+    try {
+      const perEpoch = Math.max(1, Math.ceil(spec.train.n / config.batchSize));
+      const result = await rangeTest(async (lr, i) => {
+        if (spec.signal?.aborted) throw new CancelledError(`${spec.name} cancelled during a learning-rate range test`);
+        const pass = Math.floor(i / perEpoch);
+        const order = epochOrder(spec.train.n, hashSeed(spec.seed, 0x1a7e, at), pass);
+        const k = i % perEpoch;
+        const idx = order.slice(k * config.batchSize, (k + 1) * config.batchSize);
+        const r = await trainStep(idx, hashSeed(spec.seed, at, i, 0x1a7f), lr);
+        if (i % 8 === 7) await yieldToEvents();
+        return Number.isFinite(r.norm) ? r.loss : NaN;
+      }, spec.rangeTest);
+      spec.onRangeTest?.(result, why);
+      return result;
+    } finally {
+      before.restore(model, opt);
+      before.dispose();
+    }
+  };
+
   try {
     const resumed = await loadResume(spec.resume, model, opt);
     const initialNorm = resumed
@@ -211,72 +340,36 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
     const startEpoch = resumed?.epoch ?? 0;
     if (!resumed && spec.checkpoints.includes(0)) await spec.saveCheckpoint?.(0, path ? path.normalised : null);
 
-    const s = spec.train.size;
     const stepsPerEpoch = Math.ceil(spec.train.n / config.batchSize);
+    const every = snapshotEvery(stepsPerEpoch);
     let lrScale = resumed?.lrScale ?? 1;
+    let lrCap = resumed?.lrCap ?? Infinity;
+    let autoLr = resumed?.autoLr ?? null;
+    if (config.lr === 'auto' && autoLr === null && config.epochs > 0) autoLr = (await runRangeTest('auto', 0)).lr;
+    const { lr0, lrEnd } = scheduleEnds(config, autoLr);
+    const rule = new GoodStateRule();
+    const maxRollbacks = spec.maxRollbacks ?? MAX_ROLLBACKS;
+    let firstLoss: number | null = null;
     const rollbacks: Rollback[] = logs.flatMap((l) => l.rollbacks ?? []);
-    for (let epoch = startEpoch; epoch < config.epochs;) {
+    for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
       const t0 = Date.now();
-      const lr = learningRate(epoch, config.epochs, config.lr, config.lrEnd) * lrScale;
+      const scheduled = learningRate(epoch, config.epochs, lr0, lrEnd);
+      const rate = (): number => Math.min(scheduled * lrScale, lrCap);
       const order = epochOrder(spec.train.n, spec.seed, epoch);
-      // The epoch's start, to roll back to if the loss breaks.
-      const weightsAtStart = model.getWeights().map((w) => w.clone());
-      const momentumAtStart = await opt.state();
-      const pathAtStart = path?.raw ?? 0;
-      let lossSum = 0;
-      let seen = 0;
-      let correct = 0;
+      let counters: EpochCounters = emptyCounters();
+      let good = await Snapshot.take(model, opt, { step: 0, pathRaw: path?.raw ?? 0, counters });
+      let window: number[] = [];
       try {
-        for (let step = 0; step < stepsPerEpoch; step++) {
+        for (let step = 0; step < stepsPerEpoch;) {
           if (spec.signal?.aborted)
             throw new CancelledError(`${spec.name} cancelled at epoch ${epoch + 1}; it resumes from epoch ${epoch}`);
+          const lr = rate();
           const idx = order.slice(step * config.batchSize, (step + 1) * config.batchSize);
-          const batch = gatherBatch(spec.train, idx, spec.augment, new Rng(hashSeed(spec.seed, epoch, step, 0xa7)));
           const before = tapVar ? tf.clone(tapVar) : null;
+          let r: Awaited<ReturnType<typeof trainStep>>;
           try {
-            const held: { pred: tf.Tensor | null } = { pred: null };
-            const { value, grads } = tf.tidy(() => {
-              const x = tf.tensor4d(batch.x, [idx.length, s, s, 3]);
-              const labels = objective.kind === 'labels' ? tf.tensor1d(batch.labels, 'int32') : null;
-              const target = objective.kind === 'feature' ? objective.teacher(x) : null;
-              const logits: { t: tf.Tensor | null } = { t: null };
-              const out = tf.variableGrads(() => {
-                const o = lossOf(objective, model, x, { labels, target });
-                logits.t = o.logits ? tf.keep(o.logits) : null;
-                return o.loss;
-              }, variables);
-              if (logits.t) {
-                held.pred = tf.keep(logits.t.argMax(-1));
-                logits.t.dispose();
-              }
-              return out;
-            });
-            // Read back asynchronously (GPU backends have no synchronous readback in Node), before the update.
-            let v: number;
-            let predicted: ArrayLike<number> | null;
-            try {
-              v = (await value.data())[0];
-              predicted = held.pred ? await held.pred.data() : null;
-            } catch (err) {
-              tf.dispose(grads);
-              throw err;
-            } finally {
-              value.dispose();
-              held.pred?.dispose();
-            }
-            if (!Number.isFinite(v)) {
-              tf.dispose(grads);
-              throw new Divergence(
-                `${spec.name}: the loss became ${v} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)}); lower the learning rate`,
-                step + 1,
-                v
-              );
-            }
-            lossSum += v * idx.length;
-            if (predicted) for (let i = 0; i < idx.length; i++) if (predicted[i] === batch.labels[i]) correct++;
-            tf.tidy(() => opt.apply(variables, grads, lr));
-            tf.dispose(grads);
-            if (before && tapVar && path) {
+            r = await trainStep(idx, hashSeed(spec.seed, epoch, step, 0xa7), lr);
+            if (Number.isFinite(r.loss) && before && tapVar && path) {
               const moved = tf.tidy(() => tf.norm(tapVar.sub(before)));
               path.add((await moved.data())[0]);
               moved.dispose();
@@ -284,40 +377,80 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
           } finally {
             before?.dispose();
           }
-          seen += idx.length;
+          const broke = diverged(r, firstLoss);
+          if (broke) {
+            const action = rollbacks.length >= maxRollbacks ? 'fail' : recoveryAction(rollbacks.length);
+            const where = `${spec.name}: ${broke} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)})`;
+            if (action === 'fail')
+              throw new Error(
+                `${where}; lower the learning rate${maxRollbacks ? ` (after ${maxRollbacks} rollbacks to the last good state: rate halved, capped by a range test, halved)` : ''}`
+              );
+            good.restore(model, opt);
+            if (initialNorm !== null) path = new PathLength(initialNorm, good.pathRaw);
+            counters = { ...good.counters };
+            window = [];
+            if (action === 'range-test')
+              lrCap = cappedRate((await runRangeTest('rollback', rollbacks.length + 1)).lr, lr);
+            else {
+              lrScale /= 2;
+              if (Number.isFinite(lrCap)) lrCap /= 2;
+            }
+            const rb: Rollback = {
+              epoch: epoch + 1,
+              step: step + 1,
+              loss: r.loss,
+              lr,
+              lrScale,
+              toStep: good.step,
+              action,
+              ...(Number.isFinite(lrCap) ? { lrCap } : {})
+            };
+            rollbacks.push(rb);
+            spec.onRollback?.(rb);
+            step = good.step;
+            continue;
+          }
+          firstLoss ??= r.loss;
+          counters.lossSum += r.loss * idx.length;
+          counters.seen += idx.length;
+          counters.steps++;
+          counters.normSum += r.norm;
+          counters.normMax = Math.max(counters.normMax, r.norm);
+          if (clipNorm !== null && r.norm > clipNorm) counters.clipped++;
+          if (r.predicted) for (let i = 0; i < idx.length; i++) if (r.predicted[i] === r.labels[i]) counters.correct++;
+          window.push(r.loss);
+          step++;
+          if (step % every === 0 && step < stepsPerEpoch) {
+            if (rule.accept(window)) {
+              good.dispose();
+              good = await Snapshot.take(model, opt, { step, pathRaw: path?.raw ?? 0, counters });
+            }
+            window = [];
+          }
           spec.onProgress?.(
-            (epoch - startEpoch + (step + 1) / stepsPerEpoch) / Math.max(1, config.epochs - startEpoch),
+            (epoch - startEpoch + step / stepsPerEpoch) / Math.max(1, config.epochs - startEpoch),
             `${spec.name}: epoch ${epoch + 1}/${config.epochs}`
           );
           if (step % 8 === 7) await yieldToEvents();
         }
-      } catch (err) {
-        if (!(err instanceof Divergence)) throw err;
-        if (rollbacks.length >= MAX_ROLLBACKS)
-          throw new Error(`${err.message} (after ${MAX_ROLLBACKS} rollbacks with the learning rate halved each time)`);
-        model.setWeights(weightsAtStart);
-        opt.restore(momentumAtStart);
-        if (initialNorm !== null) path = new PathLength(initialNorm, pathAtStart);
-        lrScale /= 2;
-        const r: Rollback = { epoch: epoch + 1, step: err.step, loss: err.loss, lr, lrScale };
-        rollbacks.push(r);
-        spec.onRollback?.(r);
-        continue;
       } finally {
-        for (const w of weightsAtStart) w.dispose();
+        good.dispose();
       }
       const val = spec.val && spec.val.n > 0 ? await evaluate(model, objective, spec.val) : null;
       const epochRollbacks = rollbacks.filter((r) => r.epoch === epoch + 1);
       const log: EpochLog = {
         stage: spec.name,
         epoch: epoch + 1,
-        lr,
-        loss: lossSum / seen,
-        accuracy: objective.kind === 'labels' ? correct / seen : null,
+        lr: rate(),
+        loss: counters.lossSum / counters.seen,
+        accuracy: objective.kind === 'feature' ? null : counters.correct / counters.seen,
         valLoss: val?.loss ?? null,
         valAccuracy: val?.accuracy ?? null,
         pathLength: path ? path.normalised : null,
         seconds: (Date.now() - t0) / 1000,
+        gradNorm: { mean: counters.normSum / Math.max(1, counters.steps), max: counters.normMax },
+        clip: { maxNorm: clipNorm, clippedSteps: counters.clipped, steps: counters.steps },
+        ...(epoch === 0 && autoLr !== null ? { autoLr } : {}),
         ...(epochRollbacks.length ? { rollbacks: epochRollbacks } : {})
       };
       logs.push(log);
@@ -329,10 +462,11 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
         initialNorm,
         logs,
         pathLength,
-        lrScale
+        lrScale,
+        ...(Number.isFinite(lrCap) ? { lrCap } : {}),
+        ...(autoLr !== null ? { autoLr } : {})
       });
       spec.onEpoch?.(log);
-      epoch++;
     }
     return { logs, pathLength, initialNorm, resumedFrom: startEpoch, rollbacks };
   } finally {

@@ -215,6 +215,23 @@ describe('KdApi service on a hand-written workspace', () => {
     await rejects(host.service.getInspectorImage({ experimentId: 'nope', index: 0 }), 404, /not found/);
     await rejects(host.service.getSampleImages({ datasetId: 'tiny', sampleId: 'nope' }), 404, /no sample 'nope'/);
     await rejects(host.service.defaultConfig({ kind: 'dataset' }), 400, /datasetId is required/);
+    // The probe: a configuration without a source or pretrained teacher, a missing source, a folder outside.
+    const noSource = { ...config, teacher: { ...config.teacher, source: null } };
+    await rejects(
+      host.service.probeSource({ config: noSource }),
+      400,
+      /needs a source dataset or a pretrained teacher/
+    );
+    await rejects(
+      host.service.probeSource({ config: { ...config, teacher: { ...config.teacher, source: 'absent' } } }),
+      404,
+      /absent/
+    );
+    await rejects(
+      host.service.probeSource({ config: { ...noSource, teacher: { ...noSource.teacher, pretrained: '/etc' } } }),
+      403,
+      /outside the workspace/
+    );
     await rejects(
       host.service.importDataset({ format: 'folder', src: '/etc', name: 'x' }),
       403,

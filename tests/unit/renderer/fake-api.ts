@@ -5,6 +5,7 @@
  */
 import type { StudyCheck, StudyRequest } from '../../../src/common/study';
 import type {
+  SourceProbe,
   CheckpointMaps,
   DatasetSummary,
   Estimate,
@@ -302,6 +303,12 @@ export class FakeApi implements KdApi {
   async startStudy(r: { study: StudyRequest }) {
     this.record('startStudy', r);
     return { experimentId: 'exp-study', jobId: 'job-study' };
+  }
+  probeAnswer: SourceProbe | null = null;
+  async probeSource(r: { config: RunConfig }) {
+    this.record('probeSource', r);
+    if (!this.probeAnswer) throw new Error('no probe answer set');
+    return structuredClone(this.probeAnswer);
   }
   async resumeExperiment(r: { experimentId: string }) {
     this.record('resumeExperiment', r);

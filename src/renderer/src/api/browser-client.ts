@@ -100,6 +100,7 @@ export function createBrowserApi(env: BrowserEnvironment): KdApi & { close(): vo
     resetMask: (request) => call('resetMask', request),
     defaultConfig: (request) => call('defaultConfig', request),
     estimate: (request) => call('estimate', request),
+    probeSource: (request) => call('probeSource', request),
     startExperiment: (request) => call('startExperiment', request),
     checkStudy: (request) => call('checkStudy', request),
     startStudy: (request) => call('startStudy', request),

@@ -17,6 +17,10 @@ export interface FieldDef {
   help: string;
   /** The unit shown after the default ('epochs', 'px', 'nats'); none for plain counts. */
   unit?: string;
+  /** A number field that also takes the word "auto" (learning rates: a range test picks them). */
+  auto?: boolean;
+  /** A number field whose empty text means null (off). */
+  nullable?: boolean;
   /** select: the choices (value '' stands for null). */
   options?: readonly { value: string; label: string }[];
 }
@@ -39,7 +43,13 @@ const stage = (prefix: string, what: string, purpose: string): FieldDef[] => [
     unit: 'epochs',
     help: `Passes over the training images ${purpose}.`
   },
-  { path: `${prefix}.lr`, label: 'learning rate', kind: 'number', help: 'SGD step size at the first epoch.' },
+  {
+    path: `${prefix}.lr`,
+    label: 'learning rate',
+    kind: 'number',
+    auto: true,
+    help: 'SGD step size at the first epoch, or "auto": a short learning-rate range test picks it.'
+  },
   {
     path: `${prefix}.lrEnd`,
     label: 'final learning rate',
@@ -150,6 +160,13 @@ export const FIELD_GROUPS: FieldGroup[] = [
         label: 'weight decay',
         kind: 'number',
         help: 'L2 penalty on the weights, for every stage.'
+      },
+      {
+        path: 'training.clipNorm',
+        label: 'gradient-norm clipping',
+        kind: 'number',
+        nullable: true,
+        help: 'Scale each step’s gradients down to this global norm when above it (empty = off), for every stage.'
       },
       {
         path: 'training.cropPad',

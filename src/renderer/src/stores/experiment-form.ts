@@ -166,7 +166,14 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     if (path === 'seeds') seeds.touch();
     texts.value[path] = text;
     const field = ALL_FIELDS.find((f) => f.path === path);
-    setPath(draft.value, path, field?.kind === 'list' ? parseListText(text) : parseNumberText(text));
+    const t = text.trim();
+    // A rate field takes "auto" (a range test picks it); an empty nullable field means off (null).
+    const special = field?.auto && t === 'auto' ? 'auto' : field?.nullable && t === '' ? null : undefined;
+    setPath(
+      draft.value,
+      path,
+      special !== undefined ? special : field?.kind === 'list' ? parseListText(text) : parseNumberText(text)
+    );
   }
 
   /** Selects and checkboxes; '' from a select means null. */

@@ -111,10 +111,10 @@ export const useJobsStore = defineStore('jobs', () => {
     }
   }
 
-  /** Resumes an experiment; the new job's id, or null (the error is in `error`). */
-  async function resume(experimentId: string): Promise<string | null> {
+  /** Resumes an experiment (force: past the checks that stopped it); the new job's id, or null (the error is in `error`). */
+  async function resume(experimentId: string, force = false): Promise<string | null> {
     try {
-      const { jobId } = await getApi().resumeExperiment({ experimentId });
+      const { jobId } = await getApi().resumeExperiment(force ? { experimentId, force } : { experimentId });
       error.value = null;
       return jobId;
     } catch (err) {

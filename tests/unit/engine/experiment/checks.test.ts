@@ -19,6 +19,21 @@ describe('protocol checks, each on both sides of its limit', () => {
     expect(w.status).toBe('warn');
     expect(w.message).toContain('51.0 %');
     expect(C.studentMimicsTeacher('S', Number.NaN, false).status).toBe('warn');
+    // All of the variance unexplained (no better than the teacher feature's mean): fail.
+    expect(C.studentMimicsTeacher('S', 0.99, true).status).toBe('warn');
+    const none = C.studentMimicsTeacher('S', 1.01, true);
+    expect(none.status).toBe('fail');
+    expect(none.message.split(':')[0]).toContain('101.0 %');
+  });
+
+  it('tap-alive fails when ReLU(f_L) is all zero on more than half of the images', () => {
+    expect(C.tapAlive('S', 12, 24).status).toBe('ok');
+    const dead = C.tapAlive('S', 13, 24);
+    expect(dead.status).toBe('fail');
+    expect(dead.value).toBeCloseTo(13 / 24, 12);
+    expect(dead.message).toContain('13 of 24');
+    expect(dead.advice).toMatch(/learning rate/);
+    expect(C.tapAlive('S', 0, 0).status).toBe('ok');
   });
 
   it('student-learns fails at or below 1.25 x chance', () => {

@@ -106,4 +106,63 @@ describe('field help and dataset checks', () => {
     await w.find(byId('config-name')).setValue('my run/../x');
     expect(w.find(byId('error-name')).text()).toMatch(/may not contain '\.\.'/);
   });
+
+  it('probes the chosen source before launch and shows the numbers; a source that does not help is a warning', async () => {
+    const { wrapper: w, api } = await setup('demo');
+    expect(w.find(byId('probe-result')).exists()).toBe(false);
+    api.probeAnswer = {
+      source: 'demo-source',
+      pretrained: null,
+      sourceImages: 1024,
+      pretrainEpochs: 2,
+      epochs: 3,
+      teacher: 0.43,
+      baseline: 0.76,
+      evaluatedOn: 'validation',
+      helps: false,
+      seconds: 41,
+      message:
+        "probe: after 3 target epoch(s) the teacher from the source 'demo-source' reaches 43.0 % against the baseline's 76.0 % (validation accuracy): the source does not help"
+    };
+    await w.find(byId('probe-run')).trigger('click');
+    await flush();
+    expect(api.callsOf('probeSource')).toHaveLength(1);
+    const shown = w.find(byId('probe-result'));
+    expect(shown.text()).toContain('43.0 % against the baseline');
+    expect(shown.text()).toContain('(41 s)');
+    expect(shown.classes()).toContain('warning');
+    // Another source drops the answer.
+    await w.find(byId('teacher-mode-none')).setValue(true);
+    await w.find(byId('teacher-mode-source')).setValue(true);
+    await flush();
+    expect(w.find(byId('probe-result')).exists()).toBe(false);
+  });
+
+  it('student.method: logit distillation and attention transfer beside the feature term, back to the paper’s', async () => {
+    const { wrapper: w, form } = await setup('demo');
+    expect(form.draft!.student.method).toBeUndefined();
+    await w.find(byId('method-logits')).setValue(true);
+    expect(form.draft!.student.method).toEqual({
+      feature: true,
+      logits: { temperature: 4, alpha: 0.9 },
+      attention: null
+    });
+    await w.find(byId('method-attention')).setValue(true);
+    await w.find(byId('method-layers')).setValue('conv1, conv');
+    await w.find(byId('method-alpha')).setValue('0.5');
+    expect(form.draft!.student.method).toEqual({
+      feature: true,
+      logits: { temperature: 4, alpha: 0.5 },
+      attention: { layers: ['conv1', 'conv'], beta: 1000 }
+    });
+    expect(form.valid).toBe(true);
+    await w.find(byId('method-feature')).setValue(false);
+    await w.find(byId('method-logits')).setValue(false);
+    await w.find(byId('method-attention')).setValue(false);
+    // Nothing chosen: the schema refuses.
+    expect(form.valid).toBe(false);
+    await w.find(byId('method-feature')).setValue(true);
+    expect(form.draft!.student.method).toBeUndefined();
+    expect(form.valid).toBe(true);
+  });
 });

@@ -44,6 +44,21 @@ describe('experiment form store', () => {
     expect(form.config!.baseline.epochs).toBe(12);
   });
 
+  it('a learning rate takes "auto"; an empty clipping norm turns clipping off; other words stay errors', async () => {
+    const form = useExperimentFormStore();
+    await form.loadDefaults('demo');
+    expect(form.texts['training.clipNorm']).toBe('5');
+    form.setText('student.stage1.lr', 'auto');
+    form.setText('training.clipNorm', '');
+    expect(form.errors).toEqual({});
+    expect(form.config!.student.stage1.lr).toBe('auto');
+    expect(form.config!.training.clipNorm).toBeNull();
+    form.setText('training.clipNorm', 'auto');
+    expect(form.valid).toBe(false);
+    form.setText('training.momentum', '');
+    expect(form.errors['training.momentum']).toBeTruthy();
+  });
+
   it('files an error inside a list under the list field', async () => {
     const form = useExperimentFormStore();
     await form.loadDefaults('demo');

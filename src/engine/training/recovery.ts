@@ -1,0 +1,116 @@
+/*
+ * What the training loop does when the loss breaks (NaN or infinite): roll back to the last good
+ * state, not just the start of the failing epoch, and then lower the rate. A state is good when the
+ * losses of the steps that led to it are finite, not climbing, and their mean is within `tolerance`
+ * times the lowest such mean of the stage (a climbing loss is the start of a divergence, not a state
+ * to return to). The epoch's start is always a state to return to (its log is already written).
+ * The first failure halves the rate; the second caps it at the rate a learning-rate range test
+ * (lr-range.ts) finds stable from the restored state; the third halves again; the fourth fails.
+ * The snapshots hold TF.js weights; the rules are plain numbers, so any engine can share them.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { MomentumSgd } from './sgd';
+
+/** A stage rolls back at most this many times before it fails. */
+export const MAX_ROLLBACKS = 3;
+
+export type RecoveryAction = 'halve' | 'range-test' | 'fail';
+
+/** The action after a failure, given how many rollbacks the stage has already made. */
+export function recoveryAction(previousRollbacks: number): RecoveryAction {
+  if (previousRollbacks >= MAX_ROLLBACKS) return 'fail';
+  return previousRollbacks === 1 ? 'range-test' : 'halve';
+}
+
+/**
+ * The cap after a range test: its stable rate, but below the rate that just failed (half of it at
+ * most), so that the retry always steps more gently than the failure.
+ */
+export function cappedRate(stable: number, failedAt: number): number {
+  return Math.min(stable, failedAt / 2);
+}
+
+/** Decides which snapshot points count as good states (see the header). */
+export class GoodStateRule {
+  private best = Infinity;
+  constructor(readonly tolerance = 2) {}
+
+  /**
+   * Feeds the losses of the steps since the previous snapshot point; true when the state now is
+   * good: all finite, the mean of the window's second half within tolerance x its first half's (not
+   * climbing), and the window's mean within tolerance x the lowest window mean of the stage.
+   */
+  accept(losses: readonly number[]): boolean {
+    if (losses.length === 0 || !losses.every(Number.isFinite)) return false;
+    const mean = (a: readonly number[]): number => a.reduce((x, y) => x + y, 0) / a.length;
+    const all = mean(losses);
+    const half = Math.floor(losses.length / 2);
+    const climbing = half > 0 && mean(losses.slice(half)) > this.tolerance * mean(losses.slice(0, half));
+    this.best = Math.min(this.best, all);
+    return !climbing && all <= this.tolerance * this.best;
+  }
+}
+
+/** Snapshot points per epoch (besides its start): often enough that a rollback loses little work. */
+export const SNAPSHOTS_PER_EPOCH = 4;
+
+/** Steps between snapshot points for an epoch of `steps` steps. */
+export function snapshotEvery(steps: number): number {
+  return Math.max(1, Math.ceil(steps / SNAPSHOTS_PER_EPOCH));
+}
+
+/** Running sums of an epoch, restored with the weights. */
+export interface EpochCounters {
+  lossSum: number;
+  seen: number;
+  correct: number;
+  normSum: number;
+  normMax: number;
+  clipped: number;
+  steps: number;
+}
+
+export const emptyCounters = (): EpochCounters => ({
+  lossSum: 0,
+  seen: 0,
+  correct: 0,
+  normSum: 0,
+  normMax: 0,
+  clipped: 0,
+  steps: 0
+});
+
+/** The state of a stage at one step of an epoch: weights (BN statistics included), momentum, path, counters. */
+export class Snapshot {
+  private constructor(
+    private readonly weights: tf.Tensor[],
+    private readonly momentum: Awaited<ReturnType<MomentumSgd['state']>>,
+    readonly step: number,
+    readonly pathRaw: number,
+    readonly counters: EpochCounters
+  ) {}
+
+  static async take(
+    model: tf.LayersModel,
+    opt: MomentumSgd,
+    at: { step: number; pathRaw: number; counters: EpochCounters }
+  ): Promise<Snapshot> {
+    return new Snapshot(
+      model.getWeights().map((w) => w.clone()),
+      await opt.state(),
+      at.step,
+      at.pathRaw,
+      { ...at.counters }
+    );
+  }
+
+  /** Puts the weights and momentum back (the snapshot stays usable). */
+  restore(model: tf.LayersModel, opt: MomentumSgd): void {
+    model.setWeights(this.weights);
+    opt.restore(this.momentum);
+  }
+
+  dispose(): void {
+    for (const w of this.weights) w.dispose();
+  }
+}

@@ -1,0 +1,57 @@
+// @vitest-environment happy-dom
+import { beforeEach, describe, expect, it } from 'vitest';
+import { mount } from '@vue/test-utils';
+import { createPinia, setActivePinia } from 'pinia';
+import { setApi } from '../../../../src/renderer/src/api';
+import RunMonitor from '../../../../src/renderer/src/components/RunMonitor.vue';
+import { useExperimentsStore } from '../../../../src/renderer/src/stores/experiments';
+import { useExperimentFormStore } from '../../../../src/renderer/src/stores/experiment-form';
+import { FakeApi, detail, flush } from '../fake-api';
+
+let api: FakeApi;
+beforeEach(() => {
+  api = new FakeApi();
+  setApi(api);
+});
+
+describe('RunMonitor after an early stop', () => {
+  it('shows the failing check with its advice, offers the fix in the form, or continues past the check', async () => {
+    const d = detail('exp-stop');
+    d.summary.status = 'failed';
+    d.summary.error = 'stopped after the baseline by a failing protocol check';
+    d.stop = {
+      after: 'the baseline',
+      at: '2026-01-01T00:00:00.000Z',
+      checks: [
+        {
+          id: 'teacher-beats-baseline',
+          status: 'fail',
+          message: 'the teacher is weaker than the baseline: 43.0 % against 76.0 % validation accuracy',
+          advice:
+            'fine-tune the teacher longer, pretrain it on a larger or closer source set, or start from a pretrained teacher'
+        }
+      ]
+    };
+    api.experiments.push(d);
+    const pinia = createPinia();
+    setActivePinia(pinia);
+    await useExperimentsStore().open('exp-stop');
+    const w = mount(RunMonitor, { props: { experimentId: 'exp-stop' }, global: { plugins: [pinia] } });
+    await flush();
+    const panel = w.find('[data-testid="run-stopped"]');
+    expect(panel.text()).toContain('Stopped early after the baseline');
+    expect(panel.text()).toContain('43.0 % against 76.0 %');
+    expect(panel.text()).toContain('fine-tune the teacher longer');
+    // The fix: demoConfig's 12 fine-tune epochs doubled, and another source to consider.
+    expect(w.find('[data-testid="run-fix-text"]').text()).toContain('teacher fine-tune epochs 12 → 24');
+    // A plain resume would repeat the stop: not offered.
+    expect(w.find('[data-testid="run-resume"]').exists()).toBe(false);
+
+    await w.find('[data-testid="run-fix"]').trigger('click');
+    expect(useExperimentFormStore().draft?.teacher.finetune.epochs).toBe(24);
+
+    await w.find('[data-testid="run-force"]').trigger('click');
+    await flush();
+    expect(api.callsOf('resumeExperiment')).toEqual([{ experimentId: 'exp-stop', force: true }]);
+  });
+});
