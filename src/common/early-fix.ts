@@ -7,7 +7,7 @@
  * test (lr "auto") with gradient clipping on. Runtime-neutral (UI and CLI).
  */
 import type { RunConfig } from './config';
-import type { EarlyStop } from './record';
+import type { EarlyStop } from './record-schemas';
 
 export interface EarlyFix {
   config: RunConfig;

@@ -49,13 +49,11 @@ async function load(
   if (pick.limit !== undefined && samples.length > pick.limit)
     samples = new Rng(hashSeed(config.seed, 0x9b0e)).shuffle([...samples]).slice(0, pick.limit);
   const set = samples.length
-    ? await loadImageSet(
-        datasetPath(workspace, id),
-        samples,
-        config.architecture.inputSize,
-        config.normalization,
-        false
-      )
+    ? await loadImageSet(datasetPath(workspace, id), samples, {
+        size: config.architecture.inputSize,
+        norm: config.normalization,
+        withMasks: false
+      })
     : null;
   return { set, classes: manifest.classes };
 }

@@ -82,13 +82,19 @@ export const emptyCounters = (): EpochCounters => ({
 
 /** The state of a stage at one step of an epoch: weights (BN statistics included), momentum, path, counters. */
 export class Snapshot {
+  readonly step: number;
+  readonly pathRaw: number;
+  readonly counters: EpochCounters;
+
   private constructor(
     private readonly weights: tf.Tensor[],
     private readonly momentum: Awaited<ReturnType<MomentumSgd['state']>>,
-    readonly step: number,
-    readonly pathRaw: number,
-    readonly counters: EpochCounters
-  ) {}
+    at: { step: number; pathRaw: number; counters: EpochCounters }
+  ) {
+    this.step = at.step;
+    this.pathRaw = at.pathRaw;
+    this.counters = at.counters;
+  }
 
   static async take(
     model: tf.LayersModel,
@@ -98,9 +104,7 @@ export class Snapshot {
     return new Snapshot(
       model.getWeights().map((w) => w.clone()),
       await opt.state(),
-      at.step,
-      at.pathRaw,
-      { ...at.counters }
+      { step: at.step, pathRaw: at.pathRaw, counters: { ...at.counters } }
     );
   }
 
