@@ -12,6 +12,7 @@ import { reportCommand } from './commands/report';
 import { serveCommand } from './commands/serve';
 import { importCommand } from './commands/import';
 import { datasetsCommand } from './commands/datasets';
+import { workerCommand } from './commands/worker';
 
 export const COMMANDS: Command[] = [
   demoCommand,
@@ -21,7 +22,8 @@ export const COMMANDS: Command[] = [
   importCommand,
   datasetsCommand,
   quantifyCommand,
-  benchCommand
+  benchCommand,
+  workerCommand
 ];
 
 function mainHelp(): string {

@@ -12,6 +12,10 @@ import { terminalListener, formatResults, resultsJson } from './experiment-view'
 import { formatDuration } from './progress';
 import { parseEngine } from './commands/quantify';
 import { parseDevice } from '../engine/onnx/runtime';
+import { clusterExecutor, type ClusterTarget } from '../host/cluster/coordinator';
+import { describeRedis } from '../host/cluster/redis';
+import { appendEvent } from '../engine/experiment/record';
+import type { ExperimentEvent } from '../common/events';
 
 /** Run-configuration fields from --engine and --device (validated). */
 export function engineOverrides(flags: Record<string, unknown>): Record<string, unknown> {
@@ -41,7 +45,8 @@ export async function runWithTerminal(
   id: string,
   json: boolean,
   backendFlag?: string,
-  deviceFlag?: unknown
+  deviceFlag?: unknown,
+  cluster?: ClusterTarget | null
 ): Promise<number> {
   const paths = new ExperimentPaths(workspace, id);
   const config = await readConfig(paths);
@@ -57,7 +62,20 @@ export async function runWithTerminal(
   );
   for (const w of launchWarnings(config)) say(`  warning (${w.check}): ${w.message}`);
   let executor = inProcessExecutor;
-  if (config.workers > 1) {
+  const onEvent = terminalListener(json);
+  if (cluster) {
+    say(`  quantification on the cluster: Redis ${describeRedis(cluster.redis)}, store ${cluster.store.description}`);
+    executor = clusterExecutor({
+      ...cluster,
+      experimentId: id,
+      config,
+      log: (level, message) => {
+        const e: ExperimentEvent = { type: 'log', level, message };
+        onEvent(e);
+        if (level === 'warn') void appendEvent(paths, e).catch(() => undefined);
+      }
+    });
+  } else if (config.workers > 1) {
     try {
       workerEntry();
       executor = poolExecutor(config.workers);
@@ -76,7 +94,7 @@ export async function runWithTerminal(
   try {
     const metrics = await runExperiment(workspace, id, {
       executor,
-      onEvent: terminalListener(json),
+      onEvent,
       signal: controller.signal,
       writeReport: async (ws, expId) => {
         await writeReport(ws, expId);

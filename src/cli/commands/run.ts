@@ -7,6 +7,7 @@ import { createExperiment } from '../../engine/experiment/runner';
 import { defaultConfig, mergeConfig } from '../../common/defaults';
 import { runWithTerminal, engineOverrides } from '../run-experiment';
 import { z } from 'zod';
+import { CLUSTER_FLAGS, clusterSettings, connectCluster } from '../cluster-flags';
 
 /** A configuration file gives at least the dataset; the rest is merged over the defaults and then parsed whole. */
 const PartialConfig = z.looseObject({ dataset: z.string() });
@@ -17,7 +18,7 @@ import { parseWith } from '../../common/schema';
 export const runCommand: Command = {
   name: 'run',
   summary: 'run (or resume) an experiment: teacher, student, baseline, quantification, verdicts',
-  usage: 'kd-lens run CONFIG.json [--workspace DIR] [--resume EXP_ID] [--json]',
+  usage: 'kd-lens run CONFIG.json [--workspace DIR] [--resume EXP_ID] [--redis URL --store URL] [--json]',
   flags: {
     workspace: { type: 'string', value: 'DIR', help: 'workspace folder (default: per-user; env KD_LENS_WORKSPACE)' },
     resume: { type: 'string', value: 'EXP_ID', help: 'continue a cancelled or crashed experiment' },
@@ -32,17 +33,23 @@ export const runCommand: Command = {
       help: 'device of a new experiment: ONNX Runtime provider and TF.js backend (gpu: webgpu; auto: GPU, else CPU)'
     },
     backend: { type: 'string', value: 'auto|webgpu|wasm|tensorflow|cpu', help: "override the configuration's backend" },
-    json: { type: 'boolean', help: 'print one JSON object with the results' }
+    json: { type: 'boolean', help: 'print one JSON object with the results' },
+    ...CLUSTER_FLAGS
   },
   async run({ flags, positionals }) {
     const workspace = resolveWorkspace(flags.workspace as string | undefined);
     let id = flags.resume as string | undefined;
+    let settings = clusterSettings(flags);
+    let cluster = settings && !positionals[0] ? await connectCluster(settings) : null;
     if (!id) {
       const file = positionals[0];
       if (!file) throw new UsageError('give a configuration file, or --resume EXP_ID');
       const parsed = PartialConfig.safeParse(await readJson(file));
       if (!parsed.success) throw new Error(`${file}: field dataset: required (the id of a dataset in the workspace)`);
-      const partial = parsed.data;
+      const { cluster: fromFile, ...partial } = parsed.data;
+      // Checked before the experiment folder exists: a cluster that cannot be reached leaves nothing behind.
+      settings = clusterSettings(flags, fromFile, file);
+      if (settings) cluster = await connectCluster(settings);
       const merged = parseWith(
         RunConfigSchema,
         mergeConfig(mergeConfig(defaultConfig(partial.dataset), partial), engineOverrides(flags)),
@@ -58,6 +65,13 @@ export const runCommand: Command = {
     } else if (positionals.length) {
       throw new UsageError('--resume takes the experiment id; leave out the configuration file');
     }
-    return runWithTerminal(workspace, id, Boolean(flags.json), flags.backend as string | undefined, flags.device);
+    return runWithTerminal(
+      workspace,
+      id,
+      Boolean(flags.json),
+      flags.backend as string | undefined,
+      flags.device,
+      cluster
+    );
   }
 };
