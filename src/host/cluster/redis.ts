@@ -53,13 +53,14 @@ export async function checkRedis(url: string): Promise<void> {
     connectTimeout: 5000,
     retryStrategy: () => null
   });
-  client.on('error', () => undefined);
+  let lastError: Error | null = null;
+  client.on('error', (err: Error) => (lastError = err));
   try {
     try {
       await client.connect();
       await client.ping();
     } catch (err) {
-      throw new Error(`cannot reach Redis at ${where}: ${(err as Error).message}`);
+      throw new Error(`cannot reach Redis at ${where}: ${(lastError ?? (err as Error)).message}`);
     }
     const server = await client.info('server');
     const version = field(server, 'redis_version') ?? '0';
