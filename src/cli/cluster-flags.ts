@@ -7,9 +7,7 @@ import type { FlagSpec, FlagValues } from './args';
 import { UsageError } from './args';
 import { ClusterSettingsSchema, type ClusterSettings } from '../common/cluster';
 import { parseWith } from '../common/schema';
-import { checkRedis } from '../host/cluster/redis';
-import { checkStore, openStore } from '../host/cluster/store';
-import type { ClusterTarget } from '../host/cluster/coordinator';
+export { connectCluster } from '../host/cluster/coordinator';
 
 export const CLUSTER_FLAGS: Record<string, FlagSpec> = {
   redis: {
@@ -39,12 +37,4 @@ export function clusterSettings(
   }
   if (fromConfig === undefined || fromConfig === null) return null;
   return parseWith(ClusterSettingsSchema, fromConfig, `${origin}: cluster`);
-}
-
-/** Checks Redis and the store; the error names the server and the problem. */
-export async function connectCluster(settings: ClusterSettings): Promise<ClusterTarget> {
-  await checkRedis(settings.redis);
-  const store = openStore(settings.store);
-  await checkStore(store);
-  return { redis: settings.redis, store, storeUrl: settings.store };
 }

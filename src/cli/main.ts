@@ -13,6 +13,7 @@ import { serveCommand } from './commands/serve';
 import { importCommand } from './commands/import';
 import { datasetsCommand } from './commands/datasets';
 import { workerCommand } from './commands/worker';
+import { benchClusterCommand } from './commands/bench-cluster';
 
 export const COMMANDS: Command[] = [
   demoCommand,
@@ -23,7 +24,8 @@ export const COMMANDS: Command[] = [
   datasetsCommand,
   quantifyCommand,
   benchCommand,
-  workerCommand
+  workerCommand,
+  benchClusterCommand
 ];
 
 function mainHelp(): string {

@@ -6,6 +6,7 @@ import { z, type ZodType } from 'zod';
 import { RunConfigSchema } from './config';
 import { SafeId } from './dataset';
 import type { KdApiMethod } from './api';
+import { ClusterAppSettingsSchema } from './cluster';
 
 const none = z.object({}).strict();
 const sample = z.object({ datasetId: SafeId, sampleId: SafeId }).strict();
@@ -76,5 +77,8 @@ export const API_REQUEST_SCHEMAS: Record<KdApiMethod, ZodType> = {
     .strict(),
   uploadFinish: z.object({ uploadId: upload, request: ImportRequestSchema.omit({ src: true }) }).strict(),
   uploadCancel: z.object({ uploadId: upload }).strict(),
+  getClusterSettings: none,
+  setClusterSettings: ClusterAppSettingsSchema,
+  listWorkers: none,
   setRunNotes: experiment.extend({ tags: z.array(z.string().max(40)).max(20), note: z.string().max(5000) }).strict()
 };

@@ -4,6 +4,7 @@
  * nothing else. Every argument is validated by the schemas in api-schemas.ts at the boundary.
  * Runtime-neutral: no Node, Electron or Vue imports here.
  */
+import type { ClusterAppSettings, WorkersView } from './cluster';
 import type { RunConfig } from './config';
 import type { DatasetManifest, DatasetSummary } from './dataset';
 import type { ExperimentEvent } from './events';
@@ -235,7 +236,11 @@ export const KD_API_METHODS = [
   'uploadStart',
   'uploadPart',
   'uploadFinish',
-  'uploadCancel'
+  'uploadCancel',
+  // the cluster (src/host/cluster/cluster-api.ts)
+  'getClusterSettings',
+  'setClusterSettings',
+  'listWorkers'
 ] as const;
 export type KdApiMethod = (typeof KD_API_METHODS)[number];
 
@@ -306,6 +311,13 @@ export interface KdApi {
     request: Omit<ImportRequest, 'src'>;
   }): Promise<{ jobId: string; folder: string }>;
   uploadCancel(request: { uploadId: string }): Promise<{ cancelled: boolean }>;
+
+  /** The cluster runs started here go to when enabled (the Redis password comes back as ***). */
+  getClusterSettings(): Promise<ClusterAppSettings>;
+  /** Saves them; enabled settings are checked against both servers first (a 409 names the problem). */
+  setClusterSettings(request: ClusterAppSettings): Promise<ClusterAppSettings>;
+  /** The Workers panel: each worker's heartbeat and the queue's counts. */
+  listWorkers(): Promise<WorkersView>;
 
   /** Subscribes to pushed events; returns an unsubscribe function. */
   on(type: KdEventType, listener: (event: KdEvent) => void): () => void;

@@ -117,3 +117,23 @@ export interface ClusterProgress {
   failed: number;
   total: number;
 }
+
+/** The app's cluster settings (workspace cluster.json): runs started from the app go to the cluster when enabled. */
+export const ClusterAppSettingsSchema = z.strictObject({
+  enabled: z.boolean(),
+  redis: z.union([z.literal(''), ClusterSettingsSchema.shape.redis]),
+  store: z.string().max(1000)
+});
+export type ClusterAppSettings = z.infer<typeof ClusterAppSettingsSchema>;
+
+/** What the Workers panel shows: every worker's last heartbeat and the queue's counts. */
+export interface WorkersView {
+  configured: boolean;
+  enabled: boolean;
+  /** Why Redis could not be read (named server), or null. */
+  error: string | null;
+  workers: WorkerBeat[];
+  queue: { waiting: number; active: number; failed: number; delayed: number } | null;
+  /** This app's KD Lens version: workers of another version take none of its jobs. */
+  version: string;
+}

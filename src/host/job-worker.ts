@@ -17,6 +17,9 @@ import { nodeSpawner, workerEntry } from './spawn';
 import type { FromJob, ToJob, JobSpec } from './protocol';
 import { parentChannel } from './parent';
 import { computeWindowExecutor, listenForComputePort } from './compute-port';
+import { readClusterSettings } from './cluster/cluster-api';
+import { clusterExecutor, connectCluster } from './cluster/coordinator';
+import { appendEvent } from '../engine/experiment/record';
 
 const parent = parentChannel<ToJob, FromJob>();
 const send = parent.send;
@@ -44,7 +47,20 @@ async function run(spec: JobSpec): Promise<unknown> {
         : backend.reason
     });
     let executor = inProcessExecutor;
-    if (onPage.executor) executor = onPage.executor;
+    const cluster = await readClusterSettings(spec.workspace);
+    if (cluster.enabled) {
+      // The app's cluster settings: quantification goes to the cluster's workers.
+      executor = clusterExecutor({
+        ...(await connectCluster(cluster)),
+        experimentId: spec.experimentId,
+        config,
+        log: (level, message) => {
+          const event = { type: 'log' as const, level, message };
+          send({ type: 'experiment-event', event });
+          if (level === 'warn') void appendEvent(paths, event).catch(() => undefined);
+        }
+      });
+    } else if (onPage.executor) executor = onPage.executor;
     else if (config.workers > 1) {
       try {
         executor = poolExecutor(config.workers, nodeSpawner(workerEntry()));

@@ -57,6 +57,7 @@ import type { JobManager } from './jobs';
 import { createAdmin } from './workspace-admin';
 import { listRuns } from './runs-table';
 import { createUploads } from './uploads';
+import { createClusterApi } from './cluster/cluster-api';
 import { refinedEstimate } from './estimate-runs';
 
 export type KdService = Omit<KdApi, 'on'>;
@@ -283,7 +284,8 @@ export function createService(o: ServiceOptions): KdService {
     },
     ...createAdmin({ workspace: ws, jobs: o.jobs, emit: o.emit }),
     listRuns: () => listRuns(ws, () => service.listExperiments()),
-    ...createUploads({ workspace: ws, importDataset: (r) => service.importDataset(r) })
+    ...createUploads({ workspace: ws, importDataset: (r) => service.importDataset(r) }),
+    ...createClusterApi({ workspace: ws, version: o.version })
   };
   return service;
 }

@@ -14,8 +14,8 @@ import type { RunConfig } from '../../common/config';
 import type { QuantifyJob, ClusterProgress } from '../../common/cluster';
 import type { ExecutorFactory, QuantifyExecutor, QuantifyTask, TaskResult } from '../../engine/experiment/executor';
 import { CancelledQuantification } from '../../engine/experiment/executor';
-import { kdLensVersion, queueName, redisConnection, STORE_KEY } from './redis';
-import { RunStore, type ArtifactStore } from './store';
+import { checkRedis, kdLensVersion, queueName, redisConnection, STORE_KEY } from './redis';
+import { checkStore, openStore, RunStore, type ArtifactStore } from './store';
 import { encodeSetup, decodeResult } from './codec';
 
 export interface ClusterTarget {
@@ -23,6 +23,14 @@ export interface ClusterTarget {
   store: ArtifactStore;
   /** The store URL workers without --store use (published in Redis). */
   storeUrl: string;
+}
+
+/** Checks Redis and the store; the error names the server and the problem. */
+export async function connectCluster(settings: { redis: string; store: string }): Promise<ClusterTarget> {
+  await checkRedis(settings.redis);
+  const store = openStore(settings.store);
+  await checkStore(store);
+  return { redis: settings.redis, store, storeUrl: settings.store };
 }
 
 export interface CoordinatorOptions extends ClusterTarget {
