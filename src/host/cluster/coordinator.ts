@@ -14,7 +14,7 @@ import type { RunConfig } from '../../common/config';
 import type { QuantifyJob, ClusterProgress } from '../../common/cluster';
 import type { ExecutorFactory, QuantifyExecutor, QuantifyTask, TaskResult } from '../../engine/experiment/executor';
 import { CancelledQuantification } from '../../engine/experiment/executor';
-import { checkRedis, kdLensVersion, queueName, redisConnection, STORE_KEY } from './redis';
+import { checkRedis, kdLensVersion, queueName, readBeats, redisConnection, STORE_KEY } from './redis';
 import { checkStore, openStore, RunStore, type ArtifactStore } from './store';
 import { encodeSetup, decodeResult } from './codec';
 
@@ -86,6 +86,20 @@ export function clusterExecutor(o: CoordinatorOptions): ExecutorFactory {
     const eventsConnection = redisConnection(o.redis);
     eventsConnection.on('error', () => undefined);
     const events = new QueueEvents(queueName(version), { connection: eventsConnection });
+    // Workers of another version listen on another queue: name them, so that a run does not wait on them unknowingly.
+    const recent = (await readBeats(connection)).filter(
+      (b) => b.state === 'running' && Date.now() - Date.parse(b.lastSeen) < 30_000
+    );
+    for (const b of recent.filter((b) => b.version !== version))
+      o.log(
+        'warn',
+        `worker ${b.name} on ${b.machine} runs KD Lens ${b.version}, this coordinator ${version}: it takes none of this run's jobs`
+      );
+    if (!recent.some((b) => b.version === version))
+      o.log(
+        'warn',
+        `no worker of KD Lens ${version} has been seen in the last 30 s; jobs wait in the queue until one starts`
+      );
     const setupDoc = encodeSetup(o.config, setup.images);
     if (!(await run.exists(setupDoc.key))) await run.put(setupDoc.key, setupDoc.bytes);
 

@@ -14,7 +14,7 @@ import { tinyConfig } from '../../../helpers/tiny-config';
 import { startRedis, freePort, type RedisServer } from '../../../helpers/redis-server';
 import { startS3Emulator, S3RVER_CREDENTIALS, type S3Emulator } from '../../../helpers/s3-emulator';
 import { runCli } from '../../../helpers/cli';
-import { checkRedis, queueName, readBeats } from '../../../../src/host/cluster/redis';
+import { checkRedis, queueName, readBeats, writeBeat } from '../../../../src/host/cluster/redis';
 import { openStore, RunStore } from '../../../../src/host/cluster/store';
 import { encodeSetup } from '../../../../src/host/cluster/codec';
 import { clusterExecutor } from '../../../../src/host/cluster/coordinator';
@@ -122,6 +122,7 @@ describe('servers checked at start', () => {
 
 describe('a worker refuses bad jobs with the reason', () => {
   let queue: Queue;
+  let connection: Redis;
   const run = 'exp-faults';
   const good = (over: Partial<QuantifyJob>): QuantifyJob => ({
     kind: 'quantify',
@@ -134,9 +135,13 @@ describe('a worker refuses bad jobs with the reason', () => {
     ...over
   });
   beforeAll(() => {
-    queue = new Queue(queueName(VERSION), { connection: new Redis(redis.url, { maxRetriesPerRequest: null }) });
+    connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    queue = new Queue(queueName(VERSION), { connection });
   });
-  afterAll(() => queue.close());
+  afterAll(async () => {
+    await queue.close();
+    connection.disconnect();
+  });
 
   it('a malformed payload or an unknown kind', async () => {
     await queue.add('quantify', { kind: 'quantify', version: VERSION, run }, { jobId: 'bad-1' });
@@ -218,14 +223,35 @@ describe('the coordinator', () => {
       version: VERSION
     });
     await worker.close(); // only the S3-less worker serves this run
+    const beats = new Redis(redis.url);
+    await writeBeat(beats, {
+      name: 'old-box',
+      version: '0.0.9',
+      machine: 'lab-z',
+      device: 'cpu',
+      engine: 'tfjs',
+      concurrency: 1,
+      job: null,
+      imageStepsPerSecond: 0,
+      jobsDone: 0,
+      lastSeen: new Date().toISOString(),
+      state: 'running'
+    });
+    beats.disconnect();
     try {
       const r = await execute('exp-s3', s3.url('kd', 'lab'));
       expect(r.error).toBeNull();
+      expect(r.log).toContain(
+        "warn: worker old-box on lab-z runs KD Lens 0.0.9, this coordinator test-1: it takes none of this run's jobs"
+      );
+      expect(r.log.some((l) => l.startsWith('warn: no worker of KD Lens'))).toBe(false);
       expect(r.results.sort()).toEqual(['S/epoch-0#0 im-0', 'S/epoch-0#1 im-1']);
       const keys = await openStore(s3.url('kd', 'lab')).list('runs/exp-s3/results');
       expect(keys).toEqual(['runs/exp-s3/results/S/epoch-0/0.json', 'runs/exp-s3/results/S/epoch-0/1.json']);
-      const beats = await readBeats(new Redis(redis.url));
-      expect(beats.find((b) => b.name === 'ws3')).toMatchObject({ version: VERSION, jobsDone: 2, state: 'running' });
+      const reader = new Redis(redis.url);
+      const seen = await readBeats(reader);
+      reader.disconnect();
+      expect(seen.find((b) => b.name === 'ws3')).toMatchObject({ version: VERSION, jobsDone: 2, state: 'running' });
     } finally {
       await s3Worker.close();
     }
