@@ -184,4 +184,26 @@ describe('a run on a cluster of 3 worker processes (built CLI, real Redis, folde
     expect(mapsOf(id)).toEqual(mapsOf(reference));
     expect(resultsIn(id)).toHaveLength(18);
   });
+  it('a Redis restarted empty mid-quantification loses no finished work: lost jobs are enqueued again', async () => {
+    const known = new Set(readdirSync(join(ws, 'experiments')));
+    const coordinator = spawn(
+      process.execPath,
+      [CLI, 'run', config, '--workspace', ws, '--redis', redis.url, '--store', store],
+      { env: ENV, stdio: ['ignore', 'ignore', 'pipe'] }
+    );
+    let err = '';
+    coordinator.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    await waitFor(() => {
+      const id = newExperiment(known);
+      return Boolean(id && resultsIn(id).length >= 2);
+    });
+    await redis.restart();
+    const code = await new Promise<number | null>((r) => coordinator.once('exit', r));
+    expect(code, err).toBe(0);
+    expect(err).toMatch(/cluster job \S+ vanished from Redis; enqueued again/);
+    const id = newExperiment(known)!;
+    expect(metricsOf(id)).toEqual(metricsOf(reference));
+    expect(mapsOf(id)).toEqual(mapsOf(reference));
+    expect(resultsIn(id)).toHaveLength(18);
+  });
 });
