@@ -4,7 +4,7 @@
  * built child process (out/worker/index.cjs). Each failure names the server, the job and the problem.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -276,5 +276,11 @@ describe('the coordinator', () => {
       /^2 of 2 cluster jobs failed:\n  S\/epoch-0#\d: the store \(folder .*\) refused to write runs\/exp-ro\/results\/S\/epoch-0\/\d.json/
     );
     expect(r.log.filter((l) => l.startsWith('warn: cluster job S/epoch-0#'))).toHaveLength(2);
+    // Once the store takes writes again, a resumed run enqueues the failed jobs anew and finishes.
+    rmSync(join(storeDir, 'runs', 'exp-ro', 'results'));
+    const again = await execute('exp-ro', storeDir);
+    expect(again.error).toBeNull();
+    expect(again.log).toContain('info: cluster: 0 jobs already had results; 2 enqueued');
+    expect(again.results.sort()).toEqual(['S/epoch-0#0 im-0', 'S/epoch-0#1 im-1']);
   }, 60_000);
 });
