@@ -14,6 +14,8 @@ import { parseEngine } from './commands/quantify';
 import { parseDevice } from '../engine/onnx/runtime';
 import { clusterExecutor, type ClusterTarget } from '../host/cluster/coordinator';
 import { describeRedis } from '../host/cluster/redis';
+import { clusterSeedTrainer } from '../host/cluster/seed-coordinator';
+import type { SeedTrainer } from '../engine/experiment/runner';
 import { appendEvent } from '../engine/experiment/record';
 import type { ExperimentEvent } from '../common/events';
 
@@ -62,19 +64,24 @@ export async function runWithTerminal(
   );
   for (const w of launchWarnings(config)) say(`  warning (${w.check}): ${w.message}`);
   let executor = inProcessExecutor;
+  let trainSeeds: SeedTrainer | undefined;
   const onEvent = terminalListener(json);
   if (cluster) {
-    say(`  quantification on the cluster: Redis ${describeRedis(cluster.redis)}, store ${cluster.store.description}`);
-    executor = clusterExecutor({
+    say(
+      `  seeds and quantification on the cluster: Redis ${describeRedis(cluster.redis)}, store ${cluster.store.description}`
+    );
+    const coordinator = {
       ...cluster,
       experimentId: id,
       config,
-      log: (level, message) => {
+      log: (level: 'info' | 'warn', message: string) => {
         const e: ExperimentEvent = { type: 'log', level, message };
         onEvent(e);
         if (level === 'warn') void appendEvent(paths, e).catch(() => undefined);
       }
-    });
+    };
+    executor = clusterExecutor(coordinator);
+    trainSeeds = clusterSeedTrainer(coordinator);
   } else if (config.workers > 1) {
     try {
       workerEntry();
@@ -95,6 +102,7 @@ export async function runWithTerminal(
     const metrics = await runExperiment(workspace, id, {
       executor,
       onEvent,
+      trainSeeds,
       signal: controller.signal,
       writeReport: async (ws, expId) => {
         await writeReport(ws, expId);

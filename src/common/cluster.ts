@@ -43,7 +43,32 @@ export const NoopJobSchema = z.strictObject({
   result: RunKey.nullable()
 });
 
-export const ClusterJobSchema = z.discriminatedUnion('kind', [QuantifyJobSchema, NoopJobSchema]);
+/** Train the student (both stages) and the baseline of one seed index. */
+export const SeedJobSchema = z.strictObject({
+  kind: z.literal('train-seed'),
+  version: Version,
+  run: SafeId,
+  seed: z.number().int().min(0).max(1000),
+  /** The setup object (its configuration; no images). */
+  setup: RunKey,
+  /** The training data (data/<sha256>.bin). */
+  data: RunKey,
+  /** The teacher's final model folder. */
+  teacher: RunKey,
+  result: RunKey
+});
+export type SeedJob = z.infer<typeof SeedJobSchema>;
+
+/** A seed job's result: the stages it trained and the files it put under models/. */
+export const SeedResultSchema = z.strictObject({
+  seed: z.number().int(),
+  worker: z.string().max(200),
+  stages: z.array(z.strictObject({ name: z.string().max(200), seconds: z.number().min(0) })).max(20),
+  files: z.array(RunKey).max(10_000)
+});
+export type SeedResultDoc = z.infer<typeof SeedResultSchema>;
+
+export const ClusterJobSchema = z.discriminatedUnion('kind', [QuantifyJobSchema, SeedJobSchema, NoopJobSchema]);
 export type ClusterJob = z.infer<typeof ClusterJobSchema>;
 
 const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);

@@ -19,6 +19,8 @@ import { parentChannel } from './parent';
 import { computeWindowExecutor, listenForComputePort } from './compute-port';
 import { readClusterSettings } from './cluster/cluster-api';
 import { clusterExecutor, connectCluster } from './cluster/coordinator';
+import { clusterSeedTrainer } from './cluster/seed-coordinator';
+import type { SeedTrainer } from '../engine/experiment/runner';
 import { appendEvent } from '../engine/experiment/record';
 
 const parent = parentChannel<ToJob, FromJob>();
@@ -47,19 +49,22 @@ async function run(spec: JobSpec): Promise<unknown> {
         : backend.reason
     });
     let executor = inProcessExecutor;
+    let trainSeeds: SeedTrainer | undefined;
     const cluster = await readClusterSettings(spec.workspace);
     if (cluster.enabled) {
-      // The app's cluster settings: quantification goes to the cluster's workers.
-      executor = clusterExecutor({
+      // The app's cluster settings: seeds and quantification go to the cluster's workers.
+      const coordinator = {
         ...(await connectCluster(cluster)),
         experimentId: spec.experimentId,
         config,
-        log: (level, message) => {
+        log: (level: 'info' | 'warn', message: string) => {
           const event = { type: 'log' as const, level, message };
           send({ type: 'experiment-event', event });
           if (level === 'warn') void appendEvent(paths, event).catch(() => undefined);
         }
-      });
+      };
+      executor = clusterExecutor(coordinator);
+      trainSeeds = clusterSeedTrainer(coordinator);
     } else if (onPage.executor) executor = onPage.executor;
     else if (config.workers > 1) {
       try {
@@ -70,6 +75,7 @@ async function run(spec: JobSpec): Promise<unknown> {
     }
     const metrics = await runExperiment(spec.workspace, spec.experimentId, {
       executor,
+      trainSeeds,
       trainer: onPage.trainer ?? undefined,
       backendName: onPage.trainer ? 'webgpu' : undefined,
       signal: controller.signal,

@@ -86,7 +86,7 @@ describe('a run on a cluster of 3 worker processes (built CLI, real Redis, folde
     redis = await startRedis();
     await writeTinyDataset(ws, 'tiny', { seed: 1 });
     await writeTinyDataset(ws, 'tiny-source', { seed: 2, perClass: 12, valPerClass: 0 });
-    writeFileSync(config, JSON.stringify(tinyConfig({ workers: 1 })));
+    writeFileSync(config, JSON.stringify(tinyConfig({ workers: 1, seeds: 2 })));
     const local = cli(['run', config, '--json', '--workspace', ws]);
     expect(local.code, local.stderr).toBe(0);
     reference = (JSON.parse(local.stdout) as { experiment: string }).experiment;
@@ -117,7 +117,7 @@ describe('a run on a cluster of 3 worker processes (built CLI, real Redis, folde
         encoding: 'utf8'
       });
       const beat = r.stdout.trim() ? (JSON.parse(r.stdout) as { job: string | null }) : null;
-      if (beat?.job && !killedJob) {
+      if (beat?.job?.includes('#') && !killedJob) {
         killedJob = beat.job;
         victim.child.kill('SIGKILL');
         clearInterval(watcher);
@@ -131,12 +131,23 @@ describe('a run on a cluster of 3 worker processes (built CLI, real Redis, folde
     expect((JSON.parse(out) as { experiment: string }).experiment).toBe(id);
     expect(metricsOf(id)).toEqual(metricsOf(reference));
     expect(mapsOf(id)).toEqual(mapsOf(reference));
-    // 9 checkpoints x 2 shards: one result object each, none lost, none twice.
-    expect(resultsIn(id)).toHaveLength(18);
+    // 17 checkpoints (T, and S, B at epochs 0-3 for 2 seeds) x 2 shards: one result object each, none lost, none twice.
+    expect(resultsIn(id)).toHaveLength(34);
+    // One training job per seed, each on a worker.
+    const seedDocs = [0, 1].map(
+      (r) =>
+        JSON.parse(readFileSync(join(store, 'runs', id, 'seeds', `${r}.json`), 'utf8')) as {
+          stages: { name: string }[];
+        }
+    );
+    expect(seedDocs.map((d) => d.stages.map((st) => st.name).sort())).toEqual([
+      ['baseline', 'student stage 1', 'student stage 2'],
+      ['baseline (seed 1)', 'student stage 1 (seed 1)', 'student stage 2 (seed 1)']
+    ]);
     const sidecars = readdirSync(join(ws, 'experiments', id, 'knowledge'), { recursive: true }).filter((f) =>
       String(f).endsWith('.json')
     );
-    expect(sidecars).toHaveLength(9);
+    expect(sidecars).toHaveLength(17);
     // The killed worker's job was done again by another worker.
     const [, task] = killedJob.split(' ');
     const [net, rest] = task.split('/');
@@ -172,17 +183,17 @@ describe('a run on a cluster of 3 worker processes (built CLI, real Redis, folde
     await new Promise((r) => coordinator.once('exit', r));
     expect(existsSync(join(ws, 'experiments', id, 'metrics.json'))).toBe(false);
     // The workers go on after the coordinator died; take 3 results away so that the resumed run has work left.
-    await waitFor(() => resultsIn(id).length === 18);
+    await waitFor(() => resultsIn(id).length === 34);
     const taken = resultsIn(id).slice(0, 3);
     for (const f of taken) rmSync(f);
     const resumed = cli(['run', '--resume', id, '--workspace', ws, '--redis', redis.url, '--store', store]);
     expect(resumed.code, resumed.stderr).toBe(0);
     const line = /cluster: (\d+) jobs already had results; (\d+) enqueued/.exec(resumed.stderr);
     expect(line).not.toBeNull();
-    expect([Number(line![1]), Number(line![2])]).toEqual([15, 3]);
+    expect([Number(line![1]), Number(line![2])]).toEqual([31, 3]);
     expect(metricsOf(id)).toEqual(metricsOf(reference));
     expect(mapsOf(id)).toEqual(mapsOf(reference));
-    expect(resultsIn(id)).toHaveLength(18);
+    expect(resultsIn(id)).toHaveLength(34);
   });
   it('a Redis restarted empty mid-quantification loses no finished work: lost jobs are enqueued again', async () => {
     const known = new Set(readdirSync(join(ws, 'experiments')));
@@ -204,6 +215,6 @@ describe('a run on a cluster of 3 worker processes (built CLI, real Redis, folde
     const id = newExperiment(known)!;
     expect(metricsOf(id)).toEqual(metricsOf(reference));
     expect(mapsOf(id)).toEqual(mapsOf(reference));
-    expect(resultsIn(id)).toHaveLength(18);
+    expect(resultsIn(id)).toHaveLength(34);
   });
 });

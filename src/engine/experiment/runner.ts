@@ -34,6 +34,16 @@ export interface RunOptions {
   trainer?: StageTrainer;
   /** The backend name state.json records when the work runs elsewhere (default: this process's backend). */
   backendName?: string;
+  /** Trains the student and baseline of these seed indices elsewhere (a cluster), marking their stages done. */
+  trainSeeds?: SeedTrainer;
+}
+
+export type SeedTrainer = (input: { ctx: NetworkContext; seeds: number[] }) => Promise<void>;
+
+/** Whether the student's and baseline's stages of seed index r are all done. */
+function seedTrained(state: StateStore, r: number): boolean {
+  const suffix = r ? ` (seed ${r})` : '';
+  return ['student stage 1', 'student stage 2', 'baseline'].every((n) => state.isDone(n + suffix));
 }
 
 const slug = (s: string): string =>
@@ -134,6 +144,8 @@ export async function runExperiment(workspace: string, id: string, options: RunO
     };
     const teacherModel = await teacher(ctx);
     try {
+      const untrained = Array.from({ length: config.seeds }, (_, r) => r).filter((r) => !seedTrained(state, r));
+      if (options.trainSeeds && untrained.length) await options.trainSeeds({ ctx, seeds: untrained });
       for (let r = 0; r < config.seeds; r++) {
         await student(ctx, r, netId('S', r), teacherModel);
         await baseline(ctx, r, netId('B', r));

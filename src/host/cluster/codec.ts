@@ -16,6 +16,7 @@ import {
 import { parseWith } from '../../common/schema';
 import type { AnalysisImage, TaskResult } from '../../engine/experiment/executor';
 import type { SigmaResult } from '../../engine/knowledge/sigma';
+import type { ImageSet } from '../../engine/training/batches';
 
 type Num = number | 'NaN' | 'Infinity' | '-Infinity';
 const toNum = (v: number): Num => (Number.isFinite(v) ? v : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity');
@@ -96,4 +97,69 @@ export function decodeResult(bytes: Uint8Array, origin: string): TaskResult & { 
     trajectory: r.trajectory.map(fromNum)
   }));
   return { id: doc.id, engine: doc.engine, worker: doc.worker, results };
+}
+
+interface DataHeader {
+  sets: { name: 'train' | 'val'; n: number; size: number; ids: string[]; masks: boolean }[];
+  classes: string[];
+}
+
+/** The training data as one binary object: a JSON header, then each set's x, labels and masks. */
+export function encodeData(data: { train: ImageSet; val: ImageSet | null; classes: string[] }): {
+  key: string;
+  bytes: Uint8Array;
+} {
+  const sets = [['train', data.train] as const, ...(data.val ? [['val', data.val] as const] : [])];
+  const header: DataHeader = {
+    sets: sets.map(([name, s]) => ({ name, n: s.n, size: s.size, ids: s.ids, masks: Boolean(s.masks) })),
+    classes: data.classes
+  };
+  const head = Buffer.from(JSON.stringify(header));
+  const parts: Uint8Array[] = [new Uint8Array(new Uint32Array([head.length]).buffer), head];
+  for (const [, s] of sets) {
+    parts.push(new Uint8Array(s.x.buffer, s.x.byteOffset, s.x.byteLength));
+    parts.push(new Uint8Array(s.labels.buffer, s.labels.byteOffset, s.labels.byteLength));
+    if (s.masks) parts.push(s.masks);
+  }
+  const bytes = new Uint8Array(Buffer.concat(parts));
+  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 32);
+  return { key: `data/${hash}.bin`, bytes };
+}
+
+export function decodeData(
+  bytes: Uint8Array,
+  origin: string
+): { train: ImageSet; val: ImageSet | null; classes: string[] } {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headLength = buf.readUInt32LE(0);
+  let header: DataHeader;
+  try {
+    header = JSON.parse(buf.subarray(4, 4 + headLength).toString()) as DataHeader;
+  } catch {
+    throw new Error(`${origin}: not a KD Lens data object`);
+  }
+  let at = 4 + headLength;
+  const take = (n: number): Uint8Array => {
+    if (at + n > buf.length) throw new Error(`${origin}: cut short`);
+    const out = new Uint8Array(n);
+    out.set(buf.subarray(at, at + n));
+    at += n;
+    return out;
+  };
+  const sets = header.sets.map((h) => {
+    const px = h.size * h.size;
+    const set: ImageSet = {
+      n: h.n,
+      size: h.size,
+      ids: h.ids,
+      x: new Float32Array(take(h.n * px * 3 * 4).buffer),
+      labels: new Int32Array(take(h.n * 4).buffer),
+      masks: h.masks ? take(h.n * px) : null
+    };
+    return [h.name, set] as const;
+  });
+  const byName = new Map(sets);
+  const train = byName.get('train');
+  if (!train) throw new Error(`${origin}: no training set`);
+  return { train, val: byName.get('val') ?? null, classes: header.classes };
 }

@@ -51,6 +51,17 @@ const JOB_OPTIONS: JobsOptions = {
   removeOnFail: false
 };
 
+/** Adds a job unless it is already waiting or running; a failed or finished one is replaced (a resume retries it). */
+export async function enqueueOnce(queue: Queue, job: { name: string; jobId: string; data: object }): Promise<void> {
+  const old = await queue.getJob(job.jobId);
+  if (old) {
+    const state = await old.getState();
+    if (state === 'waiting' || state === 'active' || state === 'delayed' || state === 'prioritized') return;
+    await old.remove().catch(() => undefined);
+  }
+  await queue.add(job.name, job.data, { ...JOB_OPTIONS, jobId: job.jobId });
+}
+
 /** 'S/epoch-2#1' -> model folder, result key and a BullMQ job id (no ':'). */
 export function taskKeys(experimentId: string, taskId: string): { model: string; result: string; jobId: string } {
   const m = /^([A-Za-z0-9_-]+)\/([A-Za-z0-9_.-]+)#(\d+)$/.exec(taskId);
@@ -64,7 +75,7 @@ export function taskKeys(experimentId: string, taskId: string): { model: string;
 }
 
 /** Uploads a checkpoint folder: weights first, model.json last (its presence means complete). */
-async function uploadModel(run: RunStore, dir: string, key: string): Promise<void> {
+export async function uploadModel(run: RunStore, dir: string, key: string): Promise<void> {
   if (await run.exists(`${key}/model.json`)) return;
   const names = (await fs.readdir(dir))
     .filter((n) => !n.startsWith('.'))
@@ -113,12 +124,6 @@ export function clusterExecutor(o: CoordinatorOptions): ExecutorFactory {
         const enqueue = async (jobId: string): Promise<void> => {
           const { task, result } = byJob.get(jobId)!;
           const keys = taskKeys(o.experimentId, task.id);
-          const old = await queue.getJob(jobId);
-          if (old) {
-            const state = await old.getState();
-            if (state === 'waiting' || state === 'active' || state === 'delayed' || state === 'prioritized') return;
-            await old.remove().catch(() => undefined);
-          }
           const data: QuantifyJob = {
             kind: 'quantify',
             version,
@@ -128,7 +133,7 @@ export function clusterExecutor(o: CoordinatorOptions): ExecutorFactory {
             setup: setupDoc.key,
             result
           };
-          await queue.add('quantify', data, { ...JOB_OPTIONS, jobId });
+          await enqueueOnce(queue, { name: 'quantify', jobId, data });
         };
         for (const task of tasks) {
           const keys = taskKeys(o.experimentId, task.id);

@@ -6,6 +6,7 @@
  */
 import type { ExecutorSetup, QuantifyTask, TaskResult } from '../../engine/experiment/executor';
 import type { FromWorker, SpawnWorker, WorkerHandle } from '../protocol';
+import type { SeedSpec, SeedStages } from './seed-train';
 
 export class EngineChild {
   private handle: WorkerHandle | null = null;
@@ -21,10 +22,9 @@ export class EngineChild {
     const h = this.spawn();
     h.onMessage((m) => this.listener?.(m));
     h.onExit((code) => {
-      if (this.handle === h) {
-        this.handle = null;
-        this.setupKey = null;
-      }
+      if (this.handle !== h) return; // stopped on purpose
+      this.handle = null;
+      this.setupKey = null;
       this.onDeath?.(code);
     });
     this.handle = h;
@@ -77,9 +77,20 @@ export class EngineChild {
     );
   }
 
+  /** Trains one seed (student and baseline) in a fresh engine process, which ends afterwards. */
+  trainSeed(spec: SeedSpec): Promise<SeedStages> {
+    this.stop();
+    const h = this.start();
+    return this.exchange(
+      () => h.send({ type: 'train-seed', spec }),
+      (m) => (m.type === 'trained' ? m.stages : undefined)
+    ).finally(() => this.stop());
+  }
+
   stop(): void {
     const h = this.handle;
     this.handle = null;
+    this.setupKey = null;
     if (h) {
       h.send({ type: 'exit' });
       setTimeout(() => h.kill(), 2000).unref();

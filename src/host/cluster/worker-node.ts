@@ -8,7 +8,15 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ClusterJobSchema, type QuantifyJob, type WorkerBeat } from '../../common/cluster';
+import { promises as fs } from 'node:fs';
+import {
+  ClusterJobSchema,
+  type QuantifyJob,
+  type SeedJob,
+  type SeedResultDoc,
+  type WorkerBeat
+} from '../../common/cluster';
+import { ExperimentPaths, netId } from '../../engine/experiment/paths';
 import type { DeviceRequest } from '../../engine/onnx/runtime';
 import { threadsPerWorker } from '../../engine/onnx/runtime';
 import type { QuantifyEngine } from '../../common/config';
@@ -18,7 +26,7 @@ import { writeFileAtomic, exists } from '../../engine/store/atomic';
 import type { SpawnWorker } from '../protocol';
 import { checkRedis, describeRedis, kdLensVersion, queueName, redisConnection, STORE_KEY, writeBeat } from './redis';
 import { checkKey, openStore, RunStore, type ArtifactStore } from './store';
-import { decodeSetup, encodeResult } from './codec';
+import { decodeData, decodeSetup, encodeResult } from './codec';
 import { EngineChild } from './engine-child';
 
 export interface ClusterWorkerOptions {
@@ -39,6 +47,35 @@ export interface ClusterWorkerOptions {
 export interface RunningWorker {
   /** Stops taking jobs, waits for the running ones, ends the engine processes. */
   close(): Promise<void>;
+}
+
+/** Copies a model folder (model.json and weights) from the store, unless already here. */
+async function fetchModel(run: RunStore, model: string, dir: string): Promise<void> {
+  const files = (await run.list(model)).filter((k) => k.split('/').length === model.split('/').length + 1);
+  if (!files.some((k) => k.endsWith('/model.json')))
+    throw new UnrecoverableError(`checkpoint ${run.key(model)}/model.json is missing from the store`);
+  for (const key of files) {
+    const target = join(dir, checkKey(key.slice(model.length + 1)));
+    if (await exists(target)) continue;
+    const bytes = await run.get(key);
+    if (!bytes) throw new UnrecoverableError(`checkpoint file ${run.key(key)} vanished from the store`);
+    await writeFileAtomic(target, bytes);
+  }
+}
+
+/** Every file under a folder, as relative POSIX paths (temporary dot files left out). */
+export async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (at: string, rel: string): Promise<void> => {
+    for (const e of await fs.readdir(at, { withFileTypes: true }).catch(() => [])) {
+      if (e.name.startsWith('.')) continue;
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) await walk(join(at, e.name), r);
+      else if (e.isFile()) out.push(r);
+    }
+  };
+  await walk(dir, '');
+  return out.sort();
 }
 
 export function defaultWorkerName(): string {
@@ -70,17 +107,8 @@ export async function startClusterWorker(o: ClusterWorkerOptions): Promise<Runni
     if (!setupBytes)
       throw new UnrecoverableError(`the store has no ${run.key(data.setup)}: the shard's images are missing`);
     const setup = decodeSetup(setupBytes, run.key(data.setup));
-    const files = (await run.list(data.model)).filter((k) => k.split('/').length === data.model.split('/').length + 1);
-    if (!files.some((k) => k.endsWith('/model.json')))
-      throw new UnrecoverableError(`checkpoint ${run.key(data.model)}/model.json is missing from the store`);
     const modelDir = join(cache, data.run, ...data.model.split('/'));
-    for (const key of files) {
-      const target = join(modelDir, checkKey(key.slice(data.model.length + 1)));
-      if (await exists(target)) continue;
-      const bytes = await run.get(key);
-      if (!bytes) throw new UnrecoverableError(`checkpoint file ${run.key(key)} vanished from the store`);
-      await writeFileAtomic(target, bytes);
-    }
+    await fetchModel(run, data.model, modelDir);
     const child = idle.pop();
     if (!child) throw new Error('no idle engine process (more jobs than --concurrency)');
     try {
@@ -118,6 +146,46 @@ export async function startClusterWorker(o: ClusterWorkerOptions): Promise<Runni
     }
   };
 
+  const trainSeedJob = async (data: SeedJob): Promise<string> => {
+    const run = new RunStore(await storeFor(), data.run);
+    if (await run.exists(data.result)) return 'already done';
+    const setupBytes = await run.get(data.setup);
+    if (!setupBytes)
+      throw new UnrecoverableError(`the store has no ${run.key(data.setup)}: the run's setup is missing`);
+    const { config } = decodeSetup(setupBytes, run.key(data.setup));
+    const dataBytes = await run.get(data.data);
+    if (!dataBytes)
+      throw new UnrecoverableError(`the store has no ${run.key(data.data)}: the seed's training images are missing`);
+    const scratch = join(cache, `seed-${data.run}-${data.seed}-${Date.now()}`);
+    const paths = new ExperimentPaths(scratch, data.run);
+    await fetchModel(run, data.teacher, paths.final('T'));
+    const child = idle.pop();
+    if (!child) throw new Error('no idle engine process (more jobs than --concurrency)');
+    try {
+      const stages = await child.trainSeed({
+        workspace: scratch,
+        run: data.run,
+        seed: data.seed,
+        config,
+        data: decodeData(dataBytes, run.key(data.data))
+      });
+      const files: string[] = [];
+      for (const net of [netId('S', data.seed), netId('B', data.seed)])
+        for (const rel of await filesUnder(paths.net(net))) {
+          const key = `models/${net}/${rel}`;
+          await run.put(key, new Uint8Array(await fs.readFile(join(paths.net(net), rel))));
+          files.push(key);
+        }
+      const doc: SeedResultDoc = { seed: data.seed, worker: o.name, stages, files };
+      await run.put(data.result, new TextEncoder().encode(JSON.stringify(doc)));
+      stats.done++;
+      return `seed ${data.seed}: ${stages.length} stages`;
+    } finally {
+      idle.push(child);
+      await fs.rm(scratch, { recursive: true, force: true });
+    }
+  };
+
   const processor = async (job: Job): Promise<string> => {
     const parsed = ClusterJobSchema.safeParse(job.data);
     if (!parsed.success) {
@@ -131,21 +199,22 @@ export async function startClusterWorker(o: ClusterWorkerOptions): Promise<Runni
       throw new UnrecoverableError(
         `worker ${o.name} runs KD Lens ${version} but the job comes from a coordinator running ${data.version}; refused`
       );
-    const label = `${data.run} ${data.kind === 'quantify' ? data.task.id : 'noop'}`;
+    const label = `${data.run} ${data.kind === 'quantify' ? data.task.id : data.kind === 'train-seed' ? `seed ${data.seed}` : 'noop'}`;
     stats.jobs.add(label);
-    if (data.kind === 'quantify') await beat('running');
+    if (data.kind !== 'noop') await beat('running');
     try {
       if (data.kind === 'noop') {
         if (data.result) await new RunStore(await storeFor(), data.run).put(data.result, new Uint8Array(0));
         return 'noop';
       }
+      if (data.kind === 'train-seed') return await trainSeedJob(data);
       return await quantify(job, data);
     } catch (err) {
       o.log(`job ${job.id} failed: ${(err as Error).message}`);
       throw err;
     } finally {
       stats.jobs.delete(label);
-      if (data.kind === 'quantify') void beat('running');
+      if (data.kind !== 'noop') void beat('running');
     }
   };
 

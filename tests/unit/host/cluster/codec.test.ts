@@ -1,5 +1,12 @@
 import { describe, it, expect } from 'vitest';
-import { encodeResult, decodeResult, encodeSetup, decodeSetup } from '../../../../src/host/cluster/codec';
+import {
+  encodeResult,
+  decodeResult,
+  encodeSetup,
+  decodeSetup,
+  encodeData,
+  decodeData
+} from '../../../../src/host/cluster/codec';
 import { taskKeys } from '../../../../src/host/cluster/coordinator';
 import { tinyConfig } from '../../../helpers/tiny-config';
 import type { SigmaResult } from '../../../../src/engine/knowledge/sigma';
@@ -41,6 +48,25 @@ describe('cluster store objects', () => {
     const back = decodeSetup(one.bytes, 'setup');
     expect(back.images).toEqual(images);
     expect(back.config).toEqual(tinyConfig());
+  });
+
+  it('the training data travels exactly (images, labels, masks, ids, classes)', () => {
+    const set = (n: number, masks: boolean) => ({
+      n,
+      size: 2,
+      x: Float32Array.from({ length: n * 12 }, (_, i) => i / 7 - 1),
+      labels: Int32Array.from({ length: n }, (_, i) => i % 3),
+      ids: Array.from({ length: n }, (_, i) => `s${i}`),
+      masks: masks ? Uint8Array.from({ length: n * 4 }, (_, i) => i % 2) : null
+    });
+    const data = { train: set(3, true), val: set(2, false), classes: ['a', 'b', 'c'] };
+    const encoded = encodeData(data);
+    expect(encoded.key).toMatch(/^data\/[0-9a-f]{32}\.bin$/);
+    expect(decodeData(encoded.bytes, 'k')).toEqual(data);
+    expect(decodeData(encodeData({ ...data, val: null }).bytes, 'k').val).toBeNull();
+    expect(() => decodeData(encoded.bytes.subarray(0, encoded.bytes.length - 5), 'runs/e/data/x.bin')).toThrow(
+      'runs/e/data/x.bin: cut short'
+    );
   });
 
   it('a damaged object names its key and field', () => {
