@@ -111,6 +111,18 @@ describe('servers checked at start', () => {
     ]);
     expect(r2.code).toBe(1);
     expect(r2.stderr).toMatch(new RegExp(`the store at s3://kd/x at http://127.0.0.1:${port} cannot be used`));
+    // The same from a `cluster` section of the configuration file, and a bad section named.
+    const withSection = join(tmp.path, 'c2.json');
+    writeFileSync(
+      withSection,
+      JSON.stringify({ dataset: 'tiny', seeds: 1, cluster: { redis: `redis://127.0.0.1:${port}`, store: storeDir } })
+    );
+    const r3 = await runCli(['run', withSection, '--workspace', ws]);
+    expect(r3.code).toBe(1);
+    expect(r3.stderr).toMatch(/cannot reach Redis at redis:\/\/127.0.0.1:\d+/);
+    writeFileSync(withSection, JSON.stringify({ dataset: 'tiny', cluster: { redis: 'http://x', store: storeDir } }));
+    const r4 = await runCli(['run', withSection, '--workspace', ws]);
+    expect(r4.stderr).toContain(`${withSection}: cluster: field redis: a redis:// or rediss:// URL`);
     expect(existsSync(join(ws, 'experiments')) ? readdirSync(join(ws, 'experiments')) : []).toEqual([]);
     const probe = new Redis(redis.url);
     // The CLI runs from the sources here: version 'dev'.
