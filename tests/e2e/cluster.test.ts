@@ -212,6 +212,7 @@ describe('a run on a cluster of 3 worker processes (built CLI, real Redis, folde
     const code = await new Promise<number | null>((r) => coordinator.once('exit', r));
     expect(code, err).toBe(0);
     expect(err).toMatch(/cluster job \S+ vanished from Redis; enqueued again/);
+    expect(err).toMatch(/cluster: \d+\/34 jobs done, \d+ running, \d+ queued, 0 failed/);
     const id = newExperiment(known)!;
     expect(metricsOf(id)).toEqual(metricsOf(reference));
     expect(mapsOf(id)).toEqual(mapsOf(reference));

@@ -156,6 +156,8 @@ export function clusterExecutor(o: CoordinatorOptions): ExecutorFactory {
         // What already has a result is not enqueued again (resume).
         await gather();
         let queued = 0;
+        let lastLine = '';
+        let lastLogged = 0;
         for (const id of pending) {
           const { task } = byJob.get(id)!;
           const keys = taskKeys(o.experimentId, task.id);
@@ -184,7 +186,7 @@ export function clusterExecutor(o: CoordinatorOptions): ExecutorFactory {
         events.on('failed', onFailed);
         events.on('progress', onProgress);
         try {
-          let lastAudit = Date.now();
+          let lastAudit = 0;
           while (pending.size > failed.size) {
             if (signal?.aborted)
               throw new CancelledQuantification('quantification cancelled (queued jobs stay; resume to gather them)');
@@ -222,12 +224,15 @@ export function clusterExecutor(o: CoordinatorOptions): ExecutorFactory {
             } else if (state === 'active') counts.running++;
             else counts.queued++;
           }
-          o.onProgress?.({
-            ...counts,
-            done: tasks.length - pending.size,
-            failed: failed.size,
-            total: tasks.length
-          });
+          const progress = { ...counts, done: tasks.length - pending.size, failed: failed.size, total: tasks.length };
+          o.onProgress?.(progress);
+          // The cluster's progress in the run's log, at most every 10 s and only when it moved.
+          const line = `cluster: ${progress.done}/${progress.total} jobs done, ${progress.running} running, ${progress.queued} queued, ${progress.failed} failed`;
+          if (line !== lastLine && Date.now() - lastLogged >= 10_000) {
+            lastLine = line;
+            lastLogged = Date.now();
+            o.log('info', line);
+          }
         }
       },
       async close() {
