@@ -18,6 +18,7 @@ export type FromWorker =
   | { type: 'step'; id: string; step: number; total: number }
   | { type: 'result'; result: TaskResult }
   | { type: 'trained'; stages: SeedStages }
+  | { type: 'seed-event'; event: ExperimentEvent }
   | { type: 'error'; id: string | null; message: string };
 
 /** What a job process (out/worker/job.cjs) runs. */

@@ -26,7 +26,7 @@ async function handle(message: ToWorker): Promise<void> {
   }
   if (message.type === 'train-seed') {
     try {
-      const stages = await trainSeed(message.spec, () => undefined);
+      const stages = await trainSeed(message.spec, (event) => send({ type: 'seed-event', event }));
       send({ type: 'trained', stages });
     } catch (err) {
       send({ type: 'error', id: null, message: err instanceof Error ? err.message : String(err) });

@@ -213,6 +213,10 @@ describe('a run on a cluster of 3 worker processes (built CLI, real Redis, folde
     expect(code, err).toBe(0);
     expect(err).toMatch(/cluster job \S+ vanished from Redis; enqueued again/);
     expect(err).toMatch(/cluster: \d+\/34 jobs done, \d+ running, \d+ queued, 0 failed/);
+    // The workers' training shows as a local run's: epochs streamed, stages done with who ran them.
+    expect(err).toMatch(/student stage 1: +\d+% ETA/);
+    expect(err).toMatch(/baseline \(seed 1\): done in \d+s — /);
+    expect(err).not.toMatch(/already done \(resumed run\)/);
     const id = newExperiment(known)!;
     expect(metricsOf(id)).toEqual(metricsOf(reference));
     expect(mapsOf(id)).toEqual(mapsOf(reference));

@@ -147,6 +147,7 @@ export async function runExperiment(workspace: string, id: string, options: RunO
       const untrained = Array.from({ length: config.seeds }, (_, r) => r).filter((r) => !seedTrained(state, r));
       if (options.trainSeeds && untrained.length) await options.trainSeeds({ ctx, seeds: untrained });
       for (let r = 0; r < config.seeds; r++) {
+        if (options.trainSeeds && untrained.includes(r)) continue; // trained elsewhere just now
         await student(ctx, r, netId('S', r), teacherModel);
         await baseline(ctx, r, netId('B', r));
       }

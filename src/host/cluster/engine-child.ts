@@ -7,6 +7,7 @@
 import type { ExecutorSetup, QuantifyTask, TaskResult } from '../../engine/experiment/executor';
 import type { FromWorker, SpawnWorker, WorkerHandle } from '../protocol';
 import type { SeedSpec, SeedStages } from './seed-train';
+import type { ExperimentEvent } from '../../common/events';
 
 export class EngineChild {
   private handle: WorkerHandle | null = null;
@@ -41,7 +42,7 @@ export class EngineChild {
         reject(new Error(`the engine process exited unexpectedly (code ${code}); it may have run out of memory`));
       this.listener = (m) => {
         if (m.type === 'error') reject(new Error(m.message));
-        else if (m.type === 'step') onStep?.(m);
+        else if (m.type === 'step' || m.type === 'seed-event') onStep?.(m);
         else {
           const v = pick(m);
           if (v !== undefined) resolve(v);
@@ -78,12 +79,13 @@ export class EngineChild {
   }
 
   /** Trains one seed (student and baseline) in a fresh engine process, which ends afterwards. */
-  trainSeed(spec: SeedSpec): Promise<SeedStages> {
+  trainSeed(spec: SeedSpec, onEvent: (e: ExperimentEvent) => void): Promise<SeedStages> {
     this.stop();
     const h = this.start();
     return this.exchange(
       () => h.send({ type: 'train-seed', spec }),
-      (m) => (m.type === 'trained' ? m.stages : undefined)
+      (m) => (m.type === 'trained' ? m.stages : undefined),
+      (m) => m.type === 'seed-event' && onEvent(m.event)
     ).finally(() => this.stop());
   }
 

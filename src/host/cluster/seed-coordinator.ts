@@ -6,7 +6,8 @@
  * marked done in state.json, as if trained here. Jobs that fail for good are reported together.
  */
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
+import { ExperimentEventSchema } from '../../common/events';
 import { SeedResultSchema, type SeedJob } from '../../common/cluster';
 import { parseWith } from '../../common/schema';
 import { writeFileAtomic } from '../../engine/store/atomic';
@@ -24,6 +25,16 @@ export function clusterSeedTrainer(o: CoordinatorOptions): SeedTrainer {
     const connection = redisConnection(o.redis);
     connection.on('error', (err) => o.log('warn', `redis: ${err.message}`));
     const queue = new Queue(queueName(version), { connection });
+    const eventsConnection = redisConnection(o.redis);
+    eventsConnection.on('error', () => undefined);
+    const events = new QueueEvents(queueName(version), { connection: eventsConnection });
+    // A worker's training progress, epochs and stage starts, shown as a local run's.
+    const onProgress = ({ jobId, data }: { jobId: string; data: unknown }): void => {
+      if (!jobId.startsWith(`${o.experimentId}.seed.`)) return;
+      const parsed = ExperimentEventSchema.safeParse((data as { event?: unknown })?.event);
+      if (parsed.success && parsed.data.type !== 'concepts') ctx.emit(parsed.data);
+    };
+    events.on('progress', onProgress);
     try {
       await uploadModel(run, ctx.paths.final('T'), 'models/T/final');
       const data = encodeData(ctx.target);
@@ -77,8 +88,11 @@ export function clusterSeedTrainer(o: CoordinatorOptions): SeedTrainer {
           `${failed.size} of ${seeds.length} seed jobs failed:\n${[...failed].map(([id, why]) => `  seed ${jobs.get(id)}: ${why}`).join('\n')}`
         );
     } finally {
+      events.off('progress', onProgress);
+      await events.close().catch(() => undefined);
       await queue.close().catch(() => undefined);
       connection.disconnect();
+      eventsConnection.disconnect();
     }
 
     async function gather(r: number, bytes: Uint8Array): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import type { RunConfig } from '../../common/config';
+import type { ExperimentEvent } from '../../common/events';
 import type { ImageSet } from '../../engine/training/batches';
 import { ExperimentPaths, netId } from '../../engine/experiment/paths';
 import { StateStore } from '../../engine/experiment/state';
@@ -25,7 +26,8 @@ export interface SeedSpec {
 /** The stages trained, with their seconds (the coordinator marks them in state.json). */
 export type SeedStages = { name: string; seconds: number }[];
 
-export async function trainSeed(spec: SeedSpec, onStage: (line: string) => void): Promise<SeedStages> {
+/** Runs the seed; `onEvent` gets its progress, epochs and stage starts (the coordinator shows them as a local run's). */
+export async function trainSeed(spec: SeedSpec, onEvent: (e: ExperimentEvent) => void): Promise<SeedStages> {
   await initBackend(spec.config.backend ?? undefined);
   const paths = new ExperimentPaths(spec.workspace, spec.run);
   await fs.mkdir(paths.root, { recursive: true });
@@ -37,7 +39,7 @@ export async function trainSeed(spec: SeedSpec, onStage: (line: string) => void)
     target: spec.data,
     source: null,
     emit: (e) => {
-      if (e.type === 'stage' && e.status === 'done') onStage(e.stage);
+      if (e.type === 'progress' || e.type === 'epoch' || (e.type === 'stage' && e.status === 'running')) onEvent(e);
     }
   };
   const teacherModel = await loadLayersModelFromDir(paths.final('T'));

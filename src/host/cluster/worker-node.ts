@@ -146,7 +146,7 @@ export async function startClusterWorker(o: ClusterWorkerOptions): Promise<Runni
     }
   };
 
-  const trainSeedJob = async (data: SeedJob): Promise<string> => {
+  const trainSeedJob = async (job: Job, data: SeedJob): Promise<string> => {
     const run = new RunStore(await storeFor(), data.run);
     if (await run.exists(data.result)) return 'already done';
     const setupBytes = await run.get(data.setup);
@@ -162,13 +162,16 @@ export async function startClusterWorker(o: ClusterWorkerOptions): Promise<Runni
     const child = idle.pop();
     if (!child) throw new Error('no idle engine process (more jobs than --concurrency)');
     try {
-      const stages = await child.trainSeed({
-        workspace: scratch,
-        run: data.run,
-        seed: data.seed,
-        config,
-        data: decodeData(dataBytes, run.key(data.data))
-      });
+      let lastProgress = 0;
+      const stages = await child.trainSeed(
+        { workspace: scratch, run: data.run, seed: data.seed, config, data: decodeData(dataBytes, run.key(data.data)) },
+        (event) => {
+          // Epochs and stage starts always; progress at most twice a second.
+          if (event.type === 'progress' && Date.now() - lastProgress < 500) return;
+          if (event.type === 'progress') lastProgress = Date.now();
+          void job.updateProgress({ event }).catch(() => undefined);
+        }
+      );
       const files: string[] = [];
       for (const net of [netId('S', data.seed), netId('B', data.seed)])
         for (const rel of await filesUnder(paths.net(net))) {
@@ -207,7 +210,7 @@ export async function startClusterWorker(o: ClusterWorkerOptions): Promise<Runni
         if (data.result) await new RunStore(await storeFor(), data.run).put(data.result, new Uint8Array(0));
         return 'noop';
       }
-      if (data.kind === 'train-seed') return await trainSeedJob(data);
+      if (data.kind === 'train-seed') return await trainSeedJob(job, data);
       return await quantify(job, data);
     } catch (err) {
       o.log(`job ${job.id} failed: ${(err as Error).message}`);
