@@ -12,6 +12,10 @@ import { tempDir } from '../helpers/fixtures';
 import { writeTinyDataset } from '../helpers/tiny-dataset';
 import { tinyConfig } from '../helpers/tiny-config';
 import { startRedis, type RedisServer } from '../helpers/redis-server';
+import { createExperiment } from '../../src/engine/experiment/runner';
+import { defaultConfig, mergeConfig } from '../../src/common/defaults';
+import { JobManager } from '../../src/host/jobs';
+import { nodeJobSpawner } from '../../src/host/spawn';
 
 const ROOT = resolve(__dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'kd-lens.cjs');
@@ -221,5 +225,30 @@ describe('a run on a cluster of 3 worker processes (built CLI, real Redis, folde
     expect(metricsOf(id)).toEqual(metricsOf(reference));
     expect(mapsOf(id)).toEqual(mapsOf(reference));
     expect(resultsIn(id)).toHaveLength(34);
+  });
+  it("a run started from the app (job process) goes to the cluster when the app's settings enable it", async () => {
+    writeFileSync(join(ws, 'cluster.json'), JSON.stringify({ enabled: true, redis: redis.url, store }));
+    const saved = process.env.KD_LENS_BACKEND;
+    process.env.KD_LENS_BACKEND = 'wasm';
+    try {
+      // As `kd-lens run` makes it: the file merged over the defaults.
+      const partial = JSON.parse(readFileSync(config, 'utf8')) as { dataset: string };
+      const id = await createExperiment(ws, mergeConfig(defaultConfig(partial.dataset), partial));
+      const jobs = new JobManager(nodeJobSpawner(), () => undefined);
+      const { info, done } = jobs.start('experiment', 'app run', {
+        kind: 'experiment',
+        workspace: ws,
+        experimentId: id
+      });
+      await done;
+      const log = jobs.get(info.id)!.log.join('\n');
+      expect(log).toMatch(/cluster: training 2 seeds on the workers/);
+      expect(log).toMatch(/cluster: 0 jobs already had results; 34 enqueued/);
+      expect(metricsOf(id)).toEqual(metricsOf(reference));
+      expect(resultsIn(id)).toHaveLength(34);
+    } finally {
+      process.env.KD_LENS_BACKEND = saved;
+      rmSync(join(ws, 'cluster.json'));
+    }
   });
 });
