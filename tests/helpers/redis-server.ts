@@ -30,19 +30,23 @@ function answers(port: number): Promise<boolean> {
     c.once('connect', () => c.write('PING\r\n'));
     c.once('data', (d) => {
       c.destroy();
-      resolve(d.toString().startsWith('+PONG'));
+      // A server with a password answers PING with NOAUTH: it is up all the same.
+      resolve(d.toString().startsWith('+PONG') || d.toString().startsWith('-NOAUTH'));
     });
     c.once('error', () => resolve(false));
   });
 }
 
-export async function startRedis(policy = 'noeviction'): Promise<RedisServer> {
+export async function startRedis(policy = 'noeviction', password?: string): Promise<RedisServer> {
   const port = await freePort();
   let child: ChildProcess;
   const launch = async (): Promise<void> => {
     child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', policy],
+      [
+        ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        ...['--maxmemory-policy', policy, ...(password ? ['--requirepass', password] : [])]
+      ],
       { stdio: 'ignore' }
     );
     for (let i = 0; i < 100; i++) {
@@ -59,7 +63,7 @@ export async function startRedis(policy = 'noeviction'): Promise<RedisServer> {
     });
   await launch();
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: password ? `redis://:${password}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
     port,
     stop: () => stopChild('SIGTERM'),
     restart: async () => {

@@ -60,7 +60,10 @@ export async function checkRedis(url: string): Promise<void> {
       await client.connect();
       await client.ping();
     } catch (err) {
-      throw new Error(`cannot reach Redis at ${where}: ${(lastError ?? (err as Error)).message}`);
+      const why = (lastError ?? (err as Error)).message;
+      if (/NOAUTH|WRONGPASS/.test(why))
+        throw new Error(`Redis at ${where} refused the credentials (give redis://:PASSWORD@host:port): ${why}`);
+      throw new Error(`cannot reach Redis at ${where}: ${why}`);
     }
     const server = await client.info('server');
     const version = field(server, 'redis_version') ?? '0';

@@ -81,6 +81,20 @@ describe('servers checked at start', () => {
       await lru.stop();
     }
   });
+  it('a Redis with a password: the right one passes, a missing or wrong one is named', async () => {
+    const locked = await startRedis('noeviction', 'lab-secret');
+    try {
+      await checkRedis(locked.url);
+      await expect(checkRedis(`redis://127.0.0.1:${locked.port}`)).rejects.toThrow(
+        new RegExp(`Redis at redis://127.0.0.1:${locked.port} refused the credentials .*NOAUTH`)
+      );
+      await expect(checkRedis(`redis://:wrong@127.0.0.1:${locked.port}`)).rejects.toThrow(
+        new RegExp(`Redis at redis://:\\*\\*\\*@127.0.0.1:${locked.port} refused the credentials .*WRONGPASS`)
+      );
+    } finally {
+      await locked.stop();
+    }
+  });
   it('kd-lens run with an unreachable Redis or store creates no experiment and enqueues nothing', async () => {
     const ws = join(tmp.path, 'ws');
     mkdirSync(ws, { recursive: true });
