@@ -7,7 +7,7 @@
  * good are logged as they fail and reported together at the end instead of waiting forever.
  */
 import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RunConfig } from '../../common/config';
@@ -30,7 +30,9 @@ export async function connectCluster(settings: { redis: string; store: string })
   await checkRedis(settings.redis);
   const store = openStore(settings.store);
   await checkStore(store);
-  return { redis: settings.redis, store, storeUrl: settings.store };
+  // Workers without --store take this URL: a folder is published as an absolute path.
+  const storeUrl = /^(s3|file):\/\//.test(settings.store) ? settings.store : resolve(settings.store);
+  return { redis: settings.redis, store, storeUrl };
 }
 
 export interface CoordinatorOptions extends ClusterTarget {
