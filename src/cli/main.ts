@@ -13,6 +13,8 @@ import { reportCommand } from './commands/report';
 import { serveCommand } from './commands/serve';
 import { importCommand } from './commands/import';
 import { datasetsCommand } from './commands/datasets';
+import { workerCommand } from './commands/worker';
+import { benchClusterCommand } from './commands/bench-cluster';
 
 export const COMMANDS: Command[] = [
   demoCommand,
@@ -23,7 +25,9 @@ export const COMMANDS: Command[] = [
   importCommand,
   datasetsCommand,
   quantifyCommand,
-  benchCommand
+  benchCommand,
+  workerCommand,
+  benchClusterCommand
 ];
 
 function mainHelp(): string {

@@ -13,6 +13,12 @@ import { cpus } from 'node:os';
 import { formatDuration } from './progress';
 import { parseEngine } from './commands/quantify';
 import { parseDevice } from '../engine/onnx/runtime';
+import { clusterExecutor, type ClusterTarget } from '../host/cluster/coordinator';
+import { describeRedis } from '../host/cluster/redis';
+import { clusterSeedTrainer } from '../host/cluster/seed-coordinator';
+import type { SeedTrainer } from '../engine/experiment/runner';
+import { appendEvent } from '../engine/experiment/record';
+import type { ExperimentEvent } from '../common/events';
 
 /** Run-configuration fields from --engine and --device (validated). */
 export function engineOverrides(flags: Record<string, unknown>): Record<string, unknown> {
@@ -46,10 +52,12 @@ export interface TerminalRunOptions {
   force?: boolean;
   /** Before a new run whose teacher has a source set or pretrained weights: the pre-launch probe (probe.ts). */
   probe?: boolean;
+  /** Seeds and quantification on the cluster (--redis/--store or the configuration's cluster section). */
+  cluster?: ClusterTarget | null;
 }
 
 export async function runWithTerminal(workspace: string, id: string, options: TerminalRunOptions): Promise<number> {
-  const { json, backend: backendFlag, device: deviceFlag } = options;
+  const { json, backend: backendFlag, device: deviceFlag, cluster } = options;
   const paths = new ExperimentPaths(workspace, id);
   const config = await readConfig(paths);
   const backend = await initBackendFor({
@@ -70,7 +78,25 @@ export async function runWithTerminal(workspace: string, id: string, options: Te
     say(`  ${probe.helps ? '' : 'warning: '}${probe.message} (${probe.seconds.toFixed(0)} s)`);
   }
   let executor = inProcessExecutor;
-  if (config.workers > 1) {
+  let trainSeeds: SeedTrainer | undefined;
+  const onEvent = terminalListener(json);
+  if (cluster) {
+    say(
+      `  seeds and quantification on the cluster: Redis ${describeRedis(cluster.redis)}, store ${cluster.store.description}`
+    );
+    const coordinator = {
+      ...cluster,
+      experimentId: id,
+      config,
+      log: (level: 'info' | 'warn', message: string) => {
+        const e: ExperimentEvent = { type: 'log', level, message };
+        onEvent(e);
+        if (level === 'warn') void appendEvent(paths, e).catch(() => undefined);
+      }
+    };
+    executor = clusterExecutor(coordinator);
+    trainSeeds = clusterSeedTrainer(coordinator);
+  } else if (config.workers > 1) {
     try {
       workerEntry();
       executor = poolExecutor(config.workers);
@@ -89,7 +115,8 @@ export async function runWithTerminal(workspace: string, id: string, options: Te
   try {
     const metrics = await runExperiment(workspace, id, {
       executor,
-      onEvent: terminalListener(json),
+      onEvent,
+      trainSeeds,
       signal: controller.signal,
       force: options.force,
       writeReport: async (ws, expId) => {

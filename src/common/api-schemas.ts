@@ -7,6 +7,7 @@ import { RunConfigSchema } from './config';
 import { SafeId } from './dataset';
 import { StudyRequestSchema } from './study';
 import type { KdApiMethod } from './api';
+import { ClusterAppSettingsSchema } from './cluster';
 
 const none = z.object({}).strict();
 const sample = z.object({ datasetId: SafeId, sampleId: SafeId }).strict();
@@ -83,5 +84,8 @@ export const API_REQUEST_SCHEMAS: Record<KdApiMethod, ZodType> = {
   uploadCancel: z.object({ uploadId: upload }).strict(),
   checkStudy: z.object({ study: StudyRequestSchema }).strict(),
   startStudy: z.object({ study: StudyRequestSchema }).strict(),
+  getClusterSettings: none,
+  setClusterSettings: ClusterAppSettingsSchema,
+  listWorkers: none,
   setRunNotes: experiment.extend({ tags: z.array(z.string().max(40)).max(20), note: z.string().max(5000) }).strict()
 };

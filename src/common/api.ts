@@ -5,6 +5,7 @@
  * Runtime-neutral: no Node, Electron or Vue imports here.
  */
 import type { StudyCheck, StudyRequest } from './study';
+import type { ClusterAppSettings, WorkersView } from './cluster';
 import type { RunConfig } from './config';
 import type { DatasetManifest, DatasetSummary } from './dataset';
 import type { ExperimentEvent } from './events';
@@ -274,7 +275,11 @@ export const KD_API_METHODS = [
   'uploadCancel',
   // analysing networks trained elsewhere (src/engine/study)
   'checkStudy',
-  'startStudy'
+  'startStudy',
+  // the cluster (src/host/cluster/cluster-api.ts)
+  'getClusterSettings',
+  'setClusterSettings',
+  'listWorkers'
 ] as const;
 export type KdApiMethod = (typeof KD_API_METHODS)[number];
 
@@ -362,6 +367,12 @@ export interface KdApi {
   checkStudy(request: { study: StudyRequest }): Promise<StudyCheck>;
   /** Checks the study again, creates its experiment and starts it (a job, as startExperiment). */
   startStudy(request: { study: StudyRequest }): Promise<{ experimentId: string; jobId: string }>;
+  /** The cluster runs started here go to when enabled (the Redis password comes back as ***). */
+  getClusterSettings(): Promise<ClusterAppSettings>;
+  /** Saves them; enabled settings are checked against both servers first (a 409 names the problem). */
+  setClusterSettings(request: ClusterAppSettings): Promise<ClusterAppSettings>;
+  /** The Workers panel: each worker's heartbeat and the queue's counts. */
+  listWorkers(): Promise<WorkersView>;
 
   /** Subscribes to pushed events; returns an unsubscribe function. */
   on(type: KdEventType, listener: (event: KdEvent) => void): () => void;

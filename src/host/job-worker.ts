@@ -18,6 +18,11 @@ import { nodeSpawner, workerEntry } from './spawn';
 import type { FromJob, ToJob, JobSpec } from './process-messages';
 import { parentChannel } from './parent';
 import { computeWindowExecutor, listenForComputePort } from './compute-port';
+import { readClusterSettings } from './cluster/cluster-api';
+import { clusterExecutor, connectCluster } from './cluster/coordinator';
+import { clusterSeedTrainer } from './cluster/seed-coordinator';
+import type { SeedTrainer } from '../engine/experiment/runner';
+import { appendEvent } from '../engine/experiment/record';
 
 const parent = parentChannel<ToJob, FromJob>();
 const send = parent.send;
@@ -45,8 +50,24 @@ async function run(spec: JobSpec): Promise<unknown> {
         : backend.reason
     });
     let executor = inProcessExecutor;
-    // The compute window runs TF.js layers models only; a study's ONNX checkpoints stay in the job's processes.
-    if (onPage.executor && !config.study) executor = onPage.executor;
+    let trainSeeds: SeedTrainer | undefined;
+    const cluster = await readClusterSettings(spec.workspace);
+    if (cluster.enabled) {
+      // The app's cluster settings: seeds and quantification go to the cluster's workers.
+      const coordinator = {
+        ...(await connectCluster(cluster)),
+        experimentId: spec.experimentId,
+        config,
+        log: (level: 'info' | 'warn', message: string) => {
+          const event = { type: 'log' as const, level, message };
+          send({ type: 'experiment-event', event });
+          if (level === 'warn') void appendEvent(paths, event).catch(() => undefined);
+        }
+      };
+      executor = clusterExecutor(coordinator);
+      trainSeeds = clusterSeedTrainer(coordinator);
+      // The compute window runs TF.js layers models only; a study's ONNX checkpoints stay in the job's processes.
+    } else if (onPage.executor && !config.study) executor = onPage.executor;
     else if (config.workers > 1) {
       try {
         executor = poolExecutor(config.workers, nodeSpawner(workerEntry()));
@@ -56,6 +77,7 @@ async function run(spec: JobSpec): Promise<unknown> {
     }
     const metrics = await runExperiment(spec.workspace, spec.experimentId, {
       executor,
+      trainSeeds,
       trainer: onPage.trainer ?? undefined,
       backendName: onPage.trainer ? 'webgpu' : undefined,
       signal: controller.signal,

@@ -4,17 +4,22 @@ import type { ExperimentEvent } from '../common/events';
 import type { CalibrationRequest } from '../engine/estimate';
 import type { ImportRequest } from '../common/api';
 import type { RunConfig } from '../common/config';
+import type { SeedSpec, SeedStages } from './cluster/seed-train';
 
 /** Quantification worker (out/worker/index.cjs). */
 export type ToWorker =
   | { type: 'init'; backend: string | null; setup: ExecutorSetup }
   | { type: 'task'; task: QuantifyTask }
+  /** A cluster worker's seed job: the student's and baseline's training of one seed. */
+  | { type: 'train-seed'; spec: SeedSpec }
   | { type: 'exit' };
 
 export type FromWorker =
   | { type: 'ready'; backend: string; reason: string; pid: number }
   | { type: 'step'; id: string; step: number; total: number }
   | { type: 'result'; result: TaskResult }
+  | { type: 'trained'; stages: SeedStages }
+  | { type: 'seed-event'; event: ExperimentEvent }
   | { type: 'error'; id: string | null; message: string };
 
 /** What a job process (out/worker/job.cjs) runs. */

@@ -61,6 +61,7 @@ import type { JobManager } from './jobs';
 import { createAdmin } from './workspace-admin';
 import { listRuns } from './runs-table';
 import { createUploads } from './uploads';
+import { createClusterApi } from './cluster/cluster-api';
 import { refinedEstimate } from './estimate-runs';
 import { checkStudy, createStudy, studyFromRequest } from './study-api';
 
@@ -341,7 +342,8 @@ export function createService(o: ServiceOptions): KdService {
     },
     ...createAdmin({ workspace: ws, jobs: o.jobs, emit: o.emit }),
     listRuns: () => listRuns(ws, () => service.listExperiments()),
-    ...createUploads({ workspace: ws, importDataset: startImport })
+    ...createUploads({ workspace: ws, importDataset: startImport }),
+    ...createClusterApi({ workspace: ws, version: o.version })
   };
   return service;
 }

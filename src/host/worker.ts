@@ -8,6 +8,7 @@ import { lostDeviceError } from '../engine/tf/webgpu';
 import { runTask, type ExecutorSetup } from '../engine/experiment/quantify-executor';
 import type { FromWorker, ToWorker } from './process-messages';
 import { parentChannel } from './parent';
+import { trainSeed } from './cluster/seed-train';
 
 const parent = parentChannel<ToWorker, FromWorker>();
 const send = parent.send;
@@ -21,6 +22,15 @@ async function handle(message: ToWorker): Promise<void> {
     const choice = await initBackend(message.backend ?? undefined);
     setup = message.setup;
     send({ type: 'ready', backend: choice.name, reason: choice.reason, pid: process.pid });
+    return;
+  }
+  if (message.type === 'train-seed') {
+    try {
+      const stages = await trainSeed(message.spec, (event) => send({ type: 'seed-event', event }));
+      send({ type: 'trained', stages });
+    } catch (err) {
+      send({ type: 'error', id: null, message: err instanceof Error ? err.message : String(err) });
+    }
     return;
   }
   const task = message.task;

@@ -9,11 +9,12 @@ import { createExperiment } from '../../engine/experiment/runner';
 import { demoConfig, mergeConfig } from '../../common/defaults';
 import { progressBar } from '../progress';
 import { runWithTerminal, engineOverrides } from '../run-experiment';
+import { CLUSTER_FLAGS, clusterSettings, connectCluster } from '../cluster-flags';
 
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'run the whole protocol on the bundled demo dataset (15 min; --quick about 3)',
-  usage: 'kd-lens demo [--quick] [--workspace DIR] [--seeds N] [--json]',
+  usage: 'kd-lens demo [--quick] [--workspace DIR] [--seeds N] [--redis URL --store URL] [--json]',
   flags: {
     quick: { type: 'boolean', help: 'a smaller run (fewer epochs, images and samples)' },
     workspace: { type: 'string', value: 'DIR', help: 'workspace folder (default: per-user; env KD_LENS_WORKSPACE)' },
@@ -30,11 +31,14 @@ export const demoCommand: Command = {
       help: 'device: ONNX Runtime provider and TF.js backend (gpu: webgpu; auto: GPU, else CPU)'
     },
     backend: { type: 'string', value: 'auto|webgpu|wasm|tensorflow|cpu', help: 'compute backend' },
-    json: { type: 'boolean', help: 'print one JSON object with the results' }
+    json: { type: 'boolean', help: 'print one JSON object with the results' },
+    ...CLUSTER_FLAGS
   },
   async run({ flags }) {
     const workspace = resolveWorkspace(flags.workspace as string | undefined);
     const json = Boolean(flags.json);
+    const settings = clusterSettings(flags);
+    const cluster = settings ? await connectCluster(settings) : null;
     const bar = progressBar('demo data', { quiet: json });
     await ensureDemoDatasets(workspace, {}, (done, total, text) => bar.update(done / total, text));
     bar.done('ready');
@@ -47,6 +51,11 @@ export const demoCommand: Command = {
       mergeConfig(demoConfig(Boolean(flags.quick)), overrides),
       'demo configuration'
     );
-    return runWithTerminal(workspace, id, { json, backend: flags.backend as string | undefined, device: flags.device });
+    return runWithTerminal(workspace, id, {
+      json,
+      backend: flags.backend as string | undefined,
+      device: flags.device,
+      cluster
+    });
   }
 };

@@ -7,6 +7,7 @@ import { createExperiment } from '../../engine/experiment/runner';
 import { defaultConfig, mergeConfig } from '../../common/defaults';
 import { runWithTerminal, engineOverrides } from '../run-experiment';
 import { z } from 'zod';
+import { CLUSTER_FLAGS, clusterSettings, connectCluster } from '../cluster-flags';
 
 /** A configuration file gives at least the dataset; the rest is merged over the defaults and then parsed whole. */
 const PartialConfig = z.looseObject({ dataset: z.string() });
@@ -17,7 +18,7 @@ import { parseWith } from '../../common/schema';
 export const runCommand: Command = {
   name: 'run',
   summary: 'run (or resume) an experiment: teacher, student, baseline, quantification, verdicts',
-  usage: 'kd-lens run CONFIG.json [--workspace DIR] [--resume EXP_ID [--force]] [--json]',
+  usage: 'kd-lens run CONFIG.json [--workspace DIR] [--resume EXP_ID [--force]] [--redis URL --store URL] [--json]',
   flags: {
     workspace: { type: 'string', value: 'DIR', help: 'workspace folder (default: per-user; env KD_LENS_WORKSPACE)' },
     resume: { type: 'string', value: 'EXP_ID', help: 'continue a cancelled or crashed experiment' },
@@ -40,17 +41,23 @@ export const runCommand: Command = {
     force: {
       type: 'boolean',
       help: 'with --resume: continue past the protocol checks that stopped the run (checks.stopOnFail)'
-    }
+    },
+    ...CLUSTER_FLAGS
   },
   async run({ flags, positionals }) {
     const workspace = resolveWorkspace(flags.workspace as string | undefined);
     let id = flags.resume as string | undefined;
+    let settings = clusterSettings(flags);
+    let cluster = settings && !positionals[0] ? await connectCluster(settings) : null;
     if (!id) {
       const file = positionals[0];
       if (!file) throw new UsageError('give a configuration file, or --resume EXP_ID');
       const parsed = PartialConfig.safeParse(await readJson(file));
       if (!parsed.success) throw new Error(`${file}: field dataset: required (the id of a dataset in the workspace)`);
-      const partial = parsed.data;
+      const { cluster: fromFile, ...partial } = parsed.data;
+      // Checked before the experiment folder exists: a cluster that cannot be reached leaves nothing behind.
+      settings = clusterSettings(flags, fromFile, file);
+      if (settings) cluster = await connectCluster(settings);
       const merged = parseWith(
         RunConfigSchema,
         mergeConfig(mergeConfig(defaultConfig(partial.dataset), partial), engineOverrides(flags)),
@@ -71,7 +78,8 @@ export const runCommand: Command = {
       backend: flags.backend as string | undefined,
       device: flags.device,
       force: Boolean(flags.force),
-      probe: !flags.resume && !flags['skip-probe']
+      probe: !flags.resume && !flags['skip-probe'],
+      cluster
     });
   }
 };

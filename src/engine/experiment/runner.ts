@@ -39,6 +39,16 @@ export interface RunOptions {
   backendName?: string;
   /** Continue past the checks that stopped this run earlier (an early stop otherwise refuses to resume). */
   force?: boolean;
+  /** Trains the student and baseline of these seed indices elsewhere (a cluster), marking their stages done. */
+  trainSeeds?: SeedTrainer;
+}
+
+export type SeedTrainer = (input: { ctx: NetworkContext; seeds: number[] }) => Promise<void>;
+
+/** Whether the student's and baseline's stages of seed index r are all done. */
+function seedTrained(state: StateStore, r: number): boolean {
+  const suffix = r ? ` (seed ${r})` : '';
+  return ['student stage 1', 'student stage 2', 'baseline'].every((n) => state.isDone(n + suffix));
 }
 
 const slug = (s: string): string =>
@@ -153,8 +163,15 @@ export async function runExperiment(workspace: string, id: string, options: RunO
     };
     const teacherModel = await teacher(ctx);
     try {
+      const untrained = Array.from({ length: config.seeds }, (_, r) => r).filter((r) => !seedTrained(state, r));
+      if (options.trainSeeds && untrained.length) {
+        await options.trainSeeds({ ctx, seeds: untrained });
+        if (untrained.includes(0) && !state.isDone('student stage 1'))
+          await enforce(early, 'the baseline', await teacherCheck(early, 'B'));
+      }
       // The baseline first: teacher-beats-baseline can then stop the run before any student is trained.
       for (let r = 0; r < config.seeds; r++) {
+        if (options.trainSeeds && untrained.includes(r)) continue; // trained elsewhere just now
         await baseline(ctx, r, netId('B', r));
         if (r === 0 && !state.isDone('student stage 1'))
           await enforce(early, 'the baseline', await teacherCheck(early, 'B'));

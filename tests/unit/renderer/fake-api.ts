@@ -19,6 +19,7 @@ import type {
   RunRow
 } from '../../../src/common/api';
 import type { RunConfig } from '../../../src/common/config';
+import type { ClusterAppSettings, WorkersView } from '../../../src/common/cluster';
 import type { DatasetManifest } from '../../../src/common/dataset';
 import type { DetectedFormat } from '../../../src/common/detect-format';
 import { defaultConfig, demoConfig } from '../../../src/common/defaults';
@@ -401,6 +402,21 @@ export class FakeApi implements KdApi {
   async listRuns() {
     this.record('listRuns', {});
     return structuredClone(this.runs).map((r) => ({ ...r, ...(this.notes.get(r.summary.id) ?? {}) }));
+  }
+  cluster: ClusterAppSettings = { enabled: false, redis: '', store: '' };
+  workers: WorkersView = { configured: false, enabled: false, error: null, workers: [], queue: null, version: 't' };
+  async getClusterSettings() {
+    this.record('getClusterSettings', {});
+    return { ...this.cluster };
+  }
+  async setClusterSettings(r: ClusterAppSettings) {
+    this.record('setClusterSettings', r);
+    this.cluster = { ...r };
+    return { ...r };
+  }
+  async listWorkers() {
+    this.record('listWorkers', {});
+    return structuredClone(this.workers);
   }
   async setRunNotes(r: { experimentId: string; tags: string[]; note: string }) {
     this.record('setRunNotes', r);

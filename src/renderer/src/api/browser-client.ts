@@ -121,6 +121,9 @@ export function createBrowserApi(env: BrowserEnvironment): KdApi & { close(): vo
     uploadPart: (request) => call('uploadPart', request),
     uploadFinish: (request) => call('uploadFinish', request),
     uploadCancel: (request) => call('uploadCancel', request),
+    getClusterSettings: () => call('getClusterSettings'),
+    setClusterSettings: (request) => call('setClusterSettings', request),
+    listWorkers: () => call('listWorkers'),
     on: (type, listener) => events.on(type, listener),
     close: () => events.close()
   };
