@@ -14,7 +14,7 @@ import { Queue } from 'bullmq';
 import { referenceCnn } from '../../engine/models/reference';
 import { dirSaver } from '../../engine/store/model-files';
 import { quantifyOptions } from '../../engine/experiment/quantify';
-import type { ExecutorFactory, QuantifyTask } from '../../engine/experiment/executor';
+import type { ExecutorFactory, QuantifyTask } from '../../engine/experiment/quantify-executor';
 import { Rng } from '../../engine/util/random';
 import { threadsPerWorker } from '../../engine/onnx/runtime';
 import { tinyBenchConfig } from './bench-config';

@@ -14,7 +14,7 @@ import {
   type ClusterSetupDoc
 } from '../../common/cluster';
 import { parseWith } from '../../common/schema';
-import type { AnalysisImage, TaskResult } from '../../engine/experiment/executor';
+import type { AnalysisImage, TaskResult } from '../../engine/experiment/quantify-executor';
 import type { SigmaResult } from '../../engine/knowledge/sigma';
 import type { ImageSet } from '../../engine/training/batches';
 

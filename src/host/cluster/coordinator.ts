@@ -12,8 +12,13 @@ import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RunConfig } from '../../common/config';
 import type { QuantifyJob, ClusterProgress } from '../../common/cluster';
-import type { ExecutorFactory, QuantifyExecutor, QuantifyTask, TaskResult } from '../../engine/experiment/executor';
-import { CancelledQuantification } from '../../engine/experiment/executor';
+import type {
+  ExecutorFactory,
+  QuantifyExecutor,
+  QuantifyTask,
+  TaskResult
+} from '../../engine/experiment/quantify-executor';
+import { CancelledQuantification } from '../../engine/experiment/quantify-executor';
 import { checkRedis, kdLensVersion, queueName, readBeats, redisConnection, STORE_KEY } from './redis';
 import { checkStore, openStore, RunStore, type ArtifactStore } from './store';
 import { encodeSetup, decodeResult } from './codec';

@@ -4,8 +4,8 @@
  * never starves. Re-initialised when a job of another run (another setup) arrives; restarted after
  * it dies, and the job it was running fails with the reason.
  */
-import type { ExecutorSetup, QuantifyTask, TaskResult } from '../../engine/experiment/executor';
-import type { FromWorker, SpawnWorker, WorkerHandle } from '../protocol';
+import type { ExecutorSetup, QuantifyTask, TaskResult } from '../../engine/experiment/quantify-executor';
+import type { FromWorker, SpawnWorker, WorkerHandle } from '../process-messages';
 import type { SeedSpec, SeedStages } from './seed-train';
 import type { ExperimentEvent } from '../../common/events';
 

@@ -20,7 +20,7 @@ import { encodeSetup } from '../../../../src/host/cluster/codec';
 import { clusterExecutor } from '../../../../src/host/cluster/coordinator';
 import { startClusterWorker, type RunningWorker } from '../../../../src/host/cluster/worker-node';
 import { nodeSpawner, workerEntry } from '../../../../src/host/spawn';
-import type { AnalysisImage, QuantifyTask } from '../../../../src/engine/experiment/executor';
+import type { AnalysisImage, QuantifyTask } from '../../../../src/engine/experiment/quantify-executor';
 import type { QuantifyJob } from '../../../../src/common/cluster';
 
 const VERSION = 'test-1';
