@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ExperimentSummary, RunNumbers, RunRow } from '../common/api';
-import type { RunConfig } from '../common/config';
+import { RunConfigSchema, type RunConfig } from '../common/config';
 import { parseWith } from '../common/schema';
 import { describeDifferences } from '../common/run-differences';
 import { ExperimentPaths } from '../engine/experiment/paths';
@@ -34,7 +34,8 @@ const MetricsNumbersSchema = z.object({ networks: z.record(z.string(), NumbersSc
 
 /** Runs with equal configurations apart from name and seed get the same group key. */
 export function groupKey(config: RunConfig): string {
-  const { name: _name, seed: _seed, ...rest } = config;
+  // Through the schema first, so a configuration and its frozen copy (defaults filled in) share a key.
+  const { name: _name, seed: _seed, ...rest } = RunConfigSchema.parse(config);
   return createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 12);
 }
 
