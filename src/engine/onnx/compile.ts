@@ -80,7 +80,9 @@ function emitModel(
         throw new CompileError(`${model.source}: the shape of '${name}' is unknown`);
       })(),
     constant: (name) => b.initializers.get(name),
-    isData: (name) => p.dataValues.has(name)
+    isData: (name) => p.dataValues.has(name),
+    needsGrad: (name) => p.dataValues.has(name),
+    paramShape: (name) => b.initializers.get(name)?.dims
   };
   const emitted: IrNode[] = [];
   for (const n of p.nodes) {

@@ -18,6 +18,7 @@ import { PathLength, frobenius } from './path-length';
 import { gatherBatch, epochOrder, type ImageSet, type Augment } from './batches';
 import { Rng, hashSeed } from '../util/random';
 import type { NamedArray } from '../store/tensors';
+import { tfjsTrainEngine, type TrainEngine, type TrainStepper } from './engine';
 
 /** What the stage minimises for one batch. */
 export type Objective =
@@ -84,6 +85,10 @@ export interface StageSpec {
   onProgress?: (fraction: number, text: string) => void;
   onRollback?: (r: Rollback) => void;
   signal?: AbortSignal;
+  /** Who runs each step (default: TF.js on the current backend). */
+  engine?: TrainEngine;
+  /** Clip the global gradient norm of every step to this value (0 or absent: off). */
+  clipNorm?: number;
 }
 
 export interface StageResult {
@@ -104,22 +109,6 @@ class Divergence extends Error {
   ) {
     super(message);
   }
-}
-
-function lossOf(
-  objective: Objective,
-  model: tf.LayersModel,
-  x: tf.Tensor4D,
-  labels: tf.Tensor1D | null,
-  target: tf.Tensor | null
-): { loss: tf.Scalar; logits: tf.Tensor | null } {
-  if (objective.kind === 'labels') {
-    const logits = model.apply(x, { training: true }) as tf.Tensor;
-    const oneHot = tf.oneHot(labels!, objective.numClasses);
-    return { loss: tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar, logits };
-  }
-  const f = objective.student(x);
-  return { loss: (tf.losses.meanSquaredError(target!, f) as tf.Scalar).mul(objective.scale), logits: null };
 }
 
 /** Loss and accuracy over a whole set without augmentation or updates. */
@@ -197,10 +186,19 @@ const yieldToEvents = (): Promise<void> =>
 export async function runStage(spec: StageSpec): Promise<StageResult> {
   const { config, model, objective } = spec;
   const opt = new MomentumSgd(spec.momentum, spec.weightDecay);
-  const variables = spec.trainable.map((v) => v.read() as tf.Variable);
   const tapVar = spec.tapKernel ? (spec.tapKernel.read() as tf.Variable) : null;
+  let stepper: TrainStepper | null = null;
   try {
     const resumed = await loadResume(spec.resume, model, opt);
+    stepper = await (spec.engine ?? tfjsTrainEngine(tf.getBackend())).open({
+      name: spec.name,
+      model,
+      trainable: spec.trainable,
+      objective,
+      opt,
+      tapKernel: spec.tapKernel,
+      imageSize: spec.train.size
+    });
     const initialNorm = resumed
       ? resumed.initialNorm
       : tapVar
@@ -212,7 +210,6 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
     const startEpoch = resumed?.epoch ?? 0;
     if (!resumed && spec.checkpoints.includes(0)) await spec.saveCheckpoint?.(0, path ? path.normalised : null);
 
-    const s = spec.train.size;
     const stepsPerEpoch = Math.ceil(spec.train.n / config.batchSize);
     let lrScale = resumed?.lrScale ?? 1;
     const rollbacks: Rollback[] = logs.flatMap((l) => l.rollbacks ?? []);
@@ -233,58 +230,23 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
             throw new CancelledError(`${spec.name} cancelled at epoch ${epoch + 1}; it resumes from epoch ${epoch}`);
           const idx = order.slice(step * config.batchSize, (step + 1) * config.batchSize);
           const batch = gatherBatch(spec.train, idx, spec.augment, new Rng(hashSeed(spec.seed, epoch, step, 0xa7)));
-          const before = tapVar ? tf.clone(tapVar) : null;
-          try {
-            const held: { pred: tf.Tensor | null } = { pred: null };
-            const { value, grads } = tf.tidy(() => {
-              const x = tf.tensor4d(batch.x, [idx.length, s, s, 3]);
-              const labels = objective.kind === 'labels' ? tf.tensor1d(batch.labels, 'int32') : null;
-              const target = objective.kind === 'feature' ? objective.teacher(x) : null;
-              const logits: { t: tf.Tensor | null } = { t: null };
-              const out = tf.variableGrads(() => {
-                const o = lossOf(objective, model, x, labels, target);
-                logits.t = o.logits ? tf.keep(o.logits) : null;
-                return o.loss;
-              }, variables);
-              if (logits.t) {
-                held.pred = tf.keep(logits.t.argMax(-1));
-                logits.t.dispose();
-              }
-              return out;
-            });
-            // Read back asynchronously (GPU backends have no synchronous readback in Node), before the update.
-            let v: number;
-            let predicted: ArrayLike<number> | null;
-            try {
-              v = (await value.data())[0];
-              predicted = held.pred ? await held.pred.data() : null;
-            } catch (err) {
-              tf.dispose(grads);
-              throw err;
-            } finally {
-              value.dispose();
-              held.pred?.dispose();
-            }
-            if (!Number.isFinite(v)) {
-              tf.dispose(grads);
-              throw new Divergence(
-                `${spec.name}: the loss became ${v} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)}); lower the learning rate`,
-                step + 1,
-                v
-              );
-            }
-            lossSum += v * idx.length;
-            if (predicted) for (let i = 0; i < idx.length; i++) if (predicted[i] === batch.labels[i]) correct++;
-            tf.tidy(() => opt.apply(variables, grads, lr));
-            tf.dispose(grads);
-            if (before && tapVar && path) {
-              const moved = tf.tidy(() => tf.norm(tapVar.sub(before)));
-              path.add((await moved.data())[0]);
-              moved.dispose();
-            }
-          } finally {
-            before?.dispose();
-          }
+          const r = await stepper.step({
+            x: batch.x,
+            labels: batch.labels,
+            n: idx.length,
+            lr,
+            clipNorm: spec.clipNorm ?? 0,
+            seed: hashSeed(spec.seed, epoch, step, 0xd0)
+          });
+          if (!Number.isFinite(r.loss))
+            throw new Divergence(
+              `${spec.name}: the loss became ${r.loss} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)}); lower the learning rate`,
+              step + 1,
+              r.loss
+            );
+          lossSum += r.loss * idx.length;
+          if (r.predicted) for (let i = 0; i < idx.length; i++) if (r.predicted[i] === batch.labels[i]) correct++;
+          if (path && r.pathStep !== null) path.add(r.pathStep);
           seen += idx.length;
           spec.onProgress?.(
             (epoch - startEpoch + (step + 1) / stepsPerEpoch) / Math.max(1, config.epochs - startEpoch),
@@ -298,6 +260,7 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
           throw new Error(`${err.message} (after ${MAX_ROLLBACKS} rollbacks with the learning rate halved each time)`);
         model.setWeights(weightsAtStart);
         opt.restore(momentumAtStart);
+        await stepper.reload();
         if (initialNorm !== null) path = new PathLength(initialNorm, pathAtStart);
         lrScale /= 2;
         const r: Rollback = { epoch: epoch + 1, step: err.step, loss: err.loss, lr, lrScale };
@@ -307,6 +270,7 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
       } finally {
         for (const w of weightsAtStart) w.dispose();
       }
+      await stepper.flush();
       const val = spec.val && spec.val.n > 0 ? await evaluate(model, objective, spec.val) : null;
       const epochRollbacks = rollbacks.filter((r) => r.epoch === epoch + 1);
       const log: EpochLog = {
@@ -337,6 +301,7 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
     }
     return { logs, pathLength, initialNorm, resumedFrom: startEpoch, rollbacks };
   } finally {
+    stepper?.dispose();
     opt.dispose();
   }
 }

@@ -1,10 +1,11 @@
 /*
  * Backward rules of the broadcasting arithmetic (Add, Sub, Mul, Div) and of BatchNormalization at
  * inference (y = (x - mean) / sqrt(var + eps) * scale + bias, so dx = dy * scale / sqrt(var + eps)).
- * A data input must have the output's shape: a constant may broadcast onto it, data may not (that
- * would need a ReduceSum back, which no model we read needs).
+ * A data input must have the output's shape: a parameter (constant or trainable weight) may broadcast
+ * onto it, data may not. A trainable parameter's gradient is reduced back to its own dims (ReduceSum
+ * over the broadcast axes, batch included, then Reshape).
  */
-import { f32, type IrNode } from '../ir';
+import { f32, i64, type IrNode } from '../ir';
 import { type OpRule, type RuleContext, constValues, fail, floatAttr } from './rule';
 
 /** Per-sample output shape of a broadcasting op: data inputs carry a batch axis, constants their own dims. */
@@ -12,7 +13,7 @@ function broadcastShape(n: IrNode, c: RuleContext): number[] {
   const full = n.inputs.map((name) =>
     c.isData(name)
       ? [-1, ...c.shape(name)]
-      : (c.constant(name)?.dims ?? fail(n, `input '${name}' is neither data nor a constant`))
+      : (c.paramShape(name) ?? fail(n, `input '${name}' is neither data nor a parameter`))
   );
   const rank = Math.max(...full.map((s) => s.length));
   const out = new Array(rank).fill(1);
@@ -34,32 +35,58 @@ function broadcastShape(n: IrNode, c: RuleContext): number[] {
   return shape;
 }
 
-const ifData = (c: RuleContext, name: string, grad: () => string): string | null => (c.isData(name) ? grad() : null);
+/**
+ * The gradient of input `name` from `grad` (of the output's full shape): as it is for data, summed
+ * over the broadcast axes and reshaped to the dims of a parameter; null when no gradient is needed.
+ */
+function toInput(n: IrNode, c: RuleContext, name: string, grad: () => string): string | null {
+  if (!c.needsGrad(name)) return null;
+  if (c.isData(name)) return grad();
+  const dims = c.paramShape(name) ?? fail(n, `input '${name}' is neither data nor a parameter`);
+  const rank = broadcastShape(n, c).length + 1;
+  const out = [-1, ...broadcastShape(n, c)];
+  const padded = [...new Array(rank - dims.length).fill(0), ...dims];
+  const axes = padded.flatMap((d, i) => (i < rank - dims.length || (d === 1 && out[i] !== 1) ? [i] : []));
+  const b = c.b;
+  const summed = axes.length
+    ? b.op('ReduceSum', [grad(), b.constant('axes', i64(axes))], { keepdims: 1 }, `${n.name}_param_sum`)
+    : grad();
+  return b.op('Reshape', [summed, b.constant('shape', i64(dims))], {}, `${n.name}_param_grad`);
+}
 
-const add: OpRule = { shape: broadcastShape, backward: (n, dy, c) => n.inputs.map((x) => ifData(c, x, () => dy)) };
+const add: OpRule = {
+  shape: broadcastShape,
+  backward: (n, dy, c) => n.inputs.map((x) => toInput(n, c, x, () => dy))
+};
 
 const sub: OpRule = {
   shape: broadcastShape,
   backward: (n, dy, c) => [
-    ifData(c, n.inputs[0], () => dy),
-    ifData(c, n.inputs[1], () => c.b.op('Neg', [dy], {}, `${n.name}_grad1`))
+    toInput(n, c, n.inputs[0], () => dy),
+    toInput(n, c, n.inputs[1], () => c.b.op('Neg', [dy], {}, `${n.name}_grad1`))
   ]
 };
 
 const mul: OpRule = {
   shape: broadcastShape,
   backward: (n, dy, c) => [
-    ifData(c, n.inputs[0], () => c.b.op('Mul', [dy, n.inputs[1]], {}, `${n.name}_grad0`)),
-    ifData(c, n.inputs[1], () => c.b.op('Mul', [dy, n.inputs[0]], {}, `${n.name}_grad1`))
+    toInput(n, c, n.inputs[0], () => c.b.op('Mul', [dy, n.inputs[1]], {}, `${n.name}_grad0`)),
+    toInput(n, c, n.inputs[1], () => c.b.op('Mul', [dy, n.inputs[0]], {}, `${n.name}_grad1`))
   ]
 };
 
+/** x / p: dx = dy / p, dp = -dy x / p^2 = -dy y / p. */
 const div: OpRule = {
   shape(n, c) {
     if (c.isData(n.inputs[1])) fail(n, 'division by a value that depends on the input is not supported');
     return broadcastShape(n, c);
   },
-  backward: (n, dy, c) => [c.b.op('Div', [dy, n.inputs[1]], {}, `${n.name}_grad`), null]
+  backward: (n, dy, c) => [
+    toInput(n, c, n.inputs[0], () => c.b.op('Div', [dy, n.inputs[1]], {}, `${n.name}_grad`)),
+    toInput(n, c, n.inputs[1], () =>
+      c.b.op('Neg', [c.b.op('Div', [c.b.op('Mul', [dy, n.outputs[0]]), n.inputs[1]])], {}, `${n.name}_grad1`)
+    )
+  ]
 };
 
 const batchNorm: OpRule = {
@@ -71,6 +98,8 @@ const batchNorm: OpRule = {
     return s;
   },
   backward(n, dy, c) {
+    if (n.inputs.slice(1).some((p) => c.needsGrad(p)))
+      fail(n, 'BatchNormalization with trainable parameters has no weight-gradient rule here (inference form only)');
     const s = c.shape(n.inputs[0]);
     const scale = constValues(n, 1, c),
       variance = constValues(n, 4, c);

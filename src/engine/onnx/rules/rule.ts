@@ -1,8 +1,9 @@
 /*
  * What a backward rule is. Each op family has a file here with its rules: the per-sample output shape
  * of a node, an optional rewrite of the forward node (extra outputs the backward needs), and the
- * gradient of every input given the gradient of output 0. Rules return null for inputs that get no
- * gradient (weights today; a later training engine can fill them in without changing the callers).
+ * gradient of every input given the gradient of output 0. Rules return null for inputs that need no
+ * gradient (c.needsGrad false) or are not differentiable (shapes, axes, indices). In a training graph
+ * (train-graph.ts) the weights are graph inputs, not constants: rules read their dims with paramShape.
  */
 import type { Attr, GraphBuilder, IrNode, IrTensor } from '../ir';
 
@@ -14,6 +15,16 @@ export interface RuleContext {
   constant(name: string): IrTensor | undefined;
   /** Whether a value depends on the model input. */
   isData(name: string): boolean;
+  /**
+   * True for a value that depends on the model input and, in a training graph, for a trainable
+   * parameter (a weight fed as a graph input). The sigma-step compiler implements it as isData.
+   */
+  needsGrad(name: string): boolean;
+  /**
+   * Full dims of a parameter: a constant (initializer) or, in a training graph, a weight fed as a
+   * graph input; undefined for data. Rules read weight shapes here, never from c.constant.
+   */
+  paramShape(name: string): number[] | undefined;
 }
 
 export interface OpRule {
@@ -64,4 +75,11 @@ export function dataInput(n: IrNode, c: RuleContext): string {
   const x = n.inputs[0];
   if (!c.isData(x)) fail(n, 'its first input does not depend on the model input');
   return x;
+}
+
+/** The dims of a parameter input (constant or trainable weight), or a failure naming the node. */
+export function paramDims(n: IrNode, index: number, c: RuleContext): number[] {
+  const dims = c.paramShape(n.inputs[index]);
+  if (!dims) fail(n, `input ${index} ('${n.inputs[index]}') must be a weight (a constant or a trainable parameter)`);
+  return dims;
 }
