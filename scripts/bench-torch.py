@@ -61,7 +61,7 @@ def main():
                 ms = timed(step, runs, warmup)
                 results.append({"task": "quantify", "px": px, "samples": k, "images": n, "msPerStep": ms, "imageStepsPerSec": n * 1000 / ms})
         model = reference_cnn(px)
-        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
         x = torch.randn(32, 3, px, px)
         y = torch.arange(32) % 10
 

@@ -94,7 +94,8 @@ function label(c: BenchCase): string {
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'time quantification and training steps on this machine',
-  usage: 'kd-lens bench [--json] [--backends webgpu,wasm,cpu | --backend webgpu] [--runs 5] [--warmup 2] [--quick]',
+  usage:
+    'kd-lens bench [--json] [--backends webgpu,wasm,cpu | --backend webgpu] [--runs 5] [--warmup 2] [--quick] [--task train]',
   flags: {
     json: { type: 'boolean', help: 'print one JSON object' },
     backends: {
@@ -106,9 +107,15 @@ export const benchCommand: Command = {
     runs: { type: 'integer', default: 5, help: 'timed runs per case (median reported)' },
     warmup: { type: 'integer', default: 2, help: 'untimed runs first' },
     quick: { type: 'boolean', help: 'only 32 px cases' },
+    task: { type: 'string', value: 'all|train|quantify', default: 'all', help: 'which steps to time' },
     'no-stock': { type: 'boolean', help: 'skip the stock wasm kernels comparison' },
     workers: { type: 'integer', default: 2, help: 'worker processes for the pool throughput comparison (0 skips it)' },
-    engine: { type: 'string', value: 'all|onnx|tfjs', default: 'all', help: 'quantification engines to time' },
+    engine: {
+      type: 'string',
+      value: 'all|onnx|tfjs',
+      default: 'all',
+      help: 'engines to time (quantification and training)'
+    },
     device: {
       type: 'string',
       value: 'cpu|gpu|auto',
@@ -130,6 +137,11 @@ export const benchCommand: Command = {
     const requested = list ? list.split(',').map((b) => parseBackendName(b, '--backends')!) : [undefined];
     let cases = defaultCases();
     if (f.quick) cases = cases.filter((c) => c.px === 32);
+    if (f.task !== 'all') {
+      if (f.task !== 'train' && f.task !== 'quantify')
+        throw new UsageError(`--task: expected all, train or quantify, got '${f.task}'`);
+      cases = cases.filter((c) => c.task === f.task);
+    }
     const results: BenchResult[] = [];
     const speedup: {
       task: string;
@@ -184,7 +196,7 @@ export const benchCommand: Command = {
           break;
         }
         say(`engine: ${rt.reason}`);
-        for (const c of cases.filter((k) => k.task === 'quantify')) {
+        for (const c of cases) {
           const r = await runOnnxCase(c, rt, runs, warmup);
           results.push(r);
           say(

@@ -1,11 +1,13 @@
 /*
- * The quantification bench cases on the ONNX engine: one sigma step (loss + gradient w.r.t.
- * sigma, noise drawn by us as in a real run) of the reference CNN, at a given thread count.
+ * The bench cases on the ONNX engine: one sigma step (loss + gradient w.r.t. sigma, noise drawn
+ * by us as in a real run) or one training step (the compiled training graph) of the reference CNN,
+ * at a given thread count.
  * Nothing here is a test.
  */
 import { referenceCnn } from '../models/reference';
 import { Rng } from '../util/random';
-import { timeMedian, type BenchCase, type BenchResult } from '../bench';
+import { timeMedian, trainCase, type BenchCase, type BenchResult } from '../bench';
+import { onnxTrainEngine } from './train-engine';
 import { modelFromTfjsAsync } from './from-tfjs';
 import { onnxSigmaEngine } from './engine';
 import type { RuntimeChoice } from './runtime';
@@ -17,7 +19,10 @@ export async function runOnnxCase(
   runs: number,
   warmup: number
 ): Promise<BenchResult> {
-  if (c.task !== 'quantify') throw new Error('the ONNX engine runs quantification only');
+  if (c.task === 'train') {
+    const r = await trainCase(c, onnxTrainEngine({ runtime }), runs, warmup);
+    return { ...r, backend: `${runtime.provider} x${runtime.threads}`, threads: runtime.threads };
+  }
   const model = referenceCnn(c.px);
   const rng = new Rng(c.px);
   const images = c.images ?? 1;

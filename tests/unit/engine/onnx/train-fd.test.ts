@@ -1,5 +1,5 @@
 /*
- * Weight gradients that TF.js cannot check (grouped and dilated convolutions, Gemm with transB, alpha,
+ * Weight gradients that TF.js cannot check (grouped and dilated convolutions, a strided dilated one, Gemm with transB, alpha,
  * beta and a bias, broadcast Mul/Sub/Div by parameters), against central finite differences of the
  * compiled training graph's own loss: for a random direction u per parameter,
  * (L(w + eps u) - L(w - eps u)) / (2 eps) = <dL/dw, u>, with dL/dw read from the momentum output
@@ -22,10 +22,11 @@ function model(): ModelIr {
   const params: [string, number[]][] = [
     ['w1', [6, 2, 3, 3]],
     ['b1', [6]],
+    ['w2', [6, 6, 2, 3]],
     ['s', [6, 1, 1]],
     ['t', [1, 1]],
     ['d', [6, 1, 1]],
-    ['gb', [3, 6 * 4 * 5]],
+    ['gb', [3, 6 * 2 * 5]],
     ['gc', [3]]
   ];
   const initializers = new Map(
@@ -50,7 +51,13 @@ function model(): ModelIr {
         pads: [1, 2, 0, 1],
         kernel_shape: [3, 3]
       }),
-      node('Tanh', ['conv'], 'act'),
+      node('Tanh', ['conv'], 'act1'),
+      node('Conv', ['act1', 'w2'], 'act', {
+        dilations: [1, 2],
+        strides: [2, 1],
+        pads: [1, 2, 0, 2],
+        kernel_shape: [2, 3]
+      }),
       node('Mul', ['act', 's'], 'scaled'),
       node('Sub', ['scaled', 't'], 'shifted'),
       node('Div', ['shifted', 'd'], 'divided'),
