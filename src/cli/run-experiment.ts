@@ -1,4 +1,5 @@
 /* Shared by `kd-lens run` and `kd-lens demo`: run or resume one experiment with terminal output. */
+import { UsageError } from './args';
 import { initBackendFor } from '../engine/tf/device';
 import { runExperiment, readConfig } from '../engine/experiment/runner';
 import { readState } from '../engine/experiment/record';
@@ -18,6 +19,12 @@ export function engineOverrides(flags: Record<string, unknown>): Record<string, 
   const out: Record<string, unknown> = {};
   if (flags.engine !== undefined) out.engine = parseEngine(flags.engine as string);
   if (flags.device !== undefined) out.device = parseDevice(flags.device as string, '--device');
+  if (flags['train-engine'] !== undefined) {
+    const v = flags['train-engine'] as string;
+    if (!['auto', 'onnx', 'tfjs'].includes(v))
+      throw new UsageError(`--train-engine: expected auto, onnx or tfjs, got '${v}'`);
+    out.trainEngine = v;
+  }
   return out;
 }
 import { launchWarnings } from '../common/launch-warnings';

@@ -30,7 +30,13 @@ export const StateSchema = z.object({
   backend: z.string().nullable(),
   stages: z.record(
     z.string(),
-    z.object({ status: z.enum(STAGE_STATUSES), seconds: z.number().optional(), message: z.string().optional() })
+    z.object({
+      status: z.enum(STAGE_STATUSES),
+      seconds: z.number().optional(),
+      message: z.string().optional(),
+      /** The training engine that ran the stage (e.g. 'onnx cpu — 2 threads', 'tfjs (wasm) — requested'). */
+      engine: z.string().optional()
+    })
   ),
   error: z.string().nullable(),
   /** What ran the quantification; absent before it ran and in experiments of older versions. */

@@ -70,7 +70,7 @@ export function linkParams(
           toTfjs: (x) => permute(x, [s[2], s[3], s[0], s[1]], [2, 3, 0, 1])
         };
       }
-      if (init.data.length !== v.shape.reduce((a, b) => a * b, 1))
+      if (init.data.length !== s.reduce((a, b) => a * b, 1))
         throw new CompileError(`${ir.source}: parameter '${name}' has ${init.data.length} values, the layer ${s}`);
       links.set(v, { name, variable: v, dims: init.dims, ...link });
     }

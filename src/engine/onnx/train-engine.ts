@@ -157,7 +157,7 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
         },
         async flush() {
           ordered.forEach((l, i) => {
-            const t = tf.tensor(l.toTfjs(weights[i].data as Float32Array), l.variable.shape);
+            const t = tf.tensor(l.toTfjs(weights[i].data as Float32Array), l.variable.shape as number[]);
             l.variable.write(t);
             t.dispose();
           });
