@@ -1,11 +1,12 @@
 /*
  * The compute page's side of the port: starts a backend (WebGPU, whose failure is reported with its reason so the
  * host can keep its own workers), then answers training steps and sigma optimisations with the engine's own code
- * (MomentumSgd, quantifyBatch). Knows nothing of files or Electron; one request at a time, in arrival order.
+ * (the TF.js TrainEngine's step, quantifyBatch). Knows nothing of files or Electron; one request at a time, in arrival order.
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildNetwork } from '../models/architectures';
 import { MomentumSgd } from '../training/sgd';
+import { tfjsTrainEngine } from '../training/engine';
 import { quantifyBatch } from '../knowledge/sigma';
 import { tapFeature } from '../knowledge/feature';
 import { startWebGpu, webgpuLostReason } from '../tf/webgpu';
@@ -43,20 +44,25 @@ export async function trainStep(r: TrainStepRequest): Promise<TrainStepResult> {
     const variables = model.trainableWeights.map((v) => v.read() as tf.Variable);
     if (r.buffers.length)
       opt.restore(r.buffers.map((b, i) => ({ name: `m${i}`, shape: b.length ? variables[i].shape : [0], values: b })));
-    const size = r.network.architecture.inputSize;
-    const n = r.labels.length;
-    const { value, grads } = tf.tidy(() => {
-      const x = tf.tensor4d(r.x, [n, size, size, 3]);
-      const y = tf.oneHot(tf.tensor1d(r.labels, 'int32'), r.network.numClasses);
-      return tf.variableGrads(
-        () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
-        variables
-      );
+    // The step the stages run (training/engine.ts), on this page's backend.
+    const stepper = await tfjsTrainEngine(tf.getBackend()).open({
+      name: 'compute page step',
+      model,
+      trainable: model.trainableWeights,
+      objective: { kind: 'labels', numClasses: r.network.numClasses },
+      opt,
+      tapKernel: null,
+      imageSize: r.network.architecture.inputSize
     });
-    const loss = (await value.data())[0];
-    value.dispose();
-    opt.apply(variables, grads, r.lr);
-    tf.dispose(grads);
+    const { loss } = await stepper.step({
+      x: r.x,
+      labels: r.labels,
+      n: r.labels.length,
+      lr: r.lr,
+      clipNorm: 0,
+      seed: 0
+    });
+    stepper.dispose();
     return { loss, weights: await weightsOf(model.getWeights()), buffers: (await opt.state()).map((s) => s.values) };
   } finally {
     opt.dispose();

@@ -111,19 +111,20 @@ export const tfjsTrainEngine = (backendName: string): TrainEngine => ({
             }
             return out;
           });
-          const normT = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => g.square().sum()))));
           // Read back asynchronously (GPU backends have no synchronous readback in Node), before the update.
           let loss: number, gradNorm: number;
           let predicted: ArrayLike<number> | null;
           try {
             loss = (await value.data())[0];
-            gradNorm = (await normT.data())[0];
             predicted = held.pred ? await held.pred.data() : null;
+            const normT = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => g.square().sum()))));
+            gradNorm = (await normT.data())[0];
+            normT.dispose();
           } catch (err) {
             tf.dispose(grads);
             throw err;
           } finally {
-            tf.dispose([value, normT]);
+            value.dispose();
             held.pred?.dispose();
           }
           if (!Number.isFinite(loss)) {
