@@ -175,4 +175,36 @@ describe('weight gradients of the ONNX training graph against TF.js', () => {
     await compare(student, { trainable: above });
     await compare(student, { trainable: above, clipNorm: 0.05 });
   });
+
+  it('a non-finite loss leaves the weights and momenta as they were (the loop rolls back from there)', async () => {
+    const model = functional(5, (x) =>
+      dense(tf.layers.flatten().apply(conv(x, 'c', { activation: 'relu' })) as Sym, 3, 'fc')
+    );
+    const opt = new MomentumSgd(0.9, 0.01);
+    const before = model.getWeights().map((w) => w.dataSync().slice());
+    const stepper = await onnxTrainEngine({ runtime }).open({
+      name: 'nan',
+      model,
+      trainable: model.trainableWeights,
+      objective: { kind: 'labels', numClasses: 3 },
+      opt,
+      tapKernel: null,
+      imageSize: 5
+    });
+    const x = random(2 * 75, 4);
+    const labels = Int32Array.of(0, 2);
+    const bad = x.slice();
+    bad[7] = NaN;
+    const r = await stepper.step({ x: bad, labels, n: 2, lr: 0.1, clipNorm: 0, seed: 1 });
+    expect(Number.isNaN(r.loss)).toBe(true);
+    await stepper.flush();
+    model.getWeights().forEach((w, i) => expect(Array.from(w.dataSync())).toEqual(Array.from(before[i])));
+    expect((await opt.state()).every((m) => m.values.every((v) => v === 0))).toBe(true);
+    const ok = await stepper.step({ x, labels, n: 2, lr: 0.1, clipNorm: 0, seed: 1 });
+    expect(Number.isFinite(ok.loss)).toBe(true);
+    await stepper.flush();
+    expect(maxRelativeError(model.getWeights()[0].dataSync(), before[0])).toBeGreaterThan(1e-4);
+    stepper.dispose();
+    opt.dispose();
+  });
 });
