@@ -5,7 +5,7 @@
  * same in both. The ONNX training engine feeds weights in and writes them back through this map.
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { ModelIr } from './ir';
+import { f32, type IrNode, type ModelIr } from './ir';
 import { CompileError } from './rules/rule';
 
 export interface ParamLink {
@@ -52,9 +52,9 @@ export function linkParams(
       const suffix = v.originalName.split('/').pop()!;
       const name = `${layer.name}/${suffix === 'depthwise_kernel' ? 'kernel' : suffix}`;
       const init = ir.initializers.get(name);
-      if (!init || (cls !== 'Conv2D' && cls !== 'DepthwiseConv2D' && cls !== 'Dense'))
+      if (!init || !['Conv2D', 'DepthwiseConv2D', 'Dense', 'BatchNormalization'].includes(cls))
         throw new CompileError(
-          `${ir.source}: layer '${layer.name}' (${cls}): its weight '${suffix}' cannot be trained on the ONNX engine (only Conv2D, DepthwiseConv2D and Dense weights can)`
+          `${ir.source}: layer '${layer.name}' (${cls}): its weight '${suffix}' cannot be trained on the ONNX engine (only Conv2D, DepthwiseConv2D, Dense and BatchNormalization weights can)`
         );
       const s = v.shape as number[];
       let link: Omit<ParamLink, 'name' | 'variable' | 'dims'> = { toOnnx: same, toTfjs: same };
@@ -78,4 +78,50 @@ export function linkParams(
   const missing = variables.find((v) => !links.has(v));
   if (missing) throw new CompileError(`${ir.source}: the variable '${missing.name}' belongs to no layer of the model`);
   return links;
+}
+
+/**
+ * The IR with every BatchNormalization layer as a BatchNormalization node over its own gamma, beta
+ * and moving statistics (initializers '<layer>/gamma', ...), in training mode (batch statistics,
+ * running statistics updated) when `training`: from-tfjs.ts folds each into a Mul and an Add of
+ * constants, which is right for quantification but leaves nothing to train.
+ */
+export async function unfoldBatchNorms(model: tf.LayersModel, ir: ModelIr, training: boolean): Promise<ModelIr> {
+  const nodes = ir.nodes.slice();
+  const initializers = new Map(ir.initializers);
+  for (const layer of model.layers) {
+    if (layer.getClassName() !== 'BatchNormalization') continue;
+    const cfg = layer.getConfig() as { epsilon?: number; momentum?: number };
+    const at = nodes.findIndex((n) => n.op === 'Add' && n.outputs[0] === layer.name);
+    const scaled = at >= 0 ? nodes.findIndex((n) => n.op === 'Mul' && n.outputs[0] === nodes[at].inputs[0]) : -1;
+    if (scaled < 0) throw new CompileError(`${ir.source}: layer '${layer.name}': its folded batch norm was not found`);
+    const value = async (suffix: string): Promise<Float32Array | null> => {
+      const v = layer.weights.find((w) => w.originalName.endsWith(`/${suffix}`));
+      return v ? ((await v.read().data()) as Float32Array) : null;
+    };
+    const mean = (await value('moving_mean'))!;
+    const names = ['gamma', 'beta', 'moving_mean', 'moving_variance'].map((k) => `${layer.name}/${k}`);
+    const fill = (k: number): Float32Array => new Float32Array(mean.length).fill(k);
+    const data = [
+      (await value('gamma')) ?? fill(1),
+      (await value('beta')) ?? fill(0),
+      mean,
+      (await value('moving_variance'))!
+    ];
+    names.forEach((name, i) => initializers.set(name, f32([mean.length], data[i])));
+    const node: IrNode = {
+      op: 'BatchNormalization',
+      name: `${layer.name}/batch_norm`,
+      inputs: [nodes[scaled].inputs[0], ...names],
+      outputs: [layer.name],
+      attrs: {
+        epsilon: { f: Number(cfg.epsilon ?? 1e-3) },
+        momentum: { f: Number(cfg.momentum ?? 0.99) },
+        training_mode: training ? 1 : 0
+      }
+    };
+    nodes[at] = node;
+    nodes.splice(scaled, 1);
+  }
+  return { ...ir, nodes, initializers };
 }

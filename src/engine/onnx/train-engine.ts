@@ -16,7 +16,7 @@ import { compileFeatures } from './compile';
 import { encodeModel } from './model-proto';
 import { sessionOptions, type RuntimeChoice } from './runtime';
 import { compileTrainStep, TRAIN_INPUTS, type TrainObjective } from './train-graph';
-import { linkParams, type ParamLink } from './tfjs-params';
+import { linkParams, unfoldBatchNorms, type ParamLink } from './tfjs-params';
 import { CompileError } from './rules/rule';
 import type { ModelIr } from './ir';
 
@@ -49,8 +49,16 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
     kind: 'onnx',
     async open(spec: StepSpec): Promise<TrainStepper> {
       const { model, objective } = spec;
-      const ir = await modelFromTfjsAsync(model, spec.name);
+      const training = objective.kind === 'labels'; // TF.js runs the feature objective's student in inference mode
+      const ir = await unfoldBatchNorms(model, await modelFromTfjsAsync(model, spec.name), training);
       const links = linkParams(model, ir, spec.trainable);
+      // Batch norms in training mode update their moving statistics, trained or not (as TF.js does).
+      const stateVars = training
+        ? model.layers
+            .filter((l) => l.getClassName() === 'BatchNormalization')
+            .flatMap((l) => l.weights.filter((w) => /moving_(mean|variance)$/.test(w.originalName)))
+        : [];
+      const stateLinks = linkParams(model, ir, stateVars);
       const ordered: ParamLink[] = spec.trainable.map((v) => links.get(v)!);
       const tapLink = spec.tapKernel ? links.get(spec.tapKernel) : null;
       if (spec.tapKernel && !tapLink)
@@ -84,7 +92,8 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
           momentum: spec.opt.momentum,
           weightDecay: spec.opt.weightDecay,
           tapKernel: tapLink?.name ?? null,
-          dropout
+          dropout,
+          state: stateVars.map((v) => stateLinks.get(v)!.name)
         },
         { height: s, width: s }
       );
@@ -95,14 +104,20 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
         new ort.Tensor('float32', data, [...dims]);
       let weights: Ort.Tensor[] = [];
       let momenta: Ort.Tensor[] = [];
+      const stateOf = new Map(compiled.state.map((st) => [st.name, st]));
+      const stateLinked = stateVars.map((v) => stateLinks.get(v)!).filter((l) => stateOf.has(l.name));
+      let state: Ort.Tensor[] = [];
 
       const reload = async (): Promise<void> => {
         weights = await Promise.all(
           ordered.map(async (l) => f32(l.toOnnx((await l.variable.read().data()) as Float32Array), l.dims))
         );
-        const state = await spec.opt.state();
+        state = await Promise.all(
+          stateLinked.map(async (l) => f32((await l.variable.read().data()) as Float32Array, l.dims))
+        );
+        const saved = await spec.opt.state();
         momenta = ordered.map((l, i) => {
-          const m = state[i];
+          const m = saved[i];
           return f32(m && m.values.length ? l.toOnnx(m.values) : new Float32Array(weights[i].size), l.dims);
         });
       };
@@ -141,6 +156,7 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
             feeds[p.name] = weights[i];
             feeds[p.momentumInput] = momenta[i];
           });
+          stateLinked.forEach((l, i) => (feeds[l.name] = state[i]));
           const out = await session.run(feeds);
           const lossValue = (out[loss].data as Float32Array)[0];
           const norm = (out[gradNorm].data as Float32Array)[0];
@@ -148,6 +164,7 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
           if (!Number.isFinite(lossValue)) return { loss: lossValue, predicted, pathStep: null, gradNorm: norm };
           weights = compiled.params.map((p) => out[p.next] as Ort.Tensor);
           momenta = compiled.params.map((p) => out[p.momentumNext] as Ort.Tensor);
+          state = stateLinked.map((l) => out[stateOf.get(l.name)!.next] as Ort.Tensor);
           return {
             loss: lossValue,
             predicted,
@@ -156,6 +173,11 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
           };
         },
         async flush() {
+          stateLinked.forEach((l, i) => {
+            const t = tf.tensor(state[i].data as Float32Array, l.variable.shape as number[]);
+            l.variable.write(t);
+            t.dispose();
+          });
           ordered.forEach((l, i) => {
             const t = tf.tensor(l.toTfjs(weights[i].data as Float32Array), l.variable.shape as number[]);
             l.variable.write(t);

@@ -32,6 +32,11 @@ export interface TrainGraphRequest {
   tapKernel: string | null;
   /** Values (outputs of Identity nodes) that are dropout layers in training: each becomes x * mask. */
   dropout?: readonly string[];
+  /**
+   * Initializers fed as inputs without a gradient and updated by the graph: the running statistics
+   * of BatchNormalization nodes in training mode (their next values are outputs).
+   */
+  state?: readonly string[];
 }
 
 export interface TrainParam {
@@ -49,6 +54,8 @@ export interface TrainGraph {
   masks: { value: string; input: string; shape: number[] }[];
   /** Per-sample shape of the target input (feature objective). */
   targetSize: number | null;
+  /** The state inputs this graph updates, with their next values. */
+  state: { name: string; dims: number[]; next: string }[];
   outputs: { loss: string; gradNorm: string; predictions: string | null; pathStep: string | null };
 }
 
@@ -85,7 +92,8 @@ export function compileTrainStep(req: TrainGraphRequest, dims: { height: number;
     if (!model.initializers.has(p)) throw new CompileError(`${model.source}: no parameter named '${p}'`);
   const nodes = needed(model, outValue);
   const trainable = new Set(req.trainable);
-  const frozen = new Map([...model.initializers].filter(([k]) => !trainable.has(k)));
+  const stateNames = new Set(req.state ?? []);
+  const frozen = new Map([...model.initializers].filter(([k]) => !trainable.has(k) && !stateNames.has(k)));
   const b = new GraphBuilder(frozen);
   b.reserve([
     ...Object.values(TRAIN_INPUTS),
@@ -103,7 +111,8 @@ export function compileTrainStep(req: TrainGraphRequest, dims: { height: number;
     constant: (name) => b.initializers.get(name),
     isData: (name) => dataValues.has(name),
     needsGrad: (name) => gradValues.has(name),
-    paramShape: (name) => (trainable.has(name) ? model.initializers.get(name)!.dims : b.initializers.get(name)?.dims)
+    paramShape: (name) =>
+      trainable.has(name) || stateNames.has(name) ? model.initializers.get(name)!.dims : b.initializers.get(name)?.dims
   };
   function fail(problem: string): never {
     throw new CompileError(`${model.source}: ${problem}`);
@@ -126,6 +135,7 @@ export function compileTrainStep(req: TrainGraphRequest, dims: { height: number;
   });
   const dropout = new Set(req.dropout ?? []);
   const masks: TrainGraph['masks'] = [];
+  const state: TrainGraph['state'] = [];
   const emitted: IrNode[] = [];
   for (const original of nodes) {
     let n = original;
@@ -143,6 +153,15 @@ export function compileTrainStep(req: TrainGraphRequest, dims: { height: number;
       dataValues.add(input);
       shapes.set(input, ctx.shape(n.inputs[0]));
       n = { ...n, op: 'Mul', inputs: [n.inputs[0], input] };
+    }
+    if (n.op === 'BatchNormalization' && n.attrs.training_mode === 1 && n.outputs.length === 1) {
+      const [, , , mean, variance] = n.inputs;
+      if (!stateNames.has(mean) || !stateNames.has(variance))
+        fail(`node '${n.name}': the running statistics of a batch norm in training mode must be state inputs`);
+      const next = [b.fresh(`${mean}__next`), b.fresh(`${variance}__next`)];
+      n = { ...n, outputs: [n.outputs[0], ...next] };
+      state.push({ name: mean, dims: model.initializers.get(mean)!.dims, next: next[0] });
+      state.push({ name: variance, dims: model.initializers.get(variance)!.dims, next: next[1] });
     }
     const rule = RULES[n.op];
     if (!rule)
@@ -270,12 +289,20 @@ export function compileTrainStep(req: TrainGraphRequest, dims: { height: number;
   if (req.tapKernel && !pathStep) fail(`the tap kernel '${req.tapKernel}' is not trained in this stage`);
   if (predictions) outputs.push({ name: predictions, type: 'int64', shape: ['N'] });
   for (const m of masks) inputs.push({ name: m.input, type: 'float', shape: ['N', ...m.shape] });
+  for (const st of state) {
+    inputs.push({ name: st.name, type: 'float', shape: st.dims });
+    outputs.push({ name: st.next, type: 'float', shape: st.dims });
+  }
+  for (const name of stateNames)
+    if (!state.some((st) => st.name === name) && nodes.some((n) => n.inputs.includes(name)))
+      fail(`the state input '${name}' is read by a node that does not update it`);
   inputs.push({ name: TRAIN_INPUTS.lr, type: 'float', shape: [] }, { name: clip, type: 'float', shape: [] });
   return {
     graph: { name: 'train_step', nodes: b.nodes, initializers: b.initializers, inputs, outputs },
     params,
     masks,
     targetSize,
+    state,
     outputs: { loss, gradNorm, predictions, pathStep }
   };
 }

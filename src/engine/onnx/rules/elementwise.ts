@@ -6,7 +6,8 @@
  * over the broadcast axes, batch included, then Reshape).
  */
 import { f32, i64, type IrNode } from '../ir';
-import { type OpRule, type RuleContext, constValues, fail, floatAttr } from './rule';
+import { type OpRule, type RuleContext, constValues, fail, floatAttr, paramDims } from './rule';
+import { bnBackward, isTrainingBn, needsBnTraining } from './batchnorm';
 
 /** Per-sample output shape of a broadcasting op: data inputs carry a batch axis, constants their own dims. */
 function broadcastShape(n: IrNode, c: RuleContext): number[] {
@@ -92,14 +93,15 @@ const div: OpRule = {
 const batchNorm: OpRule = {
   shape(n, c) {
     const s = c.shape(n.inputs[0]);
-    const channels = constValues(n, 1, c).length;
+    const channels = paramDims(n, 1, c)[0];
     if (s[0] !== channels) fail(n, `the input has ${s[0]} channels, the statistics ${channels}`);
-    if (n.outputs.length > 1) fail(n, 'training mode (running statistics outputs) is not supported');
+    if (n.outputs.length > 1 && !isTrainingBn(n))
+      fail(n, 'running statistics outputs need training_mode = 1 (training graphs only)');
     return s;
   },
   backward(n, dy, c) {
-    if (n.inputs.slice(1).some((p) => c.needsGrad(p)))
-      fail(n, 'BatchNormalization with trainable parameters has no weight-gradient rule here (inference form only)');
+    // Batch statistics or trainable parameters: batchnorm.ts; constant inference form: one per-channel Mul.
+    if (needsBnTraining(n, c)) return bnBackward(n, dy, c);
     const s = c.shape(n.inputs[0]);
     const scale = constValues(n, 1, c),
       variance = constValues(n, 4, c);
