@@ -1,7 +1,7 @@
 /*
  * Which engine trains: 'auto' runs every stage on ONNX Runtime and records it per stage in
  * state.json and in the stage events; 'tfjs' runs TF.js and says it was requested; a stage that does
- * not compile (a trainable batch norm) falls back under 'auto' naming the layer, and fails under 'onnx'.
+ * not compile (a GaussianNoise layer) falls back under 'auto' naming the layer, and fails under 'onnx'.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { useBackend } from '../../../helpers/tf';
@@ -46,7 +46,7 @@ describe('training engine choice', () => {
   it("falls back under 'auto' naming the layer, fails under 'onnx'", async () => {
     const input = tf.input({ shape: [4, 4, 3] });
     const bn = tf.layers
-      .batchNormalization({ name: 'bn' })
+      .gaussianNoise({ stddev: 0.1, name: 'bn' })
       .apply(tf.layers.conv2d({ filters: 2, kernelSize: 3, name: 'c' }).apply(input)) as tf.SymbolicTensor;
     const out = tf.layers.dense({ units: 2, name: 'fc' }).apply(tf.layers.flatten().apply(bn)) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: out });
@@ -65,7 +65,7 @@ describe('training engine choice', () => {
       spec
     );
     expect(choices[0].kind).toBe('tfjs');
-    expect(choices[0].note).toMatch(/onnx unavailable: .*layer 'bn' \(BatchNormalization\)/);
+    expect(choices[0].note).toMatch(/onnx unavailable: .*layer 'bn' \(GaussianNoise\)/);
     const r = await stepper.step({
       x: new Float32Array(2 * 48).fill(0.5),
       labels: Int32Array.of(0, 1),
