@@ -40,7 +40,8 @@ export function deviceForBackend(
 
 function formatWhatRan(ran: WhatRan): string {
   const engines = ran.quantification.map((q) => `${q.engine} (${q.tasks} task${q.tasks === 1 ? '' : 's'})`);
-  return `backend ${ran.backend ?? 'unknown'}; quantification ran on ${engines.length ? engines.join(', ') : 'no engine recorded'}`;
+  const training = ran.training.map((t) => `${t.engine} (${t.stages.join(', ')})`);
+  return `backend ${ran.backend ?? 'unknown'}; quantification ran on ${engines.length ? engines.join(', ') : 'no engine recorded'}${training.length ? `; training ran on ${training.join('; ')}` : ''}`;
 }
 
 export async function runWithTerminal(

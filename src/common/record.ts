@@ -50,6 +50,8 @@ export interface WhatRan {
   backend: string | null;
   /** Each engine that quantified, with how many tasks it ran. */
   quantification: { engine: string; tasks: number }[];
+  /** Each engine that trained, with the stages it ran (in state order). */
+  training: { engine: string; stages: string[] }[];
 }
 
 export function whatRan(state: ExperimentState): WhatRan {
@@ -59,7 +61,14 @@ export function whatRan(state: ExperimentState): WhatRan {
     quantification: (state.quantification?.engines ?? []).map((engine) => ({
       engine,
       tasks: tasks.filter((t) => t === engine).length
-    }))
+    })),
+    training: Object.entries(state.stages).reduce<WhatRan['training']>((acc, [stage, s]) => {
+      if (!s.engine) return acc;
+      const row = acc.find((r) => r.engine === s.engine);
+      if (row) row.stages.push(stage);
+      else acc.push({ engine: s.engine, stages: [stage] });
+      return acc;
+    }, [])
   };
 }
 

@@ -13,6 +13,9 @@ import { createExperiment, runExperiment } from '../../../../src/engine/experime
 import { ExperimentPaths } from '../../../../src/engine/experiment/paths';
 import { readState } from '../../../../src/engine/experiment/record';
 import type { ExperimentEvent } from '../../../../src/common/events';
+import { whatRan } from '../../../../src/common/record';
+import { writeReport } from '../../../../src/engine/report/html';
+import { readFileSync } from 'node:fs';
 import { selectTrainEngine, type TrainEngineChoice } from '../../../../src/engine/onnx/select-train';
 import { MomentumSgd } from '../../../../src/engine/training/sgd';
 
@@ -32,6 +35,11 @@ describe('training engine choice', () => {
       await runExperiment(tmp.path, id, { onEvent: (e) => events.push(e) });
       const state = await readState(new ExperimentPaths(tmp.path, id));
       const trained = ['teacher finetune', 'student stage 1', 'student stage 2', 'baseline'];
+      const ran = whatRan(state).training;
+      expect(ran).toHaveLength(1);
+      expect(ran[0].stages).toEqual(trained);
+      const html = readFileSync(await writeReport(tmp.path, id), 'utf8');
+      expect(html).toContain(`Training engine asked for: ${trainEngine}`);
       for (const name of trained) {
         const engine = state.stages[name]?.engine ?? '';
         expect(engine, name).toMatch(
