@@ -66,7 +66,9 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
       let trainObjective: TrainObjective;
       let teacher: Ort.InferenceSession | null = null;
       const s = spec.imageSize;
-      const options = sessionOptions(setup.runtime);
+      // Threads wait without spinning: on a busy machine spinning threads halve a 2-thread step's speed
+      // (measured: 51 -> 28 ms at 32 px under load), on an idle one it costs little.
+      const options = { ...sessionOptions(setup.runtime), extra: { session: { intra_op: { allow_spinning: '0' } } } };
       if (objective.kind === 'labels') {
         const output = model.outputs[0].sourceLayer.name;
         trainObjective = {
