@@ -85,7 +85,8 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
         setup.onGraph?.('teacher-features', bytes);
         teacher = await ort.InferenceSession.create(bytes, options);
       }
-      const dropout = dropoutValues(model, ir);
+      // Dropout is active where TF.js applies the model in training mode: the labels objective only.
+      const dropout = training ? dropoutValues(model, ir) : [];
       const compiled = compileTrainStep(
         {
           model: ir,

@@ -207,4 +207,42 @@ describe('weight gradients of the ONNX training graph against TF.js', () => {
     stepper.dispose();
     opt.dispose();
   });
+
+  it('dropout: a mask input drawn from the step seed (the same seed, the same step; rate ~0: the TF.js step)', async () => {
+    const build = (rate: number): tf.LayersModel =>
+      functional(5, (x) => {
+        const f = tf.layers.flatten().apply(conv(x, 'c', { activation: 'relu' })) as Sym;
+        const d = tf.layers.dropout({ rate, name: 'drop' }).apply(dense(f, 6, 'fc1', 'relu')) as Sym;
+        return dense(d, 3, 'fc2');
+      });
+    seed = 500;
+    await compare(build(1e-9));
+    seed = 500;
+    const model = build(0.5);
+    const losses = async (stepSeed: number): Promise<number> => {
+      const opt = new MomentumSgd(0.9, 0);
+      const stepper = await onnxTrainEngine({ runtime }).open({
+        name: 'dropout',
+        model,
+        trainable: model.trainableWeights,
+        objective: { kind: 'labels', numClasses: 3 },
+        opt,
+        tapKernel: null,
+        imageSize: 5
+      });
+      const r = await stepper.step({
+        x: random(4 * 75, 8),
+        labels: Int32Array.of(0, 1, 2, 0),
+        n: 4,
+        lr: 0,
+        clipNorm: 0,
+        seed: stepSeed
+      });
+      stepper.dispose();
+      opt.dispose();
+      return r.loss;
+    };
+    expect(await losses(1)).toBe(await losses(1));
+    expect(await losses(1)).not.toBe(await losses(2));
+  });
 });
