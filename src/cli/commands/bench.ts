@@ -23,6 +23,7 @@ import { runtimeFor, type EngineRequest } from '../../engine/onnx/select';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../engine/store/atomic';
 
 /**
  * Quantification throughput of the worker pool with 1 and with `workers` processes on one fixed
@@ -108,6 +109,11 @@ export const benchCommand: Command = {
     warmup: { type: 'integer', default: 2, help: 'untimed runs first' },
     quick: { type: 'boolean', help: 'only 32 px cases' },
     task: { type: 'string', value: 'all|train|quantify', default: 'all', help: 'which steps to time' },
+    'save-graph': {
+      type: 'string',
+      value: 'DIR',
+      help: 'write the ONNX training-step graphs timed (train-step-<px>px.onnx)'
+    },
     'no-stock': { type: 'boolean', help: 'skip the stock wasm kernels comparison' },
     workers: { type: 'integer', default: 2, help: 'worker processes for the pool throughput comparison (0 skips it)' },
     engine: {
@@ -187,6 +193,7 @@ export const benchCommand: Command = {
         }
       }
     }
+    const graphs = new Map<string, Uint8Array>();
     if (engines.includes('onnx')) {
       await initBackend(requested[0]); // TF.js builds the reference CNN that is compiled
       for (const threads of [...new Set([1, threadsPerWorker(1)])]) {
@@ -197,13 +204,19 @@ export const benchCommand: Command = {
         }
         say(`engine: ${rt.reason}`);
         for (const c of cases) {
-          const r = await runOnnxCase(c, rt, runs, warmup);
+          const r = await runOnnxCase(c, rt, { runs, warmup, onGraph: (name, bytes) => graphs.set(name, bytes) });
           results.push(r);
           say(
             `  ${label(c).padEnd(36)} ${r.msPerStep.toFixed(1).padStart(8)} ms/step  ${r.imageStepsPerSec.toFixed(1).padStart(8)} image-steps/s`
           );
         }
       }
+    }
+    if (f['save-graph']) {
+      if (!graphs.size)
+        throw new UsageError('--save-graph: no ONNX training step was timed (use --engine onnx or all)');
+      for (const [name, bytes] of graphs) await writeFileAtomic(join(f['save-graph'] as string, `${name}.onnx`), bytes);
+      say(`graphs: ${[...graphs.keys()].map((n) => `${n}.onnx`).join(', ')} in ${f['save-graph'] as string}`);
     }
     const pool: Awaited<ReturnType<typeof poolThroughput>> = [];
     if ((f.workers as number) > 1) {

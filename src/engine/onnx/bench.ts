@@ -12,15 +12,16 @@ import { modelFromTfjsAsync } from './from-tfjs';
 import { onnxSigmaEngine } from './engine';
 import type { RuntimeChoice } from './runtime';
 
-/** Times one quantify case on ONNX Runtime with `runtime`'s provider and threads. */
+/** Times one case on ONNX Runtime with `runtime`'s provider and threads; onGraph receives a train case's step graph. */
 export async function runOnnxCase(
   c: BenchCase,
   runtime: RuntimeChoice,
-  runs: number,
-  warmup: number
+  timing: { runs: number; warmup: number; onGraph?: (name: string, bytes: Uint8Array) => void }
 ): Promise<BenchResult> {
+  const { runs, warmup } = timing;
   if (c.task === 'train') {
-    const r = await trainCase(c, onnxTrainEngine({ runtime }), runs, warmup);
+    const onGraph = (name: string, bytes: Uint8Array): void => timing.onGraph?.(`${name}-${c.px}px`, bytes);
+    const r = await trainCase(c, onnxTrainEngine({ runtime, onGraph }), runs, warmup);
     return { ...r, backend: `${runtime.provider} x${runtime.threads}`, threads: runtime.threads };
   }
   const model = referenceCnn(c.px);
