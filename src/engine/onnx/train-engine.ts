@@ -65,6 +65,7 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
         throw new CompileError(`${spec.name}: the tap kernel '${spec.tapKernel.name}' is not trained in this stage`);
       let trainObjective: TrainObjective;
       let teacher: Ort.InferenceSession | null = null;
+      let teacherBytes: Uint8Array | null = null;
       const s = spec.imageSize;
       // Threads wait without spinning: on a busy machine spinning threads halve a 2-thread step's speed
       // (measured: 51 -> 28 ms at 32 px under load), on an idle one it costs little.
@@ -83,7 +84,7 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
         const dims = { height: s, width: s, channels: 3, grid: 1, samples: 1, relu: false };
         const bytes = encodeModel(compileFeatures(tIr, objective.source.tap, dims).graph);
         setup.onGraph?.('teacher-features', bytes);
-        teacher = await ort.InferenceSession.create(bytes, options);
+        teacherBytes = bytes;
       }
       // Dropout is active where TF.js applies the model in training mode: the labels objective only.
       const dropout = training ? dropoutValues(model, ir) : [];
@@ -102,7 +103,9 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
       );
       const bytes = encodeModel(compiled.graph);
       setup.onGraph?.('train-step', bytes);
+      // Sessions open only once everything compiled, so a refusal leaves nothing to release.
       const session = await ort.InferenceSession.create(bytes, options);
+      if (teacherBytes) teacher = await ort.InferenceSession.create(teacherBytes, options);
       const f32 = (data: Float32Array, dims: readonly number[]): Ort.Tensor =>
         new ort.Tensor('float32', data, [...dims]);
       let weights: Ort.Tensor[] = [];
