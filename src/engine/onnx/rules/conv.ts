@@ -3,7 +3,9 @@
  * (output_padding restores the rows a stride dropped), ConvTranspose's is a Conv. Conv's weight
  * gradient is itself a convolution: the input with channels and batch swapped, convolved with the
  * output gradient as the kernel, stride and dilation swapped, cropped to the kernel's size (groups
- * ride along as groups of the batch axis). The bias gradient sums dy over batch and space.
+ * ride along as groups of the batch axis; one group is a single Gemm over strided slices). A
+ * ConvTranspose's weight gradient is that of the Conv it is the adjoint of, with dy as the input.
+ * The bias gradient sums dy over batch and space.
  * Per-sample shapes are [C, H, W]; pads are [top, left, bottom, right] as ONNX writes them.
  */
 import { i64, type IrNode } from '../ir';
@@ -172,11 +174,27 @@ function convWeightGrad(n: IrNode, dy: string, c: RuleContext, g: Geometry): str
  * dW = dy as [O, N OH OW] times their transpose (Gemm transB), reordered to [O, C, KH, KW].
  */
 function weightGradByColumns(n: IrNode, dy: string, c: RuleContext, g: Geometry): string {
-  const b = c.b;
-  const [ch] = c.shape(n.inputs[0]);
-  const [o, oh, ow] = conv.shape(n, c);
+  return columnsGemm(c, {
+    name: n.name,
+    x: n.inputs[0],
+    channels: c.shape(n.inputs[0])[0],
+    dy,
+    out: conv.shape(n, c),
+    g
+  });
+}
+
+/** The Gemm of weightGradByColumns for a convolution of `x` (`channels` channels) whose output gradient `dy` has shape `out`. */
+function columnsGemm(
+  c: RuleContext,
+  a: { name: string; x: string; channels: number; dy: string; out: number[]; g: Geometry }
+): string {
+  const { b } = c;
+  const { name, dy, g, channels: ch } = a;
+  const [o, oh, ow] = a.out;
+  const n = { name };
   const [kh, kw] = g.kernel;
-  let x = b.op('Transpose', [n.inputs[0]], { perm: [1, 0, 2, 3] }, `${n.name}_x_cnhw`);
+  let x = b.op('Transpose', [a.x], { perm: [1, 0, 2, 3] }, `${n.name}_x_cnhw`);
   if (g.pads.some((p) => p > 0))
     x = b.op(
       'Pad',
@@ -217,11 +235,20 @@ const convTranspose: OpRule = {
     return [weights[1] * g.group, side(h, 0), side(w, 1)];
   },
   backward(n, dy, c) {
-    if (n.inputs.slice(1).some((p) => p && c.needsGrad(p)))
-      fail(n, 'ConvTranspose has no weight-gradient rule; freeze this layer or export it as a Conv');
     const g = geometry(n, c);
+    // <dy, ConvT(x, W)> = <Conv(dy, W), x>: W's gradient is a Conv weight gradient with dy as its
+    // input and x as its output gradient; the bias gradient sums dy.
+    let dW: string | null = null;
+    if (c.needsGrad(n.inputs[1])) {
+      if (g.group !== 1) fail(n, 'a grouped ConvTranspose has no weight-gradient rule; freeze this layer');
+      const [cin, h, w] = c.shape(n.inputs[0]);
+      const [cout] = convTranspose.shape(n, c);
+      dW = columnsGemm(c, { name: `${n.name}_t`, x: dy, channels: cout, dy: n.inputs[0], out: [cin, h, w], g });
+    }
+    const dB = n.inputs[2] && c.needsGrad(n.inputs[2]) ? biasGrad(c, n, dy) : null;
+    if (!c.needsGrad(n.inputs[0])) return [null, dW, dB];
     const attrs = { strides: g.strides, pads: g.pads, dilations: g.dilations, group: g.group };
-    return [c.b.op('Conv', [dy, n.inputs[1]], attrs, `${n.name}_grad`), null, null];
+    return [c.b.op('Conv', [dy, n.inputs[1]], attrs, `${n.name}_grad`), dW, dB];
   }
 };
 

@@ -1,5 +1,6 @@
 /*
- * Weight gradients that TF.js cannot check (grouped and dilated convolutions, a strided dilated one, Gemm with transB, alpha,
+ * Weight gradients that TF.js cannot check (grouped and dilated convolutions, a strided dilated one, a
+ * ConvTranspose with output padding, Gemm with transB, alpha,
  * beta and a bias, broadcast Mul/Sub/Div by parameters), against central finite differences of the
  * compiled training graph's own loss: for a random direction u per parameter,
  * (L(w + eps u) - L(w - eps u)) / (2 eps) = <dL/dw, u>, with dL/dw read from the momentum output
@@ -23,10 +24,12 @@ function model(): ModelIr {
     ['w1', [6, 2, 3, 3]],
     ['b1', [6]],
     ['w2', [6, 6, 2, 3]],
-    ['s', [6, 1, 1]],
+    ['wt', [6, 4, 3, 2]],
+    ['bt', [4]],
+    ['s', [4, 1, 1]],
     ['t', [1, 1]],
-    ['d', [6, 1, 1]],
-    ['gb', [3, 6 * 2 * 5]],
+    ['d', [4, 1, 1]],
+    ['gb', [3, 4 * 5 * 6]],
     ['gc', [3]]
   ];
   const initializers = new Map(
@@ -58,7 +61,14 @@ function model(): ModelIr {
         pads: [1, 2, 0, 2],
         kernel_shape: [2, 3]
       }),
-      node('Mul', ['act', 's'], 'scaled'),
+      node('ConvTranspose', ['act', 'wt', 'bt'], 'up', {
+        strides: [2, 1],
+        pads: [1, 0, 0, 1],
+        output_padding: [1, 0],
+        dilations: [1, 2],
+        kernel_shape: [3, 2]
+      }),
+      node('Mul', ['up', 's'], 'scaled'),
       node('Sub', ['scaled', 't'], 'shifted'),
       node('Div', ['shifted', 'd'], 'divided'),
       node('Flatten', ['divided'], 'flat', { axis: 1 }),
