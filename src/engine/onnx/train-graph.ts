@@ -231,12 +231,21 @@ export function compileTrainStep(req: TrainGraphRequest, dims: { height: number;
     if (!parts?.length) return null;
     return parts.reduce((acc, g) => b.op('Add', [acc, g], {}, `${value}_grad_sum`));
   };
+  const fused = reluIntoMaxPool(emitted, outValue);
+  const masked = new Set<IrNode>();
   for (let i = emitted.length - 1; i >= 0; i--) {
     const n = emitted[i];
     if (!gradValues.has(n.outputs[0])) continue;
-    const dy = total(n.outputs[0]);
+    let dy = total(n.outputs[0]);
     if (!dy) continue;
-    const dx = wrap(() => RULES[n.op].backward(n, dy, ctx));
+    const relu = fused.get(n);
+    if (relu) {
+      // The pooled value is the ReLU output at the chosen cell: mask dy at the pooled size instead.
+      const positive = b.op('Ceil', [b.op('Clip', [n.outputs[0], b.scalar(0), b.scalar(1)])], {}, `${n.name}_positive`);
+      dy = b.op('Mul', [dy, positive], {}, `${n.name}_masked_grad`);
+      masked.add(relu);
+    }
+    const dx = masked.has(n) ? [dy] : wrap(() => RULES[n.op].backward(n, dy!, ctx));
     n.inputs.forEach((x, k) => {
       if (dx[k] && gradValues.has(x)) grads.set(x, [...(grads.get(x) ?? []), dx[k]!]);
     });
@@ -305,4 +314,21 @@ export function compileTrainStep(req: TrainGraphRequest, dims: { height: number;
     state,
     outputs: { loss, gradNorm, predictions, pathStep }
   };
+}
+
+/**
+ * MaxPool nodes whose input is a ReLU output read by nothing else (and not the loss's value), with
+ * that ReLU: the ReLU's gradient mask at the chosen cell is (pooled value > 0), so the pool's
+ * gradient is masked at the pooled size and the full-size ReLU backward is skipped (exact).
+ */
+function reluIntoMaxPool(emitted: readonly IrNode[], outValue: string): Map<IrNode, IrNode> {
+  const readers = new Map<string, number>();
+  for (const n of emitted) for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
+  const out = new Map<IrNode, IrNode>();
+  for (const n of emitted) {
+    if (n.op !== 'MaxPool') continue;
+    const relu = emitted.find((r) => r.op === 'Relu' && r.outputs[0] === n.inputs[0]);
+    if (relu && readers.get(n.inputs[0]) === 1 && n.inputs[0] !== outValue) out.set(n, relu);
+  }
+  return out;
 }
