@@ -6,6 +6,8 @@
  * cancelled or killed run continues where it stopped and ends exactly as an uninterrupted one.
  * A NaN or infinite loss rolls the epoch back to its start and halves the learning rate for the
  * rest of the stage (at most MAX_ROLLBACKS times per stage), recorded in the epoch's log.
+ * Each step runs on a TrainEngine (engine.ts: TF.js by default, the ONNX engine when the caller passes it), which
+ * the loop flushes into the TF.js model before it reads it and reloads after it writes it (rollback, resume).
  * Knows nothing about experiments, the UI or files: resume data goes through a ResumeStore (loop.ts keeps it in
  * the stage folder; a compute page sends it to the host), so the same loop runs in Node and in a browser page.
  */
