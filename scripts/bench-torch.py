@@ -2,7 +2,7 @@
 """PyTorch CPU timings of the same steps as `kd-lens bench`, for comparison only.
 
 Not a dependency of KD Lens: install Debian's python3-torch to run it
-(`apt-get install -y python3-torch`, then `/usr/bin/python3 scripts/bench-torch.py`).
+(`apt-get install -y python3-torch`, then `/usr/bin/python3 scripts/bench-torch.py [THREADS] [train]`).
 Prints one JSON object shaped like `kd-lens bench --json`.
 """
 import json
@@ -36,14 +36,15 @@ def timed(fn, runs, warmup):
 
 def main():
     runs, warmup = 5, 2
-    threads = int(sys.argv[1]) if len(sys.argv) > 1 else torch.get_num_threads()
+    threads = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1] != "-" else torch.get_num_threads()
+    train_only = len(sys.argv) > 2 and sys.argv[2] == "train"  # `bench-torch.py 2 train`: only the train steps
     torch.set_num_threads(threads)
     results = []
     for px in (32, 64):
         model = reference_cnn(px)
         for p in model.parameters():
             p.requires_grad_(False)
-        for k in (8, 96):
+        for k in (() if train_only else (8, 96)):
             for n in (1, 8):
                 x = torch.randn(n, 3, px, px)
                 clean = torch.relu(model(x)).detach()
@@ -61,7 +62,7 @@ def main():
                 ms = timed(step, runs, warmup)
                 results.append({"task": "quantify", "px": px, "samples": k, "images": n, "msPerStep": ms, "imageStepsPerSec": n * 1000 / ms})
         model = reference_cnn(px)
-        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
         x = torch.randn(32, 3, px, px)
         y = torch.arange(32) % 10
 

@@ -30,10 +30,11 @@ export function terminalListener(quiet: boolean): (e: ExperimentEvent) => void {
       const summary = ep
         ? `loss ${ep.loss.toFixed(4)}${ep.valAccuracy !== null ? `, val. accuracy ${(100 * ep.valAccuracy).toFixed(1)} %` : ep.valLoss !== null ? `, val. loss ${ep.valLoss.toFixed(4)}` : ''}`
         : (e.message ?? '');
-      if (bar) bar.done(summary);
+      const onEngine = e.engine ? ` [${e.engine}]` : '';
+      if (bar) bar.done(summary + onEngine);
       else
         err(
-          `${e.stage}: done${e.seconds !== undefined ? ` in ${formatDuration(e.seconds)}` : ''}${summary ? ` — ${summary}` : ''}`
+          `${e.stage}: done${e.seconds !== undefined ? ` in ${formatDuration(e.seconds)}` : ''}${summary ? ` — ${summary}` : ''}${onEngine}`
         );
     } else if (e.type === 'log') {
       err(e.message);

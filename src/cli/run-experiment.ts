@@ -1,4 +1,5 @@
 /* Shared by `kd-lens run` and `kd-lens demo`: run or resume one experiment with terminal output. */
+import { UsageError } from './args';
 import { initBackendFor } from '../engine/tf/device';
 import { runExperiment, readConfig } from '../engine/experiment/runner';
 import { readState } from '../engine/experiment/record';
@@ -25,6 +26,12 @@ export function engineOverrides(flags: Record<string, unknown>): Record<string, 
   const out: Record<string, unknown> = {};
   if (flags.engine !== undefined) out.engine = parseEngine(flags.engine as string);
   if (flags.device !== undefined) out.device = parseDevice(flags.device as string, '--device');
+  if (flags['train-engine'] !== undefined) {
+    const v = flags['train-engine'] as string;
+    if (!['auto', 'onnx', 'tfjs'].includes(v))
+      throw new UsageError(`--train-engine: expected auto, onnx or tfjs, got '${v}'`);
+    out.trainEngine = v;
+  }
   return out;
 }
 import { launchWarnings } from '../common/launch-warnings';
@@ -41,7 +48,8 @@ export function deviceForBackend(
 
 function formatWhatRan(ran: WhatRan): string {
   const engines = ran.quantification.map((q) => `${q.engine} (${q.tasks} task${q.tasks === 1 ? '' : 's'})`);
-  return `backend ${ran.backend ?? 'unknown'}; quantification ran on ${engines.length ? engines.join(', ') : 'no engine recorded'}`;
+  const training = ran.training.map((t) => `${t.engine} (${t.stages.join(', ')})`);
+  return `backend ${ran.backend ?? 'unknown'}; quantification ran on ${engines.length ? engines.join(', ') : 'no engine recorded'}${training.length ? `; training ran on ${training.join('; ')}` : ''}`;
 }
 
 /** How runWithTerminal runs: --json, --backend, --device, and --force (continue past an early stop's checks). */

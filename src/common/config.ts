@@ -207,6 +207,8 @@ export const RunConfigSchema = z
     device: z.enum(['cpu', 'gpu', 'auto']).default('cpu'),
     /** Protocol checks during the run: stopOnFail stops it when a check that its inputs allow early fails (the default). */
     checks: z.object({ stopOnFail: z.boolean() }).default({ stopOnFail: true }),
+    /** Training engine: 'auto' = ONNX Runtime (compiled training graphs), falling back to TF.js with the reason; 'onnx' or 'tfjs' = only that one. */
+    trainEngine: z.enum(QUANTIFY_ENGINES).default('auto'),
     /** The verdicts' tests (VERDICT_DEFAULTS): alpha for the Wilcoxon tests and the 1 - alpha bootstrap interval. */
     verdicts: z
       .object({ alpha: z.number().gt(0).lt(0.5), resamples: z.number().int().min(100).max(1_000_000) })

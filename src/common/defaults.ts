@@ -74,6 +74,7 @@ export function demoConfig(quick = false): RunConfig {
     backend: null,
     engine: 'auto',
     device: 'cpu',
+    trainEngine: 'auto',
     verdicts: { ...VERDICT_DEFAULTS },
     checks: { stopOnFail: true }
   };

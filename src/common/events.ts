@@ -53,7 +53,9 @@ export const StageEventSchema = z.object({
   stage: z.string(),
   status: z.enum(STAGE_STATUSES),
   seconds: z.number().optional(),
-  message: z.string().optional()
+  message: z.string().optional(),
+  /** The training engine that ran the stage. */
+  engine: z.string().optional()
 });
 
 export const ExperimentEventSchema = z.discriminatedUnion('type', [

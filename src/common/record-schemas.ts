@@ -47,7 +47,13 @@ export const StateSchema = z.object({
   backend: z.string().nullable(),
   stages: z.record(
     z.string(),
-    z.object({ status: z.enum(STAGE_STATUSES), seconds: z.number().optional(), message: z.string().optional() })
+    z.object({
+      status: z.enum(STAGE_STATUSES),
+      seconds: z.number().optional(),
+      message: z.string().optional(),
+      /** The training engine that ran the stage (e.g. 'onnx cpu — 2 threads', 'tfjs (wasm) — requested'). */
+      engine: z.string().optional()
+    })
   ),
   error: z.string().nullable(),
   /** What ran the quantification; absent before it ran and in experiments of older versions. */
@@ -65,6 +71,8 @@ export interface WhatRan {
   backend: string | null;
   /** Each engine that quantified, with how many tasks it ran. */
   quantification: { engine: string; tasks: number }[];
+  /** Each engine that trained, with the stages it ran (in state order). */
+  training: { engine: string; stages: string[] }[];
 }
 
 export function whatRan(state: ExperimentState): WhatRan {
@@ -74,7 +82,14 @@ export function whatRan(state: ExperimentState): WhatRan {
     quantification: (state.quantification?.engines ?? []).map((engine) => ({
       engine,
       tasks: tasks.filter((t) => t === engine).length
-    }))
+    })),
+    training: Object.entries(state.stages).reduce<WhatRan['training']>((acc, [stage, s]) => {
+      if (!s.engine) return acc;
+      const row = acc.find((r) => r.engine === s.engine);
+      if (row) row.stages.push(stage);
+      else acc.push({ engine: s.engine, stages: [stage] });
+      return acc;
+    }, [])
   };
 }
 

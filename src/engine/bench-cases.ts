@@ -1,12 +1,16 @@
 /*
  * Benchmarks of the two hot loops on the reference CNN: one quantification step (loss + gradient
- * with respect to sigma, noise included) and one training step (SGD with momentum, cross-entropy).
+ * with respect to sigma, noise included) and one training step (SGD with momentum, cross-entropy)
+ * through the TrainEngine seam, so that both training engines run the step the stages run.
  * Times are medians of repeated runs after warm-up; nothing here is a test.
  */
 import * as tf from '@tensorflow/tfjs';
 import { referenceCnn } from './models/reference';
 import { SigmaLoss } from './knowledge/sigma';
 import { Rng } from './util/random';
+import type { TrainEngine } from './training/engine';
+import { tfjsTrainEngine } from './training/engine';
+import { MomentumSgd } from './training/sgd';
 
 export interface BenchCase {
   task: 'quantify' | 'train';
@@ -105,38 +109,46 @@ export async function runCase(c: BenchCase, runs: number, warmup: number): Promi
         runs
       };
     }
-    const batch = c.batch ?? 32;
-    const x = tf.tensor4d(rng.fillNormal(new Float32Array(batch * c.px * c.px * 3)), [batch, c.px, c.px, 3]);
-    const y = tf.oneHot(
-      tf.tensor1d(
-        Array.from({ length: batch }, (_, i) => i % 10),
-        'int32'
-      ),
-      10
-    );
-    const opt = tf.train.momentum(0.01, 0.9);
+    return await trainCase(c, tfjsTrainEngine(tf.getBackend()), runs, warmup);
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Times one training step (cross-entropy, SGD with momentum 0.9, weight decay 5e-4) of the reference CNN on `engine`. */
+export async function trainCase(c: BenchCase, engine: TrainEngine, runs: number, warmup: number): Promise<BenchResult> {
+  const model = referenceCnn(c.px);
+  const rng = new Rng(c.px);
+  const batch = c.batch ?? 32;
+  const opt = new MomentumSgd(0.9, 5e-4);
+  const stepper = await engine.open({
+    name: 'bench',
+    model,
+    trainable: model.trainableWeights,
+    objective: { kind: 'labels', numClasses: 10 },
+    opt,
+    tapKernel: null,
+    imageSize: c.px
+  });
+  try {
+    const x = rng.fillNormal(new Float32Array(batch * c.px * c.px * 3));
+    const labels = Int32Array.from({ length: batch }, (_, i) => i % 10);
     const ms = await timeMedian(
-      async () => {
-        tf.tidy(() => {
-          opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar);
-        });
-        await (model.getWeights()[0] as tf.Tensor).data();
-      },
+      async () => void (await stepper.step({ x, labels, n: batch, lr: 0.01, clipNorm: 0, seed: 1 })),
       runs,
       warmup
     );
-    x.dispose();
-    y.dispose();
-    opt.dispose();
     return {
       ...c,
-      engine: 'tfjs',
-      backend: tf.getBackend(),
+      engine: engine.kind,
+      backend: stepper.description,
       msPerStep: ms,
       imageStepsPerSec: (batch * 1000) / ms,
       runs
     };
   } finally {
+    stepper.dispose();
+    opt.dispose();
     model.dispose();
   }
 }

@@ -1,6 +1,7 @@
 /*
  * An honest time estimate for a run on this machine: time one training step of each kind (all
- * weights on labels, stage 1's feature regression, stage 2's head) and one quantification step of
+ * weights on labels, stage 1's feature regression, stage 2's head) on the run's training engine
+ * (through the TrainEngine seam, as the stages run it) and one quantification step of
  * the configured architecture (calibrate), then count the steps the configuration asks for
  * (estimateRun). The quantification step is timed on the engine the run will use: ONNX Runtime
  * (with the run's threads per worker) when the configuration's engine is auto or onnx and the
@@ -16,6 +17,10 @@ import type { SigmaEngine, StepDims } from './knowledge/sigma';
 import { selectForTfjs, type EngineRequest } from './onnx/select';
 import { threadsPerWorker } from './onnx/runtime';
 import { timeMedian } from './bench-cases';
+import { selectTrainEngine, type TrainEngineRequest } from './onnx/select-train';
+import { MomentumSgd } from './training/sgd';
+import { tapFeature } from './knowledge/feature';
+import type { Objective } from './training/stage';
 import { Rng } from './util/random';
 
 export interface Calibration {
@@ -34,6 +39,8 @@ export interface Calibration {
   quantEngine: string;
   /** ms to set up the engine for one quantification task (compile, open sessions, clean features). */
   quantSetupMs: number;
+  /** The training engine that was timed, in its own words (absent in calibrations made before it was recorded). */
+  trainEngine?: string;
 }
 
 /** What calibrate times: the run's network, training batch, quantification sizes and engine. */
@@ -49,6 +56,8 @@ export interface CalibrationRequest {
   images: number;
   /** The run's engine request ('tfjs': TF.js on the active backend). */
   engine: EngineRequest;
+  /** The run's training engine (absent: TF.js). */
+  trainEngine?: TrainEngineRequest;
 }
 
 /** Timed calls per measurement and calls before them (the first steps allocate and compile). */
@@ -70,7 +79,8 @@ export function calibrationRequest(config: RunConfig, numClasses: number): Calib
     samples: q.samples,
     grid: q.grid,
     images: q.batch,
-    engine
+    engine,
+    trainEngine: { engine: config.trainEngine, device: config.device, threads: threadsPerWorker(1) }
   };
 }
 
@@ -134,55 +144,54 @@ export async function calibrate(req: CalibrationRequest): Promise<Calibration> {
   const px = arch.inputSize;
   const rng = new Rng(1);
   try {
-    const x = tf.tensor4d(rng.fillNormal(new Float32Array(batch * px * px * 3)), [batch, px, px, 3]);
-    const y = tf.oneHot(
-      tf.tensor1d(
-        Array.from({ length: batch }, (_, i) => i % numClasses),
-        'int32'
-      ),
-      numClasses
-    );
-    /** ms of one optimiser step (its own optimiser: momentum slots follow the variable list); `teacher` (a forward pass outside the gradient) feeds the loss. */
-    const timeStep = async (
-      loss: (teacher: tf.Tensor | null) => tf.Scalar,
-      vars?: tf.Variable[],
-      teacher?: () => tf.Tensor
-    ): Promise<number> => {
-      const opt = tf.train.momentum(0.01, 0.9);
+    const x = rng.fillNormal(new Float32Array(batch * px * px * 3));
+    const labels = Int32Array.from({ length: batch }, (_, i) => i % numClasses);
+    let trainEngine = '';
+    const engine = selectTrainEngine(req.trainEngine ?? { engine: 'tfjs', device: 'cpu', threads: 1 }, (c) => {
+      trainEngine = c.note;
+    });
+    /** ms of one step of a stage (through the TrainEngine seam, on the engine the run will train on). */
+    const timeStep = async (trainable: tf.LayerVariable[], objective: Objective): Promise<number> => {
+      const opt = new MomentumSgd(0.9, 5e-4);
+      const stepper = await engine.open({
+        name: 'calibration',
+        model,
+        trainable,
+        objective,
+        opt,
+        tapKernel: null,
+        imageSize: px
+      });
       try {
         return await timeMedian(
-          async () => {
-            tf.tidy(() => {
-              const t = teacher ? teacher() : null;
-              opt.minimize(() => loss(t), false, vars);
-            });
-            await (model.getWeights()[0] as tf.Tensor).data(); // waits for the step on GPU backends
-          },
+          async () => void (await stepper.step({ x, labels, n: batch, lr: 0.01, clipNorm: 0, seed: 1 })),
           CALIBRATION_RUNS,
           CALIBRATION_WARMUP
         );
       } finally {
+        stepper.dispose();
         opt.dispose();
       }
     };
-    const trainStepMs = await timeStep(
-      () => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar
-    );
+    const labelsObjective: Objective = { kind: 'labels', numClasses };
+    const trainStepMs = await timeStep(model.trainableWeights, labelsObjective);
     const below = layersUpTo(model, req.tap);
-    const weights = (keep: (layer: string) => boolean): tf.Variable[] =>
-      model.layers.filter((l) => keep(l.name)).flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable));
-    const tapModel = tf.model({ inputs: model.inputs, outputs: model.getLayer(req.tap).output as tf.SymbolicTensor });
+    const weights = (keep: (layer: string) => boolean): tf.LayerVariable[] =>
+      model.layers.filter((l) => keep(l.name)).flatMap((l) => l.trainableWeights);
     // The teacher's feature is a forward pass of a network of the same architecture (this one stands in).
+    const feature = tapFeature(model, req.tap);
     const stage1StepMs = await timeStep(
-      (t) => tf.losses.meanSquaredError(t!, tapModel.apply(x) as tf.Tensor) as tf.Scalar,
       weights((n) => below.has(n)),
-      () => tapModel.predict(x) as tf.Tensor
+      {
+        kind: 'feature',
+        student: feature,
+        teacher: feature,
+        scale: 1,
+        source: { teacher: model, tap: req.tap }
+      }
     );
     const head = weights((n) => !below.has(n));
-    const stage2StepMs = head.length
-      ? await timeStep(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar, head)
-      : 0;
-    tf.dispose([x, y]);
+    const stage2StepMs = head.length ? await timeStep(head, labelsObjective) : 0;
     const images = Math.max(1, req.images);
     const dims: StepDims = {
       height: px,
@@ -203,7 +212,8 @@ export async function calibrate(req: CalibrationRequest): Promise<Calibration> {
       quantStepMsPerImage: stepMs / images,
       samples: req.samples,
       quantEngine: setup.note,
-      quantSetupMs: setup.ms
+      quantSetupMs: setup.ms,
+      trainEngine
     };
   } finally {
     model.dispose();
@@ -271,5 +281,5 @@ export function estimateRun(
 /** How an estimate was made, in words: the measured speeds, the engine timed and the refinement. */
 export function estimateBasis(cal: Calibration, refinement: string): string {
   const ms = (v: number): string => (v >= 10 ? v.toFixed(0) : v.toFixed(1));
-  return `measured on this machine: ${ms(cal.trainStepMs)} ms per training step of ${cal.batch} (student stage 1 ${ms(cal.stage1StepMs)} ms, stage 2 ${ms(cal.stage2StepMs)} ms; ${cal.backend}); quantification on ${cal.quantEngine}: ${ms(cal.quantStepMsPerImage)} ms per image per sigma step at K = ${cal.samples}, ${ms(cal.quantSetupMs)} ms to set up each task; ${refinement}`;
+  return `measured on this machine: ${ms(cal.trainStepMs)} ms per training step of ${cal.batch} (student stage 1 ${ms(cal.stage1StepMs)} ms, stage 2 ${ms(cal.stage2StepMs)} ms; ${cal.trainEngine ?? cal.backend}); quantification on ${cal.quantEngine}: ${ms(cal.quantStepMsPerImage)} ms per image per sigma step at K = ${cal.samples}, ${ms(cal.quantSetupMs)} ms to set up each task; ${refinement}`;
 }

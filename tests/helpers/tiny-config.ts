@@ -36,6 +36,7 @@ export function tinyConfig(overrides: Partial<RunConfig> = {}): RunConfig {
     backend: null,
     engine: 'auto',
     device: 'cpu',
+    trainEngine: 'auto',
     verdicts: { ...VERDICT_DEFAULTS },
     // The runner tests check the whole pipeline; the early stop has tests of its own.
     checks: { stopOnFail: false },

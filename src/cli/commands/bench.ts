@@ -23,6 +23,7 @@ import { runtimeFor, type EngineRequest } from '../../engine/onnx/select';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../engine/store/atomic';
 
 /**
  * Quantification throughput of the worker pool with 1 and with `workers` processes on one fixed
@@ -94,7 +95,8 @@ function label(c: BenchCase): string {
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'time quantification and training steps on this machine',
-  usage: 'kd-lens bench [--json] [--backends webgpu,wasm,cpu | --backend webgpu] [--runs 5] [--warmup 2] [--quick]',
+  usage:
+    'kd-lens bench [--json] [--backends webgpu,wasm,cpu | --backend webgpu] [--runs 5] [--warmup 2] [--quick] [--task train]',
   flags: {
     json: { type: 'boolean', help: 'print one JSON object' },
     backends: {
@@ -106,9 +108,20 @@ export const benchCommand: Command = {
     runs: { type: 'integer', default: 5, help: 'timed runs per case (median reported)' },
     warmup: { type: 'integer', default: 2, help: 'untimed runs first' },
     quick: { type: 'boolean', help: 'only 32 px cases' },
+    task: { type: 'string', value: 'all|train|quantify', default: 'all', help: 'which steps to time' },
+    'save-graph': {
+      type: 'string',
+      value: 'DIR',
+      help: 'write the ONNX training-step graphs timed (train-step-<px>px.onnx)'
+    },
     'no-stock': { type: 'boolean', help: 'skip the stock wasm kernels comparison' },
     workers: { type: 'integer', default: 2, help: 'worker processes for the pool throughput comparison (0 skips it)' },
-    engine: { type: 'string', value: 'all|onnx|tfjs', default: 'all', help: 'quantification engines to time' },
+    engine: {
+      type: 'string',
+      value: 'all|onnx|tfjs',
+      default: 'all',
+      help: 'engines to time (quantification and training)'
+    },
     device: {
       type: 'string',
       value: 'cpu|gpu|auto',
@@ -130,6 +143,11 @@ export const benchCommand: Command = {
     const requested = list ? list.split(',').map((b) => parseBackendName(b, '--backends')!) : [undefined];
     let cases = defaultCases();
     if (f.quick) cases = cases.filter((c) => c.px === 32);
+    if (f.task !== 'all') {
+      if (f.task !== 'train' && f.task !== 'quantify')
+        throw new UsageError(`--task: expected all, train or quantify, got '${f.task}'`);
+      cases = cases.filter((c) => c.task === f.task);
+    }
     const results: BenchResult[] = [];
     const speedup: {
       task: string;
@@ -175,6 +193,7 @@ export const benchCommand: Command = {
         }
       }
     }
+    const graphs = new Map<string, Uint8Array>();
     if (engines.includes('onnx')) {
       await initBackend(requested[0]); // TF.js builds the reference CNN that is compiled
       for (const threads of [...new Set([1, threadsPerWorker(1)])]) {
@@ -184,14 +203,20 @@ export const benchCommand: Command = {
           break;
         }
         say(`engine: ${rt.reason}`);
-        for (const c of cases.filter((k) => k.task === 'quantify')) {
-          const r = await runOnnxCase(c, rt, runs, warmup);
+        for (const c of cases) {
+          const r = await runOnnxCase(c, rt, { runs, warmup, onGraph: (name, bytes) => graphs.set(name, bytes) });
           results.push(r);
           say(
             `  ${label(c).padEnd(36)} ${r.msPerStep.toFixed(1).padStart(8)} ms/step  ${r.imageStepsPerSec.toFixed(1).padStart(8)} image-steps/s`
           );
         }
       }
+    }
+    if (f['save-graph']) {
+      if (!graphs.size)
+        throw new UsageError('--save-graph: no ONNX training step was timed (use --engine onnx or all)');
+      for (const [name, bytes] of graphs) await writeFileAtomic(join(f['save-graph'] as string, `${name}.onnx`), bytes);
+      say(`graphs: ${[...graphs.keys()].map((n) => `${n}.onnx`).join(', ')} in ${f['save-graph'] as string}`);
     }
     const pool: Awaited<ReturnType<typeof poolThroughput>> = [];
     if ((f.workers as number) > 1) {

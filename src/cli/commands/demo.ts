@@ -25,6 +25,11 @@ export const demoCommand: Command = {
       value: 'auto|onnx|tfjs',
       help: "quantification engine of a new experiment (default: the configuration's, auto)"
     },
+    'train-engine': {
+      type: 'string',
+      value: 'auto|onnx|tfjs',
+      help: 'training engine of a new experiment (default auto: ONNX Runtime, else TF.js with the reason)'
+    },
     device: {
       type: 'string',
       value: 'cpu|gpu|auto',

@@ -27,6 +27,11 @@ export const runCommand: Command = {
       value: 'auto|onnx|tfjs',
       help: "quantification engine of a new experiment (default: the configuration's, auto)"
     },
+    'train-engine': {
+      type: 'string',
+      value: 'auto|onnx|tfjs',
+      help: 'training engine of a new experiment (default auto: ONNX Runtime, else TF.js with the reason)'
+    },
     device: {
       type: 'string',
       value: 'cpu|gpu|auto',
@@ -68,8 +73,10 @@ export const runCommand: Command = {
           ? merged
           : await cliDefaultSeeds(workspace, merged, (s) => (flags.json ? undefined : process.stderr.write(s + '\n')));
       id = await createExperiment(workspace, config, file);
-    } else if (flags.engine !== undefined || flags.device !== undefined) {
-      throw new UsageError('--engine and --device apply to a new experiment; a resumed one keeps its configuration');
+    } else if (flags.engine !== undefined || flags.device !== undefined || flags['train-engine'] !== undefined) {
+      throw new UsageError(
+        '--engine, --train-engine and --device apply to a new experiment; a resumed one keeps its configuration'
+      );
     } else if (positionals.length) {
       throw new UsageError('--resume takes the experiment id; leave out the configuration file');
     }

@@ -21,6 +21,8 @@ import { hashSeed } from '../util/random';
 import type { ExperimentPaths } from './paths';
 import { deadImages, featureStatistics, distillObjective } from './distill';
 import type { StateStore } from './state';
+import { selectTrainEngine } from '../onnx/select-train';
+import { threadsPerWorker } from '../onnx/runtime';
 
 export interface TrainingData {
   train: ImageSet;
@@ -65,7 +67,10 @@ async function appendLogs(ctx: NetworkContext, net: string, logs: EpochLog[]): P
   await writeTrainLog(ctx.paths, net, [...previous.filter((l) => !stages.has(l.stage)), ...logs]);
 }
 
-/** Runs a stage unless state.json says it is done; marks it running/done and times it. */
+/** The training engine that ran the stage now running in a context (what run() chose last). */
+const engineOfStage = new WeakMap<NetworkContext, string>();
+
+/** Runs a stage unless state.json says it is done; marks it running/done, times it and records its engine. */
 async function stage(ctx: NetworkContext, name: string, run: () => Promise<void>): Promise<void> {
   if (ctx.state.isDone(name)) {
     ctx.emit({ type: 'stage', stage: name, status: 'done', message: 'already done (resumed run)' });
@@ -74,10 +79,12 @@ async function stage(ctx: NetworkContext, name: string, run: () => Promise<void>
   const t0 = Date.now();
   await ctx.state.mark(name, 'running');
   ctx.emit({ type: 'stage', stage: name, status: 'running' });
+  engineOfStage.delete(ctx);
   await run();
   const seconds = (Date.now() - t0) / 1000;
-  await ctx.state.mark(name, 'done', { seconds });
-  ctx.emit({ type: 'stage', stage: name, status: 'done', seconds });
+  const engine = engineOfStage.get(ctx);
+  await ctx.state.mark(name, 'done', { seconds, ...(engine ? { engine } : {}) });
+  ctx.emit({ type: 'stage', stage: name, status: 'done', seconds, ...(engine ? { engine } : {}) });
 }
 
 function labelsObjective(classes: number): Objective {
@@ -108,8 +115,21 @@ interface StageRun {
 function run(ctx: NetworkContext, r: StageRun) {
   const { net, stage: stageName, model, config: cfg, objective, trainable, data, seed } = r;
   const start = Date.now();
-  // A compute page trains label and feature objectives; student.method's other terms run in this process.
-  return (objective.kind === 'distill' ? trainStage : (ctx.trainer ?? trainStage))({
+  // A compute page runs its own TF.js backend and trains label and feature objectives; in this process the
+  // configured training engine runs (student.method's logit and attention terms fall back to TF.js, saying why).
+  const onPage = objective.kind === 'distill' ? undefined : ctx.trainer;
+  const engine = onPage
+    ? undefined
+    : selectTrainEngine(
+        { engine: ctx.config.trainEngine, device: ctx.config.device, threads: threadsPerWorker(1) },
+        (choice) => {
+          engineOfStage.set(ctx, choice.note);
+          ctx.emit({ type: 'log', level: 'info', message: `${net} ${stageName}: training on ${choice.note}` });
+        }
+      );
+  if (onPage) engineOfStage.set(ctx, 'tfjs (compute page)');
+  return (onPage ?? trainStage)({
+    engine,
     name: stageName,
     model,
     trainable,

@@ -43,7 +43,7 @@ export class StateStore {
   async mark(
     stage: string,
     status: StageState['status'],
-    extra: { seconds?: number; message?: string } = {}
+    extra: { seconds?: number; message?: string; engine?: string } = {}
   ): Promise<void> {
     this.value.stages[stage] = { status, ...extra };
     await this.save();

@@ -1,23 +1,29 @@
 /*
- * The quantification bench cases on the ONNX engine: one sigma step (loss + gradient w.r.t.
- * sigma, noise drawn by us as in a real run) of the reference CNN, at a given thread count.
+ * The bench cases on the ONNX engine: one sigma step (loss + gradient w.r.t. sigma, noise drawn
+ * by us as in a real run) or one training step (the compiled training graph) of the reference CNN,
+ * at a given thread count.
  * Nothing here is a test.
  */
 import { referenceCnn } from '../models/reference';
 import { Rng } from '../util/random';
-import { timeMedian, type BenchCase, type BenchResult } from '../bench-cases';
+import { timeMedian, trainCase, type BenchCase, type BenchResult } from '../bench-cases';
+import { onnxTrainEngine } from './train-engine';
 import { modelFromTfjsAsync } from './from-tfjs';
 import { onnxSigmaEngine } from './engine';
 import type { RuntimeChoice } from './runtime';
 
-/** Times one quantify case on ONNX Runtime with `runtime`'s provider and threads. */
+/** Times one case on ONNX Runtime with `runtime`'s provider and threads; onGraph receives a train case's step graph. */
 export async function runOnnxCase(
   c: BenchCase,
   runtime: RuntimeChoice,
-  runs: number,
-  warmup: number
+  timing: { runs: number; warmup: number; onGraph?: (name: string, bytes: Uint8Array) => void }
 ): Promise<BenchResult> {
-  if (c.task !== 'quantify') throw new Error('the ONNX engine runs quantification only');
+  const { runs, warmup } = timing;
+  if (c.task === 'train') {
+    const onGraph = (name: string, bytes: Uint8Array): void => timing.onGraph?.(`${name}-${c.px}px`, bytes);
+    const r = await trainCase(c, onnxTrainEngine({ runtime, onGraph }), runs, warmup);
+    return { ...r, backend: `${runtime.provider} x${runtime.threads}`, threads: runtime.threads };
+  }
   const model = referenceCnn(c.px);
   const rng = new Rng(c.px);
   const images = c.images ?? 1;

@@ -78,6 +78,7 @@ export function emitModel(
     constant: (name) => b.initializers.get(name),
     isData: (name) => p.dataValues.has(name),
     needsGrad: (name) => p.dataValues.has(name),
+    paramShape: (name) => b.initializers.get(name)?.dims,
     batchShape: (name) => folded.get(name)?.values,
     staticBatch: model.staticBatch
   };

@@ -238,7 +238,14 @@ function engineLine(config: RunConfig, state: ExperimentState): string {
   const ran = whatRan(state).quantification.map(
     (q) => `<li data-engine="${escapeHtml(q.engine)}">${escapeHtml(q.engine)} — ${q.tasks} task(s)</li>`
   );
-  return `<p>Quantification engine asked for: ${escapeHtml(asked)}; what ran it:</p>${ran.length ? `<ul class="engines">${ran.join('')}</ul>` : '<p>not recorded (an experiment of an older version)</p>'}`;
+  const trained = whatRan(state).training.map(
+    (t) =>
+      `<li data-train-engine="${escapeHtml(t.engine)}">${escapeHtml(t.engine)} — ${escapeHtml(t.stages.join(', '))}</li>`
+  );
+  const training = trained.length
+    ? `<p>Training engine asked for: ${escapeHtml(config.trainEngine)}; what ran each stage:</p><ul class="engines">${trained.join('')}</ul>`
+    : '';
+  return `<p>Quantification engine asked for: ${escapeHtml(asked)}; what ran it:</p>${ran.length ? `<ul class="engines">${ran.join('')}</ul>` : '<p>not recorded (an experiment of an older version)</p>'}${training}`;
 }
 
 /** Writes the report (default: experiments/<id>/report.html); returns its path. */

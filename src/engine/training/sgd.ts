@@ -50,7 +50,10 @@ export class MomentumSgd {
   /** Restores buffers saved by state(). */
   restore(state: readonly { name: string; shape: number[]; values: Float32Array }[]): void {
     this.dispose();
-    this.buffers = state.map((s) => (s.values.length ? tf.variable(tf.tensor(s.values, s.shape), false) : null));
+    // tidy disposes the initial tensor; the variable keeps its own reference to the data.
+    this.buffers = state.map((s) =>
+      s.values.length ? tf.tidy(() => tf.variable(tf.tensor(s.values, s.shape), false)) : null
+    );
   }
 
   dispose(): void {

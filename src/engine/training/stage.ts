@@ -4,6 +4,9 @@
  * the path length of the tap's weights accumulated after every step, models saved at analysed
  * epochs, and a resume checkpoint (weights, momentum, path length, logs) after every epoch, so a
  * cancelled or killed run continues where it stopped and ends exactly as an uninterrupted one.
+ * Each step runs on a TrainEngine (engine.ts: TF.js by default, the ONNX engine when the caller passes it), which
+ * the loop flushes into the TF.js model before it reads it (snapshots, evaluation, checkpoints, resume) and
+ * reloads after it writes it (rollback, resume, the range test's end).
  * Gradients are clipped to a global norm (clip.ts). A NaN or infinite loss rolls back to the last
  * good state of the epoch and lowers the rate (recovery.ts: halved, then capped by a learning-rate
  * range test, lr-range.ts), at most MAX_ROLLBACKS times per stage, recorded in the epoch's log;
@@ -19,10 +22,7 @@ import { learningRate } from './schedule';
 import { PathLength, frobenius } from './path-length';
 import { gatherBatch, epochOrder, type ImageSet, type Augment } from './batches';
 import { Rng, hashSeed } from '../util/random';
-import { clipGradients } from './clip';
 import { distillLoss, type DistillOutputs, type DistillTerms } from './distill-losses';
-
-export { distillLoss, type DistillOutputs };
 import { rangeTest, type RangeTestOptions, type RangeTestResult } from './lr-range';
 import {
   MAX_ROLLBACKS,
@@ -35,6 +35,9 @@ import {
   type EpochCounters
 } from './recovery';
 import type { NamedArray } from '../store/tensors';
+
+export { distillLoss, type DistillOutputs };
+import { tfjsTrainEngine, type TrainEngine, type TrainStepper } from './engine';
 
 /** What the stage minimises for one batch. */
 export type Objective =
@@ -108,13 +111,15 @@ export interface StageSpec {
   onRollback?: (r: Rollback) => void;
   /** Rollbacks allowed before the stage fails (default MAX_ROLLBACKS; 0: fail at the first divergence). */
   maxRollbacks?: number;
-  /** Global gradient-norm limit (null or absent: no clipping). */
+  /** Global gradient-norm limit (null, 0 or absent: no clipping). */
   clipNorm?: number | null;
   /** Settings of the learning-rate range test (tests shorten it). */
   rangeTest?: Partial<RangeTestOptions>;
   /** Called after each range test (lr "auto" or a second rollback). */
   onRangeTest?: (r: RangeTestResult, why: 'auto' | 'rollback') => void;
   signal?: AbortSignal;
+  /** Who runs each step (default: TF.js on the current backend). */
+  engine?: TrainEngine;
 }
 
 export interface StageResult {
@@ -124,29 +129,6 @@ export interface StageResult {
   initialNorm: number | null;
   resumedFrom: number;
   rollbacks: Rollback[];
-}
-
-function lossOf(
-  objective: Objective,
-  model: tf.LayersModel,
-  x: tf.Tensor4D,
-  { labels, target }: { labels: tf.Tensor1D | null; target: tf.Tensor | DistillOutputs | null }
-): { loss: tf.Scalar; logits: tf.Tensor | null } {
-  if (objective.kind === 'distill') {
-    const s = objective.student(x);
-    const oneHot = tf.oneHot(labels!, objective.numClasses);
-    return { loss: distillLoss(objective, s, target as DistillOutputs, oneHot), logits: s.logits };
-  }
-  if (objective.kind === 'labels') {
-    const logits = model.apply(x, { training: true }) as tf.Tensor;
-    const oneHot = tf.oneHot(labels!, objective.numClasses);
-    return { loss: tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar, logits };
-  }
-  const f = objective.student(x);
-  return {
-    loss: (tf.losses.meanSquaredError(target as tf.Tensor, f) as tf.Scalar).mul(objective.scale),
-    logits: null
-  };
 }
 
 /** Loss and accuracy over a whole set without augmentation or updates. */
@@ -249,64 +231,48 @@ function scheduleEnds(config: StageConfig, autoLr: number | null): { lr0: number
 export async function runStage(spec: StageSpec): Promise<StageResult> {
   const { config, model, objective } = spec;
   const opt = new MomentumSgd(spec.momentum, spec.weightDecay);
-  const variables = spec.trainable.map((v) => v.read() as tf.Variable);
   const tapVar = spec.tapKernel ? (spec.tapKernel.read() as tf.Variable) : null;
-  const clipNorm = spec.clipNorm ?? null;
-  const s = spec.train.size;
+  const clipNorm = spec.clipNorm || null;
+
+  let stepper: TrainStepper | null = null;
+  /** The stage's state as the TF.js model and optimiser hold it, after the engine wrote its own into them. */
+  const snapshot = async (at: { step: number; pathRaw: number; counters: EpochCounters }): Promise<Snapshot> => {
+    await stepper!.flush();
+    return Snapshot.take(model, opt, at);
+  };
+  /** Back to a snapshot, in the TF.js model and in the engine. */
+  const restore = async (snap: Snapshot): Promise<void> => {
+    snap.restore(model, opt);
+    await stepper!.reload();
+  };
 
   /** One SGD step on the images idx (augmented with the step's seed); returns the loss before the update. */
   const trainStep = async (
     idx: number[],
     augmentSeed: number,
     lr: number
-  ): Promise<{ loss: number; norm: number; predicted: ArrayLike<number> | null; labels: Int32Array }> => {
+  ): Promise<{
+    loss: number;
+    norm: number;
+    predicted: ArrayLike<number> | null;
+    labels: Int32Array;
+    pathStep: number | null;
+  }> => {
     const batch = gatherBatch(spec.train, idx, spec.augment, new Rng(augmentSeed));
-    const held: { pred: tf.Tensor | null } = { pred: null };
-    const { value, grads, norm } = tf.tidy(() => {
-      const x = tf.tensor4d(batch.x, [idx.length, s, s, 3]);
-      const labels = objective.kind === 'feature' ? null : tf.tensor1d(batch.labels, 'int32');
-      const target = objective.kind === 'labels' ? null : objective.teacher(x);
-      const logits: { t: tf.Tensor | null } = { t: null };
-      const out = tf.variableGrads(() => {
-        const o = lossOf(objective, model, x, { labels, target });
-        logits.t = o.logits ? tf.keep(o.logits) : null;
-        return o.loss;
-      }, variables);
-      if (logits.t) {
-        held.pred = tf.keep(logits.t.argMax(-1));
-        logits.t.dispose();
-      }
-      const clipped = clipGradients(out.grads, clipNorm);
-      return { value: out.value, grads: clipped.grads, norm: clipped.norm };
+    const r = await stepper!.step({
+      x: batch.x,
+      labels: batch.labels,
+      n: idx.length,
+      lr,
+      clipNorm: clipNorm ?? 0,
+      seed: hashSeed(augmentSeed, 0xd0)
     });
-    // Read back asynchronously (GPU backends have no synchronous readback in Node), before the update.
-    let v: number;
-    let n: number;
-    let predicted: ArrayLike<number> | null;
-    try {
-      const both = await Promise.all([value.data(), norm.data()]);
-      v = both[0][0];
-      n = both[1][0];
-      predicted = held.pred ? await held.pred.data() : null;
-    } catch (err) {
-      tf.dispose(grads);
-      throw err;
-    } finally {
-      tf.dispose([value, norm]);
-      held.pred?.dispose();
-    }
-    if (!Number.isFinite(v) || !Number.isFinite(n)) {
-      tf.dispose(grads);
-      return { loss: v, norm: n, predicted, labels: batch.labels };
-    }
-    tf.tidy(() => opt.apply(variables, grads, lr));
-    tf.dispose(grads);
-    return { loss: v, norm: n, predicted, labels: batch.labels };
+    return { loss: r.loss, norm: r.gradNorm, predicted: r.predicted, labels: batch.labels, pathStep: r.pathStep };
   };
 
   /** The range test from the weights as they are now, which it leaves unchanged. */
   const runRangeTest = async (why: 'auto' | 'rollback', at: number): Promise<RangeTestResult> => {
-    const before = await Snapshot.take(model, opt, { step: 0, pathRaw: 0, counters: emptyCounters() });
+    const before = await snapshot({ step: 0, pathRaw: 0, counters: emptyCounters() });
     try {
       const perEpoch = Math.max(1, Math.ceil(spec.train.n / config.batchSize));
       const result = await rangeTest(async (lr, i) => {
@@ -322,13 +288,22 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
       spec.onRangeTest?.(result, why);
       return result;
     } finally {
-      before.restore(model, opt);
+      await restore(before);
       before.dispose();
     }
   };
 
   try {
     const resumed = await loadResume(spec.resume, model, opt);
+    stepper = await (spec.engine ?? tfjsTrainEngine(tf.getBackend())).open({
+      name: spec.name,
+      model,
+      trainable: spec.trainable,
+      objective,
+      opt,
+      tapKernel: spec.tapKernel,
+      imageSize: spec.train.size
+    });
     const initialNorm = resumed
       ? resumed.initialNorm
       : tapVar
@@ -357,7 +332,7 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
       const rate = (): number => Math.min(scheduled * lrScale, lrCap);
       const order = epochOrder(spec.train.n, spec.seed, epoch);
       let counters: EpochCounters = emptyCounters();
-      let good = await Snapshot.take(model, opt, { step: 0, pathRaw: path?.raw ?? 0, counters });
+      let good = await snapshot({ step: 0, pathRaw: path?.raw ?? 0, counters });
       let window: number[] = [];
       try {
         for (let step = 0; step < stepsPerEpoch;) {
@@ -365,18 +340,8 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
             throw new CancelledError(`${spec.name} cancelled at epoch ${epoch + 1}; it resumes from epoch ${epoch}`);
           const lr = rate();
           const idx = order.slice(step * config.batchSize, (step + 1) * config.batchSize);
-          const before = tapVar ? tf.clone(tapVar) : null;
-          let r: Awaited<ReturnType<typeof trainStep>>;
-          try {
-            r = await trainStep(idx, hashSeed(spec.seed, epoch, step, 0xa7), lr);
-            if (Number.isFinite(r.loss) && before && tapVar && path) {
-              const moved = tf.tidy(() => tf.norm(tapVar.sub(before)));
-              path.add((await moved.data())[0]);
-              moved.dispose();
-            }
-          } finally {
-            before?.dispose();
-          }
+          const r = await trainStep(idx, hashSeed(spec.seed, epoch, step, 0xa7), lr);
+          if (Number.isFinite(r.loss) && r.pathStep !== null && path) path.add(r.pathStep);
           const broke = diverged(r, firstLoss);
           if (broke) {
             const action = rollbacks.length >= maxRollbacks ? 'fail' : recoveryAction(rollbacks.length);
@@ -385,7 +350,7 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
               throw new Error(
                 `${where}; lower the learning rate${maxRollbacks ? ` (after ${maxRollbacks} rollbacks to the last good state: rate halved, capped by a range test, halved)` : ''}`
               );
-            good.restore(model, opt);
+            await restore(good);
             if (initialNorm !== null) path = new PathLength(initialNorm, good.pathRaw);
             counters = { ...good.counters };
             window = [];
@@ -423,7 +388,7 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
           if (step % every === 0 && step < stepsPerEpoch) {
             if (rule.accept(window)) {
               good.dispose();
-              good = await Snapshot.take(model, opt, { step, pathRaw: path?.raw ?? 0, counters });
+              good = await snapshot({ step, pathRaw: path?.raw ?? 0, counters });
             }
             window = [];
           }
@@ -436,6 +401,7 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
       } finally {
         good.dispose();
       }
+      await stepper.flush();
       const val = spec.val && spec.val.n > 0 ? await evaluate(model, objective, spec.val) : null;
       const epochRollbacks = rollbacks.filter((r) => r.epoch === epoch + 1);
       const log: EpochLog = {
@@ -470,6 +436,7 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
     }
     return { logs, pathLength, initialNorm, resumedFrom: startEpoch, rollbacks };
   } finally {
+    stepper?.dispose();
     opt.dispose();
   }
 }

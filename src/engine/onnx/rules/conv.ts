@@ -1,10 +1,15 @@
 /*
  * Backward rules of the convolutions: Conv's input gradient is a ConvTranspose with the same weights
- * (output_padding restores the rows a stride dropped), ConvTranspose's is a Conv. Per-sample shapes
- * are [C, H, W]; pads are [top, left, bottom, right] as ONNX writes them.
+ * (output_padding restores the rows a stride dropped), ConvTranspose's is a Conv. Conv's weight
+ * gradient is itself a convolution: the input with channels and batch swapped, convolved with the
+ * output gradient as the kernel, stride and dilation swapped, cropped to the kernel's size (groups
+ * ride along as groups of the batch axis; one group is a single Gemm over strided slices). A
+ * ConvTranspose's weight gradient is that of the Conv it is the adjoint of, with dy as the input.
+ * The bias gradient sums dy over batch and space.
+ * Per-sample shapes are [C, H, W]; pads are [top, left, bottom, right] as ONNX writes them.
  */
-import type { IrNode } from '../ir';
-import { type OpRule, type RuleContext, fail, intAttr, intsAttr } from './rule';
+import { i64, type IrNode } from '../ir';
+import { type OpRule, type RuleContext, fail, intAttr, intsAttr, paramDims } from './rule';
 
 interface Geometry {
   kernel: [number, number];
@@ -15,12 +20,11 @@ interface Geometry {
 }
 
 function geometry(n: IrNode, c: RuleContext): Geometry {
-  const w = c.constant(n.inputs[1]);
-  if (!w) fail(n, 'the weights must be a constant');
-  if (w.dims.length !== 4) fail(n, `only 2-D convolutions are supported (weights of rank ${w.dims.length})`);
+  const w = paramDims(n, 1, c);
+  if (w.length !== 4) fail(n, `only 2-D convolutions are supported (weights of rank ${w.length})`);
   const s = intsAttr(n, 'strides', [1, 1]);
   const d = intsAttr(n, 'dilations', [1, 1]);
-  const kernel: [number, number] = [w.dims[2], w.dims[3]];
+  const kernel: [number, number] = [w[2], w[3]];
   const p =
     n.op === 'Conv'
       ? explicitPads(n, c.shape(n.inputs[0]).slice(1), { kernel, strides: s, dilations: d })
@@ -99,17 +103,20 @@ const conv: OpRule = {
   shape(n, c) {
     const [ch, h, w] = c.shape(n.inputs[0]);
     const g = geometry(n, c);
-    const weights = c.constant(n.inputs[1])!;
-    if (ch !== weights.dims[1] * g.group)
-      fail(n, `the input has ${ch} channels, the weights expect ${weights.dims[1] * g.group}`);
+    const weights = paramDims(n, 1, c);
+    if (ch !== weights[1] * g.group)
+      fail(n, `the input has ${ch} channels, the weights expect ${weights[1] * g.group}`);
     const oh = windowOutput(h, axisWindow(g, 0), g.pads[0], g.pads[2]);
     const ow = windowOutput(w, axisWindow(g, 1), g.pads[1], g.pads[3]);
     if (oh < 1 || ow < 1) fail(n, `a ${h}x${w} input is smaller than the kernel`);
-    return [weights.dims[0], oh, ow];
+    return [weights[0], oh, ow];
   },
   backward(n, dy, c) {
     const [, h, w] = c.shape(n.inputs[0]);
     const g = geometry(n, c);
+    const dW = c.needsGrad(n.inputs[1]) ? convWeightGrad(n, dy, c, g) : null;
+    const dB = n.inputs[2] && c.needsGrad(n.inputs[2]) ? biasGrad(c, n, dy) : null;
+    if (!c.needsGrad(n.inputs[0])) return [null, dW, dB];
     const outputPadding = [
       windowRemainder(h, axisWindow(g, 0), g.pads[0] + g.pads[2]),
       windowRemainder(w, axisWindow(g, 1), g.pads[1] + g.pads[3])
@@ -121,9 +128,112 @@ const conv: OpRule = {
       group: g.group,
       output_padding: outputPadding
     };
-    return [c.b.op('ConvTranspose', [dy, n.inputs[1]], attrs, `${n.name}_grad`), null, null];
+    return [c.b.op('ConvTranspose', [dy, n.inputs[1]], attrs, `${n.name}_grad`), dW, dB];
   }
 };
+
+/** Sum of dy over the batch and both spatial axes: the gradient of a per-channel bias, [C]. */
+function biasGrad(c: RuleContext, n: IrNode, dy: string): string {
+  return c.b.op('ReduceSum', [dy, c.b.constant('axes_0_2_3', i64([0, 2, 3]))], { keepdims: 0 }, `${n.name}_bias_grad`);
+}
+
+/**
+ * dW[o, i, u, v] = sum_{n, p, q} dy[n, o, p, q] x_pad[n, g(o) Cg + i, p s + u d, q s + v d]: a Conv of
+ * x as [Cg, G N, H, W] (input channel i as the batch, (group, sample) as channels) with dy as the
+ * kernel [G Og, N, OH, OW], strides = the dilations, dilations = the strides, group G; its output
+ * [Cg, O, >= KH, >= KW] is cropped to the kernel and transposed to [O, Cg, KH, KW].
+ */
+function convWeightGrad(n: IrNode, dy: string, c: RuleContext, g: Geometry): string {
+  if (g.group === 1) return weightGradByColumns(n, dy, c, g);
+  const b = c.b;
+  const [ch, h, w] = c.shape(n.inputs[0]);
+  const [o] = paramDims(n, 1, c);
+  const G = g.group;
+  const cg = ch / G,
+    og = o / G;
+  let xs = n.inputs[0],
+    ks = dy;
+  if (G === 1) {
+    xs = b.op('Transpose', [xs], { perm: [1, 0, 2, 3] }, `${n.name}_x_t`);
+    ks = b.op('Transpose', [ks], { perm: [1, 0, 2, 3] }, `${n.name}_dy_t`);
+  } else {
+    const x5 = b.op('Reshape', [xs, b.constant('shape', i64([-1, G, cg, h, w]))], {}, `${n.name}_x_groups`);
+    const xt = b.op('Transpose', [x5], { perm: [2, 1, 0, 3, 4] }, `${n.name}_x_t`);
+    xs = b.op('Reshape', [xt, b.constant('shape', i64([cg, -1, h, w]))], {}, `${n.name}_x_t4`);
+    const [, oh, ow] = conv.shape(n, c);
+    const d5 = b.op('Reshape', [dy, b.constant('shape', i64([-1, G, og, oh, ow]))], {}, `${n.name}_dy_groups`);
+    const dt = b.op('Transpose', [d5], { perm: [1, 2, 0, 3, 4] }, `${n.name}_dy_t`);
+    ks = b.op('Reshape', [dt, b.constant('shape', i64([o, -1, oh, ow]))], {}, `${n.name}_dy_t4`);
+  }
+  const full = b.op(
+    'Conv',
+    [xs, ks],
+    { strides: g.dilations, dilations: g.strides, pads: g.pads, group: G },
+    `${n.name}_weight_grad_full`
+  );
+  const cropped = b.op(
+    'Slice',
+    [full, b.constant('starts', i64([0, 0])), b.constant('ends', i64(g.kernel)), b.constant('axes', i64([2, 3]))],
+    {},
+    `${n.name}_weight_grad_crop`
+  );
+  return b.op('Transpose', [cropped], { perm: [1, 0, 2, 3] }, `${n.name}_weight_grad`);
+}
+
+/**
+ * dW for one group as a single GEMM, faster on ONNX Runtime than the convolution above: the input
+ * as [C, N, H, W] (padded), one strided Slice per kernel offset (u, v) gives the columns
+ * [C, N, OH, OW] that meet the output at that offset; stacked they are [KH KW C, N OH OW], and
+ * dW = dy as [O, N OH OW] times their transpose (Gemm transB), reordered to [O, C, KH, KW].
+ */
+function weightGradByColumns(n: IrNode, dy: string, c: RuleContext, g: Geometry): string {
+  return columnsGemm(c, {
+    name: n.name,
+    x: n.inputs[0],
+    channels: c.shape(n.inputs[0])[0],
+    dy,
+    out: conv.shape(n, c),
+    g
+  });
+}
+
+/** The Gemm of weightGradByColumns for a convolution of `x` (`channels` channels) whose output gradient `dy` has shape `out`. */
+function columnsGemm(
+  c: RuleContext,
+  a: { name: string; x: string; channels: number; dy: string; out: number[]; g: Geometry }
+): string {
+  const { b } = c;
+  const { name, dy, g, channels: ch } = a;
+  const [o, oh, ow] = a.out;
+  const n = { name };
+  const [kh, kw] = g.kernel;
+  let x = b.op('Transpose', [a.x], { perm: [1, 0, 2, 3] }, `${n.name}_x_cnhw`);
+  if (g.pads.some((p) => p > 0))
+    x = b.op(
+      'Pad',
+      [x, b.constant('pads', i64([0, 0, g.pads[0], g.pads[1], 0, 0, g.pads[2], g.pads[3]]))],
+      {},
+      `${n.name}_x_padded`
+    );
+  const axes = b.constant('axes_2_3', i64([2, 3]));
+  const steps = b.constant('steps', i64(g.strides));
+  const columns: string[] = [];
+  for (let u = 0; u < kh; u++)
+    for (let v = 0; v < kw; v++) {
+      const top = u * g.dilations[0],
+        left = v * g.dilations[1];
+      const starts = b.constant('starts', i64([top, left]));
+      const ends = b.constant('ends', i64([top + (oh - 1) * g.strides[0] + 1, left + (ow - 1) * g.strides[1] + 1]));
+      columns.push(b.op('Slice', [x, starts, ends, axes, steps], {}, `${n.name}_columns_${u}_${v}`));
+    }
+  const stacked = columns.length === 1 ? columns[0] : b.op('Concat', columns, { axis: 0 }, `${n.name}_columns`);
+  const cols = b.op('Reshape', [stacked, b.constant('shape', i64([kh * kw * ch, -1]))], {}, `${n.name}_columns_2d`);
+  const dyT = b.op('Transpose', [dy], { perm: [1, 0, 2, 3] }, `${n.name}_dy_t`);
+  const dy2 = b.op('Reshape', [dyT, b.constant('shape', i64([o, -1]))], {}, `${n.name}_dy_2d`);
+  const prod = b.op('Gemm', [dy2, cols], { transB: 1 }, `${n.name}_weight_grad_2d`);
+  const khwc = b.op('Reshape', [prod, b.constant('shape', i64([o, kh, kw, ch]))], {}, `${n.name}_weight_grad_khwc`);
+  return b.op('Transpose', [khwc], { perm: [0, 3, 1, 2] }, `${n.name}_weight_grad`);
+}
 
 const convTranspose: OpRule = {
   shape(n, c) {
@@ -131,16 +241,27 @@ const convTranspose: OpRule = {
     const g = geometry(n, c);
     if (n.attrs.output_shape !== undefined) fail(n, 'output_shape is not supported; export with explicit pads');
     const op = intsAttr(n, 'output_padding', [0, 0]);
-    const weights = c.constant(n.inputs[1])!;
-    if (ch !== weights.dims[0]) fail(n, `the input has ${ch} channels, the weights expect ${weights.dims[0]}`);
+    const weights = paramDims(n, 1, c);
+    if (ch !== weights[0]) fail(n, `the input has ${ch} channels, the weights expect ${weights[0]}`);
     const side = (size: number, i: 0 | 1): number =>
       g.strides[i] * (size - 1) + op[i] + effective(g.kernel[i], g.dilations[i]) - g.pads[i] - g.pads[i + 2];
-    return [weights.dims[1] * g.group, side(h, 0), side(w, 1)];
+    return [weights[1] * g.group, side(h, 0), side(w, 1)];
   },
   backward(n, dy, c) {
     const g = geometry(n, c);
+    // <dy, ConvT(x, W)> = <Conv(dy, W), x>: W's gradient is a Conv weight gradient with dy as its
+    // input and x as its output gradient; the bias gradient sums dy.
+    let dW: string | null = null;
+    if (c.needsGrad(n.inputs[1])) {
+      if (g.group !== 1) fail(n, 'a grouped ConvTranspose has no weight-gradient rule; freeze this layer');
+      const [cin, h, w] = c.shape(n.inputs[0]);
+      const [cout] = convTranspose.shape(n, c);
+      dW = columnsGemm(c, { name: `${n.name}_t`, x: dy, channels: cout, dy: n.inputs[0], out: [cin, h, w], g });
+    }
+    const dB = n.inputs[2] && c.needsGrad(n.inputs[2]) ? biasGrad(c, n, dy) : null;
+    if (!c.needsGrad(n.inputs[0])) return [null, dW, dB];
     const attrs = { strides: g.strides, pads: g.pads, dilations: g.dilations, group: g.group };
-    return [c.b.op('Conv', [dy, n.inputs[1]], attrs, `${n.name}_grad`), null, null];
+    return [c.b.op('Conv', [dy, n.inputs[1]], attrs, `${n.name}_grad`), dW, dB];
   }
 };
 

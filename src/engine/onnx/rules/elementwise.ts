@@ -1,19 +1,24 @@
 /*
- * Backward rule of BatchNormalization at inference (y = (x - mean) / sqrt(var + eps) * scale + bias,
- * so dx = dy * scale / sqrt(var + eps)). The broadcasting arithmetic (Add, Sub, Mul, Div) is in arith.ts.
+ * Backward rule of BatchNormalization (y = (x - mean) / sqrt(var + eps) * scale + bias; at inference
+ * dx = dy * scale / sqrt(var + eps); in training mode batchnorm.ts). The broadcasting arithmetic
+ * (Add, Sub, Mul, Div) is in arith.ts.
  */
 import { f32 } from '../ir';
-import { type OpRule, constValues, fail, floatAttr } from './rule';
+import { type OpRule, constValues, fail, floatAttr, paramDims } from './rule';
+import { bnBackward, isTrainingBn, needsBnTraining } from './batchnorm';
 
 const batchNorm: OpRule = {
   shape(n, c) {
     const s = c.shape(n.inputs[0]);
-    const channels = constValues(n, 1, c).length;
+    const channels = paramDims(n, 1, c)[0];
     if (s[0] !== channels) fail(n, `the input has ${s[0]} channels, the statistics ${channels}`);
-    if (n.outputs.length > 1) fail(n, 'training mode (running statistics outputs) is not supported');
+    if (n.outputs.length > 1 && !isTrainingBn(n))
+      fail(n, 'running statistics outputs need training_mode = 1 (training graphs only)');
     return s;
   },
   backward(n, dy, c) {
+    // Batch statistics or trainable parameters: batchnorm.ts; constant inference form: one per-channel Mul.
+    if (needsBnTraining(n, c)) return bnBackward(n, dy, c);
     const s = c.shape(n.inputs[0]);
     const scale = constValues(n, 1, c),
       variance = constValues(n, 4, c);

@@ -1,8 +1,9 @@
 /*
  * What a backward rule is. Each op family has a file here with its rules: the per-sample output shape
  * of a node, an optional rewrite of the forward node (extra outputs the backward needs), and the
- * gradient of every input given the gradient of output 0. Rules return null for inputs that get no
- * gradient (weights today; a later training engine can fill them in without changing the callers).
+ * gradient of every input given the gradient of output 0. Rules return null for inputs that need no
+ * gradient (c.needsGrad false) or are not differentiable (shapes, axes, indices). In a training graph
+ * (train-graph.ts) the weights are graph inputs, not constants: rules read their dims with paramShape.
  */
 import type { Attr, GraphBuilder, IrNode, IrTensor } from '../ir';
 
@@ -32,6 +33,11 @@ export interface RuleContext {
    * downstream needs it; for ops with several outputs (Split), whose backward gets dy of output 0 only.
    */
   outputGrad?(name: string): string | null;
+  /**
+   * Full dims of a parameter: a constant (initializer) or, in a training graph, a weight fed as a
+   * graph input; undefined for data. Rules read weight shapes here, never from c.constant.
+   */
+  paramShape(name: string): number[] | undefined;
 }
 
 /** An integer of a shape computation: known, or the batch size times a known factor. */
@@ -115,9 +121,9 @@ export const symText = (s: readonly SymInt[]): string =>
 /** The full shape of an input: [-1, ...per-sample] for data (-1 the batch), the dims of a constant. */
 export function fullShape(n: IrNode, name: string, c: RuleContext): number[] {
   if (c.isData(name)) return [-1, ...c.shape(name)];
-  const t = c.constant(name);
-  if (!t) fail(n, `input '${name}' is neither data nor a constant`);
-  return t.dims;
+  const dims = c.paramShape(name) ?? c.constant(name)?.dims;
+  if (!dims) fail(n, `input '${name}' is neither data nor a parameter`);
+  return dims;
 }
 
 /** The single data input of a node (its first input that depends on the model input). */
@@ -125,4 +131,11 @@ export function dataInput(n: IrNode, c: RuleContext): string {
   const x = n.inputs[0];
   if (!c.isData(x)) fail(n, 'its first input does not depend on the model input');
   return x;
+}
+
+/** The dims of a parameter input (constant or trainable weight), or a failure naming the node. */
+export function paramDims(n: IrNode, index: number, c: RuleContext): number[] {
+  const dims = c.paramShape(n.inputs[index]);
+  if (!dims) fail(n, `input ${index} ('${n.inputs[index]}') must be a weight (a constant or a trainable parameter)`);
+  return dims;
 }

@@ -29,7 +29,8 @@ describe('state.json records what ran the quantification', () => {
       quantification: [
         { engine: 'onnx cpu — 1 thread', tasks: 2 },
         { engine: 'tfjs (wasm) — onnx unavailable: x', tasks: 1 }
-      ]
+      ],
+      training: []
     });
     // A resumed run adds to what the earlier one recorded.
     const again = await StateStore.load(file);
@@ -57,6 +58,6 @@ describe('state.json records what ran the quantification', () => {
       stages: {},
       error: null
     };
-    expect(whatRan(StateSchema.parse(old))).toEqual({ backend: 'wasm', quantification: [] });
+    expect(whatRan(StateSchema.parse(old))).toEqual({ backend: 'wasm', quantification: [], training: [] });
   });
 });

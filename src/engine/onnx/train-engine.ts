@@ -1,0 +1,212 @@
+/*
+ * The ONNX training engine: a TrainEngine (training/engine.ts) whose step is one run of the graph
+ * train-graph.ts compiles for the stage. Weights and momenta live in ONNX Runtime tensors: each
+ * step's outputs are the next step's inputs. What still crosses JS per step: the batch (images,
+ * one-hot labels or the teacher's target feature), the dropout masks, and the copy ONNX Runtime's
+ * Node binding makes of every output into a JS buffer (weights and momenta of the trained layers:
+ * about 2 x 4 bytes x parameters). The TF.js model is only written at flush (once per epoch).
+ * Stage 1's target comes from the teacher's features graph (compile.ts), run on the same runtime.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type * as Ort from 'onnxruntime-node';
+import type { StepInput, StepOutcome, StepSpec, TrainEngine, TrainStepper } from '../training/engine';
+import { Rng } from '../util/random';
+import { modelFromTfjsAsync } from './from-tfjs';
+import { compileFeatures } from './compile';
+import { encodeModel } from './model-proto';
+import { sessionOptions, type RuntimeChoice } from './runtime';
+import { compileTrainStep, TRAIN_INPUTS, type TrainObjective } from './train-graph';
+import { linkParams, unfoldBatchNorms, type ParamLink } from './tfjs-params';
+import { CompileError } from './rules/rule';
+import type { ModelIr } from './ir';
+
+export interface OnnxTrainSetup {
+  runtime: RuntimeChoice;
+  /** Called with the compiled step graph's bytes (for --save-graph). */
+  onGraph?: (name: 'train-step' | 'teacher-features', bytes: Uint8Array) => void;
+}
+
+/** Dropout layers of a TF.js model that are active in training (their IR value is the layer's name). */
+function dropoutValues(model: tf.LayersModel, ir: ModelIr): string[] {
+  const out: string[] = [];
+  for (const layer of model.layers) {
+    const cls = layer.getClassName();
+    const rate = Number((layer.getConfig() as { rate?: number }).rate ?? 0);
+    if (cls === 'Dropout' && rate > 0) out.push(layer.name);
+    else if ((cls === 'SpatialDropout2D' && rate > 0) || cls === 'GaussianNoise')
+      throw new CompileError(`${ir.source}: layer '${layer.name}' (${cls}) has no ONNX training form`);
+  }
+  return out;
+}
+
+function dropoutRate(model: tf.LayersModel, value: string): number {
+  return Number((model.getLayer(value).getConfig() as { rate?: number }).rate ?? 0);
+}
+
+export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
+  const { ort } = setup.runtime;
+  return {
+    kind: 'onnx',
+    async open(spec: StepSpec): Promise<TrainStepper> {
+      const { model, objective } = spec;
+      const training = objective.kind === 'labels'; // TF.js runs the feature objective's student in inference mode
+      const ir = await unfoldBatchNorms(model, await modelFromTfjsAsync(model, spec.name), training);
+      const links = linkParams(model, ir, spec.trainable);
+      // Batch norms in training mode update their moving statistics, trained or not (as TF.js does).
+      const stateVars = training
+        ? model.layers
+            .filter((l) => l.getClassName() === 'BatchNormalization')
+            .flatMap((l) => l.weights.filter((w) => /moving_(mean|variance)$/.test(w.originalName)))
+        : [];
+      const stateLinks = linkParams(model, ir, stateVars);
+      const ordered: ParamLink[] = spec.trainable.map((v) => links.get(v)!);
+      const tapLink = spec.tapKernel ? links.get(spec.tapKernel) : null;
+      if (spec.tapKernel && !tapLink)
+        throw new CompileError(`${spec.name}: the tap kernel '${spec.tapKernel.name}' is not trained in this stage`);
+      let trainObjective: TrainObjective;
+      let teacher: Ort.InferenceSession | null = null;
+      let teacherBytes: Uint8Array | null = null;
+      const s = spec.imageSize;
+      // Threads wait without spinning: on a busy machine spinning threads halve a 2-thread step's speed
+      // (measured: 51 -> 28 ms at 32 px under load), on an idle one it costs little.
+      const options = { ...sessionOptions(setup.runtime), extra: { session: { intra_op: { allow_spinning: '0' } } } };
+      if (objective.kind === 'distill')
+        throw new CompileError(
+          `${spec.name}: student.method's logit and attention terms have no ONNX training graph yet`
+        );
+      if (objective.kind === 'labels') {
+        const output = model.outputs[0].sourceLayer.name;
+        trainObjective = {
+          kind: 'labels',
+          output: ir.tapValues.get(output) ?? output,
+          numClasses: objective.numClasses
+        };
+      } else {
+        if (!objective.source) throw new CompileError(`${spec.name}: the feature objective does not name its teacher`);
+        trainObjective = { kind: 'feature', tap: objective.source.tap, scale: objective.scale };
+        const tIr = await modelFromTfjsAsync(objective.source.teacher, `${spec.name} (teacher)`);
+        const dims = { height: s, width: s, channels: 3, grid: 1, samples: 1, relu: false };
+        const bytes = encodeModel(compileFeatures(tIr, objective.source.tap, dims).graph);
+        setup.onGraph?.('teacher-features', bytes);
+        teacherBytes = bytes;
+      }
+      // Dropout is active where TF.js applies the model in training mode: the labels objective only.
+      const dropout = training ? dropoutValues(model, ir) : [];
+      const compiled = compileTrainStep(
+        {
+          model: ir,
+          trainable: ordered.map((l) => l.name),
+          objective: trainObjective,
+          momentum: spec.opt.momentum,
+          weightDecay: spec.opt.weightDecay,
+          tapKernel: tapLink?.name ?? null,
+          dropout,
+          state: stateVars.map((v) => stateLinks.get(v)!.name)
+        },
+        { height: s, width: s }
+      );
+      const bytes = encodeModel(compiled.graph);
+      setup.onGraph?.('train-step', bytes);
+      // Sessions open only once everything compiled, so a refusal leaves nothing to release.
+      const session = await ort.InferenceSession.create(bytes, options);
+      if (teacherBytes) teacher = await ort.InferenceSession.create(teacherBytes, options);
+      const f32 = (data: Float32Array, dims: readonly number[]): Ort.Tensor =>
+        new ort.Tensor('float32', data, [...dims]);
+      let weights: Ort.Tensor[] = [];
+      let momenta: Ort.Tensor[] = [];
+      const stateOf = new Map(compiled.state.map((st) => [st.name, st]));
+      const stateLinked = stateVars.map((v) => stateLinks.get(v)!).filter((l) => stateOf.has(l.name));
+      let state: Ort.Tensor[] = [];
+
+      const reload = async (): Promise<void> => {
+        weights = await Promise.all(
+          ordered.map(async (l) => f32(l.toOnnx((await l.variable.read().data()) as Float32Array), l.dims))
+        );
+        state = await Promise.all(
+          stateLinked.map(async (l) => f32((await l.variable.read().data()) as Float32Array, l.dims))
+        );
+        const saved = await spec.opt.state();
+        momenta = ordered.map((l, i) => {
+          const m = saved[i];
+          return f32(m && m.values.length ? l.toOnnx(m.values) : new Float32Array(weights[i].size), l.dims);
+        });
+      };
+      await reload();
+      const { loss, gradNorm, predictions, pathStep } = compiled.outputs;
+      const plural = setup.runtime.threads === 1 ? '' : 's';
+      return {
+        description: `onnx ${setup.runtime.provider} — ${setup.runtime.threads} thread${plural}`,
+        async step(input: StepInput): Promise<StepOutcome> {
+          const n = input.n;
+          const feeds: Record<string, Ort.Tensor> = {
+            [TRAIN_INPUTS.x]: f32(input.x, [n, s, s, 3]),
+            [TRAIN_INPUTS.lr]: f32(Float32Array.of(input.lr), []),
+            [TRAIN_INPUTS.clip]: f32(Float32Array.of(input.clipNorm), [])
+          };
+          if (objective.kind === 'labels') {
+            const k = objective.numClasses;
+            const onehot = new Float32Array(n * k);
+            for (let i = 0; i < n; i++) onehot[i * k + input.labels[i]] = 1;
+            feeds[TRAIN_INPUTS.onehot] = f32(onehot, [n, k]);
+          } else {
+            const out = await teacher!.run({ kd_x: feeds[TRAIN_INPUTS.x] });
+            feeds[TRAIN_INPUTS.target] = out[teacher!.outputNames[0]] as Ort.Tensor;
+          }
+          if (compiled.masks.length) {
+            const rng = new Rng(input.seed);
+            for (const m of compiled.masks) {
+              const keep = 1 - dropoutRate(model, m.value);
+              const size = n * m.shape.reduce((a, v) => a * v, 1);
+              const mask = new Float32Array(size);
+              for (let i = 0; i < size; i++) mask[i] = rng.uniform() < keep ? 1 / keep : 0;
+              feeds[m.input] = f32(mask, [n, ...m.shape]);
+            }
+          }
+          compiled.params.forEach((p, i) => {
+            feeds[p.name] = weights[i];
+            feeds[p.momentumInput] = momenta[i];
+          });
+          stateLinked.forEach((l, i) => (feeds[l.name] = state[i]));
+          const out = await session.run(feeds);
+          const lossValue = (out[loss].data as Float32Array)[0];
+          const norm = (out[gradNorm].data as Float32Array)[0];
+          const predicted = predictions ? Array.from(out[predictions].data as BigInt64Array, Number) : null;
+          if (!Number.isFinite(lossValue)) return { loss: lossValue, predicted, pathStep: null, gradNorm: norm };
+          weights = compiled.params.map((p) => out[p.next] as Ort.Tensor);
+          momenta = compiled.params.map((p) => out[p.momentumNext] as Ort.Tensor);
+          state = stateLinked.map((l) => out[stateOf.get(l.name)!.next] as Ort.Tensor);
+          return {
+            loss: lossValue,
+            predicted,
+            pathStep: pathStep ? (out[pathStep].data as Float32Array)[0] : null,
+            gradNorm: norm
+          };
+        },
+        async flush() {
+          stateLinked.forEach((l, i) => {
+            const t = tf.tensor(state[i].data as Float32Array, l.variable.shape as number[]);
+            l.variable.write(t);
+            t.dispose();
+          });
+          ordered.forEach((l, i) => {
+            const t = tf.tensor(l.toTfjs(weights[i].data as Float32Array), l.variable.shape as number[]);
+            l.variable.write(t);
+            t.dispose();
+          });
+          spec.opt.restore(
+            ordered.map((l, i) => ({
+              name: `m${i}`,
+              shape: l.variable.shape as number[],
+              values: l.toTfjs(momenta[i].data as Float32Array)
+            }))
+          );
+        },
+        reload,
+        dispose() {
+          void session.release();
+          void teacher?.release();
+        }
+      };
+    }
+  };
+}

@@ -1,0 +1,334 @@
+/*
+ * The training-step compiler: from a ModelIr, the stage's trainable parameters and its objective,
+ * one ONNX graph that does a whole SGD step, so that ONNX Runtime (which has no training API in
+ * JavaScript) can train. Forward pass; loss (softmax cross-entropy on one-hot labels, or stage 1's
+ * feature regression scale * mean (f_L - target)^2); backward through the per-op rules in rules/
+ * (only values that depend on a trainable parameter get a gradient, so a frozen stage-2 trunk costs
+ * its forward pass only); gradient-norm clipping (clipNorm input, 0 = off; the pre-clip global norm
+ * an output); SGD as MomentumSgd (sgd.ts): g = grad + wd w, v = mu v + g, w = w - lr v, with the
+ * learning rate an input; the tap kernel's path-length increment ||W_t - W_{t-1}||_F.
+ * Parameters and momenta are graph inputs and their next values outputs, so the caller keeps them in
+ * ONNX Runtime tensors from step to step. Dropout layers become a Mul by a mask input (the caller
+ * draws it, already scaled by 1 / (1 - rate)).
+ */
+import { GraphBuilder, i64, sizeOf, type IrGraph, type IrNode, type IrValueInfo, type ModelIr } from './ir';
+import { RULES } from './rules';
+import { CompileError, type RuleContext } from './rules/rule';
+
+export type TrainObjective =
+  /** Softmax cross-entropy (mean over the batch) of the model output `output` against one-hot labels. */
+  | { kind: 'labels'; output: string; numClasses: number }
+  /** scale * mean over batch and elements of (tap value - target)^2; the target is fed per batch. */
+  | { kind: 'feature'; tap: string; scale: number };
+
+export interface TrainGraphRequest {
+  model: ModelIr;
+  /** Initializer names this stage trains; every other initializer stays a frozen constant. */
+  trainable: readonly string[];
+  objective: TrainObjective;
+  momentum: number;
+  weightDecay: number;
+  /** The parameter whose path length is tracked (one of trainable), or null. */
+  tapKernel: string | null;
+  /** Values (outputs of Identity nodes) that are dropout layers in training: each becomes x * mask. */
+  dropout?: readonly string[];
+  /**
+   * Initializers fed as inputs without a gradient and updated by the graph: the running statistics
+   * of BatchNormalization nodes in training mode (their next values are outputs).
+   */
+  state?: readonly string[];
+}
+
+export interface TrainParam {
+  name: string;
+  dims: number[];
+  momentumInput: string;
+  next: string;
+  momentumNext: string;
+}
+
+export interface TrainGraph {
+  graph: IrGraph;
+  params: TrainParam[];
+  /** Mask inputs of the dropout layers with their per-sample shapes. */
+  masks: { value: string; input: string; shape: number[] }[];
+  /** Per-sample shape of the target input (feature objective). */
+  targetSize: number | null;
+  /** The state inputs this graph updates, with their next values. */
+  state: { name: string; dims: number[]; next: string }[];
+  outputs: { loss: string; gradNorm: string; predictions: string | null; pathStep: string | null };
+}
+
+export const TRAIN_INPUTS = { x: 'kd_x', onehot: 'kd_onehot', target: 'kd_target', lr: 'kd_lr', clip: 'kd_clip' };
+
+/** The nodes the objective needs, in graph order. */
+function needed(model: ModelIr, value: string): IrNode[] {
+  const producer = new Map<string, IrNode>();
+  for (const n of model.nodes) for (const o of n.outputs) producer.set(o, n);
+  const keep = new Set<IrNode>();
+  const visit = (v: string): void => {
+    const n = producer.get(v);
+    if (!n || keep.has(n)) return;
+    keep.add(n);
+    n.inputs.forEach((i) => i && visit(i));
+  };
+  visit(value);
+  return model.nodes.filter((n) => keep.has(n));
+}
+
+export function compileTrainStep(req: TrainGraphRequest, dims: { height: number; width: number }): TrainGraph {
+  const { model, objective } = req;
+  const [ch, h, w] = model.input.shape;
+  if (h !== dims.height || w !== dims.width)
+    throw new CompileError(
+      `${model.source}: the model takes ${h}x${w} inputs, the images are ${dims.height}x${dims.width}`
+    );
+  const outValue = objective.kind === 'labels' ? objective.output : model.tapValues.get(objective.tap);
+  if (!outValue)
+    throw new CompileError(
+      `${model.source}: no layer or value named '${objective.kind === 'feature' ? objective.tap : ''}'; the names are: ${model.tapNames.join(', ')}`
+    );
+  for (const p of req.trainable)
+    if (!model.initializers.has(p)) throw new CompileError(`${model.source}: no parameter named '${p}'`);
+  const nodes = needed(model, outValue);
+  const trainable = new Set(req.trainable);
+  const stateNames = new Set(req.state ?? []);
+  const frozen = new Map([...model.initializers].filter(([k]) => !trainable.has(k) && !stateNames.has(k)));
+  const b = new GraphBuilder(frozen);
+  b.reserve([
+    ...Object.values(TRAIN_INPUTS),
+    model.input.name,
+    ...req.trainable,
+    ...model.nodes.flatMap((n) => n.outputs)
+  ]);
+
+  const dataValues = new Set([model.input.name]);
+  const gradValues = new Set(req.trainable);
+  const shapes = new Map<string, number[]>([[model.input.name, [ch, h, w]]]);
+  const ctx: RuleContext = {
+    b,
+    shape: (name) => shapes.get(name) ?? fail(`the shape of '${name}' is unknown`),
+    constant: (name) => b.initializers.get(name),
+    isData: (name) => dataValues.has(name),
+    needsGrad: (name) => gradValues.has(name),
+    paramShape: (name) =>
+      trainable.has(name) || stateNames.has(name) ? model.initializers.get(name)!.dims : b.initializers.get(name)?.dims
+  };
+  function fail(problem: string): never {
+    throw new CompileError(`${model.source}: ${problem}`);
+  }
+  const wrap = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof CompileError) fail(e.message);
+      throw e;
+    }
+  };
+
+  b.nodes.push({
+    op: 'Transpose',
+    name: 'to_nchw',
+    inputs: [TRAIN_INPUTS.x],
+    outputs: [model.input.name],
+    attrs: { perm: [0, 3, 1, 2] }
+  });
+  const dropout = new Set(req.dropout ?? []);
+  const masks: TrainGraph['masks'] = [];
+  const state: TrainGraph['state'] = [];
+  const emitted: IrNode[] = [];
+  for (const original of nodes) {
+    let n = original;
+    const isData = n.inputs.some((i) => dataValues.has(i));
+    if (!isData) {
+      b.nodes.push(n);
+      continue;
+    }
+    n.outputs.forEach((o) => dataValues.add(o));
+    if (n.inputs.some((i) => gradValues.has(i))) n.outputs.forEach((o) => gradValues.add(o));
+    if (dropout.has(n.outputs[0])) {
+      if (n.op !== 'Identity') fail(`dropout value '${n.outputs[0]}' is produced by a ${n.op}, not an Identity`);
+      const input = b.fresh(`kd_mask_${n.outputs[0]}`);
+      masks.push({ value: n.outputs[0], input, shape: ctx.shape(n.inputs[0]) });
+      dataValues.add(input);
+      shapes.set(input, ctx.shape(n.inputs[0]));
+      n = { ...n, op: 'Mul', inputs: [n.inputs[0], input] };
+    }
+    if (n.op === 'BatchNormalization' && n.attrs.training_mode === 1 && n.outputs.length === 1) {
+      const [, , , mean, variance] = n.inputs;
+      if (!stateNames.has(mean) || !stateNames.has(variance))
+        fail(`node '${n.name}': the running statistics of a batch norm in training mode must be state inputs`);
+      const next = [b.fresh(`${mean}__next`), b.fresh(`${variance}__next`)];
+      n = { ...n, outputs: [n.outputs[0], ...next] };
+      state.push({ name: mean, dims: model.initializers.get(mean)!.dims, next: next[0] });
+      state.push({ name: variance, dims: model.initializers.get(variance)!.dims, next: next[1] });
+    }
+    const rule = RULES[n.op];
+    if (!rule)
+      fail(
+        `node '${n.name}' is a ${n.op}, an op without a gradient rule (supported: ${Object.keys(RULES).sort().join(', ')})`
+      );
+    const node = n;
+    wrap(() => {
+      shapes.set(node.outputs[0], rule.shape(node, ctx));
+      const forward = gradValues.has(node.outputs[0]) && rule.forward ? rule.forward(node, ctx) : [node];
+      b.nodes.push(...forward);
+      emitted.push(forward[forward.length - 1]);
+    });
+  }
+  if (!gradValues.has(outValue)) fail('no trainable parameter reaches the loss');
+
+  // The loss and its gradient with respect to the model's output.
+  const outShape = ctx.shape(outValue);
+  const size = sizeOf(outShape);
+  const batch = b.op(
+    'Cast',
+    [
+      b.op('Gather', [
+        b.op('Shape', [outValue]),
+        b.constant('zero_index', { type: 'int64', dims: [], data: BigInt64Array.from([0n]) })
+      ])
+    ],
+    { to: 1 },
+    'batch_size'
+  );
+  let loss: string, dOut: string;
+  let predictions: string | null = null;
+  const inputs: IrValueInfo[] = [{ name: TRAIN_INPUTS.x, type: 'float', shape: ['N', h, w, ch] }];
+  let targetSize: number | null = null;
+  if (objective.kind === 'labels') {
+    if (outShape.length !== 1 || outShape[0] !== objective.numClasses)
+      fail(`the output '${outValue}' has per-sample shape [${outShape}], expected [${objective.numClasses}] logits`);
+    inputs.push({ name: TRAIN_INPUTS.onehot, type: 'float', shape: ['N', objective.numClasses] });
+    const z = b.op('Sub', [outValue, b.op('ReduceMax', [outValue], { axes: [1], keepdims: 1 })], {}, 'logits_shifted');
+    const lse = b.op(
+      'Log',
+      [b.op('ReduceSum', [b.op('Exp', [z]), b.constant('axes_1', i64([1]))], { keepdims: 1 })],
+      {},
+      'log_sum_exp'
+    );
+    const logp = b.op('Sub', [z, lse], {}, 'log_probabilities');
+    const total = b.op('ReduceSum', [b.op('Mul', [TRAIN_INPUTS.onehot, logp])], { keepdims: 0 }, 'log_likelihood');
+    loss = b.op('Neg', [b.op('Div', [total, batch])], {}, 'loss');
+    dOut = b.op('Div', [b.op('Sub', [b.op('Exp', [logp]), TRAIN_INPUTS.onehot]), batch], {}, 'logits_grad');
+    predictions = b.op('ArgMax', [outValue], { axis: 1, keepdims: 0 }, 'predictions');
+  } else {
+    targetSize = size;
+    inputs.push({ name: TRAIN_INPUTS.target, type: 'float', shape: ['N', size] });
+    const flat = b.op('Reshape', [outValue, b.constant('flat_shape', i64([-1, size]))], {}, 'feature_flat');
+    const diff = b.op('Sub', [flat, TRAIN_INPUTS.target], {}, 'feature_diff');
+    const count = b.op('Mul', [batch, b.scalar(size, 'feature_size')], {}, 'feature_count');
+    const sq = b.op('ReduceSum', [b.op('Mul', [diff, diff])], { keepdims: 0 }, 'feature_squares');
+    loss = b.op('Mul', [b.op('Div', [sq, count]), b.scalar(objective.scale, 'feature_scale')], {}, 'loss');
+    const k = b.op('Div', [b.scalar(2 * objective.scale, 'two_scale'), count], {}, 'feature_grad_factor');
+    dOut = b.reshapeBatch(b.op('Mul', [diff, k]), outShape, 'feature_grad');
+  }
+
+  // Backward, in reverse graph order, only through values that depend on a trainable parameter.
+  const grads = new Map<string, string[]>([[outValue, [dOut]]]);
+  const total = (value: string): string | null => {
+    const parts = grads.get(value);
+    if (!parts?.length) return null;
+    return parts.reduce((acc, g) => b.op('Add', [acc, g], {}, `${value}_grad_sum`));
+  };
+  const fused = reluIntoMaxPool(emitted, outValue);
+  const masked = new Set<IrNode>();
+  for (let i = emitted.length - 1; i >= 0; i--) {
+    const n = emitted[i];
+    if (!gradValues.has(n.outputs[0])) continue;
+    let dy = total(n.outputs[0]);
+    if (!dy) continue;
+    const relu = fused.get(n);
+    if (relu) {
+      // The pooled value is the ReLU output at the chosen cell: mask dy at the pooled size instead.
+      const positive = b.op('Ceil', [b.op('Clip', [n.outputs[0], b.scalar(0), b.scalar(1)])], {}, `${n.name}_positive`);
+      dy = b.op('Mul', [dy, positive], {}, `${n.name}_masked_grad`);
+      masked.add(relu);
+    }
+    const dx = masked.has(n) ? [dy] : wrap(() => RULES[n.op].backward(n, dy!, ctx));
+    n.inputs.forEach((x, k) => {
+      if (dx[k] && gradValues.has(x)) grads.set(x, [...(grads.get(x) ?? []), dx[k]!]);
+    });
+  }
+
+  // Clip by the global norm, then SGD with momentum and weight decay.
+  const params: TrainParam[] = [];
+  const paramGrads: string[] = [];
+  for (const p of req.trainable) {
+    const g = total(p);
+    if (!g) fail(`the parameter '${p}' gets no gradient from the loss; leave it out of the trainable set`);
+    paramGrads.push(g);
+  }
+  const squares = paramGrads.map((g) => b.op('ReduceSumSquare', [g], { keepdims: 0 }));
+  const gradNorm = b.op('Sqrt', [squares.reduce((a, s) => b.op('Add', [a, s]))], {}, 'grad_norm');
+  const clip = TRAIN_INPUTS.clip;
+  const clipping = b.op(
+    'And',
+    [b.op('Greater', [clip, b.scalar(0)]), b.op('Greater', [gradNorm, clip])],
+    {},
+    'clipping'
+  );
+  const factor = b.op('Where', [clipping, b.op('Div', [clip, gradNorm]), b.scalar(1)], {}, 'clip_factor');
+  let pathStep: string | null = null;
+  const outputs: IrValueInfo[] = [
+    { name: loss, type: 'float', shape: [] },
+    { name: gradNorm, type: 'float', shape: [] }
+  ];
+  req.trainable.forEach((p, i) => {
+    const dims = model.initializers.get(p)!.dims;
+    const momentumInput = b.fresh(`${p}__momentum`);
+    let g = b.op('Mul', [paramGrads[i], factor], {}, `${p}__clipped`);
+    if (req.weightDecay > 0)
+      g = b.op('Add', [g, b.op('Mul', [p, b.scalar(req.weightDecay, 'weight_decay')])], {}, `${p}__decayed`);
+    const v =
+      req.momentum > 0
+        ? b.op('Add', [b.op('Mul', [momentumInput, b.scalar(req.momentum, 'momentum')]), g], {}, `${p}__momentum_next`)
+        : g;
+    const next = b.op('Sub', [p, b.op('Mul', [v, TRAIN_INPUTS.lr])], {}, `${p}__next`);
+    const vOut = v === g ? b.op('Identity', [g], {}, `${p}__momentum_next`) : v;
+    params.push({ name: p, dims, momentumInput, next, momentumNext: vOut });
+    inputs.push({ name: p, type: 'float', shape: dims }, { name: momentumInput, type: 'float', shape: dims });
+    outputs.push({ name: next, type: 'float', shape: dims }, { name: vOut, type: 'float', shape: dims });
+    if (p === req.tapKernel) {
+      const moved = b.op('Sub', [next, p]);
+      pathStep = b.op('Sqrt', [b.op('ReduceSumSquare', [moved], { keepdims: 0 })], {}, 'path_step');
+      outputs.push({ name: pathStep, type: 'float', shape: [] });
+    }
+  });
+  if (req.tapKernel && !pathStep) fail(`the tap kernel '${req.tapKernel}' is not trained in this stage`);
+  if (predictions) outputs.push({ name: predictions, type: 'int64', shape: ['N'] });
+  for (const m of masks) inputs.push({ name: m.input, type: 'float', shape: ['N', ...m.shape] });
+  for (const st of state) {
+    inputs.push({ name: st.name, type: 'float', shape: st.dims });
+    outputs.push({ name: st.next, type: 'float', shape: st.dims });
+  }
+  for (const name of stateNames)
+    if (!state.some((st) => st.name === name) && nodes.some((n) => n.inputs.includes(name)))
+      fail(`the state input '${name}' is read by a node that does not update it`);
+  inputs.push({ name: TRAIN_INPUTS.lr, type: 'float', shape: [] }, { name: clip, type: 'float', shape: [] });
+  return {
+    graph: { name: 'train_step', nodes: b.nodes, initializers: b.initializers, inputs, outputs },
+    params,
+    masks,
+    targetSize,
+    state,
+    outputs: { loss, gradNorm, predictions, pathStep }
+  };
+}
+
+/**
+ * MaxPool nodes whose input is a ReLU output read by nothing else (and not the loss's value), with
+ * that ReLU: the ReLU's gradient mask at the chosen cell is (pooled value > 0), so the pool's
+ * gradient is masked at the pooled size and the full-size ReLU backward is skipped (exact).
+ */
+function reluIntoMaxPool(emitted: readonly IrNode[], outValue: string): Map<IrNode, IrNode> {
+  const readers = new Map<string, number>();
+  for (const n of emitted) for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
+  const out = new Map<IrNode, IrNode>();
+  for (const n of emitted) {
+    if (n.op !== 'MaxPool') continue;
+    const relu = emitted.find((r) => r.op === 'Relu' && r.outputs[0] === n.inputs[0]);
+    if (relu && readers.get(n.inputs[0]) === 1 && n.inputs[0] !== outValue) out.set(n, relu);
+  }
+  return out;
+}
