@@ -17,12 +17,25 @@ type Allow = (path: string, what: string) => Promise<string>;
 /** The study with every network's series found in its folder (after `allow` accepted the folder). */
 export async function studyFromRequest(request: StudyRequest, allow: Allow): Promise<StudyFile> {
   const networks = [];
+  // Every folder is looked at even after one fails, so the caller sees all problems at once.
+  const problems: { status: number; message: string }[] = [];
   for (const n of request.networks) {
-    const folder = await allow(n.folder, `the folder of network '${n.name}'`);
-    networks.push(
-      await callerInput(() => seriesInFolder(folder, folder, { role: n.role, name: n.name, method: n.method }))
-    );
+    try {
+      const folder = await allow(n.folder, `the folder of network '${n.name}'`);
+      networks.push(
+        await callerInput(() => seriesInFolder(folder, folder, { role: n.role, name: n.name, method: n.method }))
+      );
+    } catch (err) {
+      if (!(err instanceof CallerError)) throw err;
+      problems.push({ status: err.status, message: err.message });
+    }
   }
+  if (problems.length === 1) throw new CallerError(problems[0].status, problems[0].message);
+  if (problems.length > 1)
+    throw new CallerError(
+      problems.find((p) => p.status === 403)?.status ?? problems[0].status,
+      `${problems.length} problems in the networks' folders:\n${problems.map((p) => `- ${p.message}`).join('\n')}`
+    );
   return { ...request, networks };
 }
 

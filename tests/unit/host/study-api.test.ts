@@ -99,6 +99,23 @@ describe('studies through the KdApi service', () => {
     expect(await host.service.listExperiments()).toEqual([]);
   });
 
+  it('answers one 400 naming every bad folder and checkpoint at once', async () => {
+    mkdirSync(join(nets, 'empty2'));
+    const bad = request();
+    bad.networks[1].folder = join(nets, 'empty2');
+    bad.networks[2].folder = join(nets, 'missing');
+    await caller(host.service.checkStudy({ study: bad }), 400, /2 problems in the networks' folders/);
+    await caller(host.service.checkStudy({ study: bad }), 400, new RegExp(`empty2: no checkpoints[^]*missing`));
+    const broken = request();
+    broken.networks[0].folder = join(nets, 'broken');
+    broken.networks[2].folder = join(nets, 'broken');
+    await caller(
+      host.service.checkStudy({ study: broken }),
+      400,
+      /2 problems in the networks:\n- .*broken\/epoch-4\.onnx[^]*\n- .*broken\/epoch-4\.onnx/
+    );
+  });
+
   it('starts a good study as an experiment job', async () => {
     const { experimentId, jobId } = await host.service.startStudy({ study: request() });
     expect(jobId).toMatch(/^job-/);
