@@ -17,7 +17,7 @@ export const NETS: readonly Net[] = ['T', 'S', 'B'];
 
 /** A network's analysed checkpoints in order: T has only 'final'; S and B have epoch-<e>. */
 export function checkpointsOf(
-  net: Net,
+  net: string,
   metrics: MetricsDocument | null,
   concepts: readonly CheckpointConceptsEvent[]
 ): CheckpointRef[] {
@@ -29,6 +29,25 @@ export function checkpointsOf(
     ? metrics.networks[net].perCheckpoint.map((c) => c.epoch)
     : [...new Set(concepts.filter((c) => c.net === net).map((c) => c.epoch))].sort((a, b) => a - b);
   return epochs.map((epoch) => ({ key: `epoch-${epoch}`, epoch }));
+}
+
+/**
+ * The networks that can fill the student's or the baseline's column: S, its seeds S-1, ..., and
+ * a study's further methods S2, S2-1, ... (likewise B), from metrics.json or, before it exists,
+ * the live concept events; in that order.
+ */
+export function networksOf(
+  role: 'S' | 'B',
+  metrics: MetricsDocument | null,
+  concepts: readonly CheckpointConceptsEvent[]
+): string[] {
+  const ids = metrics ? Object.keys(metrics.networks) : concepts.map((c) => c.net);
+  const rank = (id: string): [number, number] => {
+    const m = /^[SB](\d*)(?:-(\d+))?$/.exec(id)!;
+    return [m[1] ? Number(m[1]) : 1, m[2] ? Number(m[2]) : 0];
+  };
+  const mine = [...new Set(ids)].filter((id) => new RegExp(`^${role}\\d*(-\\d+)?$`).test(id));
+  return mine.sort((a, b) => rank(a)[0] - rank(b)[0] || rank(a)[1] - rank(b)[1]);
 }
 
 /** The checkpoint a network shows at slider position `position` (its own index, clamped). */
@@ -67,7 +86,7 @@ export interface ImageCurve {
 }
 
 /** One image's N_fg and N_bg per checkpoint of one network, or null when it was left out. */
-export function imageCurve(metrics: MetricsDocument | null, net: Net, imageIndex: number): ImageCurve | null {
+export function imageCurve(metrics: MetricsDocument | null, net: string, imageIndex: number): ImageCurve | null {
   const n = metrics?.networks[net];
   const m = n?.perImage.find((p) => p.index === imageIndex);
   if (!n || !m) return null;

@@ -5,7 +5,8 @@ import {
   checkpointsOf,
   imageCurve,
   imageOrder,
-  mapSum
+  mapSum,
+  networksOf
 } from '../../../../src/renderer/src/inspector/logic';
 import type { CheckpointConceptsEvent } from '../../../../src/common/events';
 import { metricsFixture } from '../metrics-fixture';
@@ -34,6 +35,17 @@ describe('inspector logic', () => {
     const events = [live('S', 5), live('S', 0), live('B', 4), live('S', 5)];
     expect(checkpointsOf('S', null, events).map((c) => c.key)).toEqual(['epoch-0', 'epoch-5']);
     expect(checkpointsOf('T', null, events)).toEqual([{ key: 'final', epoch: 0 }]);
+  });
+
+  it("offers every student and baseline of a run for the columns: seeds and a study's further methods", () => {
+    const m = metricsFixture();
+    const one = m.networks.S;
+    m.networks = { B2: one, 'S2-1': one, T: m.networks.T, 'S-1': one, S2: one, S: one, B: m.networks.B, S10: one };
+    expect(networksOf('S', m, [])).toEqual(['S', 'S-1', 'S2', 'S2-1', 'S10']);
+    expect(networksOf('B', m, [])).toEqual(['B', 'B2']);
+    const events = [live('S', 0), live('S3', 0), live('B', 0), live('T', 0), live('S3', 2)];
+    expect(networksOf('S', null, events)).toEqual(['S', 'S3']);
+    expect(checkpointsOf('S2', m, []).map((c) => c.key)).toEqual(['epoch-0', 'epoch-5', 'epoch-10']);
   });
 
   it('maps the shared slider to each network, clamped to its own checkpoints', () => {
