@@ -121,6 +121,7 @@ export function createBrowserApi(env: BrowserEnvironment): KdApi & { close(): vo
     uploadPart: (request) => call('uploadPart', request),
     uploadFinish: (request) => call('uploadFinish', request),
     uploadCancel: (request) => call('uploadCancel', request),
+    uploadUnpack: (request) => call('uploadUnpack', request),
     on: (type, listener) => events.on(type, listener),
     close: () => events.close()
   };
