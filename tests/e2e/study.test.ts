@@ -1,11 +1,11 @@
 /*
  * End to end: "Analyse trained networks" in Debian's chromium against `kd-lens serve`: the PyTorch
- * fixture's networks added by server folder, checked (epochs, tap, outputs), analysed as a job,
+ * fixture's networks added by server folder (the student uploaded from this computer), checked (epochs, tap, outputs), analysed as a job,
  * and the study's pairs and ranking shown in Results.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { tempDir } from '../helpers/fixtures';
@@ -63,8 +63,14 @@ describe('a study in the browser', () => {
     await form.locator('#study-grid').fill('4');
     await form.locator('#study-samples').fill('4');
     await form.locator('#study-images').fill('4');
-    for (const [i, dir] of ['teacher', 'student', 'baseline'].entries())
-      await form.getByTestId(`study-folder-${i}`).fill(join(FIX, dir));
+    await form.getByTestId('study-folder-0').fill(join(FIX, 'teacher'));
+    await form.getByTestId('study-folder-2').fill(join(FIX, 'baseline'));
+    // The student comes from "this computer": its folder uploaded, unpacked and kept on the server.
+    await form.getByTestId('study-upload-folder-1').setInputFiles(join(FIX, 'student'));
+    const uploaded = form.getByTestId('study-uploaded-1');
+    await expect
+      .poll(async () => (await uploaded.count()) > 0 && (await uploaded.innerText()), { timeout: 30_000 })
+      .toMatch(/^student \(7 files, uploaded\)/);
     await form.getByTestId('study-check').click();
     const summary = page.getByTestId('study-check-summary');
     await expect
@@ -74,6 +80,10 @@ describe('a study in the browser', () => {
     await page.getByTestId('study-launch').click();
     const row = page.getByTestId('job-row').first();
     await expect.poll(async () => row.getAttribute('data-status'), { timeout: 120_000, interval: 1000 }).toBe('done');
+    // The upload was taken into the experiment when the study started.
+    expect(existsSync(join(workspace, 'uploads')) ? readdirSync(join(workspace, 'uploads')) : []).toEqual([]);
+    const [experiment] = readdirSync(join(workspace, 'experiments'));
+    expect(readdirSync(join(workspace, 'experiments', experiment, 'networks'))).toHaveLength(1);
     await page.getByTestId('nav-results').click();
     const select = page.getByTestId('experiment-select');
     const run = select.locator('option:not([disabled])').first();
