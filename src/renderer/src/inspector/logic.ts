@@ -57,7 +57,7 @@ export function checkpointAt(list: readonly CheckpointRef[], position: number): 
 }
 
 /** Final-checkpoint N_fg of each image index for one network. */
-function finalForeground(metrics: MetricsDocument, net: Net): Map<number, number> {
+function finalForeground(metrics: MetricsDocument, net: string): Map<number, number> {
   const out = new Map<number, number>();
   for (const m of metrics.networks[net]?.perImage ?? []) {
     const v = m.foreground.at(-1);
@@ -68,13 +68,19 @@ function finalForeground(metrics: MetricsDocument, net: Net): Map<number, number
 
 /**
  * Image indices 0..n-1 in display order: by index, or by |N_fg(S) - N_fg(B)| at the final
- * checkpoint, largest first (ties by index; images missing from either network last).
+ * checkpoint, largest first (ties by index; images missing from either network last); `pair`
+ * names the student and baseline shown (S and B unless another seed or method is picked).
  */
-export function imageOrder(n: number, metrics: MetricsDocument | null, mode: 'index' | 'differ'): number[] {
+export function imageOrder(
+  n: number,
+  metrics: MetricsDocument | null,
+  mode: 'index' | 'differ',
+  pair: { S: string; B: string } = { S: 'S', B: 'B' }
+): number[] {
   const all = Array.from({ length: n }, (_, k) => k);
   if (mode === 'index' || !metrics) return all;
-  const s = finalForeground(metrics, 'S');
-  const b = finalForeground(metrics, 'B');
+  const s = finalForeground(metrics, pair.S);
+  const b = finalForeground(metrics, pair.B);
   const gap = (k: number): number => (s.has(k) && b.has(k) ? Math.abs(s.get(k)! - b.get(k)!) : -1);
   return all.sort((x, y) => gap(y) - gap(x) || x - y);
 }

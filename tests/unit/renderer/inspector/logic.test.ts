@@ -68,6 +68,18 @@ describe('inspector logic', () => {
     expect(imageOrder(3, m, 'differ')).toEqual([1, 0, 2]);
     expect(imageOrder(3, m, 'index')).toEqual([0, 1, 2]);
     expect(imageOrder(2, null, 'differ')).toEqual([0, 1]);
+    // The picked pair: S2 (final N_fg 5 and 0) against B: gaps 3 and 3, ties by index.
+    m.networks.S2 = {
+      ...m.networks.S,
+      perImage: [
+        { ...m.networks.S.perImage[0], foreground: [0, 0, 5] },
+        { ...m.networks.S.perImage[1], foreground: [0, 0, 0] }
+      ]
+    };
+    expect(imageOrder(3, m, 'differ', { S: 'S2', B: 'B' })).toEqual([0, 1, 2]);
+    m.networks.S2.perImage[1].foreground = [0, 0, 7]; // gaps 3 and 4
+    expect(imageOrder(3, m, 'differ', { S: 'S2', B: 'B' })).toEqual([1, 0, 2]);
+    expect(imageOrder(3, m, 'differ')).toEqual([1, 0, 2]);
   });
 
   it("gives an image's own curve, or null when the network left it out", () => {
