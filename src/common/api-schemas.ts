@@ -82,6 +82,7 @@ export const API_REQUEST_SCHEMAS: Record<KdApiMethod, ZodType> = {
     .strict(),
   uploadFinish: z.object({ uploadId: upload, request: ImportRequestSchema.omit({ src: true }) }).strict(),
   uploadCancel: z.object({ uploadId: upload }).strict(),
+  uploadUnpack: z.object({ uploadId: upload }).strict(),
   checkStudy: z.object({ study: StudyRequestSchema }).strict(),
   startStudy: z.object({ study: StudyRequestSchema }).strict(),
   getClusterSettings: none,

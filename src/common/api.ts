@@ -273,6 +273,7 @@ export const KD_API_METHODS = [
   'uploadPart',
   'uploadFinish',
   'uploadCancel',
+  'uploadUnpack',
   // analysing networks trained elsewhere (src/engine/study)
   'checkStudy',
   'startStudy',
@@ -362,6 +363,8 @@ export interface KdApi {
     request: Omit<ImportRequest, 'src'>;
   }): Promise<{ jobId: string; folder: string }>;
   uploadCancel(request: { uploadId: string }): Promise<{ cancelled: boolean }>;
+  /** Unpacks a complete upload (a single zip, else the folder) for a study: a network names it as `upload`; kept until a study starting with it takes its files, or fails to start. */
+  uploadUnpack(request: { uploadId: string }): Promise<{ uploadId: string; files: number }>;
 
   /** Opens every checkpoint of a study (networks by server folder) and says what it found; writes nothing. */
   checkStudy(request: { study: StudyRequest }): Promise<StudyCheck>;

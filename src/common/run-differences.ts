@@ -42,11 +42,15 @@ const show = (v: unknown): string => (typeof v === 'number' ? String(Number(v.to
 /** The seed and rates that differ from the defaults, in KEYS order. */
 export function runDifferences(config: RunConfig): RunDifference[] {
   const base = baseFor(config);
-  return KEYS.filter((k) => JSON.stringify(k.get(config)) !== JSON.stringify(k.get(base))).map((k) => ({
-    label: k.label,
-    token: k.token,
-    value: show(k.get(config))
-  }));
+  // A study trains nothing: its training rates are placeholders (see shown-config.ts).
+  const keys = config.study ? KEYS.filter((k) => k.token === 'seed' || k.token === 'qlr') : KEYS;
+  return keys
+    .filter((k) => JSON.stringify(k.get(config)) !== JSON.stringify(k.get(base)))
+    .map((k) => ({
+      label: k.label,
+      token: k.token,
+      value: show(k.get(config))
+    }));
 }
 
 /** "seed 3, stage-1 lr 0.01", or '' when the run uses the defaults' seed and rates. */

@@ -108,7 +108,11 @@ export const StudyAccuracySchema = z.record(
 );
 export type StudyAccuracy = z.infer<typeof StudyAccuracySchema>;
 
-/** A study as the app sends it: each network by its folder on the server (found by the folder convention, see seriesInFolder). */
+/**
+ * A study as the app sends it: each network by its folder on the server, or by an upload from the
+ * browser's computer unpacked for it (uploadUnpack); either is found by the folder convention (see
+ * seriesInFolder).
+ */
 export const StudyRequestSchema = StudyFileSchema.omit({ networks: true })
   .extend({
     networks: z
@@ -119,9 +123,17 @@ export const StudyRequestSchema = StudyFileSchema.omit({ networks: true })
             name: z.string().min(1).max(100),
             method: z.string().min(1).max(100).optional(),
             /** An absolute folder on the machine running KD Lens, holding epoch-N.onnx files or epoch-N/ TF.js folders. */
-            folder: z.string().min(1).max(4096)
+            folder: z.string().min(1).max(4096).optional(),
+            /** Or the id of an upload unpacked for this study (its files move into the experiment when the study starts). */
+            upload: z
+              .string()
+              .regex(/^up-[a-z0-9-]+$/)
+              .optional()
           })
           .strict()
+          .refine((n) => (n.folder === undefined) !== (n.upload === undefined), {
+            message: 'give the folder or the upload of the network, one of them'
+          })
       )
       .min(3)
       .max(64)

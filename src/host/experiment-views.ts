@@ -5,6 +5,7 @@
  * index past the end) is a RequestError, which the transports turn into a 4xx.
  */
 import { describeDifferences } from '../common/run-differences';
+import { shownFamily, shownTap } from '../common/shown-config';
 import { promises as fs } from 'node:fs';
 import type { ExperimentSummary, ExperimentDetail, CheckpointMaps, InspectorImage, EpochPoint } from '../common/api';
 import { RequestError } from '../common/errors';
@@ -41,8 +42,8 @@ export async function experimentSummary(paths: ExperimentPaths, running: boolean
     status: running ? 'running' : state.status === 'running' ? 'interrupted' : state.status,
     createdAt: state.createdAt,
     updatedAt: state.updatedAt,
-    tap: config.study?.tap ?? config.tap,
-    family: config.study ? 'study' : config.architecture.family,
+    tap: shownTap(config),
+    family: shownFamily(config),
     inputSize: config.architecture.inputSize,
     seeds: config.seeds,
     hasMetrics: await exists(paths.metrics),

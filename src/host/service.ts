@@ -63,7 +63,7 @@ import { listRuns } from './runs-table';
 import { createUploads } from './uploads';
 import { createClusterApi } from './cluster/cluster-api';
 import { refinedEstimate } from './estimate-runs';
-import { checkStudy, createStudy, studyFromRequest } from './study-api';
+import { checkStudy, createStudy, studyFromRequest, type StudyFolders } from './study-api';
 
 export type KdService = Omit<KdApi, 'on'>;
 
@@ -138,6 +138,9 @@ export function createService(o: ServiceOptions): KdService {
     );
     return { jobId: info.id, done };
   };
+
+  const { keptFolder, reclaim, ...uploadApi } = createUploads({ workspace: ws, importDataset: startImport });
+  const studyFolders: StudyFolders = { allow: allowedPath, upload: keptFolder, reclaim };
 
   const mask = async (
     datasetId: string,
@@ -285,10 +288,10 @@ export function createService(o: ServiceOptions): KdService {
       return { experimentId, jobId: experimentJob(experimentId, `experiment ${config.name}`) };
     },
     async checkStudy({ study }) {
-      return checkStudy(ws, await studyFromRequest(study, allowedPath));
+      return checkStudy(ws, await studyFromRequest(study, studyFolders));
     },
     async startStudy({ study }) {
-      const experimentId = await createStudy(ws, await studyFromRequest(study, allowedPath));
+      const experimentId = await createStudy(ws, study, studyFolders);
       return { experimentId, jobId: experimentJob(experimentId, `study ${study.name}`) };
     },
     async probeSource({ config }) {
@@ -342,7 +345,7 @@ export function createService(o: ServiceOptions): KdService {
     },
     ...createAdmin({ workspace: ws, jobs: o.jobs, emit: o.emit }),
     listRuns: () => listRuns(ws, () => service.listExperiments()),
-    ...createUploads({ workspace: ws, importDataset: startImport }),
+    ...uploadApi,
     ...createClusterApi({ workspace: ws, version: o.version })
   };
   return service;

@@ -8,6 +8,8 @@
  * `expireMs` is removed as abandoned, and at start every folder left by a process that is gone.
  * Each start holds the bytes the uploads in progress have announced and not yet sent against the
  * free disk, so uploads started together cannot together promise more than the disk holds.
+ * A study's network (study-api.ts) is uploaded the same way and unpacked by uploadUnpack, then kept
+ * (not imported) until the study that names it starts or fails to start; an unused one expires.
  */
 import { constants, promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -46,6 +48,8 @@ interface Upload {
   announced: number;
   lastPart: number;
   importing: boolean;
+  /** Unpacked for a study and kept until a study takes it (uploadUnpack). */
+  kept: boolean;
   /** The parts being written, one after another (so the byte count can never overshoot). */
   queue: Promise<unknown>;
 }
@@ -96,7 +100,7 @@ export function createUploads(o: UploadOptions) {
   const expire = async (): Promise<void> => {
     const now = Date.now();
     for (const u of [...uploads.values()])
-      if (!u.importing && now - u.lastPart > expireMs) await drop(u.id).catch(() => undefined);
+      if ((!u.importing || u.kept) && now - u.lastPart > expireMs) await drop(u.id).catch(() => undefined);
   };
   const timer = setInterval(() => void expire(), Math.min(expireMs, 5 * 60_000));
   timer.unref();
@@ -178,6 +182,17 @@ export function createUploads(o: UploadOptions) {
     } else await fs.rename(files, join(u.dir, 'folder'));
   }
 
+  /** Takes no part from now on (those in flight are waited for); refuses an upload with bytes missing. */
+  async function complete(u: Upload): Promise<void> {
+    u.importing = true;
+    await u.queue;
+    const gap = missing(u);
+    if (gap) {
+      u.importing = false;
+      throw new CallerError(400, `the upload is not complete: ${gap}`);
+    }
+  }
+
   return {
     async uploadStart({
       totalBytes
@@ -213,6 +228,7 @@ export function createUploads(o: UploadOptions) {
         announced: 0,
         lastPart: Date.now(),
         importing: false,
+        kept: false,
         queue: Promise.resolve()
       });
       try {
@@ -258,13 +274,7 @@ export function createUploads(o: UploadOptions) {
       const u = get(uploadId);
       if (request.ann && entryNameProblem(request.ann))
         throw new CallerError(400, `annotation file '${request.ann}' must be a path inside the upload`);
-      u.importing = true; // no part is taken from now on; those in flight are waited for
-      await u.queue;
-      const gap = missing(u);
-      if (gap) {
-        u.importing = false;
-        throw new CallerError(400, `the upload is not complete: ${gap}`);
-      }
+      await complete(u);
       try {
         await unpack(u);
         const folder = await importRoot(join(u.dir, 'folder'));
@@ -279,9 +289,37 @@ export function createUploads(o: UploadOptions) {
         throw err;
       }
     },
+    /** Unpacks a complete upload (a single zip, else the folder) and keeps it for a study, which names it by its id. */
+    async uploadUnpack({ uploadId }: { uploadId: string }): Promise<{ uploadId: string; files: number }> {
+      const u = get(uploadId);
+      await complete(u);
+      try {
+        await unpack(u);
+      } catch (err) {
+        await drop(uploadId);
+        if (err instanceof ZipError) throw new CallerError(400, err.message);
+        throw err;
+      }
+      u.kept = true;
+      u.lastPart = Date.now();
+      const files = await fs.readdir(join(u.dir, 'folder'), { recursive: true, withFileTypes: true });
+      return { uploadId, files: files.filter((e) => e.isFile()).length };
+    },
+    /** The folder of a kept upload (its single top folder entered); 404 for an unknown or unfinished one. */
+    async keptFolder(uploadId: string): Promise<string> {
+      const u = uploads.get(uploadId);
+      if (!u?.kept)
+        throw notFound(`upload '${uploadId}' not found (not unpacked for a study, already used, cancelled or expired)`);
+      u.lastPart = Date.now();
+      return importRoot(join(u.dir, 'folder'));
+    },
+    /** Removes a kept upload (its study started, taking its files, or failed to start). */
+    async reclaim(uploadId: string): Promise<void> {
+      if (uploads.get(uploadId)?.kept) await drop(uploadId);
+    },
     async uploadCancel({ uploadId }: { uploadId: string }): Promise<{ cancelled: boolean }> {
       const u = uploads.get(uploadId);
-      if (!u || u.importing) return { cancelled: false };
+      if (!u || (u.importing && !u.kept)) return { cancelled: false };
       await drop(uploadId);
       return { cancelled: true };
     }

@@ -22,6 +22,7 @@ import type { MetricsDocument } from '../../common/metrics';
 import { noImagesReason, untestedVerdict } from '../../common/no-images';
 import { lineChart, cellOverlay, escapeHtml, heatColour, type Series } from './svg';
 import { checksHtml } from './checks';
+import { shownFamily, shownTap } from '../../common/shown-config';
 import { loadMetricsWithChecks } from '../experiment/checks-on-load';
 
 // The app's colours (src/common/palette.ts), so that app and report tell the same story.
@@ -265,7 +266,7 @@ export async function writeReport(workspace: string, id: string, out?: string): 
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>KD Lens report — ${escapeHtml(id)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4f4}.maps td{text-align:center}.maps svg{display:block;margin:2px auto}.swatch{display:inline-block;width:14px;height:10px;margin:0 2px 0 8px}svg{margin:4px}pre{background:#f7f7f7;padding:1em;overflow:auto}@media (prefers-color-scheme: dark){body{background:#1e1e1e;color:#ddd}th{background:#333}pre{background:#2a2a2a}}</style></head><body>
 <h1>KD Lens report</h1>
-<p><b>${escapeHtml(id)}</b> — dataset <b>${escapeHtml(config.dataset)}</b>, ${config.study ? studyHeader(config) : `${escapeHtml(config.architecture.family)} at ${config.architecture.inputSize} px, tap <b>${config.tap}</b>`}, grid ${config.quantification.grid}, K = ${config.quantification.samples}, lambda ${config.quantification.lambda}, b = ${config.quantification.threshold}, ${metrics.settings.images} images, ${config.seeds} seed(s), backend ${escapeHtml(state.backend ?? '?')}.</p>
+<p><b>${escapeHtml(id)}</b> — dataset <b>${escapeHtml(config.dataset)}</b>, ${config.study ? studyHeader(config) : `${escapeHtml(shownFamily(config))} at ${config.architecture.inputSize} px, tap <b>${escapeHtml(shownTap(config))}</b>`}, grid ${config.quantification.grid}, K = ${config.quantification.samples}, lambda ${config.quantification.lambda}, b = ${config.quantification.threshold}, ${metrics.settings.images} images, ${config.seeds} seed(s), backend ${escapeHtml(state.backend ?? '?')}.</p>
 ${engineLine(config, state)}
 <h2>Protocol checks</h2>${checksHtml(metrics.checks)}
 <h2>The six numbers</h2>${reportTable(metrics)}

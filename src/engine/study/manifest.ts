@@ -116,6 +116,77 @@ function assignIds(networks: StudyNetwork[], file: string): (StudyNetwork & { ne
   });
 }
 
+/** The input size and output count the networks must share (the first network that opened sets them). */
+interface SharedInput {
+  size: { value: [number, number, number]; from: string } | null;
+  outputs: number;
+}
+
+/** One network's series checked: every checkpoint exists and opens, one architecture, the tap, the shared input, the outputs against the classes, the path length. Problems of missing files are listed together. */
+async function checkNetwork(
+  n: StudyNetwork & { net: string; method: string },
+  ctx: { study: StudyFile; at: (p: string) => string; classes: string[]; shared: SharedInput }
+): Promise<{ source: StudyNetworkSource; pathLengths: number[]; epochs: number[] }> {
+  const { study, at, classes, shared } = ctx;
+  const epochs = Object.keys(n.checkpoints)
+    .map(Number)
+    .sort((a, b) => a - b);
+  const checkpoints = epochs.map((e) => ({ epoch: e, path: at(n.checkpoints[String(e)]) }));
+  const missing: string[] = [];
+  for (const cp of checkpoints)
+    if (!(await exists(cp.path)))
+      missing.push(`${cp.path}: checkpoint file of network '${n.name}', epoch ${cp.epoch}, does not exist`);
+  const final = n.final ? at(n.final) : null;
+  if (final && !(await exists(final))) missing.push(`${final}: the final network of '${n.name}' does not exist`);
+  if (missing.length) throw new Error(missing.join('\n'));
+  const logFile = n.pathLength ? at(n.pathLength) : null;
+  const logged = logFile ? pathLengthsAt(await readPathLengthLog(logFile), epochs, logFile) : null;
+  let signature: { value: string; from: string } | null = null;
+  const weights: Float32Array[] = [];
+  const opened = final ? [...checkpoints, { epoch: -1, path: final }] : checkpoints;
+  for (const cp of opened) {
+    const c = await openCheckpoint(cp.path, study.tap);
+    try {
+      if (signature && c.signature !== signature.value)
+        throw new Error(
+          `${cp.path}: the architecture differs from ${signature.from}, the first checkpoint of network '${n.name}' (layers or weight shapes)`
+        );
+      signature ??= { value: c.signature, from: cp.path };
+      if (c.size[2] !== 3)
+        throw new Error(`${cp.path}: the model takes ${c.size[2]} channels; studies feed RGB images (3)`);
+      if (c.size[0] !== c.size[1])
+        throw new Error(`${cp.path}: the input is ${c.size[0]}x${c.size[1]}; studies need square inputs`);
+      if (shared.size && c.size[0] !== shared.size.value[0])
+        throw new Error(
+          `${cp.path}: the input is ${c.size[0]} px but ${shared.size.from} takes ${shared.size.value[0]} px; every network must take one size`
+        );
+      shared.size ??= { value: c.size, from: cp.path };
+      if (c.outputs !== classes.length)
+        throw new Error(
+          `${cp.path}: the model has ${c.outputs} outputs but dataset '${study.dataset}' has ${classes.length} classes (${classes.join(', ')})`
+        );
+      shared.outputs = c.outputs;
+      if (!logged && n.role !== 'teacher' && cp.epoch >= 0) weights.push(await c.tapWeights());
+    } finally {
+      c.dispose();
+    }
+  }
+  const pathLengths =
+    n.role === 'teacher'
+      ? []
+      : (logged ?? pathLengthFromWeights(weights, `${checkpoints[0].path} (tap '${study.tap}')`));
+  const source: StudyNetworkSource = {
+    net: n.net,
+    role: n.role,
+    name: n.name,
+    method: n.method,
+    checkpoints,
+    final,
+    pathLength: { source: logged ? 'log' : 'checkpoints', file: logFile }
+  };
+  return { source, pathLengths, epochs };
+}
+
 /** Checks a study completely (reading every checkpoint) and returns its configuration; writes nothing. */
 export async function resolveStudy(
   workspace: string,
@@ -149,64 +220,31 @@ export async function resolveStudy(
   const sources: StudyNetworkSource[] = [];
   const pathLengths = new Map<string, number[]>();
   const summary: ResolvedStudy['summary'] = [];
-  let size: { value: [number, number, number]; from: string } | null = null;
-  let outputs = 0;
+  const shared: SharedInput = { size: null, outputs: 0 };
+  // Every network is checked even after one fails, so the caller sees all problems at once.
+  const problems: string[] = [];
   for (const n of networks) {
-    const epochs = Object.keys(n.checkpoints)
-      .map(Number)
-      .sort((a, b) => a - b);
-    const checkpoints = epochs.map((e) => ({ epoch: e, path: at(n.checkpoints[String(e)]) }));
-    for (const cp of checkpoints)
-      if (!(await exists(cp.path)))
-        throw new Error(`${cp.path}: checkpoint file of network '${n.name}', epoch ${cp.epoch}, does not exist`);
-    const final = n.final ? at(n.final) : null;
-    if (final && !(await exists(final))) throw new Error(`${final}: the final network of '${n.name}' does not exist`);
-    const logFile = n.pathLength ? at(n.pathLength) : null;
-    const logged = logFile ? pathLengthsAt(await readPathLengthLog(logFile), epochs, logFile) : null;
-    let signature: { value: string; from: string } | null = null;
-    const weights: Float32Array[] = [];
-    const opened = final ? [...checkpoints, { epoch: -1, path: final }] : checkpoints;
-    for (const cp of opened) {
-      const c = await openCheckpoint(cp.path, study.tap);
-      try {
-        if (signature && c.signature !== signature.value)
-          throw new Error(
-            `${cp.path}: the architecture differs from ${signature.from}, the first checkpoint of network '${n.name}' (layers or weight shapes)`
-          );
-        signature ??= { value: c.signature, from: cp.path };
-        if (c.size[2] !== 3)
-          throw new Error(`${cp.path}: the model takes ${c.size[2]} channels; studies feed RGB images (3)`);
-        if (c.size[0] !== c.size[1])
-          throw new Error(`${cp.path}: the input is ${c.size[0]}x${c.size[1]}; studies need square inputs`);
-        if (size && c.size[0] !== size.value[0])
-          throw new Error(
-            `${cp.path}: the input is ${c.size[0]} px but ${size.from} takes ${size.value[0]} px; every network must take one size`
-          );
-        size ??= { value: c.size, from: cp.path };
-        if (c.outputs !== classes.length)
-          throw new Error(
-            `${cp.path}: the model has ${c.outputs} outputs but dataset '${study.dataset}' has ${classes.length} classes (${classes.join(', ')})`
-          );
-        outputs = c.outputs;
-        if (!logged && n.role !== 'teacher' && cp.epoch >= 0) weights.push(await c.tapWeights());
-      } finally {
-        c.dispose();
-      }
+    try {
+      const found = await checkNetwork(n, { study, at, classes, shared });
+      if (n.role !== 'teacher') pathLengths.set(n.net, found.pathLengths);
+      sources.push(found.source);
+      summary.push({
+        net: n.net,
+        role: n.role,
+        name: n.name,
+        epochs: found.epochs,
+        pathLength: found.source.pathLength.source
+      });
+    } catch (err) {
+      problems.push(...(err instanceof Error ? err.message : String(err)).split('\n'));
     }
-    if (n.role !== 'teacher')
-      pathLengths.set(n.net, logged ?? pathLengthFromWeights(weights, `${checkpoints[0].path} (tap '${study.tap}')`));
-    const source = logged ? 'log' : 'checkpoints';
-    sources.push({
-      net: n.net,
-      role: n.role,
-      name: n.name,
-      method: n.method,
-      checkpoints,
-      final,
-      pathLength: { source, file: logFile }
-    });
-    summary.push({ net: n.net, role: n.role, name: n.name, epochs, pathLength: source });
   }
+  if (problems.length === 1) throw new Error(problems[0]);
+  if (problems.length > 1)
+    throw new Error(
+      `${file}: ${problems.length} problems in the networks:\n${problems.map((p) => `- ${p}`).join('\n')}`
+    );
+  const { size, outputs } = shared;
   const px = size!.value[0];
   const d = defaultConfig(study.dataset, px);
   const quantification = parseWith(

@@ -3,7 +3,8 @@
  * after part 1, parts out of order, offsets past the announced size), finished only when every byte
  * has arrived, a zip unpacked, the single top folder entered and handed to the import; the upload
  * folder removed when the import ends either way, abandoned uploads expired, orphans swept at
- * start, and a limit on concurrent uploads. The zip limits themselves: unzip.test.ts.
+ * start, and a limit on concurrent uploads. An upload unpacked for a study is kept (not imported)
+ * until reclaimed, cancelled or expired. The zip limits themselves: unzip.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { existsSync, mkdirSync, promises as fsp, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -163,6 +164,43 @@ describe('uploads', () => {
       await settle();
       expect([outcome, uploadDirs()]).toEqual([outcome, []]);
     }
+  });
+
+  it('keeps an upload unpacked for a study until it is reclaimed, cancelled or expires', async () => {
+    const u = uploads({ expireMs: 150 });
+    const { uploadId } = await u.uploadStart({ totalBytes: 6 });
+    await expect(u.keptFolder(uploadId)).rejects.toMatchObject({ status: 404 });
+    await u.uploadPart({ uploadId, path: 'net/epoch-0.onnx', offset: 0, data: b64('abc') });
+    await expect(u.uploadUnpack({ uploadId })).rejects.toMatchObject({
+      status: 400,
+      message: 'the upload is not complete: 3 of the announced 6 bytes have arrived'
+    });
+    await u.uploadPart({ uploadId, path: 'net/epoch-2.onnx', offset: 0, data: b64('def') });
+    expect(await u.uploadUnpack({ uploadId })).toEqual({ uploadId, files: 2 });
+    const folder = await u.keptFolder(uploadId);
+    expect(folder).toBe(join(ws.path, 'uploads', uploadId, 'folder', 'net'));
+    expect(readdirSync(folder).sort()).toEqual(['epoch-0.onnx', 'epoch-2.onnx']);
+    expect(imported).toEqual([]);
+    await expect(u.uploadPart({ uploadId, path: 'x', offset: 0, data: b64('g') })).rejects.toMatchObject({
+      status: 404
+    });
+    await u.reclaim(uploadId);
+    expect(uploadDirs()).toEqual([]);
+    await expect(u.keptFolder(uploadId)).rejects.toMatchObject({ status: 404 });
+
+    const second = (await u.uploadStart({ totalBytes: 1 })).uploadId;
+    await u.uploadPart({ uploadId: second, path: 'a', offset: 0, data: b64('a') });
+    await u.uploadUnpack({ uploadId: second });
+    expect(await u.uploadCancel({ uploadId: second })).toEqual({ cancelled: true });
+    expect(uploadDirs()).toEqual([]);
+
+    const third = (await u.uploadStart({ totalBytes: 1 })).uploadId;
+    await u.uploadPart({ uploadId: third, path: 'a', offset: 0, data: b64('a') });
+    await u.uploadUnpack({ uploadId: third });
+    await new Promise((r) => setTimeout(r, 200));
+    await u.uploadStart({ totalBytes: 1 }); // a start expires what is abandoned
+    await expect(u.keptFolder(third)).rejects.toMatchObject({ status: 404 });
+    expect(uploadDirs()).not.toContain(third);
   });
 
   it('expires an upload without a part for expireMs, and limits concurrent uploads', async () => {

@@ -399,6 +399,10 @@ export class FakeApi implements KdApi {
     this.record('uploadCancel', r);
     return { cancelled: true };
   }
+  async uploadUnpack(r: { uploadId: string }) {
+    this.record('uploadUnpack', r);
+    return { uploadId: r.uploadId, files: this.uploaded.size };
+  }
   async listRuns() {
     this.record('listRuns', {});
     return structuredClone(this.runs).map((r) => ({ ...r, ...(this.notes.get(r.summary.id) ?? {}) }));

@@ -124,6 +124,7 @@ export function createBrowserApi(env: BrowserEnvironment): KdApi & { close(): vo
     getClusterSettings: () => call('getClusterSettings'),
     setClusterSettings: (request) => call('setClusterSettings', request),
     listWorkers: () => call('listWorkers'),
+    uploadUnpack: (request) => call('uploadUnpack', request),
     on: (type, listener) => events.on(type, listener),
     close: () => events.close()
   };

@@ -1,7 +1,8 @@
 /*
  * Uploading a dataset from this computer to a remote `kd-lens serve`: the files of a dropped or
  * picked folder (or one zip) are sent in base64 parts of the size the server asks for, with
- * progress and cancel, then imported like a folder on the server. Also: the files of a drop,
+ * progress and cancel, then imported like a folder on the server (or, for a study's network, unpacked
+ * and kept for the study). Also: the files of a drop,
  * folders walked through the browser's entry API.
  */
 import type { ImportRequest, KdApi } from '../../../common/api';
@@ -26,13 +27,17 @@ function base64(bytes: Uint8Array): string {
   return btoa(s);
 }
 
-/** Sends every file, then starts the import; resolves with the import job's id. */
-export async function uploadAndImport(
+interface SendOptions {
+  onProgress?: (sent: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+/** Sends every file, then `finish`es the upload; on any failure or cancel the upload is cancelled on the server. */
+async function send<T>(
   api: KdApi,
   files: readonly UploadFile[],
-  request: Omit<ImportRequest, 'src'>,
-  opts: { onProgress?: (sent: number, total: number) => void; signal?: AbortSignal } = {}
-): Promise<string> {
+  opts: SendOptions & { finish: (uploadId: string) => Promise<T> }
+): Promise<T> {
   const total = files.reduce((n, f) => n + f.blob.size, 0);
   if (files.length === 0 || total === 0) throw new Error('nothing to upload: drop a folder or a .zip file');
   const { uploadId, partBytes } = await api.uploadStart({ totalBytes: total });
@@ -49,11 +54,33 @@ export async function uploadAndImport(
       }
     }
     if (opts.signal?.aborted) throw new UploadCancelled();
-    return (await api.uploadFinish({ uploadId, request })).jobId;
+    return await opts.finish(uploadId);
   } catch (err) {
     await api.uploadCancel({ uploadId }).catch(() => undefined);
     throw err;
   }
+}
+
+/** Sends every file, then starts the import; resolves with the import job's id. */
+export async function uploadAndImport(
+  api: KdApi,
+  files: readonly UploadFile[],
+  request: Omit<ImportRequest, 'src'>,
+  opts: SendOptions = {}
+): Promise<string> {
+  return send(api, files, {
+    ...opts,
+    finish: async (uploadId) => (await api.uploadFinish({ uploadId, request })).jobId
+  });
+}
+
+/** Sends a network's checkpoint folder (or a zip of it) for a study and has the server unpack and keep it; resolves with the upload's id. */
+export async function uploadForStudy(
+  api: KdApi,
+  files: readonly UploadFile[],
+  opts: SendOptions = {}
+): Promise<{ uploadId: string; files: number }> {
+  return send(api, files, { ...opts, finish: (uploadId) => api.uploadUnpack({ uploadId }) });
 }
 
 interface EntryLike {

@@ -117,6 +117,22 @@ describe('bad studies', () => {
     await refused(s, log, /falls from 0.5 at epoch 1 to 0.4 at epoch 2/);
   });
 
+  it("names every network's problems at once, not only the first", async () => {
+    const s = baseStudy();
+    s.networks[0].checkpoints = { '20': join(FIX, 'bad/four-outputs.onnx') };
+    (s.networks[1].checkpoints as Record<string, string>)['3'] = join(FIX, 'student/epoch-3.onnx');
+    (s.networks[1].checkpoints as Record<string, string>)['5'] = join(FIX, 'student/epoch-5.onnx');
+    (s.networks[2].checkpoints as Record<string, string>)['4'] = join(FIX, 'bad/renamed.onnx');
+    await refused(
+      s,
+      /study-\d+\.json: 4 problems in the networks/,
+      /four-outputs\.onnx: the model has 4 outputs/,
+      /student\/epoch-3\.onnx: checkpoint file of network 'student', epoch 3, does not exist/,
+      /student\/epoch-5\.onnx: checkpoint file of network 'student', epoch 5, does not exist/,
+      /renamed\.onnx.*tap '\/fc1\/Gemm'/
+    );
+  });
+
   it('refuses a study file with a bad field, naming it', async () => {
     await refused('{"dataset": "torch-shapes", ', /study-\d+\.json/);
     const s = baseStudy();

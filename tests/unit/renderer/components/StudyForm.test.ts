@@ -1,7 +1,8 @@
 // @vitest-environment happy-dom
 /*
  * "Analyse trained networks": the form sends the study with each network's folder (made readable
- * first in the browser), shows what the check found, and launches only after a check.
+ * first in the browser) or its upload from this computer (a picked folder sent in parts, unpacked
+ * on the server and named by its id), shows what the check found, and launches only after a check.
  */
 import { describe, expect, it } from 'vitest';
 import { mount } from '@vue/test-utils';
@@ -72,6 +73,44 @@ describe('StudyForm', () => {
     await w.find(byId('study-launch')).trigger('click');
     await flush();
     expect(w.emitted('launched')).toEqual([['exp-study']]);
+  });
+
+  it("uploads a picked folder as a network's series and sends its upload id instead of a folder", async () => {
+    const { api, wrapper: w } = await setup();
+    await w.find(byId('study-dataset')).setValue('shapes');
+    await w.find(byId('study-tap')).setValue('/fc1/Gemm');
+    for (const [i, f] of ['runs/t', 'runs/s', 'runs/b'].entries()) await w.find(byId(`study-folder-${i}`)).setValue(f);
+    const file = (path: string, text: string): File => {
+      const f = new File([text], path.split('/').at(-1)!);
+      Object.defineProperty(f, 'webkitRelativePath', { value: path });
+      return f;
+    };
+    const input = w.find(byId('study-upload-folder-1'));
+    const picked = [file('mine/epoch-0.onnx', 'onnx-zero'), file('mine/path-length.csv', 'epoch,path_length\n0,0\n')];
+    Object.defineProperty(input.element, 'files', { value: picked, configurable: true });
+    await input.trigger('change');
+    await flush();
+    expect(w.find(byId('study-uploaded-1')).text()).toBe('mine (2 files, uploaded)');
+    expect(new TextDecoder().decode(api.uploaded.get('mine/epoch-0.onnx'))).toBe('onnx-zero');
+    expect(api.calls.filter((c) => c.method === 'uploadUnpack').map((c) => c.request)).toEqual([{ uploadId: 'up-1' }]);
+    api.studyCheck = null;
+    await w.find(byId('study-check')).trigger('click');
+    await flush();
+    expect(api.calls.filter((c) => c.method === 'chooseFolder').map((c) => c.request)).toEqual([
+      { purpose: 'import', path: 'runs/t' },
+      { purpose: 'import', path: 'runs/b' }
+    ]);
+    const sent = (api.calls.find((c) => c.method === 'checkStudy')!.request as { study: StudyRequest }).study;
+    expect(sent.networks[1]).toEqual({ role: 'student', name: 'student', upload: 'up-1' });
+    expect(sent.networks[0]).toEqual({ role: 'teacher', name: 'teacher', folder: 'runs/t' });
+    // Removing the upload cancels it on the server and brings the folder field back.
+    await w
+      .findAll('button')
+      .find((b) => b.text() === 'Remove upload')!
+      .trigger('click');
+    await flush();
+    expect(api.calls.filter((c) => c.method === 'uploadCancel').map((c) => c.request)).toEqual([{ uploadId: 'up-1' }]);
+    expect(w.find(byId('study-folder-1')).exists()).toBe(true);
   });
 
   it('shows why a check failed and keeps Analyse disabled', async () => {

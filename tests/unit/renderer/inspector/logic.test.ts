@@ -5,7 +5,8 @@ import {
   checkpointsOf,
   imageCurve,
   imageOrder,
-  mapSum
+  mapSum,
+  networksOf
 } from '../../../../src/renderer/src/inspector/logic';
 import type { CheckpointConceptsEvent } from '../../../../src/common/events';
 import { metricsFixture } from '../metrics-fixture';
@@ -36,6 +37,17 @@ describe('inspector logic', () => {
     expect(checkpointsOf('T', null, events)).toEqual([{ key: 'final', epoch: 0 }]);
   });
 
+  it("offers every student and baseline of a run for the columns: seeds and a study's further methods", () => {
+    const m = metricsFixture();
+    const one = m.networks.S;
+    m.networks = { B2: one, 'S2-1': one, T: m.networks.T, 'S-1': one, S2: one, S: one, B: m.networks.B, S10: one };
+    expect(networksOf('S', m, [])).toEqual(['S', 'S-1', 'S2', 'S2-1', 'S10']);
+    expect(networksOf('B', m, [])).toEqual(['B', 'B2']);
+    const events = [live('S', 0), live('S3', 0), live('B', 0), live('T', 0), live('S3', 2)];
+    expect(networksOf('S', null, events)).toEqual(['S', 'S3']);
+    expect(checkpointsOf('S2', m, []).map((c) => c.key)).toEqual(['epoch-0', 'epoch-5', 'epoch-10']);
+  });
+
   it('maps the shared slider to each network, clamped to its own checkpoints', () => {
     const list = [
       { key: 'epoch-0', epoch: 0 },
@@ -56,6 +68,18 @@ describe('inspector logic', () => {
     expect(imageOrder(3, m, 'differ')).toEqual([1, 0, 2]);
     expect(imageOrder(3, m, 'index')).toEqual([0, 1, 2]);
     expect(imageOrder(2, null, 'differ')).toEqual([0, 1]);
+    // The picked pair: S2 (final N_fg 5 and 0) against B: gaps 3 and 3, ties by index.
+    m.networks.S2 = {
+      ...m.networks.S,
+      perImage: [
+        { ...m.networks.S.perImage[0], foreground: [0, 0, 5] },
+        { ...m.networks.S.perImage[1], foreground: [0, 0, 0] }
+      ]
+    };
+    expect(imageOrder(3, m, 'differ', { S: 'S2', B: 'B' })).toEqual([0, 1, 2]);
+    m.networks.S2.perImage[1].foreground = [0, 0, 7]; // gaps 3 and 4
+    expect(imageOrder(3, m, 'differ', { S: 'S2', B: 'B' })).toEqual([1, 0, 2]);
+    expect(imageOrder(3, m, 'differ')).toEqual([1, 0, 2]);
   });
 
   it("gives an image's own curve, or null when the network left it out", () => {
