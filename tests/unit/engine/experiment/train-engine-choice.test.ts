@@ -1,7 +1,8 @@
 /*
  * Which engine trains: 'auto' runs every stage on ONNX Runtime and records it per stage in
  * state.json and in the stage events; 'tfjs' runs TF.js and says it was requested; a stage that does
- * not compile (a GaussianNoise layer) falls back under 'auto' naming the layer, and fails under 'onnx'.
+ * not compile (a GaussianNoise layer) falls back under 'auto' naming the layer, and fails under 'onnx';
+ * student.method's logit and attention terms train on ONNX Runtime (no fallback).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { useBackend } from '../../../helpers/tf';
@@ -18,6 +19,8 @@ import { writeReport } from '../../../../src/engine/report/html';
 import { readFileSync } from 'node:fs';
 import { selectTrainEngine, type TrainEngineChoice } from '../../../../src/engine/onnx/select-train';
 import { MomentumSgd } from '../../../../src/engine/training/sgd';
+import { distillObjective } from '../../../../src/engine/experiment/distill';
+import { ARCHITECTURE_PRESETS, buildNetwork } from '../../../../src/engine/models/architectures';
 
 describe('training engine choice', () => {
   const tmp = tempDir();
@@ -89,5 +92,44 @@ describe('training engine choice', () => {
     ).rejects.toThrow(/bn stage: engine onnx: .*'bn'/);
     opt.dispose();
     model.dispose();
+  });
+
+  it("trains student.method's logit and attention terms on ONNX Runtime under 'auto'", async () => {
+    const arch = { ...ARCHITECTURE_PRESETS['vgg-small'], inputSize: 8 };
+    const teacher = buildNetwork(arch, 2, 1);
+    const model = buildNetwork(arch, 2, 2);
+    const method = {
+      feature: true,
+      logits: { temperature: 4, alpha: 0.9 },
+      attention: { layers: ['conv1'], beta: 1000 }
+    };
+    const opt = new MomentumSgd(0.9, 0);
+    const spec = {
+      name: 'student stage 1',
+      model,
+      trainable: model.trainableWeights,
+      objective: distillObjective({ student: model, teacher, tap: 'conv', method, classes: 2, scale: 1 }),
+      opt,
+      tapKernel: null,
+      imageSize: 8
+    };
+    const choices: TrainEngineChoice[] = [];
+    const stepper = await selectTrainEngine({ engine: 'auto', device: 'cpu', threads: 1 }, (c) => choices.push(c)).open(
+      spec
+    );
+    expect(choices.map((c) => c.kind)).toEqual(['onnx']);
+    const r = await stepper.step({
+      x: new Float32Array(2 * 8 * 8 * 3).fill(0.5),
+      labels: Int32Array.of(0, 1),
+      n: 2,
+      lr: 0.1,
+      clipNorm: 0,
+      seed: 1
+    });
+    expect(Number.isFinite(r.loss)).toBe(true);
+    stepper.dispose();
+    opt.dispose();
+    model.dispose();
+    teacher.dispose();
   });
 });
