@@ -4,7 +4,8 @@
  * step's outputs are the next step's inputs. What still crosses JS per step: the batch (images,
  * one-hot labels or the teacher's target feature), the dropout masks, and the copy ONNX Runtime's
  * Node binding makes of every output into a JS buffer (weights and momenta of the trained layers:
- * about 2 x 4 bytes x parameters). The TF.js model is only written at flush (once per epoch).
+ * about 2 x 4 bytes x parameters). The TF.js model is only written at flush (at the loop's snapshots
+ * and the epoch's end), and only when a step moved the weights since the last flush or reload.
  * Stage 1's target comes from the teacher's features graph (compile.ts), run on the same runtime;
  * so do the teacher's logits and attention-layer activations for student.method.
  */
@@ -154,6 +155,9 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
       const stateOf = new Map(compiled.state.map((st) => [st.name, st]));
       const stateLinked = stateVars.map((v) => stateLinks.get(v)!).filter((l) => stateOf.has(l.name));
       let state: Ort.Tensor[] = [];
+      // Whether the engine's tensors moved past what the TF.js model holds: a flush with nothing new
+      // (the epoch's first snapshot right after the epoch-end flush, a flush after reload) writes nothing.
+      let dirty = false;
 
       const reload = async (): Promise<void> => {
         weights = await Promise.all(
@@ -162,6 +166,7 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
         state = await Promise.all(
           stateLinked.map(async (l) => f32((await l.variable.read().data()) as Float32Array, l.dims))
         );
+        dirty = false;
         const saved = await spec.opt.state();
         momenta = ordered.map((l, i) => {
           const m = saved[i];
@@ -213,6 +218,7 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
           weights = compiled.params.map((p) => out[p.next] as Ort.Tensor);
           momenta = compiled.params.map((p) => out[p.momentumNext] as Ort.Tensor);
           state = stateLinked.map((l) => out[stateOf.get(l.name)!.next] as Ort.Tensor);
+          dirty = true;
           return {
             loss: lossValue,
             predicted,
@@ -221,6 +227,8 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
           };
         },
         async flush() {
+          if (!dirty) return;
+          dirty = false;
           stateLinked.forEach((l, i) => {
             const t = tf.tensor(state[i].data as Float32Array, l.variable.shape as number[]);
             l.variable.write(t);
