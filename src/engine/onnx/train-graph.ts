@@ -1,13 +1,13 @@
 /*
  * The training-step compiler: from a ModelIr, the stage's trainable parameters and its objective,
  * one ONNX graph that does a whole SGD step, so that ONNX Runtime (which has no training API in
- * JavaScript) can train. Forward pass; loss (train-losses.ts: softmax cross-entropy on one-hot labels,
- * stage 1's feature regression scale * mean (f_L - target)^2, or student.method's logit distillation
- * against the teacher's logits, beside the feature term or alone); backward through the per-op rules in rules/
- * (only values that depend on a trainable parameter get a gradient, so a frozen stage-2 trunk costs
- * its forward pass only); gradient-norm clipping (clipNorm input, 0 = off; the pre-clip global norm
- * an output); SGD as MomentumSgd (sgd.ts): g = grad + wd w, v = mu v + g, w = w - lr v, with the
- * learning rate an input; the tap kernel's path-length increment ||W_t - W_{t-1}||_F.
+ * JavaScript) can train. Forward pass; loss (train-losses.ts: softmax cross-entropy on one-hot
+ * labels, stage 1's feature regression scale * mean (f_L - target)^2, or student.method's logit
+ * distillation and attention transfer, alone or beside the feature term); backward through the
+ * per-op rules in rules/ (only values that depend on a trainable parameter get a gradient, so a
+ * frozen stage-2 trunk costs its forward pass only); then (train-update.ts) gradient-norm clipping,
+ * SGD as MomentumSgd (sgd.ts) with the learning rate an input, and the tap kernel's path-length
+ * increment ||W_t - W_{t-1}||_F.
  * Parameters and momenta are graph inputs and their next values outputs, so the caller keeps them in
  * ONNX Runtime tensors from step to step. Dropout layers become a Mul by a mask input (the caller
  * draws it, already scaled by 1 / (1 - rate)).
@@ -16,6 +16,8 @@ import { GraphBuilder, sizeOf, type IrGraph, type IrNode, type IrValueInfo, type
 import { RULES } from './rules';
 import { CompileError, type RuleContext } from './rules/rule';
 import { attentionTransfer, crossEntropy, featureRegression, logitDistillation } from './train-losses';
+import { emitUpdate } from './train-update';
+import { TRAIN_INPUTS, teacherAttentionInput } from './train-inputs';
 
 export type TrainObjective =
   /** Softmax cross-entropy (mean over the batch) of the model output `output` against one-hot labels. */
@@ -74,17 +76,7 @@ export interface TrainGraph {
   outputs: { loss: string; gradNorm: string; predictions: string | null; pathStep: string | null };
 }
 
-export const TRAIN_INPUTS = {
-  x: 'kd_x',
-  onehot: 'kd_onehot',
-  target: 'kd_target',
-  teacherLogits: 'kd_teacher_logits',
-  lr: 'kd_lr',
-  clip: 'kd_clip'
-};
-
-/** The input of the teacher's activation at the i-th attention layer (student.method's attention transfer). */
-export const teacherAttentionInput = (i: number): string => `kd_teacher_attention_${i}`;
+export { TRAIN_INPUTS, teacherAttentionInput };
 
 /** The nodes the objective needs, in graph order. */
 function needed(model: ModelIr, values: readonly string[]): IrNode[] {
@@ -301,50 +293,20 @@ export function compileTrainStep(req: TrainGraphRequest, dims: { height: number;
     });
   }
 
-  // Clip by the global norm, then SGD with momentum and weight decay.
-  const params: TrainParam[] = [];
+  // Clip by the global norm, then SGD with momentum and weight decay (train-update.ts).
   const paramGrads: string[] = [];
   for (const p of req.trainable) {
     const g = total(p);
     if (!g) fail(`the parameter '${p}' gets no gradient from the loss; leave it out of the trainable set`);
     paramGrads.push(g);
   }
-  const squares = paramGrads.map((g) => b.op('ReduceSumSquare', [g], { keepdims: 0 }));
-  const gradNorm = b.op('Sqrt', [squares.reduce((a, s) => b.op('Add', [a, s]))], {}, 'grad_norm');
-  const clip = TRAIN_INPUTS.clip;
-  const clipping = b.op(
-    'And',
-    [b.op('Greater', [clip, b.scalar(0)]), b.op('Greater', [gradNorm, clip])],
-    {},
-    'clipping'
-  );
-  const factor = b.op('Where', [clipping, b.op('Div', [clip, gradNorm]), b.scalar(1)], {}, 'clip_factor');
-  let pathStep: string | null = null;
-  const outputs: IrValueInfo[] = [
-    { name: lossOut, type: 'float', shape: [] },
-    { name: gradNorm, type: 'float', shape: [] }
-  ];
-  req.trainable.forEach((p, i) => {
-    const dims = model.initializers.get(p)!.dims;
-    const momentumInput = b.fresh(`${p}__momentum`);
-    let g = b.op('Mul', [paramGrads[i], factor], {}, `${p}__clipped`);
-    if (req.weightDecay > 0)
-      g = b.op('Add', [g, b.op('Mul', [p, b.scalar(req.weightDecay, 'weight_decay')])], {}, `${p}__decayed`);
-    const v =
-      req.momentum > 0
-        ? b.op('Add', [b.op('Mul', [momentumInput, b.scalar(req.momentum, 'momentum')]), g], {}, `${p}__momentum_next`)
-        : g;
-    const next = b.op('Sub', [p, b.op('Mul', [v, TRAIN_INPUTS.lr])], {}, `${p}__next`);
-    const vOut = v === g ? b.op('Identity', [g], {}, `${p}__momentum_next`) : v;
-    params.push({ name: p, dims, momentumInput, next, momentumNext: vOut });
-    inputs.push({ name: p, type: 'float', shape: dims }, { name: momentumInput, type: 'float', shape: dims });
-    outputs.push({ name: next, type: 'float', shape: dims }, { name: vOut, type: 'float', shape: dims });
-    if (p === req.tapKernel) {
-      const moved = b.op('Sub', [next, p]);
-      pathStep = b.op('Sqrt', [b.op('ReduceSumSquare', [moved], { keepdims: 0 })], {}, 'path_step');
-      outputs.push({ name: pathStep, type: 'float', shape: [] });
-    }
+  const { gradNorm, params, pathStep, outputs } = emitUpdate(b, {
+    model,
+    request: req,
+    grads: paramGrads,
+    inputs
   });
+  outputs.unshift({ name: lossOut, type: 'float', shape: [] }, { name: gradNorm, type: 'float', shape: [] });
   if (req.tapKernel && !pathStep) fail(`the tap kernel '${req.tapKernel}' is not trained in this stage`);
   if (predictions) outputs.push({ name: predictions, type: 'int64', shape: ['N'] });
   for (const m of masks) inputs.push({ name: m.input, type: 'float', shape: ['N', ...m.shape] });
@@ -355,7 +317,10 @@ export function compileTrainStep(req: TrainGraphRequest, dims: { height: number;
   for (const name of stateNames)
     if (!state.some((st) => st.name === name) && nodes.some((n) => n.inputs.includes(name)))
       fail(`the state input '${name}' is read by a node that does not update it`);
-  inputs.push({ name: TRAIN_INPUTS.lr, type: 'float', shape: [] }, { name: clip, type: 'float', shape: [] });
+  inputs.push(
+    { name: TRAIN_INPUTS.lr, type: 'float', shape: [] },
+    { name: TRAIN_INPUTS.clip, type: 'float', shape: [] }
+  );
   return {
     graph: { name: 'train_step', nodes: b.nodes, initializers: b.initializers, inputs, outputs },
     params,

@@ -37,7 +37,8 @@ describe('training engine choice', () => {
       const events: ExperimentEvent[] = [];
       await runExperiment(tmp.path, id, { onEvent: (e) => events.push(e) });
       const state = await readState(new ExperimentPaths(tmp.path, id));
-      const trained = ['teacher finetune', 'student stage 1', 'student stage 2', 'baseline'];
+      // In state order: the baseline trains before the student (an early check compares it with the teacher).
+      const trained = ['teacher finetune', 'baseline', 'student stage 1', 'student stage 2'];
       const ran = whatRan(state).training;
       expect(ran).toHaveLength(1);
       expect(ran[0].stages).toEqual(trained);
