@@ -55,6 +55,19 @@ describe('training engine choice', () => {
       }
     }, 300_000);
 
+  it("a run with student.method trains its stage 1 on ONNX Runtime under 'auto' and records it", async () => {
+    const base = tinyConfig({ name: 'method', teacher: { ...tinyConfig().teacher, source: null } });
+    const method = {
+      feature: true,
+      logits: { temperature: 4, alpha: 0.9 },
+      attention: { layers: ['conv1'], beta: 1000 }
+    };
+    const id = await createExperiment(tmp.path, { ...base, student: { ...base.student, method }, trainEngine: 'auto' });
+    await runExperiment(tmp.path, id, {});
+    const state = await readState(new ExperimentPaths(tmp.path, id));
+    expect(state.stages['student stage 1']?.engine).toMatch(/^onnx cpu — \d+ threads?$/);
+  }, 300_000);
+
   it("falls back under 'auto' naming the layer, fails under 'onnx'", async () => {
     const input = tf.input({ shape: [4, 4, 3] });
     const bn = tf.layers
