@@ -129,7 +129,8 @@ export interface EpochPoint {
 export interface ExperimentDetail {
   summary: ExperimentSummary;
   config: RunConfig;
-  stages: Record<string, { status: string; seconds?: number; message?: string }>;
+  /** Each stage's state; engine: what trained it (state.json's note, e.g. 'onnx cpu — 2 threads'). */
+  stages: Record<string, { status: string; seconds?: number; message?: string; engine?: string }>;
   /** The six numbers, curves and verdicts once analysed (metrics.json), else null. */
   metrics: MetricsDocument | null;
   /** Why metrics.json could not be read (a file from an older version, a damaged file); null otherwise. */

@@ -129,15 +129,14 @@ function outputsOf(
     if (model.getLayer(n).outputShape.length !== 4)
       throw new Error(`student.method.attention.layers: '${n}' is not a convolutional activation [n, h, w, c]`);
   }
-  const outputs = [
-    model.outputs[0],
-    ...(o.tap ? [model.getLayer(o.tap).output as tf.SymbolicTensor] : []),
-    ...o.layers.map((n) => model.getLayer(n).output as tf.SymbolicTensor)
-  ];
+  // Each layer once: a model built with the same output twice gives it back once (the tap can be an attention layer).
+  const read = [...new Set([...(o.tap ? [o.tap] : []), ...o.layers])];
+  const outputs = [model.outputs[0], ...read.map((n) => model.getLayer(n).output as tf.SymbolicTensor)];
   const sub = tf.model({ inputs: model.inputs, outputs });
   return (x) => {
     const r = ([] as tf.Tensor[]).concat(sub.apply(x, { training: o.training }) as tf.Tensor | tf.Tensor[]);
-    return { logits: r[0], feature: o.tap ? r[1] : null, attention: r.slice(o.tap ? 2 : 1) };
+    const of = (n: string): tf.Tensor => r[1 + read.indexOf(n)];
+    return { logits: r[0], feature: o.tap ? of(o.tap) : null, attention: o.layers.map(of) };
   };
 }
 
@@ -159,6 +158,7 @@ export function distillObjective(o: {
     teacher: outputsOf(o.teacher, { tap, layers, training: false }),
     featureScale: o.method.feature ? o.scale : null,
     logits: o.method.logits,
-    attentionBeta: o.method.attention?.beta ?? null
+    attentionBeta: o.method.attention?.beta ?? null,
+    source: { teacher: o.teacher, tap, layers }
   };
 }

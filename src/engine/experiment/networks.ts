@@ -116,7 +116,7 @@ function run(ctx: NetworkContext, r: StageRun) {
   const { net, stage: stageName, model, config: cfg, objective, trainable, data, seed } = r;
   const start = Date.now();
   // A compute page runs its own TF.js backend and trains label and feature objectives; in this process the
-  // configured training engine runs (student.method's logit and attention terms fall back to TF.js, saying why).
+  // configured training engine runs (student.method's stages always train here).
   const onPage = objective.kind === 'distill' ? undefined : ctx.trainer;
   const engine = onPage
     ? undefined

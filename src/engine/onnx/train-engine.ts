@@ -4,8 +4,10 @@
  * step's outputs are the next step's inputs. What still crosses JS per step: the batch (images,
  * one-hot labels or the teacher's target feature), the dropout masks, and the copy ONNX Runtime's
  * Node binding makes of every output into a JS buffer (weights and momenta of the trained layers:
- * about 2 x 4 bytes x parameters). The TF.js model is only written at flush (once per epoch).
- * Stage 1's target comes from the teacher's features graph (compile.ts), run on the same runtime.
+ * about 2 x 4 bytes x parameters). The TF.js model is only written at flush (at the loop's snapshots
+ * and the epoch's end), and only when a step moved the weights since the last flush or reload.
+ * Stage 1's target comes from the teacher's features graph (compile.ts), run on the same runtime;
+ * so do the teacher's logits and attention-layer activations for student.method.
  */
 import * as tf from '@tensorflow/tfjs';
 import type * as Ort from 'onnxruntime-node';
@@ -15,7 +17,7 @@ import { modelFromTfjsAsync } from './from-tfjs';
 import { compileFeatures } from './compile';
 import { encodeModel } from './model-proto';
 import { sessionOptions, type RuntimeChoice } from './runtime';
-import { compileTrainStep, TRAIN_INPUTS, type TrainObjective } from './train-graph';
+import { compileTrainStep, teacherAttentionInput, TRAIN_INPUTS, type TrainObjective } from './train-graph';
 import { linkParams, unfoldBatchNorms, type ParamLink } from './tfjs-params';
 import { CompileError } from './rules/rule';
 import type { ModelIr } from './ir';
@@ -23,7 +25,10 @@ import type { ModelIr } from './ir';
 export interface OnnxTrainSetup {
   runtime: RuntimeChoice;
   /** Called with the compiled step graph's bytes (for --save-graph). */
-  onGraph?: (name: 'train-step' | 'teacher-features', bytes: Uint8Array) => void;
+  onGraph?: (
+    name: 'train-step' | 'teacher-features' | 'teacher-logits' | 'teacher-attention',
+    bytes: Uint8Array
+  ) => void;
 }
 
 /** Dropout layers of a TF.js model that are active in training (their IR value is the layer's name). */
@@ -49,7 +54,8 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
     kind: 'onnx',
     async open(spec: StepSpec): Promise<TrainStepper> {
       const { model, objective } = spec;
-      const training = objective.kind === 'labels'; // TF.js runs the feature objective's student in inference mode
+      // TF.js runs the feature objective's student in inference mode, the labels' and student.method's in training mode.
+      const training = objective.kind !== 'feature';
       const ir = await unfoldBatchNorms(model, await modelFromTfjsAsync(model, spec.name), training);
       const links = linkParams(model, ir, spec.trainable);
       // Batch norms in training mode update their moving statistics, trained or not (as TF.js does).
@@ -64,31 +70,62 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
       if (spec.tapKernel && !tapLink)
         throw new CompileError(`${spec.name}: the tap kernel '${spec.tapKernel.name}' is not trained in this stage`);
       let trainObjective: TrainObjective;
-      let teacher: Ort.InferenceSession | null = null;
-      let teacherBytes: Uint8Array | null = null;
+      // Teacher graphs run per batch on the same runtime, each feeding one input of the step graph.
+      const teacherGraphs: { input: string; bytes: Uint8Array }[] = [];
+      const teachers: { input: string; session: Ort.InferenceSession }[] = [];
       const s = spec.imageSize;
       // Threads wait without spinning: on a busy machine spinning threads halve a 2-thread step's speed
       // (measured: 51 -> 28 ms at 32 px under load), on an idle one it costs little.
       const options = { ...sessionOptions(setup.runtime), extra: { session: { intra_op: { allow_spinning: '0' } } } };
-      if (objective.kind === 'distill')
-        throw new CompileError(
-          `${spec.name}: student.method's logit and attention terms have no ONNX training graph yet`
-        );
+      const teacherGraph = (o: { teacher: tf.LayersModel; tap: string; input: string }): Promise<void> =>
+        modelFromTfjsAsync(o.teacher, `${spec.name} (teacher)`).then((tIr) => {
+          const dims = { height: s, width: s, channels: 3, grid: 1, samples: 1, relu: false };
+          const bytes = encodeModel(compileFeatures(tIr, o.tap, dims).graph);
+          const kind =
+            o.input === TRAIN_INPUTS.target
+              ? 'features'
+              : o.input === TRAIN_INPUTS.teacherLogits
+                ? 'logits'
+                : 'attention';
+          setup.onGraph?.(`teacher-${kind}`, bytes);
+          teacherGraphs.push({ input: o.input, bytes });
+        });
+      const output = model.outputs[0].sourceLayer.name;
       if (objective.kind === 'labels') {
-        const output = model.outputs[0].sourceLayer.name;
         trainObjective = {
           kind: 'labels',
           output: ir.tapValues.get(output) ?? output,
           numClasses: objective.numClasses
         };
+      } else if (objective.kind === 'distill') {
+        const source = objective.source;
+        if (!source) throw new CompileError(`${spec.name}: the distill objective does not name its teacher`);
+        if (objective.featureScale !== null && !source.tap)
+          throw new CompileError(`${spec.name}: the distill objective's feature term does not name its tap`);
+        const feature = objective.featureScale !== null ? { tap: source.tap!, scale: objective.featureScale } : null;
+        trainObjective = {
+          kind: 'distill',
+          output: ir.tapValues.get(output) ?? output,
+          numClasses: objective.numClasses,
+          feature,
+          logits: objective.logits,
+          attention: objective.attentionBeta !== null ? { layers: source.layers, beta: objective.attentionBeta } : null
+        };
+        const teacherOutput = source.teacher.outputs[0].sourceLayer.name;
+        if (objective.logits)
+          await teacherGraph({ teacher: source.teacher, tap: teacherOutput, input: TRAIN_INPUTS.teacherLogits });
+        if (feature) await teacherGraph({ teacher: source.teacher, tap: feature.tap, input: TRAIN_INPUTS.target });
+        if (objective.attentionBeta !== null)
+          for (const [i, layer] of source.layers.entries())
+            await teacherGraph({ teacher: source.teacher, tap: layer, input: teacherAttentionInput(i) });
       } else {
         if (!objective.source) throw new CompileError(`${spec.name}: the feature objective does not name its teacher`);
         trainObjective = { kind: 'feature', tap: objective.source.tap, scale: objective.scale };
-        const tIr = await modelFromTfjsAsync(objective.source.teacher, `${spec.name} (teacher)`);
-        const dims = { height: s, width: s, channels: 3, grid: 1, samples: 1, relu: false };
-        const bytes = encodeModel(compileFeatures(tIr, objective.source.tap, dims).graph);
-        setup.onGraph?.('teacher-features', bytes);
-        teacherBytes = bytes;
+        await teacherGraph({
+          teacher: objective.source.teacher,
+          tap: objective.source.tap,
+          input: TRAIN_INPUTS.target
+        });
       }
       // Dropout is active where TF.js applies the model in training mode: the labels objective only.
       const dropout = training ? dropoutValues(model, ir) : [];
@@ -109,7 +146,8 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
       setup.onGraph?.('train-step', bytes);
       // Sessions open only once everything compiled, so a refusal leaves nothing to release.
       const session = await ort.InferenceSession.create(bytes, options);
-      if (teacherBytes) teacher = await ort.InferenceSession.create(teacherBytes, options);
+      for (const t of teacherGraphs)
+        teachers.push({ input: t.input, session: await ort.InferenceSession.create(t.bytes, options) });
       const f32 = (data: Float32Array, dims: readonly number[]): Ort.Tensor =>
         new ort.Tensor('float32', data, [...dims]);
       let weights: Ort.Tensor[] = [];
@@ -117,6 +155,9 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
       const stateOf = new Map(compiled.state.map((st) => [st.name, st]));
       const stateLinked = stateVars.map((v) => stateLinks.get(v)!).filter((l) => stateOf.has(l.name));
       let state: Ort.Tensor[] = [];
+      // Whether the engine's tensors moved past what the TF.js model holds: a flush with nothing new
+      // (the epoch's first snapshot right after the epoch-end flush, a flush after reload) writes nothing.
+      let dirty = false;
 
       const reload = async (): Promise<void> => {
         weights = await Promise.all(
@@ -125,6 +166,7 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
         state = await Promise.all(
           stateLinked.map(async (l) => f32((await l.variable.read().data()) as Float32Array, l.dims))
         );
+        dirty = false;
         const saved = await spec.opt.state();
         momenta = ordered.map((l, i) => {
           const m = saved[i];
@@ -143,14 +185,15 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
             [TRAIN_INPUTS.lr]: f32(Float32Array.of(input.lr), []),
             [TRAIN_INPUTS.clip]: f32(Float32Array.of(input.clipNorm), [])
           };
-          if (objective.kind === 'labels') {
+          if (objective.kind !== 'feature') {
             const k = objective.numClasses;
             const onehot = new Float32Array(n * k);
             for (let i = 0; i < n; i++) onehot[i * k + input.labels[i]] = 1;
             feeds[TRAIN_INPUTS.onehot] = f32(onehot, [n, k]);
-          } else {
-            const out = await teacher!.run({ kd_x: feeds[TRAIN_INPUTS.x] });
-            feeds[TRAIN_INPUTS.target] = out[teacher!.outputNames[0]] as Ort.Tensor;
+          }
+          for (const t of teachers) {
+            const out = await t.session.run({ kd_x: feeds[TRAIN_INPUTS.x] });
+            feeds[t.input] = out[t.session.outputNames[0]] as Ort.Tensor;
           }
           if (compiled.masks.length) {
             const rng = new Rng(input.seed);
@@ -175,6 +218,7 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
           weights = compiled.params.map((p) => out[p.next] as Ort.Tensor);
           momenta = compiled.params.map((p) => out[p.momentumNext] as Ort.Tensor);
           state = stateLinked.map((l) => out[stateOf.get(l.name)!.next] as Ort.Tensor);
+          dirty = true;
           return {
             loss: lossValue,
             predicted,
@@ -183,6 +227,8 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
           };
         },
         async flush() {
+          if (!dirty) return;
+          dirty = false;
           stateLinked.forEach((l, i) => {
             const t = tf.tensor(state[i].data as Float32Array, l.variable.shape as number[]);
             l.variable.write(t);
@@ -204,7 +250,7 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
         reload,
         dispose() {
           void session.release();
-          void teacher?.release();
+          for (const t of teachers) void t.session.release();
         }
       };
     }

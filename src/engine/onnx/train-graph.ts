@@ -1,25 +1,42 @@
 /*
  * The training-step compiler: from a ModelIr, the stage's trainable parameters and its objective,
  * one ONNX graph that does a whole SGD step, so that ONNX Runtime (which has no training API in
- * JavaScript) can train. Forward pass; loss (softmax cross-entropy on one-hot labels, or stage 1's
- * feature regression scale * mean (f_L - target)^2); backward through the per-op rules in rules/
- * (only values that depend on a trainable parameter get a gradient, so a frozen stage-2 trunk costs
- * its forward pass only); gradient-norm clipping (clipNorm input, 0 = off; the pre-clip global norm
- * an output); SGD as MomentumSgd (sgd.ts): g = grad + wd w, v = mu v + g, w = w - lr v, with the
- * learning rate an input; the tap kernel's path-length increment ||W_t - W_{t-1}||_F.
+ * JavaScript) can train. Forward pass; loss (train-losses.ts: softmax cross-entropy on one-hot
+ * labels, stage 1's feature regression scale * mean (f_L - target)^2, or student.method's logit
+ * distillation and attention transfer, alone or beside the feature term); backward through the
+ * per-op rules in rules/ (only values that depend on a trainable parameter get a gradient, so a
+ * frozen stage-2 trunk costs its forward pass only); then (train-update.ts) gradient-norm clipping,
+ * SGD as MomentumSgd (sgd.ts) with the learning rate an input, and the tap kernel's path-length
+ * increment ||W_t - W_{t-1}||_F.
  * Parameters and momenta are graph inputs and their next values outputs, so the caller keeps them in
  * ONNX Runtime tensors from step to step. Dropout layers become a Mul by a mask input (the caller
  * draws it, already scaled by 1 / (1 - rate)).
  */
-import { GraphBuilder, i64, sizeOf, type IrGraph, type IrNode, type IrValueInfo, type ModelIr } from './ir';
+import { GraphBuilder, sizeOf, type IrGraph, type IrNode, type IrValueInfo, type ModelIr } from './ir';
 import { RULES } from './rules';
 import { CompileError, type RuleContext } from './rules/rule';
+import { attentionTransfer, crossEntropy, featureRegression, logitDistillation } from './train-losses';
+import { emitUpdate } from './train-update';
+import { TRAIN_INPUTS, teacherAttentionInput } from './train-inputs';
 
 export type TrainObjective =
   /** Softmax cross-entropy (mean over the batch) of the model output `output` against one-hot labels. */
   | { kind: 'labels'; output: string; numClasses: number }
   /** scale * mean over batch and elements of (tap value - target)^2; the target is fed per batch. */
-  | { kind: 'feature'; tap: string; scale: number };
+  | { kind: 'feature'; tap: string; scale: number }
+  /**
+   * student.method on this engine: Hinton's logit distillation of the model output `output` against
+   * the teacher's logits (fed per batch), and/or the feature term at `feature.tap` (target fed per batch).
+   */
+  | {
+      kind: 'distill';
+      output: string;
+      numClasses: number;
+      feature: { tap: string; scale: number } | null;
+      logits: { temperature: number; alpha: number } | null;
+      /** Attention transfer at these layers (the teacher's activations fed per batch), with the labels' CE when logits is null. */
+      attention: { layers: readonly string[]; beta: number } | null;
+    };
 
 export interface TrainGraphRequest {
   model: ModelIr;
@@ -59,10 +76,10 @@ export interface TrainGraph {
   outputs: { loss: string; gradNorm: string; predictions: string | null; pathStep: string | null };
 }
 
-export const TRAIN_INPUTS = { x: 'kd_x', onehot: 'kd_onehot', target: 'kd_target', lr: 'kd_lr', clip: 'kd_clip' };
+export { TRAIN_INPUTS, teacherAttentionInput };
 
 /** The nodes the objective needs, in graph order. */
-function needed(model: ModelIr, value: string): IrNode[] {
+function needed(model: ModelIr, values: readonly string[]): IrNode[] {
   const producer = new Map<string, IrNode>();
   for (const n of model.nodes) for (const o of n.outputs) producer.set(o, n);
   const keep = new Set<IrNode>();
@@ -72,7 +89,7 @@ function needed(model: ModelIr, value: string): IrNode[] {
     keep.add(n);
     n.inputs.forEach((i) => i && visit(i));
   };
-  visit(value);
+  values.forEach(visit);
   return model.nodes.filter((n) => keep.has(n));
 }
 
@@ -83,14 +100,26 @@ export function compileTrainStep(req: TrainGraphRequest, dims: { height: number;
     throw new CompileError(
       `${model.source}: the model takes ${h}x${w} inputs, the images are ${dims.height}x${dims.width}`
     );
-  const outValue = objective.kind === 'labels' ? objective.output : model.tapValues.get(objective.tap);
-  if (!outValue)
-    throw new CompileError(
-      `${model.source}: no layer or value named '${objective.kind === 'feature' ? objective.tap : ''}'; the names are: ${model.tapNames.join(', ')}`
-    );
+  const tapOf = (tap: string): string => {
+    const v = model.tapValues.get(tap);
+    if (!v)
+      throw new CompileError(
+        `${model.source}: no layer or value named '${tap}'; the names are: ${model.tapNames.join(', ')}`
+      );
+    return v;
+  };
+  // The network values the loss reads: the logits, the tap, or both (student.method).
+  const featureTap =
+    objective.kind === 'feature' ? objective.tap : objective.kind === 'distill' ? objective.feature?.tap : null;
+  const featureValue = featureTap ? tapOf(featureTap) : null;
+  const logitsValue = objective.kind === 'feature' ? null : objective.output;
+  const attention = objective.kind === 'distill' ? objective.attention : null;
+  const attentionValues = (attention?.layers ?? []).map(tapOf);
+  const lossValues = [logitsValue, featureValue, ...attentionValues].filter((v): v is string => v !== null);
+  const outValue = lossValues[0];
   for (const p of req.trainable)
     if (!model.initializers.has(p)) throw new CompileError(`${model.source}: no parameter named '${p}'`);
-  const nodes = needed(model, outValue);
+  const nodes = needed(model, lossValues);
   const trainable = new Set(req.trainable);
   const stateNames = new Set(req.state ?? []);
   const frozen = new Map([...model.initializers].filter(([k]) => !trainable.has(k) && !stateNames.has(k)));
@@ -176,11 +205,9 @@ export function compileTrainStep(req: TrainGraphRequest, dims: { height: number;
       emitted.push(forward[forward.length - 1]);
     });
   }
-  if (!gradValues.has(outValue)) fail('no trainable parameter reaches the loss');
+  for (const v of lossValues) if (!gradValues.has(v)) fail('no trainable parameter reaches the loss');
 
-  // The loss and its gradient with respect to the model's output.
-  const outShape = ctx.shape(outValue);
-  const size = sizeOf(outShape);
+  // The loss terms, each with its gradient with respect to the value it reads.
   const batch = b.op(
     'Cast',
     [
@@ -192,46 +219,61 @@ export function compileTrainStep(req: TrainGraphRequest, dims: { height: number;
     { to: 1 },
     'batch_size'
   );
-  let loss: string, dOut: string;
+  const losses: string[] = [];
+  const seeds: { value: string; grad: string }[] = [];
+  const add = (value: string, term: { loss: string; grad: string }): void => {
+    losses.push(term.loss);
+    seeds.push({ value, grad: term.grad });
+  };
   let predictions: string | null = null;
   const inputs: IrValueInfo[] = [{ name: TRAIN_INPUTS.x, type: 'float', shape: ['N', h, w, ch] }];
   let targetSize: number | null = null;
-  if (objective.kind === 'labels') {
+  if (logitsValue && objective.kind !== 'feature') {
+    const outShape = ctx.shape(logitsValue);
     if (outShape.length !== 1 || outShape[0] !== objective.numClasses)
-      fail(`the output '${outValue}' has per-sample shape [${outShape}], expected [${objective.numClasses}] logits`);
+      fail(`the output '${logitsValue}' has per-sample shape [${outShape}], expected [${objective.numClasses}] logits`);
     inputs.push({ name: TRAIN_INPUTS.onehot, type: 'float', shape: ['N', objective.numClasses] });
-    const z = b.op('Sub', [outValue, b.op('ReduceMax', [outValue], { axes: [1], keepdims: 1 })], {}, 'logits_shifted');
-    const lse = b.op(
-      'Log',
-      [b.op('ReduceSum', [b.op('Exp', [z]), b.constant('axes_1', i64([1]))], { keepdims: 1 })],
-      {},
-      'log_sum_exp'
-    );
-    const logp = b.op('Sub', [z, lse], {}, 'log_probabilities');
-    const total = b.op('ReduceSum', [b.op('Mul', [TRAIN_INPUTS.onehot, logp])], { keepdims: 0 }, 'log_likelihood');
-    loss = b.op('Neg', [b.op('Div', [total, batch])], {}, 'loss');
-    dOut = b.op('Div', [b.op('Sub', [b.op('Exp', [logp]), TRAIN_INPUTS.onehot]), batch], {}, 'logits_grad');
-    predictions = b.op('ArgMax', [outValue], { axis: 1, keepdims: 0 }, 'predictions');
-  } else {
-    targetSize = size;
-    inputs.push({ name: TRAIN_INPUTS.target, type: 'float', shape: ['N', size] });
-    const flat = b.op('Reshape', [outValue, b.constant('flat_shape', i64([-1, size]))], {}, 'feature_flat');
-    const diff = b.op('Sub', [flat, TRAIN_INPUTS.target], {}, 'feature_diff');
-    const count = b.op('Mul', [batch, b.scalar(size, 'feature_size')], {}, 'feature_count');
-    const sq = b.op('ReduceSum', [b.op('Mul', [diff, diff])], { keepdims: 0 }, 'feature_squares');
-    loss = b.op('Mul', [b.op('Div', [sq, count]), b.scalar(objective.scale, 'feature_scale')], {}, 'loss');
-    const k = b.op('Div', [b.scalar(2 * objective.scale, 'two_scale'), count], {}, 'feature_grad_factor');
-    dOut = b.reshapeBatch(b.op('Mul', [diff, k]), outShape, 'feature_grad');
+    const onehot = TRAIN_INPUTS.onehot;
+    if (objective.kind === 'labels' || (!objective.logits && attention))
+      add(logitsValue, crossEntropy(b, { logits: logitsValue, onehot, batch }));
+    else if (objective.logits) {
+      const teacher = TRAIN_INPUTS.teacherLogits;
+      inputs.push({ name: teacher, type: 'float', shape: ['N', objective.numClasses] });
+      add(logitsValue, logitDistillation(b, { logits: logitsValue, teacher, onehot, batch, ...objective.logits }));
+    }
+    predictions = b.op('ArgMax', [logitsValue], { axis: 1, keepdims: 0 }, 'predictions');
   }
+  if (featureValue) {
+    const shape = ctx.shape(featureValue);
+    const scale =
+      objective.kind === 'feature' ? objective.scale : objective.kind === 'distill' ? objective.feature!.scale : 1;
+    targetSize = sizeOf(shape);
+    inputs.push({ name: TRAIN_INPUTS.target, type: 'float', shape: ['N', targetSize] });
+    add(featureValue, featureRegression(b, { value: featureValue, shape, target: TRAIN_INPUTS.target, scale, batch }));
+  }
+  if (attention) {
+    const layers = attentionValues.map((value, i) => {
+      const shape = ctx.shape(value);
+      inputs.push({ name: teacherAttentionInput(i), type: 'float', shape: ['N', sizeOf(shape)] });
+      return { value, shape, teacher: teacherAttentionInput(i) };
+    });
+    const at = wrap(() => attentionTransfer(b, { layers, beta: attention.beta, batch }));
+    losses.push(at.loss);
+    seeds.push(...at.grads);
+  }
+  if (!losses.length) fail('the objective has no loss term');
+  const loss = losses.slice(1).reduce((acc, l) => b.op('Add', [acc, l], {}, 'loss_sum'), losses[0]);
+  const lossOut = b.op('Identity', [loss], {}, 'loss');
 
   // Backward, in reverse graph order, only through values that depend on a trainable parameter.
-  const grads = new Map<string, string[]>([[outValue, [dOut]]]);
+  const grads = new Map<string, string[]>();
+  for (const t of seeds) grads.set(t.value, [...(grads.get(t.value) ?? []), t.grad]);
   const total = (value: string): string | null => {
     const parts = grads.get(value);
     if (!parts?.length) return null;
     return parts.reduce((acc, g) => b.op('Add', [acc, g], {}, `${value}_grad_sum`));
   };
-  const fused = reluIntoMaxPool(emitted, outValue);
+  const fused = reluIntoMaxPool(emitted, lossValues);
   const masked = new Set<IrNode>();
   for (let i = emitted.length - 1; i >= 0; i--) {
     const n = emitted[i];
@@ -251,50 +293,20 @@ export function compileTrainStep(req: TrainGraphRequest, dims: { height: number;
     });
   }
 
-  // Clip by the global norm, then SGD with momentum and weight decay.
-  const params: TrainParam[] = [];
+  // Clip by the global norm, then SGD with momentum and weight decay (train-update.ts).
   const paramGrads: string[] = [];
   for (const p of req.trainable) {
     const g = total(p);
     if (!g) fail(`the parameter '${p}' gets no gradient from the loss; leave it out of the trainable set`);
     paramGrads.push(g);
   }
-  const squares = paramGrads.map((g) => b.op('ReduceSumSquare', [g], { keepdims: 0 }));
-  const gradNorm = b.op('Sqrt', [squares.reduce((a, s) => b.op('Add', [a, s]))], {}, 'grad_norm');
-  const clip = TRAIN_INPUTS.clip;
-  const clipping = b.op(
-    'And',
-    [b.op('Greater', [clip, b.scalar(0)]), b.op('Greater', [gradNorm, clip])],
-    {},
-    'clipping'
-  );
-  const factor = b.op('Where', [clipping, b.op('Div', [clip, gradNorm]), b.scalar(1)], {}, 'clip_factor');
-  let pathStep: string | null = null;
-  const outputs: IrValueInfo[] = [
-    { name: loss, type: 'float', shape: [] },
-    { name: gradNorm, type: 'float', shape: [] }
-  ];
-  req.trainable.forEach((p, i) => {
-    const dims = model.initializers.get(p)!.dims;
-    const momentumInput = b.fresh(`${p}__momentum`);
-    let g = b.op('Mul', [paramGrads[i], factor], {}, `${p}__clipped`);
-    if (req.weightDecay > 0)
-      g = b.op('Add', [g, b.op('Mul', [p, b.scalar(req.weightDecay, 'weight_decay')])], {}, `${p}__decayed`);
-    const v =
-      req.momentum > 0
-        ? b.op('Add', [b.op('Mul', [momentumInput, b.scalar(req.momentum, 'momentum')]), g], {}, `${p}__momentum_next`)
-        : g;
-    const next = b.op('Sub', [p, b.op('Mul', [v, TRAIN_INPUTS.lr])], {}, `${p}__next`);
-    const vOut = v === g ? b.op('Identity', [g], {}, `${p}__momentum_next`) : v;
-    params.push({ name: p, dims, momentumInput, next, momentumNext: vOut });
-    inputs.push({ name: p, type: 'float', shape: dims }, { name: momentumInput, type: 'float', shape: dims });
-    outputs.push({ name: next, type: 'float', shape: dims }, { name: vOut, type: 'float', shape: dims });
-    if (p === req.tapKernel) {
-      const moved = b.op('Sub', [next, p]);
-      pathStep = b.op('Sqrt', [b.op('ReduceSumSquare', [moved], { keepdims: 0 })], {}, 'path_step');
-      outputs.push({ name: pathStep, type: 'float', shape: [] });
-    }
+  const { gradNorm, params, pathStep, outputs } = emitUpdate(b, {
+    model,
+    request: req,
+    grads: paramGrads,
+    inputs
   });
+  outputs.unshift({ name: lossOut, type: 'float', shape: [] }, { name: gradNorm, type: 'float', shape: [] });
   if (req.tapKernel && !pathStep) fail(`the tap kernel '${req.tapKernel}' is not trained in this stage`);
   if (predictions) outputs.push({ name: predictions, type: 'int64', shape: ['N'] });
   for (const m of masks) inputs.push({ name: m.input, type: 'float', shape: ['N', ...m.shape] });
@@ -305,30 +317,33 @@ export function compileTrainStep(req: TrainGraphRequest, dims: { height: number;
   for (const name of stateNames)
     if (!state.some((st) => st.name === name) && nodes.some((n) => n.inputs.includes(name)))
       fail(`the state input '${name}' is read by a node that does not update it`);
-  inputs.push({ name: TRAIN_INPUTS.lr, type: 'float', shape: [] }, { name: clip, type: 'float', shape: [] });
+  inputs.push(
+    { name: TRAIN_INPUTS.lr, type: 'float', shape: [] },
+    { name: TRAIN_INPUTS.clip, type: 'float', shape: [] }
+  );
   return {
     graph: { name: 'train_step', nodes: b.nodes, initializers: b.initializers, inputs, outputs },
     params,
     masks,
     targetSize,
     state,
-    outputs: { loss, gradNorm, predictions, pathStep }
+    outputs: { loss: lossOut, gradNorm, predictions, pathStep }
   };
 }
 
 /**
- * MaxPool nodes whose input is a ReLU output read by nothing else (and not the loss's value), with
+ * MaxPool nodes whose input is a ReLU output read by nothing else (and not a value the loss reads), with
  * that ReLU: the ReLU's gradient mask at the chosen cell is (pooled value > 0), so the pool's
  * gradient is masked at the pooled size and the full-size ReLU backward is skipped (exact).
  */
-function reluIntoMaxPool(emitted: readonly IrNode[], outValue: string): Map<IrNode, IrNode> {
+function reluIntoMaxPool(emitted: readonly IrNode[], lossValues: readonly string[]): Map<IrNode, IrNode> {
   const readers = new Map<string, number>();
   for (const n of emitted) for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
   const out = new Map<IrNode, IrNode>();
   for (const n of emitted) {
     if (n.op !== 'MaxPool') continue;
     const relu = emitted.find((r) => r.op === 'Relu' && r.outputs[0] === n.inputs[0]);
-    if (relu && readers.get(n.inputs[0]) === 1 && n.inputs[0] !== outValue) out.set(n, relu);
+    if (relu && readers.get(n.inputs[0]) === 1 && !lossValues.includes(n.inputs[0])) out.set(n, relu);
   }
   return out;
 }

@@ -57,6 +57,8 @@ export type Objective =
       numClasses: number;
       student: (x: tf.Tensor4D) => DistillOutputs;
       teacher: (x: tf.Tensor4D) => DistillOutputs;
+      /** The teacher model, the feature term's tap and the attention layers the functions read (the ONNX engine rebuilds them). */
+      source?: { teacher: tf.LayersModel; tap: string | null; layers: readonly string[] };
     });
 
 export { MAX_ROLLBACKS };

@@ -8,6 +8,7 @@ import { computed, ref } from 'vue';
 import type { AppInfo, BackendInfo } from '../../../common/api';
 import { errorMessage, getApi } from '../api';
 import { demoConfig } from '../../../common/defaults';
+import { quantificationWords, trainingWords } from '../utils/engine-words';
 
 export type ThemeChoice = 'system' | 'light' | 'dark';
 const THEME_KEY = 'kd-lens-theme';
@@ -29,14 +30,6 @@ function store(key: string, value: string): void {
     // storage disabled: the choice holds for this session
   }
 }
-
-/** TF.js backend names in words. */
-const TFJS_WORDS: Record<string, string> = {
-  wasm: 'wasm',
-  webgpu: 'WebGPU',
-  tensorflow: 'tfjs-node',
-  cpu: 'plain JS cpu'
-};
 
 export const useAppStore = defineStore('app', () => {
   const info = ref<AppInfo | null>(null);
@@ -61,17 +54,18 @@ export const useAppStore = defineStore('app', () => {
   });
 
   /**
-   * The engine of each task in words, short enough for a status bar: "training: TF.js (wasm) ·
-   * quantification: ONNX Runtime (CPU, 2 workers)"; the full reason is in the details.
-   * Quantification is what a new run uses by default (engine auto, the default workers).
+   * The engine of each task in words, short enough for a status bar: "training: ONNX Runtime (CPU),
+   * else TF.js (wasm) · quantification: ONNX Runtime (CPU, 2 workers)"; the full reason is in the
+   * details. Both are what a new run uses by default (trainEngine and engine 'auto', the default
+   * workers); each stage of a run records what actually trained it (the run's stage list).
    */
   const engineSummary = computed(() => {
     const b = backend.value;
     if (!b) return error.value ? 'engine unknown (see details)' : 'asking the engine…';
     if (b.name === 'starting') return 'training: probing the compute backends…';
-    const tf = TFJS_WORDS[b.name] ?? b.name;
-    const workers = demoConfig().workers;
-    return `training: TF.js (${tf}) · quantification: ONNX Runtime (CPU, ${workers} worker${workers === 1 ? '' : 's'})`;
+    const c = demoConfig();
+    const training = trainingWords({ trainEngine: c.trainEngine, device: c.device, tfjsBackend: b.name });
+    return `training: ${training} · quantification: ${quantificationWords(c)}`;
   });
 
   async function load(): Promise<void> {

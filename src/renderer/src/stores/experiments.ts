@@ -34,7 +34,10 @@ export function applyEvent(detail: ExperimentDetail, event: ExperimentEvent): vo
   } else if (event.type === 'concepts') {
     addConceptPoint(detail.concepts, event);
   } else if (event.type === 'stage') {
-    detail.stages[event.stage] = { status: event.status, seconds: event.seconds, message: event.message };
+    const { status, seconds, message } = event;
+    // A stage's engine is known when it ends; a running or resumed stage keeps the one recorded before.
+    const engine = event.engine ?? detail.stages[event.stage]?.engine;
+    detail.stages[event.stage] = { status, seconds, message, ...(engine ? { engine } : {}) };
   }
 }
 

@@ -3,7 +3,10 @@
  * (order, flips, crops) and no dropout, a 3-epoch stage on the ONNX engine and on TF.js gives the same
  * loss at every step (relative 1e-4), the same path length and the same final weights (relative 1e-3),
  * for the reference CNN and each KD Lens architecture on labels, and for student stage 1 (feature
- * regression below the tap) and stage 2 (frozen trunk) of the VGG.
+ * regression below the tap) and stage 2 (frozen trunk) of the VGG, and for student.method's logit
+ * distillation (Hinton) and attention transfer (Zagoruyko and Komodakis; the teacher's logits and
+ * activations from teacher graphs on the same runtime), alone and together with the feature term,
+ * training every layer as stage 1 does with them.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { useBackend, maxRelativeError } from '../../../helpers/tf';
@@ -17,6 +20,7 @@ import { referenceCnn } from '../../../../src/engine/models/reference';
 import { tapFeature } from '../../../../src/engine/knowledge/feature';
 import type { ImageSet } from '../../../../src/engine/training/batches';
 import { Rng } from '../../../../src/engine/util/random';
+import { distillObjective } from '../../../../src/engine/experiment/distill';
 
 const SIZE = 16,
   N = 16,
@@ -204,4 +208,27 @@ describe('the ONNX and TF.js training engines take the same steps', () => {
       };
     });
   });
+
+  for (const method of [
+    { feature: false, logits: { temperature: 4, alpha: 0.7 }, attention: null },
+    { feature: true, logits: { temperature: 2, alpha: 1 }, attention: null },
+    { feature: false, logits: null, attention: { layers: ['conv1', 'conv'], beta: 1000 } },
+    { feature: true, logits: { temperature: 4, alpha: 0.9 }, attention: { layers: ['conv'], beta: 500 } }
+  ])
+    it(`vgg-small stage 1 by student.method ${JSON.stringify(method)}`, async () => {
+      const arch = { ...ARCHITECTURE_PRESETS['vgg-small'], inputSize: SIZE };
+      const teacher = buildNetwork(arch, CLASSES, 99);
+      await agree(() => {
+        const model = buildNetwork(arch, CLASSES, 7);
+        const objective = distillObjective({
+          student: model,
+          teacher,
+          tap: 'conv',
+          method,
+          classes: CLASSES,
+          scale: 0.5
+        });
+        return { model, objective, trainable: model.trainableWeights, tap: tapKernel(model, 'conv') };
+      });
+    });
 });

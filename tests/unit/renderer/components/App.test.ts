@@ -37,11 +37,17 @@ describe('App frame', () => {
 
   it('shows the engine of each task in words, and why on a click', async () => {
     const status = w.find('[data-testid="backend-status"]');
-    expect(status.text()).toBe('training: TF.js (wasm) · quantification: ONNX Runtime (CPU, 2 workers)');
+    // A new run's defaults: trainEngine 'auto' trains on ONNX Runtime, TF.js where a stage cannot compile.
+    expect(status.text()).toBe(
+      'training: ONNX Runtime (CPU), else TF.js (wasm) · quantification: ONNX Runtime (CPU, 2 workers)'
+    );
     expect(w.find('[data-testid="status-details"]').exists()).toBe(false);
     await status.trigger('click');
     expect(w.find('[data-testid="status-details"]').text()).toContain(
       'TF.js backend: wasm — tfjs-node-gpu not installed'
+    );
+    expect(w.find('[data-testid="status-details"]').text()).toContain(
+      "Training: ONNX Runtime's compiled training graphs"
     );
   });
 

@@ -55,3 +55,57 @@ describe('RunMonitor after an early stop', () => {
     expect(api.callsOf('resumeExperiment')).toEqual([{ experimentId: 'exp-stop', force: true }]);
   });
 });
+
+describe('RunMonitor: what trained each stage', () => {
+  it("shows each stage's recorded engine, the fallback's reason, and a stage's engine as its 'stage' event brings it", async () => {
+    const d = detail('exp-eng');
+    d.stages = {
+      'teacher-pretrain': { status: 'done', seconds: 3, engine: 'onnx cpu — 2 threads' },
+      'student-stage1': {
+        status: 'done',
+        seconds: 2,
+        engine: 'tfjs (wasm) — onnx unavailable: the stage does not compile to an ONNX training graph: layer noise'
+      },
+      'student-stage2': { status: 'pending' }
+    };
+    api.experiments.push(d);
+    const pinia = createPinia();
+    setActivePinia(pinia);
+    await useExperimentsStore().start();
+    await useExperimentsStore().open('exp-eng');
+    const w = mount(RunMonitor, { props: { experimentId: 'exp-eng' }, global: { plugins: [pinia] } });
+    await flush();
+    const rows = w.findAll('[data-testid="stage-engines"] li');
+    expect(rows.map((r) => r.attributes('data-stage'))).toEqual(['teacher-pretrain', 'student-stage1']);
+    expect(rows[0].text()).toBe('teacher-pretrain: ONNX Runtime (cpu, 2 threads)');
+    expect(rows[1].text()).toBe(
+      'student-stage1: TF.js (wasm) — onnx unavailable: the stage does not compile to an ONNX training graph: layer noise'
+    );
+
+    // Live: stage 2 starts (no engine yet), then ends with the engine that ran it.
+    api.emit({
+      type: 'experiment',
+      experimentId: 'exp-eng',
+      event: { type: 'stage', stage: 'student-stage2', status: 'running' }
+    });
+    await flush();
+    expect(w.findAll('[data-testid="stage-engines"] li')).toHaveLength(2);
+    api.emit({
+      type: 'experiment',
+      experimentId: 'exp-eng',
+      event: { type: 'stage', stage: 'student-stage2', status: 'done', seconds: 1, engine: 'onnx cpu — 1 thread' }
+    });
+    await flush();
+    expect(w.find('[data-stage="student-stage2"]').text()).toBe('student-stage2: ONNX Runtime (cpu, 1 thread)');
+  });
+
+  it('shows nothing for a run whose stages recorded no engine', async () => {
+    api.experiments.push(detail('exp-old'));
+    const pinia = createPinia();
+    setActivePinia(pinia);
+    await useExperimentsStore().open('exp-old');
+    const w = mount(RunMonitor, { props: { experimentId: 'exp-old' }, global: { plugins: [pinia] } });
+    await flush();
+    expect(w.find('[data-testid="stage-engines"]').exists()).toBe(false);
+  });
+});
