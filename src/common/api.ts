@@ -195,6 +195,12 @@ export interface Estimate {
   basis: string;
   /** Whether finished runs on this machine corrected it; false: a first estimate from the calibration alone. */
   refined?: boolean;
+  /**
+   * Seconds of the pre-launch probe (engine/estimate-extras.ts), not in `seconds`: `kd-lens run` runs it
+   * before a new run unless --skip-probe, the form on "Probe the source". Absent or null: no source set
+   * or pretrained teacher, so no probe.
+   */
+  probe?: number | null;
 }
 
 /** One network's numbers in the runs table (null where not computed). */
