@@ -4,12 +4,18 @@
  * most RANGE_TEST_DEFAULTS.steps steps of the stage's batch, the same steps as its epochs, so timed
  * by the same calibration), and the pre-launch probe (experiment/probe.ts: a few epochs of
  * pretraining on at most 1024 source images, fine-tuning and baseline on the target, with their
- * own range tests when a stage is "auto"). Counted from their step counts on the calibrated engine;
- * a range test that stops early (the loss blew up) takes less, so these are upper bounds for it.
+ * own range tests when a stage is "auto"). Counted from their step counts on the calibrated engine,
+ * with the training stages' overhead (STEP_OVERHEAD: a real step also clips, reads its loss and
+ * gradient norm back, and the probe loads and evaluates its images; on the VOC-layout photo set the
+ * probe took 1.3 times its bare step count); a range test that stops early (the loss blew up)
+ * takes less, so it is an upper bound there.
  */
 import type { RunConfig, StageConfig } from '../common/config';
 import { RANGE_TEST_DEFAULTS } from './training/lr-range';
 import type { Calibration, RunCounts } from './estimate';
+
+/** A training step's time over the calibrated one (as estimateRun's stages: evaluation, checkpoints, clipping). */
+export const STEP_OVERHEAD = 1.2;
 
 /** The probe's limits, as experiment/probe.ts applies them. */
 export const PROBE_SOURCE_IMAGES = 1024;
@@ -34,7 +40,7 @@ export function rangeTestImages(n: number, batchSize: number, steps = RANGE_TEST
 /** Seconds of the range test of a stage on n images (0 unless its rate is "auto"), at `stepMs` per calibration batch. */
 export function rangeTestSeconds(stage: StageConfig, n: number, o: { cal: Calibration; stepMs: number }): number {
   if (stage.lr !== 'auto') return 0;
-  return (rangeTestImages(n, stage.batchSize) * o.stepMs) / o.cal.batch / 1000;
+  return (STEP_OVERHEAD * rangeTestImages(n, stage.batchSize) * o.stepMs) / o.cal.batch / 1000;
 }
 
 /** What the probe trains for a configuration: epochs of each part and the source images it pretrains on. */
@@ -56,14 +62,14 @@ export function probeWork(
 /**
  * Seconds of the pre-launch probe (null when the configuration has no source set or pretrained
  * teacher, so there is no probe): its pretraining, fine-tuning and baseline epochs at the
- * calibrated training step, each with its range test when that stage's rate is "auto". Its two
- * evaluations are forward passes only and are left out.
+ * calibrated training step with the stages' overhead, each with its range test when that stage's
+ * rate is "auto".
  */
 export function estimateProbe(config: RunConfig, counts: RunCounts, cal: Calibration): number | null {
   const work = probeWork(config, counts);
   if (!work) return null;
   const stepMs = cal.trainStepMs;
-  const epochsOf = (epochs: number, n: number): number => (epochs * n * stepMs) / cal.batch / 1000;
+  const epochsOf = (epochs: number, n: number): number => (STEP_OVERHEAD * epochs * n * stepMs) / cal.batch / 1000;
   const part = (stage: StageConfig, p: { epochs: number; n: number }): number =>
     epochsOf(p.epochs, p.n) + rangeTestSeconds(stage, p.n, { cal, stepMs });
   const pretrain = work.pretrainEpochs

@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Architecture, RunConfig, StageConfig } from '../common/config';
-import { rangeTestSeconds } from './estimate-extras';
+import { rangeTestSeconds, STEP_OVERHEAD } from './estimate-extras';
 import { scaleCheckpoints } from '../common/config';
 import { buildNetwork, layersUpTo } from './models/architectures';
 import type { SigmaEngine, StepDims } from './knowledge/sigma';
@@ -253,7 +253,7 @@ export function estimateRun(
 ): Record<string, number> {
   // Evaluation passes and checkpoint writes add about a fifth to training.
   const train = (epochs: number, n: number, stepMs = cal.trainStepMs): number =>
-    (1.2 * epochs * n * stepMs) / cal.batch / 1000;
+    (STEP_OVERHEAD * epochs * n * stepMs) / cal.batch / 1000;
   // A stage at lr "auto" runs a learning-rate range test before its first epoch (its own steps).
   const stage = (s: StageConfig, n: number, stepMs = cal.trainStepMs): number =>
     train(s.epochs, n, stepMs) + rangeTestSeconds(s, n, { cal, stepMs });
