@@ -113,6 +113,8 @@ export interface ExperimentSummary {
   /** The base seed, and what else sets the run apart from the defaults (pickers tell runs apart by these). */
   seed?: number;
   differs?: string;
+  /** Failing checks stopped the run early (state.json `stop`): after which stage, and their messages; absent otherwise. */
+  stoppedEarly?: { after: string; checks: string[] };
 }
 
 export interface EpochPoint {
@@ -195,6 +197,12 @@ export interface Estimate {
   basis: string;
   /** Whether finished runs on this machine corrected it; false: a first estimate from the calibration alone. */
   refined?: boolean;
+  /**
+   * Seconds of the pre-launch probe (engine/estimate-extras.ts), not in `seconds`: `kd-lens run` runs it
+   * before a new run unless --skip-probe, the form on "Probe the source". Absent or null: no source set
+   * or pretrained teacher, so no probe.
+   */
+  probe?: number | null;
 }
 
 /** One network's numbers in the runs table (null where not computed). */
@@ -222,6 +230,8 @@ export interface RunRow {
   networks: Record<string, RunNumbers>;
   /** The protocol checks that failed (their messages), once known: the run's numbers are not meaningful. */
   failedChecks?: string[];
+  /** The stage after which failing checks stopped the run (state.json `stop`; then no metrics exist yet). */
+  stoppedAfter?: string;
   /** What this run's configuration sets apart from the defaults (e.g. "seed 3, stage-1 lr 0.01"); absent when nothing. */
   differs?: string;
 }

@@ -7,10 +7,12 @@
  * (with the run's threads per worker) when the configuration's engine is auto or onnx and the
  * runtime loads and compiles the model, TF.js otherwise; the set-up of that engine for one
  * quantification task (graph compilation, sessions) is timed too. Steps of the sigma optimisation
- * that stop early are counted from the entropy schedule, not guessed.
+ * that stop early are counted from the entropy schedule, not guessed. The range tests of stages at
+ * lr "auto" and the pre-launch probe are counted in estimate-extras.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Architecture, RunConfig } from '../common/config';
+import type { Architecture, RunConfig, StageConfig } from '../common/config';
+import { rangeTestSeconds, STEP_OVERHEAD } from './estimate-extras';
 import { scaleCheckpoints } from '../common/config';
 import { buildNetwork, layersUpTo } from './models/architectures';
 import type { SigmaEngine, StepDims } from './knowledge/sigma';
@@ -261,14 +263,17 @@ export function estimateRun(
 ): Record<string, number> {
   // Evaluation passes and checkpoint writes add about a fifth to training.
   const train = (epochs: number, n: number, stepMs = cal.trainStepMs): number =>
-    (1.2 * epochs * n * stepMs) / cal.batch / 1000;
+    (STEP_OVERHEAD * epochs * n * stepMs) / cal.batch / 1000;
+  // A stage at lr "auto" runs a learning-rate range test before its first epoch (its own steps).
+  const stage = (s: StageConfig, n: number, stepMs = cal.trainStepMs): number =>
+    train(s.epochs, n, stepMs) + rangeTestSeconds(s, n, { cal, stepMs });
   const stages: Record<string, number> = {};
   if (config.teacher.source && !config.teacher.pretrained)
-    stages['teacher pretrain'] = train(config.teacher.pretrain.epochs, counts.sourceTrain);
-  stages['teacher finetune'] = train(config.teacher.finetune.epochs, counts.targetTrain);
-  stages['student stage 1'] = config.seeds * train(config.student.stage1.epochs, counts.targetTrain, cal.stage1StepMs);
-  stages['student stage 2'] = config.seeds * train(config.student.stage2.epochs, counts.targetTrain, cal.stage2StepMs);
-  stages.baseline = config.seeds * train(config.baseline.epochs, counts.targetTrain);
+    stages['teacher pretrain'] = stage(config.teacher.pretrain, counts.sourceTrain);
+  stages['teacher finetune'] = stage(config.teacher.finetune, counts.targetTrain);
+  stages['student stage 1'] = config.seeds * stage(config.student.stage1, counts.targetTrain, cal.stage1StepMs);
+  stages['student stage 2'] = config.seeds * stage(config.student.stage2, counts.targetTrain, cal.stage2StepMs);
+  stages.baseline = config.seeds * stage(config.baseline, counts.targetTrain);
   const q = config.quantification;
   const { maps, tasks } = quantifyWork(config, counts.targetTrain);
   const stepMs = cal.quantStepMsPerImage * (q.samples / cal.samples);

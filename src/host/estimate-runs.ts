@@ -17,6 +17,7 @@ import {
   type FinishedRun
 } from '../engine/estimate-history';
 import { estimateRun, type Calibration, type RunCounts } from '../engine/estimate';
+import { estimateProbe } from '../engine/estimate-extras';
 import type { RunConfig } from '../common/config';
 import { readMapsSidecar } from '../engine/experiment/record';
 import { ExperimentPaths } from '../engine/experiment/paths';
@@ -74,12 +75,21 @@ export async function refinedEstimate(o: {
   counts: RunCounts;
   cal: Calibration;
   cpus: number;
-}): Promise<{ stages: Record<string, number>; seconds: number; refinement: string; refined: boolean }> {
+}): Promise<{
+  stages: Record<string, number>;
+  seconds: number;
+  refinement: string;
+  refined: boolean;
+  probe: number | null;
+}> {
   const history = await finishedRuns(o.workspace);
   const factors = correctionFactors(history, o.cal, o.cpus);
   const stages = applyFactors(estimateRun(o.config, o.counts, o.cal, o.cpus), factors);
+  // The probe is training: scaled like the training stages.
+  const probe = estimateProbe(o.config, o.counts, o.cal);
   return {
     stages,
+    probe: probe === null ? null : probe * (factors.training ?? 1),
     seconds: Object.values(stages).reduce((a, b) => a + b, 0),
     refinement: factorsText(factors, history.length),
     refined: factors.training !== null || factors.quantify !== null

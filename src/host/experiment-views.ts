@@ -49,7 +49,10 @@ export async function experimentSummary(paths: ExperimentPaths, running: boolean
     hasMetrics: await exists(paths.metrics),
     error: state.error,
     seed: config.seed,
-    differs: describeDifferences(config)
+    differs: describeDifferences(config),
+    ...(state.stop
+      ? { stoppedEarly: { after: state.stop.after, checks: state.stop.checks.map((c) => c.message) } }
+      : {})
   };
 }
 

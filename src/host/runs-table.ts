@@ -1,8 +1,9 @@
 /*
  * The data of the runs table (the W&B habit): every experiment's summary with its seed, a group key
  * (runs that differ only in name and seed share it, so their numbers can be shown as mean ± std),
- * its tags and note, and the six numbers and accuracy of each network from metrics.json. Reads
- * only what the table needs; a run whose files are unreadable is left out like in listExperiments.
+ * its tags and note, the six numbers and accuracy of each network from metrics.json, and the failing
+ * checks: from metrics.json, or from state.json's `stop` for a run they stopped before it had
+ * metrics (checks.stopOnFail). Reads only what the table needs; a run whose files are unreadable is left out like in listExperiments.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -12,6 +13,7 @@ import { parseWith } from '../common/schema';
 import { describeDifferences } from '../common/run-differences';
 import { ExperimentPaths } from '../engine/experiment/paths';
 import { readConfig } from '../engine/experiment/runner';
+import { readState } from '../engine/experiment/record';
 import { exists, readJson } from '../engine/store/atomic';
 import { readRunNotes } from './workspace-admin';
 
@@ -32,11 +34,23 @@ const ChecksSchema = z
   .catch(undefined);
 const MetricsNumbersSchema = z.object({ networks: z.record(z.string(), NumbersSchema), checks: ChecksSchema });
 
-/** Runs with equal configurations apart from name and seed get the same group key. */
+/** JSON with every object's keys sorted: equal configurations read or built in another key order give one text. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value);
+}
+
+/** Runs with equal configurations apart from name and seed get the same group key (whatever their key order). */
 export function groupKey(config: RunConfig): string {
   // Through the schema first, so a configuration and its frozen copy (defaults filled in) share a key.
   const { name: _name, seed: _seed, ...rest } = RunConfigSchema.parse(config);
-  return createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 12);
+  return createHash('sha256').update(canonical(rest)).digest('hex').slice(0, 12);
 }
 
 export async function runRow(workspace: string, summary: ExperimentSummary): Promise<RunRow> {
@@ -49,6 +63,9 @@ export async function runRow(workspace: string, summary: ExperimentSummary): Pro
     for (const [net, n] of Object.entries(m.networks)) networks[net] = n;
     failedChecks = m.checks?.filter((c) => c.status === 'fail').map((c) => c.message);
   }
+  // A run stopped early by failing checks has no metrics yet: its checks are in state.json.
+  const stop = (await exists(paths.state)) ? (await readState(paths)).stop : undefined;
+  if (stop) failedChecks = [...new Set([...(failedChecks ?? []), ...stop.checks.map((c) => c.message)])];
   const notes = await readRunNotes(workspace, summary.id);
   const differs = describeDifferences(config);
   return {
@@ -59,6 +76,7 @@ export async function runRow(workspace: string, summary: ExperimentSummary): Pro
     note: notes.note,
     networks,
     ...(failedChecks?.length ? { failedChecks } : {}),
+    ...(stop ? { stoppedAfter: stop.after } : {}),
     ...(differs ? { differs } : {})
   };
 }

@@ -265,14 +265,14 @@ export function createService(o: ServiceOptions): KdService {
         targetTrain: target.samples.filter((s) => s.split === 'train').length,
         sourceTrain: source ? source.samples.filter((s) => s.split === 'train').length : 0
       };
-      const { seconds, stages, refinement, refined } = await refinedEstimate({
+      const { seconds, stages, refinement, refined, probe } = await refinedEstimate({
         workspace: ws,
         config,
         counts,
         cal,
         cpus: cpuList().length
       });
-      return { seconds, stages, basis: estimateBasis(cal, refinement), refined };
+      return { seconds, stages, basis: estimateBasis(cal, refinement), refined, probe };
     },
     async startExperiment({ config }) {
       await loadDataset(ws, config.dataset);

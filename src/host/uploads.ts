@@ -3,7 +3,8 @@
  * the browser sends a dropped folder (file by file) or a zip in base64 parts; they are written at
  * their offsets under the workspace's uploads/<id>/files (a retried or reordered part lands in the
  * same place), a zip is unpacked there with limits (engine/io/unzip.ts), and the result is imported
- * like a folder on the server. An upload is finished only when every byte of every file has
+ * like a folder on the server (from the folder the format detection found: a VOC root below
+ * VOCdevkit/, COCO's images folder). An upload is finished only when every byte of every file has
  * arrived. Its folder is removed when its import ends, either way; one without a part for
  * `expireMs` is removed as abandoned, and at start every folder left by a process that is gone.
  * Each start holds the bytes the uploads in progress have announced and not yet sent against the
@@ -21,6 +22,7 @@ import { DEFAULT_UNZIP_LIMITS, unzipFile } from '../engine/io/unzip';
 import { ByteRanges } from './upload-ranges';
 import { refuseLinks } from '../engine/store/links';
 import { OWNER_FILE, freeBytes, importRoot, sweepOrphans } from './upload-folders';
+import { detectFolderFormat } from '../engine/data/detect';
 
 /** The most an upload may hold (before unpacking), and the size of the parts the browser sends. */
 export const UPLOAD_LIMIT_BYTES = 1024 ** 3;
@@ -277,8 +279,13 @@ export function createUploads(o: UploadOptions) {
       await complete(u);
       try {
         await unpack(u);
-        const folder = await importRoot(join(u.dir, 'folder'));
-        const ann = request.ann ? join(folder, request.ann) : undefined;
+        const top = await importRoot(join(u.dir, 'folder'));
+        // The folder the detection found for the format asked for (VOC: VOCdevkit/VOC2012 however deep;
+        // COCO: the images folder of the JSON's split, and the JSON itself when none was named).
+        const found = await detectFolderFormat(top).catch(() => null);
+        const same = found?.format === request.format ? found : null;
+        const folder = same?.srcPath ?? top;
+        const ann = request.ann ? join(top, request.ann) : same?.annPath;
         const { jobId, done } = await o.importDataset({ ...request, src: folder, ...(ann ? { ann } : {}) });
         const remove = (): Promise<void> => drop(uploadId).catch(() => undefined);
         void done.then(remove, remove);

@@ -1,9 +1,11 @@
 /*
  * Do the stage defaults train without a rollback (issue 20)? The training stages only (the run is
  * stopped when quantification starts) of the quick demo and of the own-dataset defaults on the
- * natural-photo set, each stage's rollbacks, clipped steps and gradient norms printed. Slow (minutes
- * on 2 cores): runs only with KD_LENS_TRAIN_DEFAULTS=demo, photo or demo,photo (the photos need
- * Debian's mate-backgrounds, see tests/helpers/photo-dataset.ts).
+ * natural-photo set, and of the form's defaults on a real-photo VOC-layout set built at test time,
+ * zipped, uploaded and imported through the server's upload path and the VOC importer; each stage's
+ * rollbacks, clipped steps and gradient norms printed. Slow (minutes on 2 cores): runs only with
+ * KD_LENS_TRAIN_DEFAULTS naming some of demo, photo, voc (comma-separated; the photos need Debian's
+ * mate-backgrounds, see tests/helpers/photo-dataset.ts).
  */
 import { describe, it, expect, afterAll } from 'vitest';
 import { useBackend } from '../helpers/tf';
@@ -15,10 +17,35 @@ import { readTrainLog } from '../../src/engine/experiment/record';
 import { defaultConfig, demoConfig, mergeConfig } from '../../src/common/defaults';
 import { ensureDemoDatasets } from '../../src/engine/data';
 import type { RunConfig } from '../../src/common/config';
+import { importDataset, loadDataset } from '../../src/engine/data';
+import { IMPORT_DEFAULTS } from '../../src/engine/data/options';
+import { createUploads, UPLOAD_PART_BYTES } from '../../src/host/uploads';
+import { vocPhotoZip } from '../helpers/voc-photo-zip';
+
+/** Uploads `zip` in the server's parts and imports it through uploadFinish (the real VOC importer); the dataset's id. */
+async function uploadAndImport(ws: string, zip: Buffer, request: { name: string; size: number }): Promise<string> {
+  let imported: Promise<unknown> = Promise.resolve();
+  const uploads = createUploads({
+    workspace: ws,
+    importDataset: async (r) => {
+      imported = importDataset({ ...r, workspace: ws });
+      return { jobId: 'import', done: imported };
+    }
+  });
+  const { uploadId } = await uploads.uploadStart({ totalBytes: zip.length });
+  for (let offset = 0; offset < zip.length; offset += UPLOAD_PART_BYTES) {
+    const data = zip.subarray(offset, offset + UPLOAD_PART_BYTES).toString('base64');
+    await uploads.uploadPart({ uploadId, path: 'VOCtrainval.zip', offset, data, fileBytes: zip.length });
+  }
+  const { folder } = await uploads.uploadFinish({ uploadId, request: { format: 'voc', ...request } });
+  process.stdout.write(`  imported from ${folder.slice(ws.length)}\n`);
+  await imported;
+  return request.name;
+}
 
 const asked = (process.env.KD_LENS_TRAIN_DEFAULTS ?? '').split(',');
-if (asked.includes('photo') && !photosAvailable())
-  throw new Error('KD_LENS_TRAIN_DEFAULTS=photo but the photos are missing: apt-get install mate-backgrounds');
+if ((asked.includes('photo') || asked.includes('voc')) && !photosAvailable())
+  throw new Error('KD_LENS_TRAIN_DEFAULTS=photo or voc but the photos are missing: apt-get install mate-backgrounds');
 
 /** Trains every network of the run (stopping when quantification starts) and returns one line per stage. */
 async function trainOnly(ws: string, config: RunConfig): Promise<{ lines: string[]; rollbacks: number }> {
@@ -79,6 +106,33 @@ describe('the training defaults train without a rollback', () => {
       await writePhotoDataset(ws, 'photo', { perClass: 24, valPerClass: 30, half: 'lower', seed: 1 });
       await writePhotoDataset(ws, 'photo-source', { perClass: 300, valPerClass: 0, half: 'upper', seed: 2 });
       const config = mergeConfig(defaultConfig('photo'), {
+        teacher: { source: 'photo-source', pretrain: { epochs: 8 } },
+        checks: { stopOnFail: false }
+      });
+      const r = await trainOnly(ws, config);
+      process.stdout.write(r.lines.join('\n') + '\n');
+      expect(r.rollbacks).toBe(0);
+    },
+    3_600_000
+  );
+
+  it.skipIf(!asked.includes('voc'))(
+    "on a real-photo VOC-layout set uploaded as a zip, with the form's defaults for it",
+    async () => {
+      await useBackend('wasm');
+      const ws = `${tmp.path}/voc`;
+      // The import wizard's default image size (KD_LENS_VOC_SIZE=32 for a run four times quicker).
+      const size = Number(process.env.KD_LENS_VOC_SIZE ?? IMPORT_DEFAULTS.size);
+      const { zip } = await vocPhotoZip({ trainPerClass: 24, valPerClass: 30, seed: 3 });
+      const id = await uploadAndImport(ws, zip, { name: 'voc-photo', size });
+      const manifest = await loadDataset(ws, id);
+      const split = (s: string): number => manifest.samples.filter((x) => x.split === s).length;
+      process.stdout.write(`  ${id}: ${manifest.classes.join(', ')}; ${split('train')} train, ${split('val')} val\n`);
+      expect(manifest.format).toBe('voc');
+      expect(manifest.samples.every((x) => x.maskOrigin === 'segmentation')).toBe(true);
+      expect([split('train'), split('val')]).toEqual([120, 150]);
+      await writePhotoDataset(ws, 'photo-source', { perClass: 300, valPerClass: 0, half: 'upper', seed: 2, size });
+      const config = mergeConfig(defaultConfig(id, manifest.size), {
         teacher: { source: 'photo-source', pretrain: { epochs: 8 } },
         checks: { stopOnFail: false }
       });

@@ -113,6 +113,13 @@ export const importCommand: Command = {
       src = guess.srcPath;
       if (guess.format === 'coco' && !ann) ann = guess.annPath;
       if (!f.json) process.stderr.write(`format: ${guess.format} (${guess.reason}; --format to choose another)\n`);
+    } else {
+      // --format given: the detection's folder when it finds the same format (a VOC root below VOCdevkit/, COCO's images).
+      const guess = await detectFolderFormat(src).catch(() => null);
+      if (guess?.format === format) {
+        src = guess.srcPath;
+        if (format === 'coco' && !ann) ann = guess.annPath;
+      }
     }
     const options: ImportOptions = {
       workspace,

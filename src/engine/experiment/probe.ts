@@ -16,6 +16,7 @@ import { evaluate, runStage, type ResumeStore } from '../training/stage';
 import { loadImageSet, samplesOf, type ImageSet } from '../training/data';
 import { Rng, hashSeed } from '../util/random';
 import { copyWeights, initSeed } from './networks';
+import { PROBE_MAX_EPOCHS, PROBE_MAX_PRETRAIN_EPOCHS, PROBE_SOURCE_IMAGES } from '../estimate-extras';
 
 export interface ProbeOptions {
   /** Target epochs of fine-tuning and of the baseline (default: min(3, the run's)). */
@@ -71,10 +72,11 @@ export async function probeSource(
       'the probe compares a teacher from a source set or pretrained weights with the baseline; this configuration has neither'
     );
   const say = options.onProgress ?? (() => undefined);
-  const epochs = options.epochs ?? Math.max(1, Math.min(3, config.teacher.finetune.epochs, config.baseline.epochs));
+  const epochs =
+    options.epochs ?? Math.max(1, Math.min(PROBE_MAX_EPOCHS, config.teacher.finetune.epochs, config.baseline.epochs));
   const pretrainEpochs = pretrained
     ? 0
-    : (options.pretrainEpochs ?? Math.max(1, Math.min(2, config.teacher.pretrain.epochs)));
+    : (options.pretrainEpochs ?? Math.max(1, Math.min(PROBE_MAX_PRETRAIN_EPOCHS, config.teacher.pretrain.epochs)));
   say(`probe: loading '${config.dataset}'`);
   const target = await load(workspace, config.dataset, config, { split: 'train' });
   const val = await load(workspace, config.dataset, config, { split: 'val' });
@@ -105,7 +107,10 @@ export async function probeSource(
       copyWeights(pre, teacher, new Set(['fc3']));
     } else {
       say(`probe: pretraining ${pretrainEpochs} epoch(s) on '${source}'`);
-      const src = await load(workspace, source!, config, { split: 'train', limit: options.sourceImages ?? 1024 });
+      const src = await load(workspace, source!, config, {
+        split: 'train',
+        limit: options.sourceImages ?? PROBE_SOURCE_IMAGES
+      });
       if (!src.set) throw new Error(`source dataset '${source}' has no training samples`);
       sourceImages = src.set.n;
       const pre = buildNetwork(config.architecture, src.classes.length, teacherSeed, 'probe_pretrain');

@@ -97,6 +97,17 @@ describe('kd-lens import', () => {
     expect(existsSync(join(ws, 'datasets', 'bad'))).toBe(false);
   });
 
+  it('--format voc on a download nested as top/VOCdevkit/VOC2012 imports from the VOC root found there', async () => {
+    const root = join(tmp.path, 'nested', 'VOCtrainval_11-May-2012', 'VOCdevkit', 'VOC2012');
+    await writeImage(join(root, 'JPEGImages', '2008_000123.jpg'), 60, 40, () => [120, 30, 200]);
+    writeVocXml(root, '2008_000123', { width: 60, height: 40 }, [{ name: 'cat', box: [31, 5, 58, 38] }]);
+    const src = join(tmp.path, 'nested', 'VOCtrainval_11-May-2012');
+    const args = ['import', '--format', 'voc', '--src', src, '--name', 'nested', '--size', '16', '--workspace', ws];
+    const run = await runCli([...args, '--json']);
+    expect([run.code, run.stderr]).toEqual([0, '']);
+    expect(JSON.parse(run.stdout)).toMatchObject({ dataset: 'nested', samples: 1, classes: { cat: 1 } });
+  });
+
   it('rejects bad flags with exit code 2 and missing paths with exit code 1', async () => {
     const fmt = await runCli(['import', '--format', 'png', '--src', voc, '--name', 'x', '--workspace', ws]);
     expect([fmt.code, fmt.stderr.includes("expected folder, voc, cub, coco, got 'png'")]).toEqual([2, true]);

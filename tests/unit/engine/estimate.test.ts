@@ -17,6 +17,7 @@ import {
   type Calibration
 } from '../../../src/engine/estimate';
 import { demoConfig } from '../../../src/common/defaults';
+import { estimateProbe, probeWork, rangeTestImages } from '../../../src/engine/estimate-extras';
 import { threadsPerWorker } from '../../../src/engine/onnx/runtime';
 
 // Per training image: 1 ms (all weights), 1.5 ms (stage 1), 0.6 ms (stage 2); 5 ms per image per sigma step at K = 16, 100 ms to set up a task.
@@ -82,6 +83,69 @@ describe('estimateRun', () => {
     const c = demoConfig(true);
     const s = estimateRun({ ...c, teacher: { ...c.teacher, pretrained: '/models/t' } }, counts, cal, 2);
     expect(s['teacher pretrain']).toBeUndefined();
+  });
+});
+
+describe('the range tests of lr "auto" and the pre-launch probe', () => {
+  /** Images of the range test's steps as stage.ts draws them: step i takes batch i mod ceil(n / b) of an epoch's order. */
+  const simulated = (n: number, b: number, steps: number): number => {
+    const perEpoch = Math.max(1, Math.ceil(n / b));
+    let images = 0;
+    for (let i = 0; i < steps; i++)
+      images += Array.from({ length: n }).slice((i % perEpoch) * b, ((i % perEpoch) + 1) * b).length;
+    return images;
+  };
+
+  it("counts the images of the range test's 200 steps (hand-worked and step by step)", () => {
+    // 500 images in batches of 32: 16 steps an epoch (15 of 32, one of 20); 200 steps = 12 epochs (6000) + 8 x 32.
+    expect(rangeTestImages(500, 32)).toBe(6256);
+    expect(rangeTestImages(20, 32)).toBe(4000); // one short batch per step
+    expect(rangeTestImages(6400, 32)).toBe(6400); // exactly one epoch
+    expect(rangeTestImages(0, 32)).toBe(0);
+    for (const [n, b] of [
+      [500, 32],
+      [77, 8],
+      [1000, 64],
+      [33, 32],
+      [5, 1]
+    ])
+      expect(rangeTestImages(n, b)).toBe(simulated(n, b, 200));
+  });
+
+  it('a stage at lr "auto" adds its range test to that stage only', () => {
+    const quick = demoConfig(true);
+    const before = estimateRun(quick, counts, cal, 2);
+    const auto = { ...quick, student: { ...quick.student, stage1: { ...quick.student.stage1, lr: 'auto' as const } } };
+    expect(quick.student.stage1.batchSize).toBe(32);
+    const after = estimateRun(auto, counts, cal, 2);
+    // 10.8 s of epochs + 6256 images x 1.5 ms (stage 1's step) x 1.2 (a real step's overhead) = 11.2608 s.
+    expect(after['student stage 1']).toBeCloseTo(10.8 + 11.2608, 10);
+    expect(estimateRun({ ...auto, seeds: 2 }, counts, cal, 2)['student stage 1']).toBeCloseTo(2 * (10.8 + 11.2608), 10);
+    for (const stage of ['teacher pretrain', 'teacher finetune', 'student stage 2', 'baseline', 'quantify'])
+      expect(after[stage]).toBe(before[stage]);
+  });
+
+  it('the probe: pretraining on at most 1024 source images, then the fine-tune and the baseline for min(3, their epochs)', () => {
+    const quick = demoConfig(true); // pretrain 3, fine-tune 6, baseline 12 epochs; 1 ms per training image
+    expect(quick.teacher.source).not.toBeNull();
+    expect(probeWork(quick, counts)).toEqual({ pretrainEpochs: 2, sourceImages: 1024, epochs: 3 });
+    // (2 x 1024 + 3 x 500 + 3 x 500) images at 1 ms, x 1.2 (a real step's overhead): 6.0576 s.
+    expect(estimateProbe(quick, counts, cal)).toBeCloseTo(6.0576, 10);
+    const pretrained = { ...quick, teacher: { ...quick.teacher, pretrained: '/models/t' } };
+    expect(estimateProbe(pretrained, counts, cal)).toBeCloseTo(3.6, 10);
+    expect(estimateProbe({ ...quick, teacher: { ...quick.teacher, source: null } }, counts, cal)).toBeNull();
+    // A fine-tune at lr "auto" runs its range test in the probe too: + 6256 images (batches of 32 of 500) x 1.2.
+    const auto = {
+      ...quick,
+      teacher: { ...quick.teacher, finetune: { ...quick.teacher.finetune, lr: 'auto' as const } }
+    };
+    expect(estimateProbe(auto, counts, cal)).toBeCloseTo(6.0576 + 7.5072, 10);
+    // A small source: all of it; one fine-tune epoch caps the probe's epochs.
+    const short = { ...quick, teacher: { ...quick.teacher, finetune: { ...quick.teacher.finetune, epochs: 1 } } };
+    expect(estimateProbe(short, { targetTrain: 500, sourceTrain: 300 }, cal)).toBeCloseTo(
+      (1.2 * (2 * 300 + 500 + 500)) / 1000,
+      10
+    );
   });
 });
 

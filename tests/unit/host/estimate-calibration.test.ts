@@ -8,6 +8,8 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createService } from '../../../src/host/service';
 import type { JobManager } from '../../../src/host/jobs';
 import type { Calibration } from '../../../src/engine/estimate';
+import { estimateProbe } from '../../../src/engine/estimate-extras';
+import { loadDataset } from '../../../src/engine/data';
 import type { RunConfig } from '../../../src/common/config';
 import { tempDir } from '../../helpers/fixtures';
 import { writeTinyDataset } from '../../helpers/tiny-dataset';
@@ -77,5 +79,18 @@ describe('the estimate service', () => {
       false,
       expect.stringMatching(/no finished run on this machine yet to refine it$/)
     ]);
+  });
+
+  it("carries the pre-launch probe's time for a teacher from a source set, none without one", async () => {
+    const s = service();
+    const config = tinyConfig({ name: 'button' });
+    const train = async (id: string) =>
+      (await loadDataset(tmp.path, id)).samples.filter((x) => x.split === 'train').length;
+    const counts = { targetTrain: await train('tiny'), sourceTrain: await train('tiny-source') };
+    const withSource = await s.estimate({ config });
+    expect(withSource.probe).toBeGreaterThan(0);
+    expect(withSource.probe).toBeCloseTo(estimateProbe(config, counts, CAL)!, 10);
+    const none = await s.estimate({ config: { ...config, teacher: { ...config.teacher, source: null } } });
+    expect(none.probe).toBeNull();
   });
 });

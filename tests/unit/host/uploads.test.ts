@@ -1,7 +1,8 @@
 /*
  * Import from the browser's computer: uploads written in parts at their offsets (a retried part 0
  * after part 1, parts out of order, offsets past the announced size), finished only when every byte
- * has arrived, a zip unpacked, the single top folder entered and handed to the import; the upload
+ * has arrived, a zip unpacked, the single top folder entered (then the VOC root or COCO images folder
+ * the detection finds there) and handed to the import; the upload
  * folder removed when the import ends either way, abandoned uploads expired, orphans swept at
  * start, and a limit on concurrent uploads. An upload unpacked for a study is kept (not imported)
  * until reclaimed, cancelled or expired. The zip limits themselves: unzip.test.ts.
@@ -150,6 +151,56 @@ describe('uploads', () => {
     const { folder } = await u.uploadFinish({ uploadId, request: { format: 'coco', name: 'c', ann: 'ann.json' } });
     expect(readFileSync(join(folder, 'images', '1.jpg'), 'utf8')).toBe('jpg');
     expect(imported[0].ann).toBe(join(folder, 'ann.json'));
+  });
+
+  it('imports a VOC zip nested below a top folder and VOCdevkit/VOC2012 from the VOC root the detection found', async () => {
+    const u = uploads();
+    const root = 'VOCtrainval_11-May-2012/VOCdevkit/VOC2012';
+    const zip = writeZip([
+      { name: `${root}/Annotations/2007_000032.xml`, data: '<annotation/>' },
+      { name: `${root}/JPEGImages/2007_000032.jpg`, data: 'jpg' },
+      { name: `${root}/SegmentationObject/2007_000032.png`, data: 'png' },
+      { name: `${root}/ImageSets/Segmentation/train.txt`, data: '2007_000032\n' }
+    ]);
+    const { uploadId } = await u.uploadStart({ totalBytes: zip.length });
+    await u.uploadPart({ uploadId, path: 'VOCtrainval_11-May-2012.zip', offset: 0, data: zip.toString('base64') });
+    const { folder } = await u.uploadFinish({ uploadId, request: { format: 'voc', name: 'voc' } });
+    expect(folder).toBe(join(ws.path, 'uploads', uploadId, 'folder', ...root.split('/')));
+    expect(imported).toEqual([{ format: 'voc', name: 'voc', src: folder }]);
+    expect(readFileSync(join(folder, 'Annotations', '2007_000032.xml'), 'utf8')).toBe('<annotation/>');
+  });
+
+  it('a COCO zip imports from the images folder of its split, with the JSON named or found', async () => {
+    for (const ann of ['annotations/instances_val2017.json', undefined]) {
+      imported = [];
+      const u = uploads();
+      const zip = writeZip([
+        { name: 'coco/annotations/instances_val2017.json', data: '{}' },
+        { name: 'coco/val2017/000000000139.jpg', data: 'jpg' },
+        { name: 'coco/val2017/000000000285.jpg', data: 'jpg' }
+      ]);
+      const { uploadId } = await u.uploadStart({ totalBytes: zip.length });
+      await u.uploadPart({ uploadId, path: 'coco.zip', offset: 0, data: zip.toString('base64') });
+      const request = { format: 'coco' as const, name: 'c', ...(ann ? { ann } : {}) };
+      const { folder } = await u.uploadFinish({ uploadId, request });
+      const top = join(ws.path, 'uploads', uploadId, 'folder', 'coco');
+      expect(folder).toBe(join(top, 'val2017'));
+      expect(imported).toEqual([
+        { format: 'coco', name: 'c', src: folder, ann: join(top, 'annotations', 'instances_val2017.json') }
+      ]);
+    }
+  });
+
+  it('a format chosen against the detection imports the top folder as asked', async () => {
+    const u = uploads();
+    const zip = writeZip([
+      { name: 'top/VOCdevkit/VOC2012/Annotations/a.xml', data: '<annotation/>' },
+      { name: 'top/VOCdevkit/VOC2012/JPEGImages/a.jpg', data: 'jpg' }
+    ]);
+    const { uploadId } = await u.uploadStart({ totalBytes: zip.length });
+    await u.uploadPart({ uploadId, path: 'top.zip', offset: 0, data: zip.toString('base64') });
+    const { folder } = await u.uploadFinish({ uploadId, request: { format: 'folder', name: 'f' } });
+    expect(folder).toBe(join(ws.path, 'uploads', uploadId, 'folder', 'top'));
   });
 
   it('removes the upload when its import ends, whether it succeeds or fails', async () => {

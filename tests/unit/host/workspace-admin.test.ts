@@ -12,6 +12,8 @@ import { createAdmin } from '../../../src/host/workspace-admin';
 import { groupKey, listRuns } from '../../../src/host/runs-table';
 import { createExperiment } from '../../../src/engine/experiment/runner';
 import { ExperimentPaths } from '../../../src/engine/experiment/paths';
+import { readState } from '../../../src/engine/experiment/record';
+import { experimentSummary } from '../../../src/host/experiment-views';
 import { loadDataset } from '../../../src/engine/data';
 import { tempDir } from '../../helpers/fixtures';
 import { writeTinyDataset } from '../../helpers/tiny-dataset';
@@ -90,5 +92,32 @@ describe('workspace admin', () => {
     expect(byId[a].group).toBe(byId[b].group);
     expect(byId[c].group).not.toBe(byId[a].group);
     expect(groupKey(tinyConfig({ name: 'x', seed: 9 }))).toBe(byId[a].group);
+  });
+
+  it('marks a run stopped early by a failing check (state.json stop, no metrics yet) in the runs table and its summary', async () => {
+    const stopped = await createExperiment(ws.path, tinyConfig({ name: 'stopped' }));
+    const plain = await createExperiment(ws.path, tinyConfig({ name: 'plain' }));
+    const paths = new ExperimentPaths(ws.path, stopped);
+    const message = 'the teacher is weaker than the baseline (35.3 % vs 86.7 %)';
+    const state = await readState(paths);
+    const stop = {
+      after: 'baseline',
+      at: '2026-12-06T10:00:00.000Z',
+      checks: [{ id: 'teacher-beats-baseline', status: 'fail', message, advice: 'fine-tune longer' }]
+    };
+    await fs.writeFile(paths.state, JSON.stringify({ ...state, status: 'failed', stop }));
+    const rows = await listRuns(ws.path, async () => [stopped, plain].map((id) => ({ id }) as never));
+    const byId = Object.fromEntries(rows.map((r) => [r.summary.id, r]));
+    expect(existsSync(paths.metrics)).toBe(false);
+    expect([byId[stopped].failedChecks, byId[stopped].stoppedAfter]).toEqual([[message], 'baseline']);
+    expect([byId[plain].failedChecks, byId[plain].stoppedAfter]).toEqual([undefined, undefined]);
+    const summary = await experimentSummary(paths, false);
+    expect(summary.stoppedEarly).toEqual({ after: 'baseline', checks: [message] });
+    expect((await experimentSummary(new ExperimentPaths(ws.path, plain), false)).stoppedEarly).toBeUndefined();
+    // With metrics too (a forced resume that finished), the messages of both, once each.
+    const other = { status: 'fail', message: 'the student does not mimic the teacher' };
+    await fs.writeFile(paths.metrics, JSON.stringify({ networks: {}, checks: [{ status: 'fail', message }, other] }));
+    const [row] = await listRuns(ws.path, async () => [{ id: stopped } as never]);
+    expect(row.failedChecks).toEqual([message, other.message]);
   });
 });

@@ -39,7 +39,8 @@ export const FIRST_ESTIMATE =
 
 /**
  * A run as pickers and headers name it: "demo-vgg32-… — finished · 06/12/2026, 13:04:22 · seed 3"
- * (and what else differs from the defaults), so runs with the same name can be told apart.
+ * (and what else differs from the defaults), so runs with the same name can be told apart; a run that
+ * failing checks stopped early says so ("stopped by a failing check after baseline").
  */
 export function runLabel(s: {
   name: string;
@@ -47,9 +48,13 @@ export function runLabel(s: {
   createdAt: string;
   seed?: number;
   differs?: string;
+  stoppedEarly?: { after: string; checks: string[] };
 }): string {
   const seedPart = s.seed !== undefined && !(s.differs ?? '').startsWith('seed ') ? ` · seed ${s.seed}` : '';
-  return `${s.name} — ${s.status} · ${formatTime(s.createdAt)}${seedPart}${s.differs ? ` · ${s.differs}` : ''}`;
+  const stop = s.stoppedEarly
+    ? ` · stopped by ${s.stoppedEarly.checks.length === 1 ? 'a failing check' : `${s.stoppedEarly.checks.length} failing checks`} after ${s.stoppedEarly.after}`
+    : '';
+  return `${s.name} — ${s.status}${stop} · ${formatTime(s.createdAt)}${seedPart}${s.differs ? ` · ${s.differs}` : ''}`;
 }
 
 export function formatTime(iso: string | null): string {

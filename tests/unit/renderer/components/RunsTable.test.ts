@@ -71,6 +71,23 @@ describe('runs table', () => {
     expect(w.find('[data-run-id="r1"]').find(byId('run-check-failed')).exists()).toBe(false);
   });
 
+  it('marks a run that a failing check stopped before it had metrics', async () => {
+    api = new FakeApi();
+    const stopped = row('r8', 'photo', { seed: 0, group: 'g8', sFg: 0 });
+    stopped.networks = {};
+    stopped.failedChecks = ['teacher-beats-baseline: the teacher (35.3 %) is weaker than the baseline (86.7 %)'];
+    stopped.stoppedAfter = 'baseline';
+    api.runs = [stopped, row('r1', 'lr-a', { seed: 0, group: 'g1', sFg: 10 })];
+    setApi(api);
+    const pinia = createPinia();
+    setActivePinia(pinia);
+    const w = mount(RunsTable, { global: { plugins: [pinia] } });
+    await flush();
+    const badge = w.find('[data-run-id="r8"]').find(byId('run-check-failed'));
+    expect(badge.text()).toBe('stopped: check failed');
+    expect(badge.attributes('title')).toBe(`stopped after baseline:\n${stopped.failedChecks[0]}`);
+  });
+
   it('sorts by a metric column, both ways', async () => {
     const w = await setup();
     const order = () => w.findAll(byId('run-row')).map((r) => r.attributes('data-run-id'));

@@ -108,8 +108,18 @@ describe('field help and dataset checks', () => {
   });
 
   it('probes the chosen source before launch and shows the numbers; a source that does not help is a warning', async () => {
-    const { wrapper: w, api } = await setup('demo');
+    const { wrapper: w, api, form } = await setup('demo');
     expect(w.find(byId('probe-result')).exists()).toBe(false);
+    // The probe's time is the form's estimate's (estimate-extras.ts), shown beside the button.
+    form.estimate = { seconds: 600, stages: {}, basis: 'measured here', probe: 38.4 };
+    await flush();
+    expect(w.find(byId('probe-estimate')).text()).toBe('(about 38 s)');
+    form.estimate = { seconds: 600, stages: {}, basis: 'measured here', probe: 150 };
+    await flush();
+    expect(w.find(byId('probe-estimate')).text()).toBe('(about 2.5 min)');
+    form.estimate = { seconds: 600, stages: {}, basis: 'measured here', probe: null };
+    await flush();
+    expect(w.find(byId('probe-estimate')).exists()).toBe(false);
     api.probeAnswer = {
       source: 'demo-source',
       pretrained: null,

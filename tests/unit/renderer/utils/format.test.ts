@@ -105,4 +105,13 @@ describe('runLabel', () => {
     expect(b).toMatch(/ — failed · .+ · seed 3$/);
     expect(c).toMatch(/· seed 0 · stage-1 lr 0\.01$/);
   });
+
+  it('says when failing checks stopped the run early', () => {
+    const base = { name: 'photo', status: 'failed', createdAt: '2026-12-06T10:00:00Z', seed: 0 };
+    const one = runLabel({ ...base, stoppedEarly: { after: 'baseline', checks: ['teacher weaker'] } });
+    const two = runLabel({ ...base, stoppedEarly: { after: 'student stage 1', checks: ['a', 'b'] } });
+    expect(one).toMatch(/^photo — failed · stopped by a failing check after baseline · .+ · seed 0$/);
+    expect(two).toMatch(/ · stopped by 2 failing checks after student stage 1 · /);
+    expect(runLabel(base)).not.toMatch(/stopped/);
+  });
 });
