@@ -245,7 +245,7 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     await expect.poll(fg, { timeout: 30_000 }).toBe(before);
   });
 
-  it('launches a small experiment, shows its progress and finishes it', async () => {
+  it('launches a small experiment, stops it at a failing check, continues past it and finishes it', async () => {
     await page.getByTestId('nav-experiment').click();
     await page.getByTestId('config-dataset').selectOption('shapes');
     const settings: [string, string][] = [
@@ -306,18 +306,31 @@ describe('KD Lens in a browser against kd-lens serve', () => {
       .toMatch(/more than the \d+ training images of dataset 'shapes'/);
     await fill(page, 'config-quantification-images', '4');
     await expect.poll(async () => page.getByTestId('launch').isDisabled()).toBe(false);
+    expect(await page.getByTestId('config-checks-stopOnFail').isChecked()).toBe(true);
     await page.getByTestId('launch').click();
-    const row = page.getByTestId('job-row').first();
-    await expect.poll(async () => row.getAttribute('data-status'), { timeout: 30_000 }).toBe('running');
     await page.screenshot({ path: join(SHOTS, '3-experiment-running.png'), fullPage: true });
-    await expect.poll(async () => row.getAttribute('data-status'), { timeout: 300_000, interval: 1000 }).toBe('done');
+    // A teacher without a source set trains like the baseline: teacher-beats-baseline fails after the
+    // baseline and stops the run before the student (checks.stopOnFail), with its advice and the fixes.
+    const stopped = page.getByTestId('run-stopped');
+    await expect
+      .poll(async () => (await stopped.count()) > 0 && (await stopped.innerText()), { timeout: 120_000 })
+      .toMatch(/teacher is weaker than the baseline[\s\S]*fine-tune the teacher longer/);
+    expect(await page.getByTestId('job-row').first().getAttribute('data-status')).toBe('failed');
+    await page.getByTestId('run-force').click();
+    const row = page.getByTestId('job-row').first();
+    await expect
+      .poll(async () => (await row.innerText()).includes('past its checks') && row.getAttribute('data-status'), {
+        timeout: 300_000,
+        interval: 1000
+      })
+      .toBe('done');
     await expect
       .poll(async () => Number(await page.getByTestId('chart-concepts').getAttribute('data-points')), {
         timeout: 30_000
       })
       .toBeGreaterThan(0);
     await page.screenshot({ path: join(SHOTS, '4-experiment-done.png'), fullPage: true });
-  });
+  }, 300_000);
 
   it('shows the six numbers, the verdicts and the charts, and exports the report', async () => {
     await page.getByTestId('nav-results').click();
@@ -463,6 +476,8 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     await page.getByTestId('nav-experiment').click();
     await fill(page, 'config-quantification-steps', '8');
     await fill(page, 'config-seed', '1');
+    // Off: this run goes to the end without stopping at the teacher's check (as runs did before the early stops).
+    await page.getByTestId('config-checks-stopOnFail').uncheck();
     await page.getByTestId('launch').click();
     await page.getByTestId('nav-results').click();
     const rows = page.getByTestId('run-row');
@@ -484,7 +499,7 @@ describe('KD Lens in a browser against kd-lens serve', () => {
     expect(await page.locator('[data-testid="compare-numbers"] tbody tr').count()).toBe(4);
     await page.getByTestId('compare-fg').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, '7-compare.png'), fullPage: true });
-  });
+  }, 300_000);
 
   it('answered no request with a server error', () => {
     expect(serverErrors).toEqual([]);

@@ -187,6 +187,12 @@ export const FIELD_GROUPS: FieldGroup[] = [
         kind: 'list',
         unit: 'of 150',
         help: 'Epochs analysed, on the paper’s 150-epoch scale (0 to 150), scaled to each network’s own epochs.'
+      },
+      {
+        path: 'checks.stopOnFail',
+        label: 'stop at a failing check',
+        kind: 'check',
+        help: 'Stop the run before its costly stages when a protocol check fails as soon as its inputs exist (teacher-beats-baseline after the baseline, student-mimics-teacher and tap-alive after stage 1), with its advice; off runs to the end.'
       }
     ]
   },
