@@ -69,7 +69,7 @@ function dependsOnInput(ir: ModelIr): Set<string> {
 }
 
 /** The nodes that compute `value`, in graph order. */
-function upstream(ir: ModelIr, value: string): IrNode[] {
+export function upstream(ir: ModelIr, value: string): IrNode[] {
   const producer = new Map<string, IrNode>();
   for (const n of ir.nodes) for (const o of n.outputs) producer.set(o, n);
   const keep = new Set<IrNode>();
@@ -139,7 +139,7 @@ export function withClassifier(ir: ModelIr, c: OnnxClassifier, classes: number):
 }
 
 /** Batch norms train with batch statistics (their running statistics state), as torch's train(). */
-function inTrainingMode(ir: ModelIr): ModelIr {
+export function inTrainingMode(ir: ModelIr): ModelIr {
   return {
     ...ir,
     nodes: ir.nodes.map((n) => (n.op === 'BatchNormalization' ? { ...n, attrs: { ...n.attrs, training_mode: 1 } } : n))

@@ -113,6 +113,19 @@ describe('planOnnxArchitecture', () => {
   });
 });
 
+describe('readOnnxModel on a Node Buffer', () => {
+  it("reads raw tensor data at the tensor's offset (a Buffer's slice() is a view into the whole file)", () => {
+    const buffer = readFileSync(join(DIR, 'tiny-arch.onnx'));
+    const fromBuffer = readOnnxModel(buffer, 'f').initializers.get('conv1.weight')!.data as Float32Array;
+    const fromCopy = readOnnxModel(Uint8Array.from(buffer), 'f').initializers.get('conv1.weight')!.data as Float32Array;
+    expect(Array.from(fromBuffer)).toEqual(Array.from(fromCopy));
+    // torch's default initialiser: U(-1/sqrt(27), 1/sqrt(27)) over 108 values
+    const max = Math.max(...fromBuffer.map(Math.abs));
+    expect(max).toBeLessThanOrEqual(1 / Math.sqrt(27));
+    expect(max).toBeGreaterThan(0.1);
+  });
+});
+
 describe('the configuration contract', () => {
   it('accepts { onnx, classifier? } and .onnx teacher files', () => {
     expect(OnnxArchitectureSchema.parse({ onnx: 'nets/resnet.onnx' })).toEqual({ onnx: 'nets/resnet.onnx' });

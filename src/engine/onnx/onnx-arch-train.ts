@@ -1,0 +1,193 @@
+/*
+ * Training an ONNX architecture (onnx-arch.ts's plan) on ONNX Runtime, without any TF.js model: the
+ * start weights (the teacher's from its pretrained file with the classifier re-initialised; the
+ * student's and the baseline's re-initialised from the run's seed), the epochs of a labels stage
+ * through the compiled training step (train-graph.ts), and checkpoints written as ONNX files: the
+ * file's graph up to the classifier with the trained weights as its initializers, so that the
+ * study code (study/checkpoint.ts) and `kd-lens quantify` read them like any exported network.
+ *
+ * Initialisers, per layer kind, as PyTorch's defaults: Conv, ConvTranspose, Gemm and MatMul weights
+ * Kaiming-uniform with a = sqrt(5), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), their biases
+ * U(-1/sqrt(fan_in), 1/sqrt(fan_in)); BatchNormalization scale 1, bias 0, running mean 0, running
+ * variance 1. Each parameter draws from its own stream, hashSeed(seed, hashString(name)), so the
+ * same seed gives the same network whatever else the graph holds.
+ */
+import type * as Ort from 'onnxruntime-node';
+import { f32, type IrGraph, type IrNode, type IrTensor, type ModelIr } from './ir';
+import { encodeModel } from './model-proto';
+import { compileTrainStep, TRAIN_INPUTS } from './train-graph';
+import { inTrainingMode, upstream, type OnnxArchPlan } from './onnx-arch';
+import { sessionOptions, type RuntimeChoice } from './runtime';
+import { CompileError } from './rules/rule';
+import { Rng, hashSeed, hashString } from '../util/random';
+import { epochOrder, gatherBatch, type Augment, type ImageSet } from '../training/batches';
+import { learningRate } from '../training/schedule';
+import type { StageConfig } from '../../common/config';
+
+export type Weights = Map<string, Float32Array>;
+
+/** What initialises one parameter: its op, its input position and the fan-in of its layer. */
+function roles(ir: ModelIr): Map<string, { node: IrNode; position: number }> {
+  const out = new Map<string, { node: IrNode; position: number }>();
+  for (const node of ir.nodes)
+    node.inputs.forEach((name, position) => {
+      if (position > 0 && ir.initializers.has(name) && !out.has(name)) out.set(name, { node, position });
+    });
+  return out;
+}
+
+function fanIn(node: IrNode, weight: IrTensor): number {
+  const d = weight.dims;
+  const receptive = d.slice(2).reduce((a, v) => a * v, 1);
+  if (node.op === 'Conv' || node.op === 'ConvTranspose') return d[1] * receptive; // torch: dim 1 for both
+  if (node.op === 'Gemm' && Number(node.attrs.transB ?? 0) === 1) return d[1];
+  return d[0];
+}
+
+/** A freshly initialised value for `name` (see the header), or null when it is not a parameter. */
+function initialise(ir: ModelIr, name: string, seed: number): Float32Array | null {
+  const role = roles(ir).get(name);
+  const t = ir.initializers.get(name);
+  if (!role || !t) return null;
+  const { node, position } = role;
+  const size = t.dims.reduce((a, v) => a * v, 1);
+  if (node.op === 'BatchNormalization') return new Float32Array(size).fill(position === 1 || position === 4 ? 1 : 0);
+  const weight = ir.initializers.get(node.inputs[1]);
+  if (!weight || !['Conv', 'ConvTranspose', 'Gemm', 'MatMul'].includes(node.op)) return null;
+  const bound = 1 / Math.sqrt(fanIn(node, weight));
+  const rng = new Rng(hashSeed(seed, hashString(name)));
+  return Float32Array.from({ length: size }, () => (2 * rng.uniform() - 1) * bound);
+}
+
+/** The student's and the baseline's start: every parameter and statistic re-initialised from `seed`. */
+export function initialWeights(plan: OnnxArchPlan, seed: number): Weights {
+  const out: Weights = new Map();
+  for (const name of [...plan.trainable, ...plan.state]) {
+    const v = initialise(plan.ir, name, seed);
+    if (!v) throw new CompileError(`${plan.file}: no initialiser for '${name}'`);
+    out.set(name, v);
+  }
+  return out;
+}
+
+/** The teacher's start: the pretrained file's weights, the classifier (resized) re-initialised from `seed`. */
+export function teacherWeights(plan: OnnxArchPlan, pretrained: ModelIr, seed: number): Weights {
+  const fresh = initialWeights(plan, seed);
+  const c = plan.classifier;
+  const out: Weights = new Map();
+  for (const [name, v] of fresh) {
+    const keep = name === c.weight || name === c.bias;
+    out.set(name, keep ? v : Float32Array.from(pretrained.initializers.get(name)!.data as Float32Array));
+  }
+  return out;
+}
+
+/** The architecture's graph, input to classifier, with `weights` as initializers, as ONNX bytes. */
+export function checkpointBytes(plan: OnnxArchPlan, weights: Weights): Uint8Array {
+  const ir = plan.ir;
+  const nodes = upstream(ir, plan.classifier.value);
+  const used = new Set(nodes.flatMap((n) => n.inputs));
+  const initializers = new Map<string, IrTensor>();
+  for (const [name, t] of ir.initializers) {
+    if (!used.has(name)) continue;
+    const w = weights.get(name);
+    initializers.set(name, w ? f32(t.dims, w) : t);
+  }
+  const [c, h, w] = ir.input.shape;
+  const classes = ir.initializers.get(plan.classifier.weight)!.dims[plan.classifier.transposed ? 0 : 1];
+  const graph: IrGraph = {
+    name: 'kd_lens_checkpoint',
+    nodes,
+    initializers,
+    inputs: [{ name: ir.input.name, type: 'float', shape: ['N', c, h, w] }],
+    outputs: [{ name: plan.classifier.value, type: 'float', shape: ['N', classes] }]
+  };
+  return encodeModel(graph);
+}
+
+export interface OnnxStageRequest {
+  plan: OnnxArchPlan;
+  start: Weights;
+  set: ImageSet;
+  stage: StageConfig & { lr: number };
+  training: { momentum: number; weightDecay: number; augment: Augment | null; seed: number };
+  runtime: RuntimeChoice;
+  /** Epochs after which a checkpoint is written (0 = the start weights). */
+  checkpoints: readonly number[];
+  onCheckpoint: (epoch: number, bytes: Uint8Array) => Promise<void>;
+}
+
+/** One labels stage (teacher fine-tune, baseline): softmax cross-entropy on every parameter. */
+export async function trainOnnxStage(req: OnnxStageRequest): Promise<{ weights: Weights; losses: number[] }> {
+  const { plan, set, stage, runtime } = req;
+  const ort = runtime.ort;
+  const classes = plan.ir.initializers.get(plan.classifier.weight)!.dims[plan.classifier.transposed ? 0 : 1];
+  const s = plan.inputSize;
+  if (set.size !== s) throw new CompileError(`${plan.file}: the images are ${set.size} px, the model takes ${s} px`);
+  const compiled = compileTrainStep(
+    {
+      model: inTrainingMode(plan.ir),
+      trainable: plan.trainable,
+      objective: { kind: 'labels', output: plan.classifier.value, numClasses: classes },
+      momentum: req.training.momentum,
+      weightDecay: req.training.weightDecay,
+      tapKernel: null,
+      state: plan.state
+    },
+    { height: s, width: s }
+  );
+  const session = await ort.InferenceSession.create(encodeModel(compiled.graph), sessionOptions(runtime));
+  const tensor = (data: Float32Array, dims: readonly number[]): Ort.Tensor =>
+    new ort.Tensor('float32', data, [...dims]);
+  const weights: Weights = new Map([...req.start].map(([k, v]) => [k, Float32Array.from(v)]));
+  let params = compiled.params.map((p) => tensor(weights.get(p.name)!, p.dims));
+  let momenta = compiled.params.map((p) => tensor(new Float32Array(weights.get(p.name)!.length), p.dims));
+  let state = compiled.state.map((st) => tensor(weights.get(st.name)!, st.dims));
+  const sync = (): void => {
+    compiled.params.forEach((p, i) => weights.set(p.name, Float32Array.from(params[i].data as Float32Array)));
+    compiled.state.forEach((st, i) => weights.set(st.name, Float32Array.from(state[i].data as Float32Array)));
+  };
+  const losses: number[] = [];
+  try {
+    if (req.checkpoints.includes(0)) await req.onCheckpoint(0, checkpointBytes(plan, weights));
+    for (let epoch = 0; epoch < stage.epochs; epoch++) {
+      const lr = learningRate(epoch, stage.epochs, stage.lr, stage.lrEnd);
+      const order = epochOrder(set.n, req.training.seed, epoch);
+      const rng = new Rng(hashSeed(req.training.seed, epoch, 0x0a));
+      let sum = 0;
+      for (let at = 0; at < order.length; at += stage.batchSize) {
+        const idx = order.slice(at, at + stage.batchSize);
+        const batch = gatherBatch(set, idx, req.training.augment, rng);
+        const onehot = new Float32Array(idx.length * classes);
+        batch.labels.forEach((l, i) => (onehot[i * classes + l] = 1));
+        const feeds: Record<string, Ort.Tensor> = {
+          [TRAIN_INPUTS.x]: tensor(batch.x, [idx.length, s, s, 3]),
+          [TRAIN_INPUTS.onehot]: tensor(onehot, [idx.length, classes]),
+          [TRAIN_INPUTS.lr]: tensor(Float32Array.of(lr), []),
+          [TRAIN_INPUTS.clip]: tensor(Float32Array.of(0), [])
+        };
+        compiled.params.forEach((p, i) => ((feeds[p.name] = params[i]), (feeds[p.momentumInput] = momenta[i])));
+        compiled.state.forEach((st, i) => (feeds[st.name] = state[i]));
+        const out = await session.run(feeds);
+        const loss = (out[compiled.outputs.loss].data as Float32Array)[0];
+        if (!Number.isFinite(loss))
+          throw new Error(
+            `${plan.file}: the loss is ${loss} at epoch ${epoch + 1}; no checkpoint of this epoch written`
+          );
+        sum += loss * idx.length;
+        params = compiled.params.map((p) => out[p.next] as Ort.Tensor);
+        momenta = compiled.params.map((p) => out[p.momentumNext] as Ort.Tensor);
+        state = compiled.state.map((st) => out[st.next] as Ort.Tensor);
+      }
+      losses.push(sum / set.n);
+      if (req.checkpoints.includes(epoch + 1)) {
+        sync();
+        await req.onCheckpoint(epoch + 1, checkpointBytes(plan, weights));
+      }
+    }
+    sync();
+    return { weights, losses };
+  } finally {
+    await session.release();
+  }
+}

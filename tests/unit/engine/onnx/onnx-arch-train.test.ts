@@ -1,0 +1,119 @@
+// Training an ONNX architecture on ONNX Runtime: the teacher starts from the pretrained file, S and B share their seeded start, checkpoints are ONNX files the study code opens.
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { planOnnxArchitecture } from '../../../../src/engine/onnx/onnx-arch';
+import {
+  checkpointBytes,
+  initialWeights,
+  teacherWeights,
+  trainOnnxStage
+} from '../../../../src/engine/onnx/onnx-arch-train';
+import { readOnnxModel } from '../../../../src/engine/onnx/onnx-file';
+import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
+import { openCheckpoint } from '../../../../src/engine/study/checkpoint';
+import { Rng } from '../../../../src/engine/util/random';
+import type { ImageSet } from '../../../../src/engine/training/batches';
+
+const FILE = join(__dirname, '../../../fixtures/onnx-arch/tiny-arch.onnx');
+const bytes = readFileSync(FILE);
+const plan = planOnnxArchitecture({
+  bytes,
+  file: 'tiny-arch.onnx',
+  classifier: null,
+  tap: '/Relu_1',
+  imageSize: 16,
+  classes: 3,
+  dataset: 'tiny',
+  pretrained: true
+});
+const file = readOnnxModel(bytes, 'tiny-arch.onnx');
+const TRUNK = plan.trainable.filter((n) => !n.startsWith('fc.')).concat(plan.state);
+
+/** 12 images of 3 classes: class k brightens channel k (learnable in a few steps). */
+function imageSet(): ImageSet {
+  const rng = new Rng(7);
+  const n = 12,
+    s = 16;
+  const x = new Float32Array(n * s * s * 3).map(() => rng.normal() * 0.3);
+  const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
+  for (let i = 0; i < n; i++) for (let p = 0; p < s * s; p++) x[(i * s * s + p) * 3 + labels[i]] += 1;
+  return { n, size: s, x, labels, ids: labels.map((_, i) => `i${i}`) as unknown as string[], masks: null };
+}
+
+describe('initialisers', () => {
+  it('S and B share their start from one seed; another seed differs; kinds as PyTorch', () => {
+    const a = initialWeights(plan, 5);
+    const b = initialWeights(plan, 5);
+    const c = initialWeights(plan, 6);
+    for (const [k, v] of a) expect(Array.from(b.get(k)!), k).toEqual(Array.from(v));
+    expect(Array.from(c.get('conv1.weight')!)).not.toEqual(Array.from(a.get('conv1.weight')!));
+    const bound = (name: string, fan: number): void => {
+      const v = a.get(name)!;
+      expect(Math.max(...v.map(Math.abs)), name).toBeLessThanOrEqual(1 / Math.sqrt(fan));
+      expect(Math.max(...v.map(Math.abs)), name).toBeGreaterThan(0.5 / Math.sqrt(fan));
+    };
+    bound('conv1.weight', 3 * 9);
+    bound('conv2.weight', 4 * 9);
+    bound('conv2.bias', 4 * 9);
+    bound('fc.weight', 6);
+    expect(Array.from(a.get('bn1.weight')!)).toEqual([1, 1, 1, 1]);
+    expect(Array.from(a.get('bn1.bias')!)).toEqual([0, 0, 0, 0]);
+    expect(Array.from(a.get('bn1.running_mean')!)).toEqual([0, 0, 0, 0]);
+    expect(Array.from(a.get('bn1.running_var')!)).toEqual([1, 1, 1, 1]);
+  });
+
+  it("the teacher starts from the file's trunk with a re-initialised classifier of the target classes", () => {
+    const t = teacherWeights(plan, file, 5);
+    for (const name of TRUNK)
+      expect(Array.from(t.get(name)!), name).toEqual(Array.from(file.initializers.get(name)!.data as Float32Array));
+    expect(t.get('fc.weight')!.length).toBe(3 * 6);
+    expect(Array.from(t.get('fc.weight')!)).toEqual(Array.from(initialWeights(plan, 5).get('fc.weight')!));
+  });
+});
+
+describe('trainOnnxStage', () => {
+  it('fine-tunes the teacher; checkpoints are ONNX files of the same graph that the study code opens', async () => {
+    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    expect('error' in runtime).toBe(false);
+    const dir = mkdtempSync(join(tmpdir(), 'kd-onnx-arch-'));
+    try {
+      const written: number[] = [];
+      const start = teacherWeights(plan, file, 5);
+      const { losses, weights } = await trainOnnxStage({
+        plan,
+        start,
+        set: imageSet(),
+        stage: { epochs: 4, lr: 0.05, lrEnd: 0.01, batchSize: 4 },
+        training: { momentum: 0.9, weightDecay: 5e-4, augment: null, seed: 5 },
+        runtime,
+        checkpoints: [0, 2, 4],
+        onCheckpoint: async (epoch, b) => {
+          written.push(epoch);
+          writeFileSync(join(dir, `epoch-${epoch}.onnx`), b);
+        }
+      });
+      expect(written).toEqual([0, 2, 4]);
+      expect(losses.every(Number.isFinite)).toBe(true);
+      expect(losses[3]).toBeLessThan(losses[0]);
+      const first = readOnnxModel(readFileSync(join(dir, 'epoch-0.onnx')), 'epoch-0.onnx');
+      for (const name of TRUNK)
+        expect(Array.from(first.initializers.get(name)!.data as Float32Array), name).toEqual(
+          Array.from(file.initializers.get(name)!.data as Float32Array)
+        );
+      const last = readOnnxModel(readFileSync(join(dir, 'epoch-4.onnx')), 'epoch-4.onnx');
+      expect(Array.from(last.initializers.get('conv1.weight')!.data as Float32Array)).toEqual(
+        Array.from(weights.get('conv1.weight')!)
+      );
+      expect(Array.from(weights.get('conv1.weight')!)).not.toEqual(Array.from(start.get('conv1.weight')!));
+      // The running statistics moved with the batches (batch norm trained in training mode).
+      expect(Array.from(weights.get('bn1.running_mean')!)).not.toEqual(Array.from(start.get('bn1.running_mean')!));
+      const ck = await openCheckpoint(join(dir, 'epoch-4.onnx'), '/Relu_1');
+      expect(ck).toBeTruthy();
+      expect(checkpointBytes(plan, weights)).toEqual(new Uint8Array(readFileSync(join(dir, 'epoch-4.onnx'))));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
