@@ -16,7 +16,8 @@ import type * as Ort from 'onnxruntime-node';
 import { f32, type IrGraph, type IrNode, type IrTensor, type ModelIr } from './ir';
 import { encodeModel } from './model-proto';
 import { compileTrainStep, TRAIN_INPUTS } from './train-graph';
-import { inTrainingMode, upstream, type OnnxArchPlan } from './onnx-arch';
+import { compileFeatures } from './compile';
+import { upstream, type OnnxArchPlan } from './onnx-arch';
 import { sessionOptions, type RuntimeChoice } from './runtime';
 import { CompileError } from './rules/rule';
 import { Rng, hashSeed, hashString } from '../util/random';
@@ -105,6 +106,30 @@ export function checkpointBytes(plan: OnnxArchPlan, weights: Weights): Uint8Arra
   return encodeModel(graph);
 }
 
+/** The parameter whose path length is tracked: the weight of the nearest Conv/Gemm/MatMul at or before the tap (as study/checkpoint.ts). */
+export function tapWeightName(plan: OnnxArchPlan): string | null {
+  const producer = new Map(plan.ir.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+  let value: string | undefined = plan.tap.value;
+  for (let hops = 0; value !== undefined && hops < 64; hops++) {
+    const node = producer.get(value);
+    if (!node) break;
+    if (['Conv', 'ConvTranspose', 'Gemm', 'MatMul'].includes(node.op) && plan.trainable.includes(node.inputs[1]))
+      return node.inputs[1];
+    value = node.inputs[0];
+  }
+  return null;
+}
+
+/** Parameters (and batch-norm statistics) computing the tap: stage 1 trains these, stage 2 the rest. */
+export function belowTap(plan: OnnxArchPlan): Set<string> {
+  return new Set(upstream(plan.ir, plan.tap.value).flatMap((n) => n.inputs));
+}
+
+export type OnnxObjective =
+  | { kind: 'labels' }
+  /** Stage 1: scale * mean (f_L - teacher's f_L)^2 at the tap (pre-ReLU), the teacher's weights given. */
+  | { kind: 'feature'; teacher: Weights; scale: number };
+
 export interface OnnxStageRequest {
   plan: OnnxArchPlan;
   start: Weights;
@@ -112,30 +137,111 @@ export interface OnnxStageRequest {
   stage: StageConfig & { lr: number };
   training: { momentum: number; weightDecay: number; augment: Augment | null; seed: number };
   runtime: RuntimeChoice;
+  objective?: OnnxObjective;
+  /** Parameters this stage trains (default: all); batch norms among them train in training mode on labels. */
+  trainable?: readonly string[];
   /** Epochs after which a checkpoint is written (0 = the start weights). */
   checkpoints: readonly number[];
   onCheckpoint: (epoch: number, bytes: Uint8Array) => Promise<void>;
 }
 
-/** One labels stage (teacher fine-tune, baseline): softmax cross-entropy on every parameter. */
-export async function trainOnnxStage(req: OnnxStageRequest): Promise<{ weights: Weights; losses: number[] }> {
+export interface OnnxStageResult {
+  weights: Weights;
+  /** Mean training loss per epoch. */
+  losses: number[];
+  /** Cumulative ||W_t - W_{t-1}||_F of the tap weight after each epoch (index 0 = start, 0), or null when not trained here. */
+  path: number[] | null;
+  /** ||W_0||_F of the tap weight. */
+  initialNorm: number | null;
+}
+
+const weightsOf = (plan: OnnxArchPlan, w: Weights): ModelIr => {
+  const initializers = new Map(plan.ir.initializers);
+  for (const [k, v] of w) initializers.set(k, f32(initializers.get(k)!.dims, v));
+  return { ...plan.ir, initializers };
+};
+
+/** The teacher's tap feature per image of the set (the stage-1 target), and the scale of its variance. */
+async function teacherFeatures(
+  req: OnnxStageRequest,
+  teacher: Weights
+): Promise<{ run: (x: Float32Array, n: number) => Promise<Ort.Tensor>; variance: number }> {
+  const { plan, runtime, set } = req;
+  const s = plan.inputSize;
+  const dims = { height: s, width: s, channels: 3, grid: 1, samples: 1, relu: false };
+  const compiled = compileFeatures(weightsOf(plan, teacher), plan.tap.name, dims);
+  const session = await runtime.ort.InferenceSession.create(encodeModel(compiled.graph), sessionOptions(runtime));
+  const run = async (x: Float32Array, n: number): Promise<Ort.Tensor> =>
+    (await session.run({ kd_x: new runtime.ort.Tensor('float32', x, [n, s, s, 3]) }))[
+      session.outputNames[0]
+    ] as Ort.Tensor;
+  // Var_T: the per-element variance over the training images, averaged over the feature's elements.
+  const k = compiled.featureSize;
+  const sum = new Float64Array(k),
+    sq = new Float64Array(k);
+  for (let at = 0; at < set.n; at += 32) {
+    const n = Math.min(32, set.n - at);
+    const f = (await run(set.x.slice(at * s * s * 3, (at + n) * s * s * 3), n)).data as Float32Array;
+    for (let i = 0; i < n * k; i++) {
+      sum[i % k] += f[i];
+      sq[i % k] += f[i] * f[i];
+    }
+  }
+  let variance = 0;
+  for (let j = 0; j < k; j++) variance += sq[j] / set.n - (sum[j] / set.n) ** 2;
+  return { run, variance: variance / k };
+}
+
+/** The feature stage's scale: 1 / Var_T ('teacher-variance') or 1 ('mse'). */
+export async function featureScale(
+  req: Omit<OnnxStageRequest, 'objective'>,
+  teacher: Weights,
+  normalisation: 'teacher-variance' | 'mse'
+): Promise<number> {
+  if (normalisation === 'mse') return 1;
+  const { variance } = await teacherFeatures(req, teacher);
+  if (!(variance > 0))
+    throw new Error(
+      `${req.plan.file}: the teacher's '${req.plan.tap.name}' feature does not vary over the training set; the loss cannot be normalised by it`
+    );
+  return 1 / variance;
+}
+
+/** One stage: labels (teacher fine-tune, baseline, student stage 2) or the tap's feature regression (student stage 1). */
+export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageResult> {
   const { plan, set, stage, runtime } = req;
   const ort = runtime.ort;
+  const objective = req.objective ?? { kind: 'labels' };
   const classes = plan.ir.initializers.get(plan.classifier.weight)!.dims[plan.classifier.transposed ? 0 : 1];
   const s = plan.inputSize;
   if (set.size !== s) throw new CompileError(`${plan.file}: the images are ${set.size} px, the model takes ${s} px`);
+  const trainable = req.trainable ?? plan.trainable;
+  const trained = new Set(trainable);
+  const labels = objective.kind === 'labels';
+  // Batch norms train with batch statistics on labels, as torch's train(); stage 1's student runs in inference mode (as TF.js).
+  const bnTrained = (n: IrNode): boolean => labels && n.op === 'BatchNormalization' && trained.has(n.inputs[1]);
+  const model: ModelIr = {
+    ...weightsOf(plan, req.start),
+    nodes: plan.ir.nodes.map((n) => (bnTrained(n) ? { ...n, attrs: { ...n.attrs, training_mode: 1 } } : n))
+  };
+  const stateNames = plan.ir.nodes.filter(bnTrained).flatMap((n) => [n.inputs[3], n.inputs[4]]);
+  const tapWeight = tapWeightName(plan);
+  const tracked = tapWeight && trained.has(tapWeight) ? tapWeight : null;
   const compiled = compileTrainStep(
     {
-      model: inTrainingMode(plan.ir),
-      trainable: plan.trainable,
-      objective: { kind: 'labels', output: plan.classifier.value, numClasses: classes },
+      model,
+      trainable,
+      objective: labels
+        ? { kind: 'labels', output: plan.classifier.value, numClasses: classes }
+        : { kind: 'feature', tap: plan.tap.name, scale: objective.scale },
       momentum: req.training.momentum,
       weightDecay: req.training.weightDecay,
-      tapKernel: null,
-      state: plan.state
+      tapKernel: tracked,
+      state: stateNames
     },
     { height: s, width: s }
   );
+  const teacher = objective.kind === 'feature' ? await teacherFeatures(req, objective.teacher) : null;
   const session = await ort.InferenceSession.create(encodeModel(compiled.graph), sessionOptions(runtime));
   const tensor = (data: Float32Array, dims: readonly number[]): Ort.Tensor =>
     new ort.Tensor('float32', data, [...dims]);
@@ -148,6 +254,8 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<{ weights: 
     compiled.state.forEach((st, i) => weights.set(st.name, Float32Array.from(state[i].data as Float32Array)));
   };
   const losses: number[] = [];
+  const path: number[] = [0];
+  let walked = 0;
   try {
     if (req.checkpoints.includes(0)) await req.onCheckpoint(0, checkpointBytes(plan, weights));
     for (let epoch = 0; epoch < stage.epochs; epoch++) {
@@ -158,14 +266,17 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<{ weights: 
       for (let at = 0; at < order.length; at += stage.batchSize) {
         const idx = order.slice(at, at + stage.batchSize);
         const batch = gatherBatch(set, idx, req.training.augment, rng);
-        const onehot = new Float32Array(idx.length * classes);
-        batch.labels.forEach((l, i) => (onehot[i * classes + l] = 1));
         const feeds: Record<string, Ort.Tensor> = {
           [TRAIN_INPUTS.x]: tensor(batch.x, [idx.length, s, s, 3]),
-          [TRAIN_INPUTS.onehot]: tensor(onehot, [idx.length, classes]),
           [TRAIN_INPUTS.lr]: tensor(Float32Array.of(lr), []),
           [TRAIN_INPUTS.clip]: tensor(Float32Array.of(0), [])
         };
+        if (teacher) feeds[TRAIN_INPUTS.target] = await teacher.run(batch.x, idx.length);
+        else {
+          const onehot = new Float32Array(idx.length * classes);
+          batch.labels.forEach((l, i) => (onehot[i * classes + l] = 1));
+          feeds[TRAIN_INPUTS.onehot] = tensor(onehot, [idx.length, classes]);
+        }
         compiled.params.forEach((p, i) => ((feeds[p.name] = params[i]), (feeds[p.momentumInput] = momenta[i])));
         compiled.state.forEach((st, i) => (feeds[st.name] = state[i]));
         const out = await session.run(feeds);
@@ -175,18 +286,26 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<{ weights: 
             `${plan.file}: the loss is ${loss} at epoch ${epoch + 1}; no checkpoint of this epoch written`
           );
         sum += loss * idx.length;
+        if (compiled.outputs.pathStep) walked += (out[compiled.outputs.pathStep].data as Float32Array)[0];
         params = compiled.params.map((p) => out[p.next] as Ort.Tensor);
         momenta = compiled.params.map((p) => out[p.momentumNext] as Ort.Tensor);
         state = compiled.state.map((st) => out[st.next] as Ort.Tensor);
       }
       losses.push(sum / set.n);
+      path.push(walked);
       if (req.checkpoints.includes(epoch + 1)) {
         sync();
         await req.onCheckpoint(epoch + 1, checkpointBytes(plan, weights));
       }
     }
     sync();
-    return { weights, losses };
+    const w0 = tracked ? req.start.get(tracked)! : null;
+    return {
+      weights,
+      losses,
+      path: tracked ? path : null,
+      initialNorm: w0 ? Math.sqrt(w0.reduce((a, v) => a + v * v, 0)) : null
+    };
   } finally {
     await session.release();
   }
