@@ -21,17 +21,15 @@ import type { ImageSet } from '../training/batches';
 import { hashSeed } from '../util/random';
 import { writeJsonAtomic } from '../store/atomic';
 import { checkSameGraph, planOnnxArchitecture, type OnnxArchPlan } from './onnx-arch';
+import { featureScale, trainOnnxStage, type OnnxStageRequest } from './onnx-arch-train';
 import {
   belowTap,
   checkpointBytes,
-  featureScale,
   initialWeights,
   tapWeightName,
   teacherWeights,
-  trainOnnxStage,
-  type OnnxStageRequest,
   type Weights
-} from './onnx-arch-train';
+} from './onnx-arch-weights';
 import { readOnnxModel } from './onnx-file';
 import type { ModelIr } from './ir';
 import type { RuntimeChoice } from './runtime';
@@ -139,8 +137,19 @@ export async function trainOnnxRun(
   await fs.mkdir(dirname(folder), { recursive: true });
   await fs.mkdir(folder, { recursive: false });
   await fs.copyFile(p.input.onnx, join(folder, 'architecture.onnx'));
-  if (p.input.teacher && p.input.teacher !== p.input.onnx)
-    await fs.copyFile(p.input.teacher, join(folder, 'teacher-pretrained.onnx'));
+  const teacherCopy = !p.input.teacher
+    ? null
+    : p.input.teacher === p.input.onnx
+      ? join(folder, 'architecture.onnx')
+      : join(folder, 'teacher-pretrained.onnx');
+  if (teacherCopy && p.input.teacher !== p.input.onnx) await fs.copyFile(p.input.teacher!, teacherCopy);
+  // The run as it ran, on the copies (the folder is self-contained).
+  await writeJsonAtomic(join(folder, 'run.json'), {
+    ...config,
+    architecture: { onnx: join(folder, 'architecture.onnx'), classifier: p.input.classifier },
+    tap: p.input.tap,
+    teacher: { ...config.teacher, pretrained: teacherCopy }
+  });
   const train: ImageSet = await loadImageSet(datasetPath(workspace, config.dataset), samplesOf(p.manifest, 'train'), {
     size: plan.inputSize,
     norm: config.normalization,
@@ -150,7 +159,8 @@ export async function trainOnnxRun(
     momentum: config.training.momentum,
     weightDecay: config.training.weightDecay,
     augment: { flip: config.training.flip, cropPad: config.training.cropPad },
-    seed
+    seed,
+    clipNorm: config.training.clipNorm ?? 0
   });
   const write = (dir: string) => async (epoch: number, bytes: Uint8Array) => {
     await fs.mkdir(join(folder, dir), { recursive: true });

@@ -119,7 +119,7 @@ function findClassifier(ir: ModelIr, named: string | null, file: string): OnnxCl
   const [features, outputs] = transposed ? [w.dims[1], w.dims[0]] : [w.dims[0], w.dims[1]];
   return {
     node: node.name,
-    op: node.op,
+    op: node.op === 'Gemm' ? 'Gemm' : 'MatMul',
     weight,
     bias,
     transposed,

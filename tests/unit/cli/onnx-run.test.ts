@@ -66,6 +66,9 @@ describe('kd-lens run with an ONNX architecture', () => {
       weightsOf(join(FIXTURES, 'tiny-arch.onnx'), 'conv1.weight')
     );
     expect(existsSync(join(folder, 'architecture.onnx'))).toBe(true);
+    const frozen = JSON.parse(readFileSync(join(folder, 'run.json'), 'utf8'));
+    expect(frozen.architecture).toEqual({ onnx: join(folder, 'architecture.onnx'), classifier: null });
+    expect(frozen.teacher.pretrained).toBe(join(folder, 'architecture.onnx'));
     const [experiment] = readdirSync(join(ws, 'experiments'));
     const metrics = JSON.parse(readFileSync(join(ws, 'experiments', experiment, 'metrics.json'), 'utf8'));
     const text = JSON.stringify(metrics);

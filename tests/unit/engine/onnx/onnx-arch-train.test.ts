@@ -4,12 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planOnnxArchitecture } from '../../../../src/engine/onnx/onnx-arch';
-import {
-  checkpointBytes,
-  initialWeights,
-  teacherWeights,
-  trainOnnxStage
-} from '../../../../src/engine/onnx/onnx-arch-train';
+import { trainOnnxStage } from '../../../../src/engine/onnx/onnx-arch-train';
+import { checkpointBytes, initialWeights, teacherWeights } from '../../../../src/engine/onnx/onnx-arch-weights';
 import { readOnnxModel } from '../../../../src/engine/onnx/onnx-file';
 import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
 import { openCheckpoint } from '../../../../src/engine/study/checkpoint';
@@ -39,7 +35,7 @@ function imageSet(): ImageSet {
   const x = new Float32Array(n * s * s * 3).map(() => rng.normal() * 0.3);
   const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
   for (let i = 0; i < n; i++) for (let p = 0; p < s * s; p++) x[(i * s * s + p) * 3 + labels[i]] += 1;
-  return { n, size: s, x, labels, ids: labels.map((_, i) => `i${i}`) as unknown as string[], masks: null };
+  return { n, size: s, x, labels, ids: Array.from(labels, (_, i) => `i${i}`), masks: null };
 }
 
 describe('initialisers', () => {
@@ -86,7 +82,7 @@ describe('trainOnnxStage', () => {
         start,
         set: imageSet(),
         stage: { epochs: 4, lr: 0.05, lrEnd: 0.01, batchSize: 4 },
-        training: { momentum: 0.9, weightDecay: 5e-4, augment: null, seed: 5 },
+        training: { momentum: 0.9, weightDecay: 5e-4, augment: null, seed: 5, clipNorm: 0 },
         runtime,
         checkpoints: [0, 2, 4],
         onCheckpoint: async (epoch, b) => {
