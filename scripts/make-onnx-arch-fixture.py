@@ -10,9 +10,11 @@ input and the classifier: an op without a gradient rule), size-24.onnx (fixed 24
 Weights are drawn from torch.manual_seed(0); the files are a few KB. Licence: written for KD Lens (MIT).
 Needs torch and onnx (Debian: apt-get install python3-torch python3-onnx); KD Lens itself never does.
 """
+import json
 import pathlib
 
 import onnx
+from onnx import numpy_helper
 import torch
 from torch import nn
 
@@ -69,3 +71,49 @@ if __name__ == '__main__':
                            ('softmax-out', {'softmax': True}, 16)]:
         torch.manual_seed(0)
         export(Tiny(**kw), name, side)
+
+
+def steps():
+    """tiny-arch-steps.json: 3 full-batch SGD steps of tiny-arch.onnx's network in torch's train mode.
+
+    The classifier is replaced by a seeded Linear(6, 3) (its start values are written), the batch is
+    8 images x[i, r, c, k] = sin(7i + 3r + 5c + k) (NHWC, as KD Lens feeds them) with labels i % 3, SGD lr 0.05, momentum 0.9,
+    weight decay 5e-4 (torch.optim.SGD, dampening 0): the loss of every step and the final weights,
+    against which the ONNX-architecture trainer is checked step by step.
+    """
+    torch.manual_seed(0)
+    model = Tiny()
+    with torch.no_grad():
+        model.bn1.weight.uniform_(0.5, 1.5)
+        model.bn1.bias.uniform_(-0.2, 0.2)
+        model.bn1.running_mean.uniform_(-0.1, 0.1)
+        model.bn1.running_var.uniform_(0.5, 2.0)
+    # The same weights as the exported file (export() draws them in the same order from seed 0).
+    exported = onnx.load(OUT / 'tiny-arch.onnx')
+    state = {i.name: torch.tensor(numpy_helper.to_array(i)) for i in exported.graph.initializer}
+    model.load_state_dict({k: state[k] if k in state else v for k, v in model.state_dict().items()})
+    torch.manual_seed(1)
+    model.fc = nn.Linear(6, 3)
+    start = {'fc.weight': model.fc.weight.detach().flatten().tolist(), 'fc.bias': model.fc.bias.detach().tolist()}
+    # x[i, r, c, k] = sin(7i + 3r + 5c + k), computed in float64 and rounded to float32 (the test does the same)
+    i, r, c, k = torch.meshgrid(*(torch.arange(n, dtype=torch.float64) for n in (8, 16, 16, 3)), indexing='ij')
+    x = torch.sin(7 * i + 3 * r + 5 * c + k).float()
+    labels = torch.arange(8) % 3
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
+    model.train()
+    losses = []
+    for _ in range(3):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(x.permute(0, 3, 1, 2)), labels)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    out = {'labels': labels.tolist(), 'start': start, 'losses': losses,
+           'final': {k: v.detach().flatten().tolist() for k, v in model.state_dict().items()
+                     if k in ('conv1.weight', 'bn1.weight', 'bn1.bias', 'conv2.weight', 'fc.weight', 'fc.bias', 'bn1.running_mean')}}
+    (OUT / 'tiny-arch-steps.json').write_text(json.dumps(out))
+    print('steps: losses', losses)
+
+
+if __name__ == '__main__':
+    steps()
