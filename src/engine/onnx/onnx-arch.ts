@@ -186,18 +186,24 @@ export function planOnnxArchitecture(req: OnnxArchRequest): OnnxArchPlan {
     if (n.op === 'BatchNormalization') state.push(n.inputs[3], n.inputs[4]);
   }
   // The whole graph must compile to a training step: the compiler names any op without a gradient rule.
-  compileTrainStep(
-    {
-      model: inTrainingMode(ir),
-      trainable,
-      objective: { kind: 'labels', output: classifier.value, numClasses: req.classes },
-      momentum: 0.9,
-      weightDecay: 0,
-      tapKernel: null,
-      state
-    },
-    { height: h, width: w }
-  );
+  try {
+    compileTrainStep(
+      {
+        model: inTrainingMode(ir),
+        trainable,
+        objective: { kind: 'labels', output: classifier.value, numClasses: req.classes },
+        momentum: 0.9,
+        weightDecay: 0,
+        tapKernel: null,
+        state
+      },
+      { height: h, width: w }
+    );
+  } catch (e) {
+    // Rules' messages already name the file once.
+    if (e instanceof CompileError) throw new CompileError(e.message.split(`${file}: ${file}: `).join(`${file}: `));
+    throw e;
+  }
   return { file, ir, inputSize: h, classifier, tap: { name: req.tap, value }, trainable, state };
 }
 

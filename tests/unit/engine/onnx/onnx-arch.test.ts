@@ -113,6 +113,44 @@ describe('planOnnxArchitecture', () => {
   });
 });
 
+describe('torchvision families as architectures (tests/fixtures/onnx/families)', () => {
+  const FAMILIES = join(__dirname, '../../../fixtures/onnx/families');
+  const plan = (f: string, tap?: string) => {
+    const bytes = new Uint8Array(readFileSync(join(FAMILIES, f)));
+    const ir = readOnnxModel(bytes, f);
+    const convs = ir.nodes.filter((n) => n.op === 'Conv');
+    return planOnnxArchitecture({
+      bytes,
+      file: f,
+      classifier: null,
+      tap: tap ?? convs[Math.floor(convs.length / 2)].outputs[0],
+      imageSize: ir.input.shape[1],
+      classes: 3,
+      dataset: 'd',
+      pretrained: false
+    });
+  };
+  it.each([
+    'alexnet.onnx',
+    'densenet.onnx',
+    'efficientnet.onnx',
+    'googlenet.onnx',
+    'mnasnet.onnx',
+    'mobilenet_v2.onnx',
+    'mobilenet_v3.onnx',
+    'regnet.onnx',
+    'resnet.onnx',
+    'vgg.onnx'
+  ])('%s compiles to a training step with its last Gemm replaced', (f) => {
+    const p = plan(f);
+    expect(p.classifier.op).toBe('Gemm');
+    expect(p.ir.initializers.get(p.classifier.weight)!.dims[0]).toBe(3);
+  });
+  it('squeezenet (a convolution as classifier) is refused with the way out', () => {
+    expect(() => plan('squeezenet.onnx')).toThrow(/squeezenet\.onnx: no Gemm or MatMul node reads the image/);
+  });
+});
+
 describe('readOnnxModel on a Node Buffer', () => {
   it("reads raw tensor data at the tensor's offset (a Buffer's slice() is a view into the whole file)", () => {
     const buffer = readFileSync(join(DIR, 'tiny-arch.onnx'));
