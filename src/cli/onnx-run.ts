@@ -10,7 +10,7 @@ import { isOnnxFile, OnnxArchitectureSchema, RunConfigSchema } from '../common/c
 import { defaultConfig, mergeConfig } from '../common/defaults';
 import { parseWith } from '../common/schema';
 import { describeOnnxRun, prepareOnnxRun, trainOnnxRun } from '../engine/onnx/onnx-arch-run';
-import { chooseRuntime } from '../engine/onnx/runtime';
+import { chooseRuntime, threadsPerWorker } from '../engine/onnx/runtime';
 import { createStudyExperiment } from '../engine/study/analyse';
 import { engineOverrides } from './run-experiment';
 
@@ -53,7 +53,7 @@ export async function createOnnxExperiment(req: OnnxRunStart): Promise<string> {
     teacher: pretrained === null ? null : at(pretrained as string)
   });
   describeOnnxRun(prepared).forEach(req.say);
-  const runtime = await chooseRuntime(config.device, 1);
+  const runtime = await chooseRuntime(config.device, threadsPerWorker(1));
   if ('error' in runtime)
     throw new Error(`an ONNX architecture trains on ONNX Runtime, which did not load: ${runtime.error}`);
   const folder = join(

@@ -76,6 +76,29 @@ describe('kd-lens run with an ONNX architecture', () => {
     expect(text).toMatch(/"rho":-?\d/);
   }, 120_000);
 
+  it('--json prints one JSON object with the experiment and its metrics', async () => {
+    if (!existsSync(join(ws, 'nets'))) await setup();
+    const file = join(ws, 'run-json.json');
+    writeFileSync(file, JSON.stringify(onnxConfig({ name: 'onnx-json', seeds: 2 })));
+    const r = await runCli(['run', file, '--workspace', ws, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { experiment: string; metrics: Record<string, unknown> };
+    expect(existsSync(join(ws, 'experiments', out.experiment, 'metrics.json'))).toBe(true);
+    const folder = readdirSync(join(ws, 'onnx-runs')).find((f) => f.startsWith('onnx-json'))!;
+    expect(readdirSync(join(ws, 'onnx-runs', folder)).sort()).toEqual(
+      [
+        'architecture.onnx',
+        'baseline-s0',
+        'baseline-s1',
+        'run.json',
+        'student-s0',
+        'student-s1',
+        'study.json',
+        'teacher'
+      ].sort()
+    );
+  }, 120_000);
+
   it.each([
     [
       { architecture: { onnx: 'nets/sin-op.onnx' }, teacher: undefined },
