@@ -3,7 +3,7 @@
  * (pretrained) and the graph of S and B; metrics.json has numbers, the teacher started from the
  * file's weights, S and B share their start; each refusal exits non-zero and leaves nothing.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../../helpers/fixtures';
@@ -35,6 +35,7 @@ function onnxConfig(over: Record<string, unknown> = {}): Record<string, unknown>
 describe('kd-lens run with an ONNX architecture', () => {
   const tmp = tempDir('kd-onnx-run-');
   const ws = tmp.path;
+  afterAll(() => tmp.cleanup());
   const setup = async (): Promise<void> => {
     await writeTinyDataset(ws, 'tiny', { seed: 1 });
     mkdirSync(join(ws, 'nets'), { recursive: true });
@@ -69,6 +70,23 @@ describe('kd-lens run with an ONNX architecture', () => {
     const frozen = JSON.parse(readFileSync(join(folder, 'run.json'), 'utf8'));
     expect(frozen.architecture).toEqual({ onnx: join(folder, 'architecture.onnx'), classifier: null });
     expect(frozen.teacher.pretrained).toBe(join(folder, 'architecture.onnx'));
+    // kd-lens quantify reads a checkpoint like any exported network.
+    const image = join(ws, 'datasets', 'tiny', 'images', readdirSync(join(ws, 'datasets', 'tiny', 'images'))[0]);
+    const q = await runCli([
+      'quantify',
+      '--model',
+      join(folder, 'baseline-s0', 'epoch-3.onnx'),
+      '--layer',
+      '/Relu_1',
+      '--images',
+      image,
+      '--out',
+      join(ws, 'q.json'),
+      '--steps',
+      '5'
+    ]);
+    expect(q.code, q.stderr).toBe(0);
+    expect(existsSync(join(ws, 'q.json'))).toBe(true);
     const [experiment] = readdirSync(join(ws, 'experiments'));
     const metrics = JSON.parse(readFileSync(join(ws, 'experiments', experiment, 'metrics.json'), 'utf8'));
     const text = JSON.stringify(metrics);
