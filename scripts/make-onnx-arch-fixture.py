@@ -92,12 +92,19 @@ def steps():
     exported = onnx.load(OUT / 'tiny-arch.onnx')
     state = {i.name: torch.tensor(numpy_helper.to_array(i)) for i in exported.graph.initializer}
     model.load_state_dict({k: state[k] if k in state else v for k, v in model.state_dict().items()})
-    torch.manual_seed(1)
-    model.fc = nn.Linear(6, 3)
-    start = {'fc.weight': model.fc.weight.detach().flatten().tolist(), 'fc.bias': model.fc.bias.detach().tolist()}
     # x[i, r, c, k] = sin(7i + 3r + 5c + k), computed in float64 and rounded to float32 (the test does the same)
     i, r, c, k = torch.meshgrid(*(torch.arange(n, dtype=torch.float64) for n in (8, 16, 16, 3)), indexing='ij')
     x = torch.sin(7 * i + 3 * r + 5 * c + k).float()
+    # Var_T of the tap '/Relu_1' (the file's weights, inference mode) over the 8 images: the
+    # per-element population variance over images, averaged over the elements.
+    model.eval()
+    with torch.no_grad():
+        h = model.pool(torch.relu(model.bn1(model.conv1(x.permute(0, 3, 1, 2)))))
+        tap = torch.relu(model.conv2(h)).flatten(1).double()
+        tap_variance = tap.var(0, unbiased=False).mean().item()
+    torch.manual_seed(1)
+    model.fc = nn.Linear(6, 3)
+    start = {'fc.weight': model.fc.weight.detach().flatten().tolist(), 'fc.bias': model.fc.bias.detach().tolist()}
     labels = torch.arange(8) % 3
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
     model.train()
@@ -108,7 +115,7 @@ def steps():
         loss.backward()
         opt.step()
         losses.append(loss.item())
-    out = {'labels': labels.tolist(), 'start': start, 'losses': losses,
+    out = {'tapVariance': tap_variance, 'labels': labels.tolist(), 'start': start, 'losses': losses,
            'final': {k: v.detach().flatten().tolist() for k, v in model.state_dict().items()
                      if k in ('conv1.weight', 'bn1.weight', 'bn1.bias', 'conv2.weight', 'fc.weight', 'fc.bias', 'bn1.running_mean')}}
     (OUT / 'tiny-arch-steps.json').write_text(json.dumps(out))

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planOnnxArchitecture } from '../../../../src/engine/onnx/onnx-arch';
-import { trainOnnxStage } from '../../../../src/engine/onnx/onnx-arch-train';
+import { featureScale, trainOnnxStage } from '../../../../src/engine/onnx/onnx-arch-train';
 import { checkpointBytes, initialWeights, teacherWeights } from '../../../../src/engine/onnx/onnx-arch-weights';
 import { readOnnxModel } from '../../../../src/engine/onnx/onnx-file';
 import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
@@ -120,6 +120,7 @@ describe('same science as PyTorch', () => {
       readFileSync(join(__dirname, '../../../fixtures/onnx-arch/tiny-arch-steps.json'), 'utf8')
     ) as {
       labels: number[];
+      tapVariance: number;
       start: Record<string, number[]>;
       losses: number[];
       final: Record<string, number[]>;
@@ -145,6 +146,22 @@ describe('same science as PyTorch', () => {
       checkpoints: [],
       onCheckpoint: async () => {}
     });
+    // Stage 1's 'teacher-variance' scale is 1 / Var_T of the tap over the images, as torch computes it.
+    const scale = await featureScale(
+      {
+        plan,
+        start,
+        set: { n, size: s, x, labels: Int32Array.from(torch.labels), ids: torch.labels.map(String), masks: null },
+        stage: { epochs: 1, lr: 0.1, lrEnd: 0.1, batchSize: n },
+        training: { momentum: 0, weightDecay: 0, augment: null, seed: 0, clipNorm: 0 },
+        runtime,
+        checkpoints: [],
+        onCheckpoint: async () => {}
+      },
+      teacherWeights(plan, file, 0),
+      'teacher-variance'
+    );
+    expect(Math.abs(scale * torch.tapVariance - 1)).toBeLessThan(1e-5);
     losses.forEach((l, i) => expect(Math.abs(l - torch.losses[i]) / torch.losses[i], `step ${i}`).toBeLessThan(1e-5));
     for (const [name, expected] of Object.entries(torch.final)) {
       const got = weights.get(name)!;
