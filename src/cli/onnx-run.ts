@@ -5,6 +5,7 @@
  * folder (copies of the .onnx inputs beside the checkpoints), and the experiment made from that
  * folder by `kd-lens analyse`'s code; the caller runs it like any experiment.
  */
+import { rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { isOnnxFile, OnnxArchitectureSchema, RunConfigSchema } from '../common/config';
 import { defaultConfig, mergeConfig } from '../common/defaults';
@@ -62,6 +63,13 @@ export async function createOnnxExperiment(req: OnnxRunStart): Promise<string> {
     `${config.name.replace(/[^A-Za-z0-9._-]+/g, '-')}-${stamp(new Date())}`
   );
   req.say(`  training into ${folder} (${runtime.reason})`);
-  const study = await trainOnnxRun(prepared, { folder, runtime, say: req.say });
+  let study: string;
+  try {
+    study = await trainOnnxRun(prepared, { folder, runtime, say: req.say });
+  } catch (err) {
+    // A failed training (e.g. a non-finite loss) leaves no half-written run folder behind.
+    if (!(err instanceof Error && /EEXIST/.test(err.message))) await rm(folder, { recursive: true, force: true });
+    throw err;
+  }
   return (await createStudyExperiment(req.workspace, study)).id;
 }

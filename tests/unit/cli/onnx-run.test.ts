@@ -117,6 +117,26 @@ describe('kd-lens run with an ONNX architecture', () => {
     );
   }, 120_000);
 
+  it('a training that fails (a non-finite loss) exits non-zero and leaves no run folder or experiment', async () => {
+    if (!existsSync(join(ws, 'nets'))) await setup();
+    const file = join(ws, 'nan.json');
+    const c = onnxConfig({ name: 'onnx-nan' });
+    (c.teacher as { finetune: { lr: number; lrEnd: number } }).finetune = {
+      ...(c.teacher as { finetune: { lr: number; lrEnd: number } }).finetune,
+      lr: 1e30,
+      lrEnd: 1e30
+    };
+    writeFileSync(file, JSON.stringify(c));
+    const experiments = existsSync(join(ws, 'experiments')) ? readdirSync(join(ws, 'experiments')).length : 0;
+    const r = await runCli(['run', file, '--workspace', ws]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(
+      /tiny-arch\.onnx: the loss is (NaN|-?Infinity) at epoch \d; no checkpoint of this epoch written/
+    );
+    expect(readdirSync(join(ws, 'onnx-runs')).filter((f) => f.startsWith('onnx-nan'))).toEqual([]);
+    expect(existsSync(join(ws, 'experiments')) ? readdirSync(join(ws, 'experiments')).length : 0).toBe(experiments);
+  }, 60_000);
+
   it.each([
     [
       { architecture: { onnx: 'nets/sin-op.onnx' }, teacher: undefined },
