@@ -31,6 +31,32 @@ export const ArchitectureSchema = z.object({
 });
 export type Architecture = z.infer<typeof ArchitectureSchema>;
 
+/**
+ * An ONNX architecture (issue 17 section 3): the graph that teacher, student and baseline share, read
+ * from `onnx` (a relative path is read against the configuration file's folder), with its classifier
+ * (a Gemm or MatMul node, by node or output name; absent: the last Gemm/MatMul) replaced for the
+ * target classes. `tap` then names any node or output of that graph, and `teacher.pretrained` may be
+ * an .onnx file of the same graph whose weights start the teacher. Checked before anything is
+ * written by src/engine/onnx/onnx-arch.ts (`kd-lens run`).
+ */
+export const OnnxArchitectureSchema = z.object({
+  onnx: z
+    .string()
+    .min(1)
+    .max(4096)
+    .regex(/\.onnx$/i, 'must name an .onnx file'),
+  classifier: z.string().min(1).max(1000).nullable().optional()
+});
+export type OnnxArchitecture = z.infer<typeof OnnxArchitectureSchema>;
+
+/** True for the `{ onnx, classifier }` form of `architecture` (any object with an `onnx` field). */
+export const isOnnxArchitecture = (a: unknown): a is { onnx: unknown } =>
+  typeof a === 'object' && a !== null && 'onnx' in a;
+
+/** True for a `teacher.pretrained` that names an .onnx file (not a TF.js layers model folder). */
+export const isOnnxFile = (path: string | null | undefined): path is string =>
+  typeof path === 'string' && /\.onnx$/i.test(path.trim());
+
 export const StageSchema = z.object({
   epochs: count,
   /** Learning rate at the first epoch; it decays in log space to lrEnd at the last. "auto": a learning-rate range test picks it before the first epoch. */

@@ -12,7 +12,8 @@ import { CLUSTER_FLAGS, clusterSettings, connectCluster } from '../cluster-flags
 /** A configuration file gives at least the dataset; the rest is merged over the defaults and then parsed whole. */
 const PartialConfig = z.looseObject({ dataset: z.string() });
 import { cliDefaultSeeds } from '../default-seeds';
-import { RunConfigSchema } from '../../common/config';
+import { RunConfigSchema, isOnnxArchitecture } from '../../common/config';
+import { createOnnxExperiment } from '../onnx-run';
 import { parseWith } from '../../common/schema';
 
 export const runCommand: Command = {
@@ -63,6 +64,18 @@ export const runCommand: Command = {
       // Checked before the experiment folder exists: a cluster that cannot be reached leaves nothing behind.
       settings = clusterSettings(flags, fromFile, file);
       if (settings) cluster = await connectCluster(settings);
+      if (isOnnxArchitecture(partial.architecture)) {
+        const say = (s: string): void => void (flags.json ? undefined : process.stderr.write(s + '\n'));
+        id = await createOnnxExperiment({ workspace, file, partial, flags, say });
+        return runWithTerminal(workspace, id, {
+          json: Boolean(flags.json),
+          backend: flags.backend as string | undefined,
+          device: flags.device,
+          force: false,
+          probe: false,
+          cluster: null
+        });
+      }
       const merged = parseWith(
         RunConfigSchema,
         mergeConfig(mergeConfig(defaultConfig(partial.dataset), partial), engineOverrides(flags)),

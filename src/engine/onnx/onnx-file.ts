@@ -34,8 +34,9 @@ function tensorOf(t: Fields, source: string): IrTensor {
     if (!raw) throw new CompileError(`${source}: tensor '${name}' has no data`);
     if (raw.length !== size * bytesPer)
       throw new CompileError(`${source}: tensor '${name}' has ${raw.length} bytes of data for ${size} elements`);
-    const buf = raw.slice();
-    return new DataView(buf.buffer);
+    // A copy that owns its bytes: a Node Buffer's slice() is a view into a shared pool.
+    const buf = Uint8Array.from(raw);
+    return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   };
   if (type === FLOAT || type === DOUBLE) {
     let values: ArrayLike<number>;
