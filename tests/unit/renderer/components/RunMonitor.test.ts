@@ -6,7 +6,8 @@ import { setApi } from '../../../../src/renderer/src/api';
 import RunMonitor from '../../../../src/renderer/src/components/RunMonitor.vue';
 import { useExperimentsStore } from '../../../../src/renderer/src/stores/experiments';
 import { useExperimentFormStore } from '../../../../src/renderer/src/stores/experiment-form';
-import { FakeApi, detail, flush } from '../fake-api';
+import { useJobsStore } from '../../../../src/renderer/src/stores/jobs';
+import { FakeApi, detail, flush, job } from '../fake-api';
 
 let api: FakeApi;
 beforeEach(() => {
@@ -53,6 +54,32 @@ describe('RunMonitor after an early stop', () => {
     await w.find('[data-testid="run-force"]').trigger('click');
     await flush();
     expect(api.callsOf('resumeExperiment')).toEqual([{ experimentId: 'exp-stop', force: true }]);
+  });
+});
+
+describe('RunMonitor when its job ends', () => {
+  it('reads the run again, so an early stop shows as soon as the job has failed', async () => {
+    const d = detail('exp-live');
+    d.summary.status = 'running';
+    api.experiments.push(d);
+    api.jobs = [job({ id: 'job-live', experimentId: 'exp-live' })];
+    const pinia = createPinia();
+    setActivePinia(pinia);
+    await useJobsStore().start();
+    await useExperimentsStore().open('exp-live');
+    const w = mount(RunMonitor, { props: { experimentId: 'exp-live' }, global: { plugins: [pinia] } });
+    await flush();
+    expect(w.find('[data-testid="run-stopped"]').exists()).toBe(false);
+    // The job process wrote the stop into state.json, then the job failed.
+    d.summary.status = 'failed';
+    d.stop = {
+      after: 'the baseline',
+      at: '2026-01-01T00:00:00.000Z',
+      checks: [{ id: 'teacher-beats-baseline', status: 'fail', message: 'the teacher is weaker than the baseline' }]
+    };
+    api.emit({ type: 'job', job: job({ id: 'job-live', experimentId: 'exp-live', status: 'failed' }) });
+    await flush();
+    expect(w.find('[data-testid="run-stopped"]').text()).toContain('Stopped early after the baseline');
   });
 });
 
