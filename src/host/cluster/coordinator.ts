@@ -20,8 +20,9 @@ import type {
 } from '../../engine/experiment/quantify-executor';
 import { CancelledQuantification } from '../../engine/experiment/quantify-executor';
 import { checkRedis, kdLensVersion, queueName, readBeats, redisConnection, STORE_KEY } from './redis';
-import { checkStore, openStore, RunStore, type ArtifactStore } from './store';
+import { checkStore, openStore, ONNX_MODEL, RunStore, type ArtifactStore } from './store';
 import { encodeSetup, decodeResult } from './codec';
+import { isOnnxPath } from '../../engine/study/checkpoint';
 
 export interface ClusterTarget {
   redis: string;
@@ -81,8 +82,16 @@ export function taskKeys(experimentId: string, taskId: string): { model: string;
   };
 }
 
-/** Uploads a checkpoint folder: weights first, model.json last (its presence means complete). */
+/**
+ * Uploads a checkpoint: a TF.js folder (weights first, model.json last: its presence means complete)
+ * or a study's ONNX file, stored as model.onnx in the checkpoint's folder.
+ */
 export async function uploadModel(run: RunStore, dir: string, key: string): Promise<void> {
+  if (isOnnxPath(dir) && (await fs.stat(dir)).isFile()) {
+    if (!(await run.exists(`${key}/${ONNX_MODEL}`)))
+      await run.put(`${key}/${ONNX_MODEL}`, new Uint8Array(await fs.readFile(dir)));
+    return;
+  }
   if (await run.exists(`${key}/model.json`)) return;
   const names = (await fs.readdir(dir))
     .filter((n) => !n.startsWith('.'))
