@@ -3,7 +3,8 @@
  * a student and a baseline) analysed by a coordinator and 2 worker processes of the built CLI through
  * a real Redis and the folder store gives the local analyse's metrics.json and maps, one result
  * object per (network, checkpoint, image shard). A study started from the app's job process goes to
- * the cluster when the app's cluster settings enable it, with the same numbers.
+ * the cluster when the app's cluster settings enable it, with the same numbers, and its cluster
+ * progress reaches the app's event stream.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -14,6 +15,7 @@ import { startRedis, type RedisServer } from '../helpers/redis-server';
 import { createStudyExperiment } from '../../src/engine/study/analyse';
 import { JobManager } from '../../src/host/jobs';
 import { nodeJobSpawner } from '../../src/host/spawn';
+import type { KdEvent } from '../../src/common/api';
 
 const ROOT = resolve(__dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'kd-lens.cjs');
@@ -108,15 +110,34 @@ describe('kd-lens analyse on a cluster of 2 worker processes (built CLI, real Re
     process.env.KD_LENS_BACKEND = 'wasm';
     try {
       const { id } = await createStudyExperiment(ws, join(FIX, 'study.json'));
-      const manager = new JobManager(nodeJobSpawner(), () => undefined);
-      const { info, done } = manager.start('experiment', 'app study', {
-        kind: 'experiment',
-        workspace: ws,
-        experimentId: id
-      });
+      const sent: KdEvent[] = [];
+      const manager = new JobManager(nodeJobSpawner(), (e) => sent.push(e));
+      const { info, done } = manager.start(
+        'experiment',
+        'app study',
+        {
+          kind: 'experiment',
+          workspace: ws,
+          experimentId: id
+        },
+        { experimentId: id }
+      );
       await done;
       const log = manager.get(info.id)!.log.join('\n');
       expect(log).toContain(`cluster: 0 jobs already had results; ${jobs} enqueued`);
+      // The run monitor's cluster progress reached the app's event stream, the last one all done.
+      const progress = sent.flatMap((e) =>
+        e.type === 'experiment' && e.experimentId === id && e.event.type === 'cluster' ? [e.event] : []
+      );
+      expect(progress.at(-1)).toEqual({
+        type: 'cluster',
+        done: jobs,
+        running: 0,
+        queued: 0,
+        failed: 0,
+        total: jobs,
+        workers: []
+      });
       expect(metricsOf(id)).toEqual(metricsOf(reference));
       expect(mapsOf(id)).toEqual(mapsOf(reference));
     } finally {
