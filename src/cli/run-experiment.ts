@@ -20,6 +20,7 @@ import { clusterSeedTrainer } from '../host/cluster/seed-coordinator';
 import type { SeedTrainer } from '../engine/experiment/runner';
 import { appendEvent } from '../engine/experiment/record';
 import type { ExperimentEvent } from '../common/events';
+import type { ClusterProgress } from '../common/cluster';
 
 /** Run-configuration fields from --engine and --device (validated). */
 export function engineOverrides(flags: Record<string, unknown>): Record<string, unknown> {
@@ -100,7 +101,8 @@ export async function runWithTerminal(workspace: string, id: string, options: Te
         const e: ExperimentEvent = { type: 'log', level, message };
         onEvent(e);
         if (level === 'warn') void appendEvent(paths, e).catch(() => undefined);
-      }
+      },
+      onProgress: (p: ClusterProgress) => onEvent({ type: 'cluster', ...p })
     };
     executor = clusterExecutor(coordinator);
     trainSeeds = clusterSeedTrainer(coordinator);

@@ -4,6 +4,7 @@
  * before a worker runs it, the result objects, the workers' heartbeats, and the cluster settings.
  */
 import { z } from 'zod';
+import type { ClusterProgressEvent } from './events';
 import { SafeId } from './dataset';
 import { RunConfigSchema } from './config';
 
@@ -134,14 +135,8 @@ export const ClusterSettingsSchema = z.strictObject({
 });
 export type ClusterSettings = z.infer<typeof ClusterSettingsSchema>;
 
-/** The cluster's progress on a run, as the coordinator sees it. */
-export interface ClusterProgress {
-  queued: number;
-  running: number;
-  done: number;
-  failed: number;
-  total: number;
-}
+/** The cluster's progress on a run, as the coordinator sees it (sent as a 'cluster' event). */
+export type ClusterProgress = Omit<ClusterProgressEvent, 'type'>;
 
 /** The app's cluster settings (workspace cluster.json): runs started from the app go to the cluster when enabled. */
 export const ClusterAppSettingsSchema = z.strictObject({

@@ -58,11 +58,25 @@ export const StageEventSchema = z.object({
   engine: z.string().optional()
 });
 
+/** The cluster's progress on a run's quantification: its jobs as the coordinator counts them, and the workers on them. */
+export const ClusterProgressEventSchema = z.object({
+  type: z.literal('cluster'),
+  done: z.number().int().min(0),
+  running: z.number().int().min(0),
+  queued: z.number().int().min(0),
+  failed: z.number().int().min(0),
+  total: z.number().int().min(0),
+  /** Workers whose last heartbeat names a job of this run, with how many they hold. */
+  workers: z.array(z.object({ name: z.string(), machine: z.string(), jobs: z.number().int().min(1) }))
+});
+export type ClusterProgressEvent = z.infer<typeof ClusterProgressEventSchema>;
+
 export const ExperimentEventSchema = z.discriminatedUnion('type', [
   StageEventSchema,
   z.object({ type: z.literal('progress'), stage: z.string(), fraction: z.number(), text: z.string(), etaSeconds: num }),
   EpochLogEventSchema,
   CheckpointConceptsEventSchema,
-  z.object({ type: z.literal('log'), level: z.enum(['info', 'warn']), message: z.string() })
+  z.object({ type: z.literal('log'), level: z.enum(['info', 'warn']), message: z.string() }),
+  ClusterProgressEventSchema
 ]);
 export type ExperimentEvent = z.infer<typeof ExperimentEventSchema>;

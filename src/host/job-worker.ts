@@ -20,6 +20,7 @@ import { parentChannel } from './parent';
 import { computeWindowExecutor, listenForComputePort } from './compute-port';
 import { readClusterSettings } from './cluster/cluster-api';
 import { clusterExecutor, connectCluster } from './cluster/coordinator';
+import type { ClusterProgress } from '../common/cluster';
 import { clusterSeedTrainer } from './cluster/seed-coordinator';
 import type { SeedTrainer } from '../engine/experiment/runner';
 import { appendEvent } from '../engine/experiment/record';
@@ -62,7 +63,9 @@ async function run(spec: JobSpec): Promise<unknown> {
           const event = { type: 'log' as const, level, message };
           send({ type: 'experiment-event', event });
           if (level === 'warn') void appendEvent(paths, event).catch(() => undefined);
-        }
+        },
+        // The run monitor's cluster line: jobs done, running, queued, failed and the workers on them.
+        onProgress: (p: ClusterProgress) => send({ type: 'experiment-event', event: { type: 'cluster', ...p } })
       };
       executor = clusterExecutor(coordinator);
       trainSeeds = clusterSeedTrainer(coordinator);

@@ -1,4 +1,8 @@
-/* `kd-lens analyse STUDY.json|DIR [--workspace DIR] [--resume EXP_ID] [--json]`: networks trained elsewhere through the lens. */
+/*
+ * `kd-lens analyse STUDY.json|DIR [--workspace DIR] [--resume EXP_ID] [--redis URL --store URL] [--json]`:
+ * networks trained elsewhere through the lens; with --redis/--store the quantification runs on the
+ * cluster's workers (one job per network, checkpoint and image shard), checked before anything is written.
+ */
 import type { Command } from '../command';
 import { UsageError } from '../args';
 import { resolveWorkspace } from '../../engine/store/workspace';
@@ -7,16 +11,18 @@ import { estimateStudy } from '../../engine/study/estimate';
 import { CHECKPOINT_PATH_LENGTH_NOTE } from '../../common/study-source';
 import { formatDuration } from '../progress';
 import { runWithTerminal } from '../run-experiment';
+import { CLUSTER_FLAGS, clusterSettings, connectCluster } from '../cluster-flags';
 
 export const analyseCommand: Command = {
   name: 'analyse',
   summary: 'quantify checkpoint series trained elsewhere (teacher, students, baselines) into an experiment',
-  usage: 'kd-lens analyse STUDY.json|DIR [--workspace DIR] [--resume EXP_ID] [--json]',
+  usage: 'kd-lens analyse STUDY.json|DIR [--workspace DIR] [--resume EXP_ID] [--redis URL --store URL] [--json]',
   flags: {
     workspace: { type: 'string', value: 'DIR', help: 'workspace folder (default: per-user; env KD_LENS_WORKSPACE)' },
     resume: { type: 'string', value: 'EXP_ID', help: 'continue a cancelled or crashed study' },
     'no-estimate': { type: 'boolean', help: 'skip the time estimate before the quantification' },
-    json: { type: 'boolean', help: 'print one JSON object with the results (as kd-lens run --json)' }
+    json: { type: 'boolean', help: 'print one JSON object with the results (as kd-lens run --json)' },
+    ...CLUSTER_FLAGS
   },
   async run({ flags, positionals }) {
     const workspace = resolveWorkspace(flags.workspace as string | undefined);
@@ -24,6 +30,9 @@ export const analyseCommand: Command = {
     const say = (s: string): void => {
       if (!json) process.stderr.write(s + '\n');
     };
+    // An unreachable Redis or store is named before the experiment folder exists.
+    const settings = clusterSettings(flags);
+    const cluster = settings ? await connectCluster(settings) : null;
     let id = flags.resume as string | undefined;
     if (id && positionals.length) throw new UsageError('--resume takes the experiment id; leave out the study file');
     if (!id) {
@@ -43,6 +52,6 @@ export const analyseCommand: Command = {
         say(`  estimate: quantification about ${formatDuration(est.seconds)} (${est.basis})`);
       }
     }
-    return runWithTerminal(workspace, id, { json });
+    return runWithTerminal(workspace, id, { json, cluster });
   }
 };

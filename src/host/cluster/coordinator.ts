@@ -4,14 +4,16 @@
  * one BullMQ job per (network, checkpoint, image shard) that has no result object yet, and hands
  * each result object to the runner as it appears. Result objects decide what is done, so a resumed
  * coordinator enqueues only the rest and a retried job only rewrites its object. Jobs that fail for
- * good are logged as they fail and reported together at the end instead of waiting forever.
+ * good are logged as they fail and reported together at the end instead of waiting forever. Its
+ * progress (jobs done, running, queued, failed; the workers whose heartbeats name the run's jobs)
+ * goes to onProgress when it changes: the run's 'cluster' event.
  */
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RunConfig } from '../../common/config';
-import type { QuantifyJob, ClusterProgress } from '../../common/cluster';
+import type { QuantifyJob, ClusterProgress, WorkerBeat } from '../../common/cluster';
 import type {
   ExecutorFactory,
   QuantifyExecutor,
@@ -20,8 +22,9 @@ import type {
 } from '../../engine/experiment/quantify-executor';
 import { CancelledQuantification } from '../../engine/experiment/quantify-executor';
 import { checkRedis, kdLensVersion, queueName, readBeats, redisConnection, STORE_KEY } from './redis';
-import { checkStore, openStore, RunStore, type ArtifactStore } from './store';
+import { checkStore, openStore, ONNX_MODEL, RunStore, type ArtifactStore } from './store';
 import { encodeSetup, decodeResult } from './codec';
+import { isOnnxPath } from '../../engine/study/checkpoint';
 
 export interface ClusterTarget {
   redis: string;
@@ -45,6 +48,7 @@ export interface CoordinatorOptions extends ClusterTarget {
   config: RunConfig;
   /** Lines for the run's log (failed jobs, who ran what). */
   log: (level: 'info' | 'warn', message: string) => void;
+  /** The cluster's progress on the run (jobs and the workers on them), each time it changes; once more at the end. */
   onProgress?: (p: ClusterProgress) => void;
   version?: string;
   /** How often the store is listed for new results (ms). */
@@ -81,8 +85,16 @@ export function taskKeys(experimentId: string, taskId: string): { model: string;
   };
 }
 
-/** Uploads a checkpoint folder: weights first, model.json last (its presence means complete). */
+/**
+ * Uploads a checkpoint: a TF.js folder (weights first, model.json last: its presence means complete)
+ * or a study's ONNX file, stored as model.onnx in the checkpoint's folder.
+ */
 export async function uploadModel(run: RunStore, dir: string, key: string): Promise<void> {
+  if (isOnnxPath(dir) && (await fs.stat(dir)).isFile()) {
+    if (!(await run.exists(`${key}/${ONNX_MODEL}`)))
+      await run.put(`${key}/${ONNX_MODEL}`, new Uint8Array(await fs.readFile(dir)));
+    return;
+  }
   if (await run.exists(`${key}/model.json`)) return;
   const names = (await fs.readdir(dir))
     .filter((n) => !n.startsWith('.'))
@@ -91,6 +103,17 @@ export async function uploadModel(run: RunStore, dir: string, key: string): Prom
     const stat = await fs.stat(join(dir, name));
     if (stat.isFile()) await run.put(`${key}/${name}`, new Uint8Array(await fs.readFile(join(dir, name))));
   }
+}
+
+/** The workers whose last heartbeat (at most 30 s old) names jobs of this run ('<run> <task>'), with how many. */
+export function workersOn(beats: WorkerBeat[], experimentId: string, now = Date.now()): ClusterProgress['workers'] {
+  const out: ClusterProgress['workers'] = [];
+  for (const b of beats) {
+    if (b.state !== 'running' || !b.job || now - Date.parse(b.lastSeen) > 30_000) continue;
+    const jobs = b.job.split(', ').filter((j) => j.startsWith(`${experimentId} `)).length;
+    if (jobs) out.push({ name: b.name, machine: b.machine, jobs });
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 export function clusterExecutor(o: CoordinatorOptions): ExecutorFactory {
@@ -165,6 +188,13 @@ export function clusterExecutor(o: CoordinatorOptions): ExecutorFactory {
         let queued = 0;
         let lastLine = '';
         let lastLogged = 0;
+        let lastReport = '';
+        const report = (p: ClusterProgress): void => {
+          const key = JSON.stringify(p);
+          if (key === lastReport) return;
+          lastReport = key;
+          o.onProgress?.(p);
+        };
         for (const id of pending) {
           const { task } = byJob.get(id)!;
           const keys = taskKeys(o.experimentId, task.id);
@@ -208,6 +238,14 @@ export function clusterExecutor(o: CoordinatorOptions): ExecutorFactory {
           events.off('failed', onFailed);
           events.off('progress', onProgress);
         }
+        report({
+          done: tasks.length - pending.size,
+          running: 0,
+          queued: 0,
+          failed: failed.size,
+          total: tasks.length,
+          workers: []
+        });
         if (failed.size) {
           const lines = [...failed].map(([id, why]) => `  ${byJob.get(id)!.task.id}: ${why}`);
           throw new Error(`${failed.size} of ${tasks.length} cluster jobs failed:\n${lines.join('\n')}`);
@@ -232,7 +270,7 @@ export function clusterExecutor(o: CoordinatorOptions): ExecutorFactory {
             else counts.queued++;
           }
           const progress = { ...counts, done: tasks.length - pending.size, failed: failed.size, total: tasks.length };
-          o.onProgress?.(progress);
+          report({ ...progress, workers: workersOn(await readBeats(connection).catch(() => []), o.experimentId) });
           // The cluster's progress in the run's log, at most every 10 s and only when it moved.
           const line = `cluster: ${progress.done}/${progress.total} jobs done, ${progress.running} running, ${progress.queued} queued, ${progress.failed} failed`;
           if (line !== lastLine && Date.now() - lastLogged >= 10_000) {

@@ -102,3 +102,6 @@ export async function checkStore(store: ArtifactStore): Promise<void> {
     throw new Error(`the store at ${store.description} cannot be used: ${(err as Error).message}`);
   }
 }
+
+/** A study's ONNX checkpoint in its store folder: one file, written whole, so complete when present. */
+export const ONNX_MODEL = 'model.onnx';

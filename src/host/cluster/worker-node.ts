@@ -25,7 +25,7 @@ import type { ExecutorSetup } from '../../engine/experiment/quantify-executor';
 import { writeFileAtomic, exists } from '../../engine/store/atomic';
 import type { SpawnWorker } from '../process-messages';
 import { checkRedis, describeRedis, kdLensVersion, queueName, redisConnection, STORE_KEY, writeBeat } from './redis';
-import { checkKey, openStore, RunStore, type ArtifactStore } from './store';
+import { checkKey, ONNX_MODEL, openStore, RunStore, type ArtifactStore } from './store';
 import { decodeData, decodeSetup, encodeResult } from './codec';
 import { EngineChild } from './engine-child';
 
@@ -49,18 +49,25 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-/** Copies a model folder (model.json and weights) from the store, unless already here. */
-async function fetchModel(run: RunStore, model: string, dir: string): Promise<void> {
+/**
+ * Copies a checkpoint from the store, unless already here: a TF.js folder (model.json and weights)
+ * or a study's ONNX file. Returns what the engine opens: the folder, or the .onnx file in it.
+ */
+async function fetchModel(run: RunStore, model: string, dir: string): Promise<string> {
   const files = (await run.list(model)).filter((k) => k.split('/').length === model.split('/').length + 1);
-  if (!files.some((k) => k.endsWith('/model.json')))
-    throw new UnrecoverableError(`checkpoint ${run.key(model)}/model.json is missing from the store`);
-  for (const key of files) {
+  const onnx = files.includes(`${model}/${ONNX_MODEL}`);
+  if (!onnx && !files.some((k) => k.endsWith('/model.json')))
+    throw new UnrecoverableError(
+      `checkpoint ${run.key(model)}/model.json (or ${ONNX_MODEL}) is missing from the store`
+    );
+  for (const key of onnx ? [`${model}/${ONNX_MODEL}`] : files) {
     const target = join(dir, checkKey(key.slice(model.length + 1)));
     if (await exists(target)) continue;
     const bytes = await run.get(key);
     if (!bytes) throw new UnrecoverableError(`checkpoint file ${run.key(key)} vanished from the store`);
     await writeFileAtomic(target, bytes);
   }
+  return onnx ? join(dir, ONNX_MODEL) : dir;
 }
 
 /** Every file under a folder, as relative POSIX paths (temporary dot files left out). */
@@ -107,8 +114,7 @@ export async function startClusterWorker(o: ClusterWorkerOptions): Promise<Runni
     if (!setupBytes)
       throw new UnrecoverableError(`the store has no ${run.key(data.setup)}: the shard's images are missing`);
     const setup = decodeSetup(setupBytes, run.key(data.setup));
-    const modelDir = join(cache, data.run, ...data.model.split('/'));
-    await fetchModel(run, data.model, modelDir);
+    const modelDir = await fetchModel(run, data.model, join(cache, data.run, ...data.model.split('/')));
     const child = idle.pop();
     if (!child) throw new Error('no idle engine process (more jobs than --concurrency)');
     try {

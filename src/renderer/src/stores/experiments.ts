@@ -3,13 +3,14 @@
  * (training points from 'epoch', concept points from 'concepts', stage states from 'stage'), so
  * the curves fill in while a run goes on. Events that arrive while a detail is loading are held
  * and replayed after it (replay is idempotent: a point replaces the one with the same key).
+ * The cluster's progress on a run ('cluster' events) is kept per run, loaded detail or not.
  * Launching and resuming runs live here too; the configuration form is experiment-form.ts.
  */
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { EpochPoint, ExperimentDetail, ExperimentSummary } from '../../../common/api';
 import type { RunConfig } from '../../../common/config';
-import type { CheckpointConceptsEvent, ExperimentEvent } from '../../../common/events';
+import type { CheckpointConceptsEvent, ClusterProgressEvent, ExperimentEvent } from '../../../common/events';
 import { errorMessage, getApi } from '../api';
 
 /** Adds or replaces (same network, stage and epoch) one training point. */
@@ -49,6 +50,8 @@ export const useExperimentsStore = defineStore('experiments', () => {
   const watchedId = ref<string | null>(null);
   const error = ref<string | null>(null);
   const launching = ref(false);
+  /** The last 'cluster' event of each run quantified on the cluster in this session. */
+  const cluster = ref<Record<string, ClusterProgressEvent>>({});
   /** Per run, one buffer per load in flight. */
   const held = new Map<string, Set<ExperimentEvent[]>>();
   let unsubscribe: (() => void)[] = [];
@@ -83,6 +86,7 @@ export const useExperimentsStore = defineStore('experiments', () => {
   }
 
   function onEvent(experimentId: string, event: ExperimentEvent): void {
+    if (event.type === 'cluster') cluster.value[experimentId] = event;
     for (const buffer of held.get(experimentId) ?? []) buffer.push(event);
     const detail = details.value[experimentId];
     if (detail) applyEvent(detail, event);
@@ -131,5 +135,20 @@ export const useExperimentsStore = defineStore('experiments', () => {
     await open(experimentId);
   }
 
-  return { list, details, detailErrors, watchedId, error, launching, load, open, onEvent, start, stop, launch, watch };
+  return {
+    list,
+    details,
+    detailErrors,
+    watchedId,
+    error,
+    launching,
+    cluster,
+    load,
+    open,
+    onEvent,
+    start,
+    stop,
+    launch,
+    watch
+  };
 });

@@ -192,7 +192,7 @@ describe('a worker refuses bad jobs with the reason', () => {
     await new RunStore(openStore(storeDir), run).put(setup.key, setup.bytes);
     await queue.add('quantify', good({ setup: setup.key }), { jobId: 'nomodel-1' });
     expect(await failedReason(queue, 'nomodel-1')).toBe(
-      `checkpoint runs/${run}/models/S/epoch-9/model.json is missing from the store`
+      `checkpoint runs/${run}/models/S/epoch-9/model.json (or model.onnx) is missing from the store`
     );
     expect(workerLog.join('\n')).toMatch(/job nomodel-1 failed: checkpoint .* is missing from the store/);
   });

@@ -75,7 +75,14 @@ describe('RunMonitor when its job ends', () => {
     d.stop = {
       after: 'the baseline',
       at: '2026-01-01T00:00:00.000Z',
-      checks: [{ id: 'teacher-beats-baseline', status: 'fail', message: 'the teacher is weaker than the baseline' }]
+      checks: [
+        {
+          id: 'teacher-beats-baseline',
+          status: 'fail',
+          message: 'the teacher is weaker than the baseline',
+          advice: 'fine-tune the teacher longer'
+        }
+      ]
     };
     api.emit({ type: 'job', job: job({ id: 'job-live', experimentId: 'exp-live', status: 'failed' }) });
     await flush();
@@ -134,5 +141,66 @@ describe('RunMonitor: what trained each stage', () => {
     const w = mount(RunMonitor, { props: { experimentId: 'exp-old' }, global: { plugins: [pinia] } });
     await flush();
     expect(w.find('[data-testid="stage-engines"]').exists()).toBe(false);
+  });
+});
+
+describe("RunMonitor: the cluster's progress on a run", () => {
+  it("shows the jobs done, running, queued and failed and the workers on them from the coordinator's 'cluster' events", async () => {
+    api.experiments.push(detail('exp-cl'));
+    api.jobs.push(job({ id: 'job-cl', experimentId: 'exp-cl', stage: 'quantify', stages: { quantify: 'running' } }));
+    const pinia = createPinia();
+    setActivePinia(pinia);
+    await useJobsStore().start();
+    await useExperimentsStore().start();
+    await useExperimentsStore().open('exp-cl');
+    const w = mount(RunMonitor, { props: { experimentId: 'exp-cl' }, global: { plugins: [pinia] } });
+    await flush();
+    // A local run has no cluster line.
+    expect(w.find('[data-testid="cluster-progress"]').exists()).toBe(false);
+    api.emit({
+      type: 'experiment',
+      experimentId: 'exp-cl',
+      event: {
+        type: 'cluster',
+        done: 3,
+        running: 2,
+        queued: 5,
+        failed: 1,
+        total: 11,
+        workers: [
+          { name: 'gpu-box-1', machine: 'lab-a', jobs: 1 },
+          { name: 'gpu-box-2', machine: 'lab-b', jobs: 2 }
+        ]
+      }
+    });
+    // Another run's progress is not this run's.
+    api.emit({
+      type: 'experiment',
+      experimentId: 'exp-other',
+      event: { type: 'cluster', done: 0, running: 0, queued: 7, failed: 0, total: 7, workers: [] }
+    });
+    await flush();
+    const panel = w.find('[data-testid="cluster-progress"]');
+    expect(panel.find('[data-testid="cluster-done"]').text()).toBe('3 of 11 jobs done');
+    expect(panel.find('[data-testid="cluster-running"]').text()).toBe('2 running');
+    expect(panel.find('[data-testid="cluster-queued"]').text()).toBe('5 queued');
+    expect(panel.find('[data-testid="cluster-failed"]').text()).toBe('1 failed');
+    expect(panel.find('[data-testid="cluster-failed"]').classes()).toContain('error');
+    expect(panel.findAll('[data-testid="cluster-workers"] li').map((li) => li.text())).toEqual([
+      'gpu-box-1 on lab-a — 1 job',
+      'gpu-box-2 on lab-b — 2 jobs'
+    ]);
+    expect(panel.find('progress').attributes('value')).toBe('3');
+
+    // The last event wins: all done, nobody on it.
+    api.emit({
+      type: 'experiment',
+      experimentId: 'exp-cl',
+      event: { type: 'cluster', done: 11, running: 0, queued: 0, failed: 0, total: 11, workers: [] }
+    });
+    await flush();
+    expect(w.find('[data-testid="cluster-done"]').text()).toBe('11 of 11 jobs done');
+    expect(w.find('[data-testid="cluster-workers"]').exists()).toBe(false);
+    expect(w.find('[data-testid="cluster-no-workers"]').exists()).toBe(false);
   });
 });
