@@ -19,12 +19,13 @@ import { loadDataset, datasetPath } from '../data/store';
 import { CancelledError, type StageTrainer } from '../training/folder-stage';
 import { ExperimentPaths, netId } from './paths';
 import { StateStore } from './state';
-import { readConfig, writeConfig, writeMetrics, appendEvent } from './record';
+import { readConfig, writeConfig, appendEvent } from './record';
 import { teacher, student, baseline, type NetworkContext, type TrainingData } from './networks';
-import { analysisSet, quantifyStage } from './quantify';
-import { computeMetrics, networkCheckpoints, type MetricsDocument } from './metrics';
-import { inProcessExecutor, CancelledQuantification, type ExecutorFactory } from './quantify-executor';
+import { analysisSet } from './quantify';
+import type { MetricsDocument } from './metrics';
+import { CancelledQuantification, type ExecutorFactory } from './quantify-executor';
 import { runStudy } from '../study/analyse';
+import { quantifyAndAnalyse } from './finish';
 import { enforce, resumeRefusal, studentChecks, teacherCheck, type EarlyCheckContext } from './early-checks';
 
 export interface RunOptions {
@@ -182,37 +183,17 @@ export async function runExperiment(workspace: string, id: string, options: RunO
     }
 
     const set = await analysisSet(config, paths, target.train);
-    if (!state.isDone('quantify')) {
-      const t0 = Date.now();
-      await state.mark('quantify', 'running');
-      emit({ type: 'stage', stage: 'quantify', status: 'running' });
-      await quantifyStage({
-        config,
-        paths,
-        set,
-        networks: await networkCheckpoints(config, paths),
-        factory: options.executor ?? inProcessExecutor,
-        emit,
-        onTaskEngine: (taskId, engine) => state.recordEngine(taskId, engine),
-        signal: options.signal
-      });
-      const seconds = (Date.now() - t0) / 1000;
-      await state.mark('quantify', 'done', { seconds });
-      emit({ type: 'stage', stage: 'quantify', status: 'done', seconds });
-    }
-
-    emit({ type: 'stage', stage: 'analysis', status: 'running' });
-    const metrics = await computeMetrics(config, paths, set, target.classes.length);
-    await writeMetrics(paths, metrics);
-    await state.mark('analysis', 'done');
-    emit({ type: 'stage', stage: 'analysis', status: 'done' });
-    if (options.writeReport) {
-      emit({ type: 'stage', stage: 'report', status: 'running' });
-      await options.writeReport(workspace, id);
-      await state.mark('report', 'done');
-      emit({ type: 'stage', stage: 'report', status: 'done' });
-    }
-    await state.setStatus('finished');
+    const metrics = await quantifyAndAnalyse({
+      workspace,
+      id,
+      config,
+      paths,
+      state,
+      set,
+      classes: target.classes.length,
+      emit,
+      options
+    });
     await log;
     return metrics;
   } catch (caught) {

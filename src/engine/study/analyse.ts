@@ -21,17 +21,17 @@ import { StateStore } from '../experiment/state';
 import {
   readConfig,
   writeConfig,
-  writeMetrics,
   writePathLength,
   writeStudyAccuracy,
   readStudyAccuracy,
   appendEvent
 } from '../experiment/record';
-import { analysisSet, quantifyStage } from '../experiment/quantify';
-import { computeMetrics, networkCheckpoints, type MetricsDocument } from '../experiment/metrics';
-import { inProcessExecutor, CancelledQuantification } from '../experiment/quantify-executor';
+import { analysisSet } from '../experiment/quantify';
+import type { MetricsDocument } from '../experiment/metrics';
+import { CancelledQuantification } from '../experiment/quantify-executor';
 import type { RunOptions } from '../experiment/runner';
 import { openCheckpoint } from './checkpoint';
+import { quantifyAndAnalyse } from '../experiment/finish';
 import { readStudyFile, resolveStudy, type ResolvedStudy } from './manifest';
 
 const stamp = (now: Date): string => now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -149,36 +149,17 @@ export async function runStudy(workspace: string, id: string, options: RunOption
       emit({ type: 'stage', stage: 'accuracy', status: 'done' });
     }
     const set = await analysisSet(config, paths, train);
-    if (!state.isDone('quantify')) {
-      const t0 = Date.now();
-      await state.mark('quantify', 'running');
-      emit({ type: 'stage', stage: 'quantify', status: 'running' });
-      await quantifyStage({
-        config,
-        paths,
-        set,
-        networks: await networkCheckpoints(config, paths),
-        factory: options.executor ?? inProcessExecutor,
-        emit,
-        onTaskEngine: (taskId, engine) => state.recordEngine(taskId, engine),
-        signal: options.signal
-      });
-      const seconds = (Date.now() - t0) / 1000;
-      await state.mark('quantify', 'done', { seconds });
-      emit({ type: 'stage', stage: 'quantify', status: 'done', seconds });
-    }
-    emit({ type: 'stage', stage: 'analysis', status: 'running' });
-    const metrics = await computeMetrics(config, paths, set, manifest.classes.length);
-    await writeMetrics(paths, metrics);
-    await state.mark('analysis', 'done');
-    emit({ type: 'stage', stage: 'analysis', status: 'done' });
-    if (options.writeReport) {
-      emit({ type: 'stage', stage: 'report', status: 'running' });
-      await options.writeReport(workspace, id);
-      await state.mark('report', 'done');
-      emit({ type: 'stage', stage: 'report', status: 'done' });
-    }
-    await state.setStatus('finished');
+    const metrics = await quantifyAndAnalyse({
+      workspace,
+      id,
+      config,
+      paths,
+      state,
+      set,
+      classes: manifest.classes.length,
+      emit,
+      options
+    });
     await log;
     return metrics;
   } catch (err) {
