@@ -16,6 +16,7 @@ import { createStudyExperiment } from '../../src/engine/study/analyse';
 import { JobManager } from '../../src/host/jobs';
 import { nodeJobSpawner } from '../../src/host/spawn';
 import type { KdEvent } from '../../src/common/api';
+import { mapsOf as readMaps, metricsOf as readMetrics } from '../helpers/experiment-files';
 
 const ROOT = resolve(__dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'kd-lens.cjs');
@@ -36,20 +37,8 @@ describe('kd-lens analyse on a cluster of 2 worker processes (built CLI, real Re
   let reference = '';
   let jobs = 0;
 
-  const metricsOf = (id: string): Record<string, unknown> => {
-    const m = JSON.parse(readFileSync(join(ws, 'experiments', id, 'metrics.json'), 'utf8')) as Record<string, unknown>;
-    delete m.experiment;
-    delete m.createdAt;
-    return m;
-  };
-  const mapsOf = (id: string): Map<string, Buffer> => {
-    const root = join(ws, 'experiments', id, 'knowledge');
-    const out = new Map<string, Buffer>();
-    for (const net of readdirSync(root))
-      for (const f of readdirSync(join(root, net)).filter((n) => n.endsWith('.npy')))
-        out.set(`${net}/${f}`, readFileSync(join(root, net, f)));
-    return out;
-  };
+  const metricsOf = (id: string): Record<string, unknown> => readMetrics(ws, id);
+  const mapsOf = (id: string): Map<string, Buffer> => readMaps(ws, id);
 
   beforeAll(async () => {
     if (!existsSync(join(ROOT, 'out', 'cli', 'index.cjs')))

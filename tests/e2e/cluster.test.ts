@@ -16,6 +16,7 @@ import { createExperiment } from '../../src/engine/experiment/runner';
 import { defaultConfig, mergeConfig } from '../../src/common/defaults';
 import { JobManager } from '../../src/host/jobs';
 import { nodeJobSpawner } from '../../src/host/spawn';
+import { mapsOf as readMaps, metricsOf as readMetrics } from '../helpers/experiment-files';
 
 const ROOT = resolve(__dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'kd-lens.cjs');
@@ -60,20 +61,8 @@ describe('a run on a cluster of 3 worker processes (built CLI, real Redis, folde
     workers.push(w);
     return w;
   };
-  const metricsOf = (id: string): Record<string, unknown> => {
-    const m = JSON.parse(readFileSync(join(ws, 'experiments', id, 'metrics.json'), 'utf8')) as Record<string, unknown>;
-    delete m.experiment;
-    delete m.createdAt;
-    return m;
-  };
-  const mapsOf = (id: string): Map<string, Buffer> => {
-    const root = join(ws, 'experiments', id, 'knowledge');
-    const out = new Map<string, Buffer>();
-    for (const net of readdirSync(root))
-      for (const f of readdirSync(join(root, net)).filter((n) => n.endsWith('.npy')))
-        out.set(`${net}/${f}`, readFileSync(join(root, net, f)));
-    return out;
-  };
+  const metricsOf = (id: string): Record<string, unknown> => readMetrics(ws, id);
+  const mapsOf = (id: string): Map<string, Buffer> => readMaps(ws, id);
   const resultsIn = (id: string): string[] => {
     const root = join(store, 'runs', id, 'results');
     if (!existsSync(root)) return [];
