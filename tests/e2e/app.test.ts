@@ -9,11 +9,11 @@
  * Screenshots of each view go to tests/e2e/screenshots/ (ignored by git).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { tempDir, writeRgbPng, writeGreyPng } from '../helpers/fixtures';
+import { startServeCli, type ServedCli } from '../helpers/serve-cli';
 import { writeZip } from '../helpers/zip-writer';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -61,34 +61,19 @@ describe('KD Lens in a browser against kd-lens serve', () => {
   const tmp = tempDir('kd-lens-e2e-');
   const workspace = join(tmp.path, 'workspace');
   const source = join(tmp.path, 'shapes');
-  let server: ChildProcess;
+  let served: ServedCli | undefined;
   let browser: Browser;
   let page: Page;
   let url = '';
   const serverErrors: string[] = [];
 
   beforeAll(async () => {
-    for (const f of ['out/cli/index.cjs', 'out/worker/job.cjs', 'out/renderer/index.html'])
-      if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run \`npm run build\` first (npm test does)`);
     if (!existsSync(CHROMIUM))
       throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (or set KD_LENS_CHROMIUM)`);
     mkdirSync(SHOTS, { recursive: true });
     await writeFolderDataset(source);
-    server = spawn(
-      process.execPath,
-      [join(ROOT, 'bin', 'kd-lens.cjs'), 'serve', '--workspace', workspace, '--no-demo', '--json'],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KD_LENS_BACKEND: 'wasm' } }
-    );
-    url = await new Promise<string>((resolveUrl, reject) => {
-      let out = '';
-      server.stdout!.on('data', (d) => {
-        out += String(d);
-        const line = out.split('\n')[0];
-        if (out.includes('\n')) resolveUrl((JSON.parse(line) as { url: string }).url);
-      });
-      server.stderr!.on('data', (d) => process.stderr.write(`[serve] ${d}`));
-      server.on('exit', (code) => reject(new Error(`kd-lens serve exited with ${code}`)));
-    });
+    served = await startServeCli(workspace, (text) => process.stderr.write(`[serve] ${text}`));
+    url = served.url;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
     page = await browser.newPage({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
     page.on('response', (r) => {
@@ -100,10 +85,7 @@ describe('KD Lens in a browser against kd-lens serve', () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (server && server.exitCode === null) {
-      server.kill('SIGTERM');
-      await new Promise((r) => server.once('exit', r));
-    }
+    await served?.stop();
     tmp.cleanup();
   });
 

@@ -4,12 +4,12 @@
  * second student method as a zip), checked (epochs, tap, outputs), analysed as a job, the study's pairs and ranking shown in Results, and the second method picked in the Inspector.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { writeZip } from '../helpers/zip-writer';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { tempDir } from '../helpers/fixtures';
+import { startServeCli, type ServedCli } from '../helpers/serve-cli';
 
 const ROOT = resolve(__dirname, '..', '..');
 const FIX = join(ROOT, 'tests', 'fixtures', 'study');
@@ -18,27 +18,14 @@ const CHROMIUM = process.env.KD_LENS_CHROMIUM ?? '/usr/bin/chromium';
 describe('a study in the browser', () => {
   const tmp = tempDir('kd-lens-e2e-study-');
   const workspace = join(tmp.path, 'workspace');
-  let server: ChildProcess;
+  let served: ServedCli | undefined;
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    for (const f of ['out/cli/index.cjs', 'out/worker/job.cjs', 'out/renderer/index.html'])
-      if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run \`npm run build\` first (npm test does)`);
     cpSync(join(FIX, 'dataset'), join(workspace, 'datasets', 'torch-shapes'), { recursive: true });
-    server = spawn(
-      process.execPath,
-      [join(ROOT, 'bin', 'kd-lens.cjs'), 'serve', '--workspace', workspace, '--no-demo', '--json'],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KD_LENS_BACKEND: 'wasm' } }
-    );
-    const url = await new Promise<string>((resolveUrl, reject) => {
-      let out = '';
-      server.stdout!.on('data', (d) => {
-        out += String(d);
-        if (out.includes('\n')) resolveUrl((JSON.parse(out.split('\n')[0]) as { url: string }).url);
-      });
-      server.on('exit', (code) => reject(new Error(`kd-lens serve exited with ${code}`)));
-    });
+    served = await startServeCli(workspace);
+    const url = served.url;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     await page.goto(url);
@@ -46,10 +33,7 @@ describe('a study in the browser', () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (server && server.exitCode === null) {
-      server.kill('SIGTERM');
-      await new Promise((r) => server.once('exit', r));
-    }
+    await served?.stop();
     tmp.cleanup();
   });
 
