@@ -14,6 +14,11 @@ const sample = z.object({ datasetId: SafeId, sampleId: SafeId }).strict();
 const experiment = z.object({ experimentId: SafeId }).strict();
 const path = z.string().min(1).max(4096);
 const upload = z.string().regex(/^up-[a-z0-9-]+$/);
+/** A model of the workspace's models/ folder, as a run configuration names it (no sub-folders, no '..'). */
+export const OnnxModelPath = z
+  .string()
+  .max(200)
+  .regex(/^models\/[A-Za-z0-9][A-Za-z0-9._-]*\.onnx$/, 'must be models/NAME.onnx (letters, digits, . _ -)');
 
 export const ImportRequestSchema = z
   .object({
@@ -88,5 +93,16 @@ export const API_REQUEST_SCHEMAS: Record<KdApiMethod, ZodType> = {
   getClusterSettings: none,
   setClusterSettings: ClusterAppSettingsSchema,
   listWorkers: none,
+  listOnnxModels: none,
+  uploadOnnxModel: z.object({ uploadId: upload }).strict(),
+  describeOnnxModel: z
+    .object({
+      path: OnnxModelPath,
+      classifier: z.string().min(1).max(1000).nullable().optional(),
+      tap: z.string().min(1).max(1000).nullable().optional(),
+      datasetId: SafeId.nullable().optional(),
+      pretrained: z.boolean().optional()
+    })
+    .strict(),
   setRunNotes: experiment.extend({ tags: z.array(z.string().max(40)).max(20), note: z.string().max(5000) }).strict()
 };

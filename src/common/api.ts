@@ -236,6 +236,32 @@ export interface RunRow {
   differs?: string;
 }
 
+/** An ONNX model file kept in the workspace's models/ folder (the Experiment form's "your own network"). */
+export interface OnnxModelEntry {
+  /** Relative to the workspace, as the run configuration names it: "models/NAME.onnx". */
+  path: string;
+  bytes: number;
+}
+
+/** What describeOnnxModel found in a models/ file (src/host/onnx-models.ts), and whether a run's choices pass. */
+export interface OnnxModelInfo {
+  path: string;
+  bytes: number;
+  /** The image input, NCHW with the batch left out. */
+  input: { name: string; channels: number; height: number; width: number };
+  /** The classifier replaced for the target classes (named, or the last Gemm/MatMul); null: none found (see classifierError). */
+  classifier: { node: string; op: 'Gemm' | 'MatMul'; features: number; outputs: number } | null;
+  classifierError: string | null;
+  /** The Gemm/MatMul nodes that read the image: the classifiers a user may name. */
+  classifiers: string[];
+  /** The candidate taps: the nodes from the input to the classifier, in graph order (name, op, the value it writes). */
+  taps: { name: string; op: string; output: string }[];
+  /** A first choice of tap: the last ReLU before the classifier (else the last candidate); null without one. */
+  suggestedTap: string | null;
+  /** With a tap and a dataset: the whole run's check (planOnnxArchitecture) — null when it passes, else its refusal; absent when not asked. */
+  problem?: string | null;
+}
+
 /** Events pushed to the UI. */
 export type KdEvent =
   | { type: 'job'; job: JobInfo }
@@ -291,7 +317,11 @@ export const KD_API_METHODS = [
   // the cluster (src/host/cluster/cluster-api.ts)
   'getClusterSettings',
   'setClusterSettings',
-  'listWorkers'
+  'listWorkers',
+  // ONNX models as the architecture of a run (src/host/onnx-models.ts)
+  'listOnnxModels',
+  'uploadOnnxModel',
+  'describeOnnxModel'
 ] as const;
 export type KdApiMethod = (typeof KD_API_METHODS)[number];
 
@@ -387,6 +417,19 @@ export interface KdApi {
   setClusterSettings(request: ClusterAppSettings): Promise<ClusterAppSettings>;
   /** The Workers panel: each worker's heartbeat and the queue's counts. */
   listWorkers(): Promise<WorkersView>;
+
+  /** The .onnx files of the workspace's models/ folder. */
+  listOnnxModels(): Promise<OnnxModelEntry[]>;
+  /** A complete upload of one .onnx file, checked (size, name, a readable model) and moved to models/ (a free name). */
+  uploadOnnxModel(request: { uploadId: string }): Promise<OnnxModelEntry>;
+  /** Reads a models/ file: input, classifier, candidate taps; with a tap and a dataset, the run's whole check. Writes nothing. */
+  describeOnnxModel(request: {
+    path: string;
+    classifier?: string | null;
+    tap?: string | null;
+    datasetId?: string | null;
+    pretrained?: boolean;
+  }): Promise<OnnxModelInfo>;
 
   /** Subscribes to pushed events; returns an unsubscribe function. */
   on(type: KdEventType, listener: (event: KdEvent) => void): () => void;

@@ -64,6 +64,7 @@ import { createUploads } from './uploads';
 import { createClusterApi } from './cluster/cluster-api';
 import { refinedEstimate } from './estimate-runs';
 import { checkStudy, createStudy, studyFromRequest, type StudyFolders } from './study-api';
+import { createOnnxModels } from './onnx-models';
 
 export type KdService = Omit<KdApi, 'on'>;
 
@@ -139,7 +140,7 @@ export function createService(o: ServiceOptions): KdService {
     return { jobId: info.id, done };
   };
 
-  const { keptFolder, reclaim, ...uploadApi } = createUploads({ workspace: ws, importDataset: startImport });
+  const { keptFolder, reclaim, takeFile, ...uploadApi } = createUploads({ workspace: ws, importDataset: startImport });
   const studyFolders: StudyFolders = { allow: allowedPath, upload: keptFolder, reclaim };
 
   const mask = async (
@@ -346,6 +347,7 @@ export function createService(o: ServiceOptions): KdService {
     ...createAdmin({ workspace: ws, jobs: o.jobs, emit: o.emit }),
     listRuns: () => listRuns(ws, () => service.listExperiments()),
     ...uploadApi,
+    ...createOnnxModels({ workspace: ws, takeFile }),
     ...createClusterApi({ workspace: ws, version: o.version })
   };
   return service;

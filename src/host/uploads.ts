@@ -11,6 +11,7 @@
  * free disk, so uploads started together cannot together promise more than the disk holds.
  * A study's network (study-api.ts) is uploaded the same way and unpacked by uploadUnpack, then kept
  * (not imported) until the study that names it starts or fails to start; an unused one expires.
+ * A single model file (onnx-models.ts) is taken as it is by takeFile.
  */
 import { constants, promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -319,6 +320,22 @@ export function createUploads(o: UploadOptions) {
         throw notFound(`upload '${uploadId}' not found (not unpacked for a study, already used, cancelled or expired)`);
       u.lastPart = Date.now();
       return importRoot(join(u.dir, 'folder'));
+    },
+    /**
+     * The one file of a complete upload (a model file: nothing is unpacked), given to `use` (which
+     * moves it away, or refuses it); the upload is removed afterwards either way.
+     */
+    async takeFile<T>(uploadId: string, use: (file: { name: string; path: string }) => Promise<T>): Promise<T> {
+      const u = get(uploadId);
+      await complete(u);
+      try {
+        const names = [...u.files.keys()];
+        if (names.length !== 1)
+          throw new CallerError(400, `upload one file, not ${names.length} (${names.slice(0, 5).join(', ')})`);
+        return await use({ name: names[0], path: join(u.dir, 'files', names[0]) });
+      } finally {
+        await drop(uploadId).catch(() => undefined);
+      }
     },
     /** Removes a kept upload (its study started, taking its files, or failed to start). */
     async reclaim(uploadId: string): Promise<void> {

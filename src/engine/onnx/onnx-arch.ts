@@ -62,7 +62,7 @@ const PARAM_INPUTS: Record<string, number[]> = {
   BatchNormalization: [1, 2]
 };
 
-function dependsOnInput(ir: ModelIr): Set<string> {
+export function dependsOnInput(ir: ModelIr): Set<string> {
   const data = new Set([ir.input.name]);
   for (const n of ir.nodes) if (n.inputs.some((i) => data.has(i))) n.outputs.forEach((o) => data.add(o));
   return data;
@@ -83,7 +83,7 @@ export function upstream(ir: ModelIr, value: string): IrNode[] {
   return ir.nodes.filter((n) => keep.has(n));
 }
 
-function findClassifier(ir: ModelIr, named: string | null, file: string): OnnxClassifier {
+export function findClassifier(ir: ModelIr, named: string | null, file: string): OnnxClassifier {
   const data = dependsOnInput(ir);
   const candidates = ir.nodes.filter((n) => (n.op === 'Gemm' || n.op === 'MatMul') && data.has(n.outputs[0]));
   let node: IrNode | undefined;

@@ -16,6 +16,8 @@ import type {
   KdEvent,
   KdEventType,
   MaskData,
+  OnnxModelEntry,
+  OnnxModelInfo,
   RunRow
 } from '../../../src/common/api';
 import type { RunConfig } from '../../../src/common/config';
@@ -402,6 +404,25 @@ export class FakeApi implements KdApi {
   async uploadUnpack(r: { uploadId: string }) {
     this.record('uploadUnpack', r);
     return { uploadId: r.uploadId, files: this.uploaded.size };
+  }
+  /** The models/ files and what describeOnnxModel answers (the ONNX teacher's component tests set them). */
+  models: OnnxModelEntry[] = [];
+  modelInfo: OnnxModelInfo | null = null;
+  async listOnnxModels() {
+    this.record('listOnnxModels', {});
+    return structuredClone(this.models);
+  }
+  async uploadOnnxModel(r: { uploadId: string }) {
+    this.record('uploadOnnxModel', r);
+    const [name] = [...this.uploaded.keys()];
+    const entry = { path: `models/${name}`, bytes: this.uploaded.get(name)?.length ?? 0 };
+    this.models.push(entry);
+    return entry;
+  }
+  async describeOnnxModel(r: { path: string; tap?: string | null; datasetId?: string | null }) {
+    this.record('describeOnnxModel', r);
+    if (!this.modelInfo) throw new Error(`${r.path}: no model info in the fake`);
+    return { ...structuredClone(this.modelInfo), path: r.path };
   }
   async listRuns() {
     this.record('listRuns', {});

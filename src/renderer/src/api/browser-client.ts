@@ -125,6 +125,9 @@ export function createBrowserApi(env: BrowserEnvironment): KdApi & { close(): vo
     setClusterSettings: (request) => call('setClusterSettings', request),
     listWorkers: () => call('listWorkers'),
     uploadUnpack: (request) => call('uploadUnpack', request),
+    listOnnxModels: () => call('listOnnxModels'),
+    uploadOnnxModel: (request) => call('uploadOnnxModel', request),
+    describeOnnxModel: (request) => call('describeOnnxModel', request),
     on: (type, listener) => events.on(type, listener),
     close: () => events.close()
   };
