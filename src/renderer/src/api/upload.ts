@@ -2,7 +2,7 @@
  * Uploading a dataset from this computer to a remote `kd-lens serve`: the files of a dropped or
  * picked folder (or one zip) are sent in base64 parts of the size the server asks for, with
  * progress and cancel, then imported like a folder on the server (or, for a study's network, unpacked
- * and kept for the study). Also: the files of a drop,
+ * and kept for the study; or, for an ONNX model, checked and kept in models/). Also: the files of a drop,
  * folders walked through the browser's entry API.
  */
 import type { ImportRequest, KdApi } from '../../../common/api';
@@ -81,6 +81,15 @@ export async function uploadForStudy(
   opts: SendOptions = {}
 ): Promise<{ uploadId: string; files: number }> {
   return send(api, files, { ...opts, finish: (uploadId) => api.uploadUnpack({ uploadId }) });
+}
+
+/** Sends one .onnx file and has the server check it and keep it in the workspace's models/; resolves with its path there. */
+export async function uploadOnnxModel(
+  api: KdApi,
+  file: UploadFile,
+  opts: SendOptions = {}
+): Promise<{ path: string; bytes: number }> {
+  return send(api, [file], { ...opts, finish: (uploadId) => api.uploadOnnxModel({ uploadId }) });
 }
 
 interface EntryLike {

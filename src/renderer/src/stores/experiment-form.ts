@@ -6,6 +6,8 @@
  * nothing itself: experiments.launch takes the parsed configuration. Messages are in words naming
  * the field and its range (field-rules.ts); the checks against the dataset (images analysed) use its
  * manifest. The teacher's set-up (source dataset, pretrained folder or none) is switched here.
+ * With "your own network (ONNX file)" (onnx-teacher.ts) the launched configuration is the ONNX
+ * contract and no estimate is asked (the estimate knows only the built-in architectures).
  * A dataset's defaults get 3 seeds once the estimate says 3 fit in 15 minutes (default-seeds.ts),
  * unless the user set the seeds first: the form is shown at once and never waits for it.
  */
@@ -16,6 +18,7 @@ import { RunConfigSchema, type RunConfig } from '../../../common/config';
 import { datasetProblems } from '../../../common/config-checks';
 import { defaultConfig, demoConfig } from '../../../common/defaults';
 import { createDefaultSeeds } from '../experiment/default-seeds';
+import { createOnnxTeacher, onnxRunConfig, type LaunchConfig } from '../experiment/onnx-teacher';
 import { issueInWords } from '../../../common/field-rules';
 import { errorMessage, getApi } from '../api';
 import { ALL_FIELDS, type FieldDef } from '../experiment/fields';
@@ -42,7 +45,9 @@ export const OTHER_FIELDS = [
 ];
 const FORM_FIELDS = [...ALL_FIELDS, ...OTHER_FIELDS];
 export const ESTIMATE_DELAY_MS = 500;
-export type TeacherMode = 'source' | 'pretrained' | 'none';
+export type TeacherMode = 'source' | 'pretrained' | 'onnx' | 'none';
+/** Why the form asks no estimate for an ONNX architecture. */
+export const ONNX_NO_ESTIMATE = 'no time estimate for an ONNX architecture yet (it depends on your network)';
 
 export const useExperimentFormStore = defineStore('experimentForm', () => {
   const draft = ref<RunConfig | null>(null);
@@ -58,6 +63,7 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
   let estimateTimer: ReturnType<typeof setTimeout> | null = null;
   let estimatedKey = '';
   const seeds = createDefaultSeeds();
+  const onnx = createOnnxTeacher(draft);
 
   const datasets = useDatasetsStore();
   const parsed = computed(() => (draft.value ? RunConfigSchema.safeParse(draft.value) : null));
@@ -83,12 +89,18 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     });
     return errorsByField(problems, FORM_FIELDS);
   });
-  const errors = computed<Record<string, string>>(() =>
-    parsed.value && !parsed.value.success
+  const errors = computed<Record<string, string>>(() => ({
+    ...onnx.problems.value,
+    ...(parsed.value && !parsed.value.success
       ? errorsByField(parsed.value.error.issues, FORM_FIELDS, words)
-      : datasetErrors.value
+      : datasetErrors.value)
+  }));
+  const valid = computed(
+    () =>
+      parsed.value?.success === true &&
+      Object.keys(datasetErrors.value).length === 0 &&
+      Object.keys(onnx.problems.value).length === 0
   );
-  const valid = computed(() => parsed.value?.success === true && Object.keys(datasetErrors.value).length === 0);
   /** The defaults of the draft's dataset (what each field's help calls its default). */
   const defaults = computed<RunConfig | null>(() => {
     const id = draft.value?.dataset;
@@ -96,10 +108,21 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     return id === 'demo' ? demoConfig(false) : defaultConfig(id, datasets.list.find((d) => d.id === id)?.size);
   });
   const teacherMode = computed<TeacherMode>(() =>
-    draft.value?.teacher.pretrained != null ? 'pretrained' : draft.value?.teacher.source != null ? 'source' : 'none'
+    onnx.choice.value
+      ? 'onnx'
+      : draft.value?.teacher.pretrained != null
+        ? 'pretrained'
+        : draft.value?.teacher.source != null
+          ? 'source'
+          : 'none'
   );
-  /** The configuration to launch, or null while the draft is invalid. */
-  const config = computed<RunConfig | null>(() => (parsed.value?.success ? parsed.value.data : null));
+  /** The draft's settings as a RunConfig (an ONNX architecture's placeholders included), or null while invalid. */
+  const settings = computed<RunConfig | null>(() => (parsed.value?.success && valid.value ? parsed.value.data : null));
+  /** The configuration to launch (the ONNX contract with an ONNX architecture), or null while the draft is invalid. */
+  const config = computed<LaunchConfig | null>(() => {
+    const c = settings.value;
+    return c && onnx.choice.value ? onnxRunConfig(c, onnx.choice.value) : c;
+  });
   const experiments = useExperimentsStore();
   /** Names of earlier runs: a suggestion that equals one gets a -2, -3, ... suffix. */
   const takenNames = computed(() => experiments.list.map((e) => e.name));
@@ -116,6 +139,7 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     origin.value = from;
     loadError.value = null;
     seeds.reset(false);
+    onnx.set(false);
     void datasets.manifest(copy.dataset);
   }
 
@@ -123,6 +147,7 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
   function setTeacherMode(mode: TeacherMode): void {
     const t = draft.value?.teacher;
     if (!t || mode === teacherMode.value) return;
+    onnx.set(mode === 'onnx');
     t.pretrained = mode === 'pretrained' ? '' : null;
     t.source = mode === 'source' ? (datasets.list.find((d) => d.id !== draft.value?.dataset)?.id ?? '') : null;
     const epochs = mode === 'source' ? t.pretrain.epochs || demoConfig(false).teacher.pretrain.epochs : 0;
@@ -207,8 +232,13 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
       again = true;
       return;
     }
-    const c = config.value;
-    if (!c) return;
+    const c = parsed.value?.success ? parsed.value.data : null;
+    if (!c || !valid.value) return;
+    if (onnx.choice.value) {
+      estimate.value = null;
+      estimateError.value = ONNX_NO_ESTIMATE;
+      return;
+    }
     if (datasets.loaded && !datasets.list.some((d) => d.id === c.dataset)) {
       // Not asked (it would only fail): asked again when the dataset appears (datasets-changed).
       estimateError.value = `dataset '${c.dataset}' is not in the workspace yet${c.dataset === 'demo' ? ' (the demo data is generated on first launch; see the jobs panel)' : ''}`;
@@ -294,10 +324,16 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     errors,
     valid,
     config,
+    settings,
     suggestion,
     defaults,
     teacherMode,
     setTeacherMode,
+    /** The ONNX architecture's choice, what the host found in the file, and how to change the choice. */
+    onnxChoice: onnx.choice,
+    onnxInfo: onnx.info,
+    chooseOnnxModel: onnx.choose,
+    updateOnnx: onnx.update,
     setTeacherSource,
     setPretrained,
     adopt,

@@ -10,6 +10,7 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { EpochPoint, ExperimentDetail, ExperimentSummary } from '../../../common/api';
 import type { RunConfig } from '../../../common/config';
+import type { LaunchConfig } from '../experiment/onnx-teacher';
 import type { CheckpointConceptsEvent, ClusterProgressEvent, ExperimentEvent } from '../../../common/events';
 import { errorMessage, getApi } from '../api';
 
@@ -114,10 +115,11 @@ export const useExperimentsStore = defineStore('experiments', () => {
   }
 
   /** Starts a run; its id (now watched), or null with the reason in `error`. */
-  async function launch(config: RunConfig): Promise<string | null> {
+  async function launch(config: LaunchConfig): Promise<string | null> {
     launching.value = true;
     try {
-      const { experimentId } = await getApi().startExperiment({ config });
+      // An ONNX architecture's configuration (onnx-teacher.ts) is sent as the contract; the host's schema judges it.
+      const { experimentId } = await getApi().startExperiment({ config: config as RunConfig });
       error.value = null;
       watchedId.value = experimentId;
       await Promise.all([open(experimentId), load()]);

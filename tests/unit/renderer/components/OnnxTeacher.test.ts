@@ -1,0 +1,142 @@
+// @vitest-environment happy-dom
+/*
+ * "Your own network (ONNX file)" in the form, against the fake API (the browser test drives the real
+ * host): the model list, the host's tap choices, the fields the file sets disabled with their reason,
+ * the refused settings ("auto" rates, logit distillation) and the host's refusal blocking Launch, and
+ * the configuration launched: exactly the contract (architecture { onnx, classifier? }, tap,
+ * teacher.pretrained the same models/ path or null, no source).
+ */
+import { describe, expect, it } from 'vitest';
+import { mount } from '@vue/test-utils';
+import { createPinia, setActivePinia } from 'pinia';
+import { setApi } from '../../../../src/renderer/src/api';
+import ConfigForm from '../../../../src/renderer/src/components/ConfigForm.vue';
+import { useExperimentFormStore } from '../../../../src/renderer/src/stores/experiment-form';
+import { useDatasetsStore } from '../../../../src/renderer/src/stores/datasets';
+import { DESCRIBE_DELAY_MS, NO_AUTO_RATE } from '../../../../src/renderer/src/experiment/onnx-teacher';
+import type { OnnxModelInfo } from '../../../../src/common/api';
+import { FakeApi, flush, manifest } from '../fake-api';
+
+const byId = (id: string): string => `[data-testid="${id}"]`;
+const settle = async (): Promise<void> => {
+  // The describe call is debounced; a suggested tap asks once more.
+  for (let k = 0; k < 2; k++) {
+    await new Promise((r) => setTimeout(r, DESCRIBE_DELAY_MS + 20));
+    await flush();
+  }
+};
+const INFO: OnnxModelInfo = {
+  path: 'models/net.onnx',
+  bytes: 2995,
+  input: { name: 'input', channels: 3, height: 16, width: 16 },
+  classifier: { node: '/fc/Gemm', op: 'Gemm', features: 6, outputs: 5 },
+  classifierError: null,
+  classifiers: ['/fc/Gemm'],
+  taps: [
+    { name: '/conv1/Conv', op: 'Conv', output: '/conv1/Conv_output_0' },
+    { name: '/Relu', op: 'Relu', output: '/Relu_output_0' },
+    { name: '/Relu_1', op: 'Relu', output: '/Relu_1_output_0' },
+    { name: '/fc/Gemm', op: 'Gemm', output: 'logits' }
+  ],
+  suggestedTap: '/Relu_1',
+  problem: null
+};
+
+async function setup() {
+  const api = new FakeApi();
+  api.datasets = [manifest('demo', 40), manifest('shapes', 30, 16)];
+  api.models = [{ path: 'models/net.onnx', bytes: 2995 }];
+  api.modelInfo = structuredClone(INFO);
+  setApi(api);
+  const pinia = createPinia();
+  setActivePinia(pinia);
+  await useDatasetsStore().load();
+  const form = useExperimentFormStore();
+  await form.chooseDataset('shapes');
+  const wrapper = mount(ConfigForm, { props: { launching: false }, global: { plugins: [pinia] } });
+  await flush();
+  await wrapper.find(byId('teacher-mode-onnx')).setValue(true);
+  await flush();
+  return { wrapper, form, api };
+}
+
+describe('the ONNX teacher in the form', () => {
+  it('lists the models, shows what the file is, suggests a tap and launches exactly the contract', async () => {
+    const { wrapper: w, form, api } = await setup();
+    expect(w.findAll(`${byId('onnx-model')} option`).map((o) => o.text())).toEqual([
+      'choose a model',
+      'models/net.onnx (2.9 KB)'
+    ]);
+    expect(w.find(byId('onnx-problem')).text()).toBe('choose or upload an .onnx file');
+    expect(w.find(byId('launch')).attributes('disabled')).toBeDefined();
+    await w.find(byId('onnx-model')).setValue('models/net.onnx');
+    await settle();
+    expect(w.find(byId('onnx-summary')).text()).toMatch(
+      /^Input 3×16×16 \(‘input’\); classifier \/fc\/Gemm \(Gemm, 6 features → 5 outputs, replaced by one with 2 outputs\); 4 candidate taps\.$/
+    );
+    expect(w.findAll(`${byId('onnx-tap')} option`).map((o) => o.attributes('value'))).toEqual([
+      '',
+      '/conv1/Conv',
+      '/Relu',
+      '/Relu_1',
+      '/fc/Gemm'
+    ]);
+    expect((w.find(byId('onnx-tap')).element as HTMLSelectElement).value).toBe('/Relu_1');
+    expect(w.find(byId('onnx-ok')).exists()).toBe(true);
+    // The host was asked with the tap, the dataset and the teacher's start.
+    expect(api.calls.filter((c) => c.method === 'describeOnnxModel').at(-1)!.request).toEqual({
+      path: 'models/net.onnx',
+      classifier: null,
+      tap: '/Relu_1',
+      datasetId: 'shapes',
+      pretrained: true
+    });
+    // The built-in architecture's fields are the file's now.
+    const family = w.find(byId('config-architecture-family'));
+    expect(family.attributes('disabled')).toBeDefined();
+    expect(w.find(byId('onnx-note-config-architecture-family')).text()).toBe('set by the ONNX file');
+    expect(w.find(byId('estimate-text')).text()).toMatch(/^No estimate: no time estimate for an ONNX architecture/);
+    await w.find(byId('onnx-tap')).setValue('/Relu');
+    await settle();
+    await w.find(byId('config-form')).trigger('submit');
+    const launched = w.emitted('launch')![0][0] as Record<string, unknown>;
+    expect(launched.architecture).toEqual({ onnx: 'models/net.onnx' });
+    expect(launched.tap).toBe('/Relu');
+    expect(launched.teacher).toMatchObject({ source: null, pretrained: 'models/net.onnx' });
+    expect(launched.dataset).toBe('shapes');
+    // From the seed, with a named classifier: pretrained null, classifier in the architecture.
+    await w.find(byId('onnx-start-seed')).setValue(true);
+    await w.find(byId('onnx-classifier')).setValue('/fc/Gemm');
+    await settle();
+    expect(form.config).toMatchObject({
+      architecture: { onnx: 'models/net.onnx', classifier: '/fc/Gemm' },
+      tap: '/Relu_1',
+      teacher: { source: null, pretrained: null }
+    });
+  });
+
+  it('marks the settings the ONNX path refuses and blocks Launch on the host’s refusal', async () => {
+    const { wrapper: w, api } = await setup();
+    await w.find(byId('onnx-model')).setValue('models/net.onnx');
+    await settle();
+    expect(w.find(byId('launch')).attributes('disabled')).toBeUndefined();
+    expect(w.find(byId('method-logits')).attributes('disabled')).toBeDefined();
+    expect(w.find(byId('method-onnx-note')).text()).toMatch(/feature at the tap only/);
+    expect(w.find(byId('onnx-note-config-student-stage1-lr')).text()).toMatch(/No "auto"/);
+    await w.find(byId('config-student-stage1-lr')).setValue('auto');
+    await flush();
+    expect(w.find(byId('error-student-stage1-lr')).text()).toBe(NO_AUTO_RATE);
+    expect(w.find(byId('launch')).attributes('disabled')).toBeDefined();
+    await w.find(byId('config-student-stage1-lr')).setValue('0.01');
+    api.modelInfo = { ...INFO, problem: "models/net.onnx: node '/Sin' is a Sin, an op without a gradient rule" };
+    await w.find(byId('onnx-tap')).setValue('/conv1/Conv');
+    await settle();
+    expect(w.find(byId('onnx-problem')).text()).toMatch(/node '\/Sin' is a Sin/);
+    expect(w.find(byId('launch')).attributes('disabled')).toBeDefined();
+    // Back to a built-in architecture: nothing of the ONNX choice is left.
+    await w.find(byId('teacher-mode-none')).setValue(true);
+    await flush();
+    expect(w.find(byId('onnx-teacher')).exists()).toBe(false);
+    expect(w.find(byId('config-architecture-family')).attributes('disabled')).toBeUndefined();
+  });
+});
