@@ -80,12 +80,20 @@ export function errorsByField(
  * from the defaults (`-seed3-s1lr0.01`), and `-2`, `-3`, ... when the name is taken; at most 100
  * characters.
  */
-export function suggestName(config: RunConfig, taken: readonly string[] = []): string {
+export function suggestName(
+  config: RunConfig,
+  taken: readonly string[] = [],
+  onnx: { path: string; tap: string } | null = null
+): string {
   const c = config;
   const num = (v: unknown): string => (typeof v === 'number' && Number.isFinite(v) ? String(v) : '?');
+  // An ONNX architecture (onnx-teacher.ts) is named by its file's stem and its tap node.
+  const word = (s: string): string => s.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '');
   const parts = [
-    `${c.architecture.family}${num(c.architecture.inputSize)}`,
-    c.tap,
+    onnx
+      ? word(onnx.path.replace(/^models\//, '').replace(/\.onnx$/i, ''))
+      : `${c.architecture.family}${num(c.architecture.inputSize)}`,
+    onnx ? word(onnx.tap) || 'tap' : c.tap,
     `e${num(c.baseline.epochs)}`,
     `g${num(c.quantification.grid)}`,
     `n${num(c.quantification.images)}`

@@ -126,7 +126,9 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
   const experiments = useExperimentsStore();
   /** Names of earlier runs: a suggestion that equals one gets a -2, -3, ... suffix. */
   const takenNames = computed(() => experiments.list.map((e) => e.name));
-  const suggestion = computed(() => (draft.value ? suggestName(draft.value, takenNames.value) : ''));
+  const suggestion = computed(() =>
+    draft.value ? suggestName(draft.value, takenNames.value, onnx.choice.value?.path ? onnx.choice.value : null) : ''
+  );
 
   function adopt(source: RunConfig, from: string): void {
     const copy = JSON.parse(JSON.stringify(source)) as RunConfig;

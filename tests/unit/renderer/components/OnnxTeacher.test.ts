@@ -104,6 +104,8 @@ describe('the ONNX teacher in the form', () => {
     expect(launched.tap).toBe('/Relu');
     expect(launched.teacher).toMatchObject({ source: null, pretrained: 'models/net.onnx' });
     expect(launched.dataset).toBe('shapes');
+    // The suggested name carries the file and the tap instead of the built-in architecture's.
+    expect(launched.name).toMatch(/^shapes-net-Relu-e\d+-g\d+-n\d+/);
     // From the seed, with a named classifier: pretrained null, classifier in the architecture.
     await w.find(byId('onnx-start-seed')).setValue(true);
     await w.find(byId('onnx-classifier')).setValue('/fc/Gemm');

@@ -1,0 +1,125 @@
+/*
+ * End to end: "your own network (ONNX file)" in Debian's chromium against the built `kd-lens serve`.
+ * A file that is not a model is refused naming it; the tiny PyTorch export is uploaded into the
+ * workspace's models/, the host's tap choices appear (the nodes from input to classifier), the
+ * host's check refuses another model's op without a gradient rule and accepts the tiny one,
+ * and Launch sends exactly the run-configuration contract (architecture { onnx }, tap,
+ * teacher.pretrained "models/tiny-arch.onnx"). Where the server cannot start such a run yet, its
+ * answer must be a 4xx naming the architecture; where it can, the experiment's frozen configuration
+ * names the file.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { tempDir } from '../helpers/fixtures';
+import { startServeCli, type ServedCli } from '../helpers/serve-cli';
+
+const ROOT = resolve(__dirname, '..', '..');
+const FIX = join(ROOT, 'tests', 'fixtures');
+const CHROMIUM = process.env.KD_LENS_CHROMIUM ?? '/usr/bin/chromium';
+
+describe('an ONNX teacher in the browser form', () => {
+  const tmp = tempDir('kd-lens-e2e-onnx-form-');
+  const workspace = join(tmp.path, 'workspace');
+  let served: ServedCli | undefined;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    cpSync(join(FIX, 'study', 'dataset'), join(workspace, 'datasets', 'torch-shapes'), { recursive: true });
+    served = await startServeCli(workspace);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.goto(served.url);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await served?.stop();
+    tmp.cleanup();
+  });
+
+  it('uploads the model, offers its taps and launches the ONNX configuration', async () => {
+    await page.getByTestId('nav-experiment').click();
+    const dataset = page.getByTestId('config-dataset');
+    await expect.poll(async () => dataset.locator('option[value="torch-shapes"]').count()).toBe(1);
+    await dataset.selectOption('torch-shapes');
+    await expect.poll(async () => page.getByTestId('config-architecture-inputSize').inputValue()).toBe('16');
+    await page.locator('#config-quantification-images').fill('4');
+    await page.getByTestId('teacher-mode-onnx').check();
+    const status = page.getByTestId('onnx-upload-status');
+    // Not a model: refused by the server, naming the file; nothing is kept.
+    const junk = join(tmp.path, 'notes.onnx');
+    writeFileSync(junk, 'these are notes, not a network');
+    await page.getByTestId('onnx-upload').setInputFiles(junk);
+    await expect
+      .poll(async () => (await status.count()) > 0 && (await status.innerText()), { timeout: 30_000 })
+      .toMatch(/^notes\.onnx: not (a readable ONNX file|an ONNX model)/);
+    expect(existsSync(join(workspace, 'models')) ? readdirSync(join(workspace, 'models')) : []).toEqual([]);
+    // A model with a Sin between input and classifier: the host's check names the node, Launch waits.
+    await page.getByTestId('onnx-upload').setInputFiles(join(FIX, 'onnx-arch', 'sin-op.onnx'));
+    const model = page.getByTestId('onnx-model');
+    await expect.poll(async () => model.inputValue(), { timeout: 30_000 }).toBe('models/sin-op.onnx');
+    const tap = page.getByTestId('onnx-tap');
+    await expect.poll(async () => tap.inputValue(), { timeout: 30_000 }).toBe('/Relu_1');
+    const problem = page.getByTestId('onnx-problem');
+    await expect
+      .poll(async () => (await problem.count()) > 0 && (await problem.innerText()), { timeout: 30_000 })
+      .toMatch(/^models\/sin-op\.onnx: node '\/Sin' is a Sin, an op without a gradient rule/);
+    expect(await page.getByTestId('launch').isDisabled()).toBe(true);
+    // The tiny export: uploaded, chosen, described by the host.
+    await page.getByTestId('onnx-upload').setInputFiles(join(FIX, 'onnx-arch', 'tiny-arch.onnx'));
+    await expect.poll(async () => model.inputValue(), { timeout: 30_000 }).toBe('models/tiny-arch.onnx');
+    expect(
+      readFileSync(join(workspace, 'models', 'tiny-arch.onnx')).equals(
+        readFileSync(join(FIX, 'onnx-arch', 'tiny-arch.onnx'))
+      )
+    ).toBe(true);
+    const summary = page.getByTestId('onnx-summary');
+    await expect
+      .poll(async () => (await summary.count()) > 0 && (await summary.innerText()), { timeout: 30_000 })
+      .toMatch(
+        /Input 3×16×16 \(‘input’\); classifier \/fc\/Gemm \(Gemm, 6 features → 5 outputs, replaced by one with 3 outputs\); 9 candidate taps/
+      );
+    expect(await tap.locator('option').allInnerTexts()).toEqual([
+      'choose a node',
+      '/conv1/Conv (Conv)',
+      '/bn1/BatchNormalization (BatchNormalization)',
+      '/Relu (Relu)',
+      '/pool/MaxPool (MaxPool)',
+      '/conv2/Conv (Conv)',
+      '/Relu_1 (Relu)',
+      '/gap/GlobalAveragePool (GlobalAveragePool)',
+      '/Flatten (Flatten)',
+      '/fc/Gemm (Gemm)'
+    ]);
+    await tap.selectOption('/pool/MaxPool');
+    await expect.poll(async () => page.getByTestId('onnx-ok').count(), { timeout: 30_000 }).toBe(1);
+    expect(await page.getByTestId('config-architecture-family').isDisabled()).toBe(true);
+    const launch = page.getByTestId('launch');
+    await expect.poll(async () => launch.isEnabled(), { timeout: 30_000 }).toBe(true);
+    const [request, response] = await Promise.all([
+      page.waitForRequest((r) => r.url().endsWith('/api/startExperiment')),
+      page.waitForResponse((r) => r.url().endsWith('/api/startExperiment')),
+      launch.click()
+    ]);
+    const sent = (request.postDataJSON() as { config: Record<string, unknown> }).config;
+    expect(sent.architecture).toEqual({ onnx: 'models/tiny-arch.onnx' });
+    expect(sent.tap).toBe('/pool/MaxPool');
+    expect(sent.teacher).toMatchObject({ source: null, pretrained: 'models/tiny-arch.onnx' });
+    expect(sent.dataset).toBe('torch-shapes');
+    expect(sent.name).toMatch(/^torch-shapes-tiny-arch-pool-MaxPool-e\d+/);
+    const answer = (await response.json()) as { result?: { experimentId: string }; error?: string };
+    if (response.status() === 200) {
+      const config = JSON.parse(
+        readFileSync(join(workspace, 'experiments', answer.result!.experimentId, 'config.json'), 'utf8')
+      ) as { architecture: { onnx: string } };
+      expect(config.architecture.onnx).toMatch(/tiny-arch\.onnx$/);
+    } else {
+      // This server's schema does not take an ONNX architecture yet: a caller's 4xx naming the field.
+      expect(response.status()).toBe(400);
+      expect(answer.error).toMatch(/architecture/);
+    }
+  }, 180_000);
+});
