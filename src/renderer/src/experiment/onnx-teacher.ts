@@ -10,7 +10,7 @@
  */
 import { computed, ref, watch, type Ref } from 'vue';
 import type { OnnxModelInfo } from '../../../common/api';
-import type { OnnxArchitecture, RunConfig } from '../../../common/config';
+import { isOnnxArchitecture, type OnnxArchitecture, type RunConfig } from '../../../common/config';
 import { errorMessage, getApi } from '../api';
 import { ALL_FIELDS } from './fields';
 
@@ -57,6 +57,30 @@ export function onnxRunConfig(c: RunConfig, o: OnnxChoice): OnnxRunConfig {
     tap: o.tap,
     teacher: { ...c.teacher, source: null, pretrained: o.fromFile ? o.path : null }
   };
+}
+
+/**
+ * An earlier run's configuration on an ONNX architecture (a copy to change and launch again): its
+ * choice, with the draft's architecture and tap set back to `placeholders` (the form checks the draft
+ * as a RunConfig) and no pretrained path; null, and the copy untouched, for a built-in architecture.
+ * A path stored elsewhere than models/ keeps its text (the host then refuses it by name).
+ */
+export function takeOnnxChoice(copy: RunConfig, placeholders: RunConfig): OnnxChoice | null {
+  const arch: unknown = copy.architecture;
+  if (!isOnnxArchitecture(arch) || typeof arch.onnx !== 'string') return null;
+  const inModels = (p: string): string => p.match(/(?:^|[\\/])(models\/[^\\/]+\.onnx)$/i)?.[1] ?? p;
+  const path = inModels(arch.onnx);
+  const classifier = (arch as { classifier?: unknown }).classifier;
+  const choice: OnnxChoice = {
+    path,
+    classifier: typeof classifier === 'string' ? classifier : '',
+    tap: String(copy.tap),
+    fromFile: typeof copy.teacher.pretrained === 'string' && inModels(copy.teacher.pretrained) === path
+  };
+  copy.architecture = placeholders.architecture;
+  copy.tap = placeholders.tap;
+  copy.teacher = { ...copy.teacher, source: null, pretrained: null };
+  return choice;
 }
 
 /** What stops an ONNX draft from launching, by field (the rates' "auto", logit/attention methods, the choices). */

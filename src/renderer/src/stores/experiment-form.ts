@@ -18,7 +18,7 @@ import { RunConfigSchema, type RunConfig } from '../../../common/config';
 import { datasetProblems } from '../../../common/config-checks';
 import { defaultConfig, demoConfig } from '../../../common/defaults';
 import { createDefaultSeeds } from '../experiment/default-seeds';
-import { createOnnxTeacher, onnxRunConfig, type LaunchConfig } from '../experiment/onnx-teacher';
+import { createOnnxTeacher, onnxRunConfig, takeOnnxChoice, type LaunchConfig } from '../experiment/onnx-teacher';
 import { issueInWords } from '../../../common/field-rules';
 import { errorMessage, getApi } from '../api';
 import { ALL_FIELDS, type FieldDef } from '../experiment/fields';
@@ -132,16 +132,22 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
 
   function adopt(source: RunConfig, from: string): void {
     const copy = JSON.parse(JSON.stringify(source)) as RunConfig;
+    // A run on an ONNX architecture comes back as the choice, the draft with the built-in placeholders.
+    const choice = takeOnnxChoice(
+      copy,
+      defaultConfig(copy.dataset, datasets.list.find((d) => d.id === copy.dataset)?.size)
+    );
     const t: Record<string, string> = {};
     for (const f of ALL_FIELDS) if (TEXT_KINDS.has(f.kind)) t[f.path] = valueText(getPath(copy, f.path));
     texts.value = t;
     nameTouched.value = false;
-    copy.name = suggestName(copy, takenNames.value);
+    copy.name = suggestName(copy, takenNames.value, choice);
     draft.value = copy;
     origin.value = from;
     loadError.value = null;
     seeds.reset(false);
     onnx.set(false);
+    onnx.choice.value = choice;
     void datasets.manifest(copy.dataset);
   }
 

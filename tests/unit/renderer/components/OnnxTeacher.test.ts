@@ -141,4 +141,28 @@ describe('the ONNX teacher in the form', () => {
     expect(w.find(byId('onnx-teacher')).exists()).toBe(false);
     expect(w.find(byId('config-architecture-family')).attributes('disabled')).toBeUndefined();
   });
+
+  it('a copy of an ONNX run comes back as the ONNX choice and launches the same contract', async () => {
+    const { wrapper: w, form } = await setup();
+    const earlier = {
+      ...(JSON.parse(JSON.stringify(form.draft)) as object),
+      architecture: { onnx: '/somewhere/ws/models/net.onnx', classifier: '/fc/Gemm' },
+      tap: '/Relu',
+      teacher: {
+        ...(JSON.parse(JSON.stringify(form.draft!.teacher)) as object),
+        pretrained: '/somewhere/ws/models/net.onnx'
+      }
+    };
+    form.duplicate(earlier as never, 'earlier');
+    await settle();
+    expect(form.teacherMode).toBe('onnx');
+    expect((w.find(byId('onnx-model')).element as HTMLSelectElement).value).toBe('models/net.onnx');
+    expect((w.find(byId('onnx-tap')).element as HTMLSelectElement).value).toBe('/Relu');
+    expect((w.find(byId('onnx-start-file')).element as HTMLInputElement).checked).toBe(true);
+    expect(form.config).toMatchObject({
+      architecture: { onnx: 'models/net.onnx', classifier: '/fc/Gemm' },
+      tap: '/Relu',
+      teacher: { source: null, pretrained: 'models/net.onnx' }
+    });
+  });
 });
