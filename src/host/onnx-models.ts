@@ -178,8 +178,10 @@ export function createOnnxModels(o: OnnxModelsOptions) {
         });
         return { ...info, problem: null };
       } catch (err) {
-        if (!(err instanceof CompileError)) throw err;
-        return { ...info, problem: err.message };
+        // The file is the caller's: whatever stops the check is its refusal (a 200 with the problem), named.
+        const message = err instanceof Error ? err.message : String(err);
+        const problem = err instanceof CompileError ? message : `${req.path}: could not be checked (${message})`;
+        return { ...info, problem };
       }
     }
   };

@@ -183,7 +183,16 @@ export function planOnnxArchitecture(req: OnnxArchRequest): OnnxArchPlan {
       const p = n.inputs[k];
       if (p && ir.initializers.get(p)?.type === 'float' && !trainable.includes(p)) trainable.push(p);
     }
-    if (n.op === 'BatchNormalization') state.push(n.inputs[3], n.inputs[4]);
+    if (n.op === 'BatchNormalization') {
+      // torch merges equal initializers of an untrained export (a fresh batch norm's scale and running
+      // variance): the statistics are then Identity nodes, which the training step cannot update.
+      const shared = n.inputs.slice(1, 5).find((i) => ir.initializers.get(i)?.type !== 'float');
+      if (shared !== undefined)
+        throw new CompileError(
+          `${file}: node '${n.name}': its weight or running statistic '${shared}' is not a weight of its own in the file (torch merges equal weights when it exports an untrained network: export a trained one, with do_constant_folding=False)`
+        );
+      state.push(n.inputs[3], n.inputs[4]);
+    }
   }
   // The whole graph must compile to a training step: the compiler names any op without a gradient rule.
   try {

@@ -153,6 +153,23 @@ describe('ONNX models of the workspace', () => {
     expect(big.problem).toMatch(/fixed at 24x24 pixels, but dataset 'torch-shapes' has 16x16 images/);
   });
 
+  it('answers a model the trainer cannot take apart (an untrained export whose batch norm shares weights) with a refusal naming the file', async () => {
+    writeFileSync(
+      join(t.workspace, 'models', 'untrained.onnx'),
+      readFileSync(join(FIX, 'onnx-arch', 'untrained-bn.onnx'))
+    );
+    const r = await post('describeOnnxModel', {
+      path: 'models/untrained.onnx',
+      tap: '/2/Relu',
+      datasetId: 'torch-shapes'
+    });
+    expect(r.status).toBe(200);
+    expect((r.body.result as { problem: string }).problem).toMatch(
+      /^models\/untrained\.onnx: node '\/1\/BatchNormalization': its weight or running statistic '1\.running_mean' is not a weight of its own/
+    );
+    expect(t.logged).toEqual([]);
+  });
+
   it('keeps paths inside models/: 400 for another shape, 403 for a link out, 404 for a missing file, 422 for a damaged one', async () => {
     for (const path of [
       '../models/x.onnx',
