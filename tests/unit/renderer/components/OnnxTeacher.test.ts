@@ -124,7 +124,7 @@ describe('the ONNX teacher in the form', () => {
     expect(w.find(byId('launch')).attributes('disabled')).toBeUndefined();
     expect(w.find(byId('method-logits')).attributes('disabled')).toBeDefined();
     expect(w.find(byId('method-onnx-note')).text()).toMatch(/feature at the tap only/);
-    expect(w.find(byId('onnx-note-config-student-stage1-lr')).text()).toMatch(/No "auto"/);
+    expect(w.find(byId('help-student-stage1-lr')).text()).toMatch(/\. No "auto" with an ONNX architecture yet\.$/);
     await w.find(byId('config-student-stage1-lr')).setValue('auto');
     await flush();
     expect(w.find(byId('error-student-stage1-lr')).text()).toBe(NO_AUTO_RATE);
