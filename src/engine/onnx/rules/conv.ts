@@ -1,14 +1,17 @@
 /*
- * Backward rules of the convolutions: Conv's input gradient is a ConvTranspose with the same weights
- * (output_padding restores the rows a stride dropped), ConvTranspose's is a Conv. Conv's weight
- * gradient is itself a convolution: the input with channels and batch swapped, convolved with the
- * output gradient as the kernel, stride and dilation swapped, cropped to the kernel's size (groups
- * ride along as groups of the batch axis; one group is a single Gemm over strided slices). A
- * ConvTranspose's weight gradient is that of the Conv it is the adjoint of, with dy as the input.
+ * Backward rules of the convolutions. Conv's input gradient: for stride 1, a Conv of dy with the
+ * weights flipped in space and channels swapped (pads (k - 1) d - p); otherwise a ConvTranspose with
+ * the same weights (output_padding restores the rows a stride dropped). ConvTranspose's input
+ * gradient is a Conv. Conv's weight gradient: for one group, columns made by a one-hot grouped Conv
+ * times dy (convColumnsGemm); with groups, a convolution of the input with channels and batch
+ * swapped by the output gradient as the kernel, stride and dilation swapped, cropped to the
+ * kernel's size (groups ride along as groups of the batch axis). A ConvTranspose's weight gradient
+ * is that of the Conv it is the adjoint of, with dy as the input (one Gemm over strided slices).
+ * The forms were chosen by timing ONNX Runtime's CPU kernels on 1 and 2 threads (README, "Speed").
  * The bias gradient sums dy over batch and space.
  * Per-sample shapes are [C, H, W]; pads are [top, left, bottom, right] as ONNX writes them.
  */
-import { i64, type IrNode } from '../ir';
+import { f32, i64, type IrNode } from '../ir';
 import { type OpRule, type RuleContext, fail, intAttr, intsAttr, paramDims } from './rule';
 
 interface Geometry {
@@ -121,6 +124,8 @@ const conv: OpRule = {
       windowRemainder(h, axisWindow(g, 0), g.pads[0] + g.pads[2]),
       windowRemainder(w, axisWindow(g, 1), g.pads[1] + g.pads[3])
     ];
+    const flipped = flippedPads(g);
+    if (flipped) return [flippedConvGrad(n, dy, c, { g, pads: flipped }), dW, dB];
     const attrs = {
       strides: g.strides,
       pads: g.pads,
@@ -131,6 +136,50 @@ const conv: OpRule = {
     return [c.b.op('ConvTranspose', [dy, n.inputs[1]], attrs, `${n.name}_grad`), dW, dB];
   }
 };
+
+/**
+ * The pads of the Conv that is a stride-1 Conv's input gradient: (k - 1) d - p on each side, or
+ * null where that is negative or a stride is not 1 (the ConvTranspose then does it).
+ */
+function flippedPads(g: Geometry): number[] | null {
+  if (g.strides.some((s) => s !== 1)) return null;
+  const pads = g.pads.map((p, i) => (g.kernel[i % 2] - 1) * g.dilations[i % 2] - p);
+  return pads.every((p) => p >= 0) ? pads : null;
+}
+
+/**
+ * A stride-1 Conv's input gradient as a Conv of dy with the weights flipped in space and with
+ * input and output channels swapped within each group, [G Cg, Og, KH, KW]: the same sums as the
+ * ConvTranspose, which ONNX Runtime runs on one thread (its col2im is serial).
+ */
+function flippedConvGrad(n: IrNode, dy: string, c: RuleContext, a: { g: Geometry; pads: number[] }): string {
+  const { b } = c;
+  const { g } = a;
+  const [o, cg, kh, kw] = paramDims(n, 1, c);
+  const G = g.group;
+  const grouped = b.op(
+    'Reshape',
+    [n.inputs[1], b.constant('shape', i64([G, o / G, cg, kh, kw]))],
+    {},
+    `${n.name}_w_groups`
+  );
+  const swapped = b.op('Transpose', [grouped], { perm: [0, 2, 1, 3, 4] }, `${n.name}_w_swapped`);
+  const w4 = b.op('Reshape', [swapped, b.constant('shape', i64([G * cg, o / G, kh, kw]))], {}, `${n.name}_w_t`);
+  const flipped = b.op(
+    'Slice',
+    [
+      w4,
+      b.constant('starts', i64([-1, -1])),
+      b.constant('ends', i64([-(kh + 1), -(kw + 1)])),
+      b.constant('axes', i64([2, 3])),
+      b.constant('steps', i64([-1, -1]))
+    ],
+    {},
+    `${n.name}_w_flipped`
+  );
+  const attrs = { strides: [1, 1], pads: a.pads, dilations: g.dilations, group: G };
+  return b.op('Conv', [dy, flipped], attrs, `${n.name}_grad`);
+}
 
 /** Sum of dy over the batch and both spatial axes: the gradient of a per-channel bias, [C]. */
 function biasGrad(c: RuleContext, n: IrNode, dy: string): string {
@@ -144,7 +193,7 @@ function biasGrad(c: RuleContext, n: IrNode, dy: string): string {
  * [Cg, O, >= KH, >= KW] is cropped to the kernel and transposed to [O, Cg, KH, KW].
  */
 function convWeightGrad(n: IrNode, dy: string, c: RuleContext, g: Geometry): string {
-  if (g.group === 1) return weightGradByColumns(n, dy, c, g);
+  if (g.group === 1) return convColumnsGemm(n, dy, c, g);
   const b = c.b;
   const [ch, h, w] = c.shape(n.inputs[0]);
   const [o] = paramDims(n, 1, c);
@@ -181,23 +230,12 @@ function convWeightGrad(n: IrNode, dy: string, c: RuleContext, g: Geometry): str
 }
 
 /**
- * dW for one group as a single GEMM, faster on ONNX Runtime than the convolution above: the input
- * as [C, N, H, W] (padded), one strided Slice per kernel offset (u, v) gives the columns
+ * dW of a ConvTranspose (the Conv it is the adjoint of, with `x` as that Conv's input, `channels`
+ * channels, and `dy` as its output gradient of shape `out`) as a single GEMM: the input as
+ * [C, N, H, W] (padded), one strided Slice per kernel offset (u, v) gives the columns
  * [C, N, OH, OW] that meet the output at that offset; stacked they are [KH KW C, N OH OW], and
  * dW = dy as [O, N OH OW] times their transpose (Gemm transB), reordered to [O, C, KH, KW].
  */
-function weightGradByColumns(n: IrNode, dy: string, c: RuleContext, g: Geometry): string {
-  return columnsGemm(c, {
-    name: n.name,
-    x: n.inputs[0],
-    channels: c.shape(n.inputs[0])[0],
-    dy,
-    out: conv.shape(n, c),
-    g
-  });
-}
-
-/** The Gemm of weightGradByColumns for a convolution of `x` (`channels` channels) whose output gradient `dy` has shape `out`. */
 function columnsGemm(
   c: RuleContext,
   a: { name: string; x: string; channels: number; dy: string; out: number[]; g: Geometry }
@@ -233,6 +271,50 @@ function columnsGemm(
   const prod = b.op('Gemm', [dy2, cols], { transB: 1 }, `${n.name}_weight_grad_2d`);
   const khwc = b.op('Reshape', [prod, b.constant('shape', i64([o, kh, kw, ch]))], {}, `${n.name}_weight_grad_khwc`);
   return b.op('Transpose', [khwc], { perm: [0, 3, 1, 2] }, `${n.name}_weight_grad`);
+}
+
+/**
+ * dW for one group: a grouped Conv with one-hot kernels [C KH KW, 1, KH, KW] (the conv's own
+ * strides, pads and dilations) makes the columns [N, C KH KW, OH OW] in the weights' own order,
+ * and dW = sum over the batch of dy [N, O, OH OW] times their transpose. Both steps are
+ * ONNX Runtime kernels that use every thread (strided Slices, Concat and ConvTranspose's col2im
+ * run on one). Where a sample's product [O, C KH KW] would outgrow its columns (O > OH OW, deep
+ * layers), batch and space are moved together first and one Gemm sums over both.
+ */
+function convColumnsGemm(n: IrNode, dy: string, c: RuleContext, g: Geometry): string {
+  const { b } = c;
+  const [ch] = c.shape(n.inputs[0]);
+  const [o, oh, ow] = conv.shape(n, c);
+  const [kh, kw] = g.kernel;
+  const kk = kh * kw;
+  const onehot = new Float32Array(ch * kk * kk);
+  for (let i = 0; i < ch * kk; i++) onehot[i * kk + (i % kk)] = 1;
+  const cells = b.op(
+    'Conv',
+    [n.inputs[0], b.constant(`${n.name}_onehot`, f32([ch * kk, 1, kh, kw], onehot))],
+    { strides: g.strides, pads: g.pads, dilations: g.dilations, group: ch },
+    `${n.name}_columns`
+  );
+  const cols = b.reshapeBatch(cells, [ch * kk, oh * ow], `${n.name}_columns_3d`);
+  const dy3 = b.reshapeBatch(dy, [o, oh * ow], `${n.name}_dy_3d`);
+  let sum: string;
+  if (o <= oh * ow) {
+    const colsT = b.op('Transpose', [cols], { perm: [0, 2, 1] }, `${n.name}_columns_t`);
+    const per = b.op('MatMul', [dy3, colsT], {}, `${n.name}_weight_grad_per_sample`);
+    sum = b.op('ReduceSum', [per, b.constant('axes_0', i64([0]))], { keepdims: 0 }, `${n.name}_weight_grad_2d`);
+  } else {
+    const flat = (v: string, rows: number, tag: string): string =>
+      b.op(
+        'Reshape',
+        [b.op('Transpose', [v], { perm: [1, 0, 2] }, `${tag}_t`), b.constant('shape', i64([rows, -1]))],
+        {},
+        tag
+      );
+    const lhs = flat(dy3, o, `${n.name}_dy_2d`);
+    const rhs = flat(cols, ch * kk, `${n.name}_columns_2d`);
+    sum = b.op('Gemm', [lhs, rhs], { transB: 1 }, `${n.name}_weight_grad_2d`);
+  }
+  return b.op('Reshape', [sum, b.constant('shape', i64([o, ch, kh, kw]))], {}, `${n.name}_weight_grad`);
 }
 
 const convTranspose: OpRule = {

@@ -5,7 +5,7 @@
  * count_include_pad), then spread by a ConvTranspose with a ones kernel per channel.
  * GlobalAveragePool: dy / (H W) broadcast back over the image.
  */
-import { f32, i64, type IrNode } from '../ir';
+import { f32, i64, type IrNode, type IrTensor } from '../ir';
 import { type OpRule, type RuleContext, fail, intAttr, intsAttr } from './rule';
 import { axisWindow, explicitPads, windowOutput } from './conv';
 
@@ -67,10 +67,100 @@ function pooledShape(n: IrNode, c: RuleContext): number[] {
   return [ch, oh, ow];
 }
 
+/** An int64 tensor of any shape. */
+const ints = (dims: number[], values: number[]): IrTensor => ({
+  type: 'int64',
+  dims,
+  data: BigInt64Array.from(values.map((v) => BigInt(v)))
+});
+
+/** True for 2x2 stride-2 windows without pads or dilation over an even-sized input (the common pool). */
+function pairs(n: IrNode, c: RuleContext): boolean {
+  const g = window(n, c);
+  const [, h, w] = c.shape(n.inputs[0]);
+  const two = (v: number[]): boolean => v.every((k) => k === 2);
+  return (
+    two(g.kernel) &&
+    two(g.strides) &&
+    g.dilations.every((d) => d === 1) &&
+    g.pads.every((p) => p === 0) &&
+    h % 2 === 0 &&
+    w % 2 === 0
+  );
+}
+
+/**
+ * The argmax Indices of a 2x2 stride-2 MaxPool, flat over the whole batch as MaxPool writes them,
+ * without asking MaxPool for them (ONNX Runtime's MaxPool is several times slower with that
+ * output). The first cell of each window, row-major, that equals the maximum wins, as in torch and
+ * TF.js: the top-left cell if it equals it (a 1x1 pool with stride 2 reads that cell), else the
+ * top-right if the top row's maximum (a 1x2 pool) equals it, else the bottom-left if the left
+ * column's (a 2x1 pool) does, else the bottom-right.
+ */
+function pairIndices(n: IrNode, c: RuleContext): string {
+  const b = c.b;
+  const [ch, h, w] = c.shape(n.inputs[0]);
+  const [oh, ow] = [h / 2, w / 2];
+  const x = n.inputs[0];
+  const y = n.outputs[0];
+  const pool = (kernel: number[], tag: string): string =>
+    b.op('MaxPool', [x], { kernel_shape: kernel, strides: [2, 2] }, `${n.name}_${tag}`);
+  const isMax = (v: string, tag: string): string =>
+    b.op('Cast', [b.op('Equal', [v, y], {}, `${n.name}_${tag}_is_max`)], { to: 1 }, `${n.name}_${tag}_flag`);
+  const topLeft = isMax(pool([1, 1], 'top_left'), 'top_left');
+  const topRow = isMax(pool([1, 2], 'top_row'), 'top_row');
+  const leftColumn = isMax(pool([2, 1], 'left_column'), 'left_column');
+  // With a, r, l the flags (top-left, top row, left column hold the maximum; a implies r and l),
+  // the winner's offset from the bottom-right cell (W + 1) is r (l - W) - l - a: -W - 1 for the
+  // top-left, -W for the top-right, -1 for the bottom-left, 0 for the bottom-right.
+  const rowPart = b.op(
+    'Mul',
+    [topRow, b.op('Sub', [leftColumn, b.scalar(w, `${n.name}_width`)])],
+    {},
+    `${n.name}_row_part`
+  );
+  const back = b.op('Sub', [b.op('Sub', [rowPart, leftColumn]), topLeft], {}, `${n.name}_offset_back`);
+  const offset = b.op('Cast', [back], { to: 7 }, `${n.name}_offset`);
+  // Each window's bottom-right cell, c H W + (2 r + 1) W + 2 q + 1 per sample (folded by ONNX Runtime), plus n C H W.
+  const range = (count: number, step: number, dims: number[], tag: string): string =>
+    b.constant(
+      `${n.name}_${tag}`,
+      ints(
+        dims,
+        Array.from({ length: count }, (_, i) => i * step)
+      )
+    );
+  const corner = b.op(
+    'Add',
+    [
+      b.op('Add', [range(ch, h * w, [ch, 1, 1], 'channel_starts'), range(oh, 2 * w, [1, oh, 1], 'row_starts')]),
+      b.constant(
+        `${n.name}_column_ends`,
+        ints(
+          [1, 1, ow],
+          Array.from({ length: ow }, (_, i) => 2 * i + w + 1)
+        )
+      )
+    ],
+    {},
+    `${n.name}_corners`
+  );
+  const batch = b.op('Gather', [b.op('Shape', [x]), b.constant('zero', ints([], [0]))], { axis: 0 });
+  const step = b.constant(`${n.name}_sample_size`, ints([], [ch * h * w]));
+  const samples = b.op(
+    'Range',
+    [b.constant('zero', ints([], [0])), b.op('Mul', [batch, step]), step],
+    {},
+    `${n.name}_sample_starts`
+  );
+  const starts = b.op('Reshape', [samples, b.constant('shape', i64([-1, 1, 1, 1]))], {}, `${n.name}_sample_starts_4d`);
+  return b.op('Add', [b.op('Add', [starts, corner]), offset], {}, `${n.name}_indices`);
+}
+
 const maxPool: OpRule = {
   shape: pooledShape,
   forward(n, c) {
-    if (n.outputs.length > 1) return [n];
+    if (n.outputs.length > 1 || pairs(n, c)) return [n];
     return [{ ...n, outputs: [n.outputs[0], c.b.fresh(`${n.name}_indices`)] }];
   },
   backward(n, dy, c) {
@@ -83,12 +173,13 @@ const maxPool: OpRule = {
       g.pads.every((p) => p === 0) &&
       h % g.kernel[0] === 0 &&
       w % g.kernel[1] === 0;
+    const indices = n.outputs.length > 1 ? n.outputs[1] : pairIndices(n, c);
     // Windows that tile the input: each input cell is in one window, so MaxUnpool (a plain scatter) is exact.
     if (tiles)
       return [
         b.op(
           'MaxUnpool',
-          [dy, n.outputs[1], b.op('Shape', [x])],
+          [dy, indices, b.op('Shape', [x])],
           { kernel_shape: g.kernel, strides: g.strides },
           `${n.name}_grad`
         )
@@ -97,7 +188,7 @@ const maxPool: OpRule = {
     const zeros = b.op('ConstantOfShape', [b.op('Shape', [x])], {}, `${n.name}_zeros`);
     const scattered = b.op(
       'ScatterElements',
-      [b.op('Reshape', [zeros, flat]), b.op('Reshape', [n.outputs[1], flat]), b.op('Reshape', [dy, flat])],
+      [b.op('Reshape', [zeros, flat]), b.op('Reshape', [indices, flat]), b.op('Reshape', [dy, flat])],
       { axis: 0, reduction: 'add' },
       `${n.name}_scatter`
     );

@@ -1,0 +1,168 @@
+/*
+ * The forms the backward rules take for speed on ONNX Runtime (rules/conv.ts, rules/pool.ts): a
+ * stride-1 Conv's input gradient as a Conv with flipped weights (dilated, asymmetric pads), the
+ * one-group weight gradient from one-hot columns in both of its shapes (O <= OH OW: a product per
+ * sample summed; O > OH OW: one Gemm), and the 2x2 MaxPool's indices computed from three small
+ * pools. Weight gradients against central finite differences of the training graph's own loss;
+ * MaxPool's ties against a plain loop that sends dy to each window's first maximum (row-major), as
+ * torch and TF.js do.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import type * as Ort from 'onnxruntime-node';
+import { loadOrt } from '../../../../src/engine/onnx/runtime';
+import { compileTrainStep, TRAIN_INPUTS } from '../../../../src/engine/onnx/train-graph';
+import { compileInputGradient } from '../../../../src/engine/onnx/compile';
+import { encodeModel } from '../../../../src/engine/onnx/model-proto';
+import { f32, type IrNode, type ModelIr } from '../../../../src/engine/onnx/ir';
+import { Rng } from '../../../../src/engine/util/random';
+
+let ort: typeof Ort;
+const random = (n: number, s: number, scale = 1): Float32Array =>
+  new Rng(s).fillNormal(new Float32Array(n)).map((v) => v * scale);
+const size = (dims: number[]): number => dims.reduce((a, b) => a * b, 1);
+const node = (op: string, inputs: string[], output: string, attrs: IrNode['attrs'] = {}): IrNode => ({
+  op,
+  name: output,
+  inputs,
+  outputs: [output],
+  attrs
+});
+
+/**
+ * x [3, 6, 7] -> Conv a (5 out, kernel 3x2, dilations [1, 2], pads [2, 2, 2, 1]: 8x8; its flipped
+ * pads are [0, 0, 0, 1]) -> Tanh -> MaxPool 2x2 (4x4) -> Conv b (20 out, 3x3, pads 1: 20 > 4 x 4)
+ * -> Tanh -> Flatten -> Gemm to 3 classes.
+ */
+function model(): ModelIr {
+  const params: [string, number[]][] = [
+    ['wa', [5, 3, 3, 2]],
+    ['ba', [5]],
+    ['wb', [20, 5, 3, 3]],
+    ['wg', [20 * 4 * 4, 3]]
+  ];
+  const initializers = new Map(params.map(([name, dims], i) => [name, f32(dims, random(size(dims), 60 + i, 0.3))]));
+  return {
+    source: 'fast-forms',
+    input: { name: 'x', shape: [3, 6, 7] },
+    nodes: [
+      node('Conv', ['x', 'wa', 'ba'], 'a', { dilations: [1, 2], pads: [2, 2, 2, 1], kernel_shape: [3, 2] }),
+      node('Tanh', ['a'], 'ta'),
+      node('MaxPool', ['ta'], 'pooled', { kernel_shape: [2, 2], strides: [2, 2] }),
+      node('Conv', ['pooled', 'wb'], 'b', { pads: [1, 1, 1, 1], kernel_shape: [3, 3] }),
+      node('Tanh', ['b'], 'tb'),
+      node('Flatten', ['tb'], 'flat', { axis: 1 }),
+      node('MatMul', ['flat', 'wg'], 'logits')
+    ],
+    initializers,
+    tapNames: ['a', 'logits'],
+    tapValues: new Map([
+      ['a', 'a'],
+      ['logits', 'logits']
+    ])
+  };
+}
+
+describe('the fast forms of the conv and pool rules', () => {
+  beforeAll(async () => {
+    const rt = await loadOrt();
+    if ('error' in rt) throw new Error(rt.error);
+    ort = rt.ort;
+  });
+
+  it('weight gradients through a flipped-weights input gradient, both column products and the 2x2 pool', async () => {
+    const ir = model();
+    const names = [...ir.initializers.keys()];
+    const g = compileTrainStep(
+      {
+        model: ir,
+        trainable: names,
+        objective: { kind: 'labels', output: 'logits', numClasses: 3 },
+        momentum: 0.9,
+        weightDecay: 0,
+        tapKernel: null
+      },
+      { height: 6, width: 7 }
+    );
+    const ops = g.graph.nodes.map((n) => n.op);
+    // The forms under test are the ones compiled: no ConvTranspose, no MaxPool Indices, one Gemm (wb's).
+    expect(ops).not.toContain('ConvTranspose');
+    expect(g.graph.nodes.filter((n) => n.op === 'MaxPool').every((n) => n.outputs.length === 1)).toBe(true);
+    expect(ops.filter((o) => o === 'Gemm')).toHaveLength(1);
+    const session = await ort.InferenceSession.create(encodeModel(g.graph));
+    const n = 3;
+    const onehot = new Float32Array(n * 3);
+    [0, 4, 8].forEach((i) => (onehot[i] = 1));
+    const base: Record<string, Ort.Tensor> = {
+      [TRAIN_INPUTS.x]: new ort.Tensor('float32', random(n * 6 * 7 * 3, 5), [n, 6, 7, 3]),
+      [TRAIN_INPUTS.onehot]: new ort.Tensor('float32', onehot, [n, 3]),
+      [TRAIN_INPUTS.lr]: new ort.Tensor('float32', Float32Array.of(0), []),
+      [TRAIN_INPUTS.clip]: new ort.Tensor('float32', Float32Array.of(0), [])
+    };
+    const feeds = (shift: number, dir: Map<string, Float32Array>): Record<string, Ort.Tensor> => {
+      const out: Record<string, Ort.Tensor> = { ...base };
+      for (const p of g.params) {
+        const w = ir.initializers.get(p.name)!.data as Float32Array;
+        const u = dir.get(p.name)!;
+        out[p.name] = new ort.Tensor(
+          'float32',
+          w.map((v, i) => v + shift * u[i]),
+          p.dims
+        );
+        out[p.momentumInput] = new ort.Tensor('float32', new Float32Array(w.length), p.dims);
+      }
+      return out;
+    };
+    for (const [k, name] of names.entries()) {
+      const dir = new Map(
+        g.params.map((p) => [p.name, p.name === name ? random(size(p.dims), 90 + k) : new Float32Array(size(p.dims))])
+      );
+      const grad = (await session.run(feeds(0, dir)))[g.params[k].momentumNext].data as Float32Array;
+      const u = dir.get(name)!;
+      const analytic = grad.reduce((a, v, i) => a + v * u[i], 0);
+      const eps = 1e-3;
+      const plus = (await session.run(feeds(eps, dir)))[g.outputs.loss].data as Float32Array;
+      const minus = (await session.run(feeds(-eps, dir)))[g.outputs.loss].data as Float32Array;
+      const numeric = (plus[0] - minus[0]) / (2 * eps);
+      expect(
+        Math.abs(numeric - analytic) / Math.max(Math.abs(analytic), 1e-3),
+        `${name}: ${numeric} vs ${analytic}`
+      ).toBeLessThan(2e-2);
+    }
+    await session.release();
+  });
+
+  it("a 2x2 MaxPool sends dy to each window's first maximum, ties included", async () => {
+    const [N, C, H, W] = [2, 3, 4, 6];
+    // Small integers: many windows hold their maximum twice or more (all four equal, both diagonals, ...).
+    const x = Float32Array.from(random(N * C * H * W, 11), (v) => Math.min(2, Math.max(0, Math.round(v))));
+    const ir: ModelIr = {
+      source: 'pool-ties',
+      input: { name: 'x', shape: [C, H, W] },
+      nodes: [node('MaxPool', ['x'], 'y', { kernel_shape: [2, 2], strides: [2, 2] })],
+      initializers: new Map(),
+      tapNames: ['y'],
+      tapValues: new Map([['y', 'y']])
+    };
+    const { graph } = compileInputGradient(ir, 'y');
+    const session = await ort.InferenceSession.create(encodeModel(graph));
+    const dy = random((N * C * H * W) / 4, 12);
+    const run = await session.run({
+      x: new ort.Tensor('float32', x, [N, C, H, W]),
+      kd_dy: new ort.Tensor('float32', dy, [N, C, H / 2, W / 2])
+    });
+    const dx = run[session.outputNames[1]].data as Float32Array;
+    const expected = new Float32Array(x.length);
+    let ties = 0;
+    for (let p = 0; p < N * C; p++)
+      for (let r = 0; r < H / 2; r++)
+        for (let q = 0; q < W / 2; q++) {
+          const cells = [0, 1, W, W + 1].map((o) => p * H * W + 2 * r * W + 2 * q + o);
+          const top = Math.max(...cells.map((i) => x[i]));
+          if (cells.filter((i) => x[i] === top).length > 1) ties++;
+          expected[cells.find((i) => x[i] === top)!] = dy[(p * H * W) / 4 + r * (W / 2) + q];
+        }
+    expect(ties).toBeGreaterThan(5);
+    expect(Array.from(dx)).toEqual(Array.from(expected));
+    await session.release();
+  });
+});
