@@ -170,80 +170,128 @@ export type QuantificationConfig = z.infer<typeof QuantificationSchema>;
 export const QUANTIFY_ENGINES = ['auto', 'onnx', 'tfjs'] as const;
 export type QuantifyEngine = (typeof QUANTIFY_ENGINES)[number];
 
-export const RunConfigSchema = z
-  .object({
-    version: z.literal(1),
-    /** A human name; the experiment id adds the key settings and a time stamp. */
-    name: z.string().min(1).max(100),
-    /** Target dataset id (workspace datasets/<id>). */
-    dataset: SafeId,
-    architecture: ArchitectureSchema,
-    /** The layer L: distilled and explained. */
-    tap: z.enum(TAPS),
-    /** Per-channel input normalisation applied after scaling pixels to [0, 1]. */
-    normalization: z.object({
-      mean: z.tuple([z.number(), z.number(), z.number()]),
-      std: z.tuple([positive, positive, positive])
-    }),
-    teacher: z.object({
-      /** Source dataset for pretraining (null: no pretraining, or `pretrained` weights). */
-      source: SafeId.nullable(),
-      /** A TF.js layers model folder of the same architecture to start from instead of pretraining. */
-      pretrained: z.string().nullable(),
-      pretrain: StageSchema,
-      finetune: StageSchema
-    }),
-    student: z.object({
-      stage1: StageSchema,
-      stage2: StageSchema,
-      /** Stage 1's loss: MSE / variance of the teacher feature over the training set, or the paper's plain 'mse' (absent: 'mse', as runs made before the option). */
-      lossNormalization: z.enum(['teacher-variance', 'mse']).optional(),
-      /** How stage 1 distils (absent: the paper's feature regression alone). */
-      method: StudentMethodSchema.optional()
-    }),
-    baseline: StageSchema,
-    training: z.object({
-      momentum: z.number().min(0).max(0.999),
-      weightDecay: z.number().min(0),
-      /** Random horizontal flips (off for digits and text). */
-      flip: z.boolean(),
-      /** Random crops after padding by this many pixels (0 = off). */
-      cropPad: z.number().int().min(0).max(64),
-      /** Global gradient-norm clipping of every stage (absent or null: off, as runs made before the option). */
-      clipNorm: positive.nullable().optional()
-    }),
-    /** Analysed epochs on the paper's 150-epoch scale; scaled to each network's epoch count. */
-    checkpoints: z.array(count).min(1),
-    quantification: QuantificationSchema,
-    /** Base seed (initialisation, data order, noise, image choice). */
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1),
-    /** Student and baseline are repeated with seeds seed, seed+1, ...; the teacher is shared. */
-    seeds: z.number().int().min(1).max(100),
-    /** Worker processes for quantification. */
-    workers: z.number().int().min(1).max(64),
-    /** Compute backend (null: best available). */
-    backend: z.enum(['webgpu', 'tensorflow', 'wasm', 'cpu']).nullable(),
-    /** Quantification engine: 'auto' = ONNX Runtime, falling back to TF.js (reason logged); 'onnx' or 'tfjs' = only that one. */
-    engine: z.enum(QUANTIFY_ENGINES).default('auto'),
-    /** ONNX Runtime device: 'cpu'; 'gpu' or 'auto' try CUDA/DirectML/CoreML/WebGPU where installed, falling back to CPU. */
-    device: z.enum(['cpu', 'gpu', 'auto']).default('cpu'),
-    /** Protocol checks during the run: stopOnFail stops it when a check that its inputs allow early fails (the default). */
-    checks: z.object({ stopOnFail: z.boolean() }).default({ stopOnFail: true }),
-    /** Training engine: 'auto' = ONNX Runtime (compiled training graphs), falling back to TF.js with the reason; 'onnx' or 'tfjs' = only that one. */
-    trainEngine: z.enum(QUANTIFY_ENGINES).default('auto'),
-    /** The verdicts' tests (VERDICT_DEFAULTS): alpha for the Wilcoxon tests and the 1 - alpha bootstrap interval. */
-    verdicts: z
-      .object({ alpha: z.number().gt(0).lt(0.5), resamples: z.number().int().min(100).max(1_000_000) })
-      .default(VERDICT_DEFAULTS),
-    /** Set when the experiment analyses networks trained elsewhere (`kd-lens analyse`): their source; training fields are then placeholders. */
-    study: StudySourceSchema.optional()
-  })
-  .superRefine((c, ctx) => checkRunConfig(c, ctx)); // cross-field checks: config-checks.ts
+/**
+ * What an experiment trained on an ONNX architecture freezes beside its study-form fields (its
+ * `architecture` and `tap` are then placeholders, as a study's are): the ONNX fields as given, with
+ * the paths of the copies inside the experiment folder (onnx/architecture.onnx, onnx/teacher.onnx).
+ */
+export const OnnxRunSourceSchema = z.object({
+  architecture: z.object({ onnx: z.string().min(1).max(4096), classifier: z.string().min(1).max(1000).nullable() }),
+  tap: z.string().min(1).max(1000),
+  pretrained: z.string().min(1).max(4096).nullable()
+});
+export type OnnxRunSource = z.infer<typeof OnnxRunSourceSchema>;
+
+const RunConfigObject = z.object({
+  version: z.literal(1),
+  /** A human name; the experiment id adds the key settings and a time stamp. */
+  name: z.string().min(1).max(100),
+  /** Target dataset id (workspace datasets/<id>). */
+  dataset: SafeId,
+  architecture: ArchitectureSchema,
+  /** The layer L: distilled and explained. */
+  tap: z.enum(TAPS),
+  /** Per-channel input normalisation applied after scaling pixels to [0, 1]. */
+  normalization: z.object({
+    mean: z.tuple([z.number(), z.number(), z.number()]),
+    std: z.tuple([positive, positive, positive])
+  }),
+  teacher: z.object({
+    /** Source dataset for pretraining (null: no pretraining, or `pretrained` weights). */
+    source: SafeId.nullable(),
+    /** A TF.js layers model folder of the same architecture to start from instead of pretraining. */
+    pretrained: z.string().nullable(),
+    pretrain: StageSchema,
+    finetune: StageSchema
+  }),
+  student: z.object({
+    stage1: StageSchema,
+    stage2: StageSchema,
+    /** Stage 1's loss: MSE / variance of the teacher feature over the training set, or the paper's plain 'mse' (absent: 'mse', as runs made before the option). */
+    lossNormalization: z.enum(['teacher-variance', 'mse']).optional(),
+    /** How stage 1 distils (absent: the paper's feature regression alone). */
+    method: StudentMethodSchema.optional()
+  }),
+  baseline: StageSchema,
+  training: z.object({
+    momentum: z.number().min(0).max(0.999),
+    weightDecay: z.number().min(0),
+    /** Random horizontal flips (off for digits and text). */
+    flip: z.boolean(),
+    /** Random crops after padding by this many pixels (0 = off). */
+    cropPad: z.number().int().min(0).max(64),
+    /** Global gradient-norm clipping of every stage (absent or null: off, as runs made before the option). */
+    clipNorm: positive.nullable().optional()
+  }),
+  /** Analysed epochs on the paper's 150-epoch scale; scaled to each network's epoch count. */
+  checkpoints: z.array(count).min(1),
+  quantification: QuantificationSchema,
+  /** Base seed (initialisation, data order, noise, image choice). */
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1),
+  /** Student and baseline are repeated with seeds seed, seed+1, ...; the teacher is shared. */
+  seeds: z.number().int().min(1).max(100),
+  /** Worker processes for quantification. */
+  workers: z.number().int().min(1).max(64),
+  /** Compute backend (null: best available). */
+  backend: z.enum(['webgpu', 'tensorflow', 'wasm', 'cpu']).nullable(),
+  /** Quantification engine: 'auto' = ONNX Runtime, falling back to TF.js (reason logged); 'onnx' or 'tfjs' = only that one. */
+  engine: z.enum(QUANTIFY_ENGINES).default('auto'),
+  /** ONNX Runtime device: 'cpu'; 'gpu' or 'auto' try CUDA/DirectML/CoreML/WebGPU where installed, falling back to CPU. */
+  device: z.enum(['cpu', 'gpu', 'auto']).default('cpu'),
+  /** Protocol checks during the run: stopOnFail stops it when a check that its inputs allow early fails (the default). */
+  checks: z.object({ stopOnFail: z.boolean() }).default({ stopOnFail: true }),
+  /** Training engine: 'auto' = ONNX Runtime (compiled training graphs), falling back to TF.js with the reason; 'onnx' or 'tfjs' = only that one. */
+  trainEngine: z.enum(QUANTIFY_ENGINES).default('auto'),
+  /** The verdicts' tests (VERDICT_DEFAULTS): alpha for the Wilcoxon tests and the 1 - alpha bootstrap interval. */
+  verdicts: z
+    .object({ alpha: z.number().gt(0).lt(0.5), resamples: z.number().int().min(100).max(1_000_000) })
+    .default(VERDICT_DEFAULTS),
+  /** Set when the experiment analyses networks trained elsewhere (`kd-lens analyse`): their source; training fields are then placeholders. */
+  study: StudySourceSchema.optional(),
+  /** Set (with `study`) when the experiment trains an ONNX architecture itself: the ONNX fields it was started with. */
+  onnxRun: OnnxRunSourceSchema.optional()
+});
+export const RunConfigSchema = RunConfigObject.superRefine((c, ctx) => checkRunConfig(c, ctx)); // cross-field checks: config-checks.ts
 export type RunConfig = z.infer<typeof RunConfigSchema>;
+
+/**
+ * A run configuration whose architecture is an ONNX file (issue 17 section 3), as the CLI, the app
+ * and the server accept it: `architecture: { onnx, classifier }`, `tap` any node or output of that
+ * graph, `teacher.pretrained` an .onnx file of the same graph or null. The same cross-field checks,
+ * plus what an ONNX architecture cannot do yet (config-checks.ts onnxRunProblems). Frozen as a
+ * RunConfig with `study` and `onnxRun` (src/engine/onnx/onnx-arch-experiment.ts).
+ */
+export const OnnxRunConfigSchema = RunConfigObject.omit({ study: true, onnxRun: true })
+  .extend({
+    architecture: OnnxArchitectureSchema,
+    tap: z.string().min(1).max(1000),
+    teacher: RunConfigObject.shape.teacher.extend({
+      pretrained: z
+        .string()
+        .max(4096)
+        .regex(/\.onnx$/i, 'with an ONNX architecture, give an .onnx file (or null)')
+        .nullable()
+    })
+  })
+  .superRefine((c, ctx) => checkRunConfig(c, ctx, true));
+export type OnnxRunConfig = z.infer<typeof OnnxRunConfigSchema>;
+
+/** Either form of run configuration: the ONNX one when `architecture` has an `onnx` field, else RunConfigSchema. */
+export type AnyRunConfig = RunConfig | OnnxRunConfig;
+export const AnyRunConfigSchema: z.ZodType<AnyRunConfig> = z.unknown().transform((value, ctx) => {
+  const arch = typeof value === 'object' && value !== null ? (value as { architecture?: unknown }).architecture : null;
+  const r = (isOnnxArchitecture(arch) ? OnnxRunConfigSchema : RunConfigSchema).safeParse(value);
+  if (r.success) return r.data as AnyRunConfig;
+  for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  return z.NEVER;
+});
+
+/** True for a configuration in the ONNX form (OnnxRunConfigSchema). */
+export const isOnnxRunConfig = (c: AnyRunConfig): c is OnnxRunConfig => isOnnxArchitecture(c.architecture);
 
 /** The paper's analysed epochs (method.md section 3), on a 150-epoch scale. */
 export const PAPER_CHECKPOINTS = [0, 2, 5, 10, 15, 20, 25, 30, 40, 50, 70, 90, 110, 130, 150];
