@@ -7,8 +7,9 @@
  * stage's whole state (weights with BN statistics, momenta, path length, logs, rate factor) goes to
  * a ResumeStore, so a killed stage continues from its last epoch and ends as an uninterrupted one
  * (the data order and augmentation of an epoch depend only on the seed and the epoch). A NaN or
- * infinite loss rolls back to the start of the epoch (the last good state) and halves the rate, at
- * most MAX_ROLLBACKS times per stage, as the TF.js stages count them (recovery.ts).
+ * infinite loss, or one over EXPLODED times the stage's first (as stage.ts judges), rolls back to
+ * the start of the epoch (the last good state) and halves the rate, at most MAX_ROLLBACKS times per
+ * stage, as the TF.js stages count them (recovery.ts; no range test: the ONNX form has no lr 'auto').
  */
 import type * as Ort from 'onnxruntime-node';
 import { f32, type IrNode, type ModelIr } from './ir';
@@ -24,7 +25,7 @@ import { epochOrder, gatherBatch, type Augment, type ImageSet } from '../trainin
 import { learningRate } from '../training/schedule';
 import type { StageConfig } from '../../common/config';
 import type { EpochLog, Rollback } from '../../common/record-schemas';
-import { CancelledError, type ResumeData, type ResumeStore } from '../training/stage';
+import { CancelledError, EXPLODED, type ResumeData, type ResumeStore } from '../training/stage';
 import { MAX_ROLLBACKS } from '../training/recovery';
 
 export type { Weights };
@@ -210,6 +211,7 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
   const maxRollbacks = req.maxRollbacks ?? MAX_ROLLBACKS;
   const startEpoch = resumed?.state.epoch ?? 0;
   const steps = Math.ceil(set.n / stage.batchSize);
+  let firstLoss: number | null = null;
   try {
     if (!resumed && req.checkpoints.includes(0)) await req.onCheckpoint(0, checkpointBytes(plan, weights));
     for (let epoch = startEpoch; epoch < stage.epochs; epoch++) {
@@ -241,9 +243,14 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
         compiled.state.forEach((st, i) => (feeds[st.name] = state[i]));
         const out = await session.run(feeds);
         const loss = (out[compiled.outputs.loss].data as Float32Array)[0];
-        if (!Number.isFinite(loss)) {
+        const broke = !Number.isFinite(loss)
+          ? `the loss is ${loss}`
+          : firstLoss !== null && firstLoss > 0 && loss > EXPLODED * firstLoss
+            ? `the loss exploded to ${loss.toPrecision(3)} (over ${EXPLODED}x its first value ${firstLoss.toPrecision(3)})`
+            : null;
+        if (broke) {
           // Roll back to the epoch's start and halve the rate (recovery.ts's count; no range test here).
-          const where = `${name}: the loss is ${loss} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)})`;
+          const where = `${name}: ${broke} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)})`;
           if (rollbacks.length >= maxRollbacks)
             throw new Error(
               `${where}; lower the learning rate${maxRollbacks ? ` (after ${maxRollbacks} rollbacks to the last good epoch, each halving the rate)` : ''}; no checkpoint of this epoch written`
@@ -258,6 +265,7 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
           step = -1;
           continue;
         }
+        firstLoss ??= loss;
         sum += loss * idx.length;
         if (compiled.outputs.pathStep) walked += (out[compiled.outputs.pathStep].data as Float32Array)[0];
         params = compiled.params.map((p) => out[p.next] as Ort.Tensor);
