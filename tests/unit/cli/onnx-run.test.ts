@@ -100,6 +100,9 @@ describe('kd-lens run with an ONNX architecture', () => {
     ]);
     expect(q.code, q.stderr).toBe(0);
     expect(existsSync(join(ws, 'q.json'))).toBe(true);
+    expect(readFileSync(join(root, 'report.html'), 'utf8')).toMatch(
+      /3 networks trained by this run on the ONNX architecture architecture\.onnx at 16 px, tap <b>\/Relu_1<\/b>/
+    );
     const metrics = JSON.parse(readFileSync(join(root, 'metrics.json'), 'utf8'));
     const text = JSON.stringify(metrics);
     expect(text).toMatch(/"N_fg":\d/);
