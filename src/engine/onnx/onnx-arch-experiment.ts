@@ -3,35 +3,22 @@
  * checks the configuration (onnx-arch-run.ts prepareOnnxRun; nothing written on a refusal), copies the
  * .onnx inputs into the experiment folder (onnx/) and freezes the run as a study of networks the run
  * trains itself: config.json's `study` lists each network's analysed ONNX checkpoints under models/<net>/
- * before they exist, and `onnxRun` keeps the ONNX fields. runStudy (study/analyse.ts) then calls
- * trainOnnxNetworks, as the experiment's job: the teacher's fine-tuning, and per seed the baseline and
- * the student's two stages, each recorded in state.json, resumed from its last epoch (models/<net>/<stage>/,
- * folderResume) and skipped once done, with live stage, epoch and progress events; then accuracy,
- * quantification and analysis run as for any study.
+ * before they exist, and `onnxRun` keeps the ONNX fields. runStudy (study/analyse.ts) then trains the
+ * networks as the experiment's job (onnx-arch-networks.ts) before accuracy, quantification and
+ * analysis run as for any study.
  */
 import { promises as fs } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import {
-  RunConfigSchema,
-  scaleCheckpoints,
-  type OnnxRunConfig,
-  type RunConfig,
-  type StageConfig
-} from '../../common/config';
+import { RunConfigSchema, scaleCheckpoints, type OnnxRunConfig, type RunConfig } from '../../common/config';
 import { defaultConfig } from '../../common/defaults';
-import type { ExperimentEvent } from '../../common/events';
 import { parseWith } from '../../common/schema';
 import type { StudyNetworkSource } from '../../common/study-source';
-import { exists, writeFileAtomic } from '../store/atomic';
+import { exists } from '../store/atomic';
 import { ExperimentPaths, netId } from '../experiment/paths';
 import { StateStore } from '../experiment/state';
-import { folderResume, writeConfig, writePathLength, writeTrainLog } from '../experiment/record';
-import type { ImageSet } from '../training/batches';
-import { hashSeed } from '../util/random';
+import { writeConfig } from '../experiment/record';
 import { describeOnnxRun, prepareOnnxRun, type PreparedOnnxRun } from './onnx-arch-run';
-import { featureScale, trainOnnxStage, type OnnxStageRequest, type OnnxStageResult } from './onnx-arch-train';
-import { belowTap, checkpointBytes, initialWeights, teacherWeights, type Weights } from './onnx-arch-weights';
-import { chooseRuntime, threadsPerWorker, type RuntimeChoice } from './runtime';
+import { hasStage2 } from './onnx-arch-networks';
 
 const stamp = (now: Date): string => now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 const slug = (s: string): string =>
@@ -40,12 +27,6 @@ const slug = (s: string): string =>
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 40) || 'run';
-
-/** Whether the student of seed index r has a stage 2 (epochs, and parameters above the tap). */
-const hasStage2 = (p: PreparedOnnxRun): boolean => {
-  const below = belowTap(p.plan);
-  return p.input.config.student.stage2.epochs > 0 && p.plan.trainable.some((n) => !below.has(n));
-};
 
 /** The networks the run will train, with the checkpoint files they will write (models/<net>/epoch-E.onnx). */
 function plannedNetworks(p: PreparedOnnxRun, paths: ExperimentPaths): StudyNetworkSource[] {
@@ -157,191 +138,4 @@ export async function createOnnxArchExperiment(
   await writeConfig(paths, frozen);
   await StateStore.create(paths.state, id);
   return id;
-}
-
-/** The ONNX-form configuration an experiment was frozen from (paths of the copies in its folder). */
-export function onnxFormOf(config: RunConfig): OnnxRunConfig {
-  const src = config.onnxRun!;
-  const { study: _s, onnxRun: _o, architecture: _a, tap: _t, ...rest } = config;
-  return {
-    ...rest,
-    architecture: src.architecture,
-    tap: src.tap,
-    teacher: { ...config.teacher, pretrained: src.pretrained }
-  };
-}
-
-/** A finished stage's result read back from its resume folder (its last epoch's state): nothing is trained again. */
-async function finished(f: { name: string; dir: string; start: Weights }): Promise<OnnxStageResult> {
-  const data = await folderResume(f.dir).load();
-  if (!data) throw new Error(`${f.dir}: stage '${f.name}' is marked done but its saved state is missing`);
-  const weights: Weights = new Map(f.start);
-  for (const a of data.weights) weights.set(a.name, a.values);
-  const { logs, initialNorm, pathLength, epoch } = data.state;
-  return {
-    weights,
-    losses: logs.map((l) => l.loss),
-    logs,
-    pathLength: initialNorm === null ? null : pathLength,
-    initialNorm,
-    rollbacks: logs.flatMap((l) => l.rollbacks ?? []),
-    resumedFrom: epoch
-  };
-}
-
-export interface OnnxTraining {
-  workspace: string;
-  config: RunConfig;
-  paths: ExperimentPaths;
-  state: StateStore;
-  /** The target's training images at the architecture's input size. */
-  train: ImageSet;
-  emit: (e: ExperimentEvent) => void;
-  signal?: AbortSignal;
-}
-
-/** Trains (or resumes) every network of an ONNX-architecture experiment whose stages are not done yet. */
-export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
-  const { config, paths, state, emit } = t;
-  const c = onnxFormOf(config);
-  const stages = ['teacher fine-tune'];
-  for (let r = 0; r < c.seeds; r++) {
-    const suffix = r ? ` (seed ${r})` : '';
-    stages.push(`baseline${suffix}`, `student stage 1${suffix}`, `student stage 2${suffix}`);
-  }
-  if (stages.every((s) => state.isDone(s))) return;
-  const p = await prepareOnnxRun({
-    workspace: t.workspace,
-    config: c,
-    onnx: c.architecture.onnx,
-    classifier: c.architecture.classifier ?? null,
-    tap: c.tap,
-    teacher: c.teacher.pretrained
-  });
-  const runtime = await chooseRuntime(c.device, threadsPerWorker(1));
-  if ('error' in runtime)
-    throw new Error(`an ONNX architecture trains on ONNX Runtime, which did not load: ${runtime.error}`);
-  const { plan } = p;
-  const base = { plan, set: t.train, runtime: runtime as RuntimeChoice };
-  const training = (seed: number): OnnxStageRequest['training'] => ({
-    momentum: c.training.momentum,
-    weightDecay: c.training.weightDecay,
-    augment: { flip: c.training.flip, cropPad: c.training.cropPad },
-    seed,
-    clipNorm: c.training.clipNorm ?? 0
-  });
-  const lr = (s: StageConfig): OnnxStageRequest['stage'] => ({ ...s, lr: s.lr as number });
-  const logs = new Map<string, OnnxStageResult['logs']>();
-
-  /** One stage, or its result from its resume folder when state.json says it is done. */
-  const stage = async (
-    net: string,
-    name: string,
-    req: Omit<OnnxStageRequest, 'plan' | 'set' | 'runtime' | 'onCheckpoint' | 'name' | 'resume'>
-  ): Promise<OnnxStageResult> => {
-    const dir = paths.stage(net, name.replace(/ \(seed \d+\)$/, '').replace(/ /g, '-'));
-    await fs.mkdir(dir, { recursive: true });
-    const resume = folderResume(dir);
-    const onCheckpoint = (epoch: number, bytes: Uint8Array): Promise<void> =>
-      writeFileAtomic(join(paths.net(net), `epoch-${epoch}.onnx`), bytes);
-    const run = (): Promise<OnnxStageResult> =>
-      trainOnnxStage({
-        ...base,
-        ...req,
-        name,
-        resume,
-        onCheckpoint,
-        signal: t.signal,
-        onEpoch: (log) => emit({ type: 'epoch', net, epochs: req.stage.epochs, ...log }),
-        onRollback: (rb) =>
-          emit({
-            type: 'log',
-            level: 'warn',
-            message: `${name}: the loss became ${rb.loss} at epoch ${rb.epoch}, step ${rb.step}; rolled back to the epoch's start, rate halved (x${rb.lrScale})`
-          }),
-        onProgress: (fraction, text) => emit({ type: 'progress', stage: name, fraction, text, etaSeconds: null })
-      });
-    if (state.isDone(name)) {
-      const r = await finished({ name, dir, start: req.start });
-      logs.set(net, [...(logs.get(net) ?? []), ...r.logs]);
-      return r;
-    }
-    const t0 = Date.now();
-    await state.mark(name, 'running', { engine: 'onnx' });
-    emit({ type: 'stage', stage: name, status: 'running', engine: 'onnx' });
-    const r = await run();
-    logs.set(net, [...(logs.get(net) ?? []), ...r.logs]);
-    await writeTrainLog(paths, net, logs.get(net)!);
-    const seconds = (Date.now() - t0) / 1000;
-    await state.mark(name, 'done', { seconds, engine: 'onnx' });
-    emit({ type: 'stage', stage: name, status: 'done', seconds, engine: 'onnx' });
-    return r;
-  };
-  const pathLengthLog = async (net: string, epochs: number[], r: OnnxStageResult): Promise<void> => {
-    const perEpoch = r.pathLength!;
-    await writePathLength(paths, {
-      net,
-      initialNorm: r.initialNorm,
-      perEpoch,
-      checkpoints: epochs.map((epoch) => ({ epoch, pathLength: perEpoch[epoch]! })),
-      source: 'log'
-    });
-  };
-
-  const teacher = await stage('T', 'teacher fine-tune', {
-    start: p.pretrained ? teacherWeights(plan, p.pretrained, c.seed) : initialWeights(plan, c.seed),
-    stage: lr(c.teacher.finetune),
-    training: training(hashSeed(c.seed, 0x7e)),
-    checkpoints: [0, c.teacher.finetune.epochs]
-  });
-  const below = belowTap(plan);
-  for (let r = 0; r < c.seeds; r++) {
-    const suffix = r ? ` (seed ${r})` : '';
-    const [s, b] = [netId('S', r), netId('B', r)];
-    const start: Weights = initialWeights(plan, c.seed + r);
-    const epochsB = scaleCheckpoints(c.checkpoints, c.baseline.epochs);
-    const bl = await stage(b, `baseline${suffix}`, {
-      start,
-      stage: lr(c.baseline),
-      training: training(hashSeed(c.seed + r, 0xba)),
-      checkpoints: epochsB
-    });
-    await pathLengthLog(b, epochsB, bl);
-    const epochs1 = scaleCheckpoints(c.checkpoints, c.student.stage1.epochs);
-    const scale = state.isDone(`student stage 1${suffix}`)
-      ? 1 // the finished stage is read back, not trained: its scale is not used
-      : await featureScale(
-          {
-            ...base,
-            start,
-            stage: lr(c.student.stage1),
-            training: training(0),
-            checkpoints: [],
-            onCheckpoint: async () => undefined
-          },
-          teacher.weights,
-          c.student.lossNormalization ?? 'mse'
-        );
-    const s1 = await stage(s, `student stage 1${suffix}`, {
-      start,
-      stage: lr(c.student.stage1),
-      training: training(hashSeed(c.seed + r, 0x51)),
-      objective: { kind: 'feature', teacher: teacher.weights, scale },
-      trainable: plan.trainable.filter((n) => below.has(n)),
-      checkpoints: epochs1
-    });
-    await pathLengthLog(s, epochs1, s1);
-    if (!hasStage2(p)) {
-      if (!state.isDone(`student stage 2${suffix}`)) await state.mark(`student stage 2${suffix}`, 'skipped');
-      continue;
-    }
-    const s2 = await stage(s, `student stage 2${suffix}`, {
-      start: s1.weights,
-      stage: lr(c.student.stage2),
-      training: training(hashSeed(c.seed + r, 0x52)),
-      trainable: plan.trainable.filter((n) => !below.has(n)),
-      checkpoints: []
-    });
-    await writeFileAtomic(join(paths.net(s), 'final.onnx'), checkpointBytes(plan, s2.weights));
-  }
 }

@@ -17,7 +17,7 @@ import { encodeModel } from './model-proto';
 import { compileTrainStep, TRAIN_INPUTS } from './train-graph';
 import { compileFeatures } from './compile';
 import type { OnnxArchPlan } from './onnx-arch';
-import { checkpointBytes, tapWeightName, type Weights } from './onnx-arch-weights';
+import { checkpointBytes, restoreArrays, tapWeightName, type Weights } from './onnx-arch-weights';
 import { sessionOptions, type RuntimeChoice } from './runtime';
 import { CompileError } from './rules/rule';
 import { Rng, hashSeed } from '../util/random';
@@ -25,7 +25,7 @@ import { epochOrder, gatherBatch, type Augment, type ImageSet } from '../trainin
 import { learningRate } from '../training/schedule';
 import type { StageConfig } from '../../common/config';
 import type { EpochLog, Rollback } from '../../common/record-schemas';
-import { CancelledError, EXPLODED, type ResumeData, type ResumeStore } from '../training/stage';
+import { CancelledError, EXPLODED, type ResumeStore } from '../training/stage';
 import { MAX_ROLLBACKS } from '../training/recovery';
 
 export type { Weights };
@@ -72,28 +72,6 @@ export interface OnnxStageResult {
   rollbacks: Rollback[];
   /** The epoch the stage resumed after (0: started afresh). */
   resumedFrom: number;
-}
-
-/** Puts a resumed stage's weights and momenta in place, refusing data that does not fit the graph. */
-function restoreArrays(r: {
-  resumed: ResumeData;
-  weights: Weights;
-  momentum: Map<string, Float32Array>;
-  where: string;
-}): void {
-  const where = `${r.where} (epoch ${r.resumed.state.epoch})`;
-  const put = (arrays: ResumeData['weights'], into: Map<string, Float32Array>, like: Weights): void => {
-    for (const a of arrays) {
-      const have = like.get(a.name);
-      if (!have || have.length !== a.values.length)
-        throw new Error(
-          `${where}: '${a.name}' does not fit the architecture (${have ? `${have.length} values expected` : 'no such weight'}); the run's files changed since it started`
-        );
-      into.set(a.name, a.values);
-    }
-  };
-  put(r.resumed.weights, r.weights, r.weights);
-  put(r.resumed.momentum, r.momentum, r.weights);
 }
 
 const weightsOf = (plan: OnnxArchPlan, w: Weights): ModelIr => {

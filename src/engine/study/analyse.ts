@@ -3,7 +3,9 @@
  * one. createStudyExperiment checks everything first (manifest.ts) and only then writes the folder
  * (config.json with the study's source, path-length.json per network, state.json); runStudy runs or
  * resumes it: accuracy of each final checkpoint on the validation split, quantification on the
- * executor (pool), metrics.json with checks and the study's pairs and ranking, report.
+ * executor (pool), metrics.json with checks and the study's pairs and ranking, report. An
+ * ONNX-architecture run is frozen as such a study whose networks it trains itself first
+ * (config.onnxRun; onnx/onnx-arch-networks.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { promises as fs } from 'node:fs';
@@ -34,7 +36,7 @@ import type { RunOptions } from '../experiment/runner';
 import { openCheckpoint } from './checkpoint';
 import { quantifyAndAnalyse } from '../experiment/finish';
 import { readStudyFile, resolveStudy, type ResolvedStudy } from './manifest';
-import { trainOnnxNetworks } from '../onnx/onnx-arch-experiment';
+import { trainOnnxNetworks } from '../onnx/onnx-arch-networks';
 
 const stamp = (now: Date): string => now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 const slug = (s: string): string =>
