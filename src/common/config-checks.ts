@@ -18,7 +18,10 @@ export interface ConfigProblem {
 }
 
 /** The fields the cross-field checks read: shared by both forms of run configuration (RunConfig and the ONNX form). */
-export type CheckedFields = Pick<RunConfig, 'name' | 'dataset' | 'checkpoints' | 'teacher' | 'student' | 'baseline'>;
+export type CheckedFields = Pick<
+  RunConfig,
+  'name' | 'dataset' | 'checkpoints' | 'teacher' | 'student' | 'baseline' | 'trainEngine'
+>;
 
 /** Problems between fields of a configuration whose fields each passed their own schema. */
 export function crossFieldProblems(c: CheckedFields): ConfigProblem[] {
@@ -75,7 +78,8 @@ export function crossFieldProblems(c: CheckedFields): ConfigProblem[] {
 
 /**
  * What an ONNX architecture cannot do yet (issue 17 section 3): a learning-rate range test
- * ('auto'), pretraining on a source dataset, and distillation by logits or attention.
+ * ('auto'), pretraining on a source dataset, distillation by logits or attention, and training on
+ * TF.js (it has no TF.js model).
  */
 export function onnxRunProblems(c: CheckedFields): ConfigProblem[] {
   const out: ConfigProblem[] = [];
@@ -92,6 +96,11 @@ export function onnxRunProblems(c: CheckedFields): ConfigProblem[] {
       path: ['teacher', 'source'],
       message:
         'pretraining on a source dataset is not available for an ONNX architecture; give teacher.pretrained as an .onnx file (or null)'
+    });
+  if (c.trainEngine === 'tfjs')
+    out.push({
+      path: ['trainEngine'],
+      message: 'an ONNX architecture trains on ONNX Runtime only; choose "auto" or "onnx"'
     });
   const m = c.student.method;
   if (m && (m.logits || m.attention))

@@ -86,6 +86,10 @@ describe('startExperiment with an ONNX architecture', () => {
       config: { ...folder, teacher: { ...folder.teacher, pretrained: 'models/teacher' } }
     });
     expect(bad.error!.issues.map((i) => i.path.join('.'))).toEqual(['config.teacher.pretrained']);
+    const tfjs = schema.safeParse({ config: { ...folder, trainEngine: 'tfjs' } });
+    expect(tfjs.error!.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['config.trainEngine', 'an ONNX architecture trains on ONNX Runtime only; choose "auto" or "onnx"']
+    ]);
     // The KD Lens form is still parsed as before.
     expect(schema.safeParse({ config: tinyConfig() }).success).toBe(true);
   });
