@@ -290,6 +290,25 @@ export const AnyRunConfigSchema: z.ZodType<AnyRunConfig> = z.unknown().transform
   return z.NEVER;
 });
 
+/** RunConfigSchema for requests that take the KD Lens form only: the ONNX form gets one refusal saying `what` is not available for it. */
+export const kdLensRunConfig = (what: string): z.ZodType<RunConfig> =>
+  z.unknown().transform((value, ctx) => {
+    const arch =
+      typeof value === 'object' && value !== null ? (value as { architecture?: unknown }).architecture : null;
+    if (isOnnxArchitecture(arch)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['architecture'],
+        message: `${what} is not available for an ONNX architecture yet`
+      });
+      return z.NEVER;
+    }
+    const r = RunConfigSchema.safeParse(value);
+    if (r.success) return r.data;
+    for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    return z.NEVER;
+  });
+
 /** True for a configuration in the ONNX form (OnnxRunConfigSchema). */
 export const isOnnxRunConfig = (c: AnyRunConfig): c is OnnxRunConfig => isOnnxArchitecture(c.architecture);
 
