@@ -123,7 +123,7 @@ describe('an ONNX-architecture run end to end', () => {
       expect(detail.summary.status, detail.summary.error ?? '').toBe('finished');
       for (const stage of ['teacher fine-tune', 'baseline', 'student stage 1', 'student stage 2', 'quantify'])
         expect(detail.stages[stage], stage).toMatchObject({ status: 'done' });
-      expect(detail.stages['student stage 1'].engine).toBe('onnx');
+      expect(detail.stages['student stage 1'].engine).toMatch(/^onnx cpu — \d+ threads?$/);
       // The training curves of the run's networks, as for any run.
       expect(detail.training.filter((p) => p.net === 'S' && p.stage === 'student stage 1')).toHaveLength(150);
       expect(existsSync(join(ws, 'experiments', experimentId, 'metrics.json'))).toBe(true);

@@ -2,7 +2,7 @@
  * The training of an ONNX-architecture experiment (onnx-arch-experiment.ts creates it), called by
  * runStudy (study/analyse.ts) as the experiment's job: the teacher's fine-tuning, and per seed the
  * baseline and the student's two stages (onnx-arch-train.ts), each recorded in state.json with
- * engine 'onnx', resumed after its last saved epoch from models/<net>/<stage>/ (folderResume) and
+ * its engine ('onnx cpu — 2 threads', as the other stages note it), resumed after its last saved epoch from models/<net>/<stage>/ (folderResume) and
  * read back instead of trained once done; live stage, epoch, rollback and progress events; each
  * network's analysed ONNX checkpoints, train-log.json and path-length.json (logged every step).
  */
@@ -90,6 +90,7 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
   if ('error' in runtime)
     throw new Error(`an ONNX architecture trains on ONNX Runtime, which did not load: ${runtime.error}`);
   const { plan } = p;
+  const engine = `onnx ${runtime.provider} — ${runtime.threads} thread${runtime.threads === 1 ? '' : 's'}`;
   const base = { plan, set: t.train, runtime: runtime as RuntimeChoice };
   const training = (seed: number): OnnxStageRequest['training'] => ({
     momentum: c.training.momentum,
@@ -135,14 +136,14 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
       return r;
     }
     const t0 = Date.now();
-    await state.mark(name, 'running', { engine: 'onnx' });
-    emit({ type: 'stage', stage: name, status: 'running', engine: 'onnx' });
+    await state.mark(name, 'running', { engine });
+    emit({ type: 'stage', stage: name, status: 'running', engine });
     const r = await run();
     logs.set(net, [...(logs.get(net) ?? []), ...r.logs]);
     await writeTrainLog(paths, net, logs.get(net)!);
     const seconds = (Date.now() - t0) / 1000;
-    await state.mark(name, 'done', { seconds, engine: 'onnx' });
-    emit({ type: 'stage', stage: name, status: 'done', seconds, engine: 'onnx' });
+    await state.mark(name, 'done', { seconds, engine });
+    emit({ type: 'stage', stage: name, status: 'done', seconds, engine });
     return r;
   };
   const pathLengthLog = async (net: string, epochs: number[], r: OnnxStageResult): Promise<void> => {

@@ -78,7 +78,10 @@ describe('kd-lens run with an ONNX architecture', () => {
     });
     const state = JSON.parse(readFileSync(join(root, 'state.json'), 'utf8'));
     for (const stage of ['teacher fine-tune', 'baseline', 'student stage 1', 'student stage 2'])
-      expect(state.stages[stage], stage).toMatchObject({ status: 'done', engine: 'onnx' });
+      expect(state.stages[stage], stage).toMatchObject({
+        status: 'done',
+        engine: expect.stringMatching(/^onnx cpu — \d+ threads?$/)
+      });
     const path = JSON.parse(readFileSync(join(models, 'B', 'path-length.json'), 'utf8'));
     expect(path.source).toBe('log');
     expect(path.perEpoch).toHaveLength(4);
