@@ -72,7 +72,7 @@ export interface OnnxTraining {
 export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
   const { config, paths, state, emit } = t;
   const c = onnxFormOf(config);
-  const stages = ['teacher fine-tune'];
+  const stages = ['teacher finetune'];
   for (let r = 0; r < c.seeds; r++) {
     const suffix = r ? ` (seed ${r})` : '';
     stages.push(`baseline${suffix}`, `student stage 1${suffix}`, `student stage 2${suffix}`);
@@ -108,7 +108,9 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
     name: string,
     req: Omit<OnnxStageRequest, 'plan' | 'set' | 'runtime' | 'onCheckpoint' | 'name' | 'resume'>
   ): Promise<OnnxStageResult> => {
-    const dir = paths.stage(net, name.replace(/ \(seed \d+\)$/, '').replace(/ /g, '-'));
+    // The net tells the seeds apart: logs and folders name the stage as the other runs do ('student stage 1').
+    const logged = name.replace(/ \(seed \d+\)$/, '');
+    const dir = paths.stage(net, logged.replace(/ /g, '-'));
     await fs.mkdir(dir, { recursive: true });
     const resume = folderResume(dir);
     const onCheckpoint = (epoch: number, bytes: Uint8Array): Promise<void> =>
@@ -121,7 +123,7 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
         resume,
         onCheckpoint,
         signal: t.signal,
-        onEpoch: (log) => emit({ type: 'epoch', net, epochs: req.stage.epochs, ...log }),
+        onEpoch: (log) => emit({ type: 'epoch', net, epochs: req.stage.epochs, ...log, stage: logged }),
         onRollback: (rb) =>
           emit({
             type: 'log',
@@ -130,16 +132,18 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
           }),
         onProgress: (fraction, text) => emit({ type: 'progress', stage: name, fraction, text, etaSeconds: null })
       });
+    const keep = (r: OnnxStageResult): void =>
+      void logs.set(net, [...(logs.get(net) ?? []), ...r.logs.map((l) => ({ ...l, stage: logged }))]);
     if (state.isDone(name)) {
       const r = await finished({ name, dir, start: req.start });
-      logs.set(net, [...(logs.get(net) ?? []), ...r.logs]);
+      keep(r);
       return r;
     }
     const t0 = Date.now();
     await state.mark(name, 'running', { engine });
     emit({ type: 'stage', stage: name, status: 'running', engine });
     const r = await run();
-    logs.set(net, [...(logs.get(net) ?? []), ...r.logs]);
+    keep(r);
     await writeTrainLog(paths, net, logs.get(net)!);
     const seconds = (Date.now() - t0) / 1000;
     await state.mark(name, 'done', { seconds, engine });
@@ -157,7 +161,7 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
     });
   };
 
-  const teacher = await stage('T', 'teacher fine-tune', {
+  const teacher = await stage('T', 'teacher finetune', {
     start: p.pretrained ? teacherWeights(plan, p.pretrained, c.seed) : initialWeights(plan, c.seed),
     stage: lr(c.teacher.finetune),
     training: training(hashSeed(c.seed, 0x7e)),

@@ -77,7 +77,7 @@ describe('kd-lens run with an ONNX architecture', () => {
       pretrained: arch
     });
     const state = JSON.parse(readFileSync(join(root, 'state.json'), 'utf8'));
-    for (const stage of ['teacher fine-tune', 'baseline', 'student stage 1', 'student stage 2'])
+    for (const stage of ['teacher finetune', 'baseline', 'student stage 1', 'student stage 2'])
       expect(state.stages[stage], stage).toMatchObject({
         status: 'done',
         engine: expect.stringMatching(/^onnx cpu — \d+ threads?$/)
@@ -138,13 +138,13 @@ describe('kd-lens run with an ONNX architecture', () => {
     const r = await runCli(['run', file, '--workspace', ws]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(
-      /teacher fine-tune: the loss is (NaN|-?Infinity) at epoch 1, step \d+ \(learning rate 1\.25e\+29\); lower the learning rate \(after 3 rollbacks to the last good epoch, each halving the rate\); no checkpoint of this epoch written/
+      /teacher finetune: the loss is (NaN|-?Infinity) at epoch 1, step \d+ \(learning rate 1\.25e\+29\); lower the learning rate \(after 3 rollbacks to the last good epoch, each halving the rate\); no checkpoint of this epoch written/
     );
     const id = readdirSync(join(ws, 'experiments')).find((f) => f.startsWith('onnx-nan'))!;
     const root = join(ws, 'experiments', id);
     const state = JSON.parse(readFileSync(join(root, 'state.json'), 'utf8'));
     expect(state.status).toBe('failed');
-    expect(state.stages['teacher fine-tune'].status).toBe('failed');
+    expect(state.stages['teacher finetune'].status).toBe('failed');
     expect(readdirSync(join(root, 'models', 'T')).filter((f) => f.endsWith('.onnx'))).toEqual(['epoch-0.onnx']);
     const events = readFileSync(join(root, 'events.jsonl'), 'utf8');
     expect(events.match(/rolled back to the epoch's start, rate halved/g)).toHaveLength(3);

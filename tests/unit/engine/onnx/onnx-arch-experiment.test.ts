@@ -65,7 +65,7 @@ describe('an ONNX-architecture stage resumes from its last epoch', () => {
         runtime,
         checkpoints: [],
         onCheckpoint: async () => undefined,
-        name: 'teacher fine-tune',
+        name: 'teacher finetune',
         resume: folderResume(resume),
         signal
       });
@@ -102,7 +102,7 @@ describe('an ONNX-architecture stage resumes from its last epoch', () => {
       runtime,
       checkpoints: [],
       onCheckpoint: async () => undefined,
-      name: 'teacher fine-tune'
+      name: 'teacher finetune'
     });
     expect(r.rollbacks.map((b) => [b.epoch, b.lrScale, b.action])).toEqual([
       [2, 0.5, 'halve'],
@@ -175,7 +175,7 @@ describe('an ONNX-architecture experiment cancelled mid-stage and resumed', () =
     const state = JSON.parse(readFileSync(p.state, 'utf8'));
     expect(state.status).toBe('cancelled');
     expect(state.stages['student stage 1'].status).toBe('cancelled');
-    expect(state.stages['teacher fine-tune'].status).toBe('done');
+    expect(state.stages['teacher finetune'].status).toBe('done');
 
     const events: ExperimentEvent[] = [];
     await runExperiment(ws, cut, { onEvent: (e) => events.push(e) });
