@@ -182,80 +182,81 @@ export const OnnxRunSourceSchema = z.object({
 });
 export type OnnxRunSource = z.infer<typeof OnnxRunSourceSchema>;
 
-const RunConfigObject = z.object({
-  version: z.literal(1),
-  /** A human name; the experiment id adds the key settings and a time stamp. */
-  name: z.string().min(1).max(100),
-  /** Target dataset id (workspace datasets/<id>). */
-  dataset: SafeId,
-  architecture: ArchitectureSchema,
-  /** The layer L: distilled and explained. */
-  tap: z.enum(TAPS),
-  /** Per-channel input normalisation applied after scaling pixels to [0, 1]. */
-  normalization: z.object({
-    mean: z.tuple([z.number(), z.number(), z.number()]),
-    std: z.tuple([positive, positive, positive])
-  }),
-  teacher: z.object({
-    /** Source dataset for pretraining (null: no pretraining, or `pretrained` weights). */
-    source: SafeId.nullable(),
-    /** A TF.js layers model folder of the same architecture to start from instead of pretraining. */
-    pretrained: z.string().nullable(),
-    pretrain: StageSchema,
-    finetune: StageSchema
-  }),
-  student: z.object({
-    stage1: StageSchema,
-    stage2: StageSchema,
-    /** Stage 1's loss: MSE / variance of the teacher feature over the training set, or the paper's plain 'mse' (absent: 'mse', as runs made before the option). */
-    lossNormalization: z.enum(['teacher-variance', 'mse']).optional(),
-    /** How stage 1 distils (absent: the paper's feature regression alone). */
-    method: StudentMethodSchema.optional()
-  }),
-  baseline: StageSchema,
-  training: z.object({
-    momentum: z.number().min(0).max(0.999),
-    weightDecay: z.number().min(0),
-    /** Random horizontal flips (off for digits and text). */
-    flip: z.boolean(),
-    /** Random crops after padding by this many pixels (0 = off). */
-    cropPad: z.number().int().min(0).max(64),
-    /** Global gradient-norm clipping of every stage (absent or null: off, as runs made before the option). */
-    clipNorm: positive.nullable().optional()
-  }),
-  /** Analysed epochs on the paper's 150-epoch scale; scaled to each network's epoch count. */
-  checkpoints: z.array(count).min(1),
-  quantification: QuantificationSchema,
-  /** Base seed (initialisation, data order, noise, image choice). */
-  seed: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1),
-  /** Student and baseline are repeated with seeds seed, seed+1, ...; the teacher is shared. */
-  seeds: z.number().int().min(1).max(100),
-  /** Worker processes for quantification. */
-  workers: z.number().int().min(1).max(64),
-  /** Compute backend (null: best available). */
-  backend: z.enum(['webgpu', 'tensorflow', 'wasm', 'cpu']).nullable(),
-  /** Quantification engine: 'auto' = ONNX Runtime, falling back to TF.js (reason logged); 'onnx' or 'tfjs' = only that one. */
-  engine: z.enum(QUANTIFY_ENGINES).default('auto'),
-  /** ONNX Runtime device: 'cpu'; 'gpu' or 'auto' try CUDA/DirectML/CoreML/WebGPU where installed, falling back to CPU. */
-  device: z.enum(['cpu', 'gpu', 'auto']).default('cpu'),
-  /** Protocol checks during the run: stopOnFail stops it when a check that its inputs allow early fails (the default). */
-  checks: z.object({ stopOnFail: z.boolean() }).default({ stopOnFail: true }),
-  /** Training engine: 'auto' = ONNX Runtime (compiled training graphs), falling back to TF.js with the reason; 'onnx' or 'tfjs' = only that one. */
-  trainEngine: z.enum(QUANTIFY_ENGINES).default('auto'),
-  /** The verdicts' tests (VERDICT_DEFAULTS): alpha for the Wilcoxon tests and the 1 - alpha bootstrap interval. */
-  verdicts: z
-    .object({ alpha: z.number().gt(0).lt(0.5), resamples: z.number().int().min(100).max(1_000_000) })
-    .default(VERDICT_DEFAULTS),
-  /** Set when the experiment analyses networks trained elsewhere (`kd-lens analyse`): their source; training fields are then placeholders. */
-  study: StudySourceSchema.optional(),
-  /** Set (with `study`) when the experiment trains an ONNX architecture itself: the ONNX fields it was started with. */
-  onnxRun: OnnxRunSourceSchema.optional()
-});
-export const RunConfigSchema = RunConfigObject.superRefine((c, ctx) => checkRunConfig(c, ctx)); // cross-field checks: config-checks.ts
+export const RunConfigSchema = z
+  .object({
+    version: z.literal(1),
+    /** A human name; the experiment id adds the key settings and a time stamp. */
+    name: z.string().min(1).max(100),
+    /** Target dataset id (workspace datasets/<id>). */
+    dataset: SafeId,
+    architecture: ArchitectureSchema,
+    /** The layer L: distilled and explained. */
+    tap: z.enum(TAPS),
+    /** Per-channel input normalisation applied after scaling pixels to [0, 1]. */
+    normalization: z.object({
+      mean: z.tuple([z.number(), z.number(), z.number()]),
+      std: z.tuple([positive, positive, positive])
+    }),
+    teacher: z.object({
+      /** Source dataset for pretraining (null: no pretraining, or `pretrained` weights). */
+      source: SafeId.nullable(),
+      /** A TF.js layers model folder of the same architecture to start from instead of pretraining. */
+      pretrained: z.string().nullable(),
+      pretrain: StageSchema,
+      finetune: StageSchema
+    }),
+    student: z.object({
+      stage1: StageSchema,
+      stage2: StageSchema,
+      /** Stage 1's loss: MSE / variance of the teacher feature over the training set, or the paper's plain 'mse' (absent: 'mse', as runs made before the option). */
+      lossNormalization: z.enum(['teacher-variance', 'mse']).optional(),
+      /** How stage 1 distils (absent: the paper's feature regression alone). */
+      method: StudentMethodSchema.optional()
+    }),
+    baseline: StageSchema,
+    training: z.object({
+      momentum: z.number().min(0).max(0.999),
+      weightDecay: z.number().min(0),
+      /** Random horizontal flips (off for digits and text). */
+      flip: z.boolean(),
+      /** Random crops after padding by this many pixels (0 = off). */
+      cropPad: z.number().int().min(0).max(64),
+      /** Global gradient-norm clipping of every stage (absent or null: off, as runs made before the option). */
+      clipNorm: positive.nullable().optional()
+    }),
+    /** Analysed epochs on the paper's 150-epoch scale; scaled to each network's epoch count. */
+    checkpoints: z.array(count).min(1),
+    quantification: QuantificationSchema,
+    /** Base seed (initialisation, data order, noise, image choice). */
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1),
+    /** Student and baseline are repeated with seeds seed, seed+1, ...; the teacher is shared. */
+    seeds: z.number().int().min(1).max(100),
+    /** Worker processes for quantification. */
+    workers: z.number().int().min(1).max(64),
+    /** Compute backend (null: best available). */
+    backend: z.enum(['webgpu', 'tensorflow', 'wasm', 'cpu']).nullable(),
+    /** Quantification engine: 'auto' = ONNX Runtime, falling back to TF.js (reason logged); 'onnx' or 'tfjs' = only that one. */
+    engine: z.enum(QUANTIFY_ENGINES).default('auto'),
+    /** ONNX Runtime device: 'cpu'; 'gpu' or 'auto' try CUDA/DirectML/CoreML/WebGPU where installed, falling back to CPU. */
+    device: z.enum(['cpu', 'gpu', 'auto']).default('cpu'),
+    /** Protocol checks during the run: stopOnFail stops it when a check that its inputs allow early fails (the default). */
+    checks: z.object({ stopOnFail: z.boolean() }).default({ stopOnFail: true }),
+    /** Training engine: 'auto' = ONNX Runtime (compiled training graphs), falling back to TF.js with the reason; 'onnx' or 'tfjs' = only that one. */
+    trainEngine: z.enum(QUANTIFY_ENGINES).default('auto'),
+    /** The verdicts' tests (VERDICT_DEFAULTS): alpha for the Wilcoxon tests and the 1 - alpha bootstrap interval. */
+    verdicts: z
+      .object({ alpha: z.number().gt(0).lt(0.5), resamples: z.number().int().min(100).max(1_000_000) })
+      .default(VERDICT_DEFAULTS),
+    /** Set when the experiment analyses networks trained elsewhere (`kd-lens analyse`): their source; training fields are then placeholders. */
+    study: StudySourceSchema.optional(),
+    /** Set (with `study`) when the experiment trains an ONNX architecture itself: the ONNX fields it was started with. */
+    onnxRun: OnnxRunSourceSchema.optional()
+  })
+  .superRefine((c, ctx) => checkRunConfig(c, ctx)); // cross-field checks: config-checks.ts
 export type RunConfig = z.infer<typeof RunConfigSchema>;
 
 /**
@@ -265,11 +266,13 @@ export type RunConfig = z.infer<typeof RunConfigSchema>;
  * plus what an ONNX architecture cannot do yet (config-checks.ts onnxRunProblems). Frozen as a
  * RunConfig with `study` and `onnxRun` (src/engine/onnx/onnx-arch-experiment.ts).
  */
-export const OnnxRunConfigSchema = RunConfigObject.omit({ study: true, onnxRun: true })
-  .extend({
+const { study: _study, onnxRun: _onnxRun, ...trainedShape } = RunConfigSchema.shape;
+export const OnnxRunConfigSchema = z
+  .object({
+    ...trainedShape,
     architecture: OnnxArchitectureSchema,
     tap: z.string().min(1).max(1000),
-    teacher: RunConfigObject.shape.teacher.extend({
+    teacher: RunConfigSchema.shape.teacher.extend({
       pretrained: z
         .string()
         .max(4096)
@@ -280,32 +283,37 @@ export const OnnxRunConfigSchema = RunConfigObject.omit({ study: true, onnxRun: 
   .superRefine((c, ctx) => checkRunConfig(c, ctx, true));
 export type OnnxRunConfig = z.infer<typeof OnnxRunConfigSchema>;
 
-/** Either form of run configuration: the ONNX one when `architecture` has an `onnx` field, else RunConfigSchema. */
-export type AnyRunConfig = RunConfig | OnnxRunConfig;
-export const AnyRunConfigSchema: z.ZodType<AnyRunConfig> = z.unknown().transform((value, ctx) => {
-  const arch = typeof value === 'object' && value !== null ? (value as { architecture?: unknown }).architecture : null;
-  const r = (isOnnxArchitecture(arch) ? OnnxRunConfigSchema : RunConfigSchema).safeParse(value);
-  if (r.success) return r.data as AnyRunConfig;
+/** The `architecture` field of an unparsed configuration (null when there is none). */
+const architectureOf = (value: unknown): unknown =>
+  typeof value === 'object' && value !== null ? (value as { architecture?: unknown }).architecture : null;
+
+/** Parses `value` with `schema` inside a transform, its problems reported with their own paths. */
+function parseInside<T>(schema: z.ZodType<T>, value: unknown, ctx: z.RefinementCtx): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
   for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
   return z.NEVER;
-});
+}
+
+/** Either form of run configuration: the ONNX one when `architecture` has an `onnx` field, else RunConfigSchema. */
+export type AnyRunConfig = RunConfig | OnnxRunConfig;
+export const AnyRunConfigSchema: z.ZodType<AnyRunConfig> = z
+  .unknown()
+  .transform((value, ctx): AnyRunConfig =>
+    isOnnxArchitecture(architectureOf(value))
+      ? parseInside(OnnxRunConfigSchema, value, ctx)
+      : parseInside(RunConfigSchema, value, ctx)
+  );
 
 /** RunConfigSchema for requests that take the KD Lens form only: the ONNX form gets one refusal saying `what` is not available for it. */
 export const kdLensRunConfig = (what: string): z.ZodType<RunConfig> =>
   z.unknown().transform((value, ctx) => {
-    const arch =
-      typeof value === 'object' && value !== null ? (value as { architecture?: unknown }).architecture : null;
-    if (isOnnxArchitecture(arch)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['architecture'],
-        message: `${what} is not available for an ONNX architecture yet`
-      });
-      return z.NEVER;
-    }
-    const r = RunConfigSchema.safeParse(value);
-    if (r.success) return r.data;
-    for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    if (!isOnnxArchitecture(architectureOf(value))) return parseInside(RunConfigSchema, value, ctx);
+    ctx.addIssue({
+      code: 'custom',
+      path: ['architecture'],
+      message: `${what} is not available for an ONNX architecture yet`
+    });
     return z.NEVER;
   });
 
