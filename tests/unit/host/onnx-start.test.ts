@@ -9,24 +9,15 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHost, type Host } from '../../../src/host';
-import type { JobHandle } from '../../../src/host/process-messages';
 import { CallerError } from '../../../src/common/errors';
 import { API_REQUEST_SCHEMAS } from '../../../src/common/api-schemas';
 import type { OnnxRunConfig } from '../../../src/common/config';
 import { tempDir } from '../../helpers/fixtures';
+import { silentJob } from '../../helpers/serve';
 import { writeTinyDataset } from '../../helpers/tiny-dataset';
 import { tinyConfig } from '../../helpers/tiny-config';
 
 const FILE = join(__dirname, '../../fixtures/onnx-arch/tiny-arch.onnx');
-const silentJob = (): JobHandle => {
-  let exit: ((code: number | null) => void) | null = null;
-  return {
-    send: () => undefined,
-    onMessage: () => undefined,
-    onExit: (fn) => void (exit = fn),
-    kill: () => exit?.(null)
-  };
-};
 
 describe('startExperiment with an ONNX architecture', () => {
   const tmp = tempDir('kd-onnx-start-');
