@@ -2,8 +2,8 @@
  * End to end, an ONNX-architecture run as a first-class experiment: the built `kd-lens run` killed
  * with SIGKILL in the student's stage 1 resumes with `--resume` to the checkpoints, path lengths and
  * metrics of an uninterrupted run; and the server starts the same configuration (its .onnx under
- * <workspace>/models/, named relative to the workspace) as an experiment job that runs to its metrics
- * (and that time estimates do not learn from).
+ * <workspace>/models/, named relative to the workspace) as an experiment job that can be cancelled
+ * and resumed and runs to its metrics (and that time estimates do not learn from).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
@@ -15,6 +15,7 @@ import { tinyConfig } from '../helpers/tiny-config';
 import { createHost } from '../../src/host';
 import { nodeJobSpawner } from '../../src/host/spawn';
 import { finishedRuns } from '../../src/host/estimate-runs';
+import type { ExperimentDetail } from '../../src/common/api';
 
 const ROOT = resolve(__dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'kd-lens.cjs');
@@ -112,16 +113,27 @@ describe('an ONNX-architecture run end to end', () => {
         ).toBe(true);
   }, 300_000);
 
-  it('the server starts it as an experiment job that runs to its metrics', async () => {
+  it('the server starts it as an experiment job; cancelled in stage 1 and resumed, it runs to its metrics', async () => {
     const host = createHost({ workspace: ws, shell: 'browser', version: 'test', spawnJob: nodeJobSpawner() });
     try {
       const config = { ...onnxConfig('onnx served'), version: 1 };
-      const { experimentId } = await host.service.startExperiment({ config: config as never });
-      let detail = await host.service.getExperiment({ experimentId });
-      for (let i = 0; i < 600 && !['finished', 'failed', 'cancelled'].includes(detail.summary.status); i++) {
-        await new Promise((r) => setTimeout(r, 250));
-        detail = await host.service.getExperiment({ experimentId });
-      }
+      const { experimentId, jobId } = await host.service.startExperiment({ config: config as never });
+      const until = async (done: (d: ExperimentDetail) => boolean): Promise<ExperimentDetail> => {
+        let detail = await host.service.getExperiment({ experimentId });
+        for (let i = 0; i < 2000 && !done(detail); i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          detail = await host.service.getExperiment({ experimentId });
+        }
+        return detail;
+      };
+      const ended = (d: ExperimentDetail): boolean => ['finished', 'failed', 'cancelled'].includes(d.summary.status);
+      await until((d) => d.stages['student stage 1']?.status === 'running' || ended(d));
+      expect((await host.service.cancelJob({ jobId })).cancelled).toBe(true);
+      const cancelled = await until(ended);
+      expect(cancelled.summary.status).toBe('cancelled');
+      expect(cancelled.stages['student stage 1'].status).toBe('cancelled');
+      await host.service.resumeExperiment({ experimentId });
+      const detail = await until(ended);
       expect(detail.summary.status, detail.summary.error ?? '').toBe('finished');
       for (const stage of ['teacher finetune', 'baseline', 'student stage 1', 'student stage 2', 'quantify'])
         expect(detail.stages[stage], stage).toMatchObject({ status: 'done' });
