@@ -6,7 +6,7 @@
  */
 import type { StudyCheck, StudyRequest } from './study';
 import type { ClusterAppSettings, WorkersView } from './cluster';
-import type { RunConfig } from './config';
+import type { AnyRunConfig, RunConfig } from './config';
 import type { DatasetManifest, DatasetSummary } from './dataset';
 import type { ExperimentEvent } from './events';
 import type { MetricsDocument } from './metrics';
@@ -360,7 +360,8 @@ export interface KdApi {
   defaultConfig(request: { kind: 'demo' | 'demo-quick' | 'dataset'; datasetId?: string }): Promise<RunConfig>;
   /** An honest time estimate on this machine. */
   estimate(request: EstimateRequest): Promise<Estimate>;
-  startExperiment(request: { config: RunConfig }): Promise<{ experimentId: string; jobId: string }>;
+  /** The configuration in either form: a KD Lens architecture, or an ONNX file (`architecture: { onnx, classifier }`; paths relative to the workspace). */
+  startExperiment(request: { config: AnyRunConfig }): Promise<{ experimentId: string; jobId: string }>;
   /** Before launch: does the teacher's source set (or pretrained teacher) help? A few epochs of each, on the engine. */
   probeSource(request: { config: RunConfig }): Promise<SourceProbe>;
   /** force: continue past the protocol checks that stopped the run early (without it such a run refuses to resume). */

@@ -17,8 +17,14 @@ export interface ConfigProblem {
   message: string;
 }
 
+/** The fields the cross-field checks read: shared by both forms of run configuration (RunConfig and the ONNX form). */
+export type CheckedFields = Pick<
+  RunConfig,
+  'name' | 'dataset' | 'checkpoints' | 'teacher' | 'student' | 'baseline' | 'trainEngine'
+>;
+
 /** Problems between fields of a configuration whose fields each passed their own schema. */
-export function crossFieldProblems(c: RunConfig): ConfigProblem[] {
+export function crossFieldProblems(c: CheckedFields): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   if (!SAFE_NAME.test(c.name) || c.name.includes('..')) {
     out.push({
@@ -70,12 +76,49 @@ export function crossFieldProblems(c: RunConfig): ConfigProblem[] {
   return out;
 }
 
-/** Adds crossFieldProblems to a zod refinement context (RunConfigSchema's superRefine). */
+/**
+ * What an ONNX architecture cannot do yet (issue 17 section 3): a learning-rate range test
+ * ('auto'), pretraining on a source dataset, distillation by logits or attention, and training on
+ * TF.js (it has no TF.js model).
+ */
+export function onnxRunProblems(c: CheckedFields): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  const stages: [string[], number | 'auto'][] = [
+    [['teacher', 'finetune', 'lr'], c.teacher.finetune.lr],
+    [['student', 'stage1', 'lr'], c.student.stage1.lr],
+    [['student', 'stage2', 'lr'], c.student.stage2.lr],
+    [['baseline', 'lr'], c.baseline.lr]
+  ];
+  for (const [path, lr] of stages)
+    if (lr === 'auto') out.push({ path, message: '"auto" is not available for an ONNX architecture yet; give a rate' });
+  if (c.teacher.source !== null)
+    out.push({
+      path: ['teacher', 'source'],
+      message:
+        'pretraining on a source dataset is not available for an ONNX architecture; give teacher.pretrained as an .onnx file (or null)'
+    });
+  if (c.trainEngine === 'tfjs')
+    out.push({
+      path: ['trainEngine'],
+      message: 'an ONNX architecture trains on ONNX Runtime only; choose "auto" or "onnx"'
+    });
+  const m = c.student.method;
+  if (m && (m.logits || m.attention))
+    out.push({
+      path: ['student', 'method'],
+      message: 'an ONNX architecture distils by the feature at the tap only (for now)'
+    });
+  return out;
+}
+
+/** Adds crossFieldProblems (and, for the ONNX form, onnxRunProblems) to a zod refinement context (the run schemas' superRefine). */
 export function checkRunConfig(
-  c: RunConfig,
-  ctx: { addIssue: (issue: { code: 'custom'; path: (string | number)[]; message: string }) => void }
+  c: CheckedFields,
+  ctx: { addIssue: (issue: { code: 'custom'; path: (string | number)[]; message: string }) => void },
+  onnx = false
 ): void {
-  for (const p of crossFieldProblems(c)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+  const problems = onnx ? [...onnxRunProblems(c), ...crossFieldProblems(c)] : crossFieldProblems(c);
+  for (const p of problems) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
 }
 
 /** What the configuration needs to know about its target dataset. */
@@ -86,7 +129,7 @@ export interface DatasetFacts {
 }
 
 /** Problems between a configuration and its target dataset (after it is loaded). */
-export function datasetProblems(c: RunConfig, d: DatasetFacts): ConfigProblem[] {
+export function datasetProblems(c: Pick<RunConfig, 'quantification'>, d: DatasetFacts): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   if (c.quantification.images > d.trainImages) {
     out.push({

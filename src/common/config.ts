@@ -170,6 +170,18 @@ export type QuantificationConfig = z.infer<typeof QuantificationSchema>;
 export const QUANTIFY_ENGINES = ['auto', 'onnx', 'tfjs'] as const;
 export type QuantifyEngine = (typeof QUANTIFY_ENGINES)[number];
 
+/**
+ * What an experiment trained on an ONNX architecture freezes beside its study-form fields (its
+ * `architecture` and `tap` are then placeholders, as a study's are): the ONNX fields as given, with
+ * the paths of the copies inside the experiment folder (onnx/architecture.onnx, onnx/teacher.onnx).
+ */
+export const OnnxRunSourceSchema = z.object({
+  architecture: z.object({ onnx: z.string().min(1).max(4096), classifier: z.string().min(1).max(1000).nullable() }),
+  tap: z.string().min(1).max(1000),
+  pretrained: z.string().min(1).max(4096).nullable()
+});
+export type OnnxRunSource = z.infer<typeof OnnxRunSourceSchema>;
+
 export const RunConfigSchema = z
   .object({
     version: z.literal(1),
@@ -240,10 +252,73 @@ export const RunConfigSchema = z
       .object({ alpha: z.number().gt(0).lt(0.5), resamples: z.number().int().min(100).max(1_000_000) })
       .default(VERDICT_DEFAULTS),
     /** Set when the experiment analyses networks trained elsewhere (`kd-lens analyse`): their source; training fields are then placeholders. */
-    study: StudySourceSchema.optional()
+    study: StudySourceSchema.optional(),
+    /** Set (with `study`) when the experiment trains an ONNX architecture itself: the ONNX fields it was started with. */
+    onnxRun: OnnxRunSourceSchema.optional()
   })
   .superRefine((c, ctx) => checkRunConfig(c, ctx)); // cross-field checks: config-checks.ts
 export type RunConfig = z.infer<typeof RunConfigSchema>;
+
+/**
+ * A run configuration whose architecture is an ONNX file (issue 17 section 3), as the CLI, the app
+ * and the server accept it: `architecture: { onnx, classifier }`, `tap` any node or output of that
+ * graph, `teacher.pretrained` an .onnx file of the same graph or null. The same cross-field checks,
+ * plus what an ONNX architecture cannot do yet (config-checks.ts onnxRunProblems). Frozen as a
+ * RunConfig with `study` and `onnxRun` (src/engine/onnx/onnx-arch-experiment.ts).
+ */
+const { study: _study, onnxRun: _onnxRun, ...trainedShape } = RunConfigSchema.shape;
+export const OnnxRunConfigSchema = z
+  .object({
+    ...trainedShape,
+    architecture: OnnxArchitectureSchema,
+    tap: z.string().min(1).max(1000),
+    teacher: RunConfigSchema.shape.teacher.extend({
+      pretrained: z
+        .string()
+        .max(4096)
+        .regex(/\.onnx$/i, 'with an ONNX architecture, give an .onnx file (or null)')
+        .nullable()
+    })
+  })
+  .superRefine((c, ctx) => checkRunConfig(c, ctx, true));
+export type OnnxRunConfig = z.infer<typeof OnnxRunConfigSchema>;
+
+/** The `architecture` field of an unparsed configuration (null when there is none). */
+const architectureOf = (value: unknown): unknown =>
+  typeof value === 'object' && value !== null ? (value as { architecture?: unknown }).architecture : null;
+
+/** Parses `value` with `schema` inside a transform, its problems reported with their own paths. */
+function parseInside<T>(schema: z.ZodType<T>, value: unknown, ctx: z.RefinementCtx): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  return z.NEVER;
+}
+
+/** Either form of run configuration: the ONNX one when `architecture` has an `onnx` field, else RunConfigSchema. */
+export type AnyRunConfig = RunConfig | OnnxRunConfig;
+export const AnyRunConfigSchema: z.ZodType<AnyRunConfig> = z
+  .unknown()
+  .transform((value, ctx): AnyRunConfig =>
+    isOnnxArchitecture(architectureOf(value))
+      ? parseInside(OnnxRunConfigSchema, value, ctx)
+      : parseInside(RunConfigSchema, value, ctx)
+  );
+
+/** RunConfigSchema for requests that take the KD Lens form only: the ONNX form gets one refusal saying `what` is not available for it. */
+export const kdLensRunConfig = (what: string): z.ZodType<RunConfig> =>
+  z.unknown().transform((value, ctx) => {
+    if (!isOnnxArchitecture(architectureOf(value))) return parseInside(RunConfigSchema, value, ctx);
+    ctx.addIssue({
+      code: 'custom',
+      path: ['architecture'],
+      message: `${what} is not available for an ONNX architecture yet`
+    });
+    return z.NEVER;
+  });
+
+/** True for a configuration in the ONNX form (OnnxRunConfigSchema). */
+export const isOnnxRunConfig = (c: AnyRunConfig): c is OnnxRunConfig => isOnnxArchitecture(c.architecture);
 
 /** The paper's analysed epochs (method.md section 3), on a 150-epoch scale. */
 export const PAPER_CHECKPOINTS = [0, 2, 5, 10, 15, 20, 25, 30, 40, 50, 70, 90, 110, 130, 150];

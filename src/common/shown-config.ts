@@ -4,7 +4,9 @@
  * name, the teacher's, students' and baselines' training): its networks were trained elsewhere and
  * its tap is the models' own name in config.study. Every view that names the family or the tap,
  * or lists a configuration's settings (run list, run comparison, report), reads them here, so a
- * study says what was analysed and never what a placeholder says. Runtime-neutral.
+ * study says what was analysed and never what a placeholder says. A run trained here on an ONNX
+ * architecture (config.onnxRun) is frozen as such a study, but its training fields are real: it
+ * shows them, with its ONNX architecture, tap and teacher file. Runtime-neutral.
  */
 import type { RunConfig } from './config';
 
@@ -25,6 +27,16 @@ export const shownFamily = (config: RunConfig): string => (config.study ? STUDY_
 export function shownConfig(config: RunConfig): Record<string, unknown> {
   const study = config.study;
   if (!study) return config;
+  if (config.onnxRun) {
+    // Trained by this run on an ONNX architecture: the training fields are real, the ONNX ones stand for the placeholders.
+    const { architecture, study: _study, onnxRun, ...trained } = config;
+    return {
+      ...trained,
+      tap: onnxRun.tap,
+      architecture: { ...onnxRun.architecture, inputSize: architecture.inputSize },
+      teacher: { ...config.teacher, pretrained: onnxRun.pretrained }
+    };
+  }
   const { teacher: _t, student: _s, baseline: _b, architecture, study: _study, ...rest } = config;
   return {
     ...rest,

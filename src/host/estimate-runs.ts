@@ -44,6 +44,8 @@ export async function finishedRuns(workspace: string, limit = 20): Promise<Finis
       const state = parseWith(StateTimes, await readJson(paths.state), paths.state);
       if (state.status !== 'done' && state.status !== 'finished') continue;
       const config = await readConfig(paths);
+      // An ONNX-architecture run's stages time its own network, not the placeholder architecture its config.json names.
+      if (config.onnxRun) continue;
       const trainOf = async (d: string | null): Promise<number> =>
         d ? (await loadDataset(workspace, d)).samples.filter((s) => s.split === 'train').length : 0;
       const counts = {

@@ -23,7 +23,7 @@ import type {
   SourceProbe
 } from '../common/api';
 import type { RunConfig } from '../common/config';
-import { RunConfigSchema } from '../common/config';
+import { RunConfigSchema, isOnnxRunConfig, type OnnxRunConfig } from '../common/config';
 import { parseWith } from '../common/schema';
 import { CallerError, RequestError, conflict, notFound, refused } from '../common/errors';
 import { demoConfig, defaultConfig } from '../common/defaults';
@@ -159,6 +159,17 @@ export function createService(o: ServiceOptions): KdService {
     };
   };
 
+  /**
+   * An ONNX-form configuration's .onnx files: a relative path is read against the workspace (uploads
+   * live in <workspace>/models/), and every path must lie inside the workspace or a picked folder.
+   */
+  const onnxPaths = async (c: OnnxRunConfig): Promise<OnnxRunConfig> => {
+    const at = (p: string): string => (isAbsolute(p) ? p : resolve(ws, p));
+    const onnx = await allowedPath(at(c.architecture.onnx), 'architecture.onnx');
+    const pretrained = c.teacher.pretrained ? await allowedPath(at(c.teacher.pretrained), 'teacher.pretrained') : null;
+    return { ...c, architecture: { ...c.architecture, onnx }, teacher: { ...c.teacher, pretrained } };
+  };
+
   const experimentJob = (experimentId: string, title: string, force = false): string => {
     if (o.jobs.activeFor(experimentId)) throw conflict(`experiment ${experimentId} is already running`);
     const { info } = o.jobs.start(
@@ -277,6 +288,13 @@ export function createService(o: ServiceOptions): KdService {
     },
     async startExperiment({ config }) {
       await loadDataset(ws, config.dataset);
+      if (isOnnxRunConfig(config)) {
+        const experimentId = await createExperiment(ws, await onnxPaths(config)).catch((err: unknown) => {
+          // A file that is not a usable ONNX architecture is the caller's mistake (400), named by onnx-arch.ts.
+          throw err instanceof CallerError || !(err instanceof Error) ? err : new RequestError(err.message);
+        });
+        return { experimentId, jobId: experimentJob(experimentId, `experiment ${config.name}`) };
+      }
       if (config.teacher.pretrained)
         config = {
           ...config,

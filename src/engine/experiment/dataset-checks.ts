@@ -8,7 +8,11 @@ import { datasetProblems } from '../../common/config-checks';
 import { SchemaError, formatPath } from '../../common/schema';
 import { loadDataset } from '../data';
 
-export async function assertFitsDataset(workspace: string, config: RunConfig, origin: string): Promise<void> {
+export async function assertFitsDataset(
+  workspace: string,
+  config: Pick<RunConfig, 'dataset' | 'quantification'>,
+  origin: string
+): Promise<void> {
   const m = await loadDataset(workspace, config.dataset);
   const problems = datasetProblems(config, {
     id: m.id,

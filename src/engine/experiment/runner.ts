@@ -6,7 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { promises as fs } from 'node:fs';
-import { RunConfigSchema, type RunConfig } from '../../common/config';
+import { RunConfigSchema, OnnxRunConfigSchema, isOnnxArchitecture, type RunConfig } from '../../common/config';
+import { createOnnxArchExperiment, inWorkspace } from '../onnx/onnx-arch-experiment';
 import type { ExperimentEvent } from '../../common/events';
 import { parseWith } from '../../common/schema';
 import { assertFitsDataset } from './dataset-checks';
@@ -66,8 +67,17 @@ export function experimentId(config: RunConfig, now = new Date()): string {
   return `${slug(config.name)}-${a.family}${a.inputSize}-${config.tap}-e${config.baseline.epochs}-s${config.seed}-${stamp}`;
 }
 
-/** Validates a configuration and writes a new experiment folder; returns its id. */
+/**
+ * Validates a configuration and writes a new experiment folder; returns its id. The ONNX form
+ * (`architecture: { onnx }`) is checked against its files and frozen by onnx-arch-experiment.ts;
+ * its relative paths are read against the workspace (callers that know better resolve them first).
+ */
 export async function createExperiment(workspace: string, raw: unknown, origin = 'configuration'): Promise<string> {
+  if (isOnnxArchitecture((raw as { architecture?: unknown } | null)?.architecture)) {
+    const onnx = parseWith(OnnxRunConfigSchema, raw, origin);
+    await assertFitsDataset(workspace, onnx, origin);
+    return createOnnxArchExperiment(workspace, inWorkspace(workspace, onnx));
+  }
   const config = parseWith(RunConfigSchema, raw, origin);
   await assertFitsDataset(workspace, config, origin);
   let id = experimentId(config);

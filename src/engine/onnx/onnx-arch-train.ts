@@ -3,7 +3,13 @@
  * epochs of one stage through the compiled training step (train-graph.ts), labels (teacher
  * fine-tune, student stage 2, baseline) or the tap's feature regression (student stage 1, the
  * teacher's feature from its own features graph), with checkpoints written as ONNX files
- * (onnx-arch-weights.ts) and the tap weight's path length summed every step.
+ * (onnx-arch-weights.ts) and the tap weight's path length summed every step. After each epoch the
+ * stage's whole state (weights with BN statistics, momenta, path length, logs, rate factor) goes to
+ * a ResumeStore, so a killed stage continues from its last epoch and ends as an uninterrupted one
+ * (the data order and augmentation of an epoch depend only on the seed and the epoch). A NaN or
+ * infinite loss, or one over EXPLODED times the stage's first (as stage.ts judges), rolls back to
+ * the start of the epoch (the last good state) and halves the rate, at most MAX_ROLLBACKS times per
+ * stage, as the TF.js stages count them (recovery.ts; no range test: the ONNX form has no lr 'auto').
  */
 import type * as Ort from 'onnxruntime-node';
 import { f32, type IrNode, type ModelIr } from './ir';
@@ -11,13 +17,16 @@ import { encodeModel } from './model-proto';
 import { compileTrainStep, TRAIN_INPUTS } from './train-graph';
 import { compileFeatures } from './compile';
 import type { OnnxArchPlan } from './onnx-arch';
-import { checkpointBytes, tapWeightName, type Weights } from './onnx-arch-weights';
+import { checkpointBytes, restoreArrays, tapWeightName, type Weights } from './onnx-arch-weights';
 import { sessionOptions, type RuntimeChoice } from './runtime';
 import { CompileError } from './rules/rule';
 import { Rng, hashSeed } from '../util/random';
 import { epochOrder, gatherBatch, type Augment, type ImageSet } from '../training/batches';
 import { learningRate } from '../training/schedule';
 import type { StageConfig } from '../../common/config';
+import type { EpochLog, Rollback } from '../../common/record-schemas';
+import { CancelledError, EXPLODED, type ResumeStore } from '../training/stage';
+import { MAX_ROLLBACKS } from '../training/recovery';
 
 export type { Weights };
 
@@ -39,16 +48,30 @@ export interface OnnxStageRequest {
   /** Epochs after which a checkpoint is written (0 = the start weights). */
   checkpoints: readonly number[];
   onCheckpoint: (epoch: number, bytes: Uint8Array) => Promise<void>;
+  /** Names the stage in messages and logs (default: the architecture file). */
+  name?: string;
+  /** Where the stage's state after each epoch is kept (weights, momenta, path length, logs); absent: no resume. */
+  resume?: ResumeStore;
+  /** Rollbacks allowed before the stage fails (default MAX_ROLLBACKS, as every stage). */
+  maxRollbacks?: number;
+  signal?: AbortSignal;
+  onEpoch?: (log: EpochLog) => void;
+  onRollback?: (r: Rollback) => void;
+  onProgress?: (fraction: number, text: string) => void;
 }
 
 export interface OnnxStageResult {
   weights: Weights;
   /** Mean training loss per epoch. */
   losses: number[];
-  /** Cumulative ||W_t - W_{t-1}||_F of the tap weight after each epoch (index 0 = start, 0), or null when not trained here. */
-  path: number[] | null;
-  /** ||W_0||_F of the tap weight. */
+  logs: EpochLog[];
+  /** Path length of the tap weight at each epoch boundary (sum of ||W_t - W_{t-1}||_F over ||W_0||_F; index 0 = 0), or null when not trained here. */
+  pathLength: (number | null)[] | null;
+  /** ||W_0||_F of the tap weight (null when not trained here). */
   initialNorm: number | null;
+  rollbacks: Rollback[];
+  /** The epoch the stage resumed after (0: started afresh). */
+  resumedFrom: number;
 }
 
 const weightsOf = (plan: OnnxArchPlan, w: Weights): ModelIr => {
@@ -141,26 +164,47 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
   const session = await ort.InferenceSession.create(encodeModel(compiled.graph), sessionOptions(runtime));
   const tensor = (data: Float32Array, dims: readonly number[]): Ort.Tensor =>
     new ort.Tensor('float32', data, [...dims]);
+  const name = req.name ?? plan.file;
+  const resumed = req.resume ? await req.resume.load() : null;
   const weights: Weights = new Map([...req.start].map(([k, v]) => [k, Float32Array.from(v)]));
+  const momentum = new Map<string, Float32Array>();
+  if (resumed) restoreArrays({ resumed, weights, momentum, where: req.resume!.label });
   let params = compiled.params.map((p) => tensor(weights.get(p.name)!, p.dims));
-  let momenta = compiled.params.map((p) => tensor(new Float32Array(weights.get(p.name)!.length), p.dims));
+  let momenta = compiled.params.map((p) =>
+    tensor(momentum.get(p.name) ?? new Float32Array(weights.get(p.name)!.length), p.dims)
+  );
   let state = compiled.state.map((st) => tensor(weights.get(st.name)!, st.dims));
   const sync = (): void => {
     compiled.params.forEach((p, i) => weights.set(p.name, Float32Array.from(params[i].data as Float32Array)));
     compiled.state.forEach((st, i) => weights.set(st.name, Float32Array.from(state[i].data as Float32Array)));
   };
-  const losses: number[] = [];
-  const path: number[] = [0];
-  let walked = 0;
+  const w0 = tracked ? req.start.get(tracked)! : null;
+  const initialNorm = resumed ? resumed.state.initialNorm : w0 ? Math.sqrt(w0.reduce((a, v) => a + v * v, 0)) : null;
+  const normalised = (raw: number): number | null => (initialNorm ? raw / initialNorm : null);
+  const logs: EpochLog[] = resumed?.state.logs ?? [];
+  const pathLength: (number | null)[] = resumed?.state.pathLength ?? [normalised(0)];
+  let walked = resumed?.state.pathRaw ?? 0;
+  let lrScale = resumed?.state.lrScale ?? 1;
+  const rollbacks: Rollback[] = logs.flatMap((l) => l.rollbacks ?? []);
+  const maxRollbacks = req.maxRollbacks ?? MAX_ROLLBACKS;
+  const startEpoch = resumed?.state.epoch ?? 0;
+  const steps = Math.ceil(set.n / stage.batchSize);
+  let firstLoss: number | null = null;
   try {
-    if (req.checkpoints.includes(0)) await req.onCheckpoint(0, checkpointBytes(plan, weights));
-    for (let epoch = 0; epoch < stage.epochs; epoch++) {
-      const lr = learningRate(epoch, stage.epochs, stage.lr, stage.lrEnd);
+    if (!resumed && req.checkpoints.includes(0)) await req.onCheckpoint(0, checkpointBytes(plan, weights));
+    for (let epoch = startEpoch; epoch < stage.epochs; epoch++) {
+      const t0 = Date.now();
+      const scheduled = learningRate(epoch, stage.epochs, stage.lr, stage.lrEnd);
       const order = epochOrder(set.n, req.training.seed, epoch);
-      const rng = new Rng(hashSeed(req.training.seed, epoch, 0x0a));
+      // The last good state: this epoch's start (the previous epoch ended with finite losses).
+      const good = { params, momenta, state, walked };
+      let rng = new Rng(hashSeed(req.training.seed, epoch, 0x0a));
       let sum = 0;
-      for (let at = 0; at < order.length; at += stage.batchSize) {
-        const idx = order.slice(at, at + stage.batchSize);
+      for (let step = 0; step < steps; step++) {
+        if (req.signal?.aborted)
+          throw new CancelledError(`${name} cancelled at epoch ${epoch + 1}; it resumes from epoch ${epoch}`);
+        const lr = scheduled * lrScale;
+        const idx = order.slice(step * stage.batchSize, (step + 1) * stage.batchSize);
         const batch = gatherBatch(set, idx, req.training.augment, rng);
         const feeds: Record<string, Ort.Tensor> = {
           [TRAIN_INPUTS.x]: tensor(batch.x, [idx.length, s, s, 3]),
@@ -177,30 +221,76 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
         compiled.state.forEach((st, i) => (feeds[st.name] = state[i]));
         const out = await session.run(feeds);
         const loss = (out[compiled.outputs.loss].data as Float32Array)[0];
-        if (!Number.isFinite(loss))
-          throw new Error(
-            `${plan.file}: the loss is ${loss} at epoch ${epoch + 1}; no checkpoint of this epoch written`
-          );
+        const broke = !Number.isFinite(loss)
+          ? `the loss is ${loss}`
+          : firstLoss !== null && firstLoss > 0 && loss > EXPLODED * firstLoss
+            ? `the loss exploded to ${loss.toPrecision(3)} (over ${EXPLODED}x its first value ${firstLoss.toPrecision(3)})`
+            : null;
+        if (broke) {
+          // Roll back to the epoch's start and halve the rate (recovery.ts's count; no range test here).
+          const where = `${name}: ${broke} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)})`;
+          if (rollbacks.length >= maxRollbacks)
+            throw new Error(
+              `${where}; lower the learning rate${maxRollbacks ? ` (after ${maxRollbacks} rollbacks to the last good epoch, each halving the rate)` : ''}; no checkpoint of this epoch written`
+            );
+          ({ params, momenta, state, walked } = good);
+          lrScale /= 2;
+          const rb: Rollback = { epoch: epoch + 1, step: step + 1, loss, lr, lrScale, toStep: 0, action: 'halve' };
+          rollbacks.push(rb);
+          req.onRollback?.(rb);
+          rng = new Rng(hashSeed(req.training.seed, epoch, 0x0a));
+          sum = 0;
+          step = -1;
+          continue;
+        }
+        firstLoss ??= loss;
         sum += loss * idx.length;
         if (compiled.outputs.pathStep) walked += (out[compiled.outputs.pathStep].data as Float32Array)[0];
         params = compiled.params.map((p) => out[p.next] as Ort.Tensor);
         momenta = compiled.params.map((p) => out[p.momentumNext] as Ort.Tensor);
         state = compiled.state.map((st) => out[st.next] as Ort.Tensor);
+        req.onProgress?.(
+          (epoch - startEpoch + (step + 1) / steps) / Math.max(1, stage.epochs - startEpoch),
+          `${name}: epoch ${epoch + 1}/${stage.epochs}`
+        );
       }
-      losses.push(sum / set.n);
-      path.push(walked);
-      if (req.checkpoints.includes(epoch + 1)) {
-        sync();
-        await req.onCheckpoint(epoch + 1, checkpointBytes(plan, weights));
-      }
+      const epochRollbacks = rollbacks.filter((r) => r.epoch === epoch + 1);
+      const log: EpochLog = {
+        stage: name,
+        epoch: epoch + 1,
+        lr: scheduled * lrScale,
+        loss: sum / set.n,
+        accuracy: null,
+        valLoss: null,
+        valAccuracy: null,
+        pathLength: normalised(walked),
+        seconds: (Date.now() - t0) / 1000,
+        ...(epochRollbacks.length ? { rollbacks: epochRollbacks } : {})
+      };
+      logs.push(log);
+      pathLength.push(normalised(walked));
+      sync();
+      if (req.checkpoints.includes(epoch + 1)) await req.onCheckpoint(epoch + 1, checkpointBytes(plan, weights));
+      await req.resume?.save({
+        state: { epoch: epoch + 1, pathRaw: walked, initialNorm, logs, pathLength, lrScale },
+        weights: [...weights].map(([n, v]) => ({ name: n, shape: [v.length], values: v })),
+        momentum: compiled.params.map((p, i) => ({
+          name: p.name,
+          shape: [momenta[i].data.length],
+          values: momenta[i].data as Float32Array
+        }))
+      });
+      req.onEpoch?.(log);
     }
     sync();
-    const w0 = tracked ? req.start.get(tracked)! : null;
     return {
       weights,
-      losses,
-      path: tracked ? path : null,
-      initialNorm: w0 ? Math.sqrt(w0.reduce((a, v) => a + v * v, 0)) : null
+      losses: logs.map((l) => l.loss),
+      logs,
+      pathLength: tracked ? pathLength : null,
+      initialNorm,
+      rollbacks,
+      resumedFrom: startEpoch
     };
   } finally {
     await session.release();

@@ -6,13 +6,15 @@
  * 0, running variance 1. Each parameter draws from its own stream, hashSeed(seed, hashString(name)),
  * so the same seed gives the same network whatever else the graph holds. A checkpoint is the file's
  * graph up to the classifier with the weights as its initializers, so that the study code
- * (study/checkpoint.ts) and `kd-lens quantify` read it like any exported network.
+ * (study/checkpoint.ts) and `kd-lens quantify` read it like any exported network. A resumed stage's
+ * saved weights and momenta are checked against the graph here too.
  */
 import { f32, type IrGraph, type IrNode, type IrTensor, type ModelIr } from './ir';
 import { encodeModel } from './model-proto';
 import { upstream, type OnnxArchPlan } from './onnx-arch';
 import { CompileError } from './rules/rule';
 import { Rng, hashSeed, hashString } from '../util/random';
+import type { ResumeData } from '../training/stage';
 
 export type Weights = Map<string, Float32Array>;
 
@@ -112,4 +114,26 @@ export function tapWeightName(plan: OnnxArchPlan): string | null {
 /** Parameters (and batch-norm statistics) computing the tap: stage 1 trains these, stage 2 the rest. */
 export function belowTap(plan: OnnxArchPlan): Set<string> {
   return new Set(upstream(plan.ir, plan.tap.value).flatMap((n) => n.inputs));
+}
+
+/** Puts a resumed stage's weights and momenta in place, refusing data that does not fit the graph. */
+export function restoreArrays(r: {
+  resumed: ResumeData;
+  weights: Weights;
+  momentum: Map<string, Float32Array>;
+  where: string;
+}): void {
+  const where = `${r.where} (epoch ${r.resumed.state.epoch})`;
+  const put = (arrays: ResumeData['weights'], into: Map<string, Float32Array>, like: Weights): void => {
+    for (const a of arrays) {
+      const have = like.get(a.name);
+      if (!have || have.length !== a.values.length)
+        throw new Error(
+          `${where}: '${a.name}' does not fit the architecture (${have ? `${have.length} values expected` : 'no such weight'}); the run's files changed since it started`
+        );
+      into.set(a.name, a.values);
+    }
+  };
+  put(r.resumed.weights, r.weights, r.weights);
+  put(r.resumed.momentum, r.momentum, r.weights);
 }

@@ -3,7 +3,9 @@
  * one. createStudyExperiment checks everything first (manifest.ts) and only then writes the folder
  * (config.json with the study's source, path-length.json per network, state.json); runStudy runs or
  * resumes it: accuracy of each final checkpoint on the validation split, quantification on the
- * executor (pool), metrics.json with checks and the study's pairs and ranking, report.
+ * executor (pool), metrics.json with checks and the study's pairs and ranking, report. An
+ * ONNX-architecture run is frozen as such a study whose networks it trains itself first
+ * (config.onnxRun; onnx/onnx-arch-networks.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { promises as fs } from 'node:fs';
@@ -29,10 +31,12 @@ import {
 import { analysisSet } from '../experiment/quantify';
 import type { MetricsDocument } from '../experiment/metrics';
 import { CancelledQuantification } from '../experiment/quantify-executor';
+import { CancelledError } from '../training/stage';
 import type { RunOptions } from '../experiment/runner';
 import { openCheckpoint } from './checkpoint';
 import { quantifyAndAnalyse } from '../experiment/finish';
 import { readStudyFile, resolveStudy, type ResolvedStudy } from './manifest';
+import { trainOnnxNetworks } from '../onnx/onnx-arch-networks';
 
 const stamp = (now: Date): string => now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 const slug = (s: string): string =>
@@ -123,7 +127,7 @@ export async function runStudy(workspace: string, id: string, options: RunOption
   let log = Promise.resolve();
   const emit = (e: ExperimentEvent): void => {
     options.onEvent?.(e);
-    if (e.type === 'stage' || e.type === 'concepts' || (e.type === 'log' && e.level === 'warn'))
+    if (e.type === 'stage' || e.type === 'epoch' || e.type === 'concepts' || (e.type === 'log' && e.level === 'warn'))
       log = log.then(() => appendEvent(paths, e)).catch(() => undefined);
   };
   await state.setStatus('running');
@@ -143,6 +147,9 @@ export async function runStudy(workspace: string, id: string, options: RunOption
       ? await loadImageSet(dir, valSamples, { size, norm: config.normalization, withMasks: false })
       : null;
     emit({ type: 'stage', stage: 'load data', status: 'done' });
+    // An ONNX-architecture run trains its networks here, as the experiment's job (onnx-arch-experiment.ts).
+    if (config.onnxRun)
+      await trainOnnxNetworks({ workspace, config, paths, state, train, emit, signal: options.signal });
     if (!(await readStudyAccuracy(paths))) {
       emit({ type: 'stage', stage: 'accuracy', status: 'running' });
       await writeStudyAccuracy(paths, await accuracies(config, val));
@@ -164,7 +171,8 @@ export async function runStudy(workspace: string, id: string, options: RunOption
     return metrics;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    const cancelled = err instanceof CancelledQuantification || (options.signal?.aborted ?? false);
+    const cancelled =
+      err instanceof CancelledQuantification || err instanceof CancelledError || (options.signal?.aborted ?? false);
     for (const [name, s] of Object.entries(state.value.stages))
       if (s.status === 'running') await state.mark(name, cancelled ? 'cancelled' : 'failed', { message });
     await state.setStatus(cancelled ? 'cancelled' : 'failed', message);

@@ -9,6 +9,8 @@ const SIX = ['N_fg', 'N_bg', 'ratio', 'D_mean', 'D_std', 'rho'];
 /** The report header's description of what was analysed. */
 export function studyHeader(config: RunConfig): string {
   const s = config.study!;
+  if (config.onnxRun)
+    return `${s.networks.length} networks trained by this run on the ONNX architecture ${escapeHtml(config.onnxRun.architecture.onnx.split(/[\\/]/).at(-1)!)} at ${config.architecture.inputSize} px, tap <b>${escapeHtml(s.tap)}</b>`;
   return `a study of ${s.networks.length} networks trained elsewhere at ${config.architecture.inputSize} px, tap <b>${escapeHtml(s.tap)}</b>`;
 }
 

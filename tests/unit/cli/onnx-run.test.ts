@@ -1,7 +1,9 @@
 /*
  * `kd-lens run` with an ONNX architecture on tiny data: the tiny PyTorch export is the teacher
- * (pretrained) and the graph of S and B; metrics.json has numbers, the teacher started from the
- * file's weights, S and B share their start; each refusal exits non-zero and leaves nothing.
+ * (pretrained) and the graph of S and B; the experiment exists from the start and trains them as its
+ * stages (models/<net>/epoch-E.onnx); metrics.json has numbers, the teacher started from the file's
+ * weights, S and B share their start; a diverging rate rolls back and then fails naming the stage;
+ * each refusal exits non-zero and leaves nothing.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -51,31 +53,45 @@ describe('kd-lens run with an ONNX architecture', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/classifier '\/fc\/Gemm' \(Gemm\): 6 -> 3 classes \(the file has 5\)/);
     expect(r.stderr).toMatch(/tap '\/Relu_1' \(value '\/Relu_1_output_0'; path length of 'conv2\.weight'\)/);
-    const runs = readdirSync(join(ws, 'onnx-runs'));
-    expect(runs).toHaveLength(1);
-    const folder = join(ws, 'onnx-runs', runs[0]);
+    const [experiment] = readdirSync(join(ws, 'experiments'));
+    const root = join(ws, 'experiments', experiment);
+    const models = join(root, 'models');
     // The teacher's first checkpoint holds the file's trunk; S and B share their start.
     for (const w of ['conv1.weight', 'bn1.weight', 'bn1.running_var', 'conv2.weight'])
-      expect(weightsOf(join(folder, 'teacher', 'epoch-0.onnx'), w), w).toEqual(
+      expect(weightsOf(join(models, 'T', 'epoch-0.onnx'), w), w).toEqual(
         weightsOf(join(FIXTURES, 'tiny-arch.onnx'), w)
       );
     for (const w of ['conv1.weight', 'conv2.weight', 'fc.weight'])
-      expect(weightsOf(join(folder, 'student-s0', 'epoch-0.onnx'), w), w).toEqual(
-        weightsOf(join(folder, 'baseline-s0', 'epoch-0.onnx'), w)
+      expect(weightsOf(join(models, 'S', 'epoch-0.onnx'), w), w).toEqual(
+        weightsOf(join(models, 'B', 'epoch-0.onnx'), w)
       );
-    expect(weightsOf(join(folder, 'student-s0', 'epoch-0.onnx'), 'conv1.weight')).not.toEqual(
+    expect(weightsOf(join(models, 'S', 'epoch-0.onnx'), 'conv1.weight')).not.toEqual(
       weightsOf(join(FIXTURES, 'tiny-arch.onnx'), 'conv1.weight')
     );
-    expect(existsSync(join(folder, 'architecture.onnx'))).toBe(true);
-    const frozen = JSON.parse(readFileSync(join(folder, 'run.json'), 'utf8'));
-    expect(frozen.architecture).toEqual({ onnx: join(folder, 'architecture.onnx'), classifier: null });
-    expect(frozen.teacher.pretrained).toBe(join(folder, 'architecture.onnx'));
+    const arch = join(root, 'onnx', 'architecture.onnx');
+    expect(existsSync(arch)).toBe(true);
+    const frozen = JSON.parse(readFileSync(join(root, 'config.json'), 'utf8'));
+    expect(frozen.onnxRun).toEqual({
+      architecture: { onnx: arch, classifier: null },
+      tap: '/Relu_1',
+      pretrained: arch
+    });
+    const state = JSON.parse(readFileSync(join(root, 'state.json'), 'utf8'));
+    for (const stage of ['teacher finetune', 'baseline', 'student stage 1', 'student stage 2'])
+      expect(state.stages[stage], stage).toMatchObject({
+        status: 'done',
+        engine: expect.stringMatching(/^onnx cpu — \d+ threads?$/)
+      });
+    const path = JSON.parse(readFileSync(join(models, 'B', 'path-length.json'), 'utf8'));
+    expect(path.source).toBe('log');
+    expect(path.perEpoch).toHaveLength(4);
+    expect(path.perEpoch[3]).toBeGreaterThan(0);
     // kd-lens quantify reads a checkpoint like any exported network.
     const image = join(ws, 'datasets', 'tiny', 'images', readdirSync(join(ws, 'datasets', 'tiny', 'images'))[0]);
     const q = await runCli([
       'quantify',
       '--model',
-      join(folder, 'baseline-s0', 'epoch-3.onnx'),
+      join(models, 'B', 'epoch-3.onnx'),
       '--layer',
       '/Relu_1',
       '--images',
@@ -87,8 +103,10 @@ describe('kd-lens run with an ONNX architecture', () => {
     ]);
     expect(q.code, q.stderr).toBe(0);
     expect(existsSync(join(ws, 'q.json'))).toBe(true);
-    const [experiment] = readdirSync(join(ws, 'experiments'));
-    const metrics = JSON.parse(readFileSync(join(ws, 'experiments', experiment, 'metrics.json'), 'utf8'));
+    expect(readFileSync(join(root, 'report.html'), 'utf8')).toMatch(
+      /3 networks trained by this run on the ONNX architecture architecture\.onnx at 16 px, tap <b>\/Relu_1<\/b>/
+    );
+    const metrics = JSON.parse(readFileSync(join(root, 'metrics.json'), 'utf8'));
     const text = JSON.stringify(metrics);
     expect(text).toMatch(/"N_fg":\d/);
     expect(text).toMatch(/"rho":-?\d/);
@@ -102,22 +120,12 @@ describe('kd-lens run with an ONNX architecture', () => {
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { experiment: string; metrics: Record<string, unknown> };
     expect(existsSync(join(ws, 'experiments', out.experiment, 'metrics.json'))).toBe(true);
-    const folder = readdirSync(join(ws, 'onnx-runs')).find((f) => f.startsWith('onnx-json'))!;
-    expect(readdirSync(join(ws, 'onnx-runs', folder)).sort()).toEqual(
-      [
-        'architecture.onnx',
-        'baseline-s0',
-        'baseline-s1',
-        'run.json',
-        'student-s0',
-        'student-s1',
-        'study.json',
-        'teacher'
-      ].sort()
+    expect(readdirSync(join(ws, 'experiments', out.experiment, 'models')).sort()).toEqual(
+      ['B', 'B-1', 'S', 'S-1', 'T'].sort()
     );
   }, 120_000);
 
-  it('a training that fails (a non-finite loss) exits non-zero and leaves no run folder or experiment', async () => {
+  it('a diverging rate rolls back three times, then fails naming the stage, with no checkpoint of the failed epoch', async () => {
     if (!existsSync(join(ws, 'nets'))) await setup();
     const file = join(ws, 'nan.json');
     const c = onnxConfig({ name: 'onnx-nan' });
@@ -127,14 +135,19 @@ describe('kd-lens run with an ONNX architecture', () => {
       lrEnd: 1e30
     };
     writeFileSync(file, JSON.stringify(c));
-    const experiments = existsSync(join(ws, 'experiments')) ? readdirSync(join(ws, 'experiments')).length : 0;
     const r = await runCli(['run', file, '--workspace', ws]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(
-      /tiny-arch\.onnx: the loss is (NaN|-?Infinity) at epoch \d; no checkpoint of this epoch written/
+      /teacher finetune: the loss is (NaN|-?Infinity) at epoch 1, step \d+ \(learning rate 1\.25e\+29\); lower the learning rate \(after 3 rollbacks to the last good epoch, each halving the rate\); no checkpoint of this epoch written/
     );
-    expect(readdirSync(join(ws, 'onnx-runs')).filter((f) => f.startsWith('onnx-nan'))).toEqual([]);
-    expect(existsSync(join(ws, 'experiments')) ? readdirSync(join(ws, 'experiments')).length : 0).toBe(experiments);
+    const id = readdirSync(join(ws, 'experiments')).find((f) => f.startsWith('onnx-nan'))!;
+    const root = join(ws, 'experiments', id);
+    const state = JSON.parse(readFileSync(join(root, 'state.json'), 'utf8'));
+    expect(state.status).toBe('failed');
+    expect(state.stages['teacher finetune'].status).toBe('failed');
+    expect(readdirSync(join(root, 'models', 'T')).filter((f) => f.endsWith('.onnx'))).toEqual(['epoch-0.onnx']);
+    const events = readFileSync(join(root, 'events.jsonl'), 'utf8');
+    expect(events.match(/rolled back to the epoch's start, rate halved/g)).toHaveLength(3);
   }, 60_000);
 
   it.each([
@@ -160,12 +173,10 @@ describe('kd-lens run with an ONNX architecture', () => {
     const file = join(ws, 'bad.json');
     const config = onnxConfig(over as Record<string, unknown>);
     writeFileSync(file, JSON.stringify(config));
-    const before = existsSync(join(ws, 'onnx-runs')) ? readdirSync(join(ws, 'onnx-runs')).length : 0;
     const experiments = existsSync(join(ws, 'experiments')) ? readdirSync(join(ws, 'experiments')).length : 0;
     const r = await runCli(['run', file, '--workspace', ws]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(message);
-    expect(existsSync(join(ws, 'onnx-runs')) ? readdirSync(join(ws, 'onnx-runs')).length : 0).toBe(before);
     expect(existsSync(join(ws, 'experiments')) ? readdirSync(join(ws, 'experiments')).length : 0).toBe(experiments);
   });
 });

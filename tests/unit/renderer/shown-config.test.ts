@@ -76,3 +76,26 @@ describe('a configuration as the views show it', () => {
     expect(describeDifferences(trained)).toBe('seed 3, stage-1 lr 0.123');
   });
 });
+
+describe('a run trained here on an ONNX architecture', () => {
+  it('shows its real training fields with the ONNX architecture, tap and teacher file', () => {
+    const c: RunConfig = {
+      ...studyConfig(),
+      onnxRun: {
+        architecture: { onnx: '/ws/experiments/x/onnx/architecture.onnx', classifier: '/fc/Gemm' },
+        tap: '/Relu_1',
+        pretrained: '/ws/experiments/x/onnx/architecture.onnx'
+      }
+    };
+    const shown = shownConfig(c) as RunConfig & { architecture: Record<string, unknown> };
+    expect(shown.architecture).toEqual({
+      onnx: '/ws/experiments/x/onnx/architecture.onnx',
+      classifier: '/fc/Gemm',
+      inputSize: 32
+    });
+    expect(shown.tap).toBe('/Relu_1');
+    expect(shown.teacher.pretrained).toBe('/ws/experiments/x/onnx/architecture.onnx');
+    expect(shown.student.stage1.lr).toBe(0.123);
+    expect('study' in shown).toBe(false);
+  });
+});

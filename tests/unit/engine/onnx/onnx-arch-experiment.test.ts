@@ -1,0 +1,202 @@
+/*
+ * An ONNX-architecture run as an experiment: one stage stopped after an epoch and resumed ends with
+ * the weights, BN statistics and path length of an uninterrupted stage (momenta, data order and
+ * augmentation restored); an experiment cancelled in the student's stage 1 and resumed does not train
+ * the teacher or the baseline again and ends with the same checkpoints and path lengths as an
+ * uninterrupted experiment of the same seed; relative paths are read against the workspace.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { planOnnxArchitecture } from '../../../../src/engine/onnx/onnx-arch';
+import { trainOnnxStage, type OnnxStageRequest } from '../../../../src/engine/onnx/onnx-arch-train';
+import { teacherWeights } from '../../../../src/engine/onnx/onnx-arch-weights';
+import { readOnnxModel } from '../../../../src/engine/onnx/onnx-file';
+import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
+import { folderResume } from '../../../../src/engine/experiment/record';
+import { createExperiment, runExperiment } from '../../../../src/engine/experiment/runner';
+import { ExperimentPaths } from '../../../../src/engine/experiment/paths';
+import { CancelledError } from '../../../../src/engine/training/stage';
+import { Rng } from '../../../../src/engine/util/random';
+import type { ImageSet } from '../../../../src/engine/training/batches';
+import type { ExperimentEvent } from '../../../../src/common/events';
+import { useBackend } from '../../../helpers/tf';
+import { tempDir } from '../../../helpers/fixtures';
+import { writeTinyDataset } from '../../../helpers/tiny-dataset';
+import { tinyConfig } from '../../../helpers/tiny-config';
+
+const FILE = join(__dirname, '../../../fixtures/onnx-arch/tiny-arch.onnx');
+const bytes = readFileSync(FILE);
+const plan = planOnnxArchitecture({
+  bytes,
+  file: 'tiny-arch.onnx',
+  classifier: null,
+  tap: '/Relu_1',
+  imageSize: 16,
+  classes: 3,
+  dataset: 'tiny',
+  pretrained: true
+});
+
+/** 12 images of 3 classes: class k brightens channel k. */
+function imageSet(): ImageSet {
+  const rng = new Rng(7);
+  const n = 12,
+    s = 16;
+  const x = new Float32Array(n * s * s * 3).map(() => rng.normal() * 0.3);
+  const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
+  for (let i = 0; i < n; i++) for (let p = 0; p < s * s; p++) x[(i * s * s + p) * 3 + labels[i]] += 1;
+  return { n, size: s, x, labels, ids: Array.from(labels, (_, i) => `i${i}`), masks: null };
+}
+
+describe('an ONNX-architecture stage resumes from its last epoch', () => {
+  it('stopped after epoch 2 of 5 and resumed, it ends bit for bit as an uninterrupted stage', async () => {
+    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    const dir = mkdtempSync(join(tmpdir(), 'kd-onnx-resume-'));
+    try {
+      const request = (resume: string, signal?: AbortSignal): OnnxStageRequest => ({
+        plan,
+        start: teacherWeights(plan, readOnnxModel(bytes, 'tiny-arch.onnx'), 5),
+        set: imageSet(),
+        stage: { epochs: 5, lr: 0.05, lrEnd: 0.01, batchSize: 5 },
+        // Momentum, weight decay and augmentation all carry state across epochs or draw from seeded streams.
+        training: { momentum: 0.9, weightDecay: 5e-4, augment: { flip: true, cropPad: 2 }, seed: 5, clipNorm: 0 },
+        runtime,
+        checkpoints: [],
+        onCheckpoint: async () => undefined,
+        name: 'teacher finetune',
+        resume: folderResume(resume),
+        signal
+      });
+      mkdirSync(join(dir, 'a'));
+      mkdirSync(join(dir, 'b'));
+      const whole = await trainOnnxStage(request(join(dir, 'a')));
+      const stop = new AbortController();
+      const first = trainOnnxStage({
+        ...request(join(dir, 'b'), stop.signal),
+        onEpoch: (log) => log.epoch === 2 && stop.abort()
+      });
+      await expect(first).rejects.toBeInstanceOf(CancelledError);
+      const rest = await trainOnnxStage(request(join(dir, 'b')));
+      expect(rest.resumedFrom).toBe(2);
+      expect(rest.logs.map((l) => l.epoch)).toEqual([1, 2, 3, 4, 5]);
+      expect(rest.losses).toEqual(whole.losses);
+      expect(rest.pathLength).toEqual(whole.pathLength);
+      expect(whole.pathLength![5]).toBeGreaterThan(0);
+      for (const [name, v] of whole.weights) expect(Array.from(rest.weights.get(name)!), name).toEqual(Array.from(v));
+      expect(readdirSync(join(dir, 'b')).sort()).toEqual(['resume-5', 'resume.json']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('a rate that explodes in epoch 2 rolls back to its start twice, halving, and then completes', async () => {
+    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    const r = await trainOnnxStage({
+      plan,
+      start: teacherWeights(plan, readOnnxModel(bytes, 'tiny-arch.onnx'), 5),
+      set: imageSet(),
+      stage: { epochs: 3, lr: 5, lrEnd: 5, batchSize: 6 },
+      training: { momentum: 0.9, weightDecay: 0, augment: null, seed: 5, clipNorm: 0 },
+      runtime,
+      checkpoints: [],
+      onCheckpoint: async () => undefined,
+      name: 'teacher finetune'
+    });
+    expect(r.rollbacks.map((b) => [b.epoch, b.lrScale, b.action])).toEqual([
+      [2, 0.5, 'halve'],
+      [2, 0.25, 'halve']
+    ]);
+    expect(r.logs[1].rollbacks).toHaveLength(2);
+    expect(r.logs.map((l) => l.lr)).toEqual([5, 1.25, 1.25]);
+    // Each epoch's mean stays within the explosion limit of the first loss: the rolled-back steps are not in it.
+    expect(Math.max(...r.losses)).toBeLessThan(100 * 1.08);
+    for (const [name, v] of r.weights) expect(v.every(Number.isFinite), name).toBe(true);
+  }, 30_000);
+
+  it('a rate that diverges rolls back to the epoch start and halves, three times, then fails naming the stage', async () => {
+    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    const rollbacks: number[] = [];
+    await expect(
+      trainOnnxStage({
+        plan,
+        start: teacherWeights(plan, readOnnxModel(bytes, 'tiny-arch.onnx'), 5),
+        set: imageSet(),
+        stage: { epochs: 2, lr: 1e30, lrEnd: 1e30, batchSize: 6 },
+        training: { momentum: 0.9, weightDecay: 0, augment: null, seed: 5, clipNorm: 0 },
+        runtime,
+        checkpoints: [],
+        onCheckpoint: async () => undefined,
+        name: 'baseline (seed 1)',
+        onRollback: (r) => rollbacks.push(r.lrScale)
+      })
+    ).rejects.toThrow(
+      /^baseline \(seed 1\): the loss is (NaN|-?Infinity) at epoch 1, step \d \(learning rate 1\.25e\+29\); lower the learning rate \(after 3 rollbacks/
+    );
+    expect(rollbacks).toEqual([0.5, 0.25, 0.125]);
+  }, 30_000);
+});
+
+describe('an ONNX-architecture experiment cancelled mid-stage and resumed', () => {
+  const tmp = tempDir('kd-onnx-exp-');
+  const ws = tmp.path;
+  afterAll(() => tmp.cleanup());
+  const config = (name: string): Record<string, unknown> => {
+    const { architecture: _a, tap: _t, ...rest } = tinyConfig({ name });
+    return {
+      ...rest,
+      // Relative paths are read against the workspace (uploads live in <workspace>/models/).
+      architecture: { onnx: 'models/tiny-arch.onnx', classifier: null },
+      tap: '/Relu_1',
+      teacher: { ...rest.teacher, source: null, pretrained: 'models/tiny-arch.onnx' },
+      training: { ...rest.training, flip: true, cropPad: 1 }
+    };
+  };
+  beforeAll(async () => {
+    await useBackend('cpu');
+    await writeTinyDataset(ws, 'tiny', { seed: 1 });
+    mkdirSync(join(ws, 'models'));
+    copyFileSync(FILE, join(ws, 'models', 'tiny-arch.onnx'));
+  });
+
+  it('trains nothing twice and ends as the uninterrupted run', async () => {
+    const whole = await createExperiment(ws, config('whole'));
+    await runExperiment(ws, whole);
+    const cut = await createExperiment(ws, config('cut'));
+    const stop = new AbortController();
+    await expect(
+      runExperiment(ws, cut, {
+        signal: stop.signal,
+        onEvent: (e) => e.type === 'epoch' && e.net === 'S' && e.epoch === 1 && stop.abort()
+      })
+    ).rejects.toBeInstanceOf(CancelledError);
+    const p = new ExperimentPaths(ws, cut);
+    const state = JSON.parse(readFileSync(p.state, 'utf8'));
+    expect(state.status).toBe('cancelled');
+    expect(state.stages['student stage 1'].status).toBe('cancelled');
+    expect(state.stages['teacher finetune'].status).toBe('done');
+
+    const events: ExperimentEvent[] = [];
+    await runExperiment(ws, cut, { onEvent: (e) => events.push(e) });
+    const epochs = events.flatMap((e) => (e.type === 'epoch' ? [`${e.net} ${e.stage} ${e.epoch}`] : []));
+    // T and B were done: not trained again; stage 1 continues after its first epoch.
+    expect(epochs).toEqual(['S student stage 1 2', 'S student stage 1 3', 'S student stage 2 1']);
+
+    const q = new ExperimentPaths(ws, whole);
+    for (const net of ['T', 'S', 'B']) {
+      const files = readdirSync(q.net(net)).filter((f) => f.endsWith('.onnx') || f === 'path-length.json');
+      expect(
+        readdirSync(p.net(net))
+          .filter((f) => files.includes(f))
+          .sort(),
+        net
+      ).toEqual(files.sort());
+      for (const f of files)
+        expect(readFileSync(join(p.net(net), f)).equals(readFileSync(join(q.net(net), f))), `${net}/${f}`).toBe(true);
+    }
+    const pathLength = JSON.parse(readFileSync(p.pathLength('S'), 'utf8'));
+    expect(pathLength.perEpoch.at(-1)).toBeGreaterThan(0);
+    expect(JSON.parse(readFileSync(p.state, 'utf8')).status).toBe('finished');
+  }, 120_000);
+});
