@@ -4,13 +4,12 @@
  * workspace's models/, the host's tap choices appear (the nodes from input to classifier), the
  * host's check refuses another model's op without a gradient rule and accepts the tiny one,
  * and Launch sends exactly the run-configuration contract (architecture { onnx }, tap,
- * teacher.pretrained "models/tiny-arch.onnx"). Where the server cannot start such a run yet, its
- * answer must be a 4xx naming the architecture; where it can, the experiment's frozen configuration
- * names the file.
+ * teacher.pretrained "models/tiny-arch.onnx"); the server starts the experiment, whose frozen
+ * configuration (onnxRun) names the tap and a byte-identical copy of the file.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { tempDir } from '../helpers/fixtures';
 import { startServeCli, type ServedCli } from '../helpers/serve-cli';
@@ -111,15 +110,16 @@ describe('an ONNX teacher in the browser form', () => {
     expect(sent.dataset).toBe('torch-shapes');
     expect(sent.name).toMatch(/^torch-shapes-tiny-arch-pool-MaxPool-e\d+/);
     const answer = (await response.json()) as { result?: { experimentId: string }; error?: string };
-    if (response.status() === 200) {
-      const config = JSON.parse(
-        readFileSync(join(workspace, 'experiments', answer.result!.experimentId, 'config.json'), 'utf8')
-      ) as { architecture: { onnx: string } };
-      expect(config.architecture.onnx).toMatch(/tiny-arch\.onnx$/);
-    } else {
-      // This server's schema does not take an ONNX architecture yet: a caller's 4xx naming the field.
-      expect(response.status()).toBe(400);
-      expect(answer.error).toMatch(/architecture/);
-    }
+    expect(response.status()).toBe(200);
+    // The experiment froze the ONNX fields (onnxRun) with a copy of the file inside its folder.
+    const folder = join(workspace, 'experiments', answer.result!.experimentId);
+    const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as {
+      onnxRun: { architecture: { onnx: string }; tap: string; pretrained: string | null };
+    };
+    expect(config.onnxRun.tap).toBe('/pool/MaxPool');
+    const copy = config.onnxRun.architecture.onnx;
+    expect(readFileSync(isAbsolute(copy) ? copy : join(folder, copy))).toEqual(
+      readFileSync(join(FIX, 'onnx-arch', 'tiny-arch.onnx'))
+    );
   }, 180_000);
 });

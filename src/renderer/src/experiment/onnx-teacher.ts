@@ -10,7 +10,7 @@
  */
 import { computed, ref, watch, type Ref } from 'vue';
 import type { OnnxModelInfo } from '../../../common/api';
-import { isOnnxArchitecture, type OnnxArchitecture, type RunConfig } from '../../../common/config';
+import { isOnnxArchitecture, type AnyRunConfig, type OnnxRunConfig, type RunConfig } from '../../../common/config';
 import { errorMessage, getApi } from '../api';
 import { ALL_FIELDS } from './fields';
 
@@ -24,9 +24,8 @@ export interface OnnxChoice {
   fromFile: boolean;
 }
 
-/** The configuration launched with an ONNX architecture (the contract; RunConfig otherwise). */
-export type OnnxRunConfig = Omit<RunConfig, 'architecture' | 'tap'> & { architecture: OnnxArchitecture; tap: string };
-export type LaunchConfig = RunConfig | OnnxRunConfig;
+/** The configuration launched: the ONNX form (the contract, src/common/config.ts) or a RunConfig. */
+export type LaunchConfig = AnyRunConfig;
 
 export const DESCRIBE_DELAY_MS = 300;
 const SET_BY_FILE = 'set by the ONNX file';

@@ -9,7 +9,6 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { EpochPoint, ExperimentDetail, ExperimentSummary } from '../../../common/api';
-import type { RunConfig } from '../../../common/config';
 import type { LaunchConfig } from '../experiment/onnx-teacher';
 import type { CheckpointConceptsEvent, ClusterProgressEvent, ExperimentEvent } from '../../../common/events';
 import { errorMessage, getApi } from '../api';
@@ -119,7 +118,7 @@ export const useExperimentsStore = defineStore('experiments', () => {
     launching.value = true;
     try {
       // An ONNX architecture's configuration (onnx-teacher.ts) is sent as the contract; the host's schema judges it.
-      const { experimentId } = await getApi().startExperiment({ config: config as RunConfig });
+      const { experimentId } = await getApi().startExperiment({ config });
       error.value = null;
       watchedId.value = experimentId;
       await Promise.all([open(experimentId), load()]);
