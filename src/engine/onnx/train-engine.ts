@@ -74,9 +74,11 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
       const teacherGraphs: { input: string; bytes: Uint8Array }[] = [];
       const teachers: { input: string; session: Ort.InferenceSession }[] = [];
       const s = spec.imageSize;
-      // Threads wait without spinning: on a busy machine spinning threads halve a 2-thread step's speed
-      // (measured: 51 -> 28 ms at 32 px under load), on an idle one it costs little.
-      const options = { ...sessionOptions(setup.runtime), extra: { session: { intra_op: { allow_spinning: '0' } } } };
+      // Threads wait without spinning unless KD_LENS_ORT_SPIN=1: on a busy machine spinning threads
+      // halve a 2-thread step's speed (measured: 51 -> 28 ms at 32 px under load); on an idle one,
+      // spinning (ONNX Runtime's and PyTorch's default) is 5-15 % faster (README, "Speed").
+      const spin = process.env.KD_LENS_ORT_SPIN === '1' ? '1' : '0';
+      const options = { ...sessionOptions(setup.runtime), extra: { session: { intra_op: { allow_spinning: spin } } } };
       const teacherGraph = (o: { teacher: tf.LayersModel; tap: string; input: string }): Promise<void> =>
         modelFromTfjsAsync(o.teacher, `${spec.name} (teacher)`).then((tIr) => {
           const dims = { height: s, width: s, channels: 3, grid: 1, samples: 1, relu: false };
