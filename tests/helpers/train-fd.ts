@@ -1,6 +1,6 @@
 /*
  * Central finite differences of a compiled training step's own loss, for weight-gradient tests: for a
- * random direction u of one parameter, (L(w + eps u) - L(w - eps u)) / (2 eps) against <dL/dw, u>,
+ * direction u of one parameter (its computed gradient's plus a random one), (L(w + eps u) - L(w - eps u)) / (2 eps) against <dL/dw, u>,
  * with dL/dw read from the step's momentum output (zero momentum in, no weight decay, no clipping).
  */
 import type * as Ort from 'onnxruntime-node';
@@ -54,9 +54,13 @@ export async function directionalDerivatives(o: {
     for (const [k, name] of o.check.entries()) {
       const p = step.params.find((q) => q.name === name);
       if (!p) throw new Error(`'${name}' is not a trained parameter of the step`);
-      const u = randomNormal(weights.get(name)!.length, 90 + k);
-      const at = await session.run(feeds(name, 0, u));
-      const grad = at[p.momentumNext].data as Float32Array;
+      const none = new Float32Array(weights.get(name)!.length);
+      const grad = (await session.run(feeds(name, 0, none)))[p.momentumNext].data as Float32Array;
+      // The gradient's own direction (scaled to unit rms) plus a random one: float32 losses resolve a
+      // small gradient along a random direction poorly, and a gradient that is wrong in size or
+      // direction still disagrees along u.
+      const rms = Math.sqrt(grad.reduce((a, v) => a + v * v, 0) / grad.length) || 1;
+      const u = randomNormal(grad.length, 90 + k).map((v, i) => v + grad[i] / rms);
       const analytic = grad.reduce((a, v, i) => a + v * u[i], 0);
       const loss = async (shift: number): Promise<number> =>
         ((await session.run(feeds(name, shift, u)))[step.outputs.loss].data as Float32Array)[0];

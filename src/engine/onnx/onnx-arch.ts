@@ -138,6 +138,35 @@ export function withClassifier(ir: ModelIr, c: OnnxClassifier, classes: number):
   return { ...ir, initializers };
 }
 
+/**
+ * A fixed-batch export as a graph of any batch: torch writes the export's batch size as the first
+ * entry of constant Reshape targets (ShuffleNet's channel shuffle); on the data path that entry
+ * becomes 0 (copy the input's batch), in a target of the node's own, so that the training steps and
+ * the checkpoints take any batch. A Reshape with allowzero = 1 is refused naming the node; any other
+ * place the batch is fixed in is refused by the training-step compiler, naming the node.
+ */
+export function withDynamicBatch(ir: ModelIr, file: string): ModelIr {
+  const batch = ir.staticBatch;
+  if (batch === undefined) return ir;
+  const data = dependsOnInput(ir);
+  const initializers = new Map(ir.initializers);
+  const nodes = ir.nodes.map((n) => {
+    const target = n.op === 'Reshape' && data.has(n.inputs[0]) ? ir.initializers.get(n.inputs[1]) : undefined;
+    if (!target || target.type !== 'int64' || Number(target.data[0]) !== batch) return n;
+    if (Number(n.attrs.allowzero ?? 0) === 1)
+      throw new CompileError(
+        `${file}: node '${n.name}' (Reshape): the file was exported with a fixed batch of ${batch} and this Reshape (allowzero = 1) fixes it; export with a dynamic batch axis`
+      );
+    const name = `${n.inputs[1]}__any_batch_${n.name}`;
+    initializers.set(name, {
+      ...target,
+      data: BigInt64Array.from(target.data as BigInt64Array, (v, i) => (i === 0 ? 0n : v))
+    });
+    return { ...n, inputs: [n.inputs[0], name, ...n.inputs.slice(2)] };
+  });
+  return { ...ir, nodes, initializers, staticBatch: undefined };
+}
+
 /** Batch norms train with batch statistics (their running statistics state), as torch's train(). */
 export function inTrainingMode(ir: ModelIr): ModelIr {
   return {
@@ -148,7 +177,7 @@ export function inTrainingMode(ir: ModelIr): ModelIr {
 
 export function planOnnxArchitecture(req: OnnxArchRequest): OnnxArchPlan {
   const { file } = req;
-  const read = readOnnxModel(req.bytes, file);
+  const read = withDynamicBatch(readOnnxModel(req.bytes, file), file);
   const [c, h, w] = read.input.shape;
   if (c !== 3)
     throw new CompileError(

@@ -140,6 +140,8 @@ describe('torchvision families as architectures (tests/fixtures/onnx/families)',
     'mobilenet_v3.onnx',
     'regnet.onnx',
     'resnet.onnx',
+    'shufflenet.onnx',
+    'shufflenet-opset17-static.onnx',
     'vgg.onnx'
   ])('%s compiles to a training step with its last Gemm replaced', (f) => {
     const p = plan(f);
