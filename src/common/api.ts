@@ -249,10 +249,10 @@ export interface OnnxModelInfo {
   bytes: number;
   /** The image input, NCHW with the batch left out. */
   input: { name: string; channels: number; height: number; width: number };
-  /** The classifier replaced for the target classes (named, or the last Gemm/MatMul); null: none found (see classifierError). */
-  classifier: { node: string; op: 'Gemm' | 'MatMul'; features: number; outputs: number } | null;
+  /** The classifier replaced for the target classes (named, or the last Gemm/MatMul, else a 1x1 Conv to the output); null: none found (see classifierError). */
+  classifier: { node: string; op: 'Gemm' | 'MatMul' | 'Conv'; features: number; outputs: number } | null;
   classifierError: string | null;
-  /** The Gemm/MatMul nodes that read the image: the classifiers a user may name. */
+  /** The Gemm/MatMul nodes that read the image (and a Conv classifier found): the classifiers a user may name. */
   classifiers: string[];
   /** The candidate taps: the nodes from the input to the classifier, in graph order (name, op, the value it writes). */
   taps: { name: string; op: string; output: string }[];

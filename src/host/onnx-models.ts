@@ -145,7 +145,8 @@ export function createOnnxModels(o: OnnxModelsOptions) {
       try {
         const c = findClassifier(ir, req.classifier ?? null, req.path);
         classifier = { node: c.node, op: c.op, features: c.features, outputs: c.outputs };
-        value = c.value;
+        value = c.output; // taps lie at or before the classifier
+        if (c.op === 'Conv' && !classifiers.includes(c.node)) classifiers.push(c.node);
       } catch (err) {
         if (!(err instanceof CompileError)) throw err;
         classifierError = err.message;

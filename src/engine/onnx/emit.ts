@@ -4,10 +4,10 @@
  * the rules' forward rewrites applied), emitBackward() writes the gradient of the model input by
  * the per-op rules in reverse order. Every node emitted is named after the model node it came from.
  */
-import { GraphBuilder, f32, type IrNode, type IrTensor, type ModelIr } from './ir';
+import { GraphBuilder, f32, type IrNode, type ModelIr } from './ir';
 import { RULES } from './rules';
-import { CompileError, fail, withSource, type RuleContext } from './rules/rule';
-import { batchConstant, foldNode, symToTensor, tensorToSym, type FoldEnv, type SymTensor } from './shape-fold';
+import { CompileError, withSource, type RuleContext } from './rules/rule';
+import { ShapeFolder } from './shape-folder';
 
 /** The nodes between the model input and the tap, checked, with their shapes. */
 export interface Plan {
@@ -56,9 +56,6 @@ function nameAfter(b: GraphBuilder, layer: string, from: number): void {
     if (!node.name.startsWith(layer)) node.name = b.fresh(`${layer}/${node.name}`);
 }
 
-/** Ops that broadcast a constant whose first axis of 1 stands for the batch (ConstantOfShape of a batch shape). */
-const BROADCASTING = new Set(['Add', 'Sub', 'Mul', 'Div']);
-
 /** Emits the model's forward pass from `model.input.name` to the tap into `b`; returns the shapes and a rule context. */
 export function emitModel(
   model: ModelIr,
@@ -66,8 +63,6 @@ export function emitModel(
   b: GraphBuilder
 ): { shapes: Map<string, number[]>; ctx: RuleContext; emitted: IrNode[] } {
   const shapes = new Map<string, number[]>([[model.input.name, [...model.input.shape]]]);
-  const folded = new Map<string, SymTensor>();
-  const batchBroadcast = new Set<string>();
   const ctx: RuleContext = {
     b,
     shape: (name) =>
@@ -79,43 +74,20 @@ export function emitModel(
     isData: (name) => p.dataValues.has(name),
     needsGrad: (name) => p.dataValues.has(name),
     paramShape: (name) => b.initializers.get(name)?.dims,
-    batchShape: (name) => folded.get(name)?.values,
     staticBatch: model.staticBatch
   };
-  const env: FoldEnv = {
-    known: (name) => folded.get(name) ?? smallConstant(b.initializers.get(name)),
-    dataShape: (name) => (p.dataValues.has(name) ? ctx.shape(name) : undefined)
-  };
-  // A value that holds the batch size (folded) exists at run time too; a batch-shaped constant does not.
-  const checkReads = (n: IrNode, data: boolean): void =>
-    n.inputs.forEach((i) => {
-      if (batchBroadcast.has(i) && !(data && BROADCASTING.has(n.op)))
-        fail(n, `it reads '${i}', a constant shaped by the batch size, which only broadcasting arithmetic may use`);
-    });
+  const folder = new ShapeFolder(b, (name) => (p.dataValues.has(name) ? ctx.shape(name) : undefined));
+  ctx.batchShape = folder.batchShape;
   const emitted: IrNode[] = [];
   for (const n of p.nodes) {
     const rule = RULES[n.op];
     const from = b.nodes.length;
     withSource(model.source, () => {
       if (!p.dataValues.has(n.outputs[0]) || !rule) {
-        checkReads(n, false);
-        const values = foldNode(n, env);
-        const broadcastConstant = values ? undefined : batchConstant(n, env);
-        if (broadcastConstant) {
-          b.initializers.set(n.outputs[0], broadcastConstant);
-          batchBroadcast.add(n.outputs[0]);
-          return;
-        }
-        const tensors = values?.map(symToTensor);
-        if (values && tensors?.every((t) => t !== undefined)) {
-          n.outputs.forEach((o, k) => b.initializers.set(o, tensors[k]!));
-          return;
-        }
-        values?.forEach((v, k) => folded.set(n.outputs[k], v));
-        b.nodes.push(n);
+        folder.emit(n);
         return;
       }
-      checkReads(n, true);
+      folder.checkReads(n, true);
       if (rule.outputShapes) rule.outputShapes(n, ctx).forEach((sh, k) => shapes.set(n.outputs[k], sh));
       else shapes.set(n.outputs[0], rule.shape(n, ctx));
       const forward = rule.forward ? rule.forward(n, ctx) : [n];
@@ -125,13 +97,6 @@ export function emitModel(
     nameAfter(b, n.name, from);
   }
   return { shapes, ctx, emitted };
-}
-
-/** An initializer as a folded value, when it is small enough to be a shape or a fill value. */
-function smallConstant(t: IrTensor | undefined): SymTensor | undefined {
-  if (!t) return undefined;
-  const limit = t.type === 'float' ? 1 : 64;
-  return t.data.length <= limit ? tensorToSym(t) : undefined;
 }
 
 /** Gradient of the model input, given the gradient `dTap` of the tap value (per-op rules, reverse order). */

@@ -2,29 +2,18 @@
  * An ONNX file as the architecture of a run (issue 17 section 3): what the teacher, the student and
  * the baseline share. planOnnxArchitecture reads the file and decides, before anything is trained or
  * written, everything a run needs from it, or refuses naming the file and the node: the fixed input
- * size against the dataset's, the classifier to replace (named, or the last Gemm/MatMul), the tap
+ * size against the dataset's, the classifier to replace (onnx-classifier.ts), the tap
  * (any node or output, inside the graph from the input to the classifier), and whether the whole
  * replaced-classifier graph compiles to a training step (an op without a gradient rule is named by
  * the training-step compiler). A pretrained teacher file must hold the same graph's weights.
  */
-import { f32, type IrNode, type IrTensor, type ModelIr } from './ir';
+import type { IrNode, ModelIr } from './ir';
 import { readOnnxModel } from './onnx-file';
 import { compileTrainStep } from './train-graph';
 import { CompileError } from './rules/rule';
+import { dependsOnInput, findClassifier, withClassifier, type OnnxClassifier } from './onnx-classifier';
 
-export interface OnnxClassifier {
-  node: string;
-  op: 'Gemm' | 'MatMul';
-  weight: string;
-  bias: string | null;
-  /** Gemm with transB = 1 stores the weight [out, in] (torch's Linear), otherwise [in, out]. */
-  transposed: boolean;
-  features: number;
-  /** The file's output count (its classes). */
-  outputs: number;
-  /** The value the classifier writes: the logits trained on. */
-  value: string;
-}
+export { dependsOnInput, findClassifier, withClassifier, type OnnxClassifier };
 
 export interface OnnxArchPlan {
   file: string;
@@ -62,12 +51,6 @@ const PARAM_INPUTS: Record<string, number[]> = {
   BatchNormalization: [1, 2]
 };
 
-export function dependsOnInput(ir: ModelIr): Set<string> {
-  const data = new Set([ir.input.name]);
-  for (const n of ir.nodes) if (n.inputs.some((i) => data.has(i))) n.outputs.forEach((o) => data.add(o));
-  return data;
-}
-
 /** The nodes that compute `value`, in graph order. */
 export function upstream(ir: ModelIr, value: string): IrNode[] {
   const producer = new Map<string, IrNode>();
@@ -83,59 +66,33 @@ export function upstream(ir: ModelIr, value: string): IrNode[] {
   return ir.nodes.filter((n) => keep.has(n));
 }
 
-export function findClassifier(ir: ModelIr, named: string | null, file: string): OnnxClassifier {
+/**
+ * A fixed-batch export as a graph of any batch: torch writes the export's batch size as the first
+ * entry of constant Reshape targets (ShuffleNet's channel shuffle); on the data path that entry
+ * becomes 0 (copy the input's batch), in a target of the node's own, so that the training steps and
+ * the checkpoints take any batch. A Reshape with allowzero = 1 is refused naming the node; any other
+ * place the batch is fixed in is refused by the training-step compiler, naming the node.
+ */
+export function withDynamicBatch(ir: ModelIr, file: string): ModelIr {
+  const batch = ir.staticBatch;
+  if (batch === undefined) return ir;
   const data = dependsOnInput(ir);
-  const candidates = ir.nodes.filter((n) => (n.op === 'Gemm' || n.op === 'MatMul') && data.has(n.outputs[0]));
-  let node: IrNode | undefined;
-  if (named !== null) {
-    node = ir.nodes.find((n) => n.name === named || n.outputs.includes(named));
-    if (!node)
+  const initializers = new Map(ir.initializers);
+  const nodes = ir.nodes.map((n) => {
+    const target = n.op === 'Reshape' && data.has(n.inputs[0]) ? ir.initializers.get(n.inputs[1]) : undefined;
+    if (!target || target.type !== 'int64' || Number(target.data[0]) !== batch) return n;
+    if (Number(n.attrs.allowzero ?? 0) === 1)
       throw new CompileError(
-        `${file}: architecture.classifier: no node or output named '${named}' (Gemm/MatMul nodes: ${candidates.map((n) => n.name).join(', ') || 'none'})`
+        `${file}: node '${n.name}' (Reshape): the file was exported with a fixed batch of ${batch} and this Reshape (allowzero = 1) fixes it; export with a dynamic batch axis`
       );
-    if (node.op !== 'Gemm' && node.op !== 'MatMul')
-      throw new CompileError(
-        `${file}: architecture.classifier: node '${node.name}' is a ${node.op}; the classifier to replace must be a Gemm or MatMul`
-      );
-  } else {
-    node = candidates[candidates.length - 1];
-    if (!node)
-      throw new CompileError(
-        `${file}: no Gemm or MatMul node reads the image, so no classifier can be replaced for the target classes; name it with architecture.classifier`
-      );
-  }
-  const weight = node.inputs[1];
-  const w = ir.initializers.get(weight);
-  if (!w || w.type !== 'float' || w.dims.length !== 2)
-    throw new CompileError(
-      `${file}: classifier '${node.name}': its weight '${weight}' is not a 2-D float initializer, so it cannot be replaced (export with do_constant_folding=False, or name another classifier)`
-    );
-  const transposed = node.op === 'Gemm' && Number(node.attrs.transB ?? 0) === 1;
-  if (node.op === 'Gemm' && Number(node.attrs.transA ?? 0) === 1)
-    throw new CompileError(`${file}: classifier '${node.name}': a Gemm with transA = 1 cannot be replaced`);
-  const bias = node.op === 'Gemm' && node.inputs[2] ? node.inputs[2] : null;
-  if (bias !== null && !ir.initializers.has(bias))
-    throw new CompileError(`${file}: classifier '${node.name}': its bias '${bias}' is not an initializer`);
-  const [features, outputs] = transposed ? [w.dims[1], w.dims[0]] : [w.dims[0], w.dims[1]];
-  return {
-    node: node.name,
-    op: node.op === 'Gemm' ? 'Gemm' : 'MatMul',
-    weight,
-    bias,
-    transposed,
-    features,
-    outputs,
-    value: node.outputs[0]
-  };
-}
-
-/** The IR with the classifier's weight and bias resized to `classes` outputs (zeros: initialise them). */
-export function withClassifier(ir: ModelIr, c: OnnxClassifier, classes: number): ModelIr {
-  const initializers = new Map<string, IrTensor>(ir.initializers);
-  const dims = c.transposed ? [classes, c.features] : [c.features, classes];
-  initializers.set(c.weight, f32(dims, new Float32Array(classes * c.features)));
-  if (c.bias) initializers.set(c.bias, f32([classes], new Float32Array(classes)));
-  return { ...ir, initializers };
+    const name = `${n.inputs[1]}__any_batch_${n.name}`;
+    initializers.set(name, {
+      ...target,
+      data: BigInt64Array.from(target.data as BigInt64Array, (v, i) => (i === 0 ? 0n : v))
+    });
+    return { ...n, inputs: [n.inputs[0], name, ...n.inputs.slice(2)] };
+  });
+  return { ...ir, nodes, initializers, staticBatch: undefined };
 }
 
 /** Batch norms train with batch statistics (their running statistics state), as torch's train(). */
@@ -148,7 +105,7 @@ export function inTrainingMode(ir: ModelIr): ModelIr {
 
 export function planOnnxArchitecture(req: OnnxArchRequest): OnnxArchPlan {
   const { file } = req;
-  const read = readOnnxModel(req.bytes, file);
+  const read = withDynamicBatch(readOnnxModel(req.bytes, file), file);
   const [c, h, w] = read.input.shape;
   if (c !== 3)
     throw new CompileError(
@@ -161,7 +118,7 @@ export function planOnnxArchitecture(req: OnnxArchRequest): OnnxArchPlan {
   const classifier = findClassifier(read, req.classifier, file);
   if (req.pretrained && req.classifier === null && classifier.outputs < req.classes)
     throw new CompileError(
-      `${file}: the teacher's last Gemm/MatMul '${classifier.node}' has ${classifier.outputs} outputs, fewer than the ${req.classes} classes of dataset '${req.dataset}'; if it is the classifier to replace, name it with architecture.classifier`
+      `${file}: the teacher's classifier '${classifier.node}' has ${classifier.outputs} outputs, fewer than the ${req.classes} classes of dataset '${req.dataset}'; if it is the classifier to replace, name it with architecture.classifier`
     );
   const ir = withClassifier(read, classifier, req.classes);
   const graph = upstream(ir, classifier.value);
@@ -171,7 +128,8 @@ export function planOnnxArchitecture(req: OnnxArchRequest): OnnxArchPlan {
     throw new CompileError(
       `${file}: tap: no node or output named '${req.tap}' (the names are: ${ir.tapNames.slice(0, 40).join(', ')})`
     );
-  if (!graph.some((n) => n.outputs.includes(value)) || !data.has(value))
+  // A tap at or before the classifier (a Conv classifier's head of pools and activations is not one).
+  if (!upstream(ir, classifier.output).some((n) => n.outputs.includes(value)) || !data.has(value))
     throw new CompileError(
       `${file}: tap '${req.tap}' is outside the trainable graph (the nodes from the input '${ir.input.name}' to the classifier '${classifier.node}')`
     );

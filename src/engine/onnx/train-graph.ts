@@ -17,6 +17,8 @@ import { RULES } from './rules';
 import { CompileError, type RuleContext } from './rules/rule';
 import { attentionTransfer, crossEntropy, featureRegression, logitDistillation } from './train-losses';
 import { emitUpdate } from './train-update';
+import { ShapeFolder } from './shape-folder';
+import { zerosLike } from './emit';
 import { TRAIN_INPUTS, teacherAttentionInput } from './train-inputs';
 
 export type TrainObjective =
@@ -141,8 +143,12 @@ export function compileTrainStep(req: TrainGraphRequest, dims: { height: number;
     isData: (name) => dataValues.has(name),
     needsGrad: (name) => gradValues.has(name),
     paramShape: (name) =>
-      trainable.has(name) || stateNames.has(name) ? model.initializers.get(name)!.dims : b.initializers.get(name)?.dims
+      trainable.has(name) || stateNames.has(name) ? model.initializers.get(name)!.dims : b.initializers.get(name)?.dims,
+    staticBatch: model.staticBatch
   };
+  // Shape arithmetic (ShuffleNet's channel shuffle and split) is folded as for quantification.
+  const folder = new ShapeFolder(b, (name) => (dataValues.has(name) ? ctx.shape(name) : undefined));
+  ctx.batchShape = folder.batchShape;
   function fail(problem: string): never {
     throw new CompileError(`${model.source}: ${problem}`);
   }
@@ -168,9 +174,10 @@ export function compileTrainStep(req: TrainGraphRequest, dims: { height: number;
   const emitted: IrNode[] = [];
   for (const original of nodes) {
     let n = original;
-    const isData = n.inputs.some((i) => dataValues.has(i));
+    // The shape of a value is known when compiling (but for the batch size): Shape ends the dependence.
+    const isData = n.op !== 'Shape' && n.inputs.some((i) => dataValues.has(i));
     if (!isData) {
-      b.nodes.push(n);
+      wrap(() => folder.emit(original));
       continue;
     }
     n.outputs.forEach((o) => dataValues.add(o));
@@ -199,7 +206,9 @@ export function compileTrainStep(req: TrainGraphRequest, dims: { height: number;
       );
     const node = n;
     wrap(() => {
-      shapes.set(node.outputs[0], rule.shape(node, ctx));
+      folder.checkReads(node, true);
+      if (rule.outputShapes) rule.outputShapes(node, ctx).forEach((sh, k) => shapes.set(node.outputs[k], sh));
+      else shapes.set(node.outputs[0], rule.shape(node, ctx));
       const forward = gradValues.has(node.outputs[0]) && rule.forward ? rule.forward(node, ctx) : [node];
       b.nodes.push(...forward);
       emitted.push(forward[forward.length - 1]);
@@ -268,18 +277,24 @@ export function compileTrainStep(req: TrainGraphRequest, dims: { height: number;
   // Backward, in reverse graph order, only through values that depend on a trainable parameter.
   const grads = new Map<string, string[]>();
   for (const t of seeds) grads.set(t.value, [...(grads.get(t.value) ?? []), t.grad]);
+  const summed = new Map<string, string | null>();
   const total = (value: string): string | null => {
+    if (summed.has(value)) return summed.get(value)!;
     const parts = grads.get(value);
-    if (!parts?.length) return null;
-    return parts.reduce((acc, g) => b.op('Add', [acc, g], {}, `${value}_grad_sum`));
+    const sum = parts?.length ? parts.reduce((acc, g) => b.op('Add', [acc, g], {}, `${value}_grad_sum`)) : null;
+    summed.set(value, sum);
+    return sum;
   };
+  // Ops with several outputs (Split) read the gradients of the others here.
+  const backCtx: RuleContext = { ...ctx, outputGrad: total };
   const fused = reluIntoMaxPool(emitted, lossValues);
   const masked = new Set<IrNode>();
   for (let i = emitted.length - 1; i >= 0; i--) {
     const n = emitted[i];
-    if (!gradValues.has(n.outputs[0])) continue;
-    let dy = total(n.outputs[0]);
-    if (!dy) continue;
+    if (!n.outputs.some((o) => gradValues.has(o))) continue;
+    const outs = n.outputs.map((o) => (gradValues.has(o) ? total(o) : null));
+    if (outs.every((g) => !g)) continue;
+    let dy = outs[0] ?? zerosLike(b, n.outputs[0]);
     const relu = fused.get(n);
     if (relu) {
       // The pooled value is the ReLU output at the chosen cell: mask dy at the pooled size instead.
@@ -287,7 +302,7 @@ export function compileTrainStep(req: TrainGraphRequest, dims: { height: number;
       dy = b.op('Mul', [dy, positive], {}, `${n.name}_masked_grad`);
       masked.add(relu);
     }
-    const dx = masked.has(n) ? [dy] : wrap(() => RULES[n.op].backward(n, dy!, ctx));
+    const dx = masked.has(n) ? [dy] : wrap(() => RULES[n.op].backward(n, dy, backCtx));
     n.inputs.forEach((x, k) => {
       if (dx[k] && gradValues.has(x)) grads.set(x, [...(grads.get(x) ?? []), dx[k]!]);
     });

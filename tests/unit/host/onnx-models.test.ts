@@ -123,6 +123,16 @@ describe('ONNX models of the workspace', () => {
     expect(info.problem).toBeUndefined();
   });
 
+  it('describes SqueezeNet: its 1x1 convolution to classes as classifier, the taps stopping at it', async () => {
+    const data = readFileSync(join(FIX, 'onnx', 'families', 'squeezenet.onnx'));
+    const { path } = await upload([{ path: 'squeezenet.onnx', data }]);
+    const info = await service().describeOnnxModel({ path });
+    expect(info.classifier).toEqual({ node: '/classifier/classifier.1/Conv', op: 'Conv', features: 32, outputs: 10 });
+    expect(info.classifiers).toEqual(['/classifier/classifier.1/Conv']);
+    expect(info.taps.at(-1)!.name).toBe('/classifier/classifier.1/Conv');
+    expect(info.suggestedTap).toBe('/features/features.6/expand3x3_activation/Relu');
+  });
+
   it('runs the whole check with a tap and the dataset: passes, or says what the run would refuse', async () => {
     const path = 'models/My-net-v2-.onnx';
     const ask = (over: Record<string, unknown>) =>

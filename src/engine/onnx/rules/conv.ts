@@ -6,7 +6,8 @@
  * times dy (convColumnsGemm); with groups, a convolution of the input with channels and batch
  * swapped by the output gradient as the kernel, stride and dilation swapped, cropped to the
  * kernel's size (groups ride along as groups of the batch axis). A ConvTranspose's weight gradient
- * is that of the Conv it is the adjoint of, with dy as the input (one Gemm over strided slices).
+ * is that of the Conv it is the adjoint of, with dy as the input (one Gemm over strided slices; with
+ * groups, the grouped Conv form above).
  * The forms were chosen by timing ONNX Runtime's CPU kernels on 1 and 2 threads (README, "Speed").
  * The bias gradient sums dy over batch and space.
  * Per-sample shapes are [C, H, W]; pads are [top, left, bottom, right] as ONNX writes them.
@@ -317,6 +318,38 @@ function convColumnsGemm(n: IrNode, dy: string, c: RuleContext, g: Geometry): st
   return b.op('Reshape', [sum, b.constant('shape', i64([o, ch, kh, kw]))], {}, `${n.name}_weight_grad`);
 }
 
+/**
+ * dW of a grouped ConvTranspose, [Cin, Cout/G, KH, KW]: the weight gradient of the grouped Conv it
+ * is the adjoint of (input dy with Cout channels, output gradient x with Cin), in one grouped Conv:
+ * dy as [Cout/G, G N, OH, OW] (channel j of every group as the batch, (group, sample) as channels)
+ * convolved with x as the kernel [Cin, N, H, W], strides = the dilations, dilations = the strides,
+ * the layer's pads, group G; its output [Cout/G, Cin, >= KH, >= KW] is cropped to the kernel and
+ * transposed. dW[i, j, u, v] = sum_{n, p, q} x[n, i, p, q] dy_pad[n, g(i) Cout/G + j, p s + u d, q s + v d].
+ */
+function groupedTransposeWeightGrad(n: IrNode, dy: string, c: RuleContext, g: Geometry): string {
+  const { b } = c;
+  const G = g.group;
+  const [cout, oh, ow] = convTranspose.shape(n, c);
+  const cg = cout / G;
+  const d5 = b.op('Reshape', [dy, b.constant('shape', i64([-1, G, cg, oh, ow]))], {}, `${n.name}_dy_groups`);
+  const dt = b.op('Transpose', [d5], { perm: [2, 1, 0, 3, 4] }, `${n.name}_dy_t`);
+  const input = b.op('Reshape', [dt, b.constant('shape', i64([cg, -1, oh, ow]))], {}, `${n.name}_dy_t4`);
+  const kernel = b.op('Transpose', [n.inputs[0]], { perm: [1, 0, 2, 3] }, `${n.name}_x_t`);
+  const full = b.op(
+    'Conv',
+    [input, kernel],
+    { strides: g.dilations, dilations: g.strides, pads: g.pads, group: G },
+    `${n.name}_weight_grad_full`
+  );
+  const cropped = b.op(
+    'Slice',
+    [full, b.constant('starts', i64([0, 0])), b.constant('ends', i64(g.kernel)), b.constant('axes', i64([2, 3]))],
+    {},
+    `${n.name}_weight_grad_crop`
+  );
+  return b.op('Transpose', [cropped], { perm: [1, 0, 2, 3] }, `${n.name}_weight_grad`);
+}
+
 const convTranspose: OpRule = {
   shape(n, c) {
     const [ch, h, w] = c.shape(n.inputs[0]);
@@ -335,10 +368,12 @@ const convTranspose: OpRule = {
     // input and x as its output gradient; the bias gradient sums dy.
     let dW: string | null = null;
     if (c.needsGrad(n.inputs[1])) {
-      if (g.group !== 1) fail(n, 'a grouped ConvTranspose has no weight-gradient rule; freeze this layer');
       const [cin, h, w] = c.shape(n.inputs[0]);
       const [cout] = convTranspose.shape(n, c);
-      dW = columnsGemm(c, { name: `${n.name}_t`, x: dy, channels: cout, dy: n.inputs[0], out: [cin, h, w], g });
+      dW =
+        g.group === 1
+          ? columnsGemm(c, { name: `${n.name}_t`, x: dy, channels: cout, dy: n.inputs[0], out: [cin, h, w], g })
+          : groupedTransposeWeightGrad(n, dy, c, g);
     }
     const dB = n.inputs[2] && c.needsGrad(n.inputs[2]) ? biasGrad(c, n, dy) : null;
     if (!c.needsGrad(n.inputs[0])) return [null, dW, dB];

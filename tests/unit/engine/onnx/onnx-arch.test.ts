@@ -140,14 +140,52 @@ describe('torchvision families as architectures (tests/fixtures/onnx/families)',
     'mobilenet_v3.onnx',
     'regnet.onnx',
     'resnet.onnx',
+    'shufflenet.onnx',
+    'shufflenet-opset17-static.onnx',
     'vgg.onnx'
   ])('%s compiles to a training step with its last Gemm replaced', (f) => {
     const p = plan(f);
     expect(p.classifier.op).toBe('Gemm');
     expect(p.ir.initializers.get(p.classifier.weight)!.dims[0]).toBe(3);
   });
-  it('squeezenet (a convolution as classifier) is refused with the way out', () => {
-    expect(() => plan('squeezenet.onnx')).toThrow(/squeezenet\.onnx: no Gemm or MatMul node reads the image/);
+  it('squeezenet: its 1x1 convolution to classes is the classifier (found, or named), resized to the classes', () => {
+    const named = (classifier: string) =>
+      planOnnxArchitecture({
+        bytes: new Uint8Array(readFileSync(join(FAMILIES, 'squeezenet.onnx'))),
+        file: 'squeezenet.onnx',
+        classifier,
+        tap: '/features/features.6/Concat_output_0',
+        imageSize: 32,
+        classes: 3,
+        dataset: 'd',
+        pretrained: false
+      });
+    for (const p of [
+      plan('squeezenet.onnx', '/features/features.6/Concat_output_0'),
+      named('/classifier/classifier.1/Conv')
+    ]) {
+      expect(p.classifier).toMatchObject({
+        node: '/classifier/classifier.1/Conv',
+        op: 'Conv',
+        weight: 'classifier.1.weight',
+        bias: 'classifier.1.bias',
+        features: 32,
+        outputs: 10,
+        output: '/classifier/classifier.1/Conv_output_0',
+        value: 'logits'
+      });
+      expect(p.ir.initializers.get('classifier.1.weight')!.dims).toEqual([3, 32, 1, 1]);
+      expect(p.ir.initializers.get('classifier.1.bias')!.dims).toEqual([3]);
+      expect(p.trainable).toContain('classifier.1.weight');
+    }
+    // A tap in the classifier's head (after it) is not a tap of the trunk.
+    expect(() => plan('squeezenet.onnx', '/classifier/classifier.2/Relu_output_0')).toThrow(
+      /tap '\/classifier\/classifier\.2\/Relu_output_0' is outside the trainable graph/
+    );
+    // A Conv that does not reach the output through pools and activations only cannot be the classifier.
+    expect(() => named('/features/features.0/Conv')).toThrow(
+      /node '\/features\/features\.0\/Conv' is a Conv; the classifier to replace must be a Gemm or MatMul, or a Conv whose output reaches .*\('\/features\/features\.3\/squeeze\/Conv', a Conv, reads what it computes\)/
+    );
   });
 });
 
