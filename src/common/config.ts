@@ -34,7 +34,7 @@ export type Architecture = z.infer<typeof ArchitectureSchema>;
 /**
  * An ONNX architecture (issue 17 section 3): the graph that teacher, student and baseline share, read
  * from `onnx` (a relative path is read against the configuration file's folder), with its classifier
- * (a Gemm or MatMul node, by node or output name; absent: the last Gemm/MatMul) replaced for the
+ * (a Gemm, MatMul or Conv node, by node or output name; absent: the last Gemm/MatMul, else a 1x1 Conv to the output) replaced for the
  * target classes. `tap` then names any node or output of that graph, and `teacher.pretrained` may be
  * an .onnx file of the same graph whose weights start the teacher. Checked before anything is
  * written by src/engine/onnx/onnx-arch.ts (`kd-lens run`).
