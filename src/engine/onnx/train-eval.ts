@@ -61,6 +61,8 @@ export function compileEvaluation(req: EvalGraphRequest): EvalGraph {
     graph.inputs.push({ name, type: 'float', shape: [...init.dims] });
     fed.push(name);
   }
+  // The model's other initializers (layers past the output, the fed parameters' values) stay out of the graph.
+  for (const name of [...graph.initializers.keys()]) if (!read.has(name)) graph.initializers.delete(name);
   return { graph: { ...graph, name: `evaluate_${req.output}` }, fed, outputSize: featureSize };
 }
 
