@@ -6,6 +6,7 @@
  * TF.js model (epoch ends and the loop's snapshots); the rest is the loop's own work (snapshots,
  * resume data, batches). Two ways to evaluate, run alternately: 'tfjs' is the loop before the
  * evaluation moved to ONNX Runtime (flush, then evaluate() on TF.js), 'onnx' the stepper's own.
+ * Then the validation alone, warm: the same 150 images evaluated on one open stepper and on TF.js.
  * The images are seeded noise: the time of a step does not depend on what the pixels show. The resume
  * data stays in memory (a real stage writes it to its folder, which adds to the rest).
  */
@@ -18,6 +19,7 @@ import type { ImageSet } from './batches';
 import type { TrainEngine, TrainStepper } from './engine';
 import { evaluate } from './evaluate';
 import { runStage, type ResumeData } from './stage';
+import { MomentumSgd } from './sgd';
 
 export interface StageSplit {
   evaluation: 'tfjs' | 'onnx';
@@ -110,6 +112,38 @@ export async function benchStageSplit(o: {
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The validation alone, warm: `calls` evaluations of the 150 images on the open stepper and on TF.js, alternately (ms each). */
+async function warmEvaluation(runtime: RuntimeChoice, calls: number): Promise<{ onnx: number[]; tfjs: number[] }> {
+  const model = buildNetwork({ ...ARCHITECTURE_PRESETS['vgg-small'], inputSize: 32 }, 10, 1);
+  const objective = { kind: 'labels', numClasses: 10 } as const;
+  const val = noiseSet(150, { size: 32, classes: 10, seed: 2 });
+  const opt = new MomentumSgd(0.9, 1e-4);
+  const stepper = await onnxTrainEngine({ runtime }).open({
+    name: 'evaluation (bench)',
+    model,
+    trainable: model.trainableWeights,
+    objective,
+    opt,
+    tapKernel: null,
+    imageSize: 32
+  });
+  const times = { onnx: [] as number[], tfjs: [] as number[] };
+  const clock = async (into: number[], f: () => Promise<unknown>): Promise<void> => {
+    const t0 = performance.now();
+    await f();
+    into.push(performance.now() - t0);
+  };
+  for (let i = 0; i <= calls; i++) {
+    await clock(times.onnx, () => stepper.evaluate(val));
+    await clock(times.tfjs, () => evaluate(model, objective, val));
+  }
+  stepper.dispose();
+  opt.dispose();
+  model.dispose();
+  // The first call of each (session and kernels warming up) is left out.
+  return { onnx: times.onnx.slice(1), tfjs: times.tfjs.slice(1) };
+}
 const PARTS = ['total', 'open', 'steps', 'evaluate', 'flush', 'rest'] as const;
 
 /** Alternates the two evaluation paths `rounds` times (after one warm-up stage) and prints each run and the medians. */
@@ -139,4 +173,7 @@ export async function runStageSplitBench(o: { rounds: number; threads: number })
       `evaluation on ${evaluation}: median of ${mine.length}, ms: ${PARTS.map((p) => `${p} ${med[p].toFixed(0)}`).join(', ')}; ${share.join(', ')}`
     );
   }
+  const warm = await warmEvaluation(runtime, 11);
+  const say = (xs: number[]): string => `fastest ${Math.min(...xs).toFixed(1)}, median ${median(xs).toFixed(1)}`;
+  console.log(`validation alone, warm, 150 images, ms: ONNX Runtime ${say(warm.onnx)}; TF.js ${say(warm.tfjs)}`);
 }
