@@ -9,13 +9,13 @@
  * Stage 1's target comes from the teacher's features graph (compile.ts), run on the same runtime;
  * so do the teacher's logits and attention-layer activations for student.method.
  * The per-epoch evaluation runs on the same runtime too (train-eval.ts: a forward graph fed the
- * tensors held here), for the labels and feature objectives; student.method's is TF.js's, after a flush.
+ * tensors held here, with the teacher graphs above for stage 1 and student.method).
  */
 import * as tf from '@tensorflow/tfjs';
 import type * as Ort from 'onnxruntime-node';
 import type { StepInput, StepOutcome, StepSpec, TrainEngine, TrainStepper } from '../training/engine';
 import { evaluate as evaluateOnTfjs } from '../training/evaluate';
-import { compileEvaluation, evaluator, type EvalGraph, type EvalLoss, type Evaluator } from './train-eval';
+import { evaluator, stageEvaluation, type Evaluator } from './train-eval';
 import { Rng } from '../util/random';
 import { modelFromTfjsAsync } from './from-tfjs';
 import { compileFeatures } from './compile';
@@ -46,17 +46,6 @@ function dropoutValues(model: tf.LayersModel, ir: ModelIr): string[] {
       throw new CompileError(`${ir.source}: layer '${layer.name}' (${cls}) has no ONNX training form`);
   }
   return out;
-}
-
-/** The evaluation graph, or null when it does not compile or its output does not fit the loss. */
-function evaluationGraph(compile: () => EvalGraph, loss: EvalLoss): EvalGraph | null {
-  try {
-    const g = compile();
-    return loss.kind === 'labels' && g.outputSize !== loss.numClasses ? null : g;
-  } catch (err) {
-    if (err instanceof CompileError) return null;
-    throw err;
-  }
 }
 
 function dropoutRate(model: tf.LayersModel, value: string): number {
@@ -162,27 +151,15 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
       );
       const bytes = encodeModel(compiled.graph);
       setup.onGraph?.('train-step', bytes);
-      // The evaluation graph: batch norms in inference mode, parameters and moving statistics fed.
-      const evalLoss: EvalLoss | null =
-        objective.kind === 'labels'
-          ? { kind: 'labels', numClasses: objective.numClasses }
-          : objective.kind === 'feature'
-            ? { kind: 'feature', scale: objective.scale }
-            : null;
-      // A model the evaluation graph cannot take (a parameter folded away) is evaluated on TF.js after a flush.
-      const evalIr = evalLoss && training ? await unfoldBatchNorms(model, baseIr, false) : ir;
-      let evalGraph: EvalGraph | null = null;
-      if (evalLoss)
-        evalGraph = evaluationGraph(
-          () =>
-            compileEvaluation({
-              model: evalIr,
-              output: objective.kind === 'feature' ? objective.source!.tap : output,
-              fed: [...ordered.map((l) => l.name), ...stateVars.map((v) => stateLinks.get(v)!.name)],
-              imageSize: s
-            }),
-          evalLoss
-        );
+      // The evaluation graph (batch norms in inference mode), fed the parameters and moving statistics held here.
+      const evaluation = await stageEvaluation({
+        objective,
+        model: async () => (training ? unfoldBatchNorms(model, baseIr, false) : ir),
+        output,
+        fed: [...ordered.map((l) => l.name), ...stateVars.map((v) => stateLinks.get(v)!.name)],
+        imageSize: s
+      });
+      const evalGraph = evaluation?.graph ?? null;
       const evalBytes = evalGraph ? encodeModel(evalGraph.graph) : null;
       if (evalBytes) setup.onGraph?.('evaluate', evalBytes);
       // Sessions open only once everything compiled, so a refusal leaves nothing to release.
@@ -191,10 +168,9 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
         teachers.push({ input: t.input, session: await ort.InferenceSession.create(t.bytes, options) });
       let scorer: Evaluator | null = null;
       let evalSession: Ort.InferenceSession | null = null;
-      if (evalGraph && evalLoss) {
+      if (evaluation) {
         evalSession = await ort.InferenceSession.create(evalBytes!, options);
-        const teacher = teachers.find((t) => t.input === TRAIN_INPUTS.target)?.session ?? null;
-        scorer = evaluator({ ort, session: evalSession, eval: evalGraph, loss: evalLoss, teacher });
+        scorer = evaluator({ ort, session: evalSession, eval: evaluation.graph, loss: evaluation.loss, teachers });
       }
       const f32 = (data: Float32Array, dims: readonly number[]): Ort.Tensor =>
         new ort.Tensor('float32', data, [...dims]);

@@ -42,7 +42,8 @@ export async function evaluate(
       }
       if (objective.kind === 'distill') {
         const oneHot = tf.oneHot(tf.tensor1d(batch.labels, 'int32'), objective.numClasses);
-        const st = objective.student(x);
+        // Inference mode, as the labels' evaluation (training mode would also move batch norms' statistics).
+        const st = objective.student(x, false);
         return [distillLoss(objective, st, objective.teacher(x), oneHot), st.logits.argMax(-1)];
       }
       return [tf.losses.meanSquaredError(objective.teacher(x), objective.student(x)).mul(objective.scale)];

@@ -56,7 +56,8 @@ export type Objective =
   | (DistillTerms & {
       kind: 'distill';
       numClasses: number;
-      student: (x: tf.Tensor4D) => DistillOutputs;
+      /** The student's outputs; in training mode unless `training` is false (evaluation: dropout off, batch norms on moving statistics). */
+      student: (x: tf.Tensor4D, training?: boolean) => DistillOutputs;
       teacher: (x: tf.Tensor4D) => DistillOutputs;
       /** The teacher model, the feature term's tap and the attention layers the functions read (the ONNX engine rebuilds them). */
       source?: { teacher: tf.LayersModel; tap: string | null; layers: readonly string[] };

@@ -5,7 +5,8 @@
  * weights the ONNX evaluation saw: the validation loss agrees to relative 1e-5 and the accuracy
  * exactly, every epoch, for the reference CNN, a VGG with dropout (off when evaluating), a CNN with
  * batch norms trained in training mode (evaluated on the moving statistics, not the batch's) and
- * student stage 1's feature loss. The evaluation graph must really be the one that ran (not TF.js
+ * student stage 1's feature loss, and student.method's logit distillation and attention transfer
+ * (with the feature term or not). The evaluation graph must really be the one that ran (not TF.js
  * after a flush), and the TF.js engine keeps its own evaluation.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
@@ -83,7 +84,7 @@ async function stage(
 }
 
 /** Runs the stage on ONNX Runtime and checks each epoch's validation against TF.js's on the same weights. */
-async function agree(setup: Setup): Promise<EpochLog[]> {
+async function agree(setup: Setup, tolerance = 1e-5): Promise<EpochLog[]> {
   const graphs: string[] = [];
   const engine = onnxTrainEngine({ runtime, onGraph: (name) => void graphs.push(name) });
   const { logged, tfjs } = await stage(setup, engine);
@@ -91,7 +92,7 @@ async function agree(setup: Setup): Promise<EpochLog[]> {
   expect(logged.length).toBe(3);
   logged.forEach((log, e) => {
     const want = tfjs[e];
-    expect(Math.abs(log.valLoss! - want.loss) / Math.abs(want.loss), `loss at epoch ${e + 1}`).toBeLessThan(1e-5);
+    expect(Math.abs(log.valLoss! - want.loss) / Math.abs(want.loss), `loss at epoch ${e + 1}`).toBeLessThan(tolerance);
     expect(log.valAccuracy, `accuracy at epoch ${e + 1}`).toBe(want.accuracy);
   });
   // The weights moved between epochs, so a graph evaluating stale weights would not have agreed.
@@ -170,21 +171,28 @@ describe('the ONNX engine evaluates each epoch on ONNX Runtime, with TF.js numbe
     expect(logged.every((l) => l.valAccuracy === null)).toBe(true);
   });
 
-  it("student.method's loss is evaluated on TF.js after a flush, with the same numbers", async () => {
-    const arch = { ...ARCHITECTURE_PRESETS['vgg-small'], inputSize: SIZE };
-    const teacher = buildNetwork(arch, CLASSES, 99);
-    const model = buildNetwork(arch, CLASSES, 7);
-    const method = { feature: true, logits: { temperature: 4, alpha: 0.7 }, attention: null };
-    const objective = distillObjective({ student: model, teacher, tap: 'conv', method, classes: CLASSES, scale: 0.5 });
-    const graphs: string[] = [];
-    const engine = onnxTrainEngine({ runtime, onGraph: (name) => void graphs.push(name) });
-    const { logged, tfjs } = await stage({ model, objective, trainable: model.trainableWeights }, engine);
-    expect(graphs).not.toContain('evaluate');
-    logged.forEach((log, e) => {
-      expect(log.valLoss).toBe(tfjs[e].loss);
-      expect(log.valAccuracy).toBe(tfjs[e].accuracy);
+  for (const method of [
+    { feature: true, logits: { temperature: 4, alpha: 0.7 }, attention: null },
+    { feature: false, logits: { temperature: 2, alpha: 1 }, attention: null },
+    { feature: false, logits: null, attention: { layers: ['conv1', 'conv'], beta: 1000 } },
+    { feature: true, logits: { temperature: 4, alpha: 0.9 }, attention: { layers: ['conv'], beta: 500 } }
+  ])
+    it(`student.method ${JSON.stringify(method)}, the student with dropout 0.5`, async () => {
+      const arch = { ...ARCHITECTURE_PRESETS['vgg-small'], inputSize: SIZE };
+      const teacher = buildNetwork(arch, CLASSES, 99);
+      const model = buildNetwork({ ...arch, dropout: 0.5 }, CLASSES, 7);
+      const objective = distillObjective({
+        student: model,
+        teacher,
+        tap: 'conv',
+        method,
+        classes: CLASSES,
+        scale: 0.5
+      });
+      // The feature term is a mean of squared differences of two networks' float32 features: the
+      // engines' convolutions round differently (about 1e-6 of each feature), which grows to 1e-5 in it.
+      await agree({ model, objective, trainable: model.trainableWeights }, method.feature ? 1e-4 : 1e-5);
     });
-  });
 
   it('the TF.js engine keeps its own evaluation', async () => {
     const model = buildNetwork({ ...ARCHITECTURE_PRESETS['vgg-small'], inputSize: SIZE }, CLASSES, 7);
