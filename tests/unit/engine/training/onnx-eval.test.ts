@@ -7,7 +7,8 @@
  * batch norms trained in training mode (evaluated on the moving statistics, not the batch's) and
  * student stage 1's feature loss, and student.method's logit distillation and attention transfer
  * (with the feature term or not). The evaluation graph must really be the one that ran (not TF.js
- * after a flush), and the TF.js engine keeps its own evaluation.
+ * after a flush), a stage resumed after a cancel validates as an uninterrupted one, and the TF.js
+ * engine keeps its own evaluation.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { useBackend } from '../../../helpers/tf';
@@ -15,7 +16,13 @@ import { tf } from '../../../../src/engine/tf/backend';
 import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
 import { onnxTrainEngine } from '../../../../src/engine/onnx/train-engine';
 import { tfjsTrainEngine, type TrainEngine } from '../../../../src/engine/training/engine';
-import { evaluate, runStage, type Objective, type ResumeData } from '../../../../src/engine/training/stage';
+import {
+  CancelledError,
+  evaluate,
+  runStage,
+  type Objective,
+  type ResumeData
+} from '../../../../src/engine/training/stage';
 import type { EpochLog } from '../../../../src/common/record-schemas';
 import { ARCHITECTURE_PRESETS, buildNetwork, layersUpTo } from '../../../../src/engine/models/architectures';
 import { referenceCnn } from '../../../../src/engine/models/reference';
@@ -193,6 +200,45 @@ describe('the ONNX engine evaluates each epoch on ONNX Runtime, with TF.js numbe
       // engines' convolutions round differently (about 1e-6 of each feature), which grows to 1e-5 in it.
       await agree({ model, objective, trainable: model.trainableWeights }, method.feature ? 1e-4 : 1e-5);
     });
+
+  it('a stage cancelled after epoch 1 and resumed validates as an uninterrupted one', async () => {
+    const build = (): Setup => {
+      const model = bnNet(3);
+      return { model, objective: { kind: 'labels', numClasses: CLASSES }, trainable: model.trainableWeights };
+    };
+    const whole = await stage(build(), onnxTrainEngine({ runtime }));
+    let stored: ResumeData | null = null;
+    const run = (setup: Setup, signal?: AbortController): Promise<unknown> =>
+      runStage({
+        name: 'validation',
+        model: setup.model,
+        trainable: setup.trainable,
+        objective: setup.objective,
+        config: { epochs: 3, lr: 0.05, lrEnd: 0.01, batchSize: 8 },
+        momentum: 0.9,
+        weightDecay: 5e-4,
+        augment: { flip: true, cropPad: 2 },
+        train,
+        val,
+        seed: 11,
+        tapKernel: null,
+        checkpoints: [],
+        resume: { label: 'memory', load: async () => stored, save: async (d) => void (stored = d) },
+        engine: onnxTrainEngine({ runtime }),
+        signal: signal?.signal,
+        onEpoch: () => signal?.abort()
+      });
+    await expect(run(build(), new AbortController())).rejects.toThrow(CancelledError);
+    expect(stored!.state.epoch).toBe(1);
+    // A fresh model: the resumed stage loads its weights, moving statistics and momenta from the store.
+    const resumed = (await run(build())) as { logs: EpochLog[]; resumedFrom: number };
+    expect(resumed.resumedFrom).toBe(1);
+    resumed.logs.forEach((log, e) => {
+      const want = whole.logged[e];
+      expect(Math.abs(log.valLoss! - want.valLoss!) / want.valLoss!, `loss at epoch ${e + 1}`).toBeLessThan(1e-6);
+      expect(log.valAccuracy).toBe(want.valAccuracy);
+    });
+  });
 
   it('the TF.js engine keeps its own evaluation', async () => {
     const model = buildNetwork({ ...ARCHITECTURE_PRESETS['vgg-small'], inputSize: SIZE }, CLASSES, 7);
