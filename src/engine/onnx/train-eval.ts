@@ -138,6 +138,14 @@ export async function stageEvaluation(o: {
   }
 }
 
+/**
+ * Images per evaluation run: TF.js's 128 up to 64 px, fewer above (128 images' worth of 64 x 64
+ * pixels; 10 at 224 px), so the evaluation session's memory arena, which ONNX Runtime keeps for
+ * the stage, stays small beside the step's.
+ */
+export const evalBatch = (size: number): number =>
+  Math.max(1, Math.min(EVAL_BATCH, Math.floor((EVAL_BATCH * 64 * 64) / (size * size))));
+
 /** The teacher graph that feeds `input` of the step graph, run on a batch. */
 type TeacherRun = (input: string, x: Ort.Tensor) => Promise<Float32Array>;
 
@@ -192,10 +200,11 @@ export function evaluator(o: {
   return {
     async evaluate(set, params) {
       const s = set.size;
+      const per = evalBatch(s);
       let lossSum = 0,
         correct = 0;
-      for (let start = 0; start < set.n; start += EVAL_BATCH) {
-        const n = Math.min(EVAL_BATCH, set.n - start);
+      for (let start = 0; start < set.n; start += per) {
+        const n = Math.min(per, set.n - start);
         const batch = gatherBatch(
           set,
           Array.from({ length: n }, (_, i) => start + i),

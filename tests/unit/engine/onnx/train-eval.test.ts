@@ -6,7 +6,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { f32, i64, type ModelIr } from '../../../../src/engine/onnx/ir';
-import { compileEvaluation } from '../../../../src/engine/onnx/train-eval';
+import { compileEvaluation, evalBatch } from '../../../../src/engine/onnx/train-eval';
 import { attentionMaps, scoreDistill, scoreFeatures, scoreLogits } from '../../../../src/engine/onnx/train-eval-scores';
 import { CompileError } from '../../../../src/engine/onnx/rules/rule';
 
@@ -50,6 +50,10 @@ describe('evaluation scores', () => {
 });
 
 describe('the evaluation graph', () => {
+  it("runs TF.js's 128 images at a time up to 64 px, fewer above", () => {
+    expect([16, 64, 96, 128, 224, 512].map(evalBatch)).toEqual([128, 128, 56, 32, 10, 2]);
+  });
+
   /** x [3, 2, 2] flattened, times s * 2, where s is a one-value parameter (the compiler folds s * 2). */
   const ir = (): ModelIr => ({
     source: 'folded',
