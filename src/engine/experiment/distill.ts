@@ -119,7 +119,7 @@ export async function deadImages(
 function outputsOf(
   model: tf.LayersModel,
   o: { tap: string | null; layers: readonly string[]; training: boolean }
-): (x: tf.Tensor4D) => DistillOutputs {
+): (x: tf.Tensor4D, training?: boolean) => DistillOutputs {
   const names = model.layers.map((l) => l.name);
   for (const n of o.layers) {
     if (!names.includes(n))
@@ -133,8 +133,8 @@ function outputsOf(
   const read = [...new Set([...(o.tap ? [o.tap] : []), ...o.layers])];
   const outputs = [model.outputs[0], ...read.map((n) => model.getLayer(n).output as tf.SymbolicTensor)];
   const sub = tf.model({ inputs: model.inputs, outputs });
-  return (x) => {
-    const r = ([] as tf.Tensor[]).concat(sub.apply(x, { training: o.training }) as tf.Tensor | tf.Tensor[]);
+  return (x, training = o.training) => {
+    const r = ([] as tf.Tensor[]).concat(sub.apply(x, { training }) as tf.Tensor | tf.Tensor[]);
     const of = (n: string): tf.Tensor => r[1 + read.indexOf(n)];
     return { logits: r[0], feature: o.tap ? of(o.tap) : null, attention: o.layers.map(of) };
   };

@@ -8,10 +8,14 @@
  * and the epoch's end), and only when a step moved the weights since the last flush or reload.
  * Stage 1's target comes from the teacher's features graph (compile.ts), run on the same runtime;
  * so do the teacher's logits and attention-layer activations for student.method.
+ * The per-epoch evaluation runs on the same runtime too (train-eval.ts: a forward graph fed the
+ * tensors held here, with the teacher graphs above for stage 1 and student.method).
  */
 import * as tf from '@tensorflow/tfjs';
 import type * as Ort from 'onnxruntime-node';
 import type { StepInput, StepOutcome, StepSpec, TrainEngine, TrainStepper } from '../training/engine';
+import { evaluate as evaluateOnTfjs } from '../training/evaluate';
+import { evaluator, stageEvaluation, type Evaluator } from './train-eval';
 import { Rng } from '../util/random';
 import { modelFromTfjsAsync } from './from-tfjs';
 import { compileFeatures } from './compile';
@@ -26,7 +30,7 @@ export interface OnnxTrainSetup {
   runtime: RuntimeChoice;
   /** Called with the compiled step graph's bytes (for --save-graph). */
   onGraph?: (
-    name: 'train-step' | 'teacher-features' | 'teacher-logits' | 'teacher-attention',
+    name: 'train-step' | 'teacher-features' | 'teacher-logits' | 'teacher-attention' | 'evaluate',
     bytes: Uint8Array
   ) => void;
 }
@@ -56,7 +60,8 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
       const { model, objective } = spec;
       // TF.js runs the feature objective's student in inference mode, the labels' and student.method's in training mode.
       const training = objective.kind !== 'feature';
-      const ir = await unfoldBatchNorms(model, await modelFromTfjsAsync(model, spec.name), training);
+      const baseIr = await modelFromTfjsAsync(model, spec.name);
+      const ir = await unfoldBatchNorms(model, baseIr, training);
       const links = linkParams(model, ir, spec.trainable);
       // Batch norms in training mode update their moving statistics, trained or not (as TF.js does).
       const stateVars = training
@@ -146,10 +151,27 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
       );
       const bytes = encodeModel(compiled.graph);
       setup.onGraph?.('train-step', bytes);
+      // The evaluation graph (batch norms in inference mode), fed the parameters and moving statistics held here.
+      const evaluation = await stageEvaluation({
+        objective,
+        model: async () => (training ? unfoldBatchNorms(model, baseIr, false) : ir),
+        output,
+        fed: [...ordered.map((l) => l.name), ...stateVars.map((v) => stateLinks.get(v)!.name)],
+        imageSize: s
+      });
+      const evalGraph = evaluation?.graph ?? null;
+      const evalBytes = evalGraph ? encodeModel(evalGraph.graph) : null;
+      if (evalBytes) setup.onGraph?.('evaluate', evalBytes);
       // Sessions open only once everything compiled, so a refusal leaves nothing to release.
       const session = await ort.InferenceSession.create(bytes, options);
       for (const t of teacherGraphs)
         teachers.push({ input: t.input, session: await ort.InferenceSession.create(t.bytes, options) });
+      let scorer: Evaluator | null = null;
+      let evalSession: Ort.InferenceSession | null = null;
+      if (evaluation) {
+        evalSession = await ort.InferenceSession.create(evalBytes!, options);
+        scorer = evaluator({ ort, session: evalSession, eval: evaluation.graph, loss: evaluation.loss, teachers });
+      }
       const f32 = (data: Float32Array, dims: readonly number[]): Ort.Tensor =>
         new ort.Tensor('float32', data, [...dims]);
       let weights: Ort.Tensor[] = [];
@@ -178,7 +200,7 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
       await reload();
       const { loss, gradNorm, predictions, pathStep } = compiled.outputs;
       const plural = setup.runtime.threads === 1 ? '' : 's';
-      return {
+      const stepper: TrainStepper = {
         description: `onnx ${setup.runtime.provider} — ${setup.runtime.threads} thread${plural}`,
         async step(input: StepInput): Promise<StepOutcome> {
           const n = input.n;
@@ -249,12 +271,24 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
             }))
           );
         },
+        async evaluate(set) {
+          if (!scorer) {
+            await stepper.flush();
+            return evaluateOnTfjs(model, objective, set);
+          }
+          const params = new Map<string, Ort.Tensor>();
+          ordered.forEach((l, i) => params.set(l.name, weights[i]));
+          stateLinked.forEach((l, i) => params.set(l.name, state[i]));
+          return scorer.evaluate(set, params);
+        },
         reload,
         dispose() {
           void session.release();
+          void evalSession?.release();
           for (const t of teachers) void t.session.release();
         }
       };
+      return stepper;
     }
   };
 }

@@ -4,14 +4,19 @@
  * owns the step: forward, loss, gradients, clipping, the SGD update and the tap's path-length
  * increment. The TF.js stepper here is today's step; the ONNX stepper (onnx/train-engine.ts) runs a
  * compiled training graph and keeps weights and momenta in ONNX Runtime tensors between steps, so
- * the loop calls flush() before it reads the TF.js model (evaluate, checkpoint, resume save) and
- * reload() after it writes it (resume load, rollback).
+ * the loop calls flush() before it reads the TF.js model (snapshots, checkpoint, resume save) and
+ * reload() after it writes it (resume load, rollback). Each stepper evaluates a set (the per-epoch
+ * validation) on its own weights: TF.js on the model, ONNX Runtime on the tensors it holds.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MomentumSgd } from './sgd';
 import type { Objective } from './stage';
 import { clipGradients } from './clip';
 import { distillLoss, type DistillOutputs } from './distill-losses';
+import { evaluate, type Evaluation } from './evaluate';
+import type { ImageSet } from './batches';
+
+export type { Evaluation };
 
 /** One stage as the stepper needs it. */
 export interface StepSpec {
@@ -55,6 +60,11 @@ export interface TrainStepper {
   /** e.g. 'tfjs (wasm)' or 'onnx cpu — 2 threads'. */
   readonly description: string;
   step(input: StepInput): Promise<StepOutcome>;
+  /**
+   * The stage objective's loss and accuracy over a set on the current weights, in inference mode (batch
+   * norms on their moving statistics, no dropout, no augmentation); changes no weight.
+   */
+  evaluate(set: ImageSet): Promise<Evaluation>;
   /** Writes the engine's weights and momenta into the TF.js model and optimiser (no-op on TF.js). */
   flush(): Promise<void>;
   /** Reads the weights and momenta back from the TF.js model and optimiser (no-op on TF.js). */
@@ -154,6 +164,7 @@ export const tfjsTrainEngine = (backendName: string): TrainEngine => ({
           before?.dispose();
         }
       },
+      evaluate: (set) => evaluate(model, objective, set),
       flush: async () => {},
       reload: async () => {},
       dispose() {}

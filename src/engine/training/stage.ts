@@ -5,7 +5,7 @@
  * epochs, and a resume checkpoint (weights, momentum, path length, logs) after every epoch, so a
  * cancelled or killed run continues where it stopped and ends exactly as an uninterrupted one.
  * Each step runs on a TrainEngine (engine.ts: TF.js by default, the ONNX engine when the caller passes it), which
- * the loop flushes into the TF.js model before it reads it (snapshots, evaluation, checkpoints, resume) and
+ * the loop flushes into the TF.js model before it reads it (snapshots, checkpoints, resume; the engine evaluates) and
  * reloads after it writes it (rollback, resume, the range test's end).
  * Gradients are clipped to a global norm (clip.ts). A NaN or infinite loss rolls back to the last
  * good state of the epoch and lowers the rate (recovery.ts: halved, then capped by a learning-rate
@@ -38,6 +38,7 @@ import type { NamedArray } from '../store/tensors';
 
 export { distillLoss, type DistillOutputs };
 import { tfjsTrainEngine, type TrainEngine, type TrainStepper } from './engine';
+export { evaluate } from './evaluate';
 
 /** What the stage minimises for one batch. */
 export type Objective =
@@ -55,7 +56,8 @@ export type Objective =
   | (DistillTerms & {
       kind: 'distill';
       numClasses: number;
-      student: (x: tf.Tensor4D) => DistillOutputs;
+      /** The student's outputs; in training mode unless `training` is false (evaluation: dropout off, batch norms on moving statistics). */
+      student: (x: tf.Tensor4D, training?: boolean) => DistillOutputs;
       teacher: (x: tf.Tensor4D) => DistillOutputs;
       /** The teacher model, the feature term's tap and the attention layers the functions read (the ONNX engine rebuilds them). */
       source?: { teacher: tf.LayersModel; tap: string | null; layers: readonly string[] };
@@ -131,44 +133,6 @@ export interface StageResult {
   initialNorm: number | null;
   resumedFrom: number;
   rollbacks: Rollback[];
-}
-
-/** Loss and accuracy over a whole set without augmentation or updates. */
-export async function evaluate(
-  model: tf.LayersModel,
-  objective: Objective,
-  set: ImageSet,
-  batchSize = 128
-): Promise<{ loss: number; accuracy: number | null }> {
-  let lossSum = 0;
-  let correct = 0;
-  const s = set.size;
-  for (let start = 0; start < set.n; start += batchSize) {
-    const idx = Array.from({ length: Math.min(batchSize, set.n - start) }, (_, i) => start + i);
-    const batch = gatherBatch(set, idx, null, null);
-    // Values are read asynchronously: GPU backends have no synchronous readback in Node.
-    const [lossT, predT] = tf.tidy(() => {
-      const x = tf.tensor4d(batch.x, [idx.length, s, s, 3]);
-      if (objective.kind === 'labels') {
-        const logits = model.apply(x, { training: false }) as tf.Tensor;
-        const labels = tf.tensor1d(batch.labels, 'int32');
-        return [tf.losses.softmaxCrossEntropy(tf.oneHot(labels, objective.numClasses), logits), logits.argMax(-1)];
-      }
-      if (objective.kind === 'distill') {
-        const oneHot = tf.oneHot(tf.tensor1d(batch.labels, 'int32'), objective.numClasses);
-        const st = objective.student(x);
-        return [distillLoss(objective, st, objective.teacher(x), oneHot), st.logits.argMax(-1)];
-      }
-      return [tf.losses.meanSquaredError(objective.teacher(x), objective.student(x)).mul(objective.scale)];
-    });
-    lossSum += (await lossT.data())[0] * idx.length;
-    if (predT) {
-      const pred = await predT.data();
-      for (let i = 0; i < idx.length; i++) if (pred[i] === batch.labels[i]) correct++;
-    }
-    tf.dispose([lossT, predT]);
-  }
-  return { loss: lossSum / set.n, accuracy: objective.kind === 'feature' ? null : correct / set.n };
 }
 
 async function saveResume(
@@ -403,8 +367,9 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
       } finally {
         good.dispose();
       }
+      // The engine evaluates on its own weights (ONNX Runtime or TF.js); checkpoints and the resume save read the TF.js model.
+      const val = spec.val && spec.val.n > 0 ? await stepper.evaluate(spec.val) : null;
       await stepper.flush();
-      const val = spec.val && spec.val.n > 0 ? await evaluate(model, objective, spec.val) : null;
       const epochRollbacks = rollbacks.filter((r) => r.epoch === epoch + 1);
       const log: EpochLog = {
         stage: spec.name,
