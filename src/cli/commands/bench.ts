@@ -112,7 +112,7 @@ export const benchCommand: Command = {
     'save-graph': {
       type: 'string',
       value: 'DIR',
-      help: 'write the ONNX training-step graphs timed (train-step-<px>px.onnx)'
+      help: 'write the ONNX graphs timed: the training step (train-step-<px>px.onnx) and the per-epoch evaluation (evaluate-<px>px.onnx)'
     },
     'no-stock': { type: 'boolean', help: 'skip the stock wasm kernels comparison' },
     workers: { type: 'integer', default: 2, help: 'worker processes for the pool throughput comparison (0 skips it)' },
