@@ -78,8 +78,8 @@ export function crossFieldProblems(c: CheckedFields): ConfigProblem[] {
 
 /**
  * What an ONNX architecture cannot do yet (issue 17 section 3): a learning-rate range test
- * ('auto'), pretraining on a source dataset, distillation by logits or attention, and training on
- * TF.js (it has no TF.js model).
+ * ('auto'), pretraining on a source dataset, and training on TF.js (it has no TF.js model).
+ * student.method's attention layers are checked against the graph (onnx-arch-method.ts).
  */
 export function onnxRunProblems(c: CheckedFields): ConfigProblem[] {
   const out: ConfigProblem[] = [];
@@ -101,12 +101,6 @@ export function onnxRunProblems(c: CheckedFields): ConfigProblem[] {
     out.push({
       path: ['trainEngine'],
       message: 'an ONNX architecture trains on ONNX Runtime only; choose "auto" or "onnx"'
-    });
-  const m = c.student.method;
-  if (m && (m.logits || m.attention))
-    out.push({
-      path: ['student', 'method'],
-      message: 'an ONNX architecture distils by the feature at the tap only (for now)'
     });
   return out;
 }

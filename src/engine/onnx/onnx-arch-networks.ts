@@ -19,6 +19,7 @@ import { hashSeed } from '../util/random';
 import { prepareOnnxRun, type PreparedOnnxRun } from './onnx-arch-run';
 import { featureScale, trainOnnxStage, type OnnxStageRequest, type OnnxStageResult } from './onnx-arch-train';
 import { belowTap, checkpointBytes, initialWeights, teacherWeights, type Weights } from './onnx-arch-weights';
+import { distillObjective, distilsWhole } from './onnx-arch-method';
 import { chooseRuntime, threadsPerWorker, type RuntimeChoice } from './runtime';
 
 /** Whether the student of seed index r has a stage 2 (epochs, and parameters above the tap). */
@@ -181,26 +182,31 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
     });
     await pathLengthLog(b, epochsB, bl);
     const epochs1 = scaleCheckpoints(c.checkpoints, c.student.stage1.epochs);
-    const scale = state.isDone(`student stage 1${suffix}`)
-      ? 1 // the finished stage is read back, not trained: its scale is not used
-      : await featureScale(
-          {
-            ...base,
-            start,
-            stage: lr(c.student.stage1),
-            training: training(0),
-            checkpoints: [],
-            onCheckpoint: async () => undefined
-          },
-          teacher.weights,
-          c.student.lossNormalization ?? 'mse'
-        );
+    const scale =
+      state.isDone(`student stage 1${suffix}`) || c.student.method?.feature === false
+        ? 1 // read back, not trained (or no feature term): the scale is not used
+        : await featureScale(
+            {
+              ...base,
+              start,
+              stage: lr(c.student.stage1),
+              training: training(0),
+              checkpoints: [],
+              onCheckpoint: async () => undefined
+            },
+            teacher.weights,
+            c.student.lossNormalization ?? 'mse'
+          );
+    // Logit and attention terms reach past the tap: stage 1 then trains every layer (as the TF.js stages).
+    const method = c.student.method;
     const s1 = await stage(s, `student stage 1${suffix}`, {
       start,
       stage: lr(c.student.stage1),
       training: training(hashSeed(c.seed + r, 0x51)),
-      objective: { kind: 'feature', teacher: teacher.weights, scale },
-      trainable: plan.trainable.filter((n) => below.has(n)),
+      objective: distilsWhole(method)
+        ? distillObjective(method!, teacher.weights, scale)
+        : { kind: 'feature', teacher: teacher.weights, scale },
+      trainable: distilsWhole(method) ? plan.trainable : plan.trainable.filter((n) => below.has(n)),
       checkpoints: epochs1
     });
     await pathLengthLog(s, epochs1, s1);

@@ -11,6 +11,7 @@ import type { DatasetManifest } from '../../common/dataset';
 import { loadDataset } from '../data/store';
 import { checkSameGraph, planOnnxArchitecture, type OnnxArchPlan } from './onnx-arch';
 import { tapWeightName } from './onnx-arch-weights';
+import { checkStudentMethod } from './onnx-arch-method';
 import { readOnnxModel } from './onnx-file';
 import type { ModelIr } from './ir';
 
@@ -73,6 +74,7 @@ export async function prepareOnnxRun(input: OnnxRunInput): Promise<PreparedOnnxR
   }
   if (!tapWeightName(plan))
     throw new Error(`${input.onnx}: tap '${input.tap}' has no trained Conv, Gemm or MatMul at or before it`);
+  checkStudentMethod(plan, config.student.method);
   return { input, plan, pretrained, manifest };
 }
 

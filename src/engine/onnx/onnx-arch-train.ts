@@ -12,10 +12,10 @@
  * stage, as the TF.js stages count them (recovery.ts; no range test: the ONNX form has no lr 'auto').
  */
 import type * as Ort from 'onnxruntime-node';
-import { f32, type IrNode, type ModelIr } from './ir';
+import type { IrNode, ModelIr } from './ir';
 import { encodeModel } from './model-proto';
-import { compileTrainStep, TRAIN_INPUTS } from './train-graph';
-import { compileFeatures } from './compile';
+import { compileTrainStep, teacherAttentionInput, TRAIN_INPUTS, type TrainObjective } from './train-graph';
+import { forwardAll, openForward, weightsOf } from './onnx-arch-forward';
 import type { OnnxArchPlan } from './onnx-arch';
 import { checkpointBytes, restoreArrays, tapWeightName, type Weights } from './onnx-arch-weights';
 import { sessionOptions, type RuntimeChoice } from './runtime';
@@ -33,7 +33,20 @@ export type { Weights };
 export type OnnxObjective =
   | { kind: 'labels' }
   /** Stage 1: scale * mean (f_L - teacher's f_L)^2 at the tap (pre-ReLU), the teacher's weights given. */
-  | { kind: 'feature'; teacher: Weights; scale: number };
+  | { kind: 'feature'; teacher: Weights; scale: number }
+  /**
+   * student.method with logit or attention terms (stage 1 then trains every layer, batch norms in
+   * training mode, as the TF.js stages do): the feature term when scale is not null, Hinton's logit
+   * distillation on the teacher's logits, attention transfer at the named layers (node or output
+   * names of the graph); the teacher's values are its forward on ONNX Runtime per batch.
+   */
+  | {
+      kind: 'distill';
+      teacher: Weights;
+      scale: number | null;
+      logits: { temperature: number; alpha: number } | null;
+      attention: { layers: readonly string[]; beta: number } | null;
+    };
 
 export interface OnnxStageRequest {
   plan: OnnxArchPlan;
@@ -74,41 +87,51 @@ export interface OnnxStageResult {
   resumedFrom: number;
 }
 
-const weightsOf = (plan: OnnxArchPlan, w: Weights): ModelIr => {
-  const initializers = new Map(plan.ir.initializers);
-  for (const [k, v] of w) initializers.set(k, f32(initializers.get(k)!.dims, v));
-  return { ...plan.ir, initializers };
-};
+/** The step graph's objective (train-graph.ts) for a stage's. */
+function stepObjective(plan: OnnxArchPlan, objective: OnnxObjective, classes: number): TrainObjective {
+  const output = plan.classifier.value;
+  if (objective.kind === 'labels') return { kind: 'labels', output, numClasses: classes };
+  if (objective.kind === 'feature') return { kind: 'feature', tap: plan.tap.name, scale: objective.scale };
+  return {
+    kind: 'distill',
+    output,
+    numClasses: classes,
+    feature: objective.scale !== null ? { tap: plan.tap.name, scale: objective.scale } : null,
+    logits: objective.logits,
+    attention: objective.attention
+  };
+}
 
-/** The teacher's tap feature per image of the set (the stage-1 target), and the scale of its variance. */
-async function teacherFeatures(
-  req: OnnxStageRequest,
-  teacher: Weights
-): Promise<{ run: (x: Float32Array, n: number) => Promise<Ort.Tensor>; variance: number }> {
+/** The teacher's values a stage is fed per batch, each with the step graph's input it feeds. */
+function teacherInputs(plan: OnnxArchPlan, objective: OnnxObjective): { input: string; value: string }[] {
+  if (objective.kind === 'labels') return [];
+  if (objective.kind === 'feature') return [{ input: TRAIN_INPUTS.target, value: plan.tap.name }];
+  return [
+    ...(objective.scale !== null ? [{ input: TRAIN_INPUTS.target, value: plan.tap.name }] : []),
+    ...(objective.logits ? [{ input: TRAIN_INPUTS.teacherLogits, value: plan.classifier.value }] : []),
+    ...(objective.attention?.layers ?? []).map((value, i) => ({ input: teacherAttentionInput(i), value }))
+  ];
+}
+
+/** Var_T: the per-element variance of the teacher's tap feature over the training images, averaged over its elements. */
+async function teacherVariance(req: Omit<OnnxStageRequest, 'objective'>, teacher: Weights): Promise<number> {
   const { plan, runtime, set } = req;
-  const s = plan.inputSize;
-  const dims = { height: s, width: s, channels: 3, grid: 1, samples: 1, relu: false };
-  const compiled = compileFeatures(weightsOf(plan, teacher), plan.tap.name, dims);
-  const session = await runtime.ort.InferenceSession.create(encodeModel(compiled.graph), sessionOptions(runtime));
-  const run = async (x: Float32Array, n: number): Promise<Ort.Tensor> =>
-    (await session.run({ kd_x: new runtime.ort.Tensor('float32', x, [n, s, s, 3]) }))[
-      session.outputNames[0]
-    ] as Ort.Tensor;
-  // Var_T: the per-element variance over the training images, averaged over the feature's elements.
-  const k = compiled.featureSize;
-  const sum = new Float64Array(k),
-    sq = new Float64Array(k);
-  for (let at = 0; at < set.n; at += 32) {
-    const n = Math.min(32, set.n - at);
-    const f = (await run(set.x.slice(at * s * s * 3, (at + n) * s * s * 3), n)).data as Float32Array;
-    for (let i = 0; i < n * k; i++) {
-      sum[i % k] += f[i];
-      sq[i % k] += f[i] * f[i];
+  const f = await openForward({ plan, weights: teacher, values: [plan.tap.name], runtime });
+  try {
+    const [all] = await forwardAll(f, set);
+    const k = f.sizes[0];
+    const sum = new Float64Array(k),
+      sq = new Float64Array(k);
+    for (let i = 0; i < set.n * k; i++) {
+      sum[i % k] += all[i];
+      sq[i % k] += all[i] * all[i];
     }
+    let variance = 0;
+    for (let j = 0; j < k; j++) variance += sq[j] / set.n - (sum[j] / set.n) ** 2;
+    return variance / k;
+  } finally {
+    await f.release();
   }
-  let variance = 0;
-  for (let j = 0; j < k; j++) variance += sq[j] / set.n - (sum[j] / set.n) ** 2;
-  return { run, variance: variance / k };
 }
 
 /** The feature stage's scale: 1 / Var_T ('teacher-variance') or 1 ('mse'). */
@@ -118,7 +141,7 @@ export async function featureScale(
   normalisation: 'teacher-variance' | 'mse'
 ): Promise<number> {
   if (normalisation === 'mse') return 1;
-  const { variance } = await teacherFeatures(req, teacher);
+  const variance = await teacherVariance(req, teacher);
   if (!(variance > 0))
     throw new Error(
       `${req.plan.file}: the teacher's '${req.plan.tap.name}' feature does not vary over the training set; the loss cannot be normalised by it`
@@ -136,9 +159,10 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
   if (set.size !== s) throw new CompileError(`${plan.file}: the images are ${set.size} px, the model takes ${s} px`);
   const trainable = req.trainable ?? plan.trainable;
   const trained = new Set(trainable);
-  const labels = objective.kind === 'labels';
-  // Batch norms train with batch statistics on labels, as torch's train(); stage 1's student runs in inference mode (as TF.js).
-  const bnTrained = (n: IrNode): boolean => labels && n.op === 'BatchNormalization' && trained.has(n.inputs[1]);
+  // Batch norms train with batch statistics on labels and student.method's terms, as torch's train(); the
+  // feature objective's student runs in inference mode (as TF.js).
+  const trainMode = objective.kind !== 'feature';
+  const bnTrained = (n: IrNode): boolean => trainMode && n.op === 'BatchNormalization' && trained.has(n.inputs[1]);
   const model: ModelIr = {
     ...weightsOf(plan, req.start),
     nodes: plan.ir.nodes.map((n) => (bnTrained(n) ? { ...n, attrs: { ...n.attrs, training_mode: 1 } } : n))
@@ -150,9 +174,7 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
     {
       model,
       trainable,
-      objective: labels
-        ? { kind: 'labels', output: plan.classifier.value, numClasses: classes }
-        : { kind: 'feature', tap: plan.tap.name, scale: objective.scale },
+      objective: stepObjective(plan, objective, classes),
       momentum: req.training.momentum,
       weightDecay: req.training.weightDecay,
       tapKernel: tracked,
@@ -160,7 +182,15 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
     },
     { height: s, width: s }
   );
-  const teacher = objective.kind === 'feature' ? await teacherFeatures(req, objective.teacher) : null;
+  const fed = teacherInputs(plan, objective);
+  const teacher = fed.length
+    ? await openForward({
+        plan,
+        weights: (objective as { teacher: Weights }).teacher,
+        values: fed.map((t) => t.value),
+        runtime
+      })
+    : null;
   const session = await ort.InferenceSession.create(encodeModel(compiled.graph), sessionOptions(runtime));
   const tensor = (data: Float32Array, dims: readonly number[]): Ort.Tensor =>
     new ort.Tensor('float32', data, [...dims]);
@@ -211,8 +241,8 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
           [TRAIN_INPUTS.lr]: tensor(Float32Array.of(lr), []),
           [TRAIN_INPUTS.clip]: tensor(Float32Array.of(req.training.clipNorm), [])
         };
-        if (teacher) feeds[TRAIN_INPUTS.target] = await teacher.run(batch.x, idx.length);
-        else {
+        if (teacher) (await teacher.run(batch.x, idx.length)).forEach((t, i) => (feeds[fed[i].input] = t));
+        if (objective.kind !== 'feature') {
           const onehot = new Float32Array(idx.length * classes);
           batch.labels.forEach((l, i) => (onehot[i * classes + l] = 1));
           feeds[TRAIN_INPUTS.onehot] = tensor(onehot, [idx.length, classes]);
@@ -294,5 +324,6 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
     };
   } finally {
     await session.release();
+    await teacher?.release();
   }
 }
