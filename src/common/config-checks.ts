@@ -77,20 +77,12 @@ export function crossFieldProblems(c: CheckedFields): ConfigProblem[] {
 }
 
 /**
- * What an ONNX architecture cannot do yet (issue 17 section 3): a learning-rate range test
- * ('auto'), pretraining on a source dataset, and training on TF.js (it has no TF.js model).
+ * What an ONNX architecture cannot do yet (issue 17 section 3): pretraining on a source dataset,
+ * and training on TF.js (it has no TF.js model).
  * student.method's attention layers are checked against the graph (onnx-arch-method.ts).
  */
 export function onnxRunProblems(c: CheckedFields): ConfigProblem[] {
   const out: ConfigProblem[] = [];
-  const stages: [string[], number | 'auto'][] = [
-    [['teacher', 'finetune', 'lr'], c.teacher.finetune.lr],
-    [['student', 'stage1', 'lr'], c.student.stage1.lr],
-    [['student', 'stage2', 'lr'], c.student.stage2.lr],
-    [['baseline', 'lr'], c.baseline.lr]
-  ];
-  for (const [path, lr] of stages)
-    if (lr === 'auto') out.push({ path, message: '"auto" is not available for an ONNX architecture yet; give a rate' });
   if (c.teacher.source !== null)
     out.push({
       path: ['teacher', 'source'],

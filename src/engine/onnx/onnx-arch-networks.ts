@@ -8,7 +8,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { scaleCheckpoints, type OnnxRunConfig, type RunConfig, type StageConfig } from '../../common/config';
+import { scaleCheckpoints, type OnnxRunConfig, type RunConfig } from '../../common/config';
 import type { ExperimentEvent } from '../../common/events';
 import { writeFileAtomic } from '../store/atomic';
 import { netId, type ExperimentPaths } from '../experiment/paths';
@@ -100,7 +100,6 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
     seed,
     clipNorm: c.training.clipNorm ?? 0
   });
-  const lr = (s: StageConfig): OnnxStageRequest['stage'] => ({ ...s, lr: s.lr as number });
   const logs = new Map<string, OnnxStageResult['logs']>();
 
   /** One stage, or its result from its resume folder when state.json says it is done. */
@@ -131,7 +130,13 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
             level: 'warn',
             message: `${name}: the loss became ${rb.loss} at epoch ${rb.epoch}, step ${rb.step}; rolled back to the epoch's start, rate halved (x${rb.lrScale})`
           }),
-        onProgress: (fraction, text) => emit({ type: 'progress', stage: name, fraction, text, etaSeconds: null })
+        onProgress: (fraction, text) => emit({ type: 'progress', stage: name, fraction, text, etaSeconds: null }),
+        onRangeTest: (t) =>
+          emit({
+            type: 'log',
+            level: 'info',
+            message: `${name}: learning-rate range test (${t.rates.length} steps, ${t.rates[0].toPrecision(2)} to ${t.rates[t.rates.length - 1].toPrecision(2)}): lowest loss at ${t.best.toPrecision(3)}, stable rate ${t.lr.toPrecision(3)} (lr "auto")`
+          })
       });
     const keep = (r: OnnxStageResult): void =>
       void logs.set(net, [...(logs.get(net) ?? []), ...r.logs.map((l) => ({ ...l, stage: logged }))]);
@@ -164,7 +169,7 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
 
   const teacher = await stage('T', 'teacher finetune', {
     start: p.pretrained ? teacherWeights(plan, p.pretrained, c.seed) : initialWeights(plan, c.seed),
-    stage: lr(c.teacher.finetune),
+    stage: c.teacher.finetune,
     training: training(hashSeed(c.seed, 0x7e)),
     checkpoints: [0, c.teacher.finetune.epochs]
   });
@@ -176,7 +181,7 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
     const epochsB = scaleCheckpoints(c.checkpoints, c.baseline.epochs);
     const bl = await stage(b, `baseline${suffix}`, {
       start,
-      stage: lr(c.baseline),
+      stage: c.baseline,
       training: training(hashSeed(c.seed + r, 0xba)),
       checkpoints: epochsB
     });
@@ -189,7 +194,7 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
             {
               ...base,
               start,
-              stage: lr(c.student.stage1),
+              stage: c.student.stage1,
               training: training(0),
               checkpoints: [],
               onCheckpoint: async () => undefined
@@ -201,7 +206,7 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
     const method = c.student.method;
     const s1 = await stage(s, `student stage 1${suffix}`, {
       start,
-      stage: lr(c.student.stage1),
+      stage: c.student.stage1,
       training: training(hashSeed(c.seed + r, 0x51)),
       objective: distilsWhole(method)
         ? distillObjective(method!, teacher.weights, scale)
@@ -216,7 +221,7 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
     }
     const s2 = await stage(s, `student stage 2${suffix}`, {
       start: s1.weights,
-      stage: lr(c.student.stage2),
+      stage: c.student.stage2,
       training: training(hashSeed(c.seed + r, 0x52)),
       trainable: plan.trainable.filter((n) => !below.has(n)),
       checkpoints: []
