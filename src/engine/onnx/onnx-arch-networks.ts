@@ -5,6 +5,9 @@
  * its engine ('onnx cpu — 2 threads', as the other stages note it), resumed after its last saved epoch from models/<net>/<stage>/ (folderResume) and
  * read back instead of trained once done; live stage, epoch, rollback and progress events; each
  * network's analysed ONNX checkpoints, train-log.json and path-length.json (logged every step).
+ * The early protocol checks run where the built-in runs run them (experiment/early-checks.ts,
+ * checks.stopOnFail): teacher-beats-baseline after the first baseline, student-mimics-teacher and
+ * tap-alive after each stage 1 (from its distill.json, onnx-arch-eval.ts).
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
@@ -13,13 +16,21 @@ import type { ExperimentEvent } from '../../common/events';
 import { writeFileAtomic } from '../store/atomic';
 import { netId, type ExperimentPaths } from '../experiment/paths';
 import type { StateStore } from '../experiment/state';
-import { folderResume, writePathLength, writeTrainLog } from '../experiment/record';
+import {
+  folderResume,
+  readDistillRecord,
+  writeDistillRecord,
+  writePathLength,
+  writeTrainLog
+} from '../experiment/record';
+import { enforce, studentChecks, teacherCheck, type EarlyCheckContext } from '../experiment/early-checks';
 import type { ImageSet } from '../training/batches';
 import { hashSeed } from '../util/random';
 import { prepareOnnxRun, type PreparedOnnxRun } from './onnx-arch-run';
 import { featureScale, trainOnnxStage, type OnnxStageRequest, type OnnxStageResult } from './onnx-arch-train';
 import { belowTap, checkpointBytes, initialWeights, teacherWeights, type Weights } from './onnx-arch-weights';
 import { distillObjective, distilsWhole } from './onnx-arch-method';
+import { distillRecord } from './onnx-arch-eval';
 import { chooseRuntime, threadsPerWorker, type RuntimeChoice } from './runtime';
 
 /** Whether the student of seed index r has a stage 2 (epochs, and parameters above the tap). */
@@ -65,6 +76,8 @@ export interface OnnxTraining {
   state: StateStore;
   /** The target's training images at the architecture's input size. */
   train: ImageSet;
+  /** The target's validation images (each epoch's valLoss and valAccuracy, the protocol checks), or null. */
+  val: ImageSet | null;
   emit: (e: ExperimentEvent) => void;
   signal?: AbortSignal;
 }
@@ -72,6 +85,7 @@ export interface OnnxTraining {
 /** Trains (or resumes) every network of an ONNX-architecture experiment whose stages are not done yet. */
 export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
   const { config, paths, state, emit } = t;
+  const early: EarlyCheckContext = { config, paths, state, emit };
   const c = onnxFormOf(config);
   const stages = ['teacher finetune'];
   for (let r = 0; r < c.seeds; r++) {
@@ -118,6 +132,7 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
     const run = (): Promise<OnnxStageResult> =>
       trainOnnxStage({
         ...base,
+        val: t.val,
         ...req,
         name,
         resume,
@@ -186,6 +201,8 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
       checkpoints: epochsB
     });
     await pathLengthLog(b, epochsB, bl);
+    // teacher-beats-baseline before any student trains (early-checks.ts, as the built-in runs).
+    if (r === 0 && !state.isDone('student stage 1')) await enforce(early, 'the baseline', await teacherCheck(early, b));
     const epochs1 = scaleCheckpoints(c.checkpoints, c.student.stage1.epochs);
     const scale =
       state.isDone(`student stage 1${suffix}`) || c.student.method?.feature === false
@@ -215,6 +232,22 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
       checkpoints: epochs1
     });
     await pathLengthLog(s, epochs1, s1);
+    if (!state.isDone(`student stage 2${suffix}`)) {
+      // student-mimics-teacher and tap-alive from distill.json, written once stage 1 is done.
+      if (!(await readDistillRecord(paths, s)))
+        await writeDistillRecord(
+          paths,
+          await distillRecord({
+            ...base,
+            val: t.val,
+            net: s,
+            student: s1.weights,
+            teacher: teacher.weights,
+            normalization: c.student.lossNormalization ?? 'mse'
+          })
+        );
+      await enforce(early, `${s} stage 1`, await studentChecks(early, s));
+    }
     if (!hasStage2(p)) {
       if (!state.isDone(`student stage 2${suffix}`)) await state.mark(`student stage 2${suffix}`, 'skipped');
       continue;

@@ -4,6 +4,8 @@
  * fine-tune, student stage 2, baseline), the tap's feature regression (student stage 1, the
  * teacher's feature from its own features graph) or student.method's terms, with checkpoints
  * written as ONNX files (onnx-arch-weights.ts) and the tap weight's path length summed every step.
+ * Each epoch logs, as stage.ts does, the training accuracy of the steps' predictions, the gradient
+ * norms and clipping, and the validation loss and accuracy (onnx-arch-eval.ts).
  * `lr: "auto"` runs the learning-rate range test (lr-range.ts, as stage.ts) from the stage's start
  * weights before the first epoch; its rate is kept in the resume data, so a resumed stage does not
  * test again. After each epoch the stage's whole state (weights with BN statistics, momenta, path
@@ -27,7 +29,9 @@ import { rangeTest, type RangeTestOptions, type RangeTestResult } from '../train
 import type { StageConfig } from '../../common/config';
 import type { EpochLog, Rollback } from '../../common/record-schemas';
 import { CancelledError, EXPLODED, scheduleEnds, type ResumeStore } from '../training/stage';
-import { MAX_ROLLBACKS } from '../training/recovery';
+import { MAX_ROLLBACKS, emptyCounters } from '../training/recovery';
+import { openEvaluation } from './onnx-arch-eval';
+import { attentionShapes } from './onnx-arch-method';
 
 export type { Weights, OnnxObjective };
 
@@ -35,6 +39,8 @@ export interface OnnxStageRequest {
   plan: OnnxArchPlan;
   start: Weights;
   set: ImageSet;
+  /** Validation images: each epoch's valLoss and valAccuracy (absent or empty: null). */
+  val?: ImageSet | null;
   stage: StageConfig;
   training: { momentum: number; weightDecay: number; augment: Augment | null; seed: number; clipNorm: number };
   runtime: RuntimeChoice;
@@ -156,6 +162,21 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
     momenta: momentum
   });
   const { tracked } = stepper;
+  const objective = req.objective ?? { kind: 'labels' };
+  const attention = objective.kind === 'distill' ? (objective.attention?.layers ?? []) : [];
+  const evaluation =
+    req.val && req.val.n > 0
+      ? await openEvaluation({
+          plan,
+          objective,
+          set: req.val,
+          runtime: req.runtime,
+          shapes: attentionShapes(plan, attention)
+        }).catch(async (err: unknown) => {
+          await stepper.release();
+          throw err;
+        })
+      : null;
   const w0 = tracked ? req.start.get(tracked)! : null;
   const initialNorm = resumed ? resumed.state.initialNorm : w0 ? Math.sqrt(w0.reduce((a, v) => a + v * v, 0)) : null;
   const normalised = (raw: number): number | null => (initialNorm ? raw / initialNorm : null);
@@ -181,7 +202,7 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
       // The last good state: this epoch's start (the previous epoch ended with finite losses).
       const good = { now: stepper.now, walked };
       let rng = new Rng(hashSeed(req.training.seed, epoch, 0x0a));
-      let sum = 0;
+      let c = emptyCounters();
       for (let step = 0; step < steps; step++) {
         if (req.signal?.aborted)
           throw new CancelledError(`${name} cancelled at epoch ${epoch + 1}; it resumes from epoch ${epoch}`);
@@ -209,12 +230,18 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
           rollbacks.push(rb);
           req.onRollback?.(rb);
           rng = new Rng(hashSeed(req.training.seed, epoch, 0x0a));
-          sum = 0;
+          c = emptyCounters();
           step = -1;
           continue;
         }
         firstLoss ??= loss;
-        sum += loss * idx.length;
+        c.lossSum += loss * idx.length;
+        c.seen += idx.length;
+        c.steps++;
+        c.normSum += r.gradNorm;
+        c.normMax = Math.max(c.normMax, r.gradNorm);
+        if (req.training.clipNorm > 0 && r.gradNorm > req.training.clipNorm) c.clipped++;
+        if (r.predicted) for (let i = 0; i < idx.length; i++) if (r.predicted[i] === batch.labels[i]) c.correct++;
         if (r.pathStep !== null) walked += r.pathStep;
         stepper.now = r.next;
         req.onProgress?.(
@@ -223,22 +250,25 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
         );
       }
       const epochRollbacks = rollbacks.filter((r) => r.epoch === epoch + 1);
+      stepper.sync(weights);
+      const val = evaluation ? await evaluation.evaluate(weights) : null;
       const log: EpochLog = {
         stage: name,
         epoch: epoch + 1,
         lr: scheduled * lrScale,
-        loss: sum / set.n,
-        accuracy: null,
-        valLoss: null,
-        valAccuracy: null,
+        loss: c.lossSum / c.seen,
+        accuracy: objective.kind === 'feature' ? null : c.correct / c.seen,
+        valLoss: val?.loss ?? null,
+        valAccuracy: val?.accuracy ?? null,
         pathLength: normalised(walked),
         seconds: (Date.now() - t0) / 1000,
+        gradNorm: { mean: c.normSum / Math.max(1, c.steps), max: c.normMax },
+        clip: { maxNorm: req.training.clipNorm || null, clippedSteps: c.clipped, steps: c.steps },
         ...(epoch === 0 && autoLr !== null ? { autoLr } : {}),
         ...(epochRollbacks.length ? { rollbacks: epochRollbacks } : {})
       };
       logs.push(log);
       pathLength.push(normalised(walked));
-      stepper.sync(weights);
       if (req.checkpoints.includes(epoch + 1)) await req.onCheckpoint(epoch + 1, checkpointBytes(plan, weights));
       await req.resume?.save({
         state: {
