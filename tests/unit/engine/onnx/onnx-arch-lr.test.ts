@@ -4,8 +4,8 @@
  * rate by hand), the rate is recorded in the first epoch's log and the resume data, and a stage
  * resumed after its first epoch does not test again and ends as the uninterrupted one.
  */
-import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planOnnxArchitecture } from '../../../../src/engine/onnx/onnx-arch';
@@ -18,6 +18,14 @@ import { chooseStableRate, type RangeTestResult } from '../../../../src/engine/t
 import { CancelledError } from '../../../../src/engine/training/stage';
 import { Rng } from '../../../../src/engine/util/random';
 import type { ImageSet } from '../../../../src/engine/training/batches';
+import { createExperiment, runExperiment } from '../../../../src/engine/experiment/runner';
+import { ExperimentPaths } from '../../../../src/engine/experiment/paths';
+import type { ExperimentEvent } from '../../../../src/common/events';
+import type { EpochLog } from '../../../../src/common/record-schemas';
+import { useBackend } from '../../../helpers/tf';
+import { tempDir } from '../../../helpers/fixtures';
+import { writeTinyDataset } from '../../../helpers/tiny-dataset';
+import { tinyConfig } from '../../../helpers/tiny-config';
 
 const FILE = join(__dirname, '../../../fixtures/onnx-arch/tiny-arch.onnx');
 const bytes = readFileSync(FILE);
@@ -99,4 +107,43 @@ describe('lr "auto" on an ONNX-architecture stage', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('lr "auto" in an ONNX-architecture experiment', () => {
+  const tmp = tempDir('kd-onnx-auto-');
+  const ws = tmp.path;
+  afterAll(() => tmp.cleanup());
+  beforeAll(async () => {
+    await useBackend('cpu');
+    await writeTinyDataset(ws, 'tiny', { seed: 1 });
+    mkdirSync(join(ws, 'models'));
+    copyFileSync(FILE, join(ws, 'models', 'tiny-arch.onnx'));
+  });
+
+  it('the configuration is accepted; the stage tests its range, logs the rate and trains at it', async () => {
+    const { architecture: _a, tap: _t, ...rest } = tinyConfig({ name: 'auto' });
+    const id = await createExperiment(ws, {
+      ...rest,
+      architecture: { onnx: 'models/tiny-arch.onnx', classifier: null },
+      tap: '/Relu_1',
+      teacher: { ...rest.teacher, source: null, pretrained: 'models/tiny-arch.onnx' },
+      baseline: { ...rest.baseline, lr: 'auto' }
+    });
+    const events: ExperimentEvent[] = [];
+    await runExperiment(ws, id, { onEvent: (e) => events.push(e) });
+    const p = new ExperimentPaths(ws, id);
+    const log = JSON.parse(readFileSync(join(p.net('B'), 'train-log.json'), 'utf8')) as EpochLog[];
+    const rate = log[0].autoLr!;
+    expect(rate).toBeGreaterThan(0);
+    expect(log[0].lr).toBe(rate);
+    const said = events.filter((e) => e.type === 'log' && /learning-rate range test/.test(e.message));
+    expect(said.map((e) => (e as { message: string }).message)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^baseline: learning-rate range test \\(\\d+ steps, .*stable rate ${rate.toPrecision(3)} \\(lr "auto"\\)$`
+        )
+      )
+    ]);
+    expect(JSON.parse(readFileSync(p.state, 'utf8')).status).toBe('finished');
+  }, 120_000);
 });
