@@ -3,13 +3,15 @@
  * teacher's values that a student stage is fed per batch (the tap feature of stage 1, the logits
  * and attention-layer activations of student.method), Var_T of the tap for the feature loss's
  * scale, and the values the epoch's evaluation reads (inference mode: batch norms use their
- * running statistics). Each requested value is its own features graph (compile.ts), whose output
- * is the value flattened per image in the graph's own (channels-first) order.
+ * running statistics). The values come from the features graph (compile.ts) of the one computed
+ * last, the others read from it as extra outputs (one forward for all; one graph per value only
+ * where a value is not a value of that graph), each flattened per image in the graph's own
+ * (channels-first) order.
  */
 import type * as Ort from 'onnxruntime-node';
-import { f32, type ModelIr } from './ir';
+import { f32, i64, type IrGraph, type ModelIr } from './ir';
 import { encodeModel } from './model-proto';
-import { compileFeatures } from './compile';
+import { compileFeatures, type StepDims } from './compile';
 import type { OnnxArchPlan } from './onnx-arch';
 import type { Weights } from './onnx-arch-weights';
 import { sessionOptions, type RuntimeChoice } from './runtime';
@@ -27,21 +29,71 @@ export interface Forward {
   run(x: Float32Array, n: number): Promise<Ort.Tensor[]>;
   /** Elements per image of each value. */
   sizes: number[];
+  /** How many graphs (sessions) compute them: 1 when one forward computes every value. */
+  graphs: number;
   release(): Promise<void>;
 }
 
-/** Opens one session per value (node or output name of the plan's graph) for the network with `weights`. */
+/**
+ * One features graph computing every value: the graph of the value computed last, with the others
+ * read from it as extra outputs (each Reshape to [n, size], channels first, as compileFeatures
+ * writes its own); null when a value is not a value of that graph (then each gets its own graph).
+ */
+function sharedGraph(
+  model: ModelIr,
+  values: readonly string[],
+  dims: StepDims
+): { graph: IrGraph; sizes: number[] } | null {
+  const position = new Map(model.nodes.flatMap((n, i) => n.outputs.map((o) => [o, i] as const)));
+  const valueOf = (name: string): string => model.tapValues.get(name) ?? name;
+  const last = values.reduce((a, v) => ((position.get(valueOf(v)) ?? -1) > (position.get(valueOf(a)) ?? -1) ? v : a));
+  const host = compileFeatures(model, last, dims);
+  const produced = new Set(host.graph.nodes.flatMap((n) => n.outputs));
+  if (!values.every((v) => v === last || produced.has(valueOf(v)))) return null;
+  const graph: IrGraph = {
+    ...host.graph,
+    nodes: [...host.graph.nodes],
+    initializers: new Map(host.graph.initializers),
+    outputs: []
+  };
+  const sizes: number[] = [];
+  values.forEach((v, i) => {
+    if (v === last) {
+      sizes.push(host.featureSize);
+      graph.outputs.push(host.graph.outputs[0]);
+      return;
+    }
+    const size = compileFeatures(model, v, dims).featureSize;
+    const shape = `kd_value_shape_${i}`;
+    graph.initializers.set(shape, i64([-1, size]));
+    const out = `kd_value_${i}`;
+    graph.nodes.push({ op: 'Reshape', name: out, inputs: [valueOf(v), shape], outputs: [out], attrs: {} });
+    graph.outputs.push({ name: out, type: 'float', shape: ['N', size] });
+    sizes.push(size);
+  });
+  return { graph, sizes };
+}
+
+/** Opens the sessions computing `values` (node or output names of the plan's graph) for the network with `weights`. */
 export async function openForward(o: {
   plan: OnnxArchPlan;
   weights: Weights;
   values: readonly string[];
   runtime: RuntimeChoice;
+  /** One graph per value even where one graph could compute them all (tests compare the two). */
+  separate?: boolean;
 }): Promise<Forward> {
   const { plan, runtime } = o;
   const s = plan.inputSize;
   const dims = { height: s, width: s, channels: 3, grid: 1, samples: 1, relu: false };
   const model = weightsOf(plan, o.weights);
-  const compiled = o.values.map((v) => compileFeatures(model, v, dims));
+  const shared = o.separate || o.values.length < 2 ? null : sharedGraph(model, o.values, dims);
+  const compiled = shared
+    ? [{ graph: shared.graph, sizes: shared.sizes }]
+    : o.values.map((v) => {
+        const c = compileFeatures(model, v, dims);
+        return { graph: c.graph, sizes: [c.featureSize] };
+      });
   const sessions: Ort.InferenceSession[] = [];
   try {
     for (const c of compiled)
@@ -51,12 +103,15 @@ export async function openForward(o: {
     throw err;
   }
   return {
-    sizes: compiled.map((c) => c.featureSize),
+    sizes: compiled.flatMap((c) => c.sizes),
+    graphs: compiled.length,
     async run(x, n) {
       const input = new runtime.ort.Tensor('float32', x, [n, s, s, 3]);
       const out: Ort.Tensor[] = [];
-      for (const session of sessions)
-        out.push((await session.run({ kd_x: input }))[session.outputNames[0]] as Ort.Tensor);
+      for (const [k, session] of sessions.entries()) {
+        const r = await session.run({ kd_x: input });
+        for (const v of compiled[k].graph.outputs) out.push(r[v.name] as Ort.Tensor);
+      }
       return out;
     },
     async release() {

@@ -147,6 +147,32 @@ describe('student.method on an ONNX architecture: the step loss against distill-
     );
 });
 
+describe('the teacher forward of an ONNX architecture', () => {
+  it('computes every value in one graph exactly as one graph per value does', async () => {
+    await useBackend('cpu');
+    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    const weights = teacherWeights(plan, readOnnxModel(bytes, 'tiny-arch.onnx'), 5);
+    const relu = plan.ir.nodes.find((n) => n.name === '/Relu')!.outputs[0];
+    // Out of graph order, with a value twice: the graph of the logits computes the rest.
+    const values = ['/Relu_1', plan.classifier.value, '/Relu', relu, '/Relu_1'];
+    const [one, each] = [
+      await openForward({ plan, weights, values, runtime }),
+      await openForward({ plan, weights, values, runtime, separate: true })
+    ];
+    try {
+      expect(one.sizes).toEqual([384, 3, 1024, 1024, 384]);
+      expect(each.sizes).toEqual(one.sizes);
+      expect([one.graphs, each.graphs]).toEqual([1, 5]);
+      const set = imageSet();
+      const [a, b] = [await forwardAll(one, set), await forwardAll(each, set)];
+      a.forEach((v, i) => expect(Array.from(v), values[i]).toEqual(Array.from(b[i])));
+    } finally {
+      await one.release();
+      await each.release();
+    }
+  });
+});
+
 describe('attention layers of an ONNX architecture', () => {
   it('are node or output names of the graph; unknown, outside and non-[c, h, w] names are refused naming the field', () => {
     const relu = plan.ir.nodes.find((n) => n.name === '/Relu')!;
