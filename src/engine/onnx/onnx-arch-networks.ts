@@ -143,14 +143,14 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
           emit({
             type: 'log',
             level: 'warn',
-            message: `${name}: the loss became ${rb.loss} at epoch ${rb.epoch}, step ${rb.step}; rolled back to the epoch's start, rate halved (x${rb.lrScale})`
+            message: `${name}: the loss became ${rb.loss} at epoch ${rb.epoch}, step ${rb.step}; rolled back to the epoch's start, ${rb.action === 'range-test' ? `rate capped at ${rb.lrCap?.toPrecision(3)} by a range test` : `rate halved (x${rb.lrScale})`}`
           }),
         onProgress: (fraction, text) => emit({ type: 'progress', stage: name, fraction, text, etaSeconds: null }),
-        onRangeTest: (t) =>
+        onRangeTest: (t, why) =>
           emit({
             type: 'log',
-            level: 'info',
-            message: `${name}: learning-rate range test (${t.rates.length} steps, ${t.rates[0].toPrecision(2)} to ${t.rates[t.rates.length - 1].toPrecision(2)}): lowest loss at ${t.best.toPrecision(3)}, stable rate ${t.lr.toPrecision(3)} (lr "auto")`
+            level: why === 'auto' ? 'info' : 'warn',
+            message: `${name}: learning-rate range test (${t.rates.length} steps, ${t.rates[0].toPrecision(2)} to ${t.rates[t.rates.length - 1].toPrecision(2)}): lowest loss at ${t.best.toPrecision(3)}, stable rate ${t.lr.toPrecision(3)}${why === 'auto' ? ' (lr "auto")' : ' (the cap after a second rollback)'}`
           })
       });
     const keep = (r: OnnxStageResult): void =>

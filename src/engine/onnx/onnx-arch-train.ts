@@ -12,24 +12,26 @@
  * length, logs, rate factor, the tested rate) goes to a ResumeStore, so a killed stage continues
  * from its last epoch and ends as an uninterrupted one (the data order and augmentation of an epoch
  * depend only on the seed and the epoch). A NaN or infinite loss, or one over EXPLODED times the
- * stage's first (as stage.ts judges), rolls back to the start of the epoch (the last good state)
- * and halves the rate, at most MAX_ROLLBACKS times per stage, as the TF.js stages count them
- * (recovery.ts; the range-test cap of a second rollback is not applied here: it halves again).
+ * stage's first, or a non-finite gradient norm (as stage.ts judges), rolls back to the start of the
+ * epoch (the last good state; the TF.js stages may also return to a good state within it) and
+ * lowers the rate as recovery.ts says: halved, then capped by a range test from the restored
+ * state, then halved; the next divergence fails the stage (MAX_ROLLBACKS).
  */
 import { forwardAll, openForward } from './onnx-arch-forward';
 import type { OnnxArchPlan } from './onnx-arch';
 import { checkpointBytes, restoreArrays, type Weights } from './onnx-arch-weights';
-import { openStepper, type OnnxObjective, type OnnxStepper } from './onnx-arch-stepper';
+import { openStepper, type OnnxObjective } from './onnx-arch-stepper';
 import type { RuntimeChoice } from './runtime';
 import { CompileError } from './rules/rule';
 import { Rng, hashSeed } from '../util/random';
 import { epochOrder, gatherBatch, type Augment, type ImageSet } from '../training/batches';
 import { learningRate } from '../training/schedule';
-import { rangeTest, type RangeTestOptions, type RangeTestResult } from '../training/lr-range';
+import type { RangeTestOptions, RangeTestResult } from '../training/lr-range';
 import type { StageConfig } from '../../common/config';
 import type { EpochLog, Rollback } from '../../common/record-schemas';
 import { CancelledError, EXPLODED, scheduleEnds, type ResumeStore } from '../training/stage';
-import { MAX_ROLLBACKS, emptyCounters } from '../training/recovery';
+import { MAX_ROLLBACKS, cappedRate, emptyCounters, recoveryAction } from '../training/recovery';
+import { rangeTestFrom } from './onnx-arch-range';
 import { openEvaluation } from './onnx-arch-eval';
 import { attentionShapes } from './onnx-arch-method';
 
@@ -58,8 +60,8 @@ export interface OnnxStageRequest {
   maxRollbacks?: number;
   /** Settings of the learning-rate range test of lr "auto" (tests shorten it). */
   rangeTest?: Partial<RangeTestOptions>;
-  /** Called after the range test of lr "auto". */
-  onRangeTest?: (r: RangeTestResult) => void;
+  /** Called after each range test (lr "auto", or the cap of a second rollback). */
+  onRangeTest?: (r: RangeTestResult, why: 'auto' | 'rollback') => void;
   signal?: AbortSignal;
   onEpoch?: (log: EpochLog) => void;
   onRollback?: (r: Rollback) => void;
@@ -116,31 +118,6 @@ export async function featureScale(
   return 1 / variance;
 }
 
-/** The range test of lr "auto" from the stepper's current state, which it leaves as it found it. */
-async function autoRate(req: OnnxStageRequest, stepper: OnnxStepper, name: string): Promise<RangeTestResult> {
-  const { set, stage, training } = req;
-  const before = stepper.now;
-  const perEpoch = Math.max(1, Math.ceil(set.n / stage.batchSize));
-  try {
-    const result = await rangeTest(async (lr, i) => {
-      if (req.signal?.aborted) throw new CancelledError(`${name} cancelled during a learning-rate range test`);
-      // The test's own seeded order and augmentation, as stage.ts draws them.
-      const order = epochOrder(set.n, hashSeed(training.seed, 0x1a7e, 0), Math.floor(i / perEpoch));
-      const k = i % perEpoch;
-      const idx = order.slice(k * stage.batchSize, (k + 1) * stage.batchSize);
-      const batch = gatherBatch(set, idx, training.augment, new Rng(hashSeed(training.seed, 0, i, 0x1a7f)));
-      const r = await stepper.step({ ...batch, n: idx.length }, lr, training.clipNorm);
-      const ok = Number.isFinite(r.loss) && Number.isFinite(r.gradNorm);
-      if (ok) stepper.now = r.next;
-      return ok ? r.loss : NaN;
-    }, req.rangeTest);
-    req.onRangeTest?.(result);
-    return result;
-  } finally {
-    stepper.now = before;
-  }
-}
-
 /** One stage: labels (teacher fine-tune, baseline, student stage 2), the tap's feature regression or student.method (student stage 1). */
 export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageResult> {
   const { plan, set, stage } = req;
@@ -184,6 +161,20 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
   const pathLength: (number | null)[] = resumed?.state.pathLength ?? [normalised(0)];
   let walked = resumed?.state.pathRaw ?? 0;
   let lrScale = resumed?.state.lrScale ?? 1;
+  let lrCap = resumed?.state.lrCap ?? Infinity;
+  const range = async (why: 'auto' | 'rollback', at: number): Promise<RangeTestResult> => {
+    const r = await rangeTestFrom(stepper, {
+      set,
+      batchSize: stage.batchSize,
+      training: req.training,
+      name,
+      at,
+      options: req.rangeTest,
+      signal: req.signal
+    });
+    req.onRangeTest?.(r, why);
+    return r;
+  };
   const rollbacks: Rollback[] = logs.flatMap((l) => l.rollbacks ?? []);
   const maxRollbacks = req.maxRollbacks ?? MAX_ROLLBACKS;
   const startEpoch = resumed?.state.epoch ?? 0;
@@ -192,8 +183,7 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
   try {
     if (!resumed && req.checkpoints.includes(0)) await req.onCheckpoint(0, checkpointBytes(plan, weights));
     let autoLr = resumed?.state.autoLr ?? null;
-    if (stage.lr === 'auto' && autoLr === null && stage.epochs > startEpoch)
-      autoLr = (await autoRate(req, stepper, name)).lr;
+    if (stage.lr === 'auto' && autoLr === null && stage.epochs > startEpoch) autoLr = (await range('auto', 0)).lr;
     const { lr0, lrEnd } = scheduleEnds(stage, autoLr);
     for (let epoch = startEpoch; epoch < stage.epochs; epoch++) {
       const t0 = Date.now();
@@ -206,27 +196,43 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
       for (let step = 0; step < steps; step++) {
         if (req.signal?.aborted)
           throw new CancelledError(`${name} cancelled at epoch ${epoch + 1}; it resumes from epoch ${epoch}`);
-        const lr = scheduled * lrScale;
+        const lr = Math.min(scheduled * lrScale, lrCap);
         const idx = order.slice(step * stage.batchSize, (step + 1) * stage.batchSize);
         const batch = gatherBatch(set, idx, req.training.augment, rng);
         const r = await stepper.step({ ...batch, n: idx.length }, lr, req.training.clipNorm);
         const loss = r.loss;
         const broke = !Number.isFinite(loss)
           ? `the loss is ${loss}`
-          : firstLoss !== null && firstLoss > 0 && loss > EXPLODED * firstLoss
-            ? `the loss exploded to ${loss.toPrecision(3)} (over ${EXPLODED}x its first value ${firstLoss.toPrecision(3)})`
-            : null;
+          : !Number.isFinite(r.gradNorm)
+            ? `the gradient norm became ${r.gradNorm} (loss ${loss.toPrecision(3)})`
+            : firstLoss !== null && firstLoss > 0 && loss > EXPLODED * firstLoss
+              ? `the loss exploded to ${loss.toPrecision(3)} (over ${EXPLODED}x its first value ${firstLoss.toPrecision(3)})`
+              : null;
         if (broke) {
-          // Roll back to the epoch's start and halve the rate (recovery.ts's count; no range-test cap here).
+          // Roll back to the epoch's start, then halve the rate, cap it by a range test, halve (recovery.ts).
           const where = `${name}: ${broke} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)})`;
-          if (rollbacks.length >= maxRollbacks)
+          const action = rollbacks.length >= maxRollbacks ? 'fail' : recoveryAction(rollbacks.length);
+          if (action === 'fail')
             throw new Error(
-              `${where}; lower the learning rate${maxRollbacks ? ` (after ${maxRollbacks} rollbacks to the last good epoch, each halving the rate)` : ''}; no checkpoint of this epoch written`
+              `${where}; lower the learning rate${maxRollbacks ? ` (after ${maxRollbacks} rollbacks to the last good epoch: rate halved, capped by a range test, halved)` : ''}; no checkpoint of this epoch written`
             );
           stepper.now = good.now;
           walked = good.walked;
-          lrScale /= 2;
-          const rb: Rollback = { epoch: epoch + 1, step: step + 1, loss, lr, lrScale, toStep: 0, action: 'halve' };
+          if (action === 'range-test') lrCap = cappedRate((await range('rollback', rollbacks.length + 1)).lr, lr);
+          else {
+            lrScale /= 2;
+            if (Number.isFinite(lrCap)) lrCap /= 2;
+          }
+          const rb: Rollback = {
+            epoch: epoch + 1,
+            step: step + 1,
+            loss,
+            lr,
+            lrScale,
+            toStep: 0,
+            action,
+            ...(Number.isFinite(lrCap) ? { lrCap } : {})
+          };
           rollbacks.push(rb);
           req.onRollback?.(rb);
           rng = new Rng(hashSeed(req.training.seed, epoch, 0x0a));
@@ -255,7 +261,7 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
       const log: EpochLog = {
         stage: name,
         epoch: epoch + 1,
-        lr: scheduled * lrScale,
+        lr: Math.min(scheduled * lrScale, lrCap),
         loss: c.lossSum / c.seen,
         accuracy: objective.kind === 'feature' ? null : c.correct / c.seen,
         valLoss: val?.loss ?? null,
@@ -278,6 +284,7 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
           logs,
           pathLength,
           lrScale,
+          ...(Number.isFinite(lrCap) ? { lrCap } : {}),
           ...(autoLr !== null ? { autoLr } : {})
         },
         weights: [...weights].map(([n, v]) => ({ name: n, shape: [v.length], values: v })),
