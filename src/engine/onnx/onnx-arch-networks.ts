@@ -182,8 +182,10 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
     });
   };
 
+  const teacherSeed = hashSeed(c.seed, 0x7e);
   const teacher = await stage('T', 'teacher finetune', {
-    start: p.pretrained ? teacherWeights(plan, p.pretrained, c.seed) : initialWeights(plan, c.seed),
+    // The teacher's own stream (as networks.ts seeds the built-in teacher): not the start of S and B of seed 0.
+    start: p.pretrained ? teacherWeights(plan, p.pretrained, teacherSeed) : initialWeights(plan, teacherSeed),
     stage: c.teacher.finetune,
     training: training(hashSeed(c.seed, 0x7e)),
     checkpoints: [0, c.teacher.finetune.epochs]
