@@ -5,7 +5,7 @@
  * ones are refused naming the field.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { planOnnxArchitecture } from '../../../../src/engine/onnx/onnx-arch';
@@ -20,7 +20,9 @@ import { Rng } from '../../../../src/engine/util/random';
 import type { ImageSet } from '../../../../src/engine/training/batches';
 import { createExperiment, runExperiment } from '../../../../src/engine/experiment/runner';
 import { ExperimentPaths } from '../../../../src/engine/experiment/paths';
-import type { StudentMethod } from '../../../../src/common/config';
+import { OnnxRunConfigSchema, type OnnxRunConfig, type StudentMethod } from '../../../../src/common/config';
+import { describeOnnxRun, prepareOnnxRun } from '../../../../src/engine/onnx/onnx-arch-run';
+import { inWorkspace } from '../../../../src/engine/onnx/onnx-arch-experiment';
 import type { EpochLog } from '../../../../src/common/record-schemas';
 import { useBackend } from '../../../helpers/tf';
 import { tempDir } from '../../../helpers/fixtures';
@@ -220,6 +222,37 @@ describe('a tiny ONNX-architecture experiment with each method', () => {
       student: { ...rest.student, method }
     };
   };
+  it('kd-lens run says what stage 1 distils, and refuses an unknown attention layer before writing anything', async () => {
+    const parsed = (method: StudentMethod) =>
+      inWorkspace(ws, OnnxRunConfigSchema.parse(config('said', method)) as OnnxRunConfig);
+    const prepare = (c: OnnxRunConfig) =>
+      prepareOnnxRun({
+        workspace: ws,
+        config: c,
+        onnx: c.architecture.onnx,
+        classifier: null,
+        tap: c.tap,
+        teacher: c.teacher.pretrained
+      });
+    const method: StudentMethod = {
+      feature: true,
+      logits: { temperature: 4, alpha: 0.9 },
+      attention: { layers: ['/Relu'], beta: 1000 }
+    };
+    expect(describeOnnxRun(await prepare(parsed(method))).at(-1)).toBe(
+      "  student stage 1 distils the feature at the tap + logits (temperature 4, alpha 0.9) + attention at '/Relu' [4x16x16] (beta 1000), training every layer"
+    );
+    const before = existsSync(join(ws, 'experiments')) ? readdirSync(join(ws, 'experiments')).length : 0;
+    const unknown = parsed({ ...method, attention: { layers: ['/Relu', 'conv9'], beta: 1000 } });
+    await expect(prepare(unknown)).rejects.toThrow(
+      /student\.method\.attention\.layers\[1\]: no node or output named 'conv9'/
+    );
+    await expect(createExperiment(ws, config('refused', unknown.student.method!))).rejects.toThrow(
+      /student\.method\.attention\.layers\[1\]/
+    );
+    expect(existsSync(join(ws, 'experiments')) ? readdirSync(join(ws, 'experiments')).length : 0).toBe(before);
+  });
+
   const methods: [string, StudentMethod][] = [
     ['logits', { feature: false, logits: { temperature: 4, alpha: 0.9 }, attention: null }],
     ['attention', { feature: true, logits: null, attention: { layers: ['/Relu', '/Relu_1'], beta: 1000 } }]
