@@ -77,20 +77,12 @@ export function crossFieldProblems(c: CheckedFields): ConfigProblem[] {
 }
 
 /**
- * What an ONNX architecture cannot do yet (issue 17 section 3): a learning-rate range test
- * ('auto'), pretraining on a source dataset, distillation by logits or attention, and training on
- * TF.js (it has no TF.js model).
+ * What an ONNX architecture cannot do yet (issue 17 section 3): pretraining on a source dataset,
+ * and training on TF.js (it has no TF.js model).
+ * student.method's attention layers are checked against the graph (onnx-arch-method.ts).
  */
 export function onnxRunProblems(c: CheckedFields): ConfigProblem[] {
   const out: ConfigProblem[] = [];
-  const stages: [string[], number | 'auto'][] = [
-    [['teacher', 'finetune', 'lr'], c.teacher.finetune.lr],
-    [['student', 'stage1', 'lr'], c.student.stage1.lr],
-    [['student', 'stage2', 'lr'], c.student.stage2.lr],
-    [['baseline', 'lr'], c.baseline.lr]
-  ];
-  for (const [path, lr] of stages)
-    if (lr === 'auto') out.push({ path, message: '"auto" is not available for an ONNX architecture yet; give a rate' });
   if (c.teacher.source !== null)
     out.push({
       path: ['teacher', 'source'],
@@ -101,12 +93,6 @@ export function onnxRunProblems(c: CheckedFields): ConfigProblem[] {
     out.push({
       path: ['trainEngine'],
       message: 'an ONNX architecture trains on ONNX Runtime only; choose "auto" or "onnx"'
-    });
-  const m = c.student.method;
-  if (m && (m.logits || m.attention))
-    out.push({
-      path: ['student', 'method'],
-      message: 'an ONNX architecture distils by the feature at the tap only (for now)'
     });
   return out;
 }

@@ -5,20 +5,32 @@
  * its engine ('onnx cpu — 2 threads', as the other stages note it), resumed after its last saved epoch from models/<net>/<stage>/ (folderResume) and
  * read back instead of trained once done; live stage, epoch, rollback and progress events; each
  * network's analysed ONNX checkpoints, train-log.json and path-length.json (logged every step).
+ * The early protocol checks run where the built-in runs run them (experiment/early-checks.ts,
+ * checks.stopOnFail): teacher-beats-baseline after the first baseline, student-mimics-teacher and
+ * tap-alive after each stage 1 (from its distill.json, onnx-arch-eval.ts).
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { scaleCheckpoints, type OnnxRunConfig, type RunConfig, type StageConfig } from '../../common/config';
+import { scaleCheckpoints, type OnnxRunConfig, type RunConfig } from '../../common/config';
 import type { ExperimentEvent } from '../../common/events';
 import { writeFileAtomic } from '../store/atomic';
 import { netId, type ExperimentPaths } from '../experiment/paths';
 import type { StateStore } from '../experiment/state';
-import { folderResume, writePathLength, writeTrainLog } from '../experiment/record';
+import {
+  folderResume,
+  readDistillRecord,
+  writeDistillRecord,
+  writePathLength,
+  writeTrainLog
+} from '../experiment/record';
+import { enforce, studentChecks, teacherCheck, type EarlyCheckContext } from '../experiment/early-checks';
 import type { ImageSet } from '../training/batches';
 import { hashSeed } from '../util/random';
 import { prepareOnnxRun, type PreparedOnnxRun } from './onnx-arch-run';
 import { featureScale, trainOnnxStage, type OnnxStageRequest, type OnnxStageResult } from './onnx-arch-train';
 import { belowTap, checkpointBytes, initialWeights, teacherWeights, type Weights } from './onnx-arch-weights';
+import { distillObjective, distilsWhole } from './onnx-arch-method';
+import { distillRecord } from './onnx-arch-eval';
 import { chooseRuntime, threadsPerWorker, type RuntimeChoice } from './runtime';
 
 /** Whether the student of seed index r has a stage 2 (epochs, and parameters above the tap). */
@@ -64,6 +76,8 @@ export interface OnnxTraining {
   state: StateStore;
   /** The target's training images at the architecture's input size. */
   train: ImageSet;
+  /** The target's validation images (each epoch's valLoss and valAccuracy, the protocol checks), or null. */
+  val: ImageSet | null;
   emit: (e: ExperimentEvent) => void;
   signal?: AbortSignal;
 }
@@ -71,6 +85,7 @@ export interface OnnxTraining {
 /** Trains (or resumes) every network of an ONNX-architecture experiment whose stages are not done yet. */
 export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
   const { config, paths, state, emit } = t;
+  const early: EarlyCheckContext = { config, paths, state, emit };
   const c = onnxFormOf(config);
   const stages = ['teacher finetune'];
   for (let r = 0; r < c.seeds; r++) {
@@ -99,7 +114,6 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
     seed,
     clipNorm: c.training.clipNorm ?? 0
   });
-  const lr = (s: StageConfig): OnnxStageRequest['stage'] => ({ ...s, lr: s.lr as number });
   const logs = new Map<string, OnnxStageResult['logs']>();
 
   /** One stage, or its result from its resume folder when state.json says it is done. */
@@ -118,6 +132,7 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
     const run = (): Promise<OnnxStageResult> =>
       trainOnnxStage({
         ...base,
+        val: t.val,
         ...req,
         name,
         resume,
@@ -128,9 +143,15 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
           emit({
             type: 'log',
             level: 'warn',
-            message: `${name}: the loss became ${rb.loss} at epoch ${rb.epoch}, step ${rb.step}; rolled back to the epoch's start, rate halved (x${rb.lrScale})`
+            message: `${name}: the loss became ${rb.loss} at epoch ${rb.epoch}, step ${rb.step}; rolled back to the epoch's start, ${rb.action === 'range-test' ? `rate capped at ${rb.lrCap?.toPrecision(3)} by a range test` : `rate halved (x${rb.lrScale})`}`
           }),
-        onProgress: (fraction, text) => emit({ type: 'progress', stage: name, fraction, text, etaSeconds: null })
+        onProgress: (fraction, text) => emit({ type: 'progress', stage: name, fraction, text, etaSeconds: null }),
+        onRangeTest: (t, why) =>
+          emit({
+            type: 'log',
+            level: why === 'auto' ? 'info' : 'warn',
+            message: `${name}: learning-rate range test (${t.rates.length} steps, ${t.rates[0].toPrecision(2)} to ${t.rates[t.rates.length - 1].toPrecision(2)}): lowest loss at ${t.best.toPrecision(3)}, stable rate ${t.lr.toPrecision(3)}${why === 'auto' ? ' (lr "auto")' : ' (the cap after a second rollback)'}`
+          })
       });
     const keep = (r: OnnxStageResult): void =>
       void logs.set(net, [...(logs.get(net) ?? []), ...r.logs.map((l) => ({ ...l, stage: logged }))]);
@@ -161,9 +182,11 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
     });
   };
 
+  const teacherSeed = hashSeed(c.seed, 0x7e);
   const teacher = await stage('T', 'teacher finetune', {
-    start: p.pretrained ? teacherWeights(plan, p.pretrained, c.seed) : initialWeights(plan, c.seed),
-    stage: lr(c.teacher.finetune),
+    // The teacher's own stream (as networks.ts seeds the built-in teacher): not the start of S and B of seed 0.
+    start: p.pretrained ? teacherWeights(plan, p.pretrained, teacherSeed) : initialWeights(plan, teacherSeed),
+    stage: c.teacher.finetune,
     training: training(hashSeed(c.seed, 0x7e)),
     checkpoints: [0, c.teacher.finetune.epochs]
   });
@@ -175,42 +198,65 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
     const epochsB = scaleCheckpoints(c.checkpoints, c.baseline.epochs);
     const bl = await stage(b, `baseline${suffix}`, {
       start,
-      stage: lr(c.baseline),
+      stage: c.baseline,
       training: training(hashSeed(c.seed + r, 0xba)),
       checkpoints: epochsB
     });
     await pathLengthLog(b, epochsB, bl);
+    // teacher-beats-baseline before any student trains (early-checks.ts, as the built-in runs).
+    if (r === 0 && !state.isDone('student stage 1')) await enforce(early, 'the baseline', await teacherCheck(early, b));
     const epochs1 = scaleCheckpoints(c.checkpoints, c.student.stage1.epochs);
-    const scale = state.isDone(`student stage 1${suffix}`)
-      ? 1 // the finished stage is read back, not trained: its scale is not used
-      : await featureScale(
-          {
-            ...base,
-            start,
-            stage: lr(c.student.stage1),
-            training: training(0),
-            checkpoints: [],
-            onCheckpoint: async () => undefined
-          },
-          teacher.weights,
-          c.student.lossNormalization ?? 'mse'
-        );
+    const scale =
+      state.isDone(`student stage 1${suffix}`) || c.student.method?.feature === false
+        ? 1 // read back, not trained (or no feature term): the scale is not used
+        : await featureScale(
+            {
+              ...base,
+              start,
+              stage: c.student.stage1,
+              training: training(0),
+              checkpoints: [],
+              onCheckpoint: async () => undefined
+            },
+            teacher.weights,
+            c.student.lossNormalization ?? 'mse'
+          );
+    // Logit and attention terms reach past the tap: stage 1 then trains every layer (as the TF.js stages).
+    const method = c.student.method;
     const s1 = await stage(s, `student stage 1${suffix}`, {
       start,
-      stage: lr(c.student.stage1),
+      stage: c.student.stage1,
       training: training(hashSeed(c.seed + r, 0x51)),
-      objective: { kind: 'feature', teacher: teacher.weights, scale },
-      trainable: plan.trainable.filter((n) => below.has(n)),
+      objective: distilsWhole(method)
+        ? distillObjective(method!, teacher.weights, scale)
+        : { kind: 'feature', teacher: teacher.weights, scale },
+      trainable: distilsWhole(method) ? plan.trainable : plan.trainable.filter((n) => below.has(n)),
       checkpoints: epochs1
     });
     await pathLengthLog(s, epochs1, s1);
+    if (!state.isDone(`student stage 2${suffix}`)) {
+      // student-mimics-teacher and tap-alive from distill.json, written once stage 1 is done.
+      if (!(await readDistillRecord(paths, s)))
+        await writeDistillRecord(
+          paths,
+          await distillRecord({
+            ...base,
+            val: t.val,
+            net: s,
+            student: s1.weights,
+            teacher: teacher.weights,
+            normalization: c.student.lossNormalization ?? 'mse'
+          })
+        );
+      await enforce(early, `${s} stage 1`, await studentChecks(early, s));
+    }
     if (!hasStage2(p)) {
       if (!state.isDone(`student stage 2${suffix}`)) await state.mark(`student stage 2${suffix}`, 'skipped');
       continue;
     }
     const s2 = await stage(s, `student stage 2${suffix}`, {
       start: s1.weights,
-      stage: lr(c.student.stage2),
+      stage: c.student.stage2,
       training: training(hashSeed(c.seed + r, 0x52)),
       trainable: plan.trainable.filter((n) => !below.has(n)),
       checkpoints: []

@@ -11,6 +11,7 @@ import type { DatasetManifest } from '../../common/dataset';
 import { loadDataset } from '../data/store';
 import { checkSameGraph, planOnnxArchitecture, type OnnxArchPlan } from './onnx-arch';
 import { tapWeightName } from './onnx-arch-weights';
+import { attentionShapes, checkStudentMethod, distilsWhole } from './onnx-arch-method';
 import { readOnnxModel } from './onnx-file';
 import type { ModelIr } from './ir';
 
@@ -73,7 +74,26 @@ export async function prepareOnnxRun(input: OnnxRunInput): Promise<PreparedOnnxR
   }
   if (!tapWeightName(plan))
     throw new Error(`${input.onnx}: tap '${input.tap}' has no trained Conv, Gemm or MatMul at or before it`);
+  checkStudentMethod(plan, config.student.method);
   return { input, plan, pretrained, manifest };
+}
+
+/** student.method's terms beyond the feature (none for the paper's method alone). */
+function methodLines(p: PreparedOnnxRun): string[] {
+  const m = p.input.config.student.method;
+  if (!distilsWhole(m)) return [];
+  const terms = [
+    ...(m!.feature ? ['the feature at the tap'] : []),
+    ...(m!.logits ? [`logits (temperature ${m!.logits.temperature}, alpha ${m!.logits.alpha})`] : []),
+    ...(m!.attention
+      ? [
+          `attention at ${attentionShapes(p.plan, m!.attention.layers)
+            .map((sh, i) => `'${m!.attention!.layers[i]}' [${sh.join('x')}]`)
+            .join(', ')} (beta ${m!.attention.beta})`
+        ]
+      : [])
+  ];
+  return [`  student stage 1 distils ${terms.join(' + ')}, training every layer`];
 }
 
 /** One line per finding, for `kd-lens run` to print. */
@@ -85,6 +105,7 @@ export function describeOnnxRun(p: PreparedOnnxRun): string[] {
     `architecture ${basename(plan.file)}: input ${ch}x${h}x${w} (NCHW float), ${plan.trainable.length} weight tensors trained`,
     `  classifier '${c.node}' (${c.op}): ${c.features} -> ${p.manifest.classes.length} classes (the file has ${c.outputs}), re-initialised`,
     `  tap '${plan.tap.name}' (value '${plan.tap.value}'; path length of '${tapWeightName(plan)}')`,
-    `  teacher: ${p.input.teacher ? `starts from ${basename(p.input.teacher)}` : 'starts from the seed'}; students and baselines re-initialised from each seed`
+    `  teacher: ${p.input.teacher ? `starts from ${basename(p.input.teacher)}` : 'starts from the seed'}; students and baselines re-initialised from each seed`,
+    ...methodLines(p)
   ];
 }

@@ -1,45 +1,49 @@
 /*
  * Training an ONNX architecture (onnx-arch.ts's plan) on ONNX Runtime, without any TF.js model: the
- * epochs of one stage through the compiled training step (train-graph.ts), labels (teacher
- * fine-tune, student stage 2, baseline) or the tap's feature regression (student stage 1, the
- * teacher's feature from its own features graph), with checkpoints written as ONNX files
- * (onnx-arch-weights.ts) and the tap weight's path length summed every step. After each epoch the
- * stage's whole state (weights with BN statistics, momenta, path length, logs, rate factor) goes to
- * a ResumeStore, so a killed stage continues from its last epoch and ends as an uninterrupted one
- * (the data order and augmentation of an epoch depend only on the seed and the epoch). A NaN or
- * infinite loss, or one over EXPLODED times the stage's first (as stage.ts judges), rolls back to
- * the start of the epoch (the last good state) and halves the rate, at most MAX_ROLLBACKS times per
- * stage, as the TF.js stages count them (recovery.ts; no range test: the ONNX form has no lr 'auto').
+ * epochs of one stage through its compiled training step (onnx-arch-stepper.ts), labels (teacher
+ * fine-tune, student stage 2, baseline), the tap's feature regression (student stage 1, the
+ * teacher's feature from its own features graph) or student.method's terms, with checkpoints
+ * written as ONNX files (onnx-arch-weights.ts) and the tap weight's path length summed every step.
+ * Each epoch logs, as stage.ts does, the training accuracy of the steps' predictions, the gradient
+ * norms and clipping, and the validation loss and accuracy (onnx-arch-eval.ts).
+ * `lr: "auto"` runs the learning-rate range test (lr-range.ts, as stage.ts) from the stage's start
+ * weights before the first epoch; its rate is kept in the resume data, so a resumed stage does not
+ * test again. After each epoch the stage's whole state (weights with BN statistics, momenta, path
+ * length, logs, rate factor, the tested rate) goes to a ResumeStore, so a killed stage continues
+ * from its last epoch and ends as an uninterrupted one (the data order and augmentation of an epoch
+ * depend only on the seed and the epoch). A NaN or infinite loss, or one over EXPLODED times the
+ * stage's first, or a non-finite gradient norm (as stage.ts judges), rolls back to the start of the
+ * epoch (the last good state; the TF.js stages may also return to a good state within it) and
+ * lowers the rate as recovery.ts says: halved, then capped by a range test from the restored
+ * state, then halved; the next divergence fails the stage (MAX_ROLLBACKS).
  */
-import type * as Ort from 'onnxruntime-node';
-import { f32, type IrNode, type ModelIr } from './ir';
-import { encodeModel } from './model-proto';
-import { compileTrainStep, TRAIN_INPUTS } from './train-graph';
-import { compileFeatures } from './compile';
+import { forwardAll, openForward } from './onnx-arch-forward';
 import type { OnnxArchPlan } from './onnx-arch';
-import { checkpointBytes, restoreArrays, tapWeightName, type Weights } from './onnx-arch-weights';
-import { sessionOptions, type RuntimeChoice } from './runtime';
+import { checkpointBytes, restoreArrays, type Weights } from './onnx-arch-weights';
+import { openStepper, type OnnxObjective } from './onnx-arch-stepper';
+import type { RuntimeChoice } from './runtime';
 import { CompileError } from './rules/rule';
 import { Rng, hashSeed } from '../util/random';
 import { epochOrder, gatherBatch, type Augment, type ImageSet } from '../training/batches';
 import { learningRate } from '../training/schedule';
+import type { RangeTestOptions, RangeTestResult } from '../training/lr-range';
 import type { StageConfig } from '../../common/config';
 import type { EpochLog, Rollback } from '../../common/record-schemas';
-import { CancelledError, EXPLODED, type ResumeStore } from '../training/stage';
-import { MAX_ROLLBACKS } from '../training/recovery';
+import { CancelledError, EXPLODED, scheduleEnds, type ResumeStore } from '../training/stage';
+import { MAX_ROLLBACKS, cappedRate, emptyCounters, recoveryAction } from '../training/recovery';
+import { rangeTestFrom } from './onnx-arch-range';
+import { openEvaluation } from './onnx-arch-eval';
+import { attentionShapes } from './onnx-arch-method';
 
-export type { Weights };
-
-export type OnnxObjective =
-  | { kind: 'labels' }
-  /** Stage 1: scale * mean (f_L - teacher's f_L)^2 at the tap (pre-ReLU), the teacher's weights given. */
-  | { kind: 'feature'; teacher: Weights; scale: number };
+export type { Weights, OnnxObjective };
 
 export interface OnnxStageRequest {
   plan: OnnxArchPlan;
   start: Weights;
   set: ImageSet;
-  stage: StageConfig & { lr: number };
+  /** Validation images: each epoch's valLoss and valAccuracy (absent or empty: null). */
+  val?: ImageSet | null;
+  stage: StageConfig;
   training: { momentum: number; weightDecay: number; augment: Augment | null; seed: number; clipNorm: number };
   runtime: RuntimeChoice;
   objective?: OnnxObjective;
@@ -54,6 +58,10 @@ export interface OnnxStageRequest {
   resume?: ResumeStore;
   /** Rollbacks allowed before the stage fails (default MAX_ROLLBACKS, as every stage). */
   maxRollbacks?: number;
+  /** Settings of the learning-rate range test of lr "auto" (tests shorten it). */
+  rangeTest?: Partial<RangeTestOptions>;
+  /** Called after each range test (lr "auto", or the cap of a second rollback). */
+  onRangeTest?: (r: RangeTestResult, why: 'auto' | 'rollback') => void;
   signal?: AbortSignal;
   onEpoch?: (log: EpochLog) => void;
   onRollback?: (r: Rollback) => void;
@@ -74,41 +82,25 @@ export interface OnnxStageResult {
   resumedFrom: number;
 }
 
-const weightsOf = (plan: OnnxArchPlan, w: Weights): ModelIr => {
-  const initializers = new Map(plan.ir.initializers);
-  for (const [k, v] of w) initializers.set(k, f32(initializers.get(k)!.dims, v));
-  return { ...plan.ir, initializers };
-};
-
-/** The teacher's tap feature per image of the set (the stage-1 target), and the scale of its variance. */
-async function teacherFeatures(
-  req: OnnxStageRequest,
-  teacher: Weights
-): Promise<{ run: (x: Float32Array, n: number) => Promise<Ort.Tensor>; variance: number }> {
+/** Var_T: the per-element variance of the teacher's tap feature over the training images, averaged over its elements. */
+async function teacherVariance(req: Omit<OnnxStageRequest, 'objective'>, teacher: Weights): Promise<number> {
   const { plan, runtime, set } = req;
-  const s = plan.inputSize;
-  const dims = { height: s, width: s, channels: 3, grid: 1, samples: 1, relu: false };
-  const compiled = compileFeatures(weightsOf(plan, teacher), plan.tap.name, dims);
-  const session = await runtime.ort.InferenceSession.create(encodeModel(compiled.graph), sessionOptions(runtime));
-  const run = async (x: Float32Array, n: number): Promise<Ort.Tensor> =>
-    (await session.run({ kd_x: new runtime.ort.Tensor('float32', x, [n, s, s, 3]) }))[
-      session.outputNames[0]
-    ] as Ort.Tensor;
-  // Var_T: the per-element variance over the training images, averaged over the feature's elements.
-  const k = compiled.featureSize;
-  const sum = new Float64Array(k),
-    sq = new Float64Array(k);
-  for (let at = 0; at < set.n; at += 32) {
-    const n = Math.min(32, set.n - at);
-    const f = (await run(set.x.slice(at * s * s * 3, (at + n) * s * s * 3), n)).data as Float32Array;
-    for (let i = 0; i < n * k; i++) {
-      sum[i % k] += f[i];
-      sq[i % k] += f[i] * f[i];
+  const f = await openForward({ plan, weights: teacher, values: [plan.tap.name], runtime });
+  try {
+    const [all] = await forwardAll(f, set);
+    const k = f.sizes[0];
+    const sum = new Float64Array(k),
+      sq = new Float64Array(k);
+    for (let i = 0; i < set.n * k; i++) {
+      sum[i % k] += all[i];
+      sq[i % k] += all[i] * all[i];
     }
+    let variance = 0;
+    for (let j = 0; j < k; j++) variance += sq[j] / set.n - (sum[j] / set.n) ** 2;
+    return variance / k;
+  } finally {
+    await f.release();
   }
-  let variance = 0;
-  for (let j = 0; j < k; j++) variance += sq[j] / set.n - (sum[j] / set.n) ** 2;
-  return { run, variance: variance / k };
 }
 
 /** The feature stage's scale: 1 / Var_T ('teacher-variance') or 1 ('mse'). */
@@ -118,7 +110,7 @@ export async function featureScale(
   normalisation: 'teacher-variance' | 'mse'
 ): Promise<number> {
   if (normalisation === 'mse') return 1;
-  const { variance } = await teacherFeatures(req, teacher);
+  const variance = await teacherVariance(req, teacher);
   if (!(variance > 0))
     throw new Error(
       `${req.plan.file}: the teacher's '${req.plan.tap.name}' feature does not vary over the training set; the loss cannot be normalised by it`
@@ -126,58 +118,42 @@ export async function featureScale(
   return 1 / variance;
 }
 
-/** One stage: labels (teacher fine-tune, baseline, student stage 2) or the tap's feature regression (student stage 1). */
+/** One stage: labels (teacher fine-tune, baseline, student stage 2), the tap's feature regression or student.method (student stage 1). */
 export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageResult> {
-  const { plan, set, stage, runtime } = req;
-  const ort = runtime.ort;
-  const objective = req.objective ?? { kind: 'labels' };
-  const classes = plan.ir.initializers.get(plan.classifier.weight)!.dims[plan.classifier.transposed ? 0 : 1];
+  const { plan, set, stage } = req;
   const s = plan.inputSize;
   if (set.size !== s) throw new CompileError(`${plan.file}: the images are ${set.size} px, the model takes ${s} px`);
-  const trainable = req.trainable ?? plan.trainable;
-  const trained = new Set(trainable);
-  const labels = objective.kind === 'labels';
-  // Batch norms train with batch statistics on labels, as torch's train(); stage 1's student runs in inference mode (as TF.js).
-  const bnTrained = (n: IrNode): boolean => labels && n.op === 'BatchNormalization' && trained.has(n.inputs[1]);
-  const model: ModelIr = {
-    ...weightsOf(plan, req.start),
-    nodes: plan.ir.nodes.map((n) => (bnTrained(n) ? { ...n, attrs: { ...n.attrs, training_mode: 1 } } : n))
-  };
-  const stateNames = plan.ir.nodes.filter(bnTrained).flatMap((n) => [n.inputs[3], n.inputs[4]]);
-  const tapWeight = tapWeightName(plan);
-  const tracked = tapWeight && trained.has(tapWeight) ? tapWeight : null;
-  const compiled = compileTrainStep(
-    {
-      model,
-      trainable,
-      objective: labels
-        ? { kind: 'labels', output: plan.classifier.value, numClasses: classes }
-        : { kind: 'feature', tap: plan.tap.name, scale: objective.scale },
-      momentum: req.training.momentum,
-      weightDecay: req.training.weightDecay,
-      tapKernel: tracked,
-      state: stateNames
-    },
-    { height: s, width: s }
-  );
-  const teacher = objective.kind === 'feature' ? await teacherFeatures(req, objective.teacher) : null;
-  const session = await ort.InferenceSession.create(encodeModel(compiled.graph), sessionOptions(runtime));
-  const tensor = (data: Float32Array, dims: readonly number[]): Ort.Tensor =>
-    new ort.Tensor('float32', data, [...dims]);
   const name = req.name ?? plan.file;
   const resumed = req.resume ? await req.resume.load() : null;
   const weights: Weights = new Map([...req.start].map(([k, v]) => [k, Float32Array.from(v)]));
   const momentum = new Map<string, Float32Array>();
   if (resumed) restoreArrays({ resumed, weights, momentum, where: req.resume!.label });
-  let params = compiled.params.map((p) => tensor(weights.get(p.name)!, p.dims));
-  let momenta = compiled.params.map((p) =>
-    tensor(momentum.get(p.name) ?? new Float32Array(weights.get(p.name)!.length), p.dims)
-  );
-  let state = compiled.state.map((st) => tensor(weights.get(st.name)!, st.dims));
-  const sync = (): void => {
-    compiled.params.forEach((p, i) => weights.set(p.name, Float32Array.from(params[i].data as Float32Array)));
-    compiled.state.forEach((st, i) => weights.set(st.name, Float32Array.from(state[i].data as Float32Array)));
-  };
+  const stepper = await openStepper({
+    plan,
+    objective: req.objective ?? { kind: 'labels' },
+    trainable: req.trainable ?? plan.trainable,
+    momentum: req.training.momentum,
+    weightDecay: req.training.weightDecay,
+    runtime: req.runtime,
+    weights,
+    momenta: momentum
+  });
+  const { tracked } = stepper;
+  const objective = req.objective ?? { kind: 'labels' };
+  const attention = objective.kind === 'distill' ? (objective.attention?.layers ?? []) : [];
+  const evaluation =
+    req.val && req.val.n > 0
+      ? await openEvaluation({
+          plan,
+          objective,
+          set: req.val,
+          runtime: req.runtime,
+          shapes: attentionShapes(plan, attention)
+        }).catch(async (err: unknown) => {
+          await stepper.release();
+          throw err;
+        })
+      : null;
   const w0 = tracked ? req.start.get(tracked)! : null;
   const initialNorm = resumed ? resumed.state.initialNorm : w0 ? Math.sqrt(w0.reduce((a, v) => a + v * v, 0)) : null;
   const normalised = (raw: number): number | null => (initialNorm ? raw / initialNorm : null);
@@ -185,6 +161,20 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
   const pathLength: (number | null)[] = resumed?.state.pathLength ?? [normalised(0)];
   let walked = resumed?.state.pathRaw ?? 0;
   let lrScale = resumed?.state.lrScale ?? 1;
+  let lrCap = resumed?.state.lrCap ?? Infinity;
+  const range = async (why: 'auto' | 'rollback', at: number): Promise<RangeTestResult> => {
+    const r = await rangeTestFrom(stepper, {
+      set,
+      batchSize: stage.batchSize,
+      training: req.training,
+      name,
+      at,
+      options: req.rangeTest,
+      signal: req.signal
+    });
+    req.onRangeTest?.(r, why);
+    return r;
+  };
   const rollbacks: Rollback[] = logs.flatMap((l) => l.rollbacks ?? []);
   const maxRollbacks = req.maxRollbacks ?? MAX_ROLLBACKS;
   const startEpoch = resumed?.state.epoch ?? 0;
@@ -192,97 +182,117 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
   let firstLoss: number | null = null;
   try {
     if (!resumed && req.checkpoints.includes(0)) await req.onCheckpoint(0, checkpointBytes(plan, weights));
+    let autoLr = resumed?.state.autoLr ?? null;
+    if (stage.lr === 'auto' && autoLr === null && stage.epochs > startEpoch) autoLr = (await range('auto', 0)).lr;
+    const { lr0, lrEnd } = scheduleEnds(stage, autoLr);
     for (let epoch = startEpoch; epoch < stage.epochs; epoch++) {
       const t0 = Date.now();
-      const scheduled = learningRate(epoch, stage.epochs, stage.lr, stage.lrEnd);
+      const scheduled = learningRate(epoch, stage.epochs, lr0, lrEnd);
       const order = epochOrder(set.n, req.training.seed, epoch);
       // The last good state: this epoch's start (the previous epoch ended with finite losses).
-      const good = { params, momenta, state, walked };
+      const good = { now: stepper.now, walked };
       let rng = new Rng(hashSeed(req.training.seed, epoch, 0x0a));
-      let sum = 0;
+      let c = emptyCounters();
       for (let step = 0; step < steps; step++) {
         if (req.signal?.aborted)
           throw new CancelledError(`${name} cancelled at epoch ${epoch + 1}; it resumes from epoch ${epoch}`);
-        const lr = scheduled * lrScale;
+        const lr = Math.min(scheduled * lrScale, lrCap);
         const idx = order.slice(step * stage.batchSize, (step + 1) * stage.batchSize);
         const batch = gatherBatch(set, idx, req.training.augment, rng);
-        const feeds: Record<string, Ort.Tensor> = {
-          [TRAIN_INPUTS.x]: tensor(batch.x, [idx.length, s, s, 3]),
-          [TRAIN_INPUTS.lr]: tensor(Float32Array.of(lr), []),
-          [TRAIN_INPUTS.clip]: tensor(Float32Array.of(req.training.clipNorm), [])
-        };
-        if (teacher) feeds[TRAIN_INPUTS.target] = await teacher.run(batch.x, idx.length);
-        else {
-          const onehot = new Float32Array(idx.length * classes);
-          batch.labels.forEach((l, i) => (onehot[i * classes + l] = 1));
-          feeds[TRAIN_INPUTS.onehot] = tensor(onehot, [idx.length, classes]);
-        }
-        compiled.params.forEach((p, i) => ((feeds[p.name] = params[i]), (feeds[p.momentumInput] = momenta[i])));
-        compiled.state.forEach((st, i) => (feeds[st.name] = state[i]));
-        const out = await session.run(feeds);
-        const loss = (out[compiled.outputs.loss].data as Float32Array)[0];
+        const r = await stepper.step({ ...batch, n: idx.length }, lr, req.training.clipNorm);
+        const loss = r.loss;
         const broke = !Number.isFinite(loss)
           ? `the loss is ${loss}`
-          : firstLoss !== null && firstLoss > 0 && loss > EXPLODED * firstLoss
-            ? `the loss exploded to ${loss.toPrecision(3)} (over ${EXPLODED}x its first value ${firstLoss.toPrecision(3)})`
-            : null;
+          : !Number.isFinite(r.gradNorm)
+            ? `the gradient norm became ${r.gradNorm} (loss ${loss.toPrecision(3)})`
+            : firstLoss !== null && firstLoss > 0 && loss > EXPLODED * firstLoss
+              ? `the loss exploded to ${loss.toPrecision(3)} (over ${EXPLODED}x its first value ${firstLoss.toPrecision(3)})`
+              : null;
         if (broke) {
-          // Roll back to the epoch's start and halve the rate (recovery.ts's count; no range test here).
+          // Roll back to the epoch's start, then halve the rate, cap it by a range test, halve (recovery.ts).
           const where = `${name}: ${broke} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)})`;
-          if (rollbacks.length >= maxRollbacks)
+          const action = rollbacks.length >= maxRollbacks ? 'fail' : recoveryAction(rollbacks.length);
+          if (action === 'fail')
             throw new Error(
-              `${where}; lower the learning rate${maxRollbacks ? ` (after ${maxRollbacks} rollbacks to the last good epoch, each halving the rate)` : ''}; no checkpoint of this epoch written`
+              `${where}; lower the learning rate${maxRollbacks ? ` (after ${maxRollbacks} rollbacks to the last good epoch: rate halved, capped by a range test, halved)` : ''}; no checkpoint of this epoch written`
             );
-          ({ params, momenta, state, walked } = good);
-          lrScale /= 2;
-          const rb: Rollback = { epoch: epoch + 1, step: step + 1, loss, lr, lrScale, toStep: 0, action: 'halve' };
+          stepper.now = good.now;
+          walked = good.walked;
+          if (action === 'range-test') lrCap = cappedRate((await range('rollback', rollbacks.length + 1)).lr, lr);
+          else {
+            lrScale /= 2;
+            if (Number.isFinite(lrCap)) lrCap /= 2;
+          }
+          const rb: Rollback = {
+            epoch: epoch + 1,
+            step: step + 1,
+            loss,
+            lr,
+            lrScale,
+            toStep: 0,
+            action,
+            ...(Number.isFinite(lrCap) ? { lrCap } : {})
+          };
           rollbacks.push(rb);
           req.onRollback?.(rb);
           rng = new Rng(hashSeed(req.training.seed, epoch, 0x0a));
-          sum = 0;
+          c = emptyCounters();
           step = -1;
           continue;
         }
         firstLoss ??= loss;
-        sum += loss * idx.length;
-        if (compiled.outputs.pathStep) walked += (out[compiled.outputs.pathStep].data as Float32Array)[0];
-        params = compiled.params.map((p) => out[p.next] as Ort.Tensor);
-        momenta = compiled.params.map((p) => out[p.momentumNext] as Ort.Tensor);
-        state = compiled.state.map((st) => out[st.next] as Ort.Tensor);
+        c.lossSum += loss * idx.length;
+        c.seen += idx.length;
+        c.steps++;
+        c.normSum += r.gradNorm;
+        c.normMax = Math.max(c.normMax, r.gradNorm);
+        if (req.training.clipNorm > 0 && r.gradNorm > req.training.clipNorm) c.clipped++;
+        if (r.predicted) for (let i = 0; i < idx.length; i++) if (r.predicted[i] === batch.labels[i]) c.correct++;
+        if (r.pathStep !== null) walked += r.pathStep;
+        stepper.now = r.next;
         req.onProgress?.(
           (epoch - startEpoch + (step + 1) / steps) / Math.max(1, stage.epochs - startEpoch),
           `${name}: epoch ${epoch + 1}/${stage.epochs}`
         );
       }
       const epochRollbacks = rollbacks.filter((r) => r.epoch === epoch + 1);
+      stepper.sync(weights);
+      const val = evaluation ? await evaluation.evaluate(weights) : null;
       const log: EpochLog = {
         stage: name,
         epoch: epoch + 1,
-        lr: scheduled * lrScale,
-        loss: sum / set.n,
-        accuracy: null,
-        valLoss: null,
-        valAccuracy: null,
+        lr: Math.min(scheduled * lrScale, lrCap),
+        loss: c.lossSum / c.seen,
+        accuracy: objective.kind === 'feature' ? null : c.correct / c.seen,
+        valLoss: val?.loss ?? null,
+        valAccuracy: val?.accuracy ?? null,
         pathLength: normalised(walked),
         seconds: (Date.now() - t0) / 1000,
+        gradNorm: { mean: c.normSum / Math.max(1, c.steps), max: c.normMax },
+        clip: { maxNorm: req.training.clipNorm || null, clippedSteps: c.clipped, steps: c.steps },
+        ...(epoch === 0 && autoLr !== null ? { autoLr } : {}),
         ...(epochRollbacks.length ? { rollbacks: epochRollbacks } : {})
       };
       logs.push(log);
       pathLength.push(normalised(walked));
-      sync();
       if (req.checkpoints.includes(epoch + 1)) await req.onCheckpoint(epoch + 1, checkpointBytes(plan, weights));
       await req.resume?.save({
-        state: { epoch: epoch + 1, pathRaw: walked, initialNorm, logs, pathLength, lrScale },
+        state: {
+          epoch: epoch + 1,
+          pathRaw: walked,
+          initialNorm,
+          logs,
+          pathLength,
+          lrScale,
+          ...(Number.isFinite(lrCap) ? { lrCap } : {}),
+          ...(autoLr !== null ? { autoLr } : {})
+        },
         weights: [...weights].map(([n, v]) => ({ name: n, shape: [v.length], values: v })),
-        momentum: compiled.params.map((p, i) => ({
-          name: p.name,
-          shape: [momenta[i].data.length],
-          values: momenta[i].data as Float32Array
-        }))
+        momentum: stepper.momenta()
       });
       req.onEpoch?.(log);
     }
-    sync();
+    stepper.sync(weights);
     return {
       weights,
       losses: logs.map((l) => l.loss),
@@ -293,6 +303,6 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
       resumedFrom: startEpoch
     };
   } finally {
-    await session.release();
+    await stepper.release();
   }
 }

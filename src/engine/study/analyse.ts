@@ -37,6 +37,7 @@ import { openCheckpoint } from './checkpoint';
 import { quantifyAndAnalyse } from '../experiment/finish';
 import { readStudyFile, resolveStudy, type ResolvedStudy } from './manifest';
 import { trainOnnxNetworks } from '../onnx/onnx-arch-networks';
+import { resumeRefusal } from '../experiment/early-checks';
 
 const stamp = (now: Date): string => now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 const slug = (s: string): string =>
@@ -124,6 +125,13 @@ export async function runStudy(workspace: string, id: string, options: RunOption
   const config = await readConfig(paths);
   if (!config.study) throw new Error(`experiment '${id}' is not a study`);
   const state = await StateStore.load(paths.state);
+  // An ONNX-architecture run stopped by a failing protocol check resumes only past it with --force (as runExperiment).
+  const stopped = state.value.stop;
+  if (stopped && !options.force) throw new Error(resumeRefusal(stopped, id));
+  if (stopped) {
+    await state.force(stopped.checks.map((c) => c.id));
+    await state.setStop(null);
+  }
   let log = Promise.resolve();
   const emit = (e: ExperimentEvent): void => {
     options.onEvent?.(e);
@@ -149,7 +157,7 @@ export async function runStudy(workspace: string, id: string, options: RunOption
     emit({ type: 'stage', stage: 'load data', status: 'done' });
     // An ONNX-architecture run trains its networks here, as the experiment's job (onnx-arch-experiment.ts).
     if (config.onnxRun)
-      await trainOnnxNetworks({ workspace, config, paths, state, train, emit, signal: options.signal });
+      await trainOnnxNetworks({ workspace, config, paths, state, train, val, emit, signal: options.signal });
     if (!(await readStudyAccuracy(paths))) {
       emit({ type: 'stage', stage: 'accuracy', status: 'running' });
       await writeStudyAccuracy(paths, await accuracies(config, val));

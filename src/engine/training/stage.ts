@@ -186,7 +186,7 @@ function diverged(r: { loss: number; norm: number }, firstLoss: number | null): 
 }
 
 /** The schedule's first and last rate: as configured, or from a range test for lr "auto". */
-function scheduleEnds(config: StageConfig, autoLr: number | null): { lr0: number; lrEnd: number } {
+export function scheduleEnds(config: StageConfig, autoLr: number | null): { lr0: number; lrEnd: number } {
   if (config.lr !== 'auto') return { lr0: config.lr, lrEnd: config.lrEnd };
   const lr0 = autoLr!;
   // The configured end when it lies below the found rate, else one decade below it.

@@ -2,7 +2,7 @@
  * `kd-lens run` with an ONNX architecture on tiny data: the tiny PyTorch export is the teacher
  * (pretrained) and the graph of S and B; the experiment exists from the start and trains them as its
  * stages (models/<net>/epoch-E.onnx); metrics.json has numbers, the teacher started from the file's
- * weights, S and B share their start; a diverging rate rolls back and then fails naming the stage;
+ * weights, S and B share their start; a loss that stays NaN rolls back and then fails naming the stage;
  * each refusal exits non-zero and leaves nothing.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,8 @@ import { writeTinyDataset } from '../../helpers/tiny-dataset';
 import { tinyConfig } from '../../helpers/tiny-config';
 import { runCli } from '../../helpers/cli';
 import { readOnnxModel } from '../../../src/engine/onnx/onnx-file';
+import { planOnnxArchitecture } from '../../../src/engine/onnx/onnx-arch';
+import { checkpointBytes, teacherWeights } from '../../../src/engine/onnx/onnx-arch-weights';
 
 const FIXTURES = join(__dirname, '../../fixtures/onnx-arch');
 const weightsOf = (file: string, name: string): number[] =>
@@ -125,20 +127,33 @@ describe('kd-lens run with an ONNX architecture', () => {
     );
   }, 120_000);
 
-  it('a diverging rate rolls back three times, then fails naming the stage, with no checkpoint of the failed epoch', async () => {
+  it('a loss that stays NaN rolls back three times, then fails naming the stage, with no checkpoint of the failed epoch', async () => {
     if (!existsSync(join(ws, 'nets'))) await setup();
+    // A teacher whose conv2 weights overflow float32: its loss is NaN at any rate (a range test finds none).
+    const plan = planOnnxArchitecture({
+      bytes: readFileSync(join(FIXTURES, 'tiny-arch.onnx')),
+      file: 'tiny-arch.onnx',
+      classifier: null,
+      tap: '/Relu_1',
+      imageSize: 16,
+      classes: 3,
+      dataset: 'tiny',
+      pretrained: true
+    });
+    const huge = teacherWeights(plan, readOnnxModel(readFileSync(join(FIXTURES, 'tiny-arch.onnx')), 'x'), 0);
+    huge.set(
+      'conv2.weight',
+      huge.get('conv2.weight')!.map((v) => v * 1e38)
+    );
+    writeFileSync(join(ws, 'nets', 'overflow.onnx'), checkpointBytes(plan, huge));
     const file = join(ws, 'nan.json');
     const c = onnxConfig({ name: 'onnx-nan' });
-    (c.teacher as { finetune: { lr: number; lrEnd: number } }).finetune = {
-      ...(c.teacher as { finetune: { lr: number; lrEnd: number } }).finetune,
-      lr: 1e30,
-      lrEnd: 1e30
-    };
+    c.teacher = { ...(c.teacher as Record<string, unknown>), pretrained: 'nets/overflow.onnx' };
     writeFileSync(file, JSON.stringify(c));
     const r = await runCli(['run', file, '--workspace', ws]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(
-      /teacher finetune: the loss is (NaN|-?Infinity) at epoch 1, step \d+ \(learning rate 1\.25e\+29\); lower the learning rate \(after 3 rollbacks to the last good epoch, each halving the rate\); no checkpoint of this epoch written/
+      /teacher finetune: the loss is (NaN|-?Infinity) at epoch 1, step 1 \(learning rate 0\.00000500\); lower the learning rate \(after 3 rollbacks to the last good epoch: rate halved, capped by a range test, halved\); no checkpoint of this epoch written/
     );
     const id = readdirSync(join(ws, 'experiments')).find((f) => f.startsWith('onnx-nan'))!;
     const root = join(ws, 'experiments', id);
@@ -147,7 +162,8 @@ describe('kd-lens run with an ONNX architecture', () => {
     expect(state.stages['teacher finetune'].status).toBe('failed');
     expect(readdirSync(join(root, 'models', 'T')).filter((f) => f.endsWith('.onnx'))).toEqual(['epoch-0.onnx']);
     const events = readFileSync(join(root, 'events.jsonl'), 'utf8');
-    expect(events.match(/rolled back to the epoch's start, rate halved/g)).toHaveLength(3);
+    expect(events.match(/rolled back to the epoch's start, rate halved/g)).toHaveLength(2);
+    expect(events.match(/rolled back to the epoch's start, rate capped at 0\.0000100 by a range test/g)).toHaveLength(1);
   }, 60_000);
 
   it.each([

@@ -36,14 +36,10 @@ const FROM_FILE: Record<string, string> = Object.fromEntries(
     f.path === 'tap' ? 'chosen among the ONNX file’s nodes above' : SET_BY_FILE
   ])
 );
-const RATES = new Set(ALL_FIELDS.filter((f) => f.auto).map((f) => f.path));
-export const NO_AUTO_RATE = '"auto" is not available for an ONNX architecture yet: give a rate';
-export const FEATURE_ONLY_REASON = 'an ONNX architecture distils by the feature at the tap only (for now)';
 
-/** A field's note with an ONNX architecture: disabled (its value is the file's), or what it refuses; null otherwise. */
+/** A field's note with an ONNX architecture: disabled (its value is the file's); null otherwise. */
 export function onnxFieldNote(path: string): { disabled: boolean; text: string } | null {
   if (FROM_FILE[path]) return { disabled: true, text: FROM_FILE[path] };
-  if (RATES.has(path)) return { disabled: false, text: 'No "auto" with an ONNX architecture yet.' };
   return null;
 }
 
@@ -82,14 +78,9 @@ export function takeOnnxChoice(copy: RunConfig, placeholders: RunConfig): OnnxCh
   return choice;
 }
 
-/** What stops an ONNX draft from launching, by field (the rates' "auto", logit/attention methods, the choices). */
-export function onnxProblems(c: RunConfig, o: OnnxChoice, info: OnnxModelInfo | null): Record<string, string> {
+/** What stops an ONNX draft from launching, by field (the file, classifier and tap choices). */
+export function onnxProblems(_c: RunConfig, o: OnnxChoice, info: OnnxModelInfo | null): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const path of RATES) {
-    const v = path.split('.').reduce<unknown>((x, k) => (x as Record<string, unknown>)?.[k], c);
-    if (v === 'auto') out[path] = NO_AUTO_RATE;
-  }
-  if (c.student.method?.logits || c.student.method?.attention) out['student.method'] = FEATURE_ONLY_REASON;
   if (!o.path) out['onnx.model'] = 'choose or upload an .onnx file';
   else if (info?.path === o.path) {
     if (info.classifierError) out['onnx.classifier'] = info.classifierError;

@@ -18,6 +18,8 @@ import { folderResume } from '../../../../src/engine/experiment/record';
 import { createExperiment, runExperiment } from '../../../../src/engine/experiment/runner';
 import { ExperimentPaths } from '../../../../src/engine/experiment/paths';
 import { CancelledError } from '../../../../src/engine/training/stage';
+import { cappedRate } from '../../../../src/engine/training/recovery';
+import type { RangeTestResult } from '../../../../src/engine/training/lr-range';
 import { Rng } from '../../../../src/engine/util/random';
 import type { ImageSet } from '../../../../src/engine/training/batches';
 import type { ExperimentEvent } from '../../../../src/common/events';
@@ -91,8 +93,11 @@ describe('an ONNX-architecture stage resumes from its last epoch', () => {
     }
   }, 60_000);
 
-  it('a rate that explodes in epoch 2 rolls back to its start twice, halving, and then completes', async () => {
+  it('a rate that explodes in epoch 2 rolls back to its start, halves, then is capped by a range test and completes', async () => {
     const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    const tests: [RangeTestResult, string][] = [];
+    const dir = mkdtempSync(join(tmpdir(), 'kd-onnx-cap-'));
+    const resume = folderResume(dir);
     const r = await trainOnnxStage({
       plan,
       start: teacherWeights(plan, readOnnxModel(bytes, 'tiny-arch.onnx'), 5),
@@ -102,39 +107,57 @@ describe('an ONNX-architecture stage resumes from its last epoch', () => {
       runtime,
       checkpoints: [],
       onCheckpoint: async () => undefined,
-      name: 'teacher finetune'
+      name: 'teacher finetune',
+      rangeTest: { steps: 40 },
+      onRangeTest: (t, why) => tests.push([t, why]),
+      resume
     });
-    expect(r.rollbacks.map((b) => [b.epoch, b.lrScale, b.action])).toEqual([
-      [2, 0.5, 'halve'],
-      [2, 0.25, 'halve']
+    // As the TF.js stages recover (recovery.ts): halve, then cap at the range test's stable rate (below half the failed rate).
+    expect(tests.map(([, why]) => why)).toEqual(['rollback']);
+    const cap = cappedRate(tests[0][0].lr, r.rollbacks[1].lr);
+    expect(r.rollbacks.map((b) => [b.epoch, b.lrScale, b.action, b.lrCap])).toEqual([
+      [2, 0.5, 'halve', undefined],
+      [2, 0.5, 'range-test', cap]
     ]);
+    expect(r.rollbacks[1].lr).toBe(2.5);
+    expect(cap).toBeLessThanOrEqual(1.25);
     expect(r.logs[1].rollbacks).toHaveLength(2);
-    expect(r.logs.map((l) => l.lr)).toEqual([5, 1.25, 1.25]);
+    expect(r.logs.map((l) => l.lr)).toEqual([5, cap, cap]);
+    // The cap is part of the resume data (a resumed stage keeps it).
+    expect((await resume.load())!.state.lrCap).toBe(cap);
+    rmSync(dir, { recursive: true, force: true });
     // Each epoch's mean stays within the explosion limit of the first loss: the rolled-back steps are not in it.
     expect(Math.max(...r.losses)).toBeLessThan(100 * 1.08);
     for (const [name, v] of r.weights) expect(v.every(Number.isFinite), name).toBe(true);
   }, 30_000);
 
-  it('a rate that diverges rolls back to the epoch start and halves, three times, then fails naming the stage', async () => {
+  it('a loss that stays NaN rolls back three times (halved, capped by a range test, halved), then fails naming the stage', async () => {
     const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
-    const rollbacks: number[] = [];
+    const rollbacks: [number, string | undefined][] = [];
+    const set = imageSet();
+    set.x[5] = NaN; // one image makes every step's loss NaN in the batch that holds it, and the range test's too
     await expect(
       trainOnnxStage({
         plan,
         start: teacherWeights(plan, readOnnxModel(bytes, 'tiny-arch.onnx'), 5),
-        set: imageSet(),
-        stage: { epochs: 2, lr: 1e30, lrEnd: 1e30, batchSize: 6 },
+        set: { ...set, n: 6 },
+        stage: { epochs: 2, lr: 0.05, lrEnd: 0.05, batchSize: 6 },
         training: { momentum: 0.9, weightDecay: 0, augment: null, seed: 5, clipNorm: 0 },
         runtime,
         checkpoints: [],
         onCheckpoint: async () => undefined,
         name: 'baseline (seed 1)',
-        onRollback: (r) => rollbacks.push(r.lrScale)
+        rangeTest: { steps: 20 },
+        onRollback: (r) => rollbacks.push([r.lrScale, r.action])
       })
     ).rejects.toThrow(
-      /^baseline \(seed 1\): the loss is (NaN|-?Infinity) at epoch 1, step \d \(learning rate 1\.25e\+29\); lower the learning rate \(after 3 rollbacks/
+      /^baseline \(seed 1\): the loss is NaN at epoch 1, step 1 \(learning rate 0\.00000500\); lower the learning rate \(after 3 rollbacks to the last good epoch: rate halved, capped by a range test, halved\); no checkpoint/
     );
-    expect(rollbacks).toEqual([0.5, 0.25, 0.125]);
+    expect(rollbacks).toEqual([
+      [0.5, 'halve'],
+      [0.5, 'range-test'],
+      [0.25, 'halve']
+    ]);
   }, 30_000);
 });
 

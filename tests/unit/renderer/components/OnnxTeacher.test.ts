@@ -13,7 +13,7 @@ import { setApi } from '../../../../src/renderer/src/api';
 import ConfigForm from '../../../../src/renderer/src/components/ConfigForm.vue';
 import { useExperimentFormStore } from '../../../../src/renderer/src/stores/experiment-form';
 import { useDatasetsStore } from '../../../../src/renderer/src/stores/datasets';
-import { DESCRIBE_DELAY_MS, NO_AUTO_RATE } from '../../../../src/renderer/src/experiment/onnx-teacher';
+import { DESCRIBE_DELAY_MS } from '../../../../src/renderer/src/experiment/onnx-teacher';
 import type { OnnxModelInfo } from '../../../../src/common/api';
 import { FakeApi, flush, manifest } from '../fake-api';
 
@@ -122,13 +122,17 @@ describe('the ONNX teacher in the form', () => {
     await w.find(byId('onnx-model')).setValue('models/net.onnx');
     await settle();
     expect(w.find(byId('launch')).attributes('disabled')).toBeUndefined();
-    expect(w.find(byId('method-logits')).attributes('disabled')).toBeDefined();
-    expect(w.find(byId('method-onnx-note')).text()).toMatch(/feature at the tap only/);
-    expect(w.find(byId('help-student-stage1-lr')).text()).toMatch(/\. No "auto" with an ONNX architecture yet\.$/);
+    // Logit and attention distillation and lr "auto" are offered as for a built-in architecture.
+    expect(w.find(byId('method-logits')).attributes('disabled')).toBeUndefined();
+    expect(w.find(byId('method-onnx-note')).text()).toMatch(/node or output names of the ONNX graph/);
+    await w.find(byId('method-attention')).setValue(true);
+    await flush();
+    expect((w.find(byId('method-layers')).element as HTMLInputElement).value).toBe('/Relu_1');
     await w.find(byId('config-student-stage1-lr')).setValue('auto');
     await flush();
-    expect(w.find(byId('error-student-stage1-lr')).text()).toBe(NO_AUTO_RATE);
-    expect(w.find(byId('launch')).attributes('disabled')).toBeDefined();
+    expect(w.find(byId('error-student-stage1-lr')).exists()).toBe(false);
+    expect(w.find(byId('launch')).attributes('disabled')).toBeUndefined();
+    await w.find(byId('method-attention')).setValue(false);
     await w.find(byId('config-student-stage1-lr')).setValue('0.01');
     api.modelInfo = { ...INFO, problem: "models/net.onnx: node '/Sin' is a Sin, an op without a gradient rule" };
     await w.find(byId('onnx-tap')).setValue('/conv1/Conv');

@@ -1,0 +1,149 @@
+/*
+ * lr "auto" on an ONNX-architecture stage: the range test runs before the first epoch from the
+ * start weights and leaves them as they were (the stage then ends exactly as one given the chosen
+ * rate by hand), the rate is recorded in the first epoch's log and the resume data, and a stage
+ * resumed after its first epoch does not test again and ends as the uninterrupted one.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { planOnnxArchitecture } from '../../../../src/engine/onnx/onnx-arch';
+import { trainOnnxStage, type OnnxStageRequest } from '../../../../src/engine/onnx/onnx-arch-train';
+import { teacherWeights } from '../../../../src/engine/onnx/onnx-arch-weights';
+import { readOnnxModel } from '../../../../src/engine/onnx/onnx-file';
+import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
+import { folderResume } from '../../../../src/engine/experiment/record';
+import { chooseStableRate, type RangeTestResult } from '../../../../src/engine/training/lr-range';
+import { CancelledError } from '../../../../src/engine/training/stage';
+import { Rng } from '../../../../src/engine/util/random';
+import type { ImageSet } from '../../../../src/engine/training/batches';
+import { createExperiment, runExperiment } from '../../../../src/engine/experiment/runner';
+import { ExperimentPaths } from '../../../../src/engine/experiment/paths';
+import type { ExperimentEvent } from '../../../../src/common/events';
+import type { EpochLog } from '../../../../src/common/record-schemas';
+import { useBackend } from '../../../helpers/tf';
+import { tempDir } from '../../../helpers/fixtures';
+import { writeTinyDataset } from '../../../helpers/tiny-dataset';
+import { tinyConfig } from '../../../helpers/tiny-config';
+
+const FILE = join(__dirname, '../../../fixtures/onnx-arch/tiny-arch.onnx');
+const bytes = readFileSync(FILE);
+const plan = planOnnxArchitecture({
+  bytes,
+  file: 'tiny-arch.onnx',
+  classifier: null,
+  tap: '/Relu_1',
+  imageSize: 16,
+  classes: 3,
+  dataset: 'tiny',
+  pretrained: true
+});
+
+/** 12 images of 3 classes: class k brightens channel k. */
+function imageSet(): ImageSet {
+  const rng = new Rng(7);
+  const n = 12,
+    s = 16;
+  const x = new Float32Array(n * s * s * 3).map(() => rng.normal() * 0.3);
+  const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
+  for (let i = 0; i < n; i++) for (let p = 0; p < s * s; p++) x[(i * s * s + p) * 3 + labels[i]] += 1;
+  return { n, size: s, x, labels, ids: Array.from(labels, (_, i) => `i${i}`), masks: null };
+}
+
+describe('lr "auto" on an ONNX-architecture stage', () => {
+  it('tests the range once, uses and records the rate, and a resumed stage does not test again', async () => {
+    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    const dir = mkdtempSync(join(tmpdir(), 'kd-onnx-lr-'));
+    try {
+      const tests: RangeTestResult[] = [];
+      const request = (stage: OnnxStageRequest['stage'], o: Partial<OnnxStageRequest> = {}): OnnxStageRequest => ({
+        plan,
+        start: teacherWeights(plan, readOnnxModel(bytes, 'tiny-arch.onnx'), 5),
+        set: imageSet(),
+        stage,
+        training: { momentum: 0.9, weightDecay: 5e-4, augment: { flip: true, cropPad: 2 }, seed: 5, clipNorm: 0 },
+        runtime,
+        checkpoints: [],
+        onCheckpoint: async () => undefined,
+        name: 'teacher finetune',
+        rangeTest: { steps: 40, lrMin: 1e-4, lrMax: 100 },
+        onRangeTest: (r) => tests.push(r),
+        ...o
+      });
+      const auto = { epochs: 3, lr: 'auto' as const, lrEnd: 1e-4, batchSize: 4 };
+      const whole = await trainOnnxStage(request(auto));
+      expect(tests).toHaveLength(1);
+      const t = tests[0];
+      // The loss was recorded at each rate until it blew up past 100 (or 40 steps); the choice is lr-range.ts's.
+      expect(t.rates[0]).toBeCloseTo(1e-4, 10);
+      expect(t.losses.length).toBe(t.rates.length);
+      expect(t.lr).toBe(chooseStableRate(t.rates, t.losses, { beta: 0.9, margin: 10, lrMin: 1e-4 }).lr);
+      expect(t.lr).toBeGreaterThan(1e-4);
+      expect(whole.logs[0].autoLr).toBe(t.lr);
+      expect(whole.logs[0].lr).toBe(t.lr);
+      expect(whole.logs[1].autoLr).toBeUndefined();
+
+      // The range test left the start as it was: a stage given the chosen rate by hand ends identically.
+      const byHand = await trainOnnxStage(request({ ...auto, lr: t.lr }));
+      expect(tests).toHaveLength(1);
+      expect(byHand.losses).toEqual(whole.losses);
+      for (const [name, v] of whole.weights) expect(Array.from(byHand.weights.get(name)!), name).toEqual(Array.from(v));
+
+      // Stopped after its first epoch and resumed: no second test, the same end.
+      const stop = new AbortController();
+      const resume = folderResume(dir);
+      await expect(
+        trainOnnxStage(request(auto, { resume, signal: stop.signal, onEpoch: (l) => l.epoch === 1 && stop.abort() }))
+      ).rejects.toBeInstanceOf(CancelledError);
+      expect(tests).toHaveLength(2);
+      expect((await resume.load())!.state.autoLr).toBe(t.lr);
+      const rest = await trainOnnxStage(request(auto, { resume }));
+      expect(tests).toHaveLength(2);
+      expect(rest.resumedFrom).toBe(1);
+      expect(rest.losses).toEqual(whole.losses);
+      for (const [name, v] of whole.weights) expect(Array.from(rest.weights.get(name)!), name).toEqual(Array.from(v));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('lr "auto" in an ONNX-architecture experiment', () => {
+  const tmp = tempDir('kd-onnx-auto-');
+  const ws = tmp.path;
+  afterAll(() => tmp.cleanup());
+  beforeAll(async () => {
+    await useBackend('cpu');
+    await writeTinyDataset(ws, 'tiny', { seed: 1 });
+    mkdirSync(join(ws, 'models'));
+    copyFileSync(FILE, join(ws, 'models', 'tiny-arch.onnx'));
+  });
+
+  it('the configuration is accepted; the stage tests its range, logs the rate and trains at it', async () => {
+    const { architecture: _a, tap: _t, ...rest } = tinyConfig({ name: 'auto' });
+    const id = await createExperiment(ws, {
+      ...rest,
+      architecture: { onnx: 'models/tiny-arch.onnx', classifier: null },
+      tap: '/Relu_1',
+      teacher: { ...rest.teacher, source: null, pretrained: 'models/tiny-arch.onnx' },
+      baseline: { ...rest.baseline, lr: 'auto' }
+    });
+    const events: ExperimentEvent[] = [];
+    await runExperiment(ws, id, { onEvent: (e) => events.push(e) });
+    const p = new ExperimentPaths(ws, id);
+    const log = JSON.parse(readFileSync(join(p.net('B'), 'train-log.json'), 'utf8')) as EpochLog[];
+    const rate = log[0].autoLr!;
+    expect(rate).toBeGreaterThan(0);
+    expect(log[0].lr).toBe(rate);
+    const said = events.filter((e) => e.type === 'log' && /learning-rate range test/.test(e.message));
+    expect(said.map((e) => (e as { message: string }).message)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^baseline: learning-rate range test \\(\\d+ steps, .*stable rate ${rate.toPrecision(3)} \\(lr "auto"\\)$`
+        )
+      )
+    ]);
+    expect(JSON.parse(readFileSync(p.state, 'utf8')).status).toBe('finished');
+  }, 120_000);
+});
