@@ -163,7 +163,9 @@ describe('kd-lens run with an ONNX architecture', () => {
     expect(readdirSync(join(root, 'models', 'T')).filter((f) => f.endsWith('.onnx'))).toEqual(['epoch-0.onnx']);
     const events = readFileSync(join(root, 'events.jsonl'), 'utf8');
     expect(events.match(/rolled back to the epoch's start, rate halved/g)).toHaveLength(2);
-    expect(events.match(/rolled back to the epoch's start, rate capped at 0\.0000100 by a range test/g)).toHaveLength(1);
+    expect(events.match(/rolled back to the epoch's start, rate capped at 0\.0000100 by a range test/g)).toHaveLength(
+      1
+    );
   }, 60_000);
 
   it.each([
