@@ -3,22 +3,21 @@
  * stride-1 Conv's input gradient as a Conv with flipped weights (dilated, asymmetric pads), the
  * one-group weight gradient from one-hot columns in both of its shapes (O <= OH OW: a product per
  * sample summed; O > OH OW: one Gemm), and the 2x2 MaxPool's indices computed from three small
- * pools. Weight gradients against central finite differences of the training graph's own loss;
+ * pools. Weight gradients against central finite differences of the training step's loss (helpers/train-fd);
  * MaxPool's ties against a plain loop that sends dy to each window's first maximum (row-major), as
  * torch and TF.js do.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import type * as Ort from 'onnxruntime-node';
 import { loadOrt } from '../../../../src/engine/onnx/runtime';
-import { compileTrainStep, TRAIN_INPUTS } from '../../../../src/engine/onnx/train-graph';
+import { compileTrainStep } from '../../../../src/engine/onnx/train-graph';
 import { compileInputGradient } from '../../../../src/engine/onnx/compile';
 import { encodeModel } from '../../../../src/engine/onnx/model-proto';
 import { f32, type IrNode, type ModelIr } from '../../../../src/engine/onnx/ir';
-import { Rng } from '../../../../src/engine/util/random';
+import { directionalDerivatives, fdError, randomNormal } from '../../../helpers/train-fd';
 
 let ort: typeof Ort;
-const random = (n: number, s: number, scale = 1): Float32Array =>
-  new Rng(s).fillNormal(new Float32Array(n)).map((v) => v * scale);
+const random = randomNormal;
 const size = (dims: number[]): number => dims.reduce((a, b) => a * b, 1);
 const node = (op: string, inputs: string[], output: string, attrs: IrNode['attrs'] = {}): IrNode => ({
   op,
@@ -88,47 +87,18 @@ describe('the fast forms of the conv and pool rules', () => {
     expect(ops).not.toContain('ConvTranspose');
     expect(g.graph.nodes.filter((n) => n.op === 'MaxPool').every((n) => n.outputs.length === 1)).toBe(true);
     expect(ops.filter((o) => o === 'Gemm')).toHaveLength(1);
-    const session = await ort.InferenceSession.create(encodeModel(g.graph));
-    const n = 3;
-    const onehot = new Float32Array(n * 3);
+    const onehot = new Float32Array(3 * 3);
     [0, 4, 8].forEach((i) => (onehot[i] = 1));
-    const base: Record<string, Ort.Tensor> = {
-      [TRAIN_INPUTS.x]: new ort.Tensor('float32', random(n * 6 * 7 * 3, 5), [n, 6, 7, 3]),
-      [TRAIN_INPUTS.onehot]: new ort.Tensor('float32', onehot, [n, 3]),
-      [TRAIN_INPUTS.lr]: new ort.Tensor('float32', Float32Array.of(0), []),
-      [TRAIN_INPUTS.clip]: new ort.Tensor('float32', Float32Array.of(0), [])
-    };
-    const feeds = (shift: number, dir: Map<string, Float32Array>): Record<string, Ort.Tensor> => {
-      const out: Record<string, Ort.Tensor> = { ...base };
-      for (const p of g.params) {
-        const w = ir.initializers.get(p.name)!.data as Float32Array;
-        const u = dir.get(p.name)!;
-        out[p.name] = new ort.Tensor(
-          'float32',
-          w.map((v, i) => v + shift * u[i]),
-          p.dims
-        );
-        out[p.momentumInput] = new ort.Tensor('float32', new Float32Array(w.length), p.dims);
-      }
-      return out;
-    };
-    for (const [k, name] of names.entries()) {
-      const dir = new Map(
-        g.params.map((p) => [p.name, p.name === name ? random(size(p.dims), 90 + k) : new Float32Array(size(p.dims))])
-      );
-      const grad = (await session.run(feeds(0, dir)))[g.params[k].momentumNext].data as Float32Array;
-      const u = dir.get(name)!;
-      const analytic = grad.reduce((a, v, i) => a + v * u[i], 0);
-      const eps = 1e-3;
-      const plus = (await session.run(feeds(eps, dir)))[g.outputs.loss].data as Float32Array;
-      const minus = (await session.run(feeds(-eps, dir)))[g.outputs.loss].data as Float32Array;
-      const numeric = (plus[0] - minus[0]) / (2 * eps);
-      expect(
-        Math.abs(numeric - analytic) / Math.max(Math.abs(analytic), 1e-3),
-        `${name}: ${numeric} vs ${analytic}`
-      ).toBeLessThan(2e-2);
-    }
-    await session.release();
+    const checks = await directionalDerivatives({
+      ort,
+      step: g,
+      weights: new Map([...ir.initializers].map(([name, t]) => [name, t.data as Float32Array])),
+      batch: { x: randomNormal(3 * 6 * 7 * 3, 5), xDims: [3, 6, 7, 3], onehot, classes: 3 },
+      check: names,
+      eps: 1e-3,
+      logits: 'logits'
+    });
+    for (const c of checks) expect(fdError(c), `${c.param}: ${c.numeric} vs ${c.analytic}`).toBeLessThan(1e-2);
   });
 
   it("a 2x2 MaxPool sends dy to each window's first maximum, ties included", async () => {

@@ -4,19 +4,17 @@
  * beta and a bias, broadcast Mul/Sub/Div by parameters), against central finite differences of the
  * compiled training graph's own loss: for a random direction u per parameter,
  * (L(w + eps u) - L(w - eps u)) / (2 eps) = <dL/dw, u>, with dL/dw read from the momentum output
- * (zero momentum in, no weight decay).
+ * (zero momentum in, no weight decay; helpers/train-fd.ts).
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import type * as Ort from 'onnxruntime-node';
 import { loadOrt } from '../../../../src/engine/onnx/runtime';
-import { compileTrainStep, TRAIN_INPUTS } from '../../../../src/engine/onnx/train-graph';
-import { encodeModel } from '../../../../src/engine/onnx/model-proto';
+import { compileTrainStep } from '../../../../src/engine/onnx/train-graph';
 import { f32, type IrNode, type ModelIr } from '../../../../src/engine/onnx/ir';
-import { Rng } from '../../../../src/engine/util/random';
+import { directionalDerivatives, fdError, randomNormal } from '../../../helpers/train-fd';
 
 let ort: typeof Ort;
-const random = (n: number, s: number, scale = 1): Float32Array =>
-  new Rng(s).fillNormal(new Float32Array(n)).map((v) => v * scale);
+const random = randomNormal;
 const size = (dims: number[]): number => dims.reduce((a, b) => a * b, 1);
 
 function model(): ModelIr {
@@ -104,49 +102,18 @@ describe('weight gradients against finite differences', () => {
       },
       { height: 7, width: 8 }
     );
-    const session = await ort.InferenceSession.create(encodeModel(g.graph));
-    const n = 2;
-    const onehot = new Float32Array(n * 3);
+    const onehot = new Float32Array(2 * 3);
     onehot[0] = 1;
     onehot[5] = 1;
-    const base: Record<string, Ort.Tensor> = {
-      [TRAIN_INPUTS.x]: new ort.Tensor('float32', random(n * 7 * 8 * 4, 5), [n, 7, 8, 4]),
-      [TRAIN_INPUTS.onehot]: new ort.Tensor('float32', onehot, [n, 3]),
-      [TRAIN_INPUTS.lr]: new ort.Tensor('float32', Float32Array.of(0), []),
-      [TRAIN_INPUTS.clip]: new ort.Tensor('float32', Float32Array.of(0), [])
-    };
-    const weights = (shift: number, dir: Map<string, Float32Array>): Record<string, Ort.Tensor> => {
-      const feeds: Record<string, Ort.Tensor> = { ...base };
-      for (const p of g.params) {
-        const w = ir.initializers.get(p.name)!.data as Float32Array;
-        const u = dir.get(p.name)!;
-        feeds[p.name] = new ort.Tensor(
-          'float32',
-          w.map((v, i) => v + shift * u[i]),
-          p.dims
-        );
-        feeds[p.momentumInput] = new ort.Tensor('float32', new Float32Array(w.length), p.dims);
-      }
-      return feeds;
-    };
-    for (const [k, name] of names.entries()) {
-      // One parameter at a time: its own direction, the others fixed.
-      const dir = new Map(
-        g.params.map((p) => [p.name, p.name === name ? random(size(p.dims), 90 + k) : new Float32Array(size(p.dims))])
-      );
-      const at = await session.run(weights(0, dir));
-      const grad = at[g.params[k].momentumNext].data as Float32Array;
-      const u = dir.get(name)!;
-      const analytic = grad.reduce((a, v, i) => a + v * u[i], 0);
-      const eps = 1e-2;
-      const plus = (await session.run(weights(eps, dir)))[g.outputs.loss].data as Float32Array;
-      const minus = (await session.run(weights(-eps, dir)))[g.outputs.loss].data as Float32Array;
-      const numeric = (plus[0] - minus[0]) / (2 * eps);
-      expect(
-        Math.abs(numeric - analytic) / Math.max(Math.abs(analytic), 1e-3),
-        `${name}: ${numeric} vs ${analytic}`
-      ).toBeLessThan(2e-2);
-    }
-    await session.release();
+    const checks = await directionalDerivatives({
+      ort,
+      step: g,
+      weights: new Map([...ir.initializers].map(([name, t]) => [name, t.data as Float32Array])),
+      batch: { x: random(2 * 7 * 8 * 4, 5), xDims: [2, 7, 8, 4], onehot, classes: 3 },
+      check: names,
+      eps: 1e-3,
+      logits: 'logits'
+    });
+    for (const c of checks) expect(fdError(c), `${c.param}: ${c.numeric} vs ${c.analytic}`).toBeLessThan(1e-2);
   });
 });
