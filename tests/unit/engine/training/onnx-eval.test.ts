@@ -55,14 +55,9 @@ interface Setup {
   trainable: tf.LayerVariable[];
 }
 
-/** A 3-epoch stage with a validation set; per epoch, the logged validation and TF.js's on the flushed model. */
-async function stage(
-  setup: Setup,
-  engine: TrainEngine
-): Promise<{ logged: EpochLog[]; tfjs: { loss: number; accuracy: number | null }[] }> {
-  let stored: ResumeData | null = null;
-  const epochWeights: tf.Tensor[][] = [];
-  const result = await runStage({
+/** The 3-epoch stage every test here runs (the resume store and engine are the caller's). */
+const validationStage = (setup: Setup) =>
+  ({
     name: 'validation',
     model: setup.model,
     trainable: setup.trainable,
@@ -75,7 +70,19 @@ async function stage(
     val,
     seed: 11,
     tapKernel: null,
-    checkpoints: [],
+    checkpoints: []
+  }) as const;
+
+/** A 3-epoch stage with a validation set; per epoch, the logged validation and TF.js's on the flushed model. */
+
+async function stage(
+  setup: Setup,
+  engine: TrainEngine
+): Promise<{ logged: EpochLog[]; tfjs: { loss: number; accuracy: number | null }[] }> {
+  let stored: ResumeData | null = null;
+  const epochWeights: tf.Tensor[][] = [];
+  const result = await runStage({
+    ...validationStage(setup),
     resume: { label: 'memory', load: async () => stored, save: async (d) => void (stored = d) },
     engine,
     // The TF.js model holds the epoch's weights (flushed) when onEpoch is called.
@@ -210,19 +217,7 @@ describe('the ONNX engine evaluates each epoch on ONNX Runtime, with TF.js numbe
     let stored: ResumeData | null = null;
     const run = (setup: Setup, signal?: AbortController): Promise<unknown> =>
       runStage({
-        name: 'validation',
-        model: setup.model,
-        trainable: setup.trainable,
-        objective: setup.objective,
-        config: { epochs: 3, lr: 0.05, lrEnd: 0.01, batchSize: 8 },
-        momentum: 0.9,
-        weightDecay: 5e-4,
-        augment: { flip: true, cropPad: 2 },
-        train,
-        val,
-        seed: 11,
-        tapKernel: null,
-        checkpoints: [],
+        ...validationStage(setup),
         resume: { label: 'memory', load: async () => stored, save: async (d) => void (stored = d) },
         engine: onnxTrainEngine({ runtime }),
         signal: signal?.signal,
