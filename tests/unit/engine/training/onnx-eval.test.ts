@@ -74,7 +74,6 @@ const validationStage = (setup: Setup) =>
   }) as const;
 
 /** A 3-epoch stage with a validation set; per epoch, the logged validation and TF.js's on the flushed model. */
-
 async function stage(
   setup: Setup,
   engine: TrainEngine
