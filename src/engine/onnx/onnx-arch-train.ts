@@ -199,7 +199,8 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
         const lr = Math.min(scheduled * lrScale, lrCap);
         const idx = order.slice(step * stage.batchSize, (step + 1) * stage.batchSize);
         const batch = gatherBatch(set, idx, req.training.augment, rng);
-        const r = await stepper.step({ ...batch, n: idx.length }, lr, req.training.clipNorm);
+        const seed = hashSeed(req.training.seed, epoch, step, 0xd0); // the step's dropout masks
+        const r = await stepper.step({ ...batch, n: idx.length, seed }, lr, req.training.clipNorm);
         const loss = r.loss;
         const broke = !Number.isFinite(loss)
           ? `the loss is ${loss}`
