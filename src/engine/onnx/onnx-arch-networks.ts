@@ -147,7 +147,7 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
           emit({
             type: 'log',
             level: 'warn',
-            message: `${name}: the loss became ${rb.loss} at epoch ${rb.epoch}, step ${rb.step}; rolled back to the epoch's start, ${rb.action === 'range-test' ? `rate capped at ${rb.lrCap?.toPrecision(3)} by a range test` : `rate halved (x${rb.lrScale})`}`
+            message: `${name}: the loss became ${rb.loss} at epoch ${rb.epoch}, step ${rb.step}; rolled back to ${rb.toStep ? `step ${rb.toStep} of the epoch` : "the epoch's start"}, ${rb.action === 'range-test' ? `rate capped at ${rb.lrCap?.toPrecision(3)} by a range test` : `rate halved (x${rb.lrScale})`}`
           }),
         onProgress: (fraction, text) => emit({ type: 'progress', stage: name, fraction, text, etaSeconds: null }),
         onRangeTest: (t, why) =>
