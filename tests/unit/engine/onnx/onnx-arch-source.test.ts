@@ -18,6 +18,9 @@ import { ExperimentPaths } from '../../../../src/engine/experiment/paths';
 import { CancelledError } from '../../../../src/engine/training/stage';
 import { hashSeed } from '../../../../src/engine/util/random';
 import { onnxRunProblems } from '../../../../src/common/config-checks';
+import { OnnxRunConfigSchema } from '../../../../src/common/config';
+import { parseWith } from '../../../../src/common/schema';
+import { describeOnnxRun, prepareOnnxRun } from '../../../../src/engine/onnx/onnx-arch-run';
 import type { ExperimentEvent } from '../../../../src/common/events';
 import { useBackend } from '../../../helpers/tf';
 import { tempDir } from '../../../helpers/fixtures';
@@ -61,6 +64,19 @@ describe('an ONNX-architecture teacher pretrained on a source dataset', () => {
   it('the configuration is no longer refused; a missing source is, naming teacher.source, before anything is written', async () => {
     const c = config('check');
     expect(onnxRunProblems(c as never)).toEqual([]);
+    // What kd-lens run prints about the teacher.
+    const prepared = await prepareOnnxRun({
+      workspace: ws,
+      config: parseWith(OnnxRunConfigSchema, c, 'configuration'),
+      onnx: join(ws, 'models', 'tiny-arch.onnx'),
+      classifier: null,
+      tap: '/Relu_1',
+      teacher: null
+    });
+    expect(prepared.source?.id).toBe('shapes2');
+    expect(describeOnnxRun(prepared)).toContain(
+      "  teacher: pretrains 2 epochs on 'shapes2' (2 classes: classifier '/fc/Gemm' 6 -> 2), then its classifier is replaced; students and baselines re-initialised from each seed"
+    );
     const before = readdirSync(join(ws));
     await expect(createExperiment(ws, config('missing', 'nowhere'))).rejects.toThrow(
       /^teacher\.source: no dataset 'nowhere'/
