@@ -8,6 +8,8 @@ import { forwardAll, openForward } from '../../../../src/engine/onnx/onnx-arch-f
 import { checkpointBytes, type Weights } from '../../../../src/engine/onnx/onnx-arch-weights';
 import { trainOnnxStage } from '../../../../src/engine/onnx/onnx-arch-train';
 import { readOnnxModel } from '../../../../src/engine/onnx/onnx-file';
+import { drawMasks, dropoutLayers, inferenceForm } from '../../../../src/engine/onnx/onnx-arch-dropout';
+import { f32, type IrNode, type ModelIr } from '../../../../src/engine/onnx/ir';
 import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
 import type { ResumeData, ResumeStore } from '../../../../src/engine/training/stage';
 
@@ -174,4 +176,61 @@ describe('dropout of an ONNX architecture', () => {
     expect(resumed.losses).toEqual(whole.losses);
     for (const [name, v] of whole.weights) expect(Array.from(resumed.weights.get(name)!), name).toEqual(Array.from(v));
   }, 30_000);
+});
+
+describe('inferenceForm and drawMasks', () => {
+  const ir = (nodes: IrNode[], ratio?: number): ModelIr => ({
+    source: 'hand.onnx',
+    input: { name: 'x', shape: [3, 4, 4] },
+    nodes,
+    initializers: new Map(ratio === undefined ? [] : [['r', f32([], [ratio])]]),
+    tapNames: [],
+    tapValues: new Map()
+  });
+  const drop = (attrs: IrNode['attrs'], inputs = ['x']): IrNode => ({
+    op: 'Dropout',
+    name: 'd',
+    inputs,
+    outputs: ['y', 'm'],
+    attrs
+  });
+  const relu = (input: string): IrNode => ({ op: 'Relu', name: 'after', inputs: [input], outputs: ['z'], attrs: {} });
+
+  it("an opset-11 ratio attribute becomes the constant input; no ratio means torch's 0.5", () => {
+    const a = inferenceForm(ir([drop({ ratio: { f: 0.125 } }), relu('y')]), 'hand.onnx');
+    expect(a.nodes[0].inputs).toEqual(['x', 'd/ratio']);
+    expect(a.nodes[0].outputs).toEqual(['y']);
+    expect(a.nodes[0].attrs).toEqual({});
+    expect(dropoutLayers(a, a.nodes, 'hand.onnx')).toEqual([{ node: 'd', value: 'y', rate: 0.125 }]);
+    const b = inferenceForm(ir([drop({}), relu('y')]), 'hand.onnx');
+    expect(dropoutLayers(b, b.nodes, 'hand.onnx')[0].rate).toBe(0.5);
+    // Rate 0: no mask.
+    const c = inferenceForm(ir([drop({}, ['x', 'r']), relu('y')], 0), 'hand.onnx');
+    expect(dropoutLayers(c, c.nodes, 'hand.onnx')).toEqual([]);
+  });
+
+  it('refuses, naming the node, a mask output that is read, a ratio outside [0, 1) or not a constant', () => {
+    expect(() => inferenceForm(ir([drop({}), relu('m')]), 'hand.onnx')).toThrow(
+      "hand.onnx: node 'd' (Dropout): its output 'm' is read by another node; only the first output can be"
+    );
+    expect(() => inferenceForm(ir([drop({}, ['x', 'r']), relu('y')], 1), 'hand.onnx')).toThrow(
+      "hand.onnx: node 'd' (Dropout): ratio 1 is outside [0, 1)"
+    );
+    expect(() => inferenceForm(ir([drop({}, ['x', 'q']), relu('y')]), 'hand.onnx')).toThrow(
+      "hand.onnx: node 'd' (Dropout): its ratio 'q' is not a constant number"
+    );
+  });
+
+  it('masks: 1 / keep or 0, the kept share near keep, one seed one mask', () => {
+    const masks = [{ value: 'y', shape: [50, 40] }];
+    const rates = new Map([['y', 0.3]]);
+    const [a] = drawMasks({ masks, rates, n: 10, seed: 7 });
+    expect(a.length).toBe(10 * 50 * 40);
+    const kept = a.filter((v) => v !== 0);
+    expect(kept.every((v) => v === Math.fround(1 / 0.7))).toBe(true);
+    // 20000 Bernoulli(0.7) draws: the kept share within 4 standard deviations (4 x 0.0032) of 0.7.
+    expect(Math.abs(kept.length / a.length - 0.7)).toBeLessThan(0.013);
+    expect(Array.from(drawMasks({ masks, rates, n: 10, seed: 7 })[0])).toEqual(Array.from(a));
+    expect(Array.from(drawMasks({ masks, rates, n: 10, seed: 8 })[0])).not.toEqual(Array.from(a));
+  });
 });
