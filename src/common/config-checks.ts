@@ -77,18 +77,12 @@ export function crossFieldProblems(c: CheckedFields): ConfigProblem[] {
 }
 
 /**
- * What an ONNX architecture cannot do yet (issue 17 section 3): pretraining on a source dataset,
- * and training on TF.js (it has no TF.js model).
- * student.method's attention layers are checked against the graph (onnx-arch-method.ts).
+ * What an ONNX architecture cannot do (issue 17 section 3): training on TF.js (it has no TF.js model).
+ * student.method's attention layers are checked against the graph (onnx-arch-method.ts); a source
+ * dataset for the teacher's pretraining against the workspace (onnx-arch-run.ts).
  */
 export function onnxRunProblems(c: CheckedFields): ConfigProblem[] {
   const out: ConfigProblem[] = [];
-  if (c.teacher.source !== null)
-    out.push({
-      path: ['teacher', 'source'],
-      message:
-        'pretraining on a source dataset is not available for an ONNX architecture; give teacher.pretrained as an .onnx file (or null)'
-    });
   if (c.trainEngine === 'tfjs')
     out.push({
       path: ['trainEngine'],

@@ -1,6 +1,7 @@
 /*
  * The training of an ONNX-architecture experiment (onnx-arch-experiment.ts creates it), called by
- * runStudy (study/analyse.ts) as the experiment's job: the teacher's fine-tuning, and per seed the
+ * runStudy (study/analyse.ts) as the experiment's job: the teacher's pretraining on a source dataset
+ * when the run has one (onnx-arch-pretrain.ts), its fine-tuning, and per seed the
  * baseline and the student's two stages (onnx-arch-train.ts), each recorded in state.json with
  * its engine ('onnx cpu — 2 threads', as the other stages note it), resumed after its last saved epoch from models/<net>/<stage>/ (folderResume) and
  * read back instead of trained once done; live stage, epoch, rollback and progress events; each
@@ -32,6 +33,7 @@ import { belowTap, checkpointBytes, initialWeights, teacherWeights, type Weights
 import { distillObjective, distilsWhole } from './onnx-arch-method';
 import { distillRecord } from './onnx-arch-eval';
 import { chooseRuntime, threadsPerWorker, type RuntimeChoice } from './runtime';
+import { fineTuneStart, loadSource, planForClasses } from './onnx-arch-pretrain';
 
 /** Whether the student of seed index r has a stage 2 (epochs, and parameters above the tap). */
 export const hasStage2 = (p: PreparedOnnxRun): boolean => {
@@ -87,7 +89,8 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
   const { config, paths, state, emit } = t;
   const early: EarlyCheckContext = { config, paths, state, emit };
   const c = onnxFormOf(config);
-  const stages = ['teacher finetune'];
+  const pretrains = c.teacher.source !== null && c.teacher.pretrained === null && c.teacher.pretrain.epochs > 0;
+  const stages = [...(pretrains ? ['teacher pretrain'] : []), 'teacher finetune'];
   for (let r = 0; r < c.seeds; r++) {
     const suffix = r ? ` (seed ${r})` : '';
     stages.push(`baseline${suffix}`, `student stage 1${suffix}`, `student stage 2${suffix}`);
@@ -120,7 +123,8 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
   const stage = async (
     net: string,
     name: string,
-    req: Omit<OnnxStageRequest, 'plan' | 'set' | 'runtime' | 'onCheckpoint' | 'name' | 'resume'>
+    req: Omit<OnnxStageRequest, 'plan' | 'set' | 'runtime' | 'onCheckpoint' | 'name' | 'resume'> &
+      Partial<Pick<OnnxStageRequest, 'plan' | 'set'>>
   ): Promise<OnnxStageResult> => {
     // The net tells the seeds apart: logs and folders name the stage as the other runs do ('student stage 1').
     const logged = name.replace(/ \(seed \d+\)$/, '');
@@ -143,7 +147,7 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
           emit({
             type: 'log',
             level: 'warn',
-            message: `${name}: the loss became ${rb.loss} at epoch ${rb.epoch}, step ${rb.step}; rolled back to the epoch's start, ${rb.action === 'range-test' ? `rate capped at ${rb.lrCap?.toPrecision(3)} by a range test` : `rate halved (x${rb.lrScale})`}`
+            message: `${name}: the loss became ${rb.loss} at epoch ${rb.epoch}, step ${rb.step}; rolled back to ${rb.toStep ? `step ${rb.toStep} of the epoch` : "the epoch's start"}, ${rb.action === 'range-test' ? `rate capped at ${rb.lrCap?.toPrecision(3)} by a range test` : `rate halved (x${rb.lrScale})`}`
           }),
         onProgress: (fraction, text) => emit({ type: 'progress', stage: name, fraction, text, etaSeconds: null }),
         onRangeTest: (t, why) =>
@@ -183,9 +187,38 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
   };
 
   const teacherSeed = hashSeed(c.seed, 0x7e);
+  // The teacher's own stream (as networks.ts seeds the built-in teacher): not the start of S and B of seed 0.
+  let teacherStart = p.pretrained ? teacherWeights(plan, p.pretrained, teacherSeed) : initialWeights(plan, teacherSeed);
+  if (p.source) {
+    // Pretraining on the source (onnx-arch-pretrain.ts): the classifier sized to its classes, no checkpoints.
+    const sourcePlan = planForClasses(plan, p.source.classes.length);
+    let data: { train: ImageSet; val: ImageSet | null } | null = null;
+    if (!state.isDone('teacher pretrain')) {
+      emit({
+        type: 'log',
+        level: 'info',
+        message: `loading source dataset '${p.source.id}' for the teacher's pretraining`
+      });
+      data = await loadSource({
+        workspace: t.workspace,
+        source: p.source,
+        size: plan.inputSize,
+        normalization: c.normalization
+      });
+    }
+    const pre = await stage('T', 'teacher pretrain', {
+      plan: sourcePlan,
+      set: data?.train ?? t.train, // read back when done: no images needed
+      val: data?.val ?? null,
+      start: initialWeights(sourcePlan, teacherSeed),
+      stage: c.teacher.pretrain,
+      training: training(hashSeed(teacherSeed, 0x9e)),
+      checkpoints: []
+    });
+    teacherStart = fineTuneStart(plan, pre.weights, teacherSeed);
+  }
   const teacher = await stage('T', 'teacher finetune', {
-    // The teacher's own stream (as networks.ts seeds the built-in teacher): not the start of S and B of seed 0.
-    start: p.pretrained ? teacherWeights(plan, p.pretrained, teacherSeed) : initialWeights(plan, teacherSeed),
+    start: teacherStart,
     stage: c.teacher.finetune,
     training: training(hashSeed(c.seed, 0x7e)),
     checkpoints: [0, c.teacher.finetune.epochs]

@@ -33,8 +33,9 @@ export async function rangeTestFrom(stepper: OnnxStepper, o: RangeRequest): Prom
       const order = epochOrder(set.n, hashSeed(training.seed, 0x1a7e, o.at), Math.floor(i / perEpoch));
       const k = i % perEpoch;
       const idx = order.slice(k * batchSize, (k + 1) * batchSize);
-      const batch = gatherBatch(set, idx, training.augment, new Rng(hashSeed(training.seed, o.at, i, 0x1a7f)));
-      const r = await stepper.step({ ...batch, n: idx.length }, lr, training.clipNorm);
+      const seed = hashSeed(training.seed, o.at, i, 0x1a7f);
+      const batch = gatherBatch(set, idx, training.augment, new Rng(seed));
+      const r = await stepper.step({ ...batch, n: idx.length, seed: hashSeed(seed, 0xd0) }, lr, training.clipNorm);
       const ok = Number.isFinite(r.loss) && Number.isFinite(r.gradNorm);
       if (ok) stepper.now = r.next;
       return ok ? r.loss : NaN;

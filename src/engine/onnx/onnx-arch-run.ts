@@ -32,6 +32,8 @@ export interface PreparedOnnxRun {
   plan: OnnxArchPlan;
   pretrained: ModelIr | null;
   manifest: DatasetManifest;
+  /** The source dataset the teacher pretrains on (teacher.source, with no teacher.pretrained), or null. */
+  source: DatasetManifest | null;
 }
 
 async function bytesOf(path: string, field: string): Promise<Uint8Array> {
@@ -40,6 +42,23 @@ async function bytesOf(path: string, field: string): Promise<Uint8Array> {
   } catch (err) {
     throw new Error(`${field}: ${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
+}
+
+/**
+ * The source dataset of the teacher's pretraining (loaded at the architecture's input size, so any
+ * image size will do): at least 2 classes and training images.
+ */
+async function sourceOf(input: OnnxRunInput): Promise<DatasetManifest | null> {
+  const { teacher } = input.config;
+  if (teacher.source === null || input.teacher !== null || teacher.pretrain.epochs === 0) return null;
+  const source = await loadDataset(input.workspace, teacher.source).catch((err: unknown) => {
+    throw new Error(`teacher.source: ${err instanceof Error ? err.message : String(err)}`);
+  });
+  if (source.classes.length < 2)
+    throw new Error(`teacher.source: dataset '${source.id}' has ${source.classes.length} class; pretraining needs 2`);
+  if (!source.samples.some((x) => x.split === 'train'))
+    throw new Error(`teacher.source: dataset '${source.id}' has no training images`);
+  return source;
 }
 
 /** Every check before training; nothing is written. Refusals name the file, field or node. */
@@ -75,7 +94,7 @@ export async function prepareOnnxRun(input: OnnxRunInput): Promise<PreparedOnnxR
   if (!tapWeightName(plan))
     throw new Error(`${input.onnx}: tap '${input.tap}' has no trained Conv, Gemm or MatMul at or before it`);
   checkStudentMethod(plan, config.student.method);
-  return { input, plan, pretrained, manifest };
+  return { input, plan, pretrained, manifest, source: await sourceOf(input) };
 }
 
 /** student.method's terms beyond the feature (none for the paper's method alone). */
@@ -96,6 +115,14 @@ function methodLines(p: PreparedOnnxRun): string[] {
   return [`  student stage 1 distils ${terms.join(' + ')}, training every layer`];
 }
 
+function teacherLine(p: PreparedOnnxRun): string {
+  if (p.input.teacher) return `starts from ${basename(p.input.teacher)}`;
+  if (!p.source) return 'starts from the seed';
+  const c = p.plan.classifier;
+  const epochs = p.input.config.teacher.pretrain.epochs;
+  return `pretrains ${epochs} epoch${epochs === 1 ? '' : 's'} on '${p.source.id}' (${p.source.classes.length} classes: classifier '${c.node}' ${c.features} -> ${p.source.classes.length}), then its classifier is replaced`;
+}
+
 /** One line per finding, for `kd-lens run` to print. */
 export function describeOnnxRun(p: PreparedOnnxRun): string[] {
   const { plan } = p;
@@ -105,7 +132,7 @@ export function describeOnnxRun(p: PreparedOnnxRun): string[] {
     `architecture ${basename(plan.file)}: input ${ch}x${h}x${w} (NCHW float), ${plan.trainable.length} weight tensors trained`,
     `  classifier '${c.node}' (${c.op}): ${c.features} -> ${p.manifest.classes.length} classes (the file has ${c.outputs}), re-initialised`,
     `  tap '${plan.tap.name}' (value '${plan.tap.value}'; path length of '${tapWeightName(plan)}')`,
-    `  teacher: ${p.input.teacher ? `starts from ${basename(p.input.teacher)}` : 'starts from the seed'}; students and baselines re-initialised from each seed`,
+    `  teacher: ${teacherLine(p)}; students and baselines re-initialised from each seed`,
     ...methodLines(p)
   ];
 }

@@ -4,7 +4,8 @@
  * fed per batch (onnx-arch-forward.ts), and the weights, momenta and batch-norm statistics kept as
  * ONNX Runtime tensors from step to step. A step's outputs become the state only when the caller
  * keeps them (a diverged step is dropped); the state can be taken and put back whole (rollback,
- * the learning-rate range test), and written into a Weights map (checkpoints, resume).
+ * the learning-rate range test), and written into a Weights map (checkpoints, resume). Dropout
+ * layers take a mask drawn from each step's seed where the stage trains in training mode.
  */
 import type * as Ort from 'onnxruntime-node';
 import type { IrNode, ModelIr } from './ir';
@@ -14,6 +15,7 @@ import { openForward, weightsOf, type Forward } from './onnx-arch-forward';
 import type { OnnxArchPlan } from './onnx-arch';
 import { tapWeightName, type Weights } from './onnx-arch-weights';
 import { sessionOptions, type RuntimeChoice } from './runtime';
+import { asMaskedIdentities, drawMasks, dropoutLayers } from './onnx-arch-dropout';
 
 export type OnnxObjective =
   | { kind: 'labels' }
@@ -85,7 +87,14 @@ export interface OnnxStepper {
   /** The parameter whose path length is tracked (null: not trained in this stage). */
   tracked: string | null;
   now: StepState;
-  step(batch: { x: Float32Array; labels: Int32Array; n: number }, lr: number, clipNorm: number): Promise<StepOutcome>;
+  /** One step; `seed` seeds the step's dropout masks (onnx-arch-dropout.ts). */
+  step(
+    batch: { x: Float32Array; labels: Int32Array; n: number; seed: number },
+    lr: number,
+    clipNorm: number
+  ): Promise<StepOutcome>;
+  /** Each Dropout layer's mask input in the step graph (none when the stage runs dropout in inference mode). */
+  masks: readonly { value: string; input: string; shape: number[] }[];
   /** Writes the current weights and batch-norm statistics into `into`. */
   sync(into: Weights): void;
   /** The current momenta by parameter name. */
@@ -116,9 +125,15 @@ export async function openStepper(req: StepperRequest): Promise<OnnxStepper> {
   // feature objective's student runs in inference mode (as TF.js).
   const trainMode = objective.kind !== 'feature';
   const bnTrained = (n: IrNode): boolean => trainMode && n.op === 'BatchNormalization' && trained.has(n.inputs[1]);
+  // Dropout is active where batch norms train in training mode: labels and student.method, not stage 1's feature.
+  const dropout = trainMode ? dropoutLayers(plan.ir, plan.ir.nodes, plan.file) : [];
+  const rates = new Map(dropout.map((d) => [d.value, d.rate]));
   const model: ModelIr = {
     ...weightsOf(plan, req.weights),
-    nodes: plan.ir.nodes.map((n) => (bnTrained(n) ? { ...n, attrs: { ...n.attrs, training_mode: 1 } } : n))
+    nodes: asMaskedIdentities(
+      plan.ir.nodes.map((n) => (bnTrained(n) ? { ...n, attrs: { ...n.attrs, training_mode: 1 } } : n)),
+      dropout
+    )
   };
   const tapWeight = tapWeightName(plan);
   const tracked = tapWeight && trained.has(tapWeight) ? tapWeight : null;
@@ -130,6 +145,7 @@ export async function openStepper(req: StepperRequest): Promise<OnnxStepper> {
       momentum: req.momentum,
       weightDecay: req.weightDecay,
       tapKernel: tracked,
+      dropout: dropout.map((d) => d.value),
       state: plan.ir.nodes.filter(bnTrained).flatMap((n) => [n.inputs[3], n.inputs[4]])
     },
     { height: s, width: s }
@@ -155,6 +171,7 @@ export async function openStepper(req: StepperRequest): Promise<OnnxStepper> {
   const { loss, gradNorm, predictions, pathStep } = compiled.outputs;
   const stepper: OnnxStepper = {
     tracked,
+    masks: compiled.masks,
     now: {
       params: compiled.params.map((p) => tensor(req.weights.get(p.name)!, p.dims)),
       momenta: compiled.params.map((p) =>
@@ -178,6 +195,9 @@ export async function openStepper(req: StepperRequest): Promise<OnnxStepper> {
       const now = stepper.now;
       compiled.params.forEach((p, i) => ((feeds[p.name] = now.params[i]), (feeds[p.momentumInput] = now.momenta[i])));
       compiled.state.forEach((st, i) => (feeds[st.name] = now.state[i]));
+      drawMasks({ masks: compiled.masks, rates, n, seed: batch.seed }).forEach(
+        (mask, i) => (feeds[compiled.masks[i].input] = tensor(mask, [n, ...compiled.masks[i].shape]))
+      );
       const out = await session.run(feeds);
       return {
         loss: (out[loss].data as Float32Array)[0],

@@ -12,12 +12,13 @@
  * length, logs, rate factor, the tested rate) goes to a ResumeStore, so a killed stage continues
  * from its last epoch and ends as an uninterrupted one (the data order and augmentation of an epoch
  * depend only on the seed and the epoch). A NaN or infinite loss, or one over EXPLODED times the
- * stage's first, or a non-finite gradient norm (as stage.ts judges), rolls back to the start of the
- * epoch (the last good state; the TF.js stages may also return to a good state within it) and
- * lowers the rate as recovery.ts says: halved, then capped by a range test from the restored
- * state, then halved; the next divergence fails the stage (MAX_ROLLBACKS).
+ * stage's first, or a non-finite gradient norm (as stage.ts judges), rolls back to the last good
+ * state (as stage.ts: the epoch's start, or the latest of its snapshot points, every ceil(steps / 4)
+ * steps, whose window of losses GoodStateRule accepts: weights, momenta, statistics, path length,
+ * the epoch's counters and its augmentation stream) and lowers the rate as recovery.ts says: halved,
+ * then capped by a range test from the restored state, then halved; the next divergence fails the
+ * stage (MAX_ROLLBACKS). Dropout masks are drawn from the seed, epoch and step (onnx-arch-dropout.ts).
  */
-import { forwardAll, openForward } from './onnx-arch-forward';
 import type { OnnxArchPlan } from './onnx-arch';
 import { checkpointBytes, restoreArrays, type Weights } from './onnx-arch-weights';
 import { openStepper, type OnnxObjective } from './onnx-arch-stepper';
@@ -30,12 +31,20 @@ import type { RangeTestOptions, RangeTestResult } from '../training/lr-range';
 import type { StageConfig } from '../../common/config';
 import type { EpochLog, Rollback } from '../../common/record-schemas';
 import { CancelledError, EXPLODED, scheduleEnds, type ResumeStore } from '../training/stage';
-import { MAX_ROLLBACKS, cappedRate, emptyCounters, recoveryAction } from '../training/recovery';
+import {
+  GoodStateRule,
+  MAX_ROLLBACKS,
+  cappedRate,
+  emptyCounters,
+  recoveryAction,
+  snapshotEvery
+} from '../training/recovery';
 import { rangeTestFrom } from './onnx-arch-range';
 import { openEvaluation } from './onnx-arch-eval';
 import { attentionShapes } from './onnx-arch-method';
 
 export type { Weights, OnnxObjective };
+export { featureScale } from './onnx-arch-scale';
 
 export interface OnnxStageRequest {
   plan: OnnxArchPlan;
@@ -82,41 +91,8 @@ export interface OnnxStageResult {
   resumedFrom: number;
 }
 
-/** Var_T: the per-element variance of the teacher's tap feature over the training images, averaged over its elements. */
-async function teacherVariance(req: Omit<OnnxStageRequest, 'objective'>, teacher: Weights): Promise<number> {
-  const { plan, runtime, set } = req;
-  const f = await openForward({ plan, weights: teacher, values: [plan.tap.name], runtime });
-  try {
-    const [all] = await forwardAll(f, set);
-    const k = f.sizes[0];
-    const sum = new Float64Array(k),
-      sq = new Float64Array(k);
-    for (let i = 0; i < set.n * k; i++) {
-      sum[i % k] += all[i];
-      sq[i % k] += all[i] * all[i];
-    }
-    let variance = 0;
-    for (let j = 0; j < k; j++) variance += sq[j] / set.n - (sum[j] / set.n) ** 2;
-    return variance / k;
-  } finally {
-    await f.release();
-  }
-}
-
-/** The feature stage's scale: 1 / Var_T ('teacher-variance') or 1 ('mse'). */
-export async function featureScale(
-  req: Omit<OnnxStageRequest, 'objective'>,
-  teacher: Weights,
-  normalisation: 'teacher-variance' | 'mse'
-): Promise<number> {
-  if (normalisation === 'mse') return 1;
-  const variance = await teacherVariance(req, teacher);
-  if (!(variance > 0))
-    throw new Error(
-      `${req.plan.file}: the teacher's '${req.plan.tap.name}' feature does not vary over the training set; the loss cannot be normalised by it`
-    );
-  return 1 / variance;
-}
+/** A copy of a stream at its position (a rollback within the epoch draws the augmentation it drew from there). */
+const copyRng = (rng: Rng): Rng => Object.assign(Object.create(Rng.prototype) as Rng, rng);
 
 /** One stage: labels (teacher fine-tune, baseline, student stage 2), the tap's feature regression or student.method (student stage 1). */
 export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageResult> {
@@ -179,6 +155,8 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
   const maxRollbacks = req.maxRollbacks ?? MAX_ROLLBACKS;
   const startEpoch = resumed?.state.epoch ?? 0;
   const steps = Math.ceil(set.n / stage.batchSize);
+  const every = snapshotEvery(steps);
+  const rule = new GoodStateRule();
   let firstLoss: number | null = null;
   try {
     if (!resumed && req.checkpoints.includes(0)) await req.onCheckpoint(0, checkpointBytes(plan, weights));
@@ -189,17 +167,20 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
       const t0 = Date.now();
       const scheduled = learningRate(epoch, stage.epochs, lr0, lrEnd);
       const order = epochOrder(set.n, req.training.seed, epoch);
-      // The last good state: this epoch's start (the previous epoch ended with finite losses).
-      const good = { now: stepper.now, walked };
       let rng = new Rng(hashSeed(req.training.seed, epoch, 0x0a));
       let c = emptyCounters();
-      for (let step = 0; step < steps; step++) {
+      // The last good state: this epoch's start (the previous epoch ended with finite losses), then each
+      // snapshot point whose window of losses the rule accepts (as stage.ts); the tensors are immutable.
+      let good = { now: stepper.now, walked, step: 0, counters: { ...c }, rng: copyRng(rng) };
+      let window: number[] = [];
+      for (let step = 0; step < steps;) {
         if (req.signal?.aborted)
           throw new CancelledError(`${name} cancelled at epoch ${epoch + 1}; it resumes from epoch ${epoch}`);
         const lr = Math.min(scheduled * lrScale, lrCap);
         const idx = order.slice(step * stage.batchSize, (step + 1) * stage.batchSize);
         const batch = gatherBatch(set, idx, req.training.augment, rng);
-        const r = await stepper.step({ ...batch, n: idx.length }, lr, req.training.clipNorm);
+        const seed = hashSeed(req.training.seed, epoch, step, 0xd0); // the step's dropout masks
+        const r = await stepper.step({ ...batch, n: idx.length, seed }, lr, req.training.clipNorm);
         const loss = r.loss;
         const broke = !Number.isFinite(loss)
           ? `the loss is ${loss}`
@@ -209,12 +190,12 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
               ? `the loss exploded to ${loss.toPrecision(3)} (over ${EXPLODED}x its first value ${firstLoss.toPrecision(3)})`
               : null;
         if (broke) {
-          // Roll back to the epoch's start, then halve the rate, cap it by a range test, halve (recovery.ts).
+          // Roll back to the last good state, then halve the rate, cap it by a range test, halve (recovery.ts).
           const where = `${name}: ${broke} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)})`;
           const action = rollbacks.length >= maxRollbacks ? 'fail' : recoveryAction(rollbacks.length);
           if (action === 'fail')
             throw new Error(
-              `${where}; lower the learning rate${maxRollbacks ? ` (after ${maxRollbacks} rollbacks to the last good epoch: rate halved, capped by a range test, halved)` : ''}; no checkpoint of this epoch written`
+              `${where}; lower the learning rate${maxRollbacks ? ` (after ${maxRollbacks} rollbacks to the last good state: rate halved, capped by a range test, halved)` : ''}; no checkpoint of this epoch written`
             );
           stepper.now = good.now;
           walked = good.walked;
@@ -229,15 +210,16 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
             loss,
             lr,
             lrScale,
-            toStep: 0,
+            toStep: good.step,
             action,
             ...(Number.isFinite(lrCap) ? { lrCap } : {})
           };
           rollbacks.push(rb);
           req.onRollback?.(rb);
-          rng = new Rng(hashSeed(req.training.seed, epoch, 0x0a));
-          c = emptyCounters();
-          step = -1;
+          rng = copyRng(good.rng);
+          c = { ...good.counters };
+          window = [];
+          step = good.step;
           continue;
         }
         firstLoss ??= loss;
@@ -250,8 +232,14 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
         if (r.predicted) for (let i = 0; i < idx.length; i++) if (r.predicted[i] === batch.labels[i]) c.correct++;
         if (r.pathStep !== null) walked += r.pathStep;
         stepper.now = r.next;
+        window.push(loss);
+        step++;
+        if (step % every === 0 && step < steps) {
+          if (rule.accept(window)) good = { now: stepper.now, walked, step, counters: { ...c }, rng: copyRng(rng) };
+          window = [];
+        }
         req.onProgress?.(
-          (epoch - startEpoch + (step + 1) / steps) / Math.max(1, stage.epochs - startEpoch),
+          (epoch - startEpoch + step / steps) / Math.max(1, stage.epochs - startEpoch),
           `${name}: epoch ${epoch + 1}/${stage.epochs}`
         );
       }

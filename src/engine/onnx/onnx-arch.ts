@@ -9,6 +9,7 @@
  */
 import type { IrNode, ModelIr } from './ir';
 import { readOnnxModel } from './onnx-file';
+import { inferenceForm } from './onnx-arch-dropout';
 import { compileTrainStep } from './train-graph';
 import { CompileError } from './rules/rule';
 import { dependsOnInput, findClassifier, withClassifier, type OnnxClassifier } from './onnx-classifier';
@@ -105,7 +106,8 @@ export function inTrainingMode(ir: ModelIr): ModelIr {
 
 export function planOnnxArchitecture(req: OnnxArchRequest): OnnxArchPlan {
   const { file } = req;
-  const read = withDynamicBatch(readOnnxModel(req.bytes, file), file);
+  // Dropout and batch-norm nodes of a training-mode export in inference form (onnx-arch-dropout.ts).
+  const read = inferenceForm(withDynamicBatch(readOnnxModel(req.bytes, file), file), file);
   const [c, h, w] = read.input.shape;
   if (c !== 3)
     throw new CompileError(

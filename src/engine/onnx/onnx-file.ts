@@ -18,6 +18,7 @@ export const OPSET_RANGE = [11, 21] as const;
 const FLOAT = 1,
   INT32 = 6,
   INT64 = 7,
+  BOOL = 9,
   DOUBLE = 11;
 
 function tensorOf(t: Fields, source: string): IrTensor {
@@ -62,8 +63,15 @@ function tensorOf(t: Fields, source: string): IrTensor {
       throw new CompileError(`${source}: tensor '${name}' has ${values.length} values for dims [${dims.join(', ')}]`);
     return { type: 'int64', dims, data: BigInt64Array.from(values.map((v) => BigInt(v))) };
   }
+  // A bool constant (Dropout's training_mode in a training-mode export): one byte per value, or int32_data.
+  if (type === BOOL) {
+    const values = raw ? Array.from(new Uint8Array(copy(1).buffer)) : proto.ints(t, 5);
+    if (values.length !== size)
+      throw new CompileError(`${source}: tensor '${name}' has ${values.length} values for dims [${dims.join(', ')}]`);
+    return { type: 'bool', dims, data: Uint8Array.from(values, (v) => (v ? 1 : 0)) };
+  }
   throw new CompileError(
-    `${source}: tensor '${name}' has data type ${type}; only float, double, int32 and int64 constants are supported`
+    `${source}: tensor '${name}' has data type ${type}; only float, double, int32, int64 and bool constants are supported`
   );
 }
 

@@ -153,7 +153,7 @@ describe('kd-lens run with an ONNX architecture', () => {
     const r = await runCli(['run', file, '--workspace', ws]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(
-      /teacher finetune: the loss is (NaN|-?Infinity) at epoch 1, step 1 \(learning rate 0\.00000500\); lower the learning rate \(after 3 rollbacks to the last good epoch: rate halved, capped by a range test, halved\); no checkpoint of this epoch written/
+      /teacher finetune: the loss is (NaN|-?Infinity) at epoch 1, step 1 \(learning rate 0\.00000500\); lower the learning rate \(after 3 rollbacks to the last good state: rate halved, capped by a range test, halved\); no checkpoint of this epoch written/
     );
     const id = readdirSync(join(ws, 'experiments')).find((f) => f.startsWith('onnx-nan'))!;
     const root = join(ws, 'experiments', id);

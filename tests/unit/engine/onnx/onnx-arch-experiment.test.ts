@@ -151,7 +151,7 @@ describe('an ONNX-architecture stage resumes from its last epoch', () => {
         onRollback: (r) => rollbacks.push([r.lrScale, r.action])
       })
     ).rejects.toThrow(
-      /^baseline \(seed 1\): the loss is NaN at epoch 1, step 1 \(learning rate 0\.00000500\); lower the learning rate \(after 3 rollbacks to the last good epoch: rate halved, capped by a range test, halved\); no checkpoint/
+      /^baseline \(seed 1\): the loss is NaN at epoch 1, step 1 \(learning rate 0\.00000500\); lower the learning rate \(after 3 rollbacks to the last good state: rate halved, capped by a range test, halved\); no checkpoint/
     );
     expect(rollbacks).toEqual([
       [0.5, 'halve'],
