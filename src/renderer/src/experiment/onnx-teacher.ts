@@ -2,9 +2,13 @@
  * The Experiment form's "your own network (ONNX file)" (issue 17 section 3): a model of the
  * workspace's models/ folder becomes the architecture that teacher, student and baseline share. The
  * user picks the file, its tap (from the nodes the host found between input and classifier),
- * optionally the classifier, and whether the teacher starts from the file's weights or from the
- * seed. The form then launches exactly the run-configuration contract: architecture
- * { onnx, classifier? }, tap, teacher.pretrained = the same models/ path or null, no source set.
+ * optionally the classifier, and whether the teacher starts from the file's weights, from the seed,
+ * or from the seed pretrained on a source dataset of the workspace (the draft's teacher.source and
+ * pretrain epochs, checked as for a built-in run). The form then launches exactly the
+ * run-configuration contract: architecture { onnx, classifier? }, tap, teacher.pretrained = the same
+ * models/ path or null, teacher.source = the source or null. Source and file weights do not combine:
+ * the configuration's checks refuse both (config-checks.ts), and prepareOnnxRun pretrains on a source
+ * only when no teacher file is given.
  * The host checks every choice as `kd-lens run` would (describeOnnxModel) and its refusal is shown
  * before launch; the settings the ONNX path refuses today are marked here with a short reason.
  */
@@ -20,9 +24,16 @@ export interface OnnxChoice {
   /** A Gemm/MatMul node to replace ('' : the last one). */
   classifier: string;
   tap: string;
-  /** The teacher starts from the file's weights (teacher.pretrained = path); false: from the seed. */
+  /** The teacher starts from the file's weights (teacher.pretrained = path); false: from the seed (then pretrained on the draft's teacher.source when set). */
   fromFile: boolean;
 }
+
+/** How an ONNX teacher starts: the file's weights, the seed, or the seed pretrained on a source dataset. */
+export type OnnxStart = 'file' | 'seed' | 'source';
+
+/** The start of a choice with the draft's source. */
+export const onnxStartOf = (o: OnnxChoice, c: RunConfig): OnnxStart =>
+  o.fromFile ? 'file' : c.teacher.source !== null ? 'source' : 'seed';
 
 /** The configuration launched: the ONNX form (the contract, src/common/config.ts) or a RunConfig. */
 export type LaunchConfig = AnyRunConfig;
@@ -50,14 +61,15 @@ export function onnxRunConfig(c: RunConfig, o: OnnxChoice): OnnxRunConfig {
     ...c,
     architecture: { onnx: o.path, ...(classifier ? { classifier } : {}) },
     tap: o.tap,
-    teacher: { ...c.teacher, source: null, pretrained: o.fromFile ? o.path : null }
+    teacher: { ...c.teacher, source: o.fromFile ? null : c.teacher.source, pretrained: o.fromFile ? o.path : null }
   };
 }
 
 /**
  * An earlier run's configuration on an ONNX architecture (a copy to change and launch again): its
  * choice, with the draft's architecture and tap set back to `placeholders` (the form checks the draft
- * as a RunConfig) and no pretrained path; null, and the copy untouched, for a built-in architecture.
+ * as a RunConfig) and no pretrained path (its source, if any, stays the draft's: the teacher then
+ * pretrains on it again); null, and the copy untouched, for a built-in architecture.
  * A path stored elsewhere than models/ keeps its text (the host then refuses it by name).
  */
 export function takeOnnxChoice(copy: RunConfig, placeholders: RunConfig): OnnxChoice | null {
@@ -74,7 +86,7 @@ export function takeOnnxChoice(copy: RunConfig, placeholders: RunConfig): OnnxCh
   };
   copy.architecture = placeholders.architecture;
   copy.tap = placeholders.tap;
-  copy.teacher = { ...copy.teacher, source: null, pretrained: null };
+  copy.teacher = { ...copy.teacher, source: choice.fromFile ? null : copy.teacher.source, pretrained: null };
   return choice;
 }
 

@@ -18,7 +18,14 @@ import { RunConfigSchema, type RunConfig } from '../../../common/config';
 import { datasetProblems } from '../../../common/config-checks';
 import { defaultConfig, demoConfig } from '../../../common/defaults';
 import { createDefaultSeeds } from '../experiment/default-seeds';
-import { createOnnxTeacher, onnxRunConfig, takeOnnxChoice, type LaunchConfig } from '../experiment/onnx-teacher';
+import {
+  createOnnxTeacher,
+  onnxRunConfig,
+  onnxStartOf,
+  takeOnnxChoice,
+  type LaunchConfig,
+  type OnnxStart
+} from '../experiment/onnx-teacher';
 import { issueInWords } from '../../../common/field-rules';
 import { errorMessage, getApi } from '../api';
 import { ALL_FIELDS, type FieldDef } from '../experiment/fields';
@@ -116,6 +123,12 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
           ? 'source'
           : 'none'
   );
+  /** How an ONNX teacher starts (file, seed or source), or null without an ONNX architecture. */
+  const onnxStart = computed<OnnxStart | null>(() =>
+    onnx.choice.value && draft.value ? onnxStartOf(onnx.choice.value, draft.value) : null
+  );
+  /** The teacher pretrains on a source dataset (built-in or ONNX): the pretrain fields apply. */
+  const pretrainsOnSource = computed(() => teacherMode.value === 'source' || onnxStart.value === 'source');
   /** The draft's settings as a RunConfig (an ONNX architecture's placeholders included), or null while invalid. */
   const settings = computed<RunConfig | null>(() => (parsed.value?.success && valid.value ? parsed.value.data : null));
   /** The configuration to launch (the ONNX contract with an ONNX architecture), or null while the draft is invalid. */
@@ -158,9 +171,24 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     onnx.set(mode === 'onnx');
     t.pretrained = mode === 'pretrained' ? '' : null;
     t.source = mode === 'source' ? (datasets.list.find((d) => d.id !== draft.value?.dataset)?.id ?? '') : null;
-    const epochs = mode === 'source' ? t.pretrain.epochs || demoConfig(false).teacher.pretrain.epochs : 0;
+    sourceEpochs(mode === 'source');
+  }
+
+  /** Pretrain epochs when a source is chosen: the draft's, else the demo's. */
+  function sourceEpochs(on: boolean): void {
+    const t = draft.value!.teacher;
+    const epochs = on ? t.pretrain.epochs || demoConfig(false).teacher.pretrain.epochs : 0;
     t.pretrain.epochs = epochs;
     texts.value['teacher.pretrain.epochs'] = String(epochs);
+  }
+
+  /** How an ONNX teacher starts: the file's weights, the seed, or the seed pretrained on a source dataset. */
+  function setOnnxStart(start: OnnxStart): void {
+    const t = draft.value?.teacher;
+    if (!t || !onnx.choice.value || start === onnxStart.value) return;
+    onnx.update({ fromFile: start === 'file' });
+    t.source = start === 'source' ? (datasets.list.find((d) => d.id !== draft.value?.dataset)?.id ?? '') : null;
+    sourceEpochs(start === 'source');
   }
 
   function setTeacherSource(id: string): void {
@@ -343,6 +371,9 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     chooseOnnxModel: onnx.choose,
     updateOnnx: onnx.update,
     setTeacherSource,
+    onnxStart,
+    setOnnxStart,
+    pretrainsOnSource,
     setPretrained,
     adopt,
     loadDefaults,

@@ -4,7 +4,8 @@
  * host): the model list, the host's tap choices, the fields the file sets disabled with their reason,
  * the refused settings ("auto" rates, logit distillation) and the host's refusal blocking Launch, and
  * the configuration launched: exactly the contract (architecture { onnx, classifier? }, tap,
- * teacher.pretrained the same models/ path or null, no source).
+ * teacher.pretrained the same models/ path or null, teacher.source a dataset of the workspace or null,
+ * never both), and a copy of an ONNX run restoring the teacher's start.
  */
 import { describe, expect, it } from 'vitest';
 import { mount } from '@vue/test-utils';
@@ -167,6 +168,75 @@ describe('the ONNX teacher in the form', () => {
       architecture: { onnx: 'models/net.onnx', classifier: '/fc/Gemm' },
       tap: '/Relu',
       teacher: { source: null, pretrained: 'models/net.onnx' }
+    });
+  });
+});
+
+describe('the ONNX teacher pretrained on a source dataset', () => {
+  it('offers the workspace’s other datasets and launches teacher.source with the pretrain epochs', async () => {
+    const { wrapper: w, form, api } = await setup();
+    await w.find(byId('onnx-model')).setValue('models/net.onnx');
+    await settle();
+    // From the file's weights: no source, and the pretrain fields are hidden as for a built-in run.
+    expect(w.find(byId('onnx-source')).exists()).toBe(false);
+    expect(w.find(byId('config-teacher-pretrain-epochs')).exists()).toBe(false);
+    await w.find(byId('onnx-start-source')).setValue(true);
+    await settle();
+    expect(form.onnxStart).toBe('source');
+    // The target ('shapes') is not offered as its own source.
+    expect(w.findAll(`${byId('onnx-source')} option`).map((o) => o.attributes('value'))).toEqual(['', 'demo']);
+    expect((w.find(byId('onnx-source')).element as HTMLSelectElement).value).toBe('demo');
+    expect(w.find(byId('config-teacher-pretrain-epochs')).exists()).toBe(true);
+    expect(w.find(byId('onnx-no-probe')).text()).toMatch(/No source probe for an ONNX network/);
+    const epochs = form.draft!.teacher.pretrain.epochs;
+    expect(epochs).toBeGreaterThan(0);
+    // The host is asked about the file without its weights (the teacher starts from the seed).
+    expect(api.calls.filter((c) => c.method === 'describeOnnxModel').at(-1)!.request).toMatchObject({
+      pretrained: false
+    });
+    await w.find(byId('config-form')).trigger('submit');
+    const launched = w.emitted('launch')![0][0] as { teacher: Record<string, unknown> };
+    expect(launched.teacher).toMatchObject({ source: 'demo', pretrained: null, pretrain: { epochs } });
+    // The target as its own source is refused by the configuration's checks, and blocks Launch.
+    await w.find(byId('onnx-source')).setValue('demo');
+    form.setTeacherSource('shapes');
+    await flush();
+    expect(w.find(byId('error-onnx-source')).text()).toMatch(/must differ from the target dataset 'shapes'/);
+    expect(w.find(byId('launch')).attributes('disabled')).toBeDefined();
+    form.setTeacherSource('demo');
+    // Back to the file's weights: source and pretraining are gone (they do not combine).
+    await w.find(byId('onnx-start-file')).setValue(true);
+    await settle();
+    expect(form.config).toMatchObject({
+      teacher: { source: null, pretrained: 'models/net.onnx', pretrain: { epochs: 0 } }
+    });
+    await w.find(byId('onnx-start-seed')).setValue(true);
+    await settle();
+    expect(form.config).toMatchObject({ teacher: { source: null, pretrained: null } });
+  });
+
+  it('a copy of an ONNX run pretrained on a source restores the choice', async () => {
+    const { wrapper: w, form } = await setup();
+    const earlier = {
+      ...(JSON.parse(JSON.stringify(form.draft)) as object),
+      architecture: { onnx: '/somewhere/ws/models/net.onnx' },
+      tap: '/Relu',
+      teacher: {
+        ...(JSON.parse(JSON.stringify(form.draft!.teacher)) as object),
+        source: 'demo',
+        pretrained: null,
+        pretrain: { ...form.draft!.teacher.finetune, epochs: 7 }
+      }
+    };
+    form.duplicate(earlier as never, 'earlier');
+    await settle();
+    expect(form.teacherMode).toBe('onnx');
+    expect((w.find(byId('onnx-start-source')).element as HTMLInputElement).checked).toBe(true);
+    expect((w.find(byId('onnx-source')).element as HTMLSelectElement).value).toBe('demo');
+    expect(form.config).toMatchObject({
+      architecture: { onnx: 'models/net.onnx' },
+      tap: '/Relu',
+      teacher: { source: 'demo', pretrained: null, pretrain: { epochs: 7 } }
     });
   });
 });
