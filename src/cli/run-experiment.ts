@@ -37,6 +37,8 @@ export function engineOverrides(flags: Record<string, unknown>): Record<string, 
 }
 import { launchWarnings } from '../common/launch-warnings';
 import { probeSource } from '../engine/experiment/probe';
+import { probeOnnxSource } from '../engine/onnx/onnx-arch-probe';
+import { onnxFormOf } from '../engine/onnx/onnx-arch-networks';
 
 /** The TF.js side of the device: --device when given, else the configuration's gpu or auto (its cpu default leaves the default order). */
 export function deviceForBackend(
@@ -82,8 +84,14 @@ export async function runWithTerminal(workspace: string, id: string, options: Te
   // A study trained nothing here: the warnings about training settings do not apply.
   for (const w of config.study ? [] : launchWarnings(config, { cpus: cpus().length }))
     say(`  warning (${w.check}): ${w.message}`);
-  if (options.probe && !config.study && (config.teacher.source || config.teacher.pretrained)) {
-    const probe = await probeSource(workspace, config, { onProgress: (t) => say(`  ${t}`) });
+  // An ONNX architecture is probed on its own stages (onnx-arch-probe.ts); another study trained nothing here.
+  const onnx = config.onnxRun ? onnxFormOf(config) : null;
+  const probed = onnx ?? (config.study ? null : config);
+  if (options.probe && probed && (probed.teacher.source || probed.teacher.pretrained)) {
+    const onProgress = (t: string): void => say(`  ${t}`);
+    const probe = onnx
+      ? await probeOnnxSource(workspace, onnx, { onProgress })
+      : await probeSource(workspace, config, { onProgress });
     say(`  ${probe.helps ? '' : 'warning: '}${probe.message} (${probe.seconds.toFixed(0)} s)`);
   }
   let executor = inProcessExecutor;

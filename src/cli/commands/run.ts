@@ -72,7 +72,7 @@ export const runCommand: Command = {
           backend: flags.backend as string | undefined,
           device: flags.device,
           force: false,
-          probe: false,
+          probe: !flags['skip-probe'],
           cluster: null
         });
       }

@@ -59,6 +59,41 @@ async function load(
   return { set, classes: manifest.classes };
 }
 
+/** The probe's answer from its two accuracies (both engines: this file and onnx/onnx-arch-probe.ts). */
+export function probeVerdict(r: {
+  config: { teacher: { source: string | null; pretrained: string | null } };
+  sourceImages: number;
+  pretrainEpochs: number;
+  epochs: number;
+  teacher: number;
+  baseline: number;
+  evaluatedOn: 'validation' | 'training';
+  seconds: number;
+}): ProbeResult {
+  const { source, pretrained } = r.config.teacher;
+  const { epochs, teacher: t, baseline: b } = r;
+  const helps = t > b;
+  const from = pretrained
+    ? `the pretrained teacher '${pretrained}'`
+    : `the source '${source}' (${r.pretrainEpochs} epoch(s) on ${r.sourceImages} images)`;
+  const said = `probe: after ${epochs} target epoch(s) the teacher from ${from} reaches ${pct(t)} against the baseline's ${pct(b)} (${r.evaluatedOn} accuracy)`;
+  return {
+    source,
+    pretrained,
+    sourceImages: r.sourceImages,
+    pretrainEpochs: r.pretrainEpochs,
+    epochs,
+    teacher: t,
+    baseline: b,
+    evaluatedOn: r.evaluatedOn,
+    helps,
+    seconds: r.seconds,
+    message: helps
+      ? `${said}: the source helps`
+      : `${said}: the source does not help; the run would likely stop at teacher-beats-baseline (choose another source, a pretrained teacher, or a longer fine-tune)`
+  };
+}
+
 /** Runs the probe for a configuration whose teacher has a source set or pretrained weights. */
 export async function probeSource(
   workspace: string,
@@ -155,26 +190,16 @@ export async function probeSource(
     });
     const t = (await evaluate(teacher, labels(classes), evalSet)).accuracy!;
     const b = (await evaluate(baseline, labels(classes), evalSet)).accuracy!;
-    const helps = t > b;
-    const from = pretrained
-      ? `the pretrained teacher '${pretrained}'`
-      : `the source '${source}' (${pretrainEpochs} epoch(s) on ${sourceImages} images)`;
-    const where = val.set ? 'validation' : 'training';
-    return {
-      source,
-      pretrained,
+    return probeVerdict({
+      config,
       sourceImages,
       pretrainEpochs,
       epochs,
       teacher: t,
       baseline: b,
       evaluatedOn: val.set ? 'validation' : 'training',
-      helps,
-      seconds: (Date.now() - t0) / 1000,
-      message: helps
-        ? `probe: after ${epochs} target epoch(s) the teacher from ${from} reaches ${pct(t)} against the baseline's ${pct(b)} (${where} accuracy): the source helps`
-        : `probe: after ${epochs} target epoch(s) the teacher from ${from} reaches ${pct(t)} against the baseline's ${pct(b)} (${where} accuracy): the source does not help; the run would likely stop at teacher-beats-baseline (choose another source, a pretrained teacher, or a longer fine-tune)`
-    };
+      seconds: (Date.now() - t0) / 1000
+    });
   } finally {
     for (const m of models) m.dispose();
   }
