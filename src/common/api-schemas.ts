@@ -60,7 +60,7 @@ export const API_REQUEST_SCHEMAS: Record<KdApiMethod, ZodType> = {
   defaultConfig: z.object({ kind: z.enum(['demo', 'demo-quick', 'dataset']), datasetId: SafeId.optional() }).strict(),
   estimate: z.object({ config: kdLensRunConfig('a time estimate') }).strict(),
   startExperiment: z.object({ config: AnyRunConfigSchema }).strict(),
-  probeSource: z.object({ config: kdLensRunConfig('the source probe') }).strict(),
+  probeSource: z.object({ config: AnyRunConfigSchema }).strict(),
   resumeExperiment: experiment.extend({ force: z.boolean().optional() }).strict(),
   listExperiments: none,
   getExperiment: experiment,

@@ -363,7 +363,7 @@ export interface KdApi {
   /** The configuration in either form: a KD Lens architecture, or an ONNX file (`architecture: { onnx, classifier }`; paths relative to the workspace). */
   startExperiment(request: { config: AnyRunConfig }): Promise<{ experimentId: string; jobId: string }>;
   /** Before launch: does the teacher's source set (or pretrained teacher) help? A few epochs of each, on the engine. */
-  probeSource(request: { config: RunConfig }): Promise<SourceProbe>;
+  probeSource(request: { config: AnyRunConfig }): Promise<SourceProbe>;
   /** force: continue past the protocol checks that stopped the run early (without it such a run refuses to resume). */
   resumeExperiment(request: { experimentId: string; force?: boolean }): Promise<{ jobId: string }>;
   listExperiments(): Promise<ExperimentSummary[]>;

@@ -4,7 +4,7 @@
  * Electron, child_process under Node) and never computes anything heavy itself.
  */
 import type { BackendInfo, KdEvent, KdEventType, SourceProbe } from '../common/api';
-import type { RunConfig } from '../common/config';
+import type { AnyRunConfig, RunConfig } from '../common/config';
 import { calibrationRequest, type Calibration } from '../engine/estimate';
 import { JobManager } from './jobs';
 import { createService, type KdService } from './service';
@@ -85,7 +85,7 @@ export function createHost(o: HostOptions): Host {
       },
       learn
     );
-  const probeSource = (config: RunConfig): Promise<SourceProbe> =>
+  const probeSource = (config: AnyRunConfig): Promise<SourceProbe> =>
     oneShot<SourceProbe>(
       o.spawnJob,
       { type: 'start', spec: { kind: 'source-probe', workspace: o.workspace, config } },

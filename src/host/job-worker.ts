@@ -13,6 +13,8 @@ import { writeReport } from '../engine/report/html';
 import { importDataset, ensureDemoDatasets } from '../engine/data';
 import { calibrate } from '../engine/estimate';
 import { probeSource } from '../engine/experiment/probe';
+import { probeOnnxSource } from '../engine/onnx/onnx-arch-probe';
+import { isOnnxRunConfig } from '../common/config';
 import { poolExecutor } from './quantify-pool';
 import { nodeSpawner, workerEntry } from './spawn';
 import type { FromJob, ToJob, JobSpec } from './process-messages';
@@ -111,7 +113,9 @@ async function run(spec: JobSpec): Promise<unknown> {
   if (spec.kind === 'source-probe') {
     const backend = await initBackendFor({ backend: spec.config.backend, device: null, origin: 'the probe' });
     send({ type: 'backend', name: backend.name, reason: backend.reason });
-    return probeSource(spec.workspace, spec.config, { signal: controller.signal });
+    return isOnnxRunConfig(spec.config)
+      ? probeOnnxSource(spec.workspace, spec.config, { signal: controller.signal })
+      : probeSource(spec.workspace, spec.config, { signal: controller.signal });
   }
   if (spec.kind === 'probe') {
     const backend = await initBackend();

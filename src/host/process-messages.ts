@@ -3,7 +3,7 @@ import type { ExecutorSetup, QuantifyTask, TaskResult } from '../engine/experime
 import type { ExperimentEvent } from '../common/events';
 import type { CalibrationRequest } from '../engine/estimate';
 import type { ImportRequest } from '../common/api';
-import type { RunConfig } from '../common/config';
+import type { AnyRunConfig } from '../common/config';
 import type { SeedSpec, SeedStages } from './cluster/seed-train';
 
 /** Quantification worker (out/worker/index.cjs). */
@@ -28,7 +28,7 @@ export type JobSpec =
   | { kind: 'import'; workspace: string; options: ImportRequest }
   | { kind: 'demo-data'; workspace: string }
   | { kind: 'calibrate'; request: CalibrationRequest; backend: string | null }
-  | { kind: 'source-probe'; workspace: string; config: RunConfig }
+  | { kind: 'source-probe'; workspace: string; config: AnyRunConfig }
   | { kind: 'probe' };
 
 export type ToJob = { type: 'start'; spec: JobSpec } | { type: 'cancel' } | { type: 'compute-port' };

@@ -22,7 +22,7 @@ import type {
   ImportRequest,
   SourceProbe
 } from '../common/api';
-import type { RunConfig } from '../common/config';
+import type { AnyRunConfig, RunConfig } from '../common/config';
 import { RunConfigSchema, isOnnxRunConfig, type OnnxRunConfig } from '../common/config';
 import { parseWith } from '../common/schema';
 import { CallerError, RequestError, conflict, notFound, refused } from '../common/errors';
@@ -81,7 +81,7 @@ export interface ServiceOptions {
   /** Runs a calibration job and returns its timings. */
   calibrate: (config: RunConfig, numClasses: number) => Promise<Calibration>;
   /** Runs the pre-launch probe in a job process (absent: the method says it is not available here). */
-  probeSource?: (config: RunConfig) => Promise<SourceProbe>;
+  probeSource?: (config: AnyRunConfig) => Promise<SourceProbe>;
 }
 
 const toBase64 = (data: Uint8Array): string =>
@@ -319,6 +319,8 @@ export function createService(o: ServiceOptions): KdService {
       if (!config.teacher.source && !config.teacher.pretrained)
         throw new RequestError('the probe needs a source dataset or a pretrained teacher in the configuration');
       if (!o.probeSource) throw new Error('the source probe is not available in this host');
+      // An ONNX architecture: its files read against the workspace, as startExperiment reads them.
+      if (isOnnxRunConfig(config)) return o.probeSource(await onnxPaths(config));
       const pretrained = config.teacher.pretrained
         ? await allowedPath(config.teacher.pretrained, 'pretrained teacher folder')
         : null;

@@ -20,7 +20,7 @@ import type {
   OnnxModelInfo,
   RunRow
 } from '../../../src/common/api';
-import type { RunConfig } from '../../../src/common/config';
+import type { AnyRunConfig, RunConfig } from '../../../src/common/config';
 import type { ClusterAppSettings, WorkersView } from '../../../src/common/cluster';
 import type { DatasetManifest } from '../../../src/common/dataset';
 import type { DetectedFormat } from '../../../src/common/detect-format';
@@ -308,7 +308,7 @@ export class FakeApi implements KdApi {
     return { experimentId: 'exp-study', jobId: 'job-study' };
   }
   probeAnswer: SourceProbe | null = null;
-  async probeSource(r: { config: RunConfig }) {
+  async probeSource(r: { config: AnyRunConfig }) {
     this.record('probeSource', r);
     if (!this.probeAnswer) throw new Error('no probe answer set');
     return structuredClone(this.probeAnswer);

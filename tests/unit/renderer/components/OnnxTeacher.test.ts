@@ -187,7 +187,6 @@ describe('the ONNX teacher pretrained on a source dataset', () => {
     expect(w.findAll(`${byId('onnx-source')} option`).map((o) => o.attributes('value'))).toEqual(['', 'demo']);
     expect((w.find(byId('onnx-source')).element as HTMLSelectElement).value).toBe('demo');
     expect(w.find(byId('config-teacher-pretrain-epochs')).exists()).toBe(true);
-    expect(w.find(byId('onnx-no-probe')).text()).toMatch(/No source probe for an ONNX network/);
     const epochs = form.draft!.teacher.pretrain.epochs;
     expect(epochs).toBeGreaterThan(0);
     // The host is asked about the file without its weights (the teacher starts from the seed).
@@ -197,6 +196,24 @@ describe('the ONNX teacher pretrained on a source dataset', () => {
     await w.find(byId('config-form')).trigger('submit');
     const launched = w.emitted('launch')![0][0] as { teacher: Record<string, unknown> };
     expect(launched.teacher).toMatchObject({ source: 'demo', pretrained: null, pretrain: { epochs } });
+    // The probe is asked about the launched configuration itself (the ONNX contract with its source).
+    api.probeAnswer = {
+      source: 'demo',
+      pretrained: null,
+      sourceImages: 80,
+      pretrainEpochs: 2,
+      epochs: 2,
+      teacher: 0.5,
+      baseline: 0.25,
+      evaluatedOn: 'validation',
+      helps: true,
+      seconds: 3,
+      message: 'probe: … the source helps'
+    };
+    await w.find(byId('probe-run')).trigger('click');
+    await flush();
+    expect((api.callsOf('probeSource') as { config: unknown }[]).map((c) => c.config)).toEqual([launched]);
+    expect(w.find(byId('probe-result')).text()).toBe('probe: … the source helps (3 s)');
     // The target as its own source is refused by the configuration's checks, and blocks Launch.
     await w.find(byId('onnx-source')).setValue('demo');
     form.setTeacherSource('shapes');
@@ -213,6 +230,8 @@ describe('the ONNX teacher pretrained on a source dataset', () => {
     await w.find(byId('onnx-start-seed')).setValue(true);
     await settle();
     expect(form.config).toMatchObject({ teacher: { source: null, pretrained: null } });
+    // From the seed there is nothing to probe.
+    expect(w.find(byId('probe-run')).exists()).toBe(false);
   });
 
   it('a copy of an ONNX run pretrained on a source restores the choice', async () => {
