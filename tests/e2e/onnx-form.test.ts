@@ -5,7 +5,9 @@
  * host's check refuses another model's op without a gradient rule and accepts the tiny one,
  * and Launch sends exactly the run-configuration contract (architecture { onnx }, tap,
  * teacher.pretrained "models/tiny-arch.onnx"); the server starts the experiment, whose frozen
- * configuration (onnxRun) names the tap and a byte-identical copy of the file.
+ * configuration (onnxRun) names the tap and a byte-identical copy of the file. Then the teacher
+ * pretrained on a source dataset of the workspace: "Probe the source" sends the ONNX configuration
+ * with teacher.source, and the job (onnx-arch-probe.ts on ONNX Runtime) answers with the numbers.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,11 @@ describe('an ONNX teacher in the browser form', () => {
 
   beforeAll(async () => {
     cpSync(join(FIX, 'study', 'dataset'), join(workspace, 'datasets', 'torch-shapes'), { recursive: true });
+    // The same images under another id: a source dataset for the teacher's pretraining.
+    const src = join(workspace, 'datasets', 'torch-src');
+    cpSync(join(FIX, 'study', 'dataset'), src, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(src, 'dataset.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(src, 'dataset.json'), JSON.stringify({ ...manifest, id: 'torch-src', name: 'torch-src' }));
     served = await startServeCli(workspace);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
@@ -121,5 +128,39 @@ describe('an ONNX teacher in the browser form', () => {
     expect(readFileSync(isAbsolute(copy) ? copy : join(folder, copy))).toEqual(
       readFileSync(join(FIX, 'onnx-arch', 'tiny-arch.onnx'))
     );
+  }, 180_000);
+
+  it('pretrains the ONNX teacher on a source dataset and probes it on the engine', async () => {
+    await page.getByTestId('nav-experiment').click();
+    await page.getByTestId('config-dataset').selectOption('torch-shapes');
+    await expect.poll(async () => page.getByTestId('config-architecture-inputSize').inputValue()).toBe('16');
+    await page.getByTestId('teacher-mode-onnx').check();
+    const model = page.getByTestId('onnx-model');
+    await expect.poll(async () => model.locator('option[value="models/tiny-arch.onnx"]').count()).toBe(1);
+    await model.selectOption('models/tiny-arch.onnx');
+    await expect.poll(async () => page.getByTestId('onnx-tap').inputValue(), { timeout: 30_000 }).toBe('/Relu_1');
+    await page.getByTestId('onnx-start-source').check();
+    const source = page.getByTestId('onnx-source');
+    // The target is not offered as its own source.
+    expect(await source.locator('option').evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value))).toEqual([
+      '',
+      'torch-src'
+    ]);
+    expect(await source.inputValue()).toBe('torch-src');
+    const run = page.getByTestId('probe-run');
+    await expect.poll(async () => run.isEnabled(), { timeout: 30_000 }).toBe(true);
+    const [request] = await Promise.all([
+      page.waitForRequest((r) => r.url().endsWith('/api/probeSource')),
+      run.click()
+    ]);
+    const sent = (request.postDataJSON() as { config: Record<string, unknown> }).config;
+    expect(sent.architecture).toEqual({ onnx: 'models/tiny-arch.onnx' });
+    expect(sent.teacher).toMatchObject({ source: 'torch-src', pretrained: null });
+    const result = page.getByTestId('probe-result');
+    await expect
+      .poll(async () => (await result.count()) > 0 && (await result.innerText()), { timeout: 120_000 })
+      .toMatch(
+        /^probe: after \d target epoch\(s\) the teacher from the source 'torch-src' \(\d epoch\(s\) on 30 images\) reaches \d+\.\d % against the baseline's \d+\.\d % \(validation accuracy\)/
+      );
   }, 180_000);
 });
