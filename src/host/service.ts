@@ -47,6 +47,7 @@ import { exists } from '../engine/store/atomic';
 import { refuseLinks } from '../engine/store/links';
 import { ExperimentPaths } from '../engine/experiment/paths';
 import { createExperiment } from '../engine/experiment/runner';
+import { prepareOnnxRun } from '../engine/onnx/onnx-arch-run';
 import {
   experimentPaths,
   experimentDetail,
@@ -319,8 +320,21 @@ export function createService(o: ServiceOptions): KdService {
       if (!config.teacher.source && !config.teacher.pretrained)
         throw new RequestError('the probe needs a source dataset or a pretrained teacher in the configuration');
       if (!o.probeSource) throw new Error('the source probe is not available in this host');
-      // An ONNX architecture: its files read against the workspace, as startExperiment reads them.
-      if (isOnnxRunConfig(config)) return o.probeSource(await onnxPaths(config));
+      // An ONNX architecture: its files read against the workspace and checked as startExperiment checks them (400 naming the node).
+      if (isOnnxRunConfig(config)) {
+        const c = await onnxPaths(config);
+        await prepareOnnxRun({
+          workspace: ws,
+          config: c,
+          onnx: c.architecture.onnx,
+          classifier: c.architecture.classifier ?? null,
+          tap: c.tap,
+          teacher: c.teacher.pretrained
+        }).catch((err: unknown) => {
+          throw err instanceof CallerError || !(err instanceof Error) ? err : new RequestError(err.message);
+        });
+        return o.probeSource(c);
+      }
       const pretrained = config.teacher.pretrained
         ? await allowedPath(config.teacher.pretrained, 'pretrained teacher folder')
         : null;

@@ -1,7 +1,7 @@
 /*
  * probeSource with an ONNX architecture, as the form calls it: the request schema takes the ONNX
  * form; the host reads its .onnx paths against the workspace as startExperiment does (a file
- * outside is 403 naming the field, before any job starts) and hands the job the configuration with
+ * outside is 403 naming the field, a tap the graph lacks 400, before any job starts) and hands the job the configuration with
  * absolute paths (the job runs onnx-arch-probe.ts, tested in onnx-arch-probe.test.ts); the job's
  * failure comes back as the call's.
  */
@@ -84,6 +84,14 @@ describe('probeSource with an ONNX architecture', () => {
     expect(err).toBeInstanceOf(CallerError);
     expect((err as CallerError).status).toBe(403);
     expect((err as Error).message).toMatch(/^architecture\.onnx '.*net\.onnx' is outside the workspace/);
+    expect(specs.length).toBe(before);
+    // Checked as kd-lens run checks it, before any job: a tap the graph lacks is 400 naming it.
+    const tap = await host.service.probeSource({ config: { ...c, tap: '/nowhere' } }).then(
+      () => null,
+      (e: unknown) => e
+    );
+    expect((tap as CallerError).status).toBe(400);
+    expect((tap as Error).message).toMatch(/tap: no node or output named '\/nowhere'/);
     expect(specs.length).toBe(before);
   });
 });
