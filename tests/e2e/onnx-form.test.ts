@@ -142,10 +142,8 @@ describe('an ONNX teacher in the browser form', () => {
     await page.getByTestId('onnx-start-source').check();
     const source = page.getByTestId('onnx-source');
     // The target is not offered as its own source.
-    expect(await source.locator('option').evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value))).toEqual([
-      '',
-      'torch-src'
-    ]);
+    const values = await Promise.all((await source.locator('option').all()).map((o) => o.getAttribute('value')));
+    expect(values).toEqual(['', 'torch-src']);
     expect(await source.inputValue()).toBe('torch-src');
     const run = page.getByTestId('probe-run');
     await expect.poll(async () => run.isEnabled(), { timeout: 30_000 }).toBe(true);
