@@ -9,12 +9,10 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import type * as Ort from 'onnxruntime-node';
-import { loadOrt } from '../../../../src/engine/onnx/runtime';
-import { compileTrainStep } from '../../../../src/engine/onnx/train-graph';
 import { compileInputGradient } from '../../../../src/engine/onnx/compile';
 import { encodeModel } from '../../../../src/engine/onnx/model-proto';
 import { f32, type IrNode, type ModelIr } from '../../../../src/engine/onnx/ir';
-import { directionalDerivatives, fdError, randomNormal } from '../../../helpers/train-fd';
+import { expectFdAgreement, labelBatch, labelsGradients, randomNormal, requireOrt } from '../../../helpers/train-fd';
 
 let ort: typeof Ort;
 const random = randomNormal;
@@ -63,42 +61,20 @@ function model(): ModelIr {
 
 describe('the fast forms of the conv and pool rules', () => {
   beforeAll(async () => {
-    const rt = await loadOrt();
-    if ('error' in rt) throw new Error(rt.error);
-    ort = rt.ort;
+    ort = await requireOrt();
   });
 
   it('weight gradients through a flipped-weights input gradient, both column products and the 2x2 pool', async () => {
     const ir = model();
     const names = [...ir.initializers.keys()];
-    const g = compileTrainStep(
-      {
-        model: ir,
-        trainable: names,
-        objective: { kind: 'labels', output: 'logits', numClasses: 3 },
-        momentum: 0.9,
-        weightDecay: 0,
-        tapKernel: null
-      },
-      { height: 6, width: 7 }
-    );
+    const batch = labelBatch({ shape: ir.input.shape, labels: [0, 1, 2], seed: 5 });
+    const { step: g, checks } = await labelsGradients({ ort, model: ir, trainable: names, batch });
     const ops = g.graph.nodes.map((n) => n.op);
     // The forms under test are the ones compiled: no ConvTranspose, no MaxPool Indices, one Gemm (wb's).
     expect(ops).not.toContain('ConvTranspose');
     expect(g.graph.nodes.filter((n) => n.op === 'MaxPool').every((n) => n.outputs.length === 1)).toBe(true);
     expect(ops.filter((o) => o === 'Gemm')).toHaveLength(1);
-    const onehot = new Float32Array(3 * 3);
-    [0, 4, 8].forEach((i) => (onehot[i] = 1));
-    const checks = await directionalDerivatives({
-      ort,
-      step: g,
-      weights: new Map([...ir.initializers].map(([name, t]) => [name, t.data as Float32Array])),
-      batch: { x: randomNormal(3 * 6 * 7 * 3, 5), xDims: [3, 6, 7, 3], onehot, classes: 3 },
-      check: names,
-      eps: 1e-3,
-      logits: 'logits'
-    });
-    for (const c of checks) expect(fdError(c), `${c.param}: ${c.numeric} vs ${c.analytic}`).toBeLessThan(1e-2);
+    expectFdAgreement(checks);
   });
 
   it("a 2x2 MaxPool sends dy to each window's first maximum, ties included", async () => {

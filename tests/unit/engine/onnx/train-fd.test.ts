@@ -6,12 +6,10 @@
  * (L(w + eps u) - L(w - eps u)) / (2 eps) = <dL/dw, u>, with dL/dw read from the momentum output
  * (zero momentum in, no weight decay; helpers/train-fd.ts).
  */
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, beforeAll } from 'vitest';
 import type * as Ort from 'onnxruntime-node';
-import { loadOrt } from '../../../../src/engine/onnx/runtime';
-import { compileTrainStep } from '../../../../src/engine/onnx/train-graph';
 import { f32, type IrNode, type ModelIr } from '../../../../src/engine/onnx/ir';
-import { directionalDerivatives, fdError, randomNormal } from '../../../helpers/train-fd';
+import { expectFdAgreement, labelBatch, labelsGradients, randomNormal, requireOrt } from '../../../helpers/train-fd';
 
 let ort: typeof Ort;
 const random = randomNormal;
@@ -83,37 +81,14 @@ function model(): ModelIr {
 
 describe('weight gradients against finite differences', () => {
   beforeAll(async () => {
-    const rt = await loadOrt();
-    if ('error' in rt) throw new Error(rt.error);
-    ort = rt.ort;
+    ort = await requireOrt();
   });
 
   it('grouped dilated strided Conv, broadcast Mul/Sub/Div parameters, Gemm transB alpha beta', async () => {
     const ir = model();
     const names = [...ir.initializers.keys()];
-    const g = compileTrainStep(
-      {
-        model: ir,
-        trainable: names,
-        objective: { kind: 'labels', output: 'logits', numClasses: 3 },
-        momentum: 0.9,
-        weightDecay: 0,
-        tapKernel: null
-      },
-      { height: 7, width: 8 }
-    );
-    const onehot = new Float32Array(2 * 3);
-    onehot[0] = 1;
-    onehot[5] = 1;
-    const checks = await directionalDerivatives({
-      ort,
-      step: g,
-      weights: new Map([...ir.initializers].map(([name, t]) => [name, t.data as Float32Array])),
-      batch: { x: random(2 * 7 * 8 * 4, 5), xDims: [2, 7, 8, 4], onehot, classes: 3 },
-      check: names,
-      eps: 1e-3,
-      logits: 'logits'
-    });
-    for (const c of checks) expect(fdError(c), `${c.param}: ${c.numeric} vs ${c.analytic}`).toBeLessThan(1e-2);
+    const batch = labelBatch({ shape: ir.input.shape, labels: [0, 2], seed: 5 });
+    const { checks } = await labelsGradients({ ort, model: ir, trainable: names, batch });
+    expectFdAgreement(checks);
   });
 });
