@@ -12,10 +12,10 @@ import { drawMasks, dropoutLayers, inferenceForm } from '../../../../src/engine/
 import { f32, type IrNode, type ModelIr } from '../../../../src/engine/onnx/ir';
 import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
 import type { ResumeData, ResumeStore } from '../../../../src/engine/training/stage';
+import { archRequest, ONNX_ARCH_FIXTURES } from '../../../helpers/onnx-arch';
 
-const DIR = join(__dirname, '../../../fixtures/onnx-arch');
-const bytes = readFileSync(join(DIR, 'dropout-arch.onnx'));
-const torch = JSON.parse(readFileSync(join(DIR, 'dropout-arch-step.json'), 'utf8')) as {
+const bytes = readFileSync(join(ONNX_ARCH_FIXTURES, 'dropout-arch.onnx'));
+const torch = JSON.parse(readFileSync(join(ONNX_ARCH_FIXTURES, 'dropout-arch-step.json'), 'utf8')) as {
   seed: number;
   labels: number[];
   mask: number[];
@@ -24,16 +24,7 @@ const torch = JSON.parse(readFileSync(join(DIR, 'dropout-arch-step.json'), 'utf8
   runningMean: number[];
   evalLogits: number[];
 };
-const plan = planOnnxArchitecture({
-  bytes,
-  file: 'dropout-arch.onnx',
-  classifier: null,
-  tap: '/Relu',
-  imageSize: 8,
-  classes: 3,
-  dataset: 'tiny',
-  pretrained: true
-});
+const plan = planOnnxArchitecture(archRequest('dropout-arch.onnx', { tap: '/Relu', imageSize: 8, pretrained: true }));
 const file = readOnnxModel(bytes, 'dropout-arch.onnx');
 /** The file's own weights (classifier included: it has the 3 classes already). */
 const fileWeights = (): Weights =>
