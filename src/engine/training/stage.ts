@@ -28,11 +28,12 @@ import {
   MAX_ROLLBACKS,
   GoodStateRule,
   Snapshot,
-  cappedRate,
   emptyCounters,
-  recoveryAction,
   snapshotEvery,
-  type EpochCounters
+  type EpochCounters,
+  countStep,
+  lowerRate,
+  rollbackOrFail
 } from './recovery';
 import type { NamedArray } from '../store/tensors';
 
@@ -310,45 +311,34 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
           if (Number.isFinite(r.loss) && r.pathStep !== null && path) path.add(r.pathStep);
           const broke = diverged(r, firstLoss);
           if (broke) {
-            const action = rollbacks.length >= maxRollbacks ? 'fail' : recoveryAction(rollbacks.length);
             const where = `${spec.name}: ${broke} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)})`;
-            if (action === 'fail')
-              throw new Error(
-                `${where}; lower the learning rate${maxRollbacks ? ` (after ${maxRollbacks} rollbacks to the last good state: rate halved, capped by a range test, halved)` : ''}`
-              );
+            const action = rollbackOrFail({ previous: rollbacks.length, maxRollbacks, where });
             await restore(good);
             if (initialNorm !== null) path = new PathLength(initialNorm, good.pathRaw);
             counters = { ...good.counters };
             window = [];
-            if (action === 'range-test')
-              lrCap = cappedRate((await runRangeTest('rollback', rollbacks.length + 1)).lr, lr);
-            else {
-              lrScale /= 2;
-              if (Number.isFinite(lrCap)) lrCap /= 2;
-            }
-            const rb: Rollback = {
-              epoch: epoch + 1,
-              step: step + 1,
-              loss: r.loss,
-              lr,
-              lrScale,
-              toStep: good.step,
+            const lowered = await lowerRate({
               action,
-              ...(Number.isFinite(lrCap) ? { lrCap } : {})
-            };
+              rate: { lrScale, lrCap },
+              stableRate: async () => (await runRangeTest('rollback', rollbacks.length + 1)).lr,
+              at: { epoch: epoch + 1, step: step + 1, loss: r.loss, lr, toStep: good.step }
+            });
+            ({ lrScale, lrCap } = lowered);
+            const rb = lowered.rollback;
             rollbacks.push(rb);
             spec.onRollback?.(rb);
             step = good.step;
             continue;
           }
           firstLoss ??= r.loss;
-          counters.lossSum += r.loss * idx.length;
-          counters.seen += idx.length;
-          counters.steps++;
-          counters.normSum += r.norm;
-          counters.normMax = Math.max(counters.normMax, r.norm);
-          if (clipNorm !== null && r.norm > clipNorm) counters.clipped++;
-          if (r.predicted) for (let i = 0; i < idx.length; i++) if (r.predicted[i] === r.labels[i]) counters.correct++;
+          countStep(counters, {
+            loss: r.loss,
+            n: idx.length,
+            norm: r.norm,
+            clipNorm,
+            predicted: r.predicted,
+            labels: r.labels
+          });
           window.push(r.loss);
           step++;
           if (step % every === 0 && step < stepsPerEpoch) {
