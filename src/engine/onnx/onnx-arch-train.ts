@@ -38,7 +38,9 @@ import {
   snapshotEvery,
   countStep,
   lowerRate,
-  rollbackOrFail
+  rollbackOrFail,
+  recoveryLog,
+  resumeState
 } from '../training/recovery';
 import { rangeTestFrom } from './onnx-arch-range';
 import { openEvaluation } from './onnx-arch-eval';
@@ -239,7 +241,6 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
           `${name}: epoch ${epoch + 1}/${stage.epochs}`
         );
       }
-      const epochRollbacks = rollbacks.filter((r) => r.epoch === epoch + 1);
       stepper.sync(weights);
       const val = evaluation ? await evaluation.evaluate(weights) : null;
       const log: EpochLog = {
@@ -252,25 +253,22 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
         valAccuracy: val?.accuracy ?? null,
         pathLength: normalised(walked),
         seconds: (Date.now() - t0) / 1000,
-        gradNorm: { mean: c.normSum / Math.max(1, c.steps), max: c.normMax },
-        clip: { maxNorm: req.training.clipNorm || null, clippedSteps: c.clipped, steps: c.steps },
-        ...(epoch === 0 && autoLr !== null ? { autoLr } : {}),
-        ...(epochRollbacks.length ? { rollbacks: epochRollbacks } : {})
+        ...recoveryLog({ c, clipNorm: req.training.clipNorm || null, epoch, autoLr, rollbacks })
       };
       logs.push(log);
       pathLength.push(normalised(walked));
       if (req.checkpoints.includes(epoch + 1)) await req.onCheckpoint(epoch + 1, checkpointBytes(plan, weights));
       await req.resume?.save({
-        state: {
+        state: resumeState({
           epoch: epoch + 1,
           pathRaw: walked,
           initialNorm,
           logs,
           pathLength,
           lrScale,
-          ...(Number.isFinite(lrCap) ? { lrCap } : {}),
-          ...(autoLr !== null ? { autoLr } : {})
-        },
+          lrCap,
+          autoLr
+        }),
         weights: [...weights].map(([n, v]) => ({ name: n, shape: [v.length], values: v })),
         momentum: stepper.momenta()
       });

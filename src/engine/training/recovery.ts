@@ -11,7 +11,7 @@
  * rate and its record, and the epoch's sums from here.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Rollback } from '../../common/record-schemas';
+import type { EpochLog, ResumeState, Rollback } from '../../common/record-schemas';
 import type { MomentumSgd } from './sgd';
 
 /** A stage rolls back at most this many times before it fails. */
@@ -155,6 +155,40 @@ export function countStep(
   c.normMax = Math.max(c.normMax, s.norm);
   if (s.clipNorm && s.norm > s.clipNorm) c.clipped++;
   if (s.predicted) for (let i = 0; i < s.n; i++) if (s.predicted[i] === s.labels[i]) c.correct++;
+}
+
+/**
+ * The fields an epoch's log (0-based `epoch`) takes from its sums and its recovery: gradient norms,
+ * clipping (`clipNorm` null: none), the rate a range test chose (first epoch only) and the rollbacks
+ * the epoch went through (absent when none).
+ */
+export function recoveryLog(o: {
+  c: EpochCounters;
+  clipNorm: number | null;
+  epoch: number;
+  autoLr: number | null;
+  rollbacks: readonly Rollback[];
+}): Pick<EpochLog, 'gradNorm' | 'clip' | 'autoLr' | 'rollbacks'> {
+  const { c, epoch, autoLr } = o;
+  const epochRollbacks = o.rollbacks.filter((r) => r.epoch === epoch + 1);
+  return {
+    gradNorm: { mean: c.normSum / Math.max(1, c.steps), max: c.normMax },
+    clip: { maxNorm: o.clipNorm, clippedSteps: c.clipped, steps: c.steps },
+    ...(epoch === 0 && autoLr !== null ? { autoLr } : {}),
+    ...(epochRollbacks.length ? { rollbacks: epochRollbacks } : {})
+  };
+}
+
+/** The resume state after an epoch: the rate's cap only when one is set, the tested rate only when tested. */
+export function resumeState(
+  o: Omit<ResumeState, 'lrCap' | 'autoLr' | 'lrScale'> & { lrScale: number; lrCap: number; autoLr: number | null }
+): ResumeState {
+  const { lrCap, autoLr, ...rest } = o;
+  return {
+    ...rest,
+    ...(Number.isFinite(lrCap) ? { lrCap } : {}),
+    ...(autoLr !== null ? { autoLr } : {})
+  };
 }
 
 /** The state of a stage at one step of an epoch: weights (BN statistics included), momentum, path, counters. */

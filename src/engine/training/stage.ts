@@ -33,7 +33,9 @@ import {
   type EpochCounters,
   countStep,
   lowerRate,
-  rollbackOrFail
+  rollbackOrFail,
+  recoveryLog,
+  resumeState
 } from './recovery';
 import type { NamedArray } from '../store/tensors';
 
@@ -360,7 +362,6 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
       // The engine evaluates on its own weights (ONNX Runtime or TF.js); checkpoints and the resume save read the TF.js model.
       const val = spec.val && spec.val.n > 0 ? await stepper.evaluate(spec.val) : null;
       await stepper.flush();
-      const epochRollbacks = rollbacks.filter((r) => r.epoch === epoch + 1);
       const log: EpochLog = {
         stage: spec.name,
         epoch: epoch + 1,
@@ -371,24 +372,26 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
         valAccuracy: val?.accuracy ?? null,
         pathLength: path ? path.normalised : null,
         seconds: (Date.now() - t0) / 1000,
-        gradNorm: { mean: counters.normSum / Math.max(1, counters.steps), max: counters.normMax },
-        clip: { maxNorm: clipNorm, clippedSteps: counters.clipped, steps: counters.steps },
-        ...(epoch === 0 && autoLr !== null ? { autoLr } : {}),
-        ...(epochRollbacks.length ? { rollbacks: epochRollbacks } : {})
+        ...recoveryLog({ c: counters, clipNorm, epoch, autoLr, rollbacks })
       };
       logs.push(log);
       pathLength.push(path ? path.normalised : null);
       if (spec.checkpoints.includes(epoch + 1)) await spec.saveCheckpoint?.(epoch + 1, path ? path.normalised : null);
-      await saveResume(spec.resume, model, opt, {
-        epoch: epoch + 1,
-        pathRaw: path?.raw ?? 0,
-        initialNorm,
-        logs,
-        pathLength,
-        lrScale,
-        ...(Number.isFinite(lrCap) ? { lrCap } : {}),
-        ...(autoLr !== null ? { autoLr } : {})
-      });
+      await saveResume(
+        spec.resume,
+        model,
+        opt,
+        resumeState({
+          epoch: epoch + 1,
+          pathRaw: path?.raw ?? 0,
+          initialNorm,
+          logs,
+          pathLength,
+          lrScale,
+          lrCap,
+          autoLr
+        })
+      );
       spec.onEpoch?.(log);
     }
     return { logs, pathLength, initialNorm, resumedFrom: startEpoch, rollbacks };

@@ -10,6 +10,8 @@ import {
   emptyCounters,
   lowerRate,
   recoveryAction,
+  recoveryLog,
+  resumeState,
   rollbackOrFail,
   snapshotEvery
 } from '../../../../src/engine/training/recovery';
@@ -174,5 +176,24 @@ describe('the rollback steps both training loops share (stage.ts, onnx-arch-trai
     const off = emptyCounters();
     countStep(off, { loss: 1, n: 1, norm: 9, clipNorm: 0, predicted: null, labels: [0] });
     expect(off.clipped).toBe(0);
+  });
+
+  it("recoveryLog: an epoch's norms, clipping, tested rate (first epoch only) and its own rollbacks", () => {
+    const c = { ...emptyCounters(), normSum: 12, normMax: 7, clipped: 2, steps: 4 };
+    const rb = (epoch: number) => ({ epoch, step: 1, loss: null, lr: 1, lrScale: 0.5 });
+    expect(recoveryLog({ c, clipNorm: 5, epoch: 0, autoLr: 0.3, rollbacks: [rb(1), rb(2)] })).toEqual({
+      gradNorm: { mean: 3, max: 7 },
+      clip: { maxNorm: 5, clippedSteps: 2, steps: 4 },
+      autoLr: 0.3,
+      rollbacks: [rb(1)]
+    });
+    const later = recoveryLog({ c: emptyCounters(), clipNorm: null, epoch: 2, autoLr: 0.3, rollbacks: [rb(1), rb(2)] });
+    expect(later).toEqual({ gradNorm: { mean: 0, max: 0 }, clip: { maxNorm: null, clippedSteps: 0, steps: 0 } });
+  });
+
+  it('resumeState keeps a finite cap and a tested rate only', () => {
+    const base = { epoch: 3, pathRaw: 1.5, initialNorm: 2, logs: [], pathLength: [null, 0.5], lrScale: 0.5 };
+    expect(resumeState({ ...base, lrCap: Infinity, autoLr: null })).toEqual(base);
+    expect(resumeState({ ...base, lrCap: 0.2, autoLr: 0.4 })).toEqual({ ...base, lrCap: 0.2, autoLr: 0.4 });
   });
 });
