@@ -11,19 +11,20 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import type * as Ort from 'onnxruntime-node';
 import { compileInputGradient } from '../../../../src/engine/onnx/compile';
 import { encodeModel } from '../../../../src/engine/onnx/model-proto';
-import { f32, type IrNode, type ModelIr } from '../../../../src/engine/onnx/ir';
-import { expectFdAgreement, labelBatch, labelsGradients, randomNormal, requireOrt } from '../../../helpers/train-fd';
+import type { ModelIr } from '../../../../src/engine/onnx/ir';
+import {
+  expectFdAgreement,
+  labelBatch,
+  labelsGradients,
+  randomNormal,
+  requireOrt,
+  randomParams,
+  tapsOf,
+  irNode as node
+} from '../../../helpers/train-fd';
 
 let ort: typeof Ort;
 const random = randomNormal;
-const size = (dims: number[]): number => dims.reduce((a, b) => a * b, 1);
-const node = (op: string, inputs: string[], output: string, attrs: IrNode['attrs'] = {}): IrNode => ({
-  op,
-  name: output,
-  inputs,
-  outputs: [output],
-  attrs
-});
 
 /**
  * x [3, 6, 7] -> Conv a (5 out, kernel 3x2, dilations [1, 2], pads [2, 2, 2, 1]: 8x8; its flipped
@@ -37,7 +38,7 @@ function model(): ModelIr {
     ['wb', [20, 5, 3, 3]],
     ['wg', [20 * 4 * 4, 3]]
   ];
-  const initializers = new Map(params.map(([name, dims], i) => [name, f32(dims, random(size(dims), 60 + i, 0.3))]));
+  const initializers = randomParams(params, 60, 0.3);
   return {
     source: 'fast-forms',
     input: { name: 'x', shape: [3, 6, 7] },
@@ -51,11 +52,7 @@ function model(): ModelIr {
       node('MatMul', ['flat', 'wg'], 'logits')
     ],
     initializers,
-    tapNames: ['a', 'logits'],
-    tapValues: new Map([
-      ['a', 'a'],
-      ['logits', 'logits']
-    ])
+    ...tapsOf('a', 'logits')
   };
 }
 
@@ -86,8 +83,7 @@ describe('the fast forms of the conv and pool rules', () => {
       input: { name: 'x', shape: [C, H, W] },
       nodes: [node('MaxPool', ['x'], 'y', { kernel_shape: [2, 2], strides: [2, 2] })],
       initializers: new Map(),
-      tapNames: ['y'],
-      tapValues: new Map([['y', 'y']])
+      ...tapsOf('y')
     };
     const { graph } = compileInputGradient(ir, 'y');
     const session = await ort.InferenceSession.create(encodeModel(graph));

@@ -6,18 +6,18 @@
  */
 import { describe, it, beforeAll } from 'vitest';
 import type * as Ort from 'onnxruntime-node';
-import { f32, type IrNode, type ModelIr } from '../../../../src/engine/onnx/ir';
-import { expectFdAgreement, labelBatch, labelsGradients, randomNormal, requireOrt } from '../../../helpers/train-fd';
+import type { ModelIr } from '../../../../src/engine/onnx/ir';
+import {
+  expectFdAgreement,
+  labelBatch,
+  labelsGradients,
+  requireOrt,
+  randomParams,
+  tapsOf,
+  irNode as node
+} from '../../../helpers/train-fd';
 
 let ort: typeof Ort;
-const size = (dims: number[]): number => dims.reduce((a, b) => a * b, 1);
-const node = (op: string, inputs: string[], output: string, attrs: IrNode['attrs'] = {}): IrNode => ({
-  op,
-  name: output,
-  inputs,
-  outputs: [output],
-  attrs
-});
 
 function model(): { ir: ModelIr; trainable: string[] } {
   // ConvTranspose weights are [Cin, Cout / G, KH, KW].
@@ -27,9 +27,7 @@ function model(): { ir: ModelIr; trainable: string[] } {
     ['wd', [6, 1, 2, 2]],
     ['gw', [3, 6 * 21 * 12]]
   ];
-  const initializers = new Map(
-    params.map(([name, dims], i) => [name, f32(dims, randomNormal(size(dims), 21 + i, name === 'gw' ? 0.05 : 0.4))])
-  );
+  const initializers = randomParams(params, 21, (name) => (name === 'gw' ? 0.05 : 0.4));
   return {
     trainable: params.map(([name]) => name),
     ir: {
@@ -58,8 +56,7 @@ function model(): { ir: ModelIr; trainable: string[] } {
         node('Gemm', ['flat', 'gw'], 'logits', { transB: 1 })
       ],
       initializers,
-      tapNames: ['logits'],
-      tapValues: new Map([['logits', 'logits']])
+      ...tapsOf('logits')
     }
   };
 }

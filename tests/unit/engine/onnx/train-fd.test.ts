@@ -8,12 +8,18 @@
  */
 import { describe, it, beforeAll } from 'vitest';
 import type * as Ort from 'onnxruntime-node';
-import { f32, type IrNode, type ModelIr } from '../../../../src/engine/onnx/ir';
-import { expectFdAgreement, labelBatch, labelsGradients, randomNormal, requireOrt } from '../../../helpers/train-fd';
+import type { ModelIr } from '../../../../src/engine/onnx/ir';
+import {
+  expectFdAgreement,
+  labelBatch,
+  labelsGradients,
+  requireOrt,
+  randomParams,
+  tapsOf,
+  irNode as node
+} from '../../../helpers/train-fd';
 
 let ort: typeof Ort;
-const random = randomNormal;
-const size = (dims: number[]): number => dims.reduce((a, b) => a * b, 1);
 
 function model(): ModelIr {
   const params: [string, number[]][] = [
@@ -28,17 +34,8 @@ function model(): ModelIr {
     ['gb', [3, 4 * 5 * 6]],
     ['gc', [3]]
   ];
-  const initializers = new Map(
-    params.map(([name, dims], i) => [name, f32(dims, random(size(dims), 40 + i, name === 'd' ? 0.1 : 0.4))])
-  );
+  const initializers = randomParams(params, 40, (name) => (name === 'd' ? 0.1 : 0.4));
   (initializers.get('d')!.data as Float32Array).forEach((v, i, a) => (a[i] = 1 + v));
-  const node = (op: string, inputs: string[], output: string, attrs: IrNode['attrs'] = {}): IrNode => ({
-    op,
-    name: output,
-    inputs,
-    outputs: [output],
-    attrs
-  });
   return {
     source: 'fd-model',
     input: { name: 'x', shape: [4, 7, 8] },
@@ -71,11 +68,7 @@ function model(): ModelIr {
       node('Gemm', ['flat', 'gb', 'gc'], 'logits', { transB: 1, alpha: { f: 0.7 }, beta: { f: 1.3 } })
     ],
     initializers,
-    tapNames: ['conv', 'logits'],
-    tapValues: new Map([
-      ['conv', 'conv'],
-      ['logits', 'logits']
-    ])
+    ...tapsOf('conv', 'logits')
   };
 }
 

@@ -5,18 +5,18 @@
  */
 import { describe, it, beforeAll } from 'vitest';
 import type * as Ort from 'onnxruntime-node';
-import { f32, i64, type IrNode, type ModelIr } from '../../../../src/engine/onnx/ir';
-import { expectFdAgreement, labelBatch, labelsGradients, randomNormal, requireOrt } from '../../../helpers/train-fd';
+import { i64, type ModelIr } from '../../../../src/engine/onnx/ir';
+import {
+  expectFdAgreement,
+  labelBatch,
+  labelsGradients,
+  requireOrt,
+  randomParams,
+  tapsOf,
+  irNode as node
+} from '../../../helpers/train-fd';
 
 let ort: typeof Ort;
-const size = (dims: number[]): number => dims.reduce((a, b) => a * b, 1);
-const node = (op: string, inputs: string[], outputs: string[], attrs: IrNode['attrs'] = {}): IrNode => ({
-  op,
-  name: outputs[0],
-  inputs,
-  outputs,
-  attrs
-});
 
 /** Conv, a three-way channel Split (one part unused), a branch on each used part, Concat, Gemm. */
 function splitModel(): { ir: ModelIr; trainable: string[] } {
@@ -26,9 +26,7 @@ function splitModel(): { ir: ModelIr; trainable: string[] } {
     ['w2', [2, 3, 1, 1]],
     ['gw', [3, 4 * 6 * 6]]
   ];
-  const initializers = new Map(
-    params.map(([name, dims], i) => [name, f32(dims, randomNormal(size(dims), 7 + i, 0.3))])
-  );
+  const initializers = randomParams(params, 7, 0.3);
   initializers.set('sizes', i64([2, 3, 1]));
   return {
     trainable: params.map(([name]) => name),
@@ -45,8 +43,7 @@ function splitModel(): { ir: ModelIr; trainable: string[] } {
         node('Gemm', ['flat', 'gw'], ['logits'], { transB: 1 })
       ],
       initializers,
-      tapNames: ['logits'],
-      tapValues: new Map([['logits', 'logits']])
+      ...tapsOf('logits')
     }
   };
 }
