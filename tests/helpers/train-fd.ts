@@ -7,43 +7,13 @@
 import { expect } from 'vitest';
 import type * as Ort from 'onnxruntime-node';
 import { encodeModel } from '../../src/engine/onnx/model-proto';
-import { f32, type IrNode, type IrTensor, type ModelIr } from '../../src/engine/onnx/ir';
+import type { ModelIr } from '../../src/engine/onnx/ir';
 import { loadOrt } from '../../src/engine/onnx/runtime';
 import { compileTrainStep, TRAIN_INPUTS, type TrainGraph } from '../../src/engine/onnx/train-graph';
 import { Rng } from '../../src/engine/util/random';
 
 export const randomNormal = (n: number, seed: number, scale = 1): Float32Array =>
   new Rng(seed).fillNormal(new Float32Array(n)).map((v) => v * scale);
-
-/** The number of values of a tensor of `dims`. */
-export const sizeOf = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
-
-/** A node of a hand-built model, named after its (first) output. */
-export function irNode(op: string, inputs: string[], outputs: string | string[], attrs: IrNode['attrs'] = {}): IrNode {
-  const outs = typeof outputs === 'string' ? [outputs] : outputs;
-  return { op, name: outs[0], inputs, outputs: outs, attrs };
-}
-
-/** The taps of a hand-built model: each value tapped under its own name. */
-export const tapsOf = (...names: string[]): Pick<ModelIr, 'tapNames' | 'tapValues'> => ({
-  tapNames: names,
-  tapValues: new Map(names.map((n) => [n, n]))
-});
-
-/**
- * Random float32 parameters: the i-th of `params` ([name, dims]) standard normal from seed `seed + i`,
- * times `scale` (or `scale(name)`).
- */
-export function randomParams(
-  params: [string, number[]][],
-  seed: number,
-  scale: number | ((name: string) => number)
-): Map<string, IrTensor> {
-  const factor = typeof scale === 'number' ? () => scale : scale;
-  return new Map(
-    params.map(([name, dims], i) => [name, f32(dims, randomNormal(sizeOf(dims), seed + i, factor(name)))])
-  );
-}
 
 export interface DirectionalCheck {
   param: string;

@@ -12,16 +12,8 @@ import type * as Ort from 'onnxruntime-node';
 import { compileInputGradient } from '../../../../src/engine/onnx/compile';
 import { encodeModel } from '../../../../src/engine/onnx/model-proto';
 import type { ModelIr } from '../../../../src/engine/onnx/ir';
-import {
-  expectFdAgreement,
-  labelBatch,
-  labelsGradients,
-  randomNormal,
-  requireOrt,
-  randomParams,
-  tapsOf,
-  irNode as node
-} from '../../../helpers/train-fd';
+import { expectFdAgreement, labelBatch, labelsGradients, randomNormal, requireOrt } from '../../../helpers/train-fd';
+import { randomParams, tapsOf, irNode as node } from '../../../helpers/hand-ir';
 
 let ort: typeof Ort;
 const random = randomNormal;

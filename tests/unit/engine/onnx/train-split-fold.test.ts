@@ -6,15 +6,8 @@
 import { describe, it, beforeAll } from 'vitest';
 import type * as Ort from 'onnxruntime-node';
 import { i64, type ModelIr } from '../../../../src/engine/onnx/ir';
-import {
-  expectFdAgreement,
-  labelBatch,
-  labelsGradients,
-  requireOrt,
-  randomParams,
-  tapsOf,
-  irNode as node
-} from '../../../helpers/train-fd';
+import { expectFdAgreement, labelBatch, labelsGradients, requireOrt } from '../../../helpers/train-fd';
+import { randomParams, tapsOf, irNode as node } from '../../../helpers/hand-ir';
 
 let ort: typeof Ort;
 
