@@ -8,7 +8,7 @@ import { expect } from 'vitest';
 import type * as Ort from 'onnxruntime-node';
 import { encodeModel } from '../../src/engine/onnx/model-proto';
 import type { ModelIr } from '../../src/engine/onnx/ir';
-import { loadOrt } from '../../src/engine/onnx/runtime';
+import { chooseRuntime, loadOrt, type RuntimeChoice } from '../../src/engine/onnx/runtime';
 import { compileTrainStep, TRAIN_INPUTS, type TrainGraph } from '../../src/engine/onnx/train-graph';
 import { Rng } from '../../src/engine/util/random';
 
@@ -94,6 +94,13 @@ export async function requireOrt(): Promise<typeof Ort> {
   const rt = await loadOrt();
   if ('error' in rt) throw new Error(rt.error);
   return rt.ort;
+}
+
+/** ONNX Runtime on the CPU with one thread, as the engines' tests run it; a refusal fails the test with its reason. */
+export async function requireRuntime(): Promise<RuntimeChoice> {
+  const rt = await chooseRuntime('cpu', 1);
+  if ('error' in rt) throw new Error(rt.error);
+  return rt;
 }
 
 export interface FdBatch {

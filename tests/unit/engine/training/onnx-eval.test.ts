@@ -13,7 +13,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { useBackend } from '../../../helpers/tf';
 import { tf } from '../../../../src/engine/tf/backend';
-import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
+import type { RuntimeChoice } from '../../../../src/engine/onnx/runtime';
+import { requireRuntime } from '../../../helpers/train-fd';
 import { onnxTrainEngine } from '../../../../src/engine/onnx/train-engine';
 import { tfjsTrainEngine, type TrainEngine } from '../../../../src/engine/training/engine';
 import {
@@ -141,9 +142,7 @@ function bnNet(seed: number): tf.LayersModel {
 describe('the ONNX engine evaluates each epoch on ONNX Runtime, with TF.js numbers', () => {
   beforeAll(async () => {
     await useBackend('wasm');
-    const rt = await chooseRuntime('cpu', 1);
-    if ('error' in rt) throw new Error(rt.error);
-    runtime = rt;
+    runtime = await requireRuntime();
   });
 
   it('the reference CNN on labels', async () => {

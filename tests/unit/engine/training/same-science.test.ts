@@ -11,7 +11,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { useBackend, maxRelativeError } from '../../../helpers/tf';
 import { tf } from '../../../../src/engine/tf/backend';
-import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
+import type { RuntimeChoice } from '../../../../src/engine/onnx/runtime';
+import { requireRuntime } from '../../../helpers/train-fd';
 import { onnxTrainEngine } from '../../../../src/engine/onnx/train-engine';
 import { tfjsTrainEngine, type TrainEngine } from '../../../../src/engine/training/engine';
 import { runStage, type Objective, type ResumeData } from '../../../../src/engine/training/stage';
@@ -109,9 +110,7 @@ const labels: Objective = { kind: 'labels', numClasses: CLASSES };
 describe('the ONNX and TF.js training engines take the same steps', () => {
   beforeAll(async () => {
     await useBackend('wasm');
-    const rt = await chooseRuntime('cpu', 1);
-    if ('error' in rt) throw new Error(rt.error);
-    runtime = rt;
+    runtime = await requireRuntime();
   });
 
   it('the reference CNN on labels', async () => {
