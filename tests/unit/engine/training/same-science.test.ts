@@ -13,9 +13,10 @@ import { useBackend, maxRelativeError } from '../../../helpers/tf';
 import { tf } from '../../../../src/engine/tf/backend';
 import type { RuntimeChoice } from '../../../../src/engine/onnx/runtime';
 import { requireRuntime } from '../../../helpers/train-fd';
+import { memoryResume, threeEpochStage } from '../../../helpers/engine-stage';
 import { onnxTrainEngine } from '../../../../src/engine/onnx/train-engine';
 import { tfjsTrainEngine, type TrainEngine } from '../../../../src/engine/training/engine';
-import { runStage, type Objective, type ResumeData } from '../../../../src/engine/training/stage';
+import { runStage, type Objective } from '../../../../src/engine/training/stage';
 import { ARCHITECTURE_PRESETS, buildNetwork, layersUpTo, tapKernel } from '../../../../src/engine/models/architectures';
 import { referenceCnn } from '../../../../src/engine/models/reference';
 import { tapFeature } from '../../../../src/engine/knowledge/feature';
@@ -65,22 +66,17 @@ async function train(
   engine: TrainEngine
 ): Promise<{ losses: number[]; weights: Float32Array[]; path: (number | null)[] }> {
   const losses: number[] = [];
-  let stored: ResumeData | null = null;
   const result = await runStage({
-    name: 'same science',
-    model: setup.model,
-    trainable: setup.trainable,
-    objective: setup.objective,
-    config: { epochs: 3, lr: 0.05, lrEnd: 0.01, batchSize: 8 },
-    momentum: 0.9,
-    weightDecay: 5e-4,
-    augment: { flip: true, cropPad: 2 },
-    train: set,
-    val: null,
-    seed: 11,
-    tapKernel: setup.tap,
-    checkpoints: [],
-    resume: { label: 'memory', load: async () => stored, save: async (d) => void (stored = d) },
+    ...threeEpochStage({
+      name: 'same science',
+      model: setup.model,
+      trainable: setup.trainable,
+      objective: setup.objective,
+      train: set,
+      val: null,
+      tapKernel: setup.tap
+    }),
+    resume: memoryResume().store,
     engine: recording(engine, losses)
   });
   const weights = setup.model.getWeights().map((w) => w.dataSync() as Float32Array);
