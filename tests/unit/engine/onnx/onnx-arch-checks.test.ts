@@ -14,7 +14,7 @@ import { trainOnnxStage, type OnnxObjective } from '../../../../src/engine/onnx/
 import { belowTap, initialWeights, type Weights } from '../../../../src/engine/onnx/onnx-arch-weights';
 import { forwardAll, openForward } from '../../../../src/engine/onnx/onnx-arch-forward';
 import { readOnnxModel } from '../../../../src/engine/onnx/onnx-file';
-import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
+import type { RuntimeChoice } from '../../../../src/engine/onnx/runtime';
 import { distillLoss } from '../../../../src/engine/training/distill-losses';
 import { createExperiment, runExperiment } from '../../../../src/engine/experiment/runner';
 import { ExperimentPaths } from '../../../../src/engine/experiment/paths';
@@ -30,6 +30,7 @@ import {
   tinyArchPlan,
   tinyTeacherStart
 } from '../../../helpers/onnx-arch';
+import { requireRuntime } from '../../../helpers/train-fd';
 
 const plan = tinyArchPlan({ pretrained: true });
 
@@ -40,7 +41,7 @@ describe('epoch logs of an ONNX-architecture stage', () => {
   let runtime: RuntimeChoice;
   beforeAll(async () => {
     await useBackend('cpu');
-    runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    runtime = await requireRuntime();
   });
   const teacher = () => tinyTeacherStart(plan);
 

@@ -10,7 +10,6 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainOnnxStage, type OnnxStageRequest } from '../../../../src/engine/onnx/onnx-arch-train';
-import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
 import { folderResume } from '../../../../src/engine/experiment/record';
 import { createExperiment, runExperiment } from '../../../../src/engine/experiment/runner';
 import { ExperimentPaths } from '../../../../src/engine/experiment/paths';
@@ -31,13 +30,14 @@ import {
   tinyArchPlan,
   tinyTeacherStart
 } from '../../../helpers/onnx-arch';
+import { requireRuntime } from '../../../helpers/train-fd';
 
 const plan = tinyArchPlan({ pretrained: true });
 const imageSet = (): ImageSet => brightImages();
 
 describe('an ONNX-architecture stage resumes from its last epoch', () => {
   it('stopped after epoch 2 of 5 and resumed, it ends bit for bit as an uninterrupted stage', async () => {
-    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    const runtime = await requireRuntime();
     const dir = mkdtempSync(join(tmpdir(), 'kd-onnx-resume-'));
     try {
       const request = (resume: string, signal?: AbortSignal): OnnxStageRequest => ({
@@ -75,7 +75,7 @@ describe('an ONNX-architecture stage resumes from its last epoch', () => {
   }, 60_000);
 
   it('a rate that explodes in epoch 2 rolls back to its start, halves, then is capped by a range test and completes', async () => {
-    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    const runtime = await requireRuntime();
     const tests: [RangeTestResult, string][] = [];
     const dir = mkdtempSync(join(tmpdir(), 'kd-onnx-cap-'));
     const resume = folderResume(dir);
@@ -111,7 +111,7 @@ describe('an ONNX-architecture stage resumes from its last epoch', () => {
   }, 30_000);
 
   it('a loss that stays NaN rolls back three times (halved, capped by a range test, halved), then fails naming the stage', async () => {
-    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    const runtime = await requireRuntime();
     const rollbacks: [number, string | undefined][] = [];
     const set = imageSet();
     set.x[5] = NaN; // one image makes every step's loss NaN in the batch that holds it, and the range test's too

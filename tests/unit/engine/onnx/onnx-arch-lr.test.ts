@@ -9,7 +9,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainOnnxStage, type OnnxStageRequest } from '../../../../src/engine/onnx/onnx-arch-train';
-import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
 import { folderResume } from '../../../../src/engine/experiment/record';
 import { chooseStableRate, type RangeTestResult } from '../../../../src/engine/training/lr-range';
 import { CancelledError } from '../../../../src/engine/training/stage';
@@ -28,12 +27,13 @@ import {
   tinyArchPlan,
   tinyTeacherStart
 } from '../../../helpers/onnx-arch';
+import { requireRuntime } from '../../../helpers/train-fd';
 
 const plan = tinyArchPlan({ pretrained: true });
 
 describe('lr "auto" on an ONNX-architecture stage', () => {
   it('tests the range once, uses and records the rate, and a resumed stage does not test again', async () => {
-    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    const runtime = await requireRuntime();
     const dir = mkdtempSync(join(tmpdir(), 'kd-onnx-lr-'));
     try {
       const tests: RangeTestResult[] = [];

@@ -14,7 +14,7 @@ import { initialWeights } from '../../../../src/engine/onnx/onnx-arch-weights';
 import { forwardAll, openForward } from '../../../../src/engine/onnx/onnx-arch-forward';
 import { attentionShapes, checkStudentMethod } from '../../../../src/engine/onnx/onnx-arch-method';
 import { readOnnxModel } from '../../../../src/engine/onnx/onnx-file';
-import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
+import type { RuntimeChoice } from '../../../../src/engine/onnx/runtime';
 import { distillLoss } from '../../../../src/engine/training/distill-losses';
 import type { ImageSet } from '../../../../src/engine/training/batches';
 import { createExperiment, runExperiment } from '../../../../src/engine/experiment/runner';
@@ -33,6 +33,7 @@ import {
   onnxWorkspace,
   tinyTeacherStart
 } from '../../../helpers/onnx-arch';
+import { requireRuntime } from '../../../helpers/train-fd';
 
 const request = (file: string) => archRequest(file, { pretrained: true });
 const plan = planOnnxArchitecture(request('tiny-arch.onnx'));
@@ -44,7 +45,7 @@ describe('student.method on an ONNX architecture: the step loss against distill-
   let runtime: RuntimeChoice;
   beforeAll(async () => {
     await useBackend('cpu');
-    runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    runtime = await requireRuntime();
   });
 
   /** distill-losses.ts's loss from the two networks' values (inference-mode forwards on ONNX Runtime). */
@@ -136,7 +137,7 @@ describe('student.method on an ONNX architecture: the step loss against distill-
 describe('the teacher forward of an ONNX architecture', () => {
   it('computes every value in one graph exactly as one graph per value does', async () => {
     await useBackend('cpu');
-    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    const runtime = await requireRuntime();
     const weights = tinyTeacherStart(plan);
     const relu = plan.ir.nodes.find((n) => n.name === '/Relu')!.outputs[0];
     // Out of graph order, with a value twice: the graph of the logits computes the rest.

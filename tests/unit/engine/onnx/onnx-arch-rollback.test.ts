@@ -11,11 +11,11 @@ import { planOnnxArchitecture } from '../../../../src/engine/onnx/onnx-arch';
 import { trainOnnxStage } from '../../../../src/engine/onnx/onnx-arch-train';
 import { openStepper } from '../../../../src/engine/onnx/onnx-arch-stepper';
 import { initialWeights, type Weights } from '../../../../src/engine/onnx/onnx-arch-weights';
-import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
 import { epochOrder, gatherBatch, type ImageSet } from '../../../../src/engine/training/batches';
 import { Rng, hashSeed } from '../../../../src/engine/util/random';
 import type { Rollback } from '../../../../src/common/record-schemas';
 import { archRequest, brightImages } from '../../../helpers/onnx-arch';
+import { requireRuntime } from '../../../helpers/train-fd';
 
 // The dropout fixture: a batch norm and a Dropout, so that statistics and masks are part of the state too.
 const plan = planOnnxArchitecture(archRequest('dropout-arch.onnx', { tap: '/Relu', imageSize: 8 }));
@@ -30,7 +30,7 @@ const clean = (): ImageSet => brightImages({ seed: 9, n: N, size: S });
 
 describe('an ONNX-architecture stage rolls back within the epoch', () => {
   it('to the latest accepted snapshot point, and goes on from there as the same steps taken by hand', async () => {
-    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    const runtime = await requireRuntime();
     const start = initialWeights(plan, 11);
     const set = clean();
     const original = Float32Array.from(set.x);

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { featureScale, trainOnnxStage } from '../../../../src/engine/onnx/onnx-arch-train';
 import { checkpointBytes, initialWeights, teacherWeights } from '../../../../src/engine/onnx/onnx-arch-weights';
 import { readOnnxModel } from '../../../../src/engine/onnx/onnx-file';
-import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
 import { openCheckpoint } from '../../../../src/engine/study/checkpoint';
 import type { ImageSet } from '../../../../src/engine/training/batches';
 import { brightImages, tinyArchPlan, TINY_ARCH } from '../../../helpers/onnx-arch';
+import { requireRuntime } from '../../../helpers/train-fd';
 
 const plan = tinyArchPlan({ pretrained: true });
 const file = readOnnxModel(readFileSync(TINY_ARCH), 'tiny-arch.onnx');
@@ -50,7 +50,7 @@ describe('initialisers', () => {
 
 describe('trainOnnxStage', () => {
   it('fine-tunes the teacher; checkpoints are ONNX files of the same graph that the study code opens', async () => {
-    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    const runtime = await requireRuntime();
     expect('error' in runtime).toBe(false);
     const dir = mkdtempSync(join(tmpdir(), 'kd-onnx-arch-'));
     try {
@@ -114,7 +114,7 @@ describe('same science as PyTorch', () => {
     const start = teacherWeights(plan, file, 0);
     start.set('fc.weight', Float32Array.from(torch.start['fc.weight']));
     start.set('fc.bias', Float32Array.from(torch.start['fc.bias']));
-    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    const runtime = await requireRuntime();
     const { losses, weights } = await trainOnnxStage({
       plan,
       start,
