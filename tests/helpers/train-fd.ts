@@ -1,11 +1,15 @@
 /*
  * Central finite differences of a compiled training step's own loss, for weight-gradient tests: for a
  * direction u of one parameter (its computed gradient's plus a random one), (L(w + eps u) - L(w - eps u)) / (2 eps) against <dL/dw, u>,
- * with dL/dw read from the step's momentum output (zero momentum in, no weight decay, no clipping).
+ * with dL/dw read from the step's momentum output (zero momentum in, no weight decay, no clipping); and the
+ * labels step, random batch and agreement check that every weight-gradient test runs through it.
  */
+import { expect } from 'vitest';
 import type * as Ort from 'onnxruntime-node';
 import { encodeModel } from '../../src/engine/onnx/model-proto';
-import { TRAIN_INPUTS, type TrainGraph } from '../../src/engine/onnx/train-graph';
+import type { ModelIr } from '../../src/engine/onnx/ir';
+import { chooseRuntime, loadOrt, type RuntimeChoice } from '../../src/engine/onnx/runtime';
+import { compileTrainStep, TRAIN_INPUTS, type TrainGraph } from '../../src/engine/onnx/train-graph';
 import { Rng } from '../../src/engine/util/random';
 
 export const randomNormal = (n: number, seed: number, scale = 1): Float32Array =>
@@ -83,6 +87,101 @@ export async function directionalDerivatives(o: {
     await session.release();
   }
   return results;
+}
+
+/** ONNX Runtime for a test; a runtime that does not load fails the test with its reason. */
+export async function requireOrt(): Promise<typeof Ort> {
+  const rt = await loadOrt();
+  if ('error' in rt) throw new Error(rt.error);
+  return rt.ort;
+}
+
+/** ONNX Runtime on the CPU with one thread, as the engines' tests run it; a refusal fails the test with its reason. */
+export async function requireRuntime(): Promise<RuntimeChoice> {
+  const rt = await chooseRuntime('cpu', 1);
+  if ('error' in rt) throw new Error(rt.error);
+  return rt;
+}
+
+export interface FdBatch {
+  x: Float32Array;
+  xDims: number[];
+  onehot: Float32Array;
+  classes: number;
+}
+
+/** A random NHWC batch for a [C, H, W] input (standard normal values from `seed`), one image per label. */
+export function labelBatch(o: {
+  shape: readonly number[];
+  labels: readonly number[];
+  seed: number;
+  classes?: number;
+}): FdBatch {
+  const [c, h, w] = o.shape;
+  const classes = o.classes ?? 3;
+  const n = o.labels.length;
+  const onehot = new Float32Array(n * classes);
+  o.labels.forEach((label, i) => (onehot[i * classes + label] = 1));
+  return { x: randomNormal(n * h * w * c, o.seed), xDims: [n, h, w, c], onehot, classes };
+}
+
+/**
+ * The labels objective's training step of `model` (momentum 0.9, no weight decay, no tap kernel) and the
+ * directional derivatives of each parameter in `check` (all of `trainable` unless named), the loss taken
+ * in float64 from `logits` (default 'logits'). Weights default to the model's initializers; the image
+ * size to the model's [C, H, W] input; eps to 1e-3.
+ */
+export async function labelsGradients(o: {
+  ort: typeof Ort;
+  model: ModelIr;
+  trainable: readonly string[];
+  batch: FdBatch;
+  check?: readonly string[];
+  weights?: Map<string, Float32Array>;
+  logits?: string;
+  eps?: number;
+  image?: { height: number; width: number };
+}): Promise<{ step: TrainGraph; checks: DirectionalCheck[] }> {
+  const logits = o.logits ?? 'logits';
+  const [, height, width] = o.model.input.shape;
+  const step = compileTrainStep(
+    {
+      model: o.model,
+      trainable: [...o.trainable],
+      objective: { kind: 'labels', output: logits, numClasses: o.batch.classes },
+      momentum: 0.9,
+      weightDecay: 0,
+      tapKernel: null
+    },
+    o.image ?? { height, width }
+  );
+  const weights = o.weights ?? new Map(o.trainable.map((p) => [p, o.model.initializers.get(p)!.data as Float32Array]));
+  const checks = await directionalDerivatives({
+    ort: o.ort,
+    step,
+    weights,
+    batch: o.batch,
+    check: o.check ?? o.trainable,
+    eps: o.eps ?? 1e-3,
+    logits
+  });
+  return { step, checks };
+}
+
+/**
+ * Every check's numeric and analytic derivative agree within `tolerance` (relative, fdError); with
+ * `minGradient`, every analytic derivative is also at least that large (a zero gradient proves nothing).
+ */
+export function expectFdAgreement(
+  checks: DirectionalCheck[],
+  o: { tolerance?: number; minGradient?: number } = {}
+): void {
+  expect(checks.length).toBeGreaterThan(0);
+  for (const c of checks) {
+    if (o.minGradient !== undefined)
+      expect(Math.abs(c.analytic), `${c.param}: a zero gradient proves nothing`).toBeGreaterThan(o.minGradient);
+    expect(fdError(c), `${c.param}: ${c.numeric} vs ${c.analytic}`).toBeLessThan(o.tolerance ?? 1e-2);
+  }
 }
 
 /** |numeric - analytic| / max(|analytic|, floor). */

@@ -34,10 +34,13 @@ import { CancelledError, EXPLODED, scheduleEnds, type ResumeStore } from '../tra
 import {
   GoodStateRule,
   MAX_ROLLBACKS,
-  cappedRate,
   emptyCounters,
-  recoveryAction,
-  snapshotEvery
+  snapshotEvery,
+  countStep,
+  lowerRate,
+  rollbackOrFail,
+  recoveryLog,
+  resumeState
 } from '../training/recovery';
 import { rangeTestFrom } from './onnx-arch-range';
 import { openEvaluation } from './onnx-arch-eval';
@@ -192,28 +195,22 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
         if (broke) {
           // Roll back to the last good state, then halve the rate, cap it by a range test, halve (recovery.ts).
           const where = `${name}: ${broke} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)})`;
-          const action = rollbacks.length >= maxRollbacks ? 'fail' : recoveryAction(rollbacks.length);
-          if (action === 'fail')
-            throw new Error(
-              `${where}; lower the learning rate${maxRollbacks ? ` (after ${maxRollbacks} rollbacks to the last good state: rate halved, capped by a range test, halved)` : ''}; no checkpoint of this epoch written`
-            );
+          const action = rollbackOrFail({
+            previous: rollbacks.length,
+            maxRollbacks,
+            where,
+            after: '; no checkpoint of this epoch written'
+          });
           stepper.now = good.now;
           walked = good.walked;
-          if (action === 'range-test') lrCap = cappedRate((await range('rollback', rollbacks.length + 1)).lr, lr);
-          else {
-            lrScale /= 2;
-            if (Number.isFinite(lrCap)) lrCap /= 2;
-          }
-          const rb: Rollback = {
-            epoch: epoch + 1,
-            step: step + 1,
-            loss,
-            lr,
-            lrScale,
-            toStep: good.step,
+          const lowered = await lowerRate({
             action,
-            ...(Number.isFinite(lrCap) ? { lrCap } : {})
-          };
+            rate: { lrScale, lrCap },
+            stableRate: async () => (await range('rollback', rollbacks.length + 1)).lr,
+            at: { epoch: epoch + 1, step: step + 1, loss, lr, toStep: good.step }
+          });
+          ({ lrScale, lrCap } = lowered);
+          const rb = lowered.rollback;
           rollbacks.push(rb);
           req.onRollback?.(rb);
           rng = copyRng(good.rng);
@@ -223,13 +220,14 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
           continue;
         }
         firstLoss ??= loss;
-        c.lossSum += loss * idx.length;
-        c.seen += idx.length;
-        c.steps++;
-        c.normSum += r.gradNorm;
-        c.normMax = Math.max(c.normMax, r.gradNorm);
-        if (req.training.clipNorm > 0 && r.gradNorm > req.training.clipNorm) c.clipped++;
-        if (r.predicted) for (let i = 0; i < idx.length; i++) if (r.predicted[i] === batch.labels[i]) c.correct++;
+        countStep(c, {
+          loss,
+          n: idx.length,
+          norm: r.gradNorm,
+          clipNorm: req.training.clipNorm,
+          predicted: r.predicted,
+          labels: batch.labels
+        });
         if (r.pathStep !== null) walked += r.pathStep;
         stepper.now = r.next;
         window.push(loss);
@@ -243,7 +241,6 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
           `${name}: epoch ${epoch + 1}/${stage.epochs}`
         );
       }
-      const epochRollbacks = rollbacks.filter((r) => r.epoch === epoch + 1);
       stepper.sync(weights);
       const val = evaluation ? await evaluation.evaluate(weights) : null;
       const log: EpochLog = {
@@ -256,25 +253,22 @@ export async function trainOnnxStage(req: OnnxStageRequest): Promise<OnnxStageRe
         valAccuracy: val?.accuracy ?? null,
         pathLength: normalised(walked),
         seconds: (Date.now() - t0) / 1000,
-        gradNorm: { mean: c.normSum / Math.max(1, c.steps), max: c.normMax },
-        clip: { maxNorm: req.training.clipNorm || null, clippedSteps: c.clipped, steps: c.steps },
-        ...(epoch === 0 && autoLr !== null ? { autoLr } : {}),
-        ...(epochRollbacks.length ? { rollbacks: epochRollbacks } : {})
+        ...recoveryLog({ c, clipNorm: req.training.clipNorm || null, epoch, autoLr, rollbacks })
       };
       logs.push(log);
       pathLength.push(normalised(walked));
       if (req.checkpoints.includes(epoch + 1)) await req.onCheckpoint(epoch + 1, checkpointBytes(plan, weights));
       await req.resume?.save({
-        state: {
+        state: resumeState({
           epoch: epoch + 1,
           pathRaw: walked,
           initialNorm,
           logs,
           pathLength,
           lrScale,
-          ...(Number.isFinite(lrCap) ? { lrCap } : {}),
-          ...(autoLr !== null ? { autoLr } : {})
-        },
+          lrCap,
+          autoLr
+        }),
         weights: [...weights].map(([n, v]) => ({ name: n, shape: [v.length], values: v })),
         momentum: stepper.momenta()
       });

@@ -6,9 +6,12 @@
  * to return to). The epoch's start is always a state to return to (its log is already written).
  * The first failure halves the rate; the second caps it at the rate a learning-rate range test
  * (lr-range.ts) finds stable from the restored state; the third halves again; the fourth fails.
- * The snapshots hold TF.js weights; the rules are plain numbers, so any engine can share them.
+ * The snapshots hold TF.js weights; the rules are plain numbers, so any engine can share them: both
+ * training loops (stage.ts on TF.js, onnx-arch-train.ts on ONNX Runtime) take the failure, the lowered
+ * rate and its record, and the epoch's sums from here.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { EpochLog, ResumeState, Rollback } from '../../common/record-schemas';
 import type { MomentumSgd } from './sgd';
 
 /** A stage rolls back at most this many times before it fails. */
@@ -20,6 +23,56 @@ export type RecoveryAction = 'halve' | 'range-test' | 'fail';
 export function recoveryAction(previousRollbacks: number): RecoveryAction {
   if (previousRollbacks >= MAX_ROLLBACKS) return 'fail';
   return previousRollbacks === 1 ? 'range-test' : 'halve';
+}
+
+/**
+ * The action after a broken step at `where` (the stage, what broke, epoch, step and rate), given the
+ * rollbacks made so far and the stage's limit: throws the stage's failure (ending with `after`) once
+ * the limit is reached, else halve or range-test.
+ */
+export function rollbackOrFail(o: {
+  previous: number;
+  maxRollbacks: number;
+  where: string;
+  after?: string;
+}): Exclude<RecoveryAction, 'fail'> {
+  const action = o.previous >= o.maxRollbacks ? 'fail' : recoveryAction(o.previous);
+  if (action === 'fail')
+    throw new Error(
+      `${o.where}; lower the learning rate${o.maxRollbacks ? ` (after ${o.maxRollbacks} rollbacks to the last good state: rate halved, capped by a range test, halved)` : ''}${o.after ?? ''}`
+    );
+  return action;
+}
+
+/**
+ * The rate after a rollback, and its record: 'halve' halves the schedule's factor (and a cap, if any);
+ * 'range-test' caps the rate at `stableRate()` (a range test from the restored state) below the rate
+ * that failed. `at` is where it broke and the step it went back to.
+ */
+export async function lowerRate(o: {
+  action: Exclude<RecoveryAction, 'fail'>;
+  rate: { lrScale: number; lrCap: number };
+  stableRate: () => Promise<number>;
+  at: { epoch: number; step: number; loss: number; lr: number; toStep: number };
+}): Promise<{ lrScale: number; lrCap: number; rollback: Rollback }> {
+  let { lrScale, lrCap } = o.rate;
+  if (o.action === 'range-test') lrCap = cappedRate(await o.stableRate(), o.at.lr);
+  else {
+    lrScale /= 2;
+    if (Number.isFinite(lrCap)) lrCap /= 2;
+  }
+  const { epoch, step, loss, lr, toStep } = o.at;
+  const rollback: Rollback = {
+    epoch,
+    step,
+    loss,
+    lr,
+    lrScale,
+    toStep,
+    action: o.action,
+    ...(Number.isFinite(lrCap) ? { lrCap } : {})
+  };
+  return { lrScale, lrCap, rollback };
 }
 
 /**
@@ -79,6 +132,64 @@ export const emptyCounters = (): EpochCounters => ({
   clipped: 0,
   steps: 0
 });
+
+/**
+ * Adds one good step to the epoch's sums: its mean loss over `n` images, its gradient norm (clipped
+ * when over `clipNorm`; null or 0: no clipping), and the predictions (absent: none) that match the labels.
+ */
+export function countStep(
+  c: EpochCounters,
+  s: {
+    loss: number;
+    n: number;
+    norm: number;
+    clipNorm: number | null;
+    predicted: ArrayLike<number> | null;
+    labels: ArrayLike<number>;
+  }
+): void {
+  c.lossSum += s.loss * s.n;
+  c.seen += s.n;
+  c.steps++;
+  c.normSum += s.norm;
+  c.normMax = Math.max(c.normMax, s.norm);
+  if (s.clipNorm && s.norm > s.clipNorm) c.clipped++;
+  if (s.predicted) for (let i = 0; i < s.n; i++) if (s.predicted[i] === s.labels[i]) c.correct++;
+}
+
+/**
+ * The fields an epoch's log (0-based `epoch`) takes from its sums and its recovery: gradient norms,
+ * clipping (`clipNorm` null: none), the rate a range test chose (first epoch only) and the rollbacks
+ * the epoch went through (absent when none).
+ */
+export function recoveryLog(o: {
+  c: EpochCounters;
+  clipNorm: number | null;
+  epoch: number;
+  autoLr: number | null;
+  rollbacks: readonly Rollback[];
+}): Pick<EpochLog, 'gradNorm' | 'clip' | 'autoLr' | 'rollbacks'> {
+  const { c, epoch, autoLr } = o;
+  const epochRollbacks = o.rollbacks.filter((r) => r.epoch === epoch + 1);
+  return {
+    gradNorm: { mean: c.normSum / Math.max(1, c.steps), max: c.normMax },
+    clip: { maxNorm: o.clipNorm, clippedSteps: c.clipped, steps: c.steps },
+    ...(epoch === 0 && autoLr !== null ? { autoLr } : {}),
+    ...(epochRollbacks.length ? { rollbacks: epochRollbacks } : {})
+  };
+}
+
+/** The resume state after an epoch: the rate's cap only when one is set, the tested rate only when tested. */
+export function resumeState(
+  o: Omit<ResumeState, 'lrCap' | 'autoLr' | 'lrScale'> & { lrScale: number; lrCap: number; autoLr: number | null }
+): ResumeState {
+  const { lrCap, autoLr, ...rest } = o;
+  return {
+    ...rest,
+    ...(Number.isFinite(lrCap) ? { lrCap } : {}),
+    ...(autoLr !== null ? { autoLr } : {})
+  };
+}
 
 /** The state of a stage at one step of an epoch: weights (BN statistics included), momentum, path, counters. */
 export class Snapshot {

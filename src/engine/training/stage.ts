@@ -28,11 +28,14 @@ import {
   MAX_ROLLBACKS,
   GoodStateRule,
   Snapshot,
-  cappedRate,
   emptyCounters,
-  recoveryAction,
   snapshotEvery,
-  type EpochCounters
+  type EpochCounters,
+  countStep,
+  lowerRate,
+  rollbackOrFail,
+  recoveryLog,
+  resumeState
 } from './recovery';
 import type { NamedArray } from '../store/tensors';
 
@@ -310,45 +313,34 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
           if (Number.isFinite(r.loss) && r.pathStep !== null && path) path.add(r.pathStep);
           const broke = diverged(r, firstLoss);
           if (broke) {
-            const action = rollbacks.length >= maxRollbacks ? 'fail' : recoveryAction(rollbacks.length);
             const where = `${spec.name}: ${broke} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr.toPrecision(3)})`;
-            if (action === 'fail')
-              throw new Error(
-                `${where}; lower the learning rate${maxRollbacks ? ` (after ${maxRollbacks} rollbacks to the last good state: rate halved, capped by a range test, halved)` : ''}`
-              );
+            const action = rollbackOrFail({ previous: rollbacks.length, maxRollbacks, where });
             await restore(good);
             if (initialNorm !== null) path = new PathLength(initialNorm, good.pathRaw);
             counters = { ...good.counters };
             window = [];
-            if (action === 'range-test')
-              lrCap = cappedRate((await runRangeTest('rollback', rollbacks.length + 1)).lr, lr);
-            else {
-              lrScale /= 2;
-              if (Number.isFinite(lrCap)) lrCap /= 2;
-            }
-            const rb: Rollback = {
-              epoch: epoch + 1,
-              step: step + 1,
-              loss: r.loss,
-              lr,
-              lrScale,
-              toStep: good.step,
+            const lowered = await lowerRate({
               action,
-              ...(Number.isFinite(lrCap) ? { lrCap } : {})
-            };
+              rate: { lrScale, lrCap },
+              stableRate: async () => (await runRangeTest('rollback', rollbacks.length + 1)).lr,
+              at: { epoch: epoch + 1, step: step + 1, loss: r.loss, lr, toStep: good.step }
+            });
+            ({ lrScale, lrCap } = lowered);
+            const rb = lowered.rollback;
             rollbacks.push(rb);
             spec.onRollback?.(rb);
             step = good.step;
             continue;
           }
           firstLoss ??= r.loss;
-          counters.lossSum += r.loss * idx.length;
-          counters.seen += idx.length;
-          counters.steps++;
-          counters.normSum += r.norm;
-          counters.normMax = Math.max(counters.normMax, r.norm);
-          if (clipNorm !== null && r.norm > clipNorm) counters.clipped++;
-          if (r.predicted) for (let i = 0; i < idx.length; i++) if (r.predicted[i] === r.labels[i]) counters.correct++;
+          countStep(counters, {
+            loss: r.loss,
+            n: idx.length,
+            norm: r.norm,
+            clipNorm,
+            predicted: r.predicted,
+            labels: r.labels
+          });
           window.push(r.loss);
           step++;
           if (step % every === 0 && step < stepsPerEpoch) {
@@ -370,7 +362,6 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
       // The engine evaluates on its own weights (ONNX Runtime or TF.js); checkpoints and the resume save read the TF.js model.
       const val = spec.val && spec.val.n > 0 ? await stepper.evaluate(spec.val) : null;
       await stepper.flush();
-      const epochRollbacks = rollbacks.filter((r) => r.epoch === epoch + 1);
       const log: EpochLog = {
         stage: spec.name,
         epoch: epoch + 1,
@@ -381,24 +372,26 @@ export async function runStage(spec: StageSpec): Promise<StageResult> {
         valAccuracy: val?.accuracy ?? null,
         pathLength: path ? path.normalised : null,
         seconds: (Date.now() - t0) / 1000,
-        gradNorm: { mean: counters.normSum / Math.max(1, counters.steps), max: counters.normMax },
-        clip: { maxNorm: clipNorm, clippedSteps: counters.clipped, steps: counters.steps },
-        ...(epoch === 0 && autoLr !== null ? { autoLr } : {}),
-        ...(epochRollbacks.length ? { rollbacks: epochRollbacks } : {})
+        ...recoveryLog({ c: counters, clipNorm, epoch, autoLr, rollbacks })
       };
       logs.push(log);
       pathLength.push(path ? path.normalised : null);
       if (spec.checkpoints.includes(epoch + 1)) await spec.saveCheckpoint?.(epoch + 1, path ? path.normalised : null);
-      await saveResume(spec.resume, model, opt, {
-        epoch: epoch + 1,
-        pathRaw: path?.raw ?? 0,
-        initialNorm,
-        logs,
-        pathLength,
-        lrScale,
-        ...(Number.isFinite(lrCap) ? { lrCap } : {}),
-        ...(autoLr !== null ? { autoLr } : {})
-      });
+      await saveResume(
+        spec.resume,
+        model,
+        opt,
+        resumeState({
+          epoch: epoch + 1,
+          pathRaw: path?.raw ?? 0,
+          initialNorm,
+          logs,
+          pathLength,
+          lrScale,
+          lrCap,
+          autoLr
+        })
+      );
       spec.onEpoch?.(log);
     }
     return { logs, pathLength, initialNorm, resumedFrom: startEpoch, rollbacks };

@@ -6,44 +6,38 @@
  * each refusal exits non-zero and leaves nothing.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../../helpers/fixtures';
-import { writeTinyDataset } from '../../helpers/tiny-dataset';
-import { tinyConfig } from '../../helpers/tiny-config';
 import { runCli } from '../../helpers/cli';
+import {
+  experimentCount,
+  ONNX_ARCH_FIXTURES as FIXTURES,
+  onnxArchConfig,
+  onnxWorkspace,
+  tinyArchPlan
+} from '../../helpers/onnx-arch';
 import { readOnnxModel } from '../../../src/engine/onnx/onnx-file';
-import { planOnnxArchitecture } from '../../../src/engine/onnx/onnx-arch';
 import { checkpointBytes, teacherWeights } from '../../../src/engine/onnx/onnx-arch-weights';
 
-const FIXTURES = join(__dirname, '../../fixtures/onnx-arch');
 const weightsOf = (file: string, name: string): number[] =>
   Array.from(readOnnxModel(readFileSync(file), file).initializers.get(name)!.data as Float32Array);
 
-function onnxConfig(over: Record<string, unknown> = {}): Record<string, unknown> {
-  const { architecture: _a, tap: _t, ...rest } = tinyConfig({ name: 'onnx-tiny' });
-  return {
-    ...rest,
-    architecture: { onnx: 'nets/tiny-arch.onnx' },
-    tap: '/Relu_1',
-    teacher: {
-      ...rest.teacher,
-      source: null,
-      pretrained: 'nets/tiny-arch.onnx',
-      pretrain: { ...rest.teacher.pretrain, epochs: 0 }
-    },
-    ...over
-  };
-}
+/** The tiny ONNX run of nets/tiny-arch.onnx, its architecture without a classifier field (the CLI's optional one). */
+const onnxConfig = (over: Record<string, unknown> = {}): Record<string, unknown> =>
+  onnxArchConfig('onnx-tiny', {
+    onnx: 'nets/tiny-arch.onnx',
+    teacher: (rest) => ({ pretrain: { ...rest.teacher.pretrain, epochs: 0 } }),
+    more: () => ({ architecture: { onnx: 'nets/tiny-arch.onnx' }, ...over })
+  });
 
 describe('kd-lens run with an ONNX architecture', () => {
   const tmp = tempDir('kd-onnx-run-');
   const ws = tmp.path;
   afterAll(() => tmp.cleanup());
   const setup = async (): Promise<void> => {
-    await writeTinyDataset(ws, 'tiny', { seed: 1 });
-    mkdirSync(join(ws, 'nets'), { recursive: true });
-    for (const f of ['tiny-arch.onnx', 'sin-op.onnx', 'size-24.onnx', 'no-classifier.onnx'])
+    await onnxWorkspace(ws, 'nets');
+    for (const f of ['sin-op.onnx', 'size-24.onnx', 'no-classifier.onnx'])
       copyFileSync(join(FIXTURES, f), join(ws, 'nets', f));
   };
 
@@ -130,16 +124,7 @@ describe('kd-lens run with an ONNX architecture', () => {
   it('a loss that stays NaN rolls back three times, then fails naming the stage, with no checkpoint of the failed epoch', async () => {
     if (!existsSync(join(ws, 'nets'))) await setup();
     // A teacher whose conv2 weights overflow float32: its loss is NaN at any rate (a range test finds none).
-    const plan = planOnnxArchitecture({
-      bytes: readFileSync(join(FIXTURES, 'tiny-arch.onnx')),
-      file: 'tiny-arch.onnx',
-      classifier: null,
-      tap: '/Relu_1',
-      imageSize: 16,
-      classes: 3,
-      dataset: 'tiny',
-      pretrained: true
-    });
+    const plan = tinyArchPlan({ pretrained: true });
     const huge = teacherWeights(plan, readOnnxModel(readFileSync(join(FIXTURES, 'tiny-arch.onnx')), 'x'), 0);
     huge.set(
       'conv2.weight',
@@ -191,10 +176,10 @@ describe('kd-lens run with an ONNX architecture', () => {
     const file = join(ws, 'bad.json');
     const config = onnxConfig(over as Record<string, unknown>);
     writeFileSync(file, JSON.stringify(config));
-    const experiments = existsSync(join(ws, 'experiments')) ? readdirSync(join(ws, 'experiments')).length : 0;
+    const experiments = experimentCount(ws);
     const r = await runCli(['run', file, '--workspace', ws]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(message);
-    expect(existsSync(join(ws, 'experiments')) ? readdirSync(join(ws, 'experiments')).length : 0).toBe(experiments);
+    expect(experimentCount(ws)).toBe(experiments);
   });
 });

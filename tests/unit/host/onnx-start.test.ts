@@ -6,7 +6,7 @@
  * tap the graph lacks with 400; a refusal writes nothing.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHost, type Host } from '../../../src/host';
 import { CallerError } from '../../../src/common/errors';
@@ -14,28 +14,17 @@ import { API_REQUEST_SCHEMAS } from '../../../src/common/api-schemas';
 import type { OnnxRunConfig } from '../../../src/common/config';
 import { tempDir } from '../../helpers/fixtures';
 import { silentJob } from '../../helpers/serve';
-import { writeTinyDataset } from '../../helpers/tiny-dataset';
 import { tinyConfig } from '../../helpers/tiny-config';
-
-const FILE = join(__dirname, '../../fixtures/onnx-arch/tiny-arch.onnx');
+import { experimentCount, onnxArchConfig, onnxWorkspace, TINY_ARCH as FILE } from '../../helpers/onnx-arch';
 
 describe('startExperiment with an ONNX architecture', () => {
   const tmp = tempDir('kd-onnx-start-');
   const ws = join(tmp.path, 'ws');
   const outside = join(tmp.path, 'outside');
   let host: Host;
-  const config = (onnx: string, over: Record<string, unknown> = {}): OnnxRunConfig => {
-    const { architecture: _a, tap: _t, ...rest } = tinyConfig({ name: 'app onnx' });
-    return {
-      ...rest,
-      architecture: { onnx, classifier: null },
-      tap: '/Relu_1',
-      teacher: { ...rest.teacher, source: null, pretrained: onnx },
-      ...over
-    } as OnnxRunConfig;
-  };
-  const experiments = (): number =>
-    existsSync(join(ws, 'experiments')) ? readdirSync(join(ws, 'experiments')).length : 0;
+  const config = (onnx: string, over: Record<string, unknown> = {}): OnnxRunConfig =>
+    onnxArchConfig('app onnx', { onnx, more: () => over }) as OnnxRunConfig;
+  const experiments = (): number => experimentCount(ws);
   const refused = async (c: OnnxRunConfig, status: number, message: RegExp): Promise<void> => {
     const before = experiments();
     const err = await host.service.startExperiment({ config: c }).then(
@@ -49,9 +38,7 @@ describe('startExperiment with an ONNX architecture', () => {
   };
 
   beforeAll(async () => {
-    await writeTinyDataset(ws, 'tiny', { seed: 1 });
-    mkdirSync(join(ws, 'models'), { recursive: true });
-    copyFileSync(FILE, join(ws, 'models', 'tiny-arch.onnx'));
+    await onnxWorkspace(ws);
     mkdirSync(outside, { recursive: true });
     copyFileSync(FILE, join(outside, 'net.onnx'));
     host = createHost({ workspace: ws, shell: 'browser', version: 'test', spawnJob: silentJob });

@@ -9,23 +9,14 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import type * as Ort from 'onnxruntime-node';
-import { loadOrt } from '../../../../src/engine/onnx/runtime';
-import { compileTrainStep } from '../../../../src/engine/onnx/train-graph';
 import { compileInputGradient } from '../../../../src/engine/onnx/compile';
 import { encodeModel } from '../../../../src/engine/onnx/model-proto';
-import { f32, type IrNode, type ModelIr } from '../../../../src/engine/onnx/ir';
-import { directionalDerivatives, fdError, randomNormal } from '../../../helpers/train-fd';
+import type { ModelIr } from '../../../../src/engine/onnx/ir';
+import { expectFdAgreement, labelBatch, labelsGradients, randomNormal, requireOrt } from '../../../helpers/train-fd';
+import { randomParams, tapsOf, irNode as node } from '../../../helpers/hand-ir';
 
 let ort: typeof Ort;
 const random = randomNormal;
-const size = (dims: number[]): number => dims.reduce((a, b) => a * b, 1);
-const node = (op: string, inputs: string[], output: string, attrs: IrNode['attrs'] = {}): IrNode => ({
-  op,
-  name: output,
-  inputs,
-  outputs: [output],
-  attrs
-});
 
 /**
  * x [3, 6, 7] -> Conv a (5 out, kernel 3x2, dilations [1, 2], pads [2, 2, 2, 1]: 8x8; its flipped
@@ -39,7 +30,7 @@ function model(): ModelIr {
     ['wb', [20, 5, 3, 3]],
     ['wg', [20 * 4 * 4, 3]]
   ];
-  const initializers = new Map(params.map(([name, dims], i) => [name, f32(dims, random(size(dims), 60 + i, 0.3))]));
+  const initializers = randomParams(params, 60, 0.3);
   return {
     source: 'fast-forms',
     input: { name: 'x', shape: [3, 6, 7] },
@@ -53,52 +44,26 @@ function model(): ModelIr {
       node('MatMul', ['flat', 'wg'], 'logits')
     ],
     initializers,
-    tapNames: ['a', 'logits'],
-    tapValues: new Map([
-      ['a', 'a'],
-      ['logits', 'logits']
-    ])
+    ...tapsOf('a', 'logits')
   };
 }
 
 describe('the fast forms of the conv and pool rules', () => {
   beforeAll(async () => {
-    const rt = await loadOrt();
-    if ('error' in rt) throw new Error(rt.error);
-    ort = rt.ort;
+    ort = await requireOrt();
   });
 
   it('weight gradients through a flipped-weights input gradient, both column products and the 2x2 pool', async () => {
     const ir = model();
     const names = [...ir.initializers.keys()];
-    const g = compileTrainStep(
-      {
-        model: ir,
-        trainable: names,
-        objective: { kind: 'labels', output: 'logits', numClasses: 3 },
-        momentum: 0.9,
-        weightDecay: 0,
-        tapKernel: null
-      },
-      { height: 6, width: 7 }
-    );
+    const batch = labelBatch({ shape: ir.input.shape, labels: [0, 1, 2], seed: 5 });
+    const { step: g, checks } = await labelsGradients({ ort, model: ir, trainable: names, batch });
     const ops = g.graph.nodes.map((n) => n.op);
     // The forms under test are the ones compiled: no ConvTranspose, no MaxPool Indices, one Gemm (wb's).
     expect(ops).not.toContain('ConvTranspose');
     expect(g.graph.nodes.filter((n) => n.op === 'MaxPool').every((n) => n.outputs.length === 1)).toBe(true);
     expect(ops.filter((o) => o === 'Gemm')).toHaveLength(1);
-    const onehot = new Float32Array(3 * 3);
-    [0, 4, 8].forEach((i) => (onehot[i] = 1));
-    const checks = await directionalDerivatives({
-      ort,
-      step: g,
-      weights: new Map([...ir.initializers].map(([name, t]) => [name, t.data as Float32Array])),
-      batch: { x: randomNormal(3 * 6 * 7 * 3, 5), xDims: [3, 6, 7, 3], onehot, classes: 3 },
-      check: names,
-      eps: 1e-3,
-      logits: 'logits'
-    });
-    for (const c of checks) expect(fdError(c), `${c.param}: ${c.numeric} vs ${c.analytic}`).toBeLessThan(1e-2);
+    expectFdAgreement(checks);
   });
 
   it("a 2x2 MaxPool sends dy to each window's first maximum, ties included", async () => {
@@ -110,8 +75,7 @@ describe('the fast forms of the conv and pool rules', () => {
       input: { name: 'x', shape: [C, H, W] },
       nodes: [node('MaxPool', ['x'], 'y', { kernel_shape: [2, 2], strides: [2, 2] })],
       initializers: new Map(),
-      tapNames: ['y'],
-      tapValues: new Map([['y', 'y']])
+      ...tapsOf('y')
     };
     const { graph } = compileInputGradient(ir, 'y');
     const session = await ort.InferenceSession.create(encodeModel(graph));

@@ -7,57 +7,43 @@
  * student that does not reproduce the teacher's feature stops the run before stage 2.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { planOnnxArchitecture } from '../../../../src/engine/onnx/onnx-arch';
 import { trainOnnxStage, type OnnxObjective } from '../../../../src/engine/onnx/onnx-arch-train';
-import { belowTap, initialWeights, teacherWeights, type Weights } from '../../../../src/engine/onnx/onnx-arch-weights';
+import { belowTap, initialWeights, type Weights } from '../../../../src/engine/onnx/onnx-arch-weights';
 import { forwardAll, openForward } from '../../../../src/engine/onnx/onnx-arch-forward';
 import { readOnnxModel } from '../../../../src/engine/onnx/onnx-file';
-import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
+import type { RuntimeChoice } from '../../../../src/engine/onnx/runtime';
 import { distillLoss } from '../../../../src/engine/training/distill-losses';
 import { createExperiment, runExperiment } from '../../../../src/engine/experiment/runner';
 import { ExperimentPaths } from '../../../../src/engine/experiment/paths';
 import { EarlyStopError } from '../../../../src/engine/experiment/early-checks';
-import { Rng } from '../../../../src/engine/util/random';
 import type { ImageSet } from '../../../../src/engine/training/batches';
 import type { ExperimentEvent } from '../../../../src/common/events';
 import { useBackend } from '../../../helpers/tf';
 import { tempDir } from '../../../helpers/fixtures';
-import { writeTinyDataset } from '../../../helpers/tiny-dataset';
-import { tinyConfig } from '../../../helpers/tiny-config';
+import {
+  brightImages,
+  onnxArchConfig,
+  onnxWorkspace,
+  tinyArchPlan,
+  tinyTeacherStart
+} from '../../../helpers/onnx-arch';
+import { requireRuntime } from '../../../helpers/train-fd';
 
-const DIR = join(__dirname, '../../../fixtures/onnx-arch');
-const bytes = readFileSync(join(DIR, 'tiny-arch.onnx'));
-const plan = planOnnxArchitecture({
-  bytes,
-  file: 'tiny-arch.onnx',
-  classifier: null,
-  tap: '/Relu_1',
-  imageSize: 16,
-  classes: 3,
-  dataset: 'tiny',
-  pretrained: true
-});
+const plan = tinyArchPlan({ pretrained: true });
 
-/** n images of 3 classes: class k brightens channel k. */
-function imageSet(seed: number, n = 12): ImageSet {
-  const rng = new Rng(seed);
-  const s = 16;
-  const x = new Float32Array(n * s * s * 3).map(() => rng.normal() * 0.3);
-  const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
-  for (let i = 0; i < n; i++) for (let p = 0; p < s * s; p++) x[(i * s * s + p) * 3 + labels[i]] += 0.3;
-  return { n, size: s, x, labels, ids: Array.from(labels, (_, i) => `i${i}`), masks: null };
-}
+/** n images of 3 classes: class k brightens channel k (by 0.3, a task the networks do not learn at once). */
+const imageSet = (seed: number, n = 12): ImageSet => brightImages({ seed, n, lift: 0.3 });
 
 describe('epoch logs of an ONNX-architecture stage', () => {
   let runtime: RuntimeChoice;
   beforeAll(async () => {
     await useBackend('cpu');
-    runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    runtime = await requireRuntime();
   });
-  const teacher = () => teacherWeights(plan, readOnnxModel(bytes, 'tiny-arch.onnx'), 5);
+  const teacher = () => tinyTeacherStart(plan);
 
   /** Inference-mode values of the network on a set, as TF.js tensors ([n, h, w, c] for activations). */
   async function values(w: Weights, set: ImageSet, names: string[], shapes: number[][]): Promise<tf.Tensor[]> {
@@ -171,26 +157,18 @@ describe('early protocol checks of an ONNX-architecture run', () => {
   afterAll(() => tmp.cleanup());
   beforeAll(async () => {
     await useBackend('cpu');
-    await writeTinyDataset(ws, 'tiny', { seed: 1 });
-    mkdirSync(join(ws, 'models'));
-    copyFileSync(join(DIR, 'tiny-arch.onnx'), join(ws, 'models', 'tiny-arch.onnx'));
+    await onnxWorkspace(ws);
   });
 
   it('a weak teacher stops the run after the baseline, a student that does not mimic it after stage 1; resume refuses, --force goes on', async () => {
-    const { architecture: _a, tap: _t, ...rest } = tinyConfig({ name: 'weak-teacher' });
     // A teacher from the seed fine-tuned at a negligible rate stays at chance; the baseline learns.
-    const id = await createExperiment(ws, {
-      ...rest,
-      architecture: { onnx: 'models/tiny-arch.onnx', classifier: null },
-      tap: '/Relu_1',
-      teacher: {
-        ...rest.teacher,
-        source: null,
-        pretrained: null,
-        finetune: { ...rest.teacher.finetune, lr: 1e-9, lrEnd: 1e-9 }
-      },
-      checks: { stopOnFail: true }
-    });
+    const id = await createExperiment(
+      ws,
+      onnxArchConfig('weak-teacher', {
+        teacher: (rest) => ({ pretrained: null, finetune: { ...rest.teacher.finetune, lr: 1e-9, lrEnd: 1e-9 } }),
+        more: () => ({ checks: { stopOnFail: true } })
+      })
+    );
     const events: ExperimentEvent[] = [];
     const stopped = await runExperiment(ws, id, { onEvent: (e) => events.push(e) }).catch((e: unknown) => e);
     expect(stopped).toBeInstanceOf(EarlyStopError);

@@ -10,12 +10,12 @@ import { trainOnnxStage } from '../../../../src/engine/onnx/onnx-arch-train';
 import { readOnnxModel } from '../../../../src/engine/onnx/onnx-file';
 import { drawMasks, dropoutLayers, inferenceForm } from '../../../../src/engine/onnx/onnx-arch-dropout';
 import { f32, type IrNode, type ModelIr } from '../../../../src/engine/onnx/ir';
-import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
 import type { ResumeData, ResumeStore } from '../../../../src/engine/training/stage';
+import { archRequest, ONNX_ARCH_FIXTURES } from '../../../helpers/onnx-arch';
+import { requireRuntime } from '../../../helpers/train-fd';
 
-const DIR = join(__dirname, '../../../fixtures/onnx-arch');
-const bytes = readFileSync(join(DIR, 'dropout-arch.onnx'));
-const torch = JSON.parse(readFileSync(join(DIR, 'dropout-arch-step.json'), 'utf8')) as {
+const bytes = readFileSync(join(ONNX_ARCH_FIXTURES, 'dropout-arch.onnx'));
+const torch = JSON.parse(readFileSync(join(ONNX_ARCH_FIXTURES, 'dropout-arch-step.json'), 'utf8')) as {
   seed: number;
   labels: number[];
   mask: number[];
@@ -24,16 +24,7 @@ const torch = JSON.parse(readFileSync(join(DIR, 'dropout-arch-step.json'), 'utf8
   runningMean: number[];
   evalLogits: number[];
 };
-const plan = planOnnxArchitecture({
-  bytes,
-  file: 'dropout-arch.onnx',
-  classifier: null,
-  tap: '/Relu',
-  imageSize: 8,
-  classes: 3,
-  dataset: 'tiny',
-  pretrained: true
-});
+const plan = planOnnxArchitecture(archRequest('dropout-arch.onnx', { tap: '/Relu', imageSize: 8, pretrained: true }));
 const file = readOnnxModel(bytes, 'dropout-arch.onnx');
 /** The file's own weights (classifier included: it has the 3 classes already). */
 const fileWeights = (): Weights =>
@@ -73,7 +64,7 @@ describe('dropout of an ONNX architecture', () => {
   });
 
   it("one labels step with the step seed's mask: loss, gradients and running mean as PyTorch with that mask", async () => {
-    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    const runtime = await requireRuntime();
     const weights = fileWeights();
     const stepper = await openStepper({
       plan,
@@ -111,7 +102,7 @@ describe('dropout of an ONNX architecture', () => {
   });
 
   it('no dropout in evaluation, in checkpoints, or in the feature objective of stage 1', async () => {
-    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    const runtime = await requireRuntime();
     const weights = fileWeights();
     const f = await openForward({ plan, weights, values: [plan.classifier.value], runtime });
     try {
@@ -148,7 +139,7 @@ describe('dropout of an ONNX architecture', () => {
   });
 
   it('masks come from the seed, epoch and step: a stage resumed after its first epoch ends as an uninterrupted one', async () => {
-    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    const runtime = await requireRuntime();
     const run = (epochs: number, resume?: ResumeStore) =>
       trainOnnxStage({
         plan,

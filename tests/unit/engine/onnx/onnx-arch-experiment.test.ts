@@ -6,68 +6,49 @@
  * uninterrupted experiment of the same seed; relative paths are read against the workspace.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { planOnnxArchitecture } from '../../../../src/engine/onnx/onnx-arch';
 import { trainOnnxStage, type OnnxStageRequest } from '../../../../src/engine/onnx/onnx-arch-train';
-import { teacherWeights } from '../../../../src/engine/onnx/onnx-arch-weights';
-import { readOnnxModel } from '../../../../src/engine/onnx/onnx-file';
-import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
 import { folderResume } from '../../../../src/engine/experiment/record';
 import { createExperiment, runExperiment } from '../../../../src/engine/experiment/runner';
 import { ExperimentPaths } from '../../../../src/engine/experiment/paths';
 import { CancelledError } from '../../../../src/engine/training/stage';
 import { cappedRate } from '../../../../src/engine/training/recovery';
 import type { RangeTestResult } from '../../../../src/engine/training/lr-range';
-import { Rng } from '../../../../src/engine/util/random';
 import type { ImageSet } from '../../../../src/engine/training/batches';
 import type { ExperimentEvent } from '../../../../src/common/events';
 import { useBackend } from '../../../helpers/tf';
 import { tempDir } from '../../../helpers/fixtures';
-import { writeTinyDataset } from '../../../helpers/tiny-dataset';
-import { tinyConfig } from '../../../helpers/tiny-config';
+import {
+  brightImages,
+  CARRIED_TRAINING,
+  onnxArchConfig,
+  onnxWorkspace,
+  QUIET_STAGE,
+  runCancelledAt,
+  tinyArchPlan,
+  tinyTeacherStart
+} from '../../../helpers/onnx-arch';
+import { requireRuntime } from '../../../helpers/train-fd';
 
-const FILE = join(__dirname, '../../../fixtures/onnx-arch/tiny-arch.onnx');
-const bytes = readFileSync(FILE);
-const plan = planOnnxArchitecture({
-  bytes,
-  file: 'tiny-arch.onnx',
-  classifier: null,
-  tap: '/Relu_1',
-  imageSize: 16,
-  classes: 3,
-  dataset: 'tiny',
-  pretrained: true
-});
-
-/** 12 images of 3 classes: class k brightens channel k. */
-function imageSet(): ImageSet {
-  const rng = new Rng(7);
-  const n = 12,
-    s = 16;
-  const x = new Float32Array(n * s * s * 3).map(() => rng.normal() * 0.3);
-  const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
-  for (let i = 0; i < n; i++) for (let p = 0; p < s * s; p++) x[(i * s * s + p) * 3 + labels[i]] += 1;
-  return { n, size: s, x, labels, ids: Array.from(labels, (_, i) => `i${i}`), masks: null };
-}
+const plan = tinyArchPlan({ pretrained: true });
+const imageSet = (): ImageSet => brightImages();
 
 describe('an ONNX-architecture stage resumes from its last epoch', () => {
   it('stopped after epoch 2 of 5 and resumed, it ends bit for bit as an uninterrupted stage', async () => {
-    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    const runtime = await requireRuntime();
     const dir = mkdtempSync(join(tmpdir(), 'kd-onnx-resume-'));
     try {
       const request = (resume: string, signal?: AbortSignal): OnnxStageRequest => ({
         plan,
-        start: teacherWeights(plan, readOnnxModel(bytes, 'tiny-arch.onnx'), 5),
+        start: tinyTeacherStart(plan),
         set: imageSet(),
         stage: { epochs: 5, lr: 0.05, lrEnd: 0.01, batchSize: 5 },
         // Momentum, weight decay and augmentation all carry state across epochs or draw from seeded streams.
-        training: { momentum: 0.9, weightDecay: 5e-4, augment: { flip: true, cropPad: 2 }, seed: 5, clipNorm: 0 },
+        training: CARRIED_TRAINING,
         runtime,
-        checkpoints: [],
-        onCheckpoint: async () => undefined,
-        name: 'teacher finetune',
+        ...QUIET_STAGE,
         resume: folderResume(resume),
         signal
       });
@@ -94,20 +75,18 @@ describe('an ONNX-architecture stage resumes from its last epoch', () => {
   }, 60_000);
 
   it('a rate that explodes in epoch 2 rolls back to its start, halves, then is capped by a range test and completes', async () => {
-    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    const runtime = await requireRuntime();
     const tests: [RangeTestResult, string][] = [];
     const dir = mkdtempSync(join(tmpdir(), 'kd-onnx-cap-'));
     const resume = folderResume(dir);
     const r = await trainOnnxStage({
       plan,
-      start: teacherWeights(plan, readOnnxModel(bytes, 'tiny-arch.onnx'), 5),
+      start: tinyTeacherStart(plan),
       set: imageSet(),
       stage: { epochs: 3, lr: 5, lrEnd: 5, batchSize: 6 },
       training: { momentum: 0.9, weightDecay: 0, augment: null, seed: 5, clipNorm: 0 },
       runtime,
-      checkpoints: [],
-      onCheckpoint: async () => undefined,
-      name: 'teacher finetune',
+      ...QUIET_STAGE,
       rangeTest: { steps: 40 },
       onRangeTest: (t, why) => tests.push([t, why]),
       resume
@@ -132,20 +111,19 @@ describe('an ONNX-architecture stage resumes from its last epoch', () => {
   }, 30_000);
 
   it('a loss that stays NaN rolls back three times (halved, capped by a range test, halved), then fails naming the stage', async () => {
-    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    const runtime = await requireRuntime();
     const rollbacks: [number, string | undefined][] = [];
     const set = imageSet();
     set.x[5] = NaN; // one image makes every step's loss NaN in the batch that holds it, and the range test's too
     await expect(
       trainOnnxStage({
         plan,
-        start: teacherWeights(plan, readOnnxModel(bytes, 'tiny-arch.onnx'), 5),
+        start: tinyTeacherStart(plan),
         set: { ...set, n: 6 },
         stage: { epochs: 2, lr: 0.05, lrEnd: 0.05, batchSize: 6 },
         training: { momentum: 0.9, weightDecay: 0, augment: null, seed: 5, clipNorm: 0 },
         runtime,
-        checkpoints: [],
-        onCheckpoint: async () => undefined,
+        ...QUIET_STAGE,
         name: 'baseline (seed 1)',
         rangeTest: { steps: 20 },
         onRollback: (r) => rollbacks.push([r.lrScale, r.action])
@@ -165,35 +143,19 @@ describe('an ONNX-architecture experiment cancelled mid-stage and resumed', () =
   const tmp = tempDir('kd-onnx-exp-');
   const ws = tmp.path;
   afterAll(() => tmp.cleanup());
-  const config = (name: string): Record<string, unknown> => {
-    const { architecture: _a, tap: _t, ...rest } = tinyConfig({ name });
-    return {
-      ...rest,
-      // Relative paths are read against the workspace (uploads live in <workspace>/models/).
-      architecture: { onnx: 'models/tiny-arch.onnx', classifier: null },
-      tap: '/Relu_1',
-      teacher: { ...rest.teacher, source: null, pretrained: 'models/tiny-arch.onnx' },
-      training: { ...rest.training, flip: true, cropPad: 1 }
-    };
-  };
+  // Relative paths are read against the workspace (uploads live in <workspace>/models/).
+  const config = (name: string): Record<string, unknown> =>
+    onnxArchConfig(name, { more: (rest) => ({ training: { ...rest.training, flip: true, cropPad: 1 } }) });
   beforeAll(async () => {
     await useBackend('cpu');
-    await writeTinyDataset(ws, 'tiny', { seed: 1 });
-    mkdirSync(join(ws, 'models'));
-    copyFileSync(FILE, join(ws, 'models', 'tiny-arch.onnx'));
+    await onnxWorkspace(ws);
   });
 
   it('trains nothing twice and ends as the uninterrupted run', async () => {
     const whole = await createExperiment(ws, config('whole'));
     await runExperiment(ws, whole);
     const cut = await createExperiment(ws, config('cut'));
-    const stop = new AbortController();
-    await expect(
-      runExperiment(ws, cut, {
-        signal: stop.signal,
-        onEvent: (e) => e.type === 'epoch' && e.net === 'S' && e.epoch === 1 && stop.abort()
-      })
-    ).rejects.toBeInstanceOf(CancelledError);
+    await runCancelledAt(ws, cut, (e) => e.type === 'epoch' && e.net === 'S' && e.epoch === 1);
     const p = new ExperimentPaths(ws, cut);
     const state = JSON.parse(readFileSync(p.state, 'utf8'));
     expect(state.status).toBe('cancelled');

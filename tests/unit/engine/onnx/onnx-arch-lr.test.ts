@@ -5,68 +5,46 @@
  * resumed after its first epoch does not test again and ends as the uninterrupted one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { planOnnxArchitecture } from '../../../../src/engine/onnx/onnx-arch';
 import { trainOnnxStage, type OnnxStageRequest } from '../../../../src/engine/onnx/onnx-arch-train';
-import { teacherWeights } from '../../../../src/engine/onnx/onnx-arch-weights';
-import { readOnnxModel } from '../../../../src/engine/onnx/onnx-file';
-import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
 import { folderResume } from '../../../../src/engine/experiment/record';
 import { chooseStableRate, type RangeTestResult } from '../../../../src/engine/training/lr-range';
 import { CancelledError } from '../../../../src/engine/training/stage';
-import { Rng } from '../../../../src/engine/util/random';
-import type { ImageSet } from '../../../../src/engine/training/batches';
 import { createExperiment, runExperiment } from '../../../../src/engine/experiment/runner';
 import { ExperimentPaths } from '../../../../src/engine/experiment/paths';
 import type { ExperimentEvent } from '../../../../src/common/events';
 import type { EpochLog } from '../../../../src/common/record-schemas';
 import { useBackend } from '../../../helpers/tf';
 import { tempDir } from '../../../helpers/fixtures';
-import { writeTinyDataset } from '../../../helpers/tiny-dataset';
-import { tinyConfig } from '../../../helpers/tiny-config';
+import {
+  brightImages,
+  CARRIED_TRAINING,
+  onnxArchConfig,
+  onnxWorkspace,
+  QUIET_STAGE,
+  tinyArchPlan,
+  tinyTeacherStart
+} from '../../../helpers/onnx-arch';
+import { requireRuntime } from '../../../helpers/train-fd';
 
-const FILE = join(__dirname, '../../../fixtures/onnx-arch/tiny-arch.onnx');
-const bytes = readFileSync(FILE);
-const plan = planOnnxArchitecture({
-  bytes,
-  file: 'tiny-arch.onnx',
-  classifier: null,
-  tap: '/Relu_1',
-  imageSize: 16,
-  classes: 3,
-  dataset: 'tiny',
-  pretrained: true
-});
-
-/** 12 images of 3 classes: class k brightens channel k. */
-function imageSet(): ImageSet {
-  const rng = new Rng(7);
-  const n = 12,
-    s = 16;
-  const x = new Float32Array(n * s * s * 3).map(() => rng.normal() * 0.3);
-  const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
-  for (let i = 0; i < n; i++) for (let p = 0; p < s * s; p++) x[(i * s * s + p) * 3 + labels[i]] += 1;
-  return { n, size: s, x, labels, ids: Array.from(labels, (_, i) => `i${i}`), masks: null };
-}
+const plan = tinyArchPlan({ pretrained: true });
 
 describe('lr "auto" on an ONNX-architecture stage', () => {
   it('tests the range once, uses and records the rate, and a resumed stage does not test again', async () => {
-    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    const runtime = await requireRuntime();
     const dir = mkdtempSync(join(tmpdir(), 'kd-onnx-lr-'));
     try {
       const tests: RangeTestResult[] = [];
       const request = (stage: OnnxStageRequest['stage'], o: Partial<OnnxStageRequest> = {}): OnnxStageRequest => ({
         plan,
-        start: teacherWeights(plan, readOnnxModel(bytes, 'tiny-arch.onnx'), 5),
-        set: imageSet(),
+        start: tinyTeacherStart(plan),
+        set: brightImages(),
         stage,
-        training: { momentum: 0.9, weightDecay: 5e-4, augment: { flip: true, cropPad: 2 }, seed: 5, clipNorm: 0 },
+        training: CARRIED_TRAINING,
         runtime,
-        checkpoints: [],
-        onCheckpoint: async () => undefined,
-        name: 'teacher finetune',
+        ...QUIET_STAGE,
         rangeTest: { steps: 40, lrMin: 1e-4, lrMax: 100 },
         onRangeTest: (r) => tests.push(r),
         ...o
@@ -115,20 +93,14 @@ describe('lr "auto" in an ONNX-architecture experiment', () => {
   afterAll(() => tmp.cleanup());
   beforeAll(async () => {
     await useBackend('cpu');
-    await writeTinyDataset(ws, 'tiny', { seed: 1 });
-    mkdirSync(join(ws, 'models'));
-    copyFileSync(FILE, join(ws, 'models', 'tiny-arch.onnx'));
+    await onnxWorkspace(ws);
   });
 
   it('the configuration is accepted; the stage tests its range, logs the rate and trains at it', async () => {
-    const { architecture: _a, tap: _t, ...rest } = tinyConfig({ name: 'auto' });
-    const id = await createExperiment(ws, {
-      ...rest,
-      architecture: { onnx: 'models/tiny-arch.onnx', classifier: null },
-      tap: '/Relu_1',
-      teacher: { ...rest.teacher, source: null, pretrained: 'models/tiny-arch.onnx' },
-      baseline: { ...rest.baseline, lr: 'auto' }
-    });
+    const id = await createExperiment(
+      ws,
+      onnxArchConfig('auto', { more: (rest) => ({ baseline: { ...rest.baseline, lr: 'auto' } }) })
+    );
     const events: ExperimentEvent[] = [];
     await runExperiment(ws, id, { onEvent: (e) => events.push(e) });
     const p = new ExperimentPaths(ws, id);

@@ -5,18 +5,17 @@
  * ones are refused naming the field.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { planOnnxArchitecture } from '../../../../src/engine/onnx/onnx-arch';
 import { trainOnnxStage, type OnnxObjective } from '../../../../src/engine/onnx/onnx-arch-train';
-import { initialWeights, teacherWeights } from '../../../../src/engine/onnx/onnx-arch-weights';
+import { initialWeights } from '../../../../src/engine/onnx/onnx-arch-weights';
 import { forwardAll, openForward } from '../../../../src/engine/onnx/onnx-arch-forward';
 import { attentionShapes, checkStudentMethod } from '../../../../src/engine/onnx/onnx-arch-method';
 import { readOnnxModel } from '../../../../src/engine/onnx/onnx-file';
-import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
+import type { RuntimeChoice } from '../../../../src/engine/onnx/runtime';
 import { distillLoss } from '../../../../src/engine/training/distill-losses';
-import { Rng } from '../../../../src/engine/util/random';
 import type { ImageSet } from '../../../../src/engine/training/batches';
 import { createExperiment, runExperiment } from '../../../../src/engine/experiment/runner';
 import { ExperimentPaths } from '../../../../src/engine/experiment/paths';
@@ -26,33 +25,19 @@ import { inWorkspace } from '../../../../src/engine/onnx/onnx-arch-experiment';
 import type { EpochLog } from '../../../../src/common/record-schemas';
 import { useBackend } from '../../../helpers/tf';
 import { tempDir } from '../../../helpers/fixtures';
-import { writeTinyDataset } from '../../../helpers/tiny-dataset';
-import { tinyConfig } from '../../../helpers/tiny-config';
+import {
+  archRequest,
+  brightImages,
+  experimentCount,
+  onnxArchConfig,
+  onnxWorkspace,
+  tinyTeacherStart
+} from '../../../helpers/onnx-arch';
+import { requireRuntime } from '../../../helpers/train-fd';
 
-const DIR = join(__dirname, '../../../fixtures/onnx-arch');
-const bytes = readFileSync(join(DIR, 'tiny-arch.onnx'));
-const request = (file: string) => ({
-  bytes: readFileSync(join(DIR, file)),
-  file,
-  classifier: null,
-  tap: '/Relu_1',
-  imageSize: 16,
-  classes: 3,
-  dataset: 'tiny',
-  pretrained: true
-});
+const request = (file: string) => archRequest(file, { pretrained: true });
 const plan = planOnnxArchitecture(request('tiny-arch.onnx'));
-
-/** 12 images of 3 classes: class k brightens channel k. */
-function imageSet(): ImageSet {
-  const rng = new Rng(7);
-  const n = 12,
-    s = 16;
-  const x = new Float32Array(n * s * s * 3).map(() => rng.normal() * 0.3);
-  const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
-  for (let i = 0; i < n; i++) for (let p = 0; p < s * s; p++) x[(i * s * s + p) * 3 + labels[i]] += 1;
-  return { n, size: s, x, labels, ids: Array.from(labels, (_, i) => `i${i}`), masks: null };
-}
+const imageSet = (): ImageSet => brightImages();
 
 const LAYERS = ['/Relu', '/Relu_1'];
 
@@ -60,7 +45,7 @@ describe('student.method on an ONNX architecture: the step loss against distill-
   let runtime: RuntimeChoice;
   beforeAll(async () => {
     await useBackend('cpu');
-    runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    runtime = await requireRuntime();
   });
 
   /** distill-losses.ts's loss from the two networks' values (inference-mode forwards on ONNX Runtime). */
@@ -123,7 +108,7 @@ describe('student.method on an ONNX architecture: the step loss against distill-
       name,
       async () => {
         const set = imageSet();
-        const teacher = teacherWeights(plan, readOnnxModel(bytes, 'tiny-arch.onnx'), 5);
+        const teacher = tinyTeacherStart(plan);
         const student = initialWeights(plan, 9);
         const objective = { kind: 'distill' as const, teacher, ...terms };
         // The batch norm's scale and bias frozen: it runs in inference mode, as the reference forwards do.
@@ -152,8 +137,8 @@ describe('student.method on an ONNX architecture: the step loss against distill-
 describe('the teacher forward of an ONNX architecture', () => {
   it('computes every value in one graph exactly as one graph per value does', async () => {
     await useBackend('cpu');
-    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
-    const weights = teacherWeights(plan, readOnnxModel(bytes, 'tiny-arch.onnx'), 5);
+    const runtime = await requireRuntime();
+    const weights = tinyTeacherStart(plan);
     const relu = plan.ir.nodes.find((n) => n.name === '/Relu')!.outputs[0];
     // Out of graph order, with a value twice: the graph of the logits computes the rest.
     const values = ['/Relu_1', plan.classifier.value, '/Relu', relu, '/Relu_1'];
@@ -208,20 +193,10 @@ describe('a tiny ONNX-architecture experiment with each method', () => {
   afterAll(() => tmp.cleanup());
   beforeAll(async () => {
     await useBackend('cpu');
-    await writeTinyDataset(ws, 'tiny', { seed: 1 });
-    mkdirSync(join(ws, 'models'));
-    copyFileSync(join(DIR, 'tiny-arch.onnx'), join(ws, 'models', 'tiny-arch.onnx'));
+    await onnxWorkspace(ws);
   });
-  const config = (name: string, method: StudentMethod): Record<string, unknown> => {
-    const { architecture: _a, tap: _t, ...rest } = tinyConfig({ name });
-    return {
-      ...rest,
-      architecture: { onnx: 'models/tiny-arch.onnx', classifier: null },
-      tap: '/Relu_1',
-      teacher: { ...rest.teacher, source: null, pretrained: 'models/tiny-arch.onnx' },
-      student: { ...rest.student, method }
-    };
-  };
+  const config = (name: string, method: StudentMethod): Record<string, unknown> =>
+    onnxArchConfig(name, { more: (rest) => ({ student: { ...rest.student, method } }) });
   it('kd-lens run says what stage 1 distils, and refuses an unknown attention layer before writing anything', async () => {
     const parsed = (method: StudentMethod) =>
       inWorkspace(ws, OnnxRunConfigSchema.parse(config('said', method)) as OnnxRunConfig);
@@ -242,7 +217,7 @@ describe('a tiny ONNX-architecture experiment with each method', () => {
     expect(describeOnnxRun(await prepare(parsed(method))).at(-1)).toBe(
       "  student stage 1 distils the feature at the tap + logits (temperature 4, alpha 0.9) + attention at '/Relu' [4x16x16] (beta 1000), training every layer"
     );
-    const before = existsSync(join(ws, 'experiments')) ? readdirSync(join(ws, 'experiments')).length : 0;
+    const before = experimentCount(ws);
     const unknown = parsed({ ...method, attention: { layers: ['/Relu', 'conv9'], beta: 1000 } });
     await expect(prepare(unknown)).rejects.toThrow(
       /student\.method\.attention\.layers\[1\]: no node or output named 'conv9'/
@@ -250,7 +225,7 @@ describe('a tiny ONNX-architecture experiment with each method', () => {
     await expect(createExperiment(ws, config('refused', unknown.student.method!))).rejects.toThrow(
       /student\.method\.attention\.layers\[1\]/
     );
-    expect(existsSync(join(ws, 'experiments')) ? readdirSync(join(ws, 'experiments')).length : 0).toBe(before);
+    expect(experimentCount(ws)).toBe(before);
   });
 
   const methods: [string, StudentMethod][] = [

@@ -7,29 +7,18 @@
  * the rest at half of it (the poisoned images repaired when the rollback is announced).
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { planOnnxArchitecture } from '../../../../src/engine/onnx/onnx-arch';
 import { trainOnnxStage } from '../../../../src/engine/onnx/onnx-arch-train';
 import { openStepper } from '../../../../src/engine/onnx/onnx-arch-stepper';
 import { initialWeights, type Weights } from '../../../../src/engine/onnx/onnx-arch-weights';
-import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
 import { epochOrder, gatherBatch, type ImageSet } from '../../../../src/engine/training/batches';
 import { Rng, hashSeed } from '../../../../src/engine/util/random';
 import type { Rollback } from '../../../../src/common/record-schemas';
+import { archRequest, brightImages } from '../../../helpers/onnx-arch';
+import { requireRuntime } from '../../../helpers/train-fd';
 
 // The dropout fixture: a batch norm and a Dropout, so that statistics and masks are part of the state too.
-const bytes = readFileSync(join(__dirname, '../../../fixtures/onnx-arch/dropout-arch.onnx'));
-const plan = planOnnxArchitecture({
-  bytes,
-  file: 'dropout-arch.onnx',
-  classifier: null,
-  tap: '/Relu',
-  imageSize: 8,
-  classes: 3,
-  dataset: 'tiny',
-  pretrained: false
-});
+const plan = planOnnxArchitecture(archRequest('dropout-arch.onnx', { tap: '/Relu', imageSize: 8 }));
 const N = 12,
   S = 8,
   SEED = 4,
@@ -37,17 +26,11 @@ const N = 12,
 const training = { momentum: 0.9, weightDecay: 5e-4, augment: { flip: true, cropPad: 1 }, seed: SEED, clipNorm: 0 };
 
 /** 12 images of 3 classes (class k brightens channel k). */
-function clean(): ImageSet {
-  const rng = new Rng(9);
-  const x = new Float32Array(N * S * S * 3).map(() => rng.normal() * 0.3);
-  const labels = Int32Array.from({ length: N }, (_, i) => i % 3);
-  for (let i = 0; i < N; i++) for (let p = 0; p < S * S; p++) x[(i * S * S + p) * 3 + labels[i]] += 1;
-  return { n: N, size: S, x, labels, ids: Array.from(labels, (_, i) => `i${i}`), masks: null };
-}
+const clean = (): ImageSet => brightImages({ seed: 9, n: N, size: S });
 
 describe('an ONNX-architecture stage rolls back within the epoch', () => {
   it('to the latest accepted snapshot point, and goes on from there as the same steps taken by hand', async () => {
-    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    const runtime = await requireRuntime();
     const start = initialWeights(plan, 11);
     const set = clean();
     const original = Float32Array.from(set.x);

@@ -6,16 +6,14 @@
  * source is refused before anything is written.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { planOnnxArchitecture } from '../../../../src/engine/onnx/onnx-arch';
 import { initialWeights } from '../../../../src/engine/onnx/onnx-arch-weights';
 import { planForClasses } from '../../../../src/engine/onnx/onnx-arch-pretrain';
 import { readOnnxModel } from '../../../../src/engine/onnx/onnx-file';
 import { folderResume } from '../../../../src/engine/experiment/record';
 import { createExperiment, runExperiment } from '../../../../src/engine/experiment/runner';
 import { ExperimentPaths } from '../../../../src/engine/experiment/paths';
-import { CancelledError } from '../../../../src/engine/training/stage';
 import { hashSeed } from '../../../../src/engine/util/random';
 import { onnxRunProblems } from '../../../../src/common/config-checks';
 import { OnnxRunConfigSchema } from '../../../../src/common/config';
@@ -25,40 +23,21 @@ import type { ExperimentEvent } from '../../../../src/common/events';
 import { useBackend } from '../../../helpers/tf';
 import { tempDir } from '../../../helpers/fixtures';
 import { writeTinyDataset } from '../../../helpers/tiny-dataset';
-import { tinyConfig } from '../../../helpers/tiny-config';
+import { onnxArchConfig, onnxWorkspace, runCancelledAt, tinyArchPlan } from '../../../helpers/onnx-arch';
 
-const FILE = join(__dirname, '../../../fixtures/onnx-arch/tiny-arch.onnx');
-const plan = planOnnxArchitecture({
-  bytes: readFileSync(FILE),
-  file: 'tiny-arch.onnx',
-  classifier: null,
-  tap: '/Relu_1',
-  imageSize: 16,
-  classes: 3,
-  dataset: 'tiny',
-  pretrained: false
-});
+const plan = tinyArchPlan();
 
 describe('an ONNX-architecture teacher pretrained on a source dataset', () => {
   const tmp = tempDir('kd-onnx-source-');
   const ws = tmp.path;
   afterAll(() => tmp.cleanup());
-  const config = (name: string, source = 'shapes2'): Record<string, unknown> => {
-    const { architecture: _a, tap: _t, ...rest } = tinyConfig({ name });
-    return {
-      ...rest,
-      architecture: { onnx: 'models/tiny-arch.onnx', classifier: null },
-      tap: '/Relu_1',
-      teacher: { ...rest.teacher, source, pretrained: null }
-    };
-  };
+  const config = (name: string, source = 'shapes2'): Record<string, unknown> =>
+    onnxArchConfig(name, { teacher: () => ({ source, pretrained: null }) });
   beforeAll(async () => {
     await useBackend('cpu');
-    await writeTinyDataset(ws, 'tiny', { seed: 1 });
+    await onnxWorkspace(ws);
     // The source: 2 classes at 24 px (read at the architecture's 16 px).
     await writeTinyDataset(ws, 'shapes2', { seed: 2, classes: 2, size: 24 });
-    mkdirSync(join(ws, 'models'));
-    copyFileSync(FILE, join(ws, 'models', 'tiny-arch.onnx'));
   });
 
   it('the configuration is no longer refused; a missing source is, naming teacher.source, before anything is written', async () => {
@@ -114,13 +93,7 @@ describe('an ONNX-architecture teacher pretrained on a source dataset', () => {
 
     // Cancelled in the fine-tune and resumed: no pretraining again, the same teacher at the end.
     const cut = await createExperiment(ws, config('cut'));
-    const stop = new AbortController();
-    await expect(
-      runExperiment(ws, cut, {
-        signal: stop.signal,
-        onEvent: (e) => e.type === 'epoch' && e.stage === 'teacher finetune' && e.epoch === 1 && stop.abort()
-      })
-    ).rejects.toBeInstanceOf(CancelledError);
+    await runCancelledAt(ws, cut, (e) => e.type === 'epoch' && e.stage === 'teacher finetune' && e.epoch === 1);
     const again: ExperimentEvent[] = [];
     await runExperiment(ws, cut, { onEvent: (e) => again.push(e) });
     const resumed = again.flatMap((e) => (e.type === 'epoch' && e.net === 'T' ? [`${e.stage} ${e.epoch}`] : []));

@@ -3,40 +3,19 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { planOnnxArchitecture } from '../../../../src/engine/onnx/onnx-arch';
 import { featureScale, trainOnnxStage } from '../../../../src/engine/onnx/onnx-arch-train';
 import { checkpointBytes, initialWeights, teacherWeights } from '../../../../src/engine/onnx/onnx-arch-weights';
 import { readOnnxModel } from '../../../../src/engine/onnx/onnx-file';
-import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
 import { openCheckpoint } from '../../../../src/engine/study/checkpoint';
-import { Rng } from '../../../../src/engine/util/random';
 import type { ImageSet } from '../../../../src/engine/training/batches';
+import { brightImages, tinyArchPlan, TINY_ARCH } from '../../../helpers/onnx-arch';
+import { requireRuntime } from '../../../helpers/train-fd';
 
-const FILE = join(__dirname, '../../../fixtures/onnx-arch/tiny-arch.onnx');
-const bytes = readFileSync(FILE);
-const plan = planOnnxArchitecture({
-  bytes,
-  file: 'tiny-arch.onnx',
-  classifier: null,
-  tap: '/Relu_1',
-  imageSize: 16,
-  classes: 3,
-  dataset: 'tiny',
-  pretrained: true
-});
-const file = readOnnxModel(bytes, 'tiny-arch.onnx');
+const plan = tinyArchPlan({ pretrained: true });
+const file = readOnnxModel(readFileSync(TINY_ARCH), 'tiny-arch.onnx');
 const TRUNK = plan.trainable.filter((n) => !n.startsWith('fc.')).concat(plan.state);
-
 /** 12 images of 3 classes: class k brightens channel k (learnable in a few steps). */
-function imageSet(): ImageSet {
-  const rng = new Rng(7);
-  const n = 12,
-    s = 16;
-  const x = new Float32Array(n * s * s * 3).map(() => rng.normal() * 0.3);
-  const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
-  for (let i = 0; i < n; i++) for (let p = 0; p < s * s; p++) x[(i * s * s + p) * 3 + labels[i]] += 1;
-  return { n, size: s, x, labels, ids: Array.from(labels, (_, i) => `i${i}`), masks: null };
-}
+const imageSet = (): ImageSet => brightImages();
 
 describe('initialisers', () => {
   it('S and B share their start from one seed; another seed differs; kinds as PyTorch', () => {
@@ -71,7 +50,7 @@ describe('initialisers', () => {
 
 describe('trainOnnxStage', () => {
   it('fine-tunes the teacher; checkpoints are ONNX files of the same graph that the study code opens', async () => {
-    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    const runtime = await requireRuntime();
     expect('error' in runtime).toBe(false);
     const dir = mkdtempSync(join(tmpdir(), 'kd-onnx-arch-'));
     try {
@@ -135,7 +114,7 @@ describe('same science as PyTorch', () => {
     const start = teacherWeights(plan, file, 0);
     start.set('fc.weight', Float32Array.from(torch.start['fc.weight']));
     start.set('fc.bias', Float32Array.from(torch.start['fc.bias']));
-    const runtime = (await chooseRuntime('cpu', 1)) as RuntimeChoice;
+    const runtime = await requireRuntime();
     const { losses, weights } = await trainOnnxStage({
       plan,
       start,

@@ -2,22 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkSameGraph, planOnnxArchitecture, type OnnxArchRequest } from '../../../../src/engine/onnx/onnx-arch';
+import { checkSameGraph, planOnnxArchitecture } from '../../../../src/engine/onnx/onnx-arch';
 import { readOnnxModel } from '../../../../src/engine/onnx/onnx-file';
 import { OnnxArchitectureSchema, isOnnxFile } from '../../../../src/common/config';
-
-const DIR = join(__dirname, '../../../fixtures/onnx-arch');
-const request = (file: string, over: Partial<OnnxArchRequest> = {}): OnnxArchRequest => ({
-  bytes: readFileSync(join(DIR, file)),
-  file,
-  classifier: null,
-  tap: '/Relu_1',
-  imageSize: 16,
-  classes: 3,
-  dataset: 'tiny',
-  pretrained: false,
-  ...over
-});
+import { archRequest as request, ONNX_ARCH_FIXTURES as DIR } from '../../../helpers/onnx-arch';
 
 describe('planOnnxArchitecture', () => {
   it('finds the input size, the last Gemm as classifier (resized to the classes), the tap and the trained weights', () => {

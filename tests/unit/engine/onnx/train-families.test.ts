@@ -10,7 +10,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { chooseRuntime, loadOrt, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
+import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
 import { trainOnnxStage } from '../../../../src/engine/onnx/onnx-arch-train';
 import { openCheckpoint } from '../../../../src/engine/study/checkpoint';
 import { Rng } from '../../../../src/engine/util/random';
@@ -19,10 +19,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { planOnnxArchitecture, type OnnxArchPlan } from '../../../../src/engine/onnx/onnx-arch';
 import { checkpointBytes, initialWeights, teacherWeights } from '../../../../src/engine/onnx/onnx-arch-weights';
-import { compileTrainStep } from '../../../../src/engine/onnx/train-graph';
 import { f32, type ModelIr } from '../../../../src/engine/onnx/ir';
 import { readOnnxModel } from '../../../../src/engine/onnx/onnx-file';
-import { directionalDerivatives, fdError, randomNormal } from '../../../helpers/train-fd';
+import { expectFdAgreement, labelBatch, labelsGradients, randomNormal, requireOrt } from '../../../helpers/train-fd';
 
 const DIR = join(__dirname, '../../../fixtures/onnx/families');
 const CLASSES = 3;
@@ -52,36 +51,19 @@ async function checkGradients(p: OnnxArchPlan, check: string[], fd: { eps: numbe
   const initializers = new Map(p.ir.initializers);
   for (const [k, v] of weights) initializers.set(k, f32(initializers.get(k)!.dims, v));
   const model: ModelIr = { ...p.ir, initializers };
-  const step = compileTrainStep(
-    {
-      model,
-      trainable: p.trainable,
-      objective: { kind: 'labels', output: p.classifier.value, numClasses: CLASSES },
-      momentum: 0.9,
-      weightDecay: 0,
-      tapKernel: null
-    },
-    { height: p.inputSize, width: p.inputSize }
-  );
   const s = p.inputSize;
-  const checks = await directionalDerivatives({
+  const { checks } = await labelsGradients({
     ort,
-    step,
-    weights,
-    batch: {
-      x: randomNormal(3 * s * s * 3, 5),
-      xDims: [3, s, s, 3],
-      onehot: Float32Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1),
-      classes: CLASSES
-    },
+    model,
+    trainable: p.trainable,
+    batch: labelBatch({ shape: [3, s, s], labels: [0, 1, 2], seed: 5, classes: CLASSES }),
     check,
+    weights,
+    logits: p.classifier.value,
     eps: fd.eps,
-    logits: p.classifier.value
+    image: { height: s, width: s }
   });
-  for (const c of checks) {
-    expect(Math.abs(c.analytic), `${c.param}: a zero gradient proves nothing`).toBeGreaterThan(1e-4);
-    expect(fdError(c), `${c.param}: ${c.numeric} vs ${c.analytic}`).toBeLessThan(fd.tolerance);
-  }
+  expectFdAgreement(checks, { tolerance: fd.tolerance, minGradient: 1e-4 });
 }
 
 /** The first and a middle convolution's weights, and the classifier's weight and bias. */
@@ -95,9 +77,7 @@ function sample(p: OnnxArchPlan): string[] {
 
 describe('families that train since the compiler folds shapes and knows Split', () => {
   beforeAll(async () => {
-    const rt = await loadOrt();
-    if ('error' in rt) throw new Error(rt.error);
-    ort = rt.ort;
+    ort = await requireOrt();
   });
 
   it.each(['shufflenet.onnx', 'shufflenet-opset17-static.onnx'])(

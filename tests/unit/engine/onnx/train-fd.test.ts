@@ -6,16 +6,13 @@
  * (L(w + eps u) - L(w - eps u)) / (2 eps) = <dL/dw, u>, with dL/dw read from the momentum output
  * (zero momentum in, no weight decay; helpers/train-fd.ts).
  */
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, beforeAll } from 'vitest';
 import type * as Ort from 'onnxruntime-node';
-import { loadOrt } from '../../../../src/engine/onnx/runtime';
-import { compileTrainStep } from '../../../../src/engine/onnx/train-graph';
-import { f32, type IrNode, type ModelIr } from '../../../../src/engine/onnx/ir';
-import { directionalDerivatives, fdError, randomNormal } from '../../../helpers/train-fd';
+import type { ModelIr } from '../../../../src/engine/onnx/ir';
+import { expectFdAgreement, labelBatch, labelsGradients, requireOrt } from '../../../helpers/train-fd';
+import { randomParams, tapsOf, irNode as node } from '../../../helpers/hand-ir';
 
 let ort: typeof Ort;
-const random = randomNormal;
-const size = (dims: number[]): number => dims.reduce((a, b) => a * b, 1);
 
 function model(): ModelIr {
   const params: [string, number[]][] = [
@@ -30,17 +27,8 @@ function model(): ModelIr {
     ['gb', [3, 4 * 5 * 6]],
     ['gc', [3]]
   ];
-  const initializers = new Map(
-    params.map(([name, dims], i) => [name, f32(dims, random(size(dims), 40 + i, name === 'd' ? 0.1 : 0.4))])
-  );
+  const initializers = randomParams(params, 40, (name) => (name === 'd' ? 0.1 : 0.4));
   (initializers.get('d')!.data as Float32Array).forEach((v, i, a) => (a[i] = 1 + v));
-  const node = (op: string, inputs: string[], output: string, attrs: IrNode['attrs'] = {}): IrNode => ({
-    op,
-    name: output,
-    inputs,
-    outputs: [output],
-    attrs
-  });
   return {
     source: 'fd-model',
     input: { name: 'x', shape: [4, 7, 8] },
@@ -73,47 +61,20 @@ function model(): ModelIr {
       node('Gemm', ['flat', 'gb', 'gc'], 'logits', { transB: 1, alpha: { f: 0.7 }, beta: { f: 1.3 } })
     ],
     initializers,
-    tapNames: ['conv', 'logits'],
-    tapValues: new Map([
-      ['conv', 'conv'],
-      ['logits', 'logits']
-    ])
+    ...tapsOf('conv', 'logits')
   };
 }
 
 describe('weight gradients against finite differences', () => {
   beforeAll(async () => {
-    const rt = await loadOrt();
-    if ('error' in rt) throw new Error(rt.error);
-    ort = rt.ort;
+    ort = await requireOrt();
   });
 
   it('grouped dilated strided Conv, broadcast Mul/Sub/Div parameters, Gemm transB alpha beta', async () => {
     const ir = model();
     const names = [...ir.initializers.keys()];
-    const g = compileTrainStep(
-      {
-        model: ir,
-        trainable: names,
-        objective: { kind: 'labels', output: 'logits', numClasses: 3 },
-        momentum: 0.9,
-        weightDecay: 0,
-        tapKernel: null
-      },
-      { height: 7, width: 8 }
-    );
-    const onehot = new Float32Array(2 * 3);
-    onehot[0] = 1;
-    onehot[5] = 1;
-    const checks = await directionalDerivatives({
-      ort,
-      step: g,
-      weights: new Map([...ir.initializers].map(([name, t]) => [name, t.data as Float32Array])),
-      batch: { x: random(2 * 7 * 8 * 4, 5), xDims: [2, 7, 8, 4], onehot, classes: 3 },
-      check: names,
-      eps: 1e-3,
-      logits: 'logits'
-    });
-    for (const c of checks) expect(fdError(c), `${c.param}: ${c.numeric} vs ${c.analytic}`).toBeLessThan(1e-2);
+    const batch = labelBatch({ shape: ir.input.shape, labels: [0, 2], seed: 5 });
+    const { checks } = await labelsGradients({ ort, model: ir, trainable: names, batch });
+    expectFdAgreement(checks);
   });
 });

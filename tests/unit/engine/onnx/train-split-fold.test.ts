@@ -3,22 +3,13 @@
  * every part; the gradient of the parts read elsewhere, zeros for an unused one), checked against
  * finite differences of the compiled step's own loss (tests/helpers/train-fd.ts).
  */
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, beforeAll } from 'vitest';
 import type * as Ort from 'onnxruntime-node';
-import { loadOrt } from '../../../../src/engine/onnx/runtime';
-import { compileTrainStep } from '../../../../src/engine/onnx/train-graph';
-import { f32, i64, type IrNode, type ModelIr } from '../../../../src/engine/onnx/ir';
-import { directionalDerivatives, fdError, randomNormal } from '../../../helpers/train-fd';
+import { i64, type ModelIr } from '../../../../src/engine/onnx/ir';
+import { expectFdAgreement, labelBatch, labelsGradients, requireOrt } from '../../../helpers/train-fd';
+import { randomParams, tapsOf, irNode as node } from '../../../helpers/hand-ir';
 
 let ort: typeof Ort;
-const size = (dims: number[]): number => dims.reduce((a, b) => a * b, 1);
-const node = (op: string, inputs: string[], outputs: string[], attrs: IrNode['attrs'] = {}): IrNode => ({
-  op,
-  name: outputs[0],
-  inputs,
-  outputs,
-  attrs
-});
 
 /** Conv, a three-way channel Split (one part unused), a branch on each used part, Concat, Gemm. */
 function splitModel(): { ir: ModelIr; trainable: string[] } {
@@ -28,9 +19,7 @@ function splitModel(): { ir: ModelIr; trainable: string[] } {
     ['w2', [2, 3, 1, 1]],
     ['gw', [3, 4 * 6 * 6]]
   ];
-  const initializers = new Map(
-    params.map(([name, dims], i) => [name, f32(dims, randomNormal(size(dims), 7 + i, 0.3))])
-  );
+  const initializers = randomParams(params, 7, 0.3);
   initializers.set('sizes', i64([2, 3, 1]));
   return {
     trainable: params.map(([name]) => name),
@@ -47,47 +36,20 @@ function splitModel(): { ir: ModelIr; trainable: string[] } {
         node('Gemm', ['flat', 'gw'], ['logits'], { transB: 1 })
       ],
       initializers,
-      tapNames: ['logits'],
-      tapValues: new Map([['logits', 'logits']])
+      ...tapsOf('logits')
     }
   };
 }
 
 describe('training steps through Split', () => {
   beforeAll(async () => {
-    const rt = await loadOrt();
-    if ('error' in rt) throw new Error(rt.error);
-    ort = rt.ort;
+    ort = await requireOrt();
   });
 
   it("knows each part's shape and back-propagates every used part (finite differences)", async () => {
     const { ir, trainable } = splitModel();
-    const step = compileTrainStep(
-      {
-        model: ir,
-        trainable,
-        objective: { kind: 'labels', output: 'logits', numClasses: 3 },
-        momentum: 0.9,
-        weightDecay: 0,
-        tapKernel: null
-      },
-      { height: 6, width: 6 }
-    );
-    const weights = new Map(trainable.map((p) => [p, ir.initializers.get(p)!.data as Float32Array]));
-    const checks = await directionalDerivatives({
-      ort,
-      step,
-      weights,
-      batch: {
-        x: randomNormal(2 * 6 * 6 * 4, 3),
-        xDims: [2, 6, 6, 4],
-        onehot: Float32Array.of(1, 0, 0, 0, 0, 1),
-        classes: 3
-      },
-      check: trainable,
-      eps: 1e-3,
-      logits: 'logits'
-    });
-    for (const c of checks) expect(fdError(c), `${c.param}: ${c.numeric} vs ${c.analytic}`).toBeLessThan(1e-2);
+    const batch = labelBatch({ shape: ir.input.shape, labels: [0, 2], seed: 3 });
+    const { checks } = await labelsGradients({ ort, model: ir, trainable, batch });
+    expectFdAgreement(checks);
   });
 });

@@ -13,16 +13,12 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { useBackend } from '../../../helpers/tf';
 import { tf } from '../../../../src/engine/tf/backend';
-import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
+import type { RuntimeChoice } from '../../../../src/engine/onnx/runtime';
+import { requireRuntime } from '../../../helpers/train-fd';
+import { memoryResume, threeEpochStage } from '../../../helpers/engine-stage';
 import { onnxTrainEngine } from '../../../../src/engine/onnx/train-engine';
 import { tfjsTrainEngine, type TrainEngine } from '../../../../src/engine/training/engine';
-import {
-  CancelledError,
-  evaluate,
-  runStage,
-  type Objective,
-  type ResumeData
-} from '../../../../src/engine/training/stage';
+import { CancelledError, evaluate, runStage, type Objective } from '../../../../src/engine/training/stage';
 import type { EpochLog } from '../../../../src/common/record-schemas';
 import { ARCHITECTURE_PRESETS, buildNetwork, layersUpTo } from '../../../../src/engine/models/architectures';
 import { referenceCnn } from '../../../../src/engine/models/reference';
@@ -57,32 +53,25 @@ interface Setup {
 
 /** The 3-epoch stage every test here runs (the resume store and engine are the caller's). */
 const validationStage = (setup: Setup) =>
-  ({
+  threeEpochStage({
     name: 'validation',
     model: setup.model,
     trainable: setup.trainable,
     objective: setup.objective,
-    config: { epochs: 3, lr: 0.05, lrEnd: 0.01, batchSize: 8 },
-    momentum: 0.9,
-    weightDecay: 5e-4,
-    augment: { flip: true, cropPad: 2 },
     train,
     val,
-    seed: 11,
-    tapKernel: null,
-    checkpoints: []
-  }) as const;
+    tapKernel: null
+  });
 
 /** A 3-epoch stage with a validation set; per epoch, the logged validation and TF.js's on the flushed model. */
 async function stage(
   setup: Setup,
   engine: TrainEngine
 ): Promise<{ logged: EpochLog[]; tfjs: { loss: number; accuracy: number | null }[] }> {
-  let stored: ResumeData | null = null;
   const epochWeights: tf.Tensor[][] = [];
   const result = await runStage({
     ...validationStage(setup),
-    resume: { label: 'memory', load: async () => stored, save: async (d) => void (stored = d) },
+    resume: memoryResume().store,
     engine,
     // The TF.js model holds the epoch's weights (flushed) when onEpoch is called.
     onEpoch: () => void epochWeights.push(setup.model.getWeights().map((w) => tf.clone(w)))
@@ -141,9 +130,7 @@ function bnNet(seed: number): tf.LayersModel {
 describe('the ONNX engine evaluates each epoch on ONNX Runtime, with TF.js numbers', () => {
   beforeAll(async () => {
     await useBackend('wasm');
-    const rt = await chooseRuntime('cpu', 1);
-    if ('error' in rt) throw new Error(rt.error);
-    runtime = rt;
+    runtime = await requireRuntime();
   });
 
   it('the reference CNN on labels', async () => {
@@ -213,17 +200,17 @@ describe('the ONNX engine evaluates each epoch on ONNX Runtime, with TF.js numbe
       return { model, objective: { kind: 'labels', numClasses: CLASSES }, trainable: model.trainableWeights };
     };
     const whole = await stage(build(), onnxTrainEngine({ runtime }));
-    let stored: ResumeData | null = null;
+    const memory = memoryResume();
     const run = (setup: Setup, signal?: AbortController): Promise<unknown> =>
       runStage({
         ...validationStage(setup),
-        resume: { label: 'memory', load: async () => stored, save: async (d) => void (stored = d) },
+        resume: memory.store,
         engine: onnxTrainEngine({ runtime }),
         signal: signal?.signal,
         onEpoch: () => signal?.abort()
       });
     await expect(run(build(), new AbortController())).rejects.toThrow(CancelledError);
-    expect(stored!.state.epoch).toBe(1);
+    expect(memory.held()!.state.epoch).toBe(1);
     // A fresh model: the resumed stage loads its weights, moving statistics and momenta from the store.
     const resumed = (await run(build())) as { logs: EpochLog[]; resumedFrom: number };
     expect(resumed.resumedFrom).toBe(1);

@@ -3,7 +3,18 @@ import { useBackend } from '../../../helpers/tf';
 import { tf } from '../../../../src/engine/tf/backend';
 import { clipScale, clipGradients, globalNorm } from '../../../../src/engine/training/clip';
 import { chooseStableRate, rangeRate, rangeTest, smoothLosses } from '../../../../src/engine/training/lr-range';
-import { GoodStateRule, cappedRate, recoveryAction, snapshotEvery } from '../../../../src/engine/training/recovery';
+import {
+  GoodStateRule,
+  cappedRate,
+  countStep,
+  emptyCounters,
+  lowerRate,
+  recoveryAction,
+  recoveryLog,
+  resumeState,
+  rollbackOrFail,
+  snapshotEvery
+} from '../../../../src/engine/training/recovery';
 
 describe('gradient-norm clipping', () => {
   beforeAll(async () => {
@@ -106,5 +117,83 @@ describe('recovery after a NaN or infinite loss', () => {
     expect(rule.accept([3.3, 3.4, 3.4, 3.3])).toBe(true); // mean 3.35 <= 3.4
     expect(rule.accept([1, NaN])).toBe(false);
     expect(rule.accept([])).toBe(false);
+  });
+});
+
+describe('the rollback steps both training loops share (stage.ts, onnx-arch-train.ts)', () => {
+  it('rollbackOrFail: halve, range-test, halve, then the failure naming where and the limit', () => {
+    const where = 'teacher: the loss is NaN at epoch 2, step 3 (learning rate 0.100)';
+    const actions = [0, 1, 2].map((previous) => rollbackOrFail({ previous, maxRollbacks: 3, where }));
+    expect(actions).toEqual(['halve', 'range-test', 'halve']);
+    expect(() => rollbackOrFail({ previous: 3, maxRollbacks: 3, where, after: '; no checkpoint' })).toThrow(
+      `${where}; lower the learning rate (after 3 rollbacks to the last good state: rate halved, capped by a range test, halved); no checkpoint`
+    );
+    // No rollbacks allowed: the first broken step fails, without the count.
+    expect(() => rollbackOrFail({ previous: 0, maxRollbacks: 0, where })).toThrow(
+      new RegExp(`^${where.replace(/[().]/g, '\\$&')}; lower the learning rate$`)
+    );
+  });
+
+  it('lowerRate: halving halves the factor and a cap; a range test caps below half the failed rate', async () => {
+    const at = { epoch: 2, step: 3, loss: Infinity, lr: 0.4, toStep: 1 };
+    const never = async (): Promise<number> => {
+      throw new Error('no range test when halving');
+    };
+    const halved = await lowerRate({ action: 'halve', rate: { lrScale: 1, lrCap: Infinity }, stableRate: never, at });
+    expect(halved).toEqual({
+      lrScale: 0.5,
+      lrCap: Infinity,
+      rollback: { epoch: 2, step: 3, loss: Infinity, lr: 0.4, lrScale: 0.5, toStep: 1, action: 'halve' }
+    });
+    const capped = await lowerRate({
+      action: 'range-test',
+      rate: { lrScale: 0.5, lrCap: Infinity },
+      stableRate: async () => 0.3,
+      at
+    });
+    // min(0.3, 0.4 / 2) = 0.2; the factor stays.
+    expect(capped.lrScale).toBe(0.5);
+    expect(capped.lrCap).toBe(0.2);
+    expect(capped.rollback).toMatchObject({ action: 'range-test', lrScale: 0.5, lrCap: 0.2 });
+    const again = await lowerRate({ action: 'halve', rate: { lrScale: 0.5, lrCap: 0.2 }, stableRate: never, at });
+    expect([again.lrScale, again.lrCap, again.rollback.lrCap]).toEqual([0.25, 0.1, 0.1]);
+  });
+
+  it('countStep adds the loss per image, the norm, clipping over the limit and correct predictions', () => {
+    const c = emptyCounters();
+    countStep(c, { loss: 2, n: 3, norm: 5, clipNorm: 4, predicted: [0, 1, 2], labels: [0, 2, 2] });
+    countStep(c, { loss: 1, n: 2, norm: 9, clipNorm: 4, predicted: null, labels: [1, 1] });
+    countStep(c, { loss: 0.5, n: 2, norm: 3, clipNorm: null, predicted: [1, 0], labels: [1, 0] });
+    expect(c).toEqual({
+      lossSum: 2 * 3 + 1 * 2 + 0.5 * 2,
+      seen: 7,
+      correct: 2 + 2,
+      normSum: 17,
+      normMax: 9,
+      clipped: 2,
+      steps: 3
+    });
+    const off = emptyCounters();
+    countStep(off, { loss: 1, n: 1, norm: 9, clipNorm: 0, predicted: null, labels: [0] });
+    expect(off.clipped).toBe(0);
+  });
+
+  it("recoveryLog: an epoch's norms, clipping, tested rate (first epoch only) and its own rollbacks", () => {
+    const c = { ...emptyCounters(), normSum: 12, normMax: 7, clipped: 2, steps: 4 };
+    const rb = (epoch: number) => ({ epoch, step: 1, loss: null, lr: 1, lrScale: 0.5 });
+    expect(recoveryLog({ c, clipNorm: 5, epoch: 0, autoLr: 0.3, rollbacks: [rb(1), rb(2)] })).toEqual({
+      gradNorm: { mean: 3, max: 7 },
+      clip: { maxNorm: 5, clippedSteps: 2, steps: 4 },
+      autoLr: 0.3,
+      rollbacks: [rb(1)]
+    });
+    const later = recoveryLog({ c: emptyCounters(), clipNorm: null, epoch: 2, autoLr: 0.3, rollbacks: [rb(1), rb(2)] });
+    expect(later).toEqual({ gradNorm: { mean: 0, max: 0 }, clip: { maxNorm: null, clippedSteps: 0, steps: 0 } });
+  });
+
+  it('resumeState keeps a finite cap and a tested rate only', () => {
+    const base = { epoch: 3, pathRaw: 1.5, initialNorm: 2, logs: [], pathLength: [null, 0.5], lrScale: 0.5 };
+    expect(resumeState({ ...base, lrCap: Infinity, autoLr: null })).toEqual(base);
+    expect(resumeState({ ...base, lrCap: 0.2, autoLr: 0.4 })).toEqual({ ...base, lrCap: 0.2, autoLr: 0.4 });
   });
 });

@@ -11,10 +11,12 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { useBackend, maxRelativeError } from '../../../helpers/tf';
 import { tf } from '../../../../src/engine/tf/backend';
-import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
+import type { RuntimeChoice } from '../../../../src/engine/onnx/runtime';
+import { requireRuntime } from '../../../helpers/train-fd';
+import { memoryResume, threeEpochStage } from '../../../helpers/engine-stage';
 import { onnxTrainEngine } from '../../../../src/engine/onnx/train-engine';
 import { tfjsTrainEngine, type TrainEngine } from '../../../../src/engine/training/engine';
-import { runStage, type Objective, type ResumeData } from '../../../../src/engine/training/stage';
+import { runStage, type Objective } from '../../../../src/engine/training/stage';
 import { ARCHITECTURE_PRESETS, buildNetwork, layersUpTo, tapKernel } from '../../../../src/engine/models/architectures';
 import { referenceCnn } from '../../../../src/engine/models/reference';
 import { tapFeature } from '../../../../src/engine/knowledge/feature';
@@ -64,22 +66,17 @@ async function train(
   engine: TrainEngine
 ): Promise<{ losses: number[]; weights: Float32Array[]; path: (number | null)[] }> {
   const losses: number[] = [];
-  let stored: ResumeData | null = null;
   const result = await runStage({
-    name: 'same science',
-    model: setup.model,
-    trainable: setup.trainable,
-    objective: setup.objective,
-    config: { epochs: 3, lr: 0.05, lrEnd: 0.01, batchSize: 8 },
-    momentum: 0.9,
-    weightDecay: 5e-4,
-    augment: { flip: true, cropPad: 2 },
-    train: set,
-    val: null,
-    seed: 11,
-    tapKernel: setup.tap,
-    checkpoints: [],
-    resume: { label: 'memory', load: async () => stored, save: async (d) => void (stored = d) },
+    ...threeEpochStage({
+      name: 'same science',
+      model: setup.model,
+      trainable: setup.trainable,
+      objective: setup.objective,
+      train: set,
+      val: null,
+      tapKernel: setup.tap
+    }),
+    resume: memoryResume().store,
     engine: recording(engine, losses)
   });
   const weights = setup.model.getWeights().map((w) => w.dataSync() as Float32Array);
@@ -109,9 +106,7 @@ const labels: Objective = { kind: 'labels', numClasses: CLASSES };
 describe('the ONNX and TF.js training engines take the same steps', () => {
   beforeAll(async () => {
     await useBackend('wasm');
-    const rt = await chooseRuntime('cpu', 1);
-    if ('error' in rt) throw new Error(rt.error);
-    runtime = rt;
+    runtime = await requireRuntime();
   });
 
   it('the reference CNN on labels', async () => {
