@@ -131,11 +131,19 @@ describe('kd-lens run with an ONNX architecture', () => {
       huge.get('conv2.weight')!.map((v) => v * 1e38)
     );
     writeFileSync(join(ws, 'nets', 'overflow.onnx'), checkpointBytes(plan, huge));
-    const file = join(ws, 'nan.json');
-    const c = onnxConfig({ name: 'onnx-nan' });
-    c.teacher = { ...(c.teacher as Record<string, unknown>), pretrained: 'nets/overflow.onnx' };
-    writeFileSync(file, JSON.stringify(c));
-    const r = await runCli(['run', file, '--workspace', ws]);
+    const nanConfig = (name: string): string => {
+      const c = onnxConfig({ name });
+      c.teacher = { ...(c.teacher as Record<string, unknown>), pretrained: 'nets/overflow.onnx' };
+      const path = join(ws, `${name}.json`);
+      writeFileSync(path, JSON.stringify(c));
+      return path;
+    };
+    // A pretrained teacher file makes `kd-lens run` probe it first (ONNX stages): the probe's fine-tune diverges too.
+    const probed = await runCli(['run', nanConfig('probe-nan'), '--workspace', ws]);
+    expect(probed.code).not.toBe(0);
+    expect(probed.stderr).toMatch(/probe: fine-tuning the teacher 2 epoch\(s\) and training the baseline 2 epoch\(s\)/);
+    expect(probed.stderr).toMatch(/probe fine-tune: the loss is (NaN|-?Infinity) at epoch 1, step 1/);
+    const r = await runCli(['run', nanConfig('onnx-nan'), '--workspace', ws, '--skip-probe']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(
       /teacher finetune: the loss is (NaN|-?Infinity) at epoch 1, step 1 \(learning rate 0\.00000500\); lower the learning rate \(after 3 rollbacks to the last good state: rate halved, capped by a range test, halved\); no checkpoint of this epoch written/
