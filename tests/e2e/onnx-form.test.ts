@@ -131,6 +131,9 @@ describe('an ONNX teacher in the browser form', () => {
   }, 180_000);
 
   it('pretrains the ONNX teacher on a source dataset and probes it on the engine', async () => {
+    // A fresh page: the launch above moves the app to the run's view when it answers, which on a
+    // loaded machine can come after this test has started filling the form.
+    await page.goto(served!.url);
     await page.getByTestId('nav-experiment').click();
     await page.getByTestId('config-dataset').selectOption('torch-shapes');
     await expect.poll(async () => page.getByTestId('config-architecture-inputSize').inputValue()).toBe('16');
