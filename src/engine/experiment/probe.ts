@@ -94,6 +94,32 @@ export function probeVerdict(r: {
   };
 }
 
+/** The probe needs a teacher from a source set or pretrained weights; refuses a configuration with neither. */
+export function requireProbeTeacher(config: Pick<RunConfig, 'teacher'>): void {
+  const { source, pretrained } = config.teacher;
+  if (!source && !pretrained)
+    throw new Error(
+      'the probe compares a teacher from a source set or pretrained weights with the baseline; this configuration has neither'
+    );
+}
+
+/**
+ * The probe's epochs: the fine-tune and the baseline at most PROBE_MAX_EPOCHS (and at most the
+ * run's), the source pretraining (none without a source) at most PROBE_MAX_PRETRAIN_EPOCHS.
+ */
+export function probeEpochs(
+  config: Pick<RunConfig, 'teacher' | 'baseline'>,
+  options: Pick<ProbeOptions, 'epochs' | 'pretrainEpochs'>,
+  fromSource: boolean
+): { epochs: number; pretrainEpochs: number } {
+  const epochs =
+    options.epochs ?? Math.max(1, Math.min(PROBE_MAX_EPOCHS, config.teacher.finetune.epochs, config.baseline.epochs));
+  const pretrainEpochs = fromSource
+    ? (options.pretrainEpochs ?? Math.max(1, Math.min(PROBE_MAX_PRETRAIN_EPOCHS, config.teacher.pretrain.epochs)))
+    : 0;
+  return { epochs, pretrainEpochs };
+}
+
 /** Runs the probe for a configuration whose teacher has a source set or pretrained weights. */
 export async function probeSource(
   workspace: string,
@@ -102,16 +128,9 @@ export async function probeSource(
 ): Promise<ProbeResult> {
   const t0 = Date.now();
   const { source, pretrained } = config.teacher;
-  if (!source && !pretrained)
-    throw new Error(
-      'the probe compares a teacher from a source set or pretrained weights with the baseline; this configuration has neither'
-    );
+  requireProbeTeacher(config);
   const say = options.onProgress ?? (() => undefined);
-  const epochs =
-    options.epochs ?? Math.max(1, Math.min(PROBE_MAX_EPOCHS, config.teacher.finetune.epochs, config.baseline.epochs));
-  const pretrainEpochs = pretrained
-    ? 0
-    : (options.pretrainEpochs ?? Math.max(1, Math.min(PROBE_MAX_PRETRAIN_EPOCHS, config.teacher.pretrain.epochs)));
+  const { epochs, pretrainEpochs } = probeEpochs(config, options, !pretrained);
   say(`probe: loading '${config.dataset}'`);
   const target = await load(workspace, config.dataset, config, { split: 'train' });
   const val = await load(workspace, config.dataset, config, { split: 'val' });

@@ -12,8 +12,14 @@ import { datasetPath, loadDataset } from '../data/store';
 import { loadImageSet, samplesOf } from '../training/data';
 import type { ImageSet } from '../training/batches';
 import { Rng, hashSeed } from '../util/random';
-import { PROBE_MAX_EPOCHS, PROBE_MAX_PRETRAIN_EPOCHS, PROBE_SOURCE_IMAGES } from '../estimate-extras';
-import { probeVerdict, type ProbeOptions, type ProbeResult } from '../experiment/probe';
+import { PROBE_SOURCE_IMAGES } from '../estimate-extras';
+import {
+  probeEpochs,
+  probeVerdict,
+  requireProbeTeacher,
+  type ProbeOptions,
+  type ProbeResult
+} from '../experiment/probe';
 import { prepareOnnxRun } from './onnx-arch-run';
 import { trainOnnxStage, type OnnxStageRequest } from './onnx-arch-train';
 import type { EpochLog } from '../../common/record-schemas';
@@ -56,11 +62,8 @@ export async function probeOnnxSource(
   options: OnnxProbeOptions = {}
 ): Promise<ProbeResult> {
   const t0 = Date.now();
-  const { source, pretrained } = config.teacher;
-  if (!source && !pretrained)
-    throw new Error(
-      'the probe compares a teacher from a source set or pretrained weights with the baseline; this configuration has neither'
-    );
+  const { pretrained } = config.teacher;
+  requireProbeTeacher(config);
   const p = await prepareOnnxRun({
     workspace,
     config,
@@ -73,11 +76,7 @@ export async function probeOnnxSource(
   if ('error' in runtime) throw new Error(`the probe of an ONNX architecture needs ONNX Runtime: ${runtime.error}`);
   const say = options.onProgress ?? (() => undefined);
   const { plan } = p;
-  const epochs =
-    options.epochs ?? Math.max(1, Math.min(PROBE_MAX_EPOCHS, config.teacher.finetune.epochs, config.baseline.epochs));
-  const pretrainEpochs = p.source
-    ? (options.pretrainEpochs ?? Math.max(1, Math.min(PROBE_MAX_PRETRAIN_EPOCHS, config.teacher.pretrain.epochs)))
-    : 0;
+  const { epochs, pretrainEpochs } = probeEpochs(config, options, !!p.source);
   const images = (id: string, pick: { split: 'train' | 'val'; limit?: number }) =>
     imagesOf({ workspace, id, config, size: plan.inputSize, pick });
   say(`probe: loading '${config.dataset}'`);
