@@ -38,6 +38,18 @@ export function resumeRefusal(stop: EarlyStop, id: string): string {
   return `${stopMessage(stop)}. Resuming would repeat this: change what the advice names in a new run (the Experiment view's "New run with this fix", or kd-lens run with an edited configuration), or continue past the check with: kd-lens run --resume ${id} --force`;
 }
 
+/**
+ * On resume: a run stopped by a failing check continues only with `force`, which records the
+ * checks as passed and clears the stop; without it, the refusal (resumeRefusal) is thrown.
+ */
+export async function passStop(state: StateStore, id: string, force: boolean | undefined): Promise<void> {
+  const stopped = state.value.stop;
+  if (!stopped) return;
+  if (!force) throw new Error(resumeRefusal(stopped, id));
+  await state.force(stopped.checks.map((c) => c.id));
+  await state.setStop(null);
+}
+
 /** Emits the checks, and stops the run when one fails unless stopOnFail is off or a forced resume passed it. */
 export async function enforce(ctx: EarlyCheckContext, after: string, checks: readonly C.Check[]): Promise<void> {
   for (const c of checks)

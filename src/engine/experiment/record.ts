@@ -132,6 +132,23 @@ export const appendEvent = (paths: ExperimentPaths, event: ExperimentEvent): Pro
   appendLine(paths.events, JSON.stringify({ time: new Date().toISOString(), ...event }));
 
 /**
+ * A run's event sink: each event goes to `onEvent`, and stage, epoch, concept and warning events
+ * are appended to events.jsonl in order; `written()` resolves once every append so far is done.
+ */
+export function eventLog(
+  paths: ExperimentPaths,
+  onEvent?: (e: ExperimentEvent) => void
+): { emit: (e: ExperimentEvent) => void; written: () => Promise<void> } {
+  let log = Promise.resolve();
+  const emit = (e: ExperimentEvent): void => {
+    onEvent?.(e);
+    if (e.type === 'stage' || e.type === 'epoch' || e.type === 'concepts' || (e.type === 'log' && e.level === 'warn'))
+      log = log.then(() => appendEvent(paths, e)).catch(() => undefined);
+  };
+  return { emit, written: () => log };
+}
+
+/**
  * events.jsonl: every line that parses as an event. A line cut by a crash (not JSON) or from
  * another version (fails the schema) is counted in `skipped`, not returned.
  */

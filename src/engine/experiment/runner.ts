@@ -20,14 +20,14 @@ import { loadDataset, datasetPath } from '../data/store';
 import { CancelledError, type StageTrainer } from '../training/folder-stage';
 import { ExperimentPaths, netId } from './paths';
 import { StateStore } from './state';
-import { readConfig, writeConfig, appendEvent } from './record';
+import { readConfig, writeConfig, eventLog } from './record';
 import { teacher, student, baseline, type NetworkContext, type TrainingData } from './networks';
 import { analysisSet } from './quantify';
 import type { MetricsDocument } from './metrics';
 import { CancelledQuantification, type ExecutorFactory } from './quantify-executor';
 import { runStudy } from '../study/analyse';
 import { quantifyAndAnalyse } from './finish';
-import { enforce, resumeRefusal, studentChecks, teacherCheck, type EarlyCheckContext } from './early-checks';
+import { enforce, passStop, studentChecks, teacherCheck, type EarlyCheckContext } from './early-checks';
 
 export interface RunOptions {
   executor?: ExecutorFactory;
@@ -127,19 +127,8 @@ export async function runExperiment(workspace: string, id: string, options: RunO
   const config = await readConfig(paths);
   if (config.study) return runStudy(workspace, id, options);
   const state = await StateStore.load(paths.state);
-  const stopped = state.value.stop;
-  if (stopped && !options.force) throw new Error(resumeRefusal(stopped, id));
-  if (stopped) {
-    await state.force(stopped.checks.map((c) => c.id));
-    await state.setStop(null);
-  }
-  let log = Promise.resolve();
-  const emit = (e: ExperimentEvent): void => {
-    options.onEvent?.(e);
-    if (e.type === 'stage' || e.type === 'epoch' || e.type === 'concepts' || (e.type === 'log' && e.level === 'warn')) {
-      log = log.then(() => appendEvent(paths, e)).catch(() => undefined);
-    }
-  };
+  await passStop(state, id, options.force);
+  const { emit, written } = eventLog(paths, options.onEvent);
   await state.setStatus('running');
   await state.setBackend(options.backendName ?? currentBackend()?.name ?? tf.getBackend());
   try {
@@ -204,7 +193,7 @@ export async function runExperiment(workspace: string, id: string, options: RunO
       emit,
       options
     });
-    await log;
+    await written();
     return metrics;
   } catch (caught) {
     const err = lostDeviceError(caught, `kd-lens run --resume ${id}`) ?? caught;
@@ -214,7 +203,7 @@ export async function runExperiment(workspace: string, id: string, options: RunO
     for (const [name, s] of Object.entries(state.value.stages))
       if (s.status === 'running') await state.mark(name, cancelled ? 'cancelled' : 'failed', { message });
     await state.setStatus(cancelled ? 'cancelled' : 'failed', message);
-    await log;
+    await written();
     throw err;
   }
 }

@@ -12,7 +12,6 @@ import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 import { currentBackend } from '../tf/backend';
 import type { RunConfig } from '../../common/config';
-import type { ExperimentEvent } from '../../common/events';
 import type { StudyAccuracy, StudyFile } from '../../common/study';
 import { CHECKPOINT_PATH_LENGTH_NOTE } from '../../common/study-source';
 import { exists } from '../store/atomic';
@@ -26,7 +25,7 @@ import {
   writePathLength,
   writeStudyAccuracy,
   readStudyAccuracy,
-  appendEvent
+  eventLog
 } from '../experiment/record';
 import { analysisSet } from '../experiment/quantify';
 import type { MetricsDocument } from '../experiment/metrics';
@@ -37,7 +36,7 @@ import { openCheckpoint } from './checkpoint';
 import { quantifyAndAnalyse } from '../experiment/finish';
 import { readStudyFile, resolveStudy, type ResolvedStudy } from './manifest';
 import { trainOnnxNetworks } from '../onnx/onnx-arch-networks';
-import { resumeRefusal } from '../experiment/early-checks';
+import { passStop } from '../experiment/early-checks';
 
 const stamp = (now: Date): string => now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 const slug = (s: string): string =>
@@ -126,18 +125,8 @@ export async function runStudy(workspace: string, id: string, options: RunOption
   if (!config.study) throw new Error(`experiment '${id}' is not a study`);
   const state = await StateStore.load(paths.state);
   // An ONNX-architecture run stopped by a failing protocol check resumes only past it with --force (as runExperiment).
-  const stopped = state.value.stop;
-  if (stopped && !options.force) throw new Error(resumeRefusal(stopped, id));
-  if (stopped) {
-    await state.force(stopped.checks.map((c) => c.id));
-    await state.setStop(null);
-  }
-  let log = Promise.resolve();
-  const emit = (e: ExperimentEvent): void => {
-    options.onEvent?.(e);
-    if (e.type === 'stage' || e.type === 'epoch' || e.type === 'concepts' || (e.type === 'log' && e.level === 'warn'))
-      log = log.then(() => appendEvent(paths, e)).catch(() => undefined);
-  };
+  await passStop(state, id, options.force);
+  const { emit, written } = eventLog(paths, options.onEvent);
   await state.setStatus('running');
   await state.setBackend(options.backendName ?? currentBackend()?.name ?? tf.getBackend());
   try {
@@ -175,7 +164,7 @@ export async function runStudy(workspace: string, id: string, options: RunOption
       emit,
       options
     });
-    await log;
+    await written();
     return metrics;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
@@ -184,7 +173,7 @@ export async function runStudy(workspace: string, id: string, options: RunOption
     for (const [name, s] of Object.entries(state.value.stages))
       if (s.status === 'running') await state.mark(name, cancelled ? 'cancelled' : 'failed', { message });
     await state.setStatus(cancelled ? 'cancelled' : 'failed', message);
-    await log;
+    await written();
     throw err;
   }
 }
