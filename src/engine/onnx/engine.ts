@@ -7,8 +7,7 @@ import type * as Ort from 'onnxruntime-node';
 import type { SigmaEngine, SigmaStepper, StepDims } from '../knowledge/sigma';
 import type { ModelIr } from './ir';
 import { compileSigma, type SigmaGraphs } from './compile';
-import { encodeModel } from './model-proto';
-import { sessionOptions, type RuntimeChoice } from './runtime';
+import { encodeFor, sessionOptions, type RuntimeChoice } from './runtime';
 
 export interface OnnxEngineSetup {
   model: ModelIr;
@@ -30,8 +29,8 @@ export function onnxSigmaEngine(setup: OnnxEngineSetup): SigmaEngine {
     async open(d): Promise<SigmaStepper> {
       const given = setup.compiled;
       const sigma = given && sameDims(given.dims, d) ? given : compileSigma(setup.model, setup.tap, d);
-      const featureBytes = encodeModel(sigma.features);
-      const stepBytes = encodeModel(sigma.step);
+      const featureBytes = encodeFor(sigma.features, setup.runtime);
+      const stepBytes = encodeFor(sigma.step, setup.runtime);
       setup.onGraph?.('features', featureBytes);
       setup.onGraph?.('step', stepBytes);
       const options = sessionOptions(setup.runtime);

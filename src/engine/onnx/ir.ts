@@ -15,6 +15,8 @@ export interface IrNode {
   inputs: string[];
   outputs: string[];
   attrs: Record<string, Attr>;
+  /** The operator set domain; absent for ai.onnx (the CPU lowering in blocked-conv.ts uses com.microsoft.nchwc). */
+  domain?: string;
 }
 
 export type ElemType = 'float' | 'int64' | 'bool';

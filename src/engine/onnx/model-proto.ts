@@ -52,6 +52,7 @@ function writeNode(w: ProtoWriter, n: IrNode): void {
   for (const o of n.outputs) w.string(2, o);
   w.string(3, n.name);
   w.string(4, n.op);
+  if (n.domain) w.string(7, n.domain);
   for (const [k, v] of Object.entries(n.attrs)) w.message(5, (a) => writeAttr(a, k, v));
 }
 
@@ -86,5 +87,10 @@ export function encodeModel(g: IrGraph, producer = 'kd-lens', opset = OPSET): Ui
     op.string(1, '');
     op.int(2, opset);
   });
+  for (const domain of new Set(g.nodes.flatMap((n) => (n.domain ? [n.domain] : []))))
+    w.message(8, (op) => {
+      op.string(1, domain);
+      op.int(2, 1);
+    });
   return w.finish();
 }

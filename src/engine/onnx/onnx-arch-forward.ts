@@ -10,11 +10,10 @@
  */
 import type * as Ort from 'onnxruntime-node';
 import { f32, i64, type IrGraph, type ModelIr } from './ir';
-import { encodeModel } from './model-proto';
 import { compileFeatures, type StepDims } from './compile';
 import type { OnnxArchPlan } from './onnx-arch';
 import type { Weights } from './onnx-arch-weights';
-import { sessionOptions, type RuntimeChoice } from './runtime';
+import { encodeFor, sessionOptions, type RuntimeChoice } from './runtime';
 import type { ImageSet } from '../training/batches';
 
 /** The plan's graph with these weights (the others as the plan holds them). */
@@ -97,7 +96,7 @@ export async function openForward(o: {
   const sessions: Ort.InferenceSession[] = [];
   try {
     for (const c of compiled)
-      sessions.push(await runtime.ort.InferenceSession.create(encodeModel(c.graph), sessionOptions(runtime)));
+      sessions.push(await runtime.ort.InferenceSession.create(encodeFor(c.graph, runtime), sessionOptions(runtime)));
   } catch (err) {
     await Promise.all(sessions.map((x) => x.release()));
     throw err;

@@ -9,12 +9,11 @@
  */
 import type * as Ort from 'onnxruntime-node';
 import type { IrNode, ModelIr } from './ir';
-import { encodeModel } from './model-proto';
 import { compileTrainStep, teacherAttentionInput, TRAIN_INPUTS, type TrainObjective } from './train-graph';
 import { openForward, weightsOf, type Forward } from './onnx-arch-forward';
 import type { OnnxArchPlan } from './onnx-arch';
 import { tapWeightName, type Weights } from './onnx-arch-weights';
-import { sessionOptions, type RuntimeChoice } from './runtime';
+import { encodeFor, sessionOptions, type RuntimeChoice } from './runtime';
 import { asMaskedIdentities, drawMasks, dropoutLayers } from './onnx-arch-dropout';
 
 export type OnnxObjective =
@@ -161,7 +160,7 @@ export async function openStepper(req: StepperRequest): Promise<OnnxStepper> {
     });
   let session: Ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(encodeModel(compiled.graph), sessionOptions(runtime));
+    session = await ort.InferenceSession.create(encodeFor(compiled.graph, runtime), sessionOptions(runtime));
   } catch (err) {
     await teacher?.release();
     throw err;

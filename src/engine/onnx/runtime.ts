@@ -8,6 +8,7 @@ import type * as Ort from 'onnxruntime-node';
 import { availableParallelism } from 'node:os';
 import { encodeModel } from './model-proto';
 import { f32, type IrGraph } from './ir';
+import { NCHWC_DOMAIN, blockConvs } from './blocked-conv';
 
 export type OrtModule = typeof Ort;
 export type DeviceRequest = 'cpu' | 'gpu' | 'auto';
@@ -21,6 +22,11 @@ export interface RuntimeChoice {
   threads: number;
   /** One line: what runs and why. */
   reason: string;
+  /**
+   * The CPU's NCHWc block (8 or 16) when the CPU provider runs convolutions in blocked form
+   * (blocked-conv.ts); absent or 1 where graphs run as compiled (GPU providers, KD_LENS_ORT_NCHWC=0).
+   */
+  convBlock?: number;
 }
 
 let loaded: { ort: OrtModule } | { error: string } | null = null;
@@ -82,6 +88,43 @@ export function sessionOptions(
   };
 }
 
+/**
+ * The bytes of a graph for a chosen runtime: on the CPU provider with a block size, every
+ * eligible Conv in blocked form (blocked-conv.ts); elsewhere the graph as compiled.
+ */
+export function encodeFor(graph: IrGraph, choice: Pick<RuntimeChoice, 'provider' | 'convBlock'>): Uint8Array {
+  const block = choice.provider === 'cpu' ? (choice.convBlock ?? 1) : 1;
+  return encodeModel(block > 1 ? blockConvs(graph, block) : graph);
+}
+
+/**
+ * The NCHWc block size of this CPU as ONNX Runtime reports it: ReorderInput pads 4 channels up to
+ * one block. 1 where the contrib op is missing or fails, or KD_LENS_ORT_NCHWC=0 turns the blocked
+ * convolutions off.
+ */
+export async function convBlockSize(ort: OrtModule): Promise<number> {
+  if (process.env.KD_LENS_ORT_NCHWC === '0') return 1;
+  const graph: IrGraph = {
+    name: 'nchwc_block',
+    nodes: [{ op: 'ReorderInput', name: 'reorder', inputs: ['x'], outputs: ['y'], attrs: {}, domain: NCHWC_DOMAIN }],
+    initializers: new Map(),
+    inputs: [{ name: 'x', type: 'float', shape: [1, 4, 1, 1] }],
+    outputs: [{ name: 'y', type: 'float' }]
+  };
+  try {
+    const session = await ort.InferenceSession.create(
+      encodeModel(graph),
+      sessionOptions({ provider: 'cpu', threads: 1 })
+    );
+    const out = await session.run({ x: new ort.Tensor('float32', new Float32Array(4), [1, 4, 1, 1]) });
+    await session.release();
+    const block = out.y.dims[1];
+    return block >= 4 && block % 4 === 0 ? block : 1;
+  } catch {
+    return 1;
+  }
+}
+
 /** Runs x + 1 on a provider; returns null when it gives 2, else the problem. */
 async function selfCheck(ort: OrtModule, provider: string): Promise<string | null> {
   const graph: IrGraph = {
@@ -128,5 +171,6 @@ export async function chooseRuntime(
   if (problem) return { error: `onnxruntime-node's CPU provider failed its self-check: ${problem}` };
   const plural = `${threads} thread${threads === 1 ? '' : 's'}`;
   const why = device === 'cpu' ? plural : `${plural}; GPU unavailable: ${tried.join('; ')}`;
-  return { ort: rt.ort, provider: 'cpu', threads, reason: `onnx cpu — ${why}` };
+  const convBlock = await convBlockSize(rt.ort);
+  return { ort: rt.ort, provider: 'cpu', threads, reason: `onnx cpu — ${why}`, convBlock };
 }

@@ -19,8 +19,7 @@ import { evaluator, stageEvaluation, type Evaluator } from './train-eval';
 import { Rng } from '../util/random';
 import { modelFromTfjsAsync } from './from-tfjs';
 import { compileFeatures } from './compile';
-import { encodeModel } from './model-proto';
-import { sessionOptions, type RuntimeChoice } from './runtime';
+import { encodeFor, sessionOptions, type RuntimeChoice } from './runtime';
 import { compileTrainStep, teacherAttentionInput, TRAIN_INPUTS, type TrainObjective } from './train-graph';
 import { linkParams, unfoldBatchNorms, type ParamLink } from './tfjs-params';
 import { CompileError } from './rules/rule';
@@ -87,7 +86,7 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
       const teacherGraph = (o: { teacher: tf.LayersModel; tap: string; input: string }): Promise<void> =>
         modelFromTfjsAsync(o.teacher, `${spec.name} (teacher)`).then((tIr) => {
           const dims = { height: s, width: s, channels: 3, grid: 1, samples: 1, relu: false };
-          const bytes = encodeModel(compileFeatures(tIr, o.tap, dims).graph);
+          const bytes = encodeFor(compileFeatures(tIr, o.tap, dims).graph, setup.runtime);
           const kind =
             o.input === TRAIN_INPUTS.target
               ? 'features'
@@ -149,7 +148,7 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
         },
         { height: s, width: s }
       );
-      const bytes = encodeModel(compiled.graph);
+      const bytes = encodeFor(compiled.graph, setup.runtime);
       setup.onGraph?.('train-step', bytes);
       // The evaluation graph (batch norms in inference mode), fed the parameters and moving statistics held here.
       const evaluation = await stageEvaluation({
@@ -160,7 +159,7 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
         imageSize: s
       });
       const evalGraph = evaluation?.graph ?? null;
-      const evalBytes = evalGraph ? encodeModel(evalGraph.graph) : null;
+      const evalBytes = evalGraph ? encodeFor(evalGraph.graph, setup.runtime) : null;
       if (evalBytes) setup.onGraph?.('evaluate', evalBytes);
       // Sessions open only once everything compiled, so a refusal leaves nothing to release.
       const session = await ort.InferenceSession.create(bytes, options);

@@ -1,0 +1,274 @@
+/*
+ * The CPU lowering of blocked-conv.ts: every eligible Conv of a graph in MLAS's blocked (NCHWc)
+ * form computes what the plain Conv computes, to float32 rounding: weights fed as inputs (a training
+ * step) or constants, input channels below the block (read as they are) or padded up to it, output
+ * channels padded and dropped again, strides, dilations, asymmetric pads, no bias, and a Relu fused
+ * only where it is the conv's only reader. Convolutions it must leave alone stay plain. A whole
+ * training step (weights, momenta and loss after one step) agrees with the step as compiled.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import type * as Ort from 'onnxruntime-node';
+import { blockConvs, NCHWC_DOMAIN } from '../../../../src/engine/onnx/blocked-conv';
+import { encodeModel } from '../../../../src/engine/onnx/model-proto';
+import { convBlockSize } from '../../../../src/engine/onnx/runtime';
+import { compileTrainStep } from '../../../../src/engine/onnx/train-graph';
+import { TRAIN_INPUTS } from '../../../../src/engine/onnx/train-inputs';
+import { f32, type IrGraph, type IrNode, type ModelIr } from '../../../../src/engine/onnx/ir';
+import { randomNormal, requireOrt } from '../../../helpers/train-fd';
+import { randomParams, tapsOf, irNode as node } from '../../../helpers/hand-ir';
+
+let ort: typeof Ort;
+let block: number;
+
+interface ConvCase {
+  label: string;
+  n: number;
+  c: number;
+  o: number;
+  size: [number, number];
+  kernel: [number, number];
+  attrs?: IrNode['attrs'];
+  bias?: boolean;
+  /** The weights as constants (quantification's graphs) instead of graph inputs (a training step). */
+  constant?: boolean;
+}
+
+/** A graph x -> Conv -> y (and its Relu, read alone or beside the conv's output). */
+function convGraph(k: ConvCase, relu: 'none' | 'alone' | 'shared'): { graph: IrGraph; feeds: Map<string, number[]> } {
+  const w = [k.o, k.c / ((k.attrs?.group as number) ?? 1), ...k.kernel];
+  const inputs = [{ name: 'x', type: 'float' as const, shape: [k.n, k.c, ...k.size] }];
+  const initializers = new Map();
+  const feeds = new Map<string, number[]>([['x', [k.n, k.c, ...k.size]]]);
+  const param = (name: string, dims: number[], seed: number): void => {
+    if (k.constant)
+      initializers.set(
+        name,
+        f32(
+          dims,
+          randomNormal(
+            dims.reduce((a, b) => a * b, 1),
+            seed,
+            0.3
+          )
+        )
+      );
+    else {
+      inputs.push({ name, type: 'float', shape: dims });
+      feeds.set(name, dims);
+    }
+  };
+  param('w', w, 2);
+  if (k.bias) param('b', [k.o], 3);
+  const nodes: IrNode[] = [node('Conv', ['x', 'w', ...(k.bias ? ['b'] : [])], 'conv', { ...k.attrs })];
+  const outputs = [{ name: relu === 'none' ? 'conv' : 'y', type: 'float' as const }];
+  if (relu !== 'none') nodes.push(node('Relu', ['conv'], 'y'));
+  if (relu === 'shared') outputs.push({ name: 'conv', type: 'float' });
+  return { graph: { name: 'conv', nodes, initializers, inputs, outputs }, feeds };
+}
+
+async function run(graph: IrGraph, feeds: Record<string, Ort.Tensor>): Promise<Record<string, number[]>> {
+  const session = await ort.InferenceSession.create(encodeModel(graph));
+  try {
+    const out = await session.run(feeds);
+    return Object.fromEntries(
+      Object.entries(out).map(([k, v]) => [k, Array.from(v.data as ArrayLike<number | bigint>, Number)])
+    );
+  } finally {
+    await session.release();
+  }
+}
+
+const blockedConvs = (g: IrGraph): number => g.nodes.filter((n) => n.op === 'Conv' && n.domain === NCHWC_DOMAIN).length;
+
+/** Largest |a - b| over the largest |a|. */
+function relativeError(a: number[], b: number[]): number {
+  expect(b.length).toBe(a.length);
+  let diff = 0,
+    top = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    top = Math.max(top, Math.abs(a[i]));
+  }
+  return diff / (top || 1);
+}
+
+async function expectSameOutputs(plain: IrGraph, lowered: IrGraph, dims: Map<string, number[]>): Promise<void> {
+  const feeds: Record<string, Ort.Tensor> = {};
+  let seed = 10;
+  for (const [name, d] of dims)
+    feeds[name] = new ort.Tensor(
+      'float32',
+      randomNormal(
+        d.reduce((a, b) => a * b, 1),
+        seed++
+      ),
+      d
+    );
+  const [a, b] = [await run(plain, feeds), await run(lowered, feeds)];
+  for (const name of Object.keys(a)) expect(relativeError(a[name], b[name]), name).toBeLessThan(2e-6);
+}
+
+describe('blocked (NCHWc) convolutions on the CPU provider', () => {
+  beforeAll(async () => {
+    ort = await requireOrt();
+    block = await convBlockSize(ort);
+    if (block <= 1) throw new Error("this CPU's ONNX Runtime reports no NCHWc block; the lowering is off here");
+  });
+
+  const cases: ConvCase[] = [
+    {
+      label: 'RGB input below the block',
+      n: 3,
+      c: 3,
+      o: 16,
+      size: [12, 10],
+      kernel: [3, 3],
+      attrs: { pads: [1, 1, 1, 1] },
+      bias: true
+    },
+    {
+      label: 'channels padded to the block, 10 outputs',
+      n: 2,
+      c: 24,
+      o: 10,
+      size: [9, 11],
+      kernel: [3, 3],
+      attrs: { pads: [1, 1, 1, 1] },
+      bias: true
+    },
+    {
+      label: 'stride 2, 33 outputs',
+      n: 2,
+      c: 20,
+      o: 33,
+      size: [12, 12],
+      kernel: [3, 3],
+      attrs: { strides: [2, 2], pads: [1, 0, 1, 0] },
+      bias: true
+    },
+    {
+      label: 'dilated, asymmetric pads, no bias',
+      n: 3,
+      c: 32,
+      o: 16,
+      size: [10, 10],
+      kernel: [3, 2],
+      attrs: { dilations: [2, 1], pads: [2, 1, 0, 2] }
+    },
+    { label: 'constant weights, 1x1', n: 2, c: 64, o: 64, size: [5, 5], kernel: [1, 1], bias: true, constant: true },
+    {
+      label: 'constant weights, 5x5',
+      n: 2,
+      c: 5,
+      o: 7,
+      size: [8, 8],
+      kernel: [5, 5],
+      attrs: { pads: [2, 2, 2, 2] },
+      bias: true,
+      constant: true
+    }
+  ];
+  for (const k of cases)
+    it(`computes the plain Conv's output: ${k.label}`, async () => {
+      const { graph, feeds } = convGraph(k, 'none');
+      const lowered = blockConvs(graph, block);
+      expect(blockedConvs(lowered)).toBe(1);
+      await expectSameOutputs(graph, lowered, feeds);
+    });
+
+  it("fuses a Relu that is the conv's only reader, and only then", async () => {
+    const k = cases[1];
+    const alone = convGraph(k, 'alone');
+    const fused = blockConvs(alone.graph, block);
+    expect(fused.nodes.some((n) => n.op === 'Relu')).toBe(false);
+    expect(fused.nodes.find((n) => n.op === 'Conv')?.attrs.activation).toBe('Relu');
+    await expectSameOutputs(alone.graph, fused, alone.feeds);
+    const shared = convGraph(k, 'shared');
+    const kept = blockConvs(shared.graph, block);
+    expect(kept.nodes.filter((n) => n.op === 'Relu')).toHaveLength(1);
+    await expectSameOutputs(shared.graph, kept, shared.feeds);
+  });
+
+  it('leaves grouped convolutions, channels it cannot reorder and auto_pad as they are', () => {
+    const odd = block + 2; // above the block and not a multiple of 4: ReorderInput refuses it
+    const plain = [
+      { label: 'grouped', n: 1, c: 8, o: 8, size: [6, 6], kernel: [3, 3], attrs: { group: 2 } },
+      { label: 'odd channels', n: 1, c: odd, o: 8, size: [6, 6], kernel: [3, 3] },
+      { label: 'auto_pad', n: 1, c: 8, o: 8, size: [6, 6], kernel: [3, 3], attrs: { auto_pad: 'SAME_UPPER' } }
+    ] satisfies ConvCase[];
+    for (const k of plain) {
+      const { graph } = convGraph(k, 'none');
+      expect(blockConvs(graph, block).nodes, k.label).toEqual(graph.nodes);
+    }
+    expect(blockConvs(convGraph(cases[0], 'none').graph, 1).nodes).toEqual(convGraph(cases[0], 'none').graph.nodes);
+  });
+
+  it("gives a training step's loss, weights and momenta as compiled, its backward convolution blocked too", async () => {
+    const initializers = randomParams(
+      [
+        ['wa', [16, 3, 3, 3]],
+        ['ba', [16]],
+        ['wb', [20, 16, 3, 3]],
+        ['wg', [20 * 4 * 4, 3]]
+      ],
+      7,
+      0.3
+    );
+    const model: ModelIr = {
+      source: 'blocked-conv',
+      input: { name: 'x', shape: [3, 8, 8] },
+      nodes: [
+        node('Conv', ['x', 'wa', 'ba'], 'a', { pads: [1, 1, 1, 1], kernel_shape: [3, 3] }),
+        node('Relu', ['a'], 'ra'),
+        node('MaxPool', ['ra'], 'pooled', { kernel_shape: [2, 2], strides: [2, 2] }),
+        node('Conv', ['pooled', 'wb'], 'b', { pads: [1, 1, 1, 1], kernel_shape: [3, 3] }),
+        node('Tanh', ['b'], 'tb'),
+        node('Flatten', ['tb'], 'flat', { axis: 1 }),
+        node('MatMul', ['flat', 'wg'], 'logits')
+      ],
+      initializers,
+      ...tapsOf('a', 'logits')
+    };
+    const step = compileTrainStep(
+      {
+        model,
+        trainable: ['wa', 'ba', 'wb', 'wg'],
+        objective: { kind: 'labels', output: 'logits', numClasses: 3 },
+        momentum: 0.9,
+        weightDecay: 0,
+        tapKernel: null
+      },
+      { height: 8, width: 8 }
+    );
+    const lowered = blockConvs(step.graph, block);
+    expect(blockedConvs(lowered)).toBe(3); // both forward convolutions and b's input gradient
+    // The pool of a's output and the three small pools of its indices (rules/pool.ts) read it blocked.
+    const blockedPools = lowered.nodes.filter((x) => x.op === 'MaxPool' && x.domain === NCHWC_DOMAIN);
+    expect(blockedPools).toHaveLength(4);
+    expect(lowered.nodes.some((x) => x.domain === NCHWC_DOMAIN && x.op === 'ReorderOutput' && x.outputs[0] === 'ra')).toBe(false);
+    const n = 4;
+    const feeds = new Map<string, number[]>([[TRAIN_INPUTS.x, [n, 8, 8, 3]]]);
+    for (const p of step.params) feeds.set(p.name, p.dims).set(p.momentumInput, p.dims);
+    const onehot = new Float32Array(n * 3).map((_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0));
+    const fixed: Record<string, Ort.Tensor> = {
+      [TRAIN_INPUTS.onehot]: new ort.Tensor('float32', onehot, [n, 3]),
+      [TRAIN_INPUTS.lr]: new ort.Tensor('float32', Float32Array.of(0.1), []),
+      [TRAIN_INPUTS.clip]: new ort.Tensor('float32', Float32Array.of(0), [])
+    };
+    const all: Record<string, Ort.Tensor> = { ...fixed };
+    let seed = 30;
+    for (const [name, d] of feeds)
+      all[name] = new ort.Tensor(
+        'float32',
+        randomNormal(
+          d.reduce((a, b) => a * b, 1),
+          seed++,
+          0.3
+        ),
+        d
+      );
+    const [a, b] = [await run(step.graph, all), await run(lowered, all)];
+    expect(Object.keys(a).length).toBeGreaterThan(8);
+    for (const name of Object.keys(a)) expect(relativeError(a[name], b[name]), name).toBeLessThan(1e-5);
+  });
+});
