@@ -166,7 +166,7 @@ export function columnsGemm(
 /**
  * dW for one group: a grouped Conv with one-hot kernels [C KH KW, 1, KH, KW] (the conv's own
  * strides, pads and dilations) makes the columns [N, C KH KW, OH OW] in the weights' own order,
- * and dW = sum over the batch of dy [N, O, OH OW] times their transpose. Both steps are
+ * and dW = the transpose of the sum over the batch of the columns times dy's transpose. Both steps are
  * ONNX Runtime kernels that use every thread (strided Slices, Concat and ConvTranspose's col2im
  * run on one). Where a sample's product [O, C KH KW] would outgrow its columns (O > OH OW, deep
  * layers), batch and space are moved together first and one Gemm sums over both.
@@ -190,9 +190,12 @@ function convColumnsGemm(n: IrNode, dy: string, c: RuleContext, a: { g: Geometry
   const dy3 = b.reshapeBatch(dy, [o, oh * ow], `${n.name}_dy_3d`);
   let sum: string;
   if (o <= oh * ow) {
-    const colsT = b.op('Transpose', [cols], { perm: [0, 2, 1] }, `${n.name}_columns_t`);
-    const per = b.op('MatMul', [dy3, colsT], {}, `${n.name}_weight_grad_per_sample`);
-    sum = b.op('ReduceSum', [per, b.constant('axes_0', i64([0]))], { keepdims: 0 }, `${n.name}_weight_grad_2d`);
+    // Columns times dy's transpose, [N, C KH KW, O]: ONNX Runtime runs the product this way round
+    // 1.1-1.6x faster than dy times the columns' transpose (the fewer rows, O, on the right).
+    const dyT = b.op('Transpose', [dy3], { perm: [0, 2, 1] }, `${n.name}_dy_t`);
+    const per = b.op('MatMul', [cols, dyT], {}, `${n.name}_weight_grad_per_sample`);
+    const sumT = b.op('ReduceSum', [per, b.constant('axes_0', i64([0]))], { keepdims: 0 }, `${n.name}_weight_grad_t`);
+    sum = b.op('Transpose', [sumT], { perm: [1, 0] }, `${n.name}_weight_grad_2d`);
   } else {
     const flat = (v: string, rows: number, tag: string): string =>
       b.op(
