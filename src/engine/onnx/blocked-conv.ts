@@ -196,7 +196,7 @@ const poolable = (n: IrNode): boolean =>
   Object.keys(n.attrs).every((k) => POOL_ATTRS.has(k));
 
 /**
- * The graph with every one-group 2-D Conv of known weight dims, no auto_pad, and C < block or
+ * The graph with every one-group 2-D Conv of known weight dims that are not constants, no auto_pad, and C < block or
  * C % 4 = 0 (ReorderInput's own rule), in blocked form, and every MaxPool of a blocked value; a
  * Relu that is a conv's only reader is fused into it. Grouped convolutions (the weight-gradient
  * columns, depthwise layers) stay as they are.
@@ -204,6 +204,11 @@ const poolable = (n: IrNode): boolean =>
 export function blockConvs(g: IrGraph, block: number): IrGraph {
   if (block <= 1) return g;
   const dims = fixedDims(g);
+  // Values computed from constants alone: ONNX Runtime folds them, and its own NCHWc transformer
+  // then takes those convolutions (and more around them), so they are left to it.
+  const constant = new Set<string>(g.initializers.keys());
+  for (const n of g.nodes)
+    if (n.inputs.length && n.inputs.every((v) => !v || constant.has(v))) n.outputs.forEach((v) => constant.add(v));
   const readers = new Map<string, IrNode[]>();
   for (const n of g.nodes) n.inputs.forEach((v) => v && readers.set(v, [...(readers.get(v) ?? []), n]));
   // Which nodes run blocked, in graph order (a pool is blocked when its input is).
@@ -212,7 +217,7 @@ export function blockConvs(g: IrGraph, block: number): IrGraph {
   const blockedValues = new Map<string, number>(); // value -> its channels
   const fused = new Set<IrNode>();
   for (const n of g.nodes) {
-    const w = n.op === 'Conv' && !n.domain ? dims.get(n.inputs[1]) : undefined;
+    const w = n.op === 'Conv' && !n.domain && !constant.has(n.inputs[1]) ? dims.get(n.inputs[1]) : undefined;
     if (
       w?.length === 4 &&
       ((n.attrs.group as number | undefined) ?? 1) === 1 &&
