@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The prepared GPU check of issue 17 (section 5), for a session lent a GPU machine: one call, no
 # network. Prepare here (this machine has Node):
-#   node bin/kd-lens.cjs bench --task train --engine onnx --no-stock --workers 0 --save-graph .gpu/graphs
+#   KD_LENS_ORT_NCHWC=0 node bin/kd-lens.cjs bench --task train --engine onnx --no-stock --workers 0 --save-graph .gpu/graphs
+#   (KD_LENS_ORT_NCHWC=0: the graphs as compiled; on the CPU provider they are saved with the blocked
+#   convolutions of src/engine/onnx/blocked-conv.ts, contrib ops that only ONNX Runtime's CPU provider runs)
 #   echo /.gpu/ >> .git/info/exclude
 # then run on the device with `.gpu` carried: `bash scripts/gpu-check.sh .gpu/graphs`.
 # It prints (and writes under $OUT when set) the GPU, the ONNX Runtime providers its Python build
