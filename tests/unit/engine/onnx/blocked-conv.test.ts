@@ -4,8 +4,9 @@
  * step) or constants, input channels below the block (read as they are) or padded up to it, output
  * channels padded and dropped again, strides, dilations, asymmetric pads, no bias, and a Relu fused
  * only where it is the conv's only reader. Convolutions it must leave alone stay plain, and those of
- * constant weights are left to ONNX Runtime's own NCHWc transformer. A whole
- * training step (weights, momenta and loss after one step) agrees with the step as compiled.
+ * constant weights are left to ONNX Runtime's own NCHWc transformer. A whole training step
+ * (weights, momenta and loss after one step) agrees with the step as compiled: a hand-made CNN, and
+ * the torchvision families of tests/fixtures/onnx/families as run architectures.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import type * as Ort from 'onnxruntime-node';
@@ -15,6 +16,10 @@ import { convBlockSize } from '../../../../src/engine/onnx/runtime';
 import { compileTrainStep } from '../../../../src/engine/onnx/train-graph';
 import { TRAIN_INPUTS } from '../../../../src/engine/onnx/train-inputs';
 import { f32, type IrGraph, type IrNode, type ModelIr } from '../../../../src/engine/onnx/ir';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { planOnnxArchitecture } from '../../../../src/engine/onnx/onnx-arch';
+import { readOnnxModel } from '../../../../src/engine/onnx/onnx-file';
 import { randomNormal, requireOrt } from '../../../helpers/train-fd';
 import { randomParams, tapsOf, irNode as node } from '../../../helpers/hand-ir';
 
@@ -280,6 +285,62 @@ describe('blocked (NCHWc) convolutions on the CPU provider', () => {
       );
     const [a, b] = [await run(step.graph, all), await run(lowered, all)];
     expect(Object.keys(a).length).toBeGreaterThan(8);
+    for (const name of Object.keys(a)) expect(relativeError(a[name], b[name]), name).toBeLessThan(1e-5);
+  });
+
+  it.each([
+    'alexnet',
+    'efficientnet',
+    'googlenet',
+    'mnasnet',
+    'mobilenet_v2',
+    'mobilenet_v3',
+    'regnet',
+    'resnet',
+    'shufflenet',
+    'squeezenet',
+    'vgg'
+  ])("%s: the training step's outputs as compiled", async (family) => {
+    const file = `${family}.onnx`;
+    const bytes = new Uint8Array(readFileSync(join(__dirname, '../../../fixtures/onnx/families', file)));
+    const ir = readOnnxModel(bytes, file);
+    const convs = ir.nodes.filter((x) => x.op === 'Conv');
+    const p = planOnnxArchitecture({
+      bytes,
+      file,
+      classifier: null,
+      tap: convs[Math.floor(convs.length / 2)].outputs[0],
+      imageSize: ir.input.shape[1],
+      classes: 3,
+      dataset: 'd',
+      pretrained: false
+    });
+    const s = p.inputSize;
+    const step = compileTrainStep(
+      {
+        model: p.ir,
+        trainable: p.trainable,
+        objective: { kind: 'labels', output: p.classifier.value, numClasses: 3 },
+        momentum: 0.9,
+        weightDecay: 0,
+        tapKernel: null,
+        state: p.state
+      },
+      { height: s, width: s }
+    );
+    const lowered = blockConvs(step.graph, block);
+    expect(blockedConvs(lowered)).toBeGreaterThan(0);
+    const feeds: Record<string, Ort.Tensor> = {};
+    step.graph.inputs.forEach((v, k) => {
+      const d = (v.shape ?? []).map((x) => (typeof x === 'number' ? x : 2)); // a batch of 2
+      const count = d.reduce((a, b) => a * b, 1);
+      let data = randomNormal(count, 40 + k, 0.1);
+      if (v.name === TRAIN_INPUTS.lr) data = Float32Array.of(0.01);
+      if (v.name === TRAIN_INPUTS.clip) data = Float32Array.of(0);
+      if (v.name === TRAIN_INPUTS.onehot) data = data.map((_, i) => (i % 3 === 0 ? 1 : 0));
+      feeds[v.name] = new ort.Tensor('float32', data, d);
+    });
+    const [a, b] = [await run(step.graph, feeds), await run(lowered, feeds)];
     for (const name of Object.keys(a)) expect(relativeError(a[name], b[name]), name).toBeLessThan(1e-5);
   });
 });
