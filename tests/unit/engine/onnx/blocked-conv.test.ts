@@ -196,7 +196,7 @@ describe('blocked (NCHWc) convolutions on the CPU provider', () => {
 
   it('leaves grouped convolutions, channels it cannot reorder, auto_pad and constant weights as they are', () => {
     const odd = block + 2; // above the block and not a multiple of 4: ReorderInput refuses it
-    const plain = [
+    const plain: ConvCase[] = [
       {
         label: 'constant weights (ONNX Runtime blocks those itself)',
         n: 1,
@@ -209,7 +209,7 @@ describe('blocked (NCHWc) convolutions on the CPU provider', () => {
       { label: 'grouped', n: 1, c: 8, o: 8, size: [6, 6], kernel: [3, 3], attrs: { group: 2 } },
       { label: 'odd channels', n: 1, c: odd, o: 8, size: [6, 6], kernel: [3, 3] },
       { label: 'auto_pad', n: 1, c: 8, o: 8, size: [6, 6], kernel: [3, 3], attrs: { auto_pad: 'SAME_UPPER' } }
-    ] satisfies ConvCase[];
+    ];
     for (const k of plain) {
       const { graph } = convGraph(k, 'none');
       expect(blockConvs(graph, block).nodes, k.label).toEqual(graph.nodes);
@@ -256,6 +256,9 @@ describe('blocked (NCHWc) convolutions on the CPU provider', () => {
     );
     const lowered = blockConvs(step.graph, block);
     expect(blockedConvs(lowered)).toBe(3); // both forward convolutions and b's input gradient
+    // b's flipped weights come from a product with the cells' reversal, not a Slice with negative steps.
+    expect(lowered.nodes.filter((x) => x.op === 'MatMul' && x.inputs[1].startsWith('reversal_'))).toHaveLength(1);
+    expect(lowered.nodes.some((x) => x.op === 'Slice')).toBe(false);
     // The pool of a's output and the three small pools of its indices (rules/pool.ts) read it blocked.
     const blockedPools = lowered.nodes.filter((x) => x.op === 'MaxPool' && x.domain === NCHWC_DOMAIN);
     expect(blockedPools).toHaveLength(4);
