@@ -4,7 +4,7 @@
  * Electron, child_process under Node) and never computes anything heavy itself.
  */
 import type { BackendInfo, KdEvent, KdEventType, SourceProbe } from '../common/api';
-import type { AnyRunConfig, RunConfig } from '../common/config';
+import type { AnyRunConfig, OnnxRunConfig, RunConfig } from '../common/config';
 import { calibrationRequest, type Calibration } from '../engine/estimate';
 import { JobManager } from './jobs';
 import { createService, type KdService } from './service';
@@ -85,6 +85,11 @@ export function createHost(o: HostOptions): Host {
       },
       learn
     );
+  const calibrateOnnx = (config: OnnxRunConfig): Promise<Calibration> =>
+    oneShot<Calibration>(o.spawnJob, {
+      type: 'start',
+      spec: { kind: 'calibrate-onnx', workspace: o.workspace, config }
+    });
   const probeSource = (config: AnyRunConfig): Promise<SourceProbe> =>
     oneShot<SourceProbe>(
       o.spawnJob,
@@ -100,6 +105,7 @@ export function createHost(o: HostOptions): Host {
     pickFolder: o.pickFolder,
     backend: () => backend,
     calibrate,
+    calibrateOnnx,
     probeSource
   });
   return {
