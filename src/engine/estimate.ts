@@ -43,6 +43,11 @@ export interface Calibration {
   quantSetupMs: number;
   /** The training engine that was timed, in its own words (absent in calibrations made before it was recorded). */
   trainEngine?: string;
+  /**
+   * ms to compile and open one stage's step graph (ONNX architectures only, onnx-arch-estimate.ts: a
+   * fixed cost of each stage, as large as many steps of a small network); absent: not counted.
+   */
+  stageOpenMs?: { train: number; stage1: number; stage2: number };
 }
 
 /** What calibrate times: the run's network, training batch, quantification sizes and engine. */

@@ -64,10 +64,24 @@ describe('the time estimate of an ONNX-architecture run', () => {
       return ms;
     };
     const cal = await calibrateOnnxArch(await prepare(config()), { timer });
-    expect(calls.map((c) => c.part)).toEqual(['train', 'stage 1', 'stage 2', 'set-up', 'sigma step']);
-    // 1 warm-up + 3 timed steps for each step kind, 1 + 2 set-ups.
-    expect(runs).toBe(4 * 4 + 3);
+    expect(calls.map((c) => c.part)).toEqual([
+      'open train',
+      'train',
+      'open stage 1',
+      'stage 1',
+      'open stage 2',
+      'stage 2',
+      'set-up',
+      'sigma step'
+    ]);
+    // Each step graph opened once, then 1 warm-up + 3 timed steps; 1 + 2 set-ups; 1 + 3 sigma steps.
+    expect(runs).toBe(3 * (1 + 4) + 3 + 4);
     const ms = Object.fromEntries(calls.map((c) => [c.part, c.ms]));
+    expect(cal.stageOpenMs).toEqual({
+      train: ms['open train'],
+      stage1: ms['open stage 1'],
+      stage2: ms['open stage 2']
+    });
     expect(cal.trainStepMs).toBe(ms.train);
     expect(cal.stage1StepMs).toBe(ms['stage 1']);
     expect(cal.stage2StepMs).toBe(ms['stage 2']);
@@ -81,7 +95,16 @@ describe('the time estimate of an ONNX-architecture run', () => {
   });
 
   it('counts epochs x images per stage at the timed steps, and quantification as a built-in run', async () => {
-    const fixed: Record<TimedPart, number> = { train: 10, 'stage 1': 4, 'stage 2': 2, 'sigma step': 6, 'set-up': 50 };
+    const fixed: Record<TimedPart, number> = {
+      'open train': 20,
+      train: 10,
+      'open stage 1': 30,
+      'stage 1': 4,
+      'open stage 2': 5,
+      'stage 2': 2,
+      'sigma step': 6,
+      'set-up': 50
+    };
     const timer: PartTimer = async (part, run) => {
       await run(); // a real step (or set-up), but the time is given
       return fixed[part];
@@ -89,23 +112,23 @@ describe('the time estimate of an ONNX-architecture run', () => {
     const c = config({ seeds: 2 });
     const cal = await calibrateOnnxArch(await prepare(c), { timer });
     const e = estimateOnnxRun(c, { counts: { targetTrain: 24, sourceTrain: 0 }, cal, cpus: 2 });
-    // Hand count, batch 8, 24 training images, overhead 1.2 per step:
-    //   fine-tune 2 epochs: 1.2 * 2 * 24 / 8 steps * 10 ms = 0.072 s
-    //   stage 1, 3 epochs, 2 seeds: 2 * 1.2 * 3 * 3 * 4 ms = 0.0864 s
-    //   stage 2, 1 epoch, 2 seeds: 2 * 1.2 * 1 * 3 * 2 ms = 0.0144 s
-    //   baseline, 3 epochs, 2 seeds: 2 * 1.2 * 3 * 3 * 10 ms = 0.216 s
+    // Hand count, batch 8, 24 training images, overhead 1.2 per step, each stage opened once:
+    //   fine-tune 2 epochs: 1.2 * 2 * 24 / 8 steps * 10 ms + 20 ms = 0.092 s
+    //   stage 1, 3 epochs, 2 seeds: 2 * (1.2 * 3 * 3 * 4 ms + 30 ms) = 0.1464 s
+    //   stage 2, 1 epoch, 2 seeds: 2 * (1.2 * 1 * 3 * 2 ms + 5 ms) = 0.0244 s
+    //   baseline, 3 epochs, 2 seeds: 2 * (1.2 * 3 * 3 * 10 ms + 20 ms) = 0.256 s
     //   quantify: checkpoints 0..3 of S and of B per seed + T = 17 networks x 4 images = 68 maps
     //     of 2 + 2 sigma steps at 3 ms per image; 17 x 2 tasks of 50 ms; 1 worker:
     //     (68 * 4 * 3 + 34 * 50) / 1000 = 2.516 s
-    expect(e.stages['teacher finetune']).toBeCloseTo(0.072, 12);
-    expect(e.stages['student stage 1']).toBeCloseTo(0.0864, 12);
-    expect(e.stages['student stage 2']).toBeCloseTo(0.0144, 12);
-    expect(e.stages.baseline).toBeCloseTo(0.216, 12);
+    expect(e.stages['teacher finetune']).toBeCloseTo(0.092, 12);
+    expect(e.stages['student stage 1']).toBeCloseTo(0.1464, 12);
+    expect(e.stages['student stage 2']).toBeCloseTo(0.0244, 12);
+    expect(e.stages.baseline).toBeCloseTo(0.256, 12);
     expect(e.stages.quantify).toBeCloseTo(2.516, 12);
     expect(Object.keys(e.stages).sort()).toEqual(
       ['baseline', 'quantify', 'student stage 1', 'student stage 2', 'teacher finetune'].sort()
     );
-    expect(e.seconds).toBeCloseTo(0.072 + 0.0864 + 0.0144 + 0.216 + 2.516, 12);
+    expect(e.seconds).toBeCloseTo(0.092 + 0.1464 + 0.0244 + 0.256 + 2.516, 12);
     expect(e.probe).toBeNull();
   });
 });
