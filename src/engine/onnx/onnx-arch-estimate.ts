@@ -40,9 +40,20 @@ export const ONNX_CALIBRATION_RUNS = 3;
 /** The largest calibration batch (a stage's own batch when smaller): the steps are timed per image. */
 export const ONNX_CALIBRATION_BATCH = 32;
 
-/** The default timer: one warm-up call, then the median of ONNX_CALIBRATION_RUNS (the set-up: of 2); a graph is opened once. */
-export const medianTimer: PartTimer = (part, run) =>
-  part.startsWith('open ') ? timeMedian(run, 1, 0) : timeMedian(run, part === 'set-up' ? 2 : ONNX_CALIBRATION_RUNS, 1);
+/** A warm-up call slower than this (ms) is followed by one timed call only: a large network's estimate stays short. */
+export const SLOW_CALL_MS = 1000;
+
+/**
+ * The default timer: a graph is opened once; anything else gets one warm-up call, then the median of
+ * ONNX_CALIBRATION_RUNS calls (the set-up: of 2), or one call when the warm-up took over SLOW_CALL_MS.
+ */
+export const medianTimer: PartTimer = async (part, run) => {
+  if (part.startsWith('open ')) return timeMedian(run, 1, 0);
+  const t0 = performance.now();
+  await run();
+  const slow = performance.now() - t0 > SLOW_CALL_MS;
+  return timeMedian(run, slow ? 1 : part === 'set-up' ? 2 : ONNX_CALIBRATION_RUNS, 0);
+};
 
 /** The calibration batch of a configuration: its fine-tune batch, at most ONNX_CALIBRATION_BATCH. */
 export const onnxCalibrationBatch = (c: OnnxRunConfig): number =>
