@@ -6,10 +6,11 @@
  * labels: teacher pretrain and fine-tune, baseline; student stage 1 with its own objective and
  * trained layers; student stage 2 above the tap), and one quantification step of a checkpoint of
  * that graph (its ONNX form as the study reads it) on the engine the run will quantify with, with
- * the set-up of that engine for one task. Compiling and opening each stage's step graph is timed too:
- * a fixed cost per stage that outweighs many steps of a small network. The Calibration then goes through the same arithmetic as
- * a built-in run (estimateRun, estimateProbe): epochs x images per stage at the timed step, plus the
- * quantification's maps and tasks. The timer is a seam: tests give one that counts.
+ * the set-up of that engine for one task. Compiling and opening each stage's step graph is timed
+ * too: a fixed cost per stage that outweighs many steps of a small network. The Calibration then
+ * goes through the same arithmetic as a built-in run (estimateRun, estimateProbe): epochs x images
+ * per stage at the timed step, plus the quantification's maps and tasks, plus each stage's opening.
+ * The timer is a seam: tests give one that counts.
  */
 import type { OnnxRunConfig } from '../../common/config';
 import { estimateRun, quantThreads, sigmaStepOf, type Calibration, type RunCounts } from '../estimate';
