@@ -27,6 +27,7 @@ import { readOnnxModel } from './onnx-file';
 import { foldConstants } from './fold';
 import { selectEngine } from './select';
 import { chooseRuntime, threadsPerWorker, type RuntimeChoice } from './runtime';
+import { CompileError } from './rules/rule';
 
 /** What is timed: a training step of each kind, a sigma step of the quantification, a task's set-up. */
 export type StepPart = 'train' | 'stage 1' | 'stage 2';
@@ -246,15 +247,26 @@ export function onnxBasisNote(cal: Calibration, p: { file: string; inputSize: nu
   return `timed on your ONNX network's own compiled training steps (${p.file}: ${cal.batch} images of ${p.inputSize} px, after a warm-up step); not corrected by finished runs (those are of built-in architectures)`;
 }
 
+/**
+ * A calibration job's answer: the calibration, or the compiler's refusal of the network (a step graph
+ * of a stage that the run's checks did not compile), which the host returns as the caller's mistake.
+ */
+export type OnnxCalibrationResult = { calibration: Calibration } | { refused: string };
+
 /** A calibration job's work: the run's checks (prepareOnnxRun, its .onnx paths absolute), then its timing. */
-export async function calibrateOnnxRun(workspace: string, config: OnnxRunConfig): Promise<Calibration> {
-  const prepared = await prepareOnnxRun({
-    workspace,
-    config,
-    onnx: config.architecture.onnx,
-    classifier: config.architecture.classifier ?? null,
-    tap: config.tap,
-    teacher: config.teacher.pretrained
-  });
-  return calibrateOnnxArch(prepared);
+export async function calibrateOnnxRun(workspace: string, config: OnnxRunConfig): Promise<OnnxCalibrationResult> {
+  try {
+    const prepared = await prepareOnnxRun({
+      workspace,
+      config,
+      onnx: config.architecture.onnx,
+      classifier: config.architecture.classifier ?? null,
+      tap: config.tap,
+      teacher: config.teacher.pretrained
+    });
+    return { calibration: await calibrateOnnxArch(prepared) };
+  } catch (err) {
+    if (err instanceof CompileError) return { refused: err.message };
+    throw err;
+  }
 }

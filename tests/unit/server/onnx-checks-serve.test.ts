@@ -30,6 +30,9 @@ describe('the checks of an ONNX-architecture run over HTTP', () => {
         // The host's backend probe at start is not a job of these calls.
         if (m.spec.kind !== 'probe') specs.push(m.spec);
         if (m.spec.kind !== 'calibrate-onnx') return answer({ type: 'failed', message: 'not here', cancelled: false });
+        // The compiler's refusal of a stage's step graph in the job, as calibrateOnnxRun answers it.
+        if (m.spec.config.name === 'refused in the job')
+          return answer({ type: 'done', result: { refused: 'net.onnx: node /x: no rule' } });
         calibrateOnnxRun(m.spec.workspace, m.spec.config).then(
           (result) => answer({ type: 'done', result }),
           (err: Error) => answer({ type: 'failed', message: err.message, cancelled: false })
@@ -179,5 +182,10 @@ describe('the checks of an ONNX-architecture run over HTTP', () => {
     // Another tap is another network to time.
     await call(t.server, 'estimate', { config: config({ tap: '/Relu' }) });
     expect(specs).toHaveLength(2);
+    // The compiler's refusal in the calibration job is the caller's mistake: 400 with its message.
+    const refused = await call(t.server, 'estimate', {
+      config: config({ name: 'refused in the job', tap: '/pool/MaxPool' })
+    });
+    expect([refused.status, refused.json.error]).toEqual([400, 'net.onnx: node /x: no rule']);
   });
 });
