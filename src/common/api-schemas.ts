@@ -3,7 +3,7 @@
  * before anything else is done with it. A method without arguments takes an empty object.
  */
 import { z, type ZodType } from 'zod';
-import { AnyRunConfigSchema, kdLensRunConfig } from './config';
+import { AnyRunConfigSchema } from './config';
 import { SafeId } from './dataset';
 import { StudyRequestSchema } from './study';
 import type { KdApiMethod } from './api';
@@ -58,7 +58,7 @@ export const API_REQUEST_SCHEMAS: Record<KdApiMethod, ZodType> = {
   redoMask: sample,
   resetMask: sample,
   defaultConfig: z.object({ kind: z.enum(['demo', 'demo-quick', 'dataset']), datasetId: SafeId.optional() }).strict(),
-  estimate: z.object({ config: kdLensRunConfig('a time estimate') }).strict(),
+  estimate: z.object({ config: AnyRunConfigSchema }).strict(),
   startExperiment: z.object({ config: AnyRunConfigSchema }).strict(),
   probeSource: z.object({ config: AnyRunConfigSchema }).strict(),
   resumeExperiment: experiment.extend({ force: z.boolean().optional() }).strict(),

@@ -187,7 +187,8 @@ export interface InspectorImage {
 }
 
 export interface EstimateRequest {
-  config: RunConfig;
+  /** Either form: an ONNX architecture is timed on its own training steps (engine/onnx/onnx-arch-estimate.ts). */
+  config: AnyRunConfig;
 }
 
 export interface Estimate {

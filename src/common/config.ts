@@ -305,18 +305,6 @@ export const AnyRunConfigSchema: z.ZodType<AnyRunConfig> = z
       : parseInside(RunConfigSchema, value, ctx)
   );
 
-/** RunConfigSchema for requests that take the KD Lens form only: the ONNX form gets one refusal saying `what` is not available for it. */
-export const kdLensRunConfig = (what: string): z.ZodType<RunConfig> =>
-  z.unknown().transform((value, ctx) => {
-    if (!isOnnxArchitecture(architectureOf(value))) return parseInside(RunConfigSchema, value, ctx);
-    ctx.addIssue({
-      code: 'custom',
-      path: ['architecture'],
-      message: `${what} is not available for an ONNX architecture yet`
-    });
-    return z.NEVER;
-  });
-
 /** True for a configuration in the ONNX form (OnnxRunConfigSchema). */
 export const isOnnxRunConfig = (c: AnyRunConfig): c is OnnxRunConfig => isOnnxArchitecture(c.architecture);
 

@@ -10,7 +10,7 @@
  * probe took 1.3 times its bare step count); a range test that stops early (the loss blew up)
  * takes less, so it is an upper bound there.
  */
-import type { RunConfig, StageConfig } from '../common/config';
+import type { AnyRunConfig, StageConfig } from '../common/config';
 import { RANGE_TEST_DEFAULTS } from './training/lr-range';
 import type { Calibration, RunCounts } from './estimate';
 
@@ -45,7 +45,7 @@ export function rangeTestSeconds(stage: StageConfig, n: number, o: { cal: Calibr
 
 /** What the probe trains for a configuration: epochs of each part and the source images it pretrains on. */
 export function probeWork(
-  config: RunConfig,
+  config: AnyRunConfig,
   counts: RunCounts
 ): { pretrainEpochs: number; sourceImages: number; epochs: number } | null {
   const { source, pretrained } = config.teacher;
@@ -65,7 +65,7 @@ export function probeWork(
  * calibrated training step with the stages' overhead, each with its range test when that stage's
  * rate is "auto".
  */
-export function estimateProbe(config: RunConfig, counts: RunCounts, cal: Calibration): number | null {
+export function estimateProbe(config: AnyRunConfig, counts: RunCounts, cal: Calibration): number | null {
   const work = probeWork(config, counts);
   if (!work) return null;
   const stepMs = cal.trainStepMs;

@@ -11,7 +11,7 @@
  * lr "auto" and the pre-launch probe are counted in estimate-extras.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Architecture, RunConfig, StageConfig } from '../common/config';
+import type { AnyRunConfig, Architecture, RunConfig, StageConfig } from '../common/config';
 import { rangeTestSeconds, STEP_OVERHEAD } from './estimate-extras';
 import { scaleCheckpoints } from '../common/config';
 import { buildNetwork, layersUpTo } from './models/architectures';
@@ -43,6 +43,11 @@ export interface Calibration {
   quantSetupMs: number;
   /** The training engine that was timed, in its own words (absent in calibrations made before it was recorded). */
   trainEngine?: string;
+  /**
+   * ms to compile and open one stage's step graph (ONNX architectures only, onnx-arch-estimate.ts: a
+   * fixed cost of each stage, as large as many steps of a small network); absent: not counted.
+   */
+  stageOpenMs?: { train: number; stage1: number; stage2: number };
 }
 
 /** What calibrate times: the run's network, training batch, quantification sizes and engine. */
@@ -86,33 +91,40 @@ export function calibrationRequest(config: RunConfig, numClasses: number): Calib
   };
 }
 
-/** ms of one loss-and-gradient step of `images` images. */
-export async function timeSigmaStep(engine: SigmaEngine, dims: StepDims, images: number, rng: Rng): Promise<number> {
+/**
+ * One loss-and-gradient step of `images` random images on an open stepper, ready to be timed (fresh
+ * noise each call); the stepper's clean features are computed first.
+ */
+export async function sigmaStepOf(
+  stepper: Awaited<ReturnType<SigmaEngine['open']>>,
+  o: { dims: StepDims; images: number; rng: Rng }
+): Promise<() => Promise<void>> {
+  const { dims, images, rng } = o;
   const px = dims.height * dims.width * dims.channels;
   const inputs = rng.fillNormal(new Float32Array(images * px));
+  const clean = await stepper.features(inputs, images);
+  const sigma = new Float32Array(images * dims.grid * dims.grid).fill(0.01);
+  const noise = new Float32Array(images * dims.samples * px);
+  const step = {
+    count: images,
+    inputs,
+    clean,
+    sigma,
+    lambdas: new Array<number>(images).fill(7),
+    sigmaF2: new Array<number>(images).fill(1),
+    noise
+  };
+  return async () => {
+    rng.fillNormal(noise);
+    await stepper.lossAndGradient(step);
+  };
+}
+
+/** ms of one loss-and-gradient step of `images` images. */
+export async function timeSigmaStep(engine: SigmaEngine, dims: StepDims, images: number, rng: Rng): Promise<number> {
   const stepper = await engine.open(dims);
   try {
-    const clean = await stepper.features(inputs, images);
-    const sigma = new Float32Array(images * dims.grid * dims.grid).fill(0.01);
-    const noise = new Float32Array(images * dims.samples * px);
-    const step = {
-      count: images,
-      inputs,
-      clean,
-      sigma,
-      lambdas: new Array<number>(images).fill(7),
-      sigmaF2: new Array<number>(images).fill(1),
-      noise
-    };
-    const stepMs = await timeMedian(
-      async () => {
-        rng.fillNormal(noise);
-        await stepper.lossAndGradient(step);
-      },
-      CALIBRATION_RUNS,
-      CALIBRATION_WARMUP
-    );
-    return stepMs;
+    return await timeMedian(await sigmaStepOf(stepper, { dims, images, rng }), CALIBRATION_RUNS, CALIBRATION_WARMUP);
   } finally {
     stepper.dispose();
   }
@@ -227,7 +239,7 @@ export async function calibrate(req: CalibrationRequest): Promise<Calibration> {
  * lr * lambda / (G^2 sigma) per step, so sigma^2 grows by about 2 lr lambda / G^2 per step, from
  * sigmaInit^2 to the target's sigma^2. The feature term slows it; we double the count.
  */
-export function expectedSigmaSteps(config: RunConfig): number {
+export function expectedSigmaSteps(config: Pick<AnyRunConfig, 'quantification'>): number {
   const q = config.quantification;
   if (!q.stopPastTarget) return Math.min(q.steps, Math.max(q.steps - 21, 1) + 1);
   const target = Math.exp(q.targetEntropy - 0.5 * Math.log(2 * Math.PI * Math.E));
@@ -241,7 +253,7 @@ export interface RunCounts {
 }
 
 /** Entropy maps the run computes: analysed images x (teacher + each seed's S and B checkpoints), and the tasks they make. */
-export function quantifyWork(config: RunConfig, targetTrain: number): { maps: number; tasks: number } {
+export function quantifyWork(config: AnyRunConfig, targetTrain: number): { maps: number; tasks: number } {
   const q = config.quantification;
   const checkpoints =
     scaleCheckpoints(config.checkpoints, config.student.stage1.epochs).length +
@@ -256,7 +268,7 @@ export function quantifyWork(config: RunConfig, targetTrain: number): { maps: nu
  * runner's stage names (a stage of several seeds is the sum over them).
  */
 export function estimateRun(
-  config: RunConfig,
+  config: AnyRunConfig,
   counts: RunCounts,
   cal: Calibration,
   cpus: number

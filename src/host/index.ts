@@ -4,8 +4,10 @@
  * Electron, child_process under Node) and never computes anything heavy itself.
  */
 import type { BackendInfo, KdEvent, KdEventType, SourceProbe } from '../common/api';
-import type { AnyRunConfig, RunConfig } from '../common/config';
+import type { AnyRunConfig, OnnxRunConfig, RunConfig } from '../common/config';
 import { calibrationRequest, type Calibration } from '../engine/estimate';
+import type { OnnxCalibrationResult } from '../engine/onnx/onnx-arch-estimate';
+import { RequestError } from '../common/errors';
 import { JobManager } from './jobs';
 import { createService, type KdService } from './service';
 import type { SpawnJob, FromJob } from './process-messages';
@@ -85,6 +87,15 @@ export function createHost(o: HostOptions): Host {
       },
       learn
     );
+  // The compiler's refusal of the network in the job is the caller's mistake (400 naming the node).
+  const calibrateOnnx = (config: OnnxRunConfig): Promise<Calibration> =>
+    oneShot<OnnxCalibrationResult>(o.spawnJob, {
+      type: 'start',
+      spec: { kind: 'calibrate-onnx', workspace: o.workspace, config }
+    }).then((r) => {
+      if ('refused' in r) throw new RequestError(r.refused);
+      return r.calibration;
+    });
   const probeSource = (config: AnyRunConfig): Promise<SourceProbe> =>
     oneShot<SourceProbe>(
       o.spawnJob,
@@ -100,6 +111,7 @@ export function createHost(o: HostOptions): Host {
     pickFolder: o.pickFolder,
     backend: () => backend,
     calibrate,
+    calibrateOnnx,
     probeSource
   });
   return {

@@ -14,6 +14,7 @@ import { importDataset, ensureDemoDatasets } from '../engine/data';
 import { calibrate } from '../engine/estimate';
 import { probeSource } from '../engine/experiment/probe';
 import { probeOnnxSource } from '../engine/onnx/onnx-arch-probe';
+import { calibrateOnnxRun } from '../engine/onnx/onnx-arch-estimate';
 import { isOnnxRunConfig } from '../common/config';
 import { poolExecutor } from './quantify-pool';
 import { nodeSpawner, workerEntry } from './spawn';
@@ -117,6 +118,7 @@ async function run(spec: JobSpec): Promise<unknown> {
       ? probeOnnxSource(spec.workspace, spec.config, { signal: controller.signal })
       : probeSource(spec.workspace, spec.config, { signal: controller.signal });
   }
+  if (spec.kind === 'calibrate-onnx') return calibrateOnnxRun(spec.workspace, spec.config);
   if (spec.kind === 'probe') {
     const backend = await initBackend();
     send({ type: 'backend', name: backend.name, reason: backend.reason });

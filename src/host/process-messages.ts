@@ -3,7 +3,7 @@ import type { ExecutorSetup, QuantifyTask, TaskResult } from '../engine/experime
 import type { ExperimentEvent } from '../common/events';
 import type { CalibrationRequest } from '../engine/estimate';
 import type { ImportRequest } from '../common/api';
-import type { AnyRunConfig } from '../common/config';
+import type { AnyRunConfig, OnnxRunConfig } from '../common/config';
 import type { SeedSpec, SeedStages } from './cluster/seed-train';
 
 /** Quantification worker (out/worker/index.cjs). */
@@ -28,6 +28,8 @@ export type JobSpec =
   | { kind: 'import'; workspace: string; options: ImportRequest }
   | { kind: 'demo-data'; workspace: string }
   | { kind: 'calibrate'; request: CalibrationRequest; backend: string | null }
+  /** The time estimate's calibration of an ONNX-architecture run (its .onnx paths absolute). */
+  | { kind: 'calibrate-onnx'; workspace: string; config: OnnxRunConfig }
   | { kind: 'source-probe'; workspace: string; config: AnyRunConfig }
   | { kind: 'probe' };
 

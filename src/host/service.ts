@@ -47,7 +47,6 @@ import { exists } from '../engine/store/atomic';
 import { refuseLinks } from '../engine/store/links';
 import { ExperimentPaths } from '../engine/experiment/paths';
 import { createExperiment } from '../engine/experiment/runner';
-import { prepareOnnxRun } from '../engine/onnx/onnx-arch-run';
 import {
   experimentPaths,
   experimentDetail,
@@ -66,6 +65,7 @@ import { createClusterApi } from './cluster/cluster-api';
 import { refinedEstimate } from './estimate-runs';
 import { checkStudy, createStudy, studyFromRequest, type StudyFolders } from './study-api';
 import { createOnnxModels } from './onnx-models';
+import { createOnnxRunChecks } from './onnx-run-checks';
 
 export type KdService = Omit<KdApi, 'on'>;
 
@@ -81,6 +81,8 @@ export interface ServiceOptions {
   backend: () => BackendInfo;
   /** Runs a calibration job and returns its timings. */
   calibrate: (config: RunConfig, numClasses: number) => Promise<Calibration>;
+  /** Runs the calibration of an ONNX-architecture run (its .onnx paths absolute) in a job process (absent: not available here). */
+  calibrateOnnx?: (config: OnnxRunConfig) => Promise<Calibration>;
   /** Runs the pre-launch probe in a job process (absent: the method says it is not available here). */
   probeSource?: (config: AnyRunConfig) => Promise<SourceProbe>;
 }
@@ -98,17 +100,20 @@ export function createService(o: ServiceOptions): KdService {
    * time: two timed together slow each other down (the first screen once showed 11 and 18 minutes
    * for the same demo, both 2-3x the truth).
    */
-  const calibrationFor = (config: RunConfig, numClasses: number): Promise<Calibration> => {
-    const key = JSON.stringify([calibrationRequest(config, numClasses), config.backend]);
+  const sharedCalibration = (key: string, calibrate: () => Promise<Calibration>): Promise<Calibration> => {
     let cal = calibrations.get(key);
     if (!cal) {
-      cal = calibrating.then(() => o.calibrate(config, numClasses));
+      cal = calibrating.then(calibrate);
       calibrating = cal.catch(() => undefined);
       calibrations.set(key, cal);
       cal.catch(() => calibrations.delete(key));
     }
     return cal;
   };
+  const calibrationFor = (config: RunConfig, numClasses: number): Promise<Calibration> =>
+    sharedCalibration(JSON.stringify([calibrationRequest(config, numClasses), config.backend]), () =>
+      o.calibrate(config, numClasses)
+    );
 
   /**
    * The real path of a folder or file the UI names: absolute (a relative one would resolve against
@@ -160,16 +165,12 @@ export function createService(o: ServiceOptions): KdService {
     };
   };
 
-  /**
-   * An ONNX-form configuration's .onnx files: a relative path is read against the workspace (uploads
-   * live in <workspace>/models/), and every path must lie inside the workspace or a picked folder.
-   */
-  const onnxPaths = async (c: OnnxRunConfig): Promise<OnnxRunConfig> => {
-    const at = (p: string): string => (isAbsolute(p) ? p : resolve(ws, p));
-    const onnx = await allowedPath(at(c.architecture.onnx), 'architecture.onnx');
-    const pretrained = c.teacher.pretrained ? await allowedPath(at(c.teacher.pretrained), 'teacher.pretrained') : null;
-    return { ...c, architecture: { ...c.architecture, onnx }, teacher: { ...c.teacher, pretrained } };
-  };
+  const { onnxPaths, checkedOnnx, onnxEstimate } = createOnnxRunChecks({
+    workspace: ws,
+    allowedPath,
+    calibrate: o.calibrateOnnx,
+    shared: sharedCalibration
+  });
 
   const experimentJob = (experimentId: string, title: string, force = false): string => {
     if (o.jobs.activeFor(experimentId)) throw conflict(`experiment ${experimentId} is already running`);
@@ -271,6 +272,7 @@ export function createService(o: ServiceOptions): KdService {
       return demoConfig(kind === 'demo-quick');
     },
     async estimate({ config }): Promise<Estimate> {
+      if (isOnnxRunConfig(config)) return onnxEstimate(config);
       const target = await loadDataset(ws, config.dataset);
       const source = config.teacher.source ? await loadDataset(ws, config.teacher.source).catch(() => null) : null;
       const cal = await calibrationFor(config, target.classes.length);
@@ -315,26 +317,14 @@ export function createService(o: ServiceOptions): KdService {
       return { experimentId, jobId: experimentJob(experimentId, `study ${study.name}`) };
     },
     async probeSource({ config }) {
-      await loadDataset(ws, config.dataset);
-      if (config.teacher.source) await loadDataset(ws, config.teacher.source);
       if (!config.teacher.source && !config.teacher.pretrained)
         throw new RequestError('the probe needs a source dataset or a pretrained teacher in the configuration');
       if (!o.probeSource) throw new Error('the source probe is not available in this host');
-      // An ONNX architecture: its files read against the workspace and checked as startExperiment checks them (400 naming the node).
-      if (isOnnxRunConfig(config)) {
-        const c = await onnxPaths(config);
-        await prepareOnnxRun({
-          workspace: ws,
-          config: c,
-          onnx: c.architecture.onnx,
-          classifier: c.architecture.classifier ?? null,
-          tap: c.tap,
-          teacher: c.teacher.pretrained
-        }).catch((err: unknown) => {
-          throw err instanceof CallerError || !(err instanceof Error) ? err : new RequestError(err.message);
-        });
-        return o.probeSource(c);
-      }
+      // An ONNX architecture: its files read against the workspace and checked as startExperiment checks them
+      // (400 naming the node, or teacher.source when the source is not a usable dataset).
+      if (isOnnxRunConfig(config)) return o.probeSource((await checkedOnnx(config)).config);
+      await loadDataset(ws, config.dataset);
+      if (config.teacher.source) await loadDataset(ws, config.teacher.source);
       const pretrained = config.teacher.pretrained
         ? await allowedPath(config.teacher.pretrained, 'pretrained teacher folder')
         : null;

@@ -7,7 +7,7 @@
  * the field and its range (field-rules.ts); the checks against the dataset (images analysed) use its
  * manifest. The teacher's set-up (source dataset, pretrained folder or none) is switched here.
  * With "your own network (ONNX file)" (onnx-teacher.ts) the launched configuration is the ONNX
- * contract and no estimate is asked (the estimate knows only the built-in architectures).
+ * contract, and the estimate is asked for it (the host times that network's own training steps).
  * A dataset's defaults get 3 seeds once the estimate says 3 fit in 15 minutes (default-seeds.ts),
  * unless the user set the seeds first: the form is shown at once and never waits for it.
  */
@@ -53,8 +53,6 @@ export const OTHER_FIELDS = [
 const FORM_FIELDS = [...ALL_FIELDS, ...OTHER_FIELDS];
 export const ESTIMATE_DELAY_MS = 500;
 export type TeacherMode = 'source' | 'pretrained' | 'onnx' | 'none';
-/** Why the form asks no estimate for an ONNX architecture. */
-export const ONNX_NO_ESTIMATE = 'no time estimate for an ONNX architecture yet (it depends on your network)';
 
 export const useExperimentFormStore = defineStore('experimentForm', () => {
   const draft = ref<RunConfig | null>(null);
@@ -270,29 +268,28 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     }
     const c = parsed.value?.success ? parsed.value.data : null;
     if (!c || !valid.value) return;
-    if (onnx.choice.value) {
-      estimate.value = null;
-      estimateError.value = ONNX_NO_ESTIMATE;
-      return;
-    }
     if (datasets.loaded && !datasets.list.some((d) => d.id === c.dataset)) {
       // Not asked (it would only fail): asked again when the dataset appears (datasets-changed).
       estimateError.value = `dataset '${c.dataset}' is not in the workspace yet${c.dataset === 'demo' ? ' (the demo data is generated on first launch; see the jobs panel)' : ''}`;
       estimate.value = null;
       return;
     }
-    const { name: _name, ...rest } = c;
+    // With an ONNX network the launched configuration (the contract) is estimated: its own steps are timed.
+    const choice = onnx.choice.value;
+    const asked: LaunchConfig = choice ? onnxRunConfig(c, choice) : c;
+    const { name: _name, ...rest } = asked;
     const key = JSON.stringify(rest);
     if (key === estimatedKey && estimate.value) return;
     const seq = ++estimateSeq;
     estimating.value = true;
     inFlight = true;
     try {
-      const e = await getApi().estimate({ config: c });
+      const e = await getApi().estimate({ config: asked });
       if (seq !== estimateSeq) return;
       estimate.value = e;
       estimatedKey = key;
       estimateError.value = null;
+      if (choice) return;
       const chosen = await seeds.consider(
         c,
         (more) => getApi().estimate({ config: more }),
@@ -333,8 +330,9 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     }
   );
 
+  // The draft, and with an ONNX network its choice and the host's verdict on it (valid once described).
   watch(
-    draft,
+    [draft, onnx.choice, valid],
     () => {
       if (estimateTimer) clearTimeout(estimateTimer);
       if (!valid.value) {

@@ -200,9 +200,10 @@ describe('inferenceForm and drawMasks', () => {
     expect(dropoutLayers(c, c.nodes, 'hand.onnx')).toEqual([]);
   });
 
-  it('refuses, naming the node, a mask output that is read, a ratio outside [0, 1) or not a constant', () => {
+  it('refuses, naming the node, a mask read but by a Cast to float, a ratio outside [0, 1) or not a constant', () => {
+    // A Cast of the mask to float is computed (onnx-arch-dropout-mask.test.ts); another reader is refused.
     expect(() => inferenceForm(ir([drop({}), relu('m')]), 'hand.onnx')).toThrow(
-      "hand.onnx: node 'd' (Dropout): its output 'm' is read by another node; only the first output can be"
+      "hand.onnx: node 'after' (Relu) reads the mask 'm' of Dropout 'd'; only a Cast of the mask to float can read it"
     );
     expect(() => inferenceForm(ir([drop({}, ['x', 'r']), relu('y')], 1), 'hand.onnx')).toThrow(
       "hand.onnx: node 'd' (Dropout): ratio 1 is outside [0, 1)"

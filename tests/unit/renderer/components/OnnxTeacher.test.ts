@@ -12,7 +12,7 @@ import { mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import { setApi } from '../../../../src/renderer/src/api';
 import ConfigForm from '../../../../src/renderer/src/components/ConfigForm.vue';
-import { useExperimentFormStore } from '../../../../src/renderer/src/stores/experiment-form';
+import { ESTIMATE_DELAY_MS, useExperimentFormStore } from '../../../../src/renderer/src/stores/experiment-form';
 import { useDatasetsStore } from '../../../../src/renderer/src/stores/datasets';
 import { DESCRIBE_DELAY_MS } from '../../../../src/renderer/src/experiment/onnx-teacher';
 import type { OnnxModelInfo } from '../../../../src/common/api';
@@ -96,9 +96,24 @@ describe('the ONNX teacher in the form', () => {
     const family = w.find(byId('config-architecture-family'));
     expect(family.attributes('disabled')).toBeDefined();
     expect(w.find(byId('onnx-note-config-architecture-family')).text()).toBe('set by the ONNX file');
-    expect(w.find(byId('estimate-text')).text()).toMatch(/^No estimate: no time estimate for an ONNX architecture/);
+    // The estimate is asked for the launched contract (the host times the network's own steps) and shown.
+    await new Promise((r) => setTimeout(r, ESTIMATE_DELAY_MS + 20));
+    await flush();
+    const asked = (): Record<string, unknown> =>
+      (api.calls.filter((c) => c.method === 'estimate').at(-1)!.request as { config: Record<string, unknown> }).config;
+    expect(asked()).toMatchObject({
+      architecture: { onnx: 'models/net.onnx' },
+      tap: '/Relu_1',
+      teacher: { pretrained: 'models/net.onnx' }
+    });
+    expect(w.find(byId('estimate-text')).text()).toBe('About 2 min 00 s on this machine.');
+    expect(w.find(byId('estimate-stages')).text()).toBe('baseline 2 min 00 s');
     await w.find(byId('onnx-tap')).setValue('/Relu');
     await settle();
+    await new Promise((r) => setTimeout(r, ESTIMATE_DELAY_MS + 20));
+    await flush();
+    // A new tap is a new network to time: asked again with it.
+    expect(asked().tap).toBe('/Relu');
     await w.find(byId('config-form')).trigger('submit');
     const launched = w.emitted('launch')![0][0] as Record<string, unknown>;
     expect(launched.architecture).toEqual({ onnx: 'models/net.onnx' });
