@@ -16,7 +16,8 @@ import { evaluate, runStage } from '../training/stage';
 import type { ResumeStore } from '../training/resume';
 import { loadImageSet, samplesOf, type ImageSet } from '../training/data';
 import { Rng, hashSeed } from '../util/random';
-import { copyWeights, initSeed } from './networks';
+import { initSeed } from './networks';
+import { copyWeights } from './teacher';
 import { PROBE_MAX_EPOCHS, PROBE_MAX_PRETRAIN_EPOCHS, PROBE_SOURCE_IMAGES } from '../estimate-extras';
 
 export interface ProbeOptions {
