@@ -8,7 +8,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { RunConfig } from '../../common/config';
 import { FEATURE_ONLY, scaleCheckpoints } from '../../common/config';
-import { buildNetwork, layersUpTo, tapKernel } from '../models/architectures';
+import { buildNetwork, layersUpTo } from '../models/architectures';
 import { tapFeature } from '../knowledge/feature';
 import type { Objective } from '../training/folder-stage';
 import { loadLayersModelFromDir } from '../store/model-files';
@@ -19,10 +19,10 @@ import {
   appendLogs,
   labelsObjective,
   run,
+  runTracked,
   saveModel,
   stage,
   variablesOf,
-  writePathLength,
   type NetworkContext
 } from './stage-run';
 
@@ -64,7 +64,7 @@ export async function student(
           scale,
           source: { teacher: teacherModel, tap: config.tap }
         };
-    const result = await run(ctx, {
+    await runTracked(ctx, {
       net,
       stage: 'student stage 1',
       model,
@@ -74,13 +74,9 @@ export async function student(
       trainable: whole ? model.trainableWeights : variablesOf(model, (n) => below.has(n)),
       data: ctx.target,
       seed,
-      tapKernel: tapKernel(model, config.tap),
       checkpoints,
-      save: (epoch, pathLength) =>
-        saveModel(model, paths.checkpoint(net, epoch), config, { net, stage: 'stage1', epoch, pathLength })
+      savedAs: 'stage1'
     });
-    await appendLogs(ctx, net, result.logs);
-    await writePathLength(ctx, net, result, checkpoints);
     const evalSet = ctx.target.val && ctx.target.val.n > 0 ? ctx.target.val : ctx.target.train;
     const final = await featureStatistics(evalSet, teacherFeature, studentFeature);
     const dead = await deadImages(evalSet, studentFeature);
@@ -127,7 +123,7 @@ export async function baseline(ctx: NetworkContext, r: number, net: string): Pro
   const checkpoints = scaleCheckpoints(config.checkpoints, config.baseline.epochs);
   await stage(ctx, `baseline${r ? ` (seed ${r})` : ''}`, async () => {
     const model = buildNetwork(config.architecture, classes, initSeed(config, r), 'baseline');
-    const result = await run(ctx, {
+    await runTracked(ctx, {
       net,
       stage: 'baseline',
       model,
@@ -136,13 +132,9 @@ export async function baseline(ctx: NetworkContext, r: number, net: string): Pro
       trainable: model.trainableWeights,
       data: ctx.target,
       seed: hashSeed(config.seed + r, 0xb0),
-      tapKernel: tapKernel(model, config.tap),
       checkpoints,
-      save: (epoch, pathLength) =>
-        saveModel(model, paths.checkpoint(net, epoch), config, { net, stage: 'train', epoch, pathLength })
+      savedAs: 'train'
     });
-    await appendLogs(ctx, net, result.logs);
-    await writePathLength(ctx, net, result, checkpoints);
     await saveModel(model, paths.final(net), config, { net, stage: 'final' });
     model.dispose();
   });

@@ -9,6 +9,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { RunConfig, StageConfig } from '../../common/config';
 import type { ExperimentEvent } from '../../common/events';
 import { trainStage, type EpochLog, type Objective, type StageTrainer } from '../training/folder-stage';
+import { tapKernel } from '../models/architectures';
 import type { ImageSet } from '../training/data';
 import { dirSaver } from '../store/model-files';
 import type { PathLengthLog } from '../../common/record-schemas';
@@ -182,7 +183,7 @@ export function run(ctx: NetworkContext, r: StageRun) {
 }
 
 /** Writes the path length of a network's tap over the epochs, and at its checkpoints. */
-export async function writePathLength(
+async function writePathLength(
   ctx: NetworkContext,
   net: string,
   { initialNorm, pathLength: perEpoch }: { initialNorm: number | null; pathLength: (number | null)[] },
@@ -195,4 +196,29 @@ export async function writePathLength(
     checkpoints: checkpoints.map((e) => ({ epoch: e, pathLength: perEpoch[e] ?? 0 }))
   };
   await writePathLengthLog(ctx.paths, log);
+}
+
+/**
+ * Runs a stage that tracks the tap (stage 1 of a student, the baseline): the tap's path length is logged,
+ * the model is saved at the analysed `checkpoints` (its metadata naming the stage `savedAs`), and the
+ * stage's log and path length are recorded when it ends. Returns the stage's result.
+ */
+export async function runTracked(
+  ctx: NetworkContext,
+  r: Omit<StageRun, 'tapKernel' | 'checkpoints' | 'save'> & { checkpoints: number[]; savedAs: string }
+) {
+  const { net, model, checkpoints, savedAs, ...rest } = r;
+  const { config, paths } = ctx;
+  const result = await run(ctx, {
+    ...rest,
+    net,
+    model,
+    tapKernel: tapKernel(model, config.tap),
+    checkpoints,
+    save: (epoch, pathLength) =>
+      saveModel(model, paths.checkpoint(net, epoch), config, { net, stage: savedAs, epoch, pathLength })
+  });
+  await appendLogs(ctx, net, result.logs);
+  await writePathLength(ctx, net, result, checkpoints);
+  return result;
 }
