@@ -47,13 +47,7 @@ export function translateLayer(r: Reader, layer: tf.layers.Layer, inputs: Value[
     case 'Flatten': {
       const size = x.tfShape.reduce((a, v) => a * v, 1);
       const nhwc = rank === 3 ? b.op('Transpose', [x.name], { perm: [0, 2, 3, 1] }, `${name}/nhwc`) : x.name;
-      b.nodes.push({
-        op: 'Flatten',
-        name: b.fresh(`${name}/flatten`),
-        inputs: [nhwc],
-        outputs: [name],
-        attrs: { axis: 1 }
-      });
+      r.output('flatten', 'Flatten', [nhwc], { axis: 1 });
       return out([size]);
     }
     case 'Reshape': {
@@ -86,6 +80,7 @@ export function translateLayer(r: Reader, layer: tf.layers.Layer, inputs: Value[
       const scale = Array.from(gamma, (g, i) => g / Math.sqrt(variance[i] + eps));
       const shift = Array.from(beta, (v, i) => v - mean[i] * scale[i]);
       const scaled = b.op('Mul', [x.name, r.channelConst(`${name}/scale`, scale, rank)], {}, `${name}/scaled`);
+      // The node's name is taken before its constant's (both start '<layer>/shift'), as the graphs always had it.
       b.nodes.push({
         op: 'Add',
         name: b.fresh(`${name}/shift`),
@@ -100,32 +95,14 @@ export function translateLayer(r: Reader, layer: tf.layers.Layer, inputs: Value[
       return out(x.tfShape);
     case 'ReLU':
       if (cfg.maxValue !== undefined && cfg.maxValue !== null) {
-        b.nodes.push({
-          op: 'Clip',
-          name: b.fresh(`${name}/clip`),
-          inputs: [x.name, b.scalar(0, `${name}/min`), b.scalar(Number(cfg.maxValue), `${name}/max`)],
-          outputs: [name],
-          attrs: {}
-        });
+        r.output('clip', 'Clip', [x.name, b.scalar(0, `${name}/min`), b.scalar(Number(cfg.maxValue), `${name}/max`)]);
       } else r.activation(x.name, 'relu', rank, name);
       return out(x.tfShape);
     case 'LeakyReLU':
-      b.nodes.push({
-        op: 'LeakyRelu',
-        name: b.fresh(`${name}/leaky`),
-        inputs: [x.name],
-        outputs: [name],
-        attrs: { alpha: { f: Number(cfg.alpha ?? 0.3) } }
-      });
+      r.output('leaky', 'LeakyRelu', [x.name], { alpha: { f: Number(cfg.alpha ?? 0.3) } });
       return out(x.tfShape);
     case 'ELU':
-      b.nodes.push({
-        op: 'Elu',
-        name: b.fresh(`${name}/elu`),
-        inputs: [x.name],
-        outputs: [name],
-        attrs: { alpha: { f: Number(cfg.alpha ?? 1) } }
-      });
+      r.output('elu', 'Elu', [x.name], { alpha: { f: Number(cfg.alpha ?? 1) } });
       return out(x.tfShape);
     case 'Softmax':
       {
@@ -155,38 +132,27 @@ export function translateLayer(r: Reader, layer: tf.layers.Layer, inputs: Value[
     case 'Concatenate': {
       const axis = Number(cfg.axis ?? -1);
       if (axis !== -1 && axis !== rank) r.fail(`concatenates axis ${axis}; only the channel axis (-1) is supported`);
-      b.nodes.push({
-        op: 'Concat',
-        name: b.fresh(`${name}/concat`),
-        inputs: inputs.map((v) => v.name),
-        outputs: [name],
-        attrs: { axis: 1 }
-      });
+      r.output(
+        'concat',
+        'Concat',
+        inputs.map((v) => v.name),
+        { axis: 1 }
+      );
       return out([...x.tfShape.slice(0, -1), inputs.reduce((n, v) => n + v.tfShape[rank - 1], 0)]);
     }
     case 'ZeroPadding2D': {
       const [h, w, c] = r.image(call);
       const p = cfg.padding as number[][];
       const [[t, bo], [l, ri]] = p;
-      b.nodes.push({
-        op: 'Pad',
-        name: b.fresh(`${name}/pad`),
-        inputs: [x.name, b.constant(`${name}/pads`, i64([0, 0, t, l, 0, 0, bo, ri]))],
-        outputs: [name],
-        attrs: { mode: 'constant' }
+      r.output('pad', 'Pad', [x.name, b.constant(`${name}/pads`, i64([0, 0, t, l, 0, 0, bo, ri]))], {
+        mode: 'constant'
       });
       return out([h + t + bo, w + l + ri, c]);
     }
     case 'Dropout':
     case 'SpatialDropout2D':
     case 'GaussianNoise':
-      b.nodes.push({
-        op: 'Identity',
-        name: b.fresh(`${name}/identity`),
-        inputs: [x.name],
-        outputs: [name],
-        attrs: {}
-      });
+      r.output('identity', 'Identity', [x.name]);
       return out(x.tfShape);
     default:
       r.fail('this layer type has no ONNX translation (see README: the ONNX engine)');

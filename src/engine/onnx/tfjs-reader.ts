@@ -90,6 +90,18 @@ export class Reader {
     return output;
   }
 
+  /** Adds the node that writes this layer's output value (named after the layer); the node is `<layer>/<hint>`. */
+  output(hint: string, op: string, inputs: string[], attrs: Record<string, unknown> = {}): string {
+    this.b.nodes.push({
+      op,
+      name: this.b.fresh(`${this.layer.name}/${hint}`),
+      inputs,
+      outputs: [this.layer.name],
+      attrs: attrs as never
+    });
+    return this.layer.name;
+  }
+
   /** A channel-wise constant broadcastable onto a value (shape [C, 1, 1] for images, [C] for vectors). */
   channelConst(hint: string, values: ArrayLike<number>, rank: number): string {
     return this.b.constant(hint, f32(rank === 3 ? [values.length, 1, 1] : [values.length], values));

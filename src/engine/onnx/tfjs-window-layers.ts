@@ -110,7 +110,6 @@ export function convLayer(r: Reader, call: LayerCall): Value {
 /** MaxPooling2D and AveragePooling2D (padding excluded from the average, as TF). */
 export function poolLayer(r: Reader, call: LayerCall): Value {
   const { cfg, name, cls, x } = call;
-  const b = r.b;
   const [h, w, c] = r.image(call);
   const k = pair(cfg.poolSize, 2),
     s = pair(cfg.strides ?? cfg.poolSize, 2);
@@ -120,13 +119,7 @@ export function poolLayer(r: Reader, call: LayerCall): Value {
     pads: windowPads(call, [h, w], { k, s, d: [1, 1] }),
     ...(cls === 'AveragePooling2D' ? { count_include_pad: 0 } : {})
   };
-  b.nodes.push({
-    op: cls === 'MaxPooling2D' ? 'MaxPool' : 'AveragePool',
-    name: b.fresh(`${name}/pool`),
-    inputs: [x.name],
-    outputs: [name],
-    attrs
-  });
+  r.output('pool', cls === 'MaxPooling2D' ? 'MaxPool' : 'AveragePool', [x.name], attrs);
   return {
     name,
     tfShape: [outSide(call, h, { k: k[0], s: s[0], d: 1 }), outSide(call, w, { k: k[1], s: s[1], d: 1 }), c]
@@ -143,12 +136,6 @@ export function globalPoolLayer(r: Reader, call: LayerCall): Value {
     cls === 'GlobalAveragePooling2D'
       ? b.op('GlobalAveragePool', [x.name], {}, `${name}/pool`)
       : b.op('MaxPool', [x.name], { kernel_shape: [h, w] }, `${name}/pool`);
-  b.nodes.push({
-    op: 'Flatten',
-    name: b.fresh(`${name}/flatten`),
-    inputs: [pooled],
-    outputs: [name],
-    attrs: { axis: 1 }
-  });
+  r.output('flatten', 'Flatten', [pooled], { axis: 1 });
   return { name, tfShape: [c] };
 }
