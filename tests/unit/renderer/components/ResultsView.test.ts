@@ -10,6 +10,7 @@ import { createPinia, setActivePinia } from 'pinia';
 import { setApi } from '../../../../src/renderer/src/api';
 import ResultsView from '../../../../src/renderer/src/views/ResultsView.vue';
 import { useResultsStore } from '../../../../src/renderer/src/stores/results';
+import { route, startRouter } from '../../../../src/renderer/src/router';
 import { FakeApi, detail, flush } from '../fake-api';
 import { metricsFixture } from '../metrics-fixture';
 
@@ -58,6 +59,30 @@ describe('ResultsView', () => {
     expect(w.find(byId('results-pending')).text()).toContain('This run has no metrics yet (it is running)');
     expect(w.find(byId('chart-fg')).exists()).toBe(false);
     expect(w.find(byId('export-csv')).attributes('disabled')).toBeDefined();
+    w.unmount();
+  });
+
+  it('opens on the first run with metrics when the route names none, and follows the route', async () => {
+    const api = new FakeApi();
+    const pending = detail('exp-1');
+    const done = detail('exp-2');
+    done.metrics = metricsFixture();
+    done.summary.hasMetrics = true;
+    api.experiments = [pending, done];
+    setApi(api);
+    setActivePinia(createPinia());
+    window.location.hash = '#/results';
+    startRouter();
+    const w = mount(ResultsView);
+    await flush(10);
+    expect(useResultsStore().selectedId).toBe('exp-2');
+    expect(route.params.run).toBe('exp-2');
+    expect(w.find(byId('chart-fg')).exists()).toBe(true);
+    window.location.hash = '#/results?run=exp-1';
+    window.dispatchEvent(new HashChangeEvent('hashchange'));
+    await flush(10);
+    expect(useResultsStore().selectedId).toBe('exp-1');
+    expect(w.find(byId('results-pending')).exists()).toBe(true);
     w.unmount();
   });
 });
