@@ -62,16 +62,14 @@ async function load(
 }
 
 /** The probe's answer from its two accuracies (both engines: this file and onnx/onnx-arch-probe.ts). */
-export function probeVerdict(r: {
-  config: { teacher: { source: string | null; pretrained: string | null } };
-  sourceImages: number;
-  pretrainEpochs: number;
-  epochs: number;
-  teacher: number;
-  baseline: number;
-  evaluatedOn: 'validation' | 'training';
-  seconds: number;
-}): ProbeResult {
+export function probeVerdict(
+  r: Pick<
+    ProbeResult,
+    'sourceImages' | 'pretrainEpochs' | 'epochs' | 'teacher' | 'baseline' | 'evaluatedOn' | 'seconds'
+  > & {
+    config: { teacher: Pick<ProbeResult, 'source' | 'pretrained'> };
+  }
+): ProbeResult {
   const { source, pretrained } = r.config.teacher;
   const { epochs, teacher: t, baseline: b } = r;
   const helps = t > b;
