@@ -11,11 +11,11 @@ const byId = (id: string): string => `[data-testid="${id}"]`;
 const props = (over: Record<string, unknown> = {}) => ({
   format: 'folder' as const,
   problems: {},
-  size: '64',
-  cropScale: '1.2',
-  classes: '',
-  maxPerClass: '',
-  minSize: '1',
+  size: '48',
+  cropScale: '1.5',
+  classes: 'cat',
+  maxPerClass: '10',
+  minSize: '2',
   centreRegion: false,
   ...over
 });
@@ -23,7 +23,7 @@ const props = (over: Record<string, unknown> = {}) => ({
 describe('ImportOptions', () => {
   it('edits each field through its own model', async () => {
     const w = mount(ImportOptions, { props: props() });
-    expect((w.find(byId('import-crop-scale')).element as HTMLInputElement).value).toBe('1.2');
+    expect((w.find(byId('import-crop-scale')).element as HTMLInputElement).value).toBe('1.5');
     expect(w.find(byId('import-crop-scale')).attributes('inputmode')).toBe('decimal');
     await w.find(byId('import-max-per-class')).setValue('30');
     await w.find(byId('import-classes')).setValue('cat, dog');
