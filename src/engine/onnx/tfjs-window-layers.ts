@@ -25,24 +25,21 @@ export function tfPads(
   return [Math.floor(total / 2), total - Math.floor(total / 2)];
 }
 
-/** TF kernel [kh, kw, cin, cout] -> ONNX [cout, cin, kh, kw]. */
-function convKernel(k: Float32Array, [kh, kw, cin, cout]: number[]): IrTensor {
+/**
+ * A TF kernel [kh, kw, cin, n] in ONNX's layout: a convolution's [cout = n, cin, kh, kw] (TF's element
+ * (y, x, i, o) at plane o * cin + i), a depthwise one's [cin * mult, 1, kh, kw] with mult = n (output
+ * channel i * mult + m, TF's element (y, x, i, m)).
+ */
+function onnxKernel(k: Float32Array, [kh, kw, cin, n]: number[], depthwise: boolean): IrTensor {
   const out = new Float32Array(k.length);
   for (let y = 0; y < kh; y++)
     for (let x = 0; x < kw; x++)
       for (let i = 0; i < cin; i++)
-        for (let o = 0; o < cout; o++) out[((o * cin + i) * kh + y) * kw + x] = k[((y * kw + x) * cin + i) * cout + o];
-  return f32([cout, cin, kh, kw], out);
-}
-
-/** TF depthwise kernel [kh, kw, cin, mult] -> ONNX [cin * mult, 1, kh, kw] (output channel i * mult + m). */
-function depthwiseKernel(k: Float32Array, [kh, kw, cin, mult]: number[]): IrTensor {
-  const out = new Float32Array(k.length);
-  for (let y = 0; y < kh; y++)
-    for (let x = 0; x < kw; x++)
-      for (let i = 0; i < cin; i++)
-        for (let m = 0; m < mult; m++) out[((i * mult + m) * kh + y) * kw + x] = k[((y * kw + x) * cin + i) * mult + m];
-  return f32([cin * mult, 1, kh, kw], out);
+        for (let j = 0; j < n; j++) {
+          const plane = depthwise ? i * n + j : j * cin + i;
+          out[(plane * kh + y) * kw + x] = k[((y * kw + x) * cin + i) * n + j];
+        }
+  return f32(depthwise ? [cin * n, 1, kh, kw] : [n, cin, kh, kw], out);
 }
 
 /** The explicit [top, left, bottom, right] pads of a window of kernel k, strides s and dilations d on an [h, w] image. */
@@ -74,7 +71,7 @@ export function convLayer(r: Reader, call: LayerCall): Value {
     r.fail('strides and dilations together are not supported by TF');
   const depthwise = cls === 'DepthwiseConv2D';
   const kernel = r.weight(depthwise ? 'depthwise_kernel' : 'kernel');
-  const wt = depthwise ? depthwiseKernel(kernel.data, kernel.shape) : convKernel(kernel.data, kernel.shape);
+  const wt = onnxKernel(kernel.data, kernel.shape, depthwise);
   const bias = r.maybeWeight('bias');
   const act = String(cfg.activation ?? 'linear');
   const convOut = act === 'linear' ? name : b.fresh(`${name}/conv`);
