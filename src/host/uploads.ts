@@ -13,17 +13,16 @@
  * (not imported) until the study that names it starts or fails to start; an unused one expires.
  * A single model file (onnx-models.ts) is taken as it is by takeFile.
  */
-import { constants, promises as fs } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ImportRequest } from '../common/api';
 import { CallerError, notFound } from '../common/errors';
 import { entryNameProblem, ZipError } from '../engine/io/zip';
-import { DEFAULT_UNZIP_LIMITS, unzipFile } from '../engine/io/unzip';
-import { ByteRanges } from './upload-ranges';
 import { refuseLinks } from '../engine/store/links';
 import { OWNER_FILE, freeBytes, importRoot, sweepOrphans } from './upload-folders';
 import { detectFolderFormat } from '../engine/data/detect';
+import { missing, newUpload, receivedOf, unpack as unpackFiles, writePart, type Upload } from './upload-files';
 
 /** The most an upload may hold (before unpacking), and the size of the parts the browser sends. */
 export const UPLOAD_LIMIT_BYTES = 1024 ** 3;
@@ -33,29 +32,6 @@ export const UPLOADS_DIR = 'uploads';
 export const UPLOAD_EXPIRE_MS = 60 * 60 * 1000;
 /** Uploads receiving or importing at once. */
 export const MAX_CONCURRENT_UPLOADS = 4;
-/** Separate byte ranges one upload may hold before it is refused as scattered. */
-const MAX_RANGES = 100_000;
-
-interface UploadFile {
-  ranges: ByteRanges;
-  /** The file's size when the client announced it (then the file is preallocated). */
-  size: number | null;
-}
-
-interface Upload {
-  id: string;
-  dir: string;
-  total: number;
-  files: Map<string, UploadFile>;
-  folders: Set<string>;
-  announced: number;
-  lastPart: number;
-  importing: boolean;
-  /** Unpacked for a study and kept until a study takes it (uploadUnpack). */
-  kept: boolean;
-  /** The parts being written, one after another (so the byte count can never overshoot). */
-  queue: Promise<unknown>;
-}
 
 export interface UploadOptions {
   workspace: string;
@@ -68,18 +44,6 @@ export interface UploadOptions {
 const mib = (n: number): string => (n < 1024 ** 2 ? `${n} bytes` : `${Math.round(n / 1024 ** 2)} MiB`);
 const tooBig = (what: string): CallerError =>
   new CallerError(413, `${what} is larger than the upload limit of ${mib(UPLOAD_LIMIT_BYTES)}`);
-
-/** Refuses a file where a folder of the same name is (or the other way round), in the user's words. */
-function checkTree(u: Upload, path: string): void {
-  if (u.folders.has(path)) throw new CallerError(400, `upload path '${path}' is already a folder of this upload`);
-  const parts = path.split('/');
-  for (let k = 1; k < parts.length; k++) {
-    const folder = parts.slice(0, k).join('/');
-    if (u.files.has(folder))
-      throw new CallerError(400, `upload path '${path}' is inside '${folder}', which is a file of this upload`);
-  }
-  for (let k = 1; k < parts.length; k++) u.folders.add(parts.slice(0, k).join('/'));
-}
 
 export function createUploads(o: UploadOptions) {
   const root = join(o.workspace, UPLOADS_DIR);
@@ -108,51 +72,6 @@ export function createUploads(o: UploadOptions) {
   const timer = setInterval(() => void expire(), Math.min(expireMs, 5 * 60_000));
   timer.unref();
 
-  async function writePart(u: Upload, part: { path: string; offset: number; bytes: Buffer; fileBytes?: number }) {
-    const { path, offset, bytes, fileBytes } = part;
-    const end = offset + bytes.length;
-    let f = u.files.get(path);
-    if (!f) {
-      checkTree(u, path);
-      if (fileBytes !== undefined && u.announced + fileBytes > u.total)
-        throw new CallerError(
-          400,
-          `upload path '${path}' (${fileBytes} bytes) does not fit in the announced size of ${u.total} bytes`
-        );
-      f = { ranges: new ByteRanges(), size: fileBytes ?? null };
-      u.files.set(path, f);
-      u.announced += fileBytes ?? 0;
-    } else if (fileBytes !== undefined && f.size !== fileBytes)
-      throw new CallerError(
-        400,
-        `upload path '${path}': its size was announced as ${f.size ?? 'unknown'}, now ${fileBytes}`
-      );
-    if (f.size !== null && end > f.size)
-      throw new CallerError(400, `upload path '${path}': bytes ${offset}-${end} go past its size of ${f.size} bytes`);
-    if (end > u.total)
-      throw new CallerError(
-        400,
-        `upload path '${path}': bytes ${offset}-${end} go past the announced ${u.total} bytes`
-      );
-    const received = [...u.files.values()].reduce((n, x) => n + x.ranges.covered(), 0);
-    if (received + f.ranges.missingIn(offset, end) > u.total)
-      throw new CallerError(400, `more data than announced: the upload was announced as ${u.total} bytes`);
-    if (f.ranges.count >= MAX_RANGES) throw new CallerError(400, `upload path '${path}' arrives in too many pieces`);
-    const file = join(u.dir, 'files', path);
-    await fs.mkdir(dirname(file), { recursive: true });
-    // Open without truncating: a retried part 0 must not throw away the parts after it.
-    const handle = await fs.open(file, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
-    try {
-      if (f.size !== null && (await handle.stat()).size < f.size) await handle.truncate(f.size);
-      if (bytes.length) await handle.write(bytes, 0, bytes.length, offset);
-    } finally {
-      await handle.close();
-    }
-    f.ranges.add(offset, end);
-  }
-
-  const receivedOf = (u: Upload): number => [...u.files.values()].reduce((n, x) => n + x.ranges.covered(), 0);
-
   /**
    * Disk the uploads in progress will still take: what each announced less what has arrived (and
    * is on disk already, so the free figure counts it). Held against the free disk at every start.
@@ -163,27 +82,9 @@ export function createUploads(o: UploadOptions) {
     return n;
   };
 
-  /** The first missing byte range of an upload, in the user's words, or null when all has arrived. */
-  function missing(u: Upload): string | null {
-    for (const [path, f] of u.files) {
-      const gap = f.ranges.firstGap(f.size ?? f.ranges.end());
-      if (gap) return `'${path}' is missing bytes ${gap[0]}-${gap[1]}`;
-    }
-    const received = receivedOf(u);
-    return received === u.total ? null : `${received} of the announced ${u.total} bytes have arrived`;
-  }
-
-  async function unpack(u: Upload): Promise<void> {
-    const files = join(u.dir, 'files');
-    const top = await fs.readdir(files);
-    if (top.length === 1 && top[0].toLowerCase().endsWith('.zip') && u.files.has(top[0])) {
-      const free = Math.max(0, (await freeBytes(u.dir)) - held());
-      const limits = { ...DEFAULT_UNZIP_LIMITS, maxTotal: Math.min(DEFAULT_UNZIP_LIMITS.maxTotal, free) };
-      await unzipFile({ file: join(files, top[0]), origin: top[0], into: join(u.dir, 'unzipped'), limits });
-      await fs.rm(files, { recursive: true });
-      await fs.rename(join(u.dir, 'unzipped'), join(u.dir, 'folder'));
-    } else await fs.rename(files, join(u.dir, 'folder'));
-  }
+  /** Unpacks within the free disk less what the other uploads in progress still hold. */
+  const unpack = (u: Upload): Promise<void> =>
+    unpackFiles(u, async () => Math.max(0, (await freeBytes(u.dir)) - held()));
 
   /** Takes no part from now on (those in flight are waited for); refuses an upload with bytes missing. */
   async function complete(u: Upload): Promise<void> {
@@ -222,18 +123,7 @@ export function createUploads(o: UploadOptions) {
         );
       const uploadId = `up-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
       const dir = join(root, uploadId);
-      uploads.set(uploadId, {
-        id: uploadId,
-        dir,
-        total: totalBytes,
-        files: new Map(),
-        folders: new Set(),
-        announced: 0,
-        lastPart: Date.now(),
-        importing: false,
-        kept: false,
-        queue: Promise.resolve()
-      });
+      uploads.set(uploadId, newUpload(uploadId, dir, totalBytes));
       try {
         await fs.mkdir(join(dir, 'files'), { recursive: true });
         await fs.writeFile(join(dir, OWNER_FILE), JSON.stringify({ pid: process.pid }));

@@ -2,7 +2,8 @@
  * The stage the engine-agreement tests run on both training engines (same-science.test.ts,
  * onnx-eval.test.ts): one 3-epoch configuration, and a resume store kept in memory.
  */
-import type { ResumeData, ResumeStore, StageSpec } from '../../src/engine/training/stage';
+import type { ResumeData, ResumeStore } from '../../src/engine/training/resume';
+import type { StageSpec } from '../../src/engine/training/stage-spec';
 
 /**
  * A 3-epoch stage (rate 0.05 down to 0.01, batches of 8, momentum 0.9, weight decay 5e-4, flips and

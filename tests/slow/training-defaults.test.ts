@@ -82,6 +82,21 @@ async function trainOnly(ws: string, config: RunConfig): Promise<{ lines: string
   return { lines, rollbacks };
 }
 
+/** Trains the run's networks, prints a line per stage, and expects no rollback in any of them. */
+async function expectNoRollback(ws: string, config: RunConfig): Promise<void> {
+  const r = await trainOnly(ws, config);
+  process.stdout.write(r.lines.join('\n') + '\n');
+  expect(r.rollbacks).toBe(0);
+}
+
+/** The source set of the photo runs: 300 images a class from the upper half of the photos (32 px unless given). */
+const writePhotoSource = (ws: string, size?: number): Promise<unknown> =>
+  writePhotoDataset(ws, 'photo-source', { perClass: 300, valPerClass: 0, half: 'upper', seed: 2, size });
+
+/** The own-dataset defaults of `config` with the teacher pretrained 8 epochs on the photo source, run to the end. */
+const withPhotoSource = (config: RunConfig): RunConfig =>
+  mergeConfig(config, { teacher: { source: 'photo-source', pretrain: { epochs: 8 } }, checks: { stopOnFail: false } });
+
 describe('the training defaults train without a rollback', () => {
   const tmp = tempDir();
   afterAll(() => tmp.cleanup());
@@ -91,9 +106,7 @@ describe('the training defaults train without a rollback', () => {
     async () => {
       await useBackend('wasm');
       await ensureDemoDatasets(tmp.path);
-      const r = await trainOnly(tmp.path, { ...demoConfig(true), checks: { stopOnFail: false } });
-      process.stdout.write(r.lines.join('\n') + '\n');
-      expect(r.rollbacks).toBe(0);
+      await expectNoRollback(tmp.path, { ...demoConfig(true), checks: { stopOnFail: false } });
     },
     1_800_000
   );
@@ -104,14 +117,8 @@ describe('the training defaults train without a rollback', () => {
       await useBackend('wasm');
       const ws = `${tmp.path}/photo`;
       await writePhotoDataset(ws, 'photo', { perClass: 24, valPerClass: 30, half: 'lower', seed: 1 });
-      await writePhotoDataset(ws, 'photo-source', { perClass: 300, valPerClass: 0, half: 'upper', seed: 2 });
-      const config = mergeConfig(defaultConfig('photo'), {
-        teacher: { source: 'photo-source', pretrain: { epochs: 8 } },
-        checks: { stopOnFail: false }
-      });
-      const r = await trainOnly(ws, config);
-      process.stdout.write(r.lines.join('\n') + '\n');
-      expect(r.rollbacks).toBe(0);
+      await writePhotoSource(ws);
+      await expectNoRollback(ws, withPhotoSource(defaultConfig('photo')));
     },
     3_600_000
   );
@@ -131,14 +138,8 @@ describe('the training defaults train without a rollback', () => {
       expect(manifest.format).toBe('voc');
       expect(manifest.samples.every((x) => x.maskOrigin === 'segmentation')).toBe(true);
       expect([split('train'), split('val')]).toEqual([120, 150]);
-      await writePhotoDataset(ws, 'photo-source', { perClass: 300, valPerClass: 0, half: 'upper', seed: 2, size });
-      const config = mergeConfig(defaultConfig(id, manifest.size), {
-        teacher: { source: 'photo-source', pretrain: { epochs: 8 } },
-        checks: { stopOnFail: false }
-      });
-      const r = await trainOnly(ws, config);
-      process.stdout.write(r.lines.join('\n') + '\n');
-      expect(r.rollbacks).toBe(0);
+      await writePhotoSource(ws, size);
+      await expectNoRollback(ws, withPhotoSource(defaultConfig(id, manifest.size)));
     },
     3_600_000
   );

@@ -13,7 +13,7 @@ import type {
   TrainStageRequest,
   TrainStageResult
 } from './page-messages';
-import { CancelledError } from '../training/stage';
+import { CancelledError } from '../training/stage-spec';
 import type { SigmaResult } from '../knowledge/sigma';
 import type { AdapterInfo } from '../tf/webgpu';
 

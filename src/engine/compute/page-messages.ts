@@ -5,7 +5,8 @@
  */
 import type { Architecture, StageConfig } from '../../common/config';
 import type { EpochLog, Rollback } from '../../common/record-schemas';
-import type { ResumeData, StageResult } from '../training/stage';
+import type { StageResult } from '../training/stage-spec';
+import type { ResumeData } from '../training/resume';
 import type { Augment, ImageSet } from '../training/batches';
 import type { QuantifyOptions } from '../knowledge/options';
 import type { SigmaResult } from '../knowledge/sigma';

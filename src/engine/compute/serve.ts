@@ -8,7 +8,7 @@ import { buildNetwork } from '../models/architectures';
 import { quantifyBatch } from '../knowledge/sigma';
 import { tapFeature } from '../knowledge/feature';
 import { startWebGpu, webgpuLostReason } from '../tf/webgpu';
-import { CancelledError } from '../training/stage';
+import { CancelledError } from '../training/stage-spec';
 import { runStageOnPage } from './stage-page';
 import type { FromCompute, NetworkData, PortLike, QuantifyTaskRequest, SigmaRequest, ToCompute } from './page-messages';
 

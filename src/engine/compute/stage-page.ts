@@ -4,7 +4,9 @@
  * go back to the host as StageEvents, in the order the loop produces them, and the host writes them in its format.
  */
 import * as tf from '@tensorflow/tfjs';
-import { runStage, type Objective, type ResumeStore } from '../training/stage';
+import { runStage } from '../training/stage';
+import type { Objective } from '../training/stage-spec';
+import type { ResumeStore } from '../training/resume';
 import { tapFeature } from '../knowledge/feature';
 import type { StageEvent, TrainStageRequest, TrainStageResult } from './page-messages';
 

@@ -6,7 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { gatherBatch, type ImageSet } from '../training/data';
-import type { DistillOutputs, Objective } from '../training/stage';
+import type { DistillOutputs } from '../training/distill-losses';
+import type { Objective } from '../training/stage-spec';
 import type { StudentMethod } from '../../common/config';
 
 /**

@@ -12,10 +12,12 @@ import type { SourceProbe } from '../../common/api';
 import { loadDataset, datasetPath } from '../data/store';
 import { buildNetwork } from '../models/architectures';
 import { loadLayersModelFromDir } from '../store/model-files';
-import { evaluate, runStage, type ResumeStore } from '../training/stage';
+import { evaluate, runStage } from '../training/stage';
+import type { ResumeStore } from '../training/resume';
 import { loadImageSet, samplesOf, type ImageSet } from '../training/data';
 import { Rng, hashSeed } from '../util/random';
-import { copyWeights, initSeed } from './networks';
+import { initSeed } from './networks';
+import { copyWeights } from './teacher';
 import { PROBE_MAX_EPOCHS, PROBE_MAX_PRETRAIN_EPOCHS, PROBE_SOURCE_IMAGES } from '../estimate-extras';
 
 export interface ProbeOptions {
@@ -60,16 +62,14 @@ async function load(
 }
 
 /** The probe's answer from its two accuracies (both engines: this file and onnx/onnx-arch-probe.ts). */
-export function probeVerdict(r: {
-  config: { teacher: { source: string | null; pretrained: string | null } };
-  sourceImages: number;
-  pretrainEpochs: number;
-  epochs: number;
-  teacher: number;
-  baseline: number;
-  evaluatedOn: 'validation' | 'training';
-  seconds: number;
-}): ProbeResult {
+export function probeVerdict(
+  r: Pick<
+    ProbeResult,
+    'sourceImages' | 'pretrainEpochs' | 'epochs' | 'teacher' | 'baseline' | 'evaluatedOn' | 'seconds'
+  > & {
+    config: { teacher: Pick<ProbeResult, 'source' | 'pretrained'> };
+  }
+): ProbeResult {
   const { source, pretrained } = r.config.teacher;
   const { epochs, teacher: t, baseline: b } = r;
   const helps = t > b;

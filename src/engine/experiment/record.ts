@@ -32,7 +32,7 @@ import { StudyAccuracySchema, type StudyAccuracy } from '../../common/study';
 import { parseWith, SchemaError } from '../../common/schema';
 import { readJson, writeJsonAtomic, writeFileAtomic, appendLine, exists } from '../store/atomic';
 import { encodeNpy, decodeNpy, saveArrays, loadArrays } from '../store/tensors';
-import type { ResumeStore } from '../training/stage';
+import type { ResumeStore } from '../training/resume';
 import type { ExperimentPaths } from './paths';
 
 const OLDER = 'the file does not match this version of KD Lens (it may come from an older version)';

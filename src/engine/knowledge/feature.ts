@@ -3,7 +3,7 @@
  * gradients. Knows nothing about files.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { FeatureFn } from './sigma';
+import type { FeatureFn } from './sigma-engine';
 
 /** Names of the model's layers, in order (for error messages and pickers). */
 export function layerNames(model: tf.LayersModel): string[] {

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { GAUSSIAN_ENTROPY_OFFSET } from './entropy';
 import { upsamplingMatrix } from './grid';
-import type { FeatureFn, SigmaEngine, StepDims } from './sigma';
+import type { FeatureFn, SigmaEngine, StepDims } from './sigma-engine';
 
 /** Inputs of one step of the loss for a batch of b images (all arrays image-major). */
 export interface StepInputs {

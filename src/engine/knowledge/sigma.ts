@@ -8,16 +8,16 @@
  * The noise is always drawn here, so every engine sees the same eps. Must not read files or know
  * about models on disk.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/random';
-import { entropyMap, meanEntropy } from './entropy';
 import { tfSigmaEngine } from './sigma-loss';
 import { type QuantifyOptions, DEFAULT_QUANTIFY, checkQuantifyOptions } from './options';
+import type { FeatureFn, SigmaEngine } from './sigma-engine';
+import { adamStep, recordCandidate, sgdStep, sigmaResult, type ImageState } from './sigma-state';
 
 export { SigmaLoss, tfSigmaEngine, type StepInputs } from './sigma-loss';
-
-/** The feature f_L at the tap, for a batch of normalised inputs [N, H, W, C]. */
-export type FeatureFn = (x: tf.Tensor4D) => tf.Tensor;
+// The engine seam's types, imported from here before sigma-engine.ts held them.
+export type { FeatureFn, NormaliserArrays, SigmaEngine, SigmaStepper, StepArrays, StepDims } from './sigma-engine';
 
 export interface QuantifyImage {
   /** The normalised input [H, W, C], as the network sees it. */
@@ -50,87 +50,8 @@ export interface SigmaResult {
   trajectory: number[];
 }
 
-/** Sizes of one optimisation: image H x W x C, grid G, K samples, phi = ReLU(f) or f. */
-export interface StepDims {
-  height: number;
-  width: number;
-  channels: number;
-  grid: number;
-  samples: number;
-  relu: boolean;
-}
-
-/** One step's inputs for b images as plain arrays (image-major, NHWC images and noise). */
-export interface StepArrays {
-  count: number;
-  /** Normalised inputs, b * H * W * C. */
-  inputs: Float32Array;
-  /** Clean features phi(x), b * E. */
-  clean: Float32Array;
-  sigma: Float32Array;
-  lambdas: number[];
-  sigmaF2: number[];
-  /** Standard normal noise, b * K * H * W * C. */
-  noise: Float32Array;
-}
-
-/** The normaliser's inputs for n images as plain arrays (image-major, NHWC images and noise). */
-export interface NormaliserArrays {
-  count: number;
-  /** Normalised inputs, n * H * W * C. */
-  inputs: Float32Array;
-  /** Clean features phi(x), n * E. */
-  clean: Float32Array;
-  sigmaInit: number;
-  /** Standard normal noise, n * K * H * W * C. */
-  noise: Float32Array;
-}
-
-/** The engine half of the optimisation for one model and tap at fixed sizes. */
-export interface SigmaStepper {
-  /** phi of n inputs (n * H * W * C), flattened to n * E. */
-  features(inputs: Float32Array, n: number): Promise<Float32Array>;
-  /** sigma_f2 per image: mean squared change of phi under noise of scale sigmaInit everywhere. */
-  normaliser(arrays: NormaliserArrays): Promise<Float32Array>;
-  lossAndGradient(step: StepArrays): Promise<{ grads: Float32Array; losses: Float32Array }>;
-  dispose(): void;
-}
-
-/** Something that can open a stepper for given sizes (a model and tap bound in). */
-export interface SigmaEngine {
-  /** e.g. 'tfjs (wasm)' or 'onnx (cpu)'. */
-  readonly description: string;
-  open(dims: StepDims): Promise<SigmaStepper>;
-}
-
 /** Progress of one batch: steps done so far and images still optimising. */
 export type QuantifyProgress = (step: number, totalSteps: number, activeImages: number) => void;
-
-interface ImageState {
-  image: QuantifyImage;
-  /** The normalised input, H * W * C. */
-  data: Float32Array;
-  rng: Rng;
-  clean: Float32Array | null;
-  sigmaF2: number;
-  sigma: Float32Array;
-  lambda: number;
-  done: boolean;
-  steps: number;
-  trajectory: number[];
-  best: { diff: number; step: number; sigma: Float32Array } | null;
-  reachedTarget: boolean;
-  adam?: {
-    m: Float32Array;
-    v: Float32Array;
-    t: number;
-    lr: number;
-    windowSum: number;
-    windowCount: number;
-    previousWindow: number;
-  };
-}
-
 /** Quantifies a batch of images with one feature function or engine. Results come in the order of `images`. */
 export async function quantifyBatch(
   feature: FeatureFn | SigmaEngine,
@@ -247,97 +168,11 @@ export async function quantifyBatch(
       await Promise.resolve();
     }
 
-    return states.map((st) => finish(st, o));
+    return states.map((st) => sigmaResult(st, o));
   } finally {
     stepper.dispose();
   }
 }
-
-/** Clamps sigma and records it as a candidate (after the clamp, before this step's update). */
-function recordCandidate(st: ImageState, step: number, o: QuantifyOptions): void {
-  clampInPlace(st.sigma, o.sigmaMin, o.sigmaMax);
-  const h = meanEntropy(st.sigma);
-  st.trajectory.push(h);
-  if (h > o.targetEntropy) st.reachedTarget = true;
-  const diff = Math.abs(h - o.targetEntropy);
-  if (!st.best || diff < st.best.diff) st.best = { diff, step, sigma: st.sigma.slice() };
-}
-
-/** sigma <- sigma - lr * grad (the clamp comes before the next step's candidate). */
-function sgdStep(st: ImageState, grad: Float32Array, o: QuantifyOptions): void {
-  for (let i = 0; i < st.sigma.length; i++) st.sigma[i] -= o.lr * grad[i];
-}
-
-/**
- * Adam on u = log sigma (gradient d/du = sigma * d/dsigma), clamped to the sigma range. The learning
- * rate halves whenever a window of steps did not lower the mean loss; it stops below convergedMinLr.
- */
-function adamStep(st: ImageState, grad: Float32Array, loss: number, o: QuantifyOptions): void {
-  const n = st.sigma.length;
-  st.adam ??= {
-    m: new Float32Array(n),
-    v: new Float32Array(n),
-    t: 0,
-    lr: o.convergedLr,
-    windowSum: 0,
-    windowCount: 0,
-    previousWindow: Infinity
-  };
-  const a = st.adam;
-  a.t++;
-  const b1 = 0.9,
-    b2 = 0.999;
-  const lo = Math.log(o.sigmaMin),
-    hi = Math.log(o.sigmaMax);
-  for (let i = 0; i < n; i++) {
-    const gu = grad[i] * st.sigma[i];
-    a.m[i] = b1 * a.m[i] + (1 - b1) * gu;
-    a.v[i] = b2 * a.v[i] + (1 - b2) * gu * gu;
-    const mHat = a.m[i] / (1 - Math.pow(b1, a.t));
-    const vHat = a.v[i] / (1 - Math.pow(b2, a.t));
-    const u = Math.log(st.sigma[i]) - (a.lr * mHat) / (Math.sqrt(vHat) + 1e-8);
-    st.sigma[i] = Math.exp(Math.min(hi, Math.max(lo, u)));
-  }
-  a.windowSum += loss;
-  a.windowCount++;
-  if (a.windowCount === o.convergedWindow) {
-    const windowMean = a.windowSum / a.windowCount;
-    if (windowMean >= a.previousWindow - 1e-6 * Math.abs(a.previousWindow)) {
-      a.lr /= 2;
-      if (a.lr < o.convergedMinLr) st.done = true;
-    }
-    a.previousWindow = Math.min(a.previousWindow, windowMean);
-    a.windowSum = 0;
-    a.windowCount = 0;
-  }
-}
-
-function finish(st: ImageState, o: QuantifyOptions): SigmaResult {
-  const base = {
-    name: st.image.name,
-    sigmaF2: st.sigmaF2,
-    steps: st.steps,
-    lambda: st.lambda,
-    trajectory: st.trajectory
-  };
-  if (!(st.sigmaF2 > 0))
-    return { ...base, effective: false, sigma: null, entropy: null, meanEntropy: NaN, selectedStep: -1 };
-  let sigma: Float32Array;
-  let selectedStep: number;
-  if (o.mode === 'calibrated') {
-    sigma = st.best!.sigma;
-    selectedStep = st.best!.step;
-  } else {
-    sigma = st.sigma.slice();
-    selectedStep = st.steps;
-  }
-  return { ...base, effective: true, sigma, entropy: entropyMap(sigma), meanEntropy: meanEntropy(sigma), selectedStep };
-}
-
-function clampInPlace(values: Float32Array, lo: number, hi: number): void {
-  for (let i = 0; i < values.length; i++) values[i] = Math.min(hi, Math.max(lo, values[i]));
-}
-
 function concatArrays(arrays: readonly Float32Array[]): Float32Array {
   const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
   let off = 0;

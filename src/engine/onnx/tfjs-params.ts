@@ -83,7 +83,7 @@ export function linkParams(
 /**
  * The IR with every BatchNormalization layer as a BatchNormalization node over its own gamma, beta
  * and moving statistics (initializers '<layer>/gamma', ...), in training mode (batch statistics,
- * running statistics updated) when `training`: from-tfjs.ts folds each into a Mul and an Add of
+ * running statistics updated) when `training`: from-tfjs.ts (tfjs-layers.ts) folds each into a Mul and an Add of
  * constants, which is right for quantification but leaves nothing to train.
  */
 export async function unfoldBatchNorms(model: tf.LayersModel, ir: ModelIr, training: boolean): Promise<ModelIr> {

@@ -30,7 +30,7 @@ import {
 import { analysisSet } from '../experiment/quantify';
 import type { MetricsDocument } from '../experiment/metrics';
 import { CancelledQuantification } from '../experiment/quantify-executor';
-import { CancelledError } from '../training/stage';
+import { CancelledError } from '../training/stage-spec';
 import type { RunOptions } from '../experiment/runner';
 import { openCheckpoint } from './checkpoint';
 import { quantifyAndAnalyse } from '../experiment/finish';

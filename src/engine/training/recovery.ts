@@ -8,7 +8,7 @@
  * (lr-range.ts) finds stable from the restored state; the third halves again; the fourth fails.
  * The snapshots hold TF.js weights; the rules are plain numbers, so any engine can share them: both
  * training loops (stage.ts on TF.js, onnx-arch-train.ts on ONNX Runtime) take the failure, the lowered
- * rate and its record, and the epoch's sums from here.
+ * rate and its record, and the epoch's sums from here, and what counts as a broken step (diverged).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { EpochLog, ResumeState, Rollback } from '../../common/record-schemas';
@@ -228,4 +228,16 @@ export class Snapshot {
   dispose(): void {
     for (const w of this.weights) w.dispose();
   }
+}
+
+/** A loss this many times the stage's first loss counts as diverged (the weights are already thrown far). */
+export const EXPLODED = 100;
+
+/** Why a step diverged (a NaN or infinite loss or gradient norm, or an exploded loss), or null. */
+export function diverged(r: { loss: number; norm: number }, firstLoss: number | null): string | null {
+  if (!Number.isFinite(r.loss)) return `the loss became ${r.loss}`;
+  if (!Number.isFinite(r.norm)) return `the gradient norm became ${r.norm} (loss ${r.loss.toPrecision(3)})`;
+  if (firstLoss !== null && firstLoss > 0 && r.loss > EXPLODED * firstLoss)
+    return `the loss exploded to ${r.loss.toPrecision(3)} (over ${EXPLODED}x its first value ${firstLoss.toPrecision(3)})`;
+  return null;
 }

@@ -15,19 +15,19 @@
  * the stage folder; a compute page sends it to the host), so the same loop runs in Node and in a browser page.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { StageConfig } from '../../common/config';
-import type { EpochLog, ResumeState, Rollback } from '../../common/record-schemas';
+import type { EpochLog, Rollback } from '../../common/record-schemas';
 import { MomentumSgd } from './sgd';
-import { learningRate } from './schedule';
+import { learningRate, scheduleEnds } from './schedule';
 import { PathLength, frobenius } from './path-length';
-import { gatherBatch, epochOrder, type ImageSet, type Augment } from './batches';
+import { gatherBatch, epochOrder } from './batches';
 import { Rng, hashSeed } from '../util/random';
-import { distillLoss, type DistillOutputs, type DistillTerms } from './distill-losses';
-import { rangeTest, type RangeTestOptions, type RangeTestResult } from './lr-range';
+import { rangeTest, type RangeTestResult } from './lr-range';
 import {
   MAX_ROLLBACKS,
+  EXPLODED,
   GoodStateRule,
   Snapshot,
+  diverged,
   emptyCounters,
   snapshotEvery,
   type EpochCounters,
@@ -37,164 +37,22 @@ import {
   recoveryLog,
   resumeState
 } from './recovery';
-import type { NamedArray } from '../store/tensors';
+import { tfjsTrainEngine, type TrainStepper } from './engine';
+import { CancelledError, type StageResult, type StageSpec } from './stage-spec';
+import { loadResume, saveResume } from './resume';
 
-export { distillLoss, type DistillOutputs };
-import { tfjsTrainEngine, type TrainEngine, type TrainStepper } from './engine';
+// Callers import these from here (and folder-stage.ts) as before the split into stage-spec.ts, resume.ts,
+// recovery.ts and schedule.ts.
+export { distillLoss, type DistillOutputs } from './distill-losses';
 export { evaluate } from './evaluate';
-
-/** What the stage minimises for one batch. */
-export type Objective =
-  | { kind: 'labels'; numClasses: number }
-  /** Mean squared error between the model's tap feature and a frozen teacher's, times `scale` (1 / teacher variance, or 1). */
-  | {
-      kind: 'feature';
-      student: (x: tf.Tensor4D) => tf.Tensor;
-      teacher: (x: tf.Tensor4D) => tf.Tensor;
-      scale: number;
-      /** The teacher model and tap the two functions read (lets a compute page rebuild them). */
-      source?: { teacher: tf.LayersModel; tap: string };
-    }
-  /** student.method (distill-losses.ts): the feature term, Hinton's logit term and attention transfer, as chosen. */
-  | (DistillTerms & {
-      kind: 'distill';
-      numClasses: number;
-      /** The student's outputs; in training mode unless `training` is false (evaluation: dropout off, batch norms on moving statistics). */
-      student: (x: tf.Tensor4D, training?: boolean) => DistillOutputs;
-      teacher: (x: tf.Tensor4D) => DistillOutputs;
-      /** The teacher model, the feature term's tap and the attention layers the functions read (the ONNX engine rebuilds them). */
-      source?: { teacher: tf.LayersModel; tap: string | null; layers: readonly string[] };
-    });
-
-export { MAX_ROLLBACKS };
-
+export { MAX_ROLLBACKS, EXPLODED, scheduleEnds, CancelledError };
 export type { EpochLog, Rollback };
-
-export class CancelledError extends Error {
-  constructor(message = 'cancelled') {
-    super(message);
-    this.name = 'CancelledError';
-  }
-}
-
-/** Where a stage's resume data lives: weights and momentum after the last finished epoch, with its state. */
-export interface ResumeStore {
-  load(): Promise<ResumeData | null>;
-  save(data: ResumeData): Promise<void>;
-  /** Names the stored data in errors (a folder, or 'the host'). */
-  readonly label: string;
-}
-export interface ResumeData {
-  state: ResumeState;
-  weights: NamedArray[];
-  momentum: NamedArray[];
-}
-
-export interface StageSpec {
-  /** Human name, e.g. 'student stage 1'. */
-  name: string;
-  model: tf.LayersModel;
-  /** Variables this stage updates (others stay frozen). */
-  trainable: tf.LayerVariable[];
-  objective: Objective;
-  config: StageConfig;
-  momentum: number;
-  weightDecay: number;
-  augment: Augment | null;
-  train: ImageSet;
-  val: ImageSet | null;
-  seed: number;
-  /** The tap's kernel, whose path length is tracked (null: not tracked). */
-  tapKernel: tf.LayerVariable | null;
-  /** ||W_0||_F of the tap's kernel at initialisation (defaults to its norm when this stage starts). */
-  initialNorm?: number;
-  /** Epochs (0 = before training) at which saveCheckpoint is called. */
-  checkpoints: readonly number[];
-  /** Where this stage's resume data is kept. */
-  resume: ResumeStore;
-  saveCheckpoint?: (epoch: number, pathLength: number | null) => Promise<void>;
-  onEpoch?: (log: EpochLog) => void;
-  onProgress?: (fraction: number, text: string) => void;
-  onRollback?: (r: Rollback) => void;
-  /** Rollbacks allowed before the stage fails (default MAX_ROLLBACKS; 0: fail at the first divergence). */
-  maxRollbacks?: number;
-  /** Global gradient-norm limit (null, 0 or absent: no clipping). */
-  clipNorm?: number | null;
-  /** Settings of the learning-rate range test (tests shorten it). */
-  rangeTest?: Partial<RangeTestOptions>;
-  /** Called after each range test (lr "auto" or a second rollback). */
-  onRangeTest?: (r: RangeTestResult, why: 'auto' | 'rollback') => void;
-  signal?: AbortSignal;
-  /** Who runs each step (default: TF.js on the current backend). */
-  engine?: TrainEngine;
-}
-
-export interface StageResult {
-  logs: EpochLog[];
-  /** Normalised path length at each epoch boundary 0..epochs (null when not tracked). */
-  pathLength: (number | null)[];
-  initialNorm: number | null;
-  resumedFrom: number;
-  rollbacks: Rollback[];
-}
-
-async function saveResume(
-  store: ResumeStore,
-  model: tf.LayersModel,
-  opt: MomentumSgd,
-  state: ResumeState
-): Promise<void> {
-  const weights = await Promise.all(
-    model
-      .getWeights()
-      .map(async (w, i) => ({ name: `w${i}`, shape: w.shape, values: (await w.data()) as Float32Array }))
-  );
-  await store.save({ state, weights, momentum: await opt.state() });
-}
-
-async function loadResume(store: ResumeStore, model: tf.LayersModel, opt: MomentumSgd): Promise<ResumeState | null> {
-  const data = await store.load();
-  if (!data) return null;
-  const where = `${store.label} (epoch ${data.state.epoch})`;
-  const current = model.getWeights();
-  if (data.weights.length !== current.length)
-    throw new Error(
-      `${where}: ${data.weights.length} weight arrays, but the model has ${current.length}; the configuration changed since this run started`
-    );
-  model.setWeights(
-    data.weights.map((w, i) => {
-      if (w.shape.join() !== current[i].shape.join())
-        throw new Error(`${where}: weight ${i} has shape [${w.shape}], the model expects [${current[i].shape}]`);
-      return tf.tensor(w.values, w.shape);
-    })
-  );
-  opt.restore(data.momentum);
-  return data.state;
-}
+export type { Objective, StageSpec, StageResult } from './stage-spec';
+export type { ResumeStore, ResumeData } from './resume';
 
 /** Lets messages and timers run between steps (setImmediate in Node, a zero timeout in a page). */
 const yieldToEvents = (): Promise<void> =>
   new Promise((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
-
-/** A loss this many times the stage's first loss counts as diverged (the weights are already thrown far). */
-export const EXPLODED = 100;
-
-/** Why a step diverged (a NaN or infinite loss or gradient norm, or an exploded loss), or null. */
-function diverged(r: { loss: number; norm: number }, firstLoss: number | null): string | null {
-  if (!Number.isFinite(r.loss)) return `the loss became ${r.loss}`;
-  if (!Number.isFinite(r.norm)) return `the gradient norm became ${r.norm} (loss ${r.loss.toPrecision(3)})`;
-  if (firstLoss !== null && firstLoss > 0 && r.loss > EXPLODED * firstLoss)
-    return `the loss exploded to ${r.loss.toPrecision(3)} (over ${EXPLODED}x its first value ${firstLoss.toPrecision(3)})`;
-  return null;
-}
-
-/** The schedule's first and last rate: as configured, or from a range test for lr "auto". */
-export function scheduleEnds(config: StageConfig, autoLr: number | null): { lr0: number; lrEnd: number } {
-  if (config.lr !== 'auto') return { lr0: config.lr, lrEnd: config.lrEnd };
-  const lr0 = autoLr!;
-  // The configured end when it lies below the found rate, else one decade below it.
-  return { lr0, lrEnd: config.lrEnd < lr0 ? config.lrEnd : lr0 / 10 };
-}
 
 /** Runs (or resumes) one training stage. */
 export async function runStage(spec: StageSpec): Promise<StageResult> {

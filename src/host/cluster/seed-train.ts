@@ -10,7 +10,8 @@ import type { ExperimentEvent } from '../../common/events';
 import type { ImageSet } from '../../engine/training/batches';
 import { ExperimentPaths, netId } from '../../engine/experiment/paths';
 import { StateStore } from '../../engine/experiment/state';
-import { student, baseline, type NetworkContext } from '../../engine/experiment/networks';
+import { student, baseline } from '../../engine/experiment/networks';
+import type { NetworkContext } from '../../engine/experiment/stage-run';
 import { loadLayersModelFromDir } from '../../engine/store/model-files';
 import { initBackend } from '../../engine/tf/backend';
 

@@ -5,7 +5,7 @@
  * carrying the key settings. No Vue, no API.
  */
 import type { RunConfig } from '../../../common/config';
-import type { FieldDef } from './fields';
+import type { FieldDef } from './field-def';
 import { runDifferences } from '../../../common/run-differences';
 
 type Tree = Record<string, unknown> | unknown[];
