@@ -1,6 +1,6 @@
 /*
  * The teacher's pretraining on a source dataset (`teacher.source`) for an ONNX architecture, as the
- * built-in runs do it (experiment/networks.ts): the architecture's graph with its classifier sized to
+ * built-in runs do it (experiment/teacher.ts): the architecture's graph with its classifier sized to
  * the source's classes, started from the teacher's seed, trained on labels on the source's images
  * (read at the architecture's input size with the run's normalisation); the fine-tune on the target
  * then starts from that trunk with the classifier replaced (sized to the target's classes and
