@@ -121,58 +121,37 @@ describe('blocked (NCHWc) convolutions on the CPU provider', () => {
     if (block <= 1) throw new Error("this CPU's ONNX Runtime reports no NCHWc block; the lowering is off here");
   });
 
+  /** A case: batch, input and output channels; 3x3 kernel on 8x8 unless `rest` says otherwise. */
+  const conv = (label: string, [n, c, o]: number[], rest: Partial<ConvCase> = {}): ConvCase => ({
+    label,
+    n,
+    c,
+    o,
+    size: [8, 8],
+    kernel: [3, 3],
+    ...rest
+  });
   const cases: ConvCase[] = [
-    {
-      label: 'RGB input below the block',
-      n: 3,
-      c: 3,
-      o: 16,
-      size: [12, 10],
-      kernel: [3, 3],
-      attrs: { pads: [1, 1, 1, 1] },
-      bias: true
-    },
-    {
-      label: 'channels padded to the block, 10 outputs',
-      n: 2,
-      c: 24,
-      o: 10,
+    conv('RGB input below the block', [3, 3, 16], { size: [12, 10], attrs: { pads: [1, 1, 1, 1] }, bias: true }),
+    conv('channels padded to the block, 10 outputs', [2, 24, 10], {
       size: [9, 11],
-      kernel: [3, 3],
       attrs: { pads: [1, 1, 1, 1] },
       bias: true
-    },
-    {
-      label: 'stride 2, 33 outputs',
-      n: 2,
-      c: 20,
-      o: 33,
+    }),
+    conv('stride 2, 33 outputs', [2, 20, 33], {
       size: [12, 12],
-      kernel: [3, 3],
       attrs: { strides: [2, 2], pads: [1, 0, 1, 0] },
       bias: true
-    },
-    {
-      label: 'dilated, asymmetric pads, no bias',
-      n: 3,
-      c: 32,
-      o: 16,
+    }),
+    conv('dilated, asymmetric pads, no bias', [3, 32, 16], {
       size: [10, 10],
       kernel: [3, 2],
       attrs: { dilations: [2, 1], pads: [2, 1, 0, 2] }
-    },
-    { label: '1x1', n: 2, c: 64, o: 64, size: [5, 5], kernel: [1, 1], bias: true },
-    {
-      label: '5x5, 5 channels',
-      n: 2,
-      c: 5,
-      o: 7,
-      size: [8, 8],
-      kernel: [5, 5],
-      attrs: { pads: [2, 2, 2, 2] },
-      bias: true
-    }
+    }),
+    conv('1x1', [2, 64, 64], { size: [5, 5], kernel: [1, 1], bias: true }),
+    conv('5x5, 5 channels', [2, 5, 7], { kernel: [5, 5], attrs: { pads: [2, 2, 2, 2] }, bias: true })
   ];
+
   for (const k of cases)
     it(`computes the plain Conv's output: ${k.label}`, async () => {
       const { graph, feeds } = convGraph(k, 'none');
@@ -197,19 +176,12 @@ describe('blocked (NCHWc) convolutions on the CPU provider', () => {
   it('leaves grouped convolutions, channels it cannot reorder, auto_pad and constant weights as they are', () => {
     const odd = block + 2; // above the block and not a multiple of 4: ReorderInput refuses it
     const plain: ConvCase[] = [
-      {
-        label: 'constant weights (ONNX Runtime blocks those itself)',
-        n: 1,
-        c: 8,
-        o: 8,
-        size: [6, 6],
-        kernel: [3, 3],
-        constant: true
-      },
-      { label: 'grouped', n: 1, c: 8, o: 8, size: [6, 6], kernel: [3, 3], attrs: { group: 2 } },
-      { label: 'odd channels', n: 1, c: odd, o: 8, size: [6, 6], kernel: [3, 3] },
-      { label: 'auto_pad', n: 1, c: 8, o: 8, size: [6, 6], kernel: [3, 3], attrs: { auto_pad: 'SAME_UPPER' } }
+      conv('constant weights (ONNX Runtime blocks those itself)', [1, 8, 8], { constant: true }),
+      conv('grouped', [1, 8, 8], { attrs: { group: 2 } }),
+      conv('odd channels', [1, odd, 8]),
+      conv('auto_pad', [1, 8, 8], { attrs: { auto_pad: 'SAME_UPPER' } })
     ];
+
     for (const k of plain) {
       const { graph } = convGraph(k, 'none');
       expect(blockConvs(graph, block).nodes, k.label).toEqual(graph.nodes);
