@@ -18,7 +18,7 @@ import { CompileError, type RuleContext } from './rules/rule';
 import { attentionTransfer, crossEntropy, featureRegression, logitDistillation } from './train-losses';
 import { emitUpdate } from './train-update';
 import { ShapeFolder } from './shape-folder';
-import { zerosLike } from './emit';
+import { emitStepBackward } from './train-backward';
 import { TRAIN_INPUTS, teacherAttentionInput } from './train-inputs';
 
 export type TrainObjective =
@@ -275,39 +275,7 @@ export function compileTrainStep(req: TrainGraphRequest, dims: { height: number;
   const lossOut = b.op('Identity', [loss], {}, 'loss');
 
   // Backward, in reverse graph order, only through values that depend on a trainable parameter.
-  const grads = new Map<string, string[]>();
-  for (const t of seeds) grads.set(t.value, [...(grads.get(t.value) ?? []), t.grad]);
-  const summed = new Map<string, string | null>();
-  const total = (value: string): string | null => {
-    if (summed.has(value)) return summed.get(value)!;
-    const parts = grads.get(value);
-    const sum = parts?.length ? parts.reduce((acc, g) => b.op('Add', [acc, g], {}, `${value}_grad_sum`)) : null;
-    summed.set(value, sum);
-    return sum;
-  };
-  // Ops with several outputs (Split) read the gradients of the others here.
-  const backCtx: RuleContext = { ...ctx, outputGrad: total };
-  const fused = reluIntoMaxPool(emitted, lossValues);
-  const masked = new Set<IrNode>();
-  for (let i = emitted.length - 1; i >= 0; i--) {
-    const n = emitted[i];
-    if (!n.outputs.some((o) => gradValues.has(o))) continue;
-    const outs = n.outputs.map((o) => (gradValues.has(o) ? total(o) : null));
-    if (outs.every((g) => !g)) continue;
-    let dy = outs[0] ?? zerosLike(b, n.outputs[0]);
-    const relu = fused.get(n);
-    if (relu) {
-      // The pooled value is the ReLU output at the chosen cell: mask dy at the pooled size instead.
-      const positive = b.op('Ceil', [b.op('Clip', [n.outputs[0], b.scalar(0), b.scalar(1)])], {}, `${n.name}_positive`);
-      dy = b.op('Mul', [dy, positive], {}, `${n.name}_masked_grad`);
-      masked.add(relu);
-    }
-    const dx = masked.has(n) ? [dy] : wrap(() => RULES[n.op].backward(n, dy, backCtx));
-    n.inputs.forEach((x, k) => {
-      if (dx[k] && gradValues.has(x)) grads.set(x, [...(grads.get(x) ?? []), dx[k]!]);
-    });
-  }
-
+  const total = emitStepBackward({ ctx, emitted, lossValues, seeds, gradValues, wrap });
   // Clip by the global norm, then SGD with momentum and weight decay (train-update.ts).
   const paramGrads: string[] = [];
   for (const p of req.trainable) {
@@ -344,21 +312,4 @@ export function compileTrainStep(req: TrainGraphRequest, dims: { height: number;
     state,
     outputs: { loss: lossOut, gradNorm, predictions, pathStep }
   };
-}
-
-/**
- * MaxPool nodes whose input is a ReLU output read by nothing else (and not a value the loss reads), with
- * that ReLU: the ReLU's gradient mask at the chosen cell is (pooled value > 0), so the pool's
- * gradient is masked at the pooled size and the full-size ReLU backward is skipped (exact).
- */
-function reluIntoMaxPool(emitted: readonly IrNode[], lossValues: readonly string[]): Map<IrNode, IrNode> {
-  const readers = new Map<string, number>();
-  for (const n of emitted) for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
-  const out = new Map<IrNode, IrNode>();
-  for (const n of emitted) {
-    if (n.op !== 'MaxPool') continue;
-    const relu = emitted.find((r) => r.op === 'Relu' && r.outputs[0] === n.inputs[0]);
-    if (relu && readers.get(n.inputs[0]) === 1 && !lossValues.includes(n.inputs[0])) out.set(n, relu);
-  }
-  return out;
 }
