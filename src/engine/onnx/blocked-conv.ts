@@ -208,12 +208,13 @@ function lowerConv(l: Lowering, a: { n: IrNode; w: number[]; output: string; rel
 
 const POOL_ATTRS = new Set(['kernel_shape', 'strides', 'pads', 'dilations', 'ceil_mode']);
 
-/** A MaxPool the blocked MaxPool can run: 2-D, one output (no Indices), explicit pads, no storage_order. */
+/** A MaxPool the blocked MaxPool can run: 2-D, one output (no Indices), explicit pads, no dilation, no storage_order. */
 const poolable = (n: IrNode): boolean =>
   n.op === 'MaxPool' &&
   !n.domain &&
   n.outputs.length === 1 &&
   (n.attrs.kernel_shape as number[] | undefined)?.length === 2 &&
+  ((n.attrs.dilations as number[] | undefined) ?? [1, 1]).every((d) => d === 1) &&
   Object.keys(n.attrs).every((k) => POOL_ATTRS.has(k));
 
 /**

@@ -173,6 +173,25 @@ describe('blocked (NCHWc) convolutions on the CPU provider', () => {
     await expectSameOutputs(shared.graph, kept, shared.feeds);
   });
 
+  it("runs the MaxPools of a blocked conv's output blocked (ceil_mode, pads), a dilated one as it is", async () => {
+    const k = conv('pools', [2, 16, 24], { size: [11, 11], attrs: { pads: [1, 1, 1, 1] }, bias: true });
+    const { graph, feeds } = convGraph(k, 'alone');
+    const pools: [string, IrNode['attrs']][] = [
+      ['p_ceil', { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 }],
+      ['p_pads', { kernel_shape: [2, 2], strides: [2, 2], pads: [1, 0, 0, 1] }],
+      ['p_dilated', { kernel_shape: [2, 2], dilations: [2, 2] }]
+    ];
+    for (const [out, attrs] of pools) {
+      graph.nodes.push(node('MaxPool', ['y'], out, attrs));
+      graph.outputs.push({ name: out, type: 'float' });
+    }
+    const lowered = blockConvs(graph, block);
+    const blockedPools = lowered.nodes.filter((x) => x.op === 'MaxPool' && x.domain === NCHWC_DOMAIN);
+    expect(blockedPools).toHaveLength(2);
+    expect(lowered.nodes.find((x) => x.outputs.includes('p_dilated'))?.domain).toBeUndefined();
+    await expectSameOutputs(graph, lowered, feeds);
+  });
+
   it('leaves grouped convolutions, channels it cannot reorder, auto_pad and constant weights as they are', () => {
     const odd = block + 2; // above the block and not a multiple of 4: ReorderInput refuses it
     const plain: ConvCase[] = [
