@@ -4,9 +4,10 @@
  * weights are constants, so in a training step, where the weights are graph inputs, and in the
  * step's backward convolutions, whose weights are computed from them, every Conv ran as im2col
  * and a GEMM. The contrib ops of the com.microsoft.nchwc domain take weights computed in the graph:
- * we reorder them there (Pad, Reshape and Transpose of the small weight tensor, once per step), and
- * the activations into and out of the blocked layout around each convolution. Measured on the
- * reference CNN's layers the blocked form is 1.5-1.8x faster, reorders included (README, "Speed").
+ * we reorder them there once per step (a product with the identity and a Transpose of whole rows;
+ * a flipped filter's reversal as a product too), and the activations into and out of the blocked
+ * layout around each convolution. Measured on the reference CNN's layers the blocked form is
+ * 1.5-1.8x faster, reorders included (README, "Blocked convolutions on the CPU").
  *
  * A blocked conv's output stays blocked for the readers that take that layout (the next blocked
  * conv, MaxPools, which then run blocked too) and is reordered back once for the others.
