@@ -15,99 +15,20 @@
  * (8 with AVX2, 16 with AVX-512); runtime.ts asks ONNX Runtime for it, and a GPU provider gets the
  * graph as compiled.
  */
-import { f32, i64, type IrGraph, type IrNode, type IrTensor } from './ir';
-import { fixedDims, int64Values as ints } from './graph-dims';
+import type { IrGraph, IrNode } from './ir';
+import { fixedDims } from './graph-dims';
+import {
+  NCHWC_DOMAIN,
+  blockedFilter,
+  emit,
+  flipAsProduct,
+  int64s,
+  isWholeFlip,
+  swappedFilter,
+  type Lowering
+} from './blocked-filters';
 
-export const NCHWC_DOMAIN = 'com.microsoft.nchwc';
-const MS_DOMAIN = 'com.microsoft';
-
-interface Lowering {
-  nodes: IrNode[];
-  initializers: Map<string, IrTensor>;
-  fresh(hint: string): string;
-  block: number;
-  /** The blocked twin of a value (its NCHWc form), once made. */
-  twin: Map<string, string>;
-  /** Channels of each blocked value (before padding to the block). */
-  channels: Map<string, number>;
-  /** Values some reader (or the graph's outputs) needs in NCHW form. */
-  needsPlain: Set<string>;
-  /** Constants made once per graph (permutation matrices), by kind. */
-  made: Map<string, string>;
-}
-
-function emit(
-  l: Lowering,
-  n: { op: string; inputs: string[]; attrs: IrNode['attrs']; name: string; domain?: string }
-): string {
-  const out = l.fresh(n.name);
-  l.nodes.push({
-    op: n.op,
-    name: l.fresh(`${n.name}_node`),
-    inputs: n.inputs,
-    outputs: [out],
-    attrs: n.attrs,
-    ...(n.domain ? { domain: n.domain } : {})
-  });
-  return out;
-}
-
-/** A constant [k, k] permutation matrix, made once per graph: the identity, or the reversal i -> k - 1 - i. */
-function permutation(l: Lowering, a: { size: number; reversed: boolean }): string {
-  const key = `${a.reversed ? 'reversal' : 'identity'}_${a.size}`;
-  if (!l.made.has(key)) {
-    const k = a.size;
-    const values = Float32Array.from({ length: k * k }, (_, i) => {
-      const [row, col] = [Math.floor(i / k), i % k];
-      return (a.reversed ? row === k - 1 - col : row === col) ? 1 : 0;
-    });
-    const name = l.fresh(key);
-    l.initializers.set(name, f32([k, k], values));
-    l.made.set(key, name);
-  }
-  return l.made.get(key)!;
-}
-
-/**
- * A Slice that reverses the two spatial axes of a weight [A, B, KH, KW] whole (conv-grads.ts flips
- * the weights of a Conv's input gradient so) as a product with the reversal of the KH KW cells:
- * ONNX Runtime's Slice with negative steps moves one element at a time (5-10x slower). Exact for
- * finite weights; other nodes: null.
- */
-function flipAsProduct(l: Lowering, a: { n: IrNode; dims: number[] | undefined }): IrNode[] | null {
-  const { n, dims } = a;
-  if (n.op !== 'Slice' || n.domain || !dims || dims.length !== 4) return null;
-  const values = (i: number): number[] | undefined => ints(l.initializers.get(n.inputs[i] ?? ''));
-  const [starts, ends, axes, steps] = [values(1), values(2), values(3), values(4)];
-  if (!starts || !ends || !axes || !steps) return null;
-  const [, , kh, kw] = dims;
-  const whole =
-    axes.join() === '2,3' &&
-    steps.join() === '-1,-1' &&
-    starts.every((v, i) => v === -1 || v >= dims[2 + i] - 1) &&
-    ends.every((v, i) => v <= -(dims[2 + i] + 1));
-  if (!whole) return null;
-  const flat = l.fresh(`${n.name}_cells`);
-  const product = l.fresh(`${n.name}_reversed`);
-  const node = (op: string, inputs: string[], output: string): IrNode => ({
-    op,
-    name: l.fresh(`${output}_node`),
-    inputs,
-    outputs: [output],
-    attrs: {}
-  });
-  return [
-    node('Reshape', [n.inputs[0], int64s(l, `${n.name}_cells_shape`, [-1, kh * kw])], flat),
-    node('MatMul', [flat, permutation(l, { size: kh * kw, reversed: true })], product),
-    node('Reshape', [product, int64s(l, `${n.name}_shape`, dims)], n.outputs[0])
-  ];
-}
-
-function int64s(l: Lowering, hint: string, values: number[]): string {
-  const name = l.fresh(hint);
-  l.initializers.set(name, i64(values));
-  return name;
-}
+export { NCHWC_DOMAIN };
 
 /** The blocked value `yb` of `value`, reordered back to NCHW under the value's own name where a reader needs that. */
 function publish(l: Lowering, a: { value: string; blocked: string; channels: number; name: string }): void {
@@ -128,61 +49,22 @@ function publish(l: Lowering, a: { value: string; blocked: string; channels: num
  * The nodes of one Conv in blocked form. With C >= the block, the input is its blocked twin
  * (ReorderInput pads C up to the block with zeros) and the filter is [O/B, C/B, KH, KW, B_in, B_out];
  * with C below the block the input is read as it is and the filter is [O/B, C, KH, KW, B_out]. O is
- * padded up to the block with zero filters (and zero bias), so the padded channels hold zeros.
+ * padded up to the block with zero filters (and zero bias), so the padded channels hold zeros. A
+ * filter that is the flipped, channel-swapped `source` (a stride-1 input gradient) is made from it.
  */
-function lowerConv(l: Lowering, a: { n: IrNode; w: number[]; output: string; relu: boolean }): void {
+function lowerConv(
+  l: Lowering,
+  a: { n: IrNode; w: number[]; output: string; relu: boolean; source: string | null }
+): void {
   const { n, block: B } = { n: a.n, block: l.block };
   const [o, ci, kh, kw] = a.w;
   const op = Math.ceil(o / B) * B;
   const blockedInput = ci >= B;
   const cp = blockedInput ? Math.ceil(ci / B) * B : ci;
   const at = (hint: string): string => `${n.name}_${hint}`;
-  let w = n.inputs[1];
-  if (op !== o || cp !== ci)
-    w = emit(l, {
-      op: 'Pad',
-      inputs: [w, int64s(l, at('w_pads'), [0, 0, 0, 0, op - o, cp - ci, 0, 0])],
-      attrs: {},
-      name: at('w_padded')
-    });
-  // Each block of B filters moves its filter index innermost: [O/B, B_out, C KH KW] -> [O/B, C KH KW,
-  // B_out], a product with the identity (FusedMatMul transA: exact for finite weights, and 2-4x faster
-  // than ONNX Runtime's Transpose of these weights); then, with blocked input, the B_in channels of
-  // each block move inside the kernel cells by a Transpose that moves whole B_out rows.
-  const rows = emit(l, {
-    op: 'Reshape',
-    inputs: [w, int64s(l, at('w_rows_shape'), [op / B, B, cp * kh * kw])],
-    attrs: {},
-    name: at('w_rows')
-  });
-  const identity = permutation(l, { size: B, reversed: false });
-  let reordered = emit(l, {
-    op: 'FusedMatMul',
-    inputs: [rows, identity],
-    attrs: { transA: 1 },
-    name: at('w_out_inner'),
-    domain: MS_DOMAIN
-  });
-  if (blockedInput) {
-    const cells = emit(l, {
-      op: 'Reshape',
-      inputs: [reordered, int64s(l, at('w_cells_shape'), [op / B, cp / B, B, kh * kw, B])],
-      attrs: {},
-      name: at('w_cells')
-    });
-    reordered = emit(l, {
-      op: 'Transpose',
-      inputs: [cells],
-      attrs: { perm: [0, 1, 3, 2, 4] },
-      name: at('w_reordered')
-    });
-  }
-  const filter = emit(l, {
-    op: 'Reshape',
-    inputs: [reordered, int64s(l, at('w_shape'), [op, cp, kh, kw])],
-    attrs: {},
-    name: at('w_nchwc')
-  });
+  const filter = a.source
+    ? swappedFilter(l, { name: n.name, source: a.source, dims: { o, ci, op, cp, kh, kw } })
+    : blockedFilter(l, { name: n.name, w: n.inputs[1], dims: { o, ci, op, cp, kh, kw } });
   const x = n.inputs[0];
   let input = x;
   if (blockedInput) {
@@ -234,6 +116,23 @@ export function blockConvs(g: IrGraph, block: number): IrGraph {
     if (n.inputs.length && n.inputs.every((v) => !v || constant.has(v))) n.outputs.forEach((v) => constant.add(v));
   const readers = new Map<string, IrNode[]>();
   for (const n of g.nodes) n.inputs.forEach((v) => v && readers.set(v, [...(readers.get(v) ?? []), n]));
+  const producer = new Map<string, IrNode>();
+  for (const n of g.nodes) n.outputs.forEach((v) => producer.set(v, n));
+  /**
+   * The forward weights W [O, C, KH, KW] when `weight` is conv-grads.ts's flipped, channel-swapped
+   * filter of one group: Slice (reverse KH, KW) <- Reshape <- Transpose [0, 2, 1, 3, 4] <- Reshape
+   * to [1, O, C, KH, KW] <- W.
+   */
+  const swappedSource = (weight: string): string | null => {
+    const slice = producer.get(weight);
+    if (!slice || !isWholeFlip(g.initializers, { n: slice, dims: dims.get(weight) })) return null;
+    const back = producer.get(slice.inputs[0]);
+    const swap = back?.op === 'Reshape' ? producer.get(back.inputs[0]) : undefined;
+    const groups = swap?.op === 'Transpose' ? producer.get(swap.inputs[0]) : undefined;
+    const perm = (swap?.attrs.perm as number[] | undefined)?.join();
+    if (perm !== '0,2,1,3,4' || groups?.op !== 'Reshape' || dims.get(groups.outputs[0])?.[0] !== 1) return null;
+    return dims.get(groups.inputs[0])?.length === 4 ? groups.inputs[0] : null;
+  };
   // Which nodes run blocked, in graph order (a pool is blocked when its input is).
   const convs = new Map<IrNode, { w: number[]; relu: IrNode | null }>();
   const pools = new Set<IrNode>();
@@ -287,9 +186,11 @@ export function blockConvs(g: IrGraph, block: number): IrGraph {
   };
   for (const n of g.nodes) {
     const conv = convs.get(n);
-    if (conv)
-      lowerConv(l, { n, w: conv.w, output: conv.relu ? conv.relu.outputs[0] : n.outputs[0], relu: !!conv.relu });
-    else if (pools.has(n)) {
+    if (conv) {
+      const source = conv.w[1] >= block ? swappedSource(n.inputs[1]) : null;
+      const output = conv.relu ? conv.relu.outputs[0] : n.outputs[0];
+      lowerConv(l, { n, w: conv.w, output, relu: !!conv.relu, source });
+    } else if (pools.has(n)) {
       const x = n.inputs[0];
       const y = emit(l, {
         op: 'MaxPool',
@@ -303,8 +204,17 @@ export function blockConvs(g: IrGraph, block: number): IrGraph {
       l.nodes.push({ ...n, inputs: [l.twin.get(n.inputs[0])!] });
     else if (!fused.has(n)) l.nodes.push(...(flipAsProduct(l, { n, dims: dims.get(n.inputs[0]) }) ?? [n]));
   }
-  // Constants only the rewritten nodes read (a flip's Slice bounds) go with them.
-  const read = new Set(l.nodes.flatMap((n) => n.inputs));
-  const initializers = new Map([...l.initializers].filter(([name]) => read.has(name)));
-  return { ...g, nodes: l.nodes, initializers };
+  // Nodes nothing reads any more (a flipped filter's chain that swappedFilter replaced) go, and the
+  // constants only they read (a flip's Slice bounds) with them.
+  const live = new Set(g.outputs.map((o) => o.name));
+  const nodes: IrNode[] = [];
+  for (let i = l.nodes.length - 1; i >= 0; i--) {
+    const n = l.nodes[i];
+    if (!n.outputs.some((v) => live.has(v))) continue;
+    n.inputs.forEach((v) => live.add(v));
+    nodes.push(n);
+  }
+  nodes.reverse();
+  const initializers = new Map([...l.initializers].filter(([name]) => live.has(name)));
+  return { ...g, nodes, initializers };
 }

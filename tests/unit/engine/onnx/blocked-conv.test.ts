@@ -250,6 +250,11 @@ describe('blocked (NCHWc) convolutions on the CPU provider', () => {
     // b's flipped weights come from a product with the cells' reversal, not a Slice with negative steps.
     expect(lowered.nodes.filter((x) => x.op === 'MatMul' && x.inputs[1].startsWith('reversal_'))).toHaveLength(1);
     expect(lowered.nodes.some((x) => x.op === 'Slice')).toBe(false);
+    // ... made from wb itself (blocked-filters.ts swappedFilter): the channel-swapping Transpose is gone.
+    const swaps = lowered.nodes.filter(
+      (x) => x.op === 'Transpose' && (x.attrs.perm as number[]).join() === '0,2,1,3,4'
+    );
+    expect(swaps).toHaveLength(0);
     // The pool of a's output and the three small pools of its indices (rules/pool.ts) read it blocked.
     const blockedPools = lowered.nodes.filter((x) => x.op === 'MaxPool' && x.domain === NCHWC_DOMAIN);
     expect(blockedPools).toHaveLength(4);
