@@ -97,29 +97,74 @@ export function encodeFor(graph: IrGraph, choice: Pick<RuntimeChoice, 'provider'
   return encodeModel(block > 1 ? blockConvs(graph, block) : graph);
 }
 
+/** Runs a one-output graph on the CPU with one thread; its output's dims and values. */
+async function runOnCpu(
+  ort: OrtModule,
+  graph: IrGraph,
+  feeds: Record<string, { data: Float32Array; dims: number[] }>
+): Promise<{ dims: readonly number[]; data: Float32Array }> {
+  const session = await ort.InferenceSession.create(
+    encodeModel(graph),
+    sessionOptions({ provider: 'cpu', threads: 1 })
+  );
+  try {
+    const inputs = Object.fromEntries(
+      Object.entries(feeds).map(([k, v]) => [k, new ort.Tensor('float32', v.data, v.dims)])
+    );
+    const out = (await session.run(inputs))[graph.outputs[0].name];
+    return { dims: out.dims, data: out.data as Float32Array };
+  } finally {
+    await session.release();
+  }
+}
+
 /**
- * The NCHWc block size of this CPU as ONNX Runtime reports it: ReorderInput pads 4 channels up to
- * one block. 1 where the contrib op is missing or fails, or KD_LENS_ORT_NCHWC=0 turns the blocked
- * convolutions off.
+ * The NCHWc block size of this CPU as ONNX Runtime reports it (ReorderInput pads 4 channels up to
+ * one block), once the blocked form of a small convolution (its filter a graph input, a ReLU fused,
+ * blocked-conv.ts) has computed what the plain Conv computes. 1, so graphs run as compiled, where
+ * the contrib ops are missing or fail or disagree, or KD_LENS_ORT_NCHWC=0 turns them off.
  */
 export async function convBlockSize(ort: OrtModule): Promise<number> {
   if (process.env.KD_LENS_ORT_NCHWC === '0') return 1;
-  const graph: IrGraph = {
-    name: 'nchwc_block',
-    nodes: [{ op: 'ReorderInput', name: 'reorder', inputs: ['x'], outputs: ['y'], attrs: {}, domain: NCHWC_DOMAIN }],
-    initializers: new Map(),
-    inputs: [{ name: 'x', type: 'float', shape: [1, 4, 1, 1] }],
-    outputs: [{ name: 'y', type: 'float' }]
-  };
   try {
-    const session = await ort.InferenceSession.create(
-      encodeModel(graph),
-      sessionOptions({ provider: 'cpu', threads: 1 })
-    );
-    const out = await session.run({ x: new ort.Tensor('float32', new Float32Array(4), [1, 4, 1, 1]) });
-    await session.release();
-    const block = out.y.dims[1];
-    return block >= 4 && block % 4 === 0 ? block : 1;
+    const probe: IrGraph = {
+      name: 'nchwc_block',
+      nodes: [{ op: 'ReorderInput', name: 'reorder', inputs: ['x'], outputs: ['y'], attrs: {}, domain: NCHWC_DOMAIN }],
+      initializers: new Map(),
+      inputs: [{ name: 'x', type: 'float', shape: [1, 4, 1, 1] }],
+      outputs: [{ name: 'y', type: 'float' }]
+    };
+    const block = (await runOnCpu(ort, probe, { x: { data: new Float32Array(4), dims: [1, 4, 1, 1] } })).dims[1];
+    if (!(block >= 4 && block % 4 === 0)) return 1;
+    // x [1, B, 5, 5] -> Conv (B + 3 filters, 3x3, pads 1, bias) -> Relu: plain and blocked must agree.
+    const [c, o] = [block, block + 3];
+    const conv: IrGraph = {
+      name: 'nchwc_check',
+      nodes: [
+        { op: 'Conv', name: 'conv', inputs: ['x', 'w', 'b'], outputs: ['z'], attrs: { pads: [1, 1, 1, 1] } },
+        { op: 'Relu', name: 'relu', inputs: ['z'], outputs: ['y'], attrs: {} }
+      ],
+      initializers: new Map(),
+      inputs: [
+        { name: 'x', type: 'float', shape: [1, c, 5, 5] },
+        { name: 'w', type: 'float', shape: [o, c, 3, 3] },
+        { name: 'b', type: 'float', shape: [o] }
+      ],
+      outputs: [{ name: 'y', type: 'float' }]
+    };
+    const values = (n: number, k: number): Float32Array =>
+      Float32Array.from({ length: n }, (_, i) => ((i * k) % 7) - 3);
+    const feeds = {
+      x: { data: values(c * 25, 3), dims: [1, c, 5, 5] },
+      w: { data: values(o * c * 9, 5).map((v) => v / 8), dims: [o, c, 3, 3] },
+      b: { data: values(o, 2), dims: [o] }
+    };
+    const plain = await runOnCpu(ort, conv, feeds);
+    const blocked = await runOnCpu(ort, blockConvs(conv, block), feeds);
+    const agree =
+      blocked.data.length === plain.data.length &&
+      plain.data.every((v, i) => Math.abs(v - blocked.data[i]) <= 1e-4 * (1 + Math.abs(v)));
+    return agree ? block : 1;
   } catch {
     return 1;
   }

@@ -160,6 +160,18 @@ describe('blocked (NCHWc) convolutions on the CPU provider', () => {
       await expectSameOutputs(graph, lowered, feeds);
     });
 
+  it("the block comes from ONNX Runtime once a blocked conv computed the plain one's output; KD_LENS_ORT_NCHWC=0 is 1", async () => {
+    expect(block % 4).toBe(0);
+    const before = process.env.KD_LENS_ORT_NCHWC;
+    process.env.KD_LENS_ORT_NCHWC = '0';
+    try {
+      expect(await convBlockSize(ort)).toBe(1);
+    } finally {
+      if (before === undefined) delete process.env.KD_LENS_ORT_NCHWC;
+      else process.env.KD_LENS_ORT_NCHWC = before;
+    }
+  });
+
   it("fuses a Relu that is the conv's only reader, and only then", async () => {
     const k = cases[1];
     const alone = convGraph(k, 'alone');
