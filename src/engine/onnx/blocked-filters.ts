@@ -220,3 +220,44 @@ export function swappedFilter(l: Lowering, a: { name: string; source: string; di
   });
   return reshape(swapped, [op, cp, kh, kw], 'w_nchwc');
 }
+
+/**
+ * The filter of a ConvTranspose (strides s, weights `w` [O, C, KH, KW]) as one Conv over its input
+ * that computes the s x s output phases as channels (blocked-conv.ts lowerTransposed):
+ * [s s C, O, TH, TW], TH = ceil(KH / s); phase (a, b), channel c, tap (j1, j2) holds
+ * W[o, c, a + s (TH - 1 - j1), b + s (TW - 1 - j2)], zero where that runs past the kernel. The kernel
+ * padded to s TH x s TW, its rows and columns split into (tap, phase), phases first, the taps
+ * reversed by a product with the reversal of the TH TW cells.
+ */
+export function phaseFilter(
+  l: Lowering,
+  a: { name: string; w: string; dims: { o: number; c: number; kh: number; kw: number }; s: number }
+): string {
+  const { o, c, kh, kw } = a.dims;
+  const { s } = a;
+  const [th, tw] = [Math.ceil(kh / s), Math.ceil(kw / s)];
+  const at = (hint: string): string => `${a.name}_${hint}`;
+  const reshape = (x: string, dims: number[], hint: string): string =>
+    emit(l, { op: 'Reshape', inputs: [x, int64s(l, at(`${hint}_shape`), dims)], attrs: {}, name: at(hint) });
+  let w = a.w;
+  if (s * th !== kh || s * tw !== kw)
+    w = emit(l, {
+      op: 'Pad',
+      inputs: [w, int64s(l, at('w_pads'), [0, 0, 0, 0, 0, 0, s * th - kh, s * tw - kw])],
+      attrs: {},
+      name: at('w_padded')
+    });
+  const phases = emit(l, {
+    op: 'Transpose',
+    inputs: [reshape(w, [o, c, th, s, tw, s], 'w_taps')],
+    attrs: { perm: [3, 5, 1, 0, 2, 4] },
+    name: at('w_phases')
+  });
+  const reversed = emit(l, {
+    op: 'MatMul',
+    inputs: [reshape(phases, [-1, th * tw], 'w_cells'), permutation(l, { size: th * tw, reversed: true })],
+    attrs: {},
+    name: at('w_reversed')
+  });
+  return reshape(reversed, [s * s * c, o, th, tw], 'w_phase_filter');
+}
