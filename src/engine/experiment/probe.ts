@@ -31,7 +31,7 @@ export interface ProbeOptions {
   signal?: AbortSignal;
 }
 
-/** The probe's answer (its type lives with the API: common/api.ts). */
+/** The probe's answer (its type lives with the API: common/api-experiments.ts). */
 export type ProbeResult = SourceProbe;
 
 const noResume: ResumeStore = {

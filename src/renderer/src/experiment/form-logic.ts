@@ -33,6 +33,17 @@ export function parseNumberText(text: string): number {
   return t === '' ? NaN : Number(t);
 }
 
+/**
+ * The value a field's typed text stands for: "auto" in a rate field that takes it (a range test
+ * picks the rate), null for an empty nullable field (off), else the list or number it reads as.
+ */
+export function textValue(field: FieldDef | undefined, text: string): number | number[] | 'auto' | null {
+  const t = text.trim();
+  if (field?.auto && t === 'auto') return 'auto';
+  if (field?.nullable && t === '') return null;
+  return field?.kind === 'list' ? parseListText(text) : parseNumberText(text);
+}
+
 /** Numbers from "16, 32 64"; an element that is not a number stays NaN. */
 export function parseListText(text: string): number[] {
   return text

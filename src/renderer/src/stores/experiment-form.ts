@@ -10,14 +10,16 @@
  * contract, and the estimate is asked for it (the host times that network's own training steps).
  * A dataset's defaults get 3 seeds once the estimate says 3 fit in 15 minutes (default-seeds.ts),
  * unless the user set the seeds first: the form is shown at once and never waits for it.
+ * The messages come from draft-errors.ts, the estimate from draft-estimate.ts; this store holds the
+ * draft and its changes.
  */
 import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
-import type { Estimate } from '../../../common/api';
 import { RunConfigSchema, type RunConfig } from '../../../common/config';
-import { datasetProblems } from '../../../common/config-checks';
 import { defaultConfig, demoConfig } from '../../../common/defaults';
 import { createDefaultSeeds } from '../experiment/default-seeds';
+import { createDraftErrors } from '../experiment/draft-errors';
+import { createDraftEstimate } from '../experiment/draft-estimate';
 import {
   createOnnxTeacher,
   onnxRunConfig,
@@ -26,32 +28,16 @@ import {
   type LaunchConfig,
   type OnnxStart
 } from '../experiment/onnx-teacher';
-import { issueInWords } from '../../../common/field-rules';
 import { errorMessage, getApi } from '../api';
-import { ALL_FIELDS, type FieldDef } from '../experiment/fields';
+import { ALL_FIELDS } from '../experiment/fields';
 import { useDatasetsStore } from './datasets';
 import { useExperimentsStore } from './experiments';
-import {
-  errorsByField,
-  getPath,
-  parseListText,
-  parseNumberText,
-  setPath,
-  suggestName,
-  valueText
-} from '../experiment/form-logic';
+import { getPath, setPath, suggestName, textValue, valueText } from '../experiment/form-logic';
+
+export { OTHER_FIELDS } from '../experiment/draft-errors';
+export { ESTIMATE_DELAY_MS } from '../experiment/draft-estimate';
 
 const TEXT_KINDS = new Set(['int', 'number', 'list']);
-const extra = (path: string, label: string): FieldDef => ({ path, label, kind: 'select', help: '' });
-/** The fields outside FIELD_GROUPS that messages can belong to (the form shows them on their own). */
-export const OTHER_FIELDS = [
-  extra('name', 'run name'),
-  extra('dataset', 'dataset'),
-  extra('teacher.source', 'source dataset'),
-  extra('teacher.pretrained', 'pretrained teacher folder')
-];
-const FORM_FIELDS = [...ALL_FIELDS, ...OTHER_FIELDS];
-export const ESTIMATE_DELAY_MS = 500;
 export type TeacherMode = 'source' | 'pretrained' | 'onnx' | 'none';
 
 export const useExperimentFormStore = defineStore('experimentForm', () => {
@@ -61,51 +47,17 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
   /** Where the draft came from, in words ("the demo", "a copy of run X"). */
   const origin = ref('');
   const loadError = ref<string | null>(null);
-  const estimate = ref<Estimate | null>(null);
-  const estimateError = ref<string | null>(null);
-  const estimating = ref(false);
-  let estimateSeq = 0;
-  let estimateTimer: ReturnType<typeof setTimeout> | null = null;
-  let estimatedKey = '';
   const seeds = createDefaultSeeds();
   const onnx = createOnnxTeacher(draft);
 
   const datasets = useDatasetsStore();
   const parsed = computed(() => (draft.value ? RunConfigSchema.safeParse(draft.value) : null));
-  const words = (
-    issue: { code?: string; path: readonly PropertyKey[]; message: string },
-    field: { path: string; label: string } | null
-  ): string =>
-    issueInWords(
-      RunConfigSchema,
-      issue,
-      field?.label ?? issue.path.map(String).join('.'),
-      field ? texts.value[field.path] : undefined
-    );
-  /** The checks against the target dataset, once its manifest is here. */
-  const datasetErrors = computed<Record<string, string>>(() => {
-    const c = parsed.value?.success ? parsed.value.data : null;
-    const m = c ? datasets.manifests[c.dataset] : undefined;
-    if (!c || !m) return {};
-    const problems = datasetProblems(c, {
-      id: m.id,
-      trainImages: m.samples.filter((x) => x.split === 'train').length,
-      size: m.size
-    });
-    return errorsByField(problems, FORM_FIELDS);
+  const { errors, valid } = createDraftErrors({
+    parsed,
+    texts,
+    onnxProblems: onnx.problems,
+    manifest: (id) => datasets.manifests[id]
   });
-  const errors = computed<Record<string, string>>(() => ({
-    ...onnx.problems.value,
-    ...(parsed.value && !parsed.value.success
-      ? errorsByField(parsed.value.error.issues, FORM_FIELDS, words)
-      : datasetErrors.value)
-  }));
-  const valid = computed(
-    () =>
-      parsed.value?.success === true &&
-      Object.keys(datasetErrors.value).length === 0 &&
-      Object.keys(onnx.problems.value).length === 0
-  );
   /** The defaults of the draft's dataset (what each field's help calls its default). */
   const defaults = computed<RunConfig | null>(() => {
     const id = draft.value?.dataset;
@@ -224,14 +176,13 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     if (!draft.value) return;
     if (path === 'seeds') seeds.touch();
     texts.value[path] = text;
-    const field = ALL_FIELDS.find((f) => f.path === path);
-    const t = text.trim();
-    // A rate field takes "auto" (a range test picks it); an empty nullable field means off (null).
-    const special = field?.auto && t === 'auto' ? 'auto' : field?.nullable && t === '' ? null : undefined;
     setPath(
       draft.value,
       path,
-      special !== undefined ? special : field?.kind === 'list' ? parseListText(text) : parseNumberText(text)
+      textValue(
+        ALL_FIELDS.find((f) => f.path === path),
+        text
+      )
     );
   }
 
@@ -257,93 +208,15 @@ export const useExperimentFormStore = defineStore('experimentForm', () => {
     if (draft.value && !nameTouched.value) draft.value.name = s;
   });
 
-  let inFlight = false;
-  let again = false;
-
-  /** Asks for the draft's estimate; one call at a time (each may start a calibration), the latest draft last. */
-  async function refreshEstimate(): Promise<void> {
-    if (inFlight) {
-      again = true;
-      return;
-    }
-    const c = parsed.value?.success ? parsed.value.data : null;
-    if (!c || !valid.value) return;
-    if (datasets.loaded && !datasets.list.some((d) => d.id === c.dataset)) {
-      // Not asked (it would only fail): asked again when the dataset appears (datasets-changed).
-      estimateError.value = `dataset '${c.dataset}' is not in the workspace yet${c.dataset === 'demo' ? ' (the demo data is generated on first launch; see the jobs panel)' : ''}`;
-      estimate.value = null;
-      return;
-    }
-    // With an ONNX network the launched configuration (the contract) is estimated: its own steps are timed.
-    const choice = onnx.choice.value;
-    const asked: LaunchConfig = choice ? onnxRunConfig(c, choice) : c;
-    const { name: _name, ...rest } = asked;
-    const key = JSON.stringify(rest);
-    if (key === estimatedKey && estimate.value) return;
-    const seq = ++estimateSeq;
-    estimating.value = true;
-    inFlight = true;
-    try {
-      const e = await getApi().estimate({ config: asked });
-      if (seq !== estimateSeq) return;
-      estimate.value = e;
-      estimatedKey = key;
-      estimateError.value = null;
-      if (choice) return;
-      const chosen = await seeds.consider(
-        c,
-        (more) => getApi().estimate({ config: more }),
-        () => seq === estimateSeq
-      );
-      if (chosen && draft.value) {
-        // The answer for the switched draft is already here: kept, so the draft's change asks nothing.
-        const { name: _n, ...next } = chosen.config;
-        estimate.value = chosen.estimate;
-        estimatedKey = JSON.stringify(next);
-        draft.value.seeds = chosen.config.seeds;
-        texts.value.seeds = String(chosen.config.seeds);
-      }
-    } catch (err) {
-      if (seq === estimateSeq) estimateError.value = errorMessage(err);
-    } finally {
-      inFlight = false;
-      if (seq === estimateSeq) estimating.value = false;
-      if (again) {
-        again = false;
-        void refreshEstimate();
-      }
-    }
-  }
-
-  /** Drops a pending estimate request (nothing in flight is interrupted). */
-  function cancelEstimate(): void {
-    if (estimateTimer) clearTimeout(estimateTimer);
-    estimateTimer = null;
-    again = false;
-  }
-
-  // A dataset that appears (the demo data finished, an import) makes a failed estimate worth asking again.
-  watch(
-    () => datasets.list.map((d) => d.id).join(','),
-    () => {
-      if (valid.value && (estimateError.value || !estimate.value)) void refreshEstimate();
-    }
-  );
-
-  // The draft, and with an ONNX network its choice and the host's verdict on it (valid once described).
-  watch(
-    [draft, onnx.choice, valid],
-    () => {
-      if (estimateTimer) clearTimeout(estimateTimer);
-      if (!valid.value) {
-        estimateSeq++;
-        estimating.value = false;
-        return;
-      }
-      estimateTimer = setTimeout(() => void refreshEstimate(), ESTIMATE_DELAY_MS);
-    },
-    { deep: true }
-  );
+  const { estimate, estimateError, estimating, refreshEstimate, cancelEstimate } = createDraftEstimate({
+    draft,
+    texts,
+    parsed,
+    valid,
+    onnxChoice: onnx.choice,
+    seeds,
+    datasets
+  });
 
   return {
     seedsNote: seeds.note,

@@ -8,12 +8,26 @@ import {
   parseNumberText,
   setPath,
   suggestName,
+  textValue,
   valueText
 } from '../../../../src/renderer/src/experiment/form-logic';
 import { ALL_FIELDS, errorTestId, fieldTestId } from '../../../../src/renderer/src/experiment/fields';
 import { demoConfig } from '../../../../src/common/defaults';
 
 describe('form logic', () => {
+  it("reads a field's typed text: 'auto' only where the field takes it, '' as null only where nullable", () => {
+    const rate = { path: 'r', label: 'rate', kind: 'number', help: '', auto: true } as const;
+    const optional = { path: 'o', label: 'optional', kind: 'int', help: '', nullable: true } as const;
+    const list = { path: 'l', label: 'list', kind: 'list', help: '' } as const;
+    expect(textValue(rate, ' auto ')).toBe('auto');
+    expect(textValue(optional, 'auto')).toBeNaN();
+    expect(textValue(optional, '  ')).toBeNull();
+    expect(textValue(rate, '')).toBeNaN();
+    expect(textValue(rate, '0.05')).toBe(0.05);
+    expect(textValue(list, '16, 32 64')).toEqual([16, 32, 64]);
+    expect(textValue(undefined, '7')).toBe(7);
+  });
+
   it('reads and writes by dotted path, into arrays too', () => {
     const c = demoConfig();
     expect(getPath(c, 'architecture.fcUnits.1')).toBe(64);
