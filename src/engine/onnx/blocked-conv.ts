@@ -24,7 +24,6 @@ import {
   flipAsProduct,
   int64s,
   isWholeFlip,
-  phaseFilter,
   swappedFilter,
   type Lowering
 } from './blocked-filters';
@@ -88,75 +87,6 @@ function lowerConv(
   const attrs: IrNode['attrs'] = { ...n.attrs, kernel_shape: [kh, kw], ...(a.relu ? { activation: 'Relu' } : {}) };
   const y = emit(l, { op: 'Conv', inputs, attrs, name: at('nchwc'), domain: NCHWC_DOMAIN });
   publish(l, { value: a.output, blocked: y, channels: o, name: n.name });
-}
-
-/**
- * A ConvTranspose of one group, equal strides s >= 2 and no dilation (a strided Conv's input
- * gradient, conv.ts) as one Conv over its input whose s s C output channels are the output's s x s
- * phases (phaseFilter), a DepthToSpace that interleaves them, and a Slice that crops the pads: ONNX
- * Runtime runs ConvTranspose's col2im on one thread, the Conv is blocked like any other. Output
- * row y = s m + a - pad_top comes from phase a at m, m = 0 .. ; the Conv pads its input TH - 1 rows
- * before and `after` rows after so the phases cover every output row, and the grid ends `cut` rows
- * past the output. Both depend only on the kernel, strides, pads and output_padding. Returns false
- * (the node stays as it is) for other ConvTransposes.
- */
-function lowerTransposed(
-  l: Lowering,
-  a: { n: IrNode; w: number[] | undefined; eligible: (ci: number) => boolean }
-): boolean {
-  const { n, w } = a;
-  const strides = (n.attrs.strides as number[] | undefined) ?? [1, 1];
-  const [s] = strides;
-  const plain =
-    !w ||
-    w.length !== 4 ||
-    s < 2 ||
-    strides[1] !== s ||
-    ((n.attrs.group as number | undefined) ?? 1) !== 1 ||
-    ((n.attrs.dilations as number[] | undefined) ?? [1, 1]).some((d) => d !== 1) ||
-    ((n.attrs.auto_pad as string | undefined) ?? 'NOTSET') !== 'NOTSET' ||
-    n.attrs.output_shape !== undefined;
-  if (plain) return false;
-  const [o, c, kh, kw] = w;
-  const pads = (n.attrs.pads as number[] | undefined) ?? [0, 0, 0, 0];
-  const extra = (n.attrs.output_padding as number[] | undefined) ?? [0, 0];
-  const kernel = [kh, kw];
-  const taps = kernel.map((k) => Math.ceil(k / s));
-  const reach = [0, 1].map((i) => extra[i] + kernel[i] - pads[i + 2]); // rows past the last input row's start
-  const after = reach.map((r) => Math.ceil(r / s) - 1);
-  const cut = reach.map((r) => s * Math.ceil(r / s) - r);
-  if (after.some((e) => e < 0) || !a.eligible(o)) return false;
-  const filter = phaseFilter(l, { name: n.name, w: n.inputs[1], dims: { o, c, kh, kw }, s });
-  const phases = l.fresh(`${n.name}_phases`);
-  l.needsPlain.add(phases);
-  const conv: IrNode = {
-    op: 'Conv',
-    name: l.fresh(`${n.name}_phases_conv`),
-    inputs: [n.inputs[0], filter],
-    outputs: [phases],
-    attrs: { pads: [taps[0] - 1, taps[1] - 1, after[0], after[1]] }
-  };
-  lowerConv(l, { n: conv, w: [s * s * c, o, taps[0], taps[1]], output: phases, relu: false, source: null });
-  const grid = emit(l, {
-    op: 'DepthToSpace',
-    inputs: [phases],
-    attrs: { blocksize: s, mode: 'DCR' },
-    name: `${n.name}_grid`
-  });
-  const end = (r: number): number => (r > 0 ? -r : 2 ** 31 - 1);
-  l.nodes.push({
-    op: 'Slice',
-    name: l.fresh(`${n.name}_crop_node`),
-    inputs: [
-      grid,
-      int64s(l, `${n.name}_crop_starts`, [pads[0], pads[1]]),
-      int64s(l, `${n.name}_crop_ends`, [end(cut[0]), end(cut[1])]),
-      int64s(l, `${n.name}_crop_axes`, [2, 3])
-    ],
-    outputs: [n.outputs[0]],
-    attrs: {}
-  });
-  return true;
 }
 
 const POOL_ATTRS = new Set(['kernel_shape', 'strides', 'pads', 'dilations', 'ceil_mode']);
@@ -270,13 +200,6 @@ export function blockConvs(g: IrGraph, block: number): IrGraph {
         domain: NCHWC_DOMAIN
       });
       publish(l, { value: n.outputs[0], blocked: y, channels: l.channels.get(x)!, name: n.name });
-    } else if (
-      n.op === 'ConvTranspose' &&
-      !n.domain &&
-      !constant.has(n.inputs[1]) &&
-      lowerTransposed(l, { n, w: dims.get(n.inputs[1]), eligible: (ci) => ci < block || ci % 4 === 0 })
-    ) {
-      // in blocked form
     } else if (blockedValues.has(n.inputs[0]) && shapeOfTwin(n))
       l.nodes.push({ ...n, inputs: [l.twin.get(n.inputs[0])!] });
     else if (!fused.has(n)) l.nodes.push(...(flipAsProduct(l, { n, dims: dims.get(n.inputs[0]) }) ?? [n]));

@@ -204,61 +204,6 @@ describe('blocked (NCHWc) convolutions on the CPU provider', () => {
     await expectSameOutputs(graph, lowered, feeds);
   });
 
-  it.each([
-    {
-      label: '3x3, stride 2, pads 1, output_padding 1 (a ResNet input gradient)',
-      o: 16,
-      c: 8,
-      k: 3,
-      attrs: { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1] }
-    },
-    {
-      label: '1x1, stride 2 (a shortcut input gradient), 24 input channels',
-      o: 24,
-      c: 10,
-      k: 1,
-      attrs: { strides: [2, 2], output_padding: [1, 1] }
-    },
-    {
-      label: '4x4, stride 2, pads 1 (a decoder), 3 input channels',
-      o: 3,
-      c: 5,
-      k: 4,
-      attrs: { strides: [2, 2], pads: [1, 1, 1, 1] }
-    },
-    {
-      label: '3x3, stride 3, asymmetric pads and output_padding',
-      o: 16,
-      c: 17,
-      k: 3,
-      attrs: { strides: [3, 3], pads: [1, 0, 2, 1], output_padding: [2, 0] }
-    }
-  ])('a strided ConvTranspose as one blocked Conv of its phases: $label', async ({ o, c, k, attrs }) => {
-    const n = 2;
-    const size = [5, 6];
-    const graph: IrGraph = {
-      name: 'transposed',
-      nodes: [node('ConvTranspose', ['x', 'w'], 'y', attrs)],
-      initializers: new Map(),
-      inputs: [
-        { name: 'x', type: 'float', shape: [n, o, ...size] },
-        { name: 'w', type: 'float', shape: [o, c, k, k] }
-      ],
-      outputs: [{ name: 'y', type: 'float' }]
-    };
-    const lowered = blockConvs(graph, block);
-    expect(lowered.nodes.some((x) => x.op === 'ConvTranspose')).toBe(false);
-    expect(blockedConvs(lowered)).toBe(1);
-    await expectSameOutputs(
-      graph,
-      lowered,
-      new Map([
-        ['x', [n, o, ...size]],
-        ['w', [o, c, k, k]]
-      ])
-    );
-  });
-
   it('leaves grouped convolutions, channels it cannot reorder, auto_pad and constant weights as they are', () => {
     const odd = block + 2; // above the block and not a multiple of 4: ReorderInput refuses it
     const plain: ConvCase[] = [
