@@ -107,6 +107,17 @@ export function int64s(l: Lowering, hint: string, values: number[]): string {
   return name;
 }
 
+/** Weights [A, B, KH, KW] with `by` zero rows appended to A and to B (the weights themselves when none). */
+function padded(l: Lowering, a: { name: string; w: string; by: [number, number] }): string {
+  if (a.by.every((n) => n === 0)) return a.w;
+  return emit(l, {
+    op: 'Pad',
+    inputs: [a.w, int64s(l, `${a.name}_w_pads`, [0, 0, 0, 0, ...a.by, 0, 0])],
+    attrs: {},
+    name: `${a.name}_w_padded`
+  });
+}
+
 /** A filter's channel counts: `o` outputs and `ci` inputs, padded to `op` and `cp`, and its kernel. */
 export interface FilterDims {
   o: number;
@@ -128,14 +139,7 @@ export function blockedFilter(l: Lowering, a: { name: string; w: string; dims: F
   const B = l.block;
   const blockedInput = ci >= B;
   const at = (hint: string): string => `${a.name}_${hint}`;
-  let w = a.w;
-  if (op !== o || cp !== ci)
-    w = emit(l, {
-      op: 'Pad',
-      inputs: [w, int64s(l, at('w_pads'), [0, 0, 0, 0, op - o, cp - ci, 0, 0])],
-      attrs: {},
-      name: at('w_padded')
-    });
+  const w = padded(l, { name: a.name, w: a.w, by: [op - o, cp - ci] });
   const rows = emit(l, {
     op: 'Reshape',
     inputs: [w, int64s(l, at('w_rows_shape'), [op / B, B, cp * kh * kw])],
@@ -196,14 +200,7 @@ export function swappedFilter(l: Lowering, a: { name: string; source: string; di
       name: at(hint),
       domain: MS_DOMAIN
     });
-  let w = a.source;
-  if (cp !== ci || op !== o)
-    w = emit(l, {
-      op: 'Pad',
-      inputs: [w, int64s(l, at('w_pads'), [0, 0, 0, 0, cp - ci, op - o, 0, 0])],
-      attrs: {},
-      name: at('w_padded')
-    });
+  const w = padded(l, { name: a.name, w: a.source, by: [cp - ci, op - o] });
   const flipped = emit(l, {
     op: 'MatMul',
     inputs: [reshape(w, [-1, cells], 'w_cells'), permutation(l, { size: cells, reversed: true })],
