@@ -12,10 +12,10 @@
  * ONNX Runtime tensors from step to step. Dropout layers become a Mul by a mask input (the caller
  * draws it, already scaled by 1 / (1 - rate)).
  */
-import { GraphBuilder, sizeOf, type IrGraph, type IrNode, type IrValueInfo, type ModelIr } from './ir';
+import { GraphBuilder, type IrGraph, type IrNode, type IrValueInfo, type ModelIr } from './ir';
 import { RULES } from './rules';
 import { CompileError, type RuleContext } from './rules/rule';
-import { attentionTransfer, crossEntropy, featureRegression, logitDistillation } from './train-losses';
+import { emitLossTerms } from './train-objective';
 import { emitUpdate } from './train-update';
 import { ShapeFolder } from './shape-folder';
 import { emitStepBackward } from './train-backward';
@@ -216,63 +216,21 @@ export function compileTrainStep(req: TrainGraphRequest, dims: { height: number;
   }
   for (const v of lossValues) if (!gradValues.has(v)) fail('no trainable parameter reaches the loss');
 
-  // The loss terms, each with its gradient with respect to the value it reads.
-  const batch = b.op(
-    'Cast',
-    [
-      b.op('Gather', [
-        b.op('Shape', [outValue]),
-        b.constant('zero_index', { type: 'int64', dims: [], data: BigInt64Array.from([0n]) })
-      ])
-    ],
-    { to: 1 },
-    'batch_size'
-  );
-  const losses: string[] = [];
-  const seeds: { value: string; grad: string }[] = [];
-  const add = (value: string, term: { loss: string; grad: string }): void => {
-    losses.push(term.loss);
-    seeds.push({ value, grad: term.grad });
-  };
-  let predictions: string | null = null;
+  // The loss terms, each with its gradient with respect to the value it reads (train-objective.ts).
   const inputs: IrValueInfo[] = [{ name: TRAIN_INPUTS.x, type: 'float', shape: ['N', h, w, ch] }];
-  let targetSize: number | null = null;
-  if (logitsValue && objective.kind !== 'feature') {
-    const outShape = ctx.shape(logitsValue);
-    if (outShape.length !== 1 || outShape[0] !== objective.numClasses)
-      fail(`the output '${logitsValue}' has per-sample shape [${outShape}], expected [${objective.numClasses}] logits`);
-    inputs.push({ name: TRAIN_INPUTS.onehot, type: 'float', shape: ['N', objective.numClasses] });
-    const onehot = TRAIN_INPUTS.onehot;
-    if (objective.kind === 'labels' || (!objective.logits && attention))
-      add(logitsValue, crossEntropy(b, { logits: logitsValue, onehot, batch }));
-    else if (objective.logits) {
-      const teacher = TRAIN_INPUTS.teacherLogits;
-      inputs.push({ name: teacher, type: 'float', shape: ['N', objective.numClasses] });
-      add(logitsValue, logitDistillation(b, { logits: logitsValue, teacher, onehot, batch, ...objective.logits }));
-    }
-    predictions = b.op('ArgMax', [logitsValue], { axis: 1, keepdims: 0 }, 'predictions');
-  }
-  if (featureValue) {
-    const shape = ctx.shape(featureValue);
-    const scale =
-      objective.kind === 'feature' ? objective.scale : objective.kind === 'distill' ? objective.feature!.scale : 1;
-    targetSize = sizeOf(shape);
-    inputs.push({ name: TRAIN_INPUTS.target, type: 'float', shape: ['N', targetSize] });
-    add(featureValue, featureRegression(b, { value: featureValue, shape, target: TRAIN_INPUTS.target, scale, batch }));
-  }
-  if (attention) {
-    const layers = attentionValues.map((value, i) => {
-      const shape = ctx.shape(value);
-      inputs.push({ name: teacherAttentionInput(i), type: 'float', shape: ['N', sizeOf(shape)] });
-      return { value, shape, teacher: teacherAttentionInput(i) };
-    });
-    const at = wrap(() => attentionTransfer(b, { layers, beta: attention.beta, batch }));
-    losses.push(at.loss);
-    seeds.push(...at.grads);
-  }
-  if (!losses.length) fail('the objective has no loss term');
-  const loss = losses.slice(1).reduce((acc, l) => b.op('Add', [acc, l], {}, 'loss_sum'), losses[0]);
-  const lossOut = b.op('Identity', [loss], {}, 'loss');
+  const {
+    loss: lossOut,
+    seeds,
+    predictions,
+    targetSize
+  } = emitLossTerms({
+    ctx,
+    objective,
+    values: { first: outValue, logits: logitsValue, feature: featureValue, attention: attentionValues },
+    inputs,
+    fail,
+    wrap
+  });
 
   // Backward, in reverse graph order, only through values that depend on a trainable parameter.
   const total = emitStepBackward({ ctx, emitted, lossValues, seeds, gradValues, wrap });
