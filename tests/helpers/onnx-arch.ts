@@ -11,6 +11,8 @@ import { expect } from 'vitest';
 import { planOnnxArchitecture, type OnnxArchPlan, type OnnxArchRequest } from '../../src/engine/onnx/onnx-arch';
 import type { OnnxStageRequest } from '../../src/engine/onnx/onnx-arch-train';
 import { teacherWeights, type Weights } from '../../src/engine/onnx/onnx-arch-weights';
+import { openStepper, type OnnxStepper } from '../../src/engine/onnx/onnx-arch-stepper';
+import type { RuntimeChoice } from '../../src/engine/onnx/runtime';
 import { readOnnxModel } from '../../src/engine/onnx/onnx-file';
 import { runExperiment } from '../../src/engine/experiment/runner';
 import { CancelledError } from '../../src/engine/training/stage';
@@ -51,6 +53,22 @@ export const tinyTeacherStart = (plan: OnnxArchPlan, seed = 5): Weights =>
  * n images (default 12) of 3 classes at `size` px (default 16): noise of standard deviation 0.3 from
  * `seed` (default 7), image i of class i mod 3, whose channel k = class is raised by `lift` (default 1).
  */
+/** A labels stepper over every trainable parameter of `plan`, plain momentum SGD (0.9, no decay), from `weights`. */
+export const labelsStepper = (
+  plan: OnnxArchPlan,
+  o: { runtime: RuntimeChoice; weights: Weights }
+): Promise<OnnxStepper> =>
+  openStepper({
+    plan,
+    objective: { kind: 'labels' },
+    trainable: plan.trainable,
+    momentum: 0.9,
+    weightDecay: 0,
+    runtime: o.runtime,
+    weights: o.weights,
+    momenta: new Map()
+  });
+
 export function brightImages(o: { seed?: number; n?: number; size?: number; lift?: number } = {}): ImageSet {
   const rng = new Rng(o.seed ?? 7);
   const n = o.n ?? 12,

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeModel } from '../../../../src/engine/onnx/model-proto';
 import { f32, type IrGraph, type IrNode, type IrTensor } from '../../../../src/engine/onnx/ir';
 import { planOnnxArchitecture } from '../../../../src/engine/onnx/onnx-arch';
-import { openStepper } from '../../../../src/engine/onnx/onnx-arch-stepper';
+import { labelsStepper } from '../../../helpers/onnx-arch';
 import { forwardAll, openForward } from '../../../../src/engine/onnx/onnx-arch-forward';
 import { drawMasks } from '../../../../src/engine/onnx/onnx-arch-dropout';
 import { checkpointBytes, type Weights } from '../../../../src/engine/onnx/onnx-arch-weights';
@@ -155,16 +155,7 @@ describe('a Dropout whose mask output is read', () => {
   it("in a training step the mask output is the step's mask: loss and gradients as by hand with it", async () => {
     const runtime = await requireRuntime();
     const weights = start();
-    const stepper = await openStepper({
-      plan,
-      objective: { kind: 'labels' },
-      trainable: plan.trainable,
-      momentum: 0.9,
-      weightDecay: 0,
-      runtime,
-      weights,
-      momenta: new Map()
-    });
+    const stepper = await labelsStepper(plan, { runtime, weights });
     try {
       expect(stepper.masks.map((m) => m.shape)).toEqual([[H]]);
       const seed = 1234;

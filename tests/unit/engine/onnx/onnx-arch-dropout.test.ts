@@ -11,7 +11,7 @@ import { readOnnxModel } from '../../../../src/engine/onnx/onnx-file';
 import { drawMasks, dropoutLayers, inferenceForm } from '../../../../src/engine/onnx/onnx-arch-dropout';
 import { f32, type IrNode, type ModelIr } from '../../../../src/engine/onnx/ir';
 import type { ResumeData, ResumeStore } from '../../../../src/engine/training/stage';
-import { archRequest, ONNX_ARCH_FIXTURES } from '../../../helpers/onnx-arch';
+import { archRequest, labelsStepper, ONNX_ARCH_FIXTURES } from '../../../helpers/onnx-arch';
 import { requireRuntime } from '../../../helpers/train-fd';
 
 const bytes = readFileSync(join(ONNX_ARCH_FIXTURES, 'dropout-arch.onnx'));
@@ -66,16 +66,7 @@ describe('dropout of an ONNX architecture', () => {
   it("one labels step with the step seed's mask: loss, gradients and running mean as PyTorch with that mask", async () => {
     const runtime = await requireRuntime();
     const weights = fileWeights();
-    const stepper = await openStepper({
-      plan,
-      objective: { kind: 'labels' },
-      trainable: plan.trainable,
-      momentum: 0.9,
-      weightDecay: 0,
-      runtime,
-      weights,
-      momenta: new Map()
-    });
+    const stepper = await labelsStepper(plan, { runtime, weights });
     try {
       expect(stepper.masks.map((m) => m.shape)).toEqual([[4]]);
       const r = await stepper.step({ x, labels, n, seed: torch.seed }, 1, 0);
