@@ -12,7 +12,7 @@ import { basename, isAbsolute, resolve } from 'node:path';
 import type { Estimate } from '../common/api';
 import type { OnnxRunConfig } from '../common/config';
 import { CallerError, RequestError } from '../common/errors';
-import { prepareOnnxRun, type PreparedOnnxRun } from '../engine/onnx/onnx-arch-run';
+import { prepareOnnxConfig, type PreparedOnnxRun } from '../engine/onnx/onnx-arch-run';
 import { estimateOnnxRun, onnxBasisNote, onnxCalibrationKey } from '../engine/onnx/onnx-arch-estimate';
 import { estimateBasis, type Calibration } from '../engine/estimate';
 
@@ -44,14 +44,7 @@ export function createOnnxRunChecks(o: OnnxRunChecksOptions) {
   /** A configuration checked as `kd-lens run` checks it: its paths (onnxPaths), then prepareOnnxRun's checks as 400. */
   const checkedOnnx = async (config: OnnxRunConfig): Promise<{ config: OnnxRunConfig; prepared: PreparedOnnxRun }> => {
     const c = await onnxPaths(config);
-    const prepared = await prepareOnnxRun({
-      workspace: ws,
-      config: c,
-      onnx: c.architecture.onnx,
-      classifier: c.architecture.classifier ?? null,
-      tap: c.tap,
-      teacher: c.teacher.pretrained
-    }).catch((err: unknown) => {
+    const prepared = await prepareOnnxConfig(ws, c).catch((err: unknown) => {
       throw err instanceof CallerError || !(err instanceof Error) ? err : new RequestError(err.message);
     });
     return { config: c, prepared };

@@ -18,7 +18,7 @@ import { estimateProbe } from '../estimate-extras';
 import { timeMedian } from '../bench-cases';
 import { Rng } from '../util/random';
 import type { StepDims } from '../knowledge/sigma';
-import { prepareOnnxRun, type PreparedOnnxRun } from './onnx-arch-run';
+import { prepareOnnxConfig, type PreparedOnnxRun } from './onnx-arch-run';
 import { hasStage2 } from './onnx-arch-networks';
 import { openStepper, type OnnxObjective, type OnnxStepper } from './onnx-arch-stepper';
 import { belowTap, checkpointBytes, initialWeights } from './onnx-arch-weights';
@@ -256,14 +256,7 @@ export type OnnxCalibrationResult = { calibration: Calibration } | { refused: st
 /** A calibration job's work: the run's checks (prepareOnnxRun, its .onnx paths absolute), then its timing. */
 export async function calibrateOnnxRun(workspace: string, config: OnnxRunConfig): Promise<OnnxCalibrationResult> {
   try {
-    const prepared = await prepareOnnxRun({
-      workspace,
-      config,
-      onnx: config.architecture.onnx,
-      classifier: config.architecture.classifier ?? null,
-      tap: config.tap,
-      teacher: config.teacher.pretrained
-    });
+    const prepared = await prepareOnnxConfig(workspace, config);
     return { calibration: await calibrateOnnxArch(prepared) };
   } catch (err) {
     if (err instanceof CompileError) return { refused: err.message };

@@ -17,7 +17,7 @@ import { exists } from '../store/atomic';
 import { ExperimentPaths, netId } from '../experiment/paths';
 import { StateStore } from '../experiment/state';
 import { writeConfig } from '../experiment/record';
-import { describeOnnxRun, prepareOnnxRun, type PreparedOnnxRun } from './onnx-arch-run';
+import { describeOnnxRun, prepareOnnxConfig, type PreparedOnnxRun } from './onnx-arch-run';
 import { hasStage2 } from './onnx-arch-networks';
 
 const stamp = (now: Date): string => now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -93,14 +93,7 @@ export async function createOnnxArchExperiment(
   config: OnnxRunConfig,
   say: (line: string) => void = () => undefined
 ): Promise<string> {
-  const prepared = await prepareOnnxRun({
-    workspace,
-    config,
-    onnx: config.architecture.onnx,
-    classifier: config.architecture.classifier ?? null,
-    tap: config.tap,
-    teacher: config.teacher.pretrained
-  });
+  const prepared = await prepareOnnxConfig(workspace, config);
   describeOnnxRun(prepared).forEach(say);
   const size = prepared.plan.inputSize;
   const base = `${slug(config.name)}-onnx${size}-e${config.baseline.epochs}-s${config.seed}-${stamp(new Date())}`;

@@ -27,7 +27,7 @@ import {
 import { enforce, studentChecks, teacherCheck, type EarlyCheckContext } from '../experiment/early-checks';
 import type { ImageSet } from '../training/batches';
 import { hashSeed } from '../util/random';
-import { prepareOnnxRun, type PreparedOnnxRun } from './onnx-arch-run';
+import { prepareOnnxConfig, type PreparedOnnxRun } from './onnx-arch-run';
 import { featureScale, trainOnnxStage, type OnnxStageRequest, type OnnxStageResult } from './onnx-arch-train';
 import { belowTap, checkpointBytes, initialWeights, teacherWeights, type Weights } from './onnx-arch-weights';
 import { distillObjective, distilsWhole } from './onnx-arch-method';
@@ -96,14 +96,7 @@ export async function trainOnnxNetworks(t: OnnxTraining): Promise<void> {
     stages.push(`baseline${suffix}`, `student stage 1${suffix}`, `student stage 2${suffix}`);
   }
   if (stages.every((s) => state.isDone(s))) return;
-  const p = await prepareOnnxRun({
-    workspace: t.workspace,
-    config: c,
-    onnx: c.architecture.onnx,
-    classifier: c.architecture.classifier ?? null,
-    tap: c.tap,
-    teacher: c.teacher.pretrained
-  });
+  const p = await prepareOnnxConfig(t.workspace, c);
   const runtime = await chooseRuntime(c.device, threadsPerWorker(1));
   if ('error' in runtime)
     throw new Error(`an ONNX architecture trains on ONNX Runtime, which did not load: ${runtime.error}`);

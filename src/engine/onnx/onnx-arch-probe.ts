@@ -20,7 +20,7 @@ import {
   type ProbeOptions,
   type ProbeResult
 } from '../experiment/probe';
-import { prepareOnnxRun } from './onnx-arch-run';
+import { prepareOnnxConfig } from './onnx-arch-run';
 import { trainOnnxStage, type OnnxStageRequest } from './onnx-arch-train';
 import type { EpochLog } from '../../common/record-schemas';
 import { initialWeights, teacherWeights, type Weights } from './onnx-arch-weights';
@@ -62,16 +62,8 @@ export async function probeOnnxSource(
   options: OnnxProbeOptions = {}
 ): Promise<ProbeResult> {
   const t0 = Date.now();
-  const { pretrained } = config.teacher;
   requireProbeTeacher(config);
-  const p = await prepareOnnxRun({
-    workspace,
-    config,
-    onnx: config.architecture.onnx,
-    classifier: config.architecture.classifier ?? null,
-    tap: config.tap,
-    teacher: pretrained
-  });
+  const p = await prepareOnnxConfig(workspace, config);
   const runtime = await chooseRuntime(config.device, threadsPerWorker(1));
   if ('error' in runtime) throw new Error(`the probe of an ONNX architecture needs ONNX Runtime: ${runtime.error}`);
   const say = options.onProgress ?? (() => undefined);

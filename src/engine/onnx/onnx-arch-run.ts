@@ -61,6 +61,17 @@ async function sourceOf(input: OnnxRunInput): Promise<DatasetManifest | null> {
   return source;
 }
 
+/** prepareOnnxRun for a configuration as written: its architecture file, classifier, tap and teacher. */
+export const prepareOnnxConfig = (workspace: string, config: OnnxRunConfig): Promise<PreparedOnnxRun> =>
+  prepareOnnxRun({
+    workspace,
+    config,
+    onnx: config.architecture.onnx,
+    classifier: config.architecture.classifier ?? null,
+    tap: config.tap,
+    teacher: config.teacher.pretrained
+  });
+
 /** Every check before training; nothing is written. Refusals name the file, field or node. */
 export async function prepareOnnxRun(input: OnnxRunInput): Promise<PreparedOnnxRun> {
   const { config } = input;
