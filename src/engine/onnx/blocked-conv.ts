@@ -15,7 +15,7 @@
  * (8 with AVX2, 16 with AVX-512); runtime.ts asks ONNX Runtime for it, and a GPU provider gets the
  * graph as compiled.
  */
-import type { IrGraph, IrNode } from './ir';
+import { GraphBuilder, type IrGraph, type IrNode } from './ir';
 import { fixedDims } from './graph-dims';
 import {
   NCHWC_DOMAIN,
@@ -33,11 +33,10 @@ export { NCHWC_DOMAIN };
 /** The blocked value `yb` of `value`, reordered back to NCHW under the value's own name where a reader needs that. */
 function publish(l: Lowering, a: { value: string; blocked: string; channels: number; name: string }): void {
   l.twin.set(a.value, a.blocked);
-  l.channels.set(a.value, a.channels);
   if (!l.needsPlain.has(a.value)) return;
-  l.nodes.push({
+  l.b.nodes.push({
     op: 'ReorderOutput',
-    name: l.fresh(`${a.name}_to_nchw_node`),
+    name: l.b.fresh(`${a.name}_to_nchw_node`),
     inputs: [a.blocked],
     outputs: [a.value],
     attrs: { channels: a.channels },
@@ -56,7 +55,8 @@ function lowerConv(
   l: Lowering,
   a: { n: IrNode; w: number[]; output: string; relu: boolean; source: string | null }
 ): void {
-  const { n, block: B } = { n: a.n, block: l.block };
+  const { n } = a;
+  const B = l.block;
   const [o, ci, kh, kw] = a.w;
   const op = Math.ceil(o / B) * B;
   const blockedInput = ci >= B;
@@ -115,7 +115,13 @@ export function blockConvs(g: IrGraph, block: number): IrGraph {
   for (const n of g.nodes)
     if (n.inputs.length && n.inputs.every((v) => !v || constant.has(v))) n.outputs.forEach((v) => constant.add(v));
   const readers = new Map<string, IrNode[]>();
-  for (const n of g.nodes) n.inputs.forEach((v) => v && readers.set(v, [...(readers.get(v) ?? []), n]));
+  for (const n of g.nodes)
+    for (const v of n.inputs)
+      if (v)
+        readers
+          .set(v, readers.get(v) ?? [])
+          .get(v)!
+          .push(n);
   const producer = new Map<string, IrNode>();
   for (const n of g.nodes) n.outputs.forEach((v) => producer.set(v, n));
   /**
@@ -166,24 +172,9 @@ export function blockConvs(g: IrGraph, block: number): IrGraph {
   for (const v of blockedValues.keys())
     if (g.outputs.some((o) => o.name === v) || (readers.get(v) ?? []).some((r) => !takesBlocked(r, v)))
       needsPlain.add(v);
-  const used = new Set<string>([...g.initializers.keys(), ...g.inputs.map((v) => v.name)]);
-  for (const n of g.nodes) [...n.outputs, n.name].forEach((v) => used.add(v));
-  let counter = 0;
-  const l: Lowering = {
-    nodes: [],
-    initializers: new Map(g.initializers),
-    fresh(hint) {
-      let name = hint;
-      while (used.has(name)) name = `${hint}_${++counter}`;
-      used.add(name);
-      return name;
-    },
-    block,
-    twin: new Map(),
-    channels: new Map(),
-    needsPlain,
-    made: new Map()
-  };
+  const b = new GraphBuilder(g.initializers);
+  b.reserve([...g.inputs.map((v) => v.name), ...g.nodes.flatMap((n) => [...n.outputs, n.name])]);
+  const l: Lowering = { b, block, twin: new Map(), needsPlain, made: new Map() };
   for (const n of g.nodes) {
     const conv = convs.get(n);
     if (conv) {
@@ -199,22 +190,22 @@ export function blockConvs(g: IrGraph, block: number): IrGraph {
         name: `${n.outputs[0]}_nchwc`,
         domain: NCHWC_DOMAIN
       });
-      publish(l, { value: n.outputs[0], blocked: y, channels: l.channels.get(x)!, name: n.name });
+      publish(l, { value: n.outputs[0], blocked: y, channels: blockedValues.get(x)!, name: n.name });
     } else if (blockedValues.has(n.inputs[0]) && shapeOfTwin(n))
-      l.nodes.push({ ...n, inputs: [l.twin.get(n.inputs[0])!] });
-    else if (!fused.has(n)) l.nodes.push(...(flipAsProduct(l, { n, dims: dims.get(n.inputs[0]) }) ?? [n]));
+      b.nodes.push({ ...n, inputs: [l.twin.get(n.inputs[0])!] });
+    else if (!fused.has(n)) b.nodes.push(...(flipAsProduct(l, { n, dims: dims.get(n.inputs[0]) }) ?? [n]));
   }
   // Nodes nothing reads any more (a flipped filter's chain that swappedFilter replaced) go, and the
   // constants only they read (a flip's Slice bounds) with them.
   const live = new Set(g.outputs.map((o) => o.name));
   const nodes: IrNode[] = [];
-  for (let i = l.nodes.length - 1; i >= 0; i--) {
-    const n = l.nodes[i];
+  for (let i = b.nodes.length - 1; i >= 0; i--) {
+    const n = b.nodes[i];
     if (!n.outputs.some((v) => live.has(v))) continue;
     n.inputs.forEach((v) => live.add(v));
     nodes.push(n);
   }
   nodes.reverse();
-  const initializers = new Map([...l.initializers].filter(([name]) => live.has(name)));
+  const initializers = new Map([...b.initializers].filter(([name]) => live.has(name)));
   return { ...g, nodes, initializers };
 }

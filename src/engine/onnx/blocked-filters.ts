@@ -7,21 +7,18 @@
  * only whole rows move in a Transpose; a filter flipped in space is a product with the reversal of
  * its kernel cells.
  */
-import { f32, i64, type IrNode, type IrTensor } from './ir';
+import { f32, i64, type GraphBuilder, type IrNode, type IrTensor } from './ir';
 import { int64Values as ints } from './graph-dims';
 
 export const NCHWC_DOMAIN = 'com.microsoft.nchwc';
 const MS_DOMAIN = 'com.microsoft';
 
 export interface Lowering {
-  nodes: IrNode[];
-  initializers: Map<string, IrTensor>;
-  fresh(hint: string): string;
+  /** The lowered graph as it is built: its nodes, constants and fresh names. */
+  b: GraphBuilder;
   block: number;
   /** The blocked twin of a value (its NCHWc form), once made. */
   twin: Map<string, string>;
-  /** Channels of each blocked value (before padding to the block). */
-  channels: Map<string, number>;
   /** Values some reader (or the graph's outputs) needs in NCHW form. */
   needsPlain: Set<string>;
   /** Constants made once per graph (permutation matrices), by kind. */
@@ -32,16 +29,7 @@ export function emit(
   l: Lowering,
   n: { op: string; inputs: string[]; attrs: IrNode['attrs']; name: string; domain?: string }
 ): string {
-  const out = l.fresh(n.name);
-  l.nodes.push({
-    op: n.op,
-    name: l.fresh(`${n.name}_node`),
-    inputs: n.inputs,
-    outputs: [out],
-    attrs: n.attrs,
-    ...(n.domain ? { domain: n.domain } : {})
-  });
-  return out;
+  return l.b.add(n.op, n.inputs, n.attrs, { name: n.name, domain: n.domain })[0];
 }
 
 /** A constant [k, k] permutation matrix, made once per graph: the identity, or the reversal i -> k - 1 - i. */
@@ -53,9 +41,7 @@ function permutation(l: Lowering, a: { size: number; reversed: boolean }): strin
       const [row, col] = [Math.floor(i / k), i % k];
       return (a.reversed ? row === k - 1 - col : row === col) ? 1 : 0;
     });
-    const name = l.fresh(key);
-    l.initializers.set(name, f32([k, k], values));
-    l.made.set(key, name);
+    l.made.set(key, l.b.constant(key, f32([k, k], values)));
   }
   return l.made.get(key)!;
 }
@@ -83,13 +69,13 @@ export function isWholeFlip(constants: Map<string, IrTensor>, a: { n: IrNode; di
  */
 export function flipAsProduct(l: Lowering, a: { n: IrNode; dims: number[] | undefined }): IrNode[] | null {
   const { n, dims } = a;
-  if (!isWholeFlip(l.initializers, { n, dims }) || !dims) return null;
+  if (!isWholeFlip(l.b.initializers, { n, dims }) || !dims) return null;
   const [, , kh, kw] = dims;
-  const flat = l.fresh(`${n.name}_cells`);
-  const product = l.fresh(`${n.name}_reversed`);
+  const flat = l.b.fresh(`${n.name}_cells`);
+  const product = l.b.fresh(`${n.name}_reversed`);
   const node = (op: string, inputs: string[], output: string): IrNode => ({
     op,
-    name: l.fresh(`${output}_node`),
+    name: l.b.fresh(`${output}_node`),
     inputs,
     outputs: [output],
     attrs: {}
@@ -102,9 +88,7 @@ export function flipAsProduct(l: Lowering, a: { n: IrNode; dims: number[] | unde
 }
 
 export function int64s(l: Lowering, hint: string, values: number[]): string {
-  const name = l.fresh(hint);
-  l.initializers.set(name, i64(values));
-  return name;
+  return l.b.constant(hint, i64(values));
 }
 
 /** Weights [A, B, KH, KW] with `by` zero rows appended to A and to B (the weights themselves when none). */

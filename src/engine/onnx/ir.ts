@@ -117,10 +117,17 @@ export class GraphBuilder {
     op: string,
     inputs: string[],
     attrs: Record<string, Attr> = {},
-    { name = op, outputs = 1 }: { name?: string; outputs?: number } = {}
+    { name = op, outputs = 1, domain }: { name?: string; outputs?: number; domain?: string } = {}
   ): string[] {
     const outs = Array.from({ length: outputs }, (_, i) => this.fresh(outputs === 1 ? name : `${name}_out${i}`));
-    this.nodes.push({ op, name: this.fresh(`${name}_node`), inputs, outputs: outs, attrs });
+    this.nodes.push({
+      op,
+      name: this.fresh(`${name}_node`),
+      inputs,
+      outputs: outs,
+      attrs,
+      ...(domain ? { domain } : {})
+    });
     return outs;
   }
 
