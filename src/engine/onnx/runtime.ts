@@ -97,15 +97,15 @@ export function encodeFor(graph: IrGraph, choice: Pick<RuntimeChoice, 'provider'
   return encodeModel(block > 1 ? blockConvs(graph, block) : graph);
 }
 
-/** Runs a one-output graph on the CPU with one thread; its output's dims and values. */
-async function runOnCpu(
+/** Runs a one-output graph once with one thread on `provider`; its output's dims and values. */
+async function runOnce(
   ort: OrtModule,
-  graph: IrGraph,
-  feeds: Record<string, { data: Float32Array; dims: number[] }>
+  run: { graph: IrGraph; provider: string; feeds: Record<string, { data: Float32Array; dims: number[] }> }
 ): Promise<{ dims: readonly number[]; data: Float32Array }> {
+  const { graph, feeds } = run;
   const session = await ort.InferenceSession.create(
     encodeModel(graph),
-    sessionOptions({ provider: 'cpu', threads: 1 })
+    sessionOptions({ provider: run.provider, threads: 1 })
   );
   try {
     const inputs = Object.fromEntries(
@@ -134,7 +134,13 @@ export async function convBlockSize(ort: OrtModule): Promise<number> {
       inputs: [{ name: 'x', type: 'float', shape: [1, 4, 1, 1] }],
       outputs: [{ name: 'y', type: 'float' }]
     };
-    const block = (await runOnCpu(ort, probe, { x: { data: new Float32Array(4), dims: [1, 4, 1, 1] } })).dims[1];
+    const block = (
+      await runOnce(ort, {
+        graph: probe,
+        provider: 'cpu',
+        feeds: { x: { data: new Float32Array(4), dims: [1, 4, 1, 1] } }
+      })
+    ).dims[1];
     if (!(block >= 4 && block % 4 === 0)) return 1;
     // x [1, B, 5, 5] -> Conv (B + 3 filters, 3x3, pads 1, bias) -> Relu: plain and blocked must agree.
     const [c, o] = [block, block + 3];
@@ -159,8 +165,8 @@ export async function convBlockSize(ort: OrtModule): Promise<number> {
       w: { data: values(o * c * 9, 5).map((v) => v / 8), dims: [o, c, 3, 3] },
       b: { data: values(o, 2), dims: [o] }
     };
-    const plain = await runOnCpu(ort, conv, feeds);
-    const blocked = await runOnCpu(ort, blockConvs(conv, block), feeds);
+    const plain = await runOnce(ort, { graph: conv, provider: 'cpu', feeds });
+    const blocked = await runOnce(ort, { graph: blockConvs(conv, block), provider: 'cpu', feeds });
     const agree =
       blocked.data.length === plain.data.length &&
       plain.data.every((v, i) => Math.abs(v - blocked.data[i]) <= 1e-4 * (1 + Math.abs(v)));
@@ -180,10 +186,8 @@ async function selfCheck(ort: OrtModule, provider: string): Promise<string | nul
     outputs: [{ name: 'y', type: 'float', shape: [1] }]
   };
   try {
-    const session = await ort.InferenceSession.create(encodeModel(graph), sessionOptions({ provider, threads: 1 }));
-    const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from([1]), [1]) });
-    await session.release();
-    const y = (out.y.data as Float32Array)[0];
+    const out = await runOnce(ort, { graph, provider, feeds: { x: { data: Float32Array.of(1), dims: [1] } } });
+    const y = out.data[0];
     return y === 2 ? null : `the self-check computed 1 + 1 = ${y}`;
   } catch (err) {
     return err instanceof Error ? err.message.split('\n')[0] : String(err);
