@@ -126,6 +126,14 @@ async function runOnce(
  */
 export async function convBlockSize(ort: OrtModule): Promise<number> {
   if (process.env.KD_LENS_ORT_NCHWC === '0') return 1;
+  // The answer is the machine's: asked once per process (chooseRuntime runs for every stage and job).
+  blockProbe ??= probeBlock(ort);
+  return blockProbe;
+}
+
+let blockProbe: Promise<number> | null = null;
+
+async function probeBlock(ort: OrtModule): Promise<number> {
   try {
     const probe: IrGraph = {
       name: 'nchwc_block',
