@@ -5,19 +5,11 @@
  * graph (the flipped weights of a Conv's input gradient, conv-grads.ts).
  */
 import type { IrGraph, IrTensor } from './ir';
+import { reshapeDims, sliceRange } from './shape-fold';
 
 /** The values of an int64 constant, or undefined. */
 export const int64Values = (t: IrTensor | undefined): number[] | undefined =>
   t && t.type === 'int64' ? Array.from(t.data as BigInt64Array, Number) : undefined;
-
-/** Dims of one Slice axis: how many of `size` cells start:end:step reads (ONNX's clamping). */
-function sliceLength(size: number, start: number, end: number, step: number): number {
-  const clamp = (v: number, lo: number, hi: number): number => Math.min(Math.max(v, lo), hi);
-  const s = start < 0 ? start + size : start;
-  const e = end < 0 ? end + size : end;
-  if (step > 0) return Math.max(0, Math.ceil((clamp(e, 0, size) - clamp(s, 0, size)) / step));
-  return Math.max(0, Math.ceil((clamp(e, -1, size - 1) - clamp(s, -1, size - 1)) / step));
-}
 
 /** The dims of every value whose shape needs no data, by name. */
 export function fixedDims(g: IrGraph): Map<string, number[]> {
@@ -37,12 +29,7 @@ export function fixedDims(g: IrGraph): Map<string, number[]> {
       out = perm.map((p) => x[p]);
     } else if (n.op === 'Reshape') {
       const target = constant(n.inputs[1]);
-      if (target) {
-        const known = target.map((d, i) => (d === 0 ? x[i] : d));
-        const rest = known.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
-        const total = x.reduce((a, b) => a * b, 1);
-        out = known.map((d) => (d === -1 ? total / rest : d));
-      }
+      if (target) out = reshapeDims(x, target);
     } else if (n.op === 'Slice') {
       const [starts, ends] = [constant(n.inputs[1]), constant(n.inputs[2])];
       const axes = n.inputs[3] ? constant(n.inputs[3]) : starts?.map((_, i) => i);
@@ -51,7 +38,8 @@ export function fixedDims(g: IrGraph): Map<string, number[]> {
         out = [...x];
         axes.forEach((a, i) => {
           const axis = a < 0 ? a + x.length : a;
-          out![axis] = sliceLength(x[axis], starts[i], ends[i], steps[i]);
+          const { from, to } = sliceRange(x[axis], { start: starts[i], end: ends[i], step: steps[i] });
+          out![axis] = Math.max(0, Math.ceil((to - from) / steps[i]));
         });
       }
     }

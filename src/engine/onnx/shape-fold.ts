@@ -62,6 +62,26 @@ export function symToTensor(s: SymTensor): IrTensor | undefined {
 
 const size = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 
+/** Reshape's output dims for input dims `x` and a constant `target`: 0 keeps x's axis, -1 takes the rest. */
+export function reshapeDims(x: readonly number[], target: readonly number[]): number[] {
+  const known = target.map((d, i) => (d === 0 ? x[i] : d));
+  const rest = size(known.filter((d) => d !== -1));
+  return known.map((d) => (d === -1 ? size(x) / rest : d));
+}
+
+/**
+ * The cells of an axis of `len` that Slice reads from start to end by step, clamped as ONNX does:
+ * from `from` while below `to` (step > 0) or above it (step < 0).
+ */
+export function sliceRange(len: number, a: { start: number; end: number; step: number }): { from: number; to: number } {
+  const clamp = (v: number, lo: number, hi: number): number => Math.min(Math.max(v, lo), hi);
+  const [lo, hi] = a.step > 0 ? [0, len] : [-1, len - 1];
+  return {
+    from: clamp(a.start < 0 ? a.start + len : a.start, lo, hi),
+    to: clamp(a.end < 0 ? a.end + len : a.end, lo, hi)
+  };
+}
+
 type Arith = (a: SymInt, b: SymInt) => SymInt | undefined;
 
 const ARITH: Record<string, Arith> = {
@@ -187,9 +207,7 @@ export function foldNode(n: IrNode, env: FoldEnv): SymTensor[] | undefined {
     case 'Reshape': {
       const target = numbers(ins[1]);
       if (!target) return undefined;
-      const known = target.map((d, i) => (d === 0 ? x.dims[i] : d));
-      const rest = size(known.filter((d) => d !== -1));
-      return [{ ...x, dims: known.map((d) => (d === -1 ? size(x.dims) / rest : d)) }];
+      return [{ ...x, dims: reshapeDims(x.dims, target) }];
     }
     case 'Slice': {
       const [starts, ends] = [numbers(ins[1]), numbers(ins[2])];
@@ -197,12 +215,9 @@ export function foldNode(n: IrNode, env: FoldEnv): SymTensor[] | undefined {
       const steps = n.inputs[4] ? numbers(ins[4]) : [1];
       if (!starts || !ends || !axes || !steps || x.dims.length !== 1 || axes.some((a) => normAxis(a, 1) !== 0))
         return undefined;
-      const len = x.values.length;
-      const clamp = (v: number, lo: number, hi: number): number => Math.min(Math.max(v, lo), hi);
       const step = steps[0];
       if (step === 0) fail(n, 'a slice step of 0');
-      const from = clamp(starts[0] < 0 ? starts[0] + len : starts[0], step > 0 ? 0 : -1, step > 0 ? len : len - 1);
-      const to = clamp(ends[0] < 0 ? ends[0] + len : ends[0], step > 0 ? 0 : -1, step > 0 ? len : len - 1);
+      const { from, to } = sliceRange(x.values.length, { start: starts[0], end: ends[0], step });
       const values: SymInt[] = [];
       for (let i = from; step > 0 ? i < to : i > to; i += step) values.push(x.values[i]);
       return [{ type: x.type, dims: [values.length], values }];
