@@ -122,6 +122,7 @@ export function blockConvs(g: IrGraph, block: number): IrGraph {
           .set(v, readers.get(v) ?? [])
           .get(v)!
           .push(n);
+  const graphOutputs = new Set(g.outputs.map((o) => o.name));
   const producer = new Map<string, IrNode>();
   for (const n of g.nodes) n.outputs.forEach((v) => producer.set(v, n));
   /**
@@ -153,7 +154,7 @@ export function blockConvs(g: IrGraph, block: number): IrGraph {
       (w[1] < block || w[1] % 4 === 0)
     ) {
       const next = readers.get(n.outputs[0]) ?? [];
-      const outputRead = g.outputs.some((o) => o.name === n.outputs[0]);
+      const outputRead = graphOutputs.has(n.outputs[0]);
       const relu = next.length === 1 && !outputRead && next[0].op === 'Relu' && !next[0].domain ? next[0] : null;
       if (relu) fused.add(relu);
       convs.set(n, { w, relu });
@@ -170,8 +171,7 @@ export function blockConvs(g: IrGraph, block: number): IrGraph {
     pools.has(r) || shapeOfTwin(r) || (convs.has(r) && r.inputs[0] === v && convs.get(r)!.w[1] >= block);
   const needsPlain = new Set<string>();
   for (const v of blockedValues.keys())
-    if (g.outputs.some((o) => o.name === v) || (readers.get(v) ?? []).some((r) => !takesBlocked(r, v)))
-      needsPlain.add(v);
+    if (graphOutputs.has(v) || (readers.get(v) ?? []).some((r) => !takesBlocked(r, v))) needsPlain.add(v);
   const b = new GraphBuilder(g.initializers);
   b.reserve([...g.inputs.map((v) => v.name), ...g.nodes.flatMap((n) => [...n.outputs, n.name])]);
   const l: Lowering = { b, block, twin: new Map(), needsPlain, made: new Map() };
@@ -197,7 +197,7 @@ export function blockConvs(g: IrGraph, block: number): IrGraph {
   }
   // Nodes nothing reads any more (a flipped filter's chain that swappedFilter replaced) go, and the
   // constants only they read (a flip's Slice bounds) with them.
-  const live = new Set(g.outputs.map((o) => o.name));
+  const live = new Set(graphOutputs);
   const nodes: IrNode[] = [];
   for (let i = b.nodes.length - 1; i >= 0; i--) {
     const n = b.nodes[i];
