@@ -30,6 +30,8 @@ export interface BenchResult extends BenchCase {
   backend: string;
   /** ONNX Runtime intra-op threads (onnx only). */
   threads?: number;
+  /** ONNX training on several CPU threads: whether they spun between ops at the end of the timing. */
+  threadsSpin?: boolean;
   msPerStep: number;
   imageStepsPerSec: number;
   runs: number;
@@ -142,6 +144,7 @@ export async function trainCase(c: BenchCase, engine: TrainEngine, runs: number,
       ...c,
       engine: engine.kind,
       backend: stepper.description,
+      ...(stepper.threadsSpin !== undefined ? { threadsSpin: stepper.threadsSpin } : {}),
       msPerStep: ms,
       imageStepsPerSec: (batch * 1000) / ms,
       runs

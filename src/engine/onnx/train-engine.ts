@@ -11,6 +11,7 @@
  * The per-epoch evaluation runs on the same runtime too (train-eval.ts: a forward graph fed the
  * tensors held here, with the teacher graphs above for stage 1 and student.method).
  */
+import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import type * as Ort from 'onnxruntime-node';
 import type { StepInput, StepOutcome, StepSpec, TrainEngine, TrainStepper } from '../training/engine';
@@ -23,10 +24,13 @@ import { encodeFor, sessionOptions, type RuntimeChoice } from './runtime';
 import { compileTrainStep, teacherAttentionInput, TRAIN_INPUTS, type TrainObjective } from './train-graph';
 import { linkParams, unfoldBatchNorms, type ParamLink } from './tfjs-params';
 import { CompileError } from './rules/rule';
+import { SpinMonitor, spinOptions, spinSetting, type CpuSample } from './spin-policy';
 import type { ModelIr } from './ir';
 
 export interface OnnxTrainSetup {
   runtime: RuntimeChoice;
+  /** Where the spin policy reads the CPU times (spin-policy.ts; tests feed their own). */
+  cpuSample?: () => CpuSample;
   /** Called with the compiled step graph's bytes (for --save-graph). */
   onGraph?: (
     name: 'train-step' | 'teacher-features' | 'teacher-logits' | 'teacher-attention' | 'evaluate',
@@ -78,11 +82,18 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
       const teacherGraphs: { input: string; bytes: Uint8Array }[] = [];
       const teachers: { input: string; session: Ort.InferenceSession }[] = [];
       const s = spec.imageSize;
-      // Threads wait without spinning unless KD_LENS_ORT_SPIN=1: on a busy machine spinning threads
-      // halve a 2-thread step's speed (measured: 51 -> 28 ms at 32 px under load); on an idle one,
-      // spinning (ONNX Runtime's and PyTorch's default) is 5-15 % faster (README, "Speed").
-      const spin = process.env.KD_LENS_ORT_SPIN === '1' ? '1' : '0';
-      const options = { ...sessionOptions(setup.runtime), extra: { session: { intra_op: { allow_spinning: spin } } } };
+      // Whether the threads spin while a step runs follows the machine's load (spin-policy.ts).
+      const spin = new SpinMonitor({
+        setting: setup.runtime.provider === 'cpu' ? spinSetting() : 'off',
+        threads: setup.runtime.threads,
+        cores: os.cpus().length,
+        sample: setup.cpuSample
+      });
+      const optionsFor = (spinning: boolean): Ort.InferenceSession.SessionOptions => ({
+        ...sessionOptions(setup.runtime),
+        extra: spinOptions(spinning)
+      });
+      const options = optionsFor(false);
       const teacherGraph = (o: { teacher: tf.LayersModel; tap: string; input: string }): Promise<void> =>
         modelFromTfjsAsync(o.teacher, `${spec.name} (teacher)`).then((tIr) => {
           const dims = { height: s, width: s, channels: 3, grid: 1, samples: 1, relu: false };
@@ -162,9 +173,17 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
       const evalBytes = evalGraph ? encodeFor(evalGraph.graph, setup.runtime) : null;
       if (evalBytes) setup.onGraph?.('evaluate', evalBytes);
       // Sessions open only once everything compiled, so a refusal leaves nothing to release.
-      const session = await ort.InferenceSession.create(bytes, options);
-      for (const t of teacherGraphs)
-        teachers.push({ input: t.input, session: await ort.InferenceSession.create(t.bytes, options) });
+      const openStep = async (spinning: boolean): Promise<Ort.InferenceSession> => {
+        const stepOptions = optionsFor(spinning);
+        const opened = await ort.InferenceSession.create(bytes, stepOptions);
+        for (const [i, t] of teacherGraphs.entries()) {
+          const teacher = await ort.InferenceSession.create(t.bytes, stepOptions);
+          if (teachers[i]) void teachers[i].session.release();
+          teachers[i] = { input: t.input, session: teacher };
+        }
+        return opened;
+      };
+      let session = await openStep(await spin.decide());
       let scorer: Evaluator | null = null;
       let evalSession: Ort.InferenceSession | null = null;
       if (evaluation) {
@@ -200,7 +219,13 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
       const { loss, gradNorm, predictions, pathStep } = compiled.outputs;
       const plural = setup.runtime.threads === 1 ? '' : 's';
       const stepper: TrainStepper = {
-        description: `onnx ${setup.runtime.provider} — ${setup.runtime.threads} thread${plural}`,
+        get description(): string {
+          const waiting = spin.adaptive || spin.spinning ? `, threads ${spin.spinning ? 'spin' : 'block'}` : '';
+          return `onnx ${setup.runtime.provider} — ${setup.runtime.threads} thread${plural}${waiting}`;
+        },
+        get threadsSpin(): boolean {
+          return spin.spinning;
+        },
         async step(input: StepInput): Promise<StepOutcome> {
           const n = input.n;
           const feeds: Record<string, Ort.Tensor> = {
@@ -234,6 +259,13 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
           });
           stateLinked.forEach((l, i) => (feeds[l.name] = state[i]));
           const out = await session.run(feeds);
+          if (spin.due()) {
+            const started = performance.now();
+            const previous = session;
+            session = await openStep(spin.spinning);
+            void previous.release();
+            spin.reopened(performance.now() - started);
+          }
           const lossValue = (out[loss].data as Float32Array)[0];
           const norm = (out[gradNorm].data as Float32Array)[0];
           const predicted = predictions ? Array.from(out[predictions].data as BigInt64Array, Number) : null;

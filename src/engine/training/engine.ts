@@ -57,8 +57,10 @@ export interface StepOutcome {
 }
 
 export interface TrainStepper {
-  /** e.g. 'tfjs (wasm)' or 'onnx cpu — 2 threads'. */
+  /** e.g. 'tfjs (wasm)' or 'onnx cpu — 2 threads, threads spin'. */
   readonly description: string;
+  /** ONNX on several CPU threads: whether they spin between the ops of a step now (spin-policy.ts). */
+  readonly threadsSpin?: boolean;
   step(input: StepInput): Promise<StepOutcome>;
   /**
    * The stage objective's loss and accuracy over a set on the current weights, in inference mode (batch

@@ -65,9 +65,16 @@ export function flippedConvGrad(n: IrNode, dy: string, c: RuleContext, a: { g: G
   return b.op('Conv', [dy, flipped], attrs, `${n.name}_grad`);
 }
 
-/** Sum of dy over the batch and both spatial axes: the gradient of a per-channel bias, [C]. */
+/**
+ * Sum of dy over the batch and both spatial axes: the gradient of a per-channel bias, [C]. Where dy
+ * is a MaxUnpool (a max pool's gradient over windows that tile), each value it scatters stays in its
+ * sample and channel and the rest are zeros, so the pooled gradient is summed instead (a quarter of
+ * the cells for 2x2 windows; the same sum in another order).
+ */
 export function biasGrad(c: RuleContext, n: IrNode, dy: string): string {
-  return c.b.op('ReduceSum', [dy, c.b.constant('axes_0_2_3', i64([0, 2, 3]))], { keepdims: 0 }, `${n.name}_bias_grad`);
+  const source = c.b.nodes.find((m) => m.outputs[0] === dy);
+  const summed = source?.op === 'MaxUnpool' ? source.inputs[0] : dy;
+  return c.b.op('ReduceSum', [summed, c.b.constant('axes_0_2_3', i64([0, 2, 3]))], { keepdims: 0 }, `${n.name}_bias_grad`);
 }
 
 /**

@@ -1,0 +1,129 @@
+/*
+ * Whether a training session's threads spin while they wait for the next op of a step (ONNX
+ * Runtime's allow_spinning). A thread that blocks instead must be woken at every op the step runs
+ * in parallel: on an otherwise idle machine spinning makes a 2-thread step 10-15 % faster, and
+ * PyTorch's OpenMP threads spin too. On a machine whose cores other processes want, spinning
+ * threads take the time those processes need and the step gets slower (64 px reference step with
+ * two busy processes on the two cores: 58-74 ms spinning against 41-51 ms blocking).
+ *
+ * So, unless KD_LENS_ORT_SPIN fixes it ('1' always, '0' never), the engine spins while the cores
+ * its threads do not use cover the other processes' work, measured from the machine's CPU times
+ * (os.cpus) less this process's own (process.cpuUsage), and its sessions reopen the other way when
+ * that changes. Between runs the threads stop spinning (force_spinning_stop), so the JS work between
+ * steps has the cores to itself.
+ */
+import os from 'node:os';
+
+export type SpinSetting = 'auto' | 'on' | 'off';
+
+/** KD_LENS_ORT_SPIN: '1' spins always, '0' never, anything else (or unset) decides from the load. */
+export function spinSetting(value = process.env.KD_LENS_ORT_SPIN): SpinSetting {
+  return value === '1' ? 'on' : value === '0' ? 'off' : 'auto';
+}
+
+/** CPU time of the whole machine and of this process, in ms, at a moment. */
+export interface CpuSample {
+  at: number;
+  machineBusy: number;
+  own: number;
+}
+
+export function cpuSample(): CpuSample {
+  let busy = 0;
+  for (const c of os.cpus()) busy += c.times.user + c.times.nice + c.times.sys + c.times.irq;
+  const own = process.cpuUsage();
+  return { at: performance.now(), machineBusy: busy, own: (own.user + own.system) / 1000 };
+}
+
+/** Cores that other processes kept busy between two samples (0 when no time passed). */
+export function otherCores(from: CpuSample, to: CpuSample): number {
+  const wall = to.at - from.at;
+  if (wall <= 0) return 0;
+  return Math.max(0, (to.machineBusy - from.machineBusy - (to.own - from.own)) / wall);
+}
+
+/** Spin while other processes use at most this many cores beyond those our threads leave free... */
+const START_SPINNING = 0.25;
+/** ...and stop once they use more than this many (between the two, keep what runs). */
+const STOP_SPINNING = 0.5;
+/** How often (ms of stepping) the load is looked at again. */
+const CHECK_EVERY_MS = 2000;
+/** After a switch the sessions stay as they are at least this long, and 20 times what reopening took. */
+const HOLD_MS = 10_000;
+/** The first decision looks at the load over at least this long. */
+export const FIRST_LOOK_MS = 200;
+
+export interface SpinMonitorOptions {
+  setting: SpinSetting;
+  /** Intra-op threads of the sessions (one thread has nothing to spin). */
+  threads: number;
+  /** Logical cores of the machine. */
+  cores: number;
+  /** Where the CPU times come from (tests feed their own). */
+  sample?: () => CpuSample;
+}
+
+/**
+ * Decides, at a stage's open and then every couple of seconds of stepping, whether its sessions'
+ * threads spin. `decide()` gives the first choice; `due()`, called after a step, says when the
+ * sessions should reopen with `spinning` (already flipped when it returns true).
+ */
+export class SpinMonitor {
+  spinning: boolean;
+  private readonly sample: () => CpuSample;
+  private readonly spare: number;
+  private last: CpuSample;
+  private holdUntil = 0;
+
+  constructor(private readonly o: SpinMonitorOptions) {
+    this.sample = o.sample ?? cpuSample;
+    this.spare = Math.max(0, o.cores - o.threads);
+    this.last = this.sample();
+    this.spinning = o.setting === 'on' && o.threads > 1;
+  }
+
+  /** Whether the load can change the choice at all. */
+  get adaptive(): boolean {
+    return this.o.setting === 'auto' && this.o.threads > 1;
+  }
+
+  /** The first choice, from the load since the monitor was made (waits until FIRST_LOOK_MS passed). */
+  async decide(): Promise<boolean> {
+    if (!this.adaptive) return this.spinning;
+    let now = this.sample();
+    const left = FIRST_LOOK_MS - (now.at - this.last.at);
+    if (left > 0) {
+      await new Promise((resolve) => setTimeout(resolve, left));
+      now = this.sample();
+    }
+    this.spinning = otherCores(this.last, now) <= this.spare + START_SPINNING;
+    this.last = now;
+    return this.spinning;
+  }
+
+  /** After a step: true when the load calls for the other choice (then `spinning` is the new one). */
+  due(): boolean {
+    if (!this.adaptive) return false;
+    const now = this.sample();
+    if (now.at - this.last.at < CHECK_EVERY_MS) return false;
+    const others = otherCores(this.last, now);
+    this.last = now;
+    if (now.at < this.holdUntil) return false;
+    const want = this.spinning ? others <= this.spare + STOP_SPINNING : others <= this.spare + START_SPINNING;
+    if (want === this.spinning) return false;
+    this.spinning = want;
+    return true;
+  }
+
+  /** Called once the sessions reopened, with how long that took (ms). */
+  reopened(tookMs: number): void {
+    this.holdUntil = this.sample().at + Math.max(HOLD_MS, 20 * tookMs);
+  }
+}
+
+/** ONNX Runtime's session options for a choice: spinning during a run, never between runs. */
+export function spinOptions(spinning: boolean): { session: Record<string, unknown> } {
+  return spinning
+    ? { session: { intra_op: { allow_spinning: '1' }, force_spinning_stop: '1' } }
+    : { session: { intra_op: { allow_spinning: '0' } } };
+}

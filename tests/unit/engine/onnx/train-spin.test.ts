@@ -1,0 +1,92 @@
+/*
+ * The ONNX stepper follows the spin policy: on an idle machine its 2-thread sessions spin, when
+ * other processes take the cores it reopens them blocking, and training goes on from the same
+ * weights and momenta (the same losses, step for step, as a stepper that never spins).
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { useBackend } from '../../../helpers/tf';
+import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
+import { onnxTrainEngine } from '../../../../src/engine/onnx/train-engine';
+import { MomentumSgd } from '../../../../src/engine/training/sgd';
+import { ARCHITECTURE_PRESETS, buildNetwork } from '../../../../src/engine/models/architectures';
+import { Rng } from '../../../../src/engine/util/random';
+import type { CpuSample } from '../../../../src/engine/onnx/spin-policy';
+
+let runtime: RuntimeChoice;
+const saved = process.env.KD_LENS_ORT_SPIN;
+beforeAll(async () => {
+  await useBackend('wasm');
+  const rt = await chooseRuntime('cpu', 2);
+  if ('error' in rt) throw new Error(rt.error);
+  runtime = rt;
+});
+afterAll(() => {
+  if (saved === undefined) delete process.env.KD_LENS_ORT_SPIN;
+  else process.env.KD_LENS_ORT_SPIN = saved;
+});
+
+function stage(seed: number) {
+  const model = buildNetwork({ ...ARCHITECTURE_PRESETS['vgg-small'], inputSize: 8 }, 3, seed);
+  const opt = new MomentumSgd(0.9, 1e-4);
+  const spec = {
+    name: 'spin',
+    model,
+    trainable: model.trainableWeights,
+    objective: { kind: 'labels' as const, numClasses: 3 },
+    opt,
+    tapKernel: null,
+    imageSize: 8
+  };
+  return { spec, dispose: () => (opt.dispose(), model.dispose()) };
+}
+
+const batch = (seed: number) => ({
+  x: new Rng(seed).fillNormal(new Float32Array(4 * 8 * 8 * 3)),
+  labels: Int32Array.of(0, 1, 2, 0),
+  n: 4,
+  lr: 0.1,
+  clipNorm: 0,
+  seed
+});
+
+describe('ONNX stepper and the spin policy', () => {
+  it('spins while the machine is idle, reopens blocking under load, and trains on unchanged', async () => {
+    delete process.env.KD_LENS_ORT_SPIN;
+    // Each look at the machine moves its clock by `tick` ms with `others` cores busy elsewhere.
+    const machine = { at: 0, busy: 0, tick: 300, others: 0 };
+    const cpuSample = (): CpuSample => {
+      machine.at += machine.tick;
+      machine.busy += machine.others * machine.tick;
+      return { at: machine.at, machineBusy: machine.busy, own: 0 };
+    };
+    const a = stage(7);
+    const adaptive = await onnxTrainEngine({ runtime, cpuSample }).open(a.spec);
+    expect(adaptive.threadsSpin).toBe(true);
+    expect(adaptive.description).toMatch(/2 threads, threads spin$/);
+    process.env.KD_LENS_ORT_SPIN = '0';
+    const b = stage(7);
+    const blocking = await onnxTrainEngine({ runtime }).open(b.spec);
+    expect(blocking.threadsSpin).toBe(false);
+    expect(blocking.description).toMatch(/2 threads$/);
+
+    const losses: [number, number][] = [];
+    for (let i = 1; i <= 5; i++) {
+      // From the third step on, other processes hold every core (more than this machine has).
+      if (i === 3) Object.assign(machine, { tick: 3000, others: 64 });
+      const x = await adaptive.step(batch(i));
+      const y = await blocking.step(batch(i));
+      losses.push([x.loss, y.loss]);
+      if (i >= 3) expect(adaptive.threadsSpin).toBe(false);
+      else expect(adaptive.threadsSpin).toBe(true);
+    }
+    expect(adaptive.description).toMatch(/threads block$/);
+    for (const [x, y] of losses) expect(Math.abs(x - y) / Math.abs(y)).toBeLessThan(1e-6);
+    // The steps did train: the loss moved.
+    expect(losses[4][1]).not.toBeCloseTo(losses[0][1], 3);
+    adaptive.dispose();
+    blocking.dispose();
+    a.dispose();
+    b.dispose();
+  });
+});
+
