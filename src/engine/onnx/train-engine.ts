@@ -17,15 +17,14 @@ import type * as Ort from 'onnxruntime-node';
 import type { StepInput, StepOutcome, StepSpec, TrainEngine, TrainStepper } from '../training/engine';
 import { evaluate as evaluateOnTfjs } from '../training/evaluate';
 import { evaluator, stageEvaluation, type Evaluator } from './train-eval';
-import { Rng } from '../util/random';
 import { modelFromTfjsAsync } from './from-tfjs';
 import { compileFeatures } from './compile';
 import { encodeFor, sessionOptions, type RuntimeChoice } from './runtime';
 import { compileTrainStep, teacherAttentionInput, TRAIN_INPUTS, type TrainObjective } from './train-graph';
 import { linkParams, unfoldBatchNorms, type ParamLink } from './tfjs-params';
 import { CompileError } from './rules/rule';
+import { dropoutMasks, dropoutValues } from './tfjs-dropout';
 import { SpinMonitor, spinOptions, spinSetting, type CpuSample } from './spin-policy';
-import type { ModelIr } from './ir';
 
 export interface OnnxTrainSetup {
   runtime: RuntimeChoice;
@@ -36,23 +35,6 @@ export interface OnnxTrainSetup {
     name: 'train-step' | 'teacher-features' | 'teacher-logits' | 'teacher-attention' | 'evaluate',
     bytes: Uint8Array
   ) => void;
-}
-
-/** Dropout layers of a TF.js model that are active in training (their IR value is the layer's name). */
-function dropoutValues(model: tf.LayersModel, ir: ModelIr): string[] {
-  const out: string[] = [];
-  for (const layer of model.layers) {
-    const cls = layer.getClassName();
-    const rate = Number((layer.getConfig() as { rate?: number }).rate ?? 0);
-    if (cls === 'Dropout' && rate > 0) out.push(layer.name);
-    else if ((cls === 'SpatialDropout2D' && rate > 0) || cls === 'GaussianNoise')
-      throw new CompileError(`${ir.source}: layer '${layer.name}' (${cls}) has no ONNX training form`);
-  }
-  return out;
-}
-
-function dropoutRate(model: tf.LayersModel, value: string): number {
-  return Number((model.getLayer(value).getConfig() as { rate?: number }).rate ?? 0);
 }
 
 export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
@@ -219,10 +201,7 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
       const { loss, gradNorm, predictions, pathStep } = compiled.outputs;
       const plural = setup.runtime.threads === 1 ? '' : 's';
       const stepper: TrainStepper = {
-        get description(): string {
-          const waiting = spin.adaptive || spin.spinning ? `, threads ${spin.spinning ? 'spin' : 'block'}` : '';
-          return `onnx ${setup.runtime.provider} — ${setup.runtime.threads} thread${plural}${waiting}`;
-        },
+        description: `onnx ${setup.runtime.provider} — ${setup.runtime.threads} thread${plural}`,
         get threadsSpin(): boolean {
           return spin.spinning;
         },
@@ -243,16 +222,7 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
             const out = await t.session.run({ kd_x: feeds[TRAIN_INPUTS.x] });
             feeds[t.input] = out[t.session.outputNames[0]] as Ort.Tensor;
           }
-          if (compiled.masks.length) {
-            const rng = new Rng(input.seed);
-            for (const m of compiled.masks) {
-              const keep = 1 - dropoutRate(model, m.value);
-              const size = n * m.shape.reduce((a, v) => a * v, 1);
-              const mask = new Float32Array(size);
-              for (let i = 0; i < size; i++) mask[i] = rng.uniform() < keep ? 1 / keep : 0;
-              feeds[m.input] = f32(mask, [n, ...m.shape]);
-            }
-          }
+          for (const m of dropoutMasks(model, compiled.masks, input)) feeds[m.input] = f32(m.data, m.dims);
           compiled.params.forEach((p, i) => {
             feeds[p.name] = weights[i];
             feeds[p.momentumInput] = momenta[i];

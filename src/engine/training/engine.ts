@@ -57,9 +57,12 @@ export interface StepOutcome {
 }
 
 export interface TrainStepper {
-  /** e.g. 'tfjs (wasm)' or 'onnx cpu — 2 threads, threads spin'. */
+  /** e.g. 'tfjs (wasm)' or 'onnx cpu — 2 threads'. */
   readonly description: string;
-  /** ONNX on several CPU threads: whether they spin between the ops of a step now (spin-policy.ts). */
+  /**
+   * ONNX: whether the session's threads spin between the ops of a step now (spin-policy.ts; it can
+   * change during a stage, so the recorded engine above does not say it).
+   */
   readonly threadsSpin?: boolean;
   step(input: StepInput): Promise<StepOutcome>;
   /**

@@ -62,12 +62,10 @@ describe('ONNX stepper and the spin policy', () => {
     const a = stage(7);
     const adaptive = await onnxTrainEngine({ runtime, cpuSample }).open(a.spec);
     expect(adaptive.threadsSpin).toBe(true);
-    expect(adaptive.description).toMatch(/2 threads, threads spin$/);
     process.env.KD_LENS_ORT_SPIN = '0';
     const b = stage(7);
     const blocking = await onnxTrainEngine({ runtime }).open(b.spec);
     expect(blocking.threadsSpin).toBe(false);
-    expect(blocking.description).toMatch(/2 threads$/);
 
     const losses: [number, number][] = [];
     for (let i = 1; i <= 5; i++) {
@@ -79,7 +77,6 @@ describe('ONNX stepper and the spin policy', () => {
       if (i >= 3) expect(adaptive.threadsSpin).toBe(false);
       else expect(adaptive.threadsSpin).toBe(true);
     }
-    expect(adaptive.description).toMatch(/threads block$/);
     for (const [x, y] of losses) expect(Math.abs(x - y) / Math.abs(y)).toBeLessThan(1e-6);
     // The steps did train: the loss moved.
     expect(losses[4][1]).not.toBeCloseTo(losses[0][1], 3);
