@@ -24,12 +24,12 @@ import { compileTrainStep, teacherAttentionInput, TRAIN_INPUTS, type TrainObject
 import { linkParams, unfoldBatchNorms, type ParamLink } from './tfjs-params';
 import { CompileError } from './rules/rule';
 import { dropoutMasks, dropoutValues } from './tfjs-dropout';
-import { SpinMonitor, spinOptions, spinSetting, type CpuSample } from './spin-policy';
+import { SpinMonitor, spinOptions, spinSetting, type CpuSource } from './spin-policy';
 
 export interface OnnxTrainSetup {
   runtime: RuntimeChoice;
-  /** Where the spin policy reads the CPU times (spin-policy.ts; tests feed their own). */
-  cpuSample?: () => CpuSample;
+  /** Where the spin policy reads the CPU times and the clock (spin-policy.ts; tests feed their own). */
+  cpu?: CpuSource;
   /** Called with the compiled step graph's bytes (for --save-graph). */
   onGraph?: (
     name: 'train-step' | 'teacher-features' | 'teacher-logits' | 'teacher-attention' | 'evaluate',
@@ -68,8 +68,9 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
       const spin = new SpinMonitor({
         setting: setup.runtime.provider === 'cpu' ? spinSetting() : 'off',
         threads: setup.runtime.threads,
+        // The machine's CPU times cover all its cores, whatever this process may run on.
         cores: os.cpus().length,
-        sample: setup.cpuSample
+        cpu: setup.cpu
       });
       const optionsFor = (spinning: boolean): Ort.InferenceSession.SessionOptions => ({
         ...sessionOptions(setup.runtime),

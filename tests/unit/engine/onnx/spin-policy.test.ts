@@ -16,7 +16,7 @@ import {
 function fakeMachine() {
   const now: CpuSample = { at: 0, machineBusy: 0, own: 0 };
   return {
-    sample: (): CpuSample => ({ ...now }),
+    cpu: { sample: (): CpuSample => ({ ...now }), now: () => now.at },
     /** `ms` of wall time pass with `others` cores busy elsewhere and `own` cores of ours. */
     pass(ms: number, others: number, own = 1.7): void {
       now.at += ms;
@@ -50,9 +50,9 @@ describe('spinSetting', () => {
 describe('SpinMonitor', () => {
   it('keeps a fixed setting whatever the load, and never spins one thread', async () => {
     const m = fakeMachine();
-    const on = new SpinMonitor({ setting: 'on', threads: 2, cores: 2, sample: m.sample });
-    const off = new SpinMonitor({ setting: 'off', threads: 2, cores: 2, sample: m.sample });
-    const single = new SpinMonitor({ setting: 'on', threads: 1, cores: 2, sample: m.sample });
+    const on = new SpinMonitor({ setting: 'on', threads: 2, cores: 2, cpu: m.cpu });
+    const off = new SpinMonitor({ setting: 'off', threads: 2, cores: 2, cpu: m.cpu });
+    const single = new SpinMonitor({ setting: 'on', threads: 1, cores: 2, cpu: m.cpu });
     m.pass(5000, 2);
     expect([await on.decide(), await off.decide(), await single.decide()]).toEqual([true, false, false]);
     m.pass(5000, 0);
@@ -62,21 +62,21 @@ describe('SpinMonitor', () => {
 
   it('spins on an idle machine and blocks on a busy one from the first look', async () => {
     const m = fakeMachine();
-    const idle = new SpinMonitor({ setting: 'auto', threads: 2, cores: 2, sample: m.sample });
+    const idle = new SpinMonitor({ setting: 'auto', threads: 2, cores: 2, cpu: m.cpu });
     m.pass(300, 0.1);
     expect(await idle.decide()).toBe(true);
-    const busy = new SpinMonitor({ setting: 'auto', threads: 2, cores: 2, sample: m.sample });
+    const busy = new SpinMonitor({ setting: 'auto', threads: 2, cores: 2, cpu: m.cpu });
     m.pass(300, 1);
     expect(await busy.decide()).toBe(false);
     // Two threads on eight cores leave six free: five busy cores elsewhere still leave room to spin.
-    const wide = new SpinMonitor({ setting: 'auto', threads: 2, cores: 8, sample: m.sample });
+    const wide = new SpinMonitor({ setting: 'auto', threads: 2, cores: 8, cpu: m.cpu });
     m.pass(300, 5);
     expect(await wide.decide()).toBe(true);
   });
 
   it('switches past the thresholds only, checks every 2 s, and holds after a switch', async () => {
     const m = fakeMachine();
-    const s = new SpinMonitor({ setting: 'auto', threads: 2, cores: 2, sample: m.sample });
+    const s = new SpinMonitor({ setting: 'auto', threads: 2, cores: 2, cpu: m.cpu });
     m.pass(300, 0);
     expect(await s.decide()).toBe(true);
     // Between the thresholds (0.25 and 0.5 cores) the choice stays.
@@ -110,7 +110,7 @@ describe('SpinMonitor', () => {
   it('looks at the load for at least FIRST_LOOK_MS before the first choice', async () => {
     let busy = 0;
     const sample = (): CpuSample => ({ at: performance.now(), machineBusy: busy, own: 0 });
-    const s = new SpinMonitor({ setting: 'auto', threads: 2, cores: 2, sample });
+    const s = new SpinMonitor({ setting: 'auto', threads: 2, cores: 2, cpu: { sample, now: () => performance.now() } });
     const started = performance.now();
     // Another process keeps both cores busy while the monitor waits.
     const timer = setInterval(() => (busy += 2 * 10), 10);

@@ -52,15 +52,23 @@ const batch = (seed: number) => ({
 describe('ONNX stepper and the spin policy', () => {
   it('spins while the machine is idle, reopens blocking under load, and trains on unchanged', async () => {
     delete process.env.KD_LENS_ORT_SPIN;
-    // Each look at the machine moves its clock by `tick` ms with `others` cores busy elsewhere.
-    const machine = { at: 0, busy: 0, tick: 300, others: 0 };
-    const cpuSample = (): CpuSample => {
-      machine.at += machine.tick;
-      machine.busy += machine.others * machine.tick;
-      return { at: machine.at, machineBusy: machine.busy, own: 0 };
+    // The test moves the machine's clock: 300 ms per look at open, then 2.5 s per step.
+    const machine = { at: 0, busy: 0, others: 0 };
+    let opening = true;
+    const pass = (ms: number): void => {
+      machine.at += ms;
+      machine.busy += machine.others * ms;
+    };
+    const cpu = {
+      sample: (): CpuSample => {
+        if (opening) pass(300);
+        return { at: machine.at, machineBusy: machine.busy, own: 0 };
+      },
+      now: () => machine.at
     };
     const a = stage(7);
-    const adaptive = await onnxTrainEngine({ runtime, cpuSample }).open(a.spec);
+    const adaptive = await onnxTrainEngine({ runtime, cpu }).open(a.spec);
+    opening = false;
     expect(adaptive.threadsSpin).toBe(true);
     process.env.KD_LENS_ORT_SPIN = '0';
     const b = stage(7);
@@ -70,7 +78,8 @@ describe('ONNX stepper and the spin policy', () => {
     const losses: [number, number][] = [];
     for (let i = 1; i <= 5; i++) {
       // From the third step on, other processes hold every core (more than this machine has).
-      if (i === 3) Object.assign(machine, { tick: 3000, others: 64 });
+      if (i >= 3) machine.others = 64;
+      pass(2500);
       const x = await adaptive.step(batch(i));
       const y = await blocking.step(batch(i));
       losses.push([x.loss, y.loss]);
