@@ -9,9 +9,7 @@ import { useBackend } from '../../../helpers/tf';
 import { tf } from '../../../../src/engine/tf/backend';
 import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
 import { onnxTrainEngine } from '../../../../src/engine/onnx/train-engine';
-import { MomentumSgd } from '../../../../src/engine/training/sgd';
-import { ARCHITECTURE_PRESETS, buildNetwork } from '../../../../src/engine/models/architectures';
-import { Rng } from '../../../../src/engine/util/random';
+import { tinyBatch, tinyLabelsStage } from '../../../helpers/tiny-step';
 
 let runtime: RuntimeChoice;
 beforeAll(async () => {
@@ -23,17 +21,7 @@ beforeAll(async () => {
 
 describe('ONNX stepper flush', () => {
   it('writes the model only after a step, and what it writes is where training continues', async () => {
-    const model = buildNetwork({ ...ARCHITECTURE_PRESETS['vgg-small'], inputSize: 8 }, 3, 5);
-    const opt = new MomentumSgd(0.9, 1e-4);
-    const spec = {
-      name: 'flush',
-      model,
-      trainable: model.trainableWeights,
-      objective: { kind: 'labels' as const, numClasses: 3 },
-      opt,
-      tapKernel: null,
-      imageSize: 8
-    };
+    const { spec, model, dispose } = tinyLabelsStage('flush');
     let writes = 0;
     for (const v of model.trainableWeights) {
       const write = v.write.bind(v);
@@ -42,18 +30,10 @@ describe('ONNX stepper flush', () => {
         return write(t);
       };
     }
-    const batch = (seed: number) => ({
-      x: new Rng(seed).fillNormal(new Float32Array(4 * 8 * 8 * 3)),
-      labels: Int32Array.of(0, 1, 2, 0),
-      n: 4,
-      lr: 0.1,
-      clipNorm: 0,
-      seed
-    });
     const a = await onnxTrainEngine({ runtime }).open(spec);
     await a.flush();
     expect(writes).toBe(0);
-    await a.step(batch(1));
+    await a.step(tinyBatch(1));
     await a.flush();
     expect(writes).toBe(model.trainableWeights.length);
     await a.flush();
@@ -62,12 +42,11 @@ describe('ONNX stepper flush', () => {
     expect(writes).toBe(model.trainableWeights.length);
     // A stepper opened on the flushed model and optimiser takes the same next step as the first one.
     const b = await onnxTrainEngine({ runtime }).open(spec);
-    const next = await a.step(batch(2));
-    const again = await b.step(batch(2));
+    const next = await a.step(tinyBatch(2));
+    const again = await b.step(tinyBatch(2));
     expect(Math.abs(again.loss - next.loss) / Math.abs(next.loss)).toBeLessThan(1e-6);
     a.dispose();
     b.dispose();
-    opt.dispose();
-    model.dispose();
+    dispose();
   });
 });

@@ -7,10 +7,8 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { useBackend } from '../../../helpers/tf';
 import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
 import { onnxTrainEngine } from '../../../../src/engine/onnx/train-engine';
-import { MomentumSgd } from '../../../../src/engine/training/sgd';
-import { ARCHITECTURE_PRESETS, buildNetwork } from '../../../../src/engine/models/architectures';
-import { Rng } from '../../../../src/engine/util/random';
 import type { CpuSample } from '../../../../src/engine/onnx/spin-policy';
+import { tinyBatch, tinyLabelsStage } from '../../../helpers/tiny-step';
 
 let runtime: RuntimeChoice;
 const saved = process.env.KD_LENS_ORT_SPIN;
@@ -23,30 +21,6 @@ beforeAll(async () => {
 afterAll(() => {
   if (saved === undefined) delete process.env.KD_LENS_ORT_SPIN;
   else process.env.KD_LENS_ORT_SPIN = saved;
-});
-
-function stage(seed: number) {
-  const model = buildNetwork({ ...ARCHITECTURE_PRESETS['vgg-small'], inputSize: 8 }, 3, seed);
-  const opt = new MomentumSgd(0.9, 1e-4);
-  const spec = {
-    name: 'spin',
-    model,
-    trainable: model.trainableWeights,
-    objective: { kind: 'labels' as const, numClasses: 3 },
-    opt,
-    tapKernel: null,
-    imageSize: 8
-  };
-  return { spec, dispose: () => (opt.dispose(), model.dispose()) };
-}
-
-const batch = (seed: number) => ({
-  x: new Rng(seed).fillNormal(new Float32Array(4 * 8 * 8 * 3)),
-  labels: Int32Array.of(0, 1, 2, 0),
-  n: 4,
-  lr: 0.1,
-  clipNorm: 0,
-  seed
 });
 
 describe('ONNX stepper and the spin policy', () => {
@@ -66,12 +40,12 @@ describe('ONNX stepper and the spin policy', () => {
       },
       now: () => machine.at
     };
-    const a = stage(7);
+    const a = tinyLabelsStage('spin', 7);
     const adaptive = await onnxTrainEngine({ runtime, cpu }).open(a.spec);
     opening = false;
     expect(adaptive.threadsSpin).toBe(true);
     process.env.KD_LENS_ORT_SPIN = '0';
-    const b = stage(7);
+    const b = tinyLabelsStage('spin', 7);
     const blocking = await onnxTrainEngine({ runtime }).open(b.spec);
     expect(blocking.threadsSpin).toBe(false);
 
@@ -80,8 +54,8 @@ describe('ONNX stepper and the spin policy', () => {
       // From the third step on, other processes hold every core (more than this machine has).
       if (i >= 3) machine.others = 64;
       pass(2500);
-      const x = await adaptive.step(batch(i));
-      const y = await blocking.step(batch(i));
+      const x = await adaptive.step(tinyBatch(i));
+      const y = await blocking.step(tinyBatch(i));
       losses.push([x.loss, y.loss]);
       if (i >= 3) expect(adaptive.threadsSpin).toBe(false);
       else expect(adaptive.threadsSpin).toBe(true);
