@@ -12,13 +12,40 @@
  * that changes. Between runs the threads stop spinning (force_spinning_stop), so the JS work between
  * steps has the cores to itself.
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
 export type SpinSetting = 'auto' | 'on' | 'off';
 
-/** KD_LENS_ORT_SPIN: '1' spins always, '0' never, anything else (or unset) decides from the load. */
-export function spinSetting(value = process.env.KD_LENS_ORT_SPIN): SpinSetting {
-  return value === '1' ? 'on' : value === '0' ? 'off' : 'auto';
+/**
+ * KD_LENS_ORT_SPIN: '1' spins always, '0' never, anything else (or unset) decides from the load;
+ * inside a CPU quota (a container's cgroup limit) 'auto' never spins: the machine's CPU times do not
+ * show the quota, and time spent spinning counts against it.
+ */
+export function spinSetting(value = process.env.KD_LENS_ORT_SPIN, quota = cpuQuota()): SpinSetting {
+  if (value === '1') return 'on';
+  return value === '0' || quota !== null ? 'off' : 'auto';
+}
+
+/**
+ * The cores a Linux cgroup quota allows this process, or null where there is none: cgroup v2's
+ * cpu.max ('max 100000' or '200000 100000'), else v1's cpu.cfs_quota_us (-1: none) over
+ * cpu.cfs_period_us. `read` returns a file's text or null (tests feed their own).
+ */
+export function cpuQuota(read: (path: string) => string | null = readText): number | null {
+  const v2 = read('/sys/fs/cgroup/cpu.max')?.trim().split(/\s+/);
+  if (v2) return v2[0] === 'max' ? null : Number(v2[0]) / Number(v2[1] ?? 100000);
+  const quota = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us'));
+  const period = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_period_us'));
+  return quota > 0 && period > 0 ? quota / period : null;
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
 }
 
 /** CPU time of the whole machine and of this process, in ms, at a moment. */

@@ -24,11 +24,13 @@ import { compileTrainStep, teacherAttentionInput, TRAIN_INPUTS, type TrainObject
 import { linkParams, unfoldBatchNorms, type ParamLink } from './tfjs-params';
 import { CompileError } from './rules/rule';
 import { dropoutMasks, dropoutValues } from './tfjs-dropout';
-import { SpinMonitor, spinOptions, spinSetting, type CpuSource } from './spin-policy';
+import { SpinMonitor, spinOptions, spinSetting, type CpuSource, type SpinSetting } from './spin-policy';
 
 export interface OnnxTrainSetup {
   runtime: RuntimeChoice;
-  /** Where the spin policy reads the CPU times and the clock (spin-policy.ts; tests feed their own). */
+  /** Whether threads spin (spin-policy.ts; default: KD_LENS_ORT_SPIN and the CPU quota decide). */
+  spin?: SpinSetting;
+  /** Where the spin policy reads the CPU times and the clock (tests feed their own). */
   cpu?: CpuSource;
   /** Called with the compiled step graph's bytes (for --save-graph). */
   onGraph?: (
@@ -66,7 +68,7 @@ export function onnxTrainEngine(setup: OnnxTrainSetup): TrainEngine {
       const s = spec.imageSize;
       // Whether the threads spin while a step runs follows the machine's load (spin-policy.ts).
       const spin = new SpinMonitor({
-        setting: setup.runtime.provider === 'cpu' ? spinSetting() : 'off',
+        setting: setup.runtime.provider === 'cpu' ? (setup.spin ?? spinSetting()) : 'off',
         threads: setup.runtime.threads,
         // The machine's CPU times cover all its cores, whatever this process may run on.
         cores: os.cpus().length,

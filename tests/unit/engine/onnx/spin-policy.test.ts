@@ -5,6 +5,7 @@
 import { describe, it, expect } from 'vitest';
 import {
   SpinMonitor,
+  cpuQuota,
   otherCores,
   spinOptions,
   spinSetting,
@@ -39,11 +40,23 @@ describe('otherCores', () => {
 });
 
 describe('spinSetting', () => {
-  it("reads '1' as on, '0' as off and anything else as auto", () => {
-    expect(spinSetting('1')).toBe('on');
-    expect(spinSetting('0')).toBe('off');
-    expect(spinSetting(undefined)).toBe('auto');
-    expect(spinSetting('yes')).toBe('auto');
+  it("reads '1' as on, '0' as off and anything else as auto; a CPU quota turns auto off", () => {
+    expect(spinSetting('1', null)).toBe('on');
+    expect(spinSetting('0', null)).toBe('off');
+    expect(spinSetting(undefined, null)).toBe('auto');
+    expect(spinSetting('yes', null)).toBe('auto');
+    expect(spinSetting(undefined, 2)).toBe('off');
+    expect(spinSetting('1', 2)).toBe('on');
+  });
+
+  it('reads the cgroup quota, v2 first, then v1', () => {
+    const files = (entries: Record<string, string>) => (path: string) => entries[path] ?? null;
+    expect(cpuQuota(files({ '/sys/fs/cgroup/cpu.max': 'max 100000\n' }))).toBeNull();
+    expect(cpuQuota(files({ '/sys/fs/cgroup/cpu.max': '150000 100000\n' }))).toBe(1.5);
+    const v1 = { '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000\n' };
+    expect(cpuQuota(files({ ...v1, '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1\n' }))).toBeNull();
+    expect(cpuQuota(files({ ...v1, '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '200000\n' }))).toBe(2);
+    expect(cpuQuota(files({}))).toBeNull();
   });
 });
 

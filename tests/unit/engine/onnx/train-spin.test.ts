@@ -3,7 +3,7 @@
  * other processes take the cores it reopens them blocking, and training goes on from the same
  * weights and momenta (the same losses, step for step, as a stepper that never spins).
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll } from 'vitest';
 import { useBackend } from '../../../helpers/tf';
 import { chooseRuntime, type RuntimeChoice } from '../../../../src/engine/onnx/runtime';
 import { onnxTrainEngine } from '../../../../src/engine/onnx/train-engine';
@@ -11,21 +11,15 @@ import type { CpuSample } from '../../../../src/engine/onnx/spin-policy';
 import { tinyBatch, tinyLabelsStage } from '../../../helpers/tiny-step';
 
 let runtime: RuntimeChoice;
-const saved = process.env.KD_LENS_ORT_SPIN;
 beforeAll(async () => {
   await useBackend('wasm');
   const rt = await chooseRuntime('cpu', 2);
   if ('error' in rt) throw new Error(rt.error);
   runtime = rt;
 });
-afterAll(() => {
-  if (saved === undefined) delete process.env.KD_LENS_ORT_SPIN;
-  else process.env.KD_LENS_ORT_SPIN = saved;
-});
 
 describe('ONNX stepper and the spin policy', () => {
   it('spins while the machine is idle, reopens blocking under load, and trains on unchanged', async () => {
-    delete process.env.KD_LENS_ORT_SPIN;
     // The test moves the machine's clock: 300 ms per look at open, then 2.5 s per step.
     const machine = { at: 0, busy: 0, others: 0 };
     let opening = true;
@@ -41,12 +35,11 @@ describe('ONNX stepper and the spin policy', () => {
       now: () => machine.at
     };
     const a = tinyLabelsStage('spin', 7);
-    const adaptive = await onnxTrainEngine({ runtime, cpu }).open(a.spec);
+    const adaptive = await onnxTrainEngine({ runtime, spin: 'auto', cpu }).open(a.spec);
     opening = false;
     expect(adaptive.threadsSpin).toBe(true);
-    process.env.KD_LENS_ORT_SPIN = '0';
     const b = tinyLabelsStage('spin', 7);
-    const blocking = await onnxTrainEngine({ runtime }).open(b.spec);
+    const blocking = await onnxTrainEngine({ runtime, spin: 'off' }).open(b.spec);
     expect(blocking.threadsSpin).toBe(false);
 
     const losses: [number, number][] = [];
