@@ -209,7 +209,8 @@ export const benchCommand: Command = {
         for (const c of cases) {
           const r = await runOnnxCase(c, rt, { runs, warmup, onGraph: (name, bytes) => graphs.set(name, bytes) });
           results.push(r);
-          const wait = r.threadsSpin === undefined || threads === 1 ? '' : `  (threads ${r.threadsSpin ? 'spin' : 'block'})`;
+          const wait =
+            r.threadsSpin === undefined || threads === 1 ? '' : `  (threads ${r.threadsSpin ? 'spin' : 'block'})`;
           say(
             `  ${label(c).padEnd(36)} ${r.msPerStep.toFixed(1).padStart(8)} ms/step  ${r.imageStepsPerSec.toFixed(1).padStart(8)} image-steps/s${wait}`
           );

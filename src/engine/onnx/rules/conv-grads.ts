@@ -74,7 +74,12 @@ export function flippedConvGrad(n: IrNode, dy: string, c: RuleContext, a: { g: G
 export function biasGrad(c: RuleContext, n: IrNode, dy: string): string {
   const source = c.b.nodes.find((m) => m.outputs[0] === dy);
   const summed = source?.op === 'MaxUnpool' ? source.inputs[0] : dy;
-  return c.b.op('ReduceSum', [summed, c.b.constant('axes_0_2_3', i64([0, 2, 3]))], { keepdims: 0 }, `${n.name}_bias_grad`);
+  return c.b.op(
+    'ReduceSum',
+    [summed, c.b.constant('axes_0_2_3', i64([0, 2, 3]))],
+    { keepdims: 0 },
+    `${n.name}_bias_grad`
+  );
 }
 
 /**

@@ -62,4 +62,3 @@ describe('ONNX stepper and the spin policy', () => {
     b.dispose();
   });
 });
-
